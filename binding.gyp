@@ -1,0 +1,23 @@
+{
+  "targets": [
+    {
+      "target_name": "netns",
+      "sources": [
+        "native/addon.cc",
+        "native/ns.cc",
+        "native/sysctl.cc",
+        "native/executor.cc"
+      ],
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
+      ],
+      "defines": [ "NAPI_VERSION=8", "_GNU_SOURCE" ],
+      "cflags": [ "-Wall", "-Wextra", "-fvisibility=hidden" ],
+      "cflags_cc": [ "-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden" ],
+      "cflags_cc!": [ "-std=gnu++17", "-std=gnu++20" ],
+      "conditions": [
+        [ "OS!='linux'", { "type": "none" } ]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,97 @@
+// The private, typed contract of the native addon (native/*.cc). Not part of the public API:
+// everything here takes validated, positional arguments; policy lives in the callers.
+import bindings from 'bindings';
+import { fileURLToPath } from 'node:url';
+
+/** An error thrown by the addon: errno is positive here; NetnsError normalises it. */
+export interface NativeErrno extends Error {
+  errno: number;
+  syscall: string;
+  path?: string;
+  nativeErrno: true;
+}
+
+/** What a batch or walk entry holds: the value, null (written, not readable), or an error. */
+export type NativeOutcome = string | null | NativeErrno;
+
+export interface NsInfo {
+  dev: number;
+  ino: number;
+  mode: number;
+  fsType: number;
+  /** CLONE_NEW* of the namespace, or -errno when the fd is not a namespace. */
+  nsType: number;
+}
+
+export interface WalkResult {
+  keys: string[];
+  values: NativeOutcome[];
+  modes: number[];
+}
+
+export interface NativeConstants {
+  CLONE_NEWNS: number;
+  CLONE_NEWCGROUP: number;
+  CLONE_NEWUTS: number;
+  CLONE_NEWIPC: number;
+  CLONE_NEWUSER: number;
+  CLONE_NEWPID: number;
+  CLONE_NEWNET: number;
+  CLONE_NEWTIME: number;
+  MS_BIND: number;
+  MS_REC: number;
+  MS_SHARED: number;
+  MNT_DETACH: number;
+  NSFS_MAGIC: number;
+  PROC_SUPER_MAGIC: number;
+  O_DIRECTORY: number;
+}
+
+export interface NativeBinding {
+  constants: NativeConstants;
+  setns(fd: number, nstype: number): void;
+  unshare(flags: number): void;
+  pidfdOpen(pid: number): number;
+  pidfdGetNetns(pidfd: number): number;
+  pidfdSendSignal(pidfd: number, signal: number): void;
+  open(path: string, extraFlags?: number): number;
+  openat(dirfd: number, name: string): number;
+  close(fd: number): void;
+  dup(fd: number): number;
+  nsInfo(fd: number): NsInfo;
+  createNetns(): number;
+  mount(source: string | null, target: string, fstype: string | null, flags: number): void;
+  umount2(target: string, flags: number): void;
+  runIn<T>(fd: number, fn: () => T): T;
+  _testFailSwitchBack(n: number): void;
+
+  sysctlRead(nsfd: number, rel: string): string;
+  sysctlWrite(nsfd: number, rel: string, value: string): string | null;
+  sysctlBatch(nsfd: number, rels: string[], values: (string | null)[], stopOnError?: boolean): NativeOutcome[];
+  sysctlWalk(nsfd: number, prefix: string, flags: number): WalkResult;
+  sysctlOpen(nsfd: number, rel: string, access: 0 | 1): [fd: number, granted: 0 | 1 | 2];
+  fdRead(fd: number): string;
+  fdWrite(fd: number, value: string): void;
+  sysctlReadAsync(nsfd: number, rel: string): Promise<string>;
+  sysctlWriteAsync(nsfd: number, rel: string, value: string): Promise<string | null>;
+  sysctlBatchAsync(
+    nsfd: number,
+    rels: string[],
+    values: (string | null)[],
+    stopOnError?: boolean,
+  ): Promise<NativeOutcome[]>;
+  sysctlWalkAsync(nsfd: number, prefix: string, flags: number): Promise<WalkResult>;
+}
+
+/** Walk flags for sysctlWalk. */
+export const WALK_READ = 1;
+export const WALK_MODE = 2;
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** The loaded addon. */
+export const native: NativeBinding = bindings({ bindings: 'netns.node', module_root: root });
+
+export function isNativeErrno(e: unknown): e is NativeErrno {
+  return typeof e === 'object' && e !== null && (e as { nativeErrno?: unknown }).nativeErrno === true;
+}

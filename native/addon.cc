@@ -1,0 +1,203 @@
+// Module entry, per-environment data, errors, namespace switching and the confined open.
+#include "netns.h"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "executor.h"
+
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef RESOLVE_NO_XDEV
+#define RESOLVE_NO_XDEV 0x01
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_NO_SYMLINKS 0x04
+#define RESOLVE_BENEATH 0x08
+#endif
+
+namespace netns {
+
+std::atomic<int> g_failSwitchBack{0};
+
+AddonData* Data(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
+
+Napi::Object ErrnoObject(Napi::Env env, int err, const char* syscall, const std::string& path) {
+  Napi::Error e = Napi::Error::New(env, std::string(strerror(err)));
+  Napi::Object o = e.Value();
+  o.Set("errno", Napi::Number::New(env, err));
+  o.Set("syscall", Napi::String::New(env, syscall));
+  if (!path.empty()) o.Set("path", Napi::String::New(env, path));
+  o.Set("nativeErrno", Napi::Boolean::New(env, true));
+  return o;
+}
+
+void ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& path) {
+  throw Napi::Error(env, ErrnoObject(env, err, syscall, path));
+}
+
+int Enter(int fd) {
+  if (setns(fd, CLONE_NEWNET) != 0) return errno;
+  return 0;
+}
+
+void LeaveOrDie(int home, const char* during) {
+  bool injected = false;
+  int expected = g_failSwitchBack.load();
+  while (expected > 0 && !g_failSwitchBack.compare_exchange_weak(expected, expected - 1)) {
+  }
+  if (expected > 0) injected = true;
+  if (setns(home, CLONE_NEWNET) != 0 || injected) {
+    int err = injected ? EINVAL : errno;
+    fprintf(stderr,
+            "netns: FATAL: cannot switch thread %ld back to its own network namespace after %s "
+            "(setns: %s%s). Aborting: a Node thread left in a foreign network namespace would make "
+            "every later network operation silently wrong.\n",
+            (long)syscall(SYS_gettid), during, strerror(err), injected ? ", injected by test hook" : "");
+    fflush(stderr);
+    abort();
+  }
+}
+
+bool LeaveOrRetire(int home) {
+  int expected = g_failSwitchBack.load();
+  while (expected > 0 && !g_failSwitchBack.compare_exchange_weak(expected, expected - 1)) {
+  }
+  bool ok = setns(home, CLONE_NEWNET) == 0;
+  return ok && expected <= 0;
+}
+
+// ---- confined open beneath /proc/sys/net ----
+
+struct open_how_compat {
+  uint64_t flags;
+  uint64_t mode;
+  uint64_t resolve;
+};
+
+static std::once_flag g_rootOnce;
+static int g_rootFd = -1;   // O_PATH fd of /proc/sys/net, verified to be procfs
+static int g_rootErr = 0;
+static std::atomic<int> g_haveOpenat2{-1};  // -1 unknown, 0 no, 1 yes
+
+static void OpenRoot() {
+  // A directory fd on /proc/sys/net resolves its children in the namespace of the thread
+  // doing the lookup, so one fd serves every namespace: we only ever look up through it while
+  // switched into the target.
+  int fd = open("/proc/sys/net", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    g_rootErr = errno;
+    return;
+  }
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) != 0 || sfs.f_type != PROC_SUPER_MAGIC) {
+    close(fd);
+    g_rootErr = EXDEV;  // /proc is not procfs: refuse to treat it as one
+    return;
+  }
+  g_rootFd = fd;
+}
+
+static int OpenWalk(int root, const char* rel, int flags) {
+  // Fallback for kernels without openat2 (< 5.6): walk one component at a time, refusing
+  // symlinks at every step. TypeScript has already rejected "..", "." and empty components.
+  std::string path(rel);
+  int dir = root;
+  bool ownDir = false;
+  size_t start = 0;
+  for (;;) {
+    size_t slash = path.find('/', start);
+    std::string comp = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (comp.empty() || comp == "." || comp == "..") {
+      if (ownDir) close(dir);
+      return -EINVAL;
+    }
+    int f;
+    if (slash == std::string::npos) {
+      f = openat(dir, comp.c_str(), flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    } else {
+      f = openat(dir, comp.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    int err = errno;
+    if (ownDir) close(dir);
+    if (f < 0) return -err;
+    if (slash == std::string::npos) return f;
+    dir = f;
+    ownDir = true;
+    start = slash + 1;
+  }
+}
+
+int OpenConfined(const char* rel, int flags) {
+  std::call_once(g_rootOnce, OpenRoot);
+  if (g_rootFd < 0) return -g_rootErr;
+  if (g_haveOpenat2.load(std::memory_order_relaxed) != 0) {
+    open_how_compat how{};
+    how.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY);
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+    int fd = (int)syscall(SYS_openat2, g_rootFd, rel, &how, sizeof how);
+    if (fd >= 0) {
+      g_haveOpenat2.store(1, std::memory_order_relaxed);
+      return fd;
+    }
+    if (errno != ENOSYS) return -errno;
+    g_haveOpenat2.store(0, std::memory_order_relaxed);
+  }
+  return OpenWalk(g_rootFd, rel, flags);
+}
+
+int ReadSmall(int fd, std::string& out) {
+  // The kernel zeroes a buffer of the requested size on every sysctl read: ask for 4 KiB,
+  // and only grow for the rare longer value.
+  char buf[4096];
+  out.clear();
+  off_t off = 0;
+  for (;;) {
+    ssize_t n = pread(fd, buf, sizeof buf, off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    out.append(buf, (size_t)n);
+    if ((size_t)n < sizeof buf) return 0;
+    off += n;
+    if (out.size() > (1u << 20)) return EFBIG;
+  }
+}
+
+static void Cleanup(Napi::Env, AddonData* d) {
+  if (d->curOwned && d->curNs >= 0) close(d->curNs);
+  if (d->homeNs >= 0) close(d->homeNs);
+  delete d;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* d = new AddonData();
+  d->homeNs = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (d->homeNs < 0) {
+    int err = errno;
+    delete d;
+    ThrowErrno(env, err, "open", "/proc/thread-self/ns/net");
+  }
+  d->curNs = d->homeNs;
+  env.SetInstanceData<AddonData, Cleanup>(d);
+  InitNs(env, exports);
+  InitSysctl(env, exports);
+  return exports;
+}
+
+}  // namespace netns
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return netns::Init(env, exports); }
+NODE_API_MODULE(NODE_GYP_MODULE_NAME, InitModule)

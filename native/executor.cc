@@ -1,0 +1,163 @@
+#include "executor.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "netns.h"
+
+namespace netns {
+
+// Threads per environment. Two keep one switch in flight while the other finishes a job.
+static const int kMaxThreads = 2;
+
+Job::~Job() {
+  if (nsfd >= 0) close(nsfd);
+}
+
+void CallJsTrampoline(Napi::Env env, Napi::Function, Executor* self, Job* job) {
+  if (env == nullptr) {  // the environment is going away: nobody to tell
+    delete job;
+    return;
+  }
+  self->Complete(env, job);
+}
+
+Executor* Executor::Get(Napi::Env env) {
+  AddonData* d = Data(env);
+  if (d->executor) return d->executor;
+  auto* ex = new Executor();
+  ex->home_ = fcntl(d->homeNs, F_DUPFD_CLOEXEC, 3);
+  if (ex->home_ < 0) {
+    int err = errno;
+    delete ex;
+    ThrowErrno(env, err, "fcntl(F_DUPFD_CLOEXEC)");
+  }
+  ex->tsfn_ = ExecTsfn::New(env, "netns executor", 0, 1, ex);
+  ex->tsfn_.Unref(env);
+  // Registered after the thread-safe function, so it runs before the TSFN's own hook.
+  napi_add_env_cleanup_hook(env, Shutdown, ex);
+  d->executor = ex;
+  return ex;
+}
+
+Napi::Value Executor::Submit(Napi::Env env, Job* job, int targetFd) {
+  AddonData* d = Data(env);
+  if (targetFd < 0 && d->curNs != d->homeNs) targetFd = d->curNs;  // inside runSync
+  if (targetFd >= 0) {
+    job->nsfd = fcntl(targetFd, F_DUPFD_CLOEXEC, 3);
+    if (job->nsfd < 0) {
+      int err = errno;
+      delete job;
+      ThrowErrno(env, err, "fcntl(F_DUPFD_CLOEXEC)");
+    }
+  }
+  napi_value promise;
+  napi_status s = napi_create_promise(env, &job->deferred, &promise);
+  if (s != napi_ok) {
+    delete job;
+    NAPI_THROW(Napi::Error::New(env, "netns: cannot create a promise"), Napi::Value());
+  }
+  if (inflight_++ == 0) tsfn_.Ref(env);
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    queue_.push_back(job);
+    if (idle_ == 0 && live_ < kMaxThreads) StartThreadLocked();
+  }
+  cv_.notify_one();
+  return Napi::Value(env, promise);
+}
+
+void Executor::Complete(Napi::Env env, Job* job) {
+  Napi::HandleScope scope(env);
+  bool reject = false;
+  Napi::Value v;
+  if (job->enterErr) {
+    v = ErrnoObject(env, job->enterErr, "setns");
+    reject = true;
+  } else {
+    try {
+      v = job->Result(env, reject);
+    } catch (const Napi::Error& e) {
+      v = e.Value();
+      reject = true;
+    }
+  }
+  if (reject)
+    napi_reject_deferred(env, job->deferred, v);
+  else
+    napi_resolve_deferred(env, job->deferred, v);
+  delete job;
+  if (--inflight_ == 0) tsfn_.Unref(env);
+}
+
+void Executor::StartThreadLocked() {
+  pthread_t t;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  if (pthread_create(&t, &attr, ThreadMain, this) == 0) live_++;
+  pthread_attr_destroy(&attr);
+}
+
+void* Executor::ThreadMain(void* arg) {
+  static_cast<Executor*>(arg)->Loop();
+  return nullptr;
+}
+
+void Executor::Loop() {
+  // A thread starts in the namespace of the thread that created it: go home explicitly.
+  bool healthy = setns(home_, CLONE_NEWNET) == 0;
+  std::unique_lock<std::mutex> lk(mu_);
+  while (healthy) {
+    idle_++;
+    cv_.wait(lk, [this] { return stopping_ || !queue_.empty(); });
+    idle_--;
+    if (queue_.empty()) break;  // stopping
+    Job* job = queue_.front();
+    queue_.pop_front();
+    lk.unlock();
+    if (job->nsfd >= 0) {
+      job->enterErr = Enter(job->nsfd);
+      if (!job->enterErr) {
+        job->Work();
+        if (!LeaveOrRetire(home_)) {
+          fprintf(stderr,
+                  "netns: executor thread could not switch back to its namespace; retiring it "
+                  "(a new thread takes its place)\n");
+          healthy = false;
+        }
+      }
+    } else {
+      job->Work();
+    }
+    tsfn_.BlockingCall(job);  // unbounded queue: never blocks
+    lk.lock();
+  }
+  live_--;
+  if (!healthy && !stopping_ && !queue_.empty() && live_ < kMaxThreads) StartThreadLocked();
+  cv_.notify_all();
+  return;  // the unique_lock releases mu_; nothing of `this` is touched after that
+}
+
+void Executor::Shutdown(void* arg) {
+  auto* ex = static_cast<Executor*>(arg);
+  {
+    std::unique_lock<std::mutex> lk(ex->mu_);
+    ex->stopping_ = true;
+    ex->cv_.notify_all();
+    ex->cv_.wait(lk, [ex] { return ex->live_ == 0; });
+    for (Job* j : ex->queue_) delete j;
+    ex->queue_.clear();
+  }
+  ex->tsfn_.Release();
+  close(ex->home_);
+  delete ex;
+}
+
+}  // namespace netns

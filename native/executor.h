@@ -1,0 +1,61 @@
+// The addon-owned thread that runs Promise-form work.
+//
+// Node's libuv pool is never used for namespace switches. Instead each environment owns one
+// worker thread (started on first use). For every job it switches into the job's namespace,
+// does the work, and switches back before taking the next job. If the switch back fails the
+// thread retires itself (it exits, never to be reused) and a fresh one is started for the
+// jobs that follow. Completions return to JavaScript through a thread-safe function, many
+// per event-loop wake-up.
+#pragma once
+
+#include <napi.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+namespace netns {
+
+struct Job {
+  int nsfd = -1;       // private dup of the target namespace fd, or -1 = the thread's home
+  int enterErr = 0;    // setns into the target failed with this errno
+  napi_deferred deferred = nullptr;
+  virtual ~Job();
+  // Runs on the executor thread, inside the target namespace.
+  virtual void Work() = 0;
+  // Runs on the JS thread. Sets `reject` when the value is an error.
+  virtual Napi::Value Result(Napi::Env env, bool& reject) = 0;
+};
+
+class Executor;
+void CallJsTrampoline(Napi::Env env, Napi::Function, Executor* self, Job* job);
+using ExecTsfn = Napi::TypedThreadSafeFunction<Executor, Job, CallJsTrampoline>;
+
+class Executor {
+ public:
+  // The environment's executor, created on first use.
+  static Executor* Get(Napi::Env env);
+  // Queue `job` for `targetFd` (the caller's fd; duplicated here, -1 = where the JS thread
+  // is now). Returns the Promise for it.
+  Napi::Value Submit(Napi::Env env, Job* job, int targetFd);
+  void Complete(Napi::Env env, Job* job);
+
+ private:
+  Executor() = default;
+  static void Shutdown(void* arg);
+  static void* ThreadMain(void* arg);
+  void StartThreadLocked();
+  void Loop();
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job*> queue_;
+  bool stopping_ = false;
+  int live_ = 0;       // executor threads alive
+  int idle_ = 0;       // of those, waiting for work
+  int home_ = -1;      // the namespace executor threads live in between jobs
+  ExecTsfn tsfn_;
+  size_t inflight_ = 0;  // JS thread only
+};
+
+}  // namespace netns

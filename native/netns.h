@@ -1,0 +1,57 @@
+// netns native core: shared declarations.
+//
+// Rules every file here follows:
+//  * One exported function per syscall, or per "do this inside that namespace" primitive.
+//    Parsing, validation and policy live in TypeScript (lib/).
+//  * Every fd we create is O_CLOEXEC.
+//  * A Node-owned thread (the JS thread) is never left in a foreign network namespace when
+//    control returns to JavaScript: a switch and its undo happen inside one native call, and
+//    if the undo fails the process aborts (LeaveOrDie).
+//  * Errors are thrown as Error objects carrying { errno (positive), syscall, path }; the
+//    TypeScript layer turns them into NetnsError with Node's field conventions and a hint.
+#pragma once
+
+#include <napi.h>
+
+#include <atomic>
+#include <string>
+
+namespace netns {
+
+class Executor;
+
+// Per-environment state (one per main thread / worker thread that loads the addon).
+struct AddonData {
+  int homeNs = -1;     // net namespace of the JS thread when the addon was loaded
+  int curNs = -1;      // net namespace the JS thread is in now (== homeNs outside runIn)
+  bool curOwned = false;  // curNs is a separate fd we must close when replaced
+  Executor* executor = nullptr;  // created lazily by the first Promise-form call
+};
+
+AddonData* Data(Napi::Env env);
+
+// Throws a JS Error carrying errno/syscall/path (C++ exception mode).
+[[noreturn]] void ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& path = "");
+Napi::Object ErrnoObject(Napi::Env env, int err, const char* syscall, const std::string& path = "");
+
+// Switch the calling thread into the net namespace `fd`. Returns 0 or errno.
+int Enter(int fd);
+// Switch the calling Node-owned thread back to `home`, or abort the process.
+void LeaveOrDie(int home, const char* during);
+// Same for an addon-owned thread: returns false if the switch back failed (caller must
+// retire the thread). Honours the test-only fault injection counter.
+bool LeaveOrRetire(int home);
+// Test hook: make the next N switch-backs report failure (the real switch is still done).
+extern std::atomic<int> g_failSwitchBack;
+
+// Open `rel` (relative, already validated by TypeScript) beneath /proc/sys/net, confined:
+// openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV), or a
+// component-by-component O_NOFOLLOW walk on kernels without openat2. Returns fd or -errno.
+int OpenConfined(const char* rel, int flags);
+// Read a small text file from offset 0 into `out`. Returns 0 or errno.
+int ReadSmall(int fd, std::string& out);
+
+void InitNs(Napi::Env env, Napi::Object exports);
+void InitSysctl(Napi::Env env, Napi::Object exports);
+
+}  // namespace netns

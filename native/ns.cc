@@ -1,0 +1,276 @@
+// Namespace primitives: raw setns/unshare, pidfds, identity, creation on an addon-owned
+// thread, mounts for named namespaces, and runIn (a JS callback inside a namespace).
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <thread>
+
+#include "netns.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef NS_GET_NSTYPE
+#define NS_GET_NSTYPE _IO(0xb7, 0x3)
+#endif
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+// pidfs ioctl (Linux >= 6.11): a pidfd hands out the namespaces of its process.
+#ifndef PIDFD_GET_NET_NAMESPACE
+#define PIDFD_GET_NET_NAMESPACE _IO(0xFF, 4)
+#endif
+
+namespace netns {
+
+static int ArgInt(const Napi::CallbackInfo& info, size_t i) {
+  return info[i].As<Napi::Number>().Int32Value();
+}
+static std::string ArgStr(const Napi::CallbackInfo& info, size_t i) {
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+// Re-read which namespace the JS thread is in after a raw setns/unshare moved it.
+static void RefreshCurrent(Napi::Env env) {
+  AddonData* d = Data(env);
+  int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) ThrowErrno(env, errno, "open", "/proc/thread-self/ns/net");
+  if (d->curOwned) close(d->curNs);
+  d->curNs = fd;
+  d->curOwned = true;
+}
+
+// setns(fd, nstype) on the calling JS thread. Raw: the thread stays where it lands.
+static Napi::Value Setns(const Napi::CallbackInfo& info) {
+  int fd = ArgInt(info, 0), type = ArgInt(info, 1);
+  if (setns(fd, type) != 0) ThrowErrno(info.Env(), errno, "setns");
+  if (type == 0 || type == CLONE_NEWNET) RefreshCurrent(info.Env());
+  return info.Env().Undefined();
+}
+
+// unshare(flags) on the calling JS thread. Raw.
+static Napi::Value Unshare(const Napi::CallbackInfo& info) {
+  int flags = ArgInt(info, 0);
+  if (unshare(flags) != 0) ThrowErrno(info.Env(), errno, "unshare");
+  if (flags & CLONE_NEWNET) RefreshCurrent(info.Env());
+  return info.Env().Undefined();
+}
+
+static Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
+  int pid = ArgInt(info, 0);
+  // pidfds are always close-on-exec.
+  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) ThrowErrno(info.Env(), errno, "pidfd_open");
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// The net namespace of the process behind a pidfd (Linux >= 6.11). Throws ENOTTY/EINVAL
+// on older kernels; TypeScript then falls back to /proc/PID/ns/net plus a liveness re-check.
+static Napi::Value PidfdGetNetns(const Napi::CallbackInfo& info) {
+  int pidfd = ArgInt(info, 0);
+  int fd = ioctl(pidfd, PIDFD_GET_NET_NAMESPACE, 0);
+  if (fd < 0) ThrowErrno(info.Env(), errno, "ioctl(PIDFD_GET_NET_NAMESPACE)");
+  // The kernel opens it O_CLOEXEC already; make sure.
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// pidfd_send_signal(pidfd, sig): with sig 0, a race-free "is it still alive?".
+static Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info) {
+  int pidfd = ArgInt(info, 0), sig = ArgInt(info, 1);
+  if (syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) != 0)
+    ThrowErrno(info.Env(), errno, "pidfd_send_signal");
+  return info.Env().Undefined();
+}
+
+// open(path, O_RDONLY|O_CLOEXEC [|O_DIRECTORY]) -> fd.
+static Napi::Value Open(const Napi::CallbackInfo& info) {
+  std::string path = ArgStr(info, 0);
+  int extra = info.Length() > 1 ? ArgInt(info, 1) : 0;
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | extra);
+  if (fd < 0) ThrowErrno(info.Env(), errno, "open", path);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// openat(dirfd, name, O_RDONLY|O_CLOEXEC) -> fd. Used with a /proc/PID directory fd, which
+// keeps referring to that one process: after it exits, lookups fail with ESRCH/ENOENT even
+// if the pid number is reused.
+static Napi::Value Openat(const Napi::CallbackInfo& info) {
+  int dirfd = ArgInt(info, 0);
+  std::string name = ArgStr(info, 1);
+  int fd = openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) ThrowErrno(info.Env(), errno, "openat", name);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+static Napi::Value Close(const Napi::CallbackInfo& info) {
+  int fd = ArgInt(info, 0);
+  if (close(fd) != 0 && errno != EINTR) ThrowErrno(info.Env(), errno, "close");
+  return info.Env().Undefined();
+}
+
+// fcntl(F_DUPFD_CLOEXEC): a private copy of a caller's fd.
+static Napi::Value Dup(const Napi::CallbackInfo& info) {
+  int fd = ArgInt(info, 0);
+  int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (nfd < 0) ThrowErrno(info.Env(), errno, "fcntl(F_DUPFD_CLOEXEC)");
+  return Napi::Number::New(info.Env(), nfd);
+}
+
+// Identity and kind of an fd: { dev, ino, fsType, nsType } where nsType is the CLONE_NEW*
+// value from NS_GET_NSTYPE, or -errno when the fd is not a namespace.
+static Napi::Value NsInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgInt(info, 0);
+  struct stat st;
+  if (fstat(fd, &st) != 0) ThrowErrno(env, errno, "fstat");
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) != 0) ThrowErrno(env, errno, "fstatfs");
+  int type = ioctl(fd, NS_GET_NSTYPE);
+  int typeErr = type < 0 ? errno : 0;
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("dev", Napi::Number::New(env, (double)st.st_dev));
+  o.Set("ino", Napi::Number::New(env, (double)st.st_ino));
+  o.Set("mode", Napi::Number::New(env, st.st_mode));
+  o.Set("fsType", Napi::Number::New(env, (double)sfs.f_type));
+  o.Set("nsType", Napi::Number::New(env, type < 0 ? -typeErr : type));
+  return o;
+}
+
+// A new network namespace, made on a short-lived thread the addon owns so that no Node
+// thread ever moves: the thread unshares, opens its own ns/net, hands the fd back and exits.
+static Napi::Value CreateNetns(const Napi::CallbackInfo& info) {
+  int fd = -1, err = 0;
+  const char* failed = "unshare";
+  std::thread t([&] {
+    if (unshare(CLONE_NEWNET) != 0) {
+      err = errno;
+      return;
+    }
+    fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      err = errno;
+      failed = "open";
+    }
+    // The thread exits here, taking its namespace membership with it.
+  });
+  t.join();
+  if (fd < 0) ThrowErrno(info.Env(), err, failed, failed[0] == 'o' ? "/proc/thread-self/ns/net" : "");
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// mount(2), for named namespaces: source, target, fstype|null, flags, data|null.
+static Napi::Value Mount(const Napi::CallbackInfo& info) {
+  std::string src = info[0].IsString() ? ArgStr(info, 0) : "";
+  std::string target = ArgStr(info, 1);
+  std::string fstype = info[2].IsString() ? ArgStr(info, 2) : "";
+  unsigned long flags = (unsigned long)info[3].As<Napi::Number>().Int64Value();
+  if (mount(info[0].IsString() ? src.c_str() : nullptr, target.c_str(),
+            info[2].IsString() ? fstype.c_str() : nullptr, flags, nullptr) != 0)
+    ThrowErrno(info.Env(), errno, "mount", target);
+  return info.Env().Undefined();
+}
+
+static Napi::Value Umount2(const Napi::CallbackInfo& info) {
+  std::string target = ArgStr(info, 0);
+  int flags = ArgInt(info, 1);
+  if (umount2(target.c_str(), flags) != 0) ThrowErrno(info.Env(), errno, "umount2", target);
+  return info.Env().Undefined();
+}
+
+// runIn(fd, fn): call fn with the JS thread inside namespace fd, and switch back before
+// returning, whether fn returns or throws. Nested calls return to the enclosing namespace.
+static Napi::Value RunIn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AddonData* d = Data(env);
+  int fd = ArgInt(info, 0);
+  Napi::Function fn = info[1].As<Napi::Function>();
+  int mine = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (mine < 0) ThrowErrno(env, errno, "fcntl(F_DUPFD_CLOEXEC)");
+  if (setns(mine, CLONE_NEWNET) != 0) {
+    int err = errno;
+    close(mine);
+    ThrowErrno(env, err, "setns");
+  }
+  int saved = d->curNs;
+  bool savedOwned = d->curOwned;
+  d->curNs = mine;
+  d->curOwned = false;
+  auto restore = [&] {
+    d->curNs = saved;
+    d->curOwned = savedOwned;
+    LeaveOrDie(saved, "runSync");
+    close(mine);
+  };
+  Napi::Value result;
+  try {
+    result = fn.Call({});
+  } catch (...) {
+    restore();
+    throw;
+  }
+  restore();
+  return result;
+}
+
+// Test hook: the next n switch-backs report failure (the real switch is still attempted).
+static Napi::Value TestFailSwitchBack(const Napi::CallbackInfo& info) {
+  g_failSwitchBack.store(ArgInt(info, 0));
+  return info.Env().Undefined();
+}
+
+void InitNs(Napi::Env env, Napi::Object exports) {
+  exports.Set("setns", Napi::Function::New(env, Setns, "setns"));
+  exports.Set("unshare", Napi::Function::New(env, Unshare, "unshare"));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
+  exports.Set("pidfdGetNetns", Napi::Function::New(env, PidfdGetNetns, "pidfdGetNetns"));
+  exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));
+  exports.Set("open", Napi::Function::New(env, Open, "open"));
+  exports.Set("openat", Napi::Function::New(env, Openat, "openat"));
+  exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("dup", Napi::Function::New(env, Dup, "dup"));
+  exports.Set("nsInfo", Napi::Function::New(env, NsInfo, "nsInfo"));
+  exports.Set("createNetns", Napi::Function::New(env, CreateNetns, "createNetns"));
+  exports.Set("mount", Napi::Function::New(env, Mount, "mount"));
+  exports.Set("umount2", Napi::Function::New(env, Umount2, "umount2"));
+  exports.Set("runIn", Napi::Function::New(env, RunIn, "runIn"));
+  exports.Set("_testFailSwitchBack", Napi::Function::New(env, TestFailSwitchBack, "_testFailSwitchBack"));
+
+  Napi::Object c = Napi::Object::New(env);
+  c.Set("CLONE_NEWNS", CLONE_NEWNS);
+  c.Set("CLONE_NEWCGROUP", CLONE_NEWCGROUP);
+  c.Set("CLONE_NEWUTS", CLONE_NEWUTS);
+  c.Set("CLONE_NEWIPC", CLONE_NEWIPC);
+  c.Set("CLONE_NEWUSER", CLONE_NEWUSER);
+  c.Set("CLONE_NEWPID", CLONE_NEWPID);
+  c.Set("CLONE_NEWNET", CLONE_NEWNET);
+#ifdef CLONE_NEWTIME
+  c.Set("CLONE_NEWTIME", CLONE_NEWTIME);
+#else
+  c.Set("CLONE_NEWTIME", 0x80);
+#endif
+  c.Set("MS_BIND", (double)MS_BIND);
+  c.Set("MS_REC", (double)MS_REC);
+  c.Set("MS_SHARED", (double)MS_SHARED);
+  c.Set("MNT_DETACH", (int)MNT_DETACH);
+  c.Set("NSFS_MAGIC", (double)NSFS_MAGIC);
+  c.Set("PROC_SUPER_MAGIC", (double)PROC_SUPER_MAGIC);
+  c.Set("O_DIRECTORY", O_DIRECTORY);
+  exports.Set("constants", c);
+}
+
+}  // namespace netns

@@ -1,0 +1,403 @@
+// /proc/sys/net primitives: read, write+read-back, batches and a full walk, each done inside
+// a target namespace within one call (sync on the JS thread, or as a Promise on the executor).
+// Keys arrive as validated paths relative to /proc/sys/net; values as the exact bytes to write.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "executor.h"
+#include "netns.h"
+
+namespace netns {
+
+namespace {
+
+struct Outcome {
+  int err = 0;                 // errno of the failing step, 0 on success
+  const char* syscall = "";    // the failing step
+  bool hasValue = false;       // value holds the (read-back) contents
+  std::string value;
+};
+
+void DoRead(const std::string& rel, Outcome& o) {
+  int fd = OpenConfined(rel.c_str(), O_RDONLY);
+  if (fd < 0) {
+    o.err = -fd;
+    o.syscall = "open";
+    return;
+  }
+  int e = ReadSmall(fd, o.value);
+  close(fd);
+  if (e) {
+    o.err = e;
+    o.syscall = "read";
+    return;
+  }
+  o.hasValue = true;
+}
+
+// One write() of the whole value at offset 0 on a fresh fd, then a read-back from the same
+// fd (pread at 0 asks the kernel afresh). Write-only keys get no read-back.
+void DoWrite(const std::string& rel, const std::string& value, Outcome& o) {
+  bool readable = true;
+  int fd = OpenConfined(rel.c_str(), O_RDWR);
+  if (fd == -EACCES) {
+    fd = OpenConfined(rel.c_str(), O_WRONLY);
+    readable = false;
+  }
+  if (fd < 0) {
+    o.err = -fd;
+    o.syscall = "open";
+    return;
+  }
+  ssize_t n;
+  do {
+    n = pwrite(fd, value.data(), value.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 || (size_t)n != value.size()) {
+    o.err = n < 0 ? errno : EIO;
+    o.syscall = "write";
+    close(fd);
+    return;
+  }
+  if (readable) {
+    int e = ReadSmall(fd, o.value);
+    if (e == 0) o.hasValue = true;  // a failed read-back is not a failed write
+  }
+  close(fd);
+}
+
+Napi::Value OutcomeValue(Napi::Env env, const Outcome& o, const std::string& rel) {
+  if (o.err) return ErrnoObject(env, o.err, o.syscall, "/proc/sys/net/" + rel);
+  if (!o.hasValue) return env.Null();
+  return Napi::String::New(env, o.value);
+}
+
+struct WalkEntry {
+  std::string rel;
+  int mode = 0;
+  Outcome out;
+};
+
+enum WalkFlags { kWalkRead = 1, kWalkMode = 2 };
+
+void WalkDir(int dfd, const std::string& prefix, int flags, std::vector<WalkEntry>& out, int depth) {
+  DIR* dir = fdopendir(dfd);
+  if (!dir) {
+    close(dfd);
+    return;
+  }
+  while (struct dirent* de = readdir(dir)) {
+    const char* name = de->d_name;
+    if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+    std::string rel = prefix.empty() ? std::string(name) : prefix + "/" + name;
+    unsigned char type = de->d_type;
+    int mode = 0;
+    if (type == DT_UNKNOWN || (flags & kWalkMode)) {
+      struct stat st;
+      if (fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      mode = st.st_mode;
+      type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+    }
+    if (type == DT_DIR) {
+      if (depth > 16) continue;
+      int sub = openat(dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub >= 0) WalkDir(sub, rel, flags, out, depth + 1);
+      continue;
+    }
+    if (type != DT_REG) continue;  // sysctl trees hold only directories and files
+    out.emplace_back();
+    WalkEntry& e = out.back();
+    e.rel = rel;
+    e.mode = mode & 07777;
+    if (flags & kWalkRead) {
+      int fd = openat(dirfd(dir), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+      if (fd < 0) {
+        e.out.err = errno;
+        e.out.syscall = "open";
+      } else {
+        int err = ReadSmall(fd, e.out.value);
+        close(fd);
+        if (err) {
+          e.out.err = err;
+          e.out.syscall = "read";
+        } else {
+          e.out.hasValue = true;
+        }
+      }
+    }
+  }
+  closedir(dir);
+}
+
+// Walk `prefix` ("" = all of /proc/sys/net). Errors on the prefix itself land in `rootErr`.
+void DoWalk(const std::string& prefix, int flags, std::vector<WalkEntry>& out, Outcome& rootErr) {
+  int fd = OpenConfined(prefix.empty() ? "." : prefix.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) {
+    rootErr.err = -fd;
+    rootErr.syscall = "open";
+    return;
+  }
+  WalkDir(fd, prefix, flags, out, 0);
+}
+
+Napi::Value WalkValue(Napi::Env env, const std::vector<WalkEntry>& entries, int flags) {
+  size_t n = entries.size();
+  Napi::Array keys = Napi::Array::New(env, n);
+  Napi::Array values = Napi::Array::New(env, (flags & kWalkRead) ? n : 0);
+  Napi::Array modes = Napi::Array::New(env, (flags & kWalkMode) ? n : 0);
+  for (size_t i = 0; i < n; i++) {
+    const WalkEntry& e = entries[i];
+    keys.Set(i, Napi::String::New(env, e.rel));
+    if (flags & kWalkRead) values.Set(i, OutcomeValue(env, e.out, e.rel));
+    if (flags & kWalkMode) modes.Set(i, Napi::Number::New(env, e.mode));
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("keys", keys);
+  o.Set("values", values);
+  o.Set("modes", modes);
+  return o;
+}
+
+// Batch: values[i] null = read rels[i]; a string = write it and read back.
+void DoBatch(const std::vector<std::string>& rels, const std::vector<std::string>& vals,
+             const std::vector<bool>& isWrite, std::vector<Outcome>& out, bool stopOnError) {
+  out.resize(rels.size());
+  for (size_t i = 0; i < rels.size(); i++) {
+    if (isWrite[i])
+      DoWrite(rels[i], vals[i], out[i]);
+    else
+      DoRead(rels[i], out[i]);
+    if (stopOnError && out[i].err) {
+      out.resize(i + 1);
+      return;
+    }
+  }
+}
+
+Napi::Value BatchValue(Napi::Env env, const std::vector<std::string>& rels, const std::vector<Outcome>& out) {
+  Napi::Array a = Napi::Array::New(env, out.size());
+  for (size_t i = 0; i < out.size(); i++) a.Set(i, OutcomeValue(env, out[i], rels[i]));
+  return a;
+}
+
+void ParseBatchArgs(const Napi::CallbackInfo& info, std::vector<std::string>& rels,
+                    std::vector<std::string>& vals, std::vector<bool>& isWrite) {
+  Napi::Array r = info[1].As<Napi::Array>();
+  Napi::Array v = info[2].As<Napi::Array>();
+  uint32_t n = r.Length();
+  rels.resize(n);
+  vals.resize(n);
+  isWrite.resize(n);
+  for (uint32_t i = 0; i < n; i++) {
+    rels[i] = r.Get(i).As<Napi::String>().Utf8Value();
+    Napi::Value x = v.Get(i);
+    isWrite[i] = x.IsString();
+    if (isWrite[i]) vals[i] = x.As<Napi::String>().Utf8Value();
+  }
+}
+
+// Run `work` inside namespace `nsfd` (-1: where the JS thread already is) on the JS thread.
+template <typename F>
+void InsideSync(Napi::Env env, int nsfd, F&& work) {
+  if (nsfd < 0) {
+    work();
+    return;
+  }
+  int err = Enter(nsfd);
+  if (err) ThrowErrno(env, err, "setns");
+  work();
+  LeaveOrDie(Data(env)->curNs, "a /proc/sys/net operation");
+}
+
+int NsArg(const Napi::CallbackInfo& info) { return info[0].As<Napi::Number>().Int32Value(); }
+
+// ---- sync ----
+
+Napi::Value SysctlRead(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string rel = info[1].As<Napi::String>().Utf8Value();
+  Outcome o;
+  InsideSync(env, NsArg(info), [&] { DoRead(rel, o); });
+  if (o.err) ThrowErrno(env, o.err, o.syscall, "/proc/sys/net/" + rel);
+  return Napi::String::New(env, o.value);
+}
+
+Napi::Value SysctlWrite(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string rel = info[1].As<Napi::String>().Utf8Value();
+  std::string val = info[2].As<Napi::String>().Utf8Value();
+  Outcome o;
+  InsideSync(env, NsArg(info), [&] { DoWrite(rel, val, o); });
+  if (o.err) ThrowErrno(env, o.err, o.syscall, "/proc/sys/net/" + rel);
+  return o.hasValue ? Napi::Value(Napi::String::New(env, o.value)) : env.Null();
+}
+
+Napi::Value SysctlBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<std::string> rels, vals;
+  std::vector<bool> isWrite;
+  ParseBatchArgs(info, rels, vals, isWrite);
+  bool stop = info.Length() > 3 && info[3].ToBoolean();
+  std::vector<Outcome> out;
+  InsideSync(env, NsArg(info), [&] { DoBatch(rels, vals, isWrite, out, stop); });
+  return BatchValue(env, rels, out);
+}
+
+Napi::Value SysctlWalk(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string prefix = info[1].As<Napi::String>().Utf8Value();
+  int flags = info[2].As<Napi::Number>().Int32Value();
+  std::vector<WalkEntry> entries;
+  Outcome rootErr;
+  InsideSync(env, NsArg(info), [&] { DoWalk(prefix, flags, entries, rootErr); });
+  if (rootErr.err) ThrowErrno(env, rootErr.err, rootErr.syscall, "/proc/sys/net/" + prefix);
+  return WalkValue(env, entries, flags);
+}
+
+// sysctlOpen(nsfd, rel, access): an fd on one key, opened inside the namespace. access: 0
+// read-only, 1 read-write (falls back to read-only when the entry is not writable here and
+// to write-only when it is not readable). Returns [fd, access actually granted].
+Napi::Value SysctlOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string rel = info[1].As<Napi::String>().Utf8Value();
+  int access = info[2].As<Napi::Number>().Int32Value();
+  int fd = -1, granted = 0;
+  InsideSync(env, NsArg(info), [&] {
+    if (access == 1) {
+      fd = OpenConfined(rel.c_str(), O_RDWR);
+      granted = 1;
+      if (fd == -EACCES || fd == -EPERM || fd == -EROFS) {
+        int rfd = OpenConfined(rel.c_str(), O_RDONLY);
+        if (rfd >= 0) {
+          fd = rfd;
+          granted = 0;
+        } else if ((rfd = OpenConfined(rel.c_str(), O_WRONLY)) >= 0) {
+          fd = rfd;
+          granted = 2;
+        }
+      }
+    } else {
+      fd = OpenConfined(rel.c_str(), O_RDONLY);
+    }
+  });
+  if (fd < 0) ThrowErrno(env, -fd, "open", "/proc/sys/net/" + rel);
+  Napi::Array a = Napi::Array::New(env, 2);
+  a.Set(0u, Napi::Number::New(env, fd));
+  a.Set(1u, Napi::Number::New(env, granted));
+  return a;
+}
+
+// pread(fd, 4 KiB, 0) on a key fd: the kernel formats the value afresh each time.
+Napi::Value FdRead(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  std::string out;
+  int e = ReadSmall(fd, out);
+  if (e) ThrowErrno(env, e, "read");
+  return Napi::String::New(env, out);
+}
+
+// pwrite(fd, value, 0): one write of the whole value.
+Napi::Value FdWrite(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  std::string val = info[1].As<Napi::String>().Utf8Value();
+  ssize_t n;
+  do {
+    n = pwrite(fd, val.data(), val.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) ThrowErrno(env, errno, "write");
+  if ((size_t)n != val.size()) ThrowErrno(env, EIO, "write");
+  return env.Undefined();
+}
+
+// ---- Promise forms (run on the executor thread) ----
+
+struct BatchJob : Job {
+  std::vector<std::string> rels, vals;
+  std::vector<bool> isWrite;
+  std::vector<Outcome> out;
+  bool stop = false;
+  bool single = false;  // resolve with the one value / reject with its error
+  void Work() override { DoBatch(rels, vals, isWrite, out, stop); }
+  Napi::Value Result(Napi::Env env, bool& reject) override {
+    if (single) {
+      const Outcome& o = out[0];
+      Napi::Value v = OutcomeValue(env, o, rels[0]);
+      reject = o.err != 0;
+      return v;
+    }
+    return BatchValue(env, rels, out);
+  }
+};
+
+struct WalkJob : Job {
+  std::string prefix;
+  int flags = 0;
+  std::vector<WalkEntry> entries;
+  Outcome rootErr;
+  void Work() override { DoWalk(prefix, flags, entries, rootErr); }
+  Napi::Value Result(Napi::Env env, bool& reject) override {
+    if (rootErr.err) {
+      reject = true;
+      return ErrnoObject(env, rootErr.err, rootErr.syscall, "/proc/sys/net/" + prefix);
+    }
+    return WalkValue(env, entries, flags);
+  }
+};
+
+Napi::Value SysctlReadAsync(const Napi::CallbackInfo& info) {
+  auto* job = new BatchJob();
+  job->rels.push_back(info[1].As<Napi::String>().Utf8Value());
+  job->vals.emplace_back();
+  job->isWrite.push_back(false);
+  job->single = true;
+  return Executor::Get(info.Env())->Submit(info.Env(), job, NsArg(info));
+}
+
+Napi::Value SysctlWriteAsync(const Napi::CallbackInfo& info) {
+  auto* job = new BatchJob();
+  job->rels.push_back(info[1].As<Napi::String>().Utf8Value());
+  job->vals.push_back(info[2].As<Napi::String>().Utf8Value());
+  job->isWrite.push_back(true);
+  job->single = true;
+  return Executor::Get(info.Env())->Submit(info.Env(), job, NsArg(info));
+}
+
+Napi::Value SysctlBatchAsync(const Napi::CallbackInfo& info) {
+  auto* job = new BatchJob();
+  ParseBatchArgs(info, job->rels, job->vals, job->isWrite);
+  job->stop = info.Length() > 3 && info[3].ToBoolean();
+  return Executor::Get(info.Env())->Submit(info.Env(), job, NsArg(info));
+}
+
+Napi::Value SysctlWalkAsync(const Napi::CallbackInfo& info) {
+  auto* job = new WalkJob();
+  job->prefix = info[1].As<Napi::String>().Utf8Value();
+  job->flags = info[2].As<Napi::Number>().Int32Value();
+  return Executor::Get(info.Env())->Submit(info.Env(), job, NsArg(info));
+}
+
+}  // namespace
+
+void InitSysctl(Napi::Env env, Napi::Object exports) {
+  exports.Set("sysctlRead", Napi::Function::New(env, SysctlRead, "sysctlRead"));
+  exports.Set("sysctlWrite", Napi::Function::New(env, SysctlWrite, "sysctlWrite"));
+  exports.Set("sysctlBatch", Napi::Function::New(env, SysctlBatch, "sysctlBatch"));
+  exports.Set("sysctlWalk", Napi::Function::New(env, SysctlWalk, "sysctlWalk"));
+  exports.Set("sysctlOpen", Napi::Function::New(env, SysctlOpen, "sysctlOpen"));
+  exports.Set("fdRead", Napi::Function::New(env, FdRead, "fdRead"));
+  exports.Set("fdWrite", Napi::Function::New(env, FdWrite, "fdWrite"));
+  exports.Set("sysctlReadAsync", Napi::Function::New(env, SysctlReadAsync, "sysctlReadAsync"));
+  exports.Set("sysctlWriteAsync", Napi::Function::New(env, SysctlWriteAsync, "sysctlWriteAsync"));
+  exports.Set("sysctlBatchAsync", Napi::Function::New(env, SysctlBatchAsync, "sysctlBatchAsync"));
+  exports.Set("sysctlWalkAsync", Napi::Function::New(env, SysctlWalkAsync, "sysctlWalkAsync"));
+}
+
+}  // namespace netns
