@@ -111,6 +111,9 @@ void* Executor::ThreadMain(void* arg) {
 }
 
 void Executor::Loop() {
+  // A recognisable name (ps -L, /proc/PID/task/TID/comm): tests and operators can tell the
+  // addon's threads, which may sit in a foreign namespace mid-job, from Node's own.
+  pthread_setname_np(pthread_self(), "netns-exec");
   // A thread starts in the namespace of the thread that created it: go home explicitly.
   bool healthy = setns(home_, CLONE_NEWNET) == 0;
   std::unique_lock<std::mutex> lk(mu_);

@@ -1,6 +1,7 @@
 // Namespace primitives: raw setns/unshare, pidfds, identity, creation on an addon-owned
 // thread, mounts for named namespaces, and runIn (a JS callback inside a namespace).
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/magic.h>
 #include <linux/nsfs.h>
 #include <sched.h>
@@ -157,6 +158,7 @@ static Napi::Value CreateNetns(const Napi::CallbackInfo& info) {
   int fd = -1, err = 0;
   const char* failed = "unshare";
   std::thread t([&] {
+    pthread_setname_np(pthread_self(), "netns-create");
     if (unshare(CLONE_NEWNET) != 0) {
       err = errno;
       return;
