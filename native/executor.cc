@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 #include "netns.h"
 
@@ -73,27 +74,35 @@ Napi::Value Executor::Submit(Napi::Env env, Job* job, int targetFd) {
   return Napi::Value(env, promise);
 }
 
-void Executor::Complete(Napi::Env env, Job* job) {
-  Napi::HandleScope scope(env);
-  bool reject = false;
-  Napi::Value v;
-  if (job->enterErr) {
-    v = ErrnoObject(env, job->enterErr, "setns");
-    reject = true;
-  } else {
-    try {
-      v = job->Result(env, reject);
-    } catch (const Napi::Error& e) {
-      v = e.Value();
+void Executor::Complete(Napi::Env env, Job* raw) {
+  // The job (and the namespace fd it holds) is released whatever happens below.
+  std::unique_ptr<Job> job(raw);
+  bool last = --inflight_ == 0;
+  try {
+    Napi::HandleScope scope(env);
+    bool reject = false;
+    Napi::Value v;
+    if (job->enterErr) {
+      v = ErrnoObject(env, job->enterErr, "setns");
       reject = true;
+    } else {
+      try {
+        v = job->Result(env, reject);
+      } catch (const Napi::Error& e) {
+        v = e.Value();
+        reject = true;
+      }
     }
+    if (reject)
+      napi_reject_deferred(env, job->deferred, v);
+    else
+      napi_resolve_deferred(env, job->deferred, v);
+    if (last) tsfn_.Unref(env);
+  } catch (const Napi::Error&) {
+    // Only when the environment is being torn down (worker.terminate()): JavaScript can no
+    // longer run, so there is nobody to resolve the promise for. An exception must not
+    // escape this callback: it would terminate the whole process.
   }
-  if (reject)
-    napi_reject_deferred(env, job->deferred, v);
-  else
-    napi_resolve_deferred(env, job->deferred, v);
-  delete job;
-  if (--inflight_ == 0) tsfn_.Unref(env);
 }
 
 void Executor::StartThreadLocked() {
