@@ -107,11 +107,10 @@ void Executor::Complete(Napi::Env env, Job* raw) {
 
 void Executor::StartThreadLocked() {
   pthread_t t;
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  if (pthread_create(&t, &attr, ThreadMain, this) == 0) live_++;
-  pthread_attr_destroy(&attr);
+  if (pthread_create(&t, nullptr, ThreadMain, this) == 0) {
+    live_++;
+    threads_.push_back(t);
+  }
 }
 
 void* Executor::ThreadMain(void* arg) {
@@ -159,6 +158,7 @@ void Executor::Loop() {
 
 void Executor::Shutdown(void* arg) {
   auto* ex = static_cast<Executor*>(arg);
+  std::vector<pthread_t> threads;
   {
     std::unique_lock<std::mutex> lk(ex->mu_);
     ex->stopping_ = true;
@@ -166,7 +166,11 @@ void Executor::Shutdown(void* arg) {
     ex->cv_.wait(lk, [ex] { return ex->live_ == 0; });
     for (Job* j : ex->queue_) delete j;
     ex->queue_.clear();
+    threads.swap(ex->threads_);
   }
+  // live_ == 0 means each thread is past its last use of `ex`, not that it has left the
+  // addon's code: wait until it has, before the environment (and maybe the addon) goes.
+  for (pthread_t t : threads) pthread_join(t, nullptr);
   ex->tsfn_.Release();
   close(ex->home_);
   delete ex;

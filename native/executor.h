@@ -13,6 +13,9 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <vector>
+
+#include <pthread.h>
 
 namespace netns {
 
@@ -54,6 +57,9 @@ class Executor {
   int live_ = 0;       // executor threads alive
   int idle_ = 0;       // of those, waiting for work
   int home_ = -1;      // the namespace executor threads live in between jobs
+  // Every thread ever started, joined at shutdown: the addon may be unloaded (dlclose) right
+  // after its environment goes away, and a thread still returning through its code would crash.
+  std::vector<pthread_t> threads_;
   ExecTsfn tsfn_;
   size_t inflight_ = 0;  // JS thread only
 };
