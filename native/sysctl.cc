@@ -288,7 +288,7 @@ Napi::Value SysctlOpen(const Napi::CallbackInfo& info) {
   });
   if (fd < 0) ThrowErrno(env, -fd, "open", "/proc/sys/net/" + rel);
   Napi::Array a = Napi::Array::New(env, 2);
-  a.Set(0u, Napi::Number::New(env, fd));
+  a.Set(0u, Napi::Number::New(env, Own(env, fd)));
   a.Set(1u, Napi::Number::New(env, granted));
   return a;
 }
