@@ -41,6 +41,29 @@ void DoRead(const std::string& rel, Outcome& o) {
   o.hasValue = true;
 }
 
+// Write `value` in one pwrite at offset 0. A short write means the kernel took part of the
+// value (proc_dointvec stores the first number of "1 2 3" on a one-number key, then stops
+// and reports fewer bytes written): the key then holds a value nobody asked for. So the old
+// value is read first (when the fd is readable) and written back after a short write, which
+// is reported as EINVAL. Returns 0 or errno.
+int WriteWhole(int fd, const std::string& value, bool readable) {
+  std::string old;
+  bool haveOld = readable && ReadSmall(fd, old) == 0;
+  ssize_t n;
+  do {
+    n = pwrite(fd, value.data(), value.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return errno;
+  if ((size_t)n == value.size()) return 0;
+  if (haveOld) {
+    ssize_t r;
+    do {
+      r = pwrite(fd, old.data(), old.size(), 0);
+    } while (r < 0 && errno == EINTR);
+  }
+  return EINVAL;
+}
+
 // One write() of the whole value at offset 0 on a fresh fd, then a read-back from the same
 // fd (pread at 0 asks the kernel afresh). Write-only keys get no read-back.
 void DoWrite(const std::string& rel, const std::string& value, Outcome& o) {
@@ -55,12 +78,9 @@ void DoWrite(const std::string& rel, const std::string& value, Outcome& o) {
     o.syscall = "open";
     return;
   }
-  ssize_t n;
-  do {
-    n = pwrite(fd, value.data(), value.size(), 0);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0 || (size_t)n != value.size()) {
-    o.err = n < 0 ? errno : EIO;
+  int e = WriteWhole(fd, value, readable);
+  if (e) {
+    o.err = e;
     o.syscall = "write";
     close(fd);
     return;
@@ -303,17 +323,15 @@ Napi::Value FdRead(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, out);
 }
 
-// pwrite(fd, value, 0): one write of the whole value.
+// pwrite(fd, value, 0): one write of the whole value (restored on a short write, see
+// WriteWhole; a write-only handle cannot be read, so it cannot be restored).
 Napi::Value FdWrite(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
   std::string val = info[1].As<Napi::String>().Utf8Value();
-  ssize_t n;
-  do {
-    n = pwrite(fd, val.data(), val.size(), 0);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) ThrowErrno(env, errno, "write");
-  if ((size_t)n != val.size()) ThrowErrno(env, EIO, "write");
+  int acc = fcntl(fd, F_GETFL);
+  int e = WriteWhole(fd, val, acc >= 0 && (acc & O_ACCMODE) != O_WRONLY);
+  if (e) ThrowErrno(env, e, "write");
   return env.Undefined();
 }
 
