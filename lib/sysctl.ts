@@ -111,8 +111,10 @@ export function keyError(
     hint = `The kernel rejected the value ${JSON.stringify(value)} for ${key}`;
   } else if (code === 'EIO' && op === 'read') {
     hint = `The kernel has no value to show for ${key} (e.g. stable_secret before one is set)`;
-  } else if (code === 'EISDIR' || code === 'ENOTDIR') {
+  } else if (code === 'EISDIR') {
     hint = `${key} is a directory, not a key: use list('${key}')`;
+  } else if (code === 'ENOTDIR') {
+    hint = `Key ${key} does not exist: part of its path is a key (a file), not a directory`;
   } else if (code === 'ELOOP' || code === 'EXDEV') {
     hint = `Refused: ${key} does not resolve to a file beneath /proc/sys/net without symlinks`;
   } else if (code === 'EBADF' && op === 'write') {
@@ -325,6 +327,10 @@ function* walkPlan(pk: ParsedKey, flags: number, s: Sysctl): Plan<WalkResult> {
   } catch (e) {
     if (isNativeErrno(e) && e.errno === 20 /* ENOTDIR: the prefix is a key */) {
       const one = yield { op: 'batch', rels: [pk.rel], values: [null], stop: false };
+      const o = one[0];
+      // Only a key that is there (readable or not) lists as itself; a path through a key
+      // (net.core.somaxconn.x: ENOTDIR) or a vanished one names nothing.
+      if (isNativeErrno(o) && (o.errno === 2 || o.errno === 20)) throw s.keyError(o, pk, 'read');
       return { keys: [pk.rel], values: flags & WALK_READ ? one : [], modes: [] };
     }
     if (isNativeErrno(e) && e.syscall !== 'setns') throw s.keyError(e, pk, 'read');
