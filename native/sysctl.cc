@@ -41,11 +41,12 @@ void DoRead(const std::string& rel, Outcome& o) {
   o.hasValue = true;
 }
 
-// Write `value` in one pwrite at offset 0. A short write means the kernel took part of the
-// value (proc_dointvec stores the first number of "1 2 3" on a one-number key, then stops
-// and reports fewer bytes written): the key then holds a value nobody asked for. So the old
-// value is read first (when the fd is readable) and written back after a short write, which
-// is reported as EINVAL. Returns 0 or errno.
+// Write `value` in one pwrite at offset 0, all or nothing. The kernel is not: a vector key
+// stores each number as it parses it, so "8192 16384 99999999999999" on tcp_rmem fails with
+// EINVAL after storing the first two; and "1 2 3" on a one-number key stores 1, stops, and
+// reports a short write. Either way the key would hold a value nobody asked for. So the old
+// value is read first (when the fd is readable) and written back after a failed or short
+// write if the key changed; a short write is reported as EINVAL. Returns 0 or errno.
 int WriteWhole(int fd, const std::string& value, bool readable) {
   std::string old;
   bool haveOld = readable && ReadSmall(fd, old) == 0;
@@ -53,15 +54,16 @@ int WriteWhole(int fd, const std::string& value, bool readable) {
   do {
     n = pwrite(fd, value.data(), value.size(), 0);
   } while (n < 0 && errno == EINTR);
-  if (n < 0) return errno;
-  if ((size_t)n == value.size()) return 0;
-  if (haveOld) {
+  if (n >= 0 && (size_t)n == value.size()) return 0;
+  int err = n < 0 ? errno : EINVAL;
+  std::string now;
+  if (haveOld && ReadSmall(fd, now) == 0 && now != old) {
     ssize_t r;
     do {
       r = pwrite(fd, old.data(), old.size(), 0);
     } while (r < 0 && errno == EINTR);
   }
-  return EINVAL;
+  return err;
 }
 
 // One write() of the whole value at offset 0 on a fresh fd, then a read-back from the same

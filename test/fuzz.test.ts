@@ -266,6 +266,8 @@ const HOSTILE: unknown[] = [
   '9'.repeat(30), Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 2, 2 ** 31, 2 ** 32, -(2 ** 31) - 1, 1e300, Infinity, -Infinity, NaN,
   -1, -5, 0, 2n ** 64n, -(2n ** 63n), '1\n2', '1\r', '1\0', '\n', '1\t2\t3\t4\t5', '1 2 3 4 5 6 7 8 9 10',
   Array.from({ length: 1000 }, (_, i) => i), [1, [2]], [], ['a', 'b'], 'abc', '', ' ', '0x10', '1e3', '+1', '١', '1 ', ' 1', '12abc',
+  // vectors whose later fields fail after the kernel stored the first ones
+  [8192, 16384, 99999999999999], '4097\t8193\t-1', [2000, 99999999999999], [4096, 1, 2], '7 8',
   'x'.repeat(5000), 'x'.repeat(4096), {}, null, undefined, Symbol('s'), () => 1, true, false, 1.5, -0, 'reno\ncubic', 'bbr ', 'cubic\treno',
 ];
 const VALUE_KEYS = [
