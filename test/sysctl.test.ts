@@ -223,6 +223,10 @@ t.test('Promise forms: many in flight, right values, no thread left outside', as
   const writes = await Promise.all(spaces.map((s, i) => s.sysctl.setAsync(K, 6000 + i)));
   t.same(writes, [6000, 6001, 6002]);
   t.same(strayThreads(), [], 'every thread is home');
+  // Promise-form operations run in the order they were issued.
+  const order = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((v) => spaces[0]!.sysctl.setAsync(K, 7000 + v)));
+  t.same(order, [7001, 7002, 7003, 7004, 7005, 7006, 7007, 7008]);
+  t.equal(spaces[0]!.sysctl.get(K), 7008, 'the last write issued is the one in effect');
   await t.rejects(spaces[0]!.sysctl.getAsync('net.core.netdev_max_backlog'), { code: 'ENOENT', name: 'NetnsError' });
   await t.rejects(spaces[0]!.sysctl.setAsync(K, 'x' as unknown as number), TypeError);
 });
