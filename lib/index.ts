@@ -3,3 +3,21 @@ export { NetNamespace, NETNS_RUN_DIRS, type NamespaceInfo, type CreateOptions } 
 export { NetnsError, type ErrorContext } from './errors.js';
 export { Sysctl } from './sysctl.js';
 export { setns, unshare, constants } from './raw.js';
+export {
+  compare,
+  classify,
+  explain,
+  normalizeValue,
+  sameValue,
+  HOST_PROBE_SAFE,
+  type SysctlClass,
+  type CompareEntry,
+  type Classification,
+  type ClassifyOptions,
+  type Evidence,
+  type Explanation,
+  type SideObservation,
+  type ParentProbe,
+  type HostProbe,
+} from './classify.js';
+export { KERNEL_RULES, findRule, type KernelRule, type RuleClass, type RuleContext, type RuleEvidence } from './kernel-rules.js';
