@@ -403,7 +403,8 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
  * Holds SIGTERM/SIGINT/SIGHUP while host values are changed. The probe runs synchronously, so
  * Node delivers a signal that arrives meanwhile only after the probe has restored the host;
  * the handler then removes itself and re-raises the signal with its default action (unless
- * the application has its own listener, which then handles it as usual).
+ * the application has its own listener, which then handles it as usual; it is prepended so
+ * that listeners like signal-exit's see themselves alone and re-raise).
  */
 class SignalGuard {
   static readonly signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
@@ -426,7 +427,9 @@ class SignalGuard {
   static enter(): { leave(): void } {
     if (SignalGuard.#cleanup) clearTimeout(SignalGuard.#cleanup);
     if (!SignalGuard.#installed) {
-      for (const s of SignalGuard.signals) process.on(s, SignalGuard.#handler);
+      // First in line, so that it is gone before libraries such as signal-exit check whether
+      // they are the last listener (and re-raise the signal themselves).
+      for (const s of SignalGuard.signals) process.prependListener(s, SignalGuard.#handler);
       SignalGuard.#installed = true;
     }
     SignalGuard.#depth++;
@@ -554,16 +557,28 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
     if (!hostProbeAllowed.has(k))
       invalid(`a key on HOST_PROBE_SAFE (${HOST_PROBE_SAFE.map(relToKey).join(', ')})`, 'hostProbeKeys', relToKey(k), RangeError);
 
-  // 1. Observation.
-  const host = walk(-1);
-  let child: Snapshot;
-  {
+  // 1. Observation: host, fresh namespace, host again. A host value that changes meanwhile
+  // (another process tuning it) would make the comparison meaningless: observe again.
+  let host!: Snapshot;
+  let child!: Snapshot;
+  let unstable = new Set<string>();
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const before = walk(-1);
     const ns = NetNamespace.create();
     try {
       child = walk(ns.fd);
     } finally {
       ns.close();
     }
+    host = walk(-1);
+    unstable = new Set<string>();
+    for (const [rel, e] of host.map) {
+      if (/nf_conntrack_count$/.test(rel)) continue; // a live counter
+      const a = valueOf(before.map.get(rel)?.out).value;
+      const b = valueOf(e.out).value;
+      if (a !== undefined && b !== undefined && !sameValue(a, b)) unstable.add(rel);
+    }
+    if (unstable.size === 0) break;
   }
   const observerIsInitNet = INIT_ONLY_MARKERS.some((m) => host.map.has(m));
   const ctx: RuleContext = { ...defaultContext(readDevconf(host)), ...options.context };
@@ -577,11 +592,11 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
   const results = new Map<string, Classification>();
   const unsettled: string[] = [];
   for (const rel of rels) {
-    const c = decide(rel, host, child, ctx, observerIsInitNet);
+    const c = decide(rel, host, child, ctx, observerIsInitNet, unstable.has(rel));
     results.set(rel, c);
     const h = c.evidence.observed.host;
     const ch = c.evidence.observed.child;
-    if (probing && h.writable && ch.writable && c.evidence.observed.equal === true && !NEVER_WRITE.some((re) => re.test(rel)))
+    if (probing && h.writable && ch.writable && c.evidence.observed.equal === true && !unstable.has(rel) && !NEVER_WRITE.some((re) => re.test(rel)))
       unsettled.push(rel);
   }
 
@@ -604,7 +619,14 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
   return rels.map((r) => results.get(r)!);
 }
 
-function decide(rel: string, host: Snapshot, child: Snapshot, ctx: RuleContext, observerIsInitNet: boolean): Classification {
+function decide(
+  rel: string,
+  host: Snapshot,
+  child: Snapshot,
+  ctx: RuleContext,
+  observerIsInitNet: boolean,
+  unstable: boolean,
+): Classification {
   const h = side(host, rel);
   const ch = side(child, rel);
   const rule = findRule(rel, ctx);
@@ -638,6 +660,11 @@ function decide(rel: string, host: Snapshot, child: Snapshot, ctx: RuleContext, 
     return { key: relToKey(rel), class: cls, host: h.value ?? null, child: ch.value ?? null, evidence };
   };
   const ruleUsable = rev !== null && rev.verified;
+  if (unstable) {
+    notes.push('The host value changed while it was being observed (another process is changing it).');
+    if (!(h.present && !ch.present) && !(!h.present && ch.present))
+      return result('unknown', 'the host value kept changing during observation');
+  }
 
   // Presence settles host-only and child-only by observation alone.
   if (h.present && !ch.present) return result('host-only', 'observed: present on the host, absent in a fresh namespace');
