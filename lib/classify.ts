@@ -768,13 +768,17 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
     });
   const k = c.key;
   const v = sample(c);
+  const tokens = v.split(' ');
+  const numeric = tokens.every((x) => /^-?\d+$/.test(x));
+  const lit = numeric ? (tokens.length === 1 ? v : `[${tokens.join(', ')}]`) : JSON.stringify(v);
+  const arg = /\s/.test(v) ? `'${k}=${v}'` : `${k}=${v}`;
   const inside = {
-    api: `NetNamespace.fromPid(PID).sysctl.set('${k}', ${JSON.stringify(v)})`,
-    cli: `netns sysctl --pid PID -w ${k}=${JSON.stringify(v)}`,
+    api: `NetNamespace.fromPid(PID).sysctl.set('${k}', ${lit})`,
+    cli: `netns sysctl --pid PID -w ${arg}`,
   };
   const atStart = {
-    api: `spawnInNetns(cmd, args, { sysctl: { '${k}': ${JSON.stringify(v)} } })`,
-    cli: `netns exec --sysctl ${k}=${JSON.stringify(v)} -- cmd`,
+    api: `spawnInNetns(cmd, args, { sysctl: { '${k}': ${lit} } })`,
+    cli: `netns exec --sysctl ${arg} -- cmd`,
   };
   const src = c.evidence.rule?.sourceKey ?? c.evidence.observed.source?.key;
   const dev = deviceOf(rel);
