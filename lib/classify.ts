@@ -11,6 +11,8 @@
 // explain(key): the same for one key, in a sentence, plus how to set it for a container.
 import { NetNamespace } from './netns.js';
 import { NetnsError, errnoName, invalid } from './errors.js';
+import { parseKey } from './keys.js';
+import { valuesEqual } from './values.js';
 import { native, WALK_MODE, WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from './native.js';
 import {
   ENSURE_SAFE_RULE,
@@ -155,51 +157,11 @@ export interface Explanation extends Classification {
 // ---------------------------------------------------------------------------------------------
 // Values and keys
 
-/**
- * Canonical form of a sysctl value for comparison: whitespace runs (tabs, spaces, newlines)
- * become one space, and integer tokens are written canonically ("007" is "7").
- * Stand-in for sysctl.valuesEqual until the typed layer lands.
- */
-export function normalizeValue(raw: string): string {
-  const tokens = raw.trim().split(/\s+/).filter((t) => t.length > 0);
-  return tokens
-    .map((t) => {
-      if (/^[+-]?\d+$/.test(t)) {
-        try {
-          return BigInt(t).toString();
-        } catch {
-          return t;
-        }
-      }
-      return t;
-    })
-    .join(' ');
-}
+/** Equal by value (numbers as numbers, tab vs space ignored): the shared valuesEqual. */
+const sameValue = (a: string, b: string): boolean => valuesEqual(a, b);
 
-/** Equal by value: numbers as numbers, whitespace (tab vs space) ignored. */
-export function sameValue(a: string, b: string): boolean {
-  return normalizeValue(a) === normalizeValue(b);
-}
-
-/**
- * Path relative to /proc/sys/net for a key in sysctl(8) syntax ("net.ipv4.conf.eth0/100.rp_filter")
- * or path syntax ("net/ipv4/tcp_rmem"); the "net" prefix is optional.
- */
-export function keyToRel(key: string): string {
-  if (typeof key !== 'string' || key.length === 0) invalid('a sysctl key', 'key', key);
-  let k = key.trim();
-  const firstDot = k.indexOf('.');
-  const firstSlash = k.indexOf('/');
-  const dotted = firstDot >= 0 && (firstSlash < 0 || firstDot < firstSlash);
-  if (dotted) k = k.replace(/[./]/g, (c) => (c === '.' ? '/' : '.'));
-  k = k.replace(/^\/+/, '');
-  if (k === 'net') k = '';
-  else if (k.startsWith('net/')) k = k.slice(4);
-  const parts = k.split('/');
-  if (k.includes('\0') || parts.some((p) => p === '' || p === '.' || p === '..'))
-    invalid('a sysctl key under net (e.g. "net.ipv4.tcp_rmem")', 'key', key, RangeError);
-  return k;
-}
+/** Path below /proc/sys/net for a key in sysctl(8) syntax, validated by the shared parser. */
+const keyToRel = (key: string): string => parseKey(key, { allowRoot: true }).rel;
 
 function valueOf(o: NativeOutcome | undefined): { value?: string; error?: string } {
   if (o === undefined) return {};
@@ -750,7 +712,7 @@ function applyProbe(c: Classification, pp: ParentProbe | undefined, hp: HostProb
 function sample(c: Classification): string {
   const v = c.child ?? c.host;
   if (v === null) return 'VALUE';
-  return normalizeValue(v);
+  return v.replace(/\s+/g, ' ').trim();
 }
 
 /**
@@ -759,7 +721,7 @@ function sample(c: Classification): string {
  */
 export function explain(key: string, options: ClassifyOptions = {}): Explanation {
   const rel = keyToRel(key);
-  const [c] = classify({ ...options, keys: [rel] }).filter((x) => keyToRel(x.key) === rel);
+  const [c] = classify({ ...options, keys: [relToKey(rel)] }).filter((x) => keyToRel(x.key) === rel);
   if (!c)
     throw new NetnsError(2, 'open', {
       path: `/proc/sys/net/${rel}`,

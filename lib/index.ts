@@ -31,8 +31,6 @@ export {
   compare,
   classify,
   explain,
-  normalizeValue,
-  sameValue,
   HOST_PROBE_SAFE,
   type SysctlClass,
   type CompareEntry,

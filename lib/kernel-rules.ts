@@ -7,6 +7,7 @@
 //
 // Keys are matched in their path form relative to /proc/sys/net ("ipv4/tcp_rmem",
 // "ipv4/conf/eth0/rp_filter"), so interface names with dots need no escaping.
+import { keyFromRel } from './keys.js';
 import * as os from 'node:os';
 
 /** A class a rule can predict (the classifier adds `unknown`). */
@@ -572,10 +573,8 @@ export function defaultContext(devconfInherit = 0, release = os.release()): Rule
   return { kernel: parseKernelVersion(release), devconfInherit };
 }
 
-/** Dotted sysctl(8) key of a path relative to /proc/sys/net. */
-export function relToKey(rel: string): string {
-  return 'net.' + rel.split('/').map((c) => c.replace(/\./g, '/')).join('.');
-}
+/** Dotted sysctl(8) key of a path relative to /proc/sys/net (the shared keyFromRel). */
+export const relToKey: (rel: string) => string = keyFromRel;
 
 /** The first rule that matches `rel` and applies to the running kernel version. */
 export function findRule(rel: string, ctx: RuleContext): KernelRule | undefined {

@@ -234,7 +234,7 @@ t.test('Promise forms: many in flight, right values, no thread left outside', as
 t.test('confinement: the native layer refuses to leave /proc/sys/net', async (t) => {
   // Bypass TypeScript validation to test the kernel-enforced second line of defence.
   for (const rel of ['../../kernel/hostname', 'ipv4/../../../etc/passwd', '/etc/passwd', '../net/ipv4/ip_forward']) {
-    const e = t.throws(() => native.sysctlRead(-1, rel)) as { errno: number };
+    const e = t.throws(() => native.sysctlRead(-1, rel)) as unknown as { errno: number };
     t.ok([18 /* EXDEV */, 40 /* ELOOP */].includes(e.errno), `${rel}: refused (${e.errno})`);
   }
   const log = `/tmp/netns-strace-${process.pid}.log`;
