@@ -3,3 +3,14 @@ export { NetNamespace, NETNS_RUN_DIRS, type NamespaceInfo, type CreateOptions } 
 export { NetnsError, type ErrorContext } from './errors.js';
 export { Sysctl } from './sysctl.js';
 export { setns, unshare, constants } from './raw.js';
+export {
+  RootlessHelper,
+  RootlessChild,
+  rootlessSupport,
+  userNamespaceSettings,
+  hasCapSysAdmin,
+  type RootlessSpawnOptions,
+  type RootlessStdio,
+  type RootlessExit,
+  type UserNamespaceSettings,
+} from './rootless.js';
