@@ -288,6 +288,16 @@ export class RootlessBackend implements SysctlBackend {
   }
 
   read(rel: string): string {
+    // Fast path: a cached readable fd (a Map lookup and one pread).
+    const cached = this.#st.fds.get(rel);
+    if (cached !== undefined && cached.granted !== 2) {
+      try {
+        return native.fdRead(cached.fd);
+      } catch (e) {
+        if (!isNativeErrno(e) || e.errno !== ENOENT) throw withPath(e, rel);
+        this.#forget(rel); // stale: reopen below
+      }
+    }
     return this.#withFd(rel, (c) => {
       if (c.granted === 2) throw nativeErr(c.denyErr || EACCES, 'open', `/proc/sys/net/${rel}`);
       return native.fdRead(c.fd);
