@@ -19,6 +19,17 @@
       "conditions": [
         [ "OS!='linux'", { "type": "none" } ]
       ]
+    },
+    {
+      "target_name": "netns-rootless",
+      "type": "executable",
+      "sources": [ "native/rootless_helper.cc" ],
+      "defines": [ "_GNU_SOURCE" ],
+      "cflags_cc": [ "-std=c++17", "-Wall", "-Wextra", "-fno-exceptions" ],
+      "cflags_cc!": [ "-std=gnu++17", "-std=gnu++20", "-fno-rtti" ],
+      "conditions": [
+        [ "OS!='linux'", { "type": "none" } ]
+      ]
     }
   ]
 }

@@ -185,6 +185,10 @@ t.test('as nobody: the helper dies with its parent (SIGKILL), holding only its s
   t.equal(fs.readFileSync(`/proc/${helper}/comm`, 'utf8').trim(), 'netns-rootless');
   const status = fs.readFileSync(`/proc/${helper}/status`, 'utf8');
   t.match(status, /^Uid:\s+65534\s/m, 'the helper runs as nobody outside');
+  // It exec'd the small helper program: no copy-on-write snapshot of Node's memory.
+  t.match(fs.readlinkSync(`/proc/${helper}/exe`), /\/netns-rootless$/);
+  const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1]);
+  t.ok(rssKb > 0 && rssKb < 8192, `helper RSS ${rssKb} kB is small`);
   // It closed every fd it inherited from Node: only /dev/null on 0-2, its socket on 3 and its
   // own /proc/sys/net on 4.
   const fds = fs.readdirSync(`/proc/${helper}/fd`).sort();
