@@ -28,6 +28,24 @@ export {
 } from './values.js';
 export { setns, unshare, constants } from './raw.js';
 export {
+  compare,
+  classify,
+  explain,
+  normalizeValue,
+  sameValue,
+  HOST_PROBE_SAFE,
+  type SysctlClass,
+  type CompareEntry,
+  type Classification,
+  type ClassifyOptions,
+  type Evidence,
+  type Explanation,
+  type SideObservation,
+  type ParentProbe,
+  type HostProbe,
+} from './classify.js';
+export { KERNEL_RULES, findRule, type KernelRule, type RuleClass, type RuleContext, type RuleEvidence } from './kernel-rules.js';
+export {
   RootlessHelper,
   RootlessChild,
   rootlessSupport,
