@@ -43,3 +43,14 @@ export {
   type HostProbe,
 } from './classify.js';
 export { KERNEL_RULES, findRule, type KernelRule, type RuleClass, type RuleContext, type RuleEvidence } from './kernel-rules.js';
+export {
+  RootlessHelper,
+  RootlessChild,
+  rootlessSupport,
+  userNamespaceSettings,
+  hasCapSysAdmin,
+  type RootlessSpawnOptions,
+  type RootlessStdio,
+  type RootlessExit,
+  type UserNamespaceSettings,
+} from './rootless.js';

@@ -53,5 +53,6 @@ int ReadSmall(int fd, std::string& out);
 
 void InitNs(Napi::Env env, Napi::Object exports);
 void InitSysctl(Napi::Env env, Napi::Object exports);
+void InitRootless(Napi::Env env, Napi::Object exports);
 
 }  // namespace netns
