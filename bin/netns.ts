@@ -44,6 +44,12 @@ function warn(message: string): void {
   process.stderr.write(`netns: ${oneLine(message)}\n`);
 }
 
+/** Report an error that does not end the command (one key of several); stack with NETNS_DEBUG=1. */
+function warnError(e: unknown, message: string): void {
+  if (DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  warn(message);
+}
+
 /** Library argument checks ("Expected X for Y but received Z") are about the user's key or value. */
 function isArgumentError(e: unknown): e is Error {
   return (e instanceof TypeError || e instanceof RangeError) && /^Expected /.test(e.message);
@@ -327,7 +333,7 @@ function read(target: Sysctl, keys: string[], v: Record<string, unknown>): numbe
         // A key named explicitly that cannot be read is a failure; beneath a directory it is
         // skipped silently, as sysctl(8) does.
         if (Object.keys(snap.raw).length === 0 && Object.keys(snap.unreadable).length === 1) {
-          warn(err.message);
+          warnError(err, err.message);
           errors[k] = errorJson(err);
           status = FAILED;
         }
@@ -336,7 +342,7 @@ function read(target: Sysctl, keys: string[], v: Record<string, unknown>): numbe
       const msg = describe(e);
       if (msg === undefined) throw e;
       if (v.ignore && e instanceof NetnsError && e.code === 'ENOENT') continue;
-      warn(msg);
+      warnError(e, msg);
       errors[key] = errorJson(e);
       status = FAILED;
     }
@@ -617,7 +623,7 @@ Example:
       } catch (e) {
         const msg = describe(e);
         if (msg === undefined) throw e;
-        warn(msg);
+        warnError(e, msg);
         status = FAILED;
       }
     }
