@@ -365,6 +365,11 @@ function showAll(target: Sysctl, pattern: RegExp | undefined, v: Record<string, 
     json({ values, unreadable });
   } else {
     printEntries(entries, v);
+    // sysctl(8) warns per key it may not read; one line says the same here. As root the only
+    // EACCES keys are write-only ones (route.flush), which both skip silently.
+    const denied = Object.entries(snap.unreadable).filter(([k, e]) => keep(k) && e.code === 'EACCES' && !k.endsWith('.flush'));
+    if (denied.length > 0 && process.geteuid?.() !== 0)
+      warn(`${denied.length} keys could not be read without root and are not shown (e.g. ${denied[0]![0]}); --json lists them`);
   }
   return OK;
 }

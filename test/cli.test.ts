@@ -158,6 +158,12 @@ t.test('exit code 1: operations that fail, with the hints the library gives', as
   const own = spawnSync(cmd, [...a.slice(0, a.indexOf(CLI) + 1), 'sysctl', '-n', 'net.core.somaxconn'], { encoding: 'utf8', uid: 65534, gid: 65534, env: childEnv(), cwd: '/' });
   t.equal(own.status, 0, 'nobody reads its own namespace');
   t.equal(own.stdout.trim(), fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
+  // -a as nobody: root-only keys (mode 0600) are summarised in one line, as sysctl(8) warns about them.
+  const rootOnly = fs.readdirSync('/proc/sys/net/core').filter((f) => (fs.statSync(`/proc/sys/net/core/${f}`).mode & 0o044) === 0 && (fs.statSync(`/proc/sys/net/core/${f}`).mode & 0o400) !== 0);
+  const allAsNobody = spawnSync(cmd, [...a.slice(0, a.indexOf(CLI) + 1), 'sysctl', '-a'], { encoding: 'utf8', uid: 65534, gid: 65534, env: childEnv(), cwd: '/' });
+  t.equal(allAsNobody.status, 0, 'nobody: -a succeeds');
+  if (rootOnly.length > 0) oneErrorLine(t, allAsNobody, /keys could not be read without root/);
+  else t.equal(allAsNobody.stderr, '');
 });
 
 t.test('exit code 255: an internal error, one line; NETNS_DEBUG=1 adds the stack', async (t) => {
