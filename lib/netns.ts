@@ -20,6 +20,11 @@ export interface NamespaceInfo {
   names: string[];
   /** Processes whose main thread is in it, ascending. */
   pids: number[];
+  /**
+   * Command line of its first readable pid (arguments joined by spaces, as `ps -o args` shows them), or
+   * `[comm]` for a kernel thread; absent when there is no pid or it cannot be read.
+   */
+  command?: string;
 }
 
 /** Options of {@link NetNamespace.create}. */
@@ -400,6 +405,13 @@ export class NetNamespace implements Disposable {
     for (const e of out) {
       e.pids.sort((a, b) => a - b);
       e.names.sort();
+      for (const pid of e.pids) {
+        const command = commandOf(pid);
+        if (command !== undefined) {
+          e.command = command;
+          break;
+        }
+      }
     }
     return out.sort((a, b) => (a.pids[0] ?? Infinity) - (b.pids[0] ?? Infinity) || a.id.localeCompare(b.id));
   }
@@ -462,6 +474,18 @@ export class NetNamespace implements Disposable {
   /** @internal */
   toJSON(): { id: string; name?: string } {
     return this.name === undefined ? { id: this.id } : { id: this.id, name: this.name };
+  }
+}
+
+/** `/proc/PID/cmdline` with NULs as spaces, `[comm]` for a kernel thread, undefined if gone. */
+function commandOf(pid: number): string | undefined {
+  try {
+    const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    while (args.length > 0 && args[args.length - 1] === '') args.pop();
+    if (args.length > 0) return args.join(' ');
+    return `[${fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}]`;
+  } catch {
+    return undefined; // exited meanwhile, or not ours to read
   }
 }
 
