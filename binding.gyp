@@ -6,7 +6,8 @@
         "native/addon.cc",
         "native/ns.cc",
         "native/sysctl.cc",
-        "native/executor.cc"
+        "native/executor.cc",
+        "native/clone.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

@@ -3,3 +3,5 @@ export { NetNamespace, NETNS_RUN_DIRS, type NamespaceInfo, type CreateOptions } 
 export { NetnsError, type ErrorContext } from './errors.js';
 export { Sysctl } from './sysctl.js';
 export { setns, unshare, constants } from './raw.js';
+export { cloneNetns, type CloneNetnsOptions, type CloneNetnsResult } from './clone.js';
+export { spawnInNetns, type SpawnInNetnsOptions, type SpawnedInNetns } from './spawn.js';

@@ -29,6 +29,20 @@ export interface WalkResult {
   modes: number[];
 }
 
+/** What the clone child reported (native/clone.cc). */
+export interface CloneReport {
+  pid: number;
+  /** Identity of the child's namespace, from its own stat of /proc/self/ns/net. */
+  dev?: number;
+  ino?: number;
+  identError?: NativeErrno;
+  /** One per requested op; undefined when the child died before reporting it. */
+  results: (NativeOutcome | undefined)[];
+  exitCode: number | null;
+  signal: number | null;
+  protocolError: boolean;
+}
+
 export interface NativeConstants {
   CLONE_NEWNS: number;
   CLONE_NEWCGROUP: number;
@@ -81,6 +95,9 @@ export interface NativeBinding {
     stopOnError?: boolean,
   ): Promise<NativeOutcome[]>;
   sysctlWalkAsync(nsfd: number, prefix: string, flags: number): Promise<WalkResult>;
+
+  /** clone(CLONE_NEWNET [|CLONE_NEWUSER with maps "0 uid 1" / "0 gid 1"]) running the ops. */
+  cloneNetns(rels: string[], values: (string | null)[], user: [uid: number, gid: number] | null): Promise<CloneReport>;
 }
 
 /** Walk flags for sysctlWalk. */
