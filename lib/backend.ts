@@ -14,6 +14,10 @@ export interface SysctlBackend {
   writeAsync(rel: string, value: string): Promise<string | null>;
   batchAsync(rels: string[], values: (string | null)[], stopOnError: boolean): Promise<NativeOutcome[]>;
   walkAsync(prefix: string, flags: number): Promise<WalkResult>;
+  /** Keep the namespace alive for a key handle; returns the release function. */
+  hold(): () => void;
+  /** The namespace's id ("DEV:INO"), or undefined for "wherever the caller is". */
+  readonly nsId?: string | undefined;
 }
 
 /** Backend over a namespace fd; `fd()` is -1 for "where the calling thread is". */
@@ -45,5 +49,17 @@ export class SwitchingBackend implements SysctlBackend {
   }
   walkAsync(prefix: string, flags: number): Promise<WalkResult> {
     return native.sysctlWalkAsync(this.fd(), prefix, flags);
+  }
+  hold(): () => void {
+    const fd = this.fd();
+    if (fd < 0) return () => {};
+    const mine = native.dup(fd);
+    let done = false;
+    return () => {
+      if (!done) {
+        done = true;
+        native.close(mine);
+      }
+    };
   }
 }

@@ -32,6 +32,10 @@ export class NetnsError extends Error {
   readonly key?: string;
   /** The advice part of the message. */
   readonly hint?: string;
+  /** setMany: keys written before the failure and restored to their old values. */
+  declare rolledBack?: string[];
+  /** setMany: keys written before the failure whose old value could not be restored. */
+  declare notRestored?: string[];
 
   constructor(errno: number, syscall: string, options: ErrorContext & { message?: string } = {}) {
     const n = Math.abs(errno);

@@ -1,0 +1,117 @@
+// Sysctl key syntax (sysctl(8), sysctl.d(5)) and confinement to /proc/sys/net.
+import { invalid } from './errors.js';
+
+/** A per-interface key given structurally, so that nothing needs escaping. */
+export interface InterfaceKey {
+  /** Protocol family directory: 'ipv4', 'ipv6', 'mpls'… */
+  family: string;
+  /** Interface name exactly as the kernel has it, e.g. 'eth0.100', or 'all' / 'default'. */
+  iface: string;
+  /** The entry, e.g. 'rp_filter'. */
+  key: string;
+  /** The table: 'conf' (default) or 'neigh'. */
+  section?: 'conf' | 'neigh';
+}
+
+/** A key as accepted by every sysctl call: dot form, slash form, or structured. */
+export type KeyInput = string | InterfaceKey;
+
+/** A validated key. */
+export interface ParsedKey {
+  /** Dot form, as `sysctl -a` prints it: dots in file names shown as '/'. */
+  key: string;
+  /** Path relative to /proc/sys/net (never empty for a key; '' for the whole tree as a prefix). */
+  rel: string;
+  /** Path components below /proc/sys/net, as file names. */
+  parts: string[];
+}
+
+/** Longest key accepted, in bytes. */
+export const MAX_KEY_LENGTH = 1024;
+const MAX_COMPONENT = 255;
+const IFNAMSIZ = 16;
+// Control characters (C0, DEL, C1) are never part of a sysctl name.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+function checkComponent(c: string, input: string): void {
+  if (c.length === 0) invalid('a key without empty components', 'key', input, RangeError);
+  if (c === '.' || c === '..') invalid('a key without "." or ".." components', 'key', input, RangeError);
+  if (CONTROL.test(c)) invalid('a key without NUL or control characters', 'key', input, RangeError);
+  if (Buffer.byteLength(c) > MAX_COMPONENT)
+    invalid(`key components of at most ${MAX_COMPONENT} bytes`, 'key', input, RangeError);
+}
+
+/** Dot form of file-name components: dots inside a name are shown as '/'. */
+export function dotted(parts: readonly string[]): string {
+  return ['net', ...parts.map((p) => p.replaceAll('.', '/'))].join('.');
+}
+
+function fromParts(parts: string[], input: string, allowRoot: boolean): ParsedKey {
+  if (parts[0] !== 'net')
+    invalid('a key under "net" (such as net.ipv4.tcp_keepalive_time)', 'key', input, RangeError);
+  const rest = parts.slice(1);
+  if (rest.length === 0 && !allowRoot) invalid('a key below "net"', 'key', input, RangeError);
+  for (const c of rest) checkComponent(c, input);
+  return { key: dotted(rest), rel: rest.join('/'), parts: rest };
+}
+
+/**
+ * Parse a key the way sysctl(8) does. The first separator decides the form: with a dot,
+ * components are separated by dots and a '/' inside one stands for a '.' in the file name
+ * (`net.ipv4.conf.eth0/100.rp_filter` is `ipv4/conf/eth0.100/rp_filter`); with a slash,
+ * components are separated by slashes and dots are literal. Only keys under `net` are
+ * accepted; `..`, empty components, absolute paths, NUL and control characters are rejected
+ * before any file is opened.
+ */
+export function parseKey(input: KeyInput, options: { allowRoot?: boolean } = {}): ParsedKey {
+  const allowRoot = options.allowRoot ?? false;
+  if (typeof input === 'object' && input !== null) return parseInterfaceKey(input);
+  if (typeof input !== 'string') invalid('a sysctl key string', 'key', input);
+  if (input.length === 0) invalid('a non-empty key', 'key', input, RangeError);
+  if (Buffer.byteLength(input) > MAX_KEY_LENGTH)
+    invalid(`a key of at most ${MAX_KEY_LENGTH} bytes`, 'key', input, RangeError);
+  if (CONTROL.test(input)) invalid('a key without NUL or control characters', 'key', input, RangeError);
+  if (input.startsWith('/'))
+    invalid('a relative key such as net/ipv4/tcp_keepalive_time, not an absolute path', 'key', input, RangeError);
+  const dot = input.indexOf('.');
+  const slash = input.indexOf('/');
+  let parts: string[];
+  if (dot === -1 && slash === -1) parts = [input];
+  else if (slash === -1 || (dot !== -1 && dot < slash))
+    parts = input.split('.').map((c) => c.replaceAll('/', '.'));
+  else parts = input.split('/');
+  return fromParts(parts, input, allowRoot);
+}
+
+/** Validate an interface name as the kernel's dev_valid_name() does. */
+export function checkInterfaceName(iface: unknown): string {
+  if (typeof iface !== 'string') invalid('an interface name string', 'iface', iface);
+  if (
+    iface.length === 0 ||
+    Buffer.byteLength(iface) >= IFNAMSIZ ||
+    iface === '.' ||
+    iface === '..' ||
+    /[/:\s]/.test(iface) ||
+    CONTROL.test(iface)
+  )
+    invalid('an interface name (1-15 bytes, no "/", ":" or whitespace, not "." or "..")', 'iface', iface, RangeError);
+  return iface;
+}
+
+function parseInterfaceKey(k: InterfaceKey): ParsedKey {
+  const label = JSON.stringify(k);
+  if (typeof k.family !== 'string' || !/^[a-z0-9_]+$/.test(k.family))
+    invalid('a family such as "ipv4" or "ipv6"', 'family', k.family, RangeError);
+  checkInterfaceName(k.iface);
+  if (typeof k.key !== 'string' || k.key.length === 0 || /[/.]/.test(k.key) || CONTROL.test(k.key))
+    invalid('an entry name such as "rp_filter"', 'key', k.key, RangeError);
+  const section = k.section ?? 'conf';
+  if (section !== 'conf' && section !== 'neigh') invalid('"conf" or "neigh"', 'section', section, RangeError);
+  return fromParts(['net', k.family, section, k.iface, k.key], label, false);
+}
+
+/** Dot form of a path relative to /proc/sys/net. */
+export function keyFromRel(rel: string): string {
+  return dotted(rel === '' ? [] : rel.split('/'));
+}

@@ -1,0 +1,276 @@
+// Sysctl values: parsing, formatting, comparison, and a typed catalogue of common keys.
+import { invalid } from './errors.js';
+
+/** What an untyped key parses to: an integer, a list of integers, or text. */
+export type SysctlValue = number | number[] | string;
+
+/** A 0/1 switch. */
+export type Switch = 0 | 1;
+
+/** The value shapes the catalogue knows. */
+export type Shape = 'int' | 'switch' | 'vec2' | 'vec3' | 'string';
+
+/**
+ * Typed catalogue of common keys: `get('net.ipv4.ip_local_port_range')` is typed
+ * `[number, number]`, and key arguments autocomplete. Keys not listed still work and parse
+ * to {@link SysctlValue}.
+ */
+export interface SysctlCatalog {
+  'net.core.somaxconn': number;
+  'net.core.netdev_max_backlog': number;
+  'net.core.rmem_default': number;
+  'net.core.rmem_max': number;
+  'net.core.wmem_default': number;
+  'net.core.wmem_max': number;
+  'net.core.optmem_max': number;
+  'net.core.default_qdisc': string;
+  'net.core.busy_poll': number;
+  'net.core.busy_read': number;
+  'net.core.devconf_inherit_init_net': number;
+  'net.ipv4.tcp_keepalive_time': number;
+  'net.ipv4.tcp_keepalive_intvl': number;
+  'net.ipv4.tcp_keepalive_probes': number;
+  'net.ipv4.tcp_congestion_control': string;
+  'net.ipv4.tcp_available_congestion_control': string;
+  'net.ipv4.tcp_allowed_congestion_control': string;
+  'net.ipv4.tcp_rmem': [number, number, number];
+  'net.ipv4.tcp_wmem': [number, number, number];
+  'net.ipv4.tcp_mem': [number, number, number];
+  'net.ipv4.udp_mem': [number, number, number];
+  'net.ipv4.ip_local_port_range': [number, number];
+  'net.ipv4.ping_group_range': [number, number];
+  'net.ipv4.ip_local_reserved_ports': string;
+  'net.ipv4.ip_forward': Switch;
+  'net.ipv4.ip_nonlocal_bind': Switch;
+  'net.ipv4.ip_default_ttl': number;
+  'net.ipv4.ip_no_pmtu_disc': number;
+  'net.ipv4.ip_unprivileged_port_start': number;
+  'net.ipv4.icmp_echo_ignore_all': Switch;
+  'net.ipv4.icmp_echo_ignore_broadcasts': Switch;
+  'net.ipv4.tcp_syncookies': number;
+  'net.ipv4.tcp_fin_timeout': number;
+  'net.ipv4.tcp_tw_reuse': number;
+  'net.ipv4.tcp_max_syn_backlog': number;
+  'net.ipv4.tcp_max_tw_buckets': number;
+  'net.ipv4.tcp_fastopen': number;
+  'net.ipv4.tcp_timestamps': number;
+  'net.ipv4.tcp_sack': Switch;
+  'net.ipv4.tcp_window_scaling': Switch;
+  'net.ipv4.tcp_mtu_probing': number;
+  'net.ipv4.tcp_no_metrics_save': Switch;
+  'net.ipv4.tcp_slow_start_after_idle': Switch;
+  'net.ipv4.tcp_syn_retries': number;
+  'net.ipv4.tcp_synack_retries': number;
+  'net.ipv4.tcp_retries1': number;
+  'net.ipv4.tcp_retries2': number;
+  'net.ipv4.tcp_notsent_lowat': number;
+  'net.ipv4.tcp_ecn': number;
+  'net.ipv4.udp_rmem_min': number;
+  'net.ipv4.udp_wmem_min': number;
+  'net.ipv4.conf.all.rp_filter': number;
+  'net.ipv4.conf.default.rp_filter': number;
+  'net.ipv4.conf.all.forwarding': Switch;
+  'net.ipv4.conf.default.forwarding': Switch;
+  'net.ipv6.conf.all.disable_ipv6': Switch;
+  'net.ipv6.conf.default.disable_ipv6': Switch;
+  'net.ipv6.conf.all.forwarding': Switch;
+  'net.unix.max_dgram_qlen': number;
+  'net.netfilter.nf_conntrack_max': number;
+}
+
+/** A catalogue key, or any other key string (still autocompletes catalogue keys). */
+export type CatalogKey = keyof SysctlCatalog;
+// eslint-disable-next-line @typescript-eslint/ban-types
+export type AnyKey = CatalogKey | (string & {});
+/** The type `get(K)` returns. */
+export type ValueOf<K> = K extends CatalogKey ? SysctlCatalog[K] : SysctlValue;
+/** What `set(K, v)` accepts: the typed value, or its text. Switches also take booleans. */
+export type InputOf<K> = K extends CatalogKey
+  ? SysctlCatalog[K] extends Switch
+    ? Switch | boolean | string
+    : SysctlCatalog[K] | string
+  : SysctlValue | boolean | bigint;
+
+const SHAPES: Record<CatalogKey, Shape> = {
+  'net.core.somaxconn': 'int',
+  'net.core.netdev_max_backlog': 'int',
+  'net.core.rmem_default': 'int',
+  'net.core.rmem_max': 'int',
+  'net.core.wmem_default': 'int',
+  'net.core.wmem_max': 'int',
+  'net.core.optmem_max': 'int',
+  'net.core.default_qdisc': 'string',
+  'net.core.busy_poll': 'int',
+  'net.core.busy_read': 'int',
+  'net.core.devconf_inherit_init_net': 'int',
+  'net.ipv4.tcp_keepalive_time': 'int',
+  'net.ipv4.tcp_keepalive_intvl': 'int',
+  'net.ipv4.tcp_keepalive_probes': 'int',
+  'net.ipv4.tcp_congestion_control': 'string',
+  'net.ipv4.tcp_available_congestion_control': 'string',
+  'net.ipv4.tcp_allowed_congestion_control': 'string',
+  'net.ipv4.tcp_rmem': 'vec3',
+  'net.ipv4.tcp_wmem': 'vec3',
+  'net.ipv4.tcp_mem': 'vec3',
+  'net.ipv4.udp_mem': 'vec3',
+  'net.ipv4.ip_local_port_range': 'vec2',
+  'net.ipv4.ping_group_range': 'vec2',
+  'net.ipv4.ip_local_reserved_ports': 'string',
+  'net.ipv4.ip_forward': 'switch',
+  'net.ipv4.ip_nonlocal_bind': 'switch',
+  'net.ipv4.ip_default_ttl': 'int',
+  'net.ipv4.ip_no_pmtu_disc': 'int',
+  'net.ipv4.ip_unprivileged_port_start': 'int',
+  'net.ipv4.icmp_echo_ignore_all': 'switch',
+  'net.ipv4.icmp_echo_ignore_broadcasts': 'switch',
+  'net.ipv4.tcp_syncookies': 'int',
+  'net.ipv4.tcp_fin_timeout': 'int',
+  'net.ipv4.tcp_tw_reuse': 'int',
+  'net.ipv4.tcp_max_syn_backlog': 'int',
+  'net.ipv4.tcp_max_tw_buckets': 'int',
+  'net.ipv4.tcp_fastopen': 'int',
+  'net.ipv4.tcp_timestamps': 'int',
+  'net.ipv4.tcp_sack': 'switch',
+  'net.ipv4.tcp_window_scaling': 'switch',
+  'net.ipv4.tcp_mtu_probing': 'int',
+  'net.ipv4.tcp_no_metrics_save': 'switch',
+  'net.ipv4.tcp_slow_start_after_idle': 'switch',
+  'net.ipv4.tcp_syn_retries': 'int',
+  'net.ipv4.tcp_synack_retries': 'int',
+  'net.ipv4.tcp_retries1': 'int',
+  'net.ipv4.tcp_retries2': 'int',
+  'net.ipv4.tcp_notsent_lowat': 'int',
+  'net.ipv4.tcp_ecn': 'int',
+  'net.ipv4.udp_rmem_min': 'int',
+  'net.ipv4.udp_wmem_min': 'int',
+  'net.ipv4.conf.all.rp_filter': 'int',
+  'net.ipv4.conf.default.rp_filter': 'int',
+  'net.ipv4.conf.all.forwarding': 'switch',
+  'net.ipv4.conf.default.forwarding': 'switch',
+  'net.ipv6.conf.all.disable_ipv6': 'switch',
+  'net.ipv6.conf.default.disable_ipv6': 'switch',
+  'net.ipv6.conf.all.forwarding': 'switch',
+  'net.unix.max_dgram_qlen': 'int',
+  'net.netfilter.nf_conntrack_max': 'int',
+};
+
+/** The catalogue's shape for a dot-form key, if it has one. */
+export function shapeOf(key: string): Shape | undefined {
+  return Object.hasOwn(SHAPES, key) ? SHAPES[key as CatalogKey] : undefined;
+}
+
+/** Every key the catalogue types. */
+export function catalogKeys(): CatalogKey[] {
+  return Object.keys(SHAPES) as CatalogKey[];
+}
+
+const INT = /^-?\d+$/;
+
+function toInt(s: string): number | undefined {
+  if (!INT.test(s)) return undefined;
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/**
+ * Parse the kernel's text. Integers become numbers; several whitespace-separated integers
+ * (tabs or spaces) become an array; anything else stays text. Integers beyond 2^53 stay
+ * text, so no precision is lost. One trailing newline is dropped.
+ */
+export function parseValue(raw: string): SysctlValue {
+  const text = raw.endsWith('\n') ? raw.slice(0, -1) : raw;
+  const trimmed = text.trim();
+  const single = toInt(trimmed);
+  if (single !== undefined) return single;
+  if (trimmed.length > 0 && /^-?\d+(?:[ \t]+-?\d+)+$/.test(trimmed)) {
+    const out: number[] = [];
+    for (const f of trimmed.split(/[ \t]+/)) {
+      const n = toInt(f);
+      if (n === undefined) return text;
+      out.push(n);
+    }
+    return out;
+  }
+  return text;
+}
+
+/** Strip the trailing newline the kernel adds. */
+export function rawText(raw: string): string {
+  return raw.endsWith('\n') ? raw.slice(0, -1) : raw;
+}
+
+/** Largest value text accepted for a write, in bytes (sysctl values are small). */
+export const MAX_VALUE_LENGTH = 4096;
+// eslint-disable-next-line no-control-regex
+const BAD_VALUE_CHARS = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+function formatInt(v: unknown, key: string): string {
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v)) invalid('an integer', `the value of ${key}`, v, RangeError);
+    return String(v);
+  }
+  if (typeof v === 'string' && INT.test(v.trim())) return v.trim();
+  return invalid('an integer', `the value of ${key}`, v);
+}
+
+/**
+ * Format a value as the kernel expects: integers in decimal, vectors separated by tabs,
+ * switches as 0/1, text as given. Newlines, NUL and other control characters are refused
+ * (a newline would let one write carry several values). `key` selects the catalogue shape.
+ */
+export function formatValue(value: unknown, key = 'the key'): string {
+  const shape = shapeOf(key);
+  let text: string;
+  if (shape === 'switch') {
+    if (value === true || value === 1 || value === '1') text = '1';
+    else if (value === false || value === 0 || value === '0') text = '0';
+    else return invalid('0, 1 or a boolean', `the value of ${key}`, value, RangeError);
+  } else if (shape === 'vec2' || shape === 'vec3') {
+    const n = shape === 'vec2' ? 2 : 3;
+    const arr = typeof value === 'string' ? value.trim().split(/[ \t]+/) : value;
+    if (!Array.isArray(arr) || arr.length !== n)
+      return invalid(`an array of ${n} integers`, `the value of ${key}`, value, Array.isArray(value) ? RangeError : TypeError);
+    text = arr.map((x) => formatInt(x, key)).join('\t');
+  } else if (shape === 'int') {
+    text = formatInt(value, key);
+  } else if (shape === 'string') {
+    if (typeof value !== 'string') return invalid('a string', `the value of ${key}`, value);
+    text = value;
+  } else if (typeof value === 'number' || typeof value === 'bigint') {
+    text = formatInt(value, key);
+  } else if (typeof value === 'boolean') {
+    text = value ? '1' : '0';
+  } else if (Array.isArray(value)) {
+    if (value.length === 0) return invalid('a non-empty array', `the value of ${key}`, value, RangeError);
+    text = value.map((x) => formatInt(x, key)).join('\t');
+  } else if (typeof value === 'string') {
+    text = value;
+  } else {
+    return invalid('a number, an array of numbers, a string or a boolean', `the value of ${key}`, value);
+  }
+  if (BAD_VALUE_CHARS.test(text))
+    invalid('a value without newlines or control characters', `the value of ${key}`, value, RangeError);
+  if (Buffer.byteLength(text) > MAX_VALUE_LENGTH)
+    invalid(`a value of at most ${MAX_VALUE_LENGTH} bytes`, `the value of ${key}`, value, RangeError);
+  return text;
+}
+
+/** Compare two values by value: numbers as numbers, vectors element-wise, text trimmed. */
+export function valuesEqual(a: unknown, b: unknown): boolean {
+  const na = normalise(a);
+  const nb = normalise(b);
+  if (Array.isArray(na) && Array.isArray(nb)) return na.length === nb.length && na.every((x, i) => x === nb[i]);
+  return na === nb;
+}
+
+function normalise(v: unknown): SysctlValue {
+  if (typeof v === 'string') {
+    const p = parseValue(v.trim());
+    return typeof p === 'string' ? p.replace(/\s+/g, ' ') : p;
+  }
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'bigint') return parseValue(v.toString());
+  if (Array.isArray(v) && v.length === 1 && typeof v[0] === 'number') return v[0];
+  return v as SysctlValue;
+}

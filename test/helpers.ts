@@ -1,0 +1,131 @@
+// Shared test helpers: namespaces made by real tools, with cleanup that runs even on failure.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import type { Test } from 'tap';
+
+export const HOST_NS = fs.readlinkSync('/proc/self/ns/net');
+
+/** Every thread of this process, with the namespace it is in. */
+export function threadNamespaces(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    try {
+      out.set(tid, fs.readlinkSync(`/proc/self/task/${tid}/ns/net`));
+    } catch {
+      /* thread exited meanwhile */
+    }
+  }
+  return out;
+}
+
+/** Threads that are not in the process's home namespace. */
+export function strayThreads(): string[] {
+  return [...threadNamespaces()].filter(([, ns]) => ns !== HOST_NS).map(([tid, ns]) => `${tid}:${ns}`);
+}
+
+/** Register the end-of-file check that every thread is home. */
+export function checkThreadsAtEnd(t: Test): void {
+  t.teardown(() => {
+    const stray = strayThreads();
+    if (stray.length) throw new Error(`threads left in a foreign namespace: ${stray.join(', ')}`);
+  });
+}
+
+export function fdCount(): number {
+  return fs.readdirSync('/proc/self/fd').length;
+}
+
+/** ino of a namespace file as `readlink` shows it: net:[INO]. */
+export function inoOf(link: string): number {
+  const m = /^net:\[(\d+)\]$/.exec(link);
+  if (!m) throw new Error(`not a net namespace link: ${link}`);
+  return Number(m[1]);
+}
+
+export function sh(cmd: string, args: string[], input?: string): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+let seq = 0;
+/** A unique namespace name for this test process. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${process.pid}-${++seq}`;
+}
+
+/** `ip netns add NAME`, deleted at teardown. */
+export function ipNetnsAdd(t: Test, prefix = 'nt'): string {
+  const name = uniqueName(prefix);
+  sh('ip', ['netns', 'add', name]);
+  t.teardown(() => {
+    try {
+      sh('ip', ['netns', 'del', name]);
+    } catch {
+      /* already gone */
+    }
+  });
+  return name;
+}
+
+/** Remove a named namespace at teardown, whoever made it. */
+export function cleanupName(t: Test, name: string): void {
+  t.teardown(() => {
+    for (const dir of ['/run/netns', '/var/run/netns']) {
+      const f = `${dir}/${name}`;
+      if (!fs.existsSync(f)) continue;
+      try {
+        execFileSync('umount', ['-l', f], { stdio: 'ignore' });
+      } catch {
+        /* not mounted */
+      }
+      try {
+        fs.unlinkSync(f);
+      } catch {
+        /* gone */
+      }
+    }
+  });
+}
+
+/** `unshare -n sleep`: a process in a fresh namespace, killed at teardown. */
+export async function unshareSleep(t: Test): Promise<ChildProcess & { pid: number }> {
+  const child = spawn('unshare', ['-n', 'sleep', '600'], { stdio: 'ignore' });
+  t.teardown(() => {
+    child.kill('SIGKILL');
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('spawn failed');
+  // unshare execs sleep in the same process once it has moved: wait for that.
+  for (let i = 0; i < 500; i++) {
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/ns/net`) !== HOST_NS && fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep')
+        return child as ChildProcess & { pid: number };
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error('unshare -n sleep did not start');
+}
+
+/** Wait for a child to exit. */
+export function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+}
+
+/** Read a file inside a namespace with nsenter, the oracle. */
+export function nsenterCat(nsPath: string, file: string): string {
+  return sh('nsenter', [`--net=${nsPath}`, 'cat', file]).replace(/\n$/, '');
+}
+
+/** The environment for plain-node child processes: without tap's loaders and coverage hooks. */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k === 'NODE_OPTIONS' || k.startsWith('TAP') || k.startsWith('_TAPJS') || k === 'NODE_V8_COVERAGE') continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
