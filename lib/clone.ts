@@ -1,7 +1,9 @@
 // cloneNetns: the lesson's clone(CLONE_NEWNET) program, as a Promise.
 import { NetnsError, fromNative, invalid } from './errors.js';
+import { parseKey, type KeyInput, type ParsedKey } from './keys.js';
 import { isNativeErrno, native } from './native.js';
-import { keyError, normalizePresets, parseNetKey, stripNewline, type Presets } from './sysctl-interim.js';
+import { keyError, type SetManyEntries } from './sysctl.js';
+import { formatValue, rawText } from './values.js';
 
 /** Options of {@link cloneNetns}. */
 export interface CloneNetnsOptions {
@@ -9,12 +11,12 @@ export interface CloneNetnsOptions {
    * Keys to read inside the new namespace (dot form `net.ipv4.tcp_keepalive_time` or slash
    * form `net/ipv4/tcp_keepalive_time`), after the writes.
    */
-  read?: readonly string[];
+  read?: readonly KeyInput[];
   /**
    * Keys to write first, in order; each is read back, and the value in effect is reported.
    * A failed write is reported in `errors` and the child carries on with the next key.
    */
-  write?: Presets;
+  write?: SetManyEntries;
   /**
    * Also make a new user namespace (`CLONE_NEWUSER`) that owns the network namespace, with
    * the child's root mapped to `uid`/`gid` outside (default: this process's effective ids).
@@ -66,10 +68,10 @@ function checkId(v: unknown, name: string): number {
 export async function cloneNetns(options: CloneNetnsOptions = {}): Promise<CloneNetnsResult> {
   const trace = new Error();
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
-  const writes = normalizePresets(options.write, 'write');
+  const writes = prepareWrites(options.write);
   const reads = options.read ?? [];
   if (!Array.isArray(reads)) invalid('an array of keys', 'read', reads);
-  const readKeys = reads.map((k) => parseNetKey(k));
+  const readKeys = reads.map((k) => parseKey(k));
   let user: [number, number] | null = null;
   if (options.user !== undefined && options.user !== false) {
     const u = options.user === true ? {} : options.user;
@@ -79,13 +81,13 @@ export async function cloneNetns(options: CloneNetnsOptions = {}): Promise<Clone
     user = [checkId(u.uid ?? euid, 'user.uid'), checkId(u.gid ?? egid, 'user.gid')];
   }
 
-  const keys = [...writes.map(([k]) => k.key), ...readKeys.map((k) => k.key)];
-  const rels = [...writes.map(([k]) => k.rel), ...readKeys.map((k) => k.rel)];
-  const values = [...writes.map(([, v]) => v), ...readKeys.map(() => null)];
+  const keys = [...writes.map(([k]) => k), ...readKeys];
+  const rels = keys.map((k) => k.rel);
+  const texts = [...writes.map(([, v]) => v), ...readKeys.map(() => null)];
 
   let report;
   try {
-    report = await native.cloneNetns(rels, values, user);
+    report = await native.cloneNetns(rels, texts.map((t) => (t === null ? null : t + '\n')), user);
   } catch (e) {
     if (!isNativeErrno(e)) throw e;
     let hint: string | undefined;
@@ -130,19 +132,36 @@ export async function cloneNetns(options: CloneNetnsOptions = {}): Promise<Clone
     user: user !== null,
   };
   report.results.forEach((o, i) => {
-    const key = keys[i]!;
+    const pk = keys[i]!;
+    const key = pk.key;
+    const text = texts[i] ?? undefined;
     if (isNativeErrno(o)) {
-      result.errors[key] = keyError(o, key);
+      result.errors[key] = keyError(o, pk, text === undefined ? 'read' : 'write', text, false);
       delete result.values[key];
     } else if (typeof o === 'string') {
-      result.values[key] = stripNewline(o);
+      result.values[key] = rawText(o);
       delete result.errors[key];
     } else if (o === null) {
       // Written, not readable: report what was written.
-      result.values[key] = values[i]!;
+      result.values[key] = text!;
     }
   });
   return result;
+}
+
+function prepareWrites(entries: SetManyEntries | undefined): [ParsedKey, string][] {
+  if (entries === undefined) return [];
+  if (entries === null || typeof entries !== 'object')
+    invalid('an object, a Map or [key, value] pairs', 'write', entries);
+  const pairs: (readonly [KeyInput, unknown])[] =
+    entries instanceof Map || Symbol.iterator in entries
+      ? [...(entries as Iterable<readonly [KeyInput, unknown]>)]
+      : Object.entries(entries);
+  return pairs.map((pair) => {
+    if (!Array.isArray(pair) || pair.length !== 2) invalid('[key, value] pairs', 'write', pair);
+    const pk = parseKey(pair[0] as KeyInput);
+    return [pk, formatValue(pair[1], pk.key)];
+  });
 }
 
 function withTrace<E extends Error>(err: E, trace: Error): E {

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { invalid, toNetnsError } from './errors.js';
 import { NetNamespace } from './netns.js';
-import { applyPresets, normalizePresets, type Presets } from './sysctl-interim.js';
+import type { SetManyEntries, SetManyReport } from './sysctl.js';
 
 /** Options of {@link spawnInNetns}: those of `child_process.spawn`, plus two. */
 export interface SpawnInNetnsOptions extends SpawnOptions {
@@ -12,8 +12,11 @@ export interface SpawnInNetnsOptions extends SpawnOptions {
    * Default: a new anonymous namespace, closed when the command exits.
    */
   netns?: NetNamespace;
-  /** Sysctls to set in the namespace before the command starts, in order. */
-  sysctl?: Presets;
+  /**
+   * Sysctls to set in the namespace before the command starts, in order, as
+   * `ns.sysctl.setMany()` takes them (all or nothing: a failure rolls back and throws).
+   */
+  sysctl?: SetManyEntries;
 }
 
 /** What {@link spawnInNetns} returns. */
@@ -25,8 +28,8 @@ export interface SpawnedInNetns {
    * once the command has exited; the namespace itself lives as long as a process is in it.
    */
   netns: NetNamespace;
-  /** The value in effect for each preset (read back after writing), raw text. */
-  sysctl: Record<string, string>;
+  /** What `ns.sysctl.setMany(options.sysctl)` did, with the values in effect as read back. */
+  sysctl: SetManyReport;
   /**
    * Settles when the command has exited (or failed to start): `code` and `signal` as in the
    * 'exit' event. Never rejects; start failures are the ChildProcess's 'error' event.
@@ -38,8 +41,8 @@ export interface SpawnedInNetns {
  * Start `command` in a network namespace whose sysctls are already set: the library's
  * `docker run --sysctl` (and `ip netns exec NAME sysctl -w … && exec command`).
  *
- * How: `NetNamespace.create()` (or `options.netns`), then the presets written and read back
- * inside it, then `child_process.spawn()` called with the JS thread switched into the
+ * How: `NetNamespace.create()` (or `options.netns`), then `ns.sysctl.setMany(presets)`
+ * (written and read back inside it), then `child_process.spawn()` called with the JS thread switched into the
  * namespace (`runSync`), which is switched back before this returns. The command cannot
  * observe the namespace before its sysctls are set: when the first of its instructions runs
  * (indeed when its process is forked) the writes have already been made and verified. If a
@@ -60,14 +63,13 @@ export function spawnInNetns(
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
   const { netns: given, sysctl, ...spawnOptions } = options;
   if (given !== undefined && !(given instanceof NetNamespace)) invalid('a NetNamespace', 'netns', given);
-  const presets = normalizePresets(sysctl);
 
   const ns = given ?? NetNamespace.create();
   const owned = given === undefined;
   let child: ChildProcess;
-  let applied: Record<string, string>;
+  let applied: SetManyReport;
   try {
-    applied = applyPresets(ns.fd, presets);
+    applied = ns.sysctl.setMany(sysctl ?? {});
     child = ns.runSync(() => spawn(command, args, spawnOptions));
   } catch (e) {
     if (owned) ns.close();
