@@ -96,8 +96,16 @@ export interface NativeBinding {
   ): Promise<NativeOutcome[]>;
   sysctlWalkAsync(nsfd: number, prefix: string, flags: number): Promise<WalkResult>;
 
-  /** clone(CLONE_NEWNET [|CLONE_NEWUSER with maps "0 uid 1" / "0 gid 1"]) running the ops. */
-  cloneNetns(rels: string[], values: (string | null)[], user: [uid: number, gid: number] | null): Promise<CloneReport>;
+  /**
+   * clone(CLONE_NEWNET [|CLONE_NEWUSER with maps "0 uid 1" / "0 gid 1"]) running the ops.
+   * `holdMs` is a test hook: the child sleeps that long before its work.
+   */
+  cloneNetns(
+    rels: string[],
+    values: (string | null)[],
+    user: [uid: number, gid: number] | null,
+    holdMs?: number,
+  ): Promise<CloneReport>;
 }
 
 /** Walk flags for sysctlWalk. */

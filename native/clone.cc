@@ -31,6 +31,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 #include <set>
 #include <string>
@@ -96,6 +97,8 @@ struct CloneOp {
   bool user = false;
   uint32_t uid = 0, gid = 0;
   pid_t parentPid = 0;
+  uint32_t holdMs = 0;  // test hook: the child sleeps this long before its work
+  const std::atomic<bool>* stopping = nullptr;  // the environment is shutting down
   int reportR = -1, reportW = -1, syncR = -1, syncW = -1;
 
   // Outputs.
@@ -187,6 +190,11 @@ int ChildMain(void* arg) {
   } while (n < 0 && errno == EINTR);
   if (n != 1) _exit(kExitNoGo);
   close(op->syncR);
+  if (op->holdMs) {
+    struct timespec ts = {(time_t)(op->holdMs / 1000), (long)(op->holdMs % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+  }
 
   struct stat st;
   if (stat("/proc/self/ns/net", &st) == 0) {
@@ -377,6 +385,9 @@ void RunOp(CloneOp* op) {
     } else {
       op->pid = pid;
       op->pidfd.store(pidfd);
+      // Cleanup hook raced with us: it sets `stopping` then reads pidfd; we store pidfd then
+      // read `stopping` (both seq_cst), so one of the two sends the kill.
+      if (op->stopping && op->stopping->load()) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
     }
     // The child runs on its own copy of the address space: our mapping can go.
     munmap(stack, kStackSize);
@@ -459,7 +470,7 @@ struct CloneState {
   std::set<CloneOp*> live;  // ops whose thread has not finished
   CloneTsfn tsfn;
   size_t inflight = 0;      // JS thread only: promises not yet settled
-  bool stopping = false;
+  std::atomic<bool> stopping{false};
 };
 
 void Shutdown(void* arg) {
@@ -561,11 +572,14 @@ void ThreadMain(CloneState* st, CloneOp* op) {
   // Nothing of `st` or `op` is touched after the lock is released.
 }
 
-// cloneNetns(rels: string[], values: (string|null)[], user: null | [uid, gid]) -> Promise
+// cloneNetns(rels: string[], values: (string|null)[], user: null | [uid, gid], holdMs?) -> Promise
+// holdMs is a test hook: the child sleeps that long after the go, so that tests can kill its
+// parent (or tear its environment down) while it is alive.
 Napi::Value CloneNetns(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CloneState* st = State(env);
   auto* op = new CloneOp();
+  op->stopping = &st->stopping;
   Napi::Array r = info[0].As<Napi::Array>();
   Napi::Array v = info[1].As<Napi::Array>();
   uint32_t n = r.Length();
@@ -584,6 +598,7 @@ Napi::Value CloneNetns(const Napi::CallbackInfo& info) {
     op->uid = u.Get(0u).As<Napi::Number>().Uint32Value();
     op->gid = u.Get(1u).As<Napi::Number>().Uint32Value();
   }
+  if (info.Length() > 3 && info[3].IsNumber()) op->holdMs = info[3].As<Napi::Number>().Uint32Value();
   napi_value promise;
   if (napi_create_promise(env, &op->deferred, &promise) != napi_ok) {
     delete op;
