@@ -115,6 +115,7 @@ struct CloneOp {
   bool protocolError = false;
 
   napi_deferred deferred = nullptr;
+  std::thread thread;  // the waiter; it moves this handle to CloneState::finished when done
 };
 
 // ---- the child: async-signal-safe only ----
@@ -468,10 +469,19 @@ struct CloneState {
   std::mutex mu;
   std::condition_variable cv;
   std::set<CloneOp*> live;  // ops whose thread has not finished
+  // Handles of waiter threads that are done (or returning): joined by the JS thread at the
+  // next call and at shutdown. Never detached: when a worker exits, Node unloads the addon,
+  // and a detached thread still returning through our code would run unmapped instructions.
+  std::vector<std::thread> finished;
   CloneTsfn tsfn;
   size_t inflight = 0;      // JS thread only: promises not yet settled
   std::atomic<bool> stopping{false};
 };
+
+void JoinFinishedLocked(CloneState* st) {
+  for (std::thread& t : st->finished) t.join();
+  st->finished.clear();
+}
 
 void Shutdown(void* arg) {
   auto* st = static_cast<CloneState*>(arg);
@@ -485,6 +495,7 @@ void Shutdown(void* arg) {
       if (pidfd >= 0) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
     }
     st->cv.wait(lk, [st] { return st->live.empty(); });
+    JoinFinishedLocked(st);
   }
   st->tsfn.Release();
   delete st;
@@ -566,8 +577,11 @@ void ThreadMain(CloneState* st, CloneOp* op) {
   std::lock_guard<std::mutex> lk(st->mu);
   int pidfd = op->pidfd.exchange(-1);
   if (pidfd >= 0) close(pidfd);
-  if (st->tsfn.BlockingCall(op) != napi_ok) delete op;  // closing: nobody to tell
+  st->finished.push_back(std::move(op->thread));
   st->live.erase(op);
+  // Live ops' threads finish before the shutdown hook releases the TSFN, so this succeeds;
+  // if it ever did not, the op (and its promise) would simply never settle.
+  if (st->tsfn.BlockingCall(op) != napi_ok) delete op;
   st->cv.notify_all();
   // Nothing of `st` or `op` is touched after the lock is released.
 }
@@ -606,9 +620,10 @@ Napi::Value CloneNetns(const Napi::CallbackInfo& info) {
   }
   {
     std::lock_guard<std::mutex> lk(st->mu);
+    JoinFinishedLocked(st);
     st->live.insert(op);
     try {
-      std::thread(ThreadMain, st, op).detach();
+      op->thread = std::thread(ThreadMain, st, op);
     } catch (const std::system_error& e) {
       st->live.erase(op);
       Napi::Value err = ErrnoObject(env, e.code().value(), "pthread_create");
