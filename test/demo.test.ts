@@ -23,12 +23,16 @@ const hostValues = (): string[] => KEYS.map((k) => fs.readFileSync(file(k), 'utf
 /** A namespace made by another tool, read by another tool. */
 const freshNamespaceValues = (): string[] => sh('unshare', ['-n', 'cat', ...KEYS.map(file)]).trimEnd().split('\n');
 
-// Safety net: whatever happens to the demo, the host gets its values back.
+// Safety net: if a demo run failed to restore, put back the keys that still hold a value the
+// demo sets (the host is shared: a value someone else set meanwhile is left alone).
 const before = hostValues();
+const available = fs.readFileSync(file('net.ipv4.tcp_available_congestion_control'), 'utf8').trim().split(/\s+/);
+const demoCc = ['bbr', 'cubic', 'reno'].find((a) => a !== before[0] && available.includes(a));
+const demoValues = [demoCc, '600', '10', '6'];
 t.teardown(() => {
   const now = hostValues();
   KEYS.forEach((k, i) => {
-    if (now[i] !== before[i]) fs.writeFileSync(file(k), before[i]!);
+    if (now[i] !== before[i] && now[i] === demoValues[i]) fs.writeFileSync(file(k), before[i]!);
   });
 });
 
