@@ -195,6 +195,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitNs(env, exports);
   InitSysctl(env, exports);
   InitClone(env, exports);
+  InitRootless(env, exports);
   return exports;
 }
 

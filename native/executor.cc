@@ -13,8 +13,10 @@
 
 namespace netns {
 
-// Threads per environment. Two keep one switch in flight while the other finishes a job.
-static const int kMaxThreads = 2;
+// Threads per environment. One: jobs run in the order they were submitted, so two Promise-form
+// writes to the same key land in call order (a pool of threads would reorder them). A job is a
+// few microseconds; the JavaScript side, not this thread, bounds the throughput.
+static const int kMaxThreads = 1;
 
 Job::~Job() {
   if (nsfd >= 0) close(nsfd);

@@ -55,5 +55,6 @@ int ReadSmall(int fd, std::string& out);
 void InitNs(Napi::Env env, Napi::Object exports);
 void InitSysctl(Napi::Env env, Napi::Object exports);
 void InitClone(Napi::Env env, Napi::Object exports);
+void InitRootless(Napi::Env env, Napi::Object exports);
 
 }  // namespace netns

@@ -129,3 +129,11 @@ export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   }
   return { ...env, ...extra };
 }
+
+/**
+ * Command and arguments to run plain `node` in a child, free of tap's loaders (tap's process
+ * tracker re-injects NODE_OPTIONS into every spawn; `env -u` drops it again).
+ */
+export function plainNode(args: string[]): [string, string[]] {
+  return ['env', ['-u', 'NODE_OPTIONS', process.execPath, ...args]];
+}

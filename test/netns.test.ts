@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { NetNamespace, NetnsError, setns, unshare, constants } from '../lib/index.js';
 import {
   HOST_NS,
+  plainNode,
   checkThreadsAtEnd,
   childEnv,
   cleanupName,
@@ -285,7 +286,7 @@ t.test('a failed switch back aborts the process loudly', async (t) => {
     ns.sysctl.get('net.core.somaxconn');
     console.log('survived');
   `;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: childEnv() });
+  const r = spawnSync(...plainNode(['--input-type=module', '-e', script]), { encoding: 'utf8', env: childEnv() });
   t.equal(r.signal, 'SIGABRT');
   t.notMatch(r.stdout, /survived/);
   t.match(r.stderr, /netns: FATAL: cannot switch thread \d+ back to its own network namespace/);
@@ -297,7 +298,7 @@ t.test('without CAP_SYS_ADMIN: EPERM with a hint', async (t) => {
     try { NetNamespace.create({ name: 'x' }); } catch (e) { console.log(JSON.stringify({ code: e.code, errno: e.errno, syscall: e.syscall, message: e.message })); }
     try { NetNamespace.fromPid(1).runSync(() => 0); } catch (e) { console.log(JSON.stringify({ code: e.code, syscall: e.syscall, message: e.message })); }
   `;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+  const r = spawnSync(...plainNode(['--input-type=module', '-e', script]), {
     encoding: 'utf8',
     uid: 65534,
     gid: 65534,
