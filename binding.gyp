@@ -7,6 +7,7 @@
         "native/ns.cc",
         "native/sysctl.cc",
         "native/executor.cc",
+        "native/clone.cc",
         "native/rootless.cc"
       ],
       "dependencies": [

@@ -27,6 +27,8 @@ export {
   type Switch,
 } from './values.js';
 export { setns, unshare, constants } from './raw.js';
+export { cloneNetns, type CloneNetnsOptions, type CloneNetnsResult } from './clone.js';
+export { spawnInNetns, type SpawnInNetnsOptions, type SpawnedInNetns } from './spawn.js';
 export {
   compare,
   classify,

@@ -31,6 +31,20 @@ export interface WalkResult {
   modes: number[];
 }
 
+/** What the clone child reported (native/clone.cc). */
+export interface CloneReport {
+  pid: number;
+  /** Identity of the child's namespace, from its own stat of /proc/self/ns/net. */
+  dev?: number;
+  ino?: number;
+  identError?: NativeErrno;
+  /** One per requested op; undefined when the child died before reporting it. */
+  results: (NativeOutcome | undefined)[];
+  exitCode: number | null;
+  signal: number | null;
+  protocolError: boolean;
+}
+
 /** What rootlessStart returns: the helper process and our end of its socket. */
 export interface RootlessStartResult {
   pid: number;
@@ -94,6 +108,17 @@ export interface NativeBinding {
     stopOnError?: boolean,
   ): Promise<NativeOutcome[]>;
   sysctlWalkAsync(nsfd: number, prefix: string, flags: number): Promise<WalkResult>;
+
+  /**
+   * clone(CLONE_NEWNET [|CLONE_NEWUSER with maps "0 uid 1" / "0 gid 1"]) running the ops.
+   * `holdMs` is a test hook: the child sleeps that long before its work.
+   */
+  cloneNetns(
+    rels: string[],
+    values: (string | null)[],
+    user: [uid: number, gid: number] | null,
+    holdMs?: number,
+  ): Promise<CloneReport>;
 
   // rootless.cc: the user-namespace helper process
   rootlessStart(uid: number, gid: number, timeoutMs: number): RootlessStartResult;

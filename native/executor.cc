@@ -1,13 +1,13 @@
 #include "executor.h"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <system_error>
 
 #include "netns.h"
 
@@ -99,17 +99,12 @@ void Executor::Complete(Napi::Env env, Job* job) {
 }
 
 void Executor::StartThreadLocked() {
-  pthread_t t;
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  if (pthread_create(&t, &attr, ThreadMain, this) == 0) live_++;
-  pthread_attr_destroy(&attr);
-}
-
-void* Executor::ThreadMain(void* arg) {
-  static_cast<Executor*>(arg)->Loop();
-  return nullptr;
+  try {
+    threads_.emplace_back([this] { Loop(); });
+    live_++;
+  } catch (const std::system_error&) {
+    // No thread could be started: jobs stay queued until a later submit manages to.
+  }
 }
 
 void Executor::Loop() {
@@ -149,14 +144,16 @@ void Executor::Loop() {
 
 void Executor::Shutdown(void* arg) {
   auto* ex = static_cast<Executor*>(arg);
+  std::vector<std::thread> threads;
   {
-    std::unique_lock<std::mutex> lk(ex->mu_);
+    std::lock_guard<std::mutex> lk(ex->mu_);
     ex->stopping_ = true;
-    ex->cv_.notify_all();
-    ex->cv_.wait(lk, [ex] { return ex->live_ == 0; });
-    for (Job* j : ex->queue_) delete j;
-    ex->queue_.clear();
+    threads.swap(ex->threads_);
   }
+  ex->cv_.notify_all();
+  for (auto& t : threads) t.join();  // every thread has left addon code after this
+  for (Job* j : ex->queue_) delete j;
+  ex->queue_.clear();
   ex->tsfn_.Release();
   close(ex->home_);
   delete ex;

@@ -13,6 +13,8 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 namespace netns {
 
@@ -43,7 +45,6 @@ class Executor {
  private:
   Executor() = default;
   static void Shutdown(void* arg);
-  static void* ThreadMain(void* arg);
   void StartThreadLocked();
   void Loop();
 
@@ -52,6 +53,10 @@ class Executor {
   std::deque<Job*> queue_;
   bool stopping_ = false;
   int live_ = 0;       // executor threads alive
+  // Every thread ever started and not yet joined. Threads are never detached: when a worker
+  // exits, Node unloads the addon, so every thread must have left addon code before Shutdown
+  // returns. A retired thread is joined at the next start or at shutdown.
+  std::vector<std::thread> threads_;
   int idle_ = 0;       // of those, waiting for work
   int home_ = -1;      // the namespace executor threads live in between jobs
   ExecTsfn tsfn_;

@@ -26,6 +26,7 @@ struct AddonData {
   int curNs = -1;      // net namespace the JS thread is in now (== homeNs outside runIn)
   bool curOwned = false;  // curNs is a separate fd we must close when replaced
   Executor* executor = nullptr;  // created lazily by the first Promise-form call
+  void* clone = nullptr;         // clone.cc's per-environment state, created on first use
 };
 
 AddonData* Data(Napi::Env env);
@@ -53,6 +54,7 @@ int ReadSmall(int fd, std::string& out);
 
 void InitNs(Napi::Env env, Napi::Object exports);
 void InitSysctl(Napi::Env env, Napi::Object exports);
+void InitClone(Napi::Env env, Napi::Object exports);
 void InitRootless(Napi::Env env, Napi::Object exports);
 
 }  // namespace netns
