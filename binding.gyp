@@ -6,7 +6,9 @@
         "native/addon.cc",
         "native/ns.cc",
         "native/sysctl.cc",
-        "native/executor.cc"
+        "native/executor.cc",
+        "native/clone.cc",
+        "native/rootless.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
@@ -15,6 +17,17 @@
       "cflags": [ "-Wall", "-Wextra", "-fvisibility=hidden" ],
       "cflags_cc": [ "-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden" ],
       "cflags_cc!": [ "-std=gnu++17", "-std=gnu++20" ],
+      "conditions": [
+        [ "OS!='linux'", { "type": "none" } ]
+      ]
+    },
+    {
+      "target_name": "netns-rootless",
+      "type": "executable",
+      "sources": [ "native/rootless_helper.cc" ],
+      "defines": [ "_GNU_SOURCE" ],
+      "cflags_cc": [ "-std=c++17", "-Wall", "-Wextra", "-fno-exceptions" ],
+      "cflags_cc!": [ "-std=gnu++17", "-std=gnu++20", "-fno-rtti" ],
       "conditions": [
         [ "OS!='linux'", { "type": "none" } ]
       ]

@@ -27,3 +27,32 @@ export {
   type Switch,
 } from './values.js';
 export { setns, unshare, constants } from './raw.js';
+export { cloneNetns, type CloneNetnsOptions, type CloneNetnsResult } from './clone.js';
+export { spawnInNetns, type SpawnInNetnsOptions, type SpawnedInNetns } from './spawn.js';
+export {
+  compare,
+  classify,
+  explain,
+  HOST_PROBE_SAFE,
+  type SysctlClass,
+  type CompareEntry,
+  type Classification,
+  type ClassifyOptions,
+  type Evidence,
+  type Explanation,
+  type SideObservation,
+  type ParentProbe,
+  type HostProbe,
+} from './classify.js';
+export { KERNEL_RULES, findRule, type KernelRule, type RuleClass, type RuleContext, type RuleEvidence } from './kernel-rules.js';
+export {
+  RootlessHelper,
+  RootlessChild,
+  rootlessSupport,
+  userNamespaceSettings,
+  hasCapSysAdmin,
+  type RootlessSpawnOptions,
+  type RootlessStdio,
+  type RootlessExit,
+  type UserNamespaceSettings,
+} from './rootless.js';

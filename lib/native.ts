@@ -9,6 +9,8 @@ export interface NativeErrno extends Error {
   syscall: string;
   path?: string;
   nativeErrno: true;
+  /** Advice from a backend that knows more than the errno (e.g. the rootless backend). */
+  hint?: string;
 }
 
 /** What a batch or walk entry holds: the value, null (written, not readable), or an error. */
@@ -27,6 +29,31 @@ export interface WalkResult {
   keys: string[];
   values: NativeOutcome[];
   modes: number[];
+}
+
+/** What the clone child reported (native/clone.cc). */
+export interface CloneReport {
+  pid: number;
+  /** Identity of the child's namespace, from its own stat of /proc/self/ns/net. */
+  dev?: number;
+  ino?: number;
+  identError?: NativeErrno;
+  /** One per requested op; undefined when the child died before reporting it. */
+  results: (NativeOutcome | undefined)[];
+  exitCode: number | null;
+  signal: number | null;
+  protocolError: boolean;
+}
+
+/** What rootlessStart returns: the helper process and our end of its socket. */
+export interface RootlessStartResult {
+  pid: number;
+  /** pidfd on the helper, or -1 on kernels without pidfds. */
+  pidfd: number;
+  /** Our end of the SOCK_SEQPACKET socketpair. */
+  sock: number;
+  /** The helper's effective capability set inside its user namespace. */
+  capEff: bigint;
 }
 
 export interface NativeConstants {
@@ -81,6 +108,40 @@ export interface NativeBinding {
     stopOnError?: boolean,
   ): Promise<NativeOutcome[]>;
   sysctlWalkAsync(nsfd: number, prefix: string, flags: number): Promise<WalkResult>;
+
+  /**
+   * clone(CLONE_NEWNET [|CLONE_NEWUSER with maps "0 uid 1" / "0 gid 1"]) running the ops.
+   * `holdMs` is a test hook: the child sleeps that long before its work.
+   */
+  cloneNetns(
+    rels: string[],
+    values: (string | null)[],
+    user: [uid: number, gid: number] | null,
+    holdMs?: number,
+  ): Promise<CloneReport>;
+
+  // rootless.cc: the user-namespace helper process
+  rootlessStart(uid: number, gid: number, timeoutMs: number): RootlessStartResult;
+  /** Per key: [fd, granted 0 r / 1 rw / 2 w, errno of the refused stronger access or 0], or an error. */
+  rootlessOpen(sock: number, rels: string[], access: (0 | 1)[]): ([number, 0 | 1 | 2, number] | NativeErrno)[];
+  rootlessWalk(sock: number, prefix: string, flags: number): WalkResult;
+  /** [net namespace fd, user namespace fd] of the helper, both owned by the caller. */
+  rootlessIds(sock: number): [number, number];
+  /** [pid, pidfd] of a command started inside; it is a child of this process. */
+  rootlessSpawn(
+    sock: number,
+    path: string,
+    argv: string[],
+    env: string[],
+    cwd: string | null,
+    stdio: [number, number, number],
+    setsid: boolean,
+  ): [number, number];
+  /** Close sock, wait graceMs for the helper to exit, else SIGKILL; reap. Closes pidfd. */
+  rootlessStop(sock: number, pid: number, pidfd: number, graceMs: number): boolean;
+  pipe(): [number, number];
+  /** Reap a child: [exit code, null] or [null, signal number]. Waits on a dedicated thread. */
+  pidfdWait(pidfd: number, pid: number): Promise<[number | null, number | null]>;
 }
 
 /** Walk flags for sysctlWalk. */

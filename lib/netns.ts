@@ -5,6 +5,7 @@ import { NetnsError, invalid, toNetnsError, wrap } from './errors.js';
 import { native } from './native.js';
 import { SwitchingBackend, type SysctlBackend } from './backend.js';
 import { Sysctl } from './sysctl.js';
+import { RootlessHelper, hasCapSysAdmin } from './rootless.js';
 
 const C = native.constants;
 
@@ -19,12 +20,24 @@ export interface NamespaceInfo {
   names: string[];
   /** Processes whose main thread is in it, ascending. */
   pids: number[];
+  /**
+   * Command line of its first readable pid (arguments joined by spaces, as `ps -o args` shows them), or
+   * `[comm]` for a kernel thread; absent when there is no pid or it cannot be read.
+   */
+  command?: string;
 }
 
 /** Options of {@link NetNamespace.create}. */
 export interface CreateOptions {
   /** Also make it a named namespace, visible to `ip netns` as /run/netns/NAME. */
   name?: string;
+  /**
+   * Rootless mode: a namespace owned by a new user namespace of this user, held by a helper
+   * process (see {@link NetNamespace.rootless}); needs no privilege. `true` forces it, `false`
+   * forbids it. Left out, it is chosen for an anonymous namespace when this process lacks
+   * CAP_SYS_ADMIN. Cannot be combined with `name`.
+   */
+  rootless?: boolean;
 }
 
 const registry = new FinalizationRegistry<number>((fd) => {
@@ -71,9 +84,14 @@ export class NetNamespace implements Disposable {
   readonly name: string | undefined;
   /** Read and write /proc/sys/net inside this namespace. */
   readonly sysctl: Sysctl;
+  /**
+   * For a rootless namespace, the helper process that holds it: `spawn()` starts commands
+   * inside, `pid` and `userNsId` identify it. Undefined for every other handle.
+   */
+  readonly rootless: RootlessHelper | undefined;
 
-  /** @internal Use the static constructors. Takes ownership of `fd`. */
-  constructor(fd: number, name?: string, backend?: SysctlBackend) {
+  /** @internal Use the static constructors. Takes ownership of `fd` (and of `rootless`). */
+  constructor(fd: number, name?: string, backend?: SysctlBackend, rootless?: RootlessHelper) {
     const info = wrap(() => native.nsInfo(fd));
     if (info.nsType !== C.CLONE_NEWNET) {
       native.close(fd);
@@ -87,6 +105,7 @@ export class NetNamespace implements Disposable {
     this.ino = info.ino;
     this.id = idOf(info.dev, info.ino);
     this.name = name;
+    this.rootless = rootless;
     registry.register(this, fd, this);
     this.sysctl = new Sysctl(backend ?? new SwitchingBackend(() => this.fd), this.id);
   }
@@ -256,6 +275,19 @@ export class NetNamespace implements Disposable {
   static create(options: CreateOptions = {}): NetNamespace {
     if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
     const name = options.name === undefined ? undefined : checkName(options.name);
+    if (options.rootless !== undefined && typeof options.rootless !== 'boolean')
+      invalid('a boolean', 'options.rootless', options.rootless);
+    if (options.rootless === true && name !== undefined)
+      invalid('no name with rootless: true (a rootless namespace cannot be mounted under /run/netns)', 'options.name', name);
+    if (options.rootless === true || (options.rootless === undefined && name === undefined && !hasCapSysAdmin())) {
+      const { helper, netnsFd } = RootlessHelper.start();
+      try {
+        return new NetNamespace(netnsFd, undefined, helper.backend, helper);
+      } catch (e) {
+        helper.close();
+        throw e;
+      }
+    }
     if (name === undefined) {
       return new NetNamespace(wrap(() => native.createNetns(), { action: 'create a network namespace' }));
     }
@@ -378,6 +410,13 @@ export class NetNamespace implements Disposable {
     for (const e of out) {
       e.pids.sort((a, b) => a - b);
       e.names.sort();
+      for (const pid of e.pids) {
+        const command = commandOf(pid);
+        if (command !== undefined) {
+          e.command = command;
+          break;
+        }
+      }
     }
     return out.sort((a, b) => (a.pids[0] ?? Infinity) - (b.pids[0] ?? Infinity) || a.id.localeCompare(b.id));
   }
@@ -428,6 +467,7 @@ export class NetNamespace implements Disposable {
       registry.unregister(this);
       native.close(this.#fd);
       this.#fd = -1;
+      this.rootless?.close();
     }
     return this;
   }
@@ -439,6 +479,18 @@ export class NetNamespace implements Disposable {
   /** @internal */
   toJSON(): { id: string; name?: string } {
     return this.name === undefined ? { id: this.id } : { id: this.id, name: this.name };
+  }
+}
+
+/** `/proc/PID/cmdline` with NULs as spaces, `[comm]` for a kernel thread, undefined if gone. */
+function commandOf(pid: number): string | undefined {
+  try {
+    const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    while (args.length > 0 && args[args.length - 1] === '') args.pop();
+    if (args.length > 0) return args.join(' ');
+    return `[${fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}]`;
+  } catch {
+    return undefined; // exited meanwhile, or not ours to read
   }
 }
 

@@ -95,7 +95,9 @@ export function keyError(
   const code = base.code;
   let hint: string | undefined;
   const key = pk.key;
-  if (code === 'ENOENT') {
+  if (e.hint) {
+    hint = e.hint; // the backend knows better (e.g. a rootless namespace)
+  } else if (code === 'ENOENT') {
     hint = `Key ${key} does not exist in this namespace`;
     if (!sameAsCaller && existsSync(`/proc/sys/net/${pk.rel}`))
       hint += ' (it exists in the calling namespace: a host-only key, not kept per namespace)';

@@ -206,6 +206,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<AddonData, Cleanup>(d);
   InitNs(env, exports);
   InitSysctl(env, exports);
+  InitClone(env, exports);
+  InitRootless(env, exports);
   return exports;
 }
 

@@ -9,13 +9,16 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <system_error>
 
 #include "netns.h"
 
 namespace netns {
 
-// Threads per environment. Two keep one switch in flight while the other finishes a job.
-static const int kMaxThreads = 2;
+// Threads per environment. One: jobs run in the order they were submitted, so two Promise-form
+// writes to the same key land in call order (a pool of threads would reorder them). A job is a
+// few microseconds; the JavaScript side, not this thread, bounds the throughput.
+static const int kMaxThreads = 1;
 
 Job::~Job() {
   if (nsfd >= 0) close(nsfd);
@@ -106,16 +109,12 @@ void Executor::Complete(Napi::Env env, Job* raw) {
 }
 
 void Executor::StartThreadLocked() {
-  pthread_t t;
-  if (pthread_create(&t, nullptr, ThreadMain, this) == 0) {
+  try {
+    threads_.emplace_back([this] { Loop(); });
     live_++;
-    threads_.push_back(t);
+  } catch (const std::system_error&) {
+    // No thread could be started: jobs stay queued until a later submit manages to.
   }
-}
-
-void* Executor::ThreadMain(void* arg) {
-  static_cast<Executor*>(arg)->Loop();
-  return nullptr;
 }
 
 void Executor::Loop() {
@@ -158,19 +157,16 @@ void Executor::Loop() {
 
 void Executor::Shutdown(void* arg) {
   auto* ex = static_cast<Executor*>(arg);
-  std::vector<pthread_t> threads;
+  std::vector<std::thread> threads;
   {
-    std::unique_lock<std::mutex> lk(ex->mu_);
+    std::lock_guard<std::mutex> lk(ex->mu_);
     ex->stopping_ = true;
-    ex->cv_.notify_all();
-    ex->cv_.wait(lk, [ex] { return ex->live_ == 0; });
-    for (Job* j : ex->queue_) delete j;
-    ex->queue_.clear();
     threads.swap(ex->threads_);
   }
-  // live_ == 0 means each thread is past its last use of `ex`, not that it has left the
-  // addon's code: wait until it has, before the environment (and maybe the addon) goes.
-  for (pthread_t t : threads) pthread_join(t, nullptr);
+  ex->cv_.notify_all();
+  for (auto& t : threads) t.join();  // every thread has left addon code after this
+  for (Job* j : ex->queue_) delete j;
+  ex->queue_.clear();
   ex->tsfn_.Release();
   close(ex->home_);
   delete ex;

@@ -13,9 +13,8 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <thread>
 #include <vector>
-
-#include <pthread.h>
 
 namespace netns {
 
@@ -46,7 +45,6 @@ class Executor {
  private:
   Executor() = default;
   static void Shutdown(void* arg);
-  static void* ThreadMain(void* arg);
   void StartThreadLocked();
   void Loop();
 
@@ -55,11 +53,12 @@ class Executor {
   std::deque<Job*> queue_;
   bool stopping_ = false;
   int live_ = 0;       // executor threads alive
+  // Every thread ever started and not yet joined. Threads are never detached: when a worker
+  // exits, Node unloads the addon, so every thread must have left addon code before Shutdown
+  // returns. A retired thread is joined at the next start or at shutdown.
+  std::vector<std::thread> threads_;
   int idle_ = 0;       // of those, waiting for work
   int home_ = -1;      // the namespace executor threads live in between jobs
-  // Every thread ever started, joined at shutdown: the addon may be unloaded (dlclose) right
-  // after its environment goes away, and a thread still returning through its code would crash.
-  std::vector<pthread_t> threads_;
   ExecTsfn tsfn_;
   size_t inflight_ = 0;  // JS thread only
 };

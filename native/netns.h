@@ -35,6 +35,7 @@ struct AddonData {
   // environment's cleanup closes what is left, each only if the number still names the same
   // file (if JS closed it behind our back, the number may belong to someone else by then).
   std::unordered_map<int, std::pair<dev_t, ino_t>> owned;
+  void* clone = nullptr;         // clone.cc's per-environment state, created on first use
 };
 
 AddonData* Data(Napi::Env env);
@@ -66,5 +67,7 @@ int ReadSmall(int fd, std::string& out);
 
 void InitNs(Napi::Env env, Napi::Object exports);
 void InitSysctl(Napi::Env env, Napi::Object exports);
+void InitClone(Napi::Env env, Napi::Object exports);
+void InitRootless(Napi::Env env, Napi::Object exports);
 
 }  // namespace netns

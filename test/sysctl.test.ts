@@ -223,6 +223,10 @@ t.test('Promise forms: many in flight, right values, no thread left outside', as
   const writes = await Promise.all(spaces.map((s, i) => s.sysctl.setAsync(K, 6000 + i)));
   t.same(writes, [6000, 6001, 6002]);
   t.same(strayThreads(), [], 'every thread is home');
+  // Promise-form operations run in the order they were issued.
+  const order = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((v) => spaces[0]!.sysctl.setAsync(K, 7000 + v)));
+  t.same(order, [7001, 7002, 7003, 7004, 7005, 7006, 7007, 7008]);
+  t.equal(spaces[0]!.sysctl.get(K), 7008, 'the last write issued is the one in effect');
   await t.rejects(spaces[0]!.sysctl.getAsync('net.core.netdev_max_backlog'), { code: 'ENOENT', name: 'NetnsError' });
   await t.rejects(spaces[0]!.sysctl.setAsync(K, 'x' as unknown as number), TypeError);
 });
@@ -230,7 +234,7 @@ t.test('Promise forms: many in flight, right values, no thread left outside', as
 t.test('confinement: the native layer refuses to leave /proc/sys/net', async (t) => {
   // Bypass TypeScript validation to test the kernel-enforced second line of defence.
   for (const rel of ['../../kernel/hostname', 'ipv4/../../../etc/passwd', '/etc/passwd', '../net/ipv4/ip_forward']) {
-    const e = t.throws(() => native.sysctlRead(-1, rel)) as { errno: number };
+    const e = t.throws(() => native.sysctlRead(-1, rel)) as unknown as { errno: number };
     t.ok([18 /* EXDEV */, 40 /* ELOOP */].includes(e.errno), `${rel}: refused (${e.errno})`);
   }
   const log = `/tmp/netns-strace-${process.pid}.log`;

@@ -1,0 +1,285 @@
+// classify / compare / explain on the running kernel. Needs root (creates namespaces; the probe
+// tests change a few harmless host values for a moment and check that every one is restored).
+import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { NetNamespace } from '../lib/netns.js';
+import { native, WALK_READ, WALK_MODE } from '../lib/native.js';
+import {
+  classify,
+  compare,
+  explain,
+  HOST_PROBE_SAFE,
+  type Classification,
+} from '../lib/classify.js';
+import { KERNEL_RULES, findRule, defaultContext, relToKey } from '../lib/kernel-rules.js';
+import { parseKey, valuesEqual } from '../lib/index.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = new URL('../dist/index.js', import.meta.url).href;
+/**
+ * Children run plain node: tap wraps child_process to pass its hooks (and a signal-exit
+ * listener) down through the environment, so start node through `env -i`.
+ */
+const plainNode = (args: string[]): [string, string[]] => ['/usr/bin/env', ['-i', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, process.execPath, ...args]];
+
+/** Host /proc/sys/net, minus what changes by itself or by other work on a shared host. */
+function hostSnapshot(): Map<string, string> {
+  const w = native.sysctlWalk(-1, '', WALK_READ | WALK_MODE);
+  const out = new Map<string, string>();
+  w.keys.forEach((k, i) => {
+    if (/nf_conntrack_count$/.test(k)) return; // live counter
+    const dev = /^ipv[46]\/(?:conf|neigh)\/([^/]+)\//.exec(k)?.[1];
+    if (dev && !['all', 'default', 'lo'].includes(dev)) return; // other devices come and go
+    const v = w.values[i];
+    out.set(k, typeof v === 'string' ? v : v === null ? '<write-only>' : `<error ${(v as { errno?: number }).errno}>`);
+  });
+  return out;
+}
+
+function diffSnapshots(a: Map<string, string>, b: Map<string, string>): string[] {
+  const d: string[] = [];
+  for (const [k, v] of a) if (b.get(k) !== v) d.push(`${k}: ${JSON.stringify(v)} -> ${JSON.stringify(b.get(k))}`);
+  for (const k of b.keys()) if (!a.has(k)) d.push(`${k}: appeared`);
+  return d;
+}
+
+const byKey = (list: Classification[]): Map<string, Classification> => new Map(list.map((c) => [c.key, c]));
+
+t.test('keys in both syntaxes map to the same rule', async (t) => {
+  t.equal(relToKey('ipv4/conf/eth0.100/rp_filter'), 'net.ipv4.conf.eth0/100.rp_filter');
+  t.equal(explain('net/ipv4/tcp_congestion_control').key, explain('net.ipv4.tcp_congestion_control').key);
+  t.throws(() => explain('net.ipv4..x'), RangeError);
+});
+
+t.test('compare: every key of either namespace, equal by value', async (t) => {
+  const a = NetNamespace.create();
+  const b = NetNamespace.create();
+  t.teardown(() => {
+    a.close();
+    b.close();
+  });
+  native.sysctlWrite(a.fd, 'ipv4/tcp_keepalive_time', '600');
+  const entries = compare(a, b);
+  const walkKeys = native.sysctlWalk(a.fd, '', 0).keys.length;
+  t.ok(entries.length >= walkKeys, 'at least every key of a');
+  const ka = entries.find((e) => e.key === 'net.ipv4.tcp_keepalive_time')!;
+  t.same([ka.a, ka.b, ka.equal], ['600', '7200', false]);
+  const rmem = entries.find((e) => e.key === 'net.ipv4.tcp_rmem')!;
+  t.ok(rmem.equal, 'multi-number values equal across namespaces');
+  t.match(rmem.a, /\t/, 'raw text keeps the kernel tabs');
+  const host = NetNamespace.current();
+  t.teardown(() => host.close());
+  const hv = compare(host, a).find((e) => e.key === 'net.core.netdev_max_backlog');
+  if (hv) t.same([typeof hv.a, hv.b, hv.equal], ['string', null, false], 'present only on one side: null and not equal');
+});
+
+t.test('classify: anchors of the lesson on this kernel', async (t) => {
+  const list = classify();
+  const m = byKey(list);
+  t.equal(m.get('net.ipv4.tcp_congestion_control')?.class, 'inherited');
+  for (const k of ['time', 'intvl', 'probes'])
+    t.equal(m.get(`net.ipv4.tcp_keepalive_${k}`)?.class, 'default', `keepalive_${k}`);
+  t.equal(m.get('net.core.somaxconn')?.class, 'default');
+  t.equal(m.get('net.ipv4.tcp_available_congestion_control')?.class, 'shared');
+  // A host-only key: net.core.netdev_max_backlog where this kernel hides it from new namespaces.
+  const ns = NetNamespace.create();
+  t.teardown(() => ns.close());
+  let hidden = true;
+  try {
+    native.sysctlRead(ns.fd, 'core/netdev_max_backlog');
+    hidden = false;
+  } catch {
+    /* absent in the new namespace */
+  }
+  const nmb = m.get('net.core.netdev_max_backlog')!;
+  if (hidden) t.equal(nmb.class, 'host-only', 'netdev_max_backlog is hidden here, so host-only');
+  else t.not(nmb.class, 'host-only', 'netdev_max_backlog is visible in a new namespace here');
+  t.ok(list.some((c) => c.class === 'host-only' && !c.key.includes('.conf.') && !c.key.includes('.neigh.')), 'some global host-only key');
+  // Read-only mirrors of global values.
+  for (const c of list.filter((c) => c.class === 'readonly')) {
+    t.ok(c.evidence.observed.host.writable && !c.evidence.observed.child.writable, `${c.key}: writable on host, not in child`);
+  }
+  // The creator's tcp_child_ehash_entries decides tcp_ehash_entries.
+  if (m.has('net.ipv4.tcp_ehash_entries')) t.equal(m.get('net.ipv4.tcp_ehash_entries')!.class, 'parent');
+});
+
+t.test('classify: evidence is present for each class, and equal values never decide alone', async (t) => {
+  const list = classify();
+  const seen = new Set(list.map((c) => c.class));
+  t.ok(seen.has('host-only') && seen.has('default') && seen.has('inherited') && seen.has('shared') && seen.has('readonly'));
+  for (const c of list) {
+    const o = c.evidence.observed;
+    t.ok(c.evidence.reason.length > 0, `${c.key}: reason`);
+    switch (c.class) {
+      case 'host-only':
+        if (!(o.host.present && !o.child.present)) t.fail(`${c.key}: host-only without the presence evidence`);
+        break;
+      case 'child-only':
+        if (!(!o.host.present && o.child.present)) t.fail(`${c.key}: child-only without the presence evidence`);
+        break;
+      case 'readonly':
+        if (!(o.host.writable && !o.child.writable && c.evidence.rule)) t.fail(`${c.key}: readonly without mode + rule evidence`);
+        break;
+      case 'shared':
+      case 'parent':
+        if (!(c.evidence.rule?.verified || c.evidence.probe)) t.fail(`${c.key}: ${c.class} without rule or probe`);
+        break;
+      case 'inherited':
+      case 'default':
+        if (o.equal !== false && !(c.evidence.rule?.verified || c.evidence.probe))
+          t.fail(`${c.key}: ${c.class} on equal values without a rule or probe`);
+        if (c.class === 'inherited' && !c.evidence.rule?.verified && !c.evidence.probe)
+          t.fail(`${c.key}: inherited without rule or probe`);
+        break;
+    }
+    const rule = c.evidence.rule;
+    if (rule) t.ok(rule.fn && rule.file && rule.versions && rule.explanation, `${c.key}: rule carries fn, file, versions`);
+  }
+  const json = JSON.parse(JSON.stringify(list[0]));
+  t.same(Object.keys(json).sort(), ['child', 'class', 'evidence', 'host', 'key']);
+});
+
+t.test('classify: run twice, same result', async (t) => {
+  const a = byKey(classify());
+  const b = byKey(classify());
+  let compared = 0;
+  for (const [k, c] of a) {
+    const d = b.get(k);
+    if (!d) continue; // a device came or went meanwhile (shared host)
+    compared++;
+    if (c.class !== d.class) t.fail(`${k}: ${c.class} then ${d.class}`);
+  }
+  t.ok(compared > 500, `${compared} keys compared`);
+});
+
+t.test('rules: data is complete, version ranges are honoured, unverified rules are marked', async (t) => {
+  for (const r of KERNEL_RULES) {
+    t.ok(r.id && r.fn && r.file && r.versions && r.explanation, r.id);
+    t.type(r.verified, 'boolean');
+    t.type(r.versionVerified, 'boolean');
+  }
+  t.equal(findRule('ipv4/tcp_rmem', defaultContext(0, '6.18.0'))?.id, 'tcp_sk_init.rmem_wmem');
+  t.equal(findRule('ipv4/tcp_rmem', defaultContext(0, '4.14.0')), undefined, 'not before 4.15');
+  const ctx3 = defaultContext(3, '6.18.0');
+  const r = findRule('ipv4/conf/default/rp_filter', ctx3)!;
+  t.equal(typeof r.class === 'function' ? r.class(ctx3, 'ipv4/conf/default/rp_filter') : r.class, 'parent');
+  const r6 = findRule('ipv6/conf/all/forwarding', defaultContext(0, '6.18.0'))!;
+  t.equal(typeof r6.class === 'function' ? r6.class(defaultContext(0), '') : r6.class, 'default', 'ipv6 mode 0: compiled-in');
+  t.equal(typeof r6.class === 'function' ? r6.class(defaultContext(1), '') : r6.class, 'inherited', 'ipv6 mode 1: init_net');
+  // An unverified rule never settles equal values.
+  const list = classify({ keys: ['net.ipv4.udp_hash_entries', 'net.ipv4.tcp_fack'] });
+  for (const c of list) if (c.evidence.rule && !c.evidence.rule.verified) t.equal(c.class, 'unknown', `${c.key}: unverified rule alone`);
+});
+
+t.test('probe: settles keys, restores every host value', async (t) => {
+  const before = hostSnapshot();
+  const list = classify({ probe: true });
+  const after = hostSnapshot();
+  t.same(diffSnapshots(before, after), [], 'host /proc/sys/net unchanged after probing');
+  const m = byKey(list);
+  const cc = m.get('net.ipv4.tcp_congestion_control')!;
+  t.equal(cc.class, 'inherited');
+  t.equal(cc.evidence.probe?.host?.outcome, 'from-host', 'congestion control followed the host change');
+  t.equal(cc.evidence.probe?.host?.restored, true);
+  const ka = m.get('net.ipv4.tcp_keepalive_time')!;
+  t.equal(ka.class, 'default');
+  t.equal(ka.evidence.probe?.host?.outcome, 'not-from-host');
+  for (const c of list) {
+    const hp = c.evidence.probe?.host;
+    if (hp) {
+      t.ok(HOST_PROBE_SAFE.includes(parseKey(c.key).rel), `${c.key}: host-probed only if on the safe list`);
+      t.equal(hp.restored, true, `${c.key}: restored`);
+    }
+    if (/\.conf\.|forwarding|rp_filter|\.route\.|\.neigh\./.test(c.key)) t.notOk(hp, `${c.key}: never host-probed`);
+  }
+  t.ok(list.filter((c) => c.evidence.probe?.parent?.outcome === 'not-from-creator').length > 10, 'parent probe ran');
+});
+
+for (const observer of [false, true])
+t.test(`probe: a SIGTERM mid-probe still restores the host, then kills the process${observer ? ' (with a signal-exit style listener)' : ''}`, async (t) => {
+  const keys = ['net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_congestion_control', 'net.core.somaxconn'];
+  const before = hostSnapshot();
+  const orig = native.sysctlRead(-1, 'ipv4/tcp_keepalive_time');
+  const script = `
+    import { classify } from ${JSON.stringify(dist)};
+    import * as fs from 'node:fs';
+    // Like signal-exit: a listener that re-raises only when it is the last one.
+    const observer = (sig) => {
+      if (process.listeners(sig).length === 1) { process.removeListener(sig, observer); process.kill(process.pid, sig); }
+    };
+    if (${JSON.stringify('OBSERVER')} === process.argv[1]) process.on('SIGTERM', observer);
+    classify({ probe: true, keys: ${JSON.stringify(keys)}, hostProbeHoldMs: 1500,
+      onHostProbeApplied: () => fs.writeSync(1, 'APPLIED\\n') });
+    fs.writeSync(1, 'RETURNED\\n');
+    setTimeout(() => fs.writeSync(1, 'SURVIVED\\n'), 3000);
+  `;
+  const child = spawn(...plainNode(['--input-type=module', '-e', script, observer ? 'OBSERVER' : 'PLAIN']), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  let err = '';
+  let duringProbe: string | undefined;
+  child.stderr.on('data', (d) => (err += d));
+  const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('exit', (code, sig) => resolve([code, sig])),
+  );
+  child.stdout.on('data', (d) => {
+    out += d;
+    if (out.includes('APPLIED') && duringProbe === undefined) {
+      duringProbe = native.sysctlRead(-1, 'ipv4/tcp_keepalive_time');
+      child.kill('SIGTERM');
+    }
+  });
+  const [code, sig] = await exit;
+  t.equal(err, '', 'no error output');
+  t.ok(duringProbe !== undefined && !valuesEqual(duringProbe, orig), `host value was changed when the signal came (${duringProbe?.trim()} vs ${orig.trim()})`);
+  t.match(out, /RETURNED/, 'the probe finished (and restored) before the signal was acted on');
+  t.notMatch(out, /SURVIVED/, 'the signal was not swallowed');
+  t.same([code, sig], [null, 'SIGTERM'], 'died of the re-raised SIGTERM');
+  t.same(diffSnapshots(before, hostSnapshot()), [], 'host /proc/sys/net unchanged');
+});
+
+t.test('probe needs root; unprivileged classify fails cleanly', async (t) => {
+  const script = `
+    import { classify } from ${JSON.stringify(dist)};
+    try { classify({ probe: true }); console.log('NO ERROR'); } catch (e) { console.log(e.code); }
+  `;
+  const r = spawnSync(...plainNode(['--input-type=module', '-e', script]), { cwd: '/', uid: 65534, gid: 65534, encoding: 'utf8' });
+  t.equal(r.stderr, '', 'no error output');
+  t.equal(r.stdout.trim(), 'EPERM');
+});
+
+t.test('explain: a sentence and how to set it', async (t) => {
+  const ka = explain('net.ipv4.tcp_keepalive_time');
+  t.equal(ka.class, 'default');
+  t.match(ka.sentence, /default/);
+  t.match(ka.howToSet.inside?.api, /NetNamespace\.fromPid\(PID\)\.sysctl\.set\('net\.ipv4\.tcp_keepalive_time'/);
+  t.match(ka.howToSet.inside?.cli, /netns sysctl --pid PID -w net\.ipv4\.tcp_keepalive_time=/);
+  t.match(ka.howToSet.atStart?.api, /spawnInNetns\(.*sysctl/);
+  t.match(ka.howToSet.atStart?.cli, /netns exec --sysctl net\.ipv4\.tcp_keepalive_time=/);
+  t.notOk(ka.howToSet.cannot);
+
+  const cc = explain('net/ipv4/tcp_congestion_control');
+  t.equal(cc.class, 'inherited');
+  t.match(cc.sentence, /copied from the host/);
+
+  const avail = explain('net.ipv4.tcp_available_congestion_control');
+  t.match(avail.howToSet.cannot, /^shared/);
+  t.notOk(avail.howToSet.inside);
+
+  const host = classify({ keys: ['net.core'] }).find((c) => c.class === 'host-only')!;
+  const ho = explain(host.key);
+  t.match(ho.howToSet.cannot, /^host-only/);
+
+  const ro = classify({ keys: ['net.core', 'net.netfilter'] }).find((c) => c.class === 'readonly');
+  if (ro) t.match(explain(ro.key).howToSet.cannot, /^shared/);
+
+  t.throws(() => explain('net.ipv4.no_such_key_here'), { code: 'ENOENT' });
+});
+
+t.test('lib and dist agree (children use dist)', async (t) => {
+  t.ok(fs.existsSync(fileURLToPath(dist)), 'dist built (npm run build:ts)');
+});
