@@ -214,6 +214,8 @@ static Napi::Value RunIn(const Napi::CallbackInfo& info) {
   d->curNs = mine;
   d->curOwned = false;
   auto restore = [&] {
+    // A raw setns/unshare inside fn replaced curNs with an fd of its own: release it.
+    if (d->curOwned && d->curNs != mine && d->curNs != saved) close(d->curNs);
     d->curNs = saved;
     d->curOwned = savedOwned;
     LeaveOrDie(saved, "runSync");
