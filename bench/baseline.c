@@ -5,7 +5,10 @@
 // never moves except for the measured switches), sets a read key there to a value the host
 // does not have, measures, checks every value, and lets the namespace die with its fd.
 //
-//   baseline ITERS [CREATE_ITERS]   -> one JSON object, ns per op for each case
+//   baseline CASE[,CASE...] ITERS   -> one JSON object: ns per op for each case asked for
+//
+// The bench runs each C case right next to the library row doing the same work, so that
+// both see the same machine load.
 //
 // Cases (the value is checked on every op; a wrong value exits 2):
 //   setns_pair       setns(target) + setns(back)
@@ -16,7 +19,7 @@
 //   cached_pread     pread on an fd opened inside once
 //   cached_pwrite    pwrite + pread on an fd opened inside once (the handle's write())
 //   walk_all         setns -> read every file under /proc/sys/net -> setns back (getAll floor)
-//   create_ns        unshare(CLONE_NEWNET) + open ns/net, on a thread (CREATE_ITERS of them)
+//   create_ns        unshare(CLONE_NEWNET) + open ns/net, on a thread
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -108,11 +111,25 @@ static size_t walk(int dfd, int depth) {
   return n;
 }
 
+static int wanted(const char *list, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = list; (p = strstr(p, name)); p += n)
+    if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == 0)) return 1;
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  long iters = argc > 1 ? atol(argv[1]) : 100000;
-  long creates = argc > 2 ? atol(argv[2]) : 100;
+  if (argc != 3) {
+    fprintf(stderr, "usage: baseline CASE[,CASE...] ITERS\n");
+    return 64;
+  }
+  const char *cases = argv[1];
+  long iters = atol(argv[2]);
   if (iters < 1) iters = 1;
   char buf[4096];
+  double t0;
+  int fd;
+  static const char *vals[2] = {"7200\n", "7201\n"};
 
   home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (home < 0) die("open home ns");
@@ -121,127 +138,133 @@ int main(int argc, char **argv) {
   // Prepare: the read key gets a value the host does not have, so a read in the wrong
   // namespace is caught.
   enter();
-  int fd = open(READ_KEY, O_WRONLY | O_CLOEXEC);
+  fd = open(READ_KEY, O_WRONLY | O_CLOEXEC);
   if (fd < 0 || write(fd, "4321\n", 5) != 5) die("prepare " READ_KEY);
   close(fd);
   leave();
 
-  double t0, results[8];
-  const char *names[8] = {"setns_pair",   "oneshot_read",  "oneshot_write", "oneshot_set",
-                          "cached_pread", "cached_pwrite", "walk_all",      "create_ns"};
+  printf("{\"iters\":%ld", iters);
+#define REPORT(name, value) printf(",\"%s\":%.1f", name, (double)(value))
 
-  // setns pair
-  t0 = now_ns();
-  for (long i = 0; i < iters; i++) {
+  if (wanted(cases, "setns_pair")) {
+    t0 = now_ns();
+    for (long i = 0; i < iters; i++) {
+      enter();
+      leave();
+    }
+    REPORT("setns_pair", (now_ns() - t0) / iters);
+  }
+
+  if (wanted(cases, "oneshot_read")) {
+    t0 = now_ns();
+    for (long i = 0; i < iters; i++) {
+      enter();
+      fd = open(READ_KEY, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) die("open " READ_KEY);
+      ssize_t n = read(fd, buf, sizeof buf);
+      close(fd);
+      leave();
+      if (n != 5 || memcmp(buf, READ_VAL, 5) != 0) wrong("oneshot_read", buf, n < 0 ? 0 : (size_t)n);
+    }
+    REPORT("oneshot_read", (now_ns() - t0) / iters);
+  }
+
+  if (wanted(cases, "oneshot_write")) {
+    t0 = now_ns();
+    for (long i = 0; i < iters; i++) {
+      const char *v = vals[i & 1];
+      enter();
+      fd = open(WRITE_KEY, O_WRONLY | O_CLOEXEC);
+      if (fd < 0) die("open " WRITE_KEY);
+      ssize_t n = write(fd, v, 5);
+      close(fd);
+      leave();
+      if (n != 5) die("write " WRITE_KEY);
+    }
+    REPORT("oneshot_write", (now_ns() - t0) / iters);
+  }
+
+  // write + read back on the same fd (what the library's set() does)
+  if (wanted(cases, "oneshot_set")) {
+    t0 = now_ns();
+    for (long i = 0; i < iters; i++) {
+      const char *v = vals[i & 1];
+      enter();
+      fd = open(WRITE_KEY, O_RDWR | O_CLOEXEC);
+      if (fd < 0) die("open " WRITE_KEY);
+      ssize_t w = pwrite(fd, v, 5, 0);
+      ssize_t n = pread(fd, buf, sizeof buf, 0);
+      close(fd);
+      leave();
+      if (w != 5 || n != 5 || memcmp(buf, v, 5) != 0) wrong("oneshot_set", buf, n < 0 ? 0 : (size_t)n);
+    }
+    REPORT("oneshot_set", (now_ns() - t0) / iters);
+  }
+
+  if (wanted(cases, "cached_pread") || wanted(cases, "cached_pwrite")) {
     enter();
+    int cfd = open(READ_KEY, O_RDONLY | O_CLOEXEC);
+    int wfd = open(WRITE_KEY, O_RDWR | O_CLOEXEC);
     leave();
+    if (cfd < 0 || wfd < 0) die("open cached");
+    if (wanted(cases, "cached_pread")) {
+      t0 = now_ns();
+      for (long i = 0; i < iters; i++) {
+        ssize_t n = pread(cfd, buf, sizeof buf, 0);
+        if (n != 5 || memcmp(buf, READ_VAL, 5) != 0) wrong("cached_pread", buf, n < 0 ? 0 : (size_t)n);
+      }
+      REPORT("cached_pread", (now_ns() - t0) / iters);
+    }
+    if (wanted(cases, "cached_pwrite")) {
+      t0 = now_ns();
+      for (long i = 0; i < iters; i++) {
+        const char *v = vals[i & 1];
+        ssize_t w = pwrite(wfd, v, 5, 0);
+        ssize_t n = pread(wfd, buf, sizeof buf, 0);
+        if (w != 5 || n != 5 || memcmp(buf, v, 5) != 0) wrong("cached_pwrite", buf, n < 0 ? 0 : (size_t)n);
+      }
+      REPORT("cached_pwrite", (now_ns() - t0) / iters);
+    }
+    close(cfd);
+    close(wfd);
   }
-  results[0] = (now_ns() - t0) / iters;
 
-  // one-shot read
-  t0 = now_ns();
-  for (long i = 0; i < iters; i++) {
-    enter();
-    fd = open(READ_KEY, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) die("open " READ_KEY);
-    ssize_t n = read(fd, buf, sizeof buf);
-    close(fd);
-    leave();
-    if (n != 5 || memcmp(buf, READ_VAL, 5) != 0) wrong("oneshot_read", buf, n < 0 ? 0 : (size_t)n);
-  }
-  results[1] = (now_ns() - t0) / iters;
-
-  // one-shot write (no read-back)
-  static const char *vals[2] = {"7200\n", "7201\n"};
-  t0 = now_ns();
-  for (long i = 0; i < iters; i++) {
-    const char *v = vals[i & 1];
-    enter();
-    fd = open(WRITE_KEY, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) die("open " WRITE_KEY);
-    ssize_t n = write(fd, v, 5);
-    close(fd);
-    leave();
-    if (n != 5) die("write " WRITE_KEY);
-  }
-  results[2] = (now_ns() - t0) / iters;
-
-  // one-shot set: write + read back on the same fd (what set() does)
-  t0 = now_ns();
-  for (long i = 0; i < iters; i++) {
-    const char *v = vals[i & 1];
-    enter();
-    fd = open(WRITE_KEY, O_RDWR | O_CLOEXEC);
-    if (fd < 0) die("open " WRITE_KEY);
-    ssize_t w = pwrite(fd, v, 5, 0);
-    ssize_t n = pread(fd, buf, sizeof buf, 0);
-    close(fd);
-    leave();
-    if (w != 5 || n != 5 || memcmp(buf, v, 5) != 0) wrong("oneshot_set", buf, n < 0 ? 0 : (size_t)n);
-  }
-  results[3] = (now_ns() - t0) / iters;
-
-  // cached pread
-  enter();
-  int cfd = open(READ_KEY, O_RDONLY | O_CLOEXEC);
-  int wfd = open(WRITE_KEY, O_RDWR | O_CLOEXEC);
-  leave();
-  if (cfd < 0 || wfd < 0) die("open cached");
-  t0 = now_ns();
-  for (long i = 0; i < iters; i++) {
-    ssize_t n = pread(cfd, buf, sizeof buf, 0);
-    if (n != 5 || memcmp(buf, READ_VAL, 5) != 0) wrong("cached_pread", buf, n < 0 ? 0 : (size_t)n);
-  }
-  results[4] = (now_ns() - t0) / iters;
-
-  // cached pwrite + read back
-  t0 = now_ns();
-  for (long i = 0; i < iters; i++) {
-    const char *v = vals[i & 1];
-    ssize_t w = pwrite(wfd, v, 5, 0);
-    ssize_t n = pread(wfd, buf, sizeof buf, 0);
-    if (w != 5 || n != 5 || memcmp(buf, v, 5) != 0) wrong("cached_pwrite", buf, n < 0 ? 0 : (size_t)n);
-  }
-  results[5] = (now_ns() - t0) / iters;
-  close(cfd);
-  close(wfd);
-
-  // full walk (the floor for getAll); fewer iterations, it is ~1 ms
-  long walks = iters / 1000 < 3 ? 3 : iters / 1000;
-  size_t files = 0;
-  t0 = now_ns();
-  for (long i = 0; i < walks; i++) {
-    enter();
-    int d = open("/proc/sys/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (d < 0) die("open /proc/sys/net");
-    size_t n = walk(d, 0);
-    leave();
-    if (files && n != files) {
-      fprintf(stderr, "baseline: walk_all read %zu files, before %zu\n", n, files);
+  // full walk (the floor for getAll)
+  if (wanted(cases, "walk_all")) {
+    size_t files = 0;
+    t0 = now_ns();
+    for (long i = 0; i < iters; i++) {
+      enter();
+      int d = open("/proc/sys/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (d < 0) die("open /proc/sys/net");
+      size_t n = walk(d, 0);
+      leave();
+      if (files && n != files) {
+        fprintf(stderr, "baseline: walk_all read %zu files, before %zu\n", n, files);
+        exit(2);
+      }
+      files = n;
+    }
+    REPORT("walk_all", (now_ns() - t0) / iters);
+    if (files < 100) {
+      fprintf(stderr, "baseline: walk_all read only %zu files\n", files);
       exit(2);
     }
-    files = n;
-  }
-  results[6] = (now_ns() - t0) / walks;
-  if (files < 100) {
-    fprintf(stderr, "baseline: walk_all read only %zu files\n", files);
-    exit(2);
+    printf(",\"walkFiles\":%zu", files);
   }
 
   // namespace creation (each made on a fresh thread, then its fd closed)
-  results[7] = 0;
-  if (creates > 0) {
-    int *fds = malloc(sizeof(int) * creates);
+  if (wanted(cases, "create_ns")) {
+    int *fds = malloc(sizeof(int) * iters);
+    if (!fds) die("malloc");
     t0 = now_ns();
-    for (long i = 0; i < creates; i++) fds[i] = new_ns();
-    results[7] = (now_ns() - t0) / creates;
-    for (long i = 0; i < creates; i++) close(fds[i]);
+    for (long i = 0; i < iters; i++) fds[i] = new_ns();
+    REPORT("create_ns", (now_ns() - t0) / iters);
+    for (long i = 0; i < iters; i++) close(fds[i]);
     free(fds);
   }
 
   close(target);
-  printf("{\"iters\":%ld,\"walkFiles\":%zu,\"creates\":%ld", iters, files, creates);
-  for (int i = 0; i < 8; i++) printf(",\"%s\":%.1f", names[i], results[i]);
   printf("}\n");
   return 0;
 }

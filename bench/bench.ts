@@ -30,11 +30,11 @@ function argValue(name: string): string | undefined {
 if (argv.includes('--help') || argv.includes('-h')) {
   console.log(`usage: npm run bench [-- --quick] [-- --rounds N] [-- --out FILE]
   --quick     small iteration counts, one round: a correctness smoke run (values checked), < 30 s
-  --rounds N  timed rounds (default 7; quick: 1); each row is the median over rounds
+  --rounds N  timed rounds (default 11; quick: 1); each row is the median over rounds
   --out FILE  where to write the markdown results (default bench/results.md; quick: not written)`);
   process.exit(0);
 }
-const ROUNDS = Number(argValue('--rounds') ?? (quick ? 1 : 7));
+const ROUNDS = Number(argValue('--rounds') ?? (quick ? 1 : 11));
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new RangeError(`--rounds must be a positive integer`);
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -42,8 +42,8 @@ const OUT = argValue('--out') ?? (quick ? undefined : path.join(repo, 'bench', '
 
 // Iterations per round (quick: per the single round).
 const N = quick
-  ? { c: 2000, creates: 10, sync: 2000, handle: 5000, async: 1000, getAll: 5, fsread: 2000, exec: 2, ns: 10, clone: 2 }
-  : { c: 100000, creates: 100, sync: 30000, handle: 200000, async: 20000, getAll: 60, fsread: 30000, exec: 12, ns: 100, clone: 20 };
+  ? { sync: 2000, handle: 5000, async: 1000, getAll: 5, fsread: 2000, exec: 2, ns: 10, clone: 2 }
+  : { sync: 20000, handle: 200000, async: 10000, getAll: 40, fsread: 20000, exec: 8, ns: 100, clone: 10 };
 const NS_BIG = 1000; // full run: also create this many once
 
 const READ_KEY = 'net.core.somaxconn';
@@ -264,63 +264,66 @@ async function setup(): Promise<Ctx> {
 
 type Case = { name: string; heavy?: boolean; run(ctx: Ctx): Promise<Record<string, number>> };
 
-const WRITE_REL = WRITE_KEY.slice(4).replace(/\./g, '/');
-const READ_REL = READ_KEY.slice(4).replace(/\./g, '/');
+/** Run C baseline cases (ns per op), right next to the library rows doing the same work. */
+async function baseline(ctx: Ctx, cases: string[], iters: number): Promise<Record<string, number>> {
+  const out = JSON.parse(await run(ctx.baseline, [cases.join(','), String(iters)])) as Record<string, number>;
+  const r: Record<string, number> = {};
+  for (const c of cases) {
+    const v = out[c];
+    if (typeof v !== 'number') throw new Error(`baseline printed no ${c}`);
+    r[`c.${c}`] = v;
+  }
+  if (out.walkFiles !== undefined) extra.walkFiles = out.walkFiles;
+  return r;
+}
+
+const READ_REL = READ_KEY.slice(4).replace(/\./g, '/'); // core/somaxconn
 
 const CASES: Case[] = [
   {
-    name: 'C baseline',
+    name: 'one-shot sync (C, get, getRaw, set, addon alone)',
     async run(ctx) {
-      const out = JSON.parse(await run(ctx.baseline, [String(N.c), String(N.creates)])) as Record<string, number>;
-      const r: Record<string, number> = {};
-      for (const row of ROWS) if (row.group === 'floor') r[row.id] = out[row.id.slice(2)]!;
-      extra.walkFiles = out.walkFiles!;
-      return r;
-    },
-  },
-  {
-    name: 'sync get',
-    async run({ ns, readValue }) {
+      const { ns, readValue, native } = ctx;
       const n = N.sync;
-      const t0 = hr();
+      const r = await baseline(ctx, ['oneshot_read', 'oneshot_write', 'oneshot_set', 'setns_pair'], n);
+      let t0 = hr();
       for (let i = 0; i < n; i++) {
         const v = ns.sysctl.get(READ_KEY);
         if (v !== readValue) check(false, 'get', v, readValue);
       }
-      return { 'lib.get': perOp(t0, n) };
-    },
-  },
-  {
-    name: 'sync getRaw',
-    async run({ ns, readValue }) {
-      const n = N.sync;
+      r['lib.get'] = perOp(t0, n);
       const want = String(readValue);
-      const t0 = hr();
+      t0 = hr();
       for (let i = 0; i < n; i++) {
         const v = ns.sysctl.getRaw(READ_KEY);
         if (v !== want) check(false, 'getRaw', v, want);
       }
-      return { 'lib.getRaw': perOp(t0, n) };
-    },
-  },
-  {
-    name: 'sync set',
-    async run({ ns }) {
-      const n = N.sync;
-      const t0 = hr();
+      r['lib.getRaw'] = perOp(t0, n);
+      t0 = hr();
       for (let i = 0; i < n; i++) {
-        const want = WRITE_VALUES[i & 1]!;
-        const v = ns.sysctl.set(WRITE_KEY, want);
-        if (v !== want) check(false, 'set', v, want);
+        const w = WRITE_VALUES[i & 1]!;
+        const v = ns.sysctl.set(WRITE_KEY, w);
+        if (v !== w) check(false, 'set', v, w);
       }
+      r['lib.set'] = perOp(t0, n);
       lastWritten = WRITE_VALUES[(n - 1) & 1];
-      return { 'lib.set': perOp(t0, n) };
+      const wantNl = `${readValue}\n`;
+      const fd = ns.fd;
+      t0 = hr();
+      for (let i = 0; i < n; i++) {
+        const v = native.sysctlRead(fd, READ_REL);
+        if (v !== wantNl) check(false, 'sysctlRead', v, wantNl);
+      }
+      r['diag.native'] = perOp(t0, n);
+      return r;
     },
   },
   {
     name: 'handle read/write',
-    async run({ readHandle, writeHandle, readValue }) {
+    async run(ctx) {
+      const { readHandle, writeHandle, readValue } = ctx;
       let n = N.handle;
+      const r = await baseline(ctx, ['cached_pread', 'cached_pwrite'], n);
       let t0 = hr();
       for (let i = 0; i < n; i++) {
         const v = readHandle.read();
@@ -335,7 +338,7 @@ const CASES: Case[] = [
         if (v !== want) check(false, 'handle.write', v, want);
       }
       lastWritten = WRITE_VALUES[(n - 1) & 1];
-      return { 'lib.handle.read': read, 'lib.handle.write': perOp(t0, n) };
+      return { ...r, 'lib.handle.read': read, 'lib.handle.write': perOp(t0, n) };
     },
   },
   {
@@ -370,6 +373,7 @@ const CASES: Case[] = [
     name: 'getAll',
     async run(ctx) {
       const n = N.getAll;
+      const r = await baseline(ctx, ['walk_all'], n);
       const checkSnap = (s: { values: Record<string, unknown>; raw: Record<string, string> }, what: string): void => {
         const count = Object.keys(s.raw).length;
         ctx.freshKeyCount ??= count;
@@ -381,7 +385,7 @@ const CASES: Case[] = [
       const sync = perOp(t0, n);
       t0 = hr();
       for (let i = 0; i < n; i++) checkSnap(await ctx.fresh.sysctl.getAllAsync(), 'getAllAsync');
-      return { 'lib.getAll': sync, 'lib.getAllAsync': perOp(t0, n) };
+      return { ...r, 'lib.getAll': sync, 'lib.getAllAsync': perOp(t0, n) };
     },
   },
   {
@@ -394,20 +398,6 @@ const CASES: Case[] = [
         if (v !== hostValue) check(false, 'readFileSync', v, hostValue);
       }
       return { 'ref.readFileSync': perOp(t0, n) };
-    },
-  },
-  {
-    name: 'addon call alone',
-    async run({ ns, native, readValue }) {
-      const n = N.sync;
-      const want = `${readValue}\n`;
-      const fd = ns.fd;
-      const t0 = hr();
-      for (let i = 0; i < n; i++) {
-        const v = native.sysctlRead(fd, READ_REL);
-        if (v !== want) check(false, 'sysctlRead', v, want);
-      }
-      return { 'diag.native': perOp(t0, n) };
     },
   },
   {
@@ -432,8 +422,9 @@ const CASES: Case[] = [
   {
     name: 'create namespaces',
     heavy: true,
-    async run() {
-      return { 'lib.create': await createMany(N.ns) };
+    async run(ctx) {
+      const r = await baseline(ctx, ['create_ns'], N.ns);
+      return { ...r, 'lib.create': await createMany(N.ns) };
     },
   },
   {
@@ -507,16 +498,15 @@ function machine(): Record<string, string> {
 interface Target {
   method: string;
   target: string;
-  measured(m: (id: string) => number | undefined): { value?: string; met?: boolean };
+  measured(m: (id: string) => number | undefined, ratio: (id: string, cId: string) => number | undefined): { value?: string; met?: boolean };
 }
 const TARGETS: Target[] = [
   {
     method: 'sync get/set',
     target: '≤ 1.25× C',
-    measured: (m) => {
-      const g = m('lib.get'), s = m('lib.set'), cg = m('c.oneshot_read'), cs = m('c.oneshot_set');
-      if (g === undefined || s === undefined || cg === undefined || cs === undefined) return {};
-      const rg = g / cg, rs = s / cs;
+    measured: (_m, ratio) => {
+      const rg = ratio('lib.get', 'c.oneshot_read'), rs = ratio('lib.set', 'c.oneshot_set');
+      if (rg === undefined || rs === undefined) return {};
       return { value: `get ${fmtRatio(rg)}, set ${fmtRatio(rs)}`, met: rg <= 1.25 && rs <= 1.25 };
     },
   },
@@ -577,6 +567,13 @@ function report(info: Record<string, string>): string {
   const med = new Map<string, number>();
   for (const [id, xs] of samples) if (xs.length) med.set(id, median(xs));
   const m = (id: string): number | undefined => med.get(id);
+  // Paired: each round's library time over the same round's C time, median over rounds.
+  const ratio = (id: string, cId: string): number | undefined => {
+    const a = samples.get(id)!, c = samples.get(cId)!;
+    if (a.length === 0 || c.length === 0) return undefined;
+    if (a.length !== c.length) return median(a) / median(c);
+    return median(a.map((x, i) => x / c[i]!));
+  };
   const nsenter = m('alt.nsenter');
   const lines: string[] = [];
   lines.push('| method | µs/op | ops/s | vs C baseline | vs execFile nsenter | min … max µs |');
@@ -588,9 +585,9 @@ function report(info: Record<string, string>): string {
       lines.push(`| ${row.label} | — | — | — | — | ${why} |`);
       continue;
     }
-    const c = row.vsC ? m(row.vsC) : undefined;
+    const rc = row.vsC ? ratio(row.id, row.vsC) : undefined;
     const xs = samples.get(row.id)!;
-    const vsC = row.group === 'floor' ? '(floor)' : c !== undefined ? fmtRatio(v / c) : '—';
+    const vsC = row.group === 'floor' ? '(floor)' : rc !== undefined ? fmtRatio(rc) : '—';
     const vsX = nsenter !== undefined ? fmtRatio(nsenter / v) : '—';
     const spread = `${fmtUs(Math.min(...xs))} … ${fmtUs(Math.max(...xs))}`;
     lines.push(`| ${row.label} | ${fmtUs(v)} | ${fmtRate(v)} | ${vsC} | ${vsX} | ${spread} |`);
@@ -599,14 +596,14 @@ function report(info: Record<string, string>): string {
 
   const t: string[] = ['| method | target | measured | |', '|---|---|---|---|'];
   for (const target of TARGETS) {
-    const r = target.measured(m);
+    const r = target.measured(m, ratio);
     const verdict = r.met === undefined ? 'not measured' : r.met ? 'met' : '**missed**';
     t.push(`| ${target.method} | ${target.target} | ${r.value ?? '—'} | ${verdict} |`);
   }
   const machineLines = Object.entries(info).map(([k, v]) => `- ${k}: ${v}`);
   const how = [
-    `Rounds: ${ROUNDS} (alternating; each row is the median over rounds). Iterations per round: C ${N.c.toLocaleString('en-US')}, sync ${N.sync.toLocaleString('en-US')}, handle ${N.handle.toLocaleString('en-US')}, promise ${N.async.toLocaleString('en-US')} (8 in flight: ${(N.async * 2).toLocaleString('en-US')}), getAll ${N.getAll}, execFile ${N.exec}, namespaces ${N.ns}, cloneNetns ${N.clone}.`,
-    `"vs C baseline" is this row's time divided by the C row doing the same work (get → one-shot read, set → write + read back, handle → cached fd, getAll → full walk, create → unshare); "vs execFile nsenter" is how many times faster than spawning nsenter.`,
+    `Rounds: ${ROUNDS} (alternating; each row is the median over rounds). Iterations per round (each C case runs right before the library rows doing the same work, with the same count): sync ${N.sync.toLocaleString('en-US')}, handle ${N.handle.toLocaleString('en-US')}, promise ${N.async.toLocaleString('en-US')} (8 in flight: ${(N.async * 2).toLocaleString('en-US')}), getAll ${N.getAll}, execFile ${N.exec}, namespaces ${N.ns}, cloneNetns ${N.clone}.`,
+    `"vs C baseline" is the median over rounds of this row's time divided by the same round's C row doing the same work (get → one-shot read, set → write + read back, handle → cached fd, getAll → full walk, create → unshare); "vs execFile nsenter" is how many times faster than spawning nsenter.`,
   ];
   return [
     `## Results${quick ? ' (--quick: a correctness smoke run; timings are not meaningful)' : ''}`,
@@ -640,7 +637,7 @@ async function main(): Promise<void> {
   };
   // Warm-up: every case once (JIT, caches, and a first correctness pass), not recorded.
   const saved = { ...N };
-  Object.assign(N, { c: Math.min(N.c, 2000), sync: Math.min(N.sync, 2000), handle: Math.min(N.handle, 5000), async: Math.min(N.async, 1000), getAll: 3, fsread: 1000, exec: 1, ns: Math.min(N.ns, 10), clone: 1, creates: 10 });
+  Object.assign(N, { sync: Math.min(N.sync, 2000), handle: Math.min(N.handle, 5000), async: Math.min(N.async, 1000), getAll: 3, fsread: 1000, exec: 1, ns: Math.min(N.ns, 10), clone: 1 });
   for (const c of [...light, ...heavy]) await runCase(c, false);
   Object.assign(N, saved);
 
