@@ -9,7 +9,9 @@
 // It creates: one named namespace nsbench-PID (for ip netns exec), one process inside it
 // (a `cat` on a pipe from us, for nsenter -t PID; it exits by itself if we die), one fresh
 // anonymous namespace (getAll), batches of anonymous namespaces (creation rows), and the C
-// baseline's own namespace. All are removed on exit, on error and on SIGINT/SIGTERM/SIGHUP.
+// baseline's own namespace, and a temporary directory for the C binary. All are removed on
+// exit, on error and on SIGINT/SIGTERM/SIGHUP; after a SIGKILL the next run removes what the
+// dead run left (named namespace, temporary directory) and the holder exits by itself.
 // Host sysctls are never written: writes go to namespaces the bench made.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -164,6 +166,16 @@ interface Ctx {
   freshKeyCount?: number;
 }
 
+/** Whether `pid` is a running (not zombie) process. */
+function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 function removeStaleNamespaces(): void {
   for (const dir of NETNS_RUN_DIRS) {
     let names: string[];
@@ -175,12 +187,7 @@ function removeStaleNamespaces(): void {
     for (const n of names) {
       const m = /^nsbench-(\d+)$/.exec(n);
       if (!m) continue;
-      try {
-        process.kill(Number(m[1]), 0);
-        continue; // its bench is still running
-      } catch {
-        /* dead: remove */
-      }
+      if (alive(Number(m[1]))) continue; // its bench is still running
       try {
         NetNamespace.remove(n);
         console.error(`bench: removed stale namespace ${n} left by an earlier killed run`);
@@ -192,7 +199,11 @@ function removeStaleNamespaces(): void {
 }
 
 async function buildBaseline(): Promise<string> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netns-bench-'));
+  for (const d of fs.readdirSync(os.tmpdir())) {
+    const m = /^netns-bench-(\d+)-/.exec(d);
+    if (m && !alive(Number(m[1]))) fs.rmSync(path.join(os.tmpdir(), d), { recursive: true, force: true });
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `netns-bench-${process.pid}-`));
   onCleanup(`temp dir ${dir}`, () => fs.rmSync(dir, { recursive: true, force: true }));
   const exe = path.join(dir, 'baseline');
   await run('cc', ['-O2', '-Wall', '-o', exe, path.join(repo, 'bench', 'baseline.c'), '-lpthread']);
