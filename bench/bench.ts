@@ -508,14 +508,18 @@ function machine(): Record<string, string> {
     kernel: `${os.type()} ${os.release()}`,
     Node: process.version,
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    'load average at start': os.loadavg().map((x) => x.toFixed(2)).join(' '),
+    'load average (1, 5, 15 min) at start': os.loadavg().map((x) => x.toFixed(2)).join(' '),
   };
 }
 
 interface Target {
   method: string;
   target: string;
-  measured(m: (id: string) => number | undefined, ratio: (id: string, cId: string) => number | undefined): { value?: string; met?: boolean };
+  measured(
+    m: (id: string) => number | undefined,
+    ratio: (id: string, cId: string) => number | undefined,
+    bestRound: boolean,
+  ): { value?: string; met?: boolean };
 }
 const TARGETS: Target[] = [
   {
@@ -571,10 +575,10 @@ const TARGETS: Target[] = [
   {
     method: '1,000 namespaces created',
     target: '≤ 0.6 s',
-    measured: (m) => {
-      if (extra.create1000 !== undefined)
-        return { value: `${(extra.create1000 / 1e9).toFixed(3)} s (measured)`, met: extra.create1000 <= 0.6e9 };
+    measured: (m, _ratio, bestRound) => {
       const r = m('lib.create');
+      if (extra.create1000 !== undefined && !bestRound)
+        return { value: `${(extra.create1000 / 1e9).toFixed(3)} s (measured once)`, met: extra.create1000 <= 0.6e9 };
       return r === undefined ? {} : { value: `${((r * 1000) / 1e9).toFixed(3)} s (extrapolated from ${N.ns})`, met: r * 1000 <= 0.6e9 };
     },
   },
@@ -611,15 +615,27 @@ function report(info: Record<string, string>): string {
   }
   const table = lines.join('\n');
 
-  const t: string[] = ['| method | target | measured | |', '|---|---|---|---|'];
+  // The same targets on each row's best round: what the code does when the machine is quiet.
+  const best = (id: string): number | undefined => {
+    const xs = samples.get(id)!;
+    return xs.length ? Math.min(...xs) : undefined;
+  };
+  const bestRatio = (id: string, cId: string): number | undefined => {
+    const a = samples.get(id)!, c = samples.get(cId)!;
+    if (a.length === 0 || c.length === 0 || a.length !== c.length) return undefined;
+    return Math.min(...a.map((x, i) => x / c[i]!));
+  };
+  const t: string[] = ['| method | target | measured (median) | | best round | |', '|---|---|---|---|---|---|'];
   for (const target of TARGETS) {
-    const r = target.measured(m, ratio);
-    const verdict = r.met === undefined ? 'not measured' : r.met ? 'met' : '**missed**';
-    t.push(`| ${target.method} | ${target.target} | ${r.value ?? '—'} | ${verdict} |`);
+    const r = target.measured(m, ratio, false);
+    const b = quick ? {} : target.measured(best, bestRatio, true);
+    const verdict = (x: { met?: boolean }): string => (x.met === undefined ? '—' : x.met ? 'met' : '**missed**');
+    t.push(`| ${target.method} | ${target.target} | ${r.value ?? '—'} | ${verdict(r)} | ${b.value ?? '—'} | ${verdict(b)} |`);
   }
   const machineLines = Object.entries(info).map(([k, v]) => `- ${k}: ${v}`);
   const how = [
     `Rounds: ${ROUNDS} (alternating; each row is the median over rounds). Iterations per round (each C case runs right before the library rows doing the same work, with the same count): sync ${N.sync.toLocaleString('en-US')}, handle ${N.handle.toLocaleString('en-US')}, promise ${N.async.toLocaleString('en-US')} (8 in flight: ${(N.async * 2).toLocaleString('en-US')}), getAll ${N.getAll}, execFile ${N.exec}, namespaces ${N.ns}, cloneNetns ${N.clone}.`,
+    `"best round" applies the targets to each row's fastest round (what the code does when the machine is quiet); the verdict that counts is the median's.`,
     `"vs C baseline" is the median over rounds of this row's time divided by the same round's C row doing the same work (get → one-shot read, set → write + read back, handle → cached fd, getAll → full walk, create → unshare); "vs execFile nsenter" is how many times faster than spawning nsenter.`,
   ];
   return [
@@ -683,6 +699,7 @@ async function main(): Promise<void> {
   const hostNow = fs.readFileSync(READ_FILE, 'utf8');
   check(Number(hostNow) !== ctx.readValue, `host ${READ_KEY} is not the bench's value`, hostNow, `not ${ctx.readValue}`);
 
+  info['load average at end'] = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   const text = report(info);
   console.log('\n' + text);
   if (OUT) {
