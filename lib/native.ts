@@ -4,7 +4,8 @@ import bindings from 'bindings';
 import { fileURLToPath } from 'node:url';
 
 /** An error thrown by the addon: errno is positive here; NetnsError normalises it. */
-export interface NativeErrno extends Error {
+export interface NativeErrno {
+  message?: string;
   errno: number;
   syscall: string;
   path?: string;
@@ -152,6 +153,49 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** The loaded addon. */
 export const native: NativeBinding = bindings({ bindings: 'netns.node', module_root: root });
+
+/**
+ * Decode the packed walk (see WalkValue in native/sysctl.cc): NUL-terminated triples of
+ * path, mode and outcome ("=value" or "!errno:syscall").
+ */
+export function decodeWalk(packed: string, flags: number): WalkResult {
+  const f = packed.split('\0');
+  const n = (f.length - 1) / 3;
+  const keys: string[] = new Array(n);
+  const values: NativeOutcome[] = flags & WALK_READ ? new Array(n) : [];
+  const modes: number[] = flags & WALK_MODE ? new Array(n) : [];
+  for (let i = 0, j = 0; i < n; i++, j += 3) {
+    const rel = f[j]!;
+    keys[i] = rel;
+    if (flags & WALK_MODE) modes[i] = Number(f[j + 1]);
+    if (flags & WALK_READ) {
+      const o = f[j + 2]!;
+      if (o.charCodeAt(0) === 61 /* = */) values[i] = o.slice(1);
+      else {
+        const colon = o.indexOf(':');
+        values[i] = {
+          errno: Number(o.slice(1, colon)),
+          syscall: o.slice(colon + 1),
+          path: `/proc/sys/net/${rel}`,
+          nativeErrno: true,
+        };
+      }
+    }
+  }
+  return { keys, values, modes };
+}
+
+{
+  // The addon returns walks packed; every caller sees { keys, values, modes }.
+  const raw = native as unknown as {
+    sysctlWalk(fd: number, prefix: string, flags: number): string;
+    sysctlWalkAsync(fd: number, prefix: string, flags: number): Promise<string>;
+  };
+  const walk = raw.sysctlWalk;
+  const walkAsync = raw.sysctlWalkAsync;
+  native.sysctlWalk = (fd, prefix, flags) => decodeWalk(walk(fd, prefix, flags), flags);
+  native.sysctlWalkAsync = (fd, prefix, flags) => walkAsync(fd, prefix, flags).then((p) => decodeWalk(p, flags));
+}
 
 export function isNativeErrno(e: unknown): e is NativeErrno {
   return typeof e === 'object' && e !== null && (e as { nativeErrno?: unknown }).nativeErrno === true;

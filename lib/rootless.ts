@@ -119,7 +119,7 @@ export function rootlessSupport(): { available: boolean; reason?: string } {
 }
 
 function nativeErr(errno: number, syscall: string, file?: string, hint?: string): NativeErrno {
-  const e = new Error(getSystemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`) as NativeErrno;
+  const e = new Error(getSystemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`) as unknown as NativeErrno;
   e.errno = errno;
   e.syscall = syscall;
   if (file !== undefined) e.path = file;

@@ -51,6 +51,16 @@ Napi::Object ErrnoObject(Napi::Env env, int err, const char* syscall, const std:
   return o;
 }
 
+Napi::Object ErrnoRecord(Napi::Env env, int err, const char* syscall, const std::string& path) {
+  // A plain object, no stack trace: cheap enough for per-key outcomes of batches and walks.
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("errno", Napi::Number::New(env, err));
+  o.Set("syscall", Napi::String::New(env, syscall));
+  if (!path.empty()) o.Set("path", Napi::String::New(env, path));
+  o.Set("nativeErrno", Napi::Boolean::New(env, true));
+  return o;
+}
+
 void ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& path) {
   throw Napi::Error(env, ErrnoObject(env, err, syscall, path));
 }

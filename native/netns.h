@@ -47,6 +47,8 @@ void Disown(Napi::Env env, int fd);
 // Throws a JS Error carrying errno/syscall/path (C++ exception mode).
 [[noreturn]] void ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& path = "");
 Napi::Object ErrnoObject(Napi::Env env, int err, const char* syscall, const std::string& path = "");
+// The same fields on a plain object (no stack capture), for per-key outcomes in batches/walks.
+Napi::Object ErrnoRecord(Napi::Env env, int err, const char* syscall, const std::string& path = "");
 
 // Switch the calling thread into the net namespace `fd`. Returns 0 or errno.
 int Enter(int fd);

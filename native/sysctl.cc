@@ -95,7 +95,7 @@ void DoWrite(const std::string& rel, const std::string& value, Outcome& o) {
 }
 
 Napi::Value OutcomeValue(Napi::Env env, const Outcome& o, const std::string& rel) {
-  if (o.err) return ErrnoObject(env, o.err, o.syscall, "/proc/sys/net/" + rel);
+  if (o.err) return ErrnoRecord(env, o.err, o.syscall, "/proc/sys/net/" + rel);
   if (!o.hasValue) return env.Null();
   return Napi::String::New(env, o.value);
 }
@@ -168,22 +168,33 @@ void DoWalk(const std::string& prefix, int flags, std::vector<WalkEntry>& out, O
   WalkDir(fd, prefix, flags, out, 0);
 }
 
+// The walk travels to JavaScript as ONE string, three NUL-terminated fields per entry:
+// path, mode (decimal, or empty without kWalkMode), outcome ("=" + value, "!" + errno + ":" +
+// syscall, or empty without kWalkRead). Sysctl names and values never contain NUL. One string
+// instead of ~4 N-API calls per entry makes a full walk (~600 keys) markedly cheaper;
+// lib/native.ts decodes it back into { keys, values, modes }.
 Napi::Value WalkValue(Napi::Env env, const std::vector<WalkEntry>& entries, int flags) {
-  size_t n = entries.size();
-  Napi::Array keys = Napi::Array::New(env, n);
-  Napi::Array values = Napi::Array::New(env, (flags & kWalkRead) ? n : 0);
-  Napi::Array modes = Napi::Array::New(env, (flags & kWalkMode) ? n : 0);
-  for (size_t i = 0; i < n; i++) {
-    const WalkEntry& e = entries[i];
-    keys.Set(i, Napi::String::New(env, e.rel));
-    if (flags & kWalkRead) values.Set(i, OutcomeValue(env, e.out, e.rel));
-    if (flags & kWalkMode) modes.Set(i, Napi::Number::New(env, e.mode));
+  std::string out;
+  out.reserve(entries.size() * 64);
+  for (const WalkEntry& e : entries) {
+    out += e.rel;
+    out += '\0';
+    if (flags & kWalkMode) out += std::to_string(e.mode);
+    out += '\0';
+    if (flags & kWalkRead) {
+      if (e.out.err) {
+        out += '!';
+        out += std::to_string(e.out.err);
+        out += ':';
+        out += e.out.syscall;
+      } else {
+        out += '=';
+        out += e.out.value;
+      }
+    }
+    out += '\0';
   }
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("keys", keys);
-  o.Set("values", values);
-  o.Set("modes", modes);
-  return o;
+  return Napi::String::New(env, out);
 }
 
 // Batch: values[i] null = read rels[i]; a string = write it and read back.
