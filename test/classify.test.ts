@@ -197,8 +197,8 @@ t.test('probe: settles keys, restores every host value', async (t) => {
   t.ok(list.filter((c) => c.evidence.probe?.parent?.outcome === 'not-from-creator').length > 10, 'parent probe ran');
 });
 
-for (const observer of [false, true])
-t.test(`probe: a SIGTERM mid-probe still restores the host, then kills the process${observer ? ' (with a signal-exit style listener)' : ''}`, async (t) => {
+for (const [signal, observer] of [['SIGTERM', false], ['SIGTERM', true], ['SIGINT', false]] as const)
+t.test(`probe: a ${signal} mid-probe still restores the host, then kills the process${observer ? ' (with a signal-exit style listener)' : ''}`, async (t) => {
   const keys = ['net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_congestion_control', 'net.core.somaxconn'];
   const before = hostSnapshot();
   const orig = native.sysctlRead(-1, 'ipv4/tcp_keepalive_time');
@@ -209,7 +209,7 @@ t.test(`probe: a SIGTERM mid-probe still restores the host, then kills the proce
     const observer = (sig) => {
       if (process.listeners(sig).length === 1) { process.removeListener(sig, observer); process.kill(process.pid, sig); }
     };
-    if (${JSON.stringify('OBSERVER')} === process.argv[1]) process.on('SIGTERM', observer);
+    if (${JSON.stringify('OBSERVER')} === process.argv[1]) process.on(${JSON.stringify(signal)}, observer);
     classify({ probe: true, keys: ${JSON.stringify(keys)}, hostProbeHoldMs: 1500,
       onHostProbeApplied: () => fs.writeSync(1, 'APPLIED\\n') });
     fs.writeSync(1, 'RETURNED\\n');
@@ -230,7 +230,7 @@ t.test(`probe: a SIGTERM mid-probe still restores the host, then kills the proce
     out += d;
     if (out.includes('APPLIED') && duringProbe === undefined) {
       duringProbe = native.sysctlRead(-1, 'ipv4/tcp_keepalive_time');
-      child.kill('SIGTERM');
+      child.kill(signal);
     }
   });
   const [code, sig] = await exit;
@@ -238,7 +238,7 @@ t.test(`probe: a SIGTERM mid-probe still restores the host, then kills the proce
   t.ok(duringProbe !== undefined && !valuesEqual(duringProbe, orig), `host value was changed when the signal came (${duringProbe?.trim()} vs ${orig.trim()})`);
   t.match(out, /RETURNED/, 'the probe finished (and restored) before the signal was acted on');
   t.notMatch(out, /SURVIVED/, 'the signal was not swallowed');
-  t.same([code, sig], [null, 'SIGTERM'], 'died of the re-raised SIGTERM');
+  t.same([code, sig], [null, signal], `died of the re-raised ${signal}`);
   t.same(diffSnapshots(before, hostSnapshot()), [], 'host /proc/sys/net unchanged');
 });
 
