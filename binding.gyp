@@ -13,7 +13,7 @@
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
       ],
-      "defines": [ "NAPI_VERSION=8", "_GNU_SOURCE" ],
+      "defines": [ "NAPI_VERSION=8", "_GNU_SOURCE", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS" ],
       "cflags": [ "-Wall", "-Wextra", "-fvisibility=hidden" ],
       "cflags_cc": [ "-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden" ],
       "cflags_cc!": [ "-std=gnu++17", "-std=gnu++20" ],

@@ -248,14 +248,19 @@ export class NetNamespace implements Disposable {
   /** A handle on a namespace fd the caller owns. The fd is duplicated; the caller keeps theirs. */
   static fromFd(fd: number): NetNamespace {
     if (typeof fd !== 'number' || !Number.isInteger(fd)) invalid('an integer', 'fd', fd);
-    if (fd < 0) invalid('a non-negative fd', 'fd', fd, RangeError);
+    if (fd < 0 || fd > 0x7fffffff) invalid('an fd between 0 and 2147483647', 'fd', fd, RangeError);
     const mine = wrap(() => native.dup(fd), { hint: 'The fd is not open' });
     const info = wrap(() => native.nsInfo(mine));
     if (info.nsType !== C.CLONE_NEWNET) {
       native.close(mine);
       throw new NetnsError(22, 'setns', {
         message: `EINVAL: fd ${fd} is not a network namespace`,
-        hint: info.nsType > 0 ? `It is a ${nsTypeName(info.nsType)} namespace` : 'It is not a namespace at all',
+        hint:
+          info.nsType > 0
+            ? `It is a ${nsTypeName(info.nsType)} namespace`
+            : info.fsType === C.NSFS_MAGIC
+              ? 'It is a namespace file opened with O_PATH, which setns(2) refuses: open it O_RDONLY'
+              : 'It is not a namespace at all',
       });
     }
     return new NetNamespace(mine);

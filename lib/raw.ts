@@ -21,7 +21,7 @@ export const constants = Object.freeze({
  * paths) happens there. `nstype` 0 accepts any kind of namespace fd.
  */
 export function setns(fd: number, nstype = 0): void {
-  if (!Number.isInteger(fd) || fd < 0) invalid('a namespace fd', 'fd', fd);
+  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) invalid('a namespace fd', 'fd', fd);
   if (!Number.isInteger(nstype)) invalid('a CLONE_NEW* flag or 0', 'nstype', nstype);
   wrap(() => native.setns(fd, nstype));
 }

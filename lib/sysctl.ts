@@ -113,8 +113,10 @@ export function keyError(
     hint = `The kernel rejected the value ${JSON.stringify(value)} for ${key}`;
   } else if (code === 'EIO' && op === 'read') {
     hint = `The kernel has no value to show for ${key} (e.g. stable_secret before one is set)`;
-  } else if (code === 'EISDIR' || code === 'ENOTDIR') {
+  } else if (code === 'EISDIR') {
     hint = `${key} is a directory, not a key: use list('${key}')`;
+  } else if (code === 'ENOTDIR') {
+    hint = `Key ${key} does not exist: part of its path is a key (a file), not a directory`;
   } else if (code === 'ELOOP' || code === 'EXDEV') {
     hint = `Refused: ${key} does not resolve to a file beneath /proc/sys/net without symlinks`;
   } else if (code === 'EBADF' && op === 'write') {
@@ -327,6 +329,10 @@ function* walkPlan(pk: ParsedKey, flags: number, s: Sysctl): Plan<WalkResult> {
   } catch (e) {
     if (isNativeErrno(e) && e.errno === 20 /* ENOTDIR: the prefix is a key */) {
       const one = yield { op: 'batch', rels: [pk.rel], values: [null], stop: false };
+      const o = one[0];
+      // Only a key that is there (readable or not) lists as itself; a path through a key
+      // (net.core.somaxconn.x: ENOTDIR) or a vanished one names nothing.
+      if (isNativeErrno(o) && (o.errno === 2 || o.errno === 20)) throw s.keyError(o, pk, 'read');
       return { keys: [pk.rel], values: flags & WALK_READ ? one : [], modes: [] };
     }
     if (isNativeErrno(e) && e.syscall !== 'setns') throw s.keyError(e, pk, 'read');
@@ -427,6 +433,27 @@ function* setManyPlan(entries: Prepared[], options: SetManyOptions, s: Sysctl): 
     pending.push(e);
     current.set(e.pk.rel, e.text);
   }
+  // 2b. Writes the kernel propagates: 'all'/'default' entries of conf/neigh (and ip_forward,
+  // which is conf.all.forwarding) change the same entry of every interface. A rollback that
+  // only rewrote the keys written would leave those changed, so their values are kept too.
+  const coupled = new Map<string, string>();
+  const dirs = new Map<string, Set<string>>();
+  for (const p of pending) {
+    const c = propagates(p.pk.rel);
+    if (c) dirs.set(c.dir, (dirs.get(c.dir) ?? new Set()).add(c.name));
+  }
+  for (const [dir, names] of dirs) {
+    let w: WalkResult;
+    try {
+      w = yield { op: 'walk', prefix: dir, flags: WALK_READ };
+    } catch (e) {
+      throw toNetnsError(e); // nothing written yet
+    }
+    w.keys.forEach((rel, k) => {
+      const v = w.values[k];
+      if (typeof v === 'string' && names.has(rel.slice(rel.lastIndexOf('/') + 1)) && !old.has(rel)) coupled.set(rel, rawText(v));
+    });
+  }
   // 3. Apply, one switch per run of successful writes.
   const applied: Prepared[] = [];
   let i = 0;
@@ -438,7 +465,7 @@ function* setManyPlan(entries: Prepared[], options: SetManyOptions, s: Sysctl): 
     } catch (e) {
       // The switch itself failed: nothing in this run was written.
       const err = toNetnsError(e) as NetnsError;
-      yield* rollback(applied, old, err, s);
+      yield* rollback(applied, old, coupled, err, s);
       throw err;
     }
     for (let j = 0; j < res.length; j++) {
@@ -451,7 +478,7 @@ function* setManyPlan(entries: Prepared[], options: SetManyOptions, s: Sysctl): 
           report.reasons[p.pk.key] = err;
           break;
         }
-        yield* rollback(applied, old, err, s);
+        yield* rollback(applied, old, coupled, err, s);
         throw err;
       }
       applied.push(p);
@@ -464,7 +491,20 @@ function* setManyPlan(entries: Prepared[], options: SetManyOptions, s: Sysctl): 
   return report;
 }
 
-function* rollback(applied: Prepared[], old: Map<string, string | null>, err: NetnsError, s: Sysctl): Plan<void> {
+/** Where the kernel copies a write to `rel` to: the same entry of every interface in `dir`. */
+function propagates(rel: string): { dir: string; name: string } | undefined {
+  if (rel === 'ipv4/ip_forward') return { dir: 'ipv4/conf', name: 'forwarding' };
+  const m = /^(ipv4|ipv6)\/(conf|neigh)\/(all|default)\/([^/]+)$/.exec(rel);
+  return m ? { dir: `${m[1]}/${m[2]}`, name: m[4]! } : undefined;
+}
+
+function* rollback(
+  applied: Prepared[],
+  old: Map<string, string | null>,
+  coupled: Map<string, string>,
+  err: NetnsError,
+  s: Sysctl,
+): Plan<void> {
   const rels: string[] = [];
   const values: string[] = [];
   const keys: string[] = [];
@@ -491,6 +531,22 @@ function* rollback(applied: Prepared[], old: Map<string, string | null>, err: Ne
       notRestored.push(...keys);
     }
     res.forEach((o, i) => (isNativeErrno(o) ? notRestored.push(keys[i]!) : rolledBack.push(keys[i]!)));
+  }
+  if (applied.length > 0 && coupled.size > 0) {
+    // Interface entries the kernel changed as a side effect: put back those that differ.
+    const crels = [...coupled.keys()];
+    try {
+      const now = yield { op: 'batch', rels: crels, values: crels.map(() => null), stop: false };
+      const fix = crels.filter((rel, i) => typeof now[i] !== 'string' || rawText(now[i] as string) !== coupled.get(rel));
+      if (fix.length > 0) {
+        const res = yield { op: 'batch', rels: fix, values: fix.map((rel) => coupled.get(rel)! + '\n'), stop: false };
+        res.forEach((o, i) => {
+          if (isNativeErrno(o)) notRestored.push(keyFromRel(fix[i]!));
+        });
+      }
+    } catch {
+      notRestored.push(...crels.map(keyFromRel));
+    }
   }
   err.rolledBack = rolledBack;
   if (notRestored.length > 0) err.notRestored = notRestored;

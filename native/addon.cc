@@ -33,6 +33,14 @@ std::atomic<int> g_failSwitchBack{0};
 
 AddonData* Data(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
 
+int Own(Napi::Env env, int fd) {
+  struct stat st;
+  if (fd >= 0 && fstat(fd, &st) == 0) Data(env)->owned[fd] = {st.st_dev, st.st_ino};
+  return fd;
+}
+
+void Disown(Napi::Env env, int fd) { Data(env)->owned.erase(fd); }
+
 Napi::Object ErrnoObject(Napi::Env env, int err, const char* syscall, const std::string& path) {
   Napi::Error e = Napi::Error::New(env, std::string(strerror(err)));
   Napi::Object o = e.Value();
@@ -177,6 +185,10 @@ int ReadSmall(int fd, std::string& out) {
 }
 
 static void Cleanup(Napi::Env, AddonData* d) {
+  for (const auto& [fd, id] : d->owned) {
+    struct stat st;
+    if (fstat(fd, &st) == 0 && st.st_dev == id.first && st.st_ino == id.second) close(fd);
+  }
   if (d->curOwned && d->curNs >= 0) close(d->curNs);
   if (d->homeNs >= 0) close(d->homeNs);
   delete d;

@@ -1,12 +1,14 @@
 #include "executor.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <system_error>
 
 #include "netns.h"
@@ -75,27 +77,35 @@ Napi::Value Executor::Submit(Napi::Env env, Job* job, int targetFd) {
   return Napi::Value(env, promise);
 }
 
-void Executor::Complete(Napi::Env env, Job* job) {
-  Napi::HandleScope scope(env);
-  bool reject = false;
-  Napi::Value v;
-  if (job->enterErr) {
-    v = ErrnoObject(env, job->enterErr, "setns");
-    reject = true;
-  } else {
-    try {
-      v = job->Result(env, reject);
-    } catch (const Napi::Error& e) {
-      v = e.Value();
+void Executor::Complete(Napi::Env env, Job* raw) {
+  // The job (and the namespace fd it holds) is released whatever happens below.
+  std::unique_ptr<Job> job(raw);
+  bool last = --inflight_ == 0;
+  try {
+    Napi::HandleScope scope(env);
+    bool reject = false;
+    Napi::Value v;
+    if (job->enterErr) {
+      v = ErrnoObject(env, job->enterErr, "setns");
       reject = true;
+    } else {
+      try {
+        v = job->Result(env, reject);
+      } catch (const Napi::Error& e) {
+        v = e.Value();
+        reject = true;
+      }
     }
+    if (reject)
+      napi_reject_deferred(env, job->deferred, v);
+    else
+      napi_resolve_deferred(env, job->deferred, v);
+    if (last) tsfn_.Unref(env);
+  } catch (const Napi::Error&) {
+    // Only when the environment is being torn down (worker.terminate()): JavaScript can no
+    // longer run, so there is nobody to resolve the promise for. An exception must not
+    // escape this callback: it would terminate the whole process.
   }
-  if (reject)
-    napi_reject_deferred(env, job->deferred, v);
-  else
-    napi_resolve_deferred(env, job->deferred, v);
-  delete job;
-  if (--inflight_ == 0) tsfn_.Unref(env);
 }
 
 void Executor::StartThreadLocked() {
@@ -108,6 +118,9 @@ void Executor::StartThreadLocked() {
 }
 
 void Executor::Loop() {
+  // A recognisable name (ps -L, /proc/PID/task/TID/comm): tests and operators can tell the
+  // addon's threads, which may sit in a foreign namespace mid-job, from Node's own.
+  pthread_setname_np(pthread_self(), "netns-exec");
   // A thread starts in the namespace of the thread that created it: go home explicitly.
   bool healthy = setns(home_, CLONE_NEWNET) == 0;
   std::unique_lock<std::mutex> lk(mu_);

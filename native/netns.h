@@ -13,8 +13,12 @@
 
 #include <napi.h>
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <string>
+#include <unordered_map>
+#include <utility>
 
 namespace netns {
 
@@ -26,10 +30,19 @@ struct AddonData {
   int curNs = -1;      // net namespace the JS thread is in now (== homeNs outside runIn)
   bool curOwned = false;  // curNs is a separate fd we must close when replaced
   Executor* executor = nullptr;  // created lazily by the first Promise-form call
+  // fds handed to JavaScript (namespace handles, sysctl handles) and not yet closed through
+  // the addon, with the identity they had. A terminated Worker runs no finalizers, so the
+  // environment's cleanup closes what is left, each only if the number still names the same
+  // file (if JS closed it behind our back, the number may belong to someone else by then).
+  std::unordered_map<int, std::pair<dev_t, ino_t>> owned;
   void* clone = nullptr;         // clone.cc's per-environment state, created on first use
 };
 
 AddonData* Data(Napi::Env env);
+
+// Record that `fd` now belongs to JavaScript / no longer does (closed through the addon).
+int Own(Napi::Env env, int fd);
+void Disown(Napi::Env env, int fd);
 
 // Throws a JS Error carrying errno/syscall/path (C++ exception mode).
 [[noreturn]] void ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& path = "");

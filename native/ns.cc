@@ -1,6 +1,7 @@
 // Namespace primitives: raw setns/unshare, pidfds, identity, creation on an addon-owned
 // thread, mounts for named namespaces, and runIn (a JS callback inside a namespace).
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/magic.h>
 #include <linux/nsfs.h>
 #include <sched.h>
@@ -75,7 +76,7 @@ static Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
   // pidfds are always close-on-exec.
   int fd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (fd < 0) ThrowErrno(info.Env(), errno, "pidfd_open");
-  return Napi::Number::New(info.Env(), fd);
+  return Napi::Number::New(info.Env(), Own(info.Env(), fd));
 }
 
 // The net namespace of the process behind a pidfd (Linux >= 6.11). Throws ENOTTY/EINVAL
@@ -86,7 +87,7 @@ static Napi::Value PidfdGetNetns(const Napi::CallbackInfo& info) {
   if (fd < 0) ThrowErrno(info.Env(), errno, "ioctl(PIDFD_GET_NET_NAMESPACE)");
   // The kernel opens it O_CLOEXEC already; make sure.
   fcntl(fd, F_SETFD, FD_CLOEXEC);
-  return Napi::Number::New(info.Env(), fd);
+  return Napi::Number::New(info.Env(), Own(info.Env(), fd));
 }
 
 // pidfd_send_signal(pidfd, sig): with sig 0, a race-free "is it still alive?".
@@ -103,7 +104,7 @@ static Napi::Value Open(const Napi::CallbackInfo& info) {
   int extra = info.Length() > 1 ? ArgInt(info, 1) : 0;
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | extra);
   if (fd < 0) ThrowErrno(info.Env(), errno, "open", path);
-  return Napi::Number::New(info.Env(), fd);
+  return Napi::Number::New(info.Env(), Own(info.Env(), fd));
 }
 
 // openat(dirfd, name, O_RDONLY|O_CLOEXEC) -> fd. Used with a /proc/PID directory fd, which
@@ -114,11 +115,12 @@ static Napi::Value Openat(const Napi::CallbackInfo& info) {
   std::string name = ArgStr(info, 1);
   int fd = openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) ThrowErrno(info.Env(), errno, "openat", name);
-  return Napi::Number::New(info.Env(), fd);
+  return Napi::Number::New(info.Env(), Own(info.Env(), fd));
 }
 
 static Napi::Value Close(const Napi::CallbackInfo& info) {
   int fd = ArgInt(info, 0);
+  Disown(info.Env(), fd);
   if (close(fd) != 0 && errno != EINTR) ThrowErrno(info.Env(), errno, "close");
   return info.Env().Undefined();
 }
@@ -128,7 +130,7 @@ static Napi::Value Dup(const Napi::CallbackInfo& info) {
   int fd = ArgInt(info, 0);
   int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
   if (nfd < 0) ThrowErrno(info.Env(), errno, "fcntl(F_DUPFD_CLOEXEC)");
-  return Napi::Number::New(info.Env(), nfd);
+  return Napi::Number::New(info.Env(), Own(info.Env(), nfd));
 }
 
 // Identity and kind of an fd: { dev, ino, fsType, nsType } where nsType is the CLONE_NEW*
@@ -157,6 +159,7 @@ static Napi::Value CreateNetns(const Napi::CallbackInfo& info) {
   int fd = -1, err = 0;
   const char* failed = "unshare";
   std::thread t([&] {
+    pthread_setname_np(pthread_self(), "netns-create");
     if (unshare(CLONE_NEWNET) != 0) {
       err = errno;
       return;
@@ -170,7 +173,7 @@ static Napi::Value CreateNetns(const Napi::CallbackInfo& info) {
   });
   t.join();
   if (fd < 0) ThrowErrno(info.Env(), err, failed, failed[0] == 'o' ? "/proc/thread-self/ns/net" : "");
-  return Napi::Number::New(info.Env(), fd);
+  return Napi::Number::New(info.Env(), Own(info.Env(), fd));
 }
 
 // mount(2), for named namespaces: source, target, fstype|null, flags, data|null.
@@ -211,6 +214,8 @@ static Napi::Value RunIn(const Napi::CallbackInfo& info) {
   d->curNs = mine;
   d->curOwned = false;
   auto restore = [&] {
+    // A raw setns/unshare inside fn replaced curNs with an fd of its own: release it.
+    if (d->curOwned && d->curNs != mine && d->curNs != saved) close(d->curNs);
     d->curNs = saved;
     d->curOwned = savedOwned;
     LeaveOrDie(saved, "runSync");

@@ -41,6 +41,31 @@ void DoRead(const std::string& rel, Outcome& o) {
   o.hasValue = true;
 }
 
+// Write `value` in one pwrite at offset 0, all or nothing. The kernel is not: a vector key
+// stores each number as it parses it, so "8192 16384 99999999999999" on tcp_rmem fails with
+// EINVAL after storing the first two; and "1 2 3" on a one-number key stores 1, stops, and
+// reports a short write. Either way the key would hold a value nobody asked for. So the old
+// value is read first (when the fd is readable) and written back after a failed or short
+// write if the key changed; a short write is reported as EINVAL. Returns 0 or errno.
+int WriteWhole(int fd, const std::string& value, bool readable) {
+  std::string old;
+  bool haveOld = readable && ReadSmall(fd, old) == 0;
+  ssize_t n;
+  do {
+    n = pwrite(fd, value.data(), value.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n >= 0 && (size_t)n == value.size()) return 0;
+  int err = n < 0 ? errno : EINVAL;
+  std::string now;
+  if (haveOld && ReadSmall(fd, now) == 0 && now != old) {
+    ssize_t r;
+    do {
+      r = pwrite(fd, old.data(), old.size(), 0);
+    } while (r < 0 && errno == EINTR);
+  }
+  return err;
+}
+
 // One write() of the whole value at offset 0 on a fresh fd, then a read-back from the same
 // fd (pread at 0 asks the kernel afresh). Write-only keys get no read-back.
 void DoWrite(const std::string& rel, const std::string& value, Outcome& o) {
@@ -55,12 +80,9 @@ void DoWrite(const std::string& rel, const std::string& value, Outcome& o) {
     o.syscall = "open";
     return;
   }
-  ssize_t n;
-  do {
-    n = pwrite(fd, value.data(), value.size(), 0);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0 || (size_t)n != value.size()) {
-    o.err = n < 0 ? errno : EIO;
+  int e = WriteWhole(fd, value, readable);
+  if (e) {
+    o.err = e;
     o.syscall = "write";
     close(fd);
     return;
@@ -288,7 +310,7 @@ Napi::Value SysctlOpen(const Napi::CallbackInfo& info) {
   });
   if (fd < 0) ThrowErrno(env, -fd, "open", "/proc/sys/net/" + rel);
   Napi::Array a = Napi::Array::New(env, 2);
-  a.Set(0u, Napi::Number::New(env, fd));
+  a.Set(0u, Napi::Number::New(env, Own(env, fd)));
   a.Set(1u, Napi::Number::New(env, granted));
   return a;
 }
@@ -303,17 +325,15 @@ Napi::Value FdRead(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, out);
 }
 
-// pwrite(fd, value, 0): one write of the whole value.
+// pwrite(fd, value, 0): one write of the whole value (restored on a short write, see
+// WriteWhole; a write-only handle cannot be read, so it cannot be restored).
 Napi::Value FdWrite(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
   std::string val = info[1].As<Napi::String>().Utf8Value();
-  ssize_t n;
-  do {
-    n = pwrite(fd, val.data(), val.size(), 0);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) ThrowErrno(env, errno, "write");
-  if ((size_t)n != val.size()) ThrowErrno(env, EIO, "write");
+  int acc = fcntl(fd, F_GETFL);
+  int e = WriteWhole(fd, val, acc >= 0 && (acc & O_ACCMODE) != O_WRONLY);
+  if (e) ThrowErrno(env, e, "write");
   return env.Undefined();
 }
 

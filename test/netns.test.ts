@@ -268,6 +268,11 @@ t.test('raw setns/unshare move the JS thread; the library still returns to it', 
     t.equal(inoOf(fs.readlinkSync('/proc/thread-self/ns/net')), ns.ino, 'sysctl returned to the raw namespace');
     unshare(constants.CLONE_NEWNET);
     t.not(inoOf(fs.readlinkSync('/proc/thread-self/ns/net')), ns.ino, 'raw unshare moved the thread');
+    // A raw setns inside runSync: runSync still returns to where it started, and leaks nothing.
+    const fdsBefore = fdCount();
+    for (let i = 0; i < 20; i++) other.runSync(() => setns(ns.fd, constants.CLONE_NEWNET));
+    t.equal(fdCount(), fdsBefore, 'no fd leaked by raw setns inside runSync');
+    t.not(inoOf(fs.readlinkSync('/proc/thread-self/ns/net')), ns.ino, 'runSync returned to the unshared namespace');
   } finally {
     setns(home, constants.CLONE_NEWNET);
   }
