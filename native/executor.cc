@@ -86,7 +86,7 @@ void Executor::Complete(Napi::Env env, Job* raw) {
     bool reject = false;
     Napi::Value v;
     if (job->enterErr) {
-      v = ErrnoObject(env, job->enterErr, "setns");
+      v = job->wayBackErr ? ErrnoObject(env, job->enterErr, "setns", kWayBackPath) : ErrnoObject(env, job->enterErr, "setns");
       reject = true;
     } else {
       try {
@@ -121,8 +121,11 @@ void Executor::Loop() {
   // A recognisable name (ps -L, /proc/PID/task/TID/comm): tests and operators can tell the
   // addon's threads, which may sit in a foreign namespace mid-job, from Node's own.
   pthread_setname_np(pthread_self(), "netns-exec");
-  // A thread starts in the namespace of the thread that created it: go home explicitly.
-  bool healthy = setns(home_, CLONE_NEWNET) == 0;
+  // A thread starts in the namespace of the thread that created it: go home explicitly, unless
+  // it is there already (setns needs CAP_SYS_ADMIN even for a switch to where the thread is:
+  // an unprivileged process would never get a healthy thread, and its jobs would wait forever).
+  bool healthy = IsCurrent(home_) || setns(home_, CLONE_NEWNET) == 0;
+  int wayBack = -1;  // CheckWayBack(home_) once known
   std::unique_lock<std::mutex> lk(mu_);
   while (healthy) {
     idle_++;
@@ -133,7 +136,10 @@ void Executor::Loop() {
     queue_.pop_front();
     lk.unlock();
     if (job->nsfd >= 0) {
-      job->enterErr = Enter(job->nsfd);
+      // Refuse, rather than strand the thread, when the way back is barred.
+      if (wayBack < 0) wayBack = CheckWayBack(home_);
+      job->wayBackErr = wayBack != 0;
+      job->enterErr = wayBack ? wayBack : Enter(job->nsfd);
       if (!job->enterErr) {
         job->Work();
         if (!LeaveOrRetire(home_)) {
