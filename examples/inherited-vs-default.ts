@@ -563,10 +563,15 @@ async function rootless(): Promise<number> {
   }
   say('');
 
-  // 4. Remedy 1: a running "container", changed from outside while it runs.
+  // 4. Remedy 1: a running "container", changed from outside while it runs. Its namespace is
+  // made rootless explicitly: root of a user namespace of its own (a rootless container,
+  // `unshare -r`) has CAP_SYS_ADMIN, so create() would pick an ordinary namespace that it can
+  // enter but whose keys it cannot reach (it could not switch back home).
+  const containerNs = NetNamespace.create({ rootless: true });
   const container = spawnInNetns('sh', ['-c', `
     show() { echo "$(cat ${procPath(TIME)}) $(cat ${procPath(INTVL)}) $(cat ${procPath(PROBES)})"; }
-    show; read _go; show`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    show; read _go; show`], { netns: containerNs, stdio: ['pipe', 'pipe', 'inherit'] });
+  void container.exited.then(() => containerNs.close());
   const it = lines(container.child);
   const beforeC = (await it.next()).value as string;
   const pid = container.child.pid!;
@@ -594,8 +599,9 @@ async function rootless(): Promise<number> {
     say(`   NetNamespace.fromPid(${pid}).sysctl.setMany(${JSON.stringify(LESSON_KEEPALIVE)})`);
   } else {
     say(`   NetNamespace.fromPid(${pid}).sysctl.setMany(…) is refused (${byPid.error}): without privileges a rootless namespace`);
-    say('   cannot be entered by pid the nsenter way (setns needs CAP_SYS_ADMIN in our own user namespace, and Node, being');
-    say(`   multithreaded, cannot join the container's user namespace first; from a shell, \`nsenter -t ${pid} -U -n --preserve-credentials\` can).`);
+    say('   cannot be entered by pid the nsenter way (setns needs CAP_SYS_ADMIN over the user namespaces owning both its namespace');
+    say(`   and ours, and Node, being multithreaded, cannot join the container's user namespace first; from a shell,`);
+    say(`   \`nsenter -t ${pid} -U -n --preserve-credentials\` can).`);
     say(`   Through the handle that holds the namespace instead: ns.sysctl.setMany(${JSON.stringify(LESSON_KEEPALIVE)})`);
   }
   say(`   container now sees from inside:  ${afterC}  ${afterC === want ? '✔' : '✘ expected ' + want}`);
@@ -603,7 +609,9 @@ async function rootless(): Promise<number> {
 
   // 5. Remedy 2: start a command with the four values preset (docker run --sysctl).
   const presets: Record<string, string | number> = { ...LESSON_KEEPALIVE, [CC]: lessonValues[CC] };
-  const cmd = spawnInNetns('sh', ['-c', `cat ${KEYS.map(procPath).join(' ')}`], { sysctl: presets, stdio: ['ignore', 'pipe', 'inherit'] });
+  const cmdNs = NetNamespace.create({ rootless: true });
+  const cmd = spawnInNetns('sh', ['-c', `cat ${KEYS.map(procPath).join(' ')}`], { netns: cmdNs, sysctl: presets, stdio: ['ignore', 'pipe', 'inherit'] });
+  void cmd.exited.then(() => cmdNs.close());
   const seen: string[] = [];
   const it2 = lines(cmd.child);
   for (let r = await it2.next(); !r.done; r = await it2.next()) seen.push(r.value);
@@ -611,7 +619,8 @@ async function rootless(): Promise<number> {
   const sees = readSeen(seen);
   const ok2 = KEYS.every((k) => sees[k] === String(presets[k]));
   say(`5. Remedy 2, as \`docker run --sysctl …\`: start a command with the values preset`);
-  say(`   spawnInNetns('sh', ['-c', 'cat …'], { sysctl: ${JSON.stringify(presets)} })  (${cmd.netns.rootless ? 'a rootless namespace: the command runs as uid 0 inside' : 'a new namespace'})`);
+  say(`   spawnInNetns('sh', ['-c', 'cat …'], { netns: NetNamespace.create({ rootless: true }), sysctl: ${JSON.stringify(presets)} })`);
+  say('   (setMany first, then the helper holding the namespace starts the command, as uid 0 inside)');
   say(`   the command's own first read: ${KEYS.map((k) => sees[k]).join(' ')}  ${ok2 ? '✔' : '✘'} (exit ${exit.code})`);
   say('');
 
