@@ -40,7 +40,7 @@ export class NetnsError extends Error {
   constructor(errno: number, syscall: string, options: ErrorContext & { message?: string } = {}) {
     const n = Math.abs(errno);
     const code = errnoName(n);
-    const description = getSystemErrorMap().get(-n)?.[1] ?? 'unknown error';
+    const description = systemErrorMap().get(-n)?.[1] ?? 'unknown error';
     const where = options.path ? ` '${options.path}'` : '';
     const base = options.message ?? `${code}: ${description}, ${syscall}${where}`;
     super(options.hint ? `${base}. ${options.hint}` : base);
@@ -54,6 +54,12 @@ export class NetnsError extends Error {
   }
 }
 
+// util.getSystemErrorMap() builds a new Map of every errno on each call (~10 µs): keep one.
+let errorMap: Map<number, [string, string]> | undefined;
+function systemErrorMap(): Map<number, [string, string]> {
+  return (errorMap ??= getSystemErrorMap());
+}
+
 /** 'EPERM' for 1, and so on. */
 export function errnoName(n: number): string {
   try {
@@ -65,7 +71,7 @@ export function errnoName(n: number): string {
 
 /** The errno number for a name such as 'ENOENT'. */
 export function errnoNumber(code: string): number {
-  for (const [num, [name]] of getSystemErrorMap()) if (name === code) return -num;
+  for (const [num, [name]] of systemErrorMap()) if (name === code) return -num;
   throw new RangeError(`Expected an errno name for code but received ${JSON.stringify(code)}`);
 }
 

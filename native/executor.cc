@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,17 +20,23 @@ namespace netns {
 // writes to the same key land in call order (a pool of threads would reorder them). A job is a
 // few microseconds; the JavaScript side, not this thread, bounds the throughput.
 static const int kMaxThreads = 1;
+// Most jobs the thread takes from the queue at once (one wake-up, one completion call).
+static const size_t kMaxBatch = 64;
 
 Job::~Job() {
   if (nsfd >= 0) close(nsfd);
 }
 
 void CallJsTrampoline(Napi::Env env, Napi::Function, Executor* self, Job* job) {
-  if (env == nullptr) {  // the environment is going away: nobody to tell
-    delete job;
-    return;
+  // `job` heads a chain of finished jobs (one batch).
+  while (job != nullptr) {
+    Job* next = job->next;
+    if (env == nullptr)  // the environment is going away: nobody to tell
+      delete job;
+    else
+      self->Complete(env, job);
+    job = next;
   }
-  self->Complete(env, job);
 }
 
 Executor* Executor::Get(Napi::Env env) {
@@ -125,40 +132,85 @@ void Executor::Loop() {
   // it is there already (setns needs CAP_SYS_ADMIN even for a switch to where the thread is:
   // an unprivileged process would never get a healthy thread, and its jobs would wait forever).
   bool healthy = IsCurrent(home_) || setns(home_, CLONE_NEWNET) == 0;
-  int wayBack = -1;  // CheckWayBack(home_) once known
+  std::vector<Job*> batch;
+  batch.reserve(kMaxBatch);
   std::unique_lock<std::mutex> lk(mu_);
   while (healthy) {
     idle_++;
     cv_.wait(lk, [this] { return stopping_ || !queue_.empty(); });
     idle_--;
     if (queue_.empty()) break;  // stopping
-    Job* job = queue_.front();
-    queue_.pop_front();
-    lk.unlock();
-    if (job->nsfd >= 0) {
-      // Refuse, rather than strand the thread, when the way back is barred.
-      if (wayBack < 0) wayBack = CheckWayBack(home_);
-      job->wayBackErr = wayBack != 0;
-      job->enterErr = wayBack ? wayBack : Enter(job->nsfd);
-      if (!job->enterErr) {
-        job->Work();
-        if (!LeaveOrRetire(home_)) {
-          fprintf(stderr,
-                  "netns: executor thread could not switch back to its namespace; retiring it "
-                  "(a new thread takes its place)\n");
-          healthy = false;
-        }
-      }
-    } else {
-      job->Work();
+    // Take every queued job (bounded): one wake-up and one completion call serve them all.
+    batch.clear();
+    while (!queue_.empty() && batch.size() < kMaxBatch) {
+      batch.push_back(queue_.front());
+      queue_.pop_front();
     }
-    tsfn_.BlockingCall(job);  // unbounded queue: never blocks
+    lk.unlock();
+    size_t done = RunBatch(batch, healthy);
+    // Finished jobs go back to JavaScript in one call, chained through Job::next.
+    for (size_t i = 0; i + 1 < done; i++) batch[i]->next = batch[i + 1];
+    if (done > 0) tsfn_.BlockingCall(batch[0]);  // unbounded queue: never blocks
     lk.lock();
+    // Jobs not started because this thread is retiring go back to the front of the queue.
+    for (size_t i = batch.size(); i > done; i--) queue_.push_front(batch[i - 1]);
   }
   live_--;
   if (!healthy && !stopping_ && !queue_.empty() && live_ < kMaxThreads) StartThreadLocked();
   cv_.notify_all();
   return;  // the unique_lock releases mu_; nothing of `this` is touched after that
+}
+
+// Runs the jobs in order. Consecutive jobs for the same namespace (same nsfs device and
+// inode) share one switch in and one switch back; the thread is always home again before it
+// returns, i.e. before it waits for more work. Returns how many jobs ran; fewer than all
+// only when switching back failed (`healthy` is then false and the thread must retire).
+size_t Executor::RunBatch(std::vector<Job*>& batch, bool& healthy) {
+  bool inside = false, insideKnown = false;
+  dev_t inDev = 0;
+  ino_t inIno = 0;
+  size_t i = 0;
+  auto leave = [&]() -> bool {
+    inside = false;
+    if (LeaveOrRetire(home_)) return true;
+    fprintf(stderr,
+            "netns: executor thread could not switch back to its namespace; retiring it "
+            "(a new thread takes its place)\n");
+    healthy = false;
+    return false;
+  };
+  for (; i < batch.size(); i++) {
+    Job* job = batch[i];
+    if (job->nsfd >= 0) {
+      struct stat st;
+      bool known = fstat(job->nsfd, &st) == 0;
+      bool same = inside && insideKnown && known && st.st_dev == inDev && st.st_ino == inIno;
+      if (!same) {
+        if (inside && !leave()) break;
+        // Refuse, rather than strand the thread, when the way back is barred (checked once
+        // per thread: the answer depends on the process's credentials, not on the job).
+        static thread_local int wayBack = -1;
+        if (wayBack < 0) wayBack = CheckWayBack(home_);
+        job->wayBackErr = wayBack != 0;
+        job->enterErr = wayBack ? wayBack : Enter(job->nsfd);
+        if (!job->enterErr) {
+          inside = true;
+          insideKnown = known;
+          inDev = known ? st.st_dev : 0;
+          inIno = known ? st.st_ino : 0;
+        }
+      }
+      if (!job->enterErr) job->Work();
+    } else {
+      if (inside && !leave()) break;
+      job->Work();
+    }
+    // The private dup is closed here rather than on the JS thread.
+    close(job->nsfd);
+    job->nsfd = -1;
+  }
+  if (inside) leave();  // on failure `healthy` is false: the thread retires after reporting
+  return i;
 }
 
 void Executor::Shutdown(void* arg) {

@@ -1,9 +1,10 @@
 // The addon-owned thread that runs Promise-form work.
 //
 // Node's libuv pool is never used for namespace switches. Instead each environment owns one
-// worker thread (started on first use). For every job it switches into the job's namespace,
-// does the work, and switches back before taking the next job. If the switch back fails the
-// thread retires itself (it exits, never to be reused) and a fresh one is started for the
+// worker thread (started on first use). It takes the queued jobs in batches; for every job
+// it switches into the job's namespace (consecutive jobs for the same namespace share one
+// switch), does the work, and switches back before it waits for more work. If the switch
+// back fails the thread retires itself (it exits, never to be reused) and a fresh one is started for the
 // jobs that follow. Completions return to JavaScript through a thread-safe function, many
 // per event-loop wake-up.
 #pragma once
@@ -23,6 +24,7 @@ struct Job {
   int enterErr = 0;    // setns into the target failed with this errno
   bool wayBackErr = false;  // enterErr is from the way-back check (CheckWayBack), not the target
   napi_deferred deferred = nullptr;
+  Job* next = nullptr;  // completions travel to JavaScript in chains (one per batch)
   virtual ~Job();
   // Runs on the executor thread, inside the target namespace.
   virtual void Work() = 0;
@@ -48,6 +50,7 @@ class Executor {
   static void Shutdown(void* arg);
   void StartThreadLocked();
   void Loop();
+  size_t RunBatch(std::vector<Job*>& batch, bool& healthy);
 
   std::mutex mu_;
   std::condition_variable cv_;

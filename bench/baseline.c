@@ -1,0 +1,270 @@
+// The physical floor for `npm run bench`: the same syscalls the library makes, from C.
+//
+// Built in the run with `cc -O2` into a temporary directory (never committed). It makes its
+// own network namespace (unshare(CLONE_NEWNET) on a short-lived thread, so the main thread
+// never moves except for the measured switches), sets a read key there to a value the host
+// does not have, measures, checks every value, and lets the namespace die with its fd.
+//
+//   baseline CASE[,CASE...] ITERS   -> one JSON object: ns per op for each case asked for
+//
+// The bench runs each C case right next to the library row doing the same work, so that
+// both see the same machine load.
+//
+// Cases (the value is checked on every op; a wrong value exits 2):
+//   setns_pair       setns(target) + setns(back)
+//   oneshot_read     setns(target) -> open -> read -> close -> setns(back)
+//   oneshot_write    setns(target) -> open -> write -> close -> setns(back)
+//   oneshot_set      setns(target) -> open(RDWR) -> pwrite -> pread -> close -> setns(back)
+//                    (what the library's set() does: it reads the value back)
+//   cached_pread     pread on an fd opened inside once
+//   cached_pwrite    pwrite + pread on an fd opened inside once (the handle's write())
+//   walk_all         setns -> read every file under /proc/sys/net -> setns back (getAll floor)
+//   create_ns        unshare(CLONE_NEWNET) + open ns/net, on a thread
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define READ_KEY "/proc/sys/net/core/somaxconn"
+#define READ_VAL "4321\n"
+#define WRITE_KEY "/proc/sys/net/ipv4/tcp_keepalive_time"
+
+static int target = -1, home = -1;
+
+static void die(const char *what) {
+  fprintf(stderr, "baseline: %s: %s\n", what, strerror(errno));
+  exit(1);
+}
+
+static void wrong(const char *what, const char *got, size_t n) {
+  fprintf(stderr, "baseline: wrong value in %s: got '%.*s'\n", what, (int)n, got);
+  exit(2);
+}
+
+static double now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static void enter(void) {
+  if (setns(target, CLONE_NEWNET) != 0) die("setns(target)");
+}
+static void leave(void) {
+  if (setns(home, CLONE_NEWNET) != 0) {
+    fprintf(stderr, "baseline: cannot switch back: %s\n", strerror(errno));
+    abort();
+  }
+}
+
+static void *make_ns(void *arg) {
+  int *out = arg;
+  if (unshare(CLONE_NEWNET) != 0) {
+    *out = -errno;
+    return NULL;
+  }
+  *out = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (*out < 0) *out = -errno;
+  return NULL;
+}
+
+static int new_ns(void) {
+  pthread_t t;
+  int fd = -1;
+  if (pthread_create(&t, NULL, make_ns, &fd) != 0) die("pthread_create");
+  pthread_join(t, NULL);
+  if (fd < 0) {
+    errno = -fd;
+    die("unshare(CLONE_NEWNET)");
+  }
+  return fd;
+}
+
+static size_t walk(int dfd, int depth) {
+  DIR *d = fdopendir(dfd);
+  if (!d) die("fdopendir");
+  size_t n = 0;
+  char buf[4096];
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (de->d_name[0] == '.') continue;
+    if (de->d_type == DT_DIR) {
+      int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+      if (sub >= 0 && depth < 16) n += walk(sub, depth + 1);
+      else if (sub >= 0) close(sub);
+      continue;
+    }
+    int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) continue;
+    if (pread(fd, buf, sizeof buf, 0) >= 0) n++;
+    close(fd);
+  }
+  closedir(d);
+  return n;
+}
+
+static int wanted(const char *list, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = list; (p = strstr(p, name)); p += n)
+    if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == 0)) return 1;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: baseline CASE[,CASE...] ITERS\n");
+    return 64;
+  }
+  const char *cases = argv[1];
+  long iters = atol(argv[2]);
+  if (iters < 1) iters = 1;
+  char buf[4096];
+  double t0;
+  int fd;
+  static const char *vals[2] = {"7200\n", "7201\n"};
+
+  home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (home < 0) die("open home ns");
+  target = new_ns();
+
+  // Prepare: the read key gets a value the host does not have, so a read in the wrong
+  // namespace is caught.
+  enter();
+  fd = open(READ_KEY, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, "4321\n", 5) != 5) die("prepare " READ_KEY);
+  close(fd);
+  leave();
+
+  printf("{\"iters\":%ld", iters);
+#define REPORT(name, value) printf(",\"%s\":%.1f", name, (double)(value))
+
+  if (wanted(cases, "setns_pair")) {
+    t0 = now_ns();
+    for (long i = 0; i < iters; i++) {
+      enter();
+      leave();
+    }
+    REPORT("setns_pair", (now_ns() - t0) / iters);
+  }
+
+  if (wanted(cases, "oneshot_read")) {
+    t0 = now_ns();
+    for (long i = 0; i < iters; i++) {
+      enter();
+      fd = open(READ_KEY, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) die("open " READ_KEY);
+      ssize_t n = read(fd, buf, sizeof buf);
+      close(fd);
+      leave();
+      if (n != 5 || memcmp(buf, READ_VAL, 5) != 0) wrong("oneshot_read", buf, n < 0 ? 0 : (size_t)n);
+    }
+    REPORT("oneshot_read", (now_ns() - t0) / iters);
+  }
+
+  if (wanted(cases, "oneshot_write")) {
+    t0 = now_ns();
+    for (long i = 0; i < iters; i++) {
+      const char *v = vals[i & 1];
+      enter();
+      fd = open(WRITE_KEY, O_WRONLY | O_CLOEXEC);
+      if (fd < 0) die("open " WRITE_KEY);
+      ssize_t n = write(fd, v, 5);
+      close(fd);
+      leave();
+      if (n != 5) die("write " WRITE_KEY);
+    }
+    REPORT("oneshot_write", (now_ns() - t0) / iters);
+  }
+
+  // write + read back on the same fd (what the library's set() does)
+  if (wanted(cases, "oneshot_set")) {
+    t0 = now_ns();
+    for (long i = 0; i < iters; i++) {
+      const char *v = vals[i & 1];
+      enter();
+      fd = open(WRITE_KEY, O_RDWR | O_CLOEXEC);
+      if (fd < 0) die("open " WRITE_KEY);
+      ssize_t w = pwrite(fd, v, 5, 0);
+      ssize_t n = pread(fd, buf, sizeof buf, 0);
+      close(fd);
+      leave();
+      if (w != 5 || n != 5 || memcmp(buf, v, 5) != 0) wrong("oneshot_set", buf, n < 0 ? 0 : (size_t)n);
+    }
+    REPORT("oneshot_set", (now_ns() - t0) / iters);
+  }
+
+  if (wanted(cases, "cached_pread") || wanted(cases, "cached_pwrite")) {
+    enter();
+    int cfd = open(READ_KEY, O_RDONLY | O_CLOEXEC);
+    int wfd = open(WRITE_KEY, O_RDWR | O_CLOEXEC);
+    leave();
+    if (cfd < 0 || wfd < 0) die("open cached");
+    if (wanted(cases, "cached_pread")) {
+      t0 = now_ns();
+      for (long i = 0; i < iters; i++) {
+        ssize_t n = pread(cfd, buf, sizeof buf, 0);
+        if (n != 5 || memcmp(buf, READ_VAL, 5) != 0) wrong("cached_pread", buf, n < 0 ? 0 : (size_t)n);
+      }
+      REPORT("cached_pread", (now_ns() - t0) / iters);
+    }
+    if (wanted(cases, "cached_pwrite")) {
+      t0 = now_ns();
+      for (long i = 0; i < iters; i++) {
+        const char *v = vals[i & 1];
+        ssize_t w = pwrite(wfd, v, 5, 0);
+        ssize_t n = pread(wfd, buf, sizeof buf, 0);
+        if (w != 5 || n != 5 || memcmp(buf, v, 5) != 0) wrong("cached_pwrite", buf, n < 0 ? 0 : (size_t)n);
+      }
+      REPORT("cached_pwrite", (now_ns() - t0) / iters);
+    }
+    close(cfd);
+    close(wfd);
+  }
+
+  // full walk (the floor for getAll)
+  if (wanted(cases, "walk_all")) {
+    size_t files = 0;
+    t0 = now_ns();
+    for (long i = 0; i < iters; i++) {
+      enter();
+      int d = open("/proc/sys/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (d < 0) die("open /proc/sys/net");
+      size_t n = walk(d, 0);
+      leave();
+      if (files && n != files) {
+        fprintf(stderr, "baseline: walk_all read %zu files, before %zu\n", n, files);
+        exit(2);
+      }
+      files = n;
+    }
+    REPORT("walk_all", (now_ns() - t0) / iters);
+    if (files < 100) {
+      fprintf(stderr, "baseline: walk_all read only %zu files\n", files);
+      exit(2);
+    }
+    printf(",\"walkFiles\":%zu", files);
+  }
+
+  // namespace creation (each made on a fresh thread, then its fd closed)
+  if (wanted(cases, "create_ns")) {
+    int *fds = malloc(sizeof(int) * iters);
+    if (!fds) die("malloc");
+    t0 = now_ns();
+    for (long i = 0; i < iters; i++) fds[i] = new_ns();
+    REPORT("create_ns", (now_ns() - t0) / iters);
+    for (long i = 0; i < iters; i++) close(fds[i]);
+    free(fds);
+  }
+
+  close(target);
+  printf("}\n");
+  return 0;
+}

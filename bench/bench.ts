@@ -1,0 +1,724 @@
+// npm run bench [-- --quick] [-- --rounds N] [-- --out FILE]
+//
+// Measures the library side by side with what users would otherwise do (execFile nsenter,
+// ip netns exec) and with the physical floor (bench/baseline.c, built here with cc -O2 into a
+// temporary directory). Everything runs in one process run, in alternating rounds; each row
+// is the median of the rounds. Every operation's value is checked: a wrong value aborts the
+// bench (exit 1), so `--quick` doubles as a correctness smoke run for CI.
+//
+// It creates: one named namespace nsbench-PID (for ip netns exec), one process inside it
+// (a `cat` on a pipe from us, for nsenter -t PID; it exits by itself if we die), one fresh
+// anonymous namespace (getAll), batches of anonymous namespaces (creation rows), and the C
+// baseline's own namespace, and a temporary directory for the C binary. All are removed on
+// exit, on error and on SIGINT/SIGTERM/SIGHUP; after a SIGKILL the next run removes what the
+// dead run left (named namespace, temporary directory) and the holder exits by itself.
+// Host sysctls are never written: writes go to namespaces the bench made.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NETNS_RUN_DIRS, NetNamespace, type SysctlHandle } from 'netns';
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+function argValue(name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log(`usage: npm run bench [-- --quick] [-- --rounds N] [-- --out FILE]
+  --quick     small iteration counts, one round: a correctness smoke run (values checked), < 30 s
+  --rounds N  timed rounds (default 11; quick: 1); each row is the median over rounds
+  --out FILE  where to write the markdown results (default bench/results.md; quick: not written)`);
+  process.exit(0);
+}
+const ROUNDS = Number(argValue('--rounds') ?? (quick ? 1 : 11));
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new RangeError(`--rounds must be a positive integer`);
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const OUT = argValue('--out') ?? (quick ? undefined : path.join(repo, 'bench', 'results.md'));
+
+// Iterations per round (quick: per the single round).
+const N = quick
+  ? { sync: 2000, handle: 5000, async: 1000, getAll: 5, fsread: 2000, exec: 2, ns: 10, clone: 2 }
+  : { sync: 20000, handle: 200000, async: 10000, getAll: 40, fsread: 20000, exec: 8, ns: 100, clone: 10 };
+const NS_BIG = 1000; // full run: also create this many once
+
+const READ_KEY = 'net.core.somaxconn';
+const READ_FILE = '/proc/sys/net/core/somaxconn';
+const WRITE_KEY = 'net.ipv4.tcp_keepalive_time';
+const WRITE_VALUES = [7200, 7201] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup: everything we create registers its undo here; it runs once, in reverse order, on
+// normal exit, on error and on signals.
+
+const cleanups: { what: string; fn: () => void }[] = [];
+const children = new Set<ChildProcess>();
+function onCleanup(what: string, fn: () => void): void {
+  cleanups.push({ what, fn });
+}
+function cleanupAll(): void {
+  for (const c of children) c.kill('SIGKILL');
+  children.clear();
+  while (cleanups.length > 0) {
+    const { what, fn } = cleanups.pop()!;
+    try {
+      fn();
+    } catch (e) {
+      console.error(`bench: cleanup of ${what} failed: ${(e as Error).message}`);
+    }
+  }
+}
+process.on('exit', cleanupAll);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    console.error(`\nbench: ${sig}, cleaning up`);
+    cleanupAll();
+    process.exit(128 + (os.constants.signals[sig] ?? 0));
+  });
+}
+
+class CheckFailed extends Error {
+  override name = 'CheckFailed';
+}
+function check(ok: boolean, what: string, got: unknown, want: unknown): void {
+  if (!ok) throw new CheckFailed(`wrong value in ${what}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+}
+
+/** execFile as a promise, tracked so that a signal kills it. */
+function run(file: string, args: string[], opts: { timeout?: number } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(file, args, { encoding: 'utf8', timeout: opts.timeout ?? 120_000 }, (err, stdout, stderr) => {
+      children.delete(child);
+      if (err) reject(new Error(`${file} ${args.join(' ')}: ${err.message}${stderr ? `\n${stderr}` : ''}`));
+      else resolve(stdout);
+    });
+    children.add(child);
+  });
+}
+
+const hr = (): bigint => process.hrtime.bigint();
+const perOp = (t0: bigint, n: number): number => Number(hr() - t0) / n; // ns per op
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Rows of the table
+
+type Group = 'floor' | 'library' | 'alternative' | 'reference' | 'diagnostic';
+interface Row {
+  id: string;
+  label: string;
+  group: Group;
+  /** The C baseline row this one does the same work as. */
+  vsC?: string;
+}
+const ROWS: Row[] = [
+  { id: 'c.oneshot_read', label: 'C: setns → open → read → close → setns back', group: 'floor' },
+  { id: 'c.oneshot_write', label: 'C: setns → open → write → close → setns back', group: 'floor' },
+  { id: 'c.oneshot_set', label: 'C: setns → open → write → read back → close → setns back', group: 'floor' },
+  { id: 'c.cached_pread', label: 'C: pread on an fd opened inside once', group: 'floor' },
+  { id: 'c.cached_pwrite', label: 'C: pwrite + pread back on an fd opened inside once', group: 'floor' },
+  { id: 'c.setns_pair', label: 'C: setns there and back (nothing else)', group: 'floor' },
+  { id: 'c.walk_all', label: 'C: read every file under /proc/sys/net, one switch', group: 'floor' },
+  { id: 'c.create_ns', label: 'C: create a namespace (unshare on a thread)', group: 'floor' },
+  { id: 'lib.get', label: '`ns.sysctl.get(key)`', group: 'library', vsC: 'c.oneshot_read' },
+  { id: 'lib.getRaw', label: '`ns.sysctl.getRaw(key)`', group: 'library', vsC: 'c.oneshot_read' },
+  { id: 'lib.set', label: '`ns.sysctl.set(key, v)` (writes, reads back)', group: 'library', vsC: 'c.oneshot_set' },
+  { id: 'lib.handle.read', label: '`open(key)` handle `.read()`', group: 'library', vsC: 'c.cached_pread' },
+  { id: 'lib.handle.write', label: '`open(key)` handle `.write(v)` (reads back)', group: 'library', vsC: 'c.cached_pwrite' },
+  { id: 'lib.async1', label: '`await ns.sysctl.getAsync(key)`, 1 in flight', group: 'library', vsC: 'c.oneshot_read' },
+  { id: 'lib.async8', label: '`ns.sysctl.getAsync(key)`, 8 in flight (throughput)', group: 'library', vsC: 'c.oneshot_read' },
+  { id: 'lib.getAll', label: '`getAll()` of a fresh namespace', group: 'library', vsC: 'c.walk_all' },
+  { id: 'lib.getAllAsync', label: '`await getAllAsync()` of a fresh namespace', group: 'library', vsC: 'c.walk_all' },
+  { id: 'lib.create', label: '`NetNamespace.create()`, per namespace (batches of 100)', group: 'library', vsC: 'c.create_ns' },
+  { id: 'lib.clone', label: '`await cloneNetns({ read: [key] })` (child made, read, reaped)', group: 'library', vsC: 'c.create_ns' },
+  { id: 'alt.nsenter', label: '`execFile nsenter -t PID -n sysctl -n KEY`', group: 'alternative', vsC: 'c.oneshot_read' },
+  { id: 'alt.ipnetns', label: '`execFile ip netns exec NAME cat FILE`', group: 'alternative', vsC: 'c.oneshot_read' },
+  { id: 'ref.readFileSync', label: '`fs.readFileSync` in the thread\'s own namespace (no switch per op)', group: 'reference', vsC: 'c.oneshot_read' },
+  { id: 'diag.native', label: 'addon call alone (`sysctlRead`, no JS layer)', group: 'diagnostic', vsC: 'c.oneshot_read' },
+];
+let lastWritten: number | undefined; // the last value any case wrote to WRITE_KEY
+const samples = new Map<string, number[]>(ROWS.map((r) => [r.id, []]));
+const unavailable = new Map<string, string>();
+const extra: Record<string, number> = {};
+
+// ---------------------------------------------------------------------------------------------
+// Setup
+
+interface Ctx {
+  ns: NetNamespace;
+  name: string;
+  holderPid: number;
+  fresh: NetNamespace;
+  readValue: number;
+  hostValue: string;
+  freshDefault: string;
+  readHandle: SysctlHandle;
+  writeHandle: SysctlHandle;
+  baseline: string;
+  native: { sysctlRead(nsfd: number, rel: string): string };
+  cloneNetns?: (o: { read: string[] }) => Promise<{ values: Record<string, string>; pid: number }>;
+  freshKeyCount?: number;
+}
+
+/** Whether `pid` is a running (not zombie) process. */
+function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function removeStaleNamespaces(): void {
+  for (const dir of NETNS_RUN_DIRS) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const m = /^nsbench-(\d+)$/.exec(n);
+      if (!m) continue;
+      if (alive(Number(m[1]))) continue; // its bench is still running
+      try {
+        NetNamespace.remove(n);
+        console.error(`bench: removed stale namespace ${n} left by an earlier killed run`);
+      } catch {
+        /* raced */
+      }
+    }
+  }
+}
+
+async function buildBaseline(): Promise<string> {
+  for (const d of fs.readdirSync(os.tmpdir())) {
+    const m = /^netns-bench-(\d+)-/.exec(d);
+    if (m && !alive(Number(m[1]))) fs.rmSync(path.join(os.tmpdir(), d), { recursive: true, force: true });
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `netns-bench-${process.pid}-`));
+  onCleanup(`temp dir ${dir}`, () => fs.rmSync(dir, { recursive: true, force: true }));
+  const exe = path.join(dir, 'baseline');
+  await run('cc', ['-O2', '-Wall', '-o', exe, path.join(repo, 'bench', 'baseline.c'), '-lpthread']);
+  return exe;
+}
+
+async function setup(): Promise<Ctx> {
+  if (process.geteuid?.() !== 0) {
+    console.error('bench: needs root (it creates namespaces and enters them)');
+    process.exit(1);
+  }
+  removeStaleNamespaces();
+  const baseline = await buildBaseline();
+
+  const name = `nsbench-${process.pid}`;
+  const ns = NetNamespace.create({ name });
+  onCleanup(`namespace ${name}`, () => {
+    ns.close();
+    NetNamespace.remove(name);
+  });
+
+  // The read key gets a value the host does not have, set by an independent tool, so that a
+  // read in the wrong namespace is caught.
+  const hostValue = fs.readFileSync(READ_FILE, 'utf8');
+  const readValue = Number(hostValue) === 4321 ? 4322 : 4321;
+  await run('ip', ['netns', 'exec', name, 'sysctl', '-q', '-w', `${READ_KEY}=${readValue}`]);
+
+  // A process inside it, for nsenter -t PID. `cat` on our pipe exits by itself if we die.
+  const holder = ns.runSync(() => spawn('cat', [], { stdio: ['pipe', 'ignore', 'ignore'] }));
+  children.add(holder);
+  onCleanup('holder process', () => holder.kill('SIGKILL'));
+  if (holder.pid === undefined) throw new Error('could not start the holder process');
+  const holderNs = fs.statSync(`/proc/${holder.pid}/ns/net`);
+  check(holderNs.ino === ns.ino, 'holder process namespace', holderNs.ino, ns.ino);
+
+  const fresh = NetNamespace.create();
+  onCleanup('fresh namespace', () => fresh.close());
+  const freshDefault = fresh.sysctl.getRaw(READ_KEY);
+
+  const readHandle = ns.sysctl.open(READ_KEY);
+  onCleanup('read handle', () => readHandle.close());
+  const writeHandle = ns.sysctl.open(WRITE_KEY);
+  onCleanup('write handle', () => writeHandle.close());
+
+  const nativeMod = (await import(new URL('../native.js', import.meta.url).href)) as { native: Ctx['native'] };
+
+  const ctx: Ctx = {
+    ns,
+    name,
+    holderPid: holder.pid,
+    fresh,
+    readValue,
+    hostValue,
+    freshDefault,
+    readHandle,
+    writeHandle,
+    baseline,
+    native: nativeMod.native,
+  };
+  // cloneNetns lands from another branch: use it when the build has it.
+  const lib = (await import('netns')) as Record<string, unknown>;
+  if (typeof lib.cloneNetns === 'function') ctx.cloneNetns = lib.cloneNetns as Ctx['cloneNetns'];
+  else unavailable.set('lib.clone', 'not available: cloneNetns is not exported by this build yet');
+  return ctx;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cases: each runs `n` checked operations and returns ns per op for one or more rows.
+
+type Case = { name: string; heavy?: boolean; run(ctx: Ctx): Promise<Record<string, number>> };
+
+/** Run C baseline cases (ns per op), right next to the library rows doing the same work. */
+async function baseline(ctx: Ctx, cases: string[], iters: number): Promise<Record<string, number>> {
+  const out = JSON.parse(await run(ctx.baseline, [cases.join(','), String(iters)])) as Record<string, number>;
+  const r: Record<string, number> = {};
+  for (const c of cases) {
+    const v = out[c];
+    if (typeof v !== 'number') throw new Error(`baseline printed no ${c}`);
+    r[`c.${c}`] = v;
+  }
+  if (out.walkFiles !== undefined) extra.walkFiles = out.walkFiles;
+  return r;
+}
+
+const READ_REL = READ_KEY.slice(4).replace(/\./g, '/'); // core/somaxconn
+
+const CASES: Case[] = [
+  {
+    name: 'one-shot sync (C, get, getRaw, set, addon alone)',
+    async run(ctx) {
+      const { ns, readValue, native } = ctx;
+      const n = N.sync;
+      const r = await baseline(ctx, ['oneshot_read', 'oneshot_write', 'oneshot_set', 'setns_pair'], n);
+      let t0 = hr();
+      for (let i = 0; i < n; i++) {
+        const v = ns.sysctl.get(READ_KEY);
+        if (v !== readValue) check(false, 'get', v, readValue);
+      }
+      r['lib.get'] = perOp(t0, n);
+      const want = String(readValue);
+      t0 = hr();
+      for (let i = 0; i < n; i++) {
+        const v = ns.sysctl.getRaw(READ_KEY);
+        if (v !== want) check(false, 'getRaw', v, want);
+      }
+      r['lib.getRaw'] = perOp(t0, n);
+      t0 = hr();
+      for (let i = 0; i < n; i++) {
+        const w = WRITE_VALUES[i & 1]!;
+        const v = ns.sysctl.set(WRITE_KEY, w);
+        if (v !== w) check(false, 'set', v, w);
+      }
+      r['lib.set'] = perOp(t0, n);
+      lastWritten = WRITE_VALUES[(n - 1) & 1];
+      const wantNl = `${readValue}\n`;
+      const fd = ns.fd;
+      t0 = hr();
+      for (let i = 0; i < n; i++) {
+        const v = native.sysctlRead(fd, READ_REL);
+        if (v !== wantNl) check(false, 'sysctlRead', v, wantNl);
+      }
+      r['diag.native'] = perOp(t0, n);
+      return r;
+    },
+  },
+  {
+    name: 'handle read/write',
+    async run(ctx) {
+      const { readHandle, writeHandle, readValue } = ctx;
+      let n = N.handle;
+      const r = await baseline(ctx, ['cached_pread', 'cached_pwrite'], n);
+      let t0 = hr();
+      for (let i = 0; i < n; i++) {
+        const v = readHandle.read();
+        if (v !== readValue) check(false, 'handle.read', v, readValue);
+      }
+      const read = perOp(t0, n);
+      n = N.handle / 2;
+      t0 = hr();
+      for (let i = 0; i < n; i++) {
+        const want = WRITE_VALUES[i & 1]!;
+        const v = writeHandle.write(want);
+        if (v !== want) check(false, 'handle.write', v, want);
+      }
+      lastWritten = WRITE_VALUES[(n - 1) & 1];
+      return { ...r, 'lib.handle.read': read, 'lib.handle.write': perOp(t0, n) };
+    },
+  },
+  {
+    name: 'getAsync 1 in flight',
+    async run({ ns, readValue }) {
+      const n = N.async;
+      const t0 = hr();
+      for (let i = 0; i < n; i++) {
+        const v = await ns.sysctl.getAsync(READ_KEY);
+        if (v !== readValue) check(false, 'getAsync', v, readValue);
+      }
+      return { 'lib.async1': perOp(t0, n) };
+    },
+  },
+  {
+    name: 'getAsync 8 in flight',
+    async run({ ns, readValue }) {
+      const n = N.async * 2;
+      let left = n;
+      const worker = async (): Promise<void> => {
+        while (left-- > 0) {
+          const v = await ns.sysctl.getAsync(READ_KEY);
+          if (v !== readValue) check(false, 'getAsync (8 in flight)', v, readValue);
+        }
+      };
+      const t0 = hr();
+      await Promise.all(Array.from({ length: 8 }, worker));
+      return { 'lib.async8': perOp(t0, n) };
+    },
+  },
+  {
+    name: 'getAll',
+    async run(ctx) {
+      const n = N.getAll;
+      const r = await baseline(ctx, ['walk_all'], n);
+      const checkSnap = (s: { values: Record<string, unknown>; raw: Record<string, string> }, what: string): void => {
+        const count = Object.keys(s.raw).length;
+        ctx.freshKeyCount ??= count;
+        if (count !== ctx.freshKeyCount || count < 100) check(false, `${what} key count`, count, ctx.freshKeyCount);
+        if (s.raw[READ_KEY] !== ctx.freshDefault) check(false, `${what} ${READ_KEY}`, s.raw[READ_KEY], ctx.freshDefault);
+      };
+      let t0 = hr();
+      for (let i = 0; i < n; i++) checkSnap(ctx.fresh.sysctl.getAll(), 'getAll');
+      const sync = perOp(t0, n);
+      t0 = hr();
+      for (let i = 0; i < n; i++) checkSnap(await ctx.fresh.sysctl.getAllAsync(), 'getAllAsync');
+      return { ...r, 'lib.getAll': sync, 'lib.getAllAsync': perOp(t0, n) };
+    },
+  },
+  {
+    name: 'fs.readFileSync (no switch per op)',
+    async run({ ns, readValue }) {
+      // The JS thread's own namespace, read with plain fs: no switch per op. The loop runs
+      // inside one runSync so that the value is the one this bench set (the host's value may
+      // be changed by anyone while we run).
+      const n = N.fsread;
+      const want = `${readValue}\n`;
+      return ns.runSync(() => {
+        const t0 = hr();
+        for (let i = 0; i < n; i++) {
+          const v = fs.readFileSync(READ_FILE, 'utf8');
+          if (v !== want) check(false, 'readFileSync', v, want);
+        }
+        return { 'ref.readFileSync': perOp(t0, n) };
+      });
+    },
+  },
+  {
+    name: 'execFile nsenter / ip netns exec',
+    async run({ holderPid, name, readValue }) {
+      const n = N.exec;
+      const want = `${readValue}\n`;
+      let t0 = hr();
+      for (let i = 0; i < n; i++) {
+        const v = await run('nsenter', ['-t', String(holderPid), '-n', 'sysctl', '-n', READ_KEY]);
+        if (v !== want) check(false, 'nsenter sysctl', v, want);
+      }
+      const nsenter = perOp(t0, n);
+      t0 = hr();
+      for (let i = 0; i < n; i++) {
+        const v = await run('ip', ['netns', 'exec', name, 'cat', READ_FILE]);
+        if (v !== want) check(false, 'ip netns exec cat', v, want);
+      }
+      return { 'alt.nsenter': nsenter, 'alt.ipnetns': perOp(t0, n) };
+    },
+  },
+  {
+    name: 'create namespaces',
+    heavy: true,
+    async run(ctx) {
+      const r = await baseline(ctx, ['create_ns'], N.ns);
+      return { ...r, 'lib.create': await createMany(N.ns) };
+    },
+  },
+  {
+    name: 'cloneNetns',
+    heavy: true,
+    async run(ctx): Promise<Record<string, number>> {
+      if (!ctx.cloneNetns) return {};
+      const n = N.clone;
+      const t0 = hr();
+      for (let i = 0; i < n; i++) {
+        const r = await ctx.cloneNetns({ read: [READ_KEY] });
+        const v = r.values[READ_KEY];
+        if (v !== ctx.freshDefault) check(false, 'cloneNetns', v, ctx.freshDefault);
+      }
+      return { 'lib.clone': perOp(t0, n) };
+    },
+  },
+];
+
+/** Create `n` anonymous namespaces, check they are distinct, close them; ns per namespace. */
+async function createMany(n: number): Promise<number> {
+  const made: NetNamespace[] = [];
+  let t: number;
+  try {
+    const t0 = hr();
+    for (let i = 0; i < n; i++) made.push(NetNamespace.create());
+    t = perOp(t0, n);
+    const ids = new Set(made.map((m) => m.id));
+    check(ids.size === n, `create ${n} namespaces: distinct ids`, ids.size, n);
+  } finally {
+    for (const m of made) m.close();
+  }
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+function fmtUs(ns: number): string {
+  const us = ns / 1000;
+  if (us < 10) return us.toFixed(2);
+  if (us < 100) return us.toFixed(1);
+  return Math.round(us).toLocaleString('en-US');
+}
+function fmtRate(ns: number): string {
+  const r = 1e9 / ns;
+  return r >= 100 ? Math.round(r).toLocaleString('en-US') : r.toFixed(1);
+}
+function fmtRatio(x: number): string {
+  if (x >= 100) return `${Math.round(x).toLocaleString('en-US')}×`;
+  if (x >= 10) return `${x.toFixed(0)}×`;
+  return `${x.toFixed(2)}×`;
+}
+
+function machine(): Record<string, string> {
+  const cpu = os.cpus();
+  return {
+    CPU: `${cpu[0]?.model.trim() ?? 'unknown'} × ${cpu.length}`,
+    kernel: `${os.type()} ${os.release()}`,
+    Node: process.version,
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    'load average (1, 5, 15 min) at start': os.loadavg().map((x) => x.toFixed(2)).join(' '),
+  };
+}
+
+interface Target {
+  method: string;
+  target: string;
+  measured(
+    m: (id: string) => number | undefined,
+    ratio: (id: string, cId: string) => number | undefined,
+    bestRound: boolean,
+  ): { value?: string; met?: boolean };
+}
+const TARGETS: Target[] = [
+  {
+    method: 'sync get/set',
+    target: '≤ 1.25× C',
+    measured: (_m, ratio) => {
+      const rg = ratio('lib.get', 'c.oneshot_read'), rs = ratio('lib.set', 'c.oneshot_set');
+      if (rg === undefined || rs === undefined) return {};
+      return { value: `get ${fmtRatio(rg)}, set ${fmtRatio(rs)}`, met: rg <= 1.25 && rs <= 1.25 };
+    },
+  },
+  {
+    method: 'cached handle',
+    target: '≤ 1 µs',
+    measured: (m) => {
+      const r = m('lib.handle.read');
+      return r === undefined ? {} : { value: `read ${fmtUs(r)} µs`, met: r <= 1000 };
+    },
+  },
+  {
+    method: 'promise form, 1 in flight',
+    target: '≤ 25 µs',
+    measured: (m) => {
+      const r = m('lib.async1');
+      return r === undefined ? {} : { value: `${fmtUs(r)} µs`, met: r <= 25000 };
+    },
+  },
+  {
+    method: 'promise form, 8 in flight',
+    target: '≥ 100k ops/s',
+    measured: (m) => {
+      const r = m('lib.async8');
+      return r === undefined ? {} : { value: `${fmtRate(r)} ops/s`, met: 1e9 / r >= 100000 };
+    },
+  },
+  {
+    method: '`getAll`',
+    target: '≤ 2 ms',
+    measured: (m) => {
+      const r = m('lib.getAll'), c = m('c.walk_all');
+      const floor = c === undefined ? '' : `; the C walk: ${fmtUs(c)} µs`;
+      return r === undefined ? {} : { value: `${fmtUs(r)} µs (${extra.walkFiles ?? '?'} files${floor})`, met: r <= 2e6 };
+    },
+  },
+  {
+    method: 'one-shot ops vs execFile nsenter',
+    target: '≥ 1,000× faster',
+    measured: (m) => {
+      const x = m('alt.nsenter'), g = m('lib.get'), s = m('lib.set'), c = m('c.oneshot_read');
+      if (x === undefined || g === undefined || s === undefined) return {};
+      const floor = c === undefined ? '' : ` (the C floor: ${fmtRatio(x / c)})`;
+      return { value: `get ${fmtRatio(x / g)}, set ${fmtRatio(x / s)}${floor}`, met: x / g >= 1000 && x / s >= 1000 };
+    },
+  },
+  {
+    method: '1,000 namespaces created',
+    target: '≤ 0.6 s',
+    measured: (m, _ratio, bestRound) => {
+      const r = m('lib.create');
+      const c = m('c.create_ns');
+      const floor = c === undefined ? '' : `; the C floor: ${((c * 1000) / 1e9).toFixed(3)} s`;
+      if (extra.create1000 !== undefined && !bestRound)
+        return { value: `${(extra.create1000 / 1e9).toFixed(3)} s (measured once${floor})`, met: extra.create1000 <= 0.6e9 };
+      return r === undefined ? {} : { value: `${((r * 1000) / 1e9).toFixed(3)} s (extrapolated from ${N.ns}${floor})`, met: r * 1000 <= 0.6e9 };
+    },
+  },
+];
+
+function report(info: Record<string, string>): string {
+  const med = new Map<string, number>();
+  for (const [id, xs] of samples) if (xs.length) med.set(id, median(xs));
+  const m = (id: string): number | undefined => med.get(id);
+  // Paired: each round's library time over the same round's C time, median over rounds.
+  const ratio = (id: string, cId: string): number | undefined => {
+    const a = samples.get(id)!, c = samples.get(cId)!;
+    if (a.length === 0 || c.length === 0) return undefined;
+    if (a.length !== c.length) return median(a) / median(c);
+    return median(a.map((x, i) => x / c[i]!));
+  };
+  const nsenter = m('alt.nsenter');
+  const lines: string[] = [];
+  lines.push('| method | µs/op | ops/s | vs C baseline | vs execFile nsenter | min … max µs |');
+  lines.push('|---|---:|---:|---:|---:|---:|');
+  for (const row of ROWS) {
+    const v = m(row.id);
+    if (v === undefined) {
+      const why = unavailable.get(row.id) ?? 'not measured';
+      lines.push(`| ${row.label} | — | — | — | — | ${why} |`);
+      continue;
+    }
+    const rc = row.vsC ? ratio(row.id, row.vsC) : undefined;
+    const xs = samples.get(row.id)!;
+    const vsC = row.group === 'floor' ? '(floor)' : rc !== undefined ? fmtRatio(rc) : '—';
+    const vsX = nsenter !== undefined ? fmtRatio(nsenter / v) : '—';
+    const spread = `${fmtUs(Math.min(...xs))} … ${fmtUs(Math.max(...xs))}`;
+    lines.push(`| ${row.label} | ${fmtUs(v)} | ${fmtRate(v)} | ${vsC} | ${vsX} | ${spread} |`);
+  }
+  const table = lines.join('\n');
+
+  // The same targets on each row's best round: what the code does when the machine is quiet.
+  const best = (id: string): number | undefined => {
+    const xs = samples.get(id)!;
+    return xs.length ? Math.min(...xs) : undefined;
+  };
+  // Best against best (a per-round minimum of ratios would pick the round where C was unlucky).
+  const bestRatio = (id: string, cId: string): number | undefined => {
+    const a = best(id), c = best(cId);
+    return a === undefined || c === undefined ? undefined : a / c;
+  };
+  const t: string[] = ['| method | target | measured (median) | | best round | |', '|---|---|---|---|---|---|'];
+  for (const target of TARGETS) {
+    const r = target.measured(m, ratio, false);
+    const b = quick ? {} : target.measured(best, bestRatio, true);
+    const verdict = (x: { met?: boolean }): string => (x.met === undefined ? '—' : x.met ? 'met' : '**missed**');
+    t.push(`| ${target.method} | ${target.target} | ${r.value ?? '—'} | ${verdict(r)} | ${b.value ?? '—'} | ${verdict(b)} |`);
+  }
+  const machineLines = Object.entries(info).map(([k, v]) => `- ${k}: ${v}`);
+  const how = [
+    `Rounds: ${ROUNDS} (alternating; each row is the median over rounds). Iterations per round (each C case runs right before the library rows doing the same work, with the same count): sync ${N.sync.toLocaleString('en-US')}, handle ${N.handle.toLocaleString('en-US')}, promise ${N.async.toLocaleString('en-US')} (8 in flight: ${(N.async * 2).toLocaleString('en-US')}), getAll ${N.getAll}, execFile ${N.exec}, namespaces ${N.ns}, cloneNetns ${N.clone}.`,
+    `"best round" applies the targets to each row's fastest round (what the code does when the machine is quiet); the verdict that counts is the median's.`,
+    `"vs C baseline" is the median over rounds of this row's time divided by the same round's C row doing the same work (get → one-shot read, set → write + read back, handle → cached fd, getAll → full walk, create → unshare); "vs execFile nsenter" is how many times faster than spawning nsenter.`,
+  ];
+  return [
+    `## Results${quick ? ' (--quick: a correctness smoke run; timings are not meaningful)' : ''}`,
+    '',
+    ...machineLines,
+    '',
+    table,
+    '',
+    ...how,
+    '',
+    '## Targets (issue 8)',
+    '',
+    t.join('\n'),
+    '',
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const info = machine();
+  const ctx = await setup();
+  console.log(`netns bench${quick ? ' --quick' : ''}: ${ROUNDS} round(s) + warm-up; namespace ${ctx.name}, holder pid ${ctx.holderPid}`);
+
+  const light = CASES.filter((c) => !c.heavy);
+  const heavy = CASES.filter((c) => c.heavy);
+  const runCase = async (c: Case, record: boolean): Promise<void> => {
+    const r = await c.run(ctx);
+    if (record) for (const [id, v] of Object.entries(r)) samples.get(id)!.push(v);
+  };
+  // Warm-up: every case once (JIT, caches, and a first correctness pass), not recorded.
+  const saved = { ...N };
+  Object.assign(N, { sync: Math.min(N.sync, 2000), handle: Math.min(N.handle, 5000), async: Math.min(N.async, 1000), getAll: 3, fsread: 1000, exec: 1, ns: Math.min(N.ns, 10), clone: 1 });
+  for (const c of [...light, ...heavy]) await runCase(c, false);
+  Object.assign(N, saved);
+
+  for (let round = 0; round < ROUNDS; round++) {
+    // Alternate the order so that slow drift (other load, kernel state) spreads over all rows.
+    const order = round % 2 === 0 ? light : [...light].reverse();
+    for (const c of order) await runCase(c, true);
+    // Namespace creation last: teardown is asynchronous in the kernel and costs CPU after.
+    for (const c of heavy) {
+      await runCase(c, true);
+      await sleep(quick ? 20 : 300);
+    }
+    process.stdout.write(`  round ${round + 1}/${ROUNDS} done (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+  }
+  if (!quick) {
+    await sleep(1000);
+    extra.create1000 = (await createMany(NS_BIG)) * NS_BIG;
+    await sleep(1000);
+  }
+
+  // The writes went where they should: an independent tool sees the last value written.
+  const last = await run('nsenter', ['-t', String(ctx.holderPid), '-n', 'sysctl', '-n', WRITE_KEY]);
+  const lastWant = String(lastWritten);
+  check(last.trim() === lastWant, `${WRITE_KEY} seen by nsenter after the bench`, last.trim(), lastWant);
+  // Nothing leaked to the host: it never holds the value only our namespace was given.
+  const hostNow = fs.readFileSync(READ_FILE, 'utf8');
+  check(Number(hostNow) !== ctx.readValue, `host ${READ_KEY} is not the bench's value`, hostNow, `not ${ctx.readValue}`);
+
+  info['load average at end'] = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  const text = report(info);
+  console.log('\n' + text);
+  if (OUT) {
+    const analysis = path.join(repo, 'bench', 'analysis.md');
+    const notes = fs.existsSync(analysis) ? '\n' + fs.readFileSync(analysis, 'utf8') : '';
+    const head = '# netns benchmark results\n\nWritten by `npm run bench` (bench/bench.ts); reproduce with `sudo npm run bench`.\n\n';
+    fs.writeFileSync(OUT, head + text + notes);
+    console.log(`written to ${path.relative(process.cwd(), OUT)}`);
+  }
+  cleanupAll();
+  console.log(`bench: all values checked, cleaned up, done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench: ${e instanceof CheckFailed ? 'ABORTED: ' : ''}${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  cleanupAll();
+  process.exit(1);
+});
