@@ -80,9 +80,15 @@ const CAP_HINT =
   'or use NetNamespace.create({ rootless: true }) for a namespace of your own';
 
 /** The default advice for an errno from a syscall, without key-specific knowledge. */
+/** Path the addon gives a refused way-back check (native CheckWayBack). */
+const WAY_BACK_PATH = '/proc/thread-self/ns/net';
+const WAY_BACK_HINT =
+  'This process could not come back to its own network namespace if it entered another one (it lacks CAP_SYS_ADMIN over the user namespace that owns its namespace: e.g. root of a user namespace of its own, as in a rootless container), so it did not enter. Use NetNamespace.create({ rootless: true }), whose keys are reached without entering';
+
 export function defaultHint(code: string, syscall: string, ctx: ErrorContext): string | undefined {
   switch (code) {
     case 'EPERM':
+      if (syscall === 'setns' && ctx.path === WAY_BACK_PATH) return WAY_BACK_HINT;
       if (syscall === 'setns' || syscall === 'unshare' || syscall === 'mount' || syscall === 'umount2')
         return CAP_HINT;
       return 'Operation not permitted: this needs root or CAP_NET_ADMIN in the namespace that owns it';
@@ -103,7 +109,7 @@ export function toNetnsError(e: unknown, ctx: ErrorContext = {}): unknown {
 
 export function fromNative(e: NativeErrno, ctx: ErrorContext = {}): NetnsError {
   const code = errnoName(e.errno);
-  const hint = ctx.hint ?? defaultHint(code, e.syscall, ctx);
+  const hint = ctx.hint ?? defaultHint(code, e.syscall, e.path !== undefined && ctx.path === undefined ? { ...ctx, path: e.path } : ctx);
   const opts: ErrorContext = { hint };
   const path = ctx.path ?? e.path;
   if (path !== undefined) opts.path = path;

@@ -28,7 +28,7 @@ export {
 } from './values.js';
 export { setns, unshare, constants } from './raw.js';
 export { cloneNetns, type CloneNetnsOptions, type CloneNetnsResult } from './clone.js';
-export { spawnInNetns, type SpawnInNetnsOptions, type SpawnedInNetns } from './spawn.js';
+export { spawnInNetns, type SpawnInNetnsOptions, type SpawnedInNetns, type NetnsChild } from './spawn.js';
 export {
   compare,
   classify,

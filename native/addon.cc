@@ -70,6 +70,24 @@ int Enter(int fd) {
   return 0;
 }
 
+bool IsCurrent(int fd) {
+  struct stat a, b;
+  if (fstat(fd, &a) != 0 || stat("/proc/thread-self/ns/net", &b) != 0) return false;
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int CheckWayBack(int home) {
+  if (setns(home, CLONE_NEWNET) != 0) return errno;
+  return 0;
+}
+
+int CheckWayBackSync(Napi::Env env) {
+  AddonData* d = Data(env);
+  if (d->curNs != d->homeNs) return CheckWayBack(d->curNs);  // inside runSync: rare, not cached
+  if (d->homeWayBack < 0) d->homeWayBack = CheckWayBack(d->homeNs);
+  return d->homeWayBack;
+}
+
 void LeaveOrDie(int home, const char* during) {
   bool injected = false;
   int expected = g_failSwitchBack.load();

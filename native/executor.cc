@@ -93,7 +93,7 @@ void Executor::Complete(Napi::Env env, Job* raw) {
     bool reject = false;
     Napi::Value v;
     if (job->enterErr) {
-      v = ErrnoObject(env, job->enterErr, "setns");
+      v = job->wayBackErr ? ErrnoObject(env, job->enterErr, "setns", kWayBackPath) : ErrnoObject(env, job->enterErr, "setns");
       reject = true;
     } else {
       try {
@@ -128,8 +128,10 @@ void Executor::Loop() {
   // A recognisable name (ps -L, /proc/PID/task/TID/comm): tests and operators can tell the
   // addon's threads, which may sit in a foreign namespace mid-job, from Node's own.
   pthread_setname_np(pthread_self(), "netns-exec");
-  // A thread starts in the namespace of the thread that created it: go home explicitly.
-  bool healthy = setns(home_, CLONE_NEWNET) == 0;
+  // A thread starts in the namespace of the thread that created it: go home explicitly, unless
+  // it is there already (setns needs CAP_SYS_ADMIN even for a switch to where the thread is:
+  // an unprivileged process would never get a healthy thread, and its jobs would wait forever).
+  bool healthy = IsCurrent(home_) || setns(home_, CLONE_NEWNET) == 0;
   std::vector<Job*> batch;
   batch.reserve(kMaxBatch);
   std::unique_lock<std::mutex> lk(mu_);
@@ -185,7 +187,12 @@ size_t Executor::RunBatch(std::vector<Job*>& batch, bool& healthy) {
       bool same = inside && insideKnown && known && st.st_dev == inDev && st.st_ino == inIno;
       if (!same) {
         if (inside && !leave()) break;
-        job->enterErr = Enter(job->nsfd);
+        // Refuse, rather than strand the thread, when the way back is barred (checked once
+        // per thread: the answer depends on the process's credentials, not on the job).
+        static thread_local int wayBack = -1;
+        if (wayBack < 0) wayBack = CheckWayBack(home_);
+        job->wayBackErr = wayBack != 0;
+        job->enterErr = wayBack ? wayBack : Enter(job->nsfd);
         if (!job->enterErr) {
           inside = true;
           insideKnown = known;

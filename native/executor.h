@@ -22,6 +22,7 @@ namespace netns {
 struct Job {
   int nsfd = -1;       // private dup of the target namespace fd, or -1 = the thread's home
   int enterErr = 0;    // setns into the target failed with this errno
+  bool wayBackErr = false;  // enterErr is from the way-back check (CheckWayBack), not the target
   napi_deferred deferred = nullptr;
   Job* next = nullptr;  // completions travel to JavaScript in chains (one per batch)
   virtual ~Job();

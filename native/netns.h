@@ -36,6 +36,7 @@ struct AddonData {
   // file (if JS closed it behind our back, the number may belong to someone else by then).
   std::unordered_map<int, std::pair<dev_t, ino_t>> owned;
   void* clone = nullptr;         // clone.cc's per-environment state, created on first use
+  int homeWayBack = -1;          // CheckWayBack(homeNs) once known: 0 or errno
 };
 
 AddonData* Data(Napi::Env env);
@@ -52,6 +53,18 @@ Napi::Object ErrnoRecord(Napi::Env env, int err, const char* syscall, const std:
 
 // Switch the calling thread into the net namespace `fd`. Returns 0 or errno.
 int Enter(int fd);
+// Whether the calling thread is in the namespace `fd` refers to (same dev/ino).
+bool IsCurrent(int fd);
+// Whether the calling thread could switch back to `home` after leaving it: 0 or errno.
+// setns() performs the same permission checks for a switch to the namespace the thread is
+// already in as for the way back (CAP_SYS_ADMIN over the user namespace that owns `home`, and
+// in our own). Root of a user namespace whose network namespace belongs to an ancestor
+// (rootless containers, `unshare -r`) may enter namespaces it made but never come back.
+int CheckWayBack(int home);
+// The same for the JS thread's current namespace, cached for the addon's home namespace.
+// Path of the error it causes: kWayBackPath (lib/errors.ts gives it its own hint).
+int CheckWayBackSync(Napi::Env env);
+constexpr const char* kWayBackPath = "/proc/thread-self/ns/net";
 // Switch the calling Node-owned thread back to `home`, or abort the process.
 void LeaveOrDie(int home, const char* during);
 // Same for an addon-owned thread: returns false if the switch back failed (caller must

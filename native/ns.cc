@@ -202,6 +202,8 @@ static Napi::Value RunIn(const Napi::CallbackInfo& info) {
   AddonData* d = Data(env);
   int fd = ArgInt(info, 0);
   Napi::Function fn = info[1].As<Napi::Function>();
+  // Refuse, rather than abort in LeaveOrDie, when the way back is barred.
+  if (int back = CheckWayBackSync(env)) ThrowErrno(env, back, "setns", kWayBackPath);
   int mine = fcntl(fd, F_DUPFD_CLOEXEC, 3);
   if (mine < 0) ThrowErrno(env, errno, "fcntl(F_DUPFD_CLOEXEC)");
   if (setns(mine, CLONE_NEWNET) != 0) {

@@ -242,6 +242,8 @@ void InsideSync(Napi::Env env, int nsfd, F&& work) {
     work();
     return;
   }
+  // Refuse, rather than abort in LeaveOrDie, when the way back is barred.
+  if (int back = CheckWayBackSync(env)) ThrowErrno(env, back, "setns", kWayBackPath);
   int err = Enter(nsfd);
   if (err) ThrowErrno(env, err, "setns");
   work();

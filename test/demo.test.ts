@@ -1,14 +1,15 @@
 // The demo (examples/inherited-vs-default.ts, `npm run demo`): its claims, checked against
 // independent tools while the host holds the lesson's values, and the host restored after a
-// normal run, after SIGTERM / SIGINT in the middle, and untouched without root.
+// normal run, after SIGTERM / SIGINT in the middle, and rootless as nobody (host byte-identical), and a clean refusal without user namespaces.
 import t from 'tap';
 import * as fs from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { childEnv, sh } from './helpers.js';
+import { childEnv, plainNode, sh } from './helpers.js';
 
 // Needs: root (the demo changes four host sysctls and restores them), util-linux unshare,
-// npm. Changes the host's tcp_congestion_control and tcp_keepalive_* for a few seconds.
+// npm, unprivileged user namespaces (the rootless runs as nobody). Changes the host's
+// tcp_congestion_control and tcp_keepalive_* for a few seconds (root runs only).
 const root = fileURLToPath(new URL('..', import.meta.url));
 const demo = root + 'dist/examples/inherited-vs-default.js';
 const KEYS = [
@@ -132,14 +133,108 @@ for (const [sig, status] of [
   });
 }
 
-t.test('without root: says what it needs, exits non-zero, touches nothing', async (t) => {
-  const opts = { encoding: 'utf8' as const, uid: 65534, gid: 65534, cwd: '/', env: childEnv() };
-  const r = spawnSync(process.execPath, [demo], opts);
-  t.equal(r.status, 2);
-  t.match(r.stderr, /needs root/);
+/**
+ * Every readable file under the host's /proc/sys/net, byte for byte (unreadable ones by errno),
+ * read by this process (root). Live counters are left out.
+ */
+function procSysNetSnapshot(): Map<string, string> {
+  const m = new Map<string, string>();
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = `${dir}/${e.name}`;
+      if (e.isDirectory()) walk(p);
+      else if (!/nf_conntrack_count$/.test(p)) {
+        try {
+          m.set(p, fs.readFileSync(p, 'latin1'));
+        } catch (err) {
+          m.set(p, `error ${(err as NodeJS.ErrnoException).code}`);
+        }
+      }
+    }
+  };
+  walk('/proc/sys/net');
+  return m;
+}
+
+function snapshotDiff(a: Map<string, string>, b: Map<string, string>): string[] {
+  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k));
+}
+
+/** Run the built demo as nobody (uid/gid 65534), free of tap's tracker; `wrap` goes in front of node. */
+function asNobody(args: string[], wrap: string[] = []) {
+  const [cmd, a] = plainNode([demo, ...args]);
+  const argv = [...wrap, cmd, ...a];
+  return spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', uid: 65534, gid: 65534, cwd: '/', env: childEnv(), timeout: 120_000 });
+}
+
+t.test('as nobody: rootless mode, the table and both remedies, the host not changed', async (t) => {
+  const snapBefore = procSysNetSnapshot();
+  const r = asNobody([]);
+  const snapAfter = procSysNetSnapshot();
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stderr, '', 'nothing on stderr');
+  const out = r.stdout;
+  t.match(out, /Rootless mode \(uid 65534, not root on the host\): nothing on the host is changed/);
+  t.match(out, /key\s+host\s+clone\s+create\s+verdict/);
+  t.match(out, /net\.ipv4\.tcp_congestion_control\s+(\S+)\s+\1\s+\1\s+inherited from host/);
+  t.equal(out.match(/net\.ipv4\.tcp_congestion_control\s+(\S+)\s/)?.[1], before[0], 'the host column is the host value');
+  for (const [k, d] of [['time', 7200], ['intvl', 75], ['probes', 9]] as const)
+    t.match(out, new RegExp(`net\\.ipv4\\.tcp_keepalive_${k}\\s+\\d+\\s+${d}\\s+${d}\\s+reset to kernel default`), `keepalive_${k}: ${d} in both new namespaces`);
+  t.match(out, /tcp_sk_init\(\) in net\/ipv4\/tcp_ipv4\.c/, 'explained by the kernel rule');
+  t.match(out, /net\.ipv4\.tcp_keepalive_time\s+600\s+7200\s+reset to kernel default/, 'one level down: set to 600, a namespace made there gets 7200');
+  t.match(out, /cannot be entered by pid the nsenter way/, 'says the by-pid way is closed without privileges');
+  t.match(out, /container now sees from inside:\s+600 10 6\s+✔/);
+  t.match(out, /the command's own first read: \S+ 600 10 6\s+✔ \(exit 0\)/);
+  t.match(out, /Host not changed/);
+  t.notMatch(out, /✘/);
+  t.same(snapshotDiff(snapBefore, snapAfter), [], 'the host\'s /proc/sys/net is byte-identical before and after');
+  t.same(hostValues(), before);
+});
+
+t.test('as nobody, --json: the same data, mode rootless', async (t) => {
+  const r = asNobody(['--json']);
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stderr, '');
+  const doc = JSON.parse(r.stdout);
+  t.equal(doc.ok, true);
+  t.equal(doc.mode, 'rootless');
+  t.same(doc.original, Object.fromEntries(KEYS.map((k, i) => [k, before[i]])));
+  t.same(doc.host, doc.original);
+  t.equal(doc.clone.user, true, 'cloneNetns({ user: true })');
+  for (const ns of [doc.clone.values, doc.create.values]) {
+    t.equal(ns['net.ipv4.tcp_congestion_control'], before[0]);
+    t.same(TRIO.map((k) => ns[k]), ['7200', '75', '9']);
+  }
+  t.same(
+    doc.table.map((r: { key: string; verdict: string }) => [r.key, r.verdict]),
+    [['net.ipv4.tcp_congestion_control', 'inherited from host'], ...TRIO.map((k) => [k, 'reset to kernel default'])],
+  );
+  t.same(doc.nested.rows.slice(1).map((r: { child: string }) => r.child), ['7200', '75', '9']);
+  t.equal(doc.nested.rows[0].child, before[0], 'a namespace made inside one gets the host\'s congestion control, not its creator\'s');
+  t.equal(doc.remedies.nsenter.byPid.ok, false);
+  t.equal(doc.remedies.nsenter.byPid.error, 'EPERM');
+  t.same(doc.remedies.nsenter.after, Object.fromEntries(TRIO.map((k, i) => [k, ['600', '10', '6'][i]])));
+  t.same(TRIO.map((k) => doc.remedies.dockerSysctl.seen[k]), ['600', '10', '6']);
+  t.equal(doc.remedies.dockerSysctl.seen['net.ipv4.tcp_congestion_control'], doc.remedies.dockerSysctl.presets['net.ipv4.tcp_congestion_control']);
+  t.equal(doc.remedies.dockerSysctl.exitCode, 0);
+  t.same(doc.changed, []);
+  t.equal(doc.hostUnchanged, true);
+  t.same(hostValues(), before);
+});
+
+t.test('without root and without user namespaces: says what it needs, exits 2, touches nothing', async (t) => {
+  // nobody makes a user namespace of its own and sets user.max_user_namespaces = 0 inside it:
+  // there it is uid 0 but not root on the host, and cannot make further user namespaces.
+  const wrap = ['unshare', '-Ur', 'sh', '-c', 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$0" "$@"'];
+  const snapBefore = procSysNetSnapshot();
+  const r = asNobody([], wrap);
+  t.equal(r.status, 2, r.stderr);
+  t.match(r.stderr, /needs root .* or unprivileged user namespaces/);
+  t.match(r.stderr, /user\.max_user_namespaces = 0/);
   t.equal(r.stdout, '');
-  const j = spawnSync(process.execPath, [demo, '--json'], opts);
+  const j = asNobody(['--json'], wrap);
   t.equal(j.status, 2);
-  t.match(JSON.parse(j.stdout), { ok: false, error: 'needs-root' });
+  t.match(JSON.parse(j.stdout), { ok: false, error: 'needs-root-or-userns', reason: /max_user_namespaces/ });
+  t.same(snapshotDiff(snapBefore, procSysNetSnapshot()), []);
   t.same(hostValues(), before);
 });

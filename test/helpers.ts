@@ -120,20 +120,32 @@ export function nsenterCat(nsPath: string, file: string): string {
   return sh('nsenter', [`--net=${nsPath}`, 'cat', file]).replace(/\n$/, '');
 }
 
-/** The environment for plain-node child processes: without tap's loaders and coverage hooks. */
+/**
+ * Variables tap sets for its test processes: its own settings (TAP, TAP_*), the process
+ * tracker's (_TAPJS_PROCESSINFO_*, NODE_OPTIONS with its --import loader), coverage
+ * (NODE_V8_COVERAGE), the TypeScript loader's (TS_NODE_*) and the colour switches it sets for
+ * its children (FORCE_COLOR, NO_COLOR, COLOR).
+ */
+export const TAP_ENV = /^(NODE_OPTIONS|NODE_V8_COVERAGE|TAP|TAP_.*|_TAPJS_.*|TS_NODE_.*|FORCE_COLOR|NO_COLOR|COLOR)$/;
+
+/**
+ * The environment for plain-node child processes, without tap's variables. Not enough on its
+ * own: tap's process tracker hooks every spawn and puts NODE_OPTIONS (its --import loader) and
+ * its _TAPJS_PROCESSINFO_* variables back into the child's environment, whatever env is given.
+ * Run node through {@link plainNode}, which drops them again with `env -u`.
+ */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (k === 'NODE_OPTIONS' || k.startsWith('TAP') || k.startsWith('_TAPJS') || k === 'NODE_V8_COVERAGE') continue;
-    env[k] = v;
-  }
+  for (const [k, v] of Object.entries(process.env)) if (!TAP_ENV.test(k)) env[k] = v;
   return { ...env, ...extra };
 }
 
 /**
  * Command and arguments to run plain `node` in a child, free of tap's loaders (tap's process
- * tracker re-injects NODE_OPTIONS into every spawn; `env -u` drops it again).
+ * tracker re-injects NODE_OPTIONS and its variables into every spawn; `env -u` drops them
+ * again). A child run this way as `nobody` prints nothing of tap's on stderr.
  */
 export function plainNode(args: string[]): [string, string[]] {
-  return ['env', ['-u', 'NODE_OPTIONS', process.execPath, ...args]];
+  const unset = ['NODE_OPTIONS', ...Object.keys(process.env).filter((k) => TAP_ENV.test(k) && k !== 'NODE_OPTIONS')];
+  return ['env', [...unset.flatMap((k) => ['-u', k]), process.execPath, ...args]];
 }

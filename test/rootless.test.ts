@@ -9,6 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace, NetnsError, hasCapSysAdmin, rootlessSupport } from '../lib/index.js';
 import { userNamespaceRefusalHint } from '../lib/rootless.js';
+import { plainNode } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/rootless-nobody.mjs', import.meta.url));
@@ -270,4 +271,45 @@ t.test("root's normal path is unchanged; rootless: true also works as root", asy
   t.throws(() => NetNamespace.create({ rootless: 'yes' as unknown as boolean }), TypeError);
   t.equal(rootlessSupport().available, true);
   t.ok(NetnsError);
+});
+
+t.test('unprivileged Promise forms complete, and a barred way back is refused instead of aborting', async (t) => {
+  // As nobody, the executor thread must not need setns to start (it is home already); as root
+  // of a user namespace of its own (`unshare -r`, a rootless container), a namespace it makes
+  // can be entered but the way back to the host's namespace is barred: refuse, never abort.
+  const script = `
+    import { NetNamespace, sysctl } from ${JSON.stringify(`${root}/dist/index.js`)};
+    const out = {};
+    const info = (e) => ({ name: e?.name, code: e?.code, syscall: e?.syscall, path: e?.path, hint: e?.hint });
+    out.async = await Promise.race([sysctl.getAsync('net.ipv4.tcp_keepalive_time'), new Promise((r) => setTimeout(() => r('HUNG'), 5000))]);
+    if (process.argv[1] === 'userns') {
+      const ns = NetNamespace.create();
+      out.rootless = ns.rootless !== undefined;
+      try { ns.sysctl.get('net.ipv4.tcp_keepalive_time'); out.sync = null; } catch (e) { out.sync = info(e); }
+      try { ns.runSync(() => 1); out.runSync = null; } catch (e) { out.runSync = info(e); }
+      out.asyncIn = await ns.sysctl.getAsync('net.ipv4.tcp_keepalive_time').then(() => null, info);
+      out.after = sysctl.get('net.ipv4.tcp_keepalive_time');
+      ns.close();
+    }
+    console.log(JSON.stringify(out));
+  `;
+  const run = (wrap: string[], mode: string): Json => {
+    const [cmd, args] = plainNode(['--input-type=module', '-e', script, mode]); // no tap tracker in the child
+    const argv = [...wrap, cmd, ...args];
+    const r = spawnSync(argv[0]!, argv.slice(1), {
+      uid: NOBODY, gid: NOBODY, cwd: '/', env: nobodyEnv, encoding: 'utf8', timeout: 30_000,
+    });
+    t.equal(r.signal, null, `${mode}: not killed (no abort, no hang): ${r.stderr}`);
+    t.equal(r.stderr, '', `${mode}: nothing on stderr`);
+    return JSON.parse(r.stdout.trim().split('\n').pop() ?? 'null');
+  };
+  const host = fs.readFileSync('/proc/sys/net/ipv4/tcp_keepalive_time', 'utf8').trim();
+  const plain = run([], 'plain');
+  t.equal(String(plain.async), host, 'as nobody, sysctl.getAsync() answers');
+  const u = run(['unshare', '-Ur'], 'userns');
+  t.equal(String(u.async), host, 'as root of its own user namespace, too');
+  t.equal(u.rootless, false, 'create() makes an ordinary namespace there (CAP_SYS_ADMIN in its user namespace)');
+  for (const k of ['sync', 'runSync', 'asyncIn'])
+    t.match(u[k], { name: 'NetnsError', code: 'EPERM', syscall: 'setns', path: '/proc/thread-self/ns/net', hint: /could not come back/ }, `${k}: refused with the way-back hint`);
+  t.equal(String(u.after), host, 'the JS thread is still home and works');
 });

@@ -1,10 +1,13 @@
 // spawnInNetns: a command started in a prepared namespace (the docker run --sysctl equivalent).
 import t from 'tap';
 import * as fs from 'node:fs';
-import { NetNamespace, NetnsError, spawnInNetns, sysctl } from '../lib/index.js';
-import { HOST_NS, checkThreadsAtEnd, fdCount, inoOf, strayThreads } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { NetNamespace, NetnsError, RootlessChild, spawnInNetns, sysctl } from '../lib/index.js';
+import { HOST_NS, checkThreadsAtEnd, childEnv, fdCount, inoOf, plainNode, strayThreads } from './helpers.js';
 
-// Needs: root (CAP_SYS_ADMIN) to create namespaces; /bin/sh and cat.
+// Needs: root (CAP_SYS_ADMIN) to create namespaces and to become nobody; /bin/sh and cat;
+// unprivileged user namespaces (the nobody test); dist/ built (`npm run build:ts`).
 checkThreadsAtEnd(t);
 
 function collect(stream: NodeJS.ReadableStream | null): Promise<string> {
@@ -127,4 +130,62 @@ t.test('arguments are checked first', async (t) => {
   t.throws(() => spawnInNetns('true', [], { netns: 3 as unknown as NetNamespace }), TypeError);
   t.throws(() => spawnInNetns('true', [], { sysctl: { 'kernel.hostname': 'x' } }), RangeError);
   t.equal(fdCount(), before);
+});
+
+t.test('as nobody: a rootless namespace, presets seen by the first instruction, uid 0 inside', async (t) => {
+  // Without CAP_SYS_ADMIN, NetNamespace.create() (inside spawnInNetns) goes rootless; the
+  // command is started by the helper after setMany returned. The fixture imports dist/.
+  const fixture = fileURLToPath(new URL('./fixtures/spawn-nobody.mjs', import.meta.url));
+  const host = ['tcp_keepalive_time', 'tcp_keepalive_intvl', 'tcp_keepalive_probes'].map((k) => fs.readFileSync(`/proc/sys/net/ipv4/${k}`, 'utf8'));
+  const r = spawnSync(...plainNode([fixture]), { uid: 65534, gid: 65534, cwd: '/', env: childEnv(), encoding: 'utf8', timeout: 60_000 });
+  t.equal(r.stderr, '', 'nothing on stderr (tap\'s tracker does not reach the child)');
+  t.equal(r.status, 0);
+  const o = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  t.same([o.uid, o.gid, o.capSysAdmin], [65534, 65534, false], 'ran as nobody without CAP_SYS_ADMIN');
+  t.equal(o.rootless, true, 'the namespace spawnInNetns made is rootless');
+  t.equal(o.isRootlessChild, true, 'child is a RootlessChild');
+  t.not(o.netnsId, `${fs.statSync('/proc/self/ns/net').dev}:${inoOf(HOST_NS)}`);
+  t.same(o.report.changed, ['net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes', 'net.ipv4.ip_local_port_range']);
+  // cat's own reads, in order: the four preset files, its /proc/self/status, its uid_map.
+  const lines = o.first.stdout.split('\n');
+  t.same(lines.slice(0, 4), ['600', '10', '6', '20000\t30000'], 'the command read the presets itself');
+  t.match(o.first.stdout, /^Uid:\t0\t0\t0\t0$/m, 'it runs as uid 0 inside');
+  t.match(o.first.stdout, /^Gid:\t0\t0\t0\t0$/m, 'and gid 0');
+  t.match(o.first.stdout, /^\s*0\s+65534\s+1\s*$/m, 'uid 0 inside is nobody outside');
+  t.equal(o.first.stderr, '');
+  t.same(o.first.exit, { code: 0, signal: null });
+  t.equal(o.closedAfterExit, true, 'the handle it made is closed once the command exited');
+  t.equal(o.helperGone, true, 'and its helper process is gone');
+
+  t.same(o.exit7, { code: 7, signal: null }, 'exit code passes through');
+  t.same(o.term, { code: null, signal: 'SIGTERM' }, 'a signal the command raises passes through');
+  t.same(o.killed, { code: null, signal: 'SIGKILL' }, 'child.kill() works');
+  t.same(o.stdio, { stdout: 'HELLO\n', stderr: 'err\n', exit: { code: 3, signal: null } }, 'stdin, stdout, stderr pass through');
+  t.equal(o.envCwd, 'bar /tmp\n', 'env and cwd pass through');
+  t.same(o.timeout, { code: null, signal: 'SIGUSR1' }, 'timeout kills with killSignal');
+  t.same(o.aborted, { code: null, signal: 'SIGTERM' }, 'an AbortSignal kills it');
+
+  t.same(o.given, { same: true, seen: '222', exit: { code: 0, signal: null }, open: true, after: 222 }, 'a given rootless namespace is used and left open');
+
+  t.match(o.enoent, { name: 'NetnsError', code: 'ENOENT', syscall: 'execve' }, 'a start failure is thrown');
+  t.match(o.badPreset, { name: 'NetnsError', path: '/proc/sys/net/ipv4/tcp_congestion_control' }, 'a failed preset is thrown');
+  t.equal(o.touched, false, 'and nothing was started');
+  for (const k of ['uid', 'shell', 'ipc']) t.equal(o[`refused_${k}`]?.name, 'TypeError', `${k} is refused`);
+  t.equal(o.childrenAfterFailures, 0, 'failures leave no helper');
+  t.same(o.children, [], 'no helper, command or zombie left');
+  t.equal(o.fdsLeaked, 0, 'no fd left');
+  t.equal(o.hostUnchanged, true);
+  t.same(['tcp_keepalive_time', 'tcp_keepalive_intvl', 'tcp_keepalive_probes'].map((k) => fs.readFileSync(`/proc/sys/net/ipv4/${k}`, 'utf8')), host, 'host untouched');
+});
+
+t.test('root with a rootless namespace: RootlessChild, same shape', async (t) => {
+  using ns = NetNamespace.create({ rootless: true });
+  const s = spawnInNetns('cat', [file('net.ipv4.tcp_keepalive_time')], { netns: ns, sysctl: { 'net.ipv4.tcp_keepalive_time': 611 }, stdio: ['ignore', 'pipe', 'inherit'] });
+  t.type(s.child, RootlessChild);
+  t.equal(s.netns, ns);
+  t.equal((await collect(s.child.stdout)).trim(), '611');
+  t.same(await s.exited, { code: 0, signal: null });
+  t.notOk(ns.closed);
+  t.same(s.sysctl.values, { 'net.ipv4.tcp_keepalive_time': 611 });
+  t.throws(() => spawnInNetns('true', [], { netns: ns, uid: 0 }), TypeError);
 });
