@@ -10,7 +10,7 @@
 //      list proven harmless, then restores and verifies it (also on SIGTERM/SIGINT).
 // explain(key): the same for one key, in a sentence, plus how to set it for a container.
 import { NetNamespace } from './netns.js';
-import { NetnsError, errnoName, invalid } from './errors.js';
+import { NetnsError, errnoName, invalid, wrap } from './errors.js';
 import { parseKey } from './keys.js';
 import { valuesEqual } from './values.js';
 import { native, WALK_MODE, WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from './native.js';
@@ -182,7 +182,7 @@ function snapshotOf(w: WalkResult): Snapshot {
 }
 
 function walk(nsfd: number): Snapshot {
-  return snapshotOf(native.sysctlWalk(nsfd, '', WALK_READ | WALK_MODE));
+  return snapshotOf(wrap(() => native.sysctlWalk(nsfd, '', WALK_READ | WALK_MODE)));
 }
 
 function side(s: Snapshot, rel: string): SideObservation {

@@ -97,6 +97,10 @@ export function keyError(
   const key = pk.key;
   if (e.hint) {
     hint = e.hint; // the backend knows better (e.g. a rootless namespace)
+  } else if (code === 'ENOENT' && base.syscall === 'write') {
+    // The file exists (it was opened): the kernel found no such name for the value.
+    hint = `The kernel has nothing named ${JSON.stringify(value)} for ${key}`;
+    if (key.endsWith('congestion_control')) hint += ' (see net.ipv4.tcp_available_congestion_control; a module may need loading)';
   } else if (code === 'ENOENT') {
     hint = `Key ${key} does not exist in this namespace`;
     if (!sameAsCaller && existsSync(`/proc/sys/net/${pk.rel}`))

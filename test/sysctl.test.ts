@@ -279,6 +279,10 @@ t.test('errors say why', async (t) => {
   t.equal(dir.code, 'EISDIR');
   t.match(dir.message, /directory/);
   t.throws(() => ns.sysctl.set('net.ipv4.tcp_congestion_control', 'cubic\nreno'), RangeError);
+  const noCa = t.throws(() => ns.sysctl.set('net.ipv4.tcp_congestion_control', 'no-such-algo')) as NetnsError;
+  t.equal(noCa.code, 'ENOENT');
+  t.equal(noCa.syscall, 'write');
+  t.match(noCa.message, /nothing named "no-such-algo".*tcp_available_congestion_control/);
   // A write-only key: set returns what was written.
   t.equal(ns.sysctl.set('net.ipv4.route.flush', 1), 1);
 });
