@@ -13,7 +13,9 @@ cp -r binding.gyp native package.json dist "$work"/
 ln -s "$root/node_modules" "$work/node_modules"
 (cd "$work" && CXXFLAGS="-fsanitize=address -fno-omit-frame-pointer -g -O1" LDFLAGS="-fsanitize=address" \
   npx node-gyp rebuild >"$work/build.log" 2>&1) || { cat "$work/build.log"; exit 1; }
-nm -D "$work/build/Release/netns.node" | grep -q __asan_init || { echo "asan: the addon is not instrumented"; exit 1; }
+# (no `nm | grep -q` under pipefail: grep -q exits at the first match, nm dies of SIGPIPE)
+syms=$(nm -D "$work/build/Release/netns.node")
+grep -q __asan_init <<<"$syms" || { echo "asan: the addon is not instrumented"; exit 1; }
 # One leak is N-API's, not ours: napi_create_promise allocates a holder for the deferred that
 # only napi_resolve/reject_deferred frees, and those cannot run once a Worker is terminated
 # (no JavaScript may run). Promises still pending then leave 8 bytes each. Nothing else is
