@@ -241,7 +241,11 @@ t.test(`${N_KEYS} generated keys: rejected before any open, or opened confined b
       // The kernel resolves "." and "//" inside the confined walk; the file must be the one meant.
       const want = path.posix.normalize('/proc/sys/net/' + pk.rel).replace(/\/$/, '');
       const hit = calls.find((c) => c.ok);
-      if (!hit) note(i, 'a value without an open');
+      // list() of a write-only key (route.flush) names it without reading it: its open fails
+      // with EACCES, and the file is there.
+      const writeOnlyListed = c.via === 'list' && calls.some((x) => /EACCES/.test(x.line)) && fs.existsSync(want);
+      if (!hit && !writeOnlyListed) note(i, 'a value without an open');
+      else if (!hit) return;
       else if (hit.result !== want) note(i, `opened ${hit.result}, expected ${want}`);
       else if (c.via !== 'list' && !fs.statSync(want).isFile()) note(i, `${want} is not a file`);
     } else {
