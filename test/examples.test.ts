@@ -1,0 +1,47 @@
+// The smaller runnable examples, run as a user would (the main demo has test/demo.test.ts).
+import t from 'tap';
+import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { childEnv, plainNode } from './helpers.js';
+
+// Needs: root (they create namespaces); dist/examples built by `npm test`'s pretest.
+const root = fileURLToPath(new URL('..', import.meta.url));
+const example = (name: string, args: string[] = []) =>
+  spawnSync(...plainNode([`${root}dist/examples/${name}.js`, ...args]), { encoding: 'utf8', env: childEnv(), cwd: root });
+const hostValue = (rel: string) => fs.readFileSync(`/proc/sys/net/${rel}`, 'utf8').trim();
+
+t.test('namespaces: lists, creates a named namespace, removes it', async (t) => {
+  const before = fs.existsSync('/run/netns') ? fs.readdirSync('/run/netns') : [];
+  const r = example('namespaces');
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /^Network namespaces on this host:\n {2}\d+:\d+ /m);
+  t.match(r.stdout, /Created "netns-example-\d+": id \d+:\d+/);
+  t.match(r.stdout, /fromName\("netns-example-\d+"\) is the same namespace: true/);
+  t.match(r.stdout, /Removed "netns-example-\d+"\./);
+  t.same(fs.existsSync('/run/netns') ? fs.readdirSync('/run/netns') : [], before, 'no name left behind');
+});
+
+t.test('nsenter-equivalent: changes a running process\'s namespace by pid, not the host', async (t) => {
+  const host = hostValue('ipv4/tcp_keepalive_time');
+  const r = example('nsenter-equivalent');
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /container: inside, before: 7200/);
+  t.match(r.stdout, /container: inside, after: {2}600/);
+  t.equal(hostValue('ipv4/tcp_keepalive_time'), host, 'host untouched');
+});
+
+t.test('docker-sysctl-equivalent: presets seen by the command itself, exit status passes through', async (t) => {
+  const host = hostValue('ipv4/tcp_keepalive_time');
+  const r = example('docker-sysctl-equivalent', [
+    '--sysctl',
+    'net.ipv4.tcp_keepalive_time=601',
+    '--',
+    'sh',
+    '-c',
+    'cat /proc/sys/net/ipv4/tcp_keepalive_time; exit 3',
+  ]);
+  t.equal(r.status, 3, 'exit status of the command');
+  t.equal(r.stdout.trim(), '601', 'the command read the preset itself');
+  t.equal(hostValue('ipv4/tcp_keepalive_time'), host, 'host untouched');
+});
