@@ -351,16 +351,30 @@ function* listPlan(pk: ParsedKey, s: Sysctl): Plan<string[]> {
 
 function* getAllPlan(pk: ParsedKey, s: Sysctl): Plan<SysctlSnapshot> {
   const w = yield* walkPlan(pk, WALK_READ, s);
-  const order = w.keys.map((rel, i) => [keyFromRel(rel), i] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  // Sorted by dot-form key: plain string sort (no comparator) and a map back to the entries.
+  const index = new Map<string, number>();
+  const keys = w.keys.map((rel, i) => {
+    const key = keyFromRel(rel);
+    index.set(key, i);
+    return key;
+  });
+  keys.sort();
   const snap: SysctlSnapshot = { values: {}, raw: {}, unreadable: {} };
-  for (const [key, i] of order) {
-    const v = w.values[i];
-    if (typeof v === 'string') {
-      snap.raw[key] = rawText(v);
-      snap.values[key] = parseValue(v);
-    } else if (isNativeErrno(v)) {
-      snap.unreadable[key] = s.keyError(v, { key, rel: w.keys[i]!, parts: w.keys[i]!.split('/') }, 'read');
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0; // unreadable keys are reported as data: a stack would say nothing
+  try {
+    for (const key of keys) {
+      const i = index.get(key)!;
+      const v = w.values[i];
+      if (typeof v === 'string') {
+        snap.raw[key] = rawText(v);
+        snap.values[key] = parseValue(v);
+      } else if (isNativeErrno(v)) {
+        snap.unreadable[key] = s.keyError(v, { key, rel: w.keys[i]!, parts: w.keys[i]!.split('/') }, 'read');
+      }
     }
+  } finally {
+    Error.stackTraceLimit = limit;
   }
   return snap;
 }

@@ -48,8 +48,12 @@ void DoRead(const std::string& rel, Outcome& o) {
 // value is read first (when the fd is readable) and written back after a failed or short
 // write if the key changed; a short write is reported as EINVAL. Returns 0 or errno.
 int WriteWhole(int fd, const std::string& value, bool readable) {
+  // Only a value of several fields can be taken in part (the kernel parses and stores field
+  // by field); a single field is parsed whole before anything is stored. So only then is the
+  // old value worth a read.
+  bool several = value.find_first_of(" \t") != std::string::npos;
   std::string old;
-  bool haveOld = readable && ReadSmall(fd, old) == 0;
+  bool haveOld = several && readable && ReadSmall(fd, old) == 0;
   ssize_t n;
   do {
     n = pwrite(fd, value.data(), value.size(), 0);
