@@ -23,16 +23,8 @@
 #include <cstring>
 
 #include "rootless_proto.h"
+#include "syscompat.h"
 
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
-#ifndef SYS_clone3
-#define SYS_clone3 435
-#endif
-#ifndef CLONE_PIDFD
-#define CLONE_PIDFD 0x00001000
-#endif
 
 using namespace netns::rootless;
 

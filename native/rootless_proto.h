@@ -15,13 +15,8 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include "syscompat.h"
 
-#ifndef RESOLVE_NO_XDEV
-#define RESOLVE_NO_XDEV 0x01
-#define RESOLVE_NO_MAGICLINKS 0x02
-#define RESOLVE_NO_SYMLINKS 0x04
-#define RESOLVE_BENEATH 0x08
-#endif
 
 namespace netns {
 namespace rootless {
