@@ -51,15 +51,22 @@ export class SwitchingBackend implements SysctlBackend {
     return native.sysctlWalkAsync(this.fd(), prefix, flags);
   }
   hold(): () => void {
-    const fd = this.fd();
-    if (fd < 0) return () => {};
-    const mine = native.dup(fd);
-    let done = false;
-    return () => {
-      if (!done) {
-        done = true;
-        native.close(mine);
-      }
-    };
+    return holdNamespace(this.fd());
   }
+}
+
+/**
+ * Keep the namespace behind `fd` alive with a private dup; returns the (idempotent) release.
+ * -1 (the caller's own namespace) needs nothing.
+ */
+export function holdNamespace(fd: number): () => void {
+  if (fd < 0) return () => {};
+  const mine = native.dup(fd);
+  let done = false;
+  return () => {
+    if (!done) {
+      done = true;
+      native.close(mine);
+    }
+  };
 }

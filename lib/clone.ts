@@ -2,7 +2,7 @@
 import { NetnsError, fromNative, invalid } from './errors.js';
 import { parseKey, type KeyInput, type ParsedKey } from './keys.js';
 import { isNativeErrno, native } from './native.js';
-import { keyError, type SetManyEntries } from './sysctl.js';
+import { entryPairs, keyError, type SetManyEntries } from './sysctl.js';
 import { formatValue, rawText } from './values.js';
 
 /** Options of {@link cloneNetns}. */
@@ -151,16 +151,9 @@ export async function cloneNetns(options: CloneNetnsOptions = {}): Promise<Clone
 
 function prepareWrites(entries: SetManyEntries | undefined): [ParsedKey, string][] {
   if (entries === undefined) return [];
-  if (entries === null || typeof entries !== 'object')
-    invalid('an object, a Map or [key, value] pairs', 'write', entries);
-  const pairs: (readonly [KeyInput, unknown])[] =
-    entries instanceof Map || Symbol.iterator in entries
-      ? [...(entries as Iterable<readonly [KeyInput, unknown]>)]
-      : Object.entries(entries);
-  return pairs.map((pair) => {
-    if (!Array.isArray(pair) || pair.length !== 2) invalid('[key, value] pairs', 'write', pair);
-    const pk = parseKey(pair[0] as KeyInput);
-    return [pk, formatValue(pair[1], pk.key)];
+  return entryPairs(entries, 'write').map(([key, value]) => {
+    const pk = parseKey(key);
+    return [pk, formatValue(value, pk.key)];
   });
 }
 

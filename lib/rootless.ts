@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import { NetnsError, invalid, toNetnsError } from './errors.js';
 import { native, isNativeErrno, type NativeErrno, type NativeOutcome, type WalkResult } from './native.js';
-import type { SysctlBackend } from './backend.js';
+import { holdNamespace, type SysctlBackend } from './backend.js';
 
 const CAP_SYS_ADMIN = 21;
 /** How long a request to the helper may take before it counts as hung. */
@@ -378,16 +378,7 @@ export class RootlessBackend implements SysctlBackend {
 
   /** Keep the namespace alive for a key handle (a dup of the namespace fd). */
   hold(): () => void {
-    const fd = this.#nsFd();
-    if (fd < 0) return () => {};
-    const mine = native.dup(fd);
-    let done = false;
-    return () => {
-      if (!done) {
-        done = true;
-        native.close(mine);
-      }
-    };
+    return holdNamespace(this.#nsFd());
   }
 }
 

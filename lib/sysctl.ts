@@ -385,15 +385,20 @@ interface Prepared {
   optional: boolean;
 }
 
-function prepareEntries(entries: SetManyEntries): Prepared[] {
-  if (entries === null || typeof entries !== 'object') invalid('an object, a Map or [key, value] pairs', 'entries', entries);
-  const pairs: (readonly [KeyInput, unknown])[] =
+/** The [key, value] pairs of setMany-style entries, in order, shape-checked. */
+export function entryPairs(entries: SetManyEntries, name: string): [KeyInput, unknown][] {
+  if (entries === null || typeof entries !== 'object') invalid('an object, a Map or [key, value] pairs', name, entries);
+  const pairs: unknown[] =
     entries instanceof Map || Symbol.iterator in entries
-      ? [...(entries as Iterable<readonly [KeyInput, unknown]>)]
+      ? [...(entries as Iterable<unknown>)]
       : Object.entries(entries);
-  return pairs.map((pair) => {
-    if (!Array.isArray(pair) || pair.length !== 2) invalid('[key, value] pairs', 'entries', pair);
-    let [key, value] = pair as [KeyInput, unknown];
+  for (const pair of pairs) if (!Array.isArray(pair) || pair.length !== 2) invalid('[key, value] pairs', name, pair);
+  return pairs as [KeyInput, unknown][];
+}
+
+function prepareEntries(entries: SetManyEntries): Prepared[] {
+  return entryPairs(entries, 'entries').map((pair) => {
+    let [key, value] = pair;
     let optional = false;
     if (typeof key === 'string' && key.startsWith('-')) {
       optional = true;
