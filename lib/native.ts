@@ -91,6 +91,8 @@ export interface NativeBinding {
   mount(source: string | null, target: string, fstype: string | null, flags: number): void;
   umount2(target: string, flags: number): void;
   runIn<T>(fd: number, fn: () => T): T;
+  /** 0 when the JS thread could switch back home after entering another namespace, else errno. */
+  wayBack(): number;
   _testFailSwitchBack(n: number): void;
 
   sysctlRead(nsfd: number, rel: string): string;

@@ -5,7 +5,7 @@ import { NetnsError, invalid, toNetnsError, wrap } from './errors.js';
 import { native } from './native.js';
 import { SwitchingBackend, type SysctlBackend } from './backend.js';
 import { Sysctl } from './sysctl.js';
-import { RootlessHelper, hasCapSysAdmin } from './rootless.js';
+import { RootlessHelper, hasCapSysAdmin, rootlessSupport } from './rootless.js';
 
 const C = native.constants;
 
@@ -279,7 +279,15 @@ export class NetNamespace implements Disposable {
       invalid('a boolean', 'options.rootless', options.rootless);
     if (options.rootless === true && name !== undefined)
       invalid('no name with rootless: true (a rootless namespace cannot be mounted under /run/netns)', 'options.name', name);
-    if (options.rootless === true || (options.rootless === undefined && name === undefined && !hasCapSysAdmin())) {
+    // Automatic rootless: without CAP_SYS_ADMIN, or when the thread could enter a namespace it
+    // makes but never switch back (root of a user namespace of its own: rootless containers),
+    // provided user namespaces are available there.
+    if (
+      options.rootless === true ||
+      (options.rootless === undefined &&
+        name === undefined &&
+        (!hasCapSysAdmin() || (native.wayBack() !== 0 && rootlessSupport().available)))
+    ) {
       const { helper, netnsFd } = RootlessHelper.start();
       try {
         return new NetNamespace(netnsFd, undefined, helper.backend, helper);

@@ -219,6 +219,14 @@ static Napi::Value RunIn(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// wayBack(): 0 when the JS thread could switch back to its namespace after entering another
+// (CAP_SYS_ADMIN over the user namespace that owns it), else the errno setns would give.
+// Root of a user namespace of its own (rootless containers) can enter namespaces it makes but
+// not come back: create() then picks a rootless namespace.
+static Napi::Value WayBack(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), CheckWayBackSync(info.Env()));
+}
+
 // Test hook: the next n switch-backs report failure (the real switch is still attempted).
 static Napi::Value TestFailSwitchBack(const Napi::CallbackInfo& info) {
   g_failSwitchBack.store(ArgInt(info, 0));
@@ -240,6 +248,7 @@ void InitNs(Napi::Env env, Napi::Object exports) {
   exports.Set("mount", Napi::Function::New(env, Mount, "mount"));
   exports.Set("umount2", Napi::Function::New(env, Umount2, "umount2"));
   exports.Set("runIn", Napi::Function::New(env, RunIn, "runIn"));
+  exports.Set("wayBack", Napi::Function::New(env, WayBack, "wayBack"));
   exports.Set("_testFailSwitchBack", Napi::Function::New(env, TestFailSwitchBack, "_testFailSwitchBack"));
 
   Napi::Object c = Napi::Object::New(env);

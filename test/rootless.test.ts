@@ -231,7 +231,7 @@ t.test('refusals say why: user.max_user_namespaces = 0', async (t) => {
   t.equal(r.error?.syscall, 'clone');
   t.match(r.error?.message, /user\.max_user_namespaces = 0/);
   t.equal(r.capSysAdmin, true, 'root of its own user namespace has CAP_SYS_ADMIN');
-  t.equal(r.autoRootless, false, 'so create() takes the ordinary path there');
+  t.equal(r.autoRootless, false, 'with no user namespaces to be had, create() takes the ordinary path');
   t.same(r.children, []);
 });
 
@@ -283,7 +283,11 @@ t.test('unprivileged Promise forms complete, and a barred way back is refused in
     const info = (e) => ({ name: e?.name, code: e?.code, syscall: e?.syscall, path: e?.path, hint: e?.hint });
     out.async = await Promise.race([sysctl.getAsync('net.ipv4.tcp_keepalive_time'), new Promise((r) => setTimeout(() => r('HUNG'), 5000))]);
     if (process.argv[1] === 'userns') {
-      const ns = NetNamespace.create();
+      const auto = NetNamespace.create();
+      out.autoRootless = auto.rootless !== undefined;
+      out.autoValue = auto.sysctl.get('net.ipv4.tcp_keepalive_time');
+      auto.close();
+      const ns = NetNamespace.create({ rootless: false });
       out.rootless = ns.rootless !== undefined;
       try { ns.sysctl.get('net.ipv4.tcp_keepalive_time'); out.sync = null; } catch (e) { out.sync = info(e); }
       try { ns.runSync(() => 1); out.runSync = null; } catch (e) { out.runSync = info(e); }
@@ -308,7 +312,9 @@ t.test('unprivileged Promise forms complete, and a barred way back is refused in
   t.equal(String(plain.async), host, 'as nobody, sysctl.getAsync() answers');
   const u = run(['unshare', '-Ur'], 'userns');
   t.equal(String(u.async), host, 'as root of its own user namespace, too');
-  t.equal(u.rootless, false, 'create() makes an ordinary namespace there (CAP_SYS_ADMIN in its user namespace)');
+  t.equal(u.autoRootless, true, 'create() picks rootless there: the way back from an ordinary one is barred');
+  t.equal(u.autoValue, 7200, 'and it works (a fresh namespace: kernel default)');
+  t.equal(u.rootless, false, 'create({ rootless: false }) makes an ordinary namespace (CAP_SYS_ADMIN in its user namespace)');
   for (const k of ['sync', 'runSync', 'asyncIn'])
     t.match(u[k], { name: 'NetnsError', code: 'EPERM', syscall: 'setns', path: '/proc/thread-self/ns/net', hint: /could not come back/ }, `${k}: refused with the way-back hint`);
   t.equal(String(u.after), host, 'the JS thread is still home and works');
