@@ -287,8 +287,10 @@ Napi::Value RootlessStart(const Napi::CallbackInfo& info) {
 
   Napi::Object o = Napi::Object::New(env);
   o.Set("pid", Napi::Number::New(env, pid));
-  o.Set("pidfd", Napi::Number::New(env, pidfd));
-  o.Set("sock", Napi::Number::New(env, sv[0]));
+  // Owned by JavaScript from here: the environment's cleanup closes them if a Worker is
+  // terminated before close() (closing the socket ends the helper).
+  o.Set("pidfd", Napi::Number::New(env, Own(env, pidfd)));
+  o.Set("sock", Napi::Number::New(env, Own(env, sv[0])));
   o.Set("capEff", Napi::BigInt::New(env, (uint64_t)rb.capEff));
   return o;
 }
@@ -329,7 +331,7 @@ Napi::Value RootlessOpen(const Napi::CallbackInfo& info) {
     memcpy(&r, buf.data() + sizeof(RespHdr) + i * sizeof(OpenRes), sizeof r);
     if (r.hasFd && next < fds.size()) {
       Napi::Array t = Napi::Array::New(env, 3);
-      t.Set(0u, Napi::Number::New(env, fds[next++]));
+      t.Set(0u, Napi::Number::New(env, Own(env, fds[next++])));
       t.Set(1u, Napi::Number::New(env, r.granted));
       t.Set(2u, Napi::Number::New(env, r.denyErr));
       out.Set(i, t);
@@ -410,8 +412,8 @@ Napi::Value RootlessIds(const Napi::CallbackInfo& info) {
     ThrowErrno(env, EPROTO, "recvmsg", "rootless helper");
   }
   Napi::Array a = Napi::Array::New(env, 2);
-  a.Set(0u, Napi::Number::New(env, fds[0]));
-  a.Set(1u, Napi::Number::New(env, fds[1]));
+  a.Set(0u, Napi::Number::New(env, Own(env, fds[0])));
+  a.Set(1u, Napi::Number::New(env, Own(env, fds[1])));
   return a;
 }
 
@@ -485,7 +487,11 @@ Napi::Value RootlessStop(const Napi::CallbackInfo& info) {
   pid_t pid = ArgInt(info, 1);
   int pidfd = ArgInt(info, 2);
   int graceMs = ArgInt(info, 3);
-  if (sock >= 0) close(sock);
+  if (sock >= 0) {
+    Disown(info.Env(), sock);
+    close(sock);
+  }
+  if (pidfd >= 0) Disown(info.Env(), pidfd);
   bool clean = true;
   if (pidfd >= 0) {
     struct pollfd p{pidfd, POLLIN, 0};

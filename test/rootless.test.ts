@@ -319,3 +319,37 @@ t.test('unprivileged Promise forms complete, and a barred way back is refused in
     t.match(u[k], { name: 'NetnsError', code: 'EPERM', syscall: 'setns', path: '/proc/thread-self/ns/net', hint: /could not come back/ }, `${k}: refused with the way-back hint`);
   t.equal(String(u.after), host, 'the JS thread is still home and works');
 });
+
+t.test('a terminated Worker leaves no rootless fds behind (environment cleanup closes them)', async (t) => {
+  // Workers that make a rootless namespace, read through it, open a key handle, and are
+  // terminated without close(): no finalizer runs, so the addon's environment cleanup must
+  // close the socket, pidfd and key fds it handed out.
+  const script = `
+    import { Worker } from 'node:worker_threads';
+    import fs from 'node:fs';
+    const count = () => fs.readdirSync('/proc/self/fd').length;
+    const code = \`
+      import { parentPort } from 'node:worker_threads';
+      const { NetNamespace } = await import(${JSON.stringify(`${root}/dist/index.js`)});
+      const ns = NetNamespace.create({ rootless: true });
+      ns.sysctl.get('net.ipv4.tcp_keepalive_time');
+      ns.sysctl.open('net.ipv4.tcp_keepalive_probes');
+      parentPort.postMessage('ready');
+      setInterval(() => {}, 1000);\`;
+    const once = async () => {
+      const w = new Worker(code, { eval: true });
+      await new Promise((r) => w.once('message', r));
+      await w.terminate();
+    };
+    await once(); // the first load opens process-wide fds once (the /proc/sys/net root)
+    const before = count();
+    for (let i = 0; i < 4; i++) await once();
+    await new Promise((r) => setTimeout(r, 200));
+    console.log(JSON.stringify({ before, after: count() }));
+  `;
+  const [cmd, args] = plainNode(['--input-type=module', '-e', script]);
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
+  t.equal(r.status, 0, r.stderr);
+  const { before, after } = JSON.parse(r.stdout.trim());
+  t.equal(after, before, 'fd count back to where it was');
+});
