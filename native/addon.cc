@@ -2,6 +2,9 @@
 #include "netns.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <linux/magic.h>
 #include <sched.h>
 #include <sys/stat.h>
@@ -208,6 +211,19 @@ static void Cleanup(Napi::Env, AddonData* d) {
   for (const auto& [fd, id] : d->owned) {
     struct stat st;
     if (fstat(fd, &st) == 0 && st.st_dev == id.first && st.st_ino == id.second) close(fd);
+  }
+  // Their sockets are closed now: rootless helpers exit on EOF. Reap them (SIGKILL after 1 s).
+  for (const auto& [pid, pidfd] : d->helpers) {
+    struct pollfd p{pidfd, POLLIN, 0};
+    int r;
+    do {
+      r = poll(&p, 1, 1000);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+    siginfo_t si;
+    while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR) {
+    }
+    close(pidfd);
   }
   if (d->curOwned && d->curNs >= 0) close(d->curNs);
   if (d->homeNs >= 0) close(d->homeNs);

@@ -36,6 +36,10 @@ struct AddonData {
   // file (if JS closed it behind our back, the number may belong to someone else by then).
   std::unordered_map<int, std::pair<dev_t, ino_t>> owned;
   void* clone = nullptr;         // clone.cc's per-environment state, created on first use
+  // Rootless helpers not yet stopped: pid -> a private dup of their pidfd. At cleanup (a
+  // terminated Worker, process exit) their sockets are closed with the owned fds, so they exit;
+  // they are then reaped here rather than left as zombies of a process that never waits.
+  std::unordered_map<int, int> helpers;
   int homeWayBack = -1;          // CheckWayBack(homeNs) once known: 0 or errno
 };
 

@@ -289,6 +289,7 @@ Napi::Value RootlessStart(const Napi::CallbackInfo& info) {
   o.Set("pid", Napi::Number::New(env, pid));
   // Owned by JavaScript from here: the environment's cleanup closes them if a Worker is
   // terminated before close() (closing the socket ends the helper).
+  Data(env)->helpers[pid] = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);  // reaped at cleanup if not stopped
   o.Set("pidfd", Napi::Number::New(env, Own(env, pidfd)));
   o.Set("sock", Napi::Number::New(env, Own(env, sv[0])));
   o.Set("capEff", Napi::BigInt::New(env, (uint64_t)rb.capEff));
@@ -492,6 +493,14 @@ Napi::Value RootlessStop(const Napi::CallbackInfo& info) {
     close(sock);
   }
   if (pidfd >= 0) Disown(info.Env(), pidfd);
+  {
+    auto& helpers = Data(info.Env())->helpers;
+    auto it = helpers.find(pid);
+    if (it != helpers.end()) {
+      if (it->second >= 0) close(it->second);
+      helpers.erase(it);
+    }
+  }
   bool clean = true;
   if (pidfd >= 0) {
     struct pollfd p{pidfd, POLLIN, 0};

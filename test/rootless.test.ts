@@ -345,11 +345,19 @@ t.test('a terminated Worker leaves no rootless fds behind (environment cleanup c
     const before = count();
     for (let i = 0; i < 4; i++) await once();
     await new Promise((r) => setTimeout(r, 200));
-    console.log(JSON.stringify({ before, after: count() }));
+    const helpers = fs.readdirSync('/proc').filter((p) => /^\\d+$/.test(p)).filter((p) => {
+      try {
+        const st = fs.readFileSync('/proc/' + p + '/stat', 'utf8');
+        const rest = st.slice(st.lastIndexOf(')') + 2).split(' ');
+        return Number(rest[1]) === process.pid && st.includes('(netns-rootless)');
+      } catch { return false; }
+    });
+    console.log(JSON.stringify({ before, after: count(), helpers }));
   `;
   const [cmd, args] = plainNode(['--input-type=module', '-e', script]);
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
   t.equal(r.status, 0, r.stderr);
-  const { before, after } = JSON.parse(r.stdout.trim());
+  const { before, after, helpers } = JSON.parse(r.stdout.trim());
   t.equal(after, before, 'fd count back to where it was');
+  t.same(helpers, [], 'no helper process (not even a zombie) left behind');
 });
