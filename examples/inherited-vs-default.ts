@@ -301,16 +301,7 @@ async function main(): Promise<number> {
 
     // 5. Remedy 2: start a command with the four values preset (docker run --sysctl).
     const presets = { ...LESSON_KEEPALIVE, [CC]: target[CC] };
-    const cmd = spawnInNetns('sh', ['-c', `cat ${KEYS.map(procPath).join(' ')}`], {
-      sysctl: presets,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const seen: string[] = [];
-    const it2 = lines(cmd.child);
-    for (let r = await it2.next(); !r.done; r = await it2.next()) seen.push(r.value);
-    const exit = await cmd.exited;
-    const sees = readSeen(seen);
-    const ok2 = KEYS.every((k) => sees[k] === String(presets[k]));
+    const { sees, ok: ok2, exit } = await catWithPresets(presets);
     say(`5. Remedy 2, as \`docker run --sysctl …\`: start a command with the values preset`);
     say(`   spawnInNetns('sh', ['-c', 'cat …'], { sysctl: ${JSON.stringify(presets)} })`);
     say(`   the command's own first read: ${KEYS.map((k) => sees[k]).join(' ')}  ${ok2 ? '✔' : '✘'} (exit ${exit.code})`);
@@ -610,14 +601,7 @@ async function rootless(): Promise<number> {
   // 5. Remedy 2: start a command with the four values preset (docker run --sysctl).
   const presets: Record<string, string | number> = { ...LESSON_KEEPALIVE, [CC]: lessonValues[CC] };
   const cmdNs = NetNamespace.create({ rootless: true });
-  const cmd = spawnInNetns('sh', ['-c', `cat ${KEYS.map(procPath).join(' ')}`], { netns: cmdNs, sysctl: presets, stdio: ['ignore', 'pipe', 'inherit'] });
-  void cmd.exited.then(() => cmdNs.close());
-  const seen: string[] = [];
-  const it2 = lines(cmd.child);
-  for (let r = await it2.next(); !r.done; r = await it2.next()) seen.push(r.value);
-  const exit = await cmd.exited;
-  const sees = readSeen(seen);
-  const ok2 = KEYS.every((k) => sees[k] === String(presets[k]));
+  const { sees, ok: ok2, exit } = await catWithPresets(presets, cmdNs).finally(() => cmdNs.close());
   say(`5. Remedy 2, as \`docker run --sysctl …\`: start a command with the values preset`);
   say(`   spawnInNetns('sh', ['-c', 'cat …'], { netns: NetNamespace.create({ rootless: true }), sysctl: ${JSON.stringify(presets)} })`);
   say('   (setMany first, then the helper holding the namespace starts the command, as uid 0 inside)');
@@ -648,7 +632,7 @@ async function rootless(): Promise<number> {
           nested,
           remedies: {
             nsenter: { pid, before: split3(beforeC), byPid, set: viaHandle ?? LESSON_KEEPALIVE, after: split3(afterC) },
-            dockerSysctl: { presets, seen: sees, exitCode: exit.code, rootless: cmd.netns.rootless !== undefined },
+            dockerSysctl: { presets, seen: sees, exitCode: exit.code, rootless: cmdNs.rootless !== undefined },
           },
           changed: [],
           restored: [],
@@ -685,3 +669,21 @@ main().then(
     process.exitCode = 1;
   },
 );
+
+/** Remedy 2: start `cat` of the four keys with `presets` set first; what the command itself read. */
+async function catWithPresets(
+  presets: Record<string, string | number>,
+  netns?: NetNamespace,
+): Promise<{ sees: Record<string, string>; ok: boolean; exit: { code: number | null; signal: NodeJS.Signals | null } }> {
+  const cmd = spawnInNetns('sh', ['-c', `cat ${KEYS.map(procPath).join(' ')}`], {
+    ...(netns ? { netns } : {}),
+    sysctl: presets,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const seen: string[] = [];
+  const it = lines(cmd.child);
+  for (let r = await it.next(); !r.done; r = await it.next()) seen.push(r.value);
+  const exit = await cmd.exited;
+  const sees = readSeen(seen);
+  return { sees, ok: KEYS.every((k) => sees[k] === String(presets[k])), exit };
+}
