@@ -76,11 +76,15 @@ int CheckWayBack(int home) {
   return 0;
 }
 
+bool IsSettledWayBack(int r) { return r == 0 || r == EPERM; }
+
 int CheckWayBackSync(Napi::Env env) {
   AddonData* d = Data(env);
   if (d->curNs != d->homeNs) return CheckWayBack(d->curNs);  // inside runSync: rare, not cached
-  if (d->homeWayBack < 0) d->homeWayBack = CheckWayBack(d->homeNs);
-  return d->homeWayBack;
+  if (d->homeWayBack >= 0) return d->homeWayBack;
+  int r = CheckWayBack(d->homeNs);
+  if (IsSettledWayBack(r)) d->homeWayBack = r;  // a transient failure is asked again next time
+  return r;
 }
 
 void LeaveOrDie(int home, const char* during) {
@@ -117,27 +121,32 @@ struct open_how_compat {
   uint64_t resolve;
 };
 
-static std::once_flag g_rootOnce;
-static int g_rootFd = -1;   // O_PATH fd of /proc/sys/net, verified to be procfs
-static int g_rootErr = 0;
+// O_PATH fd of /proc/sys/net, verified to be procfs; -1 until one open succeeds. Only success
+// is kept: a failure (EMFILE at the limit, ENOMEM...) is returned to that caller and the next
+// call tries again, so one early error cannot break sysctl access for the rest of the process.
+static std::atomic<int> g_rootFd{-1};
 static std::atomic<int> g_haveOpenat2{-1};  // -1 unknown, 0 no, 1 yes
 
-static void OpenRoot() {
+// Returns the root fd, or -errno.
+static int RootFd() {
+  int fd = g_rootFd.load(std::memory_order_acquire);
+  if (fd >= 0) return fd;
   // A directory fd on /proc/sys/net resolves its children in the namespace of the thread
   // doing the lookup, so one fd serves every namespace: we only ever look up through it while
   // switched into the target.
-  int fd = open("/proc/sys/net", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    g_rootErr = errno;
-    return;
-  }
+  fd = open("/proc/sys/net", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return -errno;
   struct statfs sfs;
   if (fstatfs(fd, &sfs) != 0 || sfs.f_type != PROC_SUPER_MAGIC) {
     close(fd);
-    g_rootErr = EXDEV;  // /proc is not procfs: refuse to treat it as one
-    return;
+    return -EXDEV;  // /proc is not procfs: refuse to treat it as one
   }
-  g_rootFd = fd;
+  int expected = -1;
+  if (!g_rootFd.compare_exchange_strong(expected, fd, std::memory_order_acq_rel)) {
+    close(fd);  // another thread got there first: use its fd
+    return expected;
+  }
+  return fd;
 }
 
 static int OpenWalk(int root, const char* rel, int flags) {
@@ -171,13 +180,13 @@ static int OpenWalk(int root, const char* rel, int flags) {
 }
 
 int OpenConfined(const char* rel, int flags) {
-  std::call_once(g_rootOnce, OpenRoot);
-  if (g_rootFd < 0) return -g_rootErr;
+  int root = RootFd();
+  if (root < 0) return root;
   if (g_haveOpenat2.load(std::memory_order_relaxed) != 0) {
     open_how_compat how{};
     how.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY);
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-    int fd = (int)syscall(SYS_openat2, g_rootFd, rel, &how, sizeof how);
+    int fd = (int)syscall(SYS_openat2, root, rel, &how, sizeof how);
     if (fd >= 0) {
       g_haveOpenat2.store(1, std::memory_order_relaxed);
       return fd;
@@ -185,7 +194,7 @@ int OpenConfined(const char* rel, int flags) {
     if (errno != ENOSYS) return -errno;
     g_haveOpenat2.store(0, std::memory_order_relaxed);
   }
-  return OpenWalk(g_rootFd, rel, flags);
+  return OpenWalk(root, rel, flags);
 }
 
 int ReadSmall(int fd, std::string& out) {

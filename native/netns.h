@@ -68,6 +68,9 @@ int CheckWayBack(int home);
 // The same for the JS thread's current namespace, cached for the addon's home namespace.
 // Path of the error it causes: kWayBackPath (lib/errors.ts gives it its own hint).
 int CheckWayBackSync(Napi::Env env);
+// Whether a CheckWayBack answer is definitive (0, or EPERM: the credentials decide) and may be
+// kept; any other errno (ENOMEM...) is transient and must be asked again.
+bool IsSettledWayBack(int r);
 constexpr const char* kWayBackPath = "/proc/thread-self/ns/net";
 // Switch the calling Node-owned thread back to `home`, or abort the process.
 void LeaveOrDie(int home, const char* during);
