@@ -2,6 +2,13 @@
 // (or the addon's executor thread) into the namespace inside one native call; the rootless
 // backend (a helper process) plugs in behind the same interface.
 import { native, type NativeOutcome, type WalkResult } from './native.js';
+import { Sequencer } from './sequencer.js';
+
+/** The steps of a compound Promise operation, run inside {@link SysctlBackend.exclusive}. */
+export interface SysctlSteps {
+  batchAsync(rels: string[], values: (string | null)[], stopOnError: boolean): Promise<NativeOutcome[]>;
+  walkAsync(prefix: string, flags: number): Promise<WalkResult>;
+}
 
 export interface SysctlBackend {
   read(rel: string): string;
@@ -14,11 +21,22 @@ export interface SysctlBackend {
   writeAsync(rel: string, value: string): Promise<string | null>;
   batchAsync(rels: string[], values: (string | null)[], stopOnError: boolean): Promise<NativeOutcome[]>;
   walkAsync(prefix: string, flags: number): Promise<WalkResult>;
+  /**
+   * Run a compound Promise operation as one job as far as call order goes: its steps run
+   * one after another, and Promise operations called after it start only once it has ended.
+   */
+  exclusive<T>(run: (steps: SysctlSteps) => Promise<T>): Promise<T>;
   /** Keep the namespace alive for a key handle; returns the release function. */
   hold(): () => void;
   /** The namespace's id ("DEV:INO"), or undefined for "wherever the caller is". */
   readonly nsId?: string | undefined;
 }
+
+/**
+ * Every Promise form of the switching backends goes through the executor's one FIFO queue, so
+ * they share one gate: a compound operation holds back every later one, whatever its namespace.
+ */
+const gate = new Sequencer();
 
 /** Backend over a namespace fd; `fd()` is -1 for "where the calling thread is". */
 export class SwitchingBackend implements SysctlBackend {
@@ -39,20 +57,71 @@ export class SwitchingBackend implements SysctlBackend {
     return native.sysctlOpen(this.fd(), rel, access);
   }
   readAsync(rel: string): Promise<string> {
-    return native.sysctlReadAsync(this.fd(), rel);
+    return this.#single((fd) => native.sysctlReadAsync(fd, rel));
   }
   writeAsync(rel: string, value: string): Promise<string | null> {
-    return native.sysctlWriteAsync(this.fd(), rel, value);
+    return this.#single((fd) => native.sysctlWriteAsync(fd, rel, value));
   }
   batchAsync(rels: string[], values: (string | null)[], stopOnError: boolean): Promise<NativeOutcome[]> {
-    return native.sysctlBatchAsync(this.fd(), rels, values, stopOnError);
+    return this.#single((fd) => native.sysctlBatchAsync(fd, rels, values, stopOnError));
   }
   walkAsync(prefix: string, flags: number): Promise<WalkResult> {
-    return native.sysctlWalkAsync(this.fd(), prefix, flags);
+    return this.#single((fd) => native.sysctlWalkAsync(fd, prefix, flags));
+  }
+  exclusive<T>(run: (steps: SysctlSteps) => Promise<T>): Promise<T> {
+    // Every step targets the namespace of the moment of the call (inside runSync, the one it
+    // runs in), however much later it is submitted, and even if the handle is closed meanwhile.
+    const target = pinTarget(this.fd());
+    return gate.exclusive(async () => {
+      try {
+        return await run({
+          batchAsync: (rels, values, stop) => native.sysctlBatchAsync(target.fd, rels, values, stop),
+          walkAsync: (prefix, flags) => native.sysctlWalkAsync(target.fd, prefix, flags),
+        });
+      } finally {
+        target.release();
+      }
+    });
   }
   hold(): () => void {
     return holdNamespace(this.fd());
   }
+
+  /** Submit now, or behind a compound operation with the target pinned at the time of the call. */
+  #single<T>(submit: (fd: number) => Promise<T>): Promise<T> {
+    const fd = this.fd();
+    if (!gate.blocked) return submit(fd);
+    let target: Pinned | undefined;
+    return gate.single(
+      () => submit(target!.fd),
+      () => {
+        target = pinTarget(fd);
+        return target.release;
+      },
+    );
+  }
+}
+
+interface Pinned {
+  fd: number;
+  release: () => void;
+}
+
+/**
+ * A private hold on where a job for `fd` must run, valid however late it is submitted: a dup
+ * of `fd`, or for -1 ("where the calling thread is") the JS thread's namespace now (-1 again
+ * outside runSync).
+ */
+function pinTarget(fd: number): Pinned {
+  const mine = fd >= 0 ? native.dup(fd) : native.callerNs();
+  let done = false;
+  return {
+    fd: mine,
+    release: () => {
+      if (!done && mine >= 0) native.close(mine);
+      done = true;
+    },
+  };
 }
 
 /**

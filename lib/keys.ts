@@ -99,16 +99,20 @@ export function checkInterfaceName(iface: unknown): string {
   return iface;
 }
 
-function parseInterfaceKey(k: InterfaceKey): ParsedKey {
+function parseInterfaceKey(input: InterfaceKey): ParsedKey {
+  // Copy, then validate, then use: each field is read exactly once, so a getter or a Proxy
+  // that changes its answer cannot pass the checks with one value and be used with another.
+  const { family, iface, key, section: given } = input;
+  const k = { family, iface, key, ...(given === undefined ? {} : { section: given }) };
   const label = JSON.stringify(k);
-  if (typeof k.family !== 'string' || !/^[a-z0-9_]+$/.test(k.family))
-    invalid('a family such as "ipv4" or "ipv6"', 'family', k.family, RangeError);
-  checkInterfaceName(k.iface);
-  if (typeof k.key !== 'string' || k.key.length === 0 || /[/.]/.test(k.key) || CONTROL.test(k.key))
-    invalid('an entry name such as "rp_filter"', 'key', k.key, RangeError);
-  const section = k.section ?? 'conf';
+  if (typeof family !== 'string' || !/^[a-z0-9_]+$/.test(family))
+    invalid('a family such as "ipv4" or "ipv6"', 'family', family, RangeError);
+  checkInterfaceName(iface);
+  if (typeof key !== 'string' || key.length === 0 || /[/.]/.test(key) || CONTROL.test(key))
+    invalid('an entry name such as "rp_filter"', 'key', key, RangeError);
+  const section = given ?? 'conf';
   if (section !== 'conf' && section !== 'neigh') invalid('"conf" or "neigh"', 'section', section, RangeError);
-  return fromParts(['net', k.family, section, k.iface, k.key], label, false);
+  return fromParts(['net', family, section, iface, key], label, false);
 }
 
 /** Dot form of a path relative to /proc/sys/net. */

@@ -91,6 +91,11 @@ export interface NativeBinding {
   mount(source: string | null, target: string, fstype: string | null, flags: number): void;
   umount2(target: string, flags: number): void;
   runIn<T>(fd: number, fn: () => T): T;
+  /**
+   * Where a Promise form called now without a target runs: -1 for the addon's home namespace,
+   * else an owned dup of the namespace the JS thread is in (inside runSync).
+   */
+  callerNs(): number;
   /** 0 when the JS thread could switch back home after entering another namespace, else errno. */
   wayBack(): number;
   _testFailSwitchBack(n: number): void;
@@ -128,6 +133,10 @@ export interface NativeBinding {
   /** Per key: [fd, granted 0 r / 1 rw / 2 w, errno of the refused stronger access or 0], or an error. */
   rootlessOpen(sock: number, rels: string[], access: (0 | 1)[]): ([number, 0 | 1 | 2, number] | NativeErrno)[];
   rootlessWalk(sock: number, prefix: string, flags: number): WalkResult;
+  /** rootlessOpen with the exchange on a thread of its own. */
+  rootlessOpenAsync(sock: number, rels: string[], access: (0 | 1)[]): Promise<([number, 0 | 1 | 2, number] | NativeErrno)[]>;
+  /** rootlessWalk with the exchange on a thread of its own. */
+  rootlessWalkAsync(sock: number, prefix: string, flags: number): Promise<WalkResult>;
   /** [net namespace fd, user namespace fd] of the helper, both owned by the caller. */
   rootlessIds(sock: number): [number, number];
   /** [pid, pidfd] of a command started inside; it is a child of this process. */

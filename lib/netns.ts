@@ -274,17 +274,19 @@ export class NetNamespace implements Disposable {
    */
   static create(options: CreateOptions = {}): NetNamespace {
     if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
-    const name = options.name === undefined ? undefined : checkName(options.name);
-    if (options.rootless !== undefined && typeof options.rootless !== 'boolean')
-      invalid('a boolean', 'options.rootless', options.rootless);
-    if (options.rootless === true && name !== undefined)
+    // Each option read once (copy, validate, use): a getter cannot pass one check and answer
+    // another.
+    const { name: givenName, rootless } = options;
+    const name = givenName === undefined ? undefined : checkName(givenName);
+    if (rootless !== undefined && typeof rootless !== 'boolean') invalid('a boolean', 'options.rootless', rootless);
+    if (rootless === true && name !== undefined)
       invalid('no name with rootless: true (a rootless namespace cannot be mounted under /run/netns)', 'options.name', name);
     // Automatic rootless: without CAP_SYS_ADMIN, or when the thread could enter a namespace it
     // makes but never switch back (root of a user namespace of its own: rootless containers),
     // provided user namespaces are available there.
     if (
-      options.rootless === true ||
-      (options.rootless === undefined &&
+      rootless === true ||
+      (rootless === undefined &&
         name === undefined &&
         (!hasCapSysAdmin() || (native.wayBack() !== 0 && rootlessSupport().available)))
     ) {

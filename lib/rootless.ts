@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import { NetnsError, invalid, toNetnsError } from './errors.js';
 import { native, isNativeErrno, type NativeErrno, type NativeOutcome, type WalkResult } from './native.js';
-import { holdNamespace, type SysctlBackend } from './backend.js';
+import { holdNamespace, type SysctlBackend, type SysctlSteps } from './backend.js';
+import { Sequencer } from './sequencer.js';
 
 const CAP_SYS_ADMIN = 21;
 /** How long a request to the helper may take before it counts as hung. */
@@ -24,19 +25,37 @@ const OPEN_BATCH = 200;
 const ENOENT = 2;
 const EACCES = 13;
 const EBADF = 9;
+const EPROTO = 71;
+const ETIMEDOUT = 110;
 
 /**
  * Whether this process has CAP_SYS_ADMIN in its effective set (bit 21 of CapEff in
- * /proc/self/status): what `NetNamespace.create()` needs for an ordinary namespace.
+ * /proc/self/status): what `NetNamespace.create()` needs for an ordinary namespace. Throws a
+ * NetnsError with the cause when it cannot tell (the file cannot be read).
  */
 export function hasCapSysAdmin(): boolean {
+  // A check that cannot decide says so: reading /proc/self/status can fail (EMFILE at the fd
+  // limit, ENOMEM), and "false" would send create() down the rootless path with a misleading
+  // error. The real cause is thrown instead.
+  const file = '/proc/self/status';
+  let status: string;
   try {
-    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-    if (!m) return false;
-    return ((BigInt('0x' + m[1]) >> BigInt(CAP_SYS_ADMIN)) & 1n) === 1n;
-  } catch {
-    return false;
+    status = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new NetnsError(err.errno ?? -5, err.syscall ?? 'open', {
+      path: file,
+      hint: 'Could not read this process\'s capabilities, so it cannot tell whether it may create an ordinary namespace' +
+        (err.code === 'EMFILE' || err.code === 'ENFILE' ? ': the fd limit is reached; close some fds and try again' : ''),
+    });
   }
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
+  if (!m)
+    throw new NetnsError(61 /* ENODATA */, 'read', {
+      path: file,
+      hint: 'It has no CapEff line, so this process\'s capabilities are unknown',
+    });
+  return ((BigInt('0x' + m[1]) >> BigInt(CAP_SYS_ADMIN)) & 1n) === 1n;
 }
 
 function readSetting(file: string): string | undefined {
@@ -164,9 +183,11 @@ interface HelperState {
   pidfd: number;
   fds: Map<string, CachedFd>;
   closed: boolean;
+  /** Why the helper was torn down (it did not answer, exited, or answered another request). */
+  dead?: NativeErrno;
 }
 
-function stopHelper(st: HelperState): boolean {
+function stopHelper(st: HelperState, graceMs = STOP_GRACE_MS): boolean {
   if (st.closed) return true;
   st.closed = true;
   for (const c of st.fds.values()) {
@@ -179,7 +200,7 @@ function stopHelper(st: HelperState): boolean {
   st.fds.clear();
   const sock = st.sock;
   st.sock = -1;
-  return native.rootlessStop(sock, st.pid, st.pidfd, STOP_GRACE_MS);
+  return native.rootlessStop(sock, st.pid, st.pidfd, graceMs);
 }
 
 const helpers = new FinalizationRegistry<HelperState>((st) => {
@@ -190,20 +211,49 @@ const helpers = new FinalizationRegistry<HelperState>((st) => {
   }
 });
 
-function closedHelperError(): NativeErrno {
+function closedHelperError(st: HelperState): NativeErrno {
+  if (st.dead) return nativeErr(3, 'sendmsg', 'rootless helper', deadHint(st.dead));
   return nativeErr(3, 'sendmsg', 'rootless helper', 'This rootless namespace handle is closed');
+}
+
+/** Whether `e` says the exchange with the helper failed (not the key: the helper itself). */
+function isHelperFailure(e: unknown): e is NativeErrno {
+  return isNativeErrno(e) && (e.syscall === 'recvmsg' || e.syscall === 'sendmsg') && (e.path ?? '').startsWith('rootless helper');
+}
+
+function deadHint(cause: NativeErrno): string {
+  const why =
+    cause.errno === ETIMEDOUT
+      ? `did not answer within ${REPLY_TIMEOUT_MS / 1000} s`
+      : cause.errno === EPROTO
+        ? 'answered out of turn (a reply to another request)'
+        : 'has exited';
+  return `The rootless helper ${why}, so it was stopped: a helper either answers the request it was asked, or it is dead. This namespace's keys can no longer be reached; close it and create another`;
+}
+
+/**
+ * Thrown while a Promise form runs its synchronous part on cached fds and meets a key whose fd
+ * must be opened (again): the helper is never called from the JS thread there.
+ */
+class NeedsHelper {
+  constructor(readonly rel: string) {}
 }
 
 /**
  * The SysctlBackend of a rootless namespace: per-key fds opened by the helper and cached here;
- * reads and writes are pread/pwrite on them. Promise forms resolve the same calls (microseconds
- * once a key's fd is cached).
- * @internal
+ * reads and writes are pread/pwrite on them (microseconds once a key's fd is cached). Promise
+ * forms run one at a time in call order; their exchanges with the helper wait on a thread of
+ * their own, never on the JS thread. A helper that does not answer in time, exits, or answers
+ * another request is torn down; the calls waiting for it reject.
  */
 export class RootlessBackend implements SysctlBackend {
   nsId: string | undefined;
   readonly #st: HelperState;
   readonly #nsFd: () => number;
+  /** Every Promise form is exclusive: there is no native queue to order them. */
+  readonly #seq = new Sequencer();
+  /** Set while a Promise form runs its synchronous part: the helper must not be called then. */
+  #offline = false;
 
   constructor(st: HelperState, nsFd: () => number, nsId?: string) {
     this.#st = st;
@@ -212,31 +262,114 @@ export class RootlessBackend implements SysctlBackend {
   }
 
   #sock(): number {
-    if (this.#st.closed) throw closedHelperError();
+    if (this.#st.closed) throw closedHelperError(this.#st);
     return this.#st.sock;
+  }
+
+  /** The helper failed (see isHelperFailure): tear it down; later calls fail with `cause`'s story. */
+  #die(cause: NativeErrno): void {
+    if (this.#st.closed) return;
+    this.#st.dead = cause;
+    cause.hint ??= deadHint(cause);
+    stopHelper(this.#st, 0);
+  }
+
+  /** Run an exchange with the helper; a failed exchange tears the helper down. */
+  #talk<T>(fn: (sock: number) => T): T {
+    try {
+      return fn(this.#sock());
+    } catch (e) {
+      if (isHelperFailure(e)) this.#die(e);
+      throw e;
+    }
+  }
+
+  async #talkAsync<T>(fn: (sock: number) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.#sock());
+    } catch (e) {
+      if (isHelperFailure(e)) this.#die(e);
+      throw e;
+    }
+  }
+
+  /** Cache the helper's answers to OPEN; returns per key a CachedFd or an error. */
+  #take(part: string[], res: ([number, 0 | 1 | 2, number] | NativeErrno)[], out: (CachedFd | NativeErrno)[]): void {
+    res.forEach((r, j) => {
+      if (isNativeErrno(r)) {
+        if (r.errno === ENOENT) {
+          const h = missingHint(part[j]!);
+          if (h) r.hint = h;
+        }
+        out.push(r);
+        return;
+      }
+      const c: CachedFd = { fd: r[0], granted: r[1], denyErr: r[2] };
+      this.#remember(part[j]!, c);
+      out.push(c);
+    });
   }
 
   /** Open keys through the helper and cache them. Returns per key a CachedFd or an error. */
   #openMany(rels: string[]): (CachedFd | NativeErrno)[] {
+    if (this.#offline) {
+      // Inside a Promise form: its keys were opened already; report their errors as they were.
+      return rels.map((rel) => {
+        const e = this.#openErrors.get(rel);
+        if (e) return e;
+        throw new NeedsHelper(rel);
+      });
+    }
     const out: (CachedFd | NativeErrno)[] = [];
     for (let i = 0; i < rels.length; i += OPEN_BATCH) {
       const part = rels.slice(i, i + OPEN_BATCH);
-      const res = native.rootlessOpen(this.#sock(), part, part.map(() => 1));
-      res.forEach((r, j) => {
-        if (isNativeErrno(r)) {
-          if (r.errno === ENOENT) {
-            const h = missingHint(part[j]!);
-            if (h) r.hint = h;
-          }
-          out.push(r);
-          return;
-        }
-        const c: CachedFd = { fd: r[0], granted: r[1], denyErr: r[2] };
-        this.#remember(part[j]!, c);
-        out.push(c);
-      });
+      this.#take(part, this.#talk((sock) => native.rootlessOpen(sock, part, part.map(() => 1))), out);
     }
     return out;
+  }
+
+  /** Why the keys a Promise form opened off the JS thread failed to open. */
+  readonly #openErrors = new Map<string, NativeErrno>();
+
+  /** #openMany for every key of `rels` not cached yet, off the JS thread. */
+  async #ensureAsync(rels: string[]): Promise<void> {
+    const missing = [...new Set(rels.filter((r) => !this.#st.fds.has(r)))];
+    for (let i = 0; i < missing.length; i += OPEN_BATCH) {
+      const part = missing.slice(i, i + OPEN_BATCH);
+      const res = await this.#talkAsync((sock) => native.rootlessOpenAsync(sock, part, part.map(() => 1)));
+      const out: (CachedFd | NativeErrno)[] = [];
+      this.#take(part, res, out);
+      out.forEach((r, j) => {
+        if (isNativeErrno(r)) this.#openErrors.set(part[j]!, r);
+      });
+    }
+  }
+
+  /**
+   * A Promise form: in call order, alone. The keys' fds are opened off the JS thread first,
+   * then `op` (the sync form) runs on the cached fds without calling the helper. A stale fd
+   * (its interface was re-created) sends it back for one more open.
+   */
+  #async<T>(rels: string[], op: () => T): Promise<T> {
+    return this.#seq.exclusive(() => this.#run(rels, op));
+  }
+
+  async #run<T>(rels: string[], op: () => T): Promise<T> {
+    this.#openErrors.clear();
+    for (let attempt = 0; ; attempt++) {
+      if (this.#st.closed) throw closedHelperError(this.#st);
+      await this.#ensureAsync(rels);
+      this.#offline = true;
+      try {
+        return op();
+      } catch (e) {
+        if (!(e instanceof NeedsHelper)) throw e;
+        if (attempt > 0) throw nativeErr(ENOENT, 'open', `/proc/sys/net/${e.rel}`);
+        rels = [...rels, e.rel];
+      } finally {
+        this.#offline = false;
+      }
+    }
   }
 
   #remember(rel: string, c: CachedFd): void {
@@ -262,7 +395,7 @@ export class RootlessBackend implements SysctlBackend {
   }
 
   #get(rel: string): CachedFd {
-    if (this.#st.closed) throw closedHelperError();
+    if (this.#st.closed) throw closedHelperError(this.#st);
     const c = this.#st.fds.get(rel);
     if (c) return c;
     const r = this.#openMany([rel])[0]!;
@@ -349,12 +482,7 @@ export class RootlessBackend implements SysctlBackend {
   }
 
   walk(prefix: string, flags: number): WalkResult {
-    const w = native.rootlessWalk(this.#sock(), prefix, flags);
-    for (let i = 0; i < w.values.length; i++) {
-      const v = w.values[i];
-      if (isNativeErrno(v) && v.path === undefined) v.path = `/proc/sys/net/${w.keys[i]}`;
-    }
-    return w;
+    return fixWalk(this.#talk((sock) => native.rootlessWalk(sock, prefix, flags)));
   }
 
   open(rel: string, access: 0 | 1): [number, 0 | 1 | 2] {
@@ -364,16 +492,27 @@ export class RootlessBackend implements SysctlBackend {
   }
 
   readAsync(rel: string): Promise<string> {
-    return settle(() => this.read(rel));
+    return this.#async([rel], () => this.read(rel));
   }
   writeAsync(rel: string, value: string): Promise<string | null> {
-    return settle(() => this.write(rel, value));
+    return this.#async([rel], () => this.write(rel, value));
   }
   batchAsync(rels: string[], values: (string | null)[], stopOnError: boolean): Promise<NativeOutcome[]> {
-    return settle(() => this.batch(rels, values, stopOnError));
+    return this.#async(rels, () => this.batch(rels, values, stopOnError));
   }
   walkAsync(prefix: string, flags: number): Promise<WalkResult> {
-    return settle(() => this.walk(prefix, flags));
+    return this.#seq.exclusive(() => this.#walkAsync(prefix, flags));
+  }
+  async #walkAsync(prefix: string, flags: number): Promise<WalkResult> {
+    return fixWalk(await this.#talkAsync((sock) => native.rootlessWalkAsync(sock, prefix, flags)));
+  }
+  exclusive<T>(run: (steps: SysctlSteps) => Promise<T>): Promise<T> {
+    return this.#seq.exclusive(() =>
+      run({
+        batchAsync: (rels, values, stop) => this.#run(rels, () => this.batch(rels, values, stop)),
+        walkAsync: (prefix, flags) => this.#walkAsync(prefix, flags),
+      }),
+    );
   }
 
   /** Keep the namespace alive for a key handle (a dup of the namespace fd). */
@@ -382,18 +521,18 @@ export class RootlessBackend implements SysctlBackend {
   }
 }
 
+function fixWalk(w: WalkResult): WalkResult {
+  for (let i = 0; i < w.values.length; i++) {
+    const v = w.values[i];
+    if (isNativeErrno(v) && v.path === undefined) v.path = `/proc/sys/net/${w.keys[i]}`;
+  }
+  return w;
+}
+
 function withPath(e: unknown, rel: string): unknown {
   if (isNativeErrno(e) && e.path === undefined) e.path = `/proc/sys/net/${rel}`;
   if (isNativeErrno(e) && e.errno === EBADF && e.syscall === 'write' && e.hint === undefined) e.hint = readOnlyHint(rel);
   return e;
-}
-
-function settle<T>(fn: () => T): Promise<T> {
-  try {
-    return Promise.resolve(fn());
-  } catch (e) {
-    return Promise.reject(e);
-  }
 }
 
 /** How one of a rootless command's stdin/stdout/stderr is connected. */

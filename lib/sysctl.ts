@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { NetnsError, invalid, toNetnsError } from './errors.js';
 import { keyFromRel, parseKey, type KeyInput, type ParsedKey } from './keys.js';
 import { WALK_READ, isNativeErrno, native, type NativeErrno, type NativeOutcome, type WalkResult } from './native.js';
-import { SwitchingBackend, type SysctlBackend } from './backend.js';
+import { SwitchingBackend, type SysctlBackend, type SysctlSteps } from './backend.js';
 import {
   formatValue,
   parseValue,
@@ -202,18 +202,20 @@ export class Sysctl {
    * naming the failing key, with `rolledBack` (and `notRestored`, if any) listing the others.
    */
   setMany(entries: SetManyEntries, options: SetManyOptions = {}): SetManyReport {
-    return this.#drive(setManyPlan(prepareEntries(entries), options, this));
+    const opts = setManyOptions(options);
+    return this.#drive(setManyPlan(prepareEntries(entries), opts, this));
   }
 
   /** A cached handle on one key: pread/pwrite on an fd opened inside the namespace. */
   open(key: AnyKey | KeyInput): SysctlHandle {
     const pk = parsed(key);
-    const release = this.backend.hold();
+    let release: (() => void) | undefined;
     try {
+      release = this.backend.hold();
       const [fd, granted] = this.backend.open(pk.rel, 1);
       return new SysctlHandle(pk, fd, granted, release, this.nsId === undefined);
     } catch (e) {
-      release();
+      release?.();
       this.#fail(e, pk, 'open');
     }
   }
@@ -253,23 +255,24 @@ export class Sysctl {
 
   /** Promise form of {@link list}. */
   listAsync(prefix: AnyKey | KeyInput = 'net'): Promise<string[]> {
-    return this.#driveAsync(listPlan(prefixOf(prefix), this));
+    return this.#driveAsync(() => listPlan(prefixOf(prefix), this));
   }
 
   /** Promise form of {@link getAll}: one namespace switch for the whole walk. */
   getAllAsync(prefix: AnyKey | KeyInput = 'net'): Promise<SysctlSnapshot> {
-    return this.#driveAsync(getAllPlan(prefixOf(prefix), this));
+    return this.#driveAsync(() => getAllPlan(prefixOf(prefix), this));
   }
 
-  /** Promise form of {@link setMany}: one switch per batch (snapshot, apply, rollback). */
+  /**
+   * Promise form of {@link setMany}: one switch per batch (snapshot, apply, rollback). It is
+   * one operation in the call order: Promise forms called after it start once it has ended,
+   * so none runs between its phases, and its rollback never undoes a later write.
+   */
   setManyAsync(entries: SetManyEntries, options: SetManyOptions = {}): Promise<SetManyReport> {
-    let prepared: Prepared[];
-    try {
-      prepared = prepareEntries(entries);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.#driveAsync(setManyPlan(prepared, options, this));
+    return this.#driveAsync(() => {
+      const opts = setManyOptions(options);
+      return setManyPlan(prepareEntries(entries), opts, this);
+    });
   }
 
   /** Promise form of {@link open} (opening takes microseconds; it completes synchronously). */
@@ -287,11 +290,6 @@ export class Sysctl {
     return this.backend.walk(s.prefix, s.flags) as StepResult;
   }
 
-  #execAsync(s: Step): Promise<StepResult> {
-    if (s.op === 'batch') return this.backend.batchAsync(s.rels, s.values, s.stop) as Promise<StepResult>;
-    return this.backend.walkAsync(s.prefix, s.flags) as Promise<StepResult>;
-  }
-
   #drive<T>(plan: Plan<T>): T {
     let r = plan.next();
     while (!r.done) {
@@ -307,12 +305,28 @@ export class Sysctl {
     return r.value;
   }
 
-  async #driveAsync<T>(plan: Plan<T>): Promise<T> {
+  /**
+   * A plan's steps as ONE operation in the call order (SysctlBackend.exclusive). `make` builds
+   * the plan, validating the arguments: an argument error rejects, it is never thrown.
+   */
+  #driveAsync<T>(make: () => Plan<T>): Promise<T> {
+    let plan: Plan<T>;
+    try {
+      plan = make();
+      return this.backend.exclusive((steps) => this.#driveSteps(plan, steps));
+    } catch (e) {
+      return Promise.reject(toNetnsError(e));
+    }
+  }
+
+  async #driveSteps<T>(plan: Plan<T>, steps: SysctlSteps): Promise<T> {
+    const exec = (s: Step): Promise<StepResult> =>
+      (s.op === 'batch' ? steps.batchAsync(s.rels, s.values, s.stop) : steps.walkAsync(s.prefix, s.flags)) as Promise<StepResult>;
     let r = plan.next();
     while (!r.done) {
       let res: StepResult;
       try {
-        res = await this.#execAsync(r.value);
+        res = await exec(r.value);
       } catch (e) {
         r = plan.throw(e);
         continue;
@@ -321,6 +335,7 @@ export class Sysctl {
     }
     return r.value;
   }
+
 }
 
 function prefixOf(prefix: AnyKey | KeyInput): ParsedKey {
@@ -394,6 +409,15 @@ export function entryPairs(entries: SetManyEntries, name: string): [KeyInput, un
       : Object.entries(entries);
   for (const pair of pairs) if (!Array.isArray(pair) || pair.length !== 2) invalid('[key, value] pairs', name, pair);
   return pairs as [KeyInput, unknown][];
+}
+
+/** setMany's options, read once and checked. */
+function setManyOptions(options: unknown): SetManyOptions {
+  if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
+  const { ignoreMissing } = options as SetManyOptions;
+  if (ignoreMissing !== undefined && typeof ignoreMissing !== 'boolean')
+    invalid('a boolean', 'options.ignoreMissing', ignoreMissing);
+  return ignoreMissing === undefined ? {} : { ignoreMissing };
 }
 
 function prepareEntries(entries: SetManyEntries): Prepared[] {

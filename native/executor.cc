@@ -84,6 +84,49 @@ Napi::Value Executor::Submit(Napi::Env env, Job* job, int targetFd) {
   return Napi::Value(env, promise);
 }
 
+Napi::Value Executor::SubmitOwnThread(Napi::Env env, Job* job) {
+  napi_value promise;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok) {
+    delete job;
+    NAPI_THROW(Napi::Error::New(env, "netns: cannot create a promise"), Napi::Value());
+  }
+  std::vector<std::thread> finished;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    for (auto it = solos_.begin(); it != solos_.end();) {
+      if (it->job == nullptr) {
+        finished.push_back(std::move(it->thread));
+        it = solos_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    solos_.emplace_back();
+    Solo* solo = &solos_.back();
+    solo->job = job;
+    try {
+      solo->thread = std::thread([this, solo, job] {
+        pthread_setname_np(pthread_self(), "netns-helper-io");
+        job->Work();
+        {
+          std::lock_guard<std::mutex> g(mu_);
+          solo->job = nullptr;
+        }
+        tsfn_.BlockingCall(job);  // unbounded queue: never blocks
+      });
+    } catch (const std::system_error& e) {
+      solos_.pop_back();
+      for (auto& t : finished) t.join();
+      napi_reject_deferred(env, job->deferred, ErrnoObject(env, e.code().value() ? e.code().value() : EAGAIN, "pthread_create"));
+      delete job;
+      return Napi::Value(env, promise);
+    }
+  }
+  for (auto& t : finished) t.join();  // each has left its Work() and is exiting
+  if (inflight_++ == 0) tsfn_.Ref(env);
+  return Napi::Value(env, promise);
+}
+
 void Executor::Complete(Napi::Env env, Job* raw) {
   // The job (and the namespace fd it holds) is released whatever happens below.
   std::unique_ptr<Job> job(raw);
@@ -190,9 +233,10 @@ size_t Executor::RunBatch(std::vector<Job*>& batch, bool& healthy) {
         // Refuse, rather than strand the thread, when the way back is barred (checked once
         // per thread: the answer depends on the process's credentials, not on the job).
         static thread_local int wayBack = -1;
-        if (wayBack < 0) wayBack = CheckWayBack(home_);
-        job->wayBackErr = wayBack != 0;
-        job->enterErr = wayBack ? wayBack : Enter(job->nsfd);
+        int back = wayBack >= 0 ? wayBack : CheckWayBack(home_);
+        if (IsSettledWayBack(back)) wayBack = back;  // transient failures are asked again
+        job->wayBackErr = back != 0;
+        job->enterErr = back ? back : Enter(job->nsfd);
         if (!job->enterErr) {
           inside = true;
           insideKnown = known;
@@ -220,6 +264,11 @@ void Executor::Shutdown(void* arg) {
     std::lock_guard<std::mutex> lk(ex->mu_);
     ex->stopping_ = true;
     threads.swap(ex->threads_);
+    for (Solo& s : ex->solos_) {
+      if (s.job) s.job->Abort();  // wake a thread still waiting (it completes with an error)
+      threads.push_back(std::move(s.thread));
+    }
+    ex->solos_.clear();
   }
   ex->cv_.notify_all();
   for (auto& t : threads) t.join();  // every thread has left addon code after this

@@ -13,6 +13,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <list>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -30,6 +31,8 @@ struct Job {
   virtual void Work() = 0;
   // Runs on the JS thread. Sets `reject` when the value is an error.
   virtual Napi::Value Result(Napi::Env env, bool& reject) = 0;
+  // SubmitOwnThread jobs: make a Work() that is still waiting return soon (environment teardown).
+  virtual void Abort() {}
 };
 
 class Executor;
@@ -44,6 +47,10 @@ class Executor {
   // is now). Returns the Promise for it.
   Napi::Value Submit(Napi::Env env, Job* job, int targetFd);
   void Complete(Napi::Env env, Job* job);
+  // Run `job` on a thread of its own instead of the queue, at home (no namespace switch): for
+  // work that may wait long (a rootless helper's reply) and must hold up neither the JS thread
+  // nor the jobs queued here. Completes through the same thread-safe function.
+  Napi::Value SubmitOwnThread(Napi::Env env, Job* job);
 
  private:
   Executor() = default;
@@ -63,6 +70,13 @@ class Executor {
   std::vector<std::thread> threads_;
   int idle_ = 0;       // of those, waiting for work
   int home_ = -1;      // the namespace executor threads live in between jobs
+  // Threads of SubmitOwnThread jobs; `job` is null once its Work() has returned (the thread
+  // is then about to exit and is joined by the next SubmitOwnThread or at shutdown).
+  struct Solo {
+    std::thread thread;
+    Job* job = nullptr;
+  };
+  std::list<Solo> solos_;
   ExecTsfn tsfn_;
   size_t inflight_ = 0;  // JS thread only
 };

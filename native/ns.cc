@@ -227,6 +227,18 @@ static Napi::Value WayBack(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), CheckWayBackSync(info.Env()));
 }
 
+// callerNs(): where a Promise form called now without a target runs (Executor::Submit): -1
+// for the addon's home namespace, else an owned dup of the namespace the JS thread is in
+// (inside runSync). Lets a job submitted later still run where it was called.
+static Napi::Value CallerNs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AddonData* d = Data(env);
+  if (d->curNs == d->homeNs) return Napi::Number::New(env, -1);
+  int fd = fcntl(d->curNs, F_DUPFD_CLOEXEC, 3);
+  if (fd < 0) ThrowErrno(env, errno, "fcntl(F_DUPFD_CLOEXEC)");
+  return Napi::Number::New(env, Own(env, fd));
+}
+
 // Test hook: the next n switch-backs report failure (the real switch is still attempted).
 static Napi::Value TestFailSwitchBack(const Napi::CallbackInfo& info) {
   g_failSwitchBack.store(ArgInt(info, 0));
@@ -249,6 +261,7 @@ void InitNs(Napi::Env env, Napi::Object exports) {
   exports.Set("umount2", Napi::Function::New(env, Umount2, "umount2"));
   exports.Set("runIn", Napi::Function::New(env, RunIn, "runIn"));
   exports.Set("wayBack", Napi::Function::New(env, WayBack, "wayBack"));
+  exports.Set("callerNs", Napi::Function::New(env, CallerNs, "callerNs"));
   exports.Set("_testFailSwitchBack", Napi::Function::New(env, TestFailSwitchBack, "_testFailSwitchBack"));
 
   Napi::Object c = Napi::Object::New(env);

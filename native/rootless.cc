@@ -42,9 +42,12 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <atomic>
+#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "executor.h"
 #include "netns.h"
 #include "rootless_proto.h"
 #include "syscompat.h"
@@ -150,7 +153,8 @@ std::string HelperPath() {
 }
 
 // ============================================================================================
-// Parent side (normal C++; runs on the JS thread).
+// Parent side (normal C++; runs on the JS thread, and the exchanges of Promise forms on
+// threads of their own).
 // ============================================================================================
 
 int ArgInt(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
@@ -159,35 +163,94 @@ int ArgInt(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::N
   ThrowErrno(env, err, kStepNames[step < kStepCount ? step : kStepProto], path);
 }
 
-// Receive one reply, with fds. Throws on EOF (helper gone) or timeout.
-size_t RecvReply(Napi::Env env, int sock, std::vector<char>& buf, std::vector<int>& fds, int maxFds) {
-  buf.resize(kOutCap + 64);
-  int got[kMaxFdsPerMsg];
-  int nfds = 0;
-  ssize_t n = RecvMsg(sock, buf.data(), buf.size(), got, maxFds, &nfds);
-  fds.assign(got, got + nfds);
-  if (n == 0 || n == -ECONNRESET)
-    ThrowErrno(env, ESRCH, "recvmsg", "rootless helper (it has exited)");
-  if (n == -EAGAIN) ThrowErrno(env, ETIMEDOUT, "recvmsg", "rootless helper (no reply)");
-  if (n < 0) ThrowErrno(env, (int)-n, "recvmsg");
-  if ((size_t)n < sizeof(RespHdr)) {
+// ---- one request, one reply ----
+//
+// A helper either answers the request it was asked, or it is dead. Every request gets a fresh
+// id and every message of its reply must carry it; the exchange (send, then every message of
+// the reply) holds the socket's lock, so a sync call on the JS thread and a Promise form's
+// thread never interleave on one helper. Any failure here (no reply in time, EOF, a reply to
+// another request, a malformed reply) leaves the helper unusable: TypeScript tears it down.
+
+std::atomic<uint32_t> g_nextId{0};
+uint32_t NextId() {
+  uint32_t id;
+  do id = g_nextId.fetch_add(1) + 1;
+  while (id == 0);
+  return id;
+}
+
+// Striped locks, by the socket's inode (shared by every dup of it).
+std::mutex g_sockLocks[128];
+std::mutex& SockLock(int sock) {
+  struct stat st;
+  size_t k = fstat(sock, &st) == 0 ? (size_t)st.st_ino : (size_t)sock;
+  return g_sockLocks[k % 128];
+}
+
+struct Reply {
+  int err = 0;               // transport or protocol failure (errno), 0 when a reply arrived
+  const char* syscall = "";
+  std::string path;
+  std::vector<std::vector<char>> msgs;  // the reply's messages (several for WALK), each >= RespHdr
+  std::vector<int> fds;                 // every fd received, in order
+  void Fail(int e, const char* sc, const char* p) {
+    err = e;
+    syscall = sc;
+    path = p;
     for (int fd : fds) close(fd);
-    ThrowErrno(env, EPROTO, "recvmsg", "rootless helper");
+    fds.clear();
   }
-  buf.resize((size_t)n);
-  return (size_t)n;
-}
+  ~Reply() {
+    for (int fd : fds) close(fd);
+  }
+  std::vector<int> Take() {
+    std::vector<int> out;
+    out.swap(fds);
+    return out;
+  }
+};
 
-void SendRequest(Napi::Env env, int sock, const std::string& msg, const int* fds, int nfds) {
-  int e = SendMsg(sock, msg.data(), msg.size(), fds, nfds);
-  if (e == EPIPE || e == ECONNRESET || e == ENOTCONN) ThrowErrno(env, ESRCH, "sendmsg", "rootless helper (it has exited)");
-  if (e == EAGAIN) ThrowErrno(env, ETIMEDOUT, "sendmsg", "rootless helper (not reading)");
-  if (e) ThrowErrno(env, e, "sendmsg");
-}
-
-std::string Header(uint32_t op, uint32_t n = 0, uint32_t a = 0, uint32_t b = 0) {
-  ReqHdr h{op, n, a, b};
+std::string Header(uint32_t op, uint32_t id, uint32_t n = 0, uint32_t a = 0, uint32_t b = 0) {
+  ReqHdr h{op, n, a, b, id, 0};
   return std::string((const char*)&h, sizeof h);
+}
+
+// Send `msg` (whose header carries a fresh id) and receive its reply: one message, or for a
+// chunked reply (WALK) every message up to the one marked last. No JavaScript: runs on any thread.
+void Exchange(int sock, uint32_t op, uint32_t n, uint32_t a, uint32_t b, const std::string& body, const int* sendFds,
+              int nSendFds, int maxFds, bool chunked, Reply& r) {
+  uint32_t id = NextId();
+  std::string msg = Header(op, id, n, a, b) + body;
+  std::lock_guard<std::mutex> lk(SockLock(sock));
+  int e = SendMsg(sock, msg.data(), msg.size(), sendFds, nSendFds);
+  if (e == EPIPE || e == ECONNRESET || e == ENOTCONN) return r.Fail(ESRCH, "sendmsg", "rootless helper (it has exited)");
+  if (e == EAGAIN) return r.Fail(ETIMEDOUT, "sendmsg", "rootless helper (not reading)");
+  if (e) return r.Fail(e, "sendmsg", "rootless helper");
+  for (;;) {
+    std::vector<char> buf(kOutCap + 64);
+    int got[kMaxFdsPerMsg];
+    int nfds = 0;
+    ssize_t m = RecvMsg(sock, buf.data(), buf.size(), got, maxFds, &nfds);
+    r.fds.insert(r.fds.end(), got, got + nfds);
+    if (m == 0 || m == -ECONNRESET) return r.Fail(ESRCH, "recvmsg", "rootless helper (it has exited)");
+    if (m == -EAGAIN) return r.Fail(ETIMEDOUT, "recvmsg", "rootless helper (no reply in time)");
+    if (m < 0) return r.Fail((int)-m, "recvmsg", "rootless helper");
+    if ((size_t)m < sizeof(RespHdr)) return r.Fail(EPROTO, "recvmsg", "rootless helper (a malformed reply)");
+    RespHdr h;
+    memcpy(&h, buf.data(), sizeof h);
+    if (h.id != id) return r.Fail(EPROTO, "recvmsg", "rootless helper (a reply to another request)");
+    buf.resize((size_t)m);
+    r.msgs.push_back(std::move(buf));
+    if (!chunked || h.last) return;
+  }
+}
+
+[[noreturn]] void ThrowReply(Napi::Env env, const Reply& r) { ThrowErrno(env, r.err, r.syscall, r.path); }
+
+RespHdr HeaderOf(const std::vector<char>& m) {
+  RespHdr h;
+  memcpy(&h, m.data(), sizeof h);
+  return h;
 }
 
 void KillAndReap(pid_t pid, int pidfd) {
@@ -266,7 +329,7 @@ Napi::Value RootlessStart(const Napi::CallbackInfo& info) {
   e = WriteFile(base + "gid_map", "0 " + std::to_string(gid) + " 1\n");
   if (e) fail(e, "write", base + "gid_map");
 
-  std::string go = Header(kOpGo);
+  std::string go = Header(kOpGo, 0);
   e = SendMsg(sv[0], go.data(), go.size(), nullptr, 0);
   if (e) fail(e == EPIPE ? ESRCH : e, "sendmsg", "rootless helper");
   char buf[sizeof(RespHdr) + sizeof(ReadyBody) + 16];
@@ -296,74 +359,87 @@ Napi::Value RootlessStart(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// rootlessOpen(sock, rels[], access[]) -> per key: [fd, granted, denyErrno] or an errno object.
-Napi::Value RootlessOpen(const Napi::CallbackInfo& info) {
+// ---- OPEN ----
+
+struct OpenReq {
+  std::vector<std::string> names;
+  std::string body;
+  uint32_t n = 0;
+};
+
+// rels[] and access[] into an OPEN request; throws E2BIG when it cannot be one message.
+void ParseOpen(const Napi::CallbackInfo& info, size_t first, OpenReq& q) {
   Napi::Env env = info.Env();
-  int sock = ArgInt(info, 0);
-  Napi::Array rels = info[1].As<Napi::Array>();
-  Napi::Array acc = info[2].As<Napi::Array>();
-  uint32_t n = rels.Length();
-  if (n > (uint32_t)kMaxFdsPerMsg) ThrowErrno(env, E2BIG, "rootless-open");
-  std::string msg = Header(kOpOpen, n);
-  std::vector<std::string> names(n);
-  for (uint32_t i = 0; i < n; i++) {
-    names[i] = rels.Get(i).As<Napi::String>().Utf8Value();
-    msg.push_back((char)acc.Get(i).As<Napi::Number>().Int32Value());
-    msg.append(names[i]);
-    msg.push_back('\0');
+  Napi::Array rels = info[first].As<Napi::Array>();
+  Napi::Array acc = info[first + 1].As<Napi::Array>();
+  q.n = rels.Length();
+  if (q.n > (uint32_t)kMaxFdsPerMsg) ThrowErrno(env, E2BIG, "rootless-open");
+  q.names.resize(q.n);
+  for (uint32_t i = 0; i < q.n; i++) {
+    q.names[i] = rels.Get(i).As<Napi::String>().Utf8Value();
+    q.body.push_back((char)acc.Get(i).As<Napi::Number>().Int32Value());
+    q.body.append(q.names[i]);
+    q.body.push_back('\0');
   }
-  if (msg.size() > kInCap) ThrowErrno(env, E2BIG, "rootless-open");
-  SendRequest(env, sock, msg, nullptr, 0);
-  std::vector<char> buf;
-  std::vector<int> fds;
-  RecvReply(env, sock, buf, fds, kMaxFdsPerMsg);
-  RespHdr h;
-  memcpy(&h, buf.data(), sizeof h);
-  size_t need = sizeof(RespHdr) + (size_t)n * sizeof(OpenRes);
-  if (h.err || h.n != n || buf.size() < need) {
-    for (int fd : fds) close(fd);
-    if (h.err) ThrowStep(env, h.err, h.step);
-    ThrowErrno(env, EPROTO, "recvmsg", "rootless helper");
-  }
-  Napi::Array out = Napi::Array::New(env, n);
+  if (q.body.size() + sizeof(ReqHdr) > kInCap) ThrowErrno(env, E2BIG, "rootless-open");
+}
+
+void OpenExchange(int sock, const OpenReq& q, Reply& r) {
+  Exchange(sock, kOpOpen, q.n, 0, 0, q.body, nullptr, 0, kMaxFdsPerMsg, false, r);
+  if (r.err) return;
+  const std::vector<char>& m = r.msgs[0];
+  RespHdr h = HeaderOf(m);
+  if (h.err) return;  // a refusal of the whole request, reported by OpenValue
+  if (h.n != q.n || m.size() < sizeof(RespHdr) + (size_t)q.n * sizeof(OpenRes))
+    r.Fail(EPROTO, "recvmsg", "rootless helper (a malformed reply)");
+}
+
+// Per key: [fd, granted, denyErrno] or an errno object. Throws on a failed exchange.
+Napi::Value OpenValue(Napi::Env env, const OpenReq& q, Reply& r) {
+  if (r.err) ThrowReply(env, r);
+  const std::vector<char>& m = r.msgs[0];
+  RespHdr h = HeaderOf(m);
+  if (h.err) ThrowStep(env, h.err, h.step);
+  std::vector<int> fds = r.Take();
+  Napi::Array out = Napi::Array::New(env, q.n);
   size_t next = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    OpenRes r;
-    memcpy(&r, buf.data() + sizeof(RespHdr) + i * sizeof(OpenRes), sizeof r);
-    if (r.hasFd && next < fds.size()) {
+  for (uint32_t i = 0; i < q.n; i++) {
+    OpenRes res;
+    memcpy(&res, m.data() + sizeof(RespHdr) + i * sizeof(OpenRes), sizeof res);
+    if (res.hasFd && next < fds.size()) {
       Napi::Array t = Napi::Array::New(env, 3);
       t.Set(0u, Napi::Number::New(env, Own(env, fds[next++])));
-      t.Set(1u, Napi::Number::New(env, r.granted));
-      t.Set(2u, Napi::Number::New(env, r.denyErr));
+      t.Set(1u, Napi::Number::New(env, res.granted));
+      t.Set(2u, Napi::Number::New(env, res.denyErr));
       out.Set(i, t);
     } else {
-      out.Set(i, ErrnoObject(env, r.err ? r.err : EPROTO, "open", "/proc/sys/net/" + names[i]));
+      out.Set(i, ErrnoObject(env, res.err ? res.err : EPROTO, "open", "/proc/sys/net/" + q.names[i]));
     }
   }
   for (; next < fds.size(); next++) close(fds[next]);
   return out;
 }
 
-// rootlessWalk(sock, prefix, flags) -> { keys, values, modes } like sysctlWalk.
-Napi::Value RootlessWalk(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int sock = ArgInt(info, 0);
-  std::string prefix = info[1].As<Napi::String>().Utf8Value();
-  int flags = ArgInt(info, 2);
-  std::string msg = Header(kOpWalk, (uint32_t)flags);
-  msg.append(prefix);
-  msg.push_back('\0');
-  SendRequest(env, sock, msg, nullptr, 0);
+// rootlessOpen(sock, rels[], access[]) -> per key: [fd, granted, denyErrno] or an errno object.
+Napi::Value RootlessOpen(const Napi::CallbackInfo& info) {
+  OpenReq q;
+  ParseOpen(info, 1, q);
+  Reply r;
+  OpenExchange(ArgInt(info, 0), q, r);
+  return OpenValue(info.Env(), q, r);
+}
+
+// ---- WALK ----
+
+// Every chunk checked, then { keys, values, modes } like sysctlWalk.
+Napi::Value WalkValueOf(Napi::Env env, const std::string& prefix, int flags, const Reply& r) {
+  if (r.err) ThrowReply(env, r);
   Napi::Array keys = Napi::Array::New(env);
   Napi::Array values = Napi::Array::New(env);
   Napi::Array modes = Napi::Array::New(env);
   uint32_t count = 0;
-  std::vector<char> buf;
-  std::vector<int> fds;
-  for (;;) {
-    RecvReply(env, sock, buf, fds, 0);
-    RespHdr h;
-    memcpy(&h, buf.data(), sizeof h);
+  for (const std::vector<char>& buf : r.msgs) {
+    RespHdr h = HeaderOf(buf);
     size_t off = sizeof(RespHdr);
     for (uint32_t i = 0; i < h.n; i++) {
       WalkEnt e;
@@ -385,10 +461,7 @@ Napi::Value RootlessWalk(const Napi::CallbackInfo& info) {
       count++;
       off += (entLen + 3) & ~(size_t)3;
     }
-    if (h.last) {
-      if (h.err) ThrowStep(env, h.err, h.step, "/proc/sys/net/" + prefix);
-      break;
-    }
+    if (h.last && h.err) ThrowStep(env, h.err, h.step, "/proc/sys/net/" + prefix);
   }
   Napi::Object o = Napi::Object::New(env);
   o.Set("keys", keys);
@@ -397,21 +470,87 @@ Napi::Value RootlessWalk(const Napi::CallbackInfo& info) {
   return o;
 }
 
+std::string WalkBody(const std::string& prefix) { return prefix + std::string(1, '\0'); }
+
+// rootlessWalk(sock, prefix, flags) -> { keys, values, modes } like sysctlWalk.
+Napi::Value RootlessWalk(const Napi::CallbackInfo& info) {
+  std::string prefix = info[1].As<Napi::String>().Utf8Value();
+  int flags = ArgInt(info, 2);
+  Reply r;
+  Exchange(ArgInt(info, 0), kOpWalk, (uint32_t)flags, 0, 0, WalkBody(prefix), nullptr, 0, 0, true, r);
+  return WalkValueOf(info.Env(), prefix, flags, r);
+}
+
+// ---- Promise forms: the exchange runs on a thread of its own ----
+//
+// A helper may take up to the reply timeout to answer (or never: it is stopped). The Promise
+// forms wait on a thread of their own, never on the JS thread nor on the executor's queue
+// (one slow helper must not hold up every other namespace's jobs). Each works on a private dup
+// of the socket; at environment teardown the socket is shut down to wake it.
+
+struct HelperJob : Job {
+  int sock = -1;  // private dup
+  Reply r;
+  ~HelperJob() override { SafeClose(sock); }
+  void Abort() override { shutdown(sock, SHUT_RDWR); }
+};
+
+struct OpenJob : HelperJob {
+  OpenReq q;
+  void Work() override { OpenExchange(sock, q, r); }
+  Napi::Value Result(Napi::Env env, bool&) override { return OpenValue(env, q, r); }
+};
+
+struct WalkJob : HelperJob {
+  std::string prefix;
+  int flags = 0;
+  void Work() override { Exchange(sock, kOpWalk, (uint32_t)flags, 0, 0, WalkBody(prefix), nullptr, 0, 0, true, r); }
+  Napi::Value Result(Napi::Env env, bool&) override { return WalkValueOf(env, prefix, flags, r); }
+};
+
+Napi::Value SubmitHelperJob(const Napi::CallbackInfo& info, HelperJob* job) {
+  Napi::Env env = info.Env();
+  job->sock = fcntl(ArgInt(info, 0), F_DUPFD_CLOEXEC, 3);
+  if (job->sock < 0) {
+    int e = errno;
+    delete job;
+    ThrowErrno(env, e, "fcntl(F_DUPFD_CLOEXEC)");
+  }
+  return Executor::Get(env)->SubmitOwnThread(env, job);
+}
+
+// rootlessOpenAsync(sock, rels[], access[]) -> Promise of what rootlessOpen returns.
+Napi::Value RootlessOpenAsync(const Napi::CallbackInfo& info) {
+  auto* job = new OpenJob();
+  try {
+    ParseOpen(info, 1, job->q);
+  } catch (...) {
+    delete job;
+    throw;
+  }
+  return SubmitHelperJob(info, job);
+}
+
+// rootlessWalkAsync(sock, prefix, flags) -> Promise of what rootlessWalk returns.
+Napi::Value RootlessWalkAsync(const Napi::CallbackInfo& info) {
+  auto* job = new WalkJob();
+  job->prefix = info[1].As<Napi::String>().Utf8Value();
+  job->flags = ArgInt(info, 2);
+  return SubmitHelperJob(info, job);
+}
+
+// ---- IDS, SPAWN (sync: used while creating a namespace and starting a command) ----
+
 // rootlessIds(sock) -> [netnsFd, userNsFd], both owned by the caller.
 Napi::Value RootlessIds(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int sock = ArgInt(info, 0);
-  SendRequest(env, sock, Header(kOpIds), nullptr, 0);
-  std::vector<char> buf;
-  std::vector<int> fds;
-  RecvReply(env, sock, buf, fds, 2);
-  RespHdr h;
-  memcpy(&h, buf.data(), sizeof h);
-  if (h.err || fds.size() != 2) {
-    for (int fd : fds) close(fd);
-    if (h.err) ThrowStep(env, h.err, h.step);
-    ThrowErrno(env, EPROTO, "recvmsg", "rootless helper");
-  }
+  Reply r;
+  Exchange(ArgInt(info, 0), kOpIds, 0, 0, 0, "", nullptr, 0, 2, false, r);
+  if (r.err) ThrowReply(env, r);
+  RespHdr h = HeaderOf(r.msgs[0]);
+  if (h.err) ThrowStep(env, h.err, h.step);
+  if (r.fds.size() != 2) ThrowErrno(env, EPROTO, "recvmsg", "rootless helper");
+  std::vector<int> fds = r.Take();
   Napi::Array a = Napi::Array::New(env, 2);
   a.Set(0u, Napi::Number::New(env, Own(env, fds[0])));
   a.Set(1u, Napi::Number::New(env, Own(env, fds[1])));
@@ -429,30 +568,28 @@ Napi::Value RootlessSpawn(const Napi::CallbackInfo& info) {
   Napi::Array stdio = info[5].As<Napi::Array>();
   bool setsid = info.Length() > 6 && info[6].ToBoolean();
   uint32_t flags = (hasCwd ? kSpawnCwd : 0) | (setsid ? kSpawnSetsid : 0);
-  std::string msg = Header(kOpSpawn, argv.Length(), envp.Length(), flags);
+  std::string body;
   auto add = [&](const std::string& s) {
-    msg.append(s);
-    msg.push_back('\0');
+    body.append(s);
+    body.push_back('\0');
   };
   add(path);
   for (uint32_t i = 0; i < argv.Length(); i++) add(argv.Get(i).As<Napi::String>().Utf8Value());
   for (uint32_t i = 0; i < envp.Length(); i++) add(envp.Get(i).As<Napi::String>().Utf8Value());
-  if (hasCwd) add(info[4].As<Napi::String>().Utf8Value());
-  if (msg.size() > kInCap || argv.Length() + envp.Length() + 2 > kMaxPtrs) ThrowErrno(env, E2BIG, "execve", path);
+  std::string cwd = hasCwd ? info[4].As<Napi::String>().Utf8Value() : "";
+  if (hasCwd) add(cwd);
+  if (body.size() + sizeof(ReqHdr) > kInCap || argv.Length() + envp.Length() + 2 > kMaxPtrs) ThrowErrno(env, E2BIG, "execve", path);
   int fds[3];
   for (uint32_t i = 0; i < 3; i++) fds[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
-  SendRequest(env, sock, msg, fds, 3);
-  std::vector<char> buf;
-  std::vector<int> got;
-  RecvReply(env, sock, buf, got, 1);
-  if (buf.size() < sizeof(RespHdr) + sizeof(SpawnBody)) {
-    for (int fd : got) close(fd);
-    ThrowErrno(env, EPROTO, "recvmsg", "rootless helper");
-  }
-  RespHdr h;
+  Reply r;
+  Exchange(sock, kOpSpawn, argv.Length(), envp.Length(), flags, body, fds, 3, 1, false, r);
+  if (r.err) ThrowReply(env, r);
+  const std::vector<char>& m = r.msgs[0];
+  if (m.size() < sizeof(RespHdr) + sizeof(SpawnBody)) ThrowErrno(env, EPROTO, "recvmsg", "rootless helper");
+  RespHdr h = HeaderOf(m);
   SpawnBody b;
-  memcpy(&h, buf.data(), sizeof h);
-  memcpy(&b, buf.data() + sizeof h, sizeof b);
+  memcpy(&b, m.data() + sizeof h, sizeof b);
+  std::vector<int> got = r.Take();
   int pidfd = got.empty() ? -1 : got[0];
   for (size_t i = 1; i < got.size(); i++) close(got[i]);
   if (h.err) {
@@ -462,8 +599,7 @@ Napi::Value RootlessSpawn(const Napi::CallbackInfo& info) {
       }
     }
     SafeClose(pidfd);
-    std::string p = h.step == kStepChdir && hasCwd ? info[4].As<Napi::String>().Utf8Value() : path;
-    ThrowStep(env, h.err, h.step, p);
+    ThrowStep(env, h.err, h.step, h.step == kStepChdir && hasCwd ? cwd : path);
   }
   Napi::Array a = Napi::Array::New(env, 2);
   a.Set(0u, Napi::Number::New(env, b.pid));
@@ -596,6 +732,8 @@ void InitRootless(Napi::Env env, Napi::Object exports) {
   exports.Set("rootlessStart", Napi::Function::New(env, RootlessStart, "rootlessStart"));
   exports.Set("rootlessOpen", Napi::Function::New(env, RootlessOpen, "rootlessOpen"));
   exports.Set("rootlessWalk", Napi::Function::New(env, RootlessWalk, "rootlessWalk"));
+  exports.Set("rootlessOpenAsync", Napi::Function::New(env, RootlessOpenAsync, "rootlessOpenAsync"));
+  exports.Set("rootlessWalkAsync", Napi::Function::New(env, RootlessWalkAsync, "rootlessWalkAsync"));
   exports.Set("rootlessIds", Napi::Function::New(env, RootlessIds, "rootlessIds"));
   exports.Set("rootlessSpawn", Napi::Function::New(env, RootlessSpawn, "rootlessSpawn"));
   exports.Set("rootlessStop", Napi::Function::New(env, RootlessStop, "rootlessStop"));

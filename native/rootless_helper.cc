@@ -34,6 +34,7 @@ alignas(16) char g_in[kInCap];
 alignas(16) char g_out[kOutCap];
 char* g_ptrs[kMaxPtrs];
 int g_rootFd = -1;  // /proc/sys/net in the helper's namespace
+uint32_t g_reqId = 0;  // id of the request being served: every reply message carries it
 
 struct OpenHowCompat {
   uint64_t flags, mode, resolve;
@@ -74,7 +75,7 @@ int HelperOpenBeneath(int root, const char* rel, int flags) {
 }
 
 void ReplyErr(int sock, int err, uint32_t step) {
-  RespHdr h{err, step, 0, 1};
+  RespHdr h{err, step, 0, 1, g_reqId, 0};
   SendMsg(sock, &h, sizeof h, nullptr, 0);
 }
 
@@ -138,6 +139,8 @@ void HelperOpen(int sock, const char* body, size_t len, uint32_t n) {
   h->step = 0;
   h->n = n;
   h->last = 1;
+  h->id = g_reqId;
+  h->pad = 0;
   SendMsg(sock, g_out, sizeof(RespHdr) + n * sizeof(OpenRes), fds, nfds);
   for (int i = 0; i < nfds; i++) close(fds[i]);
 }
@@ -158,6 +161,8 @@ bool WalkFlush(WalkState& w, bool last, int err, uint32_t step) {
   h->step = step;
   h->n = w.count;
   h->last = last ? 1 : 0;
+  h->id = g_reqId;
+  h->pad = 0;
   int e = SendMsg(w.sock, g_out, sizeof(RespHdr) + w.used, nullptr, 0);
   w.used = 0;
   w.count = 0;
@@ -288,7 +293,7 @@ void HelperIds(int sock) {
     close(fds[0]);
     return ReplyErr(sock, e, kStepOpen);
   }
-  RespHdr h{0, 0, 2, 1};
+  RespHdr h{0, 0, 2, 1, g_reqId, 0};
   SendMsg(sock, &h, sizeof h, fds, 2);
   close(fds[0]);
   close(fds[1]);
@@ -318,7 +323,7 @@ void HelperSpawn(int sock, const char* body, size_t len, const ReqHdr& rq, int* 
       RespHdr h;
       SpawnBody b;
     } r;
-    r.h = RespHdr{err, step, 0, 1};
+    r.h = RespHdr{err, step, 0, 1, g_reqId, 0};
     r.b.pid = pid;
     SendMsg(sock, &r, sizeof r, pidfd >= 0 ? &pidfd : nullptr, pidfd >= 0 ? 1 : 0);
     SafeClose(pidfd);
@@ -414,17 +419,20 @@ void Serve(int sock) {
     n = RecvMsg(sock, g_in, kInCap, fds, kMaxFdsPerMsg, &nfds);
     if (n == -EMSGSIZE) {
       for (int i = 0; i < nfds; i++) close(fds[i]);
+      memcpy(&g_reqId, g_in + offsetof(ReqHdr, id), sizeof g_reqId);  // the header did arrive
       ReplyErr(sock, E2BIG, kStepProto);
       continue;
     }
     if (n <= 0) _exit(0);  // EOF: the parent closed the handle (or died)
     if ((size_t)n < sizeof(ReqHdr)) {
       for (int i = 0; i < nfds; i++) close(fds[i]);
+      g_reqId = 0;  // unknown: the parent takes it as a desynchronised helper
       ReplyErr(sock, EINVAL, kStepProto);
       continue;
     }
     ReqHdr rq;
     memcpy(&rq, g_in, sizeof rq);
+    g_reqId = rq.id;
     const char* body = g_in + sizeof(ReqHdr);
     size_t blen = (size_t)n - sizeof(ReqHdr);
     if (rq.op != kOpSpawn) {

@@ -45,17 +45,24 @@ const char* const kStepNames[kStepCount] = {"",        "open",   "read",       "
                                             "pipe2",   "chdir",  "execve",     "getdents64", "fstatat",
                                             "sendmsg", "recvmsg", "rootless-protocol", "setsid"};
 
+// Every request carries an id, and every message of its reply carries the same id: a reply
+// is only ever taken as the answer to the request it names (a late reply to a request that
+// timed out is recognised, never attributed to the next one). 0 is the setup handshake's.
 struct ReqHdr {
   uint32_t op;
   uint32_t n;      // OPEN: entries; WALK: flags; SPAWN: argc
   uint32_t a;      // SPAWN: envc
   uint32_t b;      // SPAWN: flags (kSpawnCwd, kSpawnSetsid)
+  uint32_t id;     // chosen by the parent, echoed in the reply
+  uint32_t pad;
 };
 struct RespHdr {
   int32_t err;     // errno of a failure of the whole request, 0 otherwise
   uint32_t step;   // Step of that failure
   uint32_t n;      // entries in this message
   uint32_t last;   // WALK: 1 on the final chunk
+  uint32_t id;     // the id of the request this answers
+  uint32_t pad;
 };
 struct ReadyBody {
   uint64_t capEff;

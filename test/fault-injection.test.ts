@@ -15,9 +15,6 @@ import { checkThreadsAtEnd, childEnv, plainNode } from './helpers.js';
 
 checkThreadsAtEnd(t);
 
-// Each case fails on the code before the issue 18 fixes; marked todo until they land on this branch.
-const TODO = 'issue 18: fixed in a later commit';
-
 const fixture = fileURLToPath(new URL('./fixtures/fault-emfile.mjs', import.meta.url));
 const A = 'net.ipv4.tcp_keepalive_time';
 const B = 'net.ipv4.tcp_keepalive_intvl';
@@ -78,7 +75,7 @@ function rootlessPair(t: Test): { ns: NetNamespace; oracle: NetNamespace; pid: n
 
 // ---- 1. fd exhaustion and recovery ----
 
-t.test('EMFILE at the first /proc/sys/net open is not cached: freeing fds recovers host, namespaces, sync and async', { todo: TODO }, async (t) => {
+t.test('EMFILE at the first /proc/sys/net open is not cached: freeing fds recovers host, namespaces, sync and async', async (t) => {
   const r = emfile('first-open');
   t.ok(r.filled > 0, `the child filled its fd table (${r.filled} fds)`);
   for (const k of ['syncAtLimit', 'nsAtLimit'] as const) {
@@ -93,7 +90,7 @@ t.test('EMFILE at the first /proc/sys/net open is not cached: freeing fds recove
   t.same(r.newNs, { async: true, value: { rootless: false, sync: 7200, async: 7200 } }, 'a new namespace works, sync and async');
 });
 
-t.test('at EMFILE, sysctl.open() throws a NetnsError with a code, and works again after', { todo: TODO }, async (t) => {
+t.test('at EMFILE, sysctl.open() throws a NetnsError with a code, and works again after', async (t) => {
   const r = emfile('open');
   t.match(r.hostOpen.threw, { netnsError: true, code: 'EMFILE' }, 'host sysctl.open: NetnsError EMFILE');
   t.match(r.nsOpen.threw, { netnsError: true, code: 'EMFILE' }, 'ns.sysctl.open: NetnsError EMFILE, not a plain Error');
@@ -101,7 +98,7 @@ t.test('at EMFILE, sysctl.open() throws a NetnsError with a code, and works agai
   t.same(r.nsAfter, { value: 7200 }, 'namespace open + read after freeing fds');
 });
 
-t.test("at EMFILE, root's NetNamespace.create() reports EMFILE, not a rootless failure", { todo: TODO }, async (t) => {
+t.test("at EMFILE, root's NetNamespace.create() reports EMFILE, not a rootless failure", async (t) => {
   const r = emfile('create');
   const e = r.createAtLimit.threw;
   t.match(e, { netnsError: true, code: 'EMFILE' }, 'a NetnsError EMFILE');
@@ -111,7 +108,7 @@ t.test("at EMFILE, root's NetNamespace.create() reports EMFILE, not a rootless f
 
 // ---- 2. a stopped and a killed rootless helper ----
 
-t.test('a stopped rootless helper: Promise forms do not block, time out, the helper is torn down, no late reply is misattributed', { todo: TODO }, async (t) => {
+t.test('a stopped rootless helper: Promise forms do not block, time out, the helper is torn down, no late reply is misattributed', async (t) => {
   const { ns, oracle, pid } = rootlessPair(t);
   t.equal(ns.sysctl.get(C), 9, 'the helper answers (C cached)');
   process.kill(pid, 'SIGSTOP');
@@ -156,7 +153,7 @@ t.test('a stopped rootless helper: Promise forms do not block, time out, the hel
   else t.type(sB, NetnsError, `set(B) fails cleanly: ${String(sB)}`);
 });
 
-t.test('a rootless helper killed under load: pending calls reject, nothing blocks, the helper is reaped', { todo: TODO }, async (t) => {
+t.test('a rootless helper killed under load: pending calls reject, nothing blocks, the helper is reaped', async (t) => {
   const { ns, pid } = rootlessPair(t);
   t.equal(ns.sysctl.get(C), 9);
   process.kill(pid, 'SIGSTOP');
@@ -195,7 +192,7 @@ for (const kind of ['ordinary', 'rootless'] as const) {
     return ns;
   };
 
-  t.test(`${kind}: setManyAsync then setAsync on the same key keep call order`, { todo: TODO }, async (t) => {
+  t.test(`${kind}: setManyAsync then setAsync on the same key keep call order`, async (t) => {
     const ns = make(t);
     const order: string[] = [];
     const p1 = ns.sysctl.setManyAsync({ [A]: 600 }).then((r) => (order.push('setMany'), r));
@@ -207,7 +204,7 @@ for (const kind of ['ordinary', 'rootless'] as const) {
     t.equal(ns.sysctl.get(A), 700, 'the later write wins');
   });
 
-  t.test(`${kind}: a failing setManyAsync's rollback does not undo a later setAsync`, { todo: TODO }, async (t) => {
+  t.test(`${kind}: a failing setManyAsync's rollback does not undo a later setAsync`, async (t) => {
     const ns = make(t);
     const old = ns.sysctl.get('net.core.somaxconn');
     const p1 = settle(ns.sysctl.setManyAsync([['net.core.somaxconn', 1111], [A, 99999999999999]]));
@@ -219,7 +216,7 @@ for (const kind of ['ordinary', 'rootless'] as const) {
     t.equal(ns.sysctl.get('net.core.somaxconn'), 2222, `the value is 2222 (was ${old}), not the rollback's snapshot`);
   });
 
-  t.test(`${kind}: getAllAsync on a single key (walk, then read) sees the value before a later setAsync`, { todo: TODO }, async (t) => {
+  t.test(`${kind}: getAllAsync on a single key (walk, then read) sees the value before a later setAsync`, async (t) => {
     const ns = make(t);
     const before = ns.sysctl.get('net.core.somaxconn');
     const p1 = ns.sysctl.getAllAsync('net.core.somaxconn');
@@ -241,7 +238,7 @@ function fickle(prop: 'family' | 'iface' | 'key', n: number, bad: string): Recor
   return k;
 }
 
-t.test('structured keys with getters that change their answer: validated once, used as validated', { todo: TODO }, async (t) => {
+t.test('structured keys with getters that change their answer: validated once, used as validated', async (t) => {
   using ns = NetNamespace.create();
   const want = ns.sysctl.get('net.ipv4.conf.lo.rp_filter');
   const bad = { family: 'x/../../../kernel', iface: '../../../../kernel', key: '../../../../kernel/hostname' } as const;
@@ -264,7 +261,7 @@ t.test('structured keys with getters that change their answer: validated once, u
   t.same(escaped, [], 'every case used the validated value or was refused before any open');
 });
 
-t.test('a Proxy key and Proxy options are each read once per call', { todo: TODO }, async (t) => {
+t.test('a Proxy key and Proxy options are each read once per call', async (t) => {
   using ns = NetNamespace.create();
   const counted = <T extends object>(target: T): { proxy: T; reads: Map<string, number> } => {
     const reads = new Map<string, number>();
@@ -300,7 +297,7 @@ t.test('a Proxy key and Proxy options are each read once per call', { todo: TODO
 
 // ---- 5. Promise forms report argument errors by rejecting ----
 
-t.test('every Promise form rejects on bad arguments instead of throwing synchronously', { todo: TODO }, async (t) => {
+t.test('every Promise form rejects on bad arguments instead of throwing synchronously', async (t) => {
   using ns = NetNamespace.create();
   const { ns: rl } = rootlessPair(t);
   using h = ns.sysctl.open(A);
