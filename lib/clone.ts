@@ -3,7 +3,7 @@ import { NetnsError, fromNative, invalid } from './errors.js';
 import { parseKey, type KeyInput, type ParsedKey } from './keys.js';
 import { isNativeErrno, native } from './native.js';
 import { entryPairs, keyError, type SetManyEntries } from './sysctl.js';
-import { formatValue, rawText } from './values.js';
+import { copyArray, formatValue, rawText } from './values.js';
 
 /** Options of {@link cloneNetns}. */
 export interface CloneNetnsOptions {
@@ -68,17 +68,20 @@ function checkId(v: unknown, name: string): number {
 export async function cloneNetns(options: CloneNetnsOptions = {}): Promise<CloneNetnsResult> {
   const trace = new Error();
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
-  const writes = prepareWrites(options.write);
-  const reads = options.read ?? [];
+  // Each option read once (copy, validate, use).
+  const { write, read, user: userOpt } = options;
+  const writes = prepareWrites(write);
+  const reads = read === undefined ? [] : Array.isArray(read) ? copyArray(read) : read;
   if (!Array.isArray(reads)) invalid('an array of keys', 'read', reads);
-  const readKeys = reads.map((k) => parseKey(k));
+  const readKeys = reads.map((k) => parseKey(k as KeyInput));
   let user: [number, number] | null = null;
-  if (options.user !== undefined && options.user !== false) {
-    const u = options.user === true ? {} : options.user;
-    if (u === null || typeof u !== 'object') invalid('a boolean or { uid, gid }', 'user', options.user);
+  if (userOpt !== undefined && userOpt !== false) {
+    const u = userOpt === true ? {} : userOpt;
+    if (u === null || typeof u !== 'object') invalid('a boolean or { uid, gid }', 'user', userOpt);
+    const { uid, gid } = u;
     const euid = process.geteuid?.() ?? 0;
     const egid = process.getegid?.() ?? 0;
-    user = [checkId(u.uid ?? euid, 'user.uid'), checkId(u.gid ?? egid, 'user.gid')];
+    user = [checkId(uid ?? euid, 'user.uid'), checkId(gid ?? egid, 'user.gid')];
   }
 
   const keys = [...writes.map(([k]) => k), ...readKeys];

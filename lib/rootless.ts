@@ -10,6 +10,7 @@ import { getSystemErrorMap } from 'node:util';
 import { NetnsError, invalid, toNetnsError } from './errors.js';
 import { native, isNativeErrno, type NativeErrno, type NativeOutcome, type WalkResult } from './native.js';
 import { holdNamespace, type SysctlBackend, type SysctlSteps } from './backend.js';
+import { copyArray } from './values.js';
 import { Sequencer } from './sequencer.js';
 
 const CAP_SYS_ADMIN = 21;
@@ -210,6 +211,10 @@ const helpers = new FinalizationRegistry<HelperState>((st) => {
     /* nothing left to do */
   }
 });
+
+function closedError(st: HelperState): Error {
+  return st.dead ? toNetnsError(closedHelperError(st)) as Error : new Error('This rootless namespace handle is closed');
+}
 
 function closedHelperError(st: HelperState): NativeErrno {
   if (st.dead) return nativeErr(3, 'sendmsg', 'rootless helper', deadHint(st.dead));
@@ -747,22 +752,24 @@ export class RootlessHelper {
    * `child_process.spawn`: failures to start (ENOENT, EACCES, a bad cwd) throw a NetnsError
    * synchronously instead of emitting 'error'; there is no shell option.
    */
-  spawn(command: string, args: readonly string[] = [], options: RootlessSpawnOptions = {}): RootlessChild {
+  spawn(command: string, givenArgs: readonly string[] = [], options: RootlessSpawnOptions = {}): RootlessChild {
     if (typeof command !== 'string' || command.length === 0) invalid('a non-empty string', 'command', command);
-    if (!Array.isArray(args) || args.some((a) => typeof a !== 'string')) invalid('an array of strings', 'args', args);
+    // Copy, then validate, then use: every argument and option is read once.
+    const args = Array.isArray(givenArgs) ? copyArray(givenArgs) : undefined;
+    if (args === undefined || args.some((a) => typeof a !== 'string')) invalid('an array of strings', 'args', givenArgs);
     if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
-    if (this.#st.closed) throw new Error('This rootless namespace handle is closed');
-    const env = options.env ?? process.env;
-    const cwd = options.cwd;
+    const { env: givenEnv, cwd, argv0, stdio, detached } = options;
+    if (this.#st.closed) throw closedError(this.#st);
+    const env = { ...(givenEnv ?? process.env) };
     if (cwd !== undefined && typeof cwd !== 'string') invalid('a string', 'options.cwd', cwd);
     const file = resolveCommand(command, env, cwd);
-    const argv = [options.argv0 ?? command, ...args];
+    const argv = [argv0 ?? command, ...(args as string[])];
     const envList = Object.entries(env)
       .filter((kv): kv is [string, string] => kv[1] !== undefined)
       .map(([k, v]) => `${k}=${v}`);
     for (const s of [file, ...argv, ...envList, cwd ?? ''])
       if (s.includes('\0')) invalid('strings without NUL bytes', 'command, args, env and cwd', s, RangeError);
-    const spec = options.stdio ?? 'pipe';
+    const spec = stdio ?? 'pipe';
     const specs: RootlessStdio[] = Array.isArray(spec) ? [...spec] : [spec, spec, spec];
     if (specs.length !== 3) invalid('one stdio value or three', 'options.stdio', spec);
 
@@ -801,7 +808,7 @@ export class RootlessHelper {
           envList,
           cwd ?? null,
           childFds as [number, number, number],
-          options.detached === true,
+          detached === true,
         );
       } catch (e) {
         throw toNetnsError(e);

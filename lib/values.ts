@@ -199,6 +199,17 @@ export function rawText(raw: string): string {
   return raw.endsWith('\n') ? raw.slice(0, -1) : raw;
 }
 
+/**
+ * A plain copy of an array, its length and each element read exactly once (spreading reads
+ * `length` at every step: a Proxy could grow it between the check and the use).
+ */
+export function copyArray(a: readonly unknown[]): unknown[] {
+  const n = a.length;
+  const out: unknown[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = a[i];
+  return out;
+}
+
 /** Largest value text accepted for a write, in bytes (sysctl values are small). */
 export const MAX_VALUE_LENGTH = 4096;
 // eslint-disable-next-line no-control-regex
@@ -228,7 +239,8 @@ export function formatValue(value: unknown, key = 'the key'): string {
     else return invalid('0, 1 or a boolean', `the value of ${key}`, value, RangeError);
   } else if (shape === 'vec2' || shape === 'vec3') {
     const n = shape === 'vec2' ? 2 : 3;
-    const arr = typeof value === 'string' ? value.trim().split(/[ \t]+/) : value;
+    // A copy: what is checked is what is written (a Proxy cannot change its length between).
+    const arr = typeof value === 'string' ? value.trim().split(/[ \t]+/) : Array.isArray(value) ? copyArray(value) : value;
     if (!Array.isArray(arr) || arr.length !== n)
       return invalid(`an array of ${n} integers`, `the value of ${key}`, value, Array.isArray(value) ? RangeError : TypeError);
     text = arr.map((x) => formatInt(x, key)).join('\t');
@@ -242,8 +254,9 @@ export function formatValue(value: unknown, key = 'the key'): string {
   } else if (typeof value === 'boolean') {
     text = value ? '1' : '0';
   } else if (Array.isArray(value)) {
-    if (value.length === 0) return invalid('a non-empty array', `the value of ${key}`, value, RangeError);
-    text = value.map((x) => formatInt(x, key)).join('\t');
+    const arr = copyArray(value);
+    if (arr.length === 0) return invalid('a non-empty array', `the value of ${key}`, value, RangeError);
+    text = arr.map((x) => formatInt(x, key)).join('\t');
   } else if (typeof value === 'string') {
     text = value;
   } else {

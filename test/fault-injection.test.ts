@@ -341,3 +341,80 @@ t.test('every Promise form rejects on bad arguments instead of throwing synchron
     t.ok(r.error instanceof TypeError || r.error instanceof RangeError, `${label} rejected with an argument error: ${String(r.error ?? r.value)}`);
   }
 });
+
+// ---- 6. the same classes of bug, found elsewhere ----
+
+t.test('a compound Promise operation called inside runSync runs wholly in that namespace', async (t) => {
+  // The host `sysctl` object targets "where the calling thread is". Its later phases used to be
+  // submitted after runSync had returned, so they ran on the host. The value written is the
+  // host's own: even with the bug, the host does not change.
+  const K = 'net.ipv4.tcp_fin_timeout';
+  const host = sysctl.get(K) as number;
+  using ns = NetNamespace.create();
+  ns.sysctl.set(K, host + 1);
+  let p!: Promise<unknown>;
+  ns.runSync(() => {
+    p = sysctl.setManyAsync({ [K]: host });
+  });
+  const r = (await p) as { changed: string[] };
+  t.same(r.changed, [K]);
+  t.equal(ns.sysctl.get(K), host, 'written in the namespace runSync was in');
+  t.equal(sysctl.get(K), host, 'the host kept its value');
+});
+
+t.test('a Promise form held back by a compound one still runs where and on what it was called', async (t) => {
+  using a = NetNamespace.create();
+  using b = NetNamespace.create();
+  b.sysctl.set(A, 1234);
+  const compound = a.sysctl.getAllAsync('net.ipv4'); // holds later calls back until it ends
+  let inside!: Promise<unknown>;
+  b.runSync(() => {
+    inside = sysctl.getAsync(A); // called inside b: must read b, however late it is submitted
+  });
+  const c = NetNamespace.fromFd(b.fd);
+  const late = c.sysctl.getAsync(A);
+  c.close(); // closed right after the call: the call keeps its own hold
+  await compound;
+  t.equal(await inside, 1234, 'read inside b');
+  t.equal(await late, 1234, 'a handle closed after the call does not fail the call');
+});
+
+t.test('values, cloneNetns and rootless spawn read their inputs once', async (t) => {
+  using ns = NetNamespace.create();
+  const before = ns.sysctl.get('net.ipv4.ip_local_port_range');
+  let lengthReads = 0;
+  const growing = new Proxy([20000, 30000, 40000], {
+    get: (o, p, r) => (p === 'length' ? (lengthReads++ < 1 ? 2 : 3) : Reflect.get(o, p, r)),
+  });
+  let r: Settled;
+  try {
+    r = { value: ns.sysctl.set('net.ipv4.ip_local_port_range', growing as unknown as [number, number]) };
+  } catch (e) {
+    r = { error: e };
+  }
+  t.ok(
+    (Array.isArray(r.value) && r.value.join() === '20000,30000') || r.error instanceof RangeError,
+    `an array whose length changes is written as checked: ${String(r.error ?? r.value)}`,
+  );
+  t.ok([before, [20000, 30000]].some((v) => JSON.stringify(v) === JSON.stringify(ns.sysctl.get('net.ipv4.ip_local_port_range'))));
+
+  const reads = new Map<string, number>();
+  const opts = new Proxy({ read: [A], user: false }, {
+    get: (o, p, rr) => {
+      if (typeof p === 'string') reads.set(p, (reads.get(p) ?? 0) + 1);
+      return Reflect.get(o, p, rr) as unknown;
+    },
+  });
+  const res = await cloneNetns(opts);
+  t.equal(res.values[A], '7200');
+  t.same([...reads].filter(([, n]) => n > 1), [], 'cloneNetns: every option read once');
+
+  const { ns: rl } = rootlessPair(t);
+  let argReads = 0;
+  const args = ['-c', 'exit 3'];
+  Object.defineProperty(args, 1, { get: () => (argReads++ < 1 ? 'exit 3' : (42 as unknown as string)) });
+  const child = rl.rootless!.spawn('sh', args, { stdio: 'ignore' });
+  const exit = await child.exited;
+  t.same(exit, { code: 3, signal: null }, 'rootless spawn ran the arguments it checked');
+  t.equal(argReads, 1, 'each argument read once');
+});
