@@ -13,7 +13,7 @@ import { NetNamespace } from './netns.js';
 import { NetnsError, errnoName, invalid, wrap } from './errors.js';
 import { parseKey } from './keys.js';
 import { valuesEqual } from './values.js';
-import { native, WALK_MODE, WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from './native.js';
+import { native, sysctlWalk, WALK_MODE, WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from './native/index.js';
 import {
   ENSURE_SAFE_RULE,
   defaultContext,
@@ -182,7 +182,7 @@ function snapshotOf(w: WalkResult): Snapshot {
 }
 
 function walk(nsfd: number): Snapshot {
-  return snapshotOf(wrap(() => native.sysctlWalk(nsfd, '', WALK_READ | WALK_MODE)));
+  return snapshotOf(wrap(() => sysctlWalk(nsfd, '', WALK_READ | WALK_MODE)));
 }
 
 function side(s: Snapshot, rel: string): SideObservation {

@@ -1,7 +1,7 @@
 // cloneNetns: the lesson's clone(CLONE_NEWNET) program, as a Promise.
 import { NetnsError, fromNative, invalid } from './errors.js';
 import { parseKey, type KeyInput, type ParsedKey } from './keys.js';
-import { isNativeErrno, native } from './native.js';
+import { isNativeErrno, native } from './native/index.js';
 import { entryPairs, keyError, type SetManyEntries } from './sysctl.js';
 import { formatValue, rawText } from './values.js';
 

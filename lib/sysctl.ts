@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { NetnsError, invalid, toNetnsError } from './errors.js';
 import { keyFromRel, parseKey, type KeyInput, type ParsedKey } from './keys.js';
-import { WALK_READ, isNativeErrno, native, type NativeErrno, type NativeOutcome, type WalkResult } from './native.js';
+import { WALK_READ, isNativeErrno, native, type NativeErrno, type NativeOutcome, type WalkResult } from './native/index.js';
 import { SwitchingBackend, type SysctlBackend } from './backend.js';
 import {
   formatValue,
