@@ -21,9 +21,7 @@ const FD_CACHE_MAX = 1024;
 /** Keys per OPEN request (SCM_RIGHTS carries at most 253 fds). */
 const OPEN_BATCH = 200;
 
-const ENOENT = 2;
-const EACCES = 13;
-const EBADF = 9;
+const { ENOENT, EACCES, EBADF, EPERM, ESRCH } = osConstants.errno;
 
 /**
  * Whether this process has CAP_SYS_ADMIN in its effective set (bit 21 of CapEff in
@@ -191,7 +189,7 @@ const helpers = new FinalizationRegistry<HelperState>((st) => {
 });
 
 function closedHelperError(): NativeErrno {
-  return nativeErr(3, 'sendmsg', 'rootless helper', 'This rootless namespace handle is closed');
+  return nativeErr(ESRCH, 'sendmsg', 'rootless helper', 'This rootless namespace handle is closed');
 }
 
 /**
@@ -568,7 +566,7 @@ export class RootlessHelper {
     let netFd = -1;
     try {
       if (r.capEff === 0n)
-        throw new NetnsError(1, 'capget', {
+        throw new NetnsError(EPERM, 'capget', {
           hint: `The rootless helper has no capabilities inside its user namespace. ${userNamespaceRefusalHint('EPERM', 'clone')}`,
         });
       let userFd: number;
