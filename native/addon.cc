@@ -136,6 +136,12 @@ int OpenConfined(const char* rel, int flags) {
   return root < 0 ? root : core::OpenBeneath(root, rel, flags);
 }
 
+// Test hook: open as on a kernel without openat2 (core::OpenByComponents), or probe again.
+static Napi::Value TestForceOpenFallback(const Napi::CallbackInfo& info) {
+  core::g_haveOpenat2.store(info[0].ToBoolean() ? 0 : -1);
+  return info.Env().Undefined();
+}
+
 int ReadSmall(int fd, std::string& out) {
   // The kernel zeroes a buffer of the requested size on every sysctl read: ask for 4 KiB,
   // and only grow for the rare longer value.
@@ -189,6 +195,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   d->curNs = d->homeNs;
   env.SetInstanceData<AddonData, Cleanup>(d);
   InitNs(env, exports);
+  exports.Get("testing").As<Napi::Object>().Set(
+      "forceOpenFallback", Napi::Function::New(env, TestForceOpenFallback, "forceOpenFallback"));
   InitSysctl(env, exports);
   InitClone(env, exports);
   InitRootless(env, exports);

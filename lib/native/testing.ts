@@ -3,7 +3,7 @@
 import { native, type CloneReport } from './binding.js';
 
 interface RawTestingHooks {
-  testing: { failSwitchBack(n: number): void };
+  testing: { failSwitchBack(n: number): void; forceOpenFallback(on: boolean): void };
   cloneNetns(
     rels: string[],
     values: (string | null)[],
@@ -18,6 +18,13 @@ export const testing = {
   /** Make the next `n` switch-backs report failure (the real switch is still done). */
   failSwitchBack(n: number): void {
     raw.testing.failSwitchBack(n);
+  },
+  /**
+   * Open keys as on a kernel without openat2 (the component-by-component walk of
+   * native/sysctl_core.h) when `on`; probe for openat2 again when not. Addon only.
+   */
+  forceOpenFallback(on: boolean): void {
+    raw.testing.forceOpenFallback(on);
   },
   /** native.cloneNetns whose child sleeps `holdMs` after the go, before its work. */
   cloneNetns(
