@@ -125,7 +125,7 @@ export interface NativeBinding {
   /** clone(CLONE_NEWNET [|CLONE_NEWUSER with maps "0 uid 1" / "0 gid 1"]) running the ops. */
   cloneNetns(rels: string[], values: (string | null)[], user: [uid: number, gid: number] | null): Promise<CloneReport>;
 
-  // rootless.cc: the user-namespace helper process
+  // native/rootless/rootless.cc: the user-namespace helper process
   rootlessStart(uid: number, gid: number, timeoutMs: number): RootlessStartResult;
   /** Per key: [fd, granted 0 r / 1 rw / 2 w, errno of the refused stronger access or 0], or an error. */
   rootlessOpen(sock: number, rels: string[], access: (0 | 1)[]): ([number, 0 | 1 | 2, number] | NativeErrno)[];
