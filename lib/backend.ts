@@ -1,7 +1,7 @@
 // How the sysctl layer reaches one namespace. The default backend switches the calling thread
 // (or the addon's executor thread) into the namespace inside one native call; the rootless
 // backend (a helper process) plugs in behind the same interface.
-import { native, type NativeOutcome, type WalkResult } from './native.js';
+import { native, sysctlWalk, sysctlWalkAsync, type NativeOutcome, type WalkResult } from './native/index.js';
 import { Sequencer } from './sequencer.js';
 
 /** The steps of a compound Promise operation, run inside {@link SysctlBackend.exclusive}. */
@@ -51,7 +51,7 @@ export class SwitchingBackend implements SysctlBackend {
     return native.sysctlBatch(this.fd(), rels, values, stopOnError);
   }
   walk(prefix: string, flags: number): WalkResult {
-    return native.sysctlWalk(this.fd(), prefix, flags);
+    return sysctlWalk(this.fd(), prefix, flags);
   }
   open(rel: string, access: 0 | 1): [number, 0 | 1 | 2] {
     return native.sysctlOpen(this.fd(), rel, access);
@@ -66,7 +66,7 @@ export class SwitchingBackend implements SysctlBackend {
     return this.#single((fd) => native.sysctlBatchAsync(fd, rels, values, stopOnError));
   }
   walkAsync(prefix: string, flags: number): Promise<WalkResult> {
-    return this.#single((fd) => native.sysctlWalkAsync(fd, prefix, flags));
+    return this.#single((fd) => sysctlWalkAsync(fd, prefix, flags));
   }
   exclusive<T>(run: (steps: SysctlSteps) => Promise<T>): Promise<T> {
     // Every step targets the namespace of the moment of the call (inside runSync, the one it
@@ -76,7 +76,7 @@ export class SwitchingBackend implements SysctlBackend {
       try {
         return await run({
           batchAsync: (rels, values, stop) => native.sysctlBatchAsync(target.fd, rels, values, stop),
-          walkAsync: (prefix, flags) => native.sysctlWalkAsync(target.fd, prefix, flags),
+          walkAsync: (prefix, flags) => sysctlWalkAsync(target.fd, prefix, flags),
         });
       } finally {
         target.release();

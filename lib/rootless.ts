@@ -1,5 +1,5 @@
 // Rootless mode: a network namespace owned by a user namespace of our own, held by a helper
-// process (native/rootless.cc). The helper opens /proc/sys/net files inside and passes the fds
+// process (native/rootless/). The helper opens /proc/sys/net files inside and passes the fds
 // back; reads and writes then run in this process through those fds, at the normal speed.
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
@@ -8,7 +8,7 @@ import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import { NetnsError, invalid, toNetnsError } from './errors.js';
-import { native, isNativeErrno, type NativeErrno, type NativeOutcome, type WalkResult } from './native.js';
+import { native, rootlessWalk, rootlessWalkAsync, isNativeErrno, type NativeErrno, type NativeOutcome, type WalkResult } from './native/index.js';
 import { holdNamespace, type SysctlBackend, type SysctlSteps } from './backend.js';
 import { copyArray } from './values.js';
 import { Sequencer } from './sequencer.js';
@@ -23,11 +23,7 @@ const FD_CACHE_MAX = 1024;
 /** Keys per OPEN request (SCM_RIGHTS carries at most 253 fds). */
 const OPEN_BATCH = 200;
 
-const ENOENT = 2;
-const EACCES = 13;
-const EBADF = 9;
-const EPROTO = 71;
-const ETIMEDOUT = 110;
+const { ENOENT, EACCES, EBADF, EIO, EPERM, ESRCH, EPROTO, ETIMEDOUT, ENODATA } = osConstants.errno;
 
 /**
  * Whether this process has CAP_SYS_ADMIN in its effective set (bit 21 of CapEff in
@@ -44,7 +40,7 @@ export function hasCapSysAdmin(): boolean {
     status = fs.readFileSync(file, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new NetnsError(err.errno ?? -5, err.syscall ?? 'open', {
+    throw new NetnsError(err.errno ?? EIO, err.syscall ?? 'open', {
       path: file,
       hint: 'Could not read this process\'s capabilities, so it cannot tell whether it may create an ordinary namespace' +
         (err.code === 'EMFILE' || err.code === 'ENFILE' ? ': the fd limit is reached; close some fds and try again' : ''),
@@ -52,7 +48,7 @@ export function hasCapSysAdmin(): boolean {
   }
   const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
   if (!m)
-    throw new NetnsError(61 /* ENODATA */, 'read', {
+    throw new NetnsError(ENODATA, 'read', {
       path: file,
       hint: 'It has no CapEff line, so this process\'s capabilities are unknown',
     });
@@ -217,8 +213,8 @@ function closedError(st: HelperState): Error {
 }
 
 function closedHelperError(st: HelperState): NativeErrno {
-  if (st.dead) return nativeErr(3, 'sendmsg', 'rootless helper', deadHint(st.dead));
-  return nativeErr(3, 'sendmsg', 'rootless helper', 'This rootless namespace handle is closed');
+  if (st.dead) return nativeErr(ESRCH, 'sendmsg', 'rootless helper', deadHint(st.dead));
+  return nativeErr(ESRCH, 'sendmsg', 'rootless helper', 'This rootless namespace handle is closed');
 }
 
 /** Whether `e` says the exchange with the helper failed (not the key: the helper itself). */
@@ -487,7 +483,7 @@ export class RootlessBackend implements SysctlBackend {
   }
 
   walk(prefix: string, flags: number): WalkResult {
-    return fixWalk(this.#talk((sock) => native.rootlessWalk(sock, prefix, flags)));
+    return this.#talk((sock) => rootlessWalk(sock, prefix, flags));
   }
 
   open(rel: string, access: 0 | 1): [number, 0 | 1 | 2] {
@@ -509,7 +505,7 @@ export class RootlessBackend implements SysctlBackend {
     return this.#seq.exclusive(() => this.#walkAsync(prefix, flags));
   }
   async #walkAsync(prefix: string, flags: number): Promise<WalkResult> {
-    return fixWalk(await this.#talkAsync((sock) => native.rootlessWalkAsync(sock, prefix, flags)));
+    return this.#talkAsync((sock) => rootlessWalkAsync(sock, prefix, flags));
   }
   exclusive<T>(run: (steps: SysctlSteps) => Promise<T>): Promise<T> {
     return this.#seq.exclusive(() =>
@@ -524,14 +520,6 @@ export class RootlessBackend implements SysctlBackend {
   hold(): () => void {
     return holdNamespace(this.#nsFd());
   }
-}
-
-function fixWalk(w: WalkResult): WalkResult {
-  for (let i = 0; i < w.values.length; i++) {
-    const v = w.values[i];
-    if (isNativeErrno(v) && v.path === undefined) v.path = `/proc/sys/net/${w.keys[i]}`;
-  }
-  return w;
 }
 
 function withPath(e: unknown, rel: string): unknown {
@@ -717,7 +705,7 @@ export class RootlessHelper {
     let netFd = -1;
     try {
       if (r.capEff === 0n)
-        throw new NetnsError(1, 'capget', {
+        throw new NetnsError(EPERM, 'capget', {
           hint: `The rootless helper has no capabilities inside its user namespace. ${userNamespaceRefusalHint('EPERM', 'clone')}`,
         });
       let userFd: number;

@@ -20,6 +20,7 @@
 
 #include "executor.h"
 #include "syscompat.h"
+#include "sysctl_core.h"
 
 
 namespace netns {
@@ -59,6 +60,14 @@ Napi::Object ErrnoRecord(Napi::Env env, int err, const char* syscall, const std:
 void ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& path) {
   throw Napi::Error(env, ErrnoObject(env, err, syscall, path));
 }
+
+Napi::Object WayBackBarred(Napi::Env env, int err) {
+  Napi::Object o = ErrnoObject(env, err, "setns", "/proc/thread-self/ns/net");
+  o.Set("reason", Napi::String::New(env, kReasonWayBackBarred));
+  return o;
+}
+
+void ThrowWayBackBarred(Napi::Env env, int err) { throw Napi::Error(env, WayBackBarred(env, err)); }
 
 int Enter(int fd) {
   if (setns(fd, CLONE_NEWNET) != 0) return errno;
@@ -113,34 +122,19 @@ bool LeaveOrRetire(int home) {
   return ok && expected <= 0;
 }
 
-// ---- confined open beneath /proc/sys/net ----
-
-struct open_how_compat {
-  uint64_t flags;
-  uint64_t mode;
-  uint64_t resolve;
-};
+// ---- confined open beneath /proc/sys/net (the open itself: sysctl_core.h) ----
 
 // O_PATH fd of /proc/sys/net, verified to be procfs; -1 until one open succeeds. Only success
 // is kept: a failure (EMFILE at the limit, ENOMEM...) is returned to that caller and the next
 // call tries again, so one early error cannot break sysctl access for the rest of the process.
 static std::atomic<int> g_rootFd{-1};
-static std::atomic<int> g_haveOpenat2{-1};  // -1 unknown, 0 no, 1 yes
 
-// Returns the root fd, or -errno.
-static int RootFd() {
+int NetRoot() {
   int fd = g_rootFd.load(std::memory_order_acquire);
   if (fd >= 0) return fd;
-  // A directory fd on /proc/sys/net resolves its children in the namespace of the thread
-  // doing the lookup, so one fd serves every namespace: we only ever look up through it while
-  // switched into the target.
-  fd = open("/proc/sys/net", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return -errno;
-  struct statfs sfs;
-  if (fstatfs(fd, &sfs) != 0 || sfs.f_type != PROC_SUPER_MAGIC) {
-    close(fd);
-    return -EXDEV;  // /proc is not procfs: refuse to treat it as one
-  }
+  bool atStatfs;
+  fd = core::OpenNetRoot(&atStatfs);
+  if (fd < 0) return fd;
   int expected = -1;
   if (!g_rootFd.compare_exchange_strong(expected, fd, std::memory_order_acq_rel)) {
     close(fd);  // another thread got there first: use its fd
@@ -149,52 +143,15 @@ static int RootFd() {
   return fd;
 }
 
-static int OpenWalk(int root, const char* rel, int flags) {
-  // Fallback for kernels without openat2 (< 5.6): walk one component at a time, refusing
-  // symlinks at every step. TypeScript has already rejected "..", "." and empty components.
-  std::string path(rel);
-  int dir = root;
-  bool ownDir = false;
-  size_t start = 0;
-  for (;;) {
-    size_t slash = path.find('/', start);
-    std::string comp = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-    if (comp.empty() || comp == "." || comp == "..") {
-      if (ownDir) close(dir);
-      return -EINVAL;
-    }
-    int f;
-    if (slash == std::string::npos) {
-      f = openat(dir, comp.c_str(), flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-    } else {
-      f = openat(dir, comp.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    }
-    int err = errno;
-    if (ownDir) close(dir);
-    if (f < 0) return -err;
-    if (slash == std::string::npos) return f;
-    dir = f;
-    ownDir = true;
-    start = slash + 1;
-  }
+int OpenConfined(const char* rel, int flags) {
+  int root = NetRoot();
+  return root < 0 ? root : core::OpenBeneath(root, rel, flags);
 }
 
-int OpenConfined(const char* rel, int flags) {
-  int root = RootFd();
-  if (root < 0) return root;
-  if (g_haveOpenat2.load(std::memory_order_relaxed) != 0) {
-    open_how_compat how{};
-    how.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY);
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-    int fd = (int)syscall(SYS_openat2, root, rel, &how, sizeof how);
-    if (fd >= 0) {
-      g_haveOpenat2.store(1, std::memory_order_relaxed);
-      return fd;
-    }
-    if (errno != ENOSYS) return -errno;
-    g_haveOpenat2.store(0, std::memory_order_relaxed);
-  }
-  return OpenWalk(root, rel, flags);
+// Test hook: open as on a kernel without openat2 (core::OpenByComponents), or probe again.
+static Napi::Value TestForceOpenFallback(const Napi::CallbackInfo& info) {
+  core::g_haveOpenat2.store(info[0].ToBoolean() ? 0 : -1);
+  return info.Env().Undefined();
 }
 
 int ReadSmall(int fd, std::string& out) {
@@ -250,6 +207,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   d->curNs = d->homeNs;
   env.SetInstanceData<AddonData, Cleanup>(d);
   InitNs(env, exports);
+  exports.Get("testing").As<Napi::Object>().Set(
+      "forceOpenFallback", Napi::Function::New(env, TestForceOpenFallback, "forceOpenFallback"));
   InitSysctl(env, exports);
   InitClone(env, exports);
   InitRootless(env, exports);
