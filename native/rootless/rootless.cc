@@ -596,6 +596,9 @@ Napi::Value RootlessStop(const Napi::CallbackInfo& info) {
   int graceMs = ArgInt(info, 3);
   if (sock >= 0) {
     Disown(info.Env(), sock);
+    // shutdown, not only close: a Promise form's exchange may hold a dup of the socket; the
+    // helper must see EOF now and that exchange must end (with ESRCH) now.
+    shutdown(sock, SHUT_RDWR);
     close(sock);
   }
   if (pidfd >= 0) Disown(info.Env(), pidfd);
