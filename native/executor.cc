@@ -268,10 +268,11 @@ void Executor::Shutdown(void* arg) {
       if (s.job) s.job->Abort();  // wake a thread still waiting (it completes with an error)
       threads.push_back(std::move(s.thread));
     }
-    ex->solos_.clear();
+    // The Solo entries stay until every thread is joined: a thread still writes its own.
   }
   ex->cv_.notify_all();
   for (auto& t : threads) t.join();  // every thread has left addon code after this
+  ex->solos_.clear();
   for (Job* j : ex->queue_) delete j;
   ex->queue_.clear();
   ex->tsfn_.Release();
