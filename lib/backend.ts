@@ -17,6 +17,8 @@ export interface SysctlBackend {
   walk(prefix: string, flags: number): WalkResult;
   /** An fd on one key opened inside the namespace: [fd, granted access 0 r / 1 rw / 2 w]. */
   open(rel: string, access: 0 | 1): [number, 0 | 1 | 2];
+  /** {@link open} as a Promise (the rootless backend waits for its helper off the JS thread). */
+  openAsync(rel: string, access: 0 | 1): Promise<[number, 0 | 1 | 2]>;
   readAsync(rel: string): Promise<string>;
   writeAsync(rel: string, value: string): Promise<string | null>;
   batchAsync(rels: string[], values: (string | null)[], stopOnError: boolean): Promise<NativeOutcome[]>;
@@ -55,6 +57,9 @@ export class SwitchingBackend implements SysctlBackend {
   }
   open(rel: string, access: 0 | 1): [number, 0 | 1 | 2] {
     return native.sysctlOpen(this.fd(), rel, access);
+  }
+  async openAsync(rel: string, access: 0 | 1): Promise<[number, 0 | 1 | 2]> {
+    return this.open(rel, access); // microseconds: no job
   }
   readAsync(rel: string): Promise<string> {
     return this.#single((fd) => native.sysctlReadAsync(fd, rel));

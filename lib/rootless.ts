@@ -492,6 +492,9 @@ export class RootlessBackend implements SysctlBackend {
     return [native.dup(c.fd), c.granted];
   }
 
+  openAsync(rel: string, access: 0 | 1): Promise<[number, 0 | 1 | 2]> {
+    return this.#async([rel], () => this.open(rel, access));
+  }
   readAsync(rel: string): Promise<string> {
     return this.#async([rel], () => this.read(rel));
   }

@@ -278,9 +278,21 @@ export class Sysctl {
     });
   }
 
-  /** Promise form of {@link open} (opening takes microseconds; it completes synchronously). */
+  /**
+   * Promise form of {@link open}. Opening takes microseconds and completes synchronously,
+   * except in a rootless namespace, where the helper's answer is awaited off the JS thread.
+   */
   async openAsync(key: AnyKey | KeyInput): Promise<SysctlHandle> {
-    return this.open(key);
+    const pk = parsed(key);
+    let release: (() => void) | undefined;
+    try {
+      release = this.backend.hold();
+      const [fd, granted] = await this.backend.openAsync(pk.rel, 1);
+      return new SysctlHandle(pk, fd, granted, release, this.nsId === undefined);
+    } catch (e) {
+      release?.();
+      this.#fail(e, pk, 'open');
+    }
   }
 
   /** @internal error for a key, for plans */
