@@ -1,5 +1,5 @@
 // Sysctl key syntax (sysctl(8), sysctl.d(5)) and confinement to /proc/sys/net.
-import { invalid } from './errors.js';
+import { invalid } from '../errors.js';
 
 /** A per-interface key given structurally, so that nothing needs escaping. */
 export interface InterfaceKey {

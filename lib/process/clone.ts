@@ -1,9 +1,9 @@
 // cloneNetns: the lesson's clone(CLONE_NEWNET) program, as a Promise.
-import { NetnsError, fromNative, invalid } from './errors.js';
-import { parseKey, type KeyInput, type ParsedKey } from './keys.js';
-import { isNativeErrno, native } from './native.js';
-import { entryPairs, keyError, type SetManyEntries } from './sysctl.js';
-import { formatValue, rawText } from './values.js';
+import { NetnsError, fromNative, invalid } from '../errors.js';
+import { parseKey, type KeyInput, type ParsedKey } from '../sysctl/keys.js';
+import { isNativeErrno, native } from '../native.js';
+import { entryPairs, keyError, type SetManyEntries } from '../sysctl/sysctl.js';
+import { formatValue, rawText } from '../sysctl/values.js';
 
 /** Options of {@link cloneNetns}. */
 export interface CloneNetnsOptions {

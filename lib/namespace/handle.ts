@@ -1,11 +1,11 @@
 // NetNamespace: a handle that owns one O_CLOEXEC fd on a network namespace.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NetnsError, invalid, toNetnsError, wrap } from './errors.js';
-import { native } from './native.js';
-import { SwitchingBackend, type SysctlBackend } from './backend.js';
-import { Sysctl } from './sysctl.js';
-import { RootlessHelper, hasCapSysAdmin, rootlessSupport } from './rootless.js';
+import { NetnsError, invalid, toNetnsError, wrap } from '../errors.js';
+import { native } from '../native.js';
+import { SwitchingBackend, type SysctlBackend } from '../sysctl/backend.js';
+import { Sysctl } from '../sysctl/sysctl.js';
+import { RootlessHelper, hasCapSysAdmin, rootlessSupport } from '../rootless/helper.js';
 
 const C = native.constants;
 

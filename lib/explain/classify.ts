@@ -9,11 +9,11 @@
 //      namespaces, and a "host" probe that briefly changes a host value for keys on a short
 //      list proven harmless, then restores and verifies it (also on SIGTERM/SIGINT).
 // explain(key): the same for one key, in a sentence, plus how to set it for a container.
-import { NetNamespace } from './netns.js';
-import { NetnsError, errnoName, invalid, wrap } from './errors.js';
-import { parseKey } from './keys.js';
-import { valuesEqual } from './values.js';
-import { native, WALK_MODE, WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from './native.js';
+import { NetNamespace } from '../namespace/handle.js';
+import { NetnsError, errnoName, invalid, wrap } from '../errors.js';
+import { parseKey } from '../sysctl/keys.js';
+import { valuesEqual } from '../sysctl/values.js';
+import { native, WALK_MODE, WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from '../native.js';
 import {
   ENSURE_SAFE_RULE,
   defaultContext,
@@ -23,7 +23,7 @@ import {
   type RuleClass,
   type RuleContext,
   type RuleEvidence,
-} from './kernel-rules.js';
+} from './rules.js';
 
 /** The class of a key: what a new namespace gets (see the README's table), or `unknown`. */
 export type SysctlClass = RuleClass | 'unknown';

@@ -1,7 +1,7 @@
 // How the sysctl layer reaches one namespace. The default backend switches the calling thread
 // (or the addon's executor thread) into the namespace inside one native call; the rootless
 // backend (a helper process) plugs in behind the same interface.
-import { native, type NativeOutcome, type WalkResult } from './native.js';
+import { native, type NativeOutcome, type WalkResult } from '../native.js';
 
 export interface SysctlBackend {
   read(rel: string): string;

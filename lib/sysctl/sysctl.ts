@@ -4,9 +4,9 @@
 // calling thread (sync forms) or the addon's executor thread (Promise forms) switches in,
 // opens/reads/writes, and switches back before the call returns. Batches make one switch.
 import { existsSync } from 'node:fs';
-import { NetnsError, invalid, toNetnsError } from './errors.js';
+import { NetnsError, invalid, toNetnsError } from '../errors.js';
 import { keyFromRel, parseKey, type KeyInput, type ParsedKey } from './keys.js';
-import { WALK_READ, isNativeErrno, native, type NativeErrno, type NativeOutcome, type WalkResult } from './native.js';
+import { WALK_READ, isNativeErrno, native, type NativeErrno, type NativeOutcome, type WalkResult } from '../native.js';
 import { SwitchingBackend, type SysctlBackend } from './backend.js';
 import {
   formatValue,

@@ -7,9 +7,9 @@ import * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { getSystemErrorMap } from 'node:util';
-import { NetnsError, invalid, toNetnsError } from './errors.js';
-import { native, isNativeErrno, type NativeErrno, type NativeOutcome, type WalkResult } from './native.js';
-import { holdNamespace, type SysctlBackend } from './backend.js';
+import { NetnsError, invalid, toNetnsError } from '../errors.js';
+import { native, isNativeErrno, type NativeErrno, type NativeOutcome, type WalkResult } from '../native.js';
+import { holdNamespace, type SysctlBackend } from '../sysctl/backend.js';
 
 const CAP_SYS_ADMIN = 21;
 /** How long a request to the helper may take before it counts as hung. */
