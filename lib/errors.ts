@@ -1,6 +1,10 @@
 // One error class with Node's system-error fields, and the hints that say what to do.
+import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 import { isNativeErrno, type NativeErrno } from './native.js';
+
+/** Errno numbers by name (positive, as the kernel returns them): `ERRNO.ENOENT` is 2. */
+export const ERRNO = osConstants.errno;
 
 /** What the failing operation was about, to choose a helpful hint. */
 export interface ErrorContext {

@@ -29,21 +29,21 @@ export {
 export { setns, unshare, constants } from './namespace/raw.js';
 export { cloneNetns, type CloneNetnsOptions, type CloneNetnsResult } from './process/clone.js';
 export { spawnInNetns, type SpawnInNetnsOptions, type SpawnedInNetns, type NetnsChild } from './process/spawn.js';
-export {
-  compare,
-  classify,
-  explain,
-  HOST_PROBE_SAFE,
-  type SysctlClass,
-  type CompareEntry,
-  type Classification,
-  type ClassifyOptions,
-  type Evidence,
-  type Explanation,
-  type SideObservation,
-  type ParentProbe,
-  type HostProbe,
-} from './explain/classify.js';
+export { compare } from './explain/observe.js';
+export { classify } from './explain/classify.js';
+export { explain } from './explain/explain.js';
+export { HOST_PROBE_SAFE } from './explain/probe.js';
+export type {
+  SysctlClass,
+  CompareEntry,
+  Classification,
+  ClassifyOptions,
+  Evidence,
+  Explanation,
+  SideObservation,
+  ParentProbe,
+  HostProbe,
+} from './explain/types.js';
 export { KERNEL_RULES, findRule, type KernelRule, type RuleClass, type RuleContext, type RuleEvidence } from './explain/rules.js';
 export {
   RootlessHelper,

@@ -12,7 +12,7 @@ import {
   explain,
   HOST_PROBE_SAFE,
   type Classification,
-} from '../lib/explain/classify.js';
+} from '../lib/index.js';
 import { KERNEL_RULES, findRule, defaultContext, relToKey } from '../lib/explain/rules.js';
 import { parseKey, valuesEqual } from '../lib/index.js';
 

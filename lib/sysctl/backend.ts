@@ -1,7 +1,8 @@
 // How the sysctl layer reaches one namespace. The default backend switches the calling thread
 // (or the addon's executor thread) into the namespace inside one native call; the rootless
 // backend (a helper process) plugs in behind the same interface.
-import { native, type NativeOutcome, type WalkResult } from '../native.js';
+import { ERRNO } from '../errors.js';
+import { isNativeErrno, native, type NativeOutcome, type WalkResult } from '../native.js';
 
 export interface SysctlBackend {
   read(rel: string): string;
@@ -20,38 +21,78 @@ export interface SysctlBackend {
   readonly nsId?: string | undefined;
 }
 
-/** Backend over a namespace fd; `fd()` is -1 for "where the calling thread is". */
+/**
+ * Backend over a namespace fd; `fd()` is -1 for "where the calling thread is". A handle on the
+ * namespace the calling thread is already in needs no switch: when entering it is refused
+ * (EPERM from setns, e.g. an unprivileged process on its own namespace), the call is made
+ * without one.
+ */
 export class SwitchingBackend implements SysctlBackend {
   constructor(private readonly fd: () => number) {}
+
+  #sync<T>(op: (fd: number) => T): T {
+    const fd = this.fd();
+    try {
+      return op(fd);
+    } catch (e) {
+      if (fd >= 0 && refusedEntry(e) && isCallersNamespace(fd)) return op(-1);
+      throw e;
+    }
+  }
+
+  #async<T>(op: (fd: number) => Promise<T>): Promise<T> {
+    const fd = this.fd();
+    return op(fd).catch((e: unknown) => {
+      if (fd >= 0 && refusedEntry(e) && isCallersNamespace(fd)) return op(-1);
+      throw e;
+    });
+  }
+
   read(rel: string): string {
-    return native.sysctlRead(this.fd(), rel);
+    return this.#sync((fd) => native.sysctlRead(fd, rel));
   }
   write(rel: string, value: string): string | null {
-    return native.sysctlWrite(this.fd(), rel, value);
+    return this.#sync((fd) => native.sysctlWrite(fd, rel, value));
   }
   batch(rels: string[], values: (string | null)[], stopOnError: boolean): NativeOutcome[] {
-    return native.sysctlBatch(this.fd(), rels, values, stopOnError);
+    return this.#sync((fd) => native.sysctlBatch(fd, rels, values, stopOnError));
   }
   walk(prefix: string, flags: number): WalkResult {
-    return native.sysctlWalk(this.fd(), prefix, flags);
+    return this.#sync((fd) => native.sysctlWalk(fd, prefix, flags));
   }
   open(rel: string, access: 0 | 1): [number, 0 | 1 | 2] {
-    return native.sysctlOpen(this.fd(), rel, access);
+    return this.#sync((fd) => native.sysctlOpen(fd, rel, access));
   }
   readAsync(rel: string): Promise<string> {
-    return native.sysctlReadAsync(this.fd(), rel);
+    return this.#async((fd) => native.sysctlReadAsync(fd, rel));
   }
   writeAsync(rel: string, value: string): Promise<string | null> {
-    return native.sysctlWriteAsync(this.fd(), rel, value);
+    return this.#async((fd) => native.sysctlWriteAsync(fd, rel, value));
   }
   batchAsync(rels: string[], values: (string | null)[], stopOnError: boolean): Promise<NativeOutcome[]> {
-    return native.sysctlBatchAsync(this.fd(), rels, values, stopOnError);
+    return this.#async((fd) => native.sysctlBatchAsync(fd, rels, values, stopOnError));
   }
   walkAsync(prefix: string, flags: number): Promise<WalkResult> {
-    return native.sysctlWalkAsync(this.fd(), prefix, flags);
+    return this.#async((fd) => native.sysctlWalkAsync(fd, prefix, flags));
   }
   hold(): () => void {
     return holdNamespace(this.fd());
+  }
+}
+
+function refusedEntry(e: unknown): boolean {
+  return isNativeErrno(e) && e.syscall === 'setns' && e.errno === ERRNO.EPERM;
+}
+
+/** Whether `fd` is the namespace the calling thread is in. */
+function isCallersNamespace(fd: number): boolean {
+  const own = native.open('/proc/thread-self/ns/net');
+  try {
+    const a = native.nsInfo(fd);
+    const b = native.nsInfo(own);
+    return a.dev === b.dev && a.ino === b.ino;
+  } finally {
+    native.close(own);
   }
 }
 
