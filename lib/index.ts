@@ -45,14 +45,12 @@ export type {
   HostProbe,
 } from './explain/types.js';
 export { KERNEL_RULES, findRule, type KernelRule, type RuleClass, type RuleContext, type RuleEvidence } from './explain/rules.js';
+export { RootlessHelper } from './rootless/helper.js';
+export { RootlessChild, type RootlessExit } from './rootless/child.js';
+export type { RootlessSpawnOptions, RootlessStdio } from './rootless/spawn.js';
 export {
-  RootlessHelper,
-  RootlessChild,
   rootlessSupport,
   userNamespaceSettings,
   hasCapSysAdmin,
-  type RootlessSpawnOptions,
-  type RootlessStdio,
-  type RootlessExit,
   type UserNamespaceSettings,
-} from './rootless/helper.js';
+} from './rootless/support.js';

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace, NetnsError, hasCapSysAdmin, rootlessSupport } from '../lib/index.js';
-import { userNamespaceRefusalHint } from '../lib/rootless/helper.js';
+import { userNamespaceRefusalHint } from '../lib/hints.js';
 import { plainNode } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -6,7 +6,7 @@
 //      namespaces, and a "host" probe that briefly changes a host value for keys on a short
 //      list proven harmless, then restores and verifies it (also on SIGTERM/SIGINT).
 import { NetNamespace } from '../namespace/handle.js';
-import { NetnsError, invalid } from '../errors.js';
+import { ERRNO, invalid, netnsError } from '../errors.js';
 import { defaultContext, relToKey, type RuleContext } from './rules.js';
 import { INIT_ONLY_MARKERS, keyToRel, observe, sameValue, valueOf, type Snapshot } from './observe.js';
 import { HOST_PROBE_SAFE, NEVER_WRITE, hostProbe, parentProbe } from './probe.js';
@@ -33,7 +33,7 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
   const filters = options.keys?.map(keyToRel);
   const probing = options.probe === true;
   if (probing && process.getuid?.() !== 0)
-    throw new NetnsError(1, 'probe', { hint: 'Probe mode changes sysctls and creates namespaces; it needs root' });
+    throw netnsError(ERRNO.EPERM, 'probe', { op: 'probe', reason: 'needs-root' });
   const hostProbeAllowed = new Set(HOST_PROBE_SAFE);
   const hostProbeKeys = options.hostProbeKeys?.map(keyToRel);
   for (const k of hostProbeKeys ?? [])

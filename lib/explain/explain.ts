@@ -1,5 +1,5 @@
 // explain(key): one key's classification, in a sentence, plus how to set it for a container.
-import { NetnsError } from '../errors.js';
+import { ERRNO, netnsError } from '../errors.js';
 import { relToKey } from './rules.js';
 import { keyToRel } from './observe.js';
 import { classify } from './classify.js';
@@ -20,11 +20,7 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
   const rel = keyToRel(key);
   const [c] = classify({ ...options, keys: [relToKey(rel)] }).filter((x) => keyToRel(x.key) === rel);
   if (!c)
-    throw new NetnsError(2, 'open', {
-      path: `/proc/sys/net/${rel}`,
-      key: relToKey(rel),
-      hint: 'No such key on the host or in a fresh namespace on this kernel',
-    });
+    throw netnsError(ERRNO.ENOENT, 'open', { path: `/proc/sys/net/${rel}`, key: relToKey(rel), op: 'explain' });
   const k = c.key;
   const v = sample(c);
   const tokens = v.split(' ');

@@ -2,7 +2,7 @@
 // host probe changes host values of keys on HOST_PROBE_SAFE for a moment, then restores and
 // verifies them. Every read and write goes through the namespace's sysctl backend.
 import { NetNamespace } from '../namespace/handle.js';
-import { NetnsError } from '../errors.js';
+import { ERRNO, netnsError, toNetnsError } from '../errors.js';
 import type { SysctlBackend } from '../sysctl/backend.js';
 import { relToKey } from './rules.js';
 import { backendOf, readRel, sameValue } from './observe.js';
@@ -199,13 +199,13 @@ export function hostProbe(
           }
         }
         if (p) p.restored = ok;
-        if (!ok) failure ??= new NetnsError(5, 'write', { path: `/proc/sys/net/${rel}`, hint: `Could not restore the host value ${JSON.stringify(orig)} after probing; set it back by hand` });
+        if (!ok) failure ??= netnsError(ERRNO.EIO, 'write', { path: `/proc/sys/net/${rel}`, reason: 'not-restored', value: orig });
       }
     }
   } finally {
     guard.leave();
   }
-  if (failure) throw failure;
+  if (failure) throw toNetnsError(failure);
   return out;
 }
 

@@ -2,9 +2,12 @@
 // (or the addon's executor thread) into the namespace inside one native call; the rootless
 // backend (a helper process) plugs in behind the same interface.
 import { ERRNO } from '../errors.js';
+import type { BackendKind } from '../hints.js';
 import { isNativeErrno, native, type NativeOutcome, type WalkResult } from '../native.js';
 
 export interface SysctlBackend {
+  /** How it reaches the namespace, for hints. */
+  readonly kind: BackendKind;
   read(rel: string): string;
   write(rel: string, value: string): string | null;
   batch(rels: string[], values: (string | null)[], stopOnError: boolean): NativeOutcome[];
@@ -28,6 +31,7 @@ export interface SysctlBackend {
  * without one.
  */
 export class SwitchingBackend implements SysctlBackend {
+  readonly kind = 'switching';
   constructor(private readonly fd: () => number) {}
 
   #sync<T>(op: (fd: number) => T): T {

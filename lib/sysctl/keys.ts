@@ -121,3 +121,17 @@ export function keyFromRel(rel: string): string {
 function swapSeparator(c: string): string {
   return c === '.' ? '/' : '.';
 }
+
+const keyCache = new Map<string, ParsedKey>();
+
+/** parseKey for the hot paths: string keys are parsed once (up to 4096 kept). */
+export function parseKeyCached(key: KeyInput): ParsedKey {
+  if (typeof key !== 'string') return parseKey(key);
+  let p = keyCache.get(key);
+  if (p === undefined) {
+    p = parseKey(key);
+    if (keyCache.size >= 4096) keyCache.clear();
+    keyCache.set(key, p);
+  }
+  return p;
+}
