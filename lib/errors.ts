@@ -1,7 +1,7 @@
 // One error class with Node's system-error fields, and the hints that say what to do.
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
-import { isNativeErrno, type NativeErrno } from './native.js';
+import { isNativeErrno, type NativeErrno } from './native/index.js';
 import { hintFor, type Happened, type Reason } from './hints.js';
 
 /** Errno numbers by name (positive, as the kernel returns them): `ERRNO.ENOENT` is 2. */
@@ -85,7 +85,7 @@ export function errnoNumber(code: string): number {
  * syscall, the file, and what the backend knew beyond the errno. `hint` is filled in from the
  * hint table for those who inspect it before it is converted.
  */
-export interface SysError extends NativeErrno {
+export interface SysError extends Omit<NativeErrno, 'reason'> {
   reason?: Reason;
 }
 
@@ -112,19 +112,10 @@ export function withReason(e: SysError, reason: Reason, rel = relOf(e.path)): Sy
 /** What a caller knows about a failure: the facts the hint table is keyed by, or a fixed hint. */
 export type What = ErrorContext & Omit<Happened, 'code' | 'syscall' | 'path' | 'key'> & { message?: string };
 
-/** Path the addon gives a refused way-back check (native CheckWayBack). */
-const WAY_BACK_PATH = '/proc/thread-self/ns/net';
-
 function relOf(path: string | undefined): string | undefined {
   return path?.startsWith('/proc/sys/net/') ? path.slice('/proc/sys/net/'.length) : undefined;
 }
 
-/** What the system error says happened, beyond its errno. */
-function reasonOf(e: SysError): Reason | undefined {
-  if (e.reason !== undefined) return e.reason;
-  if (e.syscall === 'setns' && e.path === WAY_BACK_PATH) return 'way-back';
-  return undefined;
-}
 
 /**
  * The error boundary: a NetnsError for `errno` from `syscall`, its hint from the table (unless
@@ -158,8 +149,7 @@ export function fromNative(e: SysError, what: What = {}): NetnsError {
     const rel = relOf(e.path);
     if (rel !== undefined) w.rel = rel;
   }
-  const reason = reasonOf(e);
-  if (reason !== undefined && w.reason === undefined) w.reason = reason;
+  if (e.reason !== undefined && w.reason === undefined) w.reason = e.reason;
   return netnsError(e.errno, e.syscall, w);
 }
 

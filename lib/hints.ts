@@ -1,6 +1,7 @@
 // Every hint: what to do about an error, chosen from one table by what happened (the errno
 // code, the syscall, the operation, the key, the backend, and what the backend knew).
 import { existsSync } from 'node:fs';
+import type { NativeReason } from './native/index.js';
 import { keyFromRel } from './sysctl/keys.js';
 import { readSetting, userNamespaceSettings, type UserNamespaceSettings } from './rootless/support.js';
 
@@ -34,8 +35,8 @@ export type BackendKind = 'switching' | 'rootless';
 
 /** What a backend or a check knew beyond the errno. */
 export type Reason =
-  /** The calling thread could not come back from a namespace it entered, so it did not enter. */
-  | 'way-back'
+  /** What the addon knew (NativeReason): 'way-back-barred', a setns refused before entering. */
+  | NativeReason
   /** A rootless namespace hides this key (it exists in the calling namespace). */
   | 'hidden-in-userns'
   /** A rootless namespace has this key read-only. */
@@ -116,7 +117,7 @@ const keyOf = (h: Happened): string => h.key ?? (h.rel !== undefined ? keyFromRe
 /** The table, searched in order; the first rule whose fields all match gives the hint. */
 const HINTS: readonly HintRule[] = [
   // What a backend knew beyond the errno.
-  { reason: 'way-back', hint: () => WAY_BACK_HINT },
+  { reason: 'way-back-barred', hint: () => WAY_BACK_HINT },
   {
     reason: 'hidden-in-userns',
     hint: (h) =>

@@ -6,7 +6,7 @@ import { parseKey } from '../sysctl/keys.js';
 import { valuesEqual } from '../sysctl/values.js';
 import { sysctl } from '../sysctl/sysctl.js';
 import type { SysctlBackend } from '../sysctl/backend.js';
-import { WALK_MODE, WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from '../native.js';
+import { WALK_MODE, WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from '../native/index.js';
 import { relToKey } from './rules.js';
 import type { CompareEntry, SideObservation } from './types.js';
 

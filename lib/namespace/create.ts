@@ -1,7 +1,7 @@
 // NetNamespace.create: an anonymous, named or rootless namespace, chosen from the options and
 // this process's privileges.
 import { invalid, wrap } from '../errors.js';
-import { native } from '../native.js';
+import { native } from '../native/index.js';
 import { RootlessHelper } from '../rootless/helper.js';
 import { hasCapSysAdmin, rootlessSupport } from '../rootless/support.js';
 import { checkName, createNamed } from './named.js';

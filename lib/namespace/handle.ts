@@ -2,7 +2,7 @@
 // one live beside it: pid.ts (by pid), open.ts (current, path, fd), named.ts (/run/netns),
 // create.ts (new namespaces), list.ts (the host's namespaces).
 import { ERRNO, invalid, netnsError, toNetnsError, wrap } from '../errors.js';
-import { native } from '../native.js';
+import { native } from '../native/index.js';
 import { SwitchingBackend, type SysctlBackend } from '../sysctl/backend.js';
 import { Sysctl } from '../sysctl/sysctl.js';
 import type { RootlessHelper } from '../rootless/helper.js';

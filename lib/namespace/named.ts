@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ERRNO, invalid, netnsError, toNetnsError, wrap, type NetnsError } from '../errors.js';
-import { native } from '../native.js';
+import { native } from '../native/index.js';
 import { openPath } from './open.js';
 
 const C = native.constants;

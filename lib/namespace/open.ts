@@ -2,7 +2,7 @@
 // mount or /proc/PID/ns/net), or an fd the caller owns. Each returns an fd the caller owns.
 import * as fs from 'node:fs';
 import { ERRNO, netnsError, invalid, wrap } from '../errors.js';
-import { native } from '../native.js';
+import { native } from '../native/index.js';
 
 const C = native.constants;
 

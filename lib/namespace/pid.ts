@@ -1,6 +1,6 @@
 // NetNamespace.fromPid: the namespace of a process, race-free against pid reuse.
 import { ERRNO, netnsError, invalid, toNetnsError, type NetnsError } from '../errors.js';
-import { native } from '../native.js';
+import { native } from '../native/index.js';
 
 function checkPid(pid: unknown): number {
   if (typeof pid !== 'number' || !Number.isInteger(pid)) invalid('an integer', 'pid', pid);

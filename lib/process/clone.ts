@@ -1,7 +1,7 @@
 // cloneNetns: the lesson's clone(CLONE_NEWNET) program, as a Promise.
 import { ERRNO, fromNative, invalid, netnsError, type NetnsError } from '../errors.js';
 import { parseKey, type KeyInput, type ParsedKey } from '../sysctl/keys.js';
-import { isNativeErrno, native } from '../native.js';
+import { isNativeErrno, native } from '../native/index.js';
 import { entryPairs, type SetManyEntries } from '../sysctl/set-many.js';
 import { keyError } from '../sysctl/key-error.js';
 import { formatValue, rawText } from '../sysctl/values.js';

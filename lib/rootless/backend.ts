@@ -2,7 +2,7 @@
 // and cached here; reads and writes are pread/pwrite on them, in this process.
 import * as fs from 'node:fs';
 import { ERRNO, sysError, withReason, type SysError } from '../errors.js';
-import { native, isNativeErrno, type NativeErrno, type NativeOutcome, type WalkResult } from '../native.js';
+import { native, isNativeErrno, rootlessWalk, type NativeErrno, type NativeOutcome, type WalkResult } from '../native/index.js';
 import { holdNamespace, type SysctlBackend } from '../sysctl/backend.js';
 
 /** Per-key fds kept open per namespace. */
@@ -195,12 +195,7 @@ export class RootlessBackend implements SysctlBackend {
   }
 
   walk(prefix: string, flags: number): WalkResult {
-    const w = native.rootlessWalk(this.#sock(), prefix, flags);
-    for (let i = 0; i < w.values.length; i++) {
-      const v = w.values[i];
-      if (isNativeErrno(v) && v.path === undefined) v.path = `/proc/sys/net/${w.keys[i]}`;
-    }
-    return w;
+    return rootlessWalk(this.#sock(), prefix, flags);
   }
 
   open(rel: string, access: 0 | 1): [number, 0 | 1 | 2] {

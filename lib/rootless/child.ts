@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { invalid, toNetnsError } from '../errors.js';
-import { native } from '../native.js';
+import { native } from '../native/index.js';
 
 /** How a command ended: an exit code, or the signal that killed it. */
 export interface RootlessExit {

@@ -2,7 +2,7 @@
 // a user namespace of this user and the network namespace owned by it, opens /proc/sys/net
 // files inside for the backend (backend.ts) and starts commands there (spawn.ts).
 import { ERRNO, invalid, netnsError, toNetnsError } from '../errors.js';
-import { native, isNativeErrno } from '../native.js';
+import { native, isNativeErrno } from '../native/index.js';
 import { RootlessBackend, type HelperState } from './backend.js';
 import type { RootlessChild } from './child.js';
 import { spawnInHelper, type RootlessSpawnOptions } from './spawn.js';

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { ERRNO, invalid, netnsError, toNetnsError } from '../errors.js';
-import { native } from '../native.js';
+import { native } from '../native/index.js';
 import { RootlessChild } from './child.js';
 
 /** How one of a rootless command's stdin/stdout/stderr is connected. */

@@ -3,7 +3,7 @@
 // backend (a helper process) plugs in behind the same interface.
 import { ERRNO } from '../errors.js';
 import type { BackendKind } from '../hints.js';
-import { isNativeErrno, native, type NativeOutcome, type WalkResult } from '../native.js';
+import { isNativeErrno, native, sysctlWalk, sysctlWalkAsync, type NativeOutcome, type WalkResult } from '../native/index.js';
 
 export interface SysctlBackend {
   /** How it reaches the namespace, for hints. */
@@ -62,7 +62,7 @@ export class SwitchingBackend implements SysctlBackend {
     return this.#sync((fd) => native.sysctlBatch(fd, rels, values, stopOnError));
   }
   walk(prefix: string, flags: number): WalkResult {
-    return this.#sync((fd) => native.sysctlWalk(fd, prefix, flags));
+    return this.#sync((fd) => sysctlWalk(fd, prefix, flags));
   }
   open(rel: string, access: 0 | 1): [number, 0 | 1 | 2] {
     return this.#sync((fd) => native.sysctlOpen(fd, rel, access));
@@ -77,7 +77,7 @@ export class SwitchingBackend implements SysctlBackend {
     return this.#async((fd) => native.sysctlBatchAsync(fd, rels, values, stopOnError));
   }
   walkAsync(prefix: string, flags: number): Promise<WalkResult> {
-    return this.#async((fd) => native.sysctlWalkAsync(fd, prefix, flags));
+    return this.#async((fd) => sysctlWalkAsync(fd, prefix, flags));
   }
   hold(): () => void {
     return holdNamespace(this.fd());

@@ -2,7 +2,7 @@
 // pwrite at offset 0; it keeps the namespace alive until close().
 import { ERRNO, netnsError } from '../errors.js';
 import type { ParsedKey } from './keys.js';
-import { isNativeErrno, native } from '../native.js';
+import { isNativeErrno, native } from '../native/index.js';
 import { keyError } from './key-error.js';
 import { formatValue, parseValue, rawText, type SysctlValue } from './values.js';
 

@@ -2,7 +2,7 @@
 // both as a sync call and as a Promise; drive() and driveAsync() run one against a backend.
 import { ERRNO, NetnsError, toNetnsError } from '../errors.js';
 import { keyFromRel, parseKey, type KeyInput, type ParsedKey } from './keys.js';
-import { WALK_READ, isNativeErrno, type NativeErrno, type NativeOutcome, type WalkResult } from '../native.js';
+import { WALK_READ, isNativeErrno, type NativeErrno, type NativeOutcome, type WalkResult } from '../native/index.js';
 import type { SysctlBackend } from './backend.js';
 import { parseValue, rawText, type AnyKey, type SysctlValue } from './values.js';
 

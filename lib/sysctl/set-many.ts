@@ -2,7 +2,7 @@
 // first failure restore every key already written (and what the kernel propagated).
 import { NetnsError, invalid, toNetnsError } from '../errors.js';
 import { keyFromRel, parseKeyCached, type KeyInput, type ParsedKey } from './keys.js';
-import { WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from '../native.js';
+import { WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from '../native/index.js';
 import type { KeyErrorOf, Plan } from './plan.js';
 import { formatValue, parseValue, rawText, valuesEqual, type SysctlValue } from './values.js';
 

@@ -4,7 +4,7 @@
 // returns. Batches make one switch. list/getAll/setMany are plans (plan.ts, set-many.ts).
 import { NetnsError, toNetnsError } from '../errors.js';
 import { parseKeyCached as parsed, type KeyInput, type ParsedKey } from './keys.js';
-import { isNativeErrno, type NativeErrno } from '../native.js';
+import { isNativeErrno, type NativeErrno } from '../native/index.js';
 import { SwitchingBackend, type SysctlBackend } from './backend.js';
 import { keyError } from './key-error.js';
 import { drive, driveAsync, getAllPlan, listPlan, prefixOf, type SysctlSnapshot } from './plan.js';

@@ -1,0 +1,79 @@
+// netns explain: which keys a new namespace does not take from the host, why, how to set them.
+import { classify, explain, parseKey, type Explanation } from 'netns';
+import { OK } from '../cli/errors.js';
+import { bold, cell, dim, json, out, table } from '../cli/output.js';
+import { classColumn, deviceOf, howShort, paintClass, sameValue } from '../cli/classes.js';
+import type { Command } from '../cli/args.js';
+
+export const explainCommand: Command = {
+  summary: 'which keys a new namespace does not take from the host, why, and how to set them',
+  help: `Usage: netns explain [--probe] [--all] [--json] [KEY...]
+
+Compare the host with a fresh namespace. Without KEY: every key whose value (or presence)
+differs, with its class and how to set it for a container. With KEY: a short explanation
+of each key. Classes: inherited (copied from the host at creation), default (reset to the
+kernel's default), parent, shared, readonly, host-only, child-only, unknown.
+
+Options:
+      --probe          settle keys whose host and fresh values are equal by briefly
+                       changing harmless host values (root only; restored, even on SIGTERM)
+      --all            list keys with equal values too
+      --json           machine-readable output: [{ key, class, host, child, evidence, ... }]
+
+Examples:
+  netns explain
+  netns explain net.ipv4.tcp_keepalive_time net.ipv4.tcp_congestion_control
+  netns explain --json | jq '.[] | select(.class == "default") | .key'`,
+  options: { probe: { type: 'boolean' }, all: { type: 'boolean' }, json: { type: 'boolean' } },
+  run(v, keys) {
+    const probe = v.probe === true;
+    for (const k of keys) parseKey(k); // argument errors before creating anything
+    if (keys.length > 0) {
+      const rows = keys.map((k) => explain(k, { probe }));
+      if (v.json) json(rows);
+      else out(rows.map(explanationText).join('\n'));
+      return OK;
+    }
+    const rows = classify({ probe }).filter((c) => v.all === true || !sameValue(c.host, c.child));
+    if (v.json) {
+      json(rows);
+      return OK;
+    }
+    // Entries of the host's own devices (conf.eth0.*) are absent from a fresh namespace by
+    // nature: summarise them instead of listing hundreds of rows.
+    const hidden = new Set<string>();
+    const shown = rows.filter((c) => {
+      const dev = deviceOf(c.key);
+      if (v.all === true || dev === undefined || (c.host !== null && c.child !== null)) return true;
+      hidden.add(dev);
+      return false;
+    });
+    out(
+      table(
+        ['KEY', 'HOST', 'NEW NAMESPACE', 'CLASS', 'HOW TO SET IT FOR A CONTAINER'],
+        shown.map((c) => [c.key, cell(c.host), cell(c.child), c.class, howShort(c, c.host, '')]),
+        classColumn,
+      ),
+    );
+    if (hidden.size > 0)
+      out(dim(`(${rows.length - shown.length} entries of devices present on one side only hidden: ${[...hidden].join(', ')}; --all shows them)\n`));
+    return OK;
+  },
+};
+
+function explanationText(e: Explanation): string {
+  const lines: [string, string][] = [
+    ['class', paintClass(e.class)],
+    ['host', e.host ?? '(absent)'],
+    ['new namespace', e.child ?? '(absent)'],
+  ];
+  if (e.sentence) lines.push(['why', e.sentence]);
+  if (e.evidence?.reason) lines.push(['evidence', String(e.evidence.reason)]);
+  const h = e.howToSet ?? {};
+  if (h.inside) lines.push(['inside', h.inside.cli]);
+  if (h.atStart) lines.push(['at start', h.atStart.cli]);
+  if (h.beforeCreate) lines.push(['before', h.beforeCreate]);
+  if (h.cannot) lines.push(['cannot', h.cannot]);
+  const w = Math.max(...lines.map(([l]) => l.length));
+  return `${bold(e.key)}\n` + lines.map(([l, t]) => `  ${(l + ':').padEnd(w + 1)} ${t.replace(/\t/g, ' ')}`).join('\n') + '\n';
+}

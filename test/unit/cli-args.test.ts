@@ -1,0 +1,75 @@
+// CLI argument handling (bin/cli/args.ts, bin/cli/targets.ts): pure, no root, no namespaces.
+import t from 'tap';
+import { parseCommandLine, splitAssignment, splitAtPositional, type Command } from '../../bin/cli/args.js';
+import { UsageError } from '../../bin/cli/errors.js';
+import { checkTarget, hasTarget, targetArgs, targetOptions } from '../../bin/cli/targets.js';
+
+const cmd = (over: Partial<Command> = {}): Command => ({
+  summary: 's',
+  help: 'h',
+  options: { ...targetOptions, json: { type: 'boolean' }, set: { type: 'string', multiple: true }, quiet: { type: 'boolean', short: 'q' } },
+  run: () => 0,
+  ...over,
+});
+
+t.test('parseCommandLine: options, positionals, --help', async (t) => {
+  const p = parseCommandLine('x', cmd(), ['--name', 'lab', '-q', 'a', '--json', 'b']);
+  t.same(p, { values: { name: 'lab', quiet: true, json: true }, positionals: ['a', 'b'] });
+  t.same(parseCommandLine('x', cmd(), ['a', '--help']), { help: true });
+  t.same(parseCommandLine('x', cmd(), ['-h']), { help: true });
+  const multi = parseCommandLine('x', cmd(), ['--set', 'a=1', '--set', 'b=2']);
+  t.same(!multi.help && multi.values.set, ['a=1', 'b=2']);
+});
+
+t.test('parseCommandLine: parse errors become UsageErrors naming the command', async (t) => {
+  const caught = (f: () => unknown): unknown => {
+    try {
+      f();
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+  const bogus = caught(() => parseCommandLine('x', cmd(), ['--bogus']));
+  t.ok(bogus instanceof UsageError, 'a UsageError');
+  t.equal((bogus as UsageError).command, 'x');
+  t.match((bogus as UsageError).message, /Unknown option '--bogus'/);
+  t.match((caught(() => parseCommandLine('x', cmd(), ['--pid'])) as Error).message, /argument missing/);
+});
+
+t.test('stopAtPositional: options end at the command (exec)', async (t) => {
+  const c = cmd({ stopAtPositional: true });
+  t.same(parseCommandLine('exec', c, ['--json', '--', 'sh', '-c', 'x --help']), { values: { json: true }, positionals: ['sh', '-c', 'x --help'] });
+  t.same(parseCommandLine('exec', c, ['--json', 'ls', '-l', '--bogus']), { values: { json: true }, positionals: ['ls', '-l', '--bogus'] });
+  t.same(splitAtPositional(['--name', 'n', 'cmd', '-x'], targetOptions as Command['options']), [['--name', 'n'], ['cmd', '-x']]);
+  t.same(splitAtPositional(['--name', 'n'], targetOptions as Command['options']), [['--name', 'n'], []]);
+});
+
+t.test('parse: a command may parse its own arguments', async (t) => {
+  const c = cmd({ parse: (argv) => ({ values: { seen: argv.length }, positionals: argv }) });
+  t.same(parseCommandLine('y', c, ['-abc', '--help']), { values: { seen: 2 }, positionals: ['-abc', '--help'] });
+});
+
+t.test('splitAssignment: the first = splits, whitespace trimmed', async (t) => {
+  t.same(splitAssignment('a=1', 'c'), ['a', '1']);
+  t.same(splitAssignment(' a = 1 2 ', 'c'), ['a', '1 2']);
+  t.same(splitAssignment('a=b=c', 'c'), ['a', 'b=c']);
+  t.same(splitAssignment('a=', 'c'), ['a', '']);
+  t.throws(() => splitAssignment('a', 'c'), /expected KEY=VALUE/);
+  t.throws(() => splitAssignment('=1', 'c'), /missing key/);
+  t.throws(() => splitAssignment('-=1', 'c'), /missing key/);
+});
+
+t.test('targets: at most one, a pid is a positive integer, suggestions quote names', async (t) => {
+  t.notOk(hasTarget({}));
+  t.ok(hasTarget({ path: '/x' }));
+  t.doesNotThrow(() => checkTarget({ pid: '42' }, 'c'));
+  t.throws(() => checkTarget({ pid: '1', name: 'x' }, 'c'), /at most one of/);
+  for (const bad of ['abc', '0', '-1', '1.5', ''])
+    t.throws(() => checkTarget({ pid: bad }, 'c'), /--pid expects a process id/, `pid ${JSON.stringify(bad)}`);
+  t.equal(targetArgs({ pid: '42' }), '--pid 42');
+  t.equal(targetArgs({ name: 'lab' }), '--name lab');
+  t.equal(targetArgs({ name: "it's" }), `--name 'it'\\''s'`);
+  t.equal(targetArgs({ path: '/run/netns/a b' }), "--path '/run/netns/a b'");
+  t.equal(targetArgs({}), '');
+});
