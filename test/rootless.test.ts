@@ -8,7 +8,6 @@ import * as fs from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace, NetnsError, hasCapSysAdmin, rootlessSupport } from '../lib/index.js';
-import { userNamespaceRefusalHint } from '../lib/hints.js';
 import { plainNode } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -250,18 +249,6 @@ t.test('refusals say why: user.max_user_namespaces = 0', async (t) => {
   t.equal(r.capSysAdmin, true, 'root of its own user namespace has CAP_SYS_ADMIN');
   t.equal(r.autoRootless, false, 'with no user namespaces to be had, create() takes the ordinary path');
   t.same(r.children, []);
-});
-
-t.test('refusal hints for settings this host does not have (mocked settings)', async (t) => {
-  const base = { unprivilegedUsernsClone: undefined, maxUserNamespaces: '1000', maxNetNamespaces: '1000', apparmorRestrictUnprivilegedUserns: undefined };
-  t.match(userNamespaceRefusalHint('EPERM', 'clone', { ...base, unprivilegedUsernsClone: '0' }), /kernel\.unprivileged_userns_clone = 0/);
-  t.match(userNamespaceRefusalHint('EPERM', 'clone', { ...base, apparmorRestrictUnprivilegedUserns: '1' }), /AppArmor.*apparmor_restrict_unprivileged_userns = 1/);
-  t.match(userNamespaceRefusalHint('EPERM', 'clone', base), /seccomp/);
-  t.match(userNamespaceRefusalHint('ENOSPC', 'clone', { ...base, maxUserNamespaces: '0' }), /user\.max_user_namespaces = 0/);
-  t.match(userNamespaceRefusalHint('ENOSPC', 'clone', { ...base, maxNetNamespaces: '0' }), /user\.max_net_namespaces = 0/);
-  t.match(userNamespaceRefusalHint('ENOSPC', 'clone', base), /limit/);
-  t.match(userNamespaceRefusalHint('EINVAL', 'clone', base), /CONFIG_USER_NS/);
-  t.match(userNamespaceRefusalHint('EPERM', 'write', { ...base, apparmorRestrictUnprivilegedUserns: '1' }), /map .*AppArmor/);
 });
 
 t.test("root's normal path is unchanged; rootless: true also works as root", async (t) => {
