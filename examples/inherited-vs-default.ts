@@ -386,7 +386,7 @@ interface Why {
 
 /**
  * explain() classifies by walking a fresh namespace with setns(), which needs CAP_SYS_ADMIN:
- * when it refuses, the kernel rules behind it (lib/kernel-rules.ts) are used directly.
+ * when it refuses, the kernel rules behind it (lib/explain/rules.ts) are used directly.
  */
 function why(key: Key, ctx: RuleContext): { why: Why; explainError?: string } {
   try {
@@ -487,7 +487,7 @@ async function rootless(): Promise<number> {
   say('');
   say(
     explainError
-      ? `   Why: explain() needs root here (${explainError}), so these are the kernel rules it builds on (lib/kernel-rules.ts):`
+      ? `   Why: explain() needs root here (${explainError}), so these are the kernel rules it builds on (lib/explain/rules.ts):`
       : '   Why (explain()):',
   );
   for (const { why: x } of whys) say(`   ${x.key.padEnd(w)}  ${x.class}: ${x.where ?? ''}${x.where ? ': ' : ''}${x.sentence}`);

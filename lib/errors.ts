@@ -1,6 +1,11 @@
 // One error class with Node's system-error fields, and the hints that say what to do.
+import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
-import { isNativeErrno, type NativeErrno, type NativeReason } from './native/index.js';
+import { isNativeErrno, type NativeErrno } from './native/index.js';
+import { hintFor, type Happened, type Reason } from './hints.js';
+
+/** Errno numbers by name (positive, as the kernel returns them): `ERRNO.ENOENT` is 2. */
+export const ERRNO = osConstants.errno;
 
 /** What the failing operation was about, to choose a helpful hint. */
 export interface ErrorContext {
@@ -75,55 +80,85 @@ export function errnoNumber(code: string): number {
   throw new RangeError(`Expected an errno name for code but received ${JSON.stringify(code)}`);
 }
 
-const CAP_HINT =
-  'This needs CAP_SYS_ADMIN over the target namespace: run as root (or with that capability), ' +
-  'or use NetNamespace.create({ rootless: true }) for a namespace of your own';
+/**
+ * The one error shape backends raise (the addon's errors have it too): a positive errno, the
+ * syscall, the file, and what the backend knew beyond the errno. `hint` is filled in from the
+ * hint table for those who inspect it before it is converted.
+ */
+export interface SysError extends Omit<NativeErrno, 'reason'> {
+  reason?: Reason;
+}
 
-const WAY_BACK_HINT =
-  'This process could not come back to its own network namespace if it entered another one (it lacks CAP_SYS_ADMIN over the user namespace that owns its namespace: e.g. root of a user namespace of its own, as in a rootless container), so it did not enter. Use NetNamespace.create({ rootless: true }), whose keys are reached without entering';
+/** A SysError, as a backend raises it. */
+export function sysError(errno: number, syscall: string, path?: string, reason?: Reason): SysError {
+  const e = new Error(systemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`) as unknown as SysError;
+  e.errno = errno;
+  e.syscall = syscall;
+  if (path !== undefined) e.path = path;
+  e.nativeErrno = true;
+  return reason === undefined ? e : withReason(e, reason);
+}
+
+/** Record what a backend knew about a SysError (and the hint it leads to). */
+export function withReason(e: SysError, reason: Reason, rel = relOf(e.path)): SysError {
+  e.reason = reason;
+  const happened: Happened = { code: errnoName(e.errno), syscall: e.syscall, reason };
+  if (rel !== undefined) happened.rel = rel;
+  const hint = hintFor(happened);
+  if (hint !== undefined) e.hint = hint;
+  return e;
+}
+
+/** What a caller knows about a failure: the facts the hint table is keyed by, or a fixed hint. */
+export type What = ErrorContext & Omit<Happened, 'code' | 'syscall' | 'path' | 'key'> & { message?: string };
+
+function relOf(path: string | undefined): string | undefined {
+  return path?.startsWith('/proc/sys/net/') ? path.slice('/proc/sys/net/'.length) : undefined;
+}
+
 
 /**
- * The default advice for an errno from a syscall, without key-specific knowledge. `reason` is
- * what the addon said about the failure beyond the errno (NativeErrno.reason).
+ * The error boundary: a NetnsError for `errno` from `syscall`, its hint from the table (unless
+ * `what.hint` is given). Every NetnsError is made here.
  */
-export function defaultHint(code: string, syscall: string, ctx: ErrorContext, reason?: NativeReason): string | undefined {
-  switch (code) {
-    case 'EPERM':
-      if (reason === 'way-back-barred') return WAY_BACK_HINT;
-      if (syscall === 'setns' || syscall === 'unshare' || syscall === 'mount' || syscall === 'umount2')
-        return CAP_HINT;
-      return 'Operation not permitted: this needs root or CAP_NET_ADMIN in the namespace that owns it';
-    case 'ESRCH':
-      return 'The process has exited; look it up again if a new process now has that pid';
-    case 'ENOSYS':
-      return 'This kernel lacks the system call';
-    default:
-      return undefined;
-  }
+export function netnsError(errno: number, syscall: string, what: What = {}): NetnsError {
+  const code = errnoName(errno);
+  const happened: Happened = { ...what, code, syscall };
+  if (what.path !== undefined) happened.path = what.path;
+  if (what.key !== undefined) happened.key = what.key;
+  const hint = what.hint ?? hintFor(happened);
+  const opts: ErrorContext & { message?: string } = {};
+  if (hint !== undefined) opts.hint = hint;
+  if (what.path !== undefined) opts.path = what.path;
+  if (what.key !== undefined) opts.key = what.key;
+  if (what.message !== undefined) opts.message = what.message;
+  return new NetnsError(errno, syscall, opts);
 }
 
-/** Turn anything the addon threw into a NetnsError (other errors pass through untouched). */
-export function toNetnsError(e: unknown, ctx: ErrorContext = {}): unknown {
+/** Convert a SysError (from the addon or a backend) into a NetnsError; other errors pass through. */
+export function toNetnsError(e: unknown, what: What = {}): unknown {
   if (!isNativeErrno(e)) return e;
-  return fromNative(e, ctx);
+  return fromNative(e, what);
 }
 
-export function fromNative(e: NativeErrno, ctx: ErrorContext = {}): NetnsError {
-  const code = errnoName(e.errno);
-  const hint = ctx.hint ?? defaultHint(code, e.syscall, e.path !== undefined && ctx.path === undefined ? { ...ctx, path: e.path } : ctx, e.reason);
-  const opts: ErrorContext = { hint };
-  const path = ctx.path ?? e.path;
-  if (path !== undefined) opts.path = path;
-  if (ctx.key !== undefined) opts.key = ctx.key;
-  return new NetnsError(e.errno, e.syscall, opts);
+/** {@link toNetnsError} for a value known to be a SysError. */
+export function fromNative(e: SysError, what: What = {}): NetnsError {
+  const w: What = { ...what };
+  if (w.path === undefined && e.path !== undefined) w.path = e.path;
+  if (w.rel === undefined) {
+    const rel = relOf(e.path);
+    if (rel !== undefined) w.rel = rel;
+  }
+  if (e.reason !== undefined && w.reason === undefined) w.reason = e.reason;
+  return netnsError(e.errno, e.syscall, w);
 }
 
 /** Call `fn`, converting native errors. */
-export function wrap<T>(fn: () => T, ctx?: ErrorContext): T {
+export function wrap<T>(fn: () => T, what?: What): T {
   try {
     return fn();
   } catch (e) {
-    throw toNetnsError(e, ctx);
+    throw toNetnsError(e, what);
   }
 }
 

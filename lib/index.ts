@@ -1,5 +1,5 @@
 // netns: network namespaces and /proc/sys/net for Node.js on Linux.
-export { NetNamespace, NETNS_RUN_DIRS, type NamespaceInfo, type CreateOptions } from './netns.js';
+export { NetNamespace, NETNS_RUN_DIRS, type NamespaceInfo, type CreateOptions } from './namespace/handle.js';
 export { NetnsError, type ErrorContext } from './errors.js';
 export {
   Sysctl,
@@ -9,8 +9,8 @@ export {
   type SetManyOptions,
   type SetManyReport,
   type SysctlSnapshot,
-} from './sysctl.js';
-export { parseKey, keyFromRel, checkInterfaceName, type KeyInput, type InterfaceKey, type ParsedKey } from './keys.js';
+} from './sysctl/sysctl.js';
+export { parseKey, keyFromRel, checkInterfaceName, type KeyInput, type InterfaceKey, type ParsedKey } from './sysctl/keys.js';
 export {
   parseValue,
   formatValue,
@@ -25,34 +25,32 @@ export {
   type InputOf,
   type Shape,
   type Switch,
-} from './values.js';
-export { setns, unshare, constants } from './raw.js';
-export { cloneNetns, type CloneNetnsOptions, type CloneNetnsResult } from './clone.js';
-export { spawnInNetns, type SpawnInNetnsOptions, type SpawnedInNetns, type NetnsChild } from './spawn.js';
+} from './sysctl/values.js';
+export { setns, unshare, constants } from './namespace/raw.js';
+export { cloneNetns, type CloneNetnsOptions, type CloneNetnsResult } from './process/clone.js';
+export { spawnInNetns, type SpawnInNetnsOptions, type SpawnedInNetns, type NetnsChild } from './process/spawn.js';
+export { compare } from './explain/observe.js';
+export { classify } from './explain/classify.js';
+export { explain } from './explain/explain.js';
+export { HOST_PROBE_SAFE } from './explain/probe.js';
+export type {
+  SysctlClass,
+  CompareEntry,
+  Classification,
+  ClassifyOptions,
+  Evidence,
+  Explanation,
+  SideObservation,
+  ParentProbe,
+  HostProbe,
+} from './explain/types.js';
+export { KERNEL_RULES, findRule, type KernelRule, type RuleClass, type RuleContext, type RuleEvidence } from './explain/rules.js';
+export { RootlessHelper } from './rootless/helper.js';
+export { RootlessChild, type RootlessExit } from './rootless/child.js';
+export type { RootlessSpawnOptions, RootlessStdio } from './rootless/spawn.js';
 export {
-  compare,
-  classify,
-  explain,
-  HOST_PROBE_SAFE,
-  type SysctlClass,
-  type CompareEntry,
-  type Classification,
-  type ClassifyOptions,
-  type Evidence,
-  type Explanation,
-  type SideObservation,
-  type ParentProbe,
-  type HostProbe,
-} from './classify.js';
-export { KERNEL_RULES, findRule, type KernelRule, type RuleClass, type RuleContext, type RuleEvidence } from './kernel-rules.js';
-export {
-  RootlessHelper,
-  RootlessChild,
   rootlessSupport,
   userNamespaceSettings,
   hasCapSysAdmin,
-  type RootlessSpawnOptions,
-  type RootlessStdio,
-  type RootlessExit,
   type UserNamespaceSettings,
-} from './rootless.js';
+} from './rootless/support.js';

@@ -4,7 +4,7 @@ import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { NetNamespace } from '../lib/netns.js';
+import { NetNamespace } from '../lib/namespace/handle.js';
 import { native, sysctlWalk, WALK_READ, WALK_MODE } from '../lib/native/index.js';
 import {
   classify,
@@ -12,8 +12,8 @@ import {
   explain,
   HOST_PROBE_SAFE,
   type Classification,
-} from '../lib/classify.js';
-import { KERNEL_RULES, findRule, defaultContext, relToKey } from '../lib/kernel-rules.js';
+} from '../lib/index.js';
+import { KERNEL_RULES, findRule, defaultContext, relToKey } from '../lib/explain/rules.js';
 import { parseKey, valuesEqual } from '../lib/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -8,7 +8,6 @@ import * as fs from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace, NetnsError, hasCapSysAdmin, rootlessSupport } from '../lib/index.js';
-import { userNamespaceRefusalHint } from '../lib/rootless.js';
 import { plainNode } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -54,7 +53,7 @@ const norm = (s: string): string => s.trim().split(/\s+/).join(' ');
 
 t.before(() => {
   // nobody must be able to read the package (dist/, build/, node_modules/).
-  for (const p of ['dist/index.js', 'dist/rootless.js', 'build/Release/netns.node', 'node_modules/bindings/package.json', 'test/fixtures/rootless-nobody.mjs']) {
+  for (const p of ['dist/index.js', 'dist/rootless/helper.js', 'build/Release/netns.node', 'node_modules/bindings/package.json', 'test/fixtures/rootless-nobody.mjs']) {
     if (!fs.existsSync(`${root}/${p}`)) throw new Error(`${p} is missing: run \`npm run build\` before the tests`);
   }
   const probe = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(`${root}/dist/index.js`)})`], {
@@ -140,6 +139,23 @@ t.test('as nobody: create() goes rootless, and sysctl reads/writes agree with a 
   t.same(r.childrenAfterClose, [], 'no child or zombie after close()');
   t.equal(r.fdsLeaked, 0, 'no fd left open');
   t.equal(r.afterCloseError?.errno, 3, 'using the backend after close fails clearly');
+});
+
+t.test('as nobody: compare() and explain() reach a rootless namespace through its backend', async (t) => {
+  const r = asNobody('explain');
+  t.equal(r.uid, NOBODY);
+  t.equal(r.rootless, true);
+  t.ok(r.compareCount > 400, `compare listed ${r.compareCount} keys`);
+  t.equal(r.keepalive?.a, r.hostKeepalive, 'a: the host value, as /proc shows it');
+  t.equal(r.keepalive?.b, r.insideKeepalive, 'b: the value a command inside the namespace reads');
+  t.equal(r.keepalive?.b, '7200', 'a new namespace has the kernel default');
+  t.same(r.bMismatch, [], 'every b value equals getAll() of the rootless namespace');
+  t.same(r.bMissing, [], 'every readable key of the rootless namespace is in compare()');
+  t.same(r.explainError, undefined, 'explain() does not throw');
+  t.equal(r.explain?.key, 'net.ipv4.tcp_keepalive_time');
+  t.equal(r.explain?.class, 'default');
+  t.equal(r.explain?.host, r.hostKeepalive);
+  t.equal(r.explain?.child, '7200');
 });
 
 t.test('as nobody: errors leave no helper, zombie or fd', async (t) => {
@@ -233,18 +249,6 @@ t.test('refusals say why: user.max_user_namespaces = 0', async (t) => {
   t.equal(r.capSysAdmin, true, 'root of its own user namespace has CAP_SYS_ADMIN');
   t.equal(r.autoRootless, false, 'with no user namespaces to be had, create() takes the ordinary path');
   t.same(r.children, []);
-});
-
-t.test('refusal hints for settings this host does not have (mocked settings)', async (t) => {
-  const base = { unprivilegedUsernsClone: undefined, maxUserNamespaces: '1000', maxNetNamespaces: '1000', apparmorRestrictUnprivilegedUserns: undefined };
-  t.match(userNamespaceRefusalHint('EPERM', 'clone', { ...base, unprivilegedUsernsClone: '0' }), /kernel\.unprivileged_userns_clone = 0/);
-  t.match(userNamespaceRefusalHint('EPERM', 'clone', { ...base, apparmorRestrictUnprivilegedUserns: '1' }), /AppArmor.*apparmor_restrict_unprivileged_userns = 1/);
-  t.match(userNamespaceRefusalHint('EPERM', 'clone', base), /seccomp/);
-  t.match(userNamespaceRefusalHint('ENOSPC', 'clone', { ...base, maxUserNamespaces: '0' }), /user\.max_user_namespaces = 0/);
-  t.match(userNamespaceRefusalHint('ENOSPC', 'clone', { ...base, maxNetNamespaces: '0' }), /user\.max_net_namespaces = 0/);
-  t.match(userNamespaceRefusalHint('ENOSPC', 'clone', base), /limit/);
-  t.match(userNamespaceRefusalHint('EINVAL', 'clone', base), /CONFIG_USER_NS/);
-  t.match(userNamespaceRefusalHint('EPERM', 'write', { ...base, apparmorRestrictUnprivilegedUserns: '1' }), /map .*AppArmor/);
 });
 
 t.test("root's normal path is unchanged; rootless: true also works as root", async (t) => {

@@ -7,7 +7,7 @@
 //
 // Keys are matched in their path form relative to /proc/sys/net ("ipv4/tcp_rmem",
 // "ipv4/conf/eth0/rp_filter"), so interface names with dots need no escaping.
-import { keyFromRel } from './keys.js';
+import { keyFromRel } from '../sysctl/keys.js';
 import * as os from 'node:os';
 
 /** A class a rule can predict (the classifier adds `unknown`). */

@@ -2,10 +2,12 @@
 // sysctls applied, then the command started inside it.
 import { spawn, type ChildProcess, type SpawnOptions, type StdioOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { invalid, toNetnsError } from './errors.js';
-import { NetNamespace } from './netns.js';
-import type { RootlessChild, RootlessHelper, RootlessSpawnOptions, RootlessStdio } from './rootless.js';
-import type { SetManyEntries, SetManyReport } from './sysctl.js';
+import { invalid, toNetnsError } from '../errors.js';
+import { NetNamespace } from '../namespace/handle.js';
+import type { RootlessHelper } from '../rootless/helper.js';
+import type { RootlessChild } from '../rootless/child.js';
+import type { RootlessSpawnOptions, RootlessStdio } from '../rootless/spawn.js';
+import type { SetManyEntries, SetManyReport } from '../sysctl/sysctl.js';
 
 /** Options of {@link spawnInNetns}: those of `child_process.spawn`, plus two. */
 export interface SpawnInNetnsOptions extends SpawnOptions {

@@ -1,5 +1,5 @@
 // Sysctl key syntax (sysctl(8), sysctl.d(5)) and confinement to /proc/sys/net.
-import { invalid } from './errors.js';
+import { invalid } from '../errors.js';
 
 /** A per-interface key given structurally, so that nothing needs escaping. */
 export interface InterfaceKey {
@@ -124,4 +124,18 @@ export function keyFromRel(rel: string): string {
 
 function swapSeparator(c: string): string {
   return c === '.' ? '/' : '.';
+}
+
+const keyCache = new Map<string, ParsedKey>();
+
+/** parseKey for the hot paths: string keys are parsed once (up to 4096 kept). */
+export function parseKeyCached(key: KeyInput): ParsedKey {
+  if (typeof key !== 'string') return parseKey(key);
+  let p = keyCache.get(key);
+  if (p === undefined) {
+    p = parseKey(key);
+    if (keyCache.size >= 4096) keyCache.clear();
+    keyCache.set(key, p);
+  }
+  return p;
 }

@@ -1,5 +1,5 @@
 // Sysctl values: parsing, formatting, comparison, and a typed catalogue of common keys.
-import { invalid } from './errors.js';
+import { invalid } from '../errors.js';
 
 /** What an untyped key parses to: an integer, a list of integers, or text. */
 export type SysctlValue = number | number[] | string;

@@ -1,12 +1,10 @@
 // cloneNetns: the lesson's clone(CLONE_NEWNET) program, as a Promise.
-import { constants as osConstants } from 'node:os';
-import { NetnsError, fromNative, invalid } from './errors.js';
-import { parseKey, type KeyInput, type ParsedKey } from './keys.js';
-import { isNativeErrno, native } from './native/index.js';
-import { entryPairs, keyError, type SetManyEntries } from './sysctl.js';
-import { copyArray, formatValue, rawText } from './values.js';
-
-const { EINTR, EIO, ENOSPC, EPERM } = osConstants.errno;
+import { ERRNO, fromNative, invalid, netnsError, type NetnsError } from '../errors.js';
+import { parseKey, type KeyInput, type ParsedKey } from '../sysctl/keys.js';
+import { isNativeErrno, native } from '../native/index.js';
+import { entryPairs, type SetManyEntries } from '../sysctl/set-many.js';
+import { keyError } from '../sysctl/key-error.js';
+import { copyArray, formatValue, rawText } from '../sysctl/values.js';
 
 /** Options of {@link cloneNetns}. */
 export interface CloneNetnsOptions {
@@ -96,15 +94,7 @@ export async function cloneNetns(options: CloneNetnsOptions = {}): Promise<Clone
     report = await native.cloneNetns(rels, texts.map((t) => (t === null ? null : t + '\n')), user);
   } catch (e) {
     if (!isNativeErrno(e)) throw e;
-    let hint: string | undefined;
-    if (e.syscall === 'clone' && (e.errno === EPERM || e.errno === ENOSPC))
-      hint =
-        user === null
-          ? 'Creating a network namespace needs CAP_SYS_ADMIN: run as root, or pass { user: true } to create a user namespace too'
-          : 'Unprivileged user namespaces are disabled or exhausted here (see user.max_user_namespaces and kernel.apparmor_restrict_unprivileged_userns)';
-    else if (e.syscall === 'write' && e.path?.includes('_map'))
-      hint = 'The uid/gid map was refused: without CAP_SETUID/CAP_SETGID only your own effective uid/gid can be mapped';
-    throw withTrace(fromNative(e, hint === undefined ? {} : { hint }), trace);
+    throw withTrace(fromNative(e, { op: 'clone', user: user !== null }), trace);
   }
 
   if (report.signal !== null || report.exitCode !== 0 || report.protocolError) {
@@ -115,9 +105,9 @@ export async function cloneNetns(options: CloneNetnsOptions = {}): Promise<Clone
           ? 'sent a malformed report'
           : `exited with status ${report.exitCode}`;
     throw withTrace(
-      new NetnsError(EINTR, 'clone', {
+      netnsError(ERRNO.EINTR, 'clone', {
         message: `EINTR: the clone child (pid ${report.pid}) ${how} before reporting`,
-        hint: 'Its results are incomplete; try again',
+        reason: 'incomplete',
       }),
       trace,
     );
@@ -125,7 +115,7 @@ export async function cloneNetns(options: CloneNetnsOptions = {}): Promise<Clone
   if (report.dev === undefined || report.ino === undefined) {
     const e = report.identError;
     throw withTrace(
-      e ? fromNative(e) : new NetnsError(EIO, 'stat', { path: '/proc/self/ns/net', message: 'EIO: no namespace identity reported' }),
+      e ? fromNative(e) : netnsError(ERRNO.EIO, 'stat', { path: '/proc/self/ns/net', message: 'EIO: no namespace identity reported' }),
       trace,
     );
   }

@@ -1,7 +1,9 @@
 // How the sysctl layer reaches one namespace. The default backend switches the calling thread
 // (or the addon's executor thread) into the namespace inside one native call; the rootless
 // backend (a helper process) plugs in behind the same interface.
-import { native, sysctlWalk, sysctlWalkAsync, type NativeOutcome, type WalkResult } from './native/index.js';
+import { ERRNO } from '../errors.js';
+import type { BackendKind } from '../hints.js';
+import { isNativeErrno, native, sysctlWalk, sysctlWalkAsync, type NativeOutcome, type WalkResult } from '../native/index.js';
 import { Sequencer } from './sequencer.js';
 
 /** The steps of a compound Promise operation, run inside {@link SysctlBackend.exclusive}. */
@@ -11,6 +13,8 @@ export interface SysctlSteps {
 }
 
 export interface SysctlBackend {
+  /** How it reaches the namespace, for hints. */
+  readonly kind: BackendKind;
   read(rel: string): string;
   write(rel: string, value: string): string | null;
   batch(rels: string[], values: (string | null)[], stopOnError: boolean): NativeOutcome[];
@@ -40,38 +44,69 @@ export interface SysctlBackend {
  */
 const gate = new Sequencer();
 
-/** Backend over a namespace fd; `fd()` is -1 for "where the calling thread is". */
+/**
+ * Backend over a namespace fd; `fd()` is -1 for "where the calling thread is". A handle on the
+ * namespace the calling thread is already in needs no switch: when entering it is refused
+ * (EPERM from setns, e.g. an unprivileged process on its own namespace), the call is made
+ * without one.
+ */
 export class SwitchingBackend implements SysctlBackend {
+  readonly kind = 'switching';
   constructor(private readonly fd: () => number) {}
+
+  #sync<T>(op: (fd: number) => T): T {
+    const fd = this.fd();
+    try {
+      return op(fd);
+    } catch (e) {
+      if (fd >= 0 && refusedEntry(e) && isCallersNamespace(fd)) return op(-1);
+      throw e;
+    }
+  }
+
+  /** Submit now, or behind a compound operation with the target pinned at the time of the call. */
+  #async<T>(op: (fd: number) => Promise<T>): Promise<T> {
+    const fd = this.fd();
+    if (!gate.blocked) return retrying(fd, op);
+    let target: Pinned | undefined;
+    return gate.single(
+      () => retrying(target!.fd, op),
+      () => {
+        target = pinTarget(fd);
+        return target.release;
+      },
+    );
+  }
+
   read(rel: string): string {
-    return native.sysctlRead(this.fd(), rel);
+    return this.#sync((fd) => native.sysctlRead(fd, rel));
   }
   write(rel: string, value: string): string | null {
-    return native.sysctlWrite(this.fd(), rel, value);
+    return this.#sync((fd) => native.sysctlWrite(fd, rel, value));
   }
   batch(rels: string[], values: (string | null)[], stopOnError: boolean): NativeOutcome[] {
-    return native.sysctlBatch(this.fd(), rels, values, stopOnError);
+    return this.#sync((fd) => native.sysctlBatch(fd, rels, values, stopOnError));
   }
   walk(prefix: string, flags: number): WalkResult {
-    return sysctlWalk(this.fd(), prefix, flags);
+    return this.#sync((fd) => sysctlWalk(fd, prefix, flags));
   }
   open(rel: string, access: 0 | 1): [number, 0 | 1 | 2] {
-    return native.sysctlOpen(this.fd(), rel, access);
+    return this.#sync((fd) => native.sysctlOpen(fd, rel, access));
   }
   async openAsync(rel: string, access: 0 | 1): Promise<[number, 0 | 1 | 2]> {
     return this.open(rel, access); // microseconds: no job
   }
   readAsync(rel: string): Promise<string> {
-    return this.#single((fd) => native.sysctlReadAsync(fd, rel));
+    return this.#async((fd) => native.sysctlReadAsync(fd, rel));
   }
   writeAsync(rel: string, value: string): Promise<string | null> {
-    return this.#single((fd) => native.sysctlWriteAsync(fd, rel, value));
+    return this.#async((fd) => native.sysctlWriteAsync(fd, rel, value));
   }
   batchAsync(rels: string[], values: (string | null)[], stopOnError: boolean): Promise<NativeOutcome[]> {
-    return this.#single((fd) => native.sysctlBatchAsync(fd, rels, values, stopOnError));
+    return this.#async((fd) => native.sysctlBatchAsync(fd, rels, values, stopOnError));
   }
   walkAsync(prefix: string, flags: number): Promise<WalkResult> {
-    return this.#single((fd) => sysctlWalkAsync(fd, prefix, flags));
+    return this.#async((fd) => sysctlWalkAsync(fd, prefix, flags));
   }
   exclusive<T>(run: (steps: SysctlSteps) => Promise<T>): Promise<T> {
     // Every step targets the namespace of the moment of the call (inside runSync, the one it
@@ -80,8 +115,8 @@ export class SwitchingBackend implements SysctlBackend {
     return gate.exclusive(async () => {
       try {
         return await run({
-          batchAsync: (rels, values, stop) => native.sysctlBatchAsync(target.fd, rels, values, stop),
-          walkAsync: (prefix, flags) => sysctlWalkAsync(target.fd, prefix, flags),
+          batchAsync: (rels, values, stop) => retrying(target.fd, (fd) => native.sysctlBatchAsync(fd, rels, values, stop)),
+          walkAsync: (prefix, flags) => retrying(target.fd, (fd) => sysctlWalkAsync(fd, prefix, flags)),
         });
       } finally {
         target.release();
@@ -91,19 +126,29 @@ export class SwitchingBackend implements SysctlBackend {
   hold(): () => void {
     return holdNamespace(this.fd());
   }
+}
 
-  /** Submit now, or behind a compound operation with the target pinned at the time of the call. */
-  #single<T>(submit: (fd: number) => Promise<T>): Promise<T> {
-    const fd = this.fd();
-    if (!gate.blocked) return submit(fd);
-    let target: Pinned | undefined;
-    return gate.single(
-      () => submit(target!.fd),
-      () => {
-        target = pinTarget(fd);
-        return target.release;
-      },
-    );
+/** `op(fd)`, made again without a switch when entering was refused on the caller's own namespace. */
+function retrying<T>(fd: number, op: (fd: number) => Promise<T>): Promise<T> {
+  return op(fd).catch((e: unknown) => {
+    if (fd >= 0 && refusedEntry(e) && isCallersNamespace(fd)) return op(-1);
+    throw e;
+  });
+}
+
+function refusedEntry(e: unknown): boolean {
+  return isNativeErrno(e) && e.syscall === 'setns' && e.errno === ERRNO.EPERM;
+}
+
+/** Whether `fd` is the namespace the calling thread is in. */
+function isCallersNamespace(fd: number): boolean {
+  const own = native.open('/proc/thread-self/ns/net');
+  try {
+    const a = native.nsInfo(fd);
+    const b = native.nsInfo(own);
+    return a.dev === b.dev && a.ino === b.ino;
+  } finally {
+    native.close(own);
   }
 }
 

@@ -1,0 +1,112 @@
+// classify(options): one class per key, decided from three sources of evidence:
+//   1. observation that changes nothing: presence, file mode and values on the host and in a
+//      fresh namespace (observe.ts);
+//   2. the kernel's rules (rules.ts), with function, file and versions (decide.ts);
+//   3. opt-in probes (root only, probe.ts): a "parent" probe that only writes inside throwaway
+//      namespaces, and a "host" probe that briefly changes a host value for keys on a short
+//      list proven harmless, then restores and verifies it (also on SIGTERM/SIGINT).
+import { NetNamespace } from '../namespace/handle.js';
+import { ERRNO, invalid, netnsError } from '../errors.js';
+import { defaultContext, relToKey, type RuleContext } from './rules.js';
+import { INIT_ONLY_MARKERS, keyToRel, observe, sameValue, valueOf, type Snapshot } from './observe.js';
+import { HOST_PROBE_SAFE, NEVER_WRITE, hostProbe, parentProbe } from './probe.js';
+import { applyProbe, decide } from './decide.js';
+import type { Classification, ClassifyOptions, HostProbe } from './types.js';
+
+function readDevconf(host: Snapshot): number {
+  const v = valueOf(host.map.get('core/devconf_inherit_init_net')?.out).value;
+  return v === undefined ? 0 : Number(v.trim());
+}
+
+function matchesFilter(rel: string, filters: string[] | undefined): boolean {
+  if (!filters) return true;
+  return filters.some((f) => f === '' || rel === f || rel.startsWith(f + '/'));
+}
+
+/**
+ * Classify every key under /proc/sys/net (or those selected by `options.keys`) on the running
+ * kernel: what a new network namespace gets for it, with the evidence. Needs permission to
+ * create a network namespace (root). Without `probe`, changes nothing.
+ */
+export function classify(options: ClassifyOptions = {}): Classification[] {
+  if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
+  const filters = options.keys?.map(keyToRel);
+  const probing = options.probe === true;
+  if (probing && process.getuid?.() !== 0)
+    throw netnsError(ERRNO.EPERM, 'probe', { op: 'probe', reason: 'needs-root' });
+  const hostProbeAllowed = new Set(HOST_PROBE_SAFE);
+  const hostProbeKeys = options.hostProbeKeys?.map(keyToRel);
+  for (const k of hostProbeKeys ?? [])
+    if (!hostProbeAllowed.has(k))
+      invalid(`a key on HOST_PROBE_SAFE (${HOST_PROBE_SAFE.map(relToKey).join(', ')})`, 'hostProbeKeys', relToKey(k), RangeError);
+
+  // 1. Observation: host, fresh namespace, host again.
+  const { host, child, unstable } = observeHostAndFresh();
+  const observerIsInitNet = INIT_ONLY_MARKERS.some((m) => host.map.has(m));
+  const ctx: RuleContext = { ...defaultContext(readDevconf(host)), ...options.context };
+  const allowedCa = (valueOf(host.map.get('ipv4/tcp_allowed_congestion_control')?.out).value ?? 'reno')
+    .trim()
+    .split(/\s+/);
+
+  const rels = [...new Set([...host.map.keys(), ...child.map.keys()])].filter((r) => matchesFilter(r, filters)).sort();
+
+  // 2. First pass: observation + rules.
+  const results = new Map<string, Classification>();
+  const unsettled: string[] = [];
+  for (const rel of rels) {
+    const c = decide(rel, host, child, ctx, observerIsInitNet, unstable.has(rel));
+    results.set(rel, c);
+    const h = c.evidence.observed.host;
+    const ch = c.evidence.observed.child;
+    if (probing && h.writable && ch.writable && c.evidence.observed.equal === true && !unstable.has(rel) && !NEVER_WRITE.some((re) => re.test(rel)))
+      unsettled.push(rel);
+  }
+
+  // 3. Probes, for keys whose host value equals the fresh value.
+  if (probing && unsettled.length > 0) {
+    const parent = parentProbe(unsettled, allowedCa);
+    const hostSet = hostProbeKeys ?? HOST_PROBE_SAFE;
+    const hostRels = unsettled.filter((r) => hostSet.includes(r));
+    const hostRes = hostRels.length > 0 ? hostProbe(hostRels, allowedCa, options) : new Map<string, HostProbe>();
+    for (const rel of unsettled) {
+      const c = results.get(rel)!;
+      const pp = parent.get(rel);
+      const hp = hostRes.get(rel);
+      c.evidence.probe = {};
+      if (pp) c.evidence.probe.parent = pp;
+      if (hp) c.evidence.probe.host = hp;
+      applyProbe(c, pp, hp, observerIsInitNet);
+    }
+  }
+  return rels.map((r) => results.get(r)!);
+}
+
+/**
+ * The host, a fresh namespace, and the host again. A host value that changes meanwhile
+ * (another process tuning it) would make the comparison meaningless: observe again, up to
+ * three times, and report the keys that kept changing.
+ */
+function observeHostAndFresh(): { host: Snapshot; child: Snapshot; unstable: Set<string> } {
+  let host!: Snapshot;
+  let child!: Snapshot;
+  let unstable = new Set<string>();
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const before = observe();
+    const ns = NetNamespace.create();
+    try {
+      child = observe(ns);
+    } finally {
+      ns.close();
+    }
+    host = observe();
+    unstable = new Set<string>();
+    for (const [rel, e] of host.map) {
+      if (/nf_conntrack_count$/.test(rel)) continue; // a live counter
+      const a = valueOf(before.map.get(rel)?.out).value;
+      const b = valueOf(e.out).value;
+      if (a !== undefined && b !== undefined && !sameValue(a, b)) unstable.add(rel);
+    }
+    if (unstable.size === 0) break;
+  }
+  return { host, child, unstable };
+}

@@ -1,0 +1,166 @@
+// The decision: one class per key from what was observed, the kernel's rules, and probes.
+import {
+  ENSURE_SAFE_RULE,
+  findRule,
+  relToKey,
+  ruleEvidence,
+  type RuleContext,
+  type RuleEvidence,
+} from './rules.js';
+import { eqObs, keyToRel, side, type Snapshot } from './observe.js';
+import type { Classification, Evidence, HostProbe, ParentProbe, SideObservation, SysctlClass } from './types.js';
+
+/** The interface a per-device key belongs to (not all/default), if any. */
+export function deviceOf(rel: string): string | undefined {
+  const m = /^ipv[46]\/(?:conf|neigh)\/([^/]+)\//.exec(rel);
+  if (!m || m[1] === 'all' || m[1] === 'default') return undefined;
+  return m[1];
+}
+
+/** What observation and the rules say about one key, before any class is chosen. */
+interface Facts {
+  h: SideObservation;
+  ch: SideObservation;
+  rev: RuleEvidence | null;
+  equal: boolean | null;
+  source: Evidence['observed']['source'];
+  evidence: Evidence;
+  notes: string[];
+}
+
+function facts(rel: string, host: Snapshot, child: Snapshot, ctx: RuleContext, observerIsInitNet: boolean): Facts {
+  const h = side(host, rel);
+  const ch = side(child, rel);
+  const rule = findRule(rel, ctx);
+  const rev = rule ? ruleEvidence(rule, rel, ctx) : null;
+  const equal = eqObs(h, ch);
+  const evidence: Evidence = {
+    observed: { host: h, child: ch, equal, observerIsInitNet },
+    rule: rev,
+    probe: null,
+    reason: '',
+  };
+  const notes: string[] = [];
+  const dev = deviceOf(rel);
+  if (dev) {
+    const where = h.present && !ch.present ? 'on the host only' : !h.present && ch.present ? 'in the new namespace only' : 'in both';
+    notes.push(
+      `Per-device entry of "${dev}" (present ${where}): each namespace has its own devices; a device created in or moved into a namespace takes that namespace's conf.default (or neigh defaults).`,
+    );
+  }
+  let source: Evidence['observed']['source'];
+  if (rev?.sourceKey) {
+    const srcRel = keyToRel(rev.sourceKey);
+    const s = side(host, srcRel);
+    source = { key: rev.sourceKey, equal: eqObs(s, ch) };
+    if (s.value !== undefined) source.value = s.value;
+    evidence.observed.source = source;
+  }
+  return { h, ch, rev, equal, source, evidence, notes };
+}
+
+/**
+ * The class of one key from observation and the kernel's rules (probes come later, in
+ * applyProbe). `unstable`: the host value changed while it was observed.
+ */
+export function decide(
+  rel: string,
+  host: Snapshot,
+  child: Snapshot,
+  ctx: RuleContext,
+  observerIsInitNet: boolean,
+  unstable: boolean,
+): Classification {
+  const { h, ch, rev, equal, source, evidence, notes } = facts(rel, host, child, ctx, observerIsInitNet);
+  const result = (cls: SysctlClass, reason: string): Classification => {
+    evidence.reason = reason;
+    if (notes.length) evidence.notes = notes;
+    return { key: relToKey(rel), class: cls, host: h.value ?? null, child: ch.value ?? null, evidence };
+  };
+  const ruleUsable = rev !== null && rev.verified;
+  if (unstable) {
+    notes.push('The host value changed while it was being observed (another process is changing it).');
+    if (!(h.present && !ch.present) && !(!h.present && ch.present))
+      return result('unknown', 'the host value kept changing during observation');
+  }
+
+  // Presence settles host-only and child-only by observation alone.
+  if (h.present && !ch.present) return result('host-only', 'observed: present on the host, absent in a fresh namespace');
+  if (!h.present && ch.present) return result('child-only', 'observed: absent on the host, present in a fresh namespace');
+
+  // Writable on the host, read-only in the child.
+  if (h.writable && !ch.writable) {
+    if (equal === true) {
+      if (!rev) evidence.rule = ruleEvidence(ENSURE_SAFE_RULE, rel, ctx);
+      return result('readonly', 'observed: writable on the host, read-only in a fresh namespace, same value');
+    }
+    if (ruleUsable && rev.class === 'readonly')
+      return result('readonly', 'rule + observed mode (values differ: a global value that changed between the reads?)');
+    return result('unknown', 'observed: read-only in a fresh namespace but its value differs from the host\'s');
+  }
+
+  // Read-only everywhere: only a rule can say what it is.
+  if (!h.writable && !ch.writable) {
+    if (ruleUsable) {
+      if (rev.class === 'shared' && equal === false)
+        return result('unknown', 'rule says shared, but the values differ');
+      return result(rev.class, `rule ${rev.id} (read-only in both namespaces)`);
+    }
+    return result('unknown', 'read-only in both namespaces and no verified rule says whether it is global or per-namespace');
+  }
+
+  // Writable in the child (and on the host).
+  if (ruleUsable) {
+    const cls = rev.class;
+    const cmpEq = source ? source.equal : equal;
+    if ((cls === 'inherited' || cls === 'parent') && cmpEq === false && observerIsInitNet)
+      return result('unknown', `rule ${rev.id} predicts ${cls}, but the fresh value differs from the host's${source ? ` ${source.key}` : ''}: the rule does not hold here`);
+    if (cls === 'readonly' || cls === 'host-only' || cls === 'child-only' || cls === 'shared')
+      return result('unknown', `rule ${rev.id} predicts ${cls}, but the entry is present and writable in a fresh namespace`);
+    return result(cls, `rule ${rev.id}${cmpEq === false ? ' (values differ, consistent)' : cmpEq === true ? ' (values equal: the rule decides)' : ''}`);
+  }
+  if (equal === false && observerIsInitNet)
+    return result('default', 'observed: a fresh namespace gets a different value than the host (not copied from it)');
+  if (equal === null) return result('unknown', 'unreadable on the host or in a fresh namespace, and no verified rule');
+  return result('unknown', 'equal values on the host and in a fresh namespace, and no verified rule');
+}
+
+
+/** Settle a key's class with the probe outcomes (when they are conclusive and agree with the rule). */
+export function applyProbe(c: Classification, pp: ParentProbe | undefined, hp: HostProbe | undefined, initNet: boolean): void {
+  const ruleCls = c.evidence.rule?.verified ? c.evidence.rule.class : undefined;
+  let probeCls: SysctlClass | undefined;
+  let why = '';
+  if (pp?.outcome === 'from-creator') {
+    probeCls = 'parent';
+    why = 'parent probe: a namespace created from another one took the creator\'s value';
+  } else if (hp?.outcome === 'from-host' && pp?.outcome === 'not-from-creator' && initNet) {
+    probeCls = 'inherited';
+    why = 'host probe: a fresh namespace took the temporarily changed host value, and the parent probe shows it is not the creator\'s';
+  } else if (hp?.outcome === 'from-host' && initNet && !pp) {
+    probeCls = 'inherited';
+    why = 'host probe: a fresh namespace took the temporarily changed host value';
+  } else if (hp?.outcome === 'not-from-host' && initNet) {
+    probeCls = 'default';
+    why = 'host probe: a fresh namespace kept its own value while the host\'s was changed';
+  }
+  if (pp?.outcome === 'error' && pp.error?.startsWith('host value changed')) {
+    probeCls = 'shared';
+    why = 'parent probe: writing it in a child namespace changed the host value';
+  }
+  if (!probeCls) {
+    const parts: string[] = [];
+    if (pp) parts.push(`parent probe: ${pp.outcome}`);
+    parts.push(hp ? `host probe: ${hp.outcome}` : 'no host probe (not on HOST_PROBE_SAFE)');
+    c.evidence.reason += ` (${parts.join('; ')})`;
+    return;
+  }
+  if (ruleCls && ruleCls !== probeCls) {
+    c.class = 'unknown';
+    c.evidence.reason = `rule ${c.evidence.rule!.id} predicts ${ruleCls} but the probe shows ${probeCls}`;
+    return;
+  }
+  c.class = probeCls;
+  c.evidence.reason = ruleCls ? `rule ${c.evidence.rule!.id}, confirmed by probe (${why})` : why;
+}
+

@@ -1,0 +1,91 @@
+// explain(key): one key's classification, in a sentence, plus how to set it for a container.
+import { ERRNO, netnsError } from '../errors.js';
+import { relToKey } from './rules.js';
+import { keyToRel } from './observe.js';
+import { classify } from './classify.js';
+import { deviceOf } from './decide.js';
+import type { Classification, ClassifyOptions, Explanation } from './types.js';
+
+function sample(c: Classification): string {
+  const v = c.child ?? c.host;
+  if (v === null) return 'VALUE';
+  return v.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Explain one key: its class with the evidence, a sentence a user understands, and how to set
+ * it for a container (inside by pid, at start with presets, or why it cannot be done).
+ */
+export function explain(key: string, options: ClassifyOptions = {}): Explanation {
+  const rel = keyToRel(key);
+  const [c] = classify({ ...options, keys: [relToKey(rel)] }).filter((x) => keyToRel(x.key) === rel);
+  if (!c)
+    throw netnsError(ERRNO.ENOENT, 'open', { path: `/proc/sys/net/${rel}`, key: relToKey(rel), op: 'explain' });
+  const k = c.key;
+  const v = sample(c);
+  const tokens = v.split(' ');
+  const numeric = tokens.every((x) => /^-?\d+$/.test(x));
+  const lit = numeric ? (tokens.length === 1 ? v : `[${tokens.join(', ')}]`) : JSON.stringify(v);
+  const arg = /\s/.test(v) ? `'${k}=${v}'` : `${k}=${v}`;
+  const inside = {
+    api: `NetNamespace.fromPid(PID).sysctl.set('${k}', ${lit})`,
+    cli: `netns sysctl --pid PID -w ${arg}`,
+  };
+  const atStart = {
+    api: `spawnInNetns(cmd, args, { sysctl: { '${k}': ${lit} } })`,
+    cli: `netns exec --sysctl ${arg} -- cmd`,
+  };
+  const src = c.evidence.rule?.sourceKey ?? c.evidence.observed.source?.key;
+  const dev = deviceOf(rel);
+  let sentence: string;
+  const howToSet: Explanation['howToSet'] = {};
+  switch (c.class) {
+    case 'inherited':
+      sentence = `${k} is copied from the host${src ? ` (${src})` : ''} when a namespace is created: a container sees the host's value as it was at the container's start, and later host changes do not reach it.`;
+      howToSet.inside = inside;
+      howToSet.atStart = atStart;
+      howToSet.beforeCreate = `or set ${src ?? k} on the host before the container's namespace is created`;
+      break;
+    case 'default':
+      sentence = `${k} is reset to the kernel's built-in default in every new namespace: tuning it on the host does not reach containers.`;
+      howToSet.inside = inside;
+      howToSet.atStart = atStart;
+      break;
+    case 'parent':
+      sentence = `${k} is taken from the namespace that creates the new one${src ? ` (its ${src})` : ''}, not from the host's initial namespace.`;
+      if (c.evidence.observed.child.writable) {
+        howToSet.inside = inside;
+        howToSet.atStart = atStart;
+      }
+      howToSet.beforeCreate = `set ${src ?? k} in the namespace that creates the container's namespace, before creating it`;
+      break;
+    case 'shared':
+      sentence = `${k} is one kernel-wide value, the same in every namespace.`;
+      howToSet.cannot = 'shared: it cannot be set per container; changing it (on the host) changes it for every namespace';
+      break;
+    case 'readonly':
+      sentence = `${k} is global: containers see the host's value read-only.`;
+      howToSet.cannot = `shared: it cannot be set per container; set it on the host (sysctl -w ${k}=…) and every namespace sees the new value`;
+      break;
+    case 'host-only':
+      sentence = dev
+        ? `${k} belongs to the host's device "${dev}", which a new namespace does not have; a container's own devices have their own entries.`
+        : `${k} exists only in the host's initial namespace: it is global and a container cannot see it.`;
+      howToSet.cannot = dev
+        ? `host-only: set the entry of the container's own device inside it (e.g. ${k.replace(`.${dev}.`, '.DEV.')}) by pid, or set the namespace's conf.default before the device is created`
+        : 'host-only: it cannot be set per container; setting it on the host applies to every namespace';
+      break;
+    case 'child-only':
+      sentence = `${k} exists in a new namespace but not on the host.`;
+      howToSet.inside = inside;
+      howToSet.atStart = atStart;
+      break;
+    default:
+      sentence = `What a new namespace gets for ${k} could not be settled on this kernel (${c.evidence.reason}).`;
+      if (c.evidence.observed.child.writable) {
+        howToSet.inside = inside;
+        howToSet.atStart = atStart;
+      }
+  }
+  return { ...c, sentence, howToSet };
+}

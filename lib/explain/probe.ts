@@ -1,0 +1,211 @@
+// Opt-in probes (root only): the parent probe writes only inside throwaway namespaces; the
+// host probe changes host values of keys on HOST_PROBE_SAFE for a moment, then restores and
+// verifies them. Every read and write goes through the namespace's sysctl backend.
+import { NetNamespace } from '../namespace/handle.js';
+import { ERRNO, netnsError, toNetnsError } from '../errors.js';
+import type { SysctlBackend } from '../sysctl/backend.js';
+import { relToKey } from './rules.js';
+import { backendOf, readRel, sameValue } from './observe.js';
+import { SignalGuard } from './signal-guard.js';
+import type { ClassifyOptions, HostProbe, ParentProbe } from './types.js';
+
+/**
+ * Keys whose host value the host probe may change for a moment: none of them can affect the
+ * host's connectivity (no conf/*, forwarding, rp_filter, routes, neighbour thresholds, port
+ * ranges). Values are nudged by one unit, or to another allowed congestion control.
+ */
+export const HOST_PROBE_SAFE: readonly string[] = [
+  'ipv4/tcp_keepalive_time',
+  'ipv4/tcp_keepalive_intvl',
+  'ipv4/tcp_keepalive_probes',
+  'ipv4/tcp_congestion_control',
+  'ipv4/tcp_rmem',
+  'ipv4/tcp_wmem',
+  'ipv4/tcp_fin_timeout',
+  'ipv4/tcp_fastopen_blackhole_timeout_sec',
+  'ipv4/udp_rmem_min',
+  'ipv4/udp_wmem_min',
+  'core/somaxconn',
+  'core/optmem_max',
+];
+
+/**
+ * Keys never written, not even inside a throwaway namespace: their handlers change
+ * kernel-global state that cannot be undone (nf_hooks_lwtunnel enables a global static key
+ * that refuses to be disabled), or they are actions rather than values.
+ */
+export const NEVER_WRITE = [/^netfilter\/nf_hooks_lwtunnel$/, /\/flush$/, /\/stable_secret$/];
+
+/** Candidate replacement values for a probe: one unit up or down, or another allowed name. */
+function alternatives(rel: string, value: string, allowedCa: string[]): string[] {
+  if (rel === 'ipv4/tcp_congestion_control') {
+    return allowedCa.filter((c) => c !== value.trim());
+  }
+  const tokens = value.trim().split(/\s+/);
+  if (tokens.length === 0 || !tokens.every((t) => /^-?\d+$/.test(t))) return [];
+  const last = BigInt(tokens[tokens.length - 1]!);
+  const bump = (d: bigint): string => [...tokens.slice(0, -1), (last + d).toString()].join('\t');
+  if (rel === 'ipv4/tcp_rmem' || rel === 'ipv4/tcp_wmem') return [bump(4096n), bump(-4096n)];
+  return [bump(1n), bump(-1n)];
+}
+
+/** Write the first alternative that takes; returns [written, value now in effect]. */
+function writeAlternative(b: SysctlBackend, rel: string, original: string, alts: string[]): [string, string] | undefined {
+  for (const alt of alts) {
+    try {
+      b.write(rel, alt);
+    } catch {
+      continue;
+    }
+    const now = readRel(b, rel);
+    if (now !== undefined && !sameValue(now, original)) return [alt, now];
+  }
+  return undefined;
+}
+
+/**
+ * Parent probe: in a throwaway namespace P, change each key; create C from inside P; a key
+ * whose value in C follows P's is copied from the creator ("parent"). Touches no host value;
+ * as a guard, the host's values of the probed keys are read before and after and any
+ * difference is reported (and written back).
+ */
+export function parentProbe(rels: string[], allowedCa: string[]): Map<string, ParentProbe> {
+  const out = new Map<string, ParentProbe>();
+  const host = backendOf();
+  const hostBefore = new Map(rels.map((r) => [r, readRel(host, r)]));
+  const P = NetNamespace.create();
+  let C: NetNamespace | undefined;
+  try {
+    const original = new Map<string, string>();
+    for (const rel of rels) {
+      const v = readRel(backendOf(P), rel);
+      if (v === undefined) {
+        out.set(rel, { outcome: 'error', error: 'unreadable' });
+        continue;
+      }
+      original.set(rel, v);
+      const alts = alternatives(rel, v, allowedCa);
+      if (alts.length === 0) {
+        out.set(rel, { outcome: 'no-alternative' });
+        continue;
+      }
+      const w = writeAlternative(backendOf(P), rel, v, alts);
+      if (!w) out.set(rel, { outcome: 'not-applied' });
+      else out.set(rel, { wrote: w[0], outcome: 'inconclusive' });
+    }
+    C = P.runSync(() => NetNamespace.create());
+    for (const [rel, p] of out) {
+      if (p.outcome !== 'inconclusive') continue;
+      const creator = readRel(backendOf(P), rel);
+      const child = readRel(backendOf(C), rel);
+      const orig = original.get(rel)!;
+      if (creator !== undefined) p.creatorValue = creator;
+      if (child !== undefined) p.childValue = child;
+      if (creator === undefined || child === undefined) p.outcome = 'error';
+      else if (sameValue(creator, orig)) p.outcome = 'not-applied'; // undone by a later write in the batch
+      else if (sameValue(child, creator)) p.outcome = 'from-creator';
+      else if (sameValue(child, orig)) p.outcome = 'not-from-creator';
+      else p.outcome = 'inconclusive';
+    }
+  } finally {
+    C?.close();
+    P.close();
+    for (const [rel, before] of hostBefore) {
+      const after = readRel(host, rel);
+      if (before !== undefined && after !== undefined && !sameValue(before, after)) {
+        // A write inside P reached the host: the key is not per-namespace. Put it back.
+        try {
+          host.write(rel, before);
+        } catch {
+          /* reported below */
+        }
+        const p = out.get(rel) ?? { outcome: 'error' as const };
+        p.outcome = 'error';
+        p.error = `host value changed by a write in a child namespace (${before} -> ${after}); restored`;
+        out.set(rel, p);
+      }
+    }
+  }
+  return out;
+}
+
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Host probe: change the host value of each key (all on HOST_PROBE_SAFE), create a namespace,
+ * read it, restore every host value and verify it. Runs synchronously; SIGTERM/SIGINT handlers
+ * are installed meanwhile so a signal cannot kill the process before the restore: the signal
+ * is handled after the restore and then re-raised with the default action.
+ */
+export function hostProbe(
+  rels: string[],
+  allowedCa: string[],
+  hooks: Pick<ClassifyOptions, 'onHostProbeApplied' | 'hostProbeHoldMs'>,
+): Map<string, HostProbe> {
+  const out = new Map<string, HostProbe>();
+  const host = backendOf();
+  const originals = new Map<string, string>();
+  const guard = SignalGuard.enter();
+  let failure: unknown;
+  try {
+    let C: NetNamespace | undefined;
+    try {
+      for (const rel of rels) {
+        const v = readRel(host, rel);
+        if (v === undefined) {
+          out.set(rel, { restored: true, outcome: 'error', error: 'unreadable' });
+          continue;
+        }
+        originals.set(rel, v);
+        const alts = alternatives(rel, v, allowedCa);
+        if (alts.length === 0) {
+          out.set(rel, { restored: true, outcome: 'no-alternative' });
+          continue;
+        }
+        const w = writeAlternative(host, rel, v, alts);
+        out.set(rel, w ? { wrote: w[0], restored: false, outcome: 'inconclusive' } : { restored: false, outcome: 'not-applied' });
+      }
+      hooks.onHostProbeApplied?.([...originals.keys()].map(relToKey));
+      if (hooks.hostProbeHoldMs && hooks.hostProbeHoldMs > 0) Atomics.wait(sleeper, 0, 0, hooks.hostProbeHoldMs);
+      C = NetNamespace.create();
+      for (const [rel, p] of out) {
+        if (p.outcome !== 'inconclusive') continue;
+        const child = readRel(backendOf(C), rel);
+        const orig = originals.get(rel)!;
+        const wrote = p.wrote!;
+        if (child === undefined) {
+          p.outcome = 'error';
+          continue;
+        }
+        p.childValue = child;
+        if (sameValue(child, wrote)) p.outcome = 'from-host';
+        else if (sameValue(child, orig)) p.outcome = 'not-from-host';
+      }
+    } finally {
+      C?.close();
+      // Restore every host value we may have touched, then verify.
+      for (const [rel, orig] of originals) {
+        const p = out.get(rel);
+        let ok = false;
+        for (let attempt = 0; attempt < 3 && !ok; attempt++) {
+          try {
+            const now = readRel(host, rel);
+            if (now === undefined || !sameValue(now, orig)) host.write(rel, orig);
+            const back = readRel(host, rel);
+            ok = back !== undefined && sameValue(back, orig);
+          } catch (e) {
+            failure = e;
+          }
+        }
+        if (p) p.restored = ok;
+        if (!ok) failure ??= netnsError(ERRNO.EIO, 'write', { path: `/proc/sys/net/${rel}`, reason: 'not-restored', value: orig });
+      }
+    }
+  } finally {
+    guard.leave();
+  }
+  if (failure) throw toNetnsError(failure);
+  return out;
+}
+

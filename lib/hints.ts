@@ -1,0 +1,331 @@
+// Every hint: what to do about an error, chosen from one table by what happened (the errno
+// code, the syscall, the operation, the key, the backend, and what the backend knew).
+import { existsSync } from 'node:fs';
+import type { NativeReason } from './native/index.js';
+import { keyFromRel } from './sysctl/keys.js';
+import { readSetting, userNamespaceSettings, type UserNamespaceSettings } from './rootless/support.js';
+
+/** What was being done when the error happened. */
+export type Operation =
+  /** Reading, writing or opening one sysctl key. */
+  | 'read'
+  | 'write'
+  | 'open'
+  /** Opening a namespace: by pid, by name, by file, from an fd. */
+  | 'open-pid'
+  | 'open-name'
+  | 'open-path'
+  | 'open-fd'
+  /** Making a named namespace, removing one. */
+  | 'create-named'
+  | 'remove-name'
+  /** Starting the rootless helper; it handing over its namespaces; starting a command there. */
+  | 'start-rootless'
+  | 'rootless-ids'
+  | 'spawn'
+  /** cloneNetns's child. */
+  | 'clone'
+  /** classify's probes; explain's lookup. */
+  | 'probe'
+  | 'restore'
+  | 'explain';
+
+/** Which backend reached the namespace. */
+export type BackendKind = 'switching' | 'rootless';
+
+/** What a backend or a check knew beyond the errno. */
+export type Reason =
+  /** What the addon knew (NativeReason): 'way-back-barred', a setns refused before entering. */
+  | NativeReason
+  /** A rootless namespace hides this key (it exists in the calling namespace). */
+  | 'hidden-in-userns'
+  /** A rootless namespace has this key read-only. */
+  | 'readonly-in-userns'
+  /** The rootless namespace handle was closed. */
+  | 'helper-closed'
+  /** The rootless helper did not answer in time, so it was torn down. */
+  | 'helper-timed-out'
+  /** The rootless helper answered another request than the one asked, so it was torn down. */
+  | 'helper-desynchronised'
+  /** The rootless helper exited (or was killed), so it was reaped. */
+  | 'helper-exited'
+  /** This process's capabilities could not be read (/proc/self/status). */
+  | 'caps-unknown'
+  /** The rootless helper has no capabilities inside its user namespace. */
+  | 'no-caps'
+  /** The process is gone (exited, a zombie, or its pid was reused). */
+  | 'gone'
+  /** The key's cached fd went stale (a SysctlHandle). */
+  | 'stale-handle'
+  /** The file or fd is not a network namespace; `detail` says what it is. */
+  | 'not-a-netns'
+  /** A fresh namespace's clone child ended before reporting. */
+  | 'incomplete'
+  /** A probe could not put a host value back. */
+  | 'not-restored'
+  /** The operation needs root. */
+  | 'needs-root';
+
+/** What happened, as far as choosing a hint goes. */
+export interface Happened {
+  code: string;
+  syscall: string;
+  op?: Operation;
+  backend?: BackendKind;
+  reason?: Reason;
+  /** The key in dot form, and its path below /proc/sys/net. */
+  key?: string;
+  rel?: string;
+  /** The value being written. */
+  value?: string;
+  path?: string;
+  /** The target is the calling thread's own namespace. */
+  sameAsCaller?: boolean;
+  pid?: number;
+  /** A namespace name, a command name, a file. */
+  name?: string;
+  /** A fact for the text (what a file is instead of a namespace, the PATH searched). */
+  detail?: string;
+  /** cloneNetns: a user namespace was asked for. */
+  user?: boolean;
+}
+
+type OneOrMany<T> = T | readonly T[];
+
+interface HintRule {
+  code?: OneOrMany<string>;
+  syscall?: OneOrMany<string>;
+  op?: OneOrMany<Operation | undefined>;
+  backend?: BackendKind;
+  reason?: OneOrMany<Reason>;
+  when?: (h: Happened) => boolean;
+  /** The advice; undefined means "no hint" (and stops the search). */
+  hint: (h: Happened) => string | undefined;
+}
+
+const KEY_OPS = ['read', 'write', 'open'] as const;
+
+const CAP_HINT =
+  'This needs CAP_SYS_ADMIN over the target namespace: run as root (or with that capability), ' +
+  'or use NetNamespace.create({ rootless: true }) for a namespace of your own';
+
+const WAY_BACK_HINT =
+  'This process could not come back to its own network namespace if it entered another one (it lacks CAP_SYS_ADMIN over the user namespace that owns its namespace: e.g. root of a user namespace of its own, as in a rootless container), so it did not enter. Use NetNamespace.create({ rootless: true }), whose keys are reached without entering';
+
+const PTRACE_HINT = 'Opening another process\'s namespace needs ptrace access to it (root, or CAP_SYS_PTRACE)';
+
+const APPARMOR = 'kernel.apparmor_restrict_unprivileged_userns = 1';
+
+function isRoot(): boolean {
+  return typeof process.geteuid === 'function' && process.geteuid() === 0;
+}
+
+const keyOf = (h: Happened): string => h.key ?? (h.rel !== undefined ? keyFromRel(h.rel) : 'the key');
+
+/** The table, searched in order; the first rule whose fields all match gives the hint. */
+const HINTS: readonly HintRule[] = [
+  // What a backend knew beyond the errno.
+  { reason: 'way-back-barred', hint: () => WAY_BACK_HINT },
+  {
+    reason: 'hidden-in-userns',
+    hint: (h) =>
+      `Key ${keyOf(h)} does not exist in this rootless namespace: the kernel hides it in network namespaces owned by a non-initial user namespace (it exists in the calling namespace). Only root can reach it, in a namespace made without rootless mode`,
+  },
+  {
+    reason: 'readonly-in-userns',
+    hint: (h) => {
+      const aa =
+        readSetting('/proc/sys/kernel/apparmor_restrict_unprivileged_userns') === '1'
+          ? ` (or AppArmor denies capabilities inside unprivileged user namespaces: ${APPARMOR})`
+          : '';
+      return `${keyOf(h)} is read-only in this rootless namespace: the kernel does not let a namespace owned by a non-initial user namespace change it${aa}. Only root can, in a namespace made without rootless mode`;
+    },
+  },
+  { reason: 'helper-closed', hint: () => 'This rootless namespace handle is closed' },
+  {
+    reason: ['helper-timed-out', 'helper-desynchronised', 'helper-exited'],
+    hint: (h) =>
+      `The rootless helper ${h.reason === 'helper-timed-out' ? 'did not answer in time' : h.reason === 'helper-desynchronised' ? 'answered out of turn (a reply to another request)' : 'has exited'}, so it was stopped: a helper either answers the request it was asked, or it is dead. This namespace's keys can no longer be reached; close it and create another`,
+  },
+  {
+    reason: 'caps-unknown',
+    hint: (h) =>
+      `Could not read this process's capabilities, so it cannot tell whether it may create an ordinary namespace${h.code === 'EMFILE' || h.code === 'ENFILE' ? ': the fd limit is reached; close some fds and try again' : ''}`,
+  },
+  {
+    reason: 'stale-handle',
+    hint: (h) => `${keyOf(h)} no longer exists: its interface was removed or its namespace was torn down`,
+  },
+
+  // One sysctl key.
+  {
+    op: KEY_OPS,
+    code: 'ENOENT',
+    syscall: 'write',
+    hint: (h) =>
+      `The kernel has nothing named ${JSON.stringify(h.value)} for ${keyOf(h)}` +
+      (keyOf(h).endsWith('congestion_control') ? ' (see net.ipv4.tcp_available_congestion_control; a module may need loading)' : ''),
+  },
+  {
+    op: KEY_OPS,
+    code: 'ENOENT',
+    hint: (h) =>
+      `Key ${keyOf(h)} does not exist in this namespace` +
+      (!h.sameAsCaller && h.rel !== undefined && existsSync(`/proc/sys/net/${h.rel}`)
+        ? ' (it exists in the calling namespace: a host-only key, not kept per namespace)'
+        : ' (check the spelling, or its interface or module is absent)'),
+  },
+  {
+    op: 'read',
+    code: ['EACCES', 'EPERM'],
+    hint: (h) => `${keyOf(h)} cannot be read here (it is write-only, or reading it needs root)`,
+  },
+  {
+    op: KEY_OPS,
+    code: ['EACCES', 'EPERM'],
+    hint: (h) =>
+      isRoot()
+        ? `${keyOf(h)} is read-only in this namespace (the kernel makes some entries read-only outside the initial namespace, or in namespaces owned by a user namespace)`
+        : `Writing ${keyOf(h)} needs root (or CAP_NET_ADMIN over the namespace's user namespace)`,
+  },
+  {
+    op: KEY_OPS,
+    code: 'EROFS',
+    hint: () =>
+      '/proc/sys is mounted read-only here (as inside most containers): write from outside, e.g. NetNamespace.fromPid(pid).sysctl.set(...), or remount /proc/sys read-write',
+  },
+  { op: 'write', code: 'EINVAL', hint: (h) => `The kernel rejected the value ${JSON.stringify(h.value)} for ${keyOf(h)}` },
+  { op: 'read', code: 'EIO', hint: (h) => `The kernel has no value to show for ${keyOf(h)} (e.g. stable_secret before one is set)` },
+  { op: KEY_OPS, code: 'EISDIR', hint: (h) => `${keyOf(h)} is a directory, not a key: use list('${keyOf(h)}')` },
+  {
+    op: KEY_OPS,
+    code: 'ENOTDIR',
+    hint: (h) => `Key ${keyOf(h)} does not exist: part of its path is a key (a file), not a directory`,
+  },
+  {
+    op: KEY_OPS,
+    code: ['ELOOP', 'EXDEV'],
+    hint: (h) => `Refused: ${keyOf(h)} does not resolve to a file beneath /proc/sys/net without symlinks`,
+  },
+  { op: 'write', code: 'EBADF', backend: 'rootless', hint: (h) => hintFor({ ...h, op: undefined, reason: 'readonly-in-userns' }) },
+  { op: 'write', code: 'EBADF', hint: (h) => `${keyOf(h)} was opened read-only here (it is not writable in this namespace)` },
+  { op: 'read', code: 'EBADF', hint: (h) => `${keyOf(h)} is write-only` },
+  { op: KEY_OPS, hint: () => undefined },
+
+  // Getting a namespace.
+  {
+    reason: 'gone',
+    hint: (h) => `Process ${h.pid} has exited (or is a zombie); there is no namespace to open`,
+  },
+  { op: 'open-pid', code: ['EPERM', 'EACCES'], hint: () => PTRACE_HINT },
+  {
+    op: 'open-name',
+    code: 'ENOENT',
+    hint: (h) =>
+      `No network namespace named "${h.name}" in ${h.detail}; create it with NetNamespace.create({ name }) or \`ip netns add ${h.name}\``,
+  },
+  { op: 'remove-name', code: 'ENOENT', hint: (h) => `No network namespace named "${h.name}"` },
+  {
+    op: 'create-named',
+    code: 'EEXIST',
+    hint: (h) =>
+      `A namespace named "${h.name}" already exists; open it with NetNamespace.fromName("${h.name}") or remove it first`,
+  },
+  { op: 'create-named', syscall: 'open', hint: () => undefined },
+  { reason: 'not-a-netns', hint: (h) => h.detail },
+  { op: 'open-fd', code: 'EBADF', hint: () => 'The fd is not open' },
+
+  // Rootless mode.
+  {
+    reason: 'no-caps',
+    hint: () => `The rootless helper has no capabilities inside its user namespace. ${userNamespaceRefusalHint('EPERM', 'clone')}`,
+  },
+  { op: 'start-rootless', hint: (h) => userNamespaceRefusalHint(h.code, h.syscall) },
+  { op: 'rootless-ids', hint: () => 'The rootless helper could not hand over its namespaces' },
+  { op: 'spawn', syscall: 'spawn', code: 'ENOENT', hint: (h) => `${h.name} was not found in PATH (${h.detail})` },
+
+  // cloneNetns.
+  {
+    op: 'clone',
+    syscall: 'clone',
+    code: ['EPERM', 'ENOSPC'],
+    hint: (h) =>
+      h.user
+        ? 'Unprivileged user namespaces are disabled or exhausted here (see user.max_user_namespaces and kernel.apparmor_restrict_unprivileged_userns)'
+        : 'Creating a network namespace needs CAP_SYS_ADMIN: run as root, or pass { user: true } to create a user namespace too',
+  },
+  {
+    op: 'clone',
+    syscall: 'write',
+    when: (h) => h.path?.includes('_map') === true,
+    hint: () => 'The uid/gid map was refused: without CAP_SETUID/CAP_SETGID only your own effective uid/gid can be mapped',
+  },
+  { reason: 'incomplete', hint: () => 'Its results are incomplete; try again' },
+
+  // classify / explain.
+  { reason: 'needs-root', op: 'probe', hint: () => 'Probe mode changes sysctls and creates namespaces; it needs root' },
+  {
+    reason: 'not-restored',
+    hint: (h) => `Could not restore the host value ${JSON.stringify(h.value)} after probing; set it back by hand`,
+  },
+  { op: 'explain', code: 'ENOENT', hint: () => 'No such key on the host or in a fresh namespace on this kernel' },
+
+  // By errno and syscall alone.
+  { code: 'EPERM', syscall: ['setns', 'unshare', 'mount', 'umount2'], hint: () => CAP_HINT },
+  { code: 'EPERM', hint: () => 'Operation not permitted: this needs root or CAP_NET_ADMIN in the namespace that owns it' },
+  { code: 'ESRCH', hint: () => 'The process has exited; look it up again if a new process now has that pid' },
+  { code: 'ENOSYS', hint: () => 'This kernel lacks the system call' },
+];
+
+function matches<T>(want: OneOrMany<T> | undefined, got: T): boolean {
+  if (want === undefined) return true;
+  return Array.isArray(want) ? (want as readonly T[]).includes(got) : want === got;
+}
+
+/** The hint for what happened, or undefined when the errno says it all. */
+export function hintFor(h: Happened): string | undefined {
+  for (const r of HINTS) {
+    if (!matches(r.code, h.code) || !matches(r.syscall, h.syscall) || !matches(r.op, h.op)) continue;
+    if (r.backend !== undefined && r.backend !== h.backend) continue;
+    if (r.reason !== undefined && (h.reason === undefined || !matches(r.reason, h.reason))) continue;
+    if (r.when && !r.when(h)) continue;
+    return r.hint(h);
+  }
+  return undefined;
+}
+
+/**
+ * Why the kernel refused to start a rootless namespace, as advice. `code` and `syscall` are
+ * those of the failure; `s` the settings at the time (read fresh when omitted).
+ */
+export function userNamespaceRefusalHint(
+  code: string,
+  syscall: string,
+  s: UserNamespaceSettings = userNamespaceSettings(),
+): string {
+  const asRoot = 'as root';
+  if (syscall === 'clone') {
+    if (code === 'EPERM' || code === 'EACCES') {
+      if (s.unprivilegedUsernsClone === '0')
+        return `Unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0). Enable them ${asRoot} with \`sysctl -w kernel.unprivileged_userns_clone=1\`, or run as root (rootless mode is not needed then)`;
+      if (s.apparmorRestrictUnprivilegedUserns === '1')
+        return `AppArmor restricts unprivileged user namespaces (${APPARMOR}). Allow them for node with an AppArmor profile that grants \`userns\`, or ${asRoot} set that sysctl to 0`;
+      return 'The kernel refused to create a user namespace for this unprivileged process: a seccomp filter (container runtimes block it by default), a chroot, or a security module forbids it. Run as root, or allow user namespaces in the sandbox';
+    }
+    if (code === 'ENOSPC' || code === 'EUSERS') {
+      if (s.maxUserNamespaces === '0')
+        return `User namespaces are disabled: user.max_user_namespaces = 0. Raise it ${asRoot}, e.g. \`sysctl -w user.max_user_namespaces=15000\``;
+      if (s.maxNetNamespaces === '0')
+        return `Network namespaces are disabled for this user: user.max_net_namespaces = 0. Raise it ${asRoot}`;
+      return `The limit on user or network namespaces is reached (user.max_user_namespaces = ${s.maxUserNamespaces ?? '?'}, user.max_net_namespaces = ${s.maxNetNamespaces ?? '?'}, or the nesting depth of 32): close unused namespaces or raise the limits ${asRoot}`;
+    }
+    if (code === 'EINVAL') return 'This kernel has no user namespace support (CONFIG_USER_NS)';
+    if (code === 'ENOMEM') return 'Out of memory, or the pid limit of this user is reached';
+    if (code === 'EAGAIN') return 'The process limit of this user (RLIMIT_NPROC) is reached';
+  }
+  if (syscall === 'write' && (code === 'EPERM' || code === 'EACCES'))
+    return `The kernel refused to map this user's uid/gid to root in the new user namespace${s.apparmorRestrictUnprivilegedUserns === '1' ? ` (AppArmor restricts unprivileged user namespaces: ${APPARMOR})` : ''}`;
+  if (code === 'ETIMEDOUT') return 'The rootless helper process did not answer';
+  if (code === 'ESRCH') return 'The rootless helper process exited during setup';
+  return 'Could not start the rootless helper process';
+}

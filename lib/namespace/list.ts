@@ -1,0 +1,96 @@
+// NetNamespace.list: every network namespace on the host that is named or that a process is in.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { NETNS_RUN_DIRS } from './named.js';
+
+/** One network namespace found on the host by {@link NetNamespace.list}. */
+export interface NamespaceInfo {
+  /** `"DEV:INO"` of the namespace. */
+  id: string;
+  /** Names under /run/netns (or /var/run/netns) that are bind mounts of it. */
+  names: string[];
+  /** Processes whose main thread is in it, ascending. */
+  pids: number[];
+  /**
+   * Command line of its first readable pid (arguments joined by spaces, as `ps -o args` shows them), or
+   * `[comm]` for a kernel thread; absent when there is no pid or it cannot be read.
+   */
+  command?: string;
+}
+
+function idOf(dev: number | bigint, ino: number | bigint): string {
+  return `${dev}:${ino}`;
+}
+
+/**
+ * Every network namespace on the host that is named (/run/netns) or that some process is
+ * in, with its names and pids. Processes that cannot be inspected (no permission) are left
+ * out.
+ */
+export function listNamespaces(): NamespaceInfo[] {
+  const self = fs.statSync('/proc/self/ns/net');
+  const nsfsDev = self.dev;
+  const byId = new Map<string, NamespaceInfo>();
+  const entry = (id: string): NamespaceInfo => {
+    let e = byId.get(id);
+    if (!e) byId.set(id, (e = { id, names: [], pids: [] }));
+    return e;
+  };
+  const seenDirs = new Set<string>();
+  for (const dir of NETNS_RUN_DIRS) {
+    let real: string;
+    let names: string[];
+    try {
+      real = fs.realpathSync(dir);
+      if (seenDirs.has(real)) continue;
+      seenDirs.add(real);
+      names = fs.readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      try {
+        const st = fs.statSync(path.join(dir, n));
+        if (st.dev !== nsfsDev) continue; // a file that is not (or no longer) mounted
+        const e = entry(idOf(st.dev, st.ino));
+        if (!e.names.includes(n)) e.names.push(n);
+      } catch {
+        /* raced with removal */
+      }
+    }
+  }
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(p)) continue;
+    try {
+      const st = fs.statSync(`/proc/${p}/ns/net`);
+      entry(idOf(st.dev, st.ino)).pids.push(Number(p));
+    } catch {
+      /* exited, kernel thread or no permission */
+    }
+  }
+  const out = [...byId.values()];
+  for (const e of out) {
+    e.pids.sort((a, b) => a - b);
+    e.names.sort();
+    for (const pid of e.pids) {
+      const command = commandOf(pid);
+      if (command !== undefined) {
+        e.command = command;
+        break;
+      }
+    }
+  }
+  return out.sort((a, b) => (a.pids[0] ?? Infinity) - (b.pids[0] ?? Infinity) || a.id.localeCompare(b.id));
+}
+
+/** `/proc/PID/cmdline` with NULs as spaces, `[comm]` for a kernel thread, undefined if gone. */
+function commandOf(pid: number): string | undefined {
+  try {
+    const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    while (args.length > 0 && args[args.length - 1] === '') args.pop();
+    if (args.length > 0) return args.join(' ');
+    return `[${fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}]`;
+  } catch {
+    return undefined; // exited meanwhile, or not ours to read
+  }
+}

@@ -1,0 +1,119 @@
+// SysctlHandle: an fd on one key opened inside its namespace, read with pread and written with
+// pwrite at offset 0; it keeps the namespace alive until close().
+import { ERRNO, netnsError } from '../errors.js';
+import type { ParsedKey } from './keys.js';
+import { isNativeErrno, native } from '../native/index.js';
+import { keyError } from './key-error.js';
+import { formatValue, parseValue, rawText, type SysctlValue } from './values.js';
+
+/**
+ * A cached handle on one key: an fd opened inside the namespace, read with pread and written
+ * with pwrite at offset 0. It keeps its namespace alive until `close()`.
+ */
+export class SysctlHandle implements Disposable {
+  /** The key, in dot form. */
+  readonly key: string;
+  /** Whether the key could be opened for writing here. */
+  readonly writable: boolean;
+  /** Whether the key could be opened for reading here. */
+  readonly readable: boolean;
+  #pk: ParsedKey;
+  #fd: number;
+  #release: () => void;
+  #sameAsCaller: boolean;
+
+  /** @internal */
+  constructor(pk: ParsedKey, fd: number, granted: 0 | 1 | 2, release: () => void, sameAsCaller: boolean) {
+    this.#pk = pk;
+    this.key = pk.key;
+    this.#fd = fd;
+    this.readable = granted !== 2;
+    this.writable = granted !== 0;
+    this.#release = release;
+    this.#sameAsCaller = sameAsCaller;
+    handles.register(this, { fd, release }, this);
+  }
+
+  get #live(): number {
+    if (this.#fd < 0) throw new Error(`This handle on ${this.key} is closed`);
+    return this.#fd;
+  }
+
+  #fail(e: unknown, op: 'read' | 'write', value?: string): never {
+    if (isNativeErrno(e)) {
+      if (e.errno === ERRNO.ENOENT) throw netnsError(ERRNO.ENOENT, e.syscall, { key: this.key, reason: 'stale-handle' });
+      throw keyError(e, this.#pk, op, value, this.#sameAsCaller);
+    }
+    throw e;
+  }
+
+  /** The exact text, without the trailing newline. */
+  readRaw(): string {
+    const fd = this.#live;
+    try {
+      return rawText(native.fdRead(fd));
+    } catch (e) {
+      this.#fail(e, 'read');
+    }
+  }
+
+  /** The typed value. */
+  read(): SysctlValue {
+    const fd = this.#live;
+    try {
+      return parseValue(native.fdRead(fd));
+    } catch (e) {
+      this.#fail(e, 'read');
+    }
+  }
+
+  /** Write the value (pwrite at offset 0) and return the value read back. */
+  write(value: unknown): SysctlValue {
+    const fd = this.#live;
+    const text = formatValue(value, this.key);
+    try {
+      native.fdWrite(fd, text + '\n');
+      return this.readable ? parseValue(native.fdRead(fd)) : parseValue(text);
+    } catch (e) {
+      this.#fail(e, 'write', text);
+    }
+  }
+
+  /** Promise form of {@link read} (a pread takes well under a microsecond). */
+  async readAsync(): Promise<SysctlValue> {
+    return this.read();
+  }
+
+  /** Promise form of {@link write}. */
+  async writeAsync(value: unknown): Promise<SysctlValue> {
+    return this.write(value);
+  }
+
+  /** Close the fd and release the namespace. Idempotent; returns `this`. */
+  close(): this {
+    if (this.#fd >= 0) {
+      handles.unregister(this);
+      const fd = this.#fd;
+      this.#fd = -1;
+      try {
+        native.close(fd);
+      } finally {
+        this.#release();
+      }
+    }
+    return this;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+const handles = new FinalizationRegistry<{ fd: number; release: () => void }>(({ fd, release }) => {
+  try {
+    native.close(fd);
+  } catch {
+    /* ignore */
+  }
+  release();
+});

@@ -1,0 +1,245 @@
+// setMany as a plan: validate, snapshot, skip writes that match, apply in order, and on the
+// first failure restore every key already written (and what the kernel propagated).
+import { NetnsError, invalid, toNetnsError } from '../errors.js';
+import { keyFromRel, parseKeyCached, type KeyInput, type ParsedKey } from './keys.js';
+import { WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from '../native/index.js';
+import type { KeyErrorOf, Plan } from './plan.js';
+import { formatValue, parseValue, rawText, valuesEqual, type SysctlValue } from './values.js';
+
+/** Entries for {@link Sysctl.setMany}: an object, a Map, or [key, value] pairs in order. */
+export type SetManyEntries =
+  | Record<string, unknown>
+  | Map<KeyInput, unknown>
+  | Iterable<readonly [KeyInput, unknown]>;
+
+export interface SetManyOptions {
+  /**
+   * Skip keys that do not exist in this namespace instead of failing, as `sysctl -p` does for
+   * lines prefixed with '-'. A single key can also be made optional by writing it with a
+   * leading '-' (`'-net.ipv4.tcp_ecn'`): then any failure to set it is ignored too.
+   */
+  ignoreMissing?: boolean;
+}
+
+/** What {@link Sysctl.setMany} did. */
+export interface SetManyReport {
+  /** Keys written, in order. */
+  changed: string[];
+  /** Keys that already held the value (not written). */
+  unchanged: string[];
+  /** Keys left alone: absent here (with ignoreMissing or '-'), or optional keys that failed. */
+  skipped: string[];
+  /** The value in effect for every changed or unchanged key, as read back. */
+  values: Record<string, SysctlValue>;
+  /** Why each skipped key was skipped. */
+  reasons: Record<string, NetnsError>;
+}
+
+export interface Prepared {
+  pk: ParsedKey;
+  text: string;
+  optional: boolean;
+}
+
+/** The [key, value] pairs of setMany-style entries, in order, shape-checked. */
+export function entryPairs(entries: SetManyEntries, name: string): [KeyInput, unknown][] {
+  if (entries === null || typeof entries !== 'object') invalid('an object, a Map or [key, value] pairs', name, entries);
+  const pairs: unknown[] =
+    entries instanceof Map || Symbol.iterator in entries
+      ? [...(entries as Iterable<unknown>)]
+      : Object.entries(entries);
+  for (const pair of pairs) if (!Array.isArray(pair) || pair.length !== 2) invalid('[key, value] pairs', name, pair);
+  return pairs as [KeyInput, unknown][];
+}
+
+/** setMany's options, read once and checked. */
+export function setManyOptions(options: unknown): SetManyOptions {
+  if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
+  const { ignoreMissing } = options as SetManyOptions;
+  if (ignoreMissing !== undefined && typeof ignoreMissing !== 'boolean')
+    invalid('a boolean', 'options.ignoreMissing', ignoreMissing);
+  return ignoreMissing === undefined ? {} : { ignoreMissing };
+}
+
+export function prepareEntries(entries: SetManyEntries): Prepared[] {
+  return entryPairs(entries, 'entries').map((pair) => {
+    let [key, value] = pair;
+    let optional = false;
+    if (typeof key === 'string' && key.startsWith('-')) {
+      optional = true;
+      key = key.slice(1);
+    }
+    const pk = parseKeyCached(key);
+    return { pk, text: formatValue(value, pk.key), optional };
+  });
+}
+
+export function* setManyPlan(entries: Prepared[], options: SetManyOptions, keyError: KeyErrorOf): Plan<SetManyReport> {
+  const report: SetManyReport = { changed: [], unchanged: [], skipped: [], values: {}, reasons: {} };
+  if (entries.length === 0) return report;
+  const ignoreMissing = options.ignoreMissing ?? false;
+  // 1. Snapshot every distinct key in one switch.
+  const rels = [...new Set(entries.map((e) => e.pk.rel))];
+  let snapshot: NativeOutcome[];
+  try {
+    snapshot = yield { op: 'batch', rels, values: rels.map(() => null), stop: false };
+  } catch (e) {
+    throw toNetnsError(e);
+  }
+  const old = new Map<string, string | null>(); // rel -> old text (null: write-only)
+  const current = new Map<string, string | null>();
+  const skip = new Set<Prepared>();
+  for (const e of entries) {
+    const o = snapshot[rels.indexOf(e.pk.rel)];
+    if (typeof o === 'string') {
+      old.set(e.pk.rel, rawText(o));
+    } else if (isNativeErrno(o)) {
+      const err = keyError(o, e.pk, 'read');
+      const writeOnly = err.code === 'EACCES' || err.code === 'EIO';
+      if (writeOnly) {
+        old.set(e.pk.rel, null);
+      } else if ((err.code === 'ENOENT' && ignoreMissing) || e.optional) {
+        skip.add(e);
+        report.skipped.push(e.pk.key);
+        report.reasons[e.pk.key] = err;
+      } else {
+        throw err; // nothing written yet
+      }
+    }
+  }
+  for (const [rel, v] of old) current.set(rel, v);
+  // 2. Decide which writes are needed, in the caller's order.
+  const pending: Prepared[] = [];
+  for (const e of entries) {
+    if (skip.has(e)) continue;
+    const cur = current.get(e.pk.rel);
+    if (cur !== null && cur !== undefined && valuesEqual(cur, e.text)) {
+      if (!report.changed.includes(e.pk.key) && !report.unchanged.includes(e.pk.key)) report.unchanged.push(e.pk.key);
+      report.values[e.pk.key] = parseValue(cur);
+      continue;
+    }
+    pending.push(e);
+    current.set(e.pk.rel, e.text);
+  }
+  // 2b. Writes the kernel propagates: 'all'/'default' entries of conf/neigh (and ip_forward,
+  // which is conf.all.forwarding) change the same entry of every interface. A rollback that
+  // only rewrote the keys written would leave those changed, so their values are kept too.
+  const coupled = new Map<string, string>();
+  const dirs = new Map<string, Set<string>>();
+  for (const p of pending) {
+    const c = propagates(p.pk.rel);
+    if (c) dirs.set(c.dir, (dirs.get(c.dir) ?? new Set()).add(c.name));
+  }
+  for (const [dir, names] of dirs) {
+    let w: WalkResult;
+    try {
+      w = yield { op: 'walk', prefix: dir, flags: WALK_READ };
+    } catch (e) {
+      throw toNetnsError(e); // nothing written yet
+    }
+    w.keys.forEach((rel, k) => {
+      const v = w.values[k];
+      if (typeof v === 'string' && names.has(rel.slice(rel.lastIndexOf('/') + 1)) && !old.has(rel)) coupled.set(rel, rawText(v));
+    });
+  }
+  // 3. Apply, one switch per run of successful writes.
+  const applied: Prepared[] = [];
+  let i = 0;
+  while (i < pending.length) {
+    const slice = pending.slice(i);
+    let res: NativeOutcome[];
+    try {
+      res = yield { op: 'batch', rels: slice.map((p) => p.pk.rel), values: slice.map((p) => p.text + '\n'), stop: true };
+    } catch (e) {
+      // The switch itself failed: nothing in this run was written.
+      const err = toNetnsError(e) as NetnsError;
+      yield* rollback(applied, old, coupled, err);
+      throw err;
+    }
+    for (let j = 0; j < res.length; j++) {
+      const p = slice[j]!;
+      const o = res[j];
+      if (isNativeErrno(o)) {
+        const err = keyError(o, p.pk, 'write', p.text);
+        if (p.optional) {
+          report.skipped.push(p.pk.key);
+          report.reasons[p.pk.key] = err;
+          break;
+        }
+        yield* rollback(applied, old, coupled, err);
+        throw err;
+      }
+      applied.push(p);
+      report.unchanged = report.unchanged.filter((k) => k !== p.pk.key);
+      if (!report.changed.includes(p.pk.key)) report.changed.push(p.pk.key);
+      report.values[p.pk.key] = parseValue(o ?? p.text);
+    }
+    i += res.length;
+  }
+  return report;
+}
+
+/** Where the kernel copies a write to `rel` to: the same entry of every interface in `dir`. */
+function propagates(rel: string): { dir: string; name: string } | undefined {
+  if (rel === 'ipv4/ip_forward') return { dir: 'ipv4/conf', name: 'forwarding' };
+  const m = /^(ipv4|ipv6)\/(conf|neigh)\/(all|default)\/([^/]+)$/.exec(rel);
+  return m ? { dir: `${m[1]}/${m[2]}`, name: m[4]! } : undefined;
+}
+
+function* rollback(
+  applied: Prepared[],
+  old: Map<string, string | null>,
+  coupled: Map<string, string>,
+  err: NetnsError,
+): Plan<void> {
+  const rels: string[] = [];
+  const values: string[] = [];
+  const keys: string[] = [];
+  const notRestored: string[] = [];
+  const seen = new Set<string>();
+  for (const p of [...applied].reverse()) {
+    if (seen.has(p.pk.rel)) continue;
+    seen.add(p.pk.rel);
+    const v = old.get(p.pk.rel);
+    if (v === null || v === undefined) {
+      notRestored.push(p.pk.key);
+      continue;
+    }
+    rels.push(p.pk.rel);
+    values.push(v + '\n');
+    keys.push(p.pk.key);
+  }
+  const rolledBack: string[] = [];
+  if (rels.length > 0) {
+    let res: NativeOutcome[] = [];
+    try {
+      res = yield { op: 'batch', rels, values, stop: false };
+    } catch {
+      notRestored.push(...keys);
+    }
+    res.forEach((o, i) => (isNativeErrno(o) ? notRestored.push(keys[i]!) : rolledBack.push(keys[i]!)));
+  }
+  if (applied.length > 0 && coupled.size > 0) {
+    // Interface entries the kernel changed as a side effect: put back those that differ.
+    const crels = [...coupled.keys()];
+    try {
+      const now = yield { op: 'batch', rels: crels, values: crels.map(() => null), stop: false };
+      const fix = crels.filter((rel, i) => typeof now[i] !== 'string' || rawText(now[i] as string) !== coupled.get(rel));
+      if (fix.length > 0) {
+        const res = yield { op: 'batch', rels: fix, values: fix.map((rel) => coupled.get(rel)! + '\n'), stop: false };
+        res.forEach((o, i) => {
+          if (isNativeErrno(o)) notRestored.push(keyFromRel(fix[i]!));
+        });
+      }
+    } catch {
+      notRestored.push(...crels.map(keyFromRel));
+    }
+  }
+  err.rolledBack = rolledBack;
+  if (notRestored.length > 0) err.notRestored = notRestored;
+  const parts = [`${err.message}`];
+  parts.push(rolledBack.length ? `Rolled back: ${rolledBack.join(', ')}` : 'Nothing had been written before it');
+  if (notRestored.length) parts.push(`Could not restore: ${notRestored.join(', ')}`);
+  err.message = `setMany failed at ${err.key}: ` + parts.join('. ');
+}
+

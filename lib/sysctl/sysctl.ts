@@ -1,0 +1,197 @@
+// Sysctl: sysctl(8) for one network namespace. Every operation reaches the namespace through a
+// SysctlBackend in one native call: the calling thread (sync forms) or the addon's executor
+// thread (Promise forms) switches in, opens/reads/writes, and switches back before the call
+// returns. Batches make one switch. list/getAll/setMany are plans (plan.ts, set-many.ts).
+import { NetnsError, toNetnsError } from '../errors.js';
+import { parseKeyCached as parsed, type KeyInput, type ParsedKey } from './keys.js';
+import { isNativeErrno, type NativeErrno } from '../native/index.js';
+import { SwitchingBackend, type SysctlBackend } from './backend.js';
+import { keyError } from './key-error.js';
+import { drive, driveAsync, getAllPlan, listPlan, prefixOf, type SysctlSnapshot } from './plan.js';
+import {
+  prepareEntries,
+  setManyOptions,
+  setManyPlan,
+  type SetManyEntries,
+  type SetManyOptions,
+  type SetManyReport,
+} from './set-many.js';
+import { SysctlHandle } from './handle.js';
+import {
+  formatValue,
+  parseValue,
+  rawText,
+  type AnyKey,
+  type InputOf,
+  type ValueOf,
+} from './values.js';
+
+export type { SysctlSnapshot } from './plan.js';
+export type { SetManyEntries, SetManyOptions, SetManyReport } from './set-many.js';
+export { SysctlHandle } from './handle.js';
+
+/** sysctl(8) for one network namespace. Get one with `ns.sysctl`, or use `sysctl` for the calling thread's. */
+export class Sysctl {
+  /** @internal */
+  constructor(
+    /** @internal */ readonly backend: SysctlBackend,
+    /** The target namespace's id, or undefined for the calling thread's namespace. */
+    readonly nsId: string | undefined,
+  ) {}
+
+  #fail(e: unknown, pk: ParsedKey, op: 'read' | 'write' | 'open', value?: string): never {
+    if (isNativeErrno(e) && e.syscall !== 'setns') throw keyError(e, pk, op, value, this.nsId === undefined, this.backend.kind);
+    throw toNetnsError(e, { key: pk.key });
+  }
+
+  /** The typed value of `key`. */
+  get<K extends AnyKey>(key: K | KeyInput): ValueOf<K> {
+    const pk = parsed(key);
+    try {
+      return parseValue(this.backend.read(pk.rel)) as ValueOf<K>;
+    } catch (e) {
+      this.#fail(e, pk, 'read');
+    }
+  }
+
+  /** The exact text of `key`, without the trailing newline. */
+  getRaw(key: AnyKey | KeyInput): string {
+    const pk = parsed(key);
+    try {
+      return rawText(this.backend.read(pk.rel));
+    } catch (e) {
+      this.#fail(e, pk, 'read');
+    }
+  }
+
+  /**
+   * Write `value` (one write() at offset 0 on a fresh fd), read it back, and return the value
+   * now in effect. A value the kernel rounds (neighbour times kept in ticks) comes back as the
+   * kernel has it. For a write-only key the written value is returned.
+   */
+  set<K extends AnyKey>(key: K | KeyInput, value: InputOf<K>): ValueOf<K> {
+    const pk = parsed(key);
+    const text = formatValue(value, pk.key);
+    let back: string | null;
+    try {
+      back = this.backend.write(pk.rel, text + '\n');
+    } catch (e) {
+      this.#fail(e, pk, 'write', text);
+    }
+    return parseValue(back ?? text) as ValueOf<K>;
+  }
+
+  /** The keys present in this namespace under `prefix` (default: all of net), in dot form, sorted. */
+  list(prefix: AnyKey | KeyInput = 'net'): string[] {
+    return drive(this.backend, listPlan(prefixOf(prefix), this.#keyError));
+  }
+
+  /** Every readable key under `prefix`, typed; unreadable keys are reported apart. */
+  getAll(prefix: AnyKey | KeyInput = 'net'): SysctlSnapshot {
+    return drive(this.backend, getAllPlan(prefixOf(prefix), this.#keyError));
+  }
+
+  /**
+   * Apply several keys as one transaction: validate every key and value, snapshot the old
+   * values, skip writes whose value already matches, apply the rest in the caller's order,
+   * and on the first failure restore every key already written, then throw a NetnsError
+   * naming the failing key, with `rolledBack` (and `notRestored`, if any) listing the others.
+   */
+  setMany(entries: SetManyEntries, options: SetManyOptions = {}): SetManyReport {
+    const opts = setManyOptions(options);
+    return drive(this.backend, setManyPlan(prepareEntries(entries), opts, this.#keyError));
+  }
+
+  /** A cached handle on one key: pread/pwrite on an fd opened inside the namespace. */
+  open(key: AnyKey | KeyInput): SysctlHandle {
+    const pk = parsed(key);
+    let release: (() => void) | undefined;
+    try {
+      release = this.backend.hold();
+      const [fd, granted] = this.backend.open(pk.rel, 1);
+      return new SysctlHandle(pk, fd, granted, release, this.nsId === undefined);
+    } catch (e) {
+      release?.();
+      this.#fail(e, pk, 'open');
+    }
+  }
+
+  /** Promise form of {@link get}: runs on the addon's executor thread. */
+  async getAsync<K extends AnyKey>(key: K | KeyInput): Promise<ValueOf<K>> {
+    const pk = parsed(key);
+    try {
+      return parseValue(await this.backend.readAsync(pk.rel)) as ValueOf<K>;
+    } catch (e) {
+      this.#fail(e, pk, 'read');
+    }
+  }
+
+  /** Promise form of {@link getRaw}. */
+  async getRawAsync(key: AnyKey | KeyInput): Promise<string> {
+    const pk = parsed(key);
+    try {
+      return rawText(await this.backend.readAsync(pk.rel));
+    } catch (e) {
+      this.#fail(e, pk, 'read');
+    }
+  }
+
+  /** Promise form of {@link set}. */
+  async setAsync<K extends AnyKey>(key: K | KeyInput, value: InputOf<K>): Promise<ValueOf<K>> {
+    const pk = parsed(key);
+    const text = formatValue(value, pk.key);
+    let back: string | null;
+    try {
+      back = await this.backend.writeAsync(pk.rel, text + '\n');
+    } catch (e) {
+      this.#fail(e, pk, 'write', text);
+    }
+    return parseValue(back ?? text) as ValueOf<K>;
+  }
+
+  /** Promise form of {@link list}. */
+  listAsync(prefix: AnyKey | KeyInput = 'net'): Promise<string[]> {
+    return driveAsync(this.backend, () => listPlan(prefixOf(prefix), this.#keyError));
+  }
+
+  /** Promise form of {@link getAll}: one namespace switch for the whole walk. */
+  getAllAsync(prefix: AnyKey | KeyInput = 'net'): Promise<SysctlSnapshot> {
+    return driveAsync(this.backend, () => getAllPlan(prefixOf(prefix), this.#keyError));
+  }
+
+  /**
+   * Promise form of {@link setMany}: one switch per batch (snapshot, apply, rollback). It is
+   * one operation in the call order: Promise forms called after it start once it has ended,
+   * so none runs between its phases, and its rollback never undoes a later write.
+   */
+  setManyAsync(entries: SetManyEntries, options: SetManyOptions = {}): Promise<SetManyReport> {
+    return driveAsync(this.backend, () => {
+      const opts = setManyOptions(options);
+      return setManyPlan(prepareEntries(entries), opts, this.#keyError);
+    });
+  }
+
+  /**
+   * Promise form of {@link open}. Opening takes microseconds and completes synchronously,
+   * except in a rootless namespace, where the helper's answer is awaited off the JS thread.
+   */
+  async openAsync(key: AnyKey | KeyInput): Promise<SysctlHandle> {
+    const pk = parsed(key);
+    let release: (() => void) | undefined;
+    try {
+      release = this.backend.hold();
+      const [fd, granted] = await this.backend.openAsync(pk.rel, 1);
+      return new SysctlHandle(pk, fd, granted, release, this.nsId === undefined);
+    } catch (e) {
+      release?.();
+      this.#fail(e, pk, 'open');
+    }
+  }
+
+  /** The error for a native failure on one key of this namespace, for plans. */
+  readonly #keyError = (e: NativeErrno, pk: ParsedKey, op: 'read' | 'write' | 'open', value?: string): NetnsError =>
+    keyError(e, pk, op, value, this.nsId === undefined, this.backend.kind);
+}
+
+/** sysctl for the calling thread's own namespace (the host, unless inside runSync). */
+export const sysctl = new Sysctl(new SwitchingBackend(() => -1), undefined);

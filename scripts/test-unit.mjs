@@ -1,0 +1,39 @@
+// npm run test:unit: the unit tier (test/unit/*.test.ts: no root, no namespaces). Each file
+// runs as a plain node process with tap's TypeScript loader, so the tier also runs from a
+// checkout the user cannot write to (tap's runner keeps state in .tap/).
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const loader = new URL('../node_modules/@tapjs/typescript/dist/esm/import.mjs', import.meta.url).href;
+const files = readdirSync(new URL('../test/unit/', import.meta.url))
+  .filter((f) => f.endsWith('.test.ts'))
+  .sort();
+/** Run one file: { ok, out }. TS_NODE_TRANSPILE_ONLY as tap sets it (types are checked by tsc). */
+function run(f) {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [`--import=${loader}`, `test/unit/${f}`], {
+      cwd: root,
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' },
+    });
+    let out = '';
+    c.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+    c.stderr.setEncoding('utf8').on('data', (d) => (out += d));
+    c.on('close', (code) => resolve({ ok: code === 0, out }));
+  });
+}
+
+const results = await Promise.all(files.map(run));
+let failed = 0;
+files.forEach((f, i) => {
+  const { ok, out } = results[i];
+  if (!ok) {
+    failed++;
+    process.stdout.write(out);
+  }
+  const summary = /# \{ total: (\d+), pass: (\d+)[^}]*\}/.exec(out)?.[0] ?? '';
+  console.log(`${ok ? 'ok' : 'not ok'} - test/unit/${f} ${summary}`);
+});
+console.log(`# ${files.length - failed} of ${files.length} unit test files passed`);
+process.exit(failed === 0 ? 0 : 1);
