@@ -66,7 +66,7 @@ export class SwitchingBackend implements SysctlBackend {
 
   /** Submit now, or behind a compound operation with the target pinned at the time of the call. */
   #async<T>(op: (fd: number) => Promise<T>): Promise<T> {
-    const fd = this.fd();
+    const fd = asyncTarget(this.fd());
     if (!gate.blocked) return retrying(fd, op);
     let target: Pinned | undefined;
     return gate.single(
@@ -111,7 +111,7 @@ export class SwitchingBackend implements SysctlBackend {
   exclusive<T>(run: (steps: SysctlSteps) => Promise<T>): Promise<T> {
     // Every step targets the namespace of the moment of the call (inside runSync, the one it
     // runs in), however much later it is submitted, and even if the handle is closed meanwhile.
-    const target = pinTarget(this.fd());
+    const target = pinTarget(asyncTarget(this.fd()));
     return gate.exclusive(async () => {
       try {
         return await run({
@@ -126,6 +126,17 @@ export class SwitchingBackend implements SysctlBackend {
   hold(): () => void {
     return holdNamespace(this.fd());
   }
+}
+
+/**
+ * Where a Promise form for `fd` goes. A process that could not come back from a switch (no
+ * CAP_SYS_ADMIN over its own namespace) is refused entry even to the namespace it is in: that
+ * case is decided here, before the job is queued, because a job refused and then made again
+ * would run after Promise forms called later, out of call order. (retrying() stays as the
+ * safety net for a refusal nobody could predict.)
+ */
+function asyncTarget(fd: number): number {
+  return fd >= 0 && native.wayBack() !== 0 && isCallersNamespace(fd) ? -1 : fd;
 }
 
 /** `op(fd)`, made again without a switch when entering was refused on the caller's own namespace. */
