@@ -10,10 +10,13 @@ import type { NativeOutcome, WalkResult } from '../../lib/native/index.js';
 function memoryBackend(values: Record<string, string>, refuse: string[] = []) {
   const files = new Map(Object.entries(values).map(([k, v]) => [k, `${v}\n`]));
   const writes: string[] = [];
+  // The one error shape backends raise (a SysError is what a NativeOutcome's error holds).
+  const fail = (errno: number, syscall: string, rel: string): NativeOutcome =>
+    sysError(errno, syscall, `/proc/sys/net/${rel}`) as unknown as NativeOutcome;
   const one = (rel: string, v: string | null): NativeOutcome => {
-    if (!files.has(rel)) return sysError(ERRNO.ENOENT, 'open', `/proc/sys/net/${rel}`);
+    if (!files.has(rel)) return fail(ERRNO.ENOENT, 'open', rel);
     if (v === null) return files.get(rel)!;
-    if (refuse.includes(rel)) return sysError(ERRNO.EINVAL, 'write', `/proc/sys/net/${rel}`);
+    if (refuse.includes(rel)) return fail(ERRNO.EINVAL, 'write', rel);
     writes.push(`${rel}=${v.trim()}`);
     files.set(rel, v);
     return v;
