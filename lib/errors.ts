@@ -1,4 +1,5 @@
-// One error class with Node's system-error fields, and the hints that say what to do.
+// One error class with Node's system-error fields, and the one boundary where a system error
+// (the SysError shape every backend raises) becomes one, its hint from lib/hints.ts.
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 import { isNativeErrno, type NativeErrno } from './native/index.js';
@@ -72,12 +73,6 @@ export function errnoName(n: number): string {
   } catch {
     return `E${n}`;
   }
-}
-
-/** The errno number for a name such as 'ENOENT'. */
-export function errnoNumber(code: string): number {
-  for (const [num, [name]] of systemErrorMap()) if (name === code) return -num;
-  throw new RangeError(`Expected an errno name for code but received ${JSON.stringify(code)}`);
 }
 
 /**

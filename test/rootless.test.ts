@@ -147,6 +147,8 @@ t.test('as nobody: compare() and explain() reach a rootless namespace through it
   t.equal(r.rootless, true);
   t.ok(r.compareCount > 400, `compare listed ${r.compareCount} keys`);
   t.equal(r.keepalive?.a, r.hostKeepalive, 'a: the host value, as /proc shows it');
+  t.equal(r.currentSync, r.hostKeepalive, 'a handle on our own namespace reads it without entering');
+  t.equal(r.currentAsync, r.hostKeepalive, 'and so does its Promise form');
   t.equal(r.keepalive?.b, r.insideKeepalive, 'b: the value a command inside the namespace reads');
   t.equal(r.keepalive?.b, '7200', 'a new namespace has the kernel default');
   t.same(r.bMismatch, [], 'every b value equals getAll() of the rootless namespace');

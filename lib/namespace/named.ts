@@ -19,14 +19,16 @@ export function checkName(name: unknown): string {
   return name;
 }
 
-/** An fd on the named namespace NAME: /run/netns/NAME, then /var/run/netns/NAME. */
-export function openNamed(name: string): number {
+/** The file of the named namespace NAME: /run/netns/NAME, then /var/run/netns/NAME. */
+function findNamed(name: string): string | undefined {
   checkName(name);
-  for (const dir of NETNS_RUN_DIRS) {
-    const file = path.join(dir, name);
-    if (!fs.existsSync(file)) continue;
-    return openPath(file);
-  }
+  return NETNS_RUN_DIRS.map((dir) => path.join(dir, name)).find((file) => fs.existsSync(file));
+}
+
+/** An fd on the named namespace NAME. */
+export function openNamed(name: string): number {
+  const file = findNamed(name);
+  if (file !== undefined) return openPath(file);
   throw netnsError(ERRNO.ENOENT, 'open', {
     path: path.join(NETNS_RUN_DIRS[0], name),
     op: 'open-name',
@@ -75,24 +77,20 @@ export function createNamed(name: string): number {
  * namespace itself goes away once nothing else holds it.
  */
 export function removeNamed(name: string): void {
-  checkName(name);
-  for (const dir of NETNS_RUN_DIRS) {
-    const file = path.join(dir, name);
-    if (!fs.existsSync(file)) continue;
-    try {
-      native.umount2(file, C.MNT_DETACH);
-    } catch (e) {
-      const err = toNetnsError(e, { path: file }) as NetnsError;
-      if (err.code !== 'EINVAL') throw err; // EINVAL: not a mount point (a stale file)
-    }
-    try {
-      fs.unlinkSync(file);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    return;
+  const file = findNamed(name);
+  if (file === undefined)
+    throw netnsError(ERRNO.ENOENT, 'unlink', { path: path.join(NETNS_RUN_DIRS[0], name), op: 'remove-name', name });
+  try {
+    native.umount2(file, C.MNT_DETACH);
+  } catch (e) {
+    const err = toNetnsError(e, { path: file }) as NetnsError;
+    if (err.code !== 'EINVAL') throw err; // EINVAL: not a mount point (a stale file)
   }
-  throw netnsError(ERRNO.ENOENT, 'unlink', { path: path.join(NETNS_RUN_DIRS[0], name), op: 'remove-name', name });
+  try {
+    fs.unlinkSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
 }
 
 /** Make /run/netns exist and be a shared mount, as `ip netns add` does. */

@@ -1,4 +1,4 @@
-// RootlessHelper: the helper process (native/rootless.cc) behind a rootless namespace. It holds
+// RootlessHelper: the helper process (native/rootless/) behind a rootless namespace. It holds
 // a user namespace of this user and the network namespace owned by it, opens /proc/sys/net
 // files inside for the backend (backend.ts) and starts commands there (spawn.ts).
 import { ERRNO, invalid, netnsError, toNetnsError } from '../errors.js';

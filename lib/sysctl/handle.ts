@@ -47,24 +47,23 @@ export class SysctlHandle implements Disposable {
     throw e;
   }
 
-  /** The exact text, without the trailing newline. */
-  readRaw(): string {
+  #readText(): string {
     const fd = this.#live;
     try {
-      return rawText(native.fdRead(fd));
+      return native.fdRead(fd);
     } catch (e) {
       this.#fail(e, 'read');
     }
   }
 
+  /** The exact text, without the trailing newline. */
+  readRaw(): string {
+    return rawText(this.#readText());
+  }
+
   /** The typed value. */
   read(): SysctlValue {
-    const fd = this.#live;
-    try {
-      return parseValue(native.fdRead(fd));
-    } catch (e) {
-      this.#fail(e, 'read');
-    }
+    return parseValue(this.#readText());
   }
 
   /** Write the value (pwrite at offset 0) and return the value read back. */

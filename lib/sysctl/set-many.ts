@@ -74,11 +74,28 @@ export function prepareEntries(entries: SetManyEntries): Prepared[] {
   });
 }
 
+/**
+ * The setMany transaction: snapshot the old values in one switch, skip writes whose value
+ * already matches, apply the rest in the caller's order, and on the first failure restore
+ * every key already written.
+ */
 export function* setManyPlan(entries: Prepared[], options: SetManyOptions, keyError: KeyErrorOf): Plan<SetManyReport> {
   const report: SetManyReport = { changed: [], unchanged: [], skipped: [], values: {}, reasons: {} };
   if (entries.length === 0) return report;
-  const ignoreMissing = options.ignoreMissing ?? false;
-  // 1. Snapshot every distinct key in one switch.
+  const { old, skip } = yield* snapshotPlan(entries, options.ignoreMissing ?? false, keyError, report);
+  const pending = pendingWrites(entries, skip, old, report);
+  const coupled = yield* coupledPlan(pending, old);
+  yield* applyPlan(pending, old, coupled, keyError, report);
+  return report;
+}
+
+/** 1. The old text of every distinct key (null: write-only), in one switch; keys to skip. */
+function* snapshotPlan(
+  entries: Prepared[],
+  ignoreMissing: boolean,
+  keyError: KeyErrorOf,
+  report: SetManyReport,
+): Plan<{ old: Map<string, string | null>; skip: Set<Prepared> }> {
   const rels = [...new Set(entries.map((e) => e.pk.rel))];
   let snapshot: NativeOutcome[];
   try {
@@ -86,8 +103,7 @@ export function* setManyPlan(entries: Prepared[], options: SetManyOptions, keyEr
   } catch (e) {
     throw toNetnsError(e);
   }
-  const old = new Map<string, string | null>(); // rel -> old text (null: write-only)
-  const current = new Map<string, string | null>();
+  const old = new Map<string, string | null>();
   const skip = new Set<Prepared>();
   for (const e of entries) {
     const o = snapshot[rels.indexOf(e.pk.rel)];
@@ -107,8 +123,17 @@ export function* setManyPlan(entries: Prepared[], options: SetManyOptions, keyEr
       }
     }
   }
-  for (const [rel, v] of old) current.set(rel, v);
-  // 2. Decide which writes are needed, in the caller's order.
+  return { old, skip };
+}
+
+/** 2. The writes needed, in the caller's order; keys that already hold their value are reported unchanged. */
+function pendingWrites(
+  entries: Prepared[],
+  skip: Set<Prepared>,
+  old: Map<string, string | null>,
+  report: SetManyReport,
+): Prepared[] {
+  const current = new Map(old);
   const pending: Prepared[] = [];
   for (const e of entries) {
     if (skip.has(e)) continue;
@@ -121,9 +146,15 @@ export function* setManyPlan(entries: Prepared[], options: SetManyOptions, keyEr
     pending.push(e);
     current.set(e.pk.rel, e.text);
   }
-  // 2b. Writes the kernel propagates: 'all'/'default' entries of conf/neigh (and ip_forward,
-  // which is conf.all.forwarding) change the same entry of every interface. A rollback that
-  // only rewrote the keys written would leave those changed, so their values are kept too.
+  return pending;
+}
+
+/**
+ * 2b. Writes the kernel propagates: 'all'/'default' entries of conf/neigh (and ip_forward,
+ * which is conf.all.forwarding) change the same entry of every interface. A rollback that
+ * only rewrote the keys written would leave those changed, so their values are kept too.
+ */
+function* coupledPlan(pending: Prepared[], old: Map<string, string | null>): Plan<Map<string, string>> {
   const coupled = new Map<string, string>();
   const dirs = new Map<string, Set<string>>();
   for (const p of pending) {
@@ -142,7 +173,17 @@ export function* setManyPlan(entries: Prepared[], options: SetManyOptions, keyEr
       if (typeof v === 'string' && names.has(rel.slice(rel.lastIndexOf('/') + 1)) && !old.has(rel)) coupled.set(rel, rawText(v));
     });
   }
-  // 3. Apply, one switch per run of successful writes.
+  return coupled;
+}
+
+/** 3. Apply, one switch per run of successful writes; on a failure roll back and throw. */
+function* applyPlan(
+  pending: Prepared[],
+  old: Map<string, string | null>,
+  coupled: Map<string, string>,
+  keyError: KeyErrorOf,
+  report: SetManyReport,
+): Plan<void> {
   const applied: Prepared[] = [];
   let i = 0;
   while (i < pending.length) {
@@ -176,7 +217,6 @@ export function* setManyPlan(entries: Prepared[], options: SetManyOptions, keyEr
     }
     i += res.length;
   }
-  return report;
 }
 
 /** Where the kernel copies a write to `rel` to: the same entry of every interface in `dir`. */
