@@ -53,6 +53,8 @@ function memoryBackend(values: Record<string, string>, refuse: string[] = []) {
     writeAsync: async (rel, v) => backend.write(rel, v),
     batchAsync: async (r, v, s) => backend.batch(r, v, s),
     walkAsync: async (p, f) => backend.walk(p, f),
+    openAsync: async (rel, a) => backend.open(rel, a),
+    exclusive: (run) => run({ batchAsync: backend.batchAsync, walkAsync: backend.walkAsync }),
     hold: () => () => {},
   };
   return { backend, files, writes };
