@@ -12,6 +12,7 @@ import {
   formatValue,
   parseValue,
   rawText,
+  rawValue,
   valuesEqual,
   type AnyKey,
   type InputOf,
@@ -32,6 +33,13 @@ export interface SetManyOptions {
    * leading '-' (`'-net.ipv4.tcp_ecn'`): then any failure to set it is ignored too.
    */
   ignoreMissing?: boolean;
+  /**
+   * Pass every value to the kernel as the string given, unchecked against the catalogue's
+   * shapes, as sysctl(8) does (the kernel is the judge: a single number for a two-number key,
+   * text after a number, hex). Values must be strings; NUL, newlines and other control
+   * characters are still refused.
+   */
+  raw?: boolean;
 }
 
 /** What {@link Sysctl.setMany} did. */
@@ -202,7 +210,7 @@ export class Sysctl {
    * naming the failing key, with `rolledBack` (and `notRestored`, if any) listing the others.
    */
   setMany(entries: SetManyEntries, options: SetManyOptions = {}): SetManyReport {
-    return this.#drive(setManyPlan(prepareEntries(entries), options, this));
+    return this.#drive(setManyPlan(prepareEntries(entries, options.raw === true), options, this));
   }
 
   /** A cached handle on one key: pread/pwrite on an fd opened inside the namespace. */
@@ -265,7 +273,7 @@ export class Sysctl {
   setManyAsync(entries: SetManyEntries, options: SetManyOptions = {}): Promise<SetManyReport> {
     let prepared: Prepared[];
     try {
-      prepared = prepareEntries(entries);
+      prepared = prepareEntries(entries, options.raw === true);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -396,7 +404,7 @@ export function entryPairs(entries: SetManyEntries, name: string): [KeyInput, un
   return pairs as [KeyInput, unknown][];
 }
 
-function prepareEntries(entries: SetManyEntries): Prepared[] {
+function prepareEntries(entries: SetManyEntries, raw: boolean): Prepared[] {
   return entryPairs(entries, 'entries').map((pair) => {
     let [key, value] = pair;
     let optional = false;
@@ -405,7 +413,7 @@ function prepareEntries(entries: SetManyEntries): Prepared[] {
       key = key.slice(1);
     }
     const pk = parsed(key);
-    return { pk, text: formatValue(value, pk.key), optional };
+    return { pk, text: raw ? rawValue(value, pk.key) : formatValue(value, pk.key), optional };
   });
 }
 
