@@ -40,6 +40,12 @@ export interface SetManyOptions {
    * characters are still refused.
    */
   raw?: boolean;
+  /**
+   * Write every value, also one already in place (by default such writes are skipped), as
+   * sysctl(8) does: the kernel sees each write (a conf/DEV entry written is marked as set by
+   * the kernel and no longer follows conf/default).
+   */
+  rewrite?: boolean;
 }
 
 /** What {@link Sysctl.setMany} did. */
@@ -456,7 +462,7 @@ function* setManyPlan(entries: Prepared[], options: SetManyOptions, s: Sysctl): 
   for (const e of entries) {
     if (skip.has(e)) continue;
     const cur = current.get(e.pk.rel);
-    if (cur !== null && cur !== undefined && valuesEqual(cur, e.text)) {
+    if (!options.rewrite && cur !== null && cur !== undefined && valuesEqual(cur, e.text)) {
       if (!report.changed.includes(e.pk.key) && !report.unchanged.includes(e.pk.key)) report.unchanged.push(e.pk.key);
       report.values[e.pk.key] = parseValue(cur);
       continue;
