@@ -95,7 +95,7 @@ export function expand(ctx: Ctx, settings: Setting[]): { writes: Setting[]; notN
   let present: string[] | undefined;
   for (const s of settings) {
     if (s.value === undefined) continue;
-    if (!isNetKey(s.key) && !isTraversal(s.key)) {
+    if (!isNetKey(s.key) && !isTraversal(s.key) && s.key.trim() !== '') {
       other.push(s);
       continue;
     }
