@@ -58,7 +58,7 @@ export const sysctlCommand: Command = {
   parse(argv) {
     const args = parseSysctlArgs(argv);
     if (args.stop === 'help') return { help: true };
-    return { values: { args, empty: argv.filter((a) => !a.startsWith('--pid') && !a.startsWith('--name') && !a.startsWith('--path')).length === 0 }, positionals: args.operands };
+    return { values: { args }, positionals: args.operands };
   },
   run(v) {
     const args = v.args as SysctlArgs;
