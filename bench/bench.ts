@@ -248,7 +248,7 @@ async function setup(): Promise<Ctx> {
   const writeHandle = ns.sysctl.open(WRITE_KEY);
   onCleanup('write handle', () => writeHandle.close());
 
-  const nativeMod = (await import(new URL('../native.js', import.meta.url).href)) as { native: Ctx['native'] };
+  const nativeMod = (await import(new URL('../native/index.js', import.meta.url).href)) as { native: Ctx['native'] };
 
   const ctx: Ctx = {
     ns,

@@ -1,7 +1,7 @@
 // How the sysctl layer reaches one namespace. The default backend switches the calling thread
 // (or the addon's executor thread) into the namespace inside one native call; the rootless
 // backend (a helper process) plugs in behind the same interface.
-import { native, type NativeOutcome, type WalkResult } from './native.js';
+import { native, sysctlWalk, sysctlWalkAsync, type NativeOutcome, type WalkResult } from './native/index.js';
 
 export interface SysctlBackend {
   read(rel: string): string;
@@ -33,7 +33,7 @@ export class SwitchingBackend implements SysctlBackend {
     return native.sysctlBatch(this.fd(), rels, values, stopOnError);
   }
   walk(prefix: string, flags: number): WalkResult {
-    return native.sysctlWalk(this.fd(), prefix, flags);
+    return sysctlWalk(this.fd(), prefix, flags);
   }
   open(rel: string, access: 0 | 1): [number, 0 | 1 | 2] {
     return native.sysctlOpen(this.fd(), rel, access);
@@ -48,7 +48,7 @@ export class SwitchingBackend implements SysctlBackend {
     return native.sysctlBatchAsync(this.fd(), rels, values, stopOnError);
   }
   walkAsync(prefix: string, flags: number): Promise<WalkResult> {
-    return native.sysctlWalkAsync(this.fd(), prefix, flags);
+    return sysctlWalkAsync(this.fd(), prefix, flags);
   }
   hold(): () => void {
     return holdNamespace(this.fd());

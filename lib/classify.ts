@@ -9,11 +9,12 @@
 //      namespaces, and a "host" probe that briefly changes a host value for keys on a short
 //      list proven harmless, then restores and verifies it (also on SIGTERM/SIGINT).
 // explain(key): the same for one key, in a sentence, plus how to set it for a container.
+import { constants as osConstants } from 'node:os';
 import { NetNamespace } from './netns.js';
 import { NetnsError, errnoName, invalid, wrap } from './errors.js';
 import { parseKey } from './keys.js';
 import { valuesEqual } from './values.js';
-import { native, WALK_MODE, WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from './native.js';
+import { native, sysctlWalk, WALK_MODE, WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from './native/index.js';
 import {
   ENSURE_SAFE_RULE,
   defaultContext,
@@ -24,6 +25,8 @@ import {
   type RuleContext,
   type RuleEvidence,
 } from './kernel-rules.js';
+
+const { EIO, ENOENT, EPERM } = osConstants.errno;
 
 /** The class of a key: what a new namespace gets (see the README's table), or `unknown`. */
 export type SysctlClass = RuleClass | 'unknown';
@@ -182,7 +185,7 @@ function snapshotOf(w: WalkResult): Snapshot {
 }
 
 function walk(nsfd: number): Snapshot {
-  return snapshotOf(wrap(() => native.sysctlWalk(nsfd, '', WALK_READ | WALK_MODE)));
+  return snapshotOf(wrap(() => sysctlWalk(nsfd, '', WALK_READ | WALK_MODE)));
 }
 
 function side(s: Snapshot, rel: string): SideObservation {
@@ -473,7 +476,7 @@ function hostProbe(
           }
         }
         if (p) p.restored = ok;
-        if (!ok) failure ??= new NetnsError(5, 'write', { path: `/proc/sys/net/${rel}`, hint: `Could not restore the host value ${JSON.stringify(orig)} after probing; set it back by hand` });
+        if (!ok) failure ??= new NetnsError(EIO, 'write', { path: `/proc/sys/net/${rel}`, hint: `Could not restore the host value ${JSON.stringify(orig)} after probing; set it back by hand` });
       }
     }
   } finally {
@@ -512,7 +515,7 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
   const filters = options.keys?.map(keyToRel);
   const probing = options.probe === true;
   if (probing && process.getuid?.() !== 0)
-    throw new NetnsError(1, 'probe', { hint: 'Probe mode changes sysctls and creates namespaces; it needs root' });
+    throw new NetnsError(EPERM, 'probe', { hint: 'Probe mode changes sysctls and creates namespaces; it needs root' });
   const hostProbeAllowed = new Set(HOST_PROBE_SAFE);
   const hostProbeKeys = options.hostProbeKeys?.map(keyToRel);
   for (const k of hostProbeKeys ?? [])
@@ -723,7 +726,7 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
   const rel = keyToRel(key);
   const [c] = classify({ ...options, keys: [relToKey(rel)] }).filter((x) => keyToRel(x.key) === rel);
   if (!c)
-    throw new NetnsError(2, 'open', {
+    throw new NetnsError(ENOENT, 'open', {
       path: `/proc/sys/net/${rel}`,
       key: relToKey(rel),
       hint: 'No such key on the host or in a fresh namespace on this kernel',

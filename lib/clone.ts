@@ -1,9 +1,12 @@
 // cloneNetns: the lesson's clone(CLONE_NEWNET) program, as a Promise.
+import { constants as osConstants } from 'node:os';
 import { NetnsError, fromNative, invalid } from './errors.js';
 import { parseKey, type KeyInput, type ParsedKey } from './keys.js';
-import { isNativeErrno, native } from './native.js';
+import { isNativeErrno, native } from './native/index.js';
 import { entryPairs, keyError, type SetManyEntries } from './sysctl.js';
 import { formatValue, rawText } from './values.js';
+
+const { EINTR, EIO, ENOSPC, EPERM } = osConstants.errno;
 
 /** Options of {@link cloneNetns}. */
 export interface CloneNetnsOptions {
@@ -91,7 +94,7 @@ export async function cloneNetns(options: CloneNetnsOptions = {}): Promise<Clone
   } catch (e) {
     if (!isNativeErrno(e)) throw e;
     let hint: string | undefined;
-    if (e.syscall === 'clone' && (e.errno === 1 || e.errno === 28))
+    if (e.syscall === 'clone' && (e.errno === EPERM || e.errno === ENOSPC))
       hint =
         user === null
           ? 'Creating a network namespace needs CAP_SYS_ADMIN: run as root, or pass { user: true } to create a user namespace too'
@@ -109,7 +112,7 @@ export async function cloneNetns(options: CloneNetnsOptions = {}): Promise<Clone
           ? 'sent a malformed report'
           : `exited with status ${report.exitCode}`;
     throw withTrace(
-      new NetnsError(4, 'clone', {
+      new NetnsError(EINTR, 'clone', {
         message: `EINTR: the clone child (pid ${report.pid}) ${how} before reporting`,
         hint: 'Its results are incomplete; try again',
       }),
@@ -119,7 +122,7 @@ export async function cloneNetns(options: CloneNetnsOptions = {}): Promise<Clone
   if (report.dev === undefined || report.ino === undefined) {
     const e = report.identError;
     throw withTrace(
-      e ? fromNative(e) : new NetnsError(5, 'stat', { path: '/proc/self/ns/net', message: 'EIO: no namespace identity reported' }),
+      e ? fromNative(e) : new NetnsError(EIO, 'stat', { path: '/proc/self/ns/net', message: 'EIO: no namespace identity reported' }),
       trace,
     );
   }

@@ -1,6 +1,6 @@
 // One error class with Node's system-error fields, and the hints that say what to do.
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
-import { isNativeErrno, type NativeErrno } from './native.js';
+import { isNativeErrno, type NativeErrno, type NativeReason } from './native/index.js';
 
 /** What the failing operation was about, to choose a helpful hint. */
 export interface ErrorContext {
@@ -79,16 +79,17 @@ const CAP_HINT =
   'This needs CAP_SYS_ADMIN over the target namespace: run as root (or with that capability), ' +
   'or use NetNamespace.create({ rootless: true }) for a namespace of your own';
 
-/** The default advice for an errno from a syscall, without key-specific knowledge. */
-/** Path the addon gives a refused way-back check (native CheckWayBack). */
-const WAY_BACK_PATH = '/proc/thread-self/ns/net';
 const WAY_BACK_HINT =
   'This process could not come back to its own network namespace if it entered another one (it lacks CAP_SYS_ADMIN over the user namespace that owns its namespace: e.g. root of a user namespace of its own, as in a rootless container), so it did not enter. Use NetNamespace.create({ rootless: true }), whose keys are reached without entering';
 
-export function defaultHint(code: string, syscall: string, ctx: ErrorContext): string | undefined {
+/**
+ * The default advice for an errno from a syscall, without key-specific knowledge. `reason` is
+ * what the addon said about the failure beyond the errno (NativeErrno.reason).
+ */
+export function defaultHint(code: string, syscall: string, ctx: ErrorContext, reason?: NativeReason): string | undefined {
   switch (code) {
     case 'EPERM':
-      if (syscall === 'setns' && ctx.path === WAY_BACK_PATH) return WAY_BACK_HINT;
+      if (reason === 'way-back-barred') return WAY_BACK_HINT;
       if (syscall === 'setns' || syscall === 'unshare' || syscall === 'mount' || syscall === 'umount2')
         return CAP_HINT;
       return 'Operation not permitted: this needs root or CAP_NET_ADMIN in the namespace that owns it';
@@ -109,7 +110,7 @@ export function toNetnsError(e: unknown, ctx: ErrorContext = {}): unknown {
 
 export function fromNative(e: NativeErrno, ctx: ErrorContext = {}): NetnsError {
   const code = errnoName(e.errno);
-  const hint = ctx.hint ?? defaultHint(code, e.syscall, e.path !== undefined && ctx.path === undefined ? { ...ctx, path: e.path } : ctx);
+  const hint = ctx.hint ?? defaultHint(code, e.syscall, e.path !== undefined && ctx.path === undefined ? { ...ctx, path: e.path } : ctx, e.reason);
   const opts: ErrorContext = { hint };
   const path = ctx.path ?? e.path;
   if (path !== undefined) opts.path = path;

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NetnsError, invalid, toNetnsError, wrap } from './errors.js';
-import { native } from './native.js';
+import { native } from './native/index.js';
 import { SwitchingBackend, type SysctlBackend } from './backend.js';
 import { Sysctl } from './sysctl.js';
 import { RootlessHelper, hasCapSysAdmin, rootlessSupport } from './rootless.js';

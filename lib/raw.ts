@@ -1,7 +1,7 @@
 // Raw system calls for power users. They act on the CALLING JS THREAD and leave it where it
 // lands: prefer NetNamespace#runSync and the sysctl API, which always switch back.
 import { invalid, wrap } from './errors.js';
-import { native } from './native.js';
+import { native } from './native/index.js';
 
 /** CLONE_NEW* namespace type flags, as the kernel defines them. */
 export const constants = Object.freeze({

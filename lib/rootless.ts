@@ -1,5 +1,5 @@
 // Rootless mode: a network namespace owned by a user namespace of our own, held by a helper
-// process (native/rootless.cc). The helper opens /proc/sys/net files inside and passes the fds
+// process (native/rootless/). The helper opens /proc/sys/net files inside and passes the fds
 // back; reads and writes then run in this process through those fds, at the normal speed.
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
@@ -8,7 +8,7 @@ import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import { NetnsError, invalid, toNetnsError } from './errors.js';
-import { native, isNativeErrno, type NativeErrno, type NativeOutcome, type WalkResult } from './native.js';
+import { native, rootlessWalk, isNativeErrno, type NativeErrno, type NativeOutcome, type WalkResult } from './native/index.js';
 import { holdNamespace, type SysctlBackend } from './backend.js';
 
 const CAP_SYS_ADMIN = 21;
@@ -21,9 +21,7 @@ const FD_CACHE_MAX = 1024;
 /** Keys per OPEN request (SCM_RIGHTS carries at most 253 fds). */
 const OPEN_BATCH = 200;
 
-const ENOENT = 2;
-const EACCES = 13;
-const EBADF = 9;
+const { ENOENT, EACCES, EBADF, EPERM, ESRCH } = osConstants.errno;
 
 /**
  * Whether this process has CAP_SYS_ADMIN in its effective set (bit 21 of CapEff in
@@ -191,7 +189,7 @@ const helpers = new FinalizationRegistry<HelperState>((st) => {
 });
 
 function closedHelperError(): NativeErrno {
-  return nativeErr(3, 'sendmsg', 'rootless helper', 'This rootless namespace handle is closed');
+  return nativeErr(ESRCH, 'sendmsg', 'rootless helper', 'This rootless namespace handle is closed');
 }
 
 /**
@@ -349,12 +347,7 @@ export class RootlessBackend implements SysctlBackend {
   }
 
   walk(prefix: string, flags: number): WalkResult {
-    const w = native.rootlessWalk(this.#sock(), prefix, flags);
-    for (let i = 0; i < w.values.length; i++) {
-      const v = w.values[i];
-      if (isNativeErrno(v) && v.path === undefined) v.path = `/proc/sys/net/${w.keys[i]}`;
-    }
-    return w;
+    return rootlessWalk(this.#sock(), prefix, flags);
   }
 
   open(rel: string, access: 0 | 1): [number, 0 | 1 | 2] {
@@ -573,7 +566,7 @@ export class RootlessHelper {
     let netFd = -1;
     try {
       if (r.capEff === 0n)
-        throw new NetnsError(1, 'capget', {
+        throw new NetnsError(EPERM, 'capget', {
           hint: `The rootless helper has no capabilities inside its user namespace. ${userNamespaceRefusalHint('EPERM', 'clone')}`,
         });
       let userFd: number;

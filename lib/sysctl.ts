@@ -4,9 +4,10 @@
 // calling thread (sync forms) or the addon's executor thread (Promise forms) switches in,
 // opens/reads/writes, and switches back before the call returns. Batches make one switch.
 import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { NetnsError, invalid, toNetnsError } from './errors.js';
 import { keyFromRel, parseKey, type KeyInput, type ParsedKey } from './keys.js';
-import { WALK_READ, isNativeErrno, native, type NativeErrno, type NativeOutcome, type WalkResult } from './native.js';
+import { WALK_READ, isNativeErrno, native, type NativeErrno, type NativeOutcome, type WalkResult } from './native/index.js';
 import { SwitchingBackend, type SysctlBackend } from './backend.js';
 import {
   formatValue,
@@ -19,6 +20,8 @@ import {
   type SysctlValue,
   type ValueOf,
 } from './values.js';
+
+const { ENOENT, ENOTDIR } = osConstants.errno;
 
 /** Entries for {@link Sysctl.setMany}: an object, a Map, or [key, value] pairs in order. */
 export type SetManyEntries =
@@ -345,12 +348,12 @@ function* walkPlan(pk: ParsedKey, flags: number, s: Sysctl): Plan<WalkResult> {
   try {
     return yield { op: 'walk', prefix: pk.rel, flags };
   } catch (e) {
-    if (isNativeErrno(e) && e.errno === 20 /* ENOTDIR: the prefix is a key */) {
+    if (isNativeErrno(e) && e.errno === ENOTDIR /* the prefix is a key */) {
       const one = yield { op: 'batch', rels: [pk.rel], values: [null], stop: false };
       const o = one[0];
       // Only a key that is there (readable or not) lists as itself; a path through a key
       // (net.core.somaxconn.x: ENOTDIR) or a vanished one names nothing.
-      if (isNativeErrno(o) && (o.errno === 2 || o.errno === 20)) throw s.keyError(o, pk, 'read');
+      if (isNativeErrno(o) && (o.errno === ENOENT || o.errno === ENOTDIR)) throw s.keyError(o, pk, 'read');
       return { keys: [pk.rel], values: flags & WALK_READ ? one : [], modes: [] };
     }
     if (isNativeErrno(e) && e.syscall !== 'setns') throw s.keyError(e, pk, 'read');
@@ -629,8 +632,8 @@ export class SysctlHandle implements Disposable {
 
   #fail(e: unknown, op: 'read' | 'write', value?: string): never {
     if (isNativeErrno(e)) {
-      if (e.errno === 2 /* ENOENT */)
-        throw new NetnsError(2, e.syscall, {
+      if (e.errno === ENOENT)
+        throw new NetnsError(ENOENT, e.syscall, {
           key: this.key,
           hint: `${this.key} no longer exists: its interface was removed or its namespace was torn down`,
         });

@@ -20,6 +20,7 @@
 
 #include "executor.h"
 #include "syscompat.h"
+#include "sysctl_core.h"
 
 
 namespace netns {
@@ -59,6 +60,14 @@ Napi::Object ErrnoRecord(Napi::Env env, int err, const char* syscall, const std:
 void ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& path) {
   throw Napi::Error(env, ErrnoObject(env, err, syscall, path));
 }
+
+Napi::Object WayBackBarred(Napi::Env env, int err) {
+  Napi::Object o = ErrnoObject(env, err, "setns", "/proc/thread-self/ns/net");
+  o.Set("reason", Napi::String::New(env, kReasonWayBackBarred));
+  return o;
+}
+
+void ThrowWayBackBarred(Napi::Env env, int err) { throw Napi::Error(env, WayBackBarred(env, err)); }
 
 int Enter(int fd) {
   if (setns(fd, CLONE_NEWNET) != 0) return errno;
@@ -109,83 +118,28 @@ bool LeaveOrRetire(int home) {
   return ok && expected <= 0;
 }
 
-// ---- confined open beneath /proc/sys/net ----
-
-struct open_how_compat {
-  uint64_t flags;
-  uint64_t mode;
-  uint64_t resolve;
-};
+// ---- confined open beneath /proc/sys/net (the open itself: sysctl_core.h) ----
 
 static std::once_flag g_rootOnce;
-static int g_rootFd = -1;   // O_PATH fd of /proc/sys/net, verified to be procfs
-static int g_rootErr = 0;
-static std::atomic<int> g_haveOpenat2{-1};  // -1 unknown, 0 no, 1 yes
+static int g_rootFd = -1;  // O_PATH fd of /proc/sys/net, verified to be procfs, or -errno
 
-static void OpenRoot() {
-  // A directory fd on /proc/sys/net resolves its children in the namespace of the thread
-  // doing the lookup, so one fd serves every namespace: we only ever look up through it while
-  // switched into the target.
-  int fd = open("/proc/sys/net", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    g_rootErr = errno;
-    return;
-  }
-  struct statfs sfs;
-  if (fstatfs(fd, &sfs) != 0 || sfs.f_type != PROC_SUPER_MAGIC) {
-    close(fd);
-    g_rootErr = EXDEV;  // /proc is not procfs: refuse to treat it as one
-    return;
-  }
-  g_rootFd = fd;
-}
-
-static int OpenWalk(int root, const char* rel, int flags) {
-  // Fallback for kernels without openat2 (< 5.6): walk one component at a time, refusing
-  // symlinks at every step. TypeScript has already rejected "..", "." and empty components.
-  std::string path(rel);
-  int dir = root;
-  bool ownDir = false;
-  size_t start = 0;
-  for (;;) {
-    size_t slash = path.find('/', start);
-    std::string comp = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-    if (comp.empty() || comp == "." || comp == "..") {
-      if (ownDir) close(dir);
-      return -EINVAL;
-    }
-    int f;
-    if (slash == std::string::npos) {
-      f = openat(dir, comp.c_str(), flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-    } else {
-      f = openat(dir, comp.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    }
-    int err = errno;
-    if (ownDir) close(dir);
-    if (f < 0) return -err;
-    if (slash == std::string::npos) return f;
-    dir = f;
-    ownDir = true;
-    start = slash + 1;
-  }
+int NetRoot() {
+  std::call_once(g_rootOnce, [] {
+    bool atStatfs;
+    g_rootFd = core::OpenNetRoot(&atStatfs);
+  });
+  return g_rootFd;
 }
 
 int OpenConfined(const char* rel, int flags) {
-  std::call_once(g_rootOnce, OpenRoot);
-  if (g_rootFd < 0) return -g_rootErr;
-  if (g_haveOpenat2.load(std::memory_order_relaxed) != 0) {
-    open_how_compat how{};
-    how.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY);
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-    int fd = (int)syscall(SYS_openat2, g_rootFd, rel, &how, sizeof how);
-    if (fd >= 0) {
-      g_haveOpenat2.store(1, std::memory_order_relaxed);
-      return fd;
-    }
-    if (errno != ENOSYS) return -errno;
-    g_haveOpenat2.store(0, std::memory_order_relaxed);
-  }
-  return OpenWalk(g_rootFd, rel, flags);
+  int root = NetRoot();
+  return root < 0 ? root : core::OpenBeneath(root, rel, flags);
+}
+
+// Test hook: open as on a kernel without openat2 (core::OpenByComponents), or probe again.
+static Napi::Value TestForceOpenFallback(const Napi::CallbackInfo& info) {
+  core::g_haveOpenat2.store(info[0].ToBoolean() ? 0 : -1);
+  return info.Env().Undefined();
 }
 
 int ReadSmall(int fd, std::string& out) {
@@ -241,6 +195,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   d->curNs = d->homeNs;
   env.SetInstanceData<AddonData, Cleanup>(d);
   InitNs(env, exports);
+  exports.Get("testing").As<Napi::Object>().Set(
+      "forceOpenFallback", Napi::Function::New(env, TestForceOpenFallback, "forceOpenFallback"));
   InitSysctl(env, exports);
   InitClone(env, exports);
   InitRootless(env, exports);

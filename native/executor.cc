@@ -93,7 +93,7 @@ void Executor::Complete(Napi::Env env, Job* raw) {
     bool reject = false;
     Napi::Value v;
     if (job->enterErr) {
-      v = job->wayBackErr ? ErrnoObject(env, job->enterErr, "setns", kWayBackPath) : ErrnoObject(env, job->enterErr, "setns");
+      v = job->wayBackErr ? WayBackBarred(env, job->enterErr) : ErrnoObject(env, job->enterErr, "setns");
       reject = true;
     } else {
       try {

@@ -66,9 +66,12 @@ bool IsCurrent(int fd);
 // (rootless containers, `unshare -r`) may enter namespaces it made but never come back.
 int CheckWayBack(int home);
 // The same for the JS thread's current namespace, cached for the addon's home namespace.
-// Path of the error it causes: kWayBackPath (lib/errors.ts gives it its own hint).
 int CheckWayBackSync(Napi::Env env);
-constexpr const char* kWayBackPath = "/proc/thread-self/ns/net";
+// Refuse a switch because the way back is barred (CheckWayBack failed with `err`): a setns
+// error whose `reason` is kReasonWayBackBarred (lib/errors.ts gives it its own hint).
+Napi::Object WayBackBarred(Napi::Env env, int err);
+[[noreturn]] void ThrowWayBackBarred(Napi::Env env, int err);
+constexpr const char* kReasonWayBackBarred = "way-back-barred";
 // Switch the calling Node-owned thread back to `home`, or abort the process.
 void LeaveOrDie(int home, const char* during);
 // Same for an addon-owned thread: returns false if the switch back failed (caller must
@@ -77,9 +80,10 @@ bool LeaveOrRetire(int home);
 // Test hook: make the next N switch-backs report failure (the real switch is still done).
 extern std::atomic<int> g_failSwitchBack;
 
-// Open `rel` (relative, already validated by TypeScript) beneath /proc/sys/net, confined:
-// openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV), or a
-// component-by-component O_NOFOLLOW walk on kernels without openat2. Returns fd or -errno.
+// The process's O_PATH fd on /proc/sys/net (core::OpenNetRoot, opened once), or -errno.
+int NetRoot();
+// core::OpenBeneath(NetRoot(), rel, flags): `rel` (relative, already validated by TypeScript)
+// opened confined beneath /proc/sys/net, in the calling thread's namespace. fd or -errno.
 int OpenConfined(const char* rel, int flags);
 // Read a small text file from offset 0 into `out`. Returns 0 or errno.
 int ReadSmall(int fd, std::string& out);

@@ -188,7 +188,7 @@ static Napi::Value RunIn(const Napi::CallbackInfo& info) {
   int fd = ArgInt(info, 0);
   Napi::Function fn = info[1].As<Napi::Function>();
   // Refuse, rather than abort in LeaveOrDie, when the way back is barred.
-  if (int back = CheckWayBackSync(env)) ThrowErrno(env, back, "setns", kWayBackPath);
+  if (int back = CheckWayBackSync(env)) ThrowWayBackBarred(env, back);
   int mine = fcntl(fd, F_DUPFD_CLOEXEC, 3);
   if (mine < 0) ThrowErrno(env, errno, "fcntl(F_DUPFD_CLOEXEC)");
   if (setns(mine, CLONE_NEWNET) != 0) {
@@ -249,7 +249,10 @@ void InitNs(Napi::Env env, Napi::Object exports) {
   exports.Set("umount2", Napi::Function::New(env, Umount2, "umount2"));
   exports.Set("runIn", Napi::Function::New(env, RunIn, "runIn"));
   exports.Set("wayBack", Napi::Function::New(env, WayBack, "wayBack"));
-  exports.Set("_testFailSwitchBack", Napi::Function::New(env, TestFailSwitchBack, "_testFailSwitchBack"));
+  // Test-only hooks, apart from the production functions (typed in lib/native/testing.ts).
+  Napi::Object testing = Napi::Object::New(env);
+  testing.Set("failSwitchBack", Napi::Function::New(env, TestFailSwitchBack, "failSwitchBack"));
+  exports.Set("testing", testing);
 
   Napi::Object c = Napi::Object::New(env);
   c.Set("CLONE_NEWNS", CLONE_NEWNS);

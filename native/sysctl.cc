@@ -1,17 +1,18 @@
 // /proc/sys/net primitives: read, write+read-back, batches and a full walk, each done inside
 // a target namespace within one call (sync on the JS thread, or as a Promise on the executor).
 // Keys arrive as validated paths relative to /proc/sys/net; values as the exact bytes to write.
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "executor.h"
 #include "netns.h"
+#include "sysctl_core.h"
 
 namespace netns {
 
@@ -104,101 +105,46 @@ Napi::Value OutcomeValue(Napi::Env env, const Outcome& o, const std::string& rel
   return Napi::String::New(env, o.value);
 }
 
-struct WalkEntry {
-  std::string rel;
-  int mode = 0;
-  Outcome out;
+// The addon's walk sink (see core::WalkTree): the packed walk grows in one std::string.
+struct StringSink {
+  std::string s;
+  size_t pending = 0;
+  bool Begin(size_t) { return true; }
+  void Put(const char* p, size_t n) { s.append(p, n); }
+  char* Room(size_t* avail) {
+    pending = s.size();
+    s.resize(pending + core::kReadChunk);
+    *avail = core::kReadChunk;
+    return &s[pending];
+  }
+  void Commit(size_t n) { s.resize(pending + n); }
+  size_t Size() const { return s.size(); }
+  void Truncate(size_t n) { s.resize(n); }
+  void End() {}
 };
 
-enum WalkFlags { kWalkRead = 1, kWalkMode = 2 };
-
-void WalkDir(int dfd, const std::string& prefix, int flags, std::vector<WalkEntry>& out, int depth) {
-  DIR* dir = fdopendir(dfd);
-  if (!dir) {
-    close(dfd);
+// Walk `prefix` ("" = all of /proc/sys/net) into `out`, the packed walk (sysctl_core.h) that
+// travels to JavaScript as one string: one string instead of ~4 N-API calls per entry makes a
+// full walk (~600 keys) markedly cheaper. Errors on the prefix itself land in `rootErr`.
+void DoWalk(const std::string& prefix, int flags, std::string& out, Outcome& rootErr) {
+  char rel[core::kRelCap];
+  if (prefix.size() >= sizeof rel) {
+    rootErr.err = ENAMETOOLONG;
+    rootErr.syscall = "open";
     return;
   }
-  while (struct dirent* de = readdir(dir)) {
-    const char* name = de->d_name;
-    if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
-    std::string rel = prefix.empty() ? std::string(name) : prefix + "/" + name;
-    unsigned char type = de->d_type;
-    int mode = 0;
-    if (type == DT_UNKNOWN || (flags & kWalkMode)) {
-      struct stat st;
-      if (fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-      mode = st.st_mode;
-      type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
-    }
-    if (type == DT_DIR) {
-      if (depth > 16) continue;
-      int sub = openat(dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (sub >= 0) WalkDir(sub, rel, flags, out, depth + 1);
-      continue;
-    }
-    if (type != DT_REG) continue;  // sysctl trees hold only directories and files
-    out.emplace_back();
-    WalkEntry& e = out.back();
-    e.rel = rel;
-    e.mode = mode & 07777;
-    if (flags & kWalkRead) {
-      int fd = openat(dirfd(dir), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-      if (fd < 0) {
-        e.out.err = errno;
-        e.out.syscall = "open";
-      } else {
-        int err = ReadSmall(fd, e.out.value);
-        close(fd);
-        if (err) {
-          e.out.err = err;
-          e.out.syscall = "read";
-        } else {
-          e.out.hasValue = true;
-        }
-      }
-    }
-  }
-  closedir(dir);
-}
-
-// Walk `prefix` ("" = all of /proc/sys/net). Errors on the prefix itself land in `rootErr`.
-void DoWalk(const std::string& prefix, int flags, std::vector<WalkEntry>& out, Outcome& rootErr) {
   int fd = OpenConfined(prefix.empty() ? "." : prefix.c_str(), O_RDONLY | O_DIRECTORY);
   if (fd < 0) {
     rootErr.err = -fd;
     rootErr.syscall = "open";
     return;
   }
-  WalkDir(fd, prefix, flags, out, 0);
-}
-
-// The walk travels to JavaScript as ONE string, three NUL-terminated fields per entry:
-// path, mode (decimal, or empty without kWalkMode), outcome ("=" + value, "!" + errno + ":" +
-// syscall, or empty without kWalkRead). Sysctl names and values never contain NUL. One string
-// instead of ~4 N-API calls per entry makes a full walk (~600 keys) markedly cheaper;
-// lib/native.ts decodes it back into { keys, values, modes }.
-Napi::Value WalkValue(Napi::Env env, const std::vector<WalkEntry>& entries, int flags) {
-  std::string out;
-  out.reserve(entries.size() * 64);
-  for (const WalkEntry& e : entries) {
-    out += e.rel;
-    out += '\0';
-    if (flags & kWalkMode) out += std::to_string(e.mode);
-    out += '\0';
-    if (flags & kWalkRead) {
-      if (e.out.err) {
-        out += '!';
-        out += std::to_string(e.out.err);
-        out += ':';
-        out += e.out.syscall;
-      } else {
-        out += '=';
-        out += e.out.value;
-      }
-    }
-    out += '\0';
-  }
-  return Napi::String::New(env, out);
+  memcpy(rel, prefix.c_str(), prefix.size() + 1);
+  StringSink sink;
+  sink.s.reserve(64 * 1024);
+  core::WalkTree(fd, rel, prefix.size(), flags, sink);
+  close(fd);
+  out = std::move(sink.s);
 }
 
 // Batch: values[i] null = read rels[i]; a string = write it and read back.
@@ -247,7 +193,7 @@ void InsideSync(Napi::Env env, int nsfd, F&& work) {
     return;
   }
   // Refuse, rather than abort in LeaveOrDie, when the way back is barred.
-  if (int back = CheckWayBackSync(env)) ThrowErrno(env, back, "setns", kWayBackPath);
+  if (int back = CheckWayBackSync(env)) ThrowWayBackBarred(env, back);
   int err = Enter(nsfd);
   if (err) ThrowErrno(env, err, "setns");
   work();
@@ -292,38 +238,23 @@ Napi::Value SysctlWalk(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string prefix = info[1].As<Napi::String>().Utf8Value();
   int flags = info[2].As<Napi::Number>().Int32Value();
-  std::vector<WalkEntry> entries;
+  std::string packed;
   Outcome rootErr;
-  InsideSync(env, NsArg(info), [&] { DoWalk(prefix, flags, entries, rootErr); });
+  InsideSync(env, NsArg(info), [&] { DoWalk(prefix, flags, packed, rootErr); });
   if (rootErr.err) ThrowErrno(env, rootErr.err, rootErr.syscall, "/proc/sys/net/" + prefix);
-  return WalkValue(env, entries, flags);
+  return Napi::String::New(env, packed);
 }
 
-// sysctlOpen(nsfd, rel, access): an fd on one key, opened inside the namespace. access: 0
-// read-only, 1 read-write (falls back to read-only when the entry is not writable here and
-// to write-only when it is not readable). Returns [fd, access actually granted].
+// sysctlOpen(nsfd, rel, access): an fd on one key, opened inside the namespace (core::OpenKey:
+// access 0 read-only, 1 read-write with fallbacks). Returns [fd, access actually granted].
 Napi::Value SysctlOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string rel = info[1].As<Napi::String>().Utf8Value();
   int access = info[2].As<Napi::Number>().Int32Value();
-  int fd = -1, granted = 0;
+  int fd = -1, granted = 0, denied = 0;
   InsideSync(env, NsArg(info), [&] {
-    if (access == 1) {
-      fd = OpenConfined(rel.c_str(), O_RDWR);
-      granted = 1;
-      if (fd == -EACCES || fd == -EPERM || fd == -EROFS) {
-        int rfd = OpenConfined(rel.c_str(), O_RDONLY);
-        if (rfd >= 0) {
-          fd = rfd;
-          granted = 0;
-        } else if ((rfd = OpenConfined(rel.c_str(), O_WRONLY)) >= 0) {
-          fd = rfd;
-          granted = 2;
-        }
-      }
-    } else {
-      fd = OpenConfined(rel.c_str(), O_RDONLY);
-    }
+    int root = NetRoot();
+    fd = root < 0 ? root : core::OpenKey(root, rel.c_str(), access, &granted, &denied);
   });
   if (fd < 0) ThrowErrno(env, -fd, "open", "/proc/sys/net/" + rel);
   Napi::Array a = Napi::Array::New(env, 2);
@@ -377,15 +308,15 @@ struct BatchJob : Job {
 struct WalkJob : Job {
   std::string prefix;
   int flags = 0;
-  std::vector<WalkEntry> entries;
+  std::string packed;
   Outcome rootErr;
-  void Work() override { DoWalk(prefix, flags, entries, rootErr); }
+  void Work() override { DoWalk(prefix, flags, packed, rootErr); }
   Napi::Value Result(Napi::Env env, bool& reject) override {
     if (rootErr.err) {
       reject = true;
       return ErrnoObject(env, rootErr.err, rootErr.syscall, "/proc/sys/net/" + prefix);
     }
-    return WalkValue(env, entries, flags);
+    return Napi::String::New(env, packed);
   }
 };
 
@@ -424,6 +355,9 @@ Napi::Value SysctlWalkAsync(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitSysctl(Napi::Env env, Napi::Object exports) {
+  Napi::Object c = exports.Get("constants").As<Napi::Object>();
+  c.Set("WALK_READ", (int)core::kWalkRead);
+  c.Set("WALK_MODE", (int)core::kWalkMode);
   exports.Set("sysctlRead", Napi::Function::New(env, SysctlRead, "sysctlRead"));
   exports.Set("sysctlWrite", Napi::Function::New(env, SysctlWrite, "sysctlWrite"));
   exports.Set("sysctlBatch", Napi::Function::New(env, SysctlBatch, "sysctlBatch"));

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace } from '../lib/netns.js';
-import { native, WALK_READ, WALK_MODE } from '../lib/native.js';
+import { native, sysctlWalk, WALK_READ, WALK_MODE } from '../lib/native/index.js';
 import {
   classify,
   compare,
@@ -26,7 +26,7 @@ const plainNode = (args: string[]): [string, string[]] => ['/usr/bin/env', ['-i'
 
 /** Host /proc/sys/net, minus what changes by itself or by other work on a shared host. */
 function hostSnapshot(): Map<string, string> {
-  const w = native.sysctlWalk(-1, '', WALK_READ | WALK_MODE);
+  const w = sysctlWalk(-1, '', WALK_READ | WALK_MODE);
   const out = new Map<string, string>();
   w.keys.forEach((k, i) => {
     if (/nf_conntrack_count$/.test(k)) return; // live counter
@@ -62,7 +62,7 @@ t.test('compare: every key of either namespace, equal by value', async (t) => {
   });
   native.sysctlWrite(a.fd, 'ipv4/tcp_keepalive_time', '600');
   const entries = compare(a, b);
-  const walkKeys = native.sysctlWalk(a.fd, '', 0).keys.length;
+  const walkKeys = sysctlWalk(a.fd, '', 0).keys.length;
   t.ok(entries.length >= walkKeys, 'at least every key of a');
   const ka = entries.find((e) => e.key === 'net.ipv4.tcp_keepalive_time')!;
   t.same([ka.a, ka.b, ka.equal], ['600', '7200', false]);

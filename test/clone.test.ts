@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace, NetnsError, cloneNetns, sysctl } from '../lib/index.js';
-import { native } from '../lib/native.js';
+import { testing } from '../lib/native/testing.js';
 import { HOST_NS, checkThreadsAtEnd, childEnv, fdCount, inoOf, sh, strayThreads } from './helpers.js';
 
 // Needs: root (CAP_SYS_ADMIN) for clone(CLONE_NEWNET); util-linux unshare as the oracle;
@@ -130,7 +130,7 @@ t.test('the event loop keeps running while the child works', async (t) => {
   let ticks = 0;
   const iv = setInterval(() => ticks++, 5);
   t.teardown(() => clearInterval(iv));
-  await native.cloneNetns(['core/somaxconn'], [null], null, 200); // the child holds 200 ms
+  await testing.cloneNetns(['core/somaxconn'], [null], null, 200); // the child holds 200 ms
   t.ok(ticks >= 10, `timers ran meanwhile (${ticks})`);
 });
 
@@ -193,8 +193,8 @@ function withMarker(marker: string): number[] {
 
 // The clone child is a copy of the node process: it has the same command line, marker included.
 const holdScript = (how: string): string => `
-  import { native } from ${JSON.stringify(root + 'dist/native.js')};
-  native.cloneNetns(['core/somaxconn'], [null], null, 60000);
+  import { testing } from ${JSON.stringify(root + 'dist/native/testing.js')};
+  testing.cloneNetns(['core/somaxconn'], [null], null, 60000);
   ${how}
 `;
 
@@ -205,9 +205,9 @@ for (const [name, how] of [
 ] as const) {
   t.test(`${name}: the child is killed, not left behind`, async (t) => {
     const marker = `netns-clone-test-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    const workerCode = `Promise.all([import(${JSON.stringify(root + 'dist/native.js')}), import('node:worker_threads')])
-      .then(([{ native }, { parentPort }]) => {
-        native.cloneNetns(['core/somaxconn'], [null], null, 60000);
+    const workerCode = `Promise.all([import(${JSON.stringify(root + 'dist/native/testing.js')}), import('node:worker_threads')])
+      .then(([{ testing }, { parentPort }]) => {
+        testing.cloneNetns(['core/somaxconn'], [null], null, 60000);
         parentPort.postMessage(1);
       });`;
     const script = name.startsWith('a worker')

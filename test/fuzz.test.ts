@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as dgram from 'node:dgram';
 import { spawnSync } from 'node:child_process';
 import { NetNamespace, NetnsError, parseKey, sysctl } from '../lib/index.js';
-import { native } from '../lib/native.js';
+import { native } from '../lib/native/index.js';
 import { checkThreadsAtEnd, childEnv, HOST_NS, nsenterCat, plainNode } from './helpers.js';
 // @ts-expect-error plain JS fixture
 import { prng } from './fixtures/stress-core.mjs';

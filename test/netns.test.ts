@@ -285,9 +285,9 @@ t.test('raw setns/unshare move the JS thread; the library still returns to it', 
 t.test('a failed switch back aborts the process loudly', async (t) => {
   const script = `
     import { NetNamespace } from ${JSON.stringify(root + 'dist/index.js')};
-    import { native } from ${JSON.stringify(root + 'dist/native.js')};
+    import { testing } from ${JSON.stringify(root + 'dist/native/testing.js')};
     const ns = NetNamespace.create();
-    native._testFailSwitchBack(1);
+    testing.failSwitchBack(1);
     ns.sysctl.get('net.core.somaxconn');
     console.log('survived');
   `;

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace, NetnsError, sysctl, parseValue } from '../lib/index.js';
-import { native } from '../lib/native.js';
+import { native } from '../lib/native/index.js';
 import { checkThreadsAtEnd, childEnv, plainNode, ipNetnsAdd, nsenterCat, sh, strayThreads, unshareSleep } from './helpers.js';
 
 // Needs: root, iproute2 (ip, veth), util-linux nsenter/unshare, procps sysctl.

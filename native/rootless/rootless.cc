@@ -14,14 +14,12 @@
 // The cloned child is a copy of a multithreaded process: until it execs, it uses only raw,
 // async-signal-safe system calls (no malloc, no C++ allocation, no stdio; locks held by other
 // Node threads at clone time stay locked forever in the copy). Right after the parent has
-// written its uid/gid maps it execs the helper program (native/rootless_helper.cc, built as
+// written its uid/gid maps it execs the helper program (rootless_helper.cc, built as
 // build/Release/netns-rootless), so it does not pin a copy-on-write snapshot of Node's memory
 // (measured: ~200 MB privately held after Node rewrote a 200 MB heap).
-#include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <linux/magic.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -30,7 +28,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -46,7 +43,7 @@
 #include <vector>
 
 #include "netns.h"
-#include "rootless_proto.h"
+#include "rootless/rootless_proto.h"
 #include "syscompat.h"
 
 
@@ -344,7 +341,7 @@ Napi::Value RootlessOpen(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// rootlessWalk(sock, prefix, flags) -> { keys, values, modes } like sysctlWalk.
+// rootlessWalk(sock, prefix, flags) -> the packed walk (sysctl_core.h), as sysctlWalk returns.
 Napi::Value RootlessWalk(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int sock = ArgInt(info, 0);
@@ -354,47 +351,20 @@ Napi::Value RootlessWalk(const Napi::CallbackInfo& info) {
   msg.append(prefix);
   msg.push_back('\0');
   SendRequest(env, sock, msg, nullptr, 0);
-  Napi::Array keys = Napi::Array::New(env);
-  Napi::Array values = Napi::Array::New(env);
-  Napi::Array modes = Napi::Array::New(env);
-  uint32_t count = 0;
+  std::string packed;
   std::vector<char> buf;
   std::vector<int> fds;
   for (;;) {
     RecvReply(env, sock, buf, fds, 0);
     RespHdr h;
     memcpy(&h, buf.data(), sizeof h);
-    size_t off = sizeof(RespHdr);
-    for (uint32_t i = 0; i < h.n; i++) {
-      WalkEnt e;
-      if (off + sizeof e > buf.size()) ThrowErrno(env, EPROTO, "recvmsg", "rootless helper");
-      memcpy(&e, buf.data() + off, sizeof e);
-      size_t entLen = sizeof e + e.relLen + (e.valLen == kNoValue ? 0 : e.valLen);
-      if (off + entLen > buf.size()) ThrowErrno(env, EPROTO, "recvmsg", "rootless helper");
-      std::string rel(buf.data() + off + sizeof e, e.relLen);
-      keys.Set(count, Napi::String::New(env, rel));
-      if (flags & 1) {
-        if (e.err)
-          values.Set(count, ErrnoObject(env, e.err, kStepNames[e.step < kStepCount ? e.step : kStepProto], "/proc/sys/net/" + rel));
-        else if (e.valLen == kNoValue)
-          values.Set(count, env.Null());
-        else
-          values.Set(count, Napi::String::New(env, buf.data() + off + sizeof e + e.relLen, e.valLen));
-      }
-      if (flags & 2) modes.Set(count, Napi::Number::New(env, e.mode));
-      count++;
-      off += (entLen + 3) & ~(size_t)3;
-    }
+    packed.append(buf.data() + sizeof h, buf.size() - sizeof h);
     if (h.last) {
       if (h.err) ThrowStep(env, h.err, h.step, "/proc/sys/net/" + prefix);
       break;
     }
   }
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("keys", keys);
-  o.Set("values", values);
-  o.Set("modes", modes);
-  return o;
+  return Napi::String::New(env, packed);
 }
 
 // rootlessIds(sock) -> [netnsFd, userNsFd], both owned by the caller.

@@ -1,5 +1,5 @@
-// Rootless mode: the wire protocol between the addon (native/rootless.cc) and the helper
-// program (native/rootless_helper.cc), and the few async-signal-safe routines both use.
+// Rootless mode: the wire protocol between the addon (rootless.cc) and the helper
+// program (rootless_helper.cc), and the few async-signal-safe routines both use.
 // Everything here is header-only and allocation-free: the addon also runs it in a child cloned
 // from the multithreaded Node process, before that child execs the helper program.
 #pragma once
@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include "syscompat.h"
+#include "sysctl_core.h"
 
 
 namespace netns {
@@ -57,6 +58,8 @@ struct RespHdr {
   uint32_t n;      // entries in this message
   uint32_t last;   // WALK: 1 on the final chunk
 };
+// A WALK reply is chunks of the packed walk (sysctl_core.h), each after its RespHdr; n counts
+// the entries in the chunk. Concatenated, they are exactly what the addon's sysctlWalk returns.
 struct ReadyBody {
   uint64_t capEff;
 };
@@ -67,14 +70,6 @@ struct OpenRes {
   uint8_t granted;   // 0 read-only, 1 read-write, 2 write-only
   uint8_t pad[2];
 };
-struct WalkEnt {
-  uint32_t relLen;
-  uint32_t mode;
-  int32_t err;
-  uint32_t step;
-  uint32_t valLen;  // kNoValue when not read / failed
-};
-constexpr uint32_t kNoValue = 0xFFFFFFFFu;
 struct SpawnBody {
   int32_t pid;
 };
@@ -90,27 +85,26 @@ constexpr size_t kHelperStack = 512 * 1024;
 // The helper program's fds: 0-2 /dev/null, the socket on 3.
 constexpr int kHelperSock = 3;
 
-struct LinuxDirent64 {
-  uint64_t d_ino;
-  int64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[];
-};
+using core::LinuxDirent64;
 
 inline void SafeClose(int fd) {
   if (fd >= 0) close(fd);
 }
 
-// sendmsg with optional fds; returns 0 or errno.
-inline int SendMsg(int sock, const void* buf, size_t len, const int* fds, int nfds) {
-  struct iovec iov;
-  iov.iov_base = const_cast<void*>(buf);
+// A message header over the one buffer `buf` of `len` bytes, no control data yet.
+inline void OneBufferMsg(struct msghdr& mh, struct iovec& iov, void* buf, size_t len) {
+  iov.iov_base = buf;
   iov.iov_len = len;
-  struct msghdr mh;
   memset(&mh, 0, sizeof mh);
   mh.msg_iov = &iov;
   mh.msg_iovlen = 1;
+}
+
+// sendmsg with optional fds; returns 0 or errno.
+inline int SendMsg(int sock, const void* buf, size_t len, const int* fds, int nfds) {
+  struct iovec iov;
+  struct msghdr mh;
+  OneBufferMsg(mh, iov, const_cast<void*>(buf), len);
   alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * kMaxFdsPerMsg)];
   if (nfds > 0) {
     mh.msg_control = cbuf;
@@ -131,12 +125,8 @@ inline int SendMsg(int sock, const void* buf, size_t len, const int* fds, int nf
 // recvmsg with fds (received close-on-exec). Returns bytes (0 = EOF) or -errno.
 inline ssize_t RecvMsg(int sock, void* buf, size_t cap, int* fds, int maxFds, int* nfds) {
   struct iovec iov;
-  iov.iov_base = buf;
-  iov.iov_len = cap;
   struct msghdr mh;
-  memset(&mh, 0, sizeof mh);
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
+  OneBufferMsg(mh, iov, buf, cap);
   alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * kMaxFdsPerMsg)];
   mh.msg_control = cbuf;
   mh.msg_controllen = sizeof cbuf;

@@ -2,18 +2,15 @@
 // CLONE_NEWUSER | CLONE_NEWNET, writes its uid/gid maps and lets it exec this program, so the
 // helper does not keep a copy-on-write snapshot of Node's memory alive. It starts with the
 // request socket on fd 3 and 0-2 on /dev/null, argv[1] = the parent's pid; it serves
-// requests (see native/rootless_proto.h) until the socket closes, and dies with its parent.
-#include <dirent.h>
+// requests (see rootless_proto.h) until the socket closes, and dies with its parent.
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <linux/magic.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -22,11 +19,13 @@
 #include <cstdint>
 #include <cstring>
 
-#include "rootless_proto.h"
+#include "rootless/rootless_proto.h"
 #include "syscompat.h"
+#include "sysctl_core.h"
 
 
 using namespace netns::rootless;
+namespace core = netns::core;
 
 namespace {
 
@@ -34,44 +33,6 @@ alignas(16) char g_in[kInCap];
 alignas(16) char g_out[kOutCap];
 char* g_ptrs[kMaxPtrs];
 int g_rootFd = -1;  // /proc/sys/net in the helper's namespace
-
-struct OpenHowCompat {
-  uint64_t flags, mode, resolve;
-};
-
-// Open `rel` beneath `root` without following any symlink: openat2, or a component walk.
-int HelperOpenBeneath(int root, const char* rel, int flags) {
-  OpenHowCompat how;
-  memset(&how, 0, sizeof how);
-  how.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY);
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-  int fd = (int)syscall(SYS_openat2, root, rel, &how, sizeof how);
-  if (fd >= 0) return fd;
-  if (errno != ENOSYS) return -errno;
-  // Walk: copy one component at a time into a stack buffer.
-  char comp[256];
-  int dir = root;
-  const char* p = rel;
-  if (p[0] == '.' && p[1] == 0) return (int)fcntl(root, F_DUPFD_CLOEXEC, 3);
-  for (;;) {
-    const char* slash = strchr(p, '/');
-    size_t len = slash ? (size_t)(slash - p) : strlen(p);
-    if (len == 0 || len >= sizeof comp || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.')) {
-      if (dir != root) close(dir);
-      return -EINVAL;
-    }
-    memcpy(comp, p, len);
-    comp[len] = 0;
-    int f = slash ? openat(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                  : openat(dir, comp, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-    int err = errno;
-    if (dir != root) close(dir);
-    if (f < 0) return -err;
-    if (!slash) return f;
-    dir = f;
-    p = slash + 1;
-  }
-}
 
 void ReplyErr(int sock, int err, uint32_t step) {
   RespHdr h{err, step, 0, 1};
@@ -102,31 +63,10 @@ void HelperOpen(int sock, const char* body, size_t len, uint32_t n) {
       continue;
     }
     off += (size_t)(end - rel) + 1;
-    int fd;
-    if (access == 1) {
-      fd = HelperOpenBeneath(g_rootFd, rel, O_RDWR);
-      r.granted = 1;
-      if (fd == -EACCES || fd == -EPERM || fd == -EROFS) {
-        int rwErr = -fd;
-        int rfd = HelperOpenBeneath(g_rootFd, rel, O_RDONLY);
-        if (rfd >= 0) {
-          fd = rfd;
-          r.granted = 0;
-          r.denyErr = rwErr;
-        } else {
-          int roErr = -rfd;
-          rfd = HelperOpenBeneath(g_rootFd, rel, O_WRONLY);
-          if (rfd >= 0) {
-            fd = rfd;
-            r.granted = 2;
-            r.denyErr = roErr;
-          }
-        }
-      }
-    } else {
-      fd = HelperOpenBeneath(g_rootFd, rel, O_RDONLY);
-      r.granted = 0;
-    }
+    int granted = 0, denyErr = 0;
+    int fd = core::OpenKey(g_rootFd, rel, access, &granted, &denyErr);
+    r.granted = (uint8_t)granted;
+    r.denyErr = denyErr;
     if (fd < 0) {
       r.err = -fd;
       continue;
@@ -144,138 +84,75 @@ void HelperOpen(int sock, const char* body, size_t len, uint32_t n) {
 
 // ---- WALK ----
 
-struct WalkState {
+// The helper's walk sink (see core::WalkTree): the packed walk in chunks that each fit one
+// reply message, sent as they fill. The parent concatenates the chunks.
+struct ChunkSink {
+  static constexpr size_t kCap = kOutCap - sizeof(RespHdr);
+  static constexpr size_t kSlack = 64;  // mode, separators and "!errno:syscall" around a value
   int sock;
-  int flags;   // 1 read values, 2 modes
-  size_t used; // bytes in g_out (after the header)
-  uint32_t count;
-  int sendErr;
+  size_t used = 0;  // bytes in g_out after the header
+  size_t pending = 0;
+  uint32_t count = 0;
+  int sendErr = 0;
+  bool overflow = false;
+
+  char* At(size_t off) { return g_out + sizeof(RespHdr) + off; }
+  bool Flush(bool last, int err, uint32_t step) {
+    RespHdr* h = (RespHdr*)g_out;
+    h->err = err;
+    h->step = step;
+    h->n = count;
+    h->last = last ? 1 : 0;
+    int e = SendMsg(sock, g_out, sizeof(RespHdr) + used, nullptr, 0);
+    used = 0;
+    count = 0;
+    if (e) sendErr = e;
+    return e == 0;
+  }
+  bool Begin(size_t relLen) {
+    if (overflow) return false;
+    if (used + relLen + 2 * kSlack + core::kReadChunk > kCap && count > 0) return Flush(false, 0, 0);
+    return true;
+  }
+  void Put(const char* p, size_t n) {
+    if (used + n > kCap) {
+      overflow = true;
+      return;
+    }
+    memcpy(At(used), p, n);
+    used += n;
+  }
+  char* Room(size_t* avail) {
+    *avail = used + kSlack < kCap ? kCap - kSlack - used : 0;
+    pending = used;
+    return At(used);
+  }
+  void Commit(size_t n) { used = pending + n; }
+  size_t Size() const { return used; }
+  void Truncate(size_t n) { used = n; }
+  void End() { count++; }
 };
 
-bool WalkFlush(WalkState& w, bool last, int err, uint32_t step) {
-  RespHdr* h = (RespHdr*)g_out;
-  h->err = err;
-  h->step = step;
-  h->n = w.count;
-  h->last = last ? 1 : 0;
-  int e = SendMsg(w.sock, g_out, sizeof(RespHdr) + w.used, nullptr, 0);
-  w.used = 0;
-  w.count = 0;
-  if (e) w.sendErr = e;
-  return e == 0;
-}
-
-// Read a sysctl file into dst (cap bytes) with small reads. Returns bytes or -errno.
-ssize_t ReadInto(int fd, char* dst, size_t cap) {
-  size_t got = 0;
-  for (;;) {
-    size_t want = cap - got < 4096 ? cap - got : 4096;
-    if (want == 0) return -EFBIG;
-    ssize_t n = pread(fd, dst + got, want, (off_t)got);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
-    }
-    got += (size_t)n;
-    if ((size_t)n < want || n == 0) return (ssize_t)got;
-  }
-}
-
-void WalkDir(WalkState& w, int dfd, char* rel, size_t relLen, int depth) {
-  alignas(8) char dbuf[4096];
-  for (;;) {
-    long nread = syscall(SYS_getdents64, dfd, dbuf, sizeof dbuf);
-    if (nread <= 0) break;
-    for (long pos = 0; pos < nread;) {
-      LinuxDirent64* d = (LinuxDirent64*)(dbuf + pos);
-      pos += d->d_reclen;
-      const char* name = d->d_name;
-      if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
-      size_t nl = strlen(name);
-      if (relLen + 1 + nl >= 4096) continue;
-      size_t newLen = relLen;
-      if (relLen) rel[newLen++] = '/';
-      memcpy(rel + newLen, name, nl);
-      newLen += nl;
-      rel[newLen] = 0;
-      unsigned char type = d->d_type;
-      uint32_t mode = 0;
-      if (type == DT_UNKNOWN || (w.flags & 2)) {
-        struct stat st;
-        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-        mode = st.st_mode & 07777;
-        type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
-      }
-      if (type == DT_DIR) {
-        if (depth < 16) {
-          int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-          if (sub >= 0) {
-            WalkDir(w, sub, rel, newLen, depth + 1);
-            close(sub);
-          }
-        }
-        rel[relLen] = 0;
-        continue;
-      }
-      if (type != DT_REG) {
-        rel[relLen] = 0;
-        continue;
-      }
-      // Room for the entry header + name + a value of at least 4 KiB, else flush first.
-      size_t need = sizeof(WalkEnt) + newLen + ((w.flags & 1) ? 4096 : 0);
-      if (sizeof(RespHdr) + w.used + need > kOutCap && w.count > 0) {
-        if (!WalkFlush(w, false, 0, 0)) return;
-      }
-      char* p = g_out + sizeof(RespHdr) + w.used;
-      WalkEnt* e = (WalkEnt*)p;
-      e->relLen = (uint32_t)newLen;
-      e->mode = mode;
-      e->err = 0;
-      e->step = 0;
-      e->valLen = kNoValue;
-      memcpy(p + sizeof(WalkEnt), rel, newLen);
-      size_t entLen = sizeof(WalkEnt) + newLen;
-      if (w.flags & 1) {
-        int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-          e->err = errno;
-          e->step = kStepOpen;
-        } else {
-          size_t room = kOutCap - sizeof(RespHdr) - w.used - entLen;
-          ssize_t n = ReadInto(fd, p + entLen, room);
-          close(fd);
-          if (n < 0) {
-            e->err = (int32_t)-n;
-            e->step = kStepRead;
-          } else {
-            e->valLen = (uint32_t)n;
-            entLen += (size_t)n;
-          }
-        }
-      }
-      entLen = (entLen + 3) & ~(size_t)3;  // keep headers aligned
-      w.used += entLen;
-      w.count++;
-      rel[relLen] = 0;
-    }
-  }
-}
-
 void HelperWalk(int sock, const char* body, size_t len, uint32_t flags) {
-  static char rel[4096];
+  static char rel[core::kRelCap];
   const char* end = (const char*)memchr(body, 0, len);
   if (!end || (size_t)(end - body) >= sizeof rel) return ReplyErr(sock, EINVAL, kStepProto);
   size_t plen = (size_t)(end - body);
   memcpy(rel, body, plen + 1);
-  WalkState w{sock, (int)flags, 0, 0, 0};
-  int fd = HelperOpenBeneath(g_rootFd, plen ? rel : ".", O_RDONLY | O_DIRECTORY);
+  ChunkSink w;
+  w.sock = sock;
+  int fd = core::OpenBeneath(g_rootFd, plen ? rel : ".", O_RDONLY | O_DIRECTORY);
   if (fd < 0) {
-    WalkFlush(w, true, -fd, kStepOpen);
+    w.Flush(true, -fd, kStepOpen);
     return;
   }
-  WalkDir(w, fd, rel, plen, 0);
+  core::WalkTree(fd, rel, plen, (int)flags, w);
   close(fd);
-  if (!w.sendErr) WalkFlush(w, true, 0, 0);
+  if (w.sendErr) return;
+  if (w.overflow)
+    w.Flush(true, EMSGSIZE, kStepProto);
+  else
+    w.Flush(true, 0, 0);
 }
 
 void HelperIds(int sock) {
@@ -471,19 +348,11 @@ int main(int argc, char** argv) {
   } ready;
   memset(&ready, 0, sizeof ready);
   ready.h.last = 1;
-  g_rootFd = open("/proc/sys/net", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  bool atStatfs;
+  g_rootFd = core::OpenNetRoot(&atStatfs);
   if (g_rootFd < 0) {
-    ready.h.err = errno;
-    ready.h.step = kStepOpen;
-  } else {
-    struct statfs sfs;
-    if (fstatfs(g_rootFd, &sfs) != 0) {
-      ready.h.err = errno;
-      ready.h.step = kStepFstatfs;
-    } else if (sfs.f_type != PROC_SUPER_MAGIC) {
-      ready.h.err = EXDEV;
-      ready.h.step = kStepFstatfs;
-    }
+    ready.h.err = -g_rootFd;
+    ready.h.step = atStatfs ? kStepFstatfs : kStepOpen;
   }
   struct __user_cap_header_struct ch;
   struct __user_cap_data_struct cd[2];

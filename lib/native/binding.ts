@@ -1,7 +1,16 @@
-// The private, typed contract of the native addon (native/*.cc). Not part of the public API:
-// everything here takes validated, positional arguments; policy lives in the callers.
+// The private, typed contract of the native addon (native/*.cc): the production functions
+// exactly as the addon returns them. Not part of the public API: everything here takes
+// validated, positional arguments; policy lives in the callers. Test-only hooks are typed
+// apart, in ./testing.ts.
 import bindings from 'bindings';
 import { fileURLToPath } from 'node:url';
+
+/**
+ * Why a failure happened, when the errno alone does not say:
+ * - 'way-back-barred': a setns refused before entering, because this thread could not come
+ *   back (root of a user namespace of its own: it may enter namespaces, never return).
+ */
+export type NativeReason = 'way-back-barred';
 
 /** An error thrown by the addon: errno is positive here; NetnsError normalises it. */
 export interface NativeErrno {
@@ -10,6 +19,7 @@ export interface NativeErrno {
   syscall: string;
   path?: string;
   nativeErrno: true;
+  reason?: NativeReason;
   /** Advice from a backend that knows more than the errno (e.g. the rootless backend). */
   hint?: string;
 }
@@ -26,11 +36,8 @@ export interface NsInfo {
   nsType: number;
 }
 
-export interface WalkResult {
-  keys: string[];
-  values: NativeOutcome[];
-  modes: number[];
-}
+/** A walk as both backends return it: the packed encoding of native/sysctl_core.h (decode with ./walk.ts). */
+export type PackedWalk = string & { readonly __packedWalk: unique symbol };
 
 /** What the clone child reported (native/clone.cc). */
 export interface CloneReport {
@@ -73,6 +80,10 @@ export interface NativeConstants {
   NSFS_MAGIC: number;
   PROC_SUPER_MAGIC: number;
   O_DIRECTORY: number;
+  /** Walk flag: read each value. */
+  WALK_READ: number;
+  /** Walk flag: report each entry's permission bits. */
+  WALK_MODE: number;
 }
 
 export interface NativeBinding {
@@ -93,12 +104,11 @@ export interface NativeBinding {
   runIn<T>(fd: number, fn: () => T): T;
   /** 0 when the JS thread could switch back home after entering another namespace, else errno. */
   wayBack(): number;
-  _testFailSwitchBack(n: number): void;
 
   sysctlRead(nsfd: number, rel: string): string;
   sysctlWrite(nsfd: number, rel: string, value: string): string | null;
   sysctlBatch(nsfd: number, rels: string[], values: (string | null)[], stopOnError?: boolean): NativeOutcome[];
-  sysctlWalk(nsfd: number, prefix: string, flags: number): WalkResult;
+  sysctlWalk(nsfd: number, prefix: string, flags: number): PackedWalk;
   sysctlOpen(nsfd: number, rel: string, access: 0 | 1): [fd: number, granted: 0 | 1 | 2];
   fdRead(fd: number): string;
   fdWrite(fd: number, value: string): void;
@@ -110,24 +120,16 @@ export interface NativeBinding {
     values: (string | null)[],
     stopOnError?: boolean,
   ): Promise<NativeOutcome[]>;
-  sysctlWalkAsync(nsfd: number, prefix: string, flags: number): Promise<WalkResult>;
+  sysctlWalkAsync(nsfd: number, prefix: string, flags: number): Promise<PackedWalk>;
 
-  /**
-   * clone(CLONE_NEWNET [|CLONE_NEWUSER with maps "0 uid 1" / "0 gid 1"]) running the ops.
-   * `holdMs` is a test hook: the child sleeps that long before its work.
-   */
-  cloneNetns(
-    rels: string[],
-    values: (string | null)[],
-    user: [uid: number, gid: number] | null,
-    holdMs?: number,
-  ): Promise<CloneReport>;
+  /** clone(CLONE_NEWNET [|CLONE_NEWUSER with maps "0 uid 1" / "0 gid 1"]) running the ops. */
+  cloneNetns(rels: string[], values: (string | null)[], user: [uid: number, gid: number] | null): Promise<CloneReport>;
 
-  // rootless.cc: the user-namespace helper process
+  // native/rootless/rootless.cc: the user-namespace helper process
   rootlessStart(uid: number, gid: number, timeoutMs: number): RootlessStartResult;
   /** Per key: [fd, granted 0 r / 1 rw / 2 w, errno of the refused stronger access or 0], or an error. */
   rootlessOpen(sock: number, rels: string[], access: (0 | 1)[]): ([number, 0 | 1 | 2, number] | NativeErrno)[];
-  rootlessWalk(sock: number, prefix: string, flags: number): WalkResult;
+  rootlessWalk(sock: number, prefix: string, flags: number): PackedWalk;
   /** [net namespace fd, user namespace fd] of the helper, both owned by the caller. */
   rootlessIds(sock: number): [number, number];
   /** [pid, pidfd] of a command started inside; it is a child of this process. */
@@ -147,57 +149,10 @@ export interface NativeBinding {
   pidfdWait(pidfd: number, pid: number): Promise<[number | null, number | null]>;
 }
 
-/** Walk flags for sysctlWalk. */
-export const WALK_READ = 1;
-export const WALK_MODE = 2;
-
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The loaded addon. */
 export const native: NativeBinding = bindings({ bindings: 'netns.node', module_root: root });
-
-/**
- * Decode the packed walk (see WalkValue in native/sysctl.cc): NUL-terminated triples of
- * path, mode and outcome ("=value" or "!errno:syscall").
- */
-export function decodeWalk(packed: string, flags: number): WalkResult {
-  const f = packed.split('\0');
-  const n = (f.length - 1) / 3;
-  const keys: string[] = new Array(n);
-  const values: NativeOutcome[] = flags & WALK_READ ? new Array(n) : [];
-  const modes: number[] = flags & WALK_MODE ? new Array(n) : [];
-  for (let i = 0, j = 0; i < n; i++, j += 3) {
-    const rel = f[j]!;
-    keys[i] = rel;
-    if (flags & WALK_MODE) modes[i] = Number(f[j + 1]);
-    if (flags & WALK_READ) {
-      const o = f[j + 2]!;
-      if (o.charCodeAt(0) === 61 /* = */) values[i] = o.slice(1);
-      else {
-        const colon = o.indexOf(':');
-        values[i] = {
-          errno: Number(o.slice(1, colon)),
-          syscall: o.slice(colon + 1),
-          path: `/proc/sys/net/${rel}`,
-          nativeErrno: true,
-        };
-      }
-    }
-  }
-  return { keys, values, modes };
-}
-
-{
-  // The addon returns walks packed; every caller sees { keys, values, modes }.
-  const raw = native as unknown as {
-    sysctlWalk(fd: number, prefix: string, flags: number): string;
-    sysctlWalkAsync(fd: number, prefix: string, flags: number): Promise<string>;
-  };
-  const walk = raw.sysctlWalk;
-  const walkAsync = raw.sysctlWalkAsync;
-  native.sysctlWalk = (fd, prefix, flags) => decodeWalk(walk(fd, prefix, flags), flags);
-  native.sysctlWalkAsync = (fd, prefix, flags) => walkAsync(fd, prefix, flags).then((p) => decodeWalk(p, flags));
-}
 
 export function isNativeErrno(e: unknown): e is NativeErrno {
   return typeof e === 'object' && e !== null && (e as { nativeErrno?: unknown }).nativeErrno === true;

@@ -1,0 +1,38 @@
+// Test-only hooks of the addon, kept apart from the production contract (./binding.ts).
+// Nothing in lib/ outside this file uses them.
+import { native, type CloneReport } from './binding.js';
+
+interface RawTestingHooks {
+  testing: { failSwitchBack(n: number): void; forceOpenFallback(on: boolean): void };
+  cloneNetns(
+    rels: string[],
+    values: (string | null)[],
+    user: [uid: number, gid: number] | null,
+    holdMs: number,
+  ): Promise<CloneReport>;
+}
+
+const raw = native as unknown as RawTestingHooks;
+
+export const testing = {
+  /** Make the next `n` switch-backs report failure (the real switch is still done). */
+  failSwitchBack(n: number): void {
+    raw.testing.failSwitchBack(n);
+  },
+  /**
+   * Open keys as on a kernel without openat2 (the component-by-component walk of
+   * native/sysctl_core.h) when `on`; probe for openat2 again when not. Addon only.
+   */
+  forceOpenFallback(on: boolean): void {
+    raw.testing.forceOpenFallback(on);
+  },
+  /** native.cloneNetns whose child sleeps `holdMs` after the go, before its work. */
+  cloneNetns(
+    rels: string[],
+    values: (string | null)[],
+    user: [uid: number, gid: number] | null,
+    holdMs: number,
+  ): Promise<CloneReport> {
+    return raw.cloneNetns(rels, values, user, holdMs);
+  },
+};

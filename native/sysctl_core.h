@@ -1,0 +1,293 @@
+// The /proc/sys/net core that must be right, once, for both the addon and the rootless helper
+// program (native/rootless/rootless_helper.cc): the procfs-checked root, the confined open
+// beneath it, the directory walk, the walk flags and the packed walk encoding.
+//
+// Header-only, no N-API, no allocation, no exceptions (the helper is built -fno-exceptions).
+// Paths arrive relative to /proc/sys/net and already validated by TypeScript; the checks here
+// are the last line, not the first.
+#pragma once
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "syscompat.h"
+
+namespace netns {
+namespace core {
+
+// Walk flags: exported to TypeScript as native.constants.WALK_READ / WALK_MODE.
+enum WalkFlag : int { kWalkRead = 1, kWalkMode = 2 };
+
+// Longest path relative to /proc/sys/net a walk reports; deepest directory it enters.
+constexpr size_t kRelCap = PATH_MAX;
+constexpr int kMaxDepth = 16;
+// Largest value a walk reads (the kernel zeroes a buffer of the requested size: read 4 KiB).
+constexpr size_t kReadChunk = 4096;
+constexpr size_t kMaxValue = 1u << 20;
+
+// O_PATH fd on /proc/sys/net, verified to be procfs (a /proc that is not procfs is refused
+// with EXDEV). A directory fd on /proc/sys/net resolves its children in the namespace of the
+// thread doing the lookup, so one fd serves every namespace. Returns fd or -errno;
+// `*atStatfs` tells whether the open (false) or the procfs check (true) failed.
+inline int OpenNetRoot(bool* atStatfs) {
+  *atStatfs = false;
+  int fd = open("/proc/sys/net", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return -errno;
+  struct statfs sfs;
+  int err = fstatfs(fd, &sfs) != 0 ? errno : sfs.f_type != PROC_SUPER_MAGIC ? EXDEV : 0;
+  if (err) {
+    close(fd);
+    *atStatfs = true;
+    return -err;
+  }
+  return fd;
+}
+
+struct OpenHow {
+  uint64_t flags;
+  uint64_t mode;
+  uint64_t resolve;
+};
+constexpr uint64_t kResolveConfined = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+inline std::atomic<int> g_haveOpenat2{-1};  // -1 unknown, 0 no, 1 yes
+
+// Fallback for kernels without openat2 (< 5.6): one component at a time, refusing symlinks at
+// every step and "", "." and ".." components ("." alone names the root itself).
+inline int OpenByComponents(int root, const char* rel, int flags) {
+  if (rel[0] == '.' && rel[1] == 0) {
+    int f = openat(root, ".", flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    return f < 0 ? -errno : f;
+  }
+  char comp[NAME_MAX + 1];
+  int dir = root;
+  const char* p = rel;
+  for (;;) {
+    const char* slash = strchr(p, '/');
+    size_t len = slash ? (size_t)(slash - p) : strlen(p);
+    int bad = len == 0 || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.') ? EINVAL
+              : len > NAME_MAX                                                             ? ENAMETOOLONG
+                                                                                           : 0;
+    if (bad) {
+      if (dir != root) close(dir);
+      return -bad;
+    }
+    memcpy(comp, p, len);
+    comp[len] = 0;
+    int f = slash ? openat(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                  : openat(dir, comp, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    int err = errno;
+    if (dir != root) close(dir);
+    if (f < 0) return -err;
+    if (!slash) return f;
+    dir = f;
+    p = slash + 1;
+  }
+}
+
+// Open `rel` beneath `root` (from OpenNetRoot), confined: openat2(RESOLVE_BENEATH |
+// RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV), or OpenByComponents on kernels
+// without openat2. Always O_CLOEXEC | O_NOCTTY. Returns fd or -errno.
+inline int OpenBeneath(int root, const char* rel, int flags) {
+  if (g_haveOpenat2.load(std::memory_order_relaxed) != 0) {
+    OpenHow how{};
+    how.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY);
+    how.resolve = kResolveConfined;
+    int fd = (int)syscall(SYS_openat2, root, rel, &how, sizeof how);
+    if (fd >= 0) {
+      g_haveOpenat2.store(1, std::memory_order_relaxed);
+      return fd;
+    }
+    if (errno != ENOSYS) return -errno;
+    g_haveOpenat2.store(0, std::memory_order_relaxed);
+  }
+  return OpenByComponents(root, rel, flags);
+}
+
+// Access of a key fd: requested 0 read-only or 1 read-write; granted also 2 write-only.
+enum Access : int { kRead = 0, kReadWrite = 1, kWrite = 2 };
+
+// Open one key with `access`. Read-write falls back to read-only when the entry is not
+// writable here, then to write-only when it is not readable either. Sets *granted and
+// *denyErr (errno of the stronger access that was refused, 0 if none). Returns fd or -errno.
+inline int OpenKey(int root, const char* rel, int access, int* granted, int* denyErr) {
+  *denyErr = 0;
+  if (access != kReadWrite) {
+    *granted = kRead;
+    return OpenBeneath(root, rel, O_RDONLY);
+  }
+  *granted = kReadWrite;
+  int fd = OpenBeneath(root, rel, O_RDWR);
+  if (fd != -EACCES && fd != -EPERM && fd != -EROFS) return fd;
+  int rwErr = -fd;
+  int rfd = OpenBeneath(root, rel, O_RDONLY);
+  if (rfd >= 0) {
+    *granted = kRead;
+    *denyErr = rwErr;
+    return rfd;
+  }
+  int roErr = -rfd;
+  int wfd = OpenBeneath(root, rel, O_WRONLY);
+  if (wfd >= 0) {
+    *granted = kWrite;
+    *denyErr = roErr;
+    return wfd;
+  }
+  return fd;
+}
+
+// ---- the walk and its packed encoding ----
+//
+// A walk is ONE byte string, three NUL-terminated fields per regular file:
+//   path (relative to /proc/sys/net) \0 mode (decimal, empty without kWalkMode) \0
+//   outcome ("=" value, or "!" errno ":" syscall; empty without kWalkRead) \0
+// Sysctl names and values never contain NUL. Both backends produce it with WalkTree below;
+// lib/native/walk.ts is its one decoder.
+//
+// A Sink receives the bytes:
+//   bool Begin(size_t relLen)      room for one entry (a chunked sink may flush); false = stop
+//   void Put(const char*, size_t)  append
+//   char* Room(size_t* avail)      writable space at the end (avail 0: full), then
+//   void Commit(size_t n)          n bytes of it used
+//   size_t Size(); void Truncate(size_t)
+//   void End()                     the entry is complete
+
+struct LinuxDirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+template <class Sink>
+void PutStr(Sink& out, const char* s) {
+  out.Put(s, strlen(s));
+}
+
+template <class Sink>
+void PutDecimal(Sink& out, uint32_t v) {
+  char d[10];
+  size_t n = 0;
+  do {
+    d[sizeof d - 1 - n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  out.Put(d + sizeof d - n, n);
+}
+
+// Append the contents of a sysctl file, read from offset 0 in small reads. Returns 0 or errno.
+template <class Sink>
+int ReadValue(int fd, Sink& out) {
+  size_t got = 0;
+  for (;;) {
+    size_t avail = 0;
+    char* p = out.Room(&avail);
+    size_t want = avail < kReadChunk ? avail : kReadChunk;
+    if (want == 0 || got > kMaxValue) return EFBIG;
+    ssize_t n = pread(fd, p, want, (off_t)got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    out.Commit((size_t)n);
+    got += (size_t)n;
+    if ((size_t)n < want) return 0;
+  }
+}
+
+// One regular file `name` in directory `dfd`, at path `rel`.
+template <class Sink>
+bool WalkEntry(int dfd, const char* name, const char* rel, size_t relLen, uint32_t mode, int flags, Sink& out) {
+  if (!out.Begin(relLen)) return false;
+  out.Put(rel, relLen);
+  out.Put("", 1);
+  if (flags & kWalkMode) PutDecimal(out, mode);
+  out.Put("", 1);
+  if (flags & kWalkRead) {
+    int err = 0;
+    const char* step = "open";
+    int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+      err = errno;
+    } else {
+      size_t mark = out.Size();
+      out.Put("=", 1);
+      err = ReadValue(fd, out);
+      close(fd);
+      step = "read";
+      if (err) out.Truncate(mark);
+    }
+    if (err) {
+      out.Put("!", 1);
+      PutDecimal(out, (uint32_t)err);
+      out.Put(":", 1);
+      PutStr(out, step);
+    }
+  }
+  out.Put("", 1);
+  out.End();
+  return true;
+}
+
+// Walk directory `dfd` (not closed here) whose path is rel[0, relLen); rel has kRelCap bytes.
+// Entries that vanish or are neither directories nor regular files are skipped (sysctl trees
+// hold only those two). Returns false if the sink asked to stop.
+template <class Sink>
+bool WalkTree(int dfd, char* rel, size_t relLen, int flags, Sink& out, int depth = 0) {
+  alignas(8) char dbuf[4096];
+  for (;;) {
+    long nread = syscall(SYS_getdents64, dfd, dbuf, sizeof dbuf);
+    if (nread <= 0) return true;
+    for (long pos = 0; pos < nread;) {
+      LinuxDirent64* d = (LinuxDirent64*)(dbuf + pos);
+      pos += d->d_reclen;
+      const char* name = d->d_name;
+      if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+      size_t nl = strlen(name);
+      if (relLen + 1 + nl >= kRelCap) continue;
+      size_t newLen = relLen;
+      if (relLen) rel[newLen++] = '/';
+      memcpy(rel + newLen, name, nl);
+      newLen += nl;
+      rel[newLen] = 0;
+      unsigned char type = d->d_type;
+      uint32_t mode = 0;
+      bool ok = true;
+      if (type == DT_UNKNOWN || (flags & kWalkMode)) {
+        struct stat st;
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) type = DT_UNKNOWN;
+        else {
+          mode = st.st_mode & 07777;
+          type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+        }
+      }
+      if (type == DT_DIR && depth <= kMaxDepth) {
+        int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub >= 0) {
+          ok = WalkTree(sub, rel, newLen, flags, out, depth + 1);
+          close(sub);
+        }
+      } else if (type == DT_REG) {
+        ok = WalkEntry(dfd, name, rel, newLen, mode, flags, out);
+      }
+      rel[relLen] = 0;
+      if (!ok) return false;
+    }
+  }
+}
+
+}  // namespace core
+}  // namespace netns
