@@ -41,7 +41,7 @@ Differences from sysctl(8):
   - procps 4.0.2 bugs not copied: -N with -w prints names; writing a read-only key
     fails; a '-KEY=V' line ignores every failure of KEY, a missing KEY too; options
     after --system count; glob exclusions (-net.ipv4.conf.*.x) work
-  - a value already in place is not written again; -V prints netns' version
+  - -V prints netns' version; -h and the usage after a bad option are netns' own
 Exit status: as sysctl(8): 1 if a write or file failed, the number of failed reads;
 0 after printing the usage for an unknown option; 2 for a bad TARGET.
 

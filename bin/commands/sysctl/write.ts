@@ -43,6 +43,45 @@ function fail(s: Setting, message: string, e?: NetnsError): number {
   return FAILED;
 }
 
+const PASS_THROUGH = { raw: true, rewrite: true } as const;
+const NUMBER = /^-?(0[xX][0-9a-fA-F]+|[0-9]+)$/;
+
+/**
+ * The part of a value the kernel keeps when given more numbers than the key holds: it parses
+ * the first N and ignores the rest ("5 junk" on somaxconn stores 5, "1 # note" stores 1), and
+ * the write comes back short. The library writes a key whole or not at all, so it refuses
+ * that write; the part the kernel keeps is written instead, which is what sysctl(8) ends
+ * with. undefined when the value is not of that kind.
+ */
+function keptPart(ctx: Ctx, key: string, value: string): string | undefined {
+  let now: string[];
+  try {
+    now = ctx.sysctl.getRaw(key).trim().split(/[ \t]+/);
+  } catch {
+    return undefined;
+  }
+  const fields = value.trim().split(/[ \t]+/);
+  if (fields.length <= now.length || !now.every((f) => NUMBER.test(f)) || !fields.slice(0, now.length).every((f) => NUMBER.test(f)))
+    return undefined;
+  return fields.slice(0, now.length).join(' ');
+}
+
+/** Write one value as sysctl(8) hands it to the kernel; throws what the library throws. */
+function put(ctx: Ctx, key: string, value: string): void {
+  try {
+    ctx.sysctl.setMany([[key, value]], PASS_THROUGH);
+  } catch (e) {
+    const ke = keyErrorOf(e);
+    const part = ke?.code === 'EINVAL' && ke.syscall === 'write' ? keptPart(ctx, key, value) : undefined;
+    if (part === undefined) throw e;
+    try {
+      ctx.sysctl.setMany([[key, part]], PASS_THROUGH);
+    } catch {
+      throw e;
+    }
+  }
+}
+
 /** Write one net.* setting (no glob); returns 0 or 1. */
 export function writeSetting(ctx: Ctx, s: Setting): number {
   let key: string;
@@ -55,17 +94,16 @@ export function writeSetting(ctx: Ctx, s: Setting): number {
   }
   if (ctx.args.dryRun) return dryRun(ctx, s, key, rel);
   try {
-    const report = ctx.sysctl.setMany([[(s.optional ? '-' : '') + key, s.value]], { raw: true, rewrite: true });
-    const reason = report.reasons[key];
-    if (reason) {
-      // A '-' key: any failure is ignored, as sysctl.d(5) says (and reported, unless -e covers it).
-      if (!(ctx.args.ignore && isAbsent(reason))) warn(`skipped ${key} (${s.where}): ${reason.message}`);
-      return OK;
-    }
+    put(ctx, key, s.value!);
   } catch (e) {
     if (isArgumentError(e)) return fail(s, `setting key "${key}": ${e.message}`);
     const ke = keyErrorOf(e);
     if (!ke) throw e;
+    if (s.optional) {
+      // A '-' key: any failure is ignored, as sysctl.conf(5) says (and reported, unless -e covers it).
+      if (!(ctx.args.ignore && isAbsent(ke))) warn(`skipped ${key} (${s.where}): ${ke.code}: ${ke.hint ?? ke.message}`);
+      return OK;
+    }
     if (!isAbsent(ke)) return fail(s, writeFailure(key, ke, false), ke);
     if (ctx.args.ignore) return OK;
     return fail(s, cannotStat(rel, ke), ke);
