@@ -6,11 +6,11 @@
 // Exit codes: 0 success; 1 an operation failed (a key could not be read or written, a
 // namespace could not be opened); 2 usage error; 255 internal error. `exec` passes the
 // command's own status through (126/127 when it cannot be started, like env(1)).
-import { createRequire } from 'node:module';
+import { VERSION } from './cli/version.js';
 import { parseCommandLine, type Command } from './cli/args.js';
 import { FAILED, INTERNAL, OK, USAGE, UsageError, describe } from './cli/errors.js';
 import { DEBUG, out, warn } from './cli/output.js';
-import { sysctlCommand } from './commands/sysctl.js';
+import { sysctlCommand } from './commands/sysctl/index.js';
 import { listCommand } from './commands/list.js';
 import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
@@ -27,14 +27,6 @@ const COMMANDS: Record<string, Command> = {
   explain: explainCommand,
   diff: diffCommand,
 };
-
-const VERSION: string = (() => {
-  try {
-    return (createRequire(import.meta.url)('netns/package.json') as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-})();
 
 function mainHelp(): string {
   const w = Math.max(...Object.keys(COMMANDS).map((c) => c.length));

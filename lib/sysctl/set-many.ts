@@ -4,7 +4,7 @@ import { NetnsError, invalid, toNetnsError } from '../errors.js';
 import { keyFromRel, parseKeyCached, type KeyInput, type ParsedKey } from './keys.js';
 import { WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from '../native/index.js';
 import type { KeyErrorOf, Plan } from './plan.js';
-import { formatValue, parseValue, rawText, valuesEqual, type SysctlValue } from './values.js';
+import { formatValue, parseValue, rawText, rawValue, valuesEqual, type SysctlValue } from './values.js';
 
 /** Entries for {@link Sysctl.setMany}: an object, a Map, or [key, value] pairs in order. */
 export type SetManyEntries =
@@ -19,6 +19,19 @@ export interface SetManyOptions {
    * leading '-' (`'-net.ipv4.tcp_ecn'`): then any failure to set it is ignored too.
    */
   ignoreMissing?: boolean;
+  /**
+   * Pass every value to the kernel as the string given, unchecked against the catalogue's
+   * shapes, as sysctl(8) does (the kernel is the judge: a single number for a two-number key,
+   * text after a number, hex). Values must be strings; NUL, newlines and other control
+   * characters are still refused.
+   */
+  raw?: boolean;
+  /**
+   * Write every value, also one already in place (by default such writes are skipped), as
+   * sysctl(8) does: the kernel sees each write (a conf/DEV entry written is marked as set by
+   * the kernel and no longer follows conf/default).
+   */
+  rewrite?: boolean;
 }
 
 /** What {@link Sysctl.setMany} did. */
@@ -55,13 +68,17 @@ export function entryPairs(entries: SetManyEntries, name: string): [KeyInput, un
 /** setMany's options, read once and checked. */
 export function setManyOptions(options: unknown): SetManyOptions {
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
-  const { ignoreMissing } = options as SetManyOptions;
-  if (ignoreMissing !== undefined && typeof ignoreMissing !== 'boolean')
-    invalid('a boolean', 'options.ignoreMissing', ignoreMissing);
-  return ignoreMissing === undefined ? {} : { ignoreMissing };
+  const { ignoreMissing, raw, rewrite } = options as SetManyOptions;
+  const out: SetManyOptions = {};
+  for (const [name, v] of [['ignoreMissing', ignoreMissing], ['raw', raw], ['rewrite', rewrite]] as const) {
+    if (v === undefined) continue;
+    if (typeof v !== 'boolean') invalid('a boolean', `options.${name}`, v);
+    out[name] = v;
+  }
+  return out;
 }
 
-export function prepareEntries(entries: SetManyEntries): Prepared[] {
+export function prepareEntries(entries: SetManyEntries, raw = false): Prepared[] {
   return entryPairs(entries, 'entries').map((pair) => {
     let [key, value] = pair;
     let optional = false;
@@ -70,7 +87,7 @@ export function prepareEntries(entries: SetManyEntries): Prepared[] {
       key = key.slice(1);
     }
     const pk = parseKeyCached(key);
-    return { pk, text: formatValue(value, pk.key), optional };
+    return { pk, text: raw ? rawValue(value, pk.key) : formatValue(value, pk.key), optional };
   });
 }
 
@@ -83,7 +100,7 @@ export function* setManyPlan(entries: Prepared[], options: SetManyOptions, keyEr
   const report: SetManyReport = { changed: [], unchanged: [], skipped: [], values: {}, reasons: {} };
   if (entries.length === 0) return report;
   const { old, skip } = yield* snapshotPlan(entries, options.ignoreMissing ?? false, keyError, report);
-  const pending = pendingWrites(entries, skip, old, report);
+  const pending = pendingWrites(entries, skip, old, report, options.rewrite === true);
   const coupled = yield* coupledPlan(pending, old);
   yield* applyPlan(pending, old, coupled, keyError, report);
   return report;
@@ -132,13 +149,14 @@ function pendingWrites(
   skip: Set<Prepared>,
   old: Map<string, string | null>,
   report: SetManyReport,
+  rewrite = false,
 ): Prepared[] {
   const current = new Map(old);
   const pending: Prepared[] = [];
   for (const e of entries) {
     if (skip.has(e)) continue;
     const cur = current.get(e.pk.rel);
-    if (cur !== null && cur !== undefined && valuesEqual(cur, e.text)) {
+    if (!rewrite && cur !== null && cur !== undefined && valuesEqual(cur, e.text)) {
       if (!report.changed.includes(e.pk.key) && !report.unchanged.includes(e.pk.key)) report.unchanged.push(e.pk.key);
       report.values[e.pk.key] = parseValue(cur);
       continue;

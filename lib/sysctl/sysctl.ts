@@ -99,7 +99,7 @@ export class Sysctl {
    */
   setMany(entries: SetManyEntries, options: SetManyOptions = {}): SetManyReport {
     const opts = setManyOptions(options);
-    return drive(this.backend, setManyPlan(prepareEntries(entries), opts, this.#keyError));
+    return drive(this.backend, setManyPlan(prepareEntries(entries, opts.raw === true), opts, this.#keyError));
   }
 
   /** A cached handle on one key: pread/pwrite on an fd opened inside the namespace. */
@@ -167,7 +167,7 @@ export class Sysctl {
   setManyAsync(entries: SetManyEntries, options: SetManyOptions = {}): Promise<SetManyReport> {
     return driveAsync(this.backend, () => {
       const opts = setManyOptions(options);
-      return setManyPlan(prepareEntries(entries), opts, this.#keyError);
+      return setManyPlan(prepareEntries(entries, opts.raw === true), opts, this.#keyError);
     });
   }
 

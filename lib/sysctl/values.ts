@@ -262,6 +262,21 @@ export function formatValue(value: unknown, key = 'the key'): string {
   } else {
     return invalid('a number, an array of numbers, a string or a boolean', `the value of ${key}`, value);
   }
+  return checkedText(text, key, value);
+}
+
+/**
+ * A value passed to the kernel as given, as sysctl(8) passes it: any string, the kernel
+ * judges it (`'1024'` for a two-number key, `'5 pages'`, `'0x20'`). Only what could carry a
+ * second value or break a line is refused: NUL, newlines and other control characters (a
+ * tab is allowed), and over-long text.
+ */
+export function rawValue(value: unknown, key = 'the key'): string {
+  if (typeof value !== 'string') return invalid('a string', `the value of ${key}`, value);
+  return checkedText(value, key, value);
+}
+
+function checkedText(text: string, key: string, value: unknown): string {
   if (BAD_VALUE_CHARS.test(text))
     invalid('a value without newlines or control characters', `the value of ${key}`, value, RangeError);
   if (Buffer.byteLength(text) > MAX_VALUE_LENGTH)

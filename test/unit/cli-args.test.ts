@@ -3,6 +3,7 @@ import t from 'tap';
 import { parseCommandLine, splitAssignment, splitAtPositional, type Command } from '../../bin/cli/args.js';
 import { UsageError } from '../../bin/cli/errors.js';
 import { checkTarget, hasTarget, targetArgs, targetOptions } from '../../bin/cli/targets.js';
+import { parseSysctlArgs } from '../../bin/cli/sysctl-args.js';
 
 const cmd = (over: Partial<Command> = {}): Command => ({
   summary: 's',
@@ -72,4 +73,49 @@ t.test('targets: at most one, a pid is a positive integer, suggestions quote nam
   t.equal(targetArgs({ name: "it's" }), `--name 'it'\\''s'`);
   t.equal(targetArgs({ path: '/run/netns/a b' }), "--path '/run/netns/a b'");
   t.equal(targetArgs({}), '');
+});
+
+
+
+t.test('parseSysctlArgs: short options, clusters, permutation, --', async (t) => {
+  const a = parseSysctlArgs(['-nq', 'net.a', '-e', '--', '-net.b=1', '-w']);
+  t.same([a.valuesOnly, a.quiet, a.ignore, a.write], [true, true, true, false]);
+  t.same(a.operands, ['net.a', '-net.b=1', '-w']);
+  t.same(parseSysctlArgs(['-b']).valuesOnly, true, '-b implies -n');
+  const all = parseSysctlArgs(['-A', '-X', '-o', '-x', '-ar', 'pat']);
+  t.same([all.all, all.pattern], [true, 'pat']);
+  t.equal(parseSysctlArgs(['-rpat']).pattern, 'pat', 'argument attached');
+  t.equal(parseSysctlArgs(['-a', '-r', '-n']).pattern, '-n', 'a required argument may start with -');
+});
+
+t.test('parseSysctlArgs: -p takes an attached file only; --load=FILE; -f', async (t) => {
+  const p = parseSysctlArgs(['-p', 'a.conf']);
+  t.same([p.load, p.loadFile, p.operands], [true, undefined, ['a.conf']]);
+  t.same(parseSysctlArgs(['-pa.conf']).loadFile, 'a.conf');
+  t.same(parseSysctlArgs(['--load=a.conf']).loadFile, 'a.conf');
+  t.same(parseSysctlArgs(['--load', 'a.conf']).operands, ['a.conf']);
+  t.same(parseSysctlArgs(['-f', 'a.conf']).load, true);
+  t.same(parseSysctlArgs(['--system', '--dry-run', '--deprecated']), { ...parseSysctlArgs([]), system: true, dryRun: true, deprecated: true });
+});
+
+t.test('parseSysctlArgs: long option prefixes and their errors, as getopt_long', async (t) => {
+  t.equal(parseSysctlArgs(['--val']).valuesOnly, true, 'a unique prefix');
+  t.equal(parseSysctlArgs(['--name', 'lab']).target.name, 'lab', 'an exact name wins over --names');
+  t.equal(parseSysctlArgs(['--names']).namesOnly, true);
+  t.match(parseSysctlArgs(['--d']), { stop: 'bad', error: /ambiguous.*--deprecated.*--dry-run/ });
+  t.match(parseSysctlArgs(['--bogus', '-V']), { stop: 'bad', error: "unrecognized option '--bogus'" });
+  t.match(parseSysctlArgs(['-z']), { stop: 'bad', error: "invalid option -- 'z'" });
+  t.match(parseSysctlArgs(['-r']), { stop: 'bad', error: "option requires an argument -- 'r'" });
+  t.match(parseSysctlArgs(['--pattern']), { stop: 'bad', error: "option '--pattern' requires an argument" });
+  t.match(parseSysctlArgs(['--values=1']), { stop: 'bad', error: "option '--values' doesn't allow an argument" });
+  t.match(parseSysctlArgs(['--pid']), { stop: 'usage', error: /argument missing/ }, "netns' own options are usage errors");
+  t.same(parseSysctlArgs(['--pid=42', '--path', '/p']).target, { pid: '42', path: '/p' });
+});
+
+t.test('parseSysctlArgs: -V, -h, -d act where they stand', async (t) => {
+  t.equal(parseSysctlArgs(['-V', '--bogus']).stop, 'version');
+  t.equal(parseSysctlArgs(['-hV']).stop, 'help');
+  t.equal(parseSysctlArgs(['-d']).stop, 'help');
+  t.equal(parseSysctlArgs(['net.a', '--help']).stop, 'help');
+  t.equal(parseSysctlArgs(['--json', '--atomic']).atomic, true);
 });
