@@ -507,7 +507,7 @@ async function rootless(): Promise<number> {
   const outer = NetNamespace.create({ rootless: true });
   let nested: { set: Values; child: Values | null; note?: string; rows: { key: Key; set: string; child: string; host: string; verdict: string }[] };
   try {
-    outer.sysctl.setMany(lessonValues);
+    outer.sysctl.setMany({ [CC]: lessonValues[CC], ...LESSON_KEEPALIVE });
     const set = readAll((k) => outer.sysctl.getRaw(k));
     let child: Values | null = null;
     let note: string | undefined;

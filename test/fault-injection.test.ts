@@ -326,7 +326,7 @@ t.test('every Promise form rejects on bad arguments instead of throwing synchron
     );
   }
   calls.push(
-    ['handle.writeAsync({})', () => h.writeAsync({})],
+    ['handle.writeAsync({})', () => h.writeAsync({} as never)],
     ['cloneNetns(5)', () => cloneNetns(5 as never)],
   );
   for (const [label, fn] of calls) {

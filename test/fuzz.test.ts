@@ -297,7 +297,7 @@ t.test('hostile values: refused by the library or by the kernel, and then the ol
     ['setMany', async (k, v) => ns.sysctl.setMany([[k, v]]).values[parseKey(k).key]],
     ['handle', async (k, v) => {
       using h = ns.sysctl.open(k);
-      return h.write(v);
+      return h.write(v as number);
     }],
   ];
   for (const key of VALUE_KEYS) {

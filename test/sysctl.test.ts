@@ -150,7 +150,7 @@ t.test('setMany: transaction, skip unchanged, rollback on failure', async (t) =>
   t.equal(ns.sysctl.get(K), 600);
   // Validation happens before anything is written.
   t.throws(() => ns.sysctl.setMany({ [K]: 900, 'kernel.hostname': 'x' }), RangeError);
-  t.throws(() => ns.sysctl.setMany({ [K]: 900, 'net.ipv4.ip_local_port_range': [1] }), RangeError);
+  t.throws(() => ns.sysctl.setMany({ [K]: 900, 'net.ipv4.ip_local_port_range': [1] as never }), RangeError);
   t.equal(ns.sysctl.get(K), 600);
   // A key absent here fails the whole batch unless asked to skip it.
   t.throws(() => ns.sysctl.setMany({ [K]: 901, 'net.core.netdev_max_backlog': 5 }), { code: 'ENOENT' });

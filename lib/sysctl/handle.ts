@@ -4,13 +4,15 @@ import { ERRNO, netnsError } from '../errors.js';
 import type { ParsedKey } from './keys.js';
 import { isNativeErrno, native } from '../native/index.js';
 import { keyError } from './key-error.js';
-import { formatValue, parseValue, rawText, type SysctlValue } from './values.js';
+import { formatValue, parseValue, rawText, type GenericInput, type SysctlValue } from './values.js';
 
 /**
  * A cached handle on one key: an fd opened inside the namespace, read with pread and written
- * with pwrite at offset 0. It keeps its namespace alive until `close()`.
+ * with pwrite at offset 0. It keeps its namespace alive until `close()`. `V` is what it reads and
+ * `I` what it writes, from the key it was opened with (see `ValueOf` and `InputOf`):
+ * `open('net.ipv4.tcp_rmem')` reads `[number, number, number]`.
  */
-export class SysctlHandle implements Disposable {
+export class SysctlHandle<V = SysctlValue, I = GenericInput> implements Disposable {
   /** The key, in dot form. */
   readonly key: string;
   /** Whether the key could be opened for writing here. */
@@ -62,29 +64,29 @@ export class SysctlHandle implements Disposable {
   }
 
   /** The typed value. */
-  read(): SysctlValue {
-    return parseValue(this.#readText());
+  read(): V {
+    return parseValue(this.#readText()) as V;
   }
 
   /** Write the value (pwrite at offset 0) and return the value read back. */
-  write(value: unknown): SysctlValue {
+  write(value: I): V {
     const fd = this.#live;
     const text = formatValue(value, this.key);
     try {
       native.fdWrite(fd, text + '\n');
-      return this.readable ? parseValue(native.fdRead(fd)) : parseValue(text);
+      return (this.readable ? parseValue(native.fdRead(fd)) : parseValue(text)) as V;
     } catch (e) {
       this.#fail(e, 'write', text);
     }
   }
 
   /** Promise form of {@link read} (a pread takes well under a microsecond). */
-  async readAsync(): Promise<SysctlValue> {
+  async readAsync(): Promise<V> {
     return this.read();
   }
 
   /** Promise form of {@link write}. */
-  async writeAsync(value: unknown): Promise<SysctlValue> {
+  async writeAsync(value: I): Promise<V> {
     return this.write(value);
   }
 

@@ -4,13 +4,34 @@ import { NetnsError, invalid, toNetnsError } from '../errors.js';
 import { keyFromRel, parseKeyCached, type KeyInput, type ParsedKey } from './keys.js';
 import { WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from '../native/index.js';
 import type { KeyErrorOf, Plan } from './plan.js';
-import { formatValue, parseValue, rawText, rawValue, valuesEqual, type SysctlValue } from './values.js';
+import { formatValue, parseValue, rawText, rawValue, valuesEqual, type InputOf, type SysctlValue } from './values.js';
 
 /** Entries for {@link Sysctl.setMany}: an object, a Map, or [key, value] pairs in order. */
 export type SetManyEntries =
   | Record<string, unknown>
   | Map<KeyInput, unknown>
   | Iterable<readonly [KeyInput, unknown]>;
+
+/** The input type of one setMany entry key: as {@link InputOf}, a leading '-' (optional) aside. */
+export type EntryInputOf<K> = K extends `-${infer R}` ? InputOf<R> : InputOf<K>;
+
+/**
+ * The type setMany's `entries` must have. An object literal gets each value checked against
+ * its key, as `set()` does (with `raw: true`, every value must be a string): a value that
+ * fits keeps its own type, one that does not is reported against the type its key takes.
+ * Maps, pairs, records with arbitrary keys (`Record<string, unknown>`) and other iterables
+ * are checked at run time only.
+ */
+export type CheckedEntries<E, O = SetManyOptions> = E extends ReadonlyMap<unknown, unknown>
+  ? E
+  : E extends Iterable<unknown>
+    ? E
+    : string extends keyof E
+      ? E
+      : { [P in keyof E]: E[P] extends RawOr<O, EntryInputOf<P>> ? E[P] : RawOr<O, EntryInputOf<P>> };
+
+/** With `raw: true` (or a raw that may be true) values are strings, passed as given. */
+type RawOr<O, T> = 'raw' extends keyof O ? (true extends O[keyof O & 'raw'] ? string : T) : T;
 
 export interface SetManyOptions {
   /**

@@ -3,7 +3,7 @@
 // thread (Promise forms) switches in, opens/reads/writes, and switches back before the call
 // returns. Batches make one switch. list/getAll/setMany are plans (plan.ts, set-many.ts).
 import { NetnsError, toNetnsError } from '../errors.js';
-import { parseKeyCached as parsed, type KeyInput, type ParsedKey } from './keys.js';
+import { parseKeyCached as parsed, type InterfaceKey, type KeyInput, type ParsedKey } from './keys.js';
 import { isNativeErrno, type NativeErrno } from '../native/index.js';
 import { SwitchingBackend, type SysctlBackend } from './backend.js';
 import { keyError } from './key-error.js';
@@ -12,6 +12,7 @@ import {
   prepareEntries,
   setManyOptions,
   setManyPlan,
+  type CheckedEntries,
   type SetManyEntries,
   type SetManyOptions,
   type SetManyReport,
@@ -27,7 +28,7 @@ import {
 } from './values.js';
 
 export type { SysctlSnapshot } from './plan.js';
-export type { SetManyEntries, SetManyOptions, SetManyReport } from './set-many.js';
+export type { CheckedEntries, EntryInputOf, SetManyEntries, SetManyOptions, SetManyReport } from './set-many.js';
 export { SysctlHandle } from './handle.js';
 
 /** sysctl(8) for one network namespace. Get one with `ns.sysctl`, or use `sysctl` for the calling thread's. */
@@ -45,7 +46,7 @@ export class Sysctl {
   }
 
   /** The typed value of `key`. */
-  get<K extends AnyKey>(key: K | KeyInput): ValueOf<K> {
+  get<K extends AnyKey | InterfaceKey>(key: K): ValueOf<K> {
     const pk = parsed(key);
     try {
       return parseValue(this.backend.read(pk.rel)) as ValueOf<K>;
@@ -69,7 +70,7 @@ export class Sysctl {
    * now in effect. A value the kernel rounds (neighbour times kept in ticks) comes back as the
    * kernel has it. For a write-only key the written value is returned.
    */
-  set<K extends AnyKey>(key: K | KeyInput, value: InputOf<K>): ValueOf<K> {
+  set<K extends AnyKey | InterfaceKey>(key: K, value: InputOf<K>): ValueOf<K> {
     const pk = parsed(key);
     const text = formatValue(value, pk.key);
     let back: string | null;
@@ -97,19 +98,22 @@ export class Sysctl {
    * and on the first failure restore every key already written, then throw a NetnsError
    * naming the failing key, with `rolledBack` (and `notRestored`, if any) listing the others.
    */
-  setMany(entries: SetManyEntries, options: SetManyOptions = {}): SetManyReport {
-    const opts = setManyOptions(options);
+  setMany<const E extends SetManyEntries, const O extends SetManyOptions = {}>(
+    entries: CheckedEntries<E, O>,
+    options?: O,
+  ): SetManyReport {
+    const opts = setManyOptions(options === undefined ? {} : options);
     return drive(this.backend, setManyPlan(prepareEntries(entries, opts.raw === true), opts, this.#keyError));
   }
 
   /** A cached handle on one key: pread/pwrite on an fd opened inside the namespace. */
-  open(key: AnyKey | KeyInput): SysctlHandle {
+  open<K extends AnyKey | InterfaceKey>(key: K): SysctlHandle<ValueOf<K>, InputOf<K>> {
     const pk = parsed(key);
     let release: (() => void) | undefined;
     try {
       release = this.backend.hold();
       const [fd, granted] = this.backend.open(pk.rel, 1);
-      return new SysctlHandle(pk, fd, granted, release, this.nsId === undefined);
+      return new SysctlHandle<ValueOf<K>, InputOf<K>>(pk, fd, granted, release, this.nsId === undefined);
     } catch (e) {
       release?.();
       this.#fail(e, pk, 'open');
@@ -117,7 +121,7 @@ export class Sysctl {
   }
 
   /** Promise form of {@link get}: runs on the addon's executor thread. */
-  async getAsync<K extends AnyKey>(key: K | KeyInput): Promise<ValueOf<K>> {
+  async getAsync<K extends AnyKey | InterfaceKey>(key: K): Promise<ValueOf<K>> {
     const pk = parsed(key);
     try {
       return parseValue(await this.backend.readAsync(pk.rel)) as ValueOf<K>;
@@ -137,7 +141,7 @@ export class Sysctl {
   }
 
   /** Promise form of {@link set}. */
-  async setAsync<K extends AnyKey>(key: K | KeyInput, value: InputOf<K>): Promise<ValueOf<K>> {
+  async setAsync<K extends AnyKey | InterfaceKey>(key: K, value: InputOf<K>): Promise<ValueOf<K>> {
     const pk = parsed(key);
     const text = formatValue(value, pk.key);
     let back: string | null;
@@ -164,9 +168,12 @@ export class Sysctl {
    * one operation in the call order: Promise forms called after it start once it has ended,
    * so none runs between its phases, and its rollback never undoes a later write.
    */
-  setManyAsync(entries: SetManyEntries, options: SetManyOptions = {}): Promise<SetManyReport> {
+  setManyAsync<const E extends SetManyEntries, const O extends SetManyOptions = {}>(
+    entries: CheckedEntries<E, O>,
+    options?: O,
+  ): Promise<SetManyReport> {
     return driveAsync(this.backend, () => {
-      const opts = setManyOptions(options);
+      const opts = setManyOptions(options === undefined ? {} : options);
       return setManyPlan(prepareEntries(entries, opts.raw === true), opts, this.#keyError);
     });
   }
@@ -175,13 +182,13 @@ export class Sysctl {
    * Promise form of {@link open}. Opening takes microseconds and completes synchronously,
    * except in a rootless namespace, where the helper's answer is awaited off the JS thread.
    */
-  async openAsync(key: AnyKey | KeyInput): Promise<SysctlHandle> {
+  async openAsync<K extends AnyKey | InterfaceKey>(key: K): Promise<SysctlHandle<ValueOf<K>, InputOf<K>>> {
     const pk = parsed(key);
     let release: (() => void) | undefined;
     try {
       release = this.backend.hold();
       const [fd, granted] = await this.backend.openAsync(pk.rel, 1);
-      return new SysctlHandle(pk, fd, granted, release, this.nsId === undefined);
+      return new SysctlHandle<ValueOf<K>, InputOf<K>>(pk, fd, granted, release, this.nsId === undefined);
     } catch (e) {
       release?.();
       this.#fail(e, pk, 'open');

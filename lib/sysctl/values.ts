@@ -82,16 +82,71 @@ export interface SysctlCatalog {
 export type CatalogKey = keyof SysctlCatalog;
 // eslint-disable-next-line @typescript-eslint/ban-types
 export type AnyKey = CatalogKey | (string & {});
-/** The type `get(K)` returns. */
-export type ValueOf<K> = K extends CatalogKey ? SysctlCatalog[K] : SysctlValue;
-/** What `set(K, v)` accepts: the typed value, or its text. Switches also take booleans. */
-export type InputOf<K> = K extends CatalogKey
-  ? SysctlCatalog[K] extends Switch
-    ? Switch | boolean | string
-    : SysctlCatalog[K] | string
-  : SysctlValue | boolean | bigint;
 
-const SHAPES: Record<CatalogKey, Shape> = {
+/** `a.b.c` written with slashes: `a/b/c` (catalogue keys have no '/' inside a component). */
+type Slashed<S extends string> = S extends `${infer A}.${infer B}` ? `${A}/${Slashed<B>}` : S;
+/** A catalogue key in slash form, as the API also accepts it: `net/ipv4/tcp_rmem`. */
+export type CatalogKeySlashed = Slashed<CatalogKey>;
+
+/**
+ * The catalogue key a key argument names, or never. Dot form as listed; slash form
+ * (`net/ipv4/tcp_rmem`) too, if it has no '.' (in slash form a dot is part of a file name).
+ */
+export type CatalogKeyOf<K> = K extends CatalogKey
+  ? K
+  : K extends `${string}.${string}`
+    ? never
+    : K extends CatalogKeySlashed
+      ? { [C in CatalogKey]: Slashed<C> extends K ? C : never }[CatalogKey]
+      : never;
+
+/** What an uncatalogued key accepts: any value its text could be (the kernel judges it). */
+export type GenericInput = string | number | bigint | boolean | readonly number[];
+
+/** The inputs for a catalogue value type: numbers (or numeric text), tuples of the right length. */
+export type InputFor<V> = [V] extends [Switch]
+  ? Switch | boolean | '0' | '1'
+  : [V] extends [[number, number, number]]
+    ? readonly [number, number, number] | `${number} ${number} ${number}` | `${number}\t${number}\t${number}`
+    : [V] extends [[number, number]]
+      ? readonly [number, number] | `${number} ${number}` | `${number}\t${number}`
+      : [V] extends [number]
+        ? number | `${number}`
+        : [V] extends [string]
+          ? string
+          : GenericInput;
+
+/** The type `get(K)` returns: the catalogue's type (dot or slash form), else {@link SysctlValue}. */
+export type ValueOf<K> = K extends unknown
+  ? [CatalogKeyOf<K>] extends [never]
+    ? SysctlValue
+    : SysctlCatalog[CatalogKeyOf<K>]
+  : never;
+
+/**
+ * What `set(K, v)` accepts. Numeric catalogue keys: a number, or numeric text
+ * (`` `${number}` ``), never other text. Switches: 0, 1, '0', '1' or a boolean. Vector keys:
+ * a tuple of the right length (readonly too), or its numbers separated by spaces or by tabs
+ * (`` `${number} ${number}` ``). String keys: a string. Other keys: {@link GenericInput}.
+ */
+export type InputOf<K> = K extends unknown
+  ? [CatalogKeyOf<K>] extends [never]
+    ? GenericInput
+    : InputFor<SysctlCatalog[CatalogKeyOf<K>]>
+  : never;
+
+/** The shape that matches a catalogue value type (keeps SHAPES and SysctlCatalog in step). */
+type ShapeFor<V> = [V] extends [Switch]
+  ? 'switch'
+  : [V] extends [[number, number, number]]
+    ? 'vec3'
+    : [V] extends [[number, number]]
+      ? 'vec2'
+      : [V] extends [number]
+        ? 'int'
+        : 'string';
+
+const SHAPES: { readonly [K in CatalogKey]: ShapeFor<SysctlCatalog[K]> } = {
   'net.core.somaxconn': 'int',
   'net.core.netdev_max_backlog': 'int',
   'net.core.rmem_default': 'int',
