@@ -158,7 +158,7 @@ t.test('rules: data is complete, version ranges are honoured, unverified rules a
   for (const r of KERNEL_RULES) {
     t.ok(r.id && r.fn && r.file && r.versions && r.explanation, r.id);
     t.type(r.verified, 'boolean');
-    t.type(r.versionVerified, 'boolean');
+    t.ok(Array.isArray(r.checked) && r.checked.length > 0, `${r.id}: checked lines`);
   }
   t.equal(findRule('ipv4/tcp_rmem', defaultContext(0, '6.18.0'))?.id, 'tcp_sk_init.rmem_wmem');
   t.equal(findRule('ipv4/tcp_rmem', defaultContext(0, '4.14.0')), undefined, 'not before 4.15');

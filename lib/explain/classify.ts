@@ -54,7 +54,7 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
   const results = new Map<string, Classification>();
   const unsettled: string[] = [];
   for (const rel of rels) {
-    const c = decide(rel, host, child, ctx, observerIsInitNet, unstable.has(rel));
+    const c = decide(rel, host, child, ctx, observerIsInitNet, unstable.has(rel), options.rules);
     results.set(rel, c);
     const h = c.evidence.observed.host;
     const ch = c.evidence.observed.child;

@@ -1,5 +1,5 @@
 // The shapes compare(), classify() and explain() return.
-import type { RuleClass, RuleContext, RuleEvidence } from './rules.js';
+import type { KernelRule, RuleClass, RuleContext, RuleEvidence } from './rules.js';
 
 /** The class of a key: what a new namespace gets (see the README's table), or `unknown`. */
 export type SysctlClass = RuleClass | 'unknown';
@@ -76,6 +76,8 @@ export interface Evidence {
   probe: { parent?: ParentProbe; host?: HostProbe } | null;
   /** One line: which evidence decided the class. */
   reason: string;
+  /** Set when what was observed contradicts the kernel rule: the key is then "unknown". */
+  contradiction?: string;
   /** Extra facts, e.g. that the key belongs to a device. */
   notes?: string[];
 }
@@ -107,6 +109,8 @@ export interface ClassifyOptions {
   keys?: string[];
   /** Override facts about the kernel (for tests). */
   context?: Partial<RuleContext>;
+  /** @internal Test hook: use these rules instead of KERNEL_RULES (e.g. to inject a wrong one). */
+  rules?: readonly KernelRule[];
   /** @internal Test hook: called after the host values were changed, before the namespace is made. */
   onHostProbeApplied?: (keys: string[]) => void;
   /** @internal Test hook: keep the host values changed this long (ms) before restoring. */
