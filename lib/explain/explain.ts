@@ -1,6 +1,7 @@
 // explain(key): one key's classification, in a sentence, plus how to set it for a container.
 import { ERRNO, netnsError } from '../errors.js';
-import { relToKey } from './rules.js';
+import { defaultContext, kernelSupport, relToKey } from './rules.js';
+import { remediesFor } from '../hints.js';
 import { keyToRel } from './observe.js';
 import { classify } from './classify.js';
 import { deviceOf } from './decide.js';
@@ -87,5 +88,25 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
         howToSet.atStart = atStart;
       }
   }
-  return { ...c, sentence, howToSet };
+  if (dev && c.evidence.observed.child.present)
+    sentence += ` An interface created inside a namespace takes its ${k.replace(`.${dev}.`, '.<if>.')} from that namespace's ${k.startsWith('net.ipv4.neigh') || k.startsWith('net.ipv6.neigh') ? 'neigh.default (the global table defaults)' : 'conf.default'} at the moment it is created, not from the host; later changes to conf.default do not reach it.`;
+  else if (dev)
+    sentence += ` An interface created inside a container's namespace takes its own conf.<if>.* from that namespace's conf.default at the moment it is created.`;
+  if (c.evidence.contradiction) sentence += ` The kernel rule and what this kernel shows disagree: ${c.evidence.contradiction}.`;
+  const rule = c.evidence.rule;
+  const source = rule
+    ? `${rule.fn.replace(/^(\w+)/, '$1()')} in ${rule.file} (checked: ${rule.checked.filter((x) => x.holds).map((x) => `${x.line} ${x.how}`).join(', ') || 'none'})`
+    : `observation on this kernel: ${c.evidence.reason}`;
+  const ctx = { ...defaultContext(), ...options.context };
+  const ks = kernelSupport(ctx);
+  const kernel: Explanation['kernel'] = {
+    running: ks.running,
+    verifiedLines: ks.verifiedLines,
+    verified: ks.verified,
+    ruleCheckedOnRunning: rule ? rule.kernel.checkedOnRunning : null,
+    note: rule && !rule.kernel.checkedOnRunning ? `${ks.note}; ${rule.kernel.note}` : ks.note,
+  };
+  const remedyInput: Parameters<typeof remediesFor>[0] = { key: k, class: c.class, value: v };
+  if (dev) remedyInput.device = dev;
+  return { ...c, sentence, source, kernel, howToSet, remedies: remediesFor(remedyInput) };
 }

@@ -430,7 +430,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     verified: true,
     checked: ALL3,
     explanation:
-      'The per-namespace route entries (flush, min_pmtu, mtu_expires, min_adv_mss) start at compiled-in values; the other net.ipv4.route.* entries are global and exist on the host only. In a namespace owned by a user namespace only flush is registered.',
+      'The per-namespace route entries (flush, min_pmtu, mtu_expires, min_adv_mss) start at compiled-in values; the other net.ipv4.route.* entries are global and exist on the host only.',
   },
   {
     id: 'xfrm4_net_sysctl_init.gc_thresh',
@@ -636,9 +636,9 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     versions: 'read in 6.1 and 6.12, observed on 6.18',
     verified: true,
     checked: ALL3,
-    userns: 'hidden',
+    userns: (rel) => (rel === 'ipv6/route/max_size' ? undefined : 'hidden'),
     explanation:
-      'IPv6 routing garbage-collection and MTU settings of the namespace, set to compiled-in values; in a namespace owned by a user namespace only flush is registered.',
+      'IPv6 routing garbage-collection and MTU settings of the namespace, set to compiled-in values. In a namespace owned by a user namespace only the first entry of the table, max_size, is registered (ipv6_route_sysctl_table_size returns 1).',
   },
   {
     id: 'ipv6_frags_init_net.constants',
@@ -783,7 +783,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     checked: ALL3,
     expect: (rel) => (/bridge-nf-call-/.test(rel) ? '1' : '0'),
     explanation:
-      'Per-namespace once br_netfilter is loaded: bridge-nf-call-{arp,ip,ip6}tables = 1 and the filter/pass flags = 0 in every new namespace, whatever the host has.',
+      'Exists only once br_netfilter is loaded (or built in); per-namespace: bridge-nf-call-{arp,ip,ip6}tables = 1 and the filter/pass flags = 0 in every new namespace, whatever the host has.',
   },
   {
     id: 'unix_net_init.max_dgram_qlen',

@@ -59,8 +59,11 @@ export interface KernelRule {
   checked: readonly KernelCheck[];
   /** The value a fresh namespace gets, when the rule names a constant (checked against observation). */
   expect?: (rel: string) => string | undefined;
-  /** What happens to the entry in a namespace owned by a non-initial user namespace, when the kernel changes it. */
-  userns?: 'hidden' | 'readonly';
+  /**
+   * What happens to the entry in a namespace owned by a non-initial user namespace, when the
+   * kernel changes it there ("Don't export sysctls to unprivileged users").
+   */
+  userns?: 'hidden' | 'readonly' | ((rel: string) => 'hidden' | 'readonly' | undefined);
   /**
    * A family rule: the fallback for a whole sysctl directory. It does not apply to a key that a
    * specific rule matches but excludes on this kernel version (that key's history differs).
@@ -183,7 +186,8 @@ export function ruleEvidence(rule: KernelRule, rel: string, ctx: RuleContext): R
     checked: rule.checked.map((c) => ({ ...c })),
     kernel: kernelNote(rule, ctx),
   };
-  if (rule.userns) ev.userns = rule.userns;
+  const userns = typeof rule.userns === 'function' ? rule.userns(rel) : rule.userns;
+  if (userns) ev.userns = userns;
   const expect = rule.expect?.(rel);
   if (expect !== undefined) ev.expect = expect;
   if (src !== undefined && src !== rel) ev.sourceKey = relToKey(src);
