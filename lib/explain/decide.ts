@@ -97,6 +97,10 @@ export function decide(
 
   // Presence settles host-only and child-only by observation alone.
   if (h.present && !ch.present) {
+    if (rev?.userns === 'hidden' && ctx.childUserns) {
+      notes.push(`Hidden in a namespace owned by a user namespace (rule ${rev.id}): a rootless container does not have it; a namespace made by root does (class there: ${rev.class}).`);
+      return result('host-only', `observed absent in a fresh namespace owned by a user namespace, as rule ${rev.id} says ("Don't export sysctls to unprivileged users")`);
+    }
     if (ruleUsable && !['host-only'].includes(rev.class) && observerIsInitNet && deviceOf(rel) === undefined)
       return contradiction(`rule ${rev.id} predicts ${rev.class}, but the entry is absent from a fresh namespace`);
     return result('host-only', 'observed: present on the host, absent in a fresh namespace');

@@ -69,7 +69,9 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
       howToSet.cannot = `shared: it cannot be set per container; set it on the host (sysctl -w ${k}=…) and every namespace sees the new value`;
       break;
     case 'host-only':
-      sentence = dev
+      sentence = c.evidence.rule?.userns === 'hidden' && !c.evidence.observed.child.present
+        ? `${k} is not registered in a namespace owned by a user namespace (a rootless container's): the kernel does not export it to unprivileged users. A namespace created by root has its own, ${c.evidence.rule.class === 'default' ? 'set to the kernel default' : c.evidence.rule.class}.`
+        : dev
         ? `${k} belongs to the host's device "${dev}", which a new namespace does not have; a container's own devices have their own entries.`
         : `${k} exists only in the host's initial namespace: it is global and a container cannot see it.`;
       howToSet.cannot = dev

@@ -33,6 +33,8 @@ export interface RuleContext {
   kernel: [number, number];
   /** The host's net.core.devconf_inherit_init_net (0 when the key is absent: kernels < 5.1). */
   devconfInherit: number;
+  /** The fresh namespace observed is owned by a non-initial user namespace (rootless, unprivileged caller). */
+  childUserns?: boolean;
 }
 
 /** One rule of the kernel about a key or a family of keys. */
