@@ -23,6 +23,7 @@ const sh = (script: string): { status: number | null; stdout: string; stderr: st
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 };
 const readHost = (rel: string): string => fs.readFileSync(`/proc/sys/net/${rel}`, 'utf8').trim();
+const knob = '/proc/sys/net/core/devconf_inherit_init_net';
 
 let all: Classification[] = [];
 t.before(() => {
@@ -142,6 +143,12 @@ t.test('explain: a sentence, its source, docker and Kubernetes remedies; JSON ha
   }
   t.equal(explain('net.ipv4.tcp_keepalive_probes').remedies.kubernetes.since, '1.29');
   t.equal(explain('net.ipv4.tcp_congestion_control').remedies.kubernetes.safe, false);
+  const mode = Number(fs.readFileSync(knob, 'utf8').trim());
+  for (const k of ['net.ipv4.conf.default.forwarding', 'net.ipv6.conf.default.forwarding']) {
+    const e = explain(k);
+    t.match(e.sentence, new RegExp(`devconf_inherit_init_net = ${mode} here`), `${k}: says where conf.default comes from at this mode`);
+    t.match(e.sentence, /the two families differ/);
+  }
   const lo = explain('net.ipv4.conf.lo.rp_filter');
   t.match(lo.sentence, /conf\.default at the moment it is created/);
   const ro = explain('net.netfilter.nf_conntrack_max');
@@ -233,7 +240,6 @@ t.test('child hash sizes: set in the creator, fixed at creation; 0 = the global 
   t.equal(plain.evidence.rule?.sourceKey, 'net.ipv4.tcp_child_ehash_entries');
 });
 
-const knob = '/proc/sys/net/core/devconf_inherit_init_net';
 t.test('net.core.devconf_inherit_init_net 0-3: where conf.all/default come from, ipv4 and ipv6', { skip: fs.existsSync(knob) ? false : 'this kernel has no devconf_inherit_init_net (< 5.1)' }, async (t) => {
   const orig = fs.readFileSync(knob, 'utf8').trim();
   t.teardown(() => {

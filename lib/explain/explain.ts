@@ -1,4 +1,5 @@
 // explain(key): one key's classification, in a sentence, plus how to set it for a container.
+import { readFileSync } from 'node:fs';
 import { ERRNO, netnsError } from '../errors.js';
 import { defaultContext, kernelSupport, relToKey } from './rules.js';
 import { remediesFor } from '../hints.js';
@@ -6,6 +7,15 @@ import { keyToRel } from './observe.js';
 import { classify } from './classify.js';
 import { deviceOf } from './decide.js';
 import type { Classification, ClassifyOptions, Explanation } from './types.js';
+
+/** The host's net.core.devconf_inherit_init_net (0 where the kernel has none, < 5.1). */
+function devconfInherit(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/core/devconf_inherit_init_net', 'utf8').trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
 
 function sample(c: Classification): string {
   const v = c.child ?? c.host;
@@ -94,8 +104,14 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
     sentence += ` An interface created inside a namespace takes its ${k.replace(`.${dev}.`, '.<if>.')} from that namespace's ${k.startsWith('net.ipv4.neigh') || k.startsWith('net.ipv6.neigh') ? 'neigh.default (the global table defaults)' : 'conf.default'} at the moment it is created, not from the host; later changes to conf.default do not reach it.`;
   else if (dev)
     sentence += ` An interface created inside a container's namespace takes its own conf.<if>.* from that namespace's conf.default at the moment it is created.`;
-  if (c.evidence.contradiction) sentence += ` The kernel rule and what this kernel shows disagree: ${c.evidence.contradiction}.`;
   const rule = c.evidence.rule;
+  if (rule && /^(devinet|addrconf)_init_net\.devconf$/.test(rule.id) && !dev) {
+    const m = devconfInherit();
+    const v4 = m === 2 ? 'compiled-in values' : m === 3 ? 'the creating namespace' : 'the host (init_net)';
+    const v6 = m === 1 ? 'the host (init_net)' : m === 3 ? 'the creating namespace' : 'compiled-in values';
+    sentence += ` With net.core.devconf_inherit_init_net = ${m} here, a new namespace's ipv4 conf.all/default come from ${v4} and its ipv6 ones from ${v6} (at 0 the two families differ: ipv4 copies the host, ipv6 does not).`;
+  }
+  if (c.evidence.contradiction) sentence += ` The kernel rule and what this kernel shows disagree: ${c.evidence.contradiction}.`;
   const source = rule
     ? `${rule.fn.replace(/^(\w+)/, '$1()')} in ${rule.file} (checked: ${rule.checked.filter((x) => x.holds).map((x) => `${x.line} ${x.how}`).join(', ') || 'none'})`
     : `observation on this kernel: ${c.evidence.reason}`;
