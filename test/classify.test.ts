@@ -15,6 +15,7 @@ import {
 } from '../lib/index.js';
 import { KERNEL_RULES, findRule, defaultContext, relToKey } from '../lib/explain/rules.js';
 import { parseKey, valuesEqual } from '../lib/index.js';
+import { holdHostLock } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = new URL('../dist/index.js', import.meta.url).href;
@@ -174,6 +175,7 @@ t.test('rules: data is complete, version ranges are honoured, unverified rules a
 });
 
 t.test('probe: settles keys, restores every host value', async (t) => {
+  t.teardown(await holdHostLock()); // the host probe changes host values for a moment
   const before = hostSnapshot();
   const list = classify({ probe: true });
   const after = hostSnapshot();
@@ -200,6 +202,7 @@ t.test('probe: settles keys, restores every host value', async (t) => {
 for (const [signal, observer] of [['SIGTERM', false], ['SIGTERM', true], ['SIGINT', false]] as const)
 t.test(`probe: a ${signal} mid-probe still restores the host, then kills the process${observer ? ' (with a signal-exit style listener)' : ''}`, async (t) => {
   const keys = ['net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_congestion_control', 'net.core.somaxconn'];
+  t.teardown(await holdHostLock()); // the child's host probe changes host values for a moment
   const before = hostSnapshot();
   const orig = native.sysctlRead(-1, 'ipv4/tcp_keepalive_time');
   const script = `
