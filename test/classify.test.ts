@@ -197,6 +197,11 @@ t.test('probe: settles keys, restores every host value', async (t) => {
     if (/\.conf\.|forwarding|rp_filter|\.route\.|\.neigh\./.test(c.key)) t.notOk(hp, `${c.key}: never host-probed`);
   }
   t.ok(list.filter((c) => c.evidence.probe?.parent?.outcome === 'not-from-creator').length > 10, 'parent probe ran');
+  // The probes confirm the rule base: no rule is contradicted by a probe. (A conf.all.X write
+  // reaches every device's X: the parent probe reads all originals before writing any.)
+  t.same(list.filter((c) => /but the probe shows/.test(c.evidence.reason)).map((c) => `${c.key}: ${c.evidence.reason}`), [], 'every probe agrees with its rule');
+  const lo = m.get('net.ipv6.conf.lo.addr_gen_mode');
+  if (lo?.evidence.probe?.parent) t.equal(lo.evidence.probe.parent.outcome, 'not-from-creator', 'a device key is not mistaken for a copy from the creator');
 });
 
 for (const [signal, observer] of [['SIGTERM', false], ['SIGTERM', true], ['SIGINT', false]] as const)
