@@ -476,7 +476,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     class: 'host-only',
     fn: 'sysctl_core_init (net_core_table)',
     file: 'net/core/sysctl_net_core.c',
-    versions: 'read in 6.1 (host-only); moved to netns_core_table later (optmem_max per-namespace by 6.12)',
+    versions: 'host-only: read in 6.1; namespaced by 6.12 (read); the versions of the moves (optmem_max ~6.9, [rw]mem ~6.11) are recalled from commit history, not read',
     until: [6, 9],
     verified: true,
     checked: [src('6.1'), src('6.12', false, 'namespaced'), obs('not host-only on 6.18')],
