@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import type { NativeReason } from './native/index.js';
 import { keyFromRel } from './sysctl/keys.js';
 import { readSetting, userNamespaceSettings, type UserNamespaceSettings } from './rootless/support.js';
+import { K8S_SAFE_SYSCTLS, K8S_SAFE_SYSCTLS_SOURCE } from './explain/k8s-sysctls.js';
 
 /** What was being done when the error happened. */
 export type Operation =
@@ -328,4 +329,91 @@ export function userNamespaceRefusalHint(
   if (code === 'ETIMEDOUT') return 'The rootless helper process did not answer';
   if (code === 'ESRCH') return 'The rootless helper process exited during setup';
   return 'Could not start the rootless helper process';
+}
+
+// ---- Remedies: how people set a key for a container (docker, Kubernetes), for explain() ----
+
+/** How to set one key for a container with the tools people use, or why it cannot be done. */
+export interface Remedies {
+  docker: { available: boolean; command?: string; text: string };
+  kubernetes: {
+    available: boolean;
+    /** In the kubelet's safe set (no kubelet flag needed). */
+    safe: boolean;
+    /** Kubernetes release that added it to the safe set. */
+    since?: string;
+    /** Minimum kernel the kubelet requires for it. */
+    kernel?: string;
+    /** The pod spec fragment. */
+    securityContext?: string;
+    text: string;
+    reference: string;
+  };
+  /** The privileged initContainer workaround, in one line. */
+  initContainer: string;
+  /** For host-only, shared and read-only keys: what to do instead. */
+  instead?: string;
+}
+
+/** What remediesFor needs to know about a key. */
+export interface RemedyInput {
+  key: string;
+  class: string;
+  /** A value to show in the commands. */
+  value: string;
+  /** The interface a per-interface key belongs to (conf.<if>.*, neigh.<if>.*). */
+  device?: string;
+}
+
+const NOT_PER_CONTAINER = new Set(['host-only', 'shared', 'readonly']);
+
+/** Docker, Kubernetes and initContainer remedies for one key (explain's `remedies`). */
+export function remediesFor(r: RemedyInput): Remedies {
+  const safe = K8S_SAFE_SYSCTLS.find((s) => s.name === r.key);
+  const arg = /\s/.test(r.value) ? `'${r.key}=${r.value}'` : `${r.key}=${r.value}`;
+  const initContainer =
+    'A privileged initContainer running `sysctl -w` in the pod also works for per-namespace keys (it shares the pod\'s network namespace), but it needs privileged: true, can change node-wide keys by mistake and bypasses the kubelet\'s checks: prefer securityContext.sysctls, which is unprivileged, validated at admission and applied before any container starts.';
+  if (NOT_PER_CONTAINER.has(r.class)) {
+    const instead =
+      r.class === 'host-only' && r.device
+        ? `the entry belongs to the host's interface "${r.device}": set the container's own interface (e.g. ${r.key.replace(`.${r.device}.`, '.eth0.')}) or its namespace's conf.default before the interface is created`
+        : `set it on the node (host) itself - a sysctl.d file, a node-tuning DaemonSet or the node image - knowing it applies to every container on that node${r.class === 'readonly' ? '; containers see the host value read-only' : ''}`;
+    return {
+      docker: { available: false, text: `docker run --sysctl cannot set ${r.key}: it is ${r.class === 'host-only' ? 'not present' : r.class === 'readonly' ? 'read-only' : 'one global value'} in a container's namespace` },
+      kubernetes: {
+        available: false,
+        safe: false,
+        text: `securityContext.sysctls cannot set ${r.key}: only per-namespace keys can be set per pod (this one is ${r.class})`,
+        reference: K8S_SAFE_SYSCTLS_SOURCE,
+      },
+      initContainer,
+      instead: `No per-container setting exists: ${instead}.`,
+    };
+  }
+  const yaml = `securityContext: { sysctls: [ { name: ${r.key}, value: "${r.value}" } ] }`;
+  const kubernetes: Remedies['kubernetes'] = safe
+    ? {
+        available: true,
+        safe: true,
+        since: safe.since,
+        securityContext: yaml,
+        text: `In the kubelet's safe set since Kubernetes ${safe.since}${safe.sinceVerified ? '' : ' (release not verified)'}${safe.kernel ? ` (kernel >= ${safe.kernel})` : ''}: set it in the pod's securityContext.sysctls, no kubelet flag needed`,
+        reference: K8S_SAFE_SYSCTLS_SOURCE,
+      }
+    : {
+        available: true,
+        safe: false,
+        securityContext: yaml,
+        text: `Not in the kubelet's safe set: the node's kubelet must allow it with --allowed-unsafe-sysctls='${r.key}' (or a pattern such as 'net.ipv4.*'), and the Pod Security level must admit it (baseline/restricted forbid unsafe sysctls: use privileged, or a policy that allows it)`,
+        reference: K8S_SAFE_SYSCTLS_SOURCE,
+      };
+  if (safe?.kernel) kubernetes.kernel = safe.kernel;
+  const docker: Remedies['docker'] = r.device && r.device !== 'lo'
+    ? {
+        available: true,
+        command: `docker run --sysctl ${arg.replace(`.${r.device}.`, '.default.')} IMAGE`,
+        text: `the interface does not exist when docker applies --sysctl: set conf.default so the interface created for the container takes it, or use the per-endpoint form --network name=NET,driver-opt=com.docker.network.endpoint.sysctls=${r.key.replace(`.${r.device}.`, '.IFNAME.')}=${r.value}`,
+      }
+    : { available: true, command: `docker run --sysctl ${arg} IMAGE`, text: 'applied in the container\'s own network namespace when it starts; not available with --network=host' };
+  return { docker, kubernetes, initContainer };
 }

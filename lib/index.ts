@@ -50,7 +50,9 @@ export type {
   ParentProbe,
   HostProbe,
 } from './explain/types.js';
-export { KERNEL_RULES, findRule, type KernelRule, type RuleClass, type RuleContext, type RuleEvidence } from './explain/rules.js';
+export { KERNEL_RULES, VERIFIED_LINES, defaultContext, findRule, kernelSupport, type KernelCheck, type KernelRule, type RuleClass, type RuleContext, type RuleEvidence } from './explain/rules.js';
+export { K8S_SAFE_SYSCTLS, type SafeSysctl } from './explain/k8s-sysctls.js';
+export { remediesFor, type Remedies } from './hints.js';
 export { RootlessHelper } from './rootless/helper.js';
 export { RootlessChild, type RootlessExit } from './rootless/child.js';
 export type { RootlessSpawnOptions, RootlessStdio } from './rootless/spawn.js';

@@ -149,3 +149,23 @@ export function plainNode(args: string[]): [string, string[]] {
   const unset = ['NODE_OPTIONS', ...Object.keys(process.env).filter((k) => TAP_ENV.test(k) && k !== 'NODE_OPTIONS')];
   return ['env', [...unset.flatMap((k) => ['-u', k]), process.execPath, ...args]];
 }
+
+/**
+ * Hold /tmp/netns-host.lock (the lock every test that changes a host sysctl takes) until the
+ * returned function is called: a `flock` child holds it while this process works.
+ */
+export async function holdHostLock(): Promise<() => Promise<void>> {
+  const holder = spawn('flock', ['/tmp/netns-host.lock', '-c', 'echo locked; read x'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout!.on('data', (d: Buffer) => {
+      if (String(d).includes('locked')) resolve();
+    });
+    holder.on('error', reject);
+    holder.on('exit', (code) => reject(new Error(`flock exited (${code}) before taking the lock`)));
+  });
+  return async () => {
+    const gone = new Promise<void>((resolve) => holder.once('exit', () => resolve()));
+    holder.stdin!.end('\n');
+    await gone;
+  };
+}

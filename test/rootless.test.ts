@@ -158,6 +158,23 @@ t.test('as nobody: compare() and explain() reach a rootless namespace through it
   t.equal(r.explain?.class, 'default');
   t.equal(r.explain?.host, r.hostKeepalive);
   t.equal(r.explain?.child, '7200');
+  // classify() as nobody: its fresh namespace is rootless (owned by nobody's user namespace).
+  t.same(r.classifyError, undefined, 'classify() does not throw');
+  t.ok(r.classifyCount > 400, `classify listed ${r.classifyCount} keys`);
+  t.ok(r.classifyUnknown.length / r.classifyCount < 0.01, `unknown as nobody: ${r.classifyUnknown.join(', ')}`);
+  t.same(r.classifyContradictions, [], 'no rule contradicted as nobody');
+  if (r.hidden) {
+    t.equal(r.hidden.class, 'host-only', 'xfrm_* are hidden in a rootless namespace');
+    t.match(r.hidden.reason, /owned by a user namespace/);
+  }
+  for (const e of r.explains) {
+    t.match(e.source, /\(\) in net\//, `${e.key}: source`);
+    t.match(e.docker, /^docker run --sysctl /, `${e.key}: docker remedy`);
+  }
+  t.same(r.explains.map((e: Json) => e.class), ['inherited', 'default', 'default']);
+  t.same(r.explains.map((e: Json) => e.since), [null, '1.29', null], 'the kubelet safe set: keepalive since 1.29');
+  t.equal(r.cliStatus, 0, `netns explain --json as nobody: ${r.cliStderr}`);
+  t.same(r.cli?.[0]?.since, '1.29');
 });
 
 t.test('as nobody: errors leave no helper, zombie or fd', async (t) => {

@@ -68,12 +68,22 @@ function explanationText(e: Explanation): string {
     ['new namespace', e.child ?? '(absent)'],
   ];
   if (e.sentence) lines.push(['why', e.sentence]);
+  if (e.source) lines.push(['source', e.source]);
   if (e.evidence?.reason) lines.push(['evidence', String(e.evidence.reason)]);
+  if (e.evidence?.contradiction) lines.push(['contradiction', e.evidence.contradiction]);
+  if (e.kernel) lines.push(['kernel', e.kernel.note]);
   const h = e.howToSet ?? {};
   if (h.inside) lines.push(['inside', h.inside.cli]);
   if (h.atStart) lines.push(['at start', h.atStart.cli]);
   if (h.beforeCreate) lines.push(['before', h.beforeCreate]);
   if (h.cannot) lines.push(['cannot', h.cannot]);
+  const r = e.remedies;
+  if (r) {
+    lines.push(['docker', r.docker.command ? `${r.docker.command} (${r.docker.text})` : r.docker.text]);
+    lines.push(['kubernetes', r.kubernetes.securityContext ? `${r.kubernetes.securityContext}; ${r.kubernetes.text}` : r.kubernetes.text]);
+    if (r.instead) lines.push(['instead', r.instead]);
+    lines.push(['initContainer', r.initContainer]);
+  }
   const w = Math.max(...lines.map(([l]) => l.length));
   return `${bold(e.key)}\n` + lines.map(([l, t]) => `  ${(l + ':').padEnd(w + 1)} ${t.replace(/\t/g, ' ')}`).join('\n') + '\n';
 }

@@ -25,8 +25,10 @@ function matchesFilter(rel: string, filters: string[] | undefined): boolean {
 
 /**
  * Classify every key under /proc/sys/net (or those selected by `options.keys`) on the running
- * kernel: what a new network namespace gets for it, with the evidence. Needs permission to
- * create a network namespace (root). Without `probe`, changes nothing.
+ * kernel: what a new network namespace gets for it, with the evidence. Root compares with a
+ * fresh namespace of its own; an unprivileged caller with a rootless one (owned by its user
+ * namespace: entries the kernel hides there are reported as such). Without `probe`, changes
+ * nothing.
  */
 export function classify(options: ClassifyOptions = {}): Classification[] {
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
@@ -41,9 +43,9 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
       invalid(`a key on HOST_PROBE_SAFE (${HOST_PROBE_SAFE.map(relToKey).join(', ')})`, 'hostProbeKeys', relToKey(k), RangeError);
 
   // 1. Observation: host, fresh namespace, host again.
-  const { host, child, unstable } = observeHostAndFresh();
+  const { host, child, unstable, childUserns } = observeHostAndFresh();
   const observerIsInitNet = INIT_ONLY_MARKERS.some((m) => host.map.has(m));
-  const ctx: RuleContext = { ...defaultContext(readDevconf(host)), ...options.context };
+  const ctx: RuleContext = { ...defaultContext(readDevconf(host)), childUserns, ...options.context };
   const allowedCa = (valueOf(host.map.get('ipv4/tcp_allowed_congestion_control')?.out).value ?? 'reno')
     .trim()
     .split(/\s+/);
@@ -54,7 +56,7 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
   const results = new Map<string, Classification>();
   const unsettled: string[] = [];
   for (const rel of rels) {
-    const c = decide(rel, host, child, ctx, observerIsInitNet, unstable.has(rel));
+    const c = decide(rel, host, child, ctx, observerIsInitNet, unstable.has(rel), options.rules);
     results.set(rel, c);
     const h = c.evidence.observed.host;
     const ch = c.evidence.observed.child;
@@ -86,13 +88,15 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
  * (another process tuning it) would make the comparison meaningless: observe again, up to
  * three times, and report the keys that kept changing.
  */
-function observeHostAndFresh(): { host: Snapshot; child: Snapshot; unstable: Set<string> } {
+function observeHostAndFresh(): { host: Snapshot; child: Snapshot; unstable: Set<string>; childUserns: boolean } {
   let host!: Snapshot;
   let child!: Snapshot;
   let unstable = new Set<string>();
+  let childUserns = false;
   for (let attempt = 0; attempt < 3; attempt++) {
     const before = observe();
     const ns = NetNamespace.create();
+    childUserns = ns.rootless !== undefined;
     try {
       child = observe(ns);
     } finally {
@@ -108,5 +112,5 @@ function observeHostAndFresh(): { host: Snapshot; child: Snapshot; unstable: Set
     }
     if (unstable.size === 0) break;
   }
-  return { host, child, unstable };
+  return { host, child, unstable, childUserns };
 }

@@ -1,13 +1,15 @@
 // The decision: one class per key from what was observed, the kernel's rules, and probes.
 import {
   ENSURE_SAFE_RULE,
+  KERNEL_RULES,
   findRule,
+  type KernelRule,
   relToKey,
   ruleEvidence,
   type RuleContext,
   type RuleEvidence,
 } from './rules.js';
-import { eqObs, keyToRel, side, type Snapshot } from './observe.js';
+import { eqObs, keyToRel, sameValue, side, type Snapshot } from './observe.js';
 import type { Classification, Evidence, HostProbe, ParentProbe, SideObservation, SysctlClass } from './types.js';
 
 /** The interface a per-device key belongs to (not all/default), if any. */
@@ -28,10 +30,10 @@ interface Facts {
   notes: string[];
 }
 
-function facts(rel: string, host: Snapshot, child: Snapshot, ctx: RuleContext, observerIsInitNet: boolean): Facts {
+function facts(rel: string, host: Snapshot, child: Snapshot, ctx: RuleContext, observerIsInitNet: boolean, rules: readonly KernelRule[]): Facts {
   const h = side(host, rel);
   const ch = side(child, rel);
-  const rule = findRule(rel, ctx);
+  const rule = findRule(rel, ctx, rules);
   const rev = rule ? ruleEvidence(rule, rel, ctx) : null;
   const equal = eqObs(h, ch);
   const evidence: Evidence = {
@@ -45,7 +47,7 @@ function facts(rel: string, host: Snapshot, child: Snapshot, ctx: RuleContext, o
   if (dev) {
     const where = h.present && !ch.present ? 'on the host only' : !h.present && ch.present ? 'in the new namespace only' : 'in both';
     notes.push(
-      `Per-device entry of "${dev}" (present ${where}): each namespace has its own devices; a device created in or moved into a namespace takes that namespace's conf.default (or neigh defaults).`,
+      `Per-device entry of "${dev}" (present ${where}): each namespace has its own devices; a device created in or moved into a namespace takes that namespace's conf.default (or neigh defaults) at that moment, not the host's.`,
     );
   }
   let source: Evidence['observed']['source'];
@@ -70,14 +72,23 @@ export function decide(
   ctx: RuleContext,
   observerIsInitNet: boolean,
   unstable: boolean,
+  rules: readonly KernelRule[] = KERNEL_RULES,
 ): Classification {
-  const { h, ch, rev, equal, source, evidence, notes } = facts(rel, host, child, ctx, observerIsInitNet);
+  const { h, ch, rev, equal, source, evidence, notes } = facts(rel, host, child, ctx, observerIsInitNet, rules);
   const result = (cls: SysctlClass, reason: string): Classification => {
     evidence.reason = reason;
     if (notes.length) evidence.notes = notes;
     return { key: relToKey(rel), class: cls, host: h.value ?? null, child: ch.value ?? null, evidence };
   };
+  /** Observation contradicts the rule: the key is unknown, and the contradiction is reported. */
+  const contradiction = (text: string): Classification => {
+    evidence.contradiction = text;
+    return result('unknown', `contradiction: ${text}`);
+  };
   const ruleUsable = rev !== null && rev.verified;
+  // A rule that names the value a fresh namespace gets is checked against the fresh value.
+  if (ruleUsable && rev.expect !== undefined && ch.value !== undefined && !sameValue(rev.expect, ch.value))
+    return contradiction(`rule ${rev.id} says a fresh namespace gets ${JSON.stringify(rev.expect)}, but it got ${JSON.stringify(ch.value)}`);
   if (unstable) {
     notes.push('The host value changed while it was being observed (another process is changing it).');
     if (!(h.present && !ch.present) && !(!h.present && ch.present))
@@ -85,8 +96,18 @@ export function decide(
   }
 
   // Presence settles host-only and child-only by observation alone.
-  if (h.present && !ch.present) return result('host-only', 'observed: present on the host, absent in a fresh namespace');
+  if (h.present && !ch.present) {
+    if (rev?.userns === 'hidden' && ctx.childUserns) {
+      notes.push(`Hidden in a namespace owned by a user namespace (rule ${rev.id}): a rootless container does not have it; a namespace made by root does (class there: ${rev.class}).`);
+      return result('host-only', `observed absent in a fresh namespace owned by a user namespace, as rule ${rev.id} says ("Don't export sysctls to unprivileged users")`);
+    }
+    if (ruleUsable && !['host-only'].includes(rev.class) && observerIsInitNet && deviceOf(rel) === undefined)
+      return contradiction(`rule ${rev.id} predicts ${rev.class}, but the entry is absent from a fresh namespace`);
+    return result('host-only', 'observed: present on the host, absent in a fresh namespace');
+  }
   if (!h.present && ch.present) return result('child-only', 'observed: absent on the host, present in a fresh namespace');
+  if (ruleUsable && rev.class === 'host-only' && ch.present)
+    return contradiction(`rule ${rev.id} predicts host-only, but a fresh namespace has the entry`);
 
   // Writable on the host, read-only in the child.
   if (h.writable && !ch.writable) {
@@ -96,14 +117,16 @@ export function decide(
     }
     if (ruleUsable && rev.class === 'readonly')
       return result('readonly', 'rule + observed mode (values differ: a global value that changed between the reads?)');
+    if (ruleUsable && rev.class !== 'readonly')
+      return contradiction(`rule ${rev.id} predicts ${rev.class}, but the entry is read-only in a fresh namespace with a value different from the host's`);
     return result('unknown', 'observed: read-only in a fresh namespace but its value differs from the host\'s');
   }
 
   // Read-only everywhere: only a rule can say what it is.
   if (!h.writable && !ch.writable) {
     if (ruleUsable) {
-      if (rev.class === 'shared' && equal === false)
-        return result('unknown', 'rule says shared, but the values differ');
+      if ((rev.class === 'shared' || rev.class === 'readonly') && equal === false)
+        return contradiction(`rule ${rev.id} predicts ${rev.class} (one global value), but the values differ`);
       return result(rev.class, `rule ${rev.id} (read-only in both namespaces)`);
     }
     return result('unknown', 'read-only in both namespaces and no verified rule says whether it is global or per-namespace');
@@ -114,9 +137,11 @@ export function decide(
     const cls = rev.class;
     const cmpEq = source ? source.equal : equal;
     if ((cls === 'inherited' || cls === 'parent') && cmpEq === false && observerIsInitNet)
-      return result('unknown', `rule ${rev.id} predicts ${cls}, but the fresh value differs from the host's${source ? ` ${source.key}` : ''}: the rule does not hold here`);
-    if (cls === 'readonly' || cls === 'host-only' || cls === 'child-only' || cls === 'shared')
-      return result('unknown', `rule ${rev.id} predicts ${cls}, but the entry is present and writable in a fresh namespace`);
+      return contradiction(`rule ${rev.id} predicts ${cls}, but the fresh value differs from the host's${source ? ` ${source.key}` : ''}: the rule does not hold here`);
+    if (cls === 'readonly' || cls === 'host-only' || cls === 'child-only')
+      return contradiction(`rule ${rev.id} predicts ${cls}, but the entry is present and writable in a fresh namespace`);
+    if (cls === 'shared' && equal === false)
+      return contradiction(`rule ${rev.id} predicts shared (one global value), but the values differ`);
     return result(cls, `rule ${rev.id}${cmpEq === false ? ' (values differ, consistent)' : cmpEq === true ? ' (values equal: the rule decides)' : ''}`);
   }
   if (equal === false && observerIsInitNet)

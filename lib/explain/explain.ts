@@ -1,10 +1,21 @@
 // explain(key): one key's classification, in a sentence, plus how to set it for a container.
+import { readFileSync } from 'node:fs';
 import { ERRNO, netnsError } from '../errors.js';
-import { relToKey } from './rules.js';
+import { defaultContext, kernelSupport, relToKey } from './rules.js';
+import { remediesFor } from '../hints.js';
 import { keyToRel } from './observe.js';
 import { classify } from './classify.js';
 import { deviceOf } from './decide.js';
 import type { Classification, ClassifyOptions, Explanation } from './types.js';
+
+/** The host's net.core.devconf_inherit_init_net (0 where the kernel has none, < 5.1). */
+function devconfInherit(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/core/devconf_inherit_init_net', 'utf8').trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
 
 function sample(c: Classification): string {
   const v = c.child ?? c.host;
@@ -68,7 +79,9 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
       howToSet.cannot = `shared: it cannot be set per container; set it on the host (sysctl -w ${k}=…) and every namespace sees the new value`;
       break;
     case 'host-only':
-      sentence = dev
+      sentence = c.evidence.rule?.userns === 'hidden' && !c.evidence.observed.child.present
+        ? `${k} is not registered in a namespace owned by a user namespace (a rootless container's): the kernel does not export it to unprivileged users. A namespace created by root has its own, ${c.evidence.rule.class === 'default' ? 'set to the kernel default' : c.evidence.rule.class}.`
+        : dev
         ? `${k} belongs to the host's device "${dev}", which a new namespace does not have; a container's own devices have their own entries.`
         : `${k} exists only in the host's initial namespace: it is global and a container cannot see it.`;
       howToSet.cannot = dev
@@ -87,5 +100,31 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
         howToSet.atStart = atStart;
       }
   }
-  return { ...c, sentence, howToSet };
+  if (dev && c.evidence.observed.child.present)
+    sentence += ` An interface created inside a namespace takes its ${k.replace(`.${dev}.`, '.<if>.')} from that namespace's ${k.startsWith('net.ipv4.neigh') || k.startsWith('net.ipv6.neigh') ? 'neigh.default (the global table defaults)' : 'conf.default'} at the moment it is created, not from the host; later changes to conf.default do not reach it.`;
+  else if (dev)
+    sentence += ` An interface created inside a container's namespace takes its own conf.<if>.* from that namespace's conf.default at the moment it is created.`;
+  const rule = c.evidence.rule;
+  if (rule && /^(devinet|addrconf)_init_net\.devconf$/.test(rule.id) && !dev) {
+    const m = devconfInherit();
+    const v4 = m === 2 ? 'compiled-in values' : m === 3 ? 'the creating namespace' : 'the host (init_net)';
+    const v6 = m === 1 ? 'the host (init_net)' : m === 3 ? 'the creating namespace' : 'compiled-in values';
+    sentence += ` With net.core.devconf_inherit_init_net = ${m} here, a new namespace's ipv4 conf.all/default come from ${v4} and its ipv6 ones from ${v6} (at 0 the two families differ: ipv4 copies the host, ipv6 does not).`;
+  }
+  if (c.evidence.contradiction) sentence += ` The kernel rule and what this kernel shows disagree: ${c.evidence.contradiction}.`;
+  const source = rule
+    ? `${rule.fn.replace(/^(\w+)/, '$1()')} in ${rule.file} (checked: ${rule.checked.filter((x) => x.holds).map((x) => `${x.line} ${x.how}`).join(', ') || 'none'})`
+    : `observation on this kernel: ${c.evidence.reason}`;
+  const ctx = { ...defaultContext(), ...options.context };
+  const ks = kernelSupport(ctx);
+  const kernel: Explanation['kernel'] = {
+    running: ks.running,
+    verifiedLines: ks.verifiedLines,
+    verified: ks.verified,
+    ruleCheckedOnRunning: rule ? rule.kernel.checkedOnRunning : null,
+    note: rule && !rule.kernel.checkedOnRunning ? `${ks.note}; ${rule.kernel.note}` : ks.note,
+  };
+  const remedyInput: Parameters<typeof remediesFor>[0] = { key: k, class: c.class, value: v };
+  if (dev) remedyInput.device = dev;
+  return { ...c, sentence, source, kernel, howToSet, remedies: remediesFor(remedyInput) };
 }

@@ -76,14 +76,17 @@ export function parentProbe(rels: string[], allowedCa: string[]): Map<string, Pa
   const P = NetNamespace.create();
   let C: NetNamespace | undefined;
   try {
+    // Every original first: a write can change other keys of the batch (conf.all.X reaches
+    // every device's X), and a value read after such a write is not P's own.
     const original = new Map<string, string>();
     for (const rel of rels) {
       const v = readRel(backendOf(P), rel);
-      if (v === undefined) {
-        out.set(rel, { outcome: 'error', error: 'unreadable' });
-        continue;
-      }
-      original.set(rel, v);
+      if (v === undefined) out.set(rel, { outcome: 'error', error: 'unreadable' });
+      else original.set(rel, v);
+    }
+    for (const rel of rels) {
+      const v = original.get(rel);
+      if (v === undefined) continue;
       const alts = alternatives(rel, v, allowedCa);
       if (alts.length === 0) {
         out.set(rel, { outcome: 'no-alternative' });

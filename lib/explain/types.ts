@@ -1,5 +1,6 @@
 // The shapes compare(), classify() and explain() return.
-import type { RuleClass, RuleContext, RuleEvidence } from './rules.js';
+import type { KernelRule, RuleClass, RuleContext, RuleEvidence, VERIFIED_LINES } from './rules.js';
+import type { Remedies } from '../hints.js';
 
 /** The class of a key: what a new namespace gets (see the README's table), or `unknown`. */
 export type SysctlClass = RuleClass | 'unknown';
@@ -76,6 +77,8 @@ export interface Evidence {
   probe: { parent?: ParentProbe; host?: HostProbe } | null;
   /** One line: which evidence decided the class. */
   reason: string;
+  /** Set when what was observed contradicts the kernel rule: the key is then "unknown". */
+  contradiction?: string;
   /** Extra facts, e.g. that the key belongs to a device. */
   notes?: string[];
 }
@@ -107,6 +110,8 @@ export interface ClassifyOptions {
   keys?: string[];
   /** Override facts about the kernel (for tests). */
   context?: Partial<RuleContext>;
+  /** @internal Test hook: use these rules instead of KERNEL_RULES (e.g. to inject a wrong one). */
+  rules?: readonly KernelRule[];
   /** @internal Test hook: called after the host values were changed, before the namespace is made. */
   onHostProbeApplied?: (keys: string[]) => void;
   /** @internal Test hook: keep the host values changed this long (ms) before restoring. */
@@ -117,6 +122,20 @@ export interface ClassifyOptions {
 export interface Explanation extends Classification {
   /** A sentence a user understands. */
   sentence: string;
+  /** Where the answer comes from: the kernel function and file (and the lines it was checked on), or the observation. */
+  source: string;
+  /** The kernel lines the rules were verified for, and what that means on the running kernel. */
+  kernel: {
+    running: string;
+    verifiedLines: typeof VERIFIED_LINES;
+    /** The running kernel's line is one the rule base was verified for. */
+    verified: boolean;
+    /** The rule behind this key was checked on the running kernel's line. */
+    ruleCheckedOnRunning: boolean | null;
+    note: string;
+  };
+  /** docker run --sysctl, Kubernetes securityContext.sysctls, the initContainer workaround. */
+  remedies: Remedies;
   /** How to set it for a container, or why that cannot be done. */
   howToSet: {
     /** Inside a running container, by its pid. */
