@@ -66,3 +66,13 @@ export { defaultRoots as defaultContainerRoots } from './container/roots.js';
 export type { ContainerInfo, ContainerOptions, ContainerRoot, ContainerRuntime, KubernetesNames } from './container/types.js';
 /** The sysctl.d(5) parser procps-ng's sysctl(8) uses (lines, files, key forms, --system order). */
 export * as sysctld from './sysctl/sysctld.js';
+export {
+  auditHost,
+  hostValues,
+  type AuditOptions,
+  type AuditReport,
+  type AuditTarget,
+  type AuditDifference,
+  type AuditDeviation,
+  type SysctlValues,
+} from './audit/audit.js';

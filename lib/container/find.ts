@@ -98,26 +98,41 @@ function notRunning(c: ContainerInfo, statFile?: string): string | undefined {
  * restarted meanwhile gives ESRCH, never another process's namespace.
  */
 export function openContainerNamespace(query: string, options: ContainerOptions = {}): { fd: number; container: ContainerInfo } {
-  for (let attempt = 0; ; attempt++) {
-    const c = findContainer(query, options);
-    const why = notRunning(c);
-    if (why !== undefined) throw goneError(c, why);
-    let refused: NetnsError | undefined;
-    let fd: number;
-    try {
-      fd = openPidNamespace(c.pid, (statFile) => {
-        const w = notRunning(c, statFile);
-        if (w !== undefined) throw (refused = goneError(c, w));
-      });
-    } catch (e) {
-      if (e !== refused && (e as NetnsError).code === 'ESRCH') throw goneError(c, `its init process ${c.pid} has exited`);
-      throw e;
-    }
-    const again = readStateDir(path.dirname(c.stateFile));
-    if (again?.pid === c.pid && again.startTime === c.startTime) return { fd, container: c };
-    native.close(fd);
-    // Restarted between the lookup and the open: look it up once more, then give up.
-    if (attempt >= 1) throw goneError(c, 'it was restarted while its namespace was being opened; try again');
+  let c = findContainer(query, options);
+  try {
+    return { fd: openFoundContainer(c), container: c };
+  } catch (e) {
+    if ((e as NetnsError).code !== 'EAGAIN') throw e;
+    c = findContainer(query, options); // restarted between the lookup and the open: once more
+    return { fd: openFoundContainer(c), container: c };
   }
 }
 
+/**
+ * An fd on the network namespace of a container found by {@link listContainers}, checked as
+ * {@link openContainerNamespace} does. EAGAIN: its state changed meanwhile (look it up again).
+ */
+export function openFoundContainer(c: ContainerInfo): number {
+  const why = notRunning(c);
+  if (why !== undefined) throw goneError(c, why);
+  let refused: NetnsError | undefined;
+  let fd: number;
+  try {
+    fd = openPidNamespace(c.pid, (statFile) => {
+      const w = notRunning(c, statFile);
+      if (w !== undefined) throw (refused = goneError(c, w));
+    });
+  } catch (e) {
+    if (e !== refused && (e as NetnsError).code === 'ESRCH') throw goneError(c, `its init process ${c.pid} has exited`);
+    throw e;
+  }
+  const again = readStateDir(path.dirname(c.stateFile));
+  if (again?.pid === c.pid && again.startTime === c.startTime) return fd;
+  native.close(fd);
+  throw netnsError(ERRNO.EAGAIN, 'open', {
+    path: c.stateFile,
+    op: 'open-container',
+    reason: 'container-gone',
+    message: `EAGAIN: container ${label(c)} was restarted while its namespace was being opened`,
+  });
+}
