@@ -132,8 +132,9 @@ function expected(ex: Expectations, key: string): Expectation | undefined {
 
 const CANNOT = new Set<string>(['host-only', 'shared', 'readonly']);
 
-function remedyFor(cls: SysctlClass, key: string, value: string, target: string): string {
+function remedyFor(cls: SysctlClass, key: string, value: string, target: string, writable: boolean | undefined): string {
   if (CANNOT.has(cls)) return `cannot be set per namespace (${cls}): set it on the host`;
+  if (writable === false) return `cannot be set: read-only in a namespace (netns explain ${key} tells where it comes from)`;
   const kv = /[\s'"]/.test(value) ? `'${key}=${value}'` : `${key}=${value}`;
   return `netns sysctl ${target ? `${target} ` : ''}-w ${kv}`;
 }
@@ -227,14 +228,19 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
   for (const x of raw) for (const d of [...x.diffs, ...x.devs]) keys.add(d.key);
   for (const d of hostDevs) keys.add(d.key);
   const classes = new Map<string, SysctlClass>();
+  const writable = new Map<string, boolean>();
   if (keys.size > 0 && options.classify !== false) {
     try {
-      for (const c of classify({ keys: [...keys] })) classes.set(c.key, c.class);
+      for (const c of classify({ keys: [...keys] })) {
+        classes.set(c.key, c.class);
+        if (c.evidence.observed.child.present) writable.set(c.key, c.evidence.observed.child.writable === true);
+      }
     } catch (e) {
       if (!(e instanceof NetnsError)) throw e; // no permission to create a namespace: unclassified
     }
   }
   const cls = (k: string): SysctlClass => classes.get(k) ?? 'unknown';
+  const remedy = (k: string, value: string, sel: string): string => remedyFor(cls(k), k, value, sel, writable.get(k));
   const targets: AuditTarget[] = raw.map(({ r, diffs, devs }) => {
     const sel = selector(r.info, byId);
     const t: AuditTarget = {
@@ -242,8 +248,8 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
       pids: r.info.pids,
       names: r.info.names,
       containers: r.info.containers,
-      differences: diffs.map((d) => ({ ...d, class: cls(d.key), remedy: remedyFor(cls(d.key), d.key, d.host, sel) })),
-      deviations: devs.map((d) => ({ ...d, class: cls(d.key), remedy: remedyFor(cls(d.key), d.key, d.expected, sel) })),
+      differences: diffs.map((d) => ({ ...d, class: cls(d.key), remedy: remedy(d.key, d.host, sel) })),
+      deviations: devs.map((d) => ({ ...d, class: cls(d.key), remedy: remedy(d.key, d.expected, sel) })),
     };
     if (r.info.command !== undefined) t.command = r.info.command;
     if (r.error) t.error = r.error;
@@ -251,7 +257,7 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
   });
   return {
     host: self.id,
-    hostDeviations: hostDevs.map((d) => ({ ...d, class: cls(d.key), remedy: remedyFor(cls(d.key), d.key, d.expected, '') })),
+    hostDeviations: hostDevs.map((d) => ({ ...d, class: cls(d.key), remedy: remedyFor(cls(d.key), d.key, d.expected, '', undefined) })),
     targets,
     deviating: targets.filter((t) => t.deviations.length > 0).length,
   };

@@ -48,6 +48,8 @@ interface StateRecord {
   created?: string;
   bundle?: string;
   stateFile: string;
+  /** Annotations the state file itself records (runc's labels). */
+  labels: Record<string, string>;
 }
 
 /** runc's state.json (also containerd's shim and Docker's, which run runc). */
@@ -58,8 +60,16 @@ export function parseRuncState(json: unknown, stateFile: string): StateRecord | 
   const startTime = num(s.init_process_start);
   if (id === undefined || pid === undefined || startTime === undefined) return undefined;
   const labels = obj(s.config).labels;
-  const bundle = Array.isArray(labels) ? labels.find((l): l is string => typeof l === 'string' && l.startsWith('bundle='))?.slice(7) : undefined;
-  const r: StateRecord = { oci: 'runc', id, pid, startTime, stateFile };
+  const r: StateRecord = { oci: 'runc', id, pid, startTime, stateFile, labels: {} };
+  // runc records the bundle and the spec's annotations as "KEY=VALUE" labels.
+  let bundle: string | undefined;
+  if (Array.isArray(labels))
+    for (const l of labels) {
+      if (typeof l !== 'string' || !l.includes('=')) continue;
+      const eq = l.indexOf('=');
+      if (l.startsWith('bundle=')) bundle = l.slice(7);
+      else r.labels[l.slice(0, eq)] = l.slice(eq + 1);
+    }
   const created = str(s.created);
   if (created !== undefined) r.created = created;
   if (bundle) r.bundle = bundle;
@@ -72,7 +82,7 @@ export function parseCrunStatus(json: unknown, stateFile: string, id: string): S
   const pid = num(s.pid);
   const startTime = num(s['process-start-time']);
   if (pid === undefined || startTime === undefined) return undefined;
-  const r: StateRecord = { oci: 'crun', id, pid, startTime, stateFile };
+  const r: StateRecord = { oci: 'crun', id, pid, startTime, stateFile, labels: {} };
   const created = str(s.created);
   const bundle = str(s.bundle);
   if (created !== undefined) r.created = created;
@@ -125,10 +135,10 @@ export function kubernetesNames(a: Record<string, string>): KubernetesNames | un
   return Object.keys(k).length > 0 ? k : undefined;
 }
 
-function annotationsOf(bundle: string | undefined): Record<string, string> {
-  if (bundle === undefined) return {};
+function annotationsOf(bundle: string | undefined, recorded: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = { ...recorded };
+  if (bundle === undefined) return out;
   const a = obj(obj(readJson(path.join(bundle, 'config.json'))).annotations);
-  const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(a)) if (typeof v === 'string') out[k] = v;
   return out;
 }
@@ -186,7 +196,7 @@ function nameOf(c: ContainerInfo, names: NameSources): string | undefined {
 
 /** A container from its state record: annotations, names, and whether it still runs. */
 export function describe(rec: StateRecord, base: ContainerRuntime, namespace: string | undefined, names: NameSources): ContainerInfo {
-  const annotations = annotationsOf(rec.bundle);
+  const annotations = annotationsOf(rec.bundle, rec.labels);
   const started = procStartTime(rec.pid);
   const c: ContainerInfo = {
     runtime: engineOf(base, annotations),
