@@ -97,11 +97,25 @@ export function runcRun(t: Test, id: string, bundle: string, root?: string): { i
     for (let i = 0; i < 50 && tryRun('runc', [...rootArgs, 'delete', '-f', id]).status !== 0; i++) spawnSync('sleep', ['0.1']);
     if (made) removeEmptyUpTo(root!, made);
   });
-  // runc run -d with stdio on /dev/null: the container's init keeps no pipe of ours open.
-  const r = spawnSync('runc', [...rootArgs, 'run', '-d', '--bundle', bundle, id], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 60_000 });
+  const r = detached('runc', [...rootArgs, 'run', '-d', '--bundle', bundle, id], bundle);
   if (r.status !== 0) throw new Error(`runc run ${id} failed: ${r.stderr}`);
   const state = JSON.parse(run('runc', [...rootArgs, 'state', id])) as { pid: number };
   return { id, pid: state.pid, root: root ?? '/run/runc' };
+}
+
+/**
+ * Run `runc run -d`-like commands with stdio on /dev/null and a file: a detached container's
+ * init inherits them, and a pipe of ours would stay open as long as it runs.
+ */
+export function detached(cmd: string, args: string[], dir: string): { status: number | null; stderr: string } {
+  const errFile = path.join(dir, `${cmd}.err`);
+  const err = fs.openSync(errFile, 'w');
+  try {
+    const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', err], timeout: 60_000 });
+    return { status: r.status, stderr: fs.readFileSync(errFile, 'utf8') };
+  } finally {
+    fs.closeSync(err);
+  }
 }
 
 /** The first directory of `dir`'s path that does not exist yet. */

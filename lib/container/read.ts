@@ -143,12 +143,15 @@ function annotationsOf(bundle: string | undefined, recorded: Record<string, stri
   return out;
 }
 
-/** Which engine made a container found in a runc or crun root, by its bundle's annotations. */
-function engineOf(base: ContainerRuntime, a: Record<string, string>): ContainerRuntime {
+/**
+ * Which engine made a container found in a runc or crun root, by its bundle's annotations; else
+ * the OCI runtime whose state file it is.
+ */
+function engineOf(base: ContainerRuntime, oci: 'runc' | 'crun', a: Record<string, string>): ContainerRuntime {
   if (base !== 'runc' && base !== 'crun') return base;
   if (a['io.container.manager'] === 'libpod') return 'podman';
   if (Object.keys(a).some((k) => k.startsWith('io.kubernetes.cri-o.'))) return 'cri-o';
-  return base;
+  return oci;
 }
 
 /** Names by id that Docker and containers-storage (Podman, CRI-O) keep, read once per scan. */
@@ -199,7 +202,7 @@ export function describe(rec: StateRecord, base: ContainerRuntime, namespace: st
   const annotations = annotationsOf(rec.bundle, rec.labels);
   const started = procStartTime(rec.pid);
   const c: ContainerInfo = {
-    runtime: engineOf(base, annotations),
+    runtime: engineOf(base, rec.oci, annotations),
     oci: rec.oci,
     id: rec.id,
     pid: rec.pid,
