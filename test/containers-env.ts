@@ -91,11 +91,12 @@ export function runcBundle(dir: string, annotations: Record<string, string> = {}
 /** A container started with `runc [--root ROOT] run -d`, killed and deleted at teardown. */
 export function runcRun(t: Test, id: string, bundle: string, root?: string): { id: string; pid: number; root: string } {
   const rootArgs = root ? ['--root', root] : [];
-  const made = root !== undefined && !fs.existsSync(root) ? firstMissing(root) : undefined;
+  const dir = root ?? '/run/runc';
+  const made = fs.existsSync(dir) ? undefined : firstMissing(dir);
   t.teardown(() => {
     tryRun('runc', [...rootArgs, 'kill', id, 'KILL']);
     for (let i = 0; i < 50 && tryRun('runc', [...rootArgs, 'delete', '-f', id]).status !== 0; i++) spawnSync('sleep', ['0.1']);
-    if (made) removeEmptyUpTo(root!, made);
+    if (made) removeEmptyUpTo(dir, made);
   });
   const r = detached('runc', [...rootArgs, 'run', '-d', '--bundle', bundle, id], bundle);
   if (r.status !== 0) throw new Error(`runc run ${id} failed: ${r.stderr}`);
@@ -183,6 +184,8 @@ disabled_plugins = ${JSON.stringify(DISABLED)}
   const daemon: ChildProcess = spawn('containerd', ['-c', path.join(dir, 'config.toml')], { stdio: ['ignore', log, log] });
   fs.closeSync(log);
   const ctr = (args: string[]) => tryRun('ctr', ['-a', sock, ...args]);
+  const runcShimRoot = '/run/containerd/runc';
+  const made = fs.existsSync('/run/containerd') ? undefined : firstMissing('/run/containerd');
   t.teardown(async () => {
     if (daemon.exitCode === null) {
       for (const ns of ctr(['namespaces', 'ls', '-q']).stdout.split('\n').filter(Boolean)) {
@@ -200,6 +203,13 @@ disabled_plugins = ${JSON.stringify(DISABLED)}
       if (!stopped) daemon.kill('SIGKILL');
     }
     fs.rmSync(dir, { recursive: true, force: true });
+    // What the shim and ctr leave under /run/containerd (runc/NAMESPACE, the shim sockets' s/,
+    // ctr's fifo/), if this test made it and it is empty.
+    if (made) {
+      for (const ns of fs.existsSync(runcShimRoot) ? fs.readdirSync(runcShimRoot) : []) removeEmptyUpTo(path.join(runcShimRoot, ns), path.join(runcShimRoot, ns));
+      for (const sub of ['runc', 's', 'fifo']) removeEmptyUpTo(path.join('/run/containerd', sub), path.join('/run/containerd', sub));
+      removeEmptyUpTo('/run/containerd', made);
+    }
   });
   for (let i = 0; i < 200; i++) {
     if (daemon.exitCode !== null) break;

@@ -24,6 +24,10 @@ export interface AuditOptions {
   expect?: string | { text: string; file?: string };
   /** Classify the differing keys (default true; needs permission to create a namespace). */
   classify?: boolean;
+  /** The namespace to compare with (default: the caller's own), e.g. fromPid(1) in a pod with hostPID. */
+  host?: NetNamespace;
+  /** Report these keys' values (dotted form) in each target's `values`. */
+  values?: string[];
 }
 
 /** A key whose value in a namespace differs from the host's. */
@@ -59,6 +63,8 @@ export interface AuditTarget {
   containers: NamespaceContainer[];
   differences: AuditDifference[];
   deviations: AuditDeviation[];
+  /** The values of the keys `options.values` asked for (null: absent or unreadable). */
+  values?: Record<string, string | null>;
   /** Set when the namespace could not be read (it went away, or permission). */
   error?: { code: string; message: string };
 }
@@ -78,11 +84,11 @@ export interface AuditReport {
 export type SysctlValues = Record<string, string>;
 
 /**
- * The host's values, read once per audit: the caller's namespace, every net.* key in one walk.
- * (One small function so a faster snapshot can replace it.)
+ * The host's values, read once per audit: every net.* key of `ns` (the caller's namespace when
+ * omitted) in one walk. (One small function so a faster snapshot can replace it.)
  */
-export function hostValues(): SysctlValues {
-  return sysctl.getAll().raw;
+export function hostValues(ns?: NetNamespace): SysctlValues {
+  return (ns?.sysctl ?? sysctl).getAll().raw;
 }
 
 function valuesOf(ns: NetNamespace): SysctlValues {
@@ -200,8 +206,12 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
       typeof options.expect === 'string' ? { text: fs.readFileSync(options.expect, 'utf8'), file: options.expect } : { text: options.expect.text, file: options.expect.file ?? 'expect' };
     ex = expectationsFrom(text, file);
   }
-  using self = NetNamespace.current();
-  const host = hostValues();
+  if (options.host !== undefined && !(options.host instanceof NetNamespace)) invalid('a NetNamespace', 'options.host', options.host);
+  if (options.values !== undefined && !(Array.isArray(options.values) && options.values.every((k) => typeof k === 'string')))
+    invalid('an array of keys', 'options.values', options.values);
+  using current = NetNamespace.current();
+  const self = options.host ?? current;
+  const host = hostValues(options.host);
   const containers = listContainers(options.containers ?? {});
   const byId = new Map(containers.filter((c) => c.running).map((c) => [c.id, c]));
   const all = listNamespaces({ containers: options.containers ?? {} }).filter((n) => n.id !== self.id);
@@ -252,6 +262,7 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
       deviations: devs.map((d) => ({ ...d, class: cls(d.key), remedy: remedy(d.key, d.expected, sel) })),
     };
     if (r.info.command !== undefined) t.command = r.info.command;
+    if (options.values && r.values) t.values = Object.fromEntries(options.values.map((k) => [k, r.values![k] ?? null]));
     if (r.error) t.error = r.error;
     return t;
   });

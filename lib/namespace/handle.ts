@@ -11,8 +11,8 @@ import { dupNamespaceFd, openCurrent, openPath } from './open.js';
 import { openNamed, removeNamed } from './named.js';
 import { createNamespace, type CreateOptions } from './create.js';
 import { listNamespaces, type ListOptions, type NamespaceInfo } from './list.js';
-import { openContainerNamespace } from '../container/find.js';
-import type { ContainerOptions } from '../container/types.js';
+import { openContainerNamespace, openFoundContainer } from '../container/find.js';
+import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 
 export { NETNS_RUN_DIRS } from './named.js';
 export type { CreateOptions } from './create.js';
@@ -104,8 +104,11 @@ export class NetNamespace implements Disposable {
    * prefix. Race-free: the recorded start time of the container's init process is checked
    * against the live process pinned by a pidfd, so a container that stopped or restarted
    * gives ESRCH, never another process's namespace. The handle's `name` is the container id.
+   * `id` may also be a {@link ContainerInfo} from `listContainers()`: it is opened with the same
+   * checks, without looking it up again.
    */
-  static fromContainer(id: string, options: ContainerOptions = {}): NetNamespace {
+  static fromContainer(id: string | ContainerInfo, options: ContainerOptions = {}): NetNamespace {
+    if (id !== null && typeof id === 'object') return new NetNamespace(openFoundContainer(id), id.id);
     const { fd, container } = openContainerNamespace(id, options);
     return new NetNamespace(fd, container.id);
   }
