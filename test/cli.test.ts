@@ -476,7 +476,7 @@ t.test('create / delete are seen by ip netns list; list shows names, pids, comma
   const named = rows.find((r) => r.startsWith(ino + ' '));
   t.match(named, new RegExp(`^${ino} +${name} +0 +- +- +- +- +-$`), 'named namespace row (no container in it)');
   const sleeper = rows.find((r) => r.includes(` ${child.pid} `));
-  t.match(sleeper, /\s1\s+\d+\s+sleep 600$/, 'process row with its command line');
+  t.match(sleeper, /\s1\s+\d+\s+-\s+-\s+-\s+sleep 600$/, 'process row with its command line (no container)');
   const starts = header.indexOf('COMMAND');
   // (A namespace's second and later containers have rows of their own, without a command.)
   t.ok(rows.filter((r) => !r.startsWith(' ')).every((r) => r.length >= starts && r[starts - 1] === ' '), 'columns aligned');

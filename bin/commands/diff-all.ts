@@ -5,15 +5,15 @@ import { auditHost, type AuditReport, type AuditTarget, type ContainerOptions } 
 import { FAILED, OK } from '../cli/errors.js';
 import { bold, cell, json, out, table, warn } from '../cli/output.js';
 import { paintClass } from '../cli/classes.js';
+import { containerName, shortId } from '../cli/containers.js';
 
 /** "containerd k8s.io/3f2a1b… default/web/nginx": how a target is named in the report. */
 export function targetTitle(t: AuditTarget): string {
   const ino = t.namespace.split(':')[1] ?? t.namespace;
   if (t.containers.length === 0) return `namespace ${ino}${t.names.length ? ` (${t.names.join(', ')})` : ''}: pid ${t.pids[0] ?? '-'} ${t.command ?? ''}`.trimEnd();
   const cs = t.containers.map((c) => {
-    const k = c.kubernetes;
-    const name = k?.podName !== undefined ? `${k.podNamespace ?? ''}/${k.podName}${k.containerName ? `/${k.containerName}` : ''}` : c.name;
-    return `${c.runtime} ${c.namespace ? `${c.namespace}/` : ''}${c.id.slice(0, 12)}${name ? ` ${name}` : ''}`;
+    const name = containerName(c);
+    return `${c.runtime} ${shortId(c)}${name !== undefined ? ` ${name}` : ''}`;
   });
   return `${cs.join(', ')} (namespace ${ino})`;
 }

@@ -3,20 +3,8 @@ import { NetNamespace, type NamespaceContainer } from 'netns';
 import { UsageError, OK } from '../cli/errors.js';
 import { json, out, table } from '../cli/output.js';
 import { checkTarget, containerOptions, type TargetValues } from '../cli/targets.js';
+import { containerName, shortId } from '../cli/containers.js';
 import type { Command } from '../cli/args.js';
-
-/** "k8s.io/3f2a1b2c3d4e": a container's id as the CONTAINERS column shows it (12 hex digits, as docker ps). */
-function shortId(c: NamespaceContainer): string {
-  const id = /^[0-9a-f]{64}$/.test(c.id) ? c.id.slice(0, 12) : c.id;
-  return c.namespace !== undefined ? `${c.namespace}/${id}` : id;
-}
-
-/** The container's name column: POD-NAMESPACE/POD/CONTAINER for Kubernetes, else its name. */
-export function containerName(c: NamespaceContainer): string {
-  const k = c.kubernetes;
-  if (k?.podName !== undefined) return `${k.podNamespace ?? ''}/${k.podName}${k.containerName !== undefined ? `/${k.containerName}` : ''}`;
-  return c.name ?? '-';
-}
 
 export const listCommand: Command = {
   summary: 'list every network namespace on the host, and the containers in each',
@@ -63,7 +51,7 @@ Examples:
     const rows: string[][] = [];
     for (const e of all) {
       const [first, ...more] = e.containers;
-      const cols = (c: NamespaceContainer | undefined): string[] => (c ? [c.runtime, shortId(c), containerName(c)] : ['-', '-', '-']);
+      const cols = (c: NamespaceContainer | undefined): string[] => (c ? [c.runtime, shortId(c), containerName(c) ?? '-'] : ['-', '-', '-']);
       rows.push([e.id.split(':')[1] ?? e.id, e.names.join(',') || '-', String(e.pids.length), e.pids.length ? String(e.pids[0]) : '-', ...cols(first), e.command ?? '-']);
       for (const c of more) rows.push(['', '', '', '', ...cols(c), '']);
     }

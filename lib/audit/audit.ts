@@ -214,7 +214,7 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
   const host = hostValues(options.host);
   const containers = listContainers(options.containers ?? {});
   const byId = new Map(containers.filter((c) => c.running).map((c) => [c.id, c]));
-  const all = listNamespaces({ containers: options.containers ?? {} }).filter((n) => n.id !== self.id);
+  const all = listNamespaces({}, containers).filter((n) => n.id !== self.id);
   const chosen = mode === 'all' ? all : all.filter((n) => n.containers.length > 0);
 
   const read: { info: NamespaceInfo; values?: SysctlValues; error?: AuditTarget['error'] }[] = chosen.map((info) => {

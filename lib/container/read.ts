@@ -22,7 +22,11 @@ function obj(v: unknown): Record<string, unknown> {
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : undefined);
+// (Numbers; early runc wrote init_process_start as a string of digits.)
+const num = (v: unknown): number | undefined => {
+  const n = typeof v === 'string' && /^[0-9]+$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+};
 
 /** The start time of process `pid` (field 22 of /proc/PID/stat, or of `statFile`), undefined if gone. */
 export function procStartTime(pid: number, statFile = `/proc/${pid}/stat`): number | undefined {

@@ -46,7 +46,7 @@ export interface ContainerInfo {
   bundle?: string;
   /** The state file read (state.json or status). */
   stateFile: string;
-  /** The bundle's OCI annotations (empty when the bundle cannot be read). */
+  /** The OCI annotations: the bundle's config.json, and those runc's state file records as labels. */
   annotations: Record<string, string>;
   /** Kubernetes names, when the annotations carry them. */
   kubernetes?: KubernetesNames;

@@ -37,10 +37,10 @@ function idOf(dev: number | bigint, ino: number | bigint): string {
 
 /**
  * Every network namespace on the host that is named (/run/netns) or that some process is
- * in, with its names and pids. Processes that cannot be inspected (no permission) are left
- * out.
+ * in, with its names, pids and containers (`found`: containers already listed). Processes that
+ * cannot be inspected (no permission) are left out.
  */
-export function listNamespaces(options: ListOptions = {}): NamespaceInfo[] {
+export function listNamespaces(options: ListOptions = {}, found?: ContainerInfo[]): NamespaceInfo[] {
   const self = fs.statSync('/proc/self/ns/net');
   const nsfsDev = self.dev;
   const byId = new Map<string, NamespaceInfo>();
@@ -85,7 +85,7 @@ export function listNamespaces(options: ListOptions = {}): NamespaceInfo[] {
     }
   }
   if (options.containers !== false)
-    for (const c of listContainers(options.containers ?? {})) {
+    for (const c of found ?? listContainers(options.containers ?? {})) {
       const e = c.running ? nsOfPid.get(c.pid) : undefined;
       if (!e) continue;
       const s: NamespaceContainer = { runtime: c.runtime, oci: c.oci, id: c.id, pid: c.pid };
