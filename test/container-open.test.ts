@@ -9,7 +9,11 @@ import * as path from 'node:path';
 import { NetNamespace, auditHost, listContainers } from '../lib/index.js';
 import { openPidNamespace } from '../lib/namespace/pid.js';
 import { procStartTime } from '../lib/container/read.js';
-import { fdCount, unshareSleep } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { childEnv, fdCount, plainNode, unshareSleep } from './helpers.js';
+
+const CLI = fileURLToPath(new URL('../dist/bin/netns.js', import.meta.url));
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'needs root: unshare -n for a process in a namespace of its own');
@@ -71,6 +75,35 @@ t.test('crun layout: fromContainer opens the recorded process\'s namespace; list
   t.ok(every.targets.length >= 1 && every.targets.some((x) => x.pids.includes(child.pid)), "targets: 'all' covers every namespace");
   t.notOk(every.targets.some((x) => x.namespace === every.host), 'but not the host itself');
   t.throws(() => auditHost({ targets: 'x' as never }), RangeError);
+});
+
+t.test('auditHost({ host, values }): compared with another namespace; values reported; the CLI audit of every namespace', async (t) => {
+  const child = await unshareSleep(t);
+  const other = await unshareSleep(t);
+  const root = crunRoot(t, 'feed01', child.pid, procStartTime(child.pid)!);
+  using hostNs = NetNamespace.fromPid(other.pid);
+  hostNs.sysctl.set('net.ipv4.tcp_keepalive_time', 999);
+  const r = auditHost({ containers: { root }, classify: false, host: hostNs, values: ['net.ipv4.tcp_keepalive_time', 'net.no.such'] });
+  t.equal(r.host, hostNs.id);
+  t.equal(r.targets.length, 1);
+  t.same(r.targets[0]?.values, { 'net.ipv4.tcp_keepalive_time': '7200', 'net.no.such': null });
+  const d = r.targets[0]?.differences.find((x) => x.key === 'net.ipv4.tcp_keepalive_time');
+  t.same(d, { key: 'net.ipv4.tcp_keepalive_time', host: '999', value: '7200', class: 'unknown', remedy: 'netns sysctl --container feed01 -w net.ipv4.tcp_keepalive_time=999' });
+  t.throws(() => auditHost({ host: {} as never }), TypeError);
+  t.throws(() => auditHost({ values: [1] as never }), TypeError);
+
+  const cli = (args: string[]) => spawnSync(...plainNode([CLI, ...args]), { encoding: 'utf8', env: childEnv({ NETNS_CONTAINER_ROOTS: `crun=${root}` }), timeout: 120_000 });
+  const all = cli(['diff', '--all', '--namespaces', '--json']);
+  t.equal(all.status, 0, all.stderr);
+  const report = JSON.parse(all.stdout) as { targets: { pids: number[]; containers: { id: string }[] }[] };
+  t.ok(report.targets.some((x) => x.pids.includes(other.pid) && x.containers.length === 0), '--namespaces: a namespace without a container too');
+  t.same(report.targets.find((x) => x.pids.includes(child.pid))?.containers.map((c) => c.id), ['feed01'], 'NETNS_CONTAINER_ROOTS is where containers are looked up');
+  const text = cli(['diff', '--all']);
+  t.equal(text.status, 0, text.stderr);
+  t.match(text.stdout, /^crun feed01 \(namespace \d+\)$/m);
+  t.match(cli(['diff', '--expect', 'x', '--pid', '1']).stderr, /--expect and --namespaces go with --all and no target/);
+  t.equal(cli(['list', '--runtime', 'lxc']).status, 2);
+  t.match(cli(['diff', '--container', 'nothere']).stderr, /ENOENT: no container matches "nothere"/);
 });
 
 t.test('a recorded start time that is not the live process\'s: ESRCH, never that process\'s namespace', async (t) => {
