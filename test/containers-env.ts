@@ -219,14 +219,18 @@ disabled_plugins = ${JSON.stringify(DISABLED)}
   throw new Error(`containerd did not start: ${fs.readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-2000)}`);
 }
 
-/** `ctr -n NS run -d --rootfs DIR --annotation K=V ... ID /bin/busybox sleep 600`; its pid. */
-export function ctrRun(cd: Containerd, ns: string, id: string, annotations: Record<string, string>, labels: Record<string, string> = {}): { id: string; pid: number } {
+/**
+ * `ctr -n NS run -d --rootfs DIR --annotation K=V ... ID /bin/busybox sleep 600`; its pid.
+ * `joinNetOf`: share that process's network namespace (`--with-ns`), as a pod's containers share
+ * the sandbox's.
+ */
+export function ctrRun(cd: Containerd, ns: string, id: string, annotations: Record<string, string>, joinNetOf?: number): { id: string; pid: number } {
   const dir = path.join(cd.dir, `bundle-${id}`);
   fs.mkdirSync(dir);
   const rootfs = busyboxRootfs(dir);
   const args = ['-n', ns, 'run', '-d', '--rootfs'];
   for (const [k, v] of Object.entries(annotations)) args.push('--annotation', `${k}=${v}`);
-  for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
+  if (joinNetOf !== undefined) args.push('--with-ns', `network:/proc/${joinNetOf}/ns/net`);
   const r = cd.ctr([...args, rootfs, id, '/bin/busybox', 'sleep', '600']);
   if (r.status !== 0) throw new Error(`ctr run ${id} failed: ${r.stderr}`);
   const tasks = cd.ctr(['-n', ns, 'tasks', 'ls']).stdout;

@@ -127,6 +127,11 @@ t.test('containerd (own daemon), k8s.io with CRI annotations: names, --container
   const a = ctrRun(cd, 'k8s.io', containerId('ctd-a'), criAnnotations('prod', 'web-0', 'nginx', sandbox));
   const b = ctrRun(cd, 'k8s.io', containerId('ctd-b'), criAnnotations('prod', 'db-0', 'postgres', containerId('sb')));
   t.not(nsOf(a.pid), nsOf(b.pid), 'each container in a namespace of its own');
+  // A second container of pod web-0, in the same namespace as nginx (as a pod's containers are).
+  const side = ctrRun(cd, 'k8s.io', containerId('ctd-side'), criAnnotations('prod', 'web-0', 'sidecar', sandbox), a.pid);
+  t.equal(nsOf(side.pid), nsOf(a.pid), 'the sidecar shares nginx\'s namespace');
+  const shared = NetNamespace.list().find((e) => e.pids.includes(a.pid));
+  t.same(shared?.containers.map((c) => c.kubernetes?.containerName).sort(), ['nginx', 'sidecar'], 'list(): both containers of the pod in one namespace');
   t.ok(fs.existsSync(`/run/containerd/runc/k8s.io/${a.id}/state.json`), 'the runc shim keeps state in /run/containerd/runc/k8s.io');
 
   const info = listContainers({ runtime: 'containerd' }).find((x) => x.id === a.id);
@@ -148,8 +153,11 @@ t.test('containerd (own daemon), k8s.io with CRI annotations: names, --container
   notOnHost(t, '600');
 
   const list = netns(['list']);
-  const rowA = list.stdout.split('\n').find((l) => l.includes(` ${a.pid} `));
-  t.match(rowA, new RegExp(`\\scontainerd\\s+k8s\\.io/${a.id}\\s+prod/web-0/nginx\\s`), 'netns list names the pod and container');
+  const lines = list.stdout.split('\n');
+  const at = lines.findIndex((l) => l.includes(` ${a.pid} `) || l.includes(` ${side.pid} `));
+  const pod = lines.slice(at, at + 2).join('\n');
+  t.match(pod, new RegExp(`\\scontainerd\\s+k8s\\.io/${a.id}\\s+prod/web-0/nginx\\s`), 'netns list names the pod and container');
+  t.match(pod, new RegExp(`^\\s+containerd\\s+k8s\\.io/${side.id}\\s+prod/web-0/sidecar$`, 'm'), 'and the pod\'s other container on a line of its own');
 
   // The audit: the host read once, each container's namespace compared; the expected file.
   const dir = tempDir(t, 'netns-expect');
@@ -161,6 +169,7 @@ t.test('containerd (own daemon), k8s.io with CRI annotations: names, --container
   t.same(ta?.deviations.map((d) => [d.key, d.value, d.expected, d.where]), [[KEY, '600', '7200', `${expect}:2`]], 'the deviating container');
   t.match(ta?.deviations[0]?.remedy, new RegExp(`^netns sysctl --container ${a.id} -w ${KEY}=7200$`));
   t.same(tb?.deviations, [], 'the other one is as expected');
+  t.same(ta?.containers.map((c) => c.id).sort(), [a.id, side.id].sort(), 'one target for the pod\'s namespace, both containers named');
   const diff = ta?.differences.find((d) => d.key === KEY);
   t.same(diff && [diff.value, diff.class], ['600', 'default'], 'difference from the host, with its class');
   t.match(diff?.host, /^\d+$/);
