@@ -196,3 +196,30 @@ t.test('expectationsFrom: sysctl.d lines, net keys only, globs, exclusions', asy
   t.equal(ex.globs.length, 1);
   t.ok(ex.globs[0]!.re.test('net/ipv4/conf/eth0/rp_filter'));
 });
+
+t.test('names: containers-storage (Podman, CRI-O) from containers.json, nerdctl\'s annotation', async (t) => {
+  const d = tmp(t);
+  const saved = process.env.XDG_DATA_HOME;
+  process.env.XDG_DATA_HOME = path.join(d, 'share');
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.XDG_DATA_HOME;
+    else process.env.XDG_DATA_HOME = saved;
+  });
+  write(path.join(d, 'share/containers/storage/overlay-containers/containers.json'), [
+    { id: 'p1', names: ['web'], image: 'i' },
+    { id: 'p2', names: [] },
+    'junk',
+  ]);
+  const bundle = path.join(d, 'b');
+  write(path.join(bundle, 'config.json'), { annotations: { 'io.container.manager': 'libpod' } });
+  const nb = path.join(d, 'nb');
+  write(path.join(nb, 'config.json'), { annotations: { 'nerdctl/name': 'cache' } });
+  write(path.join(d, 'root/p1/state.json'), runcState('p1', me, myStart, bundle));
+  write(path.join(d, 'root/p2/state.json'), runcState('p2', me, myStart, bundle));
+  write(path.join(d, 'root/default/n1/state.json'), runcState('n1', me, myStart, nb));
+  const by = Object.fromEntries(listContainers({ root: path.join(d, 'root') }).map((c) => [c.id, c]));
+  t.equal(by.p1?.name, 'web', "Podman's name from containers-storage");
+  t.equal(by.p2?.name, undefined, 'no name kept');
+  t.equal(by.n1?.name, 'cache');
+  t.equal(findContainer('web', { root: path.join(d, 'root') }).id, 'p1');
+});
