@@ -39,7 +39,7 @@ ${Object.entries(COMMANDS)
   .map(([n, c]) => `  ${n.padEnd(w)}  ${c.summary}`)
   .join('\n')}
 
-Targets: --pid PID, --name NAME, --path PATH (default: the current namespace).
+Targets: --pid PID, --name NAME, --path PATH, --container ID (default: the current namespace).
 Run \`netns COMMAND --help\` for a command's options and examples.
 
 Examples:

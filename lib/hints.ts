@@ -17,6 +17,8 @@ export type Operation =
   | 'open-name'
   | 'open-path'
   | 'open-fd'
+  /** Opening a container's namespace, found in its runtime's state on disk. */
+  | 'open-container'
   /** Making a named namespace, removing one. */
   | 'create-named'
   | 'remove-name'
@@ -65,7 +67,13 @@ export type Reason =
   /** A probe could not put a host value back. */
   | 'not-restored'
   /** The operation needs root. */
-  | 'needs-root';
+  | 'needs-root'
+  /** No container matches the id, prefix or name (`detail` lists the containers found). */
+  | 'container-unknown'
+  /** More than one container matches. */
+  | 'container-ambiguous'
+  /** The container's init process exited, or its pid now names another process. */
+  | 'container-gone';
 
 /** What happened, as far as choosing a hint goes. */
 export interface Happened {
@@ -212,6 +220,20 @@ const HINTS: readonly HintRule[] = [
   { op: 'write', code: 'EBADF', hint: (h) => `${keyOf(h)} was opened read-only here (it is not writable in this namespace)` },
   { op: 'read', code: 'EBADF', hint: (h) => `${keyOf(h)} is write-only` },
   { op: KEY_OPS, hint: () => undefined },
+
+  // Getting a container's namespace.
+  {
+    reason: 'container-unknown',
+    hint: (h) =>
+      h.detail === 'none'
+        ? 'No container state was found there: pass { runtime, root } (--runtime, --container-root) or set NETNS_CONTAINER_ROOTS if the runtime keeps its state elsewhere'
+        : `Known containers: ${h.detail}. \`netns list\` shows them`,
+  },
+  { reason: 'container-ambiguous', hint: () => 'Give more of the id (or the full id), or pass { runtime } (--runtime) to choose' },
+  {
+    reason: 'container-gone',
+    hint: () => 'Its state on disk is stale: the container has stopped (or was restarted under a new pid). Start it again, then look it up again',
+  },
 
   // Getting a namespace.
   {

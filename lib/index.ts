@@ -1,5 +1,12 @@
 // netns: network namespaces and /proc/sys/net for Node.js on Linux.
-export { NetNamespace, NETNS_RUN_DIRS, type NamespaceInfo, type CreateOptions } from './namespace/handle.js';
+export {
+  NetNamespace,
+  NETNS_RUN_DIRS,
+  type NamespaceInfo,
+  type NamespaceContainer,
+  type ListOptions,
+  type CreateOptions,
+} from './namespace/handle.js';
 export { NetnsError, type ErrorContext } from './errors.js';
 export {
   Sysctl,
@@ -62,3 +69,18 @@ export {
   hasCapSysAdmin,
   type UserNamespaceSettings,
 } from './rootless/support.js';
+export { listContainers, findContainer } from './container/find.js';
+export { defaultRoots as defaultContainerRoots } from './container/roots.js';
+export type { ContainerInfo, ContainerOptions, ContainerRoot, ContainerRuntime, KubernetesNames } from './container/types.js';
+/** The sysctl.d(5) parser procps-ng's sysctl(8) uses (lines, files, key forms, --system order). */
+export * as sysctld from './sysctl/sysctld.js';
+export {
+  auditHost,
+  hostValues,
+  type AuditOptions,
+  type AuditReport,
+  type AuditTarget,
+  type AuditDifference,
+  type AuditDeviation,
+  type SysctlValues,
+} from './audit/audit.js';

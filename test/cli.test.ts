@@ -471,14 +471,15 @@ t.test('create / delete are seen by ip netns list; list shows names, pids, comma
   const table = netns(['list']);
   t.equal(table.status, 0);
   const [header, ...rows] = lines(table.stdout);
-  t.match(header, /^NS +NAMES +NPROCS +PID +COMMAND$/);
+  t.match(header, /^NS +NAMES +NPROCS +PID +RUNTIME +CONTAINER +CNAME +COMMAND$/);
   const ino = String(fs.statSync(`/run/netns/${name}`).ino);
   const named = rows.find((r) => r.startsWith(ino + ' '));
-  t.match(named, new RegExp(`^${ino} +${name} +0 +- +-$`), 'named namespace row');
+  t.match(named, new RegExp(`^${ino} +${name} +0 +- +- +- +- +-$`), 'named namespace row (no container in it)');
   const sleeper = rows.find((r) => r.includes(` ${child.pid} `));
-  t.match(sleeper, /\s1\s+\d+\s+sleep 600$/, 'process row with its command line');
+  t.match(sleeper, /\s1\s+\d+\s+-\s+-\s+-\s+sleep 600$/, 'process row with its command line (no container)');
   const starts = header.indexOf('COMMAND');
-  t.ok(rows.every((r) => r.length >= starts && r[starts - 1] === ' '), 'columns aligned');
+  // (A namespace's second and later containers have rows of their own, without a command.)
+  t.ok(rows.filter((r) => !r.startsWith(' ')).every((r) => r.length >= starts && r[starts - 1] === ' '), 'columns aligned');
   t.notMatch(table.stdout, /\x1b\[/, 'no colour when stdout is not a terminal');
   const js = JSON.parse(netns(['list', '--json']).stdout) as { id: string; names: string[]; pids: number[]; command?: string }[];
   t.ok(js.find((e) => e.names.includes(name)), '--json has the named namespace');

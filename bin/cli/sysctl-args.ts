@@ -57,6 +57,9 @@ const LONG: [string, Arg, string][] = [
   ['pid', 'required', 'pid'],
   ['name', 'required', 'name'],
   ['path', 'required', 'path'],
+  ['container', 'required', 'container'],
+  ['runtime', 'required', 'runtime'],
+  ['container-root', 'required', 'container-root'],
   ['json', 'none', 'json'],
   ['atomic', 'none', 'atomic'],
 ];
@@ -73,7 +76,7 @@ function fresh(): SysctlArgs {
   };
 }
 
-const TARGETS = new Set(['pid', 'name', 'path']);
+const TARGETS = new Set(['pid', 'name', 'path', 'container', 'runtime', 'container-root']);
 
 type Flag = 'all' | 'deprecated' | 'dryRun' | 'binary' | 'valuesOnly' | 'namesOnly' | 'ignore' | 'quiet' | 'write' | 'load' | 'system' | 'json' | 'atomic';
 

@@ -1,6 +1,6 @@
-// The namespace a command acts on: --pid / --name / --path, none = the current namespace.
-// resolveTarget() is the one place that turns options into a namespace.
-import { NetNamespace } from 'netns';
+// The namespace a command acts on: --pid / --name / --path / --container, none = the current
+// namespace. resolveTarget() is the one place that turns options into a namespace.
+import { NetNamespace, type ContainerOptions, type ContainerRuntime } from 'netns';
 import { UsageError } from './errors.js';
 import { shq } from './output.js';
 
@@ -8,20 +8,31 @@ export const targetOptions = {
   pid: { type: 'string' },
   name: { type: 'string' },
   path: { type: 'string' },
+  container: { type: 'string' },
+  runtime: { type: 'string' },
+  'container-root': { type: 'string' },
 } as const;
 
 export const TARGET_HELP = `Target (default: the current namespace):
   --pid PID            the namespace of process PID
   --name NAME          a named namespace (/run/netns/NAME, as ip netns names them)
-  --path PATH          a namespace file (/proc/PID/ns/net, a bind mount)`;
+  --path PATH          a namespace file (/proc/PID/ns/net, a bind mount)
+  --container ID       a running container: full id, unique prefix or name (Docker, Podman,
+                       Kubernetes POD/CONTAINER), from its runtime's state on disk
+    --runtime R        only containers of R: runc, crun, docker, containerd, podman, cri-o
+    --container-root DIR  read container state there instead (or NETNS_CONTAINER_ROOTS)`;
 
 export interface TargetValues {
   pid?: string;
   name?: string;
   path?: string;
+  container?: string;
+  runtime?: string;
+  'container-root'?: string;
 }
 
-const KINDS = ['pid', 'name', 'path'] as const;
+const KINDS = ['pid', 'name', 'path', 'container'] as const;
+export const RUNTIME_NAMES = ['runc', 'crun', 'docker', 'containerd', 'podman', 'cri-o'];
 
 /** Whether the options name a target at all. */
 export function hasTarget(v: TargetValues): boolean {
@@ -30,9 +41,21 @@ export function hasTarget(v: TargetValues): boolean {
 
 /** Check the target options without opening anything; throws a UsageError. */
 export function checkTarget(v: TargetValues, command: string): void {
-  if (KINDS.filter((k) => v[k] !== undefined).length > 1) throw new UsageError('give at most one of --pid, --name and --path', command);
+  if (KINDS.filter((k) => v[k] !== undefined).length > 1)
+    throw new UsageError('give at most one of --pid, --name, --path and --container', command);
   if (v.pid !== undefined && (!/^[0-9]+$/.test(v.pid) || Number(v.pid) < 1))
     throw new UsageError(`--pid expects a process id, got ${JSON.stringify(v.pid)}`, command);
+  if (v.container === '') throw new UsageError('--container expects a container id, prefix or name', command);
+  if (v.runtime !== undefined && !RUNTIME_NAMES.includes(v.runtime))
+    throw new UsageError(`--runtime expects one of ${RUNTIME_NAMES.join(', ')}, got ${JSON.stringify(v.runtime)}`, command);
+}
+
+/** The container lookup options that --runtime and --container-root give. */
+export function containerOptions(v: TargetValues): ContainerOptions {
+  const o: ContainerOptions = {};
+  if (v.runtime !== undefined) o.runtime = v.runtime as ContainerRuntime;
+  if (v['container-root'] !== undefined) o.root = v['container-root'];
+  return o;
 }
 
 /** Open the selected namespace, or undefined for the current one. The caller closes it. */
@@ -41,6 +64,7 @@ export function resolveTarget(v: TargetValues, command: string): NetNamespace | 
   if (v.pid !== undefined) return NetNamespace.fromPid(Number(v.pid));
   if (v.name !== undefined) return NetNamespace.fromName(v.name);
   if (v.path !== undefined) return NetNamespace.fromPath(v.path);
+  if (v.container !== undefined) return NetNamespace.fromContainer(v.container, containerOptions(v));
   return undefined;
 }
 
@@ -49,5 +73,9 @@ export function targetArgs(v: TargetValues): string {
   if (v.pid !== undefined) return `--pid ${v.pid}`;
   if (v.name !== undefined) return `--name ${shq(v.name)}`;
   if (v.path !== undefined) return `--path ${shq(v.path)}`;
+  if (v.container !== undefined)
+    return [`--container ${shq(v.container)}`, v.runtime ? `--runtime ${v.runtime}` : '', v['container-root'] ? `--container-root ${shq(v['container-root'])}` : '']
+      .filter(Boolean)
+      .join(' ');
   return '';
 }

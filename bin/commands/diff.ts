@@ -3,30 +3,54 @@ import { NetNamespace, classify, compare, type Classification, type CompareEntry
 import { OK, UsageError } from '../cli/errors.js';
 import { cell, dim, json, out, table } from '../cli/output.js';
 import { classColumn, deviceOf, howShort } from '../cli/classes.js';
-import { TARGET_HELP, hasTarget, resolveTarget, targetArgs, targetOptions, type TargetValues } from '../cli/targets.js';
+import { TARGET_HELP, checkTarget, containerOptions, hasTarget, resolveTarget, targetArgs, targetOptions, type TargetValues } from '../cli/targets.js';
+import { runDiffAll } from './diff-all.js';
 import type { Command } from '../cli/args.js';
 
 export const diffCommand: Command = {
   summary: "a namespace's sysctls that differ from the host's, and how to set them",
   help: `Usage: netns diff TARGET [--all] [--json]
+       netns diff --all [--namespaces] [--expect FILE] [--json]
 
 Compare every net.* key of a namespace with the current (host) namespace, by value (tabs
 and spaces alike, numbers as numbers). For each difference: both values, the key's class
 (why a new namespace differs), and the command that sets the host's value inside.
 
+With --all and no target, audit the host: every namespace that holds a running container
+(--namespaces: every namespace) against the host, which is read once. Each differing key
+with its class and remedy; with --expect FILE (sysctl.d(5) syntax, net.* keys), also each
+key whose value differs from the file's, and the exit status is 1 when a namespace deviates.
+
 ${TARGET_HELP}
 
 Options:
-      --all            also list entries of devices present on one side only
+      --all            with a target: also list entries of devices present on one side only;
+                       without one: audit every container's namespace
+      --namespaces     with --all: every namespace, not only containers'
+      --expect FILE    with --all: desired values; exit 1 when a namespace deviates
       --json           machine-readable output
 
 Examples:
   netns diff --pid 4242
-  netns diff --name lab --json`,
-  options: { ...targetOptions, all: { type: 'boolean' }, json: { type: 'boolean' } },
+  netns diff --name lab --json
+  netns diff --container web
+  netns diff --all --expect /etc/sysctl.d/90-net.conf`,
+  options: {
+    ...targetOptions,
+    all: { type: 'boolean' },
+    json: { type: 'boolean' },
+    expect: { type: 'string' },
+    namespaces: { type: 'boolean' },
+  },
   run(v, args) {
     if (args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args[0])}`, 'diff');
-    if (!hasTarget(v as TargetValues)) throw new UsageError('diff needs a target: --pid PID, --name NAME or --path PATH', 'diff');
+    const audit = v.all === true && !hasTarget(v as TargetValues);
+    if (!audit && (v.expect !== undefined || v.namespaces === true)) throw new UsageError('--expect and --namespaces go with --all and no target', 'diff');
+    if (audit) {
+      checkTarget(v as TargetValues, 'diff');
+      return runDiffAll(v as { json?: boolean; expect?: string; namespaces?: boolean }, containerOptions(v as TargetValues));
+    }
+    if (!hasTarget(v as TargetValues)) throw new UsageError('diff needs a target: --pid PID, --name NAME, --path PATH or --container ID (or --all)', 'diff');
     const ns = resolveTarget(v as TargetValues, 'diff')!;
     let entries: CompareEntry[];
     try {

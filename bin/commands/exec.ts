@@ -40,7 +40,7 @@ Examples:
   run(v, args) {
     const presets = ((v.sysctl as string[] | undefined) ?? []).map((a) => splitAssignment(a, 'exec'));
     const selected = hasTarget(v as TargetValues);
-    if (v.new && selected) throw new UsageError('--new and --pid/--name/--path exclude each other', 'exec');
+    if (v.new && selected) throw new UsageError('--new and --pid/--name/--path/--container exclude each other', 'exec');
     if (args.length === 0) throw new UsageError('no COMMAND given (put it after --)', 'exec');
     const fresh = v.new === true || (!selected && presets.length > 0);
     const [command, ...rest] = args as [string, ...string[]];

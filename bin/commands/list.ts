@@ -1,39 +1,61 @@
-// netns list: every network namespace on the host.
-import { NetNamespace } from 'netns';
+// netns list: every network namespace on the host, and the containers in each.
+import { NetNamespace, type NamespaceContainer } from 'netns';
 import { UsageError, OK } from '../cli/errors.js';
 import { json, out, table } from '../cli/output.js';
+import { checkTarget, containerOptions, type TargetValues } from '../cli/targets.js';
+import { containerName, shortId } from '../cli/containers.js';
 import type { Command } from '../cli/args.js';
 
 export const listCommand: Command = {
-  summary: 'list every network namespace on the host',
-  help: `Usage: netns list [--json]
+  summary: 'list every network namespace on the host, and the containers in each',
+  help: `Usage: netns list [--json] [--runtime R] [--container-root DIR]
 
 Every network namespace that is named (/run/netns) or that a process is in: its inode (as
 readlink /proc/PID/ns/net shows net:[INO]), names, number of processes, the first pid and
-its command line. Processes you may not inspect are left out (run as root to see all).
+its command line, and the running containers whose init process is in it, from their
+runtimes' state on disk (runc, crun, Docker, containerd, Podman, CRI-O). Processes you may
+not inspect are left out (run as root to see all).
+
+Columns: NS, NAMES, NPROCS, PID, then the containers in it: RUNTIME, CONTAINER (12 digits
+of a 64-digit id; containerd's as NAMESPACE/ID) and CNAME (POD-NAMESPACE/POD/CONTAINER for
+Kubernetes, else the runtime's name, else -), one line each (a pod's containers share one
+namespace), then COMMAND.
 
 Options:
-      --json           machine-readable output (every pid, the full id DEV:INO)
+      --json           machine-readable output (every pid, the full id DEV:INO, and each
+                       container's runtime, oci, id, name, namespace, pid, kubernetes)
+      --runtime R      only containers of R: runc, crun, docker, containerd, podman, cri-o
+      --container-root DIR  read container state there (or NETNS_CONTAINER_ROOTS)
 
 Examples:
   netns list
-  netns list --json | jq '.[] | select(.names | length > 0)'`,
-  options: { json: { type: 'boolean' } },
+  netns list --json | jq '.[] | select(.containers | length > 0)'`,
+  options: { json: { type: 'boolean' }, runtime: { type: 'string' }, 'container-root': { type: 'string' } },
   run(v, args) {
     if (args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args[0])}`, 'list');
-    const all = NetNamespace.list();
+    checkTarget(v as TargetValues, 'list');
+    const all = NetNamespace.list({ containers: containerOptions(v as TargetValues) });
     if (v.json) {
-      json(all.map((e) => ({ id: e.id, ino: Number(e.id.split(':')[1]), names: e.names, pids: e.pids, ...(e.command !== undefined ? { command: e.command } : {}) })));
+      json(
+        all.map((e) => ({
+          id: e.id,
+          ino: Number(e.id.split(':')[1]),
+          names: e.names,
+          pids: e.pids,
+          ...(e.command !== undefined ? { command: e.command } : {}),
+          containers: e.containers,
+        })),
+      );
       return OK;
     }
-    const rows = all.map((e) => [
-      e.id.split(':')[1] ?? e.id,
-      e.names.join(',') || '-',
-      String(e.pids.length),
-      e.pids.length ? String(e.pids[0]) : '-',
-      e.command ?? '-',
-    ]);
-    out(table(['NS', 'NAMES', 'NPROCS', 'PID', 'COMMAND'], rows));
+    const rows: string[][] = [];
+    for (const e of all) {
+      const [first, ...more] = e.containers;
+      const cols = (c: NamespaceContainer | undefined): string[] => (c ? [c.runtime, shortId(c), containerName(c) ?? '-'] : ['-', '-', '-']);
+      rows.push([e.id.split(':')[1] ?? e.id, e.names.join(',') || '-', String(e.pids.length), e.pids.length ? String(e.pids[0]) : '-', ...cols(first), e.command ?? '-']);
+      for (const c of more) rows.push(['', '', '', '', ...cols(c), '']);
+    }
+    out(table(['NS', 'NAMES', 'NPROCS', 'PID', 'RUNTIME', 'CONTAINER', 'CNAME', 'COMMAND'], rows));
     return OK;
   },
 };

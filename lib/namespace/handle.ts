@@ -10,11 +10,13 @@ import { openPidNamespace } from './pid.js';
 import { dupNamespaceFd, openCurrent, openPath } from './open.js';
 import { openNamed, removeNamed } from './named.js';
 import { createNamespace, type CreateOptions } from './create.js';
-import { listNamespaces, type NamespaceInfo } from './list.js';
+import { listNamespaces, type ListOptions, type NamespaceInfo } from './list.js';
+import { openContainerNamespace, openFoundContainer } from '../container/find.js';
+import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 
 export { NETNS_RUN_DIRS } from './named.js';
 export type { CreateOptions } from './create.js';
-export type { NamespaceInfo } from './list.js';
+export type { NamespaceInfo, NamespaceContainer, ListOptions } from './list.js';
 
 const C = native.constants;
 
@@ -95,6 +97,22 @@ export class NetNamespace implements Disposable {
     return new NetNamespace(openPath(file), name);
   }
 
+  /**
+   * The namespace of a running container, found in its runtime's state on disk (runc, crun,
+   * Docker, containerd, Podman, CRI-O; no runtime binary or daemon is called). `id` is a full
+   * id, a name (Docker's, Podman's, Kubernetes' container name or POD/CONTAINER) or a unique id
+   * prefix. Race-free: the recorded start time of the container's init process is checked
+   * against the live process pinned by a pidfd, so a container that stopped or restarted
+   * gives ESRCH, never another process's namespace. The handle's `name` is the container id.
+   * `id` may also be a {@link ContainerInfo} from `listContainers()`: it is opened with the same
+   * checks, without looking it up again.
+   */
+  static fromContainer(id: string | ContainerInfo, options: ContainerOptions = {}): NetNamespace {
+    if (id !== null && typeof id === 'object') return new NetNamespace(openFoundContainer(id), id.id);
+    const { fd, container } = openContainerNamespace(id, options);
+    return new NetNamespace(fd, container.id);
+  }
+
   /** A named namespace, as `ip netns` names them: /run/netns/NAME, then /var/run/netns/NAME. */
   static fromName(name: string): NetNamespace {
     return new NetNamespace(openNamed(name), name);
@@ -131,11 +149,11 @@ export class NetNamespace implements Disposable {
 
   /**
    * Every network namespace on the host that is named (/run/netns) or that some process is
-   * in, with its names and pids. Processes that cannot be inspected (no permission) are left
-   * out.
+   * in, with its names, pids and the running containers in it (see {@link fromContainer} for
+   * where they are looked up). Processes that cannot be inspected (no permission) are left out.
    */
-  static list(): NamespaceInfo[] {
-    return listNamespaces();
+  static list(options: ListOptions = {}): NamespaceInfo[] {
+    return listNamespaces(options);
   }
 
   /** The owned fd. Valid until `close()`. Do not close it yourself. */

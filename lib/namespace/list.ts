@@ -2,6 +2,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NETNS_RUN_DIRS } from './named.js';
+import { listContainers } from '../container/find.js';
+import type { ContainerInfo, ContainerOptions } from '../container/types.js';
+
+/** A container in a namespace, as {@link NetNamespace.list} shows it. */
+export type NamespaceContainer = Pick<ContainerInfo, 'runtime' | 'oci' | 'id' | 'name' | 'namespace' | 'pid' | 'kubernetes'>;
+
+/** Options of {@link NetNamespace.list}. */
+export interface ListOptions {
+  /** Where to look for containers (see fromContainer), or false to name none. */
+  containers?: ContainerOptions | false;
+}
 
 /** One network namespace found on the host by {@link NetNamespace.list}. */
 export interface NamespaceInfo {
@@ -16,6 +27,8 @@ export interface NamespaceInfo {
    * `[comm]` for a kernel thread; absent when there is no pid or it cannot be read.
    */
   command?: string;
+  /** The running containers whose init process is in it (from their runtimes' state on disk). */
+  containers: NamespaceContainer[];
 }
 
 function idOf(dev: number | bigint, ino: number | bigint): string {
@@ -24,16 +37,16 @@ function idOf(dev: number | bigint, ino: number | bigint): string {
 
 /**
  * Every network namespace on the host that is named (/run/netns) or that some process is
- * in, with its names and pids. Processes that cannot be inspected (no permission) are left
- * out.
+ * in, with its names, pids and containers (`found`: containers already listed). Processes that
+ * cannot be inspected (no permission) are left out.
  */
-export function listNamespaces(): NamespaceInfo[] {
+export function listNamespaces(options: ListOptions = {}, found?: ContainerInfo[]): NamespaceInfo[] {
   const self = fs.statSync('/proc/self/ns/net');
   const nsfsDev = self.dev;
   const byId = new Map<string, NamespaceInfo>();
   const entry = (id: string): NamespaceInfo => {
     let e = byId.get(id);
-    if (!e) byId.set(id, (e = { id, names: [], pids: [] }));
+    if (!e) byId.set(id, (e = { id, names: [], pids: [], containers: [] }));
     return e;
   };
   const seenDirs = new Set<string>();
@@ -59,15 +72,28 @@ export function listNamespaces(): NamespaceInfo[] {
       }
     }
   }
+  const nsOfPid = new Map<number, NamespaceInfo>();
   for (const p of fs.readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(p)) continue;
     try {
       const st = fs.statSync(`/proc/${p}/ns/net`);
-      entry(idOf(st.dev, st.ino)).pids.push(Number(p));
+      const e = entry(idOf(st.dev, st.ino));
+      e.pids.push(Number(p));
+      nsOfPid.set(Number(p), e);
     } catch {
       /* exited, kernel thread or no permission */
     }
   }
+  if (options.containers !== false)
+    for (const c of found ?? listContainers(options.containers ?? {})) {
+      const e = c.running ? nsOfPid.get(c.pid) : undefined;
+      if (!e) continue;
+      const s: NamespaceContainer = { runtime: c.runtime, oci: c.oci, id: c.id, pid: c.pid };
+      if (c.name !== undefined) s.name = c.name;
+      if (c.namespace !== undefined) s.namespace = c.namespace;
+      if (c.kubernetes !== undefined) s.kubernetes = c.kubernetes;
+      e.containers.push(s);
+    }
   const out = [...byId.values()];
   for (const e of out) {
     e.pids.sort((a, b) => a - b);

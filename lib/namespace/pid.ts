@@ -9,12 +9,20 @@ function checkPid(pid: unknown): number {
 }
 
 /**
+ * Called once the process is pinned (by a pidfd or a /proc/PID directory fd), before its
+ * namespace is opened, with a stat file of that process; throws to refuse it. Whatever it reads
+ * there describes the process whose namespace is then opened (or the open fails with ESRCH).
+ */
+export type PinnedCheck = (statFile: string) => void;
+
+/**
  * An fd on the network namespace of process `pid`. If the process exits, or its pid is reused,
  * between lookup and opening, this throws ESRCH and never returns another process's namespace.
  * Uses a pidfd (Linux >= 5.3, and PIDFD_GET_NET_NAMESPACE on >= 6.11), else a /proc/PID
- * directory fd, which also stays bound to the one process.
+ * directory fd, which also stays bound to the one process. `check` (a container's recorded
+ * start time) runs once the process is pinned.
  */
-export function openPidNamespace(pid: number): number {
+export function openPidNamespace(pid: number, check?: PinnedCheck): number {
   checkPid(pid);
   const gone = (): NetnsError =>
     netnsError(ERRNO.ESRCH, 'open', { path: `/proc/${pid}/ns/net`, reason: 'gone', pid });
@@ -26,8 +34,11 @@ export function openPidNamespace(pid: number): number {
     if (err.code === 'ESRCH') throw gone();
     if (err.code !== 'ENOSYS' && err.code !== 'EPERM') throw err;
   }
-  if (pidfd < 0) return openThroughProcDir(pid, gone);
+  if (pidfd < 0) return openThroughProcDir(pid, gone, check);
   try {
+    // The pidfd's process is the one /proc/PID shows as long as it lives; opening through the
+    // pidfd below fails if it has exited since.
+    check?.(`/proc/${pid}/stat`);
     return openThroughPidfd(pid, pidfd, gone);
   } finally {
     native.close(pidfd);
@@ -72,7 +83,7 @@ function openProcNs(pid: number, gone: () => NetnsError): number {
   }
 }
 
-function openThroughProcDir(pid: number, gone: () => NetnsError): number {
+function openThroughProcDir(pid: number, gone: () => NetnsError, check?: PinnedCheck): number {
   let dir: number;
   try {
     dir = native.open(`/proc/${pid}`, native.constants.O_DIRECTORY);
@@ -81,6 +92,7 @@ function openThroughProcDir(pid: number, gone: () => NetnsError): number {
     throw err.code === 'ENOENT' ? gone() : err;
   }
   try {
+    check?.(`/proc/self/fd/${dir}/stat`); // the directory fd stays bound to the one process
     return native.openat(dir, 'ns/net');
   } catch (e) {
     const err = toNetnsError(e) as NetnsError;

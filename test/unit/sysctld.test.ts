@@ -1,4 +1,4 @@
-// The sysctl.d(5) parser and key forms (bin/cli/sysctld.ts), as procps-ng reads them: pure,
+// The sysctl.d(5) parser and key forms (lib/sysctl/sysctld.ts), as procps-ng reads them: pure,
 // no root, no namespaces.
 import t from 'tap';
 import {
@@ -12,7 +12,7 @@ import {
   pathForm,
   systemFiles,
   topLevel,
-} from '../../bin/cli/sysctld.js';
+} from '../../lib/sysctl/sysctld.js';
 
 t.test('parseConf: comments, blanks, trimming, FILE:LINE', async (t) => {
   const text = ['# comment', '; comment', '', '   ', 'net.ipv4.tcp_keepalive_time = 600', '  net.core.somaxconn=1024  ', 'a.b =  1 2\t3 '].join('\n');

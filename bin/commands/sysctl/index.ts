@@ -21,6 +21,7 @@ sysctl(8) for the net.* keys of a namespace: procps-ng 4's options, output, exit
 
 Target (default: the current namespace):
   --pid PID | --name NAME (/run/netns/NAME) | --path PATH (/proc/PID/ns/net, a mount)
+  --container ID (a running container's id, prefix or name; --runtime R, --container-root DIR)
 Options, as sysctl(8):
   -a, -A, -X, --all      every net.* key       -r, --pattern ERE   only what matches
   -n, --values           values only           -N, --names         names only
@@ -47,6 +48,7 @@ Exit status: as sysctl(8): 1 if a write or file failed, the number of failed rea
 
 Examples:
   netns sysctl --pid 4242 net.ipv4.tcp_keepalive_time
+  netns sysctl --container web -w net.ipv4.tcp_keepalive_time=600
   netns sysctl --name lab -w net.ipv4.tcp_keepalive_time=600 net.core.somaxconn=4096
   netns sysctl --name lab -p /etc/sysctl.d/90-tcp.conf
   netns sysctl --name lab -a -r keepalive`;

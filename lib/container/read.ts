@@ -1,0 +1,247 @@
+// Reading container state from disk, without calling a runtime binary or daemon:
+//   runc    ROOT/ID/state.json: id, init_process_pid, init_process_start, created,
+//           config.labels ["bundle=DIR", ...] (libcontainer's State, written at start);
+//   crun    ROOT/ID/status: pid, process-start-time, bundle, created (libcrun's status file);
+//   containerd's runc shim: ROOT/NAMESPACE/ID/state.json (runc's, with --root ROOT/NAMESPACE).
+// The bundle's config.json gives the OCI annotations (Kubernetes names from the CRI plugin or
+// CRI-O, Podman's manager); Docker's and containers-storage's own files give names.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ContainerInfo, ContainerRoot, ContainerRuntime, KubernetesNames } from './types.js';
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined; // gone meanwhile, being written, or not ours to read
+  }
+}
+
+function obj(v: unknown): Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+// (Numbers; early runc wrote init_process_start as a string of digits.)
+const num = (v: unknown): number | undefined => {
+  const n = typeof v === 'string' && /^[0-9]+$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+};
+
+/** The start time of process `pid` (field 22 of /proc/PID/stat, or of `statFile`), undefined if gone. */
+export function procStartTime(pid: number, statFile = `/proc/${pid}/stat`): number | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(statFile, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // comm may hold spaces and parentheses: the fields start after the last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const state = fields[0];
+  if (state === 'Z' || state === 'X') return undefined; // exited, not yet reaped
+  const t = Number(fields[19]);
+  return Number.isSafeInteger(t) ? t : undefined;
+}
+
+interface StateRecord {
+  oci: 'runc' | 'crun';
+  id: string;
+  pid: number;
+  startTime: number;
+  created?: string;
+  bundle?: string;
+  stateFile: string;
+  /** Annotations the state file itself records (runc's labels). */
+  labels: Record<string, string>;
+}
+
+/** runc's state.json (also containerd's shim and Docker's, which run runc). */
+export function parseRuncState(json: unknown, stateFile: string): StateRecord | undefined {
+  const s = obj(json);
+  const id = str(s.id);
+  const pid = num(s.init_process_pid);
+  const startTime = num(s.init_process_start);
+  if (id === undefined || pid === undefined || startTime === undefined) return undefined;
+  const labels = obj(s.config).labels;
+  const r: StateRecord = { oci: 'runc', id, pid, startTime, stateFile, labels: {} };
+  // runc records the bundle and the spec's annotations as "KEY=VALUE" labels.
+  let bundle: string | undefined;
+  if (Array.isArray(labels))
+    for (const l of labels) {
+      if (typeof l !== 'string' || !l.includes('=')) continue;
+      const eq = l.indexOf('=');
+      if (l.startsWith('bundle=')) bundle = l.slice(7);
+      else r.labels[l.slice(0, eq)] = l.slice(eq + 1);
+    }
+  const created = str(s.created);
+  if (created !== undefined) r.created = created;
+  if (bundle) r.bundle = bundle;
+  return r;
+}
+
+/** crun's status file; its directory name is the id. */
+export function parseCrunStatus(json: unknown, stateFile: string, id: string): StateRecord | undefined {
+  const s = obj(json);
+  const pid = num(s.pid);
+  const startTime = num(s['process-start-time']);
+  if (pid === undefined || startTime === undefined) return undefined;
+  const r: StateRecord = { oci: 'crun', id, pid, startTime, stateFile, labels: {} };
+  const created = str(s.created);
+  const bundle = str(s.bundle);
+  if (created !== undefined) r.created = created;
+  if (bundle !== undefined) r.bundle = bundle;
+  return r;
+}
+
+/** The state record in directory `dir` (ROOT/ID or ROOT/NAMESPACE/ID), if it holds one. */
+export function readStateDir(dir: string): StateRecord | undefined {
+  const runc = path.join(dir, 'state.json');
+  const j = readJson(runc);
+  if (j !== undefined) return parseRuncState(j, runc);
+  const crun = path.join(dir, 'status');
+  const c = readJson(crun);
+  if (c !== undefined) return parseCrunStatus(c, crun, path.basename(dir));
+  return undefined;
+}
+
+function subdirs(dir: string): string[] {
+  try {
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+      .map((d) => d.name)
+      .sort();
+  } catch {
+    return []; // no such root (that runtime is not in use), or not ours to read
+  }
+}
+
+/** The Kubernetes names in a bundle's annotations (the CRI plugin's, else CRI-O's). */
+export function kubernetesNames(a: Record<string, string>): KubernetesNames | undefined {
+  const k: KubernetesNames = {};
+  const set = (field: keyof KubernetesNames, ...keys: string[]): void => {
+    for (const key of keys) {
+      const v = a[key];
+      if (v !== undefined && v !== '') {
+        (k as Record<string, string>)[field] = v;
+        return;
+      }
+    }
+  };
+  set('podNamespace', 'io.kubernetes.cri.sandbox-namespace', 'io.kubernetes.pod.namespace');
+  set('podName', 'io.kubernetes.cri.sandbox-name', 'io.kubernetes.pod.name');
+  set('podUid', 'io.kubernetes.cri.sandbox-uid', 'io.kubernetes.pod.uid');
+  set('sandboxId', 'io.kubernetes.cri.sandbox-id', 'io.kubernetes.cri-o.SandboxID');
+  const type = a['io.kubernetes.cri.container-type'] ?? a['io.kubernetes.cri-o.ContainerType'];
+  if (type === 'sandbox' || type === 'container') k.type = type;
+  if (k.type !== 'sandbox') set('containerName', 'io.kubernetes.cri.container-name', 'io.kubernetes.container.name');
+  return Object.keys(k).length > 0 ? k : undefined;
+}
+
+function annotationsOf(bundle: string | undefined, recorded: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = { ...recorded };
+  if (bundle === undefined) return out;
+  const a = obj(obj(readJson(path.join(bundle, 'config.json'))).annotations);
+  for (const [k, v] of Object.entries(a)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+/**
+ * Which engine made a container found in a runc or crun root, by its bundle's annotations; else
+ * the OCI runtime whose state file it is.
+ */
+function engineOf(base: ContainerRuntime, oci: 'runc' | 'crun', a: Record<string, string>): ContainerRuntime {
+  if (base !== 'runc' && base !== 'crun') return base;
+  if (a['io.container.manager'] === 'libpod') return 'podman';
+  if (Object.keys(a).some((k) => k.startsWith('io.kubernetes.cri-o.'))) return 'cri-o';
+  return oci;
+}
+
+/** Names by id that Docker and containers-storage (Podman, CRI-O) keep, read once per scan. */
+export class NameSources {
+  #storage: Map<string, string> | undefined;
+
+  /** Docker's name for a container: "Name" of /var/lib/docker/containers/ID/config.v2.json. */
+  docker(id: string): string | undefined {
+    const name = str(obj(readJson(`/var/lib/docker/containers/${id}/config.v2.json`)).Name);
+    return name?.replace(/^\//, '');
+  }
+
+  /** containers-storage's first name for a container (Podman's name; CRI-O's k8s_... name). */
+  storage(id: string): string | undefined {
+    if (this.#storage === undefined) {
+      this.#storage = new Map();
+      const files = ['/var/lib/containers/storage/overlay-containers/containers.json'];
+      const home = process.env.XDG_DATA_HOME ?? (process.env.HOME ? path.join(process.env.HOME, '.local/share') : undefined);
+      if (home) files.push(path.join(home, 'containers/storage/overlay-containers/containers.json'));
+      for (const f of files) {
+        const list = readJson(f);
+        if (!Array.isArray(list)) continue;
+        for (const c of list) {
+          const o = obj(c);
+          const cid = str(o.id);
+          const names = Array.isArray(o.names) ? o.names.filter((n): n is string => typeof n === 'string') : [];
+          if (cid !== undefined && names[0] !== undefined) this.#storage.set(cid, names[0]);
+        }
+      }
+    }
+    return this.#storage.get(id);
+  }
+}
+
+function nameOf(c: ContainerInfo, names: NameSources): string | undefined {
+  const k = c.kubernetes;
+  if (k?.type === 'sandbox' && k.podName) return k.podName;
+  if (k?.containerName) return k.containerName;
+  const a = c.annotations;
+  if (a['nerdctl/name']) return a['nerdctl/name'];
+  if (c.runtime === 'docker') return names.docker(c.id);
+  if (c.runtime === 'podman' || c.runtime === 'cri-o') return names.storage(c.id);
+  return undefined;
+}
+
+/** A container from its state record: annotations, names, and whether it still runs. */
+export function describe(rec: StateRecord, base: ContainerRuntime, namespace: string | undefined, names: NameSources): ContainerInfo {
+  const annotations = annotationsOf(rec.bundle, rec.labels);
+  const started = procStartTime(rec.pid);
+  const c: ContainerInfo = {
+    runtime: engineOf(base, rec.oci, annotations),
+    oci: rec.oci,
+    id: rec.id,
+    pid: rec.pid,
+    startTime: rec.startTime,
+    running: started === rec.startTime,
+    stateFile: rec.stateFile,
+    annotations,
+  };
+  if (namespace !== undefined) c.namespace = namespace;
+  if (rec.created !== undefined) c.created = rec.created;
+  if (rec.bundle !== undefined) c.bundle = rec.bundle;
+  const k = kubernetesNames(annotations);
+  if (k) c.kubernetes = k;
+  const name = nameOf(c, names);
+  if (name !== undefined) c.name = name;
+  return c;
+}
+
+/**
+ * Every container under one root. Each entry is a container directory (state.json or status),
+ * or, as in containerd's runc root, a namespace directory holding container directories.
+ */
+export function readRoot(root: ContainerRoot, names: NameSources = new NameSources()): ContainerInfo[] {
+  const out: ContainerInfo[] = [];
+  for (const entry of subdirs(root.dir)) {
+    const dir = path.join(root.dir, entry);
+    const rec = readStateDir(dir);
+    if (rec) {
+      out.push(describe(rec, root.runtime, undefined, names));
+      continue;
+    }
+    for (const sub of subdirs(dir)) {
+      const r = readStateDir(path.join(dir, sub));
+      if (r) out.push(describe(r, root.runtime === 'runc' ? 'containerd' : root.runtime, entry, names));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,225 @@
+// Container state on disk, as runc, crun and containerd's runc shim write it, read from
+// fabricated roots in a temporary directory: layouts, fields, names, and how a query resolves.
+// Pure file reading: no root, no runtime. The live runtimes are in test/containers.test.ts.
+import t, { type Test } from 'tap';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseCrunStatus, parseRuncState, procStartTime, readRoot, kubernetesNames } from '../../lib/container/read.js';
+import { defaultRoots, rootsFor, rootsFromEnv } from '../../lib/container/roots.js';
+import { findContainer, listContainers } from '../../lib/container/find.js';
+import { expectationsFrom } from '../../lib/audit/audit.js';
+
+const tmp = (t: Test): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'netns-cstate-'));
+  t.teardown(() => fs.rmSync(d, { recursive: true, force: true }));
+  return d;
+};
+
+const me = process.pid;
+const myStart = procStartTime(me)!;
+
+/** A runc state.json as libcontainer writes it (the fields the reader uses, and some others). */
+function runcState(id: string, pid: number, start: number, bundle?: string, labels: string[] = []): unknown {
+  return {
+    id,
+    init_process_pid: pid,
+    init_process_start: start,
+    created: '2026-01-02T03:04:05.123456789Z',
+    config: { rootfs: '/x', labels: [...labels, ...(bundle ? [`bundle=${bundle}`] : [])], namespaces: [{ type: 'NEWNET', path: '' }] },
+    rootless: false,
+    namespace_paths: { NEWNET: `/proc/${pid}/ns/net` },
+  };
+}
+
+/** crun's status file, field for field as libcrun's write_container_status writes it. */
+function crunStatus(pid: number, start: number, bundle: string): unknown {
+  return {
+    pid,
+    'process-start-time': start,
+    'cgroup-path': '/c1',
+    scope: '',
+    rootfs: `${bundle}/rootfs`,
+    'systemd-cgroup': false,
+    bundle,
+    created: '2026-01-02T03:04:05.000000000Z',
+    owner: 'root',
+    detached: true,
+    external_descriptors: '["/dev/null","/dev/null","/dev/null"]',
+  };
+}
+
+function write(file: string, v: unknown): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(v));
+}
+
+t.test('procStartTime: field 22 of /proc/PID/stat, undefined for a pid that is gone', async (t) => {
+  const raw = fs.readFileSync(`/proc/${me}/stat`, 'utf8');
+  t.equal(String(myStart), raw.slice(raw.lastIndexOf(')') + 2).split(' ')[19]);
+  t.equal(procStartTime(0x3ffffff0), undefined);
+  const d = tmp(t);
+  fs.writeFileSync(path.join(d, 'stat'), '7 (a) b) c) Z 1 ' + '0 '.repeat(17) + '555');
+  t.equal(procStartTime(7, path.join(d, 'stat')), undefined, 'a zombie has no namespace to open');
+  fs.writeFileSync(path.join(d, 'stat'), '7 (a) b) c) S 1 ' + '0 '.repeat(17) + '555');
+  t.equal(procStartTime(7, path.join(d, 'stat')), 555, 'comm with spaces and parentheses');
+});
+
+t.test('parseRuncState and parseCrunStatus: fields, bundle label, labels as annotations, bad input', async (t) => {
+  const r = parseRuncState(runcState('abc', 10, 20, '/b', ['io.kubernetes.cri.container-name=web']), '/s')!;
+  t.same(r, { oci: 'runc', id: 'abc', pid: 10, startTime: 20, stateFile: '/s', created: '2026-01-02T03:04:05.123456789Z', bundle: '/b', labels: { 'io.kubernetes.cri.container-name': 'web' } });
+  t.equal(parseRuncState({ id: 'x', init_process_pid: 0, init_process_start: 1 }, '/s'), undefined, 'pid 0');
+  t.equal(parseRuncState({ id: 'x', init_process_pid: 5 }, '/s'), undefined, 'no start time');
+  t.equal(parseRuncState(null, '/s'), undefined);
+  t.equal(parseRuncState([1], '/s'), undefined);
+  const c = parseCrunStatus(crunStatus(11, 21, '/cb'), '/st', 'cid')!;
+  t.same(c, { oci: 'crun', id: 'cid', pid: 11, startTime: 21, stateFile: '/st', created: '2026-01-02T03:04:05.000000000Z', bundle: '/cb', labels: {} });
+  t.equal(parseCrunStatus({ pid: 3 }, '/st', 'x'), undefined);
+});
+
+t.test('kubernetesNames: the CRI plugin\'s annotations, CRI-O\'s, a sandbox', async (t) => {
+  t.same(
+    kubernetesNames({
+      'io.kubernetes.cri.container-type': 'container',
+      'io.kubernetes.cri.container-name': 'nginx',
+      'io.kubernetes.cri.sandbox-name': 'web-0',
+      'io.kubernetes.cri.sandbox-namespace': 'prod',
+      'io.kubernetes.cri.sandbox-uid': 'u1',
+      'io.kubernetes.cri.sandbox-id': 's1',
+    }),
+    { podNamespace: 'prod', podName: 'web-0', podUid: 'u1', sandboxId: 's1', type: 'container', containerName: 'nginx' },
+  );
+  t.same(
+    kubernetesNames({
+      'io.kubernetes.cri-o.ContainerType': 'sandbox',
+      'io.kubernetes.pod.name': 'db-1',
+      'io.kubernetes.pod.namespace': 'prod',
+      'io.kubernetes.container.name': 'POD',
+    }),
+    { podNamespace: 'prod', podName: 'db-1', type: 'sandbox' },
+    'a sandbox has no container name',
+  );
+  t.equal(kubernetesNames({ other: 'x' }), undefined);
+});
+
+t.test('readRoot: runc, crun and containerd layouts in one root; engines from annotations', async (t) => {
+  const d = tmp(t);
+  const bundle = path.join(d, 'bundles/p1');
+  write(path.join(bundle, 'config.json'), { annotations: { 'io.container.manager': 'libpod', n: 1 } });
+  const crioBundle = path.join(d, 'bundles/c1');
+  write(path.join(crioBundle, 'config.json'), {
+    annotations: { 'io.kubernetes.cri-o.ContainerType': 'container', 'io.kubernetes.container.name': 'app', 'io.kubernetes.pod.name': 'p', 'io.kubernetes.pod.namespace': 'ns' },
+  });
+  write(path.join(d, 'root/plain/state.json'), runcState('plain', me, myStart));
+  write(path.join(d, 'root/pod1/state.json'), runcState('pod1', me, myStart, bundle));
+  write(path.join(d, 'root/crio1/state.json'), runcState('crio1', me, myStart + 1, crioBundle));
+  write(path.join(d, 'root/cr1/status'), crunStatus(me, myStart, bundle));
+  write(path.join(d, 'root/k8s.io/ctd1/state.json'), runcState('ctd1', me, myStart));
+  fs.mkdirSync(path.join(d, 'root/empty'));
+  fs.writeFileSync(path.join(d, 'root/plain.lock'), '');
+  write(path.join(d, 'root/broken/state.json'), '{');
+  fs.writeFileSync(path.join(d, 'root/broken/state.json'), '{"id":');
+  const all = readRoot({ runtime: 'runc', dir: path.join(d, 'root') });
+  const by = Object.fromEntries(all.map((c) => [c.id, c]));
+  t.same(Object.keys(by).sort(), ['cr1', 'crio1', 'ctd1', 'plain', 'pod1'], 'half-written and empty entries are skipped');
+  t.equal(by.plain!.runtime, 'runc');
+  t.equal(by.plain!.running, true, 'recorded start time matches the live process');
+  t.equal(by.pod1!.runtime, 'podman', 'io.container.manager=libpod');
+  t.same(by.pod1!.annotations, { 'io.container.manager': 'libpod' }, 'string annotations only');
+  t.equal(by.crio1!.runtime, 'cri-o');
+  t.equal(by.crio1!.name, 'app');
+  t.equal(by.crio1!.running, false, 'start time differs: not the recorded process');
+  t.equal(by.cr1!.oci, 'crun');
+  t.equal(by.cr1!.runtime, 'podman');
+  t.equal(by.ctd1!.runtime, 'containerd', 'NAMESPACE/ID below a root is containerd\'s layout');
+  t.equal(by.ctd1!.namespace, 'k8s.io');
+  t.same(readRoot({ runtime: 'runc', dir: path.join(d, 'nope') }), [], 'a missing root is empty');
+});
+
+t.test('roots: defaults, NETNS_CONTAINER_ROOTS, options, duplicates and bad input', async (t) => {
+  const dirs = defaultRoots({ XDG_RUNTIME_DIR: '/run/user/1000' }).map((r) => `${r.runtime}=${r.dir}`);
+  for (const want of ['runc=/run/runc', 'crun=/run/crun', 'docker=/run/docker/runtime-runc/moby', 'containerd=/run/containerd/runc', 'runc=/run/user/1000/runc', 'crun=/run/user/1000/crun'])
+    t.ok(dirs.includes(want), want);
+  t.same(rootsFromEnv('docker=/a:/b::crun=/c'), [
+    { runtime: 'docker', dir: '/a' },
+    { runtime: 'runc', dir: '/b' },
+    { runtime: 'crun', dir: '/c' },
+  ]);
+  t.throws(() => rootsFromEnv('lxc=/x'), RangeError);
+  t.same(rootsFor({}, { NETNS_CONTAINER_ROOTS: '/a:/a/' }), [{ runtime: 'runc', dir: '/a' }], 'the same directory once');
+  t.same(rootsFor({ runtime: 'docker' }, { NETNS_CONTAINER_ROOTS: 'runc=/a:docker=/b' }), [{ runtime: 'docker', dir: '/b' }]);
+  t.same(rootsFor({ runtime: 'podman' }, { NETNS_CONTAINER_ROOTS: 'runc=/a:docker=/b:crun=/c' }).map((r) => r.dir), ['/a', '/c'], 'Podman keeps its containers in runc\'s and crun\'s roots');
+  t.same(rootsFor({ root: '/r', runtime: 'crun' }), [{ runtime: 'crun', dir: '/r' }]);
+  t.same(rootsFor({ roots: [{ runtime: 'docker', dir: '/d' }] }), [{ runtime: 'docker', dir: '/d' }]);
+  t.throws(() => rootsFor({ runtime: 'lxc' as never }), RangeError);
+  t.throws(() => rootsFor({ root: '' }), TypeError);
+  t.throws(() => rootsFor({ roots: 'x' as never }), TypeError);
+  t.throws(() => rootsFor(null as never), TypeError);
+});
+
+t.test('findContainer: full id, name, POD/CONTAINER, unique prefix; unknown and ambiguous list what matched', async (t) => {
+  const d = tmp(t);
+  const b = path.join(d, 'b1');
+  write(path.join(b, 'config.json'), {
+    annotations: { 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.container-name': 'nginx', 'io.kubernetes.cri.sandbox-name': 'web-0', 'io.kubernetes.cri.sandbox-namespace': 'prod' },
+  });
+  write(path.join(d, 'root/k8s.io/aaaa1111/state.json'), runcState('aaaa1111', me, myStart, b));
+  write(path.join(d, 'root/k8s.io/aaaa2222/state.json'), runcState('aaaa2222', me, myStart));
+  write(path.join(d, 'root/k8s.io/bbbb/state.json'), runcState('bbbb', me, myStart + 5));
+  const o = { root: path.join(d, 'root') };
+  t.equal(listContainers(o).length, 3);
+  t.equal(findContainer('aaaa1111', o).id, 'aaaa1111');
+  t.equal(findContainer('nginx', o).id, 'aaaa1111');
+  t.equal(findContainer('web-0/nginx', o).id, 'aaaa1111');
+  t.equal(findContainer('prod/web-0/nginx', o).id, 'aaaa1111');
+  t.equal(findContainer('k8s.io/aaaa2222', o).id, 'aaaa2222');
+  t.equal(findContainer('aaaa2', o).id, 'aaaa2222');
+  t.equal(findContainer('bb', o).id, 'bbbb', 'a stopped container is still found (opening it says it is gone)');
+  t.throws(() => findContainer('aaaa', o), { code: 'EINVAL', message: /"aaaa" matches 2 containers: containerd k8s\.io\/aaaa1111 \(prod\/web-0\/nginx\), containerd k8s\.io\/aaaa2222.*Give more of the id/ });
+  t.throws(() => findContainer('zz', o), { code: 'ENOENT', message: /no container matches "zz" \(searched runc .*\/root\).*Known containers: containerd k8s\.io\/aaaa1111/ });
+  t.throws(() => findContainer('zz', { root: path.join(d, 'none') }), { code: 'ENOENT', message: /No container state was found there/ });
+  t.throws(() => findContainer('', o), TypeError);
+  // The same id in two containerd namespaces: ambiguous unless one of them is running.
+  write(path.join(d, 'root/moby/aaaa2222/state.json'), runcState('aaaa2222', me, myStart + 9));
+  t.equal(findContainer('aaaa2222', o).namespace, 'k8s.io', 'the running one wins over a stale state directory');
+  write(path.join(d, 'root/moby/aaaa2222/state.json'), runcState('aaaa2222', me, myStart));
+  t.throws(() => findContainer('aaaa2222', o), { code: 'EINVAL', message: /matches 2 containers/ });
+});
+
+t.test('expectationsFrom: sysctl.d lines, net keys only, globs, exclusions', async (t) => {
+  const ex = expectationsFrom(
+    ['# c', 'net.ipv4.tcp_keepalive_time = 600', 'kernel.pid_max = 1', 'net/core/somaxconn=4096', 'net.ipv4.conf.*.rp_filter = 2', '-net.ipv4.tcp_keepalive_time', '-net.ipv4.ip_forward = 0'].join('\n'),
+    'f.conf',
+  );
+  t.same([...ex.exact.keys()], ['net/core/somaxconn', 'net/ipv4/ip_forward'], 'non-net keys ignored; a -KEY line removes an expectation');
+  t.same(ex.exact.get('net/core/somaxconn'), { key: 'net.core.somaxconn', value: '4096', where: 'f.conf:4' });
+  t.equal(ex.globs.length, 1);
+  t.ok(ex.globs[0]!.re.test('net/ipv4/conf/eth0/rp_filter'));
+});
+
+t.test('names: containers-storage (Podman, CRI-O) from containers.json, nerdctl\'s annotation', async (t) => {
+  const d = tmp(t);
+  const saved = process.env.XDG_DATA_HOME;
+  process.env.XDG_DATA_HOME = path.join(d, 'share');
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.XDG_DATA_HOME;
+    else process.env.XDG_DATA_HOME = saved;
+  });
+  write(path.join(d, 'share/containers/storage/overlay-containers/containers.json'), [
+    { id: 'p1', names: ['web'], image: 'i' },
+    { id: 'p2', names: [] },
+    'junk',
+  ]);
+  const bundle = path.join(d, 'b');
+  write(path.join(bundle, 'config.json'), { annotations: { 'io.container.manager': 'libpod' } });
+  const nb = path.join(d, 'nb');
+  write(path.join(nb, 'config.json'), { annotations: { 'nerdctl/name': 'cache' } });
+  write(path.join(d, 'root/p1/state.json'), runcState('p1', me, myStart, bundle));
+  write(path.join(d, 'root/p2/state.json'), runcState('p2', me, myStart, bundle));
+  write(path.join(d, 'root/default/n1/state.json'), runcState('n1', me, myStart, nb));
+  const by = Object.fromEntries(listContainers({ root: path.join(d, 'root') }).map((c) => [c.id, c]));
+  t.equal(by.p1?.name, 'web', "Podman's name from containers-storage");
+  t.equal(by.p2?.name, undefined, 'no name kept');
+  t.equal(by.n1?.name, 'cache');
+  t.equal(findContainer('web', { root: path.join(d, 'root') }).id, 'p1');
+});
