@@ -191,11 +191,14 @@ t.test(`${N_KEYS} generated keys: rejected before any open, or opened confined b
   // glibc's malloc opens /proc/sys/vm/overcommit_memory when it shrinks a heap
   // (check_may_shrink_heap), on whichever thread frees memory, the JS thread included (seen
   // with strace -k: under V8's Zone::DeleteAll). That exact open is the allocator's, not ours.
-  // Node 24+ (V8 on Abseil): the first contended absl::Mutex, on any thread, asks
-  // absl::base_internal::NominalCPUFrequency(), which reads these two files once (seen with
-  // strace -k: Mutex::LockSlow > Enqueue > NominalCPUFrequency > ReadLongFromFile).
+  // Node 24+ (V8 on Abseil): the first contended absl::Mutex, on any thread (the JS thread in
+  // a GC's Join), asks absl::base_internal::NumCPUs() and NominalCPUFrequency(), which read
+  // these files once (seen with strace -k: Mutex::LockSlow > NumCPUs >
+  // std::thread::hardware_concurrency > get_nprocs; Mutex::LockSlow > Enqueue >
+  // NominalCPUFrequency > ReadLongFromFile).
   const RUNTIME = new Set([
     '/proc/sys/vm/overcommit_memory',
+    '/sys/devices/system/cpu/online',
     '/sys/devices/system/cpu/cpu0/tsc_freq_khz',
     '/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq',
   ]);
