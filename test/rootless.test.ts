@@ -6,12 +6,12 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { NetNamespace, NetnsError, hasCapSysAdmin, rootlessSupport } from '../lib/index.js';
-import { plainNode } from './helpers.js';
+import { plainNode, stagedRoot } from './helpers.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const fixture = fileURLToPath(new URL('./fixtures/rootless-nobody.mjs', import.meta.url));
+// nobody runs the package from a copy it can read (the checkout may be in a 0700 home).
+const root = stagedRoot().replace(/\/$/, '');
+const fixture = `${root}/test/fixtures/rootless-nobody.mjs`;
 const NOBODY = 65534;
 const nobodyEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/', LANG: 'C' };
 
@@ -52,7 +52,7 @@ function procState(pid: number): { state: string; ppid: number } | null {
 const norm = (s: string): string => s.trim().split(/\s+/).join(' ');
 
 t.before(() => {
-  // nobody must be able to read the package (dist/, build/, node_modules/).
+  // nobody must be able to read the package (dist/, build/, node_modules/): the staged copy.
   for (const p of ['dist/index.js', 'dist/rootless/helper.js', 'build/Release/netns.node', 'node_modules/bindings/package.json', 'test/fixtures/rootless-nobody.mjs']) {
     if (!fs.existsSync(`${root}/${p}`)) throw new Error(`${p} is missing: run \`npm run build\` before the tests`);
   }

@@ -3,9 +3,8 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { NetNamespace, NetnsError, RootlessChild, spawnInNetns, sysctl } from '../lib/index.js';
-import { HOST_NS, checkThreadsAtEnd, childEnv, fdCount, inoOf, plainNode, strayThreads } from './helpers.js';
+import { HOST_NS, checkThreadsAtEnd, childEnv, fdCount, inoOf, plainNode, stagedRoot, strayThreads } from './helpers.js';
 
 // Needs: root (CAP_SYS_ADMIN) to create namespaces and to become nobody; /bin/sh and cat;
 // unprivileged user namespaces (the nobody test); dist/ built (`npm run build:ts`).
@@ -141,8 +140,9 @@ t.test('arguments are checked first', async (t) => {
 
 t.test('as nobody: a rootless namespace, presets seen by the first instruction, uid 0 inside', async (t) => {
   // Without CAP_SYS_ADMIN, NetNamespace.create() (inside spawnInNetns) goes rootless; the
-  // command is started by the helper after setMany returned. The fixture imports dist/.
-  const fixture = fileURLToPath(new URL('./fixtures/spawn-nobody.mjs', import.meta.url));
+  // command is started by the helper after setMany returned. The fixture imports dist/, from a
+  // copy nobody can read (the checkout may be in a 0700 home).
+  const fixture = stagedRoot() + 'test/fixtures/spawn-nobody.mjs';
   const host = ['tcp_keepalive_time', 'tcp_keepalive_intvl', 'tcp_keepalive_probes'].map((k) => fs.readFileSync(`/proc/sys/net/ipv4/${k}`, 'utf8'));
   const r = spawnSync(...plainNode([fixture]), { uid: 65534, gid: 65534, cwd: '/', env: childEnv(), encoding: 'utf8', timeout: 60_000 });
   t.equal(r.stderr, '', 'nothing on stderr (tap\'s tracker does not reach the child)');
