@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace, NetnsError, cloneNetns, sysctl } from '../lib/index.js';
 import { testing } from '../lib/native/testing.js';
-import { HOST_NS, checkThreadsAtEnd, childEnv, fdCount, inoOf, sh, stagedRoot, strayThreads } from './helpers.js';
+import { HOST_NS, checkThreadsAtEnd, childEnv, fdCount, inoOf, plainNode, sh, stagedRoot, strayThreads } from './helpers.js';
 
 // Needs: root (CAP_SYS_ADMIN) for clone(CLONE_NEWNET); util-linux unshare as the oracle;
 // unprivileged user namespaces for the `user: true` test run as nobody.
@@ -142,7 +142,8 @@ t.test('user: true as root makes a user namespace owning the network namespace',
 });
 
 function runAsNobody(script: string): { out: unknown[]; stderr: string; status: number | null } {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+  // plain node: tap's loaders are in the checkout, which nobody may not be able to read.
+  const r = spawnSync(...plainNode(['--input-type=module', '-e', script]), {
     encoding: 'utf8',
     uid: 65534,
     gid: 65534,

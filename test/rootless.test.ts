@@ -19,7 +19,9 @@ type Json = Record<string, any>;
 
 /** Run a fixture scenario as nobody and return its JSON. */
 function asNobody(scenario: string, opts: { nodeArgs?: string[]; wrap?: string[] } = {}): Json {
-  const argv = [...(opts.wrap ?? []), process.execPath, ...(opts.nodeArgs ?? []), fixture, scenario];
+  // plain node: tap's loaders are in the checkout, which nobody may not be able to read.
+  const [node, nodeArgv] = plainNode([...(opts.nodeArgs ?? []), fixture, scenario]);
+  const argv = [...(opts.wrap ?? []), node, ...nodeArgv];
   const r = spawnSync(argv[0]!, argv.slice(1), {
     uid: NOBODY,
     gid: NOBODY,
@@ -56,7 +58,7 @@ t.before(() => {
   for (const p of ['dist/index.js', 'dist/rootless/helper.js', 'build/Release/netns.node', 'node_modules/bindings/package.json', 'test/fixtures/rootless-nobody.mjs']) {
     if (!fs.existsSync(`${root}/${p}`)) throw new Error(`${p} is missing: run \`npm run build\` before the tests`);
   }
-  const probe = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(`${root}/dist/index.js`)})`], {
+  const probe = spawnSync(...plainNode(['--input-type=module', '-e', `await import(${JSON.stringify(`${root}/dist/index.js`)})`]), {
     uid: NOBODY,
     gid: NOBODY,
     cwd: '/',
@@ -180,7 +182,7 @@ t.test('as nobody: a dropped handle is cleaned up by the finalizer', async (t) =
 });
 
 t.test('as nobody: the helper dies with its parent (SIGKILL), holding only its socket', async (t) => {
-  const child: ChildProcess = spawn(process.execPath, [fixture, 'hold'], {
+  const child: ChildProcess = spawn(...plainNode([fixture, 'hold']), {
     uid: NOBODY,
     gid: NOBODY,
     cwd: '/',
