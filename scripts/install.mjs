@@ -1,6 +1,6 @@
 // npm's install script: use the prebuilt binaries the package ships when one fits this host
 // and loads, else build from source with node-gyp (needs g++, make, python3).
-// NETNS_BUILD_FROM_SOURCE=1 (or npm's --build-from-source) always builds.
+// NETNS_BUILD_FROM_SOURCE=1 always builds (so does npm_config_build_from_source=true).
 // With scripts disabled (npm --ignore-scripts, pnpm and bun by default) nothing runs, and the
 // loader (lib/native/binding.ts) takes the prebuilt binary directly.
 import { spawnSync } from 'node:child_process';
