@@ -30,6 +30,10 @@ PATH="$work/bin" npm install --ignore-scripts --no-audit --no-fund --loglevel=er
 cp "$root"/test/fixtures/consumer/smoke.mjs "$root"/test/fixtures/consumer/smoke.cjs .
 echo "tarball: linux-x64, node $(node --version)"
 PATH="$work/bin" node smoke.mjs prebuilds/linux-x64
+# The CLI, through the bin link npm made.
+cli=$(PATH="$work/bin" ./node_modules/.bin/netns sysctl -n net.core.somaxconn)
+[ "$cli" = "$(cat /proc/sys/net/core/somaxconn)" ] || { echo "tarball: netns sysctl -n printed '$cli'"; exit 1; }
+echo "ok: the netns CLI (node_modules/.bin/netns sysctl -n net.core.somaxconn: $cli)"
 
 # With install scripts, still without a compiler: the install script keeps the prebuilt binary.
 mkdir "$work/scripts" && cd "$work/scripts"
