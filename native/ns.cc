@@ -13,7 +13,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <string>
 #include <thread>
 
@@ -118,6 +121,38 @@ static Napi::Value Dup(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), Own(info.Env(), nfd));
 }
 
+// NS_GET_NSTYPE where the ioctl itself is missing: the kernel never answers it with ENOSYS
+// (a file that is not a namespace gets ENOTTY), but qemu-user does for every ioctl it does not
+// know, NS_GET_NSTYPE among them (qemu 7.2), which is how the arm64 binaries are tested. The
+// type is then read from the fd's /proc link ("net:[INO]"), for a namespace file (nsfs) only,
+// and an O_PATH fd fails with EBADF as the ioctl does. Returns the type or -errno.
+static int NsTypeFromLink(int fd, long fsType) {
+  if ((unsigned long)fsType != (unsigned long)NSFS_MAGIC) return -ENOTTY;
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0) return -errno;
+  if (fl & O_PATH) return -EBADF;
+  char path[64], link[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(path, link, sizeof link - 1);
+  if (n < 0) return -errno;
+  link[n] = '\0';
+  static const struct { const char* name; int type; } kinds[] = {
+      {"net:[", CLONE_NEWNET},     {"mnt:[", CLONE_NEWNS},       {"uts:[", CLONE_NEWUTS},
+      {"ipc:[", CLONE_NEWIPC},     {"user:[", CLONE_NEWUSER},    {"pid:[", CLONE_NEWPID},
+      {"cgroup:[", CLONE_NEWCGROUP}, {"time:[", CLONE_NEWTIME},
+  };
+  for (const auto& k : kinds)
+    if (strncmp(link, k.name, strlen(k.name)) == 0) return k.type;
+  return -ENOTTY;
+}
+
+// Test hook: answer NS_GET_NSTYPE with ENOSYS, as qemu-user does (the fallback above).
+static std::atomic<bool> g_noNsTypeIoctl{false};
+static Napi::Value TestForceNsTypeFallback(const Napi::CallbackInfo& info) {
+  g_noNsTypeIoctl.store(info[0].ToBoolean());
+  return info.Env().Undefined();
+}
+
 // Identity and kind of an fd: { dev, ino, fsType, nsType } where nsType is the CLONE_NEW*
 // value from NS_GET_NSTYPE, or -errno when the fd is not a namespace.
 static Napi::Value NsInfo(const Napi::CallbackInfo& info) {
@@ -127,8 +162,12 @@ static Napi::Value NsInfo(const Napi::CallbackInfo& info) {
   if (fstat(fd, &st) != 0) ThrowErrno(env, errno, "fstat");
   struct statfs sfs;
   if (fstatfs(fd, &sfs) != 0) ThrowErrno(env, errno, "fstatfs");
-  int type = ioctl(fd, NS_GET_NSTYPE);
+  int type = g_noNsTypeIoctl.load() ? (errno = ENOSYS, -1) : ioctl(fd, NS_GET_NSTYPE);
   int typeErr = type < 0 ? errno : 0;
+  if (type < 0 && typeErr == ENOSYS) {
+    type = NsTypeFromLink(fd, (long)sfs.f_type);
+    typeErr = type < 0 ? -type : 0;
+  }
   Napi::Object o = Napi::Object::New(env);
   o.Set("dev", Napi::Number::New(env, (double)st.st_dev));
   o.Set("ino", Napi::Number::New(env, (double)st.st_ino));
@@ -265,6 +304,7 @@ void InitNs(Napi::Env env, Napi::Object exports) {
   // Test-only hooks, apart from the production functions (typed in lib/native/testing.ts).
   Napi::Object testing = Napi::Object::New(env);
   testing.Set("failSwitchBack", Napi::Function::New(env, TestFailSwitchBack, "failSwitchBack"));
+  testing.Set("forceNsTypeFallback", Napi::Function::New(env, TestForceNsTypeFallback, "forceNsTypeFallback"));
   exports.Set("testing", testing);
 
   Napi::Object c = Napi::Object::New(env);

@@ -15,7 +15,7 @@ import {
 } from '../lib/index.js';
 import { KERNEL_RULES, findRule, defaultContext, relToKey } from '../lib/explain/rules.js';
 import { parseKey, valuesEqual } from '../lib/index.js';
-import { holdHostLock } from './helpers.js';
+import { holdHostLock, stagedRoot } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = new URL('../dist/index.js', import.meta.url).href;
@@ -252,7 +252,7 @@ t.test(`probe: a ${signal} mid-probe still restores the host, then kills the pro
 
 t.test('probe needs root; unprivileged classify fails cleanly', async (t) => {
   const script = `
-    import { classify } from ${JSON.stringify(dist)};
+    import { classify } from ${JSON.stringify(stagedRoot() + 'dist/index.js')};
     try { classify({ probe: true }); console.log('NO ERROR'); } catch (e) { console.log(e.code); }
   `;
   const r = spawnSync(...plainNode(['--input-type=module', '-e', script]), { cwd: '/', uid: 65534, gid: 65534, encoding: 'utf8' });

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { valuesEqual } from '../lib/index.js';
-import { HOST_NS, childEnv, cleanupName, exited, ipNetnsAdd, plainNode, sh, uniqueName, unshareSleep } from './helpers.js';
+import { HOST_NS, childEnv, cleanupName, exited, ipNetnsAdd, plainNode, sh, stagedRoot, uniqueName, unshareSleep } from './helpers.js';
 
 // Needs: root (namespaces, bind mounts under /run/netns), iproute2, util-linux (nsenter,
 // unshare, script), procps sysctl. Every namespace here is made by the test and named ntcli-*.
@@ -145,18 +145,20 @@ t.test('exit code 1: operations that fail, with the hints the library gives', as
   t.equal(dead.status, 1);
   oneErrorLine(t, dead, /ESRCH.*has exited/);
   // Permission: a non-root user cannot enter another namespace.
-  const [cmd, a] = plainNode([CLI, 'sysctl', '--name', name, 'net.core.somaxconn']);
+  // nobody runs the CLI from a copy it can read (the checkout may be in a 0700 home).
+  const nobodyCli = path.join(stagedRoot(), 'dist/bin/netns.js');
+  const [cmd, a] = plainNode([nobodyCli, 'sysctl', '--name', name, 'net.core.somaxconn']);
   const nobody = spawnSync(cmd, a, { encoding: 'utf8', uid: 65534, gid: 65534, env: childEnv(), cwd: '/' });
   t.equal(nobody.status, 1, 'nobody: exit 1');
   t.match(nobody.stderr, /^netns: E(PERM|ACCES)/);
   t.equal(lines(nobody.stderr).length, 1);
   // Reading one's own namespace needs nothing.
-  const own = spawnSync(cmd, [...a.slice(0, a.indexOf(CLI) + 1), 'sysctl', '-n', 'net.core.somaxconn'], { encoding: 'utf8', uid: 65534, gid: 65534, env: childEnv(), cwd: '/' });
+  const own = spawnSync(cmd, [...a.slice(0, a.indexOf(nobodyCli) + 1), 'sysctl', '-n', 'net.core.somaxconn'], { encoding: 'utf8', uid: 65534, gid: 65534, env: childEnv(), cwd: '/' });
   t.equal(own.status, 0, 'nobody reads its own namespace');
   t.equal(own.stdout.trim(), fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
   // -a as nobody: root-only keys (mode 0600) are summarised in one line, as sysctl(8) warns about them.
   const rootOnly = fs.readdirSync('/proc/sys/net/core').filter((f) => (fs.statSync(`/proc/sys/net/core/${f}`).mode & 0o044) === 0 && (fs.statSync(`/proc/sys/net/core/${f}`).mode & 0o400) !== 0);
-  const allAsNobody = spawnSync(cmd, [...a.slice(0, a.indexOf(CLI) + 1), 'sysctl', '-a'], { encoding: 'utf8', uid: 65534, gid: 65534, env: childEnv(), cwd: '/' });
+  const allAsNobody = spawnSync(cmd, [...a.slice(0, a.indexOf(nobodyCli) + 1), 'sysctl', '-a'], { encoding: 'utf8', uid: 65534, gid: 65534, env: childEnv(), cwd: '/' });
   t.equal(allAsNobody.status, 0, 'nobody: -a succeeds');
   if (rootOnly.length > 0) oneErrorLine(t, allAsNobody, /keys could not be read without root/);
   else t.equal(allAsNobody.stderr, '');

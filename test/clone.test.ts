@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace, NetnsError, cloneNetns, sysctl } from '../lib/index.js';
 import { testing } from '../lib/native/testing.js';
-import { HOST_NS, checkThreadsAtEnd, childEnv, fdCount, inoOf, sh, strayThreads } from './helpers.js';
+import { HOST_NS, checkThreadsAtEnd, childEnv, fdCount, inoOf, plainNode, sh, stagedRoot, strayThreads } from './helpers.js';
 
 // Needs: root (CAP_SYS_ADMIN) for clone(CLONE_NEWNET); util-linux unshare as the oracle;
 // unprivileged user namespaces for the `user: true` test run as nobody.
@@ -142,7 +142,8 @@ t.test('user: true as root makes a user namespace owning the network namespace',
 });
 
 function runAsNobody(script: string): { out: unknown[]; stderr: string; status: number | null } {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+  // plain node: tap's loaders are in the checkout, which nobody may not be able to read.
+  const r = spawnSync(...plainNode(['--input-type=module', '-e', script]), {
     encoding: 'utf8',
     uid: 65534,
     gid: 65534,
@@ -155,7 +156,7 @@ function runAsNobody(script: string): { out: unknown[]; stderr: string; status: 
 t.test('as nobody: EPERM with a hint; user: true works rootless', async (t) => {
   const maxUserNs = Number(fs.readFileSync('/proc/sys/user/max_user_namespaces', 'utf8'));
   const { out, stderr } = runAsNobody(`
-    import { cloneNetns } from ${JSON.stringify(root + 'dist/index.js')};
+    import { cloneNetns } from ${JSON.stringify(stagedRoot() + 'dist/index.js')};
     try { await cloneNetns({ read: ['net.core.somaxconn'] }); console.log('{"unexpected":true}'); }
     catch (e) { console.log(JSON.stringify({ code: e.code, syscall: e.syscall, message: e.message })); }
     try {

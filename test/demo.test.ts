@@ -5,7 +5,7 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { childEnv, plainNode, sh } from './helpers.js';
+import { childEnv, plainNode, sh, stagedRoot } from './helpers.js';
 
 // Needs: root (the demo changes four host sysctls and restores them), util-linux unshare,
 // npm, unprivileged user namespaces (the rootless runs as nobody). Changes the host's
@@ -162,7 +162,8 @@ function snapshotDiff(a: Map<string, string>, b: Map<string, string>): string[] 
 
 /** Run the built demo as nobody (uid/gid 65534), free of tap's tracker; `wrap` goes in front of node. */
 function asNobody(args: string[], wrap: string[] = []) {
-  const [cmd, a] = plainNode([demo, ...args]);
+  // From a copy nobody can read (the checkout may be in a 0700 home).
+  const [cmd, a] = plainNode([stagedRoot() + 'dist/examples/inherited-vs-default.js', ...args]);
   const argv = [...wrap, cmd, ...a];
   return spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', uid: 65534, gid: 65534, cwd: '/', env: childEnv(), timeout: 120_000 });
 }

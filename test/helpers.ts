@@ -1,6 +1,7 @@
 // Shared test helpers: namespaces made by real tools, with cleanup that runs even on failure.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import type { Test } from 'tap';
 
 export const HOST_NS = fs.readlinkSync('/proc/self/ns/net');
@@ -168,4 +169,39 @@ export async function holdHostLock(): Promise<() => Promise<void>> {
     holder.stdin!.end('\n');
     await gone;
   };
+}
+
+const checkout = new URL('..', import.meta.url).pathname;
+let staged: string | undefined;
+
+/**
+ * Where code run as `nobody` finds the package: a copy of what it needs (package.json, dist/,
+ * the addon and its helper program, the runtime dependencies, test/fixtures/) in a temporary
+ * directory of this test file's own, readable by every user, laid out as the checkout is (so
+ * the fixtures' relative imports resolve). The checkout itself may be where nobody cannot go
+ * (a clone under /root, a 0700 home); nothing outside the copy has its permissions changed.
+ * Made on first use, with a trailing slash like a `new URL('..')` root; removed when the test
+ * process exits.
+ */
+export function stagedRoot(): string {
+  if (staged) return staged;
+  const dir = fs.mkdtempSync(`${os.tmpdir()}/netns-staged-`);
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const parts = ['package.json', 'dist', 'test/fixtures', 'node_modules/bindings', 'node_modules/file-uri-to-path'];
+  // The addon the loader picks (lib/native/binding.ts): a local build, else the prebuilt one.
+  for (const f of ['netns.node', 'netns-rootless']) parts.push(`build/Release/${f}`);
+  if (fs.existsSync(`${checkout}prebuilds`)) parts.push('prebuilds');
+  for (const p of parts) {
+    if (!fs.existsSync(checkout + p)) throw new Error(`${p} is missing: run \`npm run build\` before the tests`);
+    fs.cpSync(checkout + p, `${dir}/${p}`, { recursive: true });
+  }
+  // Readable (and, for programs, executable) by all, whatever the checkout's umask was.
+  const open = (p: string): void => {
+    const st = fs.statSync(p);
+    fs.chmodSync(p, st.isDirectory() || st.mode & 0o100 ? 0o755 : 0o644);
+    if (st.isDirectory()) for (const e of fs.readdirSync(p)) open(`${p}/${e}`);
+  };
+  open(dir);
+  staged = `${dir}/`;
+  return staged;
 }

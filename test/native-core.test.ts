@@ -136,3 +136,21 @@ t.test('without openat2 (component walk): the same answers, still confined', asy
     t.ok(ns.sysctl.list('net.core').includes('net.core.somaxconn'), 'a walk inside');
   });
 });
+
+t.test('without the NS_GET_NSTYPE ioctl (qemu-user): the type from the fd link, the same answers', async (t) => {
+  const kinds = fs.readdirSync('/proc/self/ns').filter((k) => !k.endsWith('_for_children'));
+  const fds = kinds.map((k) => fs.openSync(`/proc/self/ns/${k}`, 'r'));
+  const opath = fs.openSync('/proc/self/ns/net', 0o10000000 /* O_PATH */);
+  const regular = fs.openSync('/etc/hostname', 'r');
+  t.teardown(() => [...fds, opath, regular].forEach((fd) => fs.closeSync(fd)));
+  const all = [...fds, opath, regular];
+  const withIoctl = all.map((fd) => native.nsInfo(fd));
+  t.ok(withIoctl.slice(0, fds.length).every((i) => i.nsType > 0), `the ioctl names every kind: ${kinds.join(', ')}`);
+  testing.forceNsTypeFallback(true);
+  t.teardown(() => testing.forceNsTypeFallback(false));
+  const fromLink = all.map((fd) => native.nsInfo(fd));
+  t.same(fromLink, withIoctl, 'the same nsInfo for every namespace kind, an O_PATH fd (-EBADF) and a regular file (-ENOTTY)');
+  t.ok(fromLink.some((i) => i.nsType === native.constants.CLONE_NEWNET), 'a network namespace among them');
+  using ns = NetNamespace.fromPath('/proc/self/ns/net');
+  t.ok(ns.fd >= 0, 'a handle opens through the fallback');
+});

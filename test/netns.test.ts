@@ -15,6 +15,7 @@ import {
   inoOf,
   ipNetnsAdd,
   sh,
+  stagedRoot,
   strayThreads,
   uniqueName,
   unshareSleep,
@@ -299,7 +300,7 @@ t.test('a failed switch back aborts the process loudly', async (t) => {
 
 t.test('without CAP_SYS_ADMIN: EPERM with a hint', async (t) => {
   const script = `
-    import { NetNamespace } from ${JSON.stringify(root + 'dist/index.js')};
+    import { NetNamespace } from ${JSON.stringify(stagedRoot() + 'dist/index.js')};
     try { NetNamespace.create({ name: 'x' }); } catch (e) { console.log(JSON.stringify({ code: e.code, errno: e.errno, syscall: e.syscall, message: e.message })); }
     try { NetNamespace.fromPid(1).runSync(() => 0); } catch (e) { console.log(JSON.stringify({ code: e.code, syscall: e.syscall, message: e.message })); }
   `;

@@ -6,12 +6,12 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { NetNamespace, NetnsError, hasCapSysAdmin, rootlessSupport } from '../lib/index.js';
-import { plainNode } from './helpers.js';
+import { plainNode, stagedRoot } from './helpers.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const fixture = fileURLToPath(new URL('./fixtures/rootless-nobody.mjs', import.meta.url));
+// nobody runs the package from a copy it can read (the checkout may be in a 0700 home).
+const root = stagedRoot().replace(/\/$/, '');
+const fixture = `${root}/test/fixtures/rootless-nobody.mjs`;
 const NOBODY = 65534;
 const nobodyEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/', LANG: 'C' };
 
@@ -19,7 +19,9 @@ type Json = Record<string, any>;
 
 /** Run a fixture scenario as nobody and return its JSON. */
 function asNobody(scenario: string, opts: { nodeArgs?: string[]; wrap?: string[] } = {}): Json {
-  const argv = [...(opts.wrap ?? []), process.execPath, ...(opts.nodeArgs ?? []), fixture, scenario];
+  // plain node: tap's loaders are in the checkout, which nobody may not be able to read.
+  const [node, nodeArgv] = plainNode([...(opts.nodeArgs ?? []), fixture, scenario]);
+  const argv = [...(opts.wrap ?? []), node, ...nodeArgv];
   const r = spawnSync(argv[0]!, argv.slice(1), {
     uid: NOBODY,
     gid: NOBODY,
@@ -52,11 +54,11 @@ function procState(pid: number): { state: string; ppid: number } | null {
 const norm = (s: string): string => s.trim().split(/\s+/).join(' ');
 
 t.before(() => {
-  // nobody must be able to read the package (dist/, build/, node_modules/).
+  // nobody must be able to read the package (dist/, build/, node_modules/): the staged copy.
   for (const p of ['dist/index.js', 'dist/rootless/helper.js', 'build/Release/netns.node', 'node_modules/bindings/package.json', 'test/fixtures/rootless-nobody.mjs']) {
     if (!fs.existsSync(`${root}/${p}`)) throw new Error(`${p} is missing: run \`npm run build\` before the tests`);
   }
-  const probe = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(`${root}/dist/index.js`)})`], {
+  const probe = spawnSync(...plainNode(['--input-type=module', '-e', `await import(${JSON.stringify(`${root}/dist/index.js`)})`]), {
     uid: NOBODY,
     gid: NOBODY,
     cwd: '/',
@@ -197,7 +199,7 @@ t.test('as nobody: a dropped handle is cleaned up by the finalizer', async (t) =
 });
 
 t.test('as nobody: the helper dies with its parent (SIGKILL), holding only its socket', async (t) => {
-  const child: ChildProcess = spawn(process.execPath, [fixture, 'hold'], {
+  const child: ChildProcess = spawn(...plainNode([fixture, 'hold']), {
     uid: NOBODY,
     gid: NOBODY,
     cwd: '/',

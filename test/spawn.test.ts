@@ -2,9 +2,9 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { once } from 'node:events';
 import { NetNamespace, NetnsError, RootlessChild, spawnInNetns, sysctl } from '../lib/index.js';
-import { HOST_NS, checkThreadsAtEnd, childEnv, fdCount, inoOf, plainNode, strayThreads } from './helpers.js';
+import { HOST_NS, checkThreadsAtEnd, childEnv, fdCount, inoOf, plainNode, stagedRoot, strayThreads } from './helpers.js';
 
 // Needs: root (CAP_SYS_ADMIN) to create namespaces and to become nobody; /bin/sh and cat;
 // unprivileged user namespaces (the nobody test); dist/ built (`npm run build:ts`).
@@ -37,13 +37,19 @@ t.test('the command reads its presets with its first instruction', async (t) => 
   // cat is the whole command: its first reads are the files themselves.
   const s = spawnInNetns('cat', Object.keys(presets).map(file), { sysctl: presets, stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => s.child.kill('SIGKILL'));
+  // The stdout pipe is the test's own, and Node keeps its fd until the stream has closed:
+  // the child's 'close' event. That may come after 'exit' and after the stream's 'end' (it
+  // does on Node 24), so the count waits for it; `exited` itself follows 'exit'.
+  const closed = once(s.child, 'close');
   const out = await collect(s.child.stdout);
   t.same(out.trimEnd().split('\n'), Object.values(presets).map(String));
   t.same(s.sysctl.changed, Object.keys(presets));
   t.same(s.sysctl.values, presets);
   t.same(await s.exited, { code: 0, signal: null });
   t.ok(s.netns.closed, 'the namespace handle it made is closed once the command exited');
-  t.equal(fdCount(), before, 'no fd left behind');
+  t.equal(fdCount(), before + (s.child.stdout!.closed ? 0 : 1), 'at exit, the one fd left open is the stdout pipe, until its stream closes');
+  await closed;
+  t.equal(fdCount(), before, 'no fd left behind once stdio closed');
   t.not(sysctl.getRaw('net.core.somaxconn'), '321', 'the host is untouched');
   t.same(strayThreads(), []);
 });
@@ -134,8 +140,9 @@ t.test('arguments are checked first', async (t) => {
 
 t.test('as nobody: a rootless namespace, presets seen by the first instruction, uid 0 inside', async (t) => {
   // Without CAP_SYS_ADMIN, NetNamespace.create() (inside spawnInNetns) goes rootless; the
-  // command is started by the helper after setMany returned. The fixture imports dist/.
-  const fixture = fileURLToPath(new URL('./fixtures/spawn-nobody.mjs', import.meta.url));
+  // command is started by the helper after setMany returned. The fixture imports dist/, from a
+  // copy nobody can read (the checkout may be in a 0700 home).
+  const fixture = stagedRoot() + 'test/fixtures/spawn-nobody.mjs';
   const host = ['tcp_keepalive_time', 'tcp_keepalive_intvl', 'tcp_keepalive_probes'].map((k) => fs.readFileSync(`/proc/sys/net/ipv4/${k}`, 'utf8'));
   const r = spawnSync(...plainNode([fixture]), { uid: 65534, gid: 65534, cwd: '/', env: childEnv(), encoding: 'utf8', timeout: 60_000 });
   t.equal(r.stderr, '', 'nothing on stderr (tap\'s tracker does not reach the child)');

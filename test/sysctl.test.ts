@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace, NetnsError, sysctl, parseValue } from '../lib/index.js';
 import { native } from '../lib/native/index.js';
-import { checkThreadsAtEnd, childEnv, plainNode, ipNetnsAdd, nsenterCat, sh, strayThreads, unshareSleep } from './helpers.js';
+import { checkThreadsAtEnd, childEnv, plainNode, ipNetnsAdd, nsenterCat, sh, stagedRoot, strayThreads, unshareSleep } from './helpers.js';
 
 // Needs: root, iproute2 (ip, veth), util-linux nsenter/unshare, procps sysctl.
 checkThreadsAtEnd(t);
@@ -289,7 +289,7 @@ t.test('errors say why', async (t) => {
 
 t.test('EACCES as an unprivileged user, EROFS on a read-only /proc/sys', async (t) => {
   const script = `
-    import { sysctl } from ${JSON.stringify(root + 'dist/index.js')};
+    import { sysctl } from ${JSON.stringify(stagedRoot() + 'dist/index.js')};
     const out = {};
     try { sysctl.set('net.ipv4.tcp_keepalive_time', sysctl.get('net.ipv4.tcp_keepalive_time') + 1); out.set = 'ok'; }
     catch (e) { out.set = e.code; out.msg = e.message; }

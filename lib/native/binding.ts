@@ -160,8 +160,23 @@ export interface NativeBinding {
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The loaded addon. */
-export const native: NativeBinding = bindings({ bindings: 'netns.node', module_root: root });
+/**
+ * The loaded addon: a local build (`node-gyp rebuild`, build/Release/) when there is one, else
+ * the prebuilt binary of this platform in the package (prebuilds/linux-x64/,
+ * prebuilds/linux-arm64/; scripts/prebuild.sh). The rootless helper program is found next to
+ * whichever addon loaded (native/rootless/rootless.cc).
+ */
+const loadOptions: bindings.Options & { prebuild: string } = {
+  bindings: 'netns.node',
+  module_root: root,
+  // bindings joins each entry's parts, replacing a part that names an option by its value.
+  prebuild: `${process.platform}-${process.arch}`,
+  try: [
+    ['module_root', 'build', 'Release', 'bindings'],
+    ['module_root', 'prebuilds', 'prebuild', 'bindings'],
+  ],
+};
+export const native: NativeBinding = bindings(loadOptions);
 
 export function isNativeErrno(e: unknown): e is NativeErrno {
   return typeof e === 'object' && e !== null && (e as { nativeErrno?: unknown }).nativeErrno === true;

@@ -3,7 +3,7 @@
 import { native, type CloneReport } from './binding.js';
 
 interface RawTestingHooks {
-  testing: { failSwitchBack(n: number): void; forceOpenFallback(on: boolean): void };
+  testing: { failSwitchBack(n: number): void; forceOpenFallback(on: boolean): void; forceNsTypeFallback(on: boolean): void };
   cloneNetns(
     rels: string[],
     values: (string | null)[],
@@ -25,6 +25,13 @@ export const testing = {
    */
   forceOpenFallback(on: boolean): void {
     raw.testing.forceOpenFallback(on);
+  },
+  /**
+   * Answer NS_GET_NSTYPE with ENOSYS when `on`, as qemu-user does: nsInfo then reads the type
+   * from the fd's /proc link (native/ns.cc). Addon only.
+   */
+  forceNsTypeFallback(on: boolean): void {
+    raw.testing.forceNsTypeFallback(on);
   },
   /** native.cloneNetns whose child sleeps `holdMs` after the go, before its work. */
   cloneNetns(
