@@ -273,6 +273,32 @@ Napi::Value FdRead(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, out);
 }
 
+// fdPread(fd): pread(fd, readBuffer, 4 KiB, 0) into the environment's read buffer (exported
+// once as `readBuffer`), returning the byte count: no string and no buffer argument to look
+// up (each costs more than the rest of the call). TypeScript decodes the bytes
+// (lib/sysctl/values.ts valueFromBytes) and falls back to fdRead when they fill the buffer.
+// Raw N-API: this is the hottest call of the library.
+napi_value FdPread(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value arg;
+  int32_t fd = -1;
+  napi_value out = nullptr;
+  if (napi_get_cb_info(env, cbinfo, &argc, &arg, nullptr, nullptr) != napi_ok ||
+      napi_get_value_int32(env, arg, &fd) != napi_ok)
+    return nullptr;
+  ssize_t n;
+  do {
+    n = pread(fd, Data(env)->readBuf, kReadBufSize, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    int err = errno;
+    napi_throw(env, ErrnoObject(Napi::Env(env), err, "read"));
+    return nullptr;
+  }
+  napi_create_int32(env, (int32_t)n, &out);
+  return out;
+}
+
 // pwrite(fd, value, 0): one write of the whole value (restored on a short write, see
 // WriteWhole; a write-only handle cannot be read, so it cannot be restored).
 Napi::Value FdWrite(const Napi::CallbackInfo& info) {
@@ -364,6 +390,14 @@ void InitSysctl(Napi::Env env, Napi::Object exports) {
   exports.Set("sysctlWalk", Napi::Function::New(env, SysctlWalk, "sysctlWalk"));
   exports.Set("sysctlOpen", Napi::Function::New(env, SysctlOpen, "sysctlOpen"));
   exports.Set("fdRead", Napi::Function::New(env, FdRead, "fdRead"));
+  {
+    napi_value f;
+    NAPI_THROW_IF_FAILED_VOID(env, napi_create_function(env, "fdPread", NAPI_AUTO_LENGTH, FdPread, nullptr, &f));
+    exports.Set("fdPread", f);
+  }
+  // External: the bytes belong to AddonData (freed at environment cleanup), so a detached or
+  // transferred ArrayBuffer can never free what fdPread writes to.
+  exports.Set("readBuffer", Napi::ArrayBuffer::New(env, Data(env)->readBuf, kReadBufSize));
   exports.Set("fdWrite", Napi::Function::New(env, FdWrite, "fdWrite"));
   exports.Set("sysctlReadAsync", Napi::Function::New(env, SysctlReadAsync, "sysctlReadAsync"));
   exports.Set("sysctlWriteAsync", Napi::Function::New(env, SysctlWriteAsync, "sysctlWriteAsync"));

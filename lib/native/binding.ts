@@ -116,6 +116,10 @@ export interface NativeBinding {
   sysctlWalk(nsfd: number, prefix: string, flags: number): PackedWalk;
   sysctlOpen(nsfd: number, rel: string, access: 0 | 1): [fd: number, granted: 0 | 1 | 2];
   fdRead(fd: number): string;
+  /** pread(fd, readBuffer, 4 KiB, 0): the byte count (no string made; the bytes are in readBuffer). */
+  fdPread(fd: number): number;
+  /** fdPread's destination (4 KiB, one per environment). */
+  readBuffer: ArrayBuffer;
   fdWrite(fd: number, value: string): void;
   sysctlReadAsync(nsfd: number, rel: string): Promise<string>;
   sysctlWriteAsync(nsfd: number, rel: string, value: string): Promise<string | null>;

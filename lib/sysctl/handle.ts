@@ -4,7 +4,10 @@ import { ERRNO, netnsError } from '../errors.js';
 import type { ParsedKey } from './keys.js';
 import { isNativeErrno, native } from '../native/index.js';
 import { keyError } from './key-error.js';
-import { formatValue, parseValue, rawText, type SysctlValue } from './values.js';
+import { formatValue, parseValue, rawText, valueFromBytes, type SysctlValue } from './values.js';
+
+/** Where native.fdPread leaves the bytes (the environment's one 4 KiB buffer). */
+const readBuf = new Uint8Array(native.readBuffer);
 
 /**
  * A cached handle on one key: an fd opened inside the namespace, read with pread and written
@@ -63,7 +66,15 @@ export class SysctlHandle implements Disposable {
 
   /** The typed value. */
   read(): SysctlValue {
-    return parseValue(this.#readText());
+    const fd = this.#live;
+    let n: number;
+    try {
+      n = native.fdPread(fd);
+    } catch (e) {
+      this.#fail(e, 'read');
+    }
+    // A value that fills the buffer may be longer: read it whole.
+    return n < readBuf.length ? valueFromBytes(readBuf, n) : parseValue(this.#readText());
   }
 
   /** Write the value (pwrite at offset 0) and return the value read back. */
@@ -72,7 +83,9 @@ export class SysctlHandle implements Disposable {
     const text = formatValue(value, this.key);
     try {
       native.fdWrite(fd, text + '\n');
-      return this.readable ? parseValue(native.fdRead(fd)) : parseValue(text);
+      if (!this.readable) return parseValue(text);
+      const n = native.fdPread(fd);
+      return n < readBuf.length ? valueFromBytes(readBuf, n) : parseValue(native.fdRead(fd));
     } catch (e) {
       this.#fail(e, 'write', text);
     }
