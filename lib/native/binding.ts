@@ -84,6 +84,8 @@ export interface NativeConstants {
   WALK_READ: number;
   /** Walk flag: report each entry's permission bits. */
   WALK_MODE: number;
+  /** Walk flag: with WALK_READ, keep each file's read fd open and report it (addon only). */
+  WALK_KEEP: number;
 }
 
 export interface NativeBinding {
@@ -120,6 +122,8 @@ export interface NativeBinding {
   fdPread(fd: number): number;
   /** fdPread's destination (4 KiB, one per environment). */
   readBuffer: ArrayBuffer;
+  /** pread every fd from offset 0: NUL-terminated outcomes in order, "=value" or "!errno:read". */
+  fdReadAll(fds: Int32Array): string;
   fdWrite(fd: number, value: string): void;
   sysctlReadAsync(nsfd: number, rel: string): Promise<string>;
   sysctlWriteAsync(nsfd: number, rel: string, value: string): Promise<string | null>;

@@ -178,7 +178,11 @@ function toInt(s: string): number | undefined {
  * text, so no precision is lost. One trailing newline is dropped.
  */
 export function parseValue(raw: string): SysctlValue {
-  const text = raw.endsWith('\n') ? raw.slice(0, -1) : raw;
+  return parseText(raw.endsWith('\n') ? raw.slice(0, -1) : raw);
+}
+
+/** {@link parseValue} of text whose trailing newline is already gone. */
+export function parseText(text: string): SysctlValue {
   const trimmed = text.trim();
   const single = toInt(trimmed);
   if (single !== undefined) return single;
