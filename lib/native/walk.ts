@@ -36,7 +36,8 @@ export function decodeWalk(packed: PackedWalk | string, flags: number): WalkResu
   const end = packed.length;
   while (p < end) {
     const a = packed.indexOf('\0', p);
-    const b = packed.indexOf('\0', a + 1);
+    // without WALK_MODE the mode field is empty: its NUL follows at once
+    const b = !mode && packed.charCodeAt(a + 1) === 0 ? a + 1 : packed.indexOf('\0', a + 1);
     const c = packed.indexOf('\0', b + 1);
     if (a < 0 || b < 0 || c < 0) break; // truncated: never produced by either backend
     const rel = packed.slice(p, a);
