@@ -11,6 +11,7 @@
 
 #include <napi.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <list>
@@ -62,6 +63,7 @@ class Executor {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job*> queue_;
+  std::atomic<size_t> queued_{0};  // queue_.size(), readable without mu_ (the bounded spin)
   bool stopping_ = false;
   int live_ = 0;       // executor threads alive
   // Every thread ever started and not yet joined. Threads are never detached: when a worker
