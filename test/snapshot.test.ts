@@ -3,8 +3,10 @@
 // fd table (/proc/self/fd, fdinfo flags) and sysctl(8) inside the namespace.
 import t from 'tap';
 import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { NetNamespace, compare, comparer, SysctlSnapshotHandle } from '../lib/index.js';
-import { checkThreadsAtEnd, fdCount, sh } from './helpers.js';
+import { checkThreadsAtEnd, childEnv, fdCount, plainNode, sh } from './helpers.js';
 
 // Needs: root (creates namespaces), iproute2 (a veth pair inside our own namespace).
 checkThreadsAtEnd(t);
@@ -105,4 +107,21 @@ t.test('compare(snapshot, ns) and comparer(): the host read once, same entries a
   t.same([e.b, e.equal], ['600', false]);
   t.same(compare(ns, ns.sysctl.getAll()).filter((x) => !x.equal && x.a !== null), [], 'a namespace equals its own snapshot');
   t.throws(() => compare({} as never, ns), TypeError);
+});
+
+t.test('out of fds (RLIMIT_NOFILE 300): snapshot() throws EMFILE and leaves no fd open', async (t) => {
+  const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+  const script = `
+    import { NetNamespace } from ${JSON.stringify(dist)};
+    import fs from 'node:fs';
+    const ns = NetNamespace.create();
+    ns.sysctl.getAll();
+    const before = fs.readdirSync('/proc/self/fd').length;
+    let code;
+    try { ns.sysctl.snapshot().close(); code = 'none'; } catch (e) { code = e.code; }
+    console.log(JSON.stringify({ code, leaked: fs.readdirSync('/proc/self/fd').length - before }));`;
+  const [cmd, args] = plainNode(['--input-type=module', '-e', script]);
+  const r = spawnSync('bash', ['-c', 'ulimit -n 300 && exec "$@"', 'bash', cmd, ...args], { encoding: 'utf8', env: childEnv() });
+  t.equal(r.status, 0, r.stderr);
+  t.same(JSON.parse(r.stdout), { code: 'EMFILE', leaked: 0 });
 });

@@ -2,7 +2,7 @@
 // SysctlBackend in one native call: the calling thread (sync forms) or the addon's executor
 // thread (Promise forms) switches in, opens/reads/writes, and switches back before the call
 // returns. Batches make one switch. list/getAll/setMany are plans (plan.ts, set-many.ts).
-import { NetnsError, toNetnsError } from '../errors.js';
+import { ERRNO, NetnsError, toNetnsError } from '../errors.js';
 import { parseKeyCached as parsed, type KeyInput, type ParsedKey } from './keys.js';
 import { WALK_KEEP, WALK_READ, isNativeErrno, type NativeErrno, type WalkResult } from '../native/index.js';
 import { SwitchingBackend, type SysctlBackend } from './backend.js';
@@ -137,7 +137,15 @@ export class Sysctl {
       release();
       throw e;
     }
-    return new SysctlSnapshotHandle(w, release, this.#keyError, () => this.getAll(pk.key));
+    const h = new SysctlSnapshotHandle(w, release, this.#keyError, () => this.getAll(pk.key));
+    // Out of fds (RLIMIT_NOFILE): a snapshot missing keys (and whole directories, which the
+    // walk skips when they cannot be opened) would look complete. Refuse it.
+    const full = w.values.find((o) => isNativeErrno(o) && (o.errno === ERRNO.EMFILE || o.errno === ERRNO.ENFILE));
+    if (full !== undefined) {
+      h.close();
+      throw this.#keyError(full as NativeErrno, pk, 'open');
+    }
+    return h;
   }
 
   /** Promise form of {@link get}: runs on the addon's executor thread. */
