@@ -142,7 +142,7 @@ const ROWS: Row[] = [
   { id: 'lib.async1', label: '`await ns.sysctl.getAsync(key)`, 1 in flight', group: 'library', vsC: 'c.worker_rt' },
   { id: 'lib.async8', label: '`ns.sysctl.getAsync(key)`, 8 in flight (throughput)', group: 'library', vsC: 'c.oneshot_read' },
   { id: 'lib.getAll', label: '`getAll()` of a fresh namespace', group: 'library', vsC: 'c.walk_all' },
-  { id: 'lib.getAllValues', label: '`getAll()` of a fresh namespace, then every `.values` entry (parsed on first access)', group: 'library', vsC: 'c.walk_all' },
+  { id: 'lib.getAllValues', label: '`getAll()` of a fresh namespace, then every `.values` and `.unreadable` entry (made on first access)', group: 'library', vsC: 'c.walk_all' },
   { id: 'lib.getAllAsync', label: '`await getAllAsync()` of a fresh namespace', group: 'library', vsC: 'c.walk_all' },
   { id: 'lib.snapshot', label: '`sysctl.snapshot()` of a fresh namespace (every key opened and read), then `close()`', group: 'library', vsC: 'c.walk_all' },
   { id: 'lib.refresh', label: 'snapshot handle `.refresh()` (pread of every key, one call)', group: 'library', vsC: 'c.cached_pass' },
@@ -152,6 +152,8 @@ const ROWS: Row[] = [
   { id: 'alt.ipnetns', label: '`execFile ip netns exec NAME cat FILE`', group: 'alternative', vsC: 'c.oneshot_read' },
   { id: 'ref.readFileSync', label: '`fs.readFileSync` in the thread\'s own namespace (no switch per op)', group: 'reference', vsC: 'c.oneshot_read' },
   { id: 'diag.native', label: 'addon call alone (`sysctlRead`, no JS layer)', group: 'diagnostic', vsC: 'c.oneshot_read' },
+  { id: 'diag.async1.nospin', label: '`getAsync`, 1 in flight, executor spin off', group: 'diagnostic', vsC: 'c.worker_rt' },
+  { id: 'diag.async8.nospin', label: '`getAsync`, 8 in flight, executor spin off', group: 'diagnostic', vsC: 'c.oneshot_read' },
 ];
 let lastWritten: number | undefined; // the last value any case wrote to WRITE_KEY
 let round = 0; // the round being run (warm-up: 0)
@@ -267,6 +269,10 @@ async function setup(): Promise<Ctx> {
   onCleanup('write handle', () => writeHandle.close());
 
   const nativeMod = (await import(new URL('../native/index.js', import.meta.url).href)) as { native: Ctx['native'] };
+  const testingMod = (await import(new URL('../native/testing.js', import.meta.url).href)) as {
+    testing: { executorSpin?(us: number): void };
+  };
+  if (typeof testingMod.testing.executorSpin === 'function') testingHooks = testingMod.testing as typeof testingHooks;
 
   const ctx: Ctx = {
     ns,
@@ -373,33 +379,39 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'getAsync 1 in flight',
+    name: 'getAsync 1 in flight (executor spin on and off)',
     async run(ctx) {
       const { ns, readValue } = ctx;
       const n = N.async;
       const r = await baseline(ctx, ['worker_rt'], n);
-      const t0 = hr();
-      for (let i = 0; i < n; i++) {
-        const v = await ns.sysctl.getAsync(READ_KEY);
-        if (v !== readValue) check(false, 'getAsync', v, readValue);
-      }
-      return { ...r, 'lib.async1': perOp(t0, n) };
+      const one = async (): Promise<number> => {
+        const t0 = hr();
+        for (let i = 0; i < n; i++) {
+          const v = await ns.sysctl.getAsync(READ_KEY);
+          if (v !== readValue) check(false, 'getAsync', v, readValue);
+        }
+        return perOp(t0, n);
+      };
+      return { ...r, ...(await spinOnOff(one, 'lib.async1', 'diag.async1.nospin')) };
     },
   },
   {
-    name: 'getAsync 8 in flight',
+    name: 'getAsync 8 in flight (executor spin on and off)',
     async run({ ns, readValue }) {
       const n = N.async * 2;
-      let left = n;
-      const worker = async (): Promise<void> => {
-        while (left-- > 0) {
-          const v = await ns.sysctl.getAsync(READ_KEY);
-          if (v !== readValue) check(false, 'getAsync (8 in flight)', v, readValue);
-        }
+      const eight = async (): Promise<number> => {
+        let left = n;
+        const worker = async (): Promise<void> => {
+          while (left-- > 0) {
+            const v = await ns.sysctl.getAsync(READ_KEY);
+            if (v !== readValue) check(false, 'getAsync (8 in flight)', v, readValue);
+          }
+        };
+        const t0 = hr();
+        await Promise.all(Array.from({ length: 8 }, worker));
+        return perOp(t0, n);
       };
-      const t0 = hr();
-      await Promise.all(Array.from({ length: 8 }, worker));
-      return { 'lib.async8': perOp(t0, n) };
+      return spinOnOff(eight, 'lib.async8', 'diag.async8.nospin');
     },
   },
   {
@@ -423,6 +435,7 @@ const CASES: Case[] = [
         let k = 0;
         for (const key in s.values) if (s.values[key] !== undefined) k++;
         if (k !== ctx.freshKeyCount) check(false, 'getAll values count', k, ctx.freshKeyCount);
+        for (const key in s.unreadable) if (!s.unreadable[key]!.code) check(false, 'getAll unreadable code', s.unreadable[key], 'a code');
       }
       const withValues = perOp(t0, n);
       t0 = hr();
@@ -525,6 +538,50 @@ const CASES: Case[] = [
     },
   },
 ];
+
+/** `f` with the executor's default spin and with it off, in alternating order by round. */
+async function spinOnOff(f: () => Promise<number>, on: string, off: string): Promise<Record<string, number>> {
+  const r: Record<string, number> = {};
+  const run = async (spin: boolean): Promise<void> => {
+    testingHooks?.executorSpin(spin ? -1 : 0);
+    try {
+      r[spin ? on : off] = await f();
+    } finally {
+      testingHooks?.executorSpin(-1);
+    }
+  };
+  if (round % 2 === 0) {
+    await run(true);
+    await run(false);
+  } else {
+    await run(false);
+    await run(true);
+  }
+  return r;
+}
+let testingHooks: { executorSpin(us: number): void } | undefined;
+
+/** CPU ticks (utime + stime) of this process and of its executor thread over `ms` of idling. */
+async function idleCpu(ms: number): Promise<{ process: number; executor: number; hz: number }> {
+  const ticks = (file: string): number => {
+    const s = fs.readFileSync(file, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  };
+  const exec = (): string[] =>
+    fs.readdirSync('/proc/self/task').filter((t) => {
+      try {
+        return fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim() === 'netns-exec';
+      } catch {
+        return false;
+      }
+    });
+  const ids = exec();
+  const sum = (): number => ids.reduce((a, t) => a + ticks(`/proc/self/task/${t}/stat`), 0);
+  const p0 = ticks('/proc/self/stat'), e0 = sum();
+  await sleep(ms);
+  return { process: ticks('/proc/self/stat') - p0, executor: ids.length ? sum() - e0 : NaN, hz: 100 };
+}
 
 /** Create `n` anonymous namespaces, check they are distinct, close them; ns per namespace. */
 async function createMany(n: number): Promise<number> {
@@ -798,6 +855,10 @@ function report(info: Record<string, string>): string {
       : [
           `Snapshot handles: ${memory.snapshots} held at once, each ${Math.round(memory.fdsPerSnapshot!)} fds; per snapshot ${fmtBytes(memory.heapPerSnapshot!)} of JS heap and ${fmtBytes(memory.rssPerSnapshot!)} of RSS (the kernel's struct file per fd is not in RSS).`,
         ];
+  if (extra.idleProcessTicks !== undefined)
+    mem.push(
+      `Idle CPU over 2 s with the executor thread alive (after every Promise row): process ${extra.idleProcessTicks} ticks, executor thread ${extra.idleExecutorTicks} ticks (1 tick = 10 ms; utime + stime from /proc/self/stat and /proc/self/task/TID/stat).`,
+    );
   if (extra.create1000 !== undefined) mem.push(`1,000 namespaces created in one go: ${(extra.create1000 / 1e9).toFixed(3)} s.`);
   for (const a of auditTargets) t.push(a);
   const machineLines = Object.entries(info).map(([k, v]) => `- ${k}: ${v}`);
@@ -861,6 +922,11 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`  round ${round + 1}/${ROUNDS} done (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
   }
+  // Idle CPU with the executor alive (it ran every Promise form above): 2 s of nothing.
+  await sleep(200);
+  const idle = await idleCpu(2000);
+  extra.idleProcessTicks = idle.process;
+  extra.idleExecutorTicks = idle.executor;
   await scalePhase(ctx);
   if (!quick) {
     await sleep(1000);

@@ -27,13 +27,19 @@ static const size_t kMaxBatch = 64;
 // After a batch, how long the thread watches the queue before it sleeps on the condvar: a job
 // submitted meanwhile (the next await of a loop) needs no wake-up. Bounded, so an idle
 // executor costs no CPU; NETNS_EXECUTOR_SPIN_US overrides it (0: never spin) for measuring.
-static long SpinNs() {
+static long SpinNsDefault() {
   static const long ns = [] {
     const char* e = getenv("NETNS_EXECUTOR_SPIN_US");
     long us = e && *e ? strtol(e, nullptr, 10) : 50;
     return us < 0 ? 0 : us > 1000 ? 1000000 : us * 1000;
   }();
   return ns;
+}
+// Test hook (testing.executorSpin): -1 = the default above.
+std::atomic<long> g_spinOverrideNs{-1};
+static long SpinNs() {
+  long o = g_spinOverrideNs.load(std::memory_order_relaxed);
+  return o >= 0 ? o : SpinNsDefault();
 }
 
 static inline void CpuRelax() {

@@ -21,6 +21,9 @@
 
 namespace netns {
 
+// Test hook: the executor's spin after a batch, in ns (-1: NETNS_EXECUTOR_SPIN_US or 50 µs).
+extern std::atomic<long> g_spinOverrideNs;
+
 struct Job {
   int nsfd = -1;       // private dup of the target namespace fd, or -1 = the thread's home
   int enterErr = 0;    // setns into the target failed with this errno

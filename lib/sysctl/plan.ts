@@ -149,7 +149,6 @@ export function snapshotOf(
   const { keys, order } = ko;
   const n = rels.length;
   const raw: Record<string, string> = {};
-  const unreadable: Record<string, NetnsError> = {};
   let failed: number[] | undefined;
   for (let j = 0; j < n; j++) {
     const i = order === undefined ? j : order[j]!;
@@ -157,42 +156,53 @@ export function snapshotOf(
     if (typeof v === 'string') raw[keys[i]!] = v.charCodeAt(v.length - 1) === NL ? v.slice(0, -1) : v;
     else if (isNativeErrno(v)) (failed ??= []).push(i);
   }
-  if (failed !== undefined) {
+  // The errors are made on first access too: each costs a message and a hint.
+  const errs = failed?.map((i) => [keys[i]!, rels[i]!, outs[i] as NativeErrno] as const);
+  const unreadable = (): Record<string, NetnsError> => {
+    const u: Record<string, NetnsError> = {};
+    if (errs === undefined) return u;
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0; // unreadable keys are reported as data: a stack would say nothing
     try {
-      for (const i of failed) {
-        const key = keys[i]!, rel = rels[i]!;
-        unreadable[key] = keyError(outs[i] as NativeErrno, { key, rel, parts: rel.split('/') }, 'read');
-      }
+      for (const [key, rel, e] of errs) u[key] = keyError(e, { key, rel, parts: rel.split('/') }, 'read');
     } finally {
       Error.stackTraceLimit = limit;
     }
-  }
+    return u;
+  };
   return lazySnapshot(raw, unreadable);
 }
 
 const NL = 10;
 
-/** A snapshot whose `values` are parsed from `raw` on first access (then kept, like a plain property). */
-function lazySnapshot(raw: Record<string, string>, unreadable: Record<string, NetnsError>): SysctlSnapshot {
+/**
+ * A snapshot whose `values` are parsed from `raw`, and whose `unreadable` errors are made, on
+ * first access (then kept, like plain properties).
+ */
+function lazySnapshot(raw: Record<string, string>, unreadable: () => Record<string, NetnsError>): SysctlSnapshot {
   const snap = {} as SysctlSnapshot;
-  const settle = (v: Record<string, SysctlValue>): void => {
-    Object.defineProperty(snap, 'values', { value: v, writable: true, enumerable: true, configurable: true });
+  const lazy = <K extends 'values' | 'unreadable'>(name: K, make: () => SysctlSnapshot[K]): void => {
+    const settle = (v: SysctlSnapshot[K]): void => {
+      Object.defineProperty(snap, name, { value: v, writable: true, enumerable: true, configurable: true });
+    };
+    Object.defineProperty(snap, name, {
+      enumerable: true,
+      configurable: true,
+      get(): SysctlSnapshot[K] {
+        const v = make();
+        settle(v);
+        return v;
+      },
+      set: settle,
+    });
   };
-  Object.defineProperty(snap, 'values', {
-    enumerable: true,
-    configurable: true,
-    get(): Record<string, SysctlValue> {
-      const values: Record<string, SysctlValue> = {};
-      // raw lost exactly one trailing newline, which parseValue would drop: parse it as text
-      for (const k in raw) values[k] = parseText(raw[k]!);
-      settle(values);
-      return values;
-    },
-    set: settle,
+  lazy('values', () => {
+    const values: Record<string, SysctlValue> = {};
+    // raw lost exactly one trailing newline, which parseValue would drop: parse it as text
+    for (const k in raw) values[k] = parseText(raw[k]!);
+    return values;
   });
   snap.raw = raw;
-  snap.unreadable = unreadable;
+  lazy('unreadable', unreadable);
   return snap;
 }
