@@ -2,7 +2,7 @@
 // through that namespace's sysctl backend in one walk; and compare(), built on it.
 import { NetNamespace } from '../namespace/handle.js';
 import { errnoName, invalid, wrap } from '../errors.js';
-import { parseKey } from '../sysctl/keys.js';
+import { keyFromRel, parseKey } from '../sysctl/keys.js';
 import { valuesEqual } from '../sysctl/values.js';
 import { sysctl } from '../sysctl/sysctl.js';
 import type { SysctlBackend } from '../sysctl/backend.js';
@@ -88,6 +88,8 @@ interface Prepared {
   keys: string[];
   values: (string | undefined)[];
   errors: (string | undefined)[];
+  /** Each key's path below /proc/sys/net, made on first need (mergePacked). */
+  rels?: string[];
 }
 
 /** Sides already prepared, by the snapshot object (a snapshot is data: it does not change). */
@@ -139,8 +141,7 @@ const NL = 10;
  * namespaces (see {@link comparer}). Changes nothing.
  */
 export function compare(a: CompareSide, b: CompareSide): CompareEntry[] {
-  const pa = prepare(a, 'a');
-  return merge(pa, prepare(b, 'b'));
+  return comparer(a)(b);
 }
 
 /**
@@ -149,7 +150,74 @@ export function compare(a: CompareSide, b: CompareSide): CompareEntry[] {
  */
 export function comparer(a: CompareSide): (b: CompareSide) => CompareEntry[] {
   const pa = prepare(a, 'a');
-  return (b) => merge(pa, prepare(b, 'b'));
+  return (b) => {
+    if (!(b instanceof NetNamespace)) return merge(pa, prepare(b, 'b'));
+    const w = wrap(() => backendOf(b).walk('', WALK_READ));
+    return (w.packed !== undefined && w.flags === WALK_READ && mergePacked(pa, w.packed)) || merge(pa, prepareWalk(w));
+  };
+}
+
+/** Path below /proc/sys/net of a dot-form key (keyFromRel undone). */
+function relOfKey(key: string): string {
+  const r = key.slice(4); // 'net.'
+  return r.includes('/') ? r.replace(/[./]/g, (c) => (c === '.' ? '/' : '.')) : r.replaceAll('.', '/');
+}
+
+/**
+ * merge() of `a` with a packed WALK_READ walk, read in place: where the walk's next path is
+ * `a`'s next key (the common case: a namespace has a subset of the host's keys, in the same
+ * order) nothing is sliced, hashed or converted but the value. Undefined when the walk is not
+ * in key order (the caller then decodes it and sorts).
+ */
+function mergePacked(a: Prepared, packed: string): CompareEntry[] | undefined {
+  const rels = (a.rels ??= a.keys.map(relOfKey));
+  const out: CompareEntry[] = [];
+  const na = a.keys.length;
+  const end = packed.length;
+  let j = 0;
+  let last = '';
+  for (let p = 0; p < end; ) {
+    const z1 = packed.indexOf('\0', p);
+    if (z1 < 0 || packed.charCodeAt(z1 + 1) !== 0) return undefined; // not WALK_READ alone
+    const o = z1 + 2;
+    const z3 = packed.indexOf('\0', o);
+    let vb: string | undefined, eb: string | undefined;
+    if (packed.charCodeAt(o) === EQ) vb = packed.slice(o + 1, packed.charCodeAt(z3 - 1) === NL ? z3 - 1 : z3);
+    else eb = errnoName(Number(packed.slice(o + 1, packed.indexOf(':', o))));
+    const r = j < na ? rels[j]! : undefined;
+    if (r !== undefined && r.length === z1 - p && packed.startsWith(r, p)) {
+      out.push(entry(a.keys[j]!, a.values[j], vb, a.errors[j], eb));
+      last = a.keys[j++]!;
+    } else {
+      const key = keyFromRel(packed.slice(p, z1));
+      if (key < last) return undefined;
+      last = key;
+      while (j < na && a.keys[j]! < key) {
+        out.push(entry(a.keys[j]!, a.values[j], undefined, a.errors[j], undefined));
+        j++;
+      }
+      if (j < na && a.keys[j] === key) {
+        out.push(entry(key, a.values[j], vb, a.errors[j], eb));
+        j++;
+      } else out.push(entry(key, undefined, vb, undefined, eb));
+    }
+    p = z3 + 1;
+  }
+  for (; j < na; j++) out.push(entry(a.keys[j]!, a.values[j], undefined, a.errors[j], undefined));
+  return out;
+}
+const EQ = 61;
+
+function entry(key: string, va: string | undefined, vb: string | undefined, ea: string | undefined, eb: string | undefined): CompareEntry {
+  const e: CompareEntry = {
+    key,
+    a: va ?? null,
+    b: vb ?? null,
+    equal: va !== undefined && vb !== undefined && (va === vb || sameValue(va, vb)),
+  };
+  if (ea) e.aError = ea;
+  if (eb) e.bError = eb;
+  return e;
 }
 
 /** Both sides' sorted keys merged in one pass. */
@@ -176,15 +244,7 @@ function merge(a: Prepared, b: Prepared): CompareEntry[] {
       vb = b.values[j];
       eb = b.errors[j++];
     }
-    const e: CompareEntry = {
-      key,
-      a: va ?? null,
-      b: vb ?? null,
-      equal: va !== undefined && vb !== undefined && (va === vb || sameValue(va, vb)),
-    };
-    if (ea) e.aError = ea;
-    if (eb) e.bError = eb;
-    out.push(e);
+    out.push(entry(key, va, vb, ea, eb));
   }
   return out;
 }

@@ -15,7 +15,35 @@ export interface WalkResult {
   values: NativeOutcome[];
   modes: number[];
   /** WALK_KEEP: each key's kept read fd, -1 where it could not be opened. Owned by the caller. */
-  fds?: number[];
+  fds?: number[] | undefined;
+  /** The packed walk this was decoded from (with the flags it was made with), when it came from one. */
+  packed?: string;
+  flags?: number;
+}
+
+/**
+ * A packed walk as a WalkResult whose arrays are decoded on first use: a reader that can work
+ * on `packed` itself (compare's merge) never builds them.
+ */
+export function lazyWalk(packed: PackedWalk | string, flags: number): WalkResult {
+  let d: WalkResult | undefined;
+  const get = (): WalkResult => (d ??= decodeWalk(packed, flags));
+  return {
+    packed,
+    flags,
+    get keys() {
+      return get().keys;
+    },
+    get values() {
+      return get().values;
+    },
+    get modes() {
+      return get().modes;
+    },
+    get fds() {
+      return get().fds;
+    },
+  };
 }
 
 const EQUALS = 61, BANG = 33, ZERO = 48, NINE = 57;
@@ -71,7 +99,7 @@ export function outcomeAt(packed: string, from: number, to: number, rel: string)
 
 /** Walk `prefix` inside namespace `nsfd` (-1: where the thread is). */
 export function sysctlWalk(nsfd: number, prefix: string, flags: number): WalkResult {
-  return decodeWalk(native.sysctlWalk(nsfd, prefix, flags), flags);
+  return lazyWalk(native.sysctlWalk(nsfd, prefix, flags), flags);
 }
 
 /** sysctlWalk on the addon's executor thread. */
@@ -81,7 +109,7 @@ export async function sysctlWalkAsync(nsfd: number, prefix: string, flags: numbe
 
 /** Walk `prefix` in the rootless helper behind `sock`. */
 export function rootlessWalk(sock: number, prefix: string, flags: number): WalkResult {
-  return decodeWalk(native.rootlessWalk(sock, prefix, flags), flags);
+  return lazyWalk(native.rootlessWalk(sock, prefix, flags), flags);
 }
 
 /** rootlessWalk with the exchange on a thread of its own (never the JS thread). */
