@@ -865,7 +865,7 @@ function report(info: Record<string, string>): string {
   const how = [
     `Rounds: ${ROUNDS} (alternating; each row is the median over rounds). Iterations per round (each C case runs right before the library rows doing the same work, with the same count): sync ${N.sync.toLocaleString('en-US')}, handle ${N.handle.toLocaleString('en-US')}, promise ${N.async.toLocaleString('en-US')} (8 in flight: ${(N.async * 2).toLocaleString('en-US')}), getAll ${N.getAll}, execFile ${N.exec}, namespaces ${N.ns}, cloneNetns ${N.clone}.`,
     `"best round" applies the targets to each row's fastest round (what the code does when the machine is quiet); the verdict that counts is the median's.`,
-    `"vs C baseline" is the median over rounds of this row's time divided by the same round's C row doing the same work (get → one-shot read, set → write + read back, handle → cached fd, getAll → full walk, create → unshare); "vs execFile nsenter" is how many times faster than spawning nsenter.`,
+    `"vs C baseline" is the median over rounds of this row's time divided by the same round's C row doing the same work (get → one-shot read, set → write + read back, handle → cached fd, getAll and snapshot() → full walk, refresh() → pass over cached fds, getAsync 1 in flight → worker round trip, create → unshare on a thread); "vs execFile nsenter" is how many times faster than spawning nsenter. In the targets, "best round" divides the row's fastest round by its C row's fastest round.`,
   ];
   return [
     `## Results${quick ? ' (--quick: a correctness smoke run; timings are not meaningful)' : ''}`,
