@@ -25,6 +25,9 @@
 //                    oneshot_read's work (setns -> open -> read -> close -> setns back): the
 //                    floor of a Promise form with 1 in flight
 //   create_ns        unshare(CLONE_NEWNET) + open ns/net, on a thread
+//   walk_named       walk_all of each namespace named on the command line (paths after
+//                    ITERS, e.g. /run/netns/X): ns per namespace walked (the audit's floor:
+//                    the same namespaces, as cold or warm in the kernel's caches as ours)
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -178,8 +181,8 @@ static int wanted(const char *list, const char *name) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: baseline CASE[,CASE...] ITERS\n");
+  if (argc < 3) {
+    fprintf(stderr, "usage: baseline CASE[,CASE...] ITERS [NSPATH...]\n");
     return 64;
   }
   const char *cases = argv[1];
@@ -357,6 +360,35 @@ int main(int argc, char **argv) {
     pthread_cond_signal(&rt_req);
     pthread_mutex_unlock(&rt_mu);
     pthread_join(w, NULL);
+  }
+
+  if (wanted(cases, "walk_named")) {
+    int n = argc - 3;
+    if (n < 1) {
+      fprintf(stderr, "baseline: walk_named needs namespace paths\n");
+      exit(64);
+    }
+    int *nsfd = malloc(sizeof(int) * n);
+    if (!nsfd) die("malloc");
+    for (int k = 0; k < n; k++)
+      if ((nsfd[k] = open(argv[3 + k], O_RDONLY | O_CLOEXEC)) < 0) die(argv[3 + k]);
+    size_t files = 0;
+    t0 = now_ns();
+    for (long i = 0; i < iters; i++)
+      for (int k = 0; k < n; k++) {
+        if (setns(nsfd[k], CLONE_NEWNET) != 0) die("setns(named)");
+        int d = open("/proc/sys/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (d < 0) die("open /proc/sys/net");
+        files = walk(d, 0);
+        leave();
+      }
+    REPORT("walk_named", (now_ns() - t0) / ((double)iters * n));
+    if (files < 100) {
+      fprintf(stderr, "baseline: walk_named read only %zu files\n", files);
+      exit(2);
+    }
+    for (int k = 0; k < n; k++) close(nsfd[k]);
+    free(nsfd);
   }
 
   // namespace creation (each made on a fresh thread, then its fd closed)

@@ -302,8 +302,8 @@ async function setup(): Promise<Ctx> {
 type Case = { name: string; heavy?: boolean; run(ctx: Ctx): Promise<Record<string, number>> };
 
 /** Run C baseline cases (ns per op), right next to the library rows doing the same work. */
-async function baseline(ctx: Ctx, cases: string[], iters: number): Promise<Record<string, number>> {
-  const out = JSON.parse(await run(ctx.baseline, [cases.join(','), String(iters)])) as Record<string, number>;
+async function baseline(ctx: Ctx, cases: string[], iters: number, paths: string[] = []): Promise<Record<string, number>> {
+  const out = JSON.parse(await run(ctx.baseline, [cases.join(','), String(iters), ...paths])) as Record<string, number>;
   const r: Record<string, number> = {};
   for (const c of cases) {
     const v = out[c];
@@ -658,7 +658,8 @@ async function scalePhase(ctx: Ctx): Promise<void> {
     let last: ReturnType<ReturnType<typeof comparer>> | undefined;
     let hostSnap: SysctlSnapshot | undefined;
     for (let p = 0; p < passes; p++) {
-      step.cWalk.push((await baseline(ctx, ['walk_all'], quick ? 2 : 10))['c.walk_all']!);
+      // The C walk of the same namespaces (their kernel caches as cold or warm as ours).
+      step.cWalk.push((await baseline(ctx, ['walk_named'], 1, names.slice(0, k).map((x) => `/run/netns/${x}`)))['c.walk_named']!);
       let t0 = hr();
       const l = NetNamespace.list();
       step.list.push(Number(hr() - t0));
@@ -838,7 +839,7 @@ function report(info: Record<string, string>): string {
   }
   // Scale: list, audit per namespace (ratio to the C walk of the same pass), memory.
   const sc: string[] = [
-    '| namespaces alive | `list()` ms (entries) | audit µs per namespace | vs C walk (median) | vs C walk (best) | C walk µs | heap per handle | RSS per handle |',
+    '| namespaces alive | `list()` ms (entries) | audit µs per namespace | vs C walk (median) | vs C walk (best) | C walk µs per namespace (the same namespaces) | heap per handle | RSS per handle |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const auditTargets: string[] = [];
@@ -850,7 +851,7 @@ function report(info: Record<string, string>): string {
     );
     if (st.n >= 200 || quick)
       auditTargets.push(
-        `| audit per namespace, ${st.n} namespaces | ≤ 1.5× c.walk_all | ${fmtRatio(rMed)} | ${rMed <= 1.5 ? 'met' : '**missed**'} | ${quick ? '—' : fmtRatio(rBest)} | ${quick ? '—' : rBest <= 1.5 ? 'met' : '**missed**'} |`,
+        `| audit per namespace, ${st.n} namespaces | ≤ 1.5× C walk of each | ${fmtRatio(rMed)} | ${rMed <= 1.5 ? 'met' : '**missed**'} | ${quick ? '—' : fmtRatio(rBest)} | ${quick ? '—' : rBest <= 1.5 ? 'met' : '**missed**'} |`,
       );
   }
   const mem =
@@ -880,7 +881,7 @@ function report(info: Record<string, string>): string {
     '',
     ...how,
     '',
-    '## Scale (measured once after the rounds, 5 passes each alternating with the C walk)',
+    '## Scale (measured once after the rounds, 5 passes each alternating with a C walk of the same namespaces)',
     '',
     sc.join('\n'),
     '',
