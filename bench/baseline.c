@@ -19,7 +19,15 @@
 //   cached_pread     pread on an fd opened inside once
 //   cached_pwrite    pwrite + pread on an fd opened inside once (the handle's write())
 //   walk_all         setns -> read every file under /proc/sys/net -> setns back (getAll floor)
+//   cached_pass      pread every file under /proc/sys/net on fds opened inside once, one pass
+//                    (the snapshot handle's refresh floor; the opening walk is not timed)
+//   worker_rt        a round trip to a worker thread (mutex + condvar each way) that does
+//                    oneshot_read's work (setns -> open -> read -> close -> setns back): the
+//                    floor of a Promise form with 1 in flight
 //   create_ns        unshare(CLONE_NEWNET) + open ns/net, on a thread
+//   walk_named       walk_all of each namespace named on the command line (paths after
+//                    ITERS, e.g. /run/netns/X): ns per namespace walked (the audit's floor:
+//                    the same namespaces, as cold or warm in the kernel's caches as ours)
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -111,6 +119,60 @@ static size_t walk(int dfd, int depth) {
   return n;
 }
 
+// walk() that keeps every file's fd open (appended to *fds) instead of closing it.
+static void walk_keep(int dfd, int depth, int **fds, size_t *n, size_t *cap) {
+  DIR *d = fdopendir(dfd);
+  if (!d) die("fdopendir");
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (de->d_name[0] == '.') continue;
+    if (de->d_type == DT_DIR) {
+      int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+      if (sub >= 0 && depth < 16) walk_keep(sub, depth + 1, fds, n, cap);
+      else if (sub >= 0) close(sub);
+      continue;
+    }
+    int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) continue;
+    if (*n == *cap) {
+      *cap = *cap ? *cap * 2 : 1024;
+      *fds = realloc(*fds, *cap * sizeof(int));
+      if (!*fds) die("realloc");
+    }
+    (*fds)[(*n)++] = fd;
+  }
+  closedir(d);
+}
+
+// worker_rt: one request at a time, handed over with a mutex and a condvar each way.
+static pthread_mutex_t rt_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t rt_req = PTHREAD_COND_INITIALIZER, rt_done = PTHREAD_COND_INITIALIZER;
+static int rt_pending, rt_finished, rt_stop;
+static ssize_t rt_n;
+static char rt_buf[4096];
+
+static void *rt_worker(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&rt_mu);
+  for (;;) {
+    while (!rt_pending && !rt_stop) pthread_cond_wait(&rt_req, &rt_mu);
+    if (rt_stop) break;
+    rt_pending = 0;
+    pthread_mutex_unlock(&rt_mu);
+    enter();
+    int fd = open(READ_KEY, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, rt_buf, sizeof rt_buf);
+    if (fd >= 0) close(fd);
+    leave();
+    pthread_mutex_lock(&rt_mu);
+    rt_n = n;
+    rt_finished = 1;
+    pthread_cond_signal(&rt_done);
+  }
+  pthread_mutex_unlock(&rt_mu);
+  return NULL;
+}
+
 static int wanted(const char *list, const char *name) {
   size_t n = strlen(name);
   for (const char *p = list; (p = strstr(p, name)); p += n)
@@ -119,8 +181,8 @@ static int wanted(const char *list, const char *name) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: baseline CASE[,CASE...] ITERS\n");
+  if (argc < 3) {
+    fprintf(stderr, "usage: baseline CASE[,CASE...] ITERS [NSPATH...]\n");
     return 64;
   }
   const char *cases = argv[1];
@@ -251,6 +313,82 @@ int main(int argc, char **argv) {
       exit(2);
     }
     printf(",\"walkFiles\":%zu", files);
+  }
+
+  if (wanted(cases, "cached_pass")) {
+    int *fds = NULL;
+    size_t nfds = 0, cap = 0;
+    enter();
+    int d = open("/proc/sys/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d < 0) die("open /proc/sys/net");
+    walk_keep(d, 0, &fds, &nfds, &cap);
+    leave();
+    size_t ok = 0;
+    t0 = now_ns();
+    for (long i = 0; i < iters; i++) {
+      ok = 0;
+      for (size_t k = 0; k < nfds; k++)
+        if (pread(fds[k], buf, sizeof buf, 0) >= 0) ok++;
+    }
+    REPORT("cached_pass", (now_ns() - t0) / iters);
+    if (ok < 100) {
+      fprintf(stderr, "baseline: cached_pass read only %zu files\n", ok);
+      exit(2);
+    }
+    printf(",\"passFds\":%zu", nfds);
+    for (size_t k = 0; k < nfds; k++) close(fds[k]);
+    free(fds);
+  }
+
+  if (wanted(cases, "worker_rt")) {
+    pthread_t w;
+    if (pthread_create(&w, NULL, rt_worker, NULL) != 0) die("pthread_create");
+    t0 = now_ns();
+    for (long i = 0; i < iters; i++) {
+      pthread_mutex_lock(&rt_mu);
+      rt_pending = 1;
+      rt_finished = 0;
+      pthread_cond_signal(&rt_req);
+      while (!rt_finished) pthread_cond_wait(&rt_done, &rt_mu);
+      ssize_t n = rt_n;
+      pthread_mutex_unlock(&rt_mu);
+      if (n != 5 || memcmp(rt_buf, READ_VAL, 5) != 0) wrong("worker_rt", rt_buf, n < 0 ? 0 : (size_t)n);
+    }
+    REPORT("worker_rt", (now_ns() - t0) / iters);
+    pthread_mutex_lock(&rt_mu);
+    rt_stop = 1;
+    pthread_cond_signal(&rt_req);
+    pthread_mutex_unlock(&rt_mu);
+    pthread_join(w, NULL);
+  }
+
+  if (wanted(cases, "walk_named")) {
+    int n = argc - 3;
+    if (n < 1) {
+      fprintf(stderr, "baseline: walk_named needs namespace paths\n");
+      exit(64);
+    }
+    int *nsfd = malloc(sizeof(int) * n);
+    if (!nsfd) die("malloc");
+    for (int k = 0; k < n; k++)
+      if ((nsfd[k] = open(argv[3 + k], O_RDONLY | O_CLOEXEC)) < 0) die(argv[3 + k]);
+    size_t files = 0;
+    t0 = now_ns();
+    for (long i = 0; i < iters; i++)
+      for (int k = 0; k < n; k++) {
+        if (setns(nsfd[k], CLONE_NEWNET) != 0) die("setns(named)");
+        int d = open("/proc/sys/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (d < 0) die("open /proc/sys/net");
+        files = walk(d, 0);
+        leave();
+      }
+    REPORT("walk_named", (now_ns() - t0) / ((double)iters * n));
+    if (files < 100) {
+      fprintf(stderr, "baseline: walk_named read only %zu files\n", files);
+      exit(2);
+    }
+    for (int k = 0; k < n; k++) close(nsfd[k]);
+    free(nsfd);
   }
 
   // namespace creation (each made on a fresh thread, then its fd closed)

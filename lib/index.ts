@@ -11,6 +11,7 @@ export { NetnsError, type ErrorContext } from './errors.js';
 export {
   Sysctl,
   SysctlHandle,
+  SysctlSnapshotHandle,
   sysctl,
   type SetManyEntries,
   type CheckedEntries,
@@ -42,7 +43,7 @@ export {
 export { setns, unshare, constants } from './namespace/raw.js';
 export { cloneNetns, type CloneNetnsOptions, type CloneNetnsResult } from './process/clone.js';
 export { spawnInNetns, type SpawnInNetnsOptions, type SpawnedInNetns, type NetnsChild } from './process/spawn.js';
-export { compare } from './explain/observe.js';
+export { compare, comparer, type CompareSide } from './explain/observe.js';
 export { classify } from './explain/classify.js';
 export { explain } from './explain/explain.js';
 export { HOST_PROBE_SAFE } from './explain/probe.js';

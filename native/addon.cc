@@ -148,6 +148,13 @@ int OpenConfined(const char* rel, int flags) {
   return root < 0 ? root : core::OpenBeneath(root, rel, flags);
 }
 
+// Test hook: the executor's spin after a batch, in µs (< 0: back to the default).
+static Napi::Value TestExecutorSpin(const Napi::CallbackInfo& info) {
+  double us = info[0].As<Napi::Number>().DoubleValue();
+  g_spinOverrideNs.store(us < 0 ? -1 : (long)(us > 1000 ? 1000000 : us * 1000));
+  return info.Env().Undefined();
+}
+
 // Test hook: open as on a kernel without openat2 (core::OpenByComponents), or probe again.
 static Napi::Value TestForceOpenFallback(const Napi::CallbackInfo& info) {
   core::g_haveOpenat2.store(info[0].ToBoolean() ? 0 : -1);
@@ -209,6 +216,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitNs(env, exports);
   exports.Get("testing").As<Napi::Object>().Set(
       "forceOpenFallback", Napi::Function::New(env, TestForceOpenFallback, "forceOpenFallback"));
+  exports.Get("testing").As<Napi::Object>().Set(
+      "executorSpin", Napi::Function::New(env, TestExecutorSpin, "executorSpin"));
   InitSysctl(env, exports);
   InitClone(env, exports);
   InitRootless(env, exports);

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -22,6 +24,42 @@ namespace netns {
 static const int kMaxThreads = 1;
 // Most jobs the thread takes from the queue at once (one wake-up, one completion call).
 static const size_t kMaxBatch = 64;
+// After a batch, how long the thread watches the queue before it sleeps on the condvar: a job
+// submitted meanwhile (the next await of a loop) needs no wake-up. Bounded, so an idle
+// executor costs no CPU; NETNS_EXECUTOR_SPIN_US overrides it (0: never spin) for measuring.
+static long SpinNsDefault() {
+  static const long ns = [] {
+    const char* e = getenv("NETNS_EXECUTOR_SPIN_US");
+    long us = e && *e ? strtol(e, nullptr, 10) : 50;
+    return us < 0 ? 0 : us > 1000 ? 1000000 : us * 1000;
+  }();
+  return ns;
+}
+// Test hook (testing.executorSpin): -1 = the default above.
+std::atomic<long> g_spinOverrideNs{-1};
+static long SpinNs() {
+  long o = g_spinOverrideNs.load(std::memory_order_relaxed);
+  return o >= 0 ? o : SpinNsDefault();
+}
+
+static inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+  asm volatile("yield");
+#endif
+}
+
+// Wait up to `ns` for `queued` to become non-zero, without sleeping. True if it did.
+static bool SpinForWork(const std::atomic<size_t>& queued, long ns) {
+  if (ns <= 0) return false;
+  auto end = std::chrono::steady_clock::now() + std::chrono::nanoseconds(ns);
+  for (unsigned i = 1;; i++) {
+    if (queued.load(std::memory_order_acquire) != 0) return true;
+    CpuRelax();
+    if ((i & 31) == 0 && std::chrono::steady_clock::now() >= end) return false;
+  }
+}
 
 Job::~Job() {
   if (nsfd >= 0) close(nsfd);
@@ -78,9 +116,10 @@ Napi::Value Executor::Submit(Napi::Env env, Job* job, int targetFd) {
   {
     std::lock_guard<std::mutex> lk(mu_);
     queue_.push_back(job);
+    queued_.store(queue_.size(), std::memory_order_release);
     if (idle_ == 0 && live_ < kMaxThreads) StartThreadLocked();
   }
-  cv_.notify_one();
+  cv_.notify_one();  // no system call when the thread is spinning (no waiter)
   return Napi::Value(env, promise);
 }
 
@@ -178,7 +217,16 @@ void Executor::Loop() {
   std::vector<Job*> batch;
   batch.reserve(kMaxBatch);
   std::unique_lock<std::mutex> lk(mu_);
+  // Spin after a batch only while it pays: the batch had several jobs (several in flight), or
+  // the last spin saw the next job arrive. One job at a time that arrives too late to be caught
+  // (1 in flight on a loaded machine) then costs no spinning at all.
+  bool spin = false, lastHit = true;
   while (healthy) {
+    if (spin && queue_.empty() && !stopping_) {
+      lk.unlock();
+      lastHit = SpinForWork(queued_, SpinNs());
+      lk.lock();
+    }
     idle_++;
     cv_.wait(lk, [this] { return stopping_ || !queue_.empty(); });
     idle_--;
@@ -189,6 +237,8 @@ void Executor::Loop() {
       batch.push_back(queue_.front());
       queue_.pop_front();
     }
+    queued_.store(queue_.size(), std::memory_order_release);
+    spin = batch.size() > 1 || lastHit;
     lk.unlock();
     size_t done = RunBatch(batch, healthy);
     // Finished jobs go back to JavaScript in one call, chained through Job::next.
@@ -197,6 +247,7 @@ void Executor::Loop() {
     lk.lock();
     // Jobs not started because this thread is retiring go back to the front of the queue.
     for (size_t i = batch.size(); i > done; i--) queue_.push_front(batch[i - 1]);
+    queued_.store(queue_.size(), std::memory_order_release);
   }
   live_--;
   if (!healthy && !stopping_ && !queue_.empty() && live_ < kMaxThreads) StartThreadLocked();
@@ -225,8 +276,11 @@ size_t Executor::RunBatch(std::vector<Job*>& batch, bool& healthy) {
   for (; i < batch.size(); i++) {
     Job* job = batch[i];
     if (job->nsfd >= 0) {
+      // The identity is needed only to compare with a neighbour in this batch: a batch of one
+      // (1 in flight) skips the fstat.
       struct stat st;
-      bool known = fstat(job->nsfd, &st) == 0;
+      bool needId = inside || i + 1 < batch.size();
+      bool known = needId && fstat(job->nsfd, &st) == 0;
       bool same = inside && insideKnown && known && st.st_dev == inDev && st.st_ino == inIno;
       if (!same) {
         if (inside && !leave()) break;

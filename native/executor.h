@@ -11,6 +11,7 @@
 
 #include <napi.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <list>
@@ -19,6 +20,9 @@
 #include <vector>
 
 namespace netns {
+
+// Test hook: the executor's spin after a batch, in ns (-1: NETNS_EXECUTOR_SPIN_US or 50 µs).
+extern std::atomic<long> g_spinOverrideNs;
 
 struct Job {
   int nsfd = -1;       // private dup of the target namespace fd, or -1 = the thread's home
@@ -62,6 +66,7 @@ class Executor {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job*> queue_;
+  std::atomic<size_t> queued_{0};  // queue_.size(), readable without mu_ (the bounded spin)
   bool stopping_ = false;
   int live_ = 0;       // executor threads alive
   // Every thread ever started and not yet joined. Threads are never detached: when a worker

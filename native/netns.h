@@ -41,7 +41,12 @@ struct AddonData {
   // they are then reaped here rather than left as zombies of a process that never waits.
   std::unordered_map<int, int> helpers;
   int homeWayBack = -1;          // CheckWayBack(homeNs) once known: 0 or errno
+  // fdPread's destination, exported to JavaScript once as an external ArrayBuffer.
+  alignas(64) unsigned char readBuf[4096];
 };
+
+// Size of AddonData::readBuf: the 4 KiB every sysctl read asks the kernel for.
+constexpr size_t kReadBufSize = sizeof(AddonData::readBuf);
 
 AddonData* Data(Napi::Env env);
 

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <new>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -105,28 +107,59 @@ Napi::Value OutcomeValue(Napi::Env env, const Outcome& o, const std::string& rel
   return Napi::String::New(env, o.value);
 }
 
-// The addon's walk sink (see core::WalkTree): the packed walk grows in one std::string.
-struct StringSink {
-  std::string s;
+// The addon's walk sink (see core::WalkTree): the packed walk grows in one malloc'd buffer.
+// Room() hands out uninitialised space (a std::string would zero 4 KiB per file read: that
+// memset was most of a walk's user time). Kept fds (kWalkKeep) are collected in `kept`.
+struct PackedSink {
+  char* p = nullptr;
+  size_t size = 0, cap = 0;
   size_t pending = 0;
-  bool Begin(size_t) { return true; }
-  void Put(const char* p, size_t n) { s.append(p, n); }
-  char* Room(size_t* avail) {
-    pending = s.size();
-    s.resize(pending + core::kReadChunk);
-    *avail = core::kReadChunk;
-    return &s[pending];
+  std::vector<int> kept;
+  PackedSink() = default;
+  PackedSink(const PackedSink&) = delete;
+  PackedSink& operator=(const PackedSink&) = delete;
+  ~PackedSink() {
+    free(p);
+    for (int fd : kept) close(fd);  // not handed over (see Release)
   }
-  void Commit(size_t n) { s.resize(pending + n); }
-  size_t Size() const { return s.size(); }
-  void Truncate(size_t n) { s.resize(n); }
+  void Reserve(size_t n) {
+    if (n <= cap) return;
+    size_t c = cap ? cap : 64 * 1024;
+    while (c < n) c *= 2;
+    char* q = (char*)realloc(p, c);
+    if (!q) throw std::bad_alloc();
+    p = q;
+    cap = c;
+  }
+  bool Begin(size_t) { return true; }
+  void Put(const char* d, size_t n) {
+    Reserve(size + n);
+    memcpy(p + size, d, n);
+    size += n;
+  }
+  char* Room(size_t* avail) {
+    Reserve(size + core::kReadChunk);
+    pending = size;
+    *avail = core::kReadChunk;
+    return p + size;
+  }
+  void Commit(size_t n) { size = pending + n; }
+  size_t Size() const { return size; }
+  void Truncate(size_t n) { size = n; }
   void End() {}
+  void Keep(int fd) { kept.push_back(fd); }
+  // The packed bytes as a JS string. Kept fds become JavaScript's (owned by the environment).
+  Napi::Value Release(Napi::Env env) {
+    for (int fd : kept) Own(env, fd);
+    kept.clear();
+    return Napi::String::New(env, p ? p : "", size);
+  }
 };
 
 // Walk `prefix` ("" = all of /proc/sys/net) into `out`, the packed walk (sysctl_core.h) that
 // travels to JavaScript as one string: one string instead of ~4 N-API calls per entry makes a
 // full walk (~600 keys) markedly cheaper. Errors on the prefix itself land in `rootErr`.
-void DoWalk(const std::string& prefix, int flags, std::string& out, Outcome& rootErr) {
+void DoWalk(const std::string& prefix, int flags, PackedSink& out, Outcome& rootErr) {
   char rel[core::kRelCap];
   if (prefix.size() >= sizeof rel) {
     rootErr.err = ENAMETOOLONG;
@@ -140,11 +173,9 @@ void DoWalk(const std::string& prefix, int flags, std::string& out, Outcome& roo
     return;
   }
   memcpy(rel, prefix.c_str(), prefix.size() + 1);
-  StringSink sink;
-  sink.s.reserve(64 * 1024);
-  core::WalkTree(fd, rel, prefix.size(), flags, sink);
+  out.Reserve(64 * 1024);
+  core::WalkTree(fd, rel, prefix.size(), flags, out);
   close(fd);
-  out = std::move(sink.s);
 }
 
 // Batch: values[i] null = read rels[i]; a string = write it and read back.
@@ -238,11 +269,11 @@ Napi::Value SysctlWalk(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string prefix = info[1].As<Napi::String>().Utf8Value();
   int flags = info[2].As<Napi::Number>().Int32Value();
-  std::string packed;
+  PackedSink packed;
   Outcome rootErr;
   InsideSync(env, NsArg(info), [&] { DoWalk(prefix, flags, packed, rootErr); });
   if (rootErr.err) ThrowErrno(env, rootErr.err, rootErr.syscall, "/proc/sys/net/" + prefix);
-  return Napi::String::New(env, packed);
+  return packed.Release(env);
 }
 
 // sysctlOpen(nsfd, rel, access): an fd on one key, opened inside the namespace (core::OpenKey:
@@ -271,6 +302,57 @@ Napi::Value FdRead(const Napi::CallbackInfo& info) {
   int e = ReadSmall(fd, out);
   if (e) ThrowErrno(env, e, "read");
   return Napi::String::New(env, out);
+}
+
+// fdPread(fd): pread(fd, readBuffer, 4 KiB, 0) into the environment's read buffer (exported
+// once as `readBuffer`), returning the byte count: no string and no buffer argument to look
+// up (each costs more than the rest of the call). TypeScript decodes the bytes
+// (lib/sysctl/values.ts valueFromBytes) and falls back to fdRead when they fill the buffer.
+// Raw N-API: this is the hottest call of the library.
+napi_value FdPread(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value arg;
+  int32_t fd = -1;
+  napi_value out = nullptr;
+  if (napi_get_cb_info(env, cbinfo, &argc, &arg, nullptr, nullptr) != napi_ok ||
+      napi_get_value_int32(env, arg, &fd) != napi_ok)
+    return nullptr;
+  ssize_t n;
+  do {
+    n = pread(fd, Data(env)->readBuf, kReadBufSize, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    int err = errno;
+    napi_throw(env, ErrnoObject(Napi::Env(env), err, "read"));
+    return nullptr;
+  }
+  napi_create_int32(env, (int32_t)n, &out);
+  return out;
+}
+
+// fdReadAll(fds): pread every fd of an Int32Array (a snapshot handle's keys) from offset 0, in
+// one call: one string of NUL-terminated outcomes in fd order, "=" value or "!" errno ":read"
+// (the walk's outcome field, sysctl_core.h).
+Napi::Value FdReadAll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Int32Array fds = info[0].As<Napi::Int32Array>();
+  const int32_t* f = fds.Data();
+  size_t n = fds.ElementLength();
+  PackedSink out;
+  out.Reserve(n * 16 + 1024);
+  for (size_t i = 0; i < n; i++) {
+    size_t mark = out.Size();
+    out.Put("=", 1);
+    int err = core::ReadValue(f[i], out);
+    if (err) {
+      out.Truncate(mark);
+      out.Put("!", 1);
+      core::PutDecimal(out, (uint32_t)err);
+      core::PutStr(out, ":read");
+    }
+    out.Put("", 1);
+  }
+  return out.Release(env);
 }
 
 // pwrite(fd, value, 0): one write of the whole value (restored on a short write, see
@@ -308,7 +390,7 @@ struct BatchJob : Job {
 struct WalkJob : Job {
   std::string prefix;
   int flags = 0;
-  std::string packed;
+  PackedSink packed;  // closes kept fds never handed to JavaScript (environment torn down)
   Outcome rootErr;
   void Work() override { DoWalk(prefix, flags, packed, rootErr); }
   Napi::Value Result(Napi::Env env, bool& reject) override {
@@ -316,7 +398,7 @@ struct WalkJob : Job {
       reject = true;
       return ErrnoObject(env, rootErr.err, rootErr.syscall, "/proc/sys/net/" + prefix);
     }
-    return Napi::String::New(env, packed);
+    return packed.Release(env);
   }
 };
 
@@ -358,12 +440,22 @@ void InitSysctl(Napi::Env env, Napi::Object exports) {
   Napi::Object c = exports.Get("constants").As<Napi::Object>();
   c.Set("WALK_READ", (int)core::kWalkRead);
   c.Set("WALK_MODE", (int)core::kWalkMode);
+  c.Set("WALK_KEEP", (int)core::kWalkKeep);
   exports.Set("sysctlRead", Napi::Function::New(env, SysctlRead, "sysctlRead"));
   exports.Set("sysctlWrite", Napi::Function::New(env, SysctlWrite, "sysctlWrite"));
   exports.Set("sysctlBatch", Napi::Function::New(env, SysctlBatch, "sysctlBatch"));
   exports.Set("sysctlWalk", Napi::Function::New(env, SysctlWalk, "sysctlWalk"));
   exports.Set("sysctlOpen", Napi::Function::New(env, SysctlOpen, "sysctlOpen"));
   exports.Set("fdRead", Napi::Function::New(env, FdRead, "fdRead"));
+  {
+    napi_value f;
+    NAPI_THROW_IF_FAILED_VOID(env, napi_create_function(env, "fdPread", NAPI_AUTO_LENGTH, FdPread, nullptr, &f));
+    exports.Set("fdPread", f);
+  }
+  // External: the bytes belong to AddonData (freed at environment cleanup), so a detached or
+  // transferred ArrayBuffer can never free what fdPread writes to.
+  exports.Set("readBuffer", Napi::ArrayBuffer::New(env, Data(env)->readBuf, kReadBufSize));
+  exports.Set("fdReadAll", Napi::Function::New(env, FdReadAll, "fdReadAll"));
   exports.Set("fdWrite", Napi::Function::New(env, FdWrite, "fdWrite"));
   exports.Set("sysctlReadAsync", Napi::Function::New(env, SysctlReadAsync, "sysctlReadAsync"));
   exports.Set("sysctlWriteAsync", Napi::Function::New(env, SysctlWriteAsync, "sysctlWriteAsync"));

@@ -22,14 +22,18 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "syscompat.h"
 
 namespace netns {
 namespace core {
 
-// Walk flags: exported to TypeScript as native.constants.WALK_READ / WALK_MODE.
-enum WalkFlag : int { kWalkRead = 1, kWalkMode = 2 };
+// Walk flags: exported to TypeScript as native.constants.WALK_READ / WALK_MODE / WALK_KEEP.
+// kWalkKeep (with kWalkRead, and only for a sink that can keep fds: the addon's, never the
+// rootless helper's, whose fds mean nothing in another process) keeps each file's read fd open
+// and hands it to the sink (Sink::Keep) instead of closing it: a snapshot handle's fds.
+enum WalkFlag : int { kWalkRead = 1, kWalkMode = 2, kWalkKeep = 4 };
 
 // Longest path relative to /proc/sys/net a walk reports; deepest directory it enters.
 constexpr size_t kRelCap = PATH_MAX;
@@ -153,6 +157,8 @@ inline int OpenKey(int root, const char* rel, int access, int* granted, int* den
 // A walk is ONE byte string, three NUL-terminated fields per regular file:
 //   path (relative to /proc/sys/net) \0 mode (decimal, empty without kWalkMode) \0
 //   outcome ("=" value, or "!" errno ":" syscall; empty without kWalkRead) \0
+// With kWalkKeep the outcome of a file that opened starts with its kept fd in decimal
+// ("17=4096\n", "18!5:read").
 // Sysctl names and values never contain NUL. Both backends produce it with WalkTree below;
 // lib/native/walk.ts is its one decoder.
 //
@@ -163,6 +169,7 @@ inline int OpenKey(int root, const char* rel, int access, int* granted, int* den
 //   void Commit(size_t n)          n bytes of it used
 //   size_t Size(); void Truncate(size_t)
 //   void End()                     the entry is complete
+//   void Keep(int fd)              optional: takes ownership of a kept fd (kWalkKeep)
 
 struct LinuxDirent64 {
   uint64_t d_ino;
@@ -208,6 +215,12 @@ int ReadValue(int fd, Sink& out) {
   }
 }
 
+// Whether Sink can take kept fds (has Keep(int)).
+template <class S, class = void>
+struct CanKeep : std::false_type {};
+template <class S>
+struct CanKeep<S, std::void_t<decltype(std::declval<S&>().Keep(0))>> : std::true_type {};
+
 // One regular file `name` in directory `dfd`, at path `rel`.
 template <class Sink>
 bool WalkEntry(int dfd, const char* name, const char* rel, size_t relLen, uint32_t mode, int flags, Sink& out) {
@@ -223,10 +236,18 @@ bool WalkEntry(int dfd, const char* name, const char* rel, size_t relLen, uint32
     if (fd < 0) {
       err = errno;
     } else {
+      bool keep = false;
+      if constexpr (CanKeep<Sink>::value) keep = (flags & kWalkKeep) != 0;
+      if (keep) PutDecimal(out, (uint32_t)fd);
       size_t mark = out.Size();
       out.Put("=", 1);
       err = ReadValue(fd, out);
-      close(fd);
+      if constexpr (CanKeep<Sink>::value) {
+        if (keep) out.Keep(fd);
+        else close(fd);
+      } else {
+        close(fd);
+      }
       step = "read";
       if (err) out.Truncate(mark);
     }

@@ -2,12 +2,12 @@
 // through that namespace's sysctl backend in one walk; and compare(), built on it.
 import { NetNamespace } from '../namespace/handle.js';
 import { errnoName, invalid, wrap } from '../errors.js';
-import { parseKey } from '../sysctl/keys.js';
+import { keyFromRel, parseKey } from '../sysctl/keys.js';
 import { valuesEqual } from '../sysctl/values.js';
 import { sysctl } from '../sysctl/sysctl.js';
 import type { SysctlBackend } from '../sysctl/backend.js';
+import { keyOrder, type SysctlSnapshot } from '../sysctl/plan.js';
 import { WALK_MODE, WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from '../native/index.js';
-import { relToKey } from './rules.js';
 import type { CompareEntry, SideObservation } from './types.js';
 
 /** Equal by value (numbers as numbers, tab vs space ignored): the shared valuesEqual. */
@@ -77,26 +77,174 @@ export function eqObs(a: SideObservation | undefined, b: SideObservation): boole
 export const INIT_ONLY_MARKERS = ['core/netdev_max_backlog', 'core/devconf_inherit_init_net'];
 
 /**
- * Every key present in either namespace, with its value in each and whether they are equal
- * by value. Reads both trees in one walk each; changes nothing.
+ * A side of {@link compare}: a namespace (walked when compared) or values already read: a
+ * `getAll()` result or a snapshot handle's `refresh()`/`current` (for the host, read once and
+ * compared against any number of namespaces).
  */
-export function compare(a: NetNamespace, b: NetNamespace): CompareEntry[] {
-  if (!(a instanceof NetNamespace)) invalid('a NetNamespace', 'a', a);
-  if (!(b instanceof NetNamespace)) invalid('a NetNamespace', 'b', b);
-  const sa = observe(a);
-  const sb = observe(b);
-  const rels = [...new Set([...sa.map.keys(), ...sb.map.keys()])].sort();
-  return rels.map((rel) => {
-    const va = valueOf(sa.map.get(rel)?.out);
-    const vb = valueOf(sb.map.get(rel)?.out);
-    const e: CompareEntry = {
-      key: relToKey(rel),
-      a: va.value ?? null,
-      b: vb.value ?? null,
-      equal: va.value !== undefined && vb.value !== undefined && sameValue(va.value, vb.value),
+export type CompareSide = NetNamespace | SysctlSnapshot;
+
+/** One side made ready: every key sorted, with its text or its error code. */
+interface Prepared {
+  keys: string[];
+  values: (string | undefined)[];
+  errors: (string | undefined)[];
+  /** Each key's path below /proc/sys/net, made on first need (mergePacked). */
+  rels?: string[];
+}
+
+/** Sides already prepared, by the snapshot object (a snapshot is data: it does not change). */
+const prepared = new WeakMap<SysctlSnapshot, Prepared>();
+
+function isSnapshot(x: unknown): x is SysctlSnapshot {
+  if (typeof x !== 'object' || x === null) return false;
+  const s = x as Partial<SysctlSnapshot>;
+  return typeof s.raw === 'object' && s.raw !== null && typeof s.unreadable === 'object' && s.unreadable !== null;
+}
+
+function prepare(side: CompareSide, name: string): Prepared {
+  if (side instanceof NetNamespace) return prepareWalk(wrap(() => backendOf(side).walk('', WALK_READ)));
+  if (!isSnapshot(side)) return invalid('a NetNamespace or a SysctlSnapshot (getAll(), a snapshot handle)', name, side);
+  let p = prepared.get(side);
+  if (p === undefined) {
+    const { raw, unreadable } = side;
+    const keys = [...Object.keys(raw), ...Object.keys(unreadable)].sort();
+    p = {
+      keys,
+      values: keys.map((k) => (Object.hasOwn(raw, k) ? raw[k] : undefined)),
+      errors: keys.map((k) => (Object.hasOwn(raw, k) ? undefined : (unreadable[k]?.code ?? 'EIO'))),
     };
-    if (va.error) e.aError = va.error;
-    if (vb.error) e.bError = vb.error;
-    return e;
-  });
+    prepared.set(side, p);
+  }
+  return p;
+}
+
+/** A walk (WALK_READ), in key order, without building a snapshot. */
+function prepareWalk(w: WalkResult): Prepared {
+  const { keys, order } = keyOrder(w.keys);
+  const n = keys.length;
+  const p: Prepared = { keys: order === undefined ? keys : new Array(n), values: new Array(n), errors: new Array(n) };
+  for (let j = 0; j < n; j++) {
+    const i = order === undefined ? j : order[j]!;
+    if (order !== undefined) p.keys[j] = keys[i]!;
+    const o = w.values[i];
+    if (typeof o === 'string') p.values[j] = o.charCodeAt(o.length - 1) === NL ? o.slice(0, -1) : o;
+    else p.errors[j] = valueOf(o).error;
+  }
+  return p;
+}
+const NL = 10;
+
+/**
+ * Every key present on either side, with its value on each and whether they are equal by
+ * value, sorted by key. A namespace is read in one walk; a snapshot (`getAll()`, a snapshot
+ * handle) is used as it is, so the host can be read once and compared against many
+ * namespaces (see {@link comparer}). Changes nothing.
+ */
+export function compare(a: CompareSide, b: CompareSide): CompareEntry[] {
+  return comparer(a)(b);
+}
+
+/**
+ * compare() against one side prepared once: `comparer(host.sysctl.getAll())` returns a
+ * function comparing any namespace (or snapshot) with it, reading only that namespace.
+ */
+export function comparer(a: CompareSide): (b: CompareSide) => CompareEntry[] {
+  const pa = prepare(a, 'a');
+  return (b) => {
+    if (!(b instanceof NetNamespace)) return merge(pa, prepare(b, 'b'));
+    const w = wrap(() => backendOf(b).walk('', WALK_READ));
+    return (w.packed !== undefined && w.flags === WALK_READ && mergePacked(pa, w.packed)) || merge(pa, prepareWalk(w));
+  };
+}
+
+/** Path below /proc/sys/net of a dot-form key (keyFromRel undone). */
+function relOfKey(key: string): string {
+  const r = key.slice(4); // 'net.'
+  return r.includes('/') ? r.replace(/[./]/g, (c) => (c === '.' ? '/' : '.')) : r.replaceAll('.', '/');
+}
+
+/**
+ * merge() of `a` with a packed WALK_READ walk, read in place: where the walk's next path is
+ * `a`'s next key (the common case: a namespace has a subset of the host's keys, in the same
+ * order) nothing is sliced, hashed or converted but the value. Undefined when the walk is not
+ * in key order (the caller then decodes it and sorts).
+ */
+function mergePacked(a: Prepared, packed: string): CompareEntry[] | undefined {
+  const rels = (a.rels ??= a.keys.map(relOfKey));
+  const out: CompareEntry[] = [];
+  const na = a.keys.length;
+  const end = packed.length;
+  let j = 0;
+  let last = '';
+  for (let p = 0; p < end; ) {
+    const z1 = packed.indexOf('\0', p);
+    if (z1 < 0 || packed.charCodeAt(z1 + 1) !== 0) return undefined; // not WALK_READ alone
+    const o = z1 + 2;
+    const z3 = packed.indexOf('\0', o);
+    let vb: string | undefined, eb: string | undefined;
+    if (packed.charCodeAt(o) === EQ) vb = packed.slice(o + 1, packed.charCodeAt(z3 - 1) === NL ? z3 - 1 : z3);
+    else eb = errnoName(Number(packed.slice(o + 1, packed.indexOf(':', o))));
+    const r = j < na ? rels[j]! : undefined;
+    if (r !== undefined && r.length === z1 - p && packed.startsWith(r, p)) {
+      out.push(entry(a.keys[j]!, a.values[j], vb, a.errors[j], eb));
+      last = a.keys[j++]!;
+    } else {
+      const key = keyFromRel(packed.slice(p, z1));
+      if (key < last) return undefined;
+      last = key;
+      while (j < na && a.keys[j]! < key) {
+        out.push(entry(a.keys[j]!, a.values[j], undefined, a.errors[j], undefined));
+        j++;
+      }
+      if (j < na && a.keys[j] === key) {
+        out.push(entry(key, a.values[j], vb, a.errors[j], eb));
+        j++;
+      } else out.push(entry(key, undefined, vb, undefined, eb));
+    }
+    p = z3 + 1;
+  }
+  for (; j < na; j++) out.push(entry(a.keys[j]!, a.values[j], undefined, a.errors[j], undefined));
+  return out;
+}
+const EQ = 61;
+
+function entry(key: string, va: string | undefined, vb: string | undefined, ea: string | undefined, eb: string | undefined): CompareEntry {
+  const e: CompareEntry = {
+    key,
+    a: va ?? null,
+    b: vb ?? null,
+    equal: va !== undefined && vb !== undefined && (va === vb || sameValue(va, vb)),
+  };
+  if (ea) e.aError = ea;
+  if (eb) e.bError = eb;
+  return e;
+}
+
+/** Both sides' sorted keys merged in one pass. */
+function merge(a: Prepared, b: Prepared): CompareEntry[] {
+  const out: CompareEntry[] = [];
+  const na = a.keys.length, nb = b.keys.length;
+  let i = 0, j = 0;
+  while (i < na || j < nb) {
+    const ka = i < na ? a.keys[i]! : undefined;
+    const kb = j < nb ? b.keys[j]! : undefined;
+    let key: string, va: string | undefined, vb: string | undefined, ea: string | undefined, eb: string | undefined;
+    if (kb === undefined || (ka !== undefined && ka < kb)) {
+      key = ka!;
+      va = a.values[i];
+      ea = a.errors[i++];
+    } else if (ka === undefined || kb < ka) {
+      key = kb;
+      vb = b.values[j];
+      eb = b.errors[j++];
+    } else {
+      key = ka;
+      va = a.values[i];
+      ea = a.errors[i++];
+      vb = b.values[j];
+      eb = b.errors[j++];
+    }
+    out.push(entry(key, va, vb, ea, eb));
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 // NetNamespace.create: an anonymous, named or rootless namespace, chosen from the options and
 // this process's privileges.
-import { invalid, wrap } from '../errors.js';
-import { native } from '../native/index.js';
+import { ERRNO, invalid, toNetnsError, wrap } from '../errors.js';
+import { isNativeErrno, native } from '../native/index.js';
 import { RootlessHelper } from '../rootless/helper.js';
 import { hasCapSysAdmin, rootlessSupport } from '../rootless/support.js';
 import { checkName, createNamed } from './named.js';
@@ -39,13 +39,28 @@ export function createNamespace(options: CreateOptions): Created {
   if (rootless !== undefined && typeof rootless !== 'boolean') invalid('a boolean', 'options.rootless', rootless);
   if (rootless === true && name !== undefined)
     invalid('no name with rootless: true (a rootless namespace cannot be mounted under /run/netns)', 'options.name', name);
+  if (rootless === undefined && name === undefined && native.wayBack() === 0) {
+    // The thread may switch back home, so it holds CAP_SYS_ADMIN: no rootless question to ask
+    // (reading /proc/self/status for it costs ~10% of a creation). Should the capability be
+    // gone since that answer was cached, the refusal leads to the full decision below.
+    try {
+      return { fd: native.createNetns() };
+    } catch (e) {
+      if (!(isNativeErrno(e) && e.errno === ERRNO.EPERM)) throw wrapError(e);
+    }
+  }
   if (rootless === true || (rootless === undefined && name === undefined && wantsRootless())) {
     const { helper, netnsFd } = RootlessHelper.start();
     return { fd: netnsFd, helper };
   }
-  if (name === undefined) return { fd: wrap(() => native.createNetns(), { action: 'create a network namespace' }) };
+  if (name === undefined) return { fd: wrap(() => native.createNetns(), CREATE) };
   return { fd: createNamed(name), name };
 }
+
+const CREATE = { action: 'create a network namespace' };
+const wrapError = (e: unknown): never => {
+  throw toNetnsError(e, CREATE);
+};
 
 /**
  * Rootless is chosen without CAP_SYS_ADMIN, or when the thread could enter a namespace it

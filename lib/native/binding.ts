@@ -84,6 +84,8 @@ export interface NativeConstants {
   WALK_READ: number;
   /** Walk flag: report each entry's permission bits. */
   WALK_MODE: number;
+  /** Walk flag: with WALK_READ, keep each file's read fd open and report it (addon only). */
+  WALK_KEEP: number;
 }
 
 export interface NativeBinding {
@@ -116,6 +118,12 @@ export interface NativeBinding {
   sysctlWalk(nsfd: number, prefix: string, flags: number): PackedWalk;
   sysctlOpen(nsfd: number, rel: string, access: 0 | 1): [fd: number, granted: 0 | 1 | 2];
   fdRead(fd: number): string;
+  /** pread(fd, readBuffer, 4 KiB, 0): the byte count (no string made; the bytes are in readBuffer). */
+  fdPread(fd: number): number;
+  /** fdPread's destination (4 KiB, one per environment). */
+  readBuffer: ArrayBuffer;
+  /** pread every fd from offset 0: NUL-terminated outcomes in order, "=value" or "!errno:read". */
+  fdReadAll(fds: Int32Array): string;
   fdWrite(fd: number, value: string): void;
   sysctlReadAsync(nsfd: number, rel: string): Promise<string>;
   sysctlWriteAsync(nsfd: number, rel: string, value: string): Promise<string | null>;

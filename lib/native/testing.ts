@@ -3,7 +3,7 @@
 import { native, type CloneReport } from './binding.js';
 
 interface RawTestingHooks {
-  testing: { failSwitchBack(n: number): void; forceOpenFallback(on: boolean): void; forceNsTypeFallback(on: boolean): void };
+  testing: { failSwitchBack(n: number): void; forceOpenFallback(on: boolean): void; forceNsTypeFallback(on: boolean): void; executorSpin(us: number): void };
   cloneNetns(
     rels: string[],
     values: (string | null)[],
@@ -32,6 +32,10 @@ export const testing = {
    */
   forceNsTypeFallback(on: boolean): void {
     raw.testing.forceNsTypeFallback(on);
+  },
+  /** The executor's spin after a batch, in µs (negative: back to the default), for the bench. */
+  executorSpin(us: number): void {
+    raw.testing.executorSpin(us);
   },
   /** native.cloneNetns whose child sleeps `holdMs` after the go, before its work. */
   cloneNetns(

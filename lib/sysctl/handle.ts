@@ -4,7 +4,10 @@ import { ERRNO, netnsError } from '../errors.js';
 import type { ParsedKey } from './keys.js';
 import { isNativeErrno, native } from '../native/index.js';
 import { keyError } from './key-error.js';
-import { formatValue, parseValue, rawText, type GenericInput, type SysctlValue } from './values.js';
+import { formatValue, parseValue, rawText, valueFromBytes, type GenericInput, type SysctlValue } from './values.js';
+
+/** Where native.fdPread leaves the bytes (the environment's one 4 KiB buffer). */
+const readBuf = new Uint8Array(native.readBuffer);
 
 /**
  * A cached handle on one key: an fd opened inside the namespace, read with pread and written
@@ -65,7 +68,15 @@ export class SysctlHandle<V = SysctlValue, I = GenericInput> implements Disposab
 
   /** The typed value. */
   read(): V {
-    return parseValue(this.#readText()) as V;
+    const fd = this.#live;
+    let n: number;
+    try {
+      n = native.fdPread(fd);
+    } catch (e) {
+      this.#fail(e, 'read');
+    }
+    // A value that fills the buffer may be longer: read it whole.
+    return (n < readBuf.length ? valueFromBytes(readBuf, n) : parseValue(this.#readText())) as V;
   }
 
   /** Write the value (pwrite at offset 0) and return the value read back. */
@@ -74,7 +85,9 @@ export class SysctlHandle<V = SysctlValue, I = GenericInput> implements Disposab
     const text = formatValue(value, this.key);
     try {
       native.fdWrite(fd, text + '\n');
-      return (this.readable ? parseValue(native.fdRead(fd)) : parseValue(text)) as V;
+      if (!this.readable) return parseValue(text) as V;
+      const n = native.fdPread(fd);
+      return (n < readBuf.length ? valueFromBytes(readBuf, n) : parseValue(native.fdRead(fd))) as V;
     } catch (e) {
       this.#fail(e, 'write', text);
     }

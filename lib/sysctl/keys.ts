@@ -117,10 +117,20 @@ function parseInterfaceKey(input: InterfaceKey): ParsedKey {
 
 /** Dot form of a path relative to /proc/sys/net. */
 export function keyFromRel(rel: string): string {
-  if (rel === '') return 'net';
-  // Swap '.' and '/' in one pass (hot in getAll: ~600 keys per call).
-  return 'net.' + (rel.includes('.') ? rel.replace(/[./]/g, swapSeparator) : rel.replaceAll('/', '.'));
+  // Hot in getAll, snapshots and audits (~600-1,100 keys per call, the same ones every time):
+  // a cached key is also already internalized when it is used as a property name.
+  let key = relKeys.get(rel);
+  if (key === undefined) {
+    if (rel === '') key = 'net';
+    // Swap '.' and '/' in one pass.
+    else key = 'net.' + (rel.includes('.') ? rel.replace(/[./]/g, swapSeparator) : rel.replaceAll('/', '.'));
+    if (relKeys.size >= 16384) relKeys.clear();
+    relKeys.set(rel, key);
+  }
+  return key;
 }
+
+const relKeys = new Map<string, string>();
 
 function swapSeparator(c: string): string {
   return c === '.' ? '/' : '.';

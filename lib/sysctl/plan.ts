@@ -4,7 +4,7 @@ import { ERRNO, NetnsError, toNetnsError } from '../errors.js';
 import { keyFromRel, parseKey, type KeyInput, type ParsedKey } from './keys.js';
 import { WALK_READ, isNativeErrno, type NativeErrno, type NativeOutcome, type WalkResult } from '../native/index.js';
 import type { SysctlBackend, SysctlSteps } from './backend.js';
-import { parseValue, rawText, type AnyKey, type SysctlValue } from './values.js';
+import { parseText, type AnyKey, type SysctlValue } from './values.js';
 
 /** Every readable key under a prefix. */
 export interface SysctlSnapshot {
@@ -110,30 +110,99 @@ export function* listPlan(pk: ParsedKey, keyError: KeyErrorOf): Plan<string[]> {
 
 export function* getAllPlan(pk: ParsedKey, keyError: KeyErrorOf): Plan<SysctlSnapshot> {
   const w = yield* walkPlan(pk, WALK_READ, keyError);
-  // Sorted by dot-form key: plain string sort (no comparator) and a map back to the entries.
-  const index = new Map<string, number>();
-  const keys = w.keys.map((rel, i) => {
-    const key = keyFromRel(rel);
-    index.set(key, i);
-    return key;
-  });
-  keys.sort();
-  const snap: SysctlSnapshot = { values: {}, raw: {}, unreadable: {} };
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0; // unreadable keys are reported as data: a stack would say nothing
-  try {
-    for (const key of keys) {
-      const i = index.get(key)!;
-      const v = w.values[i];
-      if (typeof v === 'string') {
-        snap.raw[key] = rawText(v);
-        snap.values[key] = parseValue(v);
-      } else if (isNativeErrno(v)) {
-        snap.unreadable[key] = keyError(v, { key, rel: w.keys[i]!, parts: w.keys[i]!.split('/') }, 'read');
-      }
-    }
-  } finally {
-    Error.stackTraceLimit = limit;
+  return snapshotOf(w.keys, w.values, keyError);
+}
+
+/** Dot-form keys of walk paths, and the order that sorts them (undefined: already sorted). */
+export interface KeyOrder {
+  keys: string[];
+  order: number[] | undefined;
+}
+
+/** The kernel lists every directory in name order, so a walk's keys usually come sorted already. */
+export function keyOrder(rels: readonly string[]): KeyOrder {
+  const n = rels.length;
+  const keys: string[] = new Array(n);
+  let sorted = true;
+  for (let i = 0; i < n; i++) {
+    const k = keyFromRel(rels[i]!);
+    keys[i] = k;
+    if (i > 0 && k < keys[i - 1]!) sorted = false;
   }
+  if (sorted) return { keys, order: undefined };
+  const order = keys.map((_, i) => i);
+  order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
+  return { keys, order };
+}
+
+/**
+ * The snapshot of what a walk (or a snapshot handle's pass) read: `rels[i]` gave `outs[i]`
+ * (undefined: left out). One pass: `raw` and `unreadable` filled directly in key order,
+ * `values` parsed only when first read.
+ */
+export function snapshotOf(
+  rels: readonly string[],
+  outs: readonly (NativeOutcome | undefined)[],
+  keyError: KeyErrorOf,
+  ko: KeyOrder = keyOrder(rels),
+): SysctlSnapshot {
+  const { keys, order } = ko;
+  const n = rels.length;
+  const raw: Record<string, string> = {};
+  let failed: number[] | undefined;
+  for (let j = 0; j < n; j++) {
+    const i = order === undefined ? j : order[j]!;
+    const v = outs[i];
+    if (typeof v === 'string') raw[keys[i]!] = v.charCodeAt(v.length - 1) === NL ? v.slice(0, -1) : v;
+    else if (isNativeErrno(v)) (failed ??= []).push(i);
+  }
+  // The errors are made on first access too: each costs a message and a hint.
+  const errs = failed?.map((i) => [keys[i]!, rels[i]!, outs[i] as NativeErrno] as const);
+  const unreadable = (): Record<string, NetnsError> => {
+    const u: Record<string, NetnsError> = {};
+    if (errs === undefined) return u;
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0; // unreadable keys are reported as data: a stack would say nothing
+    try {
+      for (const [key, rel, e] of errs) u[key] = keyError(e, { key, rel, parts: rel.split('/') }, 'read');
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    return u;
+  };
+  return lazySnapshot(raw, unreadable);
+}
+
+const NL = 10;
+
+/**
+ * A snapshot whose `values` are parsed from `raw`, and whose `unreadable` errors are made, on
+ * first access (then kept, like plain properties).
+ */
+function lazySnapshot(raw: Record<string, string>, unreadable: () => Record<string, NetnsError>): SysctlSnapshot {
+  const snap = {} as SysctlSnapshot;
+  const lazy = <K extends 'values' | 'unreadable'>(name: K, make: () => SysctlSnapshot[K]): void => {
+    const settle = (v: SysctlSnapshot[K]): void => {
+      Object.defineProperty(snap, name, { value: v, writable: true, enumerable: true, configurable: true });
+    };
+    Object.defineProperty(snap, name, {
+      enumerable: true,
+      configurable: true,
+      get(): SysctlSnapshot[K] {
+        const v = make();
+        settle(v);
+        return v;
+      },
+      set: settle,
+    });
+  };
+  lazy('values', () => {
+    const values: Record<string, SysctlValue> = {};
+    // raw lost exactly one trailing newline, which parseValue would drop: parse it as text
+    for (const k in raw) values[k] = parseText(raw[k]!);
+    return values;
+  });
+  snap.raw = raw;
+  lazy('unreadable', unreadable);
   return snap;
 }

@@ -2,12 +2,13 @@
 // SysctlBackend in one native call: the calling thread (sync forms) or the addon's executor
 // thread (Promise forms) switches in, opens/reads/writes, and switches back before the call
 // returns. Batches make one switch. list/getAll/setMany are plans (plan.ts, set-many.ts).
-import { NetnsError, toNetnsError } from '../errors.js';
+import { ERRNO, NetnsError, toNetnsError } from '../errors.js';
 import { parseKeyCached as parsed, type InterfaceKey, type KeyInput, type ParsedKey } from './keys.js';
-import { isNativeErrno, type NativeErrno } from '../native/index.js';
+import { WALK_KEEP, WALK_READ, isNativeErrno, type NativeErrno, type WalkResult } from '../native/index.js';
 import { SwitchingBackend, type SysctlBackend } from './backend.js';
 import { keyError } from './key-error.js';
-import { drive, driveAsync, getAllPlan, listPlan, prefixOf, type SysctlSnapshot } from './plan.js';
+import { drive, driveAsync, getAllPlan, listPlan, prefixOf, walkPlan, type SysctlSnapshot } from './plan.js';
+import { SysctlSnapshotHandle } from './snapshot.js';
 import {
   prepareEntries,
   setManyOptions,
@@ -30,6 +31,7 @@ import {
 export type { SysctlSnapshot } from './plan.js';
 export type { CheckedEntries, EntryInputOf, SetManyEntries, SetManyOptions, SetManyReport } from './set-many.js';
 export { SysctlHandle } from './handle.js';
+export { SysctlSnapshotHandle } from './snapshot.js';
 
 /** sysctl(8) for one network namespace. Get one with `ns.sysctl`, or use `sysctl` for the calling thread's. */
 export class Sysctl {
@@ -118,6 +120,36 @@ export class Sysctl {
       release?.();
       this.#fail(e, pk, 'open');
     }
+  }
+
+  /**
+   * Every key under `prefix` (default: all of net) opened once inside the namespace, one
+   * O_CLOEXEC fd per readable key (about 600 for a new namespace, 1,100 for a host), and
+   * read. `refresh()` re-reads them all with pread in one native call, without a namespace
+   * switch: for monitoring and exporters. It keeps the namespace alive until `close()`.
+   * In a rootless namespace (and for a prefix that is one key) it holds no fds and each
+   * refresh is a walk.
+   */
+  snapshot(prefix: AnyKey | KeyInput = 'net'): SysctlSnapshotHandle {
+    const pk = prefixOf(prefix);
+    const keep = this.backend.kind === 'switching' ? WALK_KEEP : 0;
+    const release = this.backend.hold();
+    let w: WalkResult;
+    try {
+      w = drive(this.backend, walkPlan(pk, WALK_READ | keep, this.#keyError));
+    } catch (e) {
+      release();
+      throw e;
+    }
+    const h = new SysctlSnapshotHandle(w, release, this.#keyError, () => this.getAll(pk.key));
+    // Out of fds (RLIMIT_NOFILE): a snapshot missing keys (and whole directories, which the
+    // walk skips when they cannot be opened) would look complete. Refuse it.
+    const full = w.values.find((o) => isNativeErrno(o) && (o.errno === ERRNO.EMFILE || o.errno === ERRNO.ENFILE));
+    if (full !== undefined) {
+      h.close();
+      throw this.#keyError(full as NativeErrno, pk, 'open');
+    }
+    return h;
   }
 
   /** Promise form of {@link get}: runs on the addon's executor thread. */

@@ -233,7 +233,11 @@ function toInt(s: string): number | undefined {
  * text, so no precision is lost. One trailing newline is dropped.
  */
 export function parseValue(raw: string): SysctlValue {
-  const text = raw.endsWith('\n') ? raw.slice(0, -1) : raw;
+  return parseText(raw.endsWith('\n') ? raw.slice(0, -1) : raw);
+}
+
+/** {@link parseValue} of text whose trailing newline is already gone. */
+export function parseText(text: string): SysctlValue {
   const trimmed = text.trim();
   const single = toInt(trimmed);
   if (single !== undefined) return single;
@@ -247,6 +251,52 @@ export function parseValue(raw: string): SysctlValue {
     return out;
   }
   return text;
+}
+
+const ZERO = 48, NINE = 57, MINUS = 45, SPACE = 32, TAB = 9, NL = 10;
+/** Longest run of digits decoded as a number without a check (10^15 < 2^53). */
+const SAFE_DIGITS = 15;
+
+/**
+ * {@link parseValue} of the bytes buf[0, n) as the kernel gave them, without making a string
+ * when they hold integers: "-?DIGITS" or several separated by spaces/tabs, with the kernel's
+ * one trailing newline, give the number or array parseValue would. Anything else (text, other
+ * whitespace, more than 15 digits) is decoded as UTF-8 and given to parseValue.
+ */
+export function valueFromBytes(buf: Uint8Array, n: number): SysctlValue {
+  const end = n > 0 && buf[n - 1] === NL ? n - 1 : n;
+  let i = 0;
+  let first: number | undefined;
+  let more: number[] | undefined;
+  while (i < end) {
+    let neg = false;
+    if (buf[i] === MINUS) {
+      neg = true;
+      i++;
+    }
+    const start = i;
+    let v = 0;
+    let c = buf[i]!;
+    while (i < end && c >= ZERO && c <= NINE) {
+      v = v * 10 + (c - ZERO);
+      c = buf[++i]!;
+    }
+    if (i === start || i - start > SAFE_DIGITS) return slowValue(buf, n);
+    if (neg) v = -v;
+    if (first === undefined) first = v;
+    else (more ??= [first]).push(v);
+    if (i === end) break;
+    // separators between numbers: at least one space or tab, and a number after them
+    if (c !== SPACE && c !== TAB) return slowValue(buf, n);
+    while (i < end && (buf[i] === SPACE || buf[i] === TAB)) i++;
+    if (i === end) return slowValue(buf, n);
+  }
+  if (first === undefined) return slowValue(buf, n);
+  return more ?? first;
+}
+
+function slowValue(buf: Uint8Array, n: number): SysctlValue {
+  return parseValue(Buffer.from(buf.buffer, buf.byteOffset, n).toString('utf8'));
 }
 
 /** Strip the trailing newline the kernel adds. */

@@ -1,0 +1,136 @@
+// SysctlSnapshotHandle: every key under a prefix opened once inside its namespace (one fd per
+// key), re-read with pread in one native call: a whole namespace for about the cost of C's
+// cached-fd pass, for monitoring and exporters. It keeps the namespace alive until close().
+import { ERRNO } from '../errors.js';
+import { native, outcomeAt, type NativeOutcome, type WalkResult } from '../native/index.js';
+import { keyOrder, snapshotOf, type KeyErrorOf, type KeyOrder, type SysctlSnapshot } from './plan.js';
+
+/**
+ * Every key under a prefix, each held open: `refresh()` re-reads them all with one pread per
+ * key and no namespace switch. Costs one fd per readable key (see docs/api.md). Keys that
+ * appear later (a new interface) are not in it: take a new snapshot; keys that vanish leave
+ * its results.
+ */
+export class SysctlSnapshotHandle implements Disposable {
+  /** The keys it covers, in dot form, sorted (those unreadable when it was taken included). */
+  readonly keys: readonly string[];
+  #rels: string[];
+  #outs: (NativeOutcome | undefined)[];
+  #ko: KeyOrder;
+  /** Indexes (into #rels) of the keys held open, and their fds, in the same order. */
+  #held: number[];
+  #fds: Int32Array;
+  #release: () => void;
+  #keyError: KeyErrorOf;
+  /** Without kept fds (a rootless namespace, a prefix that is one key): a fresh walk per refresh. */
+  #rewalk: (() => SysctlSnapshot) | undefined;
+  #current: SysctlSnapshot;
+  #closed = false;
+
+  /** @internal */
+  constructor(w: WalkResult, release: () => void, keyError: KeyErrorOf, rewalk: () => SysctlSnapshot) {
+    this.#rels = w.keys;
+    this.#outs = w.values;
+    this.#ko = keyOrder(w.keys);
+    this.#release = release;
+    this.#keyError = keyError;
+    const held: number[] = [];
+    const fds = w.fds ?? [];
+    for (let i = 0; i < fds.length; i++) if (fds[i]! >= 0) held.push(i);
+    this.#held = held;
+    this.#fds = Int32Array.from(held, (i) => fds[i]!);
+    this.#rewalk = w.fds === undefined ? rewalk : undefined;
+    const { keys, order } = this.#ko;
+    this.keys = order === undefined ? keys : order.map((i) => keys[i]!);
+    snapshots.register(this, { fds: this.#fds, release }, this);
+    try {
+      this.#current = snapshotOf(this.#rels, this.#outs, keyError, this.#ko);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  /** How many fds it holds open (one per readable key). */
+  get size(): number {
+    return this.#closed ? 0 : this.#fds.length;
+  }
+
+  /** Whether `close()` has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** What the last read gave (at first, what was read when the snapshot was taken). */
+  get current(): SysctlSnapshot {
+    this.#live();
+    return this.#current;
+  }
+
+  /**
+   * Read every key again (pread at offset 0 on each held fd, in one native call) and return
+   * the values now in effect, shaped like `getAll()`. A key whose entry is gone (an interface
+   * removed) is left out.
+   */
+  refresh(): SysctlSnapshot {
+    this.#live();
+    if (this.#rewalk !== undefined) return (this.#current = this.#rewalk());
+    const packed = native.fdReadAll(this.#fds);
+    const held = this.#held, rels = this.#rels, outs = this.#outs;
+    let p = 0;
+    for (let j = 0; j < held.length; j++) {
+      const i = held[j]!;
+      const nul = packed.indexOf('\0', p);
+      const o = outcomeAt(packed, p, nul, rels[i]!);
+      // ENOENT: the entry was unregistered (its interface or namespace is gone)
+      outs[i] = typeof o === 'object' && o !== null && o.errno === ERRNO.ENOENT ? undefined : o;
+      p = nul + 1;
+    }
+    return (this.#current = snapshotOf(rels, outs, this.#keyError, this.#ko));
+  }
+
+  /** Close every fd and release the namespace. Idempotent; returns `this`. */
+  close(): this {
+    if (!this.#closed) {
+      this.#closed = true;
+      snapshots.unregister(this);
+      try {
+        closeAll(this.#fds);
+      } finally {
+        this.#release();
+      }
+    }
+    return this;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #live(): void {
+    if (this.#closed) throw new Error('This sysctl snapshot handle is closed');
+  }
+}
+
+/** Close each fd (the first failure is thrown after all were tried). */
+function closeAll(fds: Int32Array): void {
+  let first: unknown;
+  for (const fd of fds) {
+    try {
+      native.close(fd);
+    } catch (e) {
+      first ??= e;
+    }
+  }
+  if (first !== undefined) throw first;
+}
+
+const snapshots = new FinalizationRegistry<{ fds: Int32Array; release: () => void }>(({ fds, release }) => {
+  try {
+    closeAll(fds);
+  } catch {
+    /* ignore */
+  }
+  release();
+});
+
