@@ -1,6 +1,7 @@
 // Shared test helpers: namespaces made by real tools, with cleanup that runs even on failure.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import type { Test } from 'tap';
 
@@ -148,7 +149,62 @@ export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
  */
 export function plainNode(args: string[]): [string, string[]] {
   const unset = ['NODE_OPTIONS', ...Object.keys(process.env).filter((k) => TAP_ENV.test(k) && k !== 'NODE_OPTIONS')];
-  return ['env', [...unset.flatMap((k) => ['-u', k]), process.execPath, ...args]];
+  const cov = childCoverageDir();
+  return ['env', [...unset.flatMap((k) => ['-u', k]), ...(cov ? [`NODE_V8_COVERAGE=${cov}`] : []), process.execPath, ...args]];
+}
+
+// Coverage of the code the tests run in plain child processes (the CLI, the fixtures, code run
+// as nobody from the staged copy): tap measures only the processes that carry its loaders, which
+// plainNode drops. When tap collects coverage, each such child writes V8's own coverage
+// (NODE_V8_COVERAGE) into a directory of this test process's own, writable by nobody too; at
+// exit the files are merged into one, URLs of the staged copy are mapped back to the checkout
+// (whose dist/ holds the same files and source maps), only the checkout's own files outside
+// node_modules and test/ are kept, and the result joins tap's .tap/coverage.
+const tapCwd = process.env._TAPJS_PROCESSINFO_CWD_;
+const collectChildCoverage = tapCwd !== undefined && process.env._TAPJS_PROCESSINFO_COVERAGE_ !== '0';
+let childCovDir: string | undefined;
+
+function childCoverageDir(): string | undefined {
+  if (!collectChildCoverage) return undefined;
+  if (childCovDir) return childCovDir;
+  const dir = fs.mkdtempSync(`${os.tmpdir()}/netns-cov-`);
+  fs.chmodSync(dir, 0o1777);
+  childCovDir = dir;
+  process.once('exit', () => mergeChildCoverage(dir));
+  return dir;
+}
+
+interface ScriptCov { url: string }
+interface ProcessCov { result: ScriptCov[]; 'source-map-cache'?: Record<string, unknown> }
+
+function mergeChildCoverage(dir: string): void {
+  try {
+    const home = `file://${checkout}`;
+    const fix = (u: string): string => (staged && u.startsWith(`file://${staged}`) ? home + u.slice(`file://${staged}`.length) : u);
+    const keep = (u: string): boolean => u.startsWith(home) && !u.includes('/node_modules/') && !u.startsWith(`${home}test/`);
+    const covs: ProcessCov[] = [];
+    const maps: Record<string, unknown> = {};
+    for (const f of fs.readdirSync(dir)) {
+      if (!f.endsWith('.json')) continue;
+      let cov: ProcessCov;
+      try {
+        cov = JSON.parse(fs.readFileSync(`${dir}/${f}`, 'utf8')) as ProcessCov;
+      } catch {
+        continue; // a child killed while writing
+      }
+      const result = cov.result.map((r) => ({ ...r, url: fix(r.url) })).filter((r) => keep(r.url));
+      for (const [u, v] of Object.entries(cov['source-map-cache'] ?? {})) if (keep(fix(u))) maps[fix(u)] = v;
+      if (result.length) covs.push({ result });
+    }
+    if (!covs.length) return;
+    const { mergeProcessCovs } = createRequire(import.meta.url)('@bcoe/v8-coverage') as { mergeProcessCovs(c: ProcessCov[]): ProcessCov };
+    const merged = mergeProcessCovs(covs);
+    const out = `${tapCwd}/.tap/coverage`;
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(`${out}/children-${process.pid}-${Date.now()}.json`, JSON.stringify({ ...merged, 'source-map-cache': maps }));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
