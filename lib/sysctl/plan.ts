@@ -2,7 +2,7 @@
 // both as a sync call and as a Promise; drive() and driveAsync() run one against a backend.
 import { ERRNO, NetnsError, toNetnsError } from '../errors.js';
 import { keyFromRel, parseKey, type KeyInput, type ParsedKey } from './keys.js';
-import { WALK_READ, isNativeErrno, type NativeErrno, type NativeOutcome, type WalkResult } from '../native/index.js';
+import { WALK_READ, isNativeErrno, outcomeAt, type NativeErrno, type NativeOutcome, type WalkResult } from '../native/index.js';
 import type { SysctlBackend, SysctlSteps } from './backend.js';
 import { parseText, type AnyKey, type SysctlValue } from './values.js';
 
@@ -110,8 +110,61 @@ export function* listPlan(pk: ParsedKey, keyError: KeyErrorOf): Plan<string[]> {
 
 export function* getAllPlan(pk: ParsedKey, keyError: KeyErrorOf): Plan<SysctlSnapshot> {
   const w = yield* walkPlan(pk, WALK_READ, keyError);
-  return snapshotOf(w.keys, w.values, keyError);
+  return (w.packed !== undefined && w.flags === WALK_READ && snapshotOfPacked(w.packed, keyError)) || snapshotOf(w.keys, w.values, keyError);
 }
+
+/**
+ * The paths and keys of the last walk decoded by snapshotOfPacked, by position: the same walk
+ * comes back in the same order every time (a namespace's tree changes only when interfaces
+ * come and go), so a path that matches its predecessor at the same position is neither sliced
+ * nor hashed nor converted.
+ */
+const layout: { rels: string[]; keys: string[] } = { rels: [], keys: [] };
+
+/**
+ * snapshotOf() read in place from a packed WALK_READ walk (lib/native/walk.ts's encoding):
+ * one slice per value (its newline dropped), none per path that matches the last walk's at
+ * that position. Undefined when the walk is not in key order (the caller then sorts).
+ */
+export function snapshotOfPacked(packed: string, keyError: KeyErrorOf): SysctlSnapshot | undefined {
+  const raw: Record<string, string> = {};
+  const { rels, keys } = layout;
+  let errs: (readonly [string, string, NativeErrno])[] | undefined;
+  let last = '';
+  let i = 0;
+  for (let p = 0, end = packed.length; p < end; i++) {
+    let rel = rels[i], key: string, z1: number;
+    if (rel !== undefined && packed.charCodeAt(p + rel.length) === 0 && packed.startsWith(rel, p)) {
+      z1 = p + rel.length;
+      key = keys[i]!;
+    } else {
+      z1 = packed.indexOf('\0', p);
+      if (z1 < 0) break; // truncated: never produced by either backend
+      rel = packed.slice(p, z1);
+      key = keyFromRel(rel);
+      rels[i] = rel;
+      keys[i] = key;
+    }
+    if (packed.charCodeAt(z1 + 1) !== 0) return undefined; // a mode field: not WALK_READ alone
+    if (key < last) return undefined;
+    last = key;
+    const o = z1 + 2;
+    const z3 = packed.indexOf('\0', o);
+    if (z3 < 0) break;
+    if (packed.charCodeAt(o) === EQUALS) raw[key] = packed.slice(o + 1, packed.charCodeAt(z3 - 1) === NL ? z3 - 1 : z3);
+    else {
+      const e = outcomeAt(packed, o, z3, rel);
+      if (isNativeErrno(e)) (errs ??= []).push([key, rel, e]);
+    }
+    p = z3 + 1;
+  }
+  if (rels.length > i + 4096) {
+    rels.length = i;
+    keys.length = i;
+  }
+  return lazySnapshot(raw, unreadableOf(errs, keyError));
+}
+const EQUALS = 61;
 
 /** Dot-form keys of walk paths, and the order that sorts them (undefined: already sorted). */
 export interface KeyOrder {
@@ -158,7 +211,15 @@ export function snapshotOf(
   }
   // The errors are made on first access too: each costs a message and a hint.
   const errs = failed?.map((i) => [keys[i]!, rels[i]!, outs[i] as NativeErrno] as const);
-  const unreadable = (): Record<string, NetnsError> => {
+  return lazySnapshot(raw, unreadableOf(errs, keyError));
+}
+
+/** The `unreadable` record of a snapshot, made when first read: `errs` are [key, rel, errno]. */
+function unreadableOf(
+  errs: readonly (readonly [string, string, NativeErrno])[] | undefined,
+  keyError: KeyErrorOf,
+): () => Record<string, NetnsError> {
+  return (): Record<string, NetnsError> => {
     const u: Record<string, NetnsError> = {};
     if (errs === undefined) return u;
     const limit = Error.stackTraceLimit;
@@ -170,7 +231,6 @@ export function snapshotOf(
     }
     return u;
   };
-  return lazySnapshot(raw, unreadable);
 }
 
 const NL = 10;
