@@ -52,6 +52,7 @@ const N = quick
 const SCALE = quick ? [1, 10] : [1, 100, 200, 500];
 /** Snapshots held at once for the memory row (each holds ~600 fds). */
 const SNAPSHOTS = quick ? 2 : 20;
+const HANDLES = quick ? 100 : 5000; // open(key) handles held at once, for their memory
 const NS_BIG = 1000; // full run: also create this many once
 
 const READ_KEY = 'net.core.somaxconn';
@@ -611,7 +612,8 @@ interface ScaleStep {
   audit: number[]; // ns per namespace (host getAll + comparer, amortised)
   cWalk: number[]; // ns per C walk, one per pass
   heapPerNs: number; // bytes of JS heap per NetNamespace handle (named)
-  rssPerNs: number;
+  kernelPerNs: number; // bytes of kernel memory per namespace (heapNow(), see there)
+  added: number; // namespaces made for this step (the memory columns' denominator)
 }
 const scale: ScaleStep[] = [];
 const memory: Record<string, number> = {};
@@ -620,11 +622,30 @@ const vmGc = (): (() => void) => {
   v8.setFlagsFromString('--expose-gc');
   return vm.runInNewContext('gc') as () => void;
 };
-function heapNow(gc: () => void): { heap: number; rss: number } {
+/**
+ * JS heap in use, and kernel memory in use: the bytes of every slab object allocated
+ * (/proc/slabinfo: active objects × object size; root only) plus per-CPU allocations (Percpu
+ * in /proc/meminfo), where a namespace's and an fd's kernel objects live. Machine-wide, so
+ * only deltas over many objects on a quiet machine mean anything. RSS is not reported: JS
+ * objects fill heap pages V8 already holds, so RSS deltas are noise of either sign.
+ */
+function heapNow(gc: () => void): { heap: number; kernel: number } {
   gc();
   gc();
-  const u = process.memoryUsage();
-  return { heap: u.heapUsed, rss: u.rss };
+  const heap = process.memoryUsage().heapUsed;
+  let kernel = Number.NaN;
+  try {
+    kernel = 0;
+    for (const l of fs.readFileSync('/proc/slabinfo', 'utf8').split('\n').slice(2)) {
+      const f = l.split(/\s+/);
+      if (f.length > 3) kernel += Number(f[1]) * Number(f[3]);
+    }
+    const percpu = /^Percpu:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'));
+    kernel += percpu ? Number(percpu[1]) * 1024 : 0;
+  } catch {
+    kernel = Number.NaN; // not root: slabinfo is unreadable
+  }
+  return { heap, kernel };
 }
 
 async function scalePhase(ctx: Ctx): Promise<void> {
@@ -652,7 +673,8 @@ async function scalePhase(ctx: Ctx): Promise<void> {
       audit: [],
       cWalk: [],
       heapPerNs: (after.heap - before.heap) / Math.max(1, k - had),
-      rssPerNs: (after.rss - before.rss) / Math.max(1, k - had),
+      kernelPerNs: (after.kernel - before.kernel) / Math.max(1, k - had),
+      added: k - had,
     };
     await sleep(quick ? 20 : 500); // let the creations' kernel work settle
     let last: ReturnType<ReturnType<typeof comparer>> | undefined;
@@ -689,8 +711,19 @@ async function scalePhase(ctx: Ctx): Promise<void> {
   memory.snapshots = snaps.length;
   memory.fdsPerSnapshot = snaps.reduce((a, x) => a + x.size, 0) / snaps.length;
   memory.heapPerSnapshot = (after.heap - before.heap) / snaps.length;
-  memory.rssPerSnapshot = (after.rss - before.rss) / snaps.length;
+  memory.kernelPerSnapshot = (after.kernel - before.kernel) / snaps.length;
   for (const x of snaps) x.close();
+  // Memory per cached key handle (`open(key)`): HANDLES held at once on one namespace.
+  const h0 = heapNow(gc);
+  const handles = Array.from({ length: HANDLES }, () => made[0]!.sysctl.open(READ_KEY));
+  const h1 = heapNow(gc);
+  let sum = 0;
+  for (const h of handles) sum += h.read();
+  check(sum === HANDLES * Number(ctx.freshDefault), 'every held handle reads', sum, HANDLES * Number(ctx.freshDefault));
+  memory.handles = handles.length;
+  memory.heapPerHandle = (h1.heap - h0.heap) / handles.length;
+  memory.kernelPerHandle = (h1.kernel - h0.kernel) / handles.length;
+  for (const h of handles) h.close();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -710,6 +743,10 @@ function fmtUs(ns: number): string {
 function fmtRate(ns: number): string {
   const r = 1e9 / ns;
   return r >= 100 ? Math.round(r).toLocaleString('en-US') : r.toFixed(1);
+}
+/** A per-object memory delta, shown only when it is over enough objects to rise above noise. */
+function memCell(count: number, bytes: number): string {
+  return count >= (quick ? 10 : 100) && Number.isFinite(bytes) ? fmtBytes(bytes) : '—';
 }
 function fmtBytes(b: number): string {
   if (Math.abs(b) >= 1024 * 1024) return `${(b / 1024 / 1024).toFixed(1)} MiB`;
@@ -839,7 +876,7 @@ function report(info: Record<string, string>): string {
   }
   // Scale: list, audit per namespace (ratio to the C walk of the same pass), memory.
   const sc: string[] = [
-    '| namespaces alive | `list()` ms (entries) | audit µs per namespace | vs C walk (median) | vs C walk (best) | C walk µs per namespace (the same namespaces) | heap per handle | RSS per handle |',
+    '| namespaces alive | `list()` ms (entries) | audit µs per namespace | vs C walk (median) | vs C walk (best) | C walk µs per namespace (the same namespaces) | JS heap per namespace handle | kernel memory per namespace |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const auditTargets: string[] = [];
@@ -847,7 +884,7 @@ function report(info: Record<string, string>): string {
     const rMed = median(st.audit.map((x, i) => x / st.cWalk[i]!));
     const rBest = Math.min(...st.audit) / Math.min(...st.cWalk);
     sc.push(
-      `| ${st.n} | ${(median(st.list) / 1e6).toFixed(2)} (${st.listed}) | ${fmtUs(median(st.audit))} | ${fmtRatio(rMed)} | ${fmtRatio(rBest)} | ${fmtUs(median(st.cWalk))} | ${fmtBytes(st.heapPerNs)} | ${fmtBytes(st.rssPerNs)} |`,
+      `| ${st.n} | ${(median(st.list) / 1e6).toFixed(2)} (${st.listed}) | ${fmtUs(median(st.audit))} | ${fmtRatio(rMed)} | ${fmtRatio(rBest)} | ${fmtUs(median(st.cWalk))} | ${memCell(st.added, st.heapPerNs)} | ${memCell(st.added, st.kernelPerNs)} |`,
     );
     if (st.n >= 200 || quick)
       auditTargets.push(
@@ -858,7 +895,9 @@ function report(info: Record<string, string>): string {
     memory.snapshots === undefined
       ? []
       : [
-          `Snapshot handles: ${memory.snapshots} held at once, each ${Math.round(memory.fdsPerSnapshot!)} fds; per snapshot ${fmtBytes(memory.heapPerSnapshot!)} of JS heap and ${fmtBytes(memory.rssPerSnapshot!)} of RSS (the kernel's struct file per fd is not in RSS).`,
+          `Snapshot handles (\`sysctl.snapshot()\`): ${memory.snapshots} held at once, each ${Math.round(memory.fdsPerSnapshot!)} fds; per snapshot ${fmtBytes(memory.heapPerSnapshot!)} of JS heap and ${fmtBytes(memory.kernelPerSnapshot!)} of kernel memory (${fmtBytes(memory.kernelPerSnapshot! / memory.fdsPerSnapshot!)} per fd).`,
+          `Key handles (\`sysctl.open(key)\`): ${memory.handles!.toLocaleString('en-US')} held at once, one fd each; per handle ${fmtBytes(memory.heapPerHandle!)} of JS heap and ${fmtBytes(memory.kernelPerHandle!)} of kernel memory.`,
+          'Kernel memory: slab objects in use (/proc/slabinfo, active objects × size) plus per-CPU allocations (Percpu, /proc/meminfo), before and after; machine-wide, so a delta over many objects. RSS is not shown: JS objects fill heap pages V8 already holds, and its deltas were noise of either sign.',
         ];
   if (extra.idleProcessTicks !== undefined)
     mem.push(
