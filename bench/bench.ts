@@ -20,6 +20,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
+import { withBenchBlock } from './readme.js';
 import { NETNS_RUN_DIRS, NetNamespace, comparer, type SysctlHandle, type SysctlSnapshot, type SysctlSnapshotHandle } from 'netns';
 
 // ---------------------------------------------------------------------------------------------
@@ -995,6 +996,11 @@ async function main(): Promise<void> {
     const head = '# netns benchmark results\n\nWritten by `npm run bench` (bench/bench.ts); reproduce with `sudo npm run bench`.\n\n';
     fs.writeFileSync(OUT, head + text + notes);
     console.log(`written to ${path.relative(process.cwd(), OUT)}`);
+    if (path.resolve(OUT) === path.join(repo, 'bench', 'results.md')) {
+      const readme = path.join(repo, 'README.md');
+      fs.writeFileSync(readme, withBenchBlock(fs.readFileSync(readme, 'utf8'), text));
+      console.log('written to the README (its bench block)');
+    }
   }
   cleanupAll();
   console.log(`bench: all values checked, cleaned up, done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
