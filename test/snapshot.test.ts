@@ -53,7 +53,11 @@ t.test('one O_CLOEXEC fd per readable key; refresh() equals getAll(); close() gi
   const r = snap.refresh();
   t.equal(r.raw[K], '1234', 'refresh sees a write made by sysctl(8)');
   t.equal(r.values[K], 1234, 'values are typed');
-  t.same(r.values, ns.sysctl.getAll().values, 'every value as getAll() gives it');
+  const again = ns.sysctl.getAll();
+  t.same(r.values, again.values, 'every value as getAll() gives it');
+  t.same(Object.keys(r.raw), Object.keys(again.raw), 'raw in the same (key) order');
+  t.same(Object.keys(r.unreadable), Object.keys(again.unreadable), 'unreadable: the same keys, in order (held ones answering EIO, and route.flush never opened)');
+  t.same(Object.values(r.unreadable).map((e) => [e.code, e.syscall]), Object.values(again.unreadable).map((e) => [e.code, e.syscall]));
   t.equal(snap.current, r, 'current is the last refresh');
 
   // The namespace stays alive while the snapshot is open.
