@@ -778,7 +778,7 @@ interface Target {
     m: (id: string) => number | undefined,
     ratio: (id: string, cId: string) => number | undefined,
     bestRound: boolean,
-  ): { value?: string; met?: boolean };
+  ): { value?: string; met?: boolean; unreachable?: boolean };
 }
 /** A ratio target: `id`'s time over `cId`'s, paired per round (median) and best over best. */
 function ratioTarget(method: string, id: string, cId: string, limit: number): Target {
@@ -822,7 +822,10 @@ const TARGETS: Target[] = [
       const x = m('alt.nsenter'), g = m('lib.get'), s = m('lib.set'), c = m('c.oneshot_read');
       if (x === undefined || g === undefined || s === undefined) return {};
       const floor = c === undefined ? '' : ` (the C floor: ${fmtRatio(x / c)})`;
-      return { value: `get ${fmtRatio(x / g)}, set ${fmtRatio(x / s)}${floor}`, met: x / g >= 1000 && x / s >= 1000 };
+      const met = x / g >= 1000 && x / s >= 1000;
+      // When C doing the same system calls is itself under 1,000× faster than spawning, the
+      // target measures this machine's spawn cost, not the library.
+      return { value: `get ${fmtRatio(x / g)}, set ${fmtRatio(x / s)}${floor}`, met, unreachable: !met && c !== undefined && x / c < 1000 };
     },
   },
 ];
@@ -872,7 +875,8 @@ function report(info: Record<string, string>): string {
   for (const target of TARGETS) {
     const r = target.measured(m, ratio, false);
     const b = quick ? {} : target.measured(best, bestRatio, true);
-    const verdict = (x: { met?: boolean }): string => (x.met === undefined ? '—' : x.met ? 'met' : '**missed**');
+    const verdict = (x: { met?: boolean; unreachable?: boolean }): string =>
+      x.met === undefined ? '—' : x.met ? 'met' : x.unreachable ? '**missed**: not reachable here, C itself is below it' : '**missed**';
     t.push(`| ${target.method} | ${target.target} | ${r.value ?? '—'} | ${verdict(r)} | ${b.value ?? '—'} | ${verdict(b)} |`);
   }
   // Scale: list, audit per namespace (ratio to the C walk of the same pass), memory.
