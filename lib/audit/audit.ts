@@ -13,6 +13,7 @@ import { valuesEqual } from '../sysctl/values.js';
 import { sysctl } from '../sysctl/sysctl.js';
 import { globRegExp, isGlob, isNetKey, parseConf, pathForm } from '../sysctl/sysctld.js';
 import { invalid, NetnsError } from '../errors.js';
+import { keyFromRel } from '../sysctl/keys.js';
 
 /** Options of {@link auditHost}. */
 export interface AuditOptions {
@@ -118,7 +119,8 @@ export function expectationsFrom(text: string, file: string): Expectations {
   for (const s of settings) {
     if (!isNetKey(s.key)) continue;
     const form = pathForm(s.key.trim());
-    const e = s.value === undefined ? undefined : { key: form.replaceAll('/', '.'), value: s.value, where: s.where };
+    // The dotted key as getAll() names it: a dot inside a component (eth0.100) is a slash there.
+    const e = s.value === undefined ? undefined : { key: keyFromRel(form.slice('net/'.length)), value: s.value, where: s.where };
     if (isGlob(form)) globs.push({ re: globRegExp(form), e });
     else if (e) exact.set(form, e);
     else exact.delete(form);

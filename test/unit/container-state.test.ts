@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { parseCrunStatus, parseRuncState, procStartTime, readRoot, kubernetesNames } from '../../lib/container/read.js';
 import { defaultRoots, rootsFor, rootsFromEnv } from '../../lib/container/roots.js';
 import { findContainer, listContainers } from '../../lib/container/find.js';
-import { expectationsFrom } from '../../lib/audit/audit.js';
+import { auditHost, expectationsFrom } from '../../lib/audit/audit.js';
 
 const tmp = (t: Test): string => {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'netns-cstate-'));
@@ -195,6 +195,23 @@ t.test('expectationsFrom: sysctl.d lines, net keys only, globs, exclusions', asy
   t.same(ex.exact.get('net/core/somaxconn'), { key: 'net.core.somaxconn', value: '4096', where: 'f.conf:4' });
   t.equal(ex.globs.length, 1);
   t.ok(ex.globs[0]!.re.test('net/ipv4/conf/eth0/rp_filter'));
+});
+
+t.test('expectations on keys whose interface name holds a dot (VLAN eth0.100) keep their key', async (t) => {
+  const text = ['net.ipv4.conf.nosuch0/100.rp_filter = 1', 'net/ipv4/conf/nosuch1.7/arp_ignore = 2', 'net.ipv4.conf.nosuch2.rp_filter = 1'].join('\n');
+  const ex = expectationsFrom(text, 'f.conf');
+  t.equal(ex.exact.get('net/ipv4/conf/nosuch0.100/rp_filter')?.key, 'net.ipv4.conf.nosuch0/100.rp_filter', 'sysctl(8) form: the dot in the name becomes a slash');
+  t.equal(ex.exact.get('net/ipv4/conf/nosuch1.7/arp_ignore')?.key, 'net.ipv4.conf.nosuch1/7.arp_ignore', 'path form written in the file');
+  // The host lacks these interfaces: each exact expectation is a deviation (value null), none dropped.
+  const r = auditHost({ expect: { text, file: 'f.conf' }, containers: { roots: [] }, classify: false });
+  t.same(
+    r.hostDeviations.map((d) => [d.key, d.value, d.where]),
+    [
+      ['net.ipv4.conf.nosuch0/100.rp_filter', null, 'f.conf:1'],
+      ['net.ipv4.conf.nosuch1/7.arp_ignore', null, 'f.conf:2'],
+      ['net.ipv4.conf.nosuch2.rp_filter', null, 'f.conf:3'],
+    ],
+  );
 });
 
 t.test('names: containers-storage (Podman, CRI-O) from containers.json, nerdctl\'s annotation', async (t) => {
