@@ -58,6 +58,8 @@ export type Reason =
   | 'no-caps'
   /** The process is gone (exited, a zombie, or its pid was reused). */
   | 'gone'
+  /** A listed namespace's pid or name now leads to another namespace (pid reused, name re-created). */
+  | 'namespace-changed'
   /** The key's cached fd went stale (a SysctlHandle). */
   | 'stale-handle'
   /** The file or fd is not a network namespace; `detail` says what it is. */
@@ -239,6 +241,10 @@ const HINTS: readonly HintRule[] = [
   {
     reason: 'gone',
     hint: (h) => `Process ${h.pid} has exited (or is a zombie); there is no namespace to open`,
+  },
+  {
+    reason: 'namespace-changed',
+    hint: () => 'The namespace went away after it was listed, and what led to it now leads to another one: list (or audit) again',
   },
   { op: 'open-pid', code: ['EPERM', 'EACCES'], hint: () => PTRACE_HINT },
   {

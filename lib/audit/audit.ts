@@ -12,7 +12,7 @@ import type { SysctlClass } from '../explain/types.js';
 import { valuesEqual } from '../sysctl/values.js';
 import { sysctl } from '../sysctl/sysctl.js';
 import { globRegExp, isGlob, isNetKey, parseConf, pathForm } from '../sysctl/sysctld.js';
-import { invalid, NetnsError } from '../errors.js';
+import { ERRNO, invalid, netnsError, NetnsError } from '../errors.js';
 import { keyFromRel } from '../sysctl/keys.js';
 
 /** Options of {@link auditHost}. */
@@ -186,11 +186,43 @@ function expectedKeys(ex: Expectations | undefined, present: Iterable<string>): 
   return keys;
 }
 
-function openTarget(t: NamespaceInfo, byId: Map<string, ContainerInfo>): NetNamespace {
+/** The namespace `t` lists, and what led to it (for errors): its container, else its name, else its first pid. */
+function openTarget(t: NamespaceInfo, byId: Map<string, ContainerInfo>): { ns: NetNamespace; via: string; path?: string } {
   const c = t.containers[0] && byId.get(t.containers[0].id);
-  if (c) return new NetNamespace(openFoundContainer(c), c.id);
-  if (t.names[0] !== undefined) return NetNamespace.fromName(t.names[0]);
-  return NetNamespace.fromPid(t.pids[0]!);
+  if (c) return { ns: new NetNamespace(openFoundContainer(c), c.id), via: `container ${c.id} (pid ${c.pid})`, path: `/proc/${c.pid}/ns/net` };
+  if (t.names[0] !== undefined) return { ns: NetNamespace.fromName(t.names[0]), via: `the name ${t.names[0]}` };
+  const pid = t.pids[0]!;
+  return { ns: NetNamespace.fromPid(pid), via: `pid ${pid}`, path: `/proc/${pid}/ns/net` };
+}
+
+/** One listed namespace, read; or why it could not be. */
+export interface TargetRead {
+  info: NamespaceInfo;
+  values?: SysctlValues;
+  error?: AuditTarget['error'];
+}
+
+/**
+ * Read the namespace `info` lists. Never throws for one namespace: it went away since the
+ * listing (process exited, name removed), or its pid or name now leads to another namespace
+ * (pid reused, name re-created) -- then it is an error for that namespace, never the values
+ * of another one under its id.
+ */
+export function readTarget(info: NamespaceInfo, byId: Map<string, ContainerInfo>): TargetRead {
+  try {
+    const { ns, via, path } = openTarget(info, byId);
+    using _ns = ns;
+    if (ns.id !== info.id)
+      throw netnsError(ERRNO.ESRCH, 'open', {
+        ...(path !== undefined ? { path } : {}),
+        reason: 'namespace-changed',
+        message: `ESRCH: namespace ${info.id} is gone: ${via} now leads to namespace ${ns.id}`,
+      });
+    return { info, values: valuesOf(ns) };
+  } catch (e) {
+    if (!(e instanceof NetnsError)) throw e;
+    return { info, error: { code: e.code, message: e.message } };
+  }
 }
 
 /**
@@ -219,15 +251,7 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
   const all = listNamespaces({}, containers).filter((n) => n.id !== self.id);
   const chosen = mode === 'all' ? all : all.filter((n) => n.containers.length > 0);
 
-  const read: { info: NamespaceInfo; values?: SysctlValues; error?: AuditTarget['error'] }[] = chosen.map((info) => {
-    try {
-      using ns = openTarget(info, byId);
-      return { info, values: valuesOf(ns) };
-    } catch (e) {
-      if (!(e instanceof NetnsError)) throw e;
-      return { info, error: { code: e.code, message: e.message } };
-    }
-  });
+  const read = chosen.map((info) => readTarget(info, byId));
   const wanted = expectedKeys(ex, Object.keys(host));
   // One classification for every key that differs anywhere.
   const raw = read.map((r) => ({

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { parseCrunStatus, parseRuncState, procStartTime, readRoot, kubernetesNames } from '../../lib/container/read.js';
 import { defaultRoots, rootsFor, rootsFromEnv } from '../../lib/container/roots.js';
 import { findContainer, listContainers } from '../../lib/container/find.js';
-import { auditHost, expectationsFrom } from '../../lib/audit/audit.js';
+import { auditHost, expectationsFrom, readTarget } from '../../lib/audit/audit.js';
+import { spawnSync } from 'node:child_process';
 
 const tmp = (t: Test): string => {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'netns-cstate-'));
@@ -212,6 +213,23 @@ t.test('expectations on keys whose interface name holds a dot (VLAN eth0.100) ke
       ['net.ipv4.conf.nosuch2.rp_filter', null, 'f.conf:3'],
     ],
   );
+});
+
+t.test('readTarget: a namespace whose pid exited or now leads elsewhere is a per-namespace error, not another namespace', async (t) => {
+  const self = fs.statSync('/proc/self/ns/net');
+  const here = `${self.dev}:${self.ino}`;
+  const ok = readTarget({ id: here, names: [], pids: [me], containers: [] }, new Map());
+  t.equal(ok.error, undefined);
+  t.ok(ok.values && Object.keys(ok.values).length > 50, 'the listed namespace is read');
+  // Listed as namespace 0:1 with pid `me`, but pid `me` is in `here`: the pid was reused by
+  // another process (or it moved) between the listing and the open.
+  const moved = readTarget({ id: '0:1', names: [], pids: [me], containers: [] }, new Map());
+  t.equal(moved.values, undefined, 'no values of another namespace under the listed one');
+  t.equal(moved.error?.code, 'ESRCH');
+  t.match(moved.error?.message, new RegExp(`namespace 0:1 .*pid ${me} .*${here}.*list \\(or audit\\) again`));
+  const exited = spawnSync('true').pid!;
+  const gone = readTarget({ id: '0:1', names: [], pids: [exited], containers: [] }, new Map());
+  t.equal(gone.error?.code, 'ESRCH', 'an exited process: an error for that namespace only');
 });
 
 t.test('names: containers-storage (Podman, CRI-O) from containers.json, nerdctl\'s annotation', async (t) => {
