@@ -75,7 +75,9 @@ export type Reason =
   /** More than one container matches. */
   | 'container-ambiguous'
   /** The container's init process exited, or its pid now names another process. */
-  | 'container-gone';
+  | 'container-gone'
+  /** A state file not owned by root names a process that is not its owner's. */
+  | 'container-foreign';
 
 /** What happened, as far as choosing a hint goes. */
 export interface Happened {
@@ -235,6 +237,11 @@ const HINTS: readonly HintRule[] = [
   {
     reason: 'container-gone',
     hint: () => 'Its state on disk is stale: the container has stopped (or was restarted under a new pid). Start it again, then look it up again',
+  },
+  {
+    reason: 'container-foreign',
+    hint: () =>
+      "A rootless runtime's state (under that user's runtime directory) may only name that user's processes: this one is not a container of theirs. Use --pid if you meant that process",
   },
 
   // Getting a namespace.

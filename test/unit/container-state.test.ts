@@ -4,12 +4,13 @@
 import t, { type Test } from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+const geteuid = (): number => process.geteuid?.() ?? 0;
 import * as path from 'node:path';
 import { parseCrunStatus, parseRuncState, procStartTime, readRoot, kubernetesNames } from '../../lib/container/read.js';
 import { defaultRoots, rootsFor, rootsFromEnv } from '../../lib/container/roots.js';
-import { findContainer, listContainers } from '../../lib/container/find.js';
+import { findContainer, listContainers, openFoundContainer } from '../../lib/container/find.js';
 import { auditHost, expectationsFrom, readTarget } from '../../lib/audit/audit.js';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 const tmp = (t: Test): string => {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'netns-cstate-'));
@@ -135,6 +136,38 @@ t.test('readRoot: runc, crun and containerd layouts in one root; engines from an
   t.equal(by.ctd1!.runtime, 'containerd', 'NAMESPACE/ID below a root is containerd\'s layout');
   t.equal(by.ctd1!.namespace, 'k8s.io');
   t.same(readRoot({ runtime: 'runc', dir: path.join(d, 'nope') }), [], 'a missing root is empty');
+});
+
+t.test('a state file names only processes its owner may name: a user\'s own root cannot claim another user\'s process', async (t) => {
+  // A rootless runtime's root (/run/user/UID/runc, read by default as root) is the user's to
+  // write: a state.json there could name any pid with its true start time (readable by anyone).
+  const d = tmp(t);
+  const root = geteuid() === 0;
+  const user = root ? 65534 : geteuid(); // as root, the state files are given to nobody
+  const initStart = procStartTime(1)!;
+  write(path.join(d, 'root/fake/state.json'), runcState('fake', 1, initStart));
+  write(path.join(d, 'root/fake2/status'), crunStatus(1, initStart, path.join(d, 'b')));
+  for (const f of ['root/fake/state.json', 'root/fake2/status']) if (root) fs.chownSync(path.join(d, f), user, user);
+  const by = Object.fromEntries(listContainers({ root: path.join(d, 'root') }).map((c) => [c.id, c]));
+  t.equal(by.fake?.running, false, `a state file of uid ${user} does not make pid 1 (uid 0) its container`);
+  t.equal(by.fake2?.running, false, 'crun\'s status file alike');
+  t.throws(() => openFoundContainer(by.fake!), { code: 'EPERM', message: new RegExp(`owned by uid ${user}.*pid 1 `) });
+  // A state.json whose id is not its directory's name is not runc's (runc names the directory by the id).
+  write(path.join(d, 'root/abc/state.json'), runcState('../../../x', me, myStart));
+  t.notOk(listContainers({ root: path.join(d, 'root') }).some((c) => c.id.includes('..')), 'id must be the directory name');
+  // A symlinked state file is not read (it could lead to another root's file).
+  write(path.join(d, 'elsewhere/state.json'), runcState('link', me, myStart));
+  fs.mkdirSync(path.join(d, 'root/link'));
+  fs.symlinkSync(path.join(d, 'elsewhere/state.json'), path.join(d, 'root/link/state.json'));
+  t.notOk(listContainers({ root: path.join(d, 'root') }).some((c) => c.stateFile.includes('/link/')), 'a symlinked state file is skipped');
+  if (!root) return t.comment('the owner\'s own process as another uid needs root (skipped: not root)');
+  const child = spawn('sleep', ['30'], { uid: user, gid: user, stdio: 'ignore' });
+  t.teardown(() => child.kill('SIGKILL'));
+  let start: number | undefined;
+  for (let i = 0; i < 100 && (start = procStartTime(child.pid!)) === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+  write(path.join(d, 'own/mine/state.json'), runcState('mine', child.pid!, start!));
+  fs.chownSync(path.join(d, 'own/mine/state.json'), user, user);
+  t.equal(listContainers({ root: path.join(d, 'own') })[0]?.running, true, 'a process of the state file\'s owner is its container');
 });
 
 t.test('roots: defaults, NETNS_CONTAINER_ROOTS, options, duplicates and bad input', async (t) => {
