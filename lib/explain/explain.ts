@@ -100,11 +100,13 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
         howToSet.atStart = atStart;
       }
   }
-  if (dev && c.evidence.observed.child.present)
+  const rule = c.evidence.rule;
+  // A device entry its rule does not copy from a default (lo's flags, an ipv6 MTU): the rule says what it is.
+  if (dev && c.evidence.observed.child.present && rule && rule.sourceKey === undefined) sentence += ` ${rule.explanation}`;
+  else if (dev && c.evidence.observed.child.present)
     sentence += ` An interface created inside a namespace takes its ${k.replace(`.${dev}.`, '.<if>.')} from that namespace's ${k.startsWith('net.ipv4.neigh') || k.startsWith('net.ipv6.neigh') ? 'neigh.default (the global table defaults)' : 'conf.default'} at the moment it is created, not from the host; later changes to conf.default do not reach it.`;
   else if (dev)
     sentence += ` An interface created inside a container's namespace takes its own conf.<if>.* from that namespace's conf.default at the moment it is created.`;
-  const rule = c.evidence.rule;
   if (rule && /^(devinet|addrconf)_init_net\.devconf$/.test(rule.id) && !dev) {
     const m = devconfInherit();
     const v4 = m === 2 ? 'compiled-in values' : m === 3 ? 'the creating namespace' : 'the host (init_net)';
