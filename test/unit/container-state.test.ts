@@ -181,6 +181,12 @@ t.test('roots: defaults, NETNS_CONTAINER_ROOTS, options, duplicates and bad inpu
   ]);
   t.throws(() => rootsFromEnv('lxc=/x'), RangeError);
   t.same(rootsFor({}, { NETNS_CONTAINER_ROOTS: '/a:/a/' }), [{ runtime: 'runc', dir: '/a' }], 'the same directory once');
+  // A root that is a symlink to another (a user's /run/user/UID/runc -> /run/runc) is the same
+  // directory: read once, or every container there would be found twice (ambiguous).
+  const d = tmp(t);
+  fs.mkdirSync(path.join(d, 'real'));
+  fs.symlinkSync(path.join(d, 'real'), path.join(d, 'link'));
+  t.same(rootsFor({}, { NETNS_CONTAINER_ROOTS: `${d}/real:crun=${d}/link` }), [{ runtime: 'runc', dir: `${d}/real` }], 'a symlinked root once');
   t.same(rootsFor({ runtime: 'docker' }, { NETNS_CONTAINER_ROOTS: 'runc=/a:docker=/b' }), [{ runtime: 'docker', dir: '/b' }]);
   t.same(rootsFor({ runtime: 'podman' }, { NETNS_CONTAINER_ROOTS: 'runc=/a:docker=/b:crun=/c' }).map((r) => r.dir), ['/a', '/c'], 'Podman keeps its containers in runc\'s and crun\'s roots');
   t.same(rootsFor({ root: '/r', runtime: 'crun' }), [{ runtime: 'crun', dir: '/r' }]);
