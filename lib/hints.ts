@@ -402,10 +402,26 @@ export interface RemedyInput {
 
 const NOT_PER_CONTAINER = new Set(['host-only', 'shared', 'readonly']);
 
+/** One word of a suggested command line, shell-quoted unless it is plainly safe. */
+export function shellWord(s: string): string {
+  return /^[A-Za-z0-9_.,:/=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The audit's remedy for one key of one namespace: how to give it `value`, or why that cannot
+ * be done per namespace. `target`: the netns selector words (['--container', ID]; [] for the
+ * host). Container ids and names come from state on disk a user may write: every word is quoted.
+ */
+export function auditRemedy(cls: string, key: string, value: string, target: readonly string[], writable: boolean | undefined): string {
+  if (NOT_PER_CONTAINER.has(cls)) return `cannot be set per namespace (${cls}): set it on the host`;
+  if (writable === false) return `cannot be set: read-only in a namespace (netns explain ${key} tells where it comes from)`;
+  return ['netns', 'sysctl', ...target, '-w', `${key}=${value}`].map(shellWord).join(' ');
+}
+
 /** Docker, Kubernetes and initContainer remedies for one key (explain's `remedies`). */
 export function remediesFor(r: RemedyInput): Remedies {
   const safe = K8S_SAFE_SYSCTLS.find((s) => s.name === r.key);
-  const arg = /\s/.test(r.value) ? `'${r.key}=${r.value}'` : `${r.key}=${r.value}`;
+  const arg = shellWord(`${r.key}=${r.value}`);
   const initContainer =
     'A privileged initContainer running `sysctl -w` in the pod also works for per-namespace keys (it shares the pod\'s network namespace), but it needs privileged: true, can change node-wide keys by mistake and bypasses the kubelet\'s checks: prefer securityContext.sysctls, which is unprivileged, validated at admission and applied before any container starts.';
   if (NOT_PER_CONTAINER.has(r.class)) {

@@ -14,6 +14,7 @@ import { sysctl } from '../sysctl/sysctl.js';
 import { globRegExp, isGlob, isNetKey, parseConf, pathForm } from '../sysctl/sysctld.js';
 import { ERRNO, invalid, netnsError, NetnsError } from '../errors.js';
 import { keyFromRel } from '../sysctl/keys.js';
+import { auditRemedy } from '../hints.js';
 
 /** Options of {@link auditHost}. */
 export interface AuditOptions {
@@ -138,21 +139,12 @@ function expected(ex: Expectations, key: string): Expectation | undefined {
   return found;
 }
 
-const CANNOT = new Set<string>(['host-only', 'shared', 'readonly']);
-
-function remedyFor(cls: SysctlClass, key: string, value: string, target: string, writable: boolean | undefined): string {
-  if (CANNOT.has(cls)) return `cannot be set per namespace (${cls}): set it on the host`;
-  if (writable === false) return `cannot be set: read-only in a namespace (netns explain ${key} tells where it comes from)`;
-  const kv = /[\s'"]/.test(value) ? `'${key}=${value}'` : `${key}=${value}`;
-  return `netns sysctl ${target ? `${target} ` : ''}-w ${kv}`;
-}
-
-/** How a remedy names the namespace: the first container, else the first pid. */
-function selector(t: NamespaceInfo, byId: Map<string, ContainerInfo>): string {
+/** How a remedy names the namespace: the first container, else the first name, else the first pid. */
+function selector(t: NamespaceInfo, byId: Map<string, ContainerInfo>): string[] {
   const c = t.containers[0];
-  if (c) return `--container ${byId.get(c.id)?.id ?? c.id}`;
-  if (t.names[0] !== undefined) return `--name ${t.names[0]}`;
-  return `--pid ${t.pids[0] ?? 'PID'}`;
+  if (c) return ['--container', byId.get(c.id)?.id ?? c.id];
+  if (t.names[0] !== undefined) return ['--name', t.names[0]];
+  return ['--pid', String(t.pids[0] ?? 'PID')];
 }
 
 function compareValues(host: SysctlValues, values: SysctlValues): { key: string; host: string; value: string }[] {
@@ -276,7 +268,7 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
     }
   }
   const cls = (k: string): SysctlClass => classes.get(k) ?? 'unknown';
-  const remedy = (k: string, value: string, sel: string): string => remedyFor(cls(k), k, value, sel, writable.get(k));
+  const remedy = (k: string, value: string, sel: string[]): string => auditRemedy(cls(k), k, value, sel, writable.get(k));
   const targets: AuditTarget[] = raw.map(({ r, diffs, devs }) => {
     const sel = selector(r.info, byId);
     const t: AuditTarget = {
@@ -294,7 +286,7 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
   });
   return {
     host: self.id,
-    hostDeviations: hostDevs.map((d) => ({ ...d, class: cls(d.key), remedy: remedyFor(cls(d.key), d.key, d.expected, '', undefined) })),
+    hostDeviations: hostDevs.map((d) => ({ ...d, class: cls(d.key), remedy: auditRemedy(cls(d.key), d.key, d.expected, [], undefined) })),
     targets,
     deviating: targets.filter((t) => t.deviations.length > 0).length,
   };

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { ERRNO, netnsError } from '../errors.js';
 import { defaultContext, kernelSupport, relToKey } from './rules.js';
-import { remediesFor } from '../hints.js';
+import { remediesFor, shellWord } from '../hints.js';
 import { keyToRel } from './observe.js';
 import { classify } from './classify.js';
 import { deviceOf } from './decide.js';
@@ -37,7 +37,7 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
   const tokens = v.split(' ');
   const numeric = tokens.every((x) => /^-?\d+$/.test(x));
   const lit = numeric ? (tokens.length === 1 ? v : `[${tokens.join(', ')}]`) : JSON.stringify(v);
-  const arg = /\s/.test(v) ? `'${k}=${v}'` : `${k}=${v}`;
+  const arg = shellWord(`${k}=${v}`);
   const inside = {
     api: `NetNamespace.fromPid(PID).sysctl.set('${k}', ${lit})`,
     cli: `netns sysctl --pid PID -w ${arg}`,
