@@ -58,6 +58,8 @@ export type Reason =
   | 'no-caps'
   /** The process is gone (exited, a zombie, or its pid was reused). */
   | 'gone'
+  /** A listed namespace's pid or name now leads to another namespace (pid reused, name re-created). */
+  | 'namespace-changed'
   /** The key's cached fd went stale (a SysctlHandle). */
   | 'stale-handle'
   /** The file or fd is not a network namespace; `detail` says what it is. */
@@ -73,7 +75,9 @@ export type Reason =
   /** More than one container matches. */
   | 'container-ambiguous'
   /** The container's init process exited, or its pid now names another process. */
-  | 'container-gone';
+  | 'container-gone'
+  /** A state file not owned by root names a process that is not its owner's. */
+  | 'container-foreign';
 
 /** What happened, as far as choosing a hint goes. */
 export interface Happened {
@@ -234,11 +238,20 @@ const HINTS: readonly HintRule[] = [
     reason: 'container-gone',
     hint: () => 'Its state on disk is stale: the container has stopped (or was restarted under a new pid). Start it again, then look it up again',
   },
+  {
+    reason: 'container-foreign',
+    hint: () =>
+      "A rootless runtime's state (under that user's runtime directory) may only name that user's processes: this one is not a container of theirs. Use --pid if you meant that process",
+  },
 
   // Getting a namespace.
   {
     reason: 'gone',
     hint: (h) => `Process ${h.pid} has exited (or is a zombie); there is no namespace to open`,
+  },
+  {
+    reason: 'namespace-changed',
+    hint: () => 'The namespace went away after it was listed, and what led to it now leads to another one: list (or audit) again',
   },
   { op: 'open-pid', code: ['EPERM', 'EACCES'], hint: () => PTRACE_HINT },
   {
@@ -389,10 +402,26 @@ export interface RemedyInput {
 
 const NOT_PER_CONTAINER = new Set(['host-only', 'shared', 'readonly']);
 
+/** One word of a suggested command line, shell-quoted unless it is plainly safe. */
+export function shellWord(s: string): string {
+  return /^[A-Za-z0-9_.,:/=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The audit's remedy for one key of one namespace: how to give it `value`, or why that cannot
+ * be done per namespace. `target`: the netns selector words (['--container', ID]; [] for the
+ * host). Container ids and names come from state on disk a user may write: every word is quoted.
+ */
+export function auditRemedy(cls: string, key: string, value: string, target: readonly string[], writable: boolean | undefined): string {
+  if (NOT_PER_CONTAINER.has(cls)) return `cannot be set per namespace (${cls}): set it on the host`;
+  if (writable === false) return `cannot be set: read-only in a namespace (netns explain ${key} tells where it comes from)`;
+  return ['netns', 'sysctl', ...target, '-w', `${key}=${value}`].map(shellWord).join(' ');
+}
+
 /** Docker, Kubernetes and initContainer remedies for one key (explain's `remedies`). */
 export function remediesFor(r: RemedyInput): Remedies {
   const safe = K8S_SAFE_SYSCTLS.find((s) => s.name === r.key);
-  const arg = /\s/.test(r.value) ? `'${r.key}=${r.value}'` : `${r.key}=${r.value}`;
+  const arg = shellWord(`${r.key}=${r.value}`);
   const initContainer =
     'A privileged initContainer running `sysctl -w` in the pod also works for per-namespace keys (it shares the pod\'s network namespace), but it needs privileged: true, can change node-wide keys by mistake and bypasses the kubelet\'s checks: prefer securityContext.sysctls, which is unprivileged, validated at admission and applied before any container starts.';
   if (NOT_PER_CONTAINER.has(r.class)) {

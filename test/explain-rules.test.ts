@@ -151,6 +151,17 @@ t.test('explain: a sentence, its source, docker and Kubernetes remedies; JSON ha
   }
   const lo = explain('net.ipv4.conf.lo.rp_filter');
   t.match(lo.sentence, /conf\.default at the moment it is created/);
+  // ipv6 lo.mtu is lo's link MTU (65536), not a copy of conf.default.mtu (1280).
+  const mtu = explain('net.ipv6.conf.lo.mtu');
+  t.equal(mtu.evidence.rule?.id, 'ipv6_add_dev.mtu');
+  t.equal(mtu.evidence.observed.source, undefined, 'no source key compared');
+  t.notMatch(mtu.sentence, /takes its .* from that namespace's conf\.default/, mtu.sentence);
+  t.match(mtu.sentence, /link\) MTU/);
+  t.notMatch(mtu.evidence.reason, /values differ/);
+  t.match(mtu.source, /^ipv6_add_dev\(\)/);
+  const dad = explain('net.ipv6.conf.lo.accept_dad');
+  t.equal(dad.evidence.observed.source, undefined);
+  t.notMatch(dad.sentence, /takes its .* from that namespace's conf\.default/, dad.sentence);
   const ro = explain('net.netfilter.nf_conntrack_max');
   t.equal(ro.remedies.docker.available, false);
   t.match(ro.remedies.instead, /No per-container setting exists/);

@@ -12,7 +12,9 @@ import type { SysctlClass } from '../explain/types.js';
 import { valuesEqual } from '../sysctl/values.js';
 import { sysctl } from '../sysctl/sysctl.js';
 import { globRegExp, isGlob, isNetKey, parseConf, pathForm } from '../sysctl/sysctld.js';
-import { invalid, NetnsError } from '../errors.js';
+import { ERRNO, invalid, netnsError, NetnsError } from '../errors.js';
+import { keyFromRel } from '../sysctl/keys.js';
+import { auditRemedy } from '../hints.js';
 
 /** Options of {@link auditHost}. */
 export interface AuditOptions {
@@ -118,7 +120,8 @@ export function expectationsFrom(text: string, file: string): Expectations {
   for (const s of settings) {
     if (!isNetKey(s.key)) continue;
     const form = pathForm(s.key.trim());
-    const e = s.value === undefined ? undefined : { key: form.replaceAll('/', '.'), value: s.value, where: s.where };
+    // The dotted key as getAll() names it: a dot inside a component (eth0.100) is a slash there.
+    const e = s.value === undefined ? undefined : { key: keyFromRel(form.slice('net/'.length)), value: s.value, where: s.where };
     if (isGlob(form)) globs.push({ re: globRegExp(form), e });
     else if (e) exact.set(form, e);
     else exact.delete(form);
@@ -136,21 +139,12 @@ function expected(ex: Expectations, key: string): Expectation | undefined {
   return found;
 }
 
-const CANNOT = new Set<string>(['host-only', 'shared', 'readonly']);
-
-function remedyFor(cls: SysctlClass, key: string, value: string, target: string, writable: boolean | undefined): string {
-  if (CANNOT.has(cls)) return `cannot be set per namespace (${cls}): set it on the host`;
-  if (writable === false) return `cannot be set: read-only in a namespace (netns explain ${key} tells where it comes from)`;
-  const kv = /[\s'"]/.test(value) ? `'${key}=${value}'` : `${key}=${value}`;
-  return `netns sysctl ${target ? `${target} ` : ''}-w ${kv}`;
-}
-
-/** How a remedy names the namespace: the first container, else the first pid. */
-function selector(t: NamespaceInfo, byId: Map<string, ContainerInfo>): string {
+/** How a remedy names the namespace: the first container, else the first name, else the first pid. */
+function selector(t: NamespaceInfo, byId: Map<string, ContainerInfo>): string[] {
   const c = t.containers[0];
-  if (c) return `--container ${byId.get(c.id)?.id ?? c.id}`;
-  if (t.names[0] !== undefined) return `--name ${t.names[0]}`;
-  return `--pid ${t.pids[0] ?? 'PID'}`;
+  if (c) return ['--container', byId.get(c.id)?.id ?? c.id];
+  if (t.names[0] !== undefined) return ['--name', t.names[0]];
+  return ['--pid', String(t.pids[0] ?? 'PID')];
 }
 
 function compareValues(host: SysctlValues, values: SysctlValues): { key: string; host: string; value: string }[] {
@@ -184,11 +178,43 @@ function expectedKeys(ex: Expectations | undefined, present: Iterable<string>): 
   return keys;
 }
 
-function openTarget(t: NamespaceInfo, byId: Map<string, ContainerInfo>): NetNamespace {
+/** The namespace `t` lists, and what led to it (for errors): its container, else its name, else its first pid. */
+function openTarget(t: NamespaceInfo, byId: Map<string, ContainerInfo>): { ns: NetNamespace; via: string; path?: string } {
   const c = t.containers[0] && byId.get(t.containers[0].id);
-  if (c) return new NetNamespace(openFoundContainer(c), c.id);
-  if (t.names[0] !== undefined) return NetNamespace.fromName(t.names[0]);
-  return NetNamespace.fromPid(t.pids[0]!);
+  if (c) return { ns: new NetNamespace(openFoundContainer(c), c.id), via: `container ${c.id} (pid ${c.pid})`, path: `/proc/${c.pid}/ns/net` };
+  if (t.names[0] !== undefined) return { ns: NetNamespace.fromName(t.names[0]), via: `the name ${t.names[0]}` };
+  const pid = t.pids[0]!;
+  return { ns: NetNamespace.fromPid(pid), via: `pid ${pid}`, path: `/proc/${pid}/ns/net` };
+}
+
+/** One listed namespace, read; or why it could not be. */
+export interface TargetRead {
+  info: NamespaceInfo;
+  values?: SysctlValues;
+  error?: AuditTarget['error'];
+}
+
+/**
+ * Read the namespace `info` lists. Never throws for one namespace: it went away since the
+ * listing (process exited, name removed), or its pid or name now leads to another namespace
+ * (pid reused, name re-created) -- then it is an error for that namespace, never the values
+ * of another one under its id.
+ */
+export function readTarget(info: NamespaceInfo, byId: Map<string, ContainerInfo>): TargetRead {
+  try {
+    const { ns, via, path } = openTarget(info, byId);
+    using _ns = ns;
+    if (ns.id !== info.id)
+      throw netnsError(ERRNO.ESRCH, 'open', {
+        ...(path !== undefined ? { path } : {}),
+        reason: 'namespace-changed',
+        message: `ESRCH: namespace ${info.id} is gone: ${via} now leads to namespace ${ns.id}`,
+      });
+    return { info, values: valuesOf(ns) };
+  } catch (e) {
+    if (!(e instanceof NetnsError)) throw e;
+    return { info, error: { code: e.code, message: e.message } };
+  }
 }
 
 /**
@@ -217,15 +243,7 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
   const all = listNamespaces({}, containers).filter((n) => n.id !== self.id);
   const chosen = mode === 'all' ? all : all.filter((n) => n.containers.length > 0);
 
-  const read: { info: NamespaceInfo; values?: SysctlValues; error?: AuditTarget['error'] }[] = chosen.map((info) => {
-    try {
-      using ns = openTarget(info, byId);
-      return { info, values: valuesOf(ns) };
-    } catch (e) {
-      if (!(e instanceof NetnsError)) throw e;
-      return { info, error: { code: e.code, message: e.message } };
-    }
-  });
+  const read = chosen.map((info) => readTarget(info, byId));
   const wanted = expectedKeys(ex, Object.keys(host));
   // One classification for every key that differs anywhere.
   const raw = read.map((r) => ({
@@ -250,7 +268,7 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
     }
   }
   const cls = (k: string): SysctlClass => classes.get(k) ?? 'unknown';
-  const remedy = (k: string, value: string, sel: string): string => remedyFor(cls(k), k, value, sel, writable.get(k));
+  const remedy = (k: string, value: string, sel: string[]): string => auditRemedy(cls(k), k, value, sel, writable.get(k));
   const targets: AuditTarget[] = raw.map(({ r, diffs, devs }) => {
     const sel = selector(r.info, byId);
     const t: AuditTarget = {
@@ -268,7 +286,7 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
   });
   return {
     host: self.id,
-    hostDeviations: hostDevs.map((d) => ({ ...d, class: cls(d.key), remedy: remedyFor(cls(d.key), d.key, d.expected, '', undefined) })),
+    hostDeviations: hostDevs.map((d) => ({ ...d, class: cls(d.key), remedy: auditRemedy(cls(d.key), d.key, d.expected, [], undefined) })),
     targets,
     deviating: targets.filter((t) => t.deviations.length > 0).length,
   };

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { ERRNO, invalid, netnsError, type NetnsError } from '../errors.js';
 import { native } from '../native/index.js';
 import { openPidNamespace } from '../namespace/pid.js';
-import { NameSources, procStartTime, readRoot, readStateDir } from './read.js';
+import { NameSources, ownerMayName, procStartTime, readRoot, readStateDir } from './read.js';
 import { rootsFor } from './roots.js';
 import type { ContainerInfo, ContainerOptions } from './types.js';
 
@@ -70,16 +70,18 @@ export function findContainer(query: string, options: ContainerOptions = {}): Co
   });
 }
 
+/** An error opening container `c` (its state file as the path). */
+function containerError(c: ContainerInfo, errno: number, reason: 'container-gone' | 'container-foreign', message: string, detail?: string): NetnsError {
+  return netnsError(errno, 'open', { path: c.stateFile, op: 'open-container', reason, name: c.id, pid: c.pid, message, ...(detail !== undefined ? { detail } : {}) });
+}
+
 function goneError(c: ContainerInfo, why: string): NetnsError {
-  return netnsError(ERRNO.ESRCH, 'open', {
-    path: c.stateFile,
-    op: 'open-container',
-    reason: 'container-gone',
-    name: c.id,
-    pid: c.pid,
-    detail: why,
-    message: `ESRCH: container ${label(c)} is not running: ${why}`,
-  });
+  return containerError(c, ERRNO.ESRCH, 'container-gone', `ESRCH: container ${label(c)} is not running: ${why}`, why);
+}
+
+function foreignError(c: ContainerInfo, owner: number): NetnsError {
+  const message = `EPERM: container ${label(c)}: its state file is owned by uid ${owner}, and pid ${c.pid} is not a process of that user`;
+  return containerError(c, ERRNO.EPERM, 'container-foreign', message);
 }
 
 /** Why the recorded init process is not the live one, or undefined when it is. */
@@ -115,24 +117,27 @@ export function openContainerNamespace(query: string, options: ContainerOptions 
 export function openFoundContainer(c: ContainerInfo): number {
   const why = notRunning(c);
   if (why !== undefined) throw goneError(c, why);
+  const rec = readStateDir(path.dirname(c.stateFile));
+  if (rec?.pid !== c.pid || rec.startTime !== c.startTime || rec.owner === undefined) throw restartedError(c);
+  const owner = rec.owner;
   let refused: NetnsError | undefined;
   let fd: number;
   try {
     fd = openPidNamespace(c.pid, (statFile) => {
       const w = notRunning(c, statFile);
       if (w !== undefined) throw (refused = goneError(c, w));
+      if (!ownerMayName(owner, path.dirname(statFile))) throw (refused = foreignError(c, owner));
     });
   } catch (e) {
     if (e !== refused && (e as NetnsError).code === 'ESRCH') throw goneError(c, `its init process ${c.pid} has exited`);
     throw e;
   }
   const again = readStateDir(path.dirname(c.stateFile));
-  if (again?.pid === c.pid && again.startTime === c.startTime) return fd;
+  if (again?.pid === c.pid && again.startTime === c.startTime && again.owner === owner) return fd;
   native.close(fd);
-  throw netnsError(ERRNO.EAGAIN, 'open', {
-    path: c.stateFile,
-    op: 'open-container',
-    reason: 'container-gone',
-    message: `EAGAIN: container ${label(c)} was restarted while its namespace was being opened`,
-  });
+  throw restartedError(c);
+}
+
+function restartedError(c: ContainerInfo): NetnsError {
+  return containerError(c, ERRNO.EAGAIN, 'container-gone', `EAGAIN: container ${label(c)} was restarted while its namespace was being opened`);
 }

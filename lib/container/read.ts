@@ -44,6 +44,52 @@ export function procStartTime(pid: number, statFile = `/proc/${pid}/stat`): numb
   return Number.isSafeInteger(t) ? t : undefined;
 }
 
+/**
+ * A state file's JSON and its owner, read through one fd opened without following a symlink
+ * (a state file is never one; a link could lead into another runtime's root).
+ */
+function readStateFile(file: string): { json: unknown; uid: number } | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW); // libuv adds O_CLOEXEC
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    return st.isFile() ? { json: JSON.parse(fs.readFileSync(fd, 'utf8')), uid: st.uid } : undefined;
+  } catch {
+    return undefined; // being written, or not JSON
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Whether a state file owned by `owner` may name the process whose /proc directory is
+ * `procDir`. Root's may name any process. Another user's (a rootless runtime's, under
+ * /run/user/UID, which root reads by default) only that user's own: a process running as
+ * `owner`, or in a user namespace whose root is `owner` (a rootless container, whatever user
+ * runs inside it). Otherwise anyone could write a state file naming any pid with its true
+ * start time (/proc/PID/stat is world-readable) and have that process taken for a container.
+ */
+export function ownerMayName(owner: number, procDir: string): boolean {
+  if (owner === 0) return true;
+  try {
+    const uid = /^Uid:\s+(\d+)/m.exec(fs.readFileSync(`${procDir}/status`, 'latin1'));
+    if (uid && Number(uid[1]) === owner) return true;
+    return fs
+      .readFileSync(`${procDir}/uid_map`, 'latin1')
+      .split('\n')
+      .some((l) => {
+        const [inside, outside] = l.trim().split(/\s+/);
+        return inside === '0' && Number(outside) === owner;
+      });
+  } catch {
+    return false; // gone
+  }
+}
+
 interface StateRecord {
   oci: 'runc' | 'crun';
   id: string;
@@ -54,6 +100,8 @@ interface StateRecord {
   stateFile: string;
   /** Annotations the state file itself records (runc's labels). */
   labels: Record<string, string>;
+  /** The uid owning the state file (set by readStateDir). */
+  owner?: number;
 }
 
 /** runc's state.json (also containerd's shim and Docker's, which run runc). */
@@ -94,15 +142,20 @@ export function parseCrunStatus(json: unknown, stateFile: string, id: string): S
   return r;
 }
 
-/** The state record in directory `dir` (ROOT/ID or ROOT/NAMESPACE/ID), if it holds one. */
+/**
+ * The state record in directory `dir` (ROOT/ID or ROOT/NAMESPACE/ID), if it holds one. runc
+ * names a container's directory by its id: a state.json recording another id is not runc's.
+ */
 export function readStateDir(dir: string): StateRecord | undefined {
-  const runc = path.join(dir, 'state.json');
-  const j = readJson(runc);
-  if (j !== undefined) return parseRuncState(j, runc);
-  const crun = path.join(dir, 'status');
-  const c = readJson(crun);
-  if (c !== undefined) return parseCrunStatus(c, crun, path.basename(dir));
-  return undefined;
+  const id = path.basename(dir);
+  const runcFile = path.join(dir, 'state.json');
+  const crunFile = path.join(dir, 'status');
+  const runc = readStateFile(runcFile);
+  const crun = runc === undefined ? readStateFile(crunFile) : undefined;
+  const rec = runc ? parseRuncState(runc.json, runcFile) : crun ? parseCrunStatus(crun.json, crunFile, id) : undefined;
+  if (rec === undefined || rec.id !== id) return undefined;
+  rec.owner = (runc ?? crun)!.uid;
+  return rec;
 }
 
 function subdirs(dir: string): string[] {
@@ -211,7 +264,7 @@ export function describe(rec: StateRecord, base: ContainerRuntime, namespace: st
     id: rec.id,
     pid: rec.pid,
     startTime: rec.startTime,
-    running: started === rec.startTime,
+    running: started === rec.startTime && (rec.owner === undefined || ownerMayName(rec.owner, `/proc/${rec.pid}`)),
     stateFile: rec.stateFile,
     annotations,
   };

@@ -52,7 +52,16 @@ export function rootsFromEnv(value: string): ContainerRoot[] {
     });
 }
 
-/** The roots to search for `options`, duplicates (the same directory twice) dropped. */
+/** A directory's real path (a root may be a symlink to another), or its resolved path when it does not exist. */
+function realDir(dir: string): string {
+  try {
+    return fs.realpathSync(dir);
+  } catch {
+    return path.resolve(dir);
+  }
+}
+
+/** The roots to search for `options`, duplicates (the same directory twice, also through a symlink) dropped. */
 export function rootsFor(options: ContainerOptions = {}, env: NodeJS.ProcessEnv = process.env): ContainerRoot[] {
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
   const { runtime, root, roots } = options;
@@ -71,7 +80,7 @@ export function rootsFor(options: ContainerOptions = {}, env: NodeJS.ProcessEnv 
   const seen = new Set<string>();
   return list.filter((r) => {
     if (!wanted(r)) return false;
-    const key = path.resolve(r.dir);
+    const key = realDir(r.dir);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

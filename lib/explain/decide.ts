@@ -46,9 +46,9 @@ function facts(rel: string, host: Snapshot, child: Snapshot, ctx: RuleContext, o
   const dev = deviceOf(rel);
   if (dev) {
     const where = h.present && !ch.present ? 'on the host only' : !h.present && ch.present ? 'in the new namespace only' : 'in both';
-    notes.push(
-      `Per-device entry of "${dev}" (present ${where}): each namespace has its own devices; a device created in or moved into a namespace takes that namespace's conf.default (or neigh defaults) at that moment, not the host's.`,
-    );
+    // (A rule without a source says where such an entry's value comes from instead: lo's flags, an ipv6 MTU.)
+    const from = rev && rev.sourceKey === undefined ? '' : "; a device created in or moved into a namespace takes that namespace's conf.default (or neigh defaults) at that moment, not the host's";
+    notes.push(`Per-device entry of "${dev}" (present ${where}): each namespace has its own devices${from}.`);
   }
   let source: Evidence['observed']['source'];
   if (rev?.sourceKey) {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { ERRNO, netnsError } from '../errors.js';
 import { defaultContext, kernelSupport, relToKey } from './rules.js';
-import { remediesFor } from '../hints.js';
+import { remediesFor, shellWord } from '../hints.js';
 import { keyToRel } from './observe.js';
 import { classify } from './classify.js';
 import { deviceOf } from './decide.js';
@@ -37,7 +37,7 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
   const tokens = v.split(' ');
   const numeric = tokens.every((x) => /^-?\d+$/.test(x));
   const lit = numeric ? (tokens.length === 1 ? v : `[${tokens.join(', ')}]`) : JSON.stringify(v);
-  const arg = /\s/.test(v) ? `'${k}=${v}'` : `${k}=${v}`;
+  const arg = shellWord(`${k}=${v}`);
   const inside = {
     api: `NetNamespace.fromPid(PID).sysctl.set('${k}', ${lit})`,
     cli: `netns sysctl --pid PID -w ${arg}`,
@@ -100,11 +100,13 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
         howToSet.atStart = atStart;
       }
   }
-  if (dev && c.evidence.observed.child.present)
+  const rule = c.evidence.rule;
+  // A device entry its rule does not copy from a default (lo's flags, an ipv6 MTU): the rule says what it is.
+  if (dev && c.evidence.observed.child.present && rule && rule.sourceKey === undefined) sentence += ` ${rule.explanation}`;
+  else if (dev && c.evidence.observed.child.present)
     sentence += ` An interface created inside a namespace takes its ${k.replace(`.${dev}.`, '.<if>.')} from that namespace's ${k.startsWith('net.ipv4.neigh') || k.startsWith('net.ipv6.neigh') ? 'neigh.default (the global table defaults)' : 'conf.default'} at the moment it is created, not from the host; later changes to conf.default do not reach it.`;
   else if (dev)
     sentence += ` An interface created inside a container's namespace takes its own conf.<if>.* from that namespace's conf.default at the moment it is created.`;
-  const rule = c.evidence.rule;
   if (rule && /^(devinet|addrconf)_init_net\.devconf$/.test(rule.id) && !dev) {
     const m = devconfInherit();
     const v4 = m === 2 ? 'compiled-in values' : m === 3 ? 'the creating namespace' : 'the host (init_net)';

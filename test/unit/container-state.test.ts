@@ -4,11 +4,13 @@
 import t, { type Test } from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+const geteuid = (): number => process.geteuid?.() ?? 0;
 import * as path from 'node:path';
 import { parseCrunStatus, parseRuncState, procStartTime, readRoot, kubernetesNames } from '../../lib/container/read.js';
 import { defaultRoots, rootsFor, rootsFromEnv } from '../../lib/container/roots.js';
-import { findContainer, listContainers } from '../../lib/container/find.js';
-import { expectationsFrom } from '../../lib/audit/audit.js';
+import { findContainer, listContainers, openFoundContainer } from '../../lib/container/find.js';
+import { auditHost, expectationsFrom, readTarget } from '../../lib/audit/audit.js';
+import { spawn, spawnSync } from 'node:child_process';
 
 const tmp = (t: Test): string => {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'netns-cstate-'));
@@ -136,6 +138,38 @@ t.test('readRoot: runc, crun and containerd layouts in one root; engines from an
   t.same(readRoot({ runtime: 'runc', dir: path.join(d, 'nope') }), [], 'a missing root is empty');
 });
 
+t.test('a state file names only processes its owner may name: a user\'s own root cannot claim another user\'s process', async (t) => {
+  // A rootless runtime's root (/run/user/UID/runc, read by default as root) is the user's to
+  // write: a state.json there could name any pid with its true start time (readable by anyone).
+  const d = tmp(t);
+  const root = geteuid() === 0;
+  const user = root ? 65534 : geteuid(); // as root, the state files are given to nobody
+  const initStart = procStartTime(1)!;
+  write(path.join(d, 'root/fake/state.json'), runcState('fake', 1, initStart));
+  write(path.join(d, 'root/fake2/status'), crunStatus(1, initStart, path.join(d, 'b')));
+  for (const f of ['root/fake/state.json', 'root/fake2/status']) if (root) fs.chownSync(path.join(d, f), user, user);
+  const by = Object.fromEntries(listContainers({ root: path.join(d, 'root') }).map((c) => [c.id, c]));
+  t.equal(by.fake?.running, false, `a state file of uid ${user} does not make pid 1 (uid 0) its container`);
+  t.equal(by.fake2?.running, false, 'crun\'s status file alike');
+  t.throws(() => openFoundContainer(by.fake!), { code: 'EPERM', message: new RegExp(`owned by uid ${user}.*pid 1 `) });
+  // A state.json whose id is not its directory's name is not runc's (runc names the directory by the id).
+  write(path.join(d, 'root/abc/state.json'), runcState('../../../x', me, myStart));
+  t.notOk(listContainers({ root: path.join(d, 'root') }).some((c) => c.id.includes('..')), 'id must be the directory name');
+  // A symlinked state file is not read (it could lead to another root's file).
+  write(path.join(d, 'elsewhere/state.json'), runcState('link', me, myStart));
+  fs.mkdirSync(path.join(d, 'root/link'));
+  fs.symlinkSync(path.join(d, 'elsewhere/state.json'), path.join(d, 'root/link/state.json'));
+  t.notOk(listContainers({ root: path.join(d, 'root') }).some((c) => c.stateFile.includes('/link/')), 'a symlinked state file is skipped');
+  if (!root) return t.comment('the owner\'s own process as another uid needs root (skipped: not root)');
+  const child = spawn('sleep', ['30'], { uid: user, gid: user, stdio: 'ignore' });
+  t.teardown(() => child.kill('SIGKILL'));
+  let start: number | undefined;
+  for (let i = 0; i < 100 && (start = procStartTime(child.pid!)) === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+  write(path.join(d, 'own/mine/state.json'), runcState('mine', child.pid!, start!));
+  fs.chownSync(path.join(d, 'own/mine/state.json'), user, user);
+  t.equal(listContainers({ root: path.join(d, 'own') })[0]?.running, true, 'a process of the state file\'s owner is its container');
+});
+
 t.test('roots: defaults, NETNS_CONTAINER_ROOTS, options, duplicates and bad input', async (t) => {
   const dirs = defaultRoots({ XDG_RUNTIME_DIR: '/run/user/1000' }).map((r) => `${r.runtime}=${r.dir}`);
   for (const want of ['runc=/run/runc', 'crun=/run/crun', 'docker=/run/docker/runtime-runc/moby', 'containerd=/run/containerd/runc', 'runc=/run/user/1000/runc', 'crun=/run/user/1000/crun'])
@@ -147,6 +181,12 @@ t.test('roots: defaults, NETNS_CONTAINER_ROOTS, options, duplicates and bad inpu
   ]);
   t.throws(() => rootsFromEnv('lxc=/x'), RangeError);
   t.same(rootsFor({}, { NETNS_CONTAINER_ROOTS: '/a:/a/' }), [{ runtime: 'runc', dir: '/a' }], 'the same directory once');
+  // A root that is a symlink to another (a user's /run/user/UID/runc -> /run/runc) is the same
+  // directory: read once, or every container there would be found twice (ambiguous).
+  const d = tmp(t);
+  fs.mkdirSync(path.join(d, 'real'));
+  fs.symlinkSync(path.join(d, 'real'), path.join(d, 'link'));
+  t.same(rootsFor({}, { NETNS_CONTAINER_ROOTS: `${d}/real:crun=${d}/link` }), [{ runtime: 'runc', dir: `${d}/real` }], 'a symlinked root once');
   t.same(rootsFor({ runtime: 'docker' }, { NETNS_CONTAINER_ROOTS: 'runc=/a:docker=/b' }), [{ runtime: 'docker', dir: '/b' }]);
   t.same(rootsFor({ runtime: 'podman' }, { NETNS_CONTAINER_ROOTS: 'runc=/a:docker=/b:crun=/c' }).map((r) => r.dir), ['/a', '/c'], 'Podman keeps its containers in runc\'s and crun\'s roots');
   t.same(rootsFor({ root: '/r', runtime: 'crun' }), [{ runtime: 'crun', dir: '/r' }]);
@@ -195,6 +235,40 @@ t.test('expectationsFrom: sysctl.d lines, net keys only, globs, exclusions', asy
   t.same(ex.exact.get('net/core/somaxconn'), { key: 'net.core.somaxconn', value: '4096', where: 'f.conf:4' });
   t.equal(ex.globs.length, 1);
   t.ok(ex.globs[0]!.re.test('net/ipv4/conf/eth0/rp_filter'));
+});
+
+t.test('expectations on keys whose interface name holds a dot (VLAN eth0.100) keep their key', async (t) => {
+  const text = ['net.ipv4.conf.nosuch0/100.rp_filter = 1', 'net/ipv4/conf/nosuch1.7/arp_ignore = 2', 'net.ipv4.conf.nosuch2.rp_filter = 1'].join('\n');
+  const ex = expectationsFrom(text, 'f.conf');
+  t.equal(ex.exact.get('net/ipv4/conf/nosuch0.100/rp_filter')?.key, 'net.ipv4.conf.nosuch0/100.rp_filter', 'sysctl(8) form: the dot in the name becomes a slash');
+  t.equal(ex.exact.get('net/ipv4/conf/nosuch1.7/arp_ignore')?.key, 'net.ipv4.conf.nosuch1/7.arp_ignore', 'path form written in the file');
+  // The host lacks these interfaces: each exact expectation is a deviation (value null), none dropped.
+  const r = auditHost({ expect: { text, file: 'f.conf' }, containers: { roots: [] }, classify: false });
+  t.same(
+    r.hostDeviations.map((d) => [d.key, d.value, d.where]),
+    [
+      ['net.ipv4.conf.nosuch0/100.rp_filter', null, 'f.conf:1'],
+      ['net.ipv4.conf.nosuch1/7.arp_ignore', null, 'f.conf:2'],
+      ['net.ipv4.conf.nosuch2.rp_filter', null, 'f.conf:3'],
+    ],
+  );
+});
+
+t.test('readTarget: a namespace whose pid exited or now leads elsewhere is a per-namespace error, not another namespace', async (t) => {
+  const self = fs.statSync('/proc/self/ns/net');
+  const here = `${self.dev}:${self.ino}`;
+  const ok = readTarget({ id: here, names: [], pids: [me], containers: [] }, new Map());
+  t.equal(ok.error, undefined);
+  t.ok(ok.values && Object.keys(ok.values).length > 50, 'the listed namespace is read');
+  // Listed as namespace 0:1 with pid `me`, but pid `me` is in `here`: the pid was reused by
+  // another process (or it moved) between the listing and the open.
+  const moved = readTarget({ id: '0:1', names: [], pids: [me], containers: [] }, new Map());
+  t.equal(moved.values, undefined, 'no values of another namespace under the listed one');
+  t.equal(moved.error?.code, 'ESRCH');
+  t.match(moved.error?.message, new RegExp(`namespace 0:1 .*pid ${me} .*${here}.*list \\(or audit\\) again`));
+  const exited = spawnSync('true').pid!;
+  const gone = readTarget({ id: '0:1', names: [], pids: [exited], containers: [] }, new Map());
+  t.equal(gone.error?.code, 'ESRCH', 'an exited process: an error for that namespace only');
 });
 
 t.test('names: containers-storage (Podman, CRI-O) from containers.json, nerdctl\'s annotation', async (t) => {

@@ -40,6 +40,22 @@ t.test('devconf_inherit_init_net 0-3: ipv4 and ipv6 differ at 0', async (t) => {
   t.equal(dev.sourceKey, 'net.ipv4.conf.default.rp_filter', 'a device copies its namespace\'s conf.default');
 });
 
+t.test('ipv6 device entries that ipv6_add_dev does not copy from conf.default: mtu (the link MTU), lo\'s accept_dad and use_tempaddr', async (t) => {
+  for (const [rel, id, expect] of [
+    ['ipv6/conf/lo/mtu', 'ipv6_add_dev.mtu', '65536'],
+    ['ipv6/conf/eth0/mtu', 'ipv6_add_dev.mtu', undefined],
+    ['ipv6/conf/lo/accept_dad', 'ipv6_add_dev.loopback', '-1'],
+    ['ipv6/conf/lo/use_tempaddr', 'ipv6_add_dev.loopback', '-1'],
+  ] as const) {
+    const e = ruleEvidence(findRule(rel, ctx)!, rel, ctx);
+    t.equal(e.id, id, rel);
+    t.equal(e.sourceKey, undefined, `${rel}: not a copy of conf.default`);
+    t.equal(e.expect, expect, `${rel}: a fresh namespace gets ${expect ?? 'the device\'s own value'}`);
+  }
+  for (const rel of ['ipv6/conf/default/mtu', 'ipv6/conf/all/mtu', 'ipv6/conf/eth0/accept_dad', 'ipv6/conf/lo/forwarding'])
+    t.equal(findRule(rel, ctx)?.id, 'addrconf_init_net.devconf', `${rel}: the devconf rule`);
+});
+
 t.test('child hash sizes come from the creator; user-namespace-hidden keys', async (t) => {
   const e = ruleEvidence(findRule('ipv4/tcp_ehash_entries', ctx)!, 'ipv4/tcp_ehash_entries', ctx);
   t.same([e.class, e.sourceKey], ['parent', 'net.ipv4.tcp_child_ehash_entries']);

@@ -1,7 +1,7 @@
 // The hint table and the error boundary (lib/hints.ts, lib/errors.ts): pure, no root, no
 // namespaces. A hint is chosen by what happened; the NetnsError has Node's system-error shape.
 import t from 'tap';
-import { hintFor, userNamespaceRefusalHint } from '../../lib/hints.js';
+import { auditRemedy, hintFor, userNamespaceRefusalHint } from '../../lib/hints.js';
 import { ERRNO, NetnsError, fromNative, netnsError, sysError, toNetnsError } from '../../lib/errors.js';
 
 t.test('refusal hints for settings this host does not have (mocked settings)', async (t) => {
@@ -78,4 +78,13 @@ t.test('the boundary: one error shape in, a NetnsError shaped like Node\'s out',
   t.equal(fixed.message, 'EINVAL: not a network namespace. Pass a network namespace fd');
   t.equal(fixed.hint, 'Pass a network namespace fd');
   t.equal(fixed.path, undefined);
+});
+
+t.test('auditRemedy: the audit\'s remedies, every word shell-quoted (a rootless user names its own container directories)', async (t) => {
+  t.equal(auditRemedy('default', 'net.ipv4.tcp_keepalive_time', '7200', ['--container', 'feed01'], true), 'netns sysctl --container feed01 -w net.ipv4.tcp_keepalive_time=7200');
+  t.equal(auditRemedy('default', 'net.ipv4.x', '1', ['--container', 'x;touch /tmp/y'], true), "netns sysctl --container 'x;touch /tmp/y' -w net.ipv4.x=1");
+  t.equal(auditRemedy('default', 'net.ipv4.x', "a'b c", ['--name', '$(id)'], true), `netns sysctl --name '$(id)' -w 'net.ipv4.x=a'\\''b c'`);
+  t.equal(auditRemedy('inherited', 'net.ipv4.tcp_rmem', '4096\t131072\t6291456', [], true), "netns sysctl -w 'net.ipv4.tcp_rmem=4096\t131072\t6291456'", 'the host: no selector');
+  t.match(auditRemedy('host-only', 'net.core.x', '1', ['--pid', '7'], true), /^cannot be set per namespace \(host-only\): set it on the host/);
+  t.match(auditRemedy('default', 'net.core.x', '1', ['--pid', '7'], false), /^cannot be set: read-only in a namespace \(netns explain net\.core\.x/);
 });
