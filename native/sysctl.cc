@@ -227,7 +227,13 @@ void InsideSync(Napi::Env env, int nsfd, F&& work) {
   if (int back = CheckWayBackSync(env)) ThrowWayBackBarred(env, back);
   int err = Enter(nsfd);
   if (err) ThrowErrno(env, err, "setns");
-  work();
+  try {
+    work();
+  } catch (...) {
+    // (std::bad_alloc from a sink): back home before anything else sees the exception
+    LeaveOrDie(Data(env)->curNs, "a /proc/sys/net operation");
+    throw;
+  }
   LeaveOrDie(Data(env)->curNs, "a /proc/sys/net operation");
 }
 
