@@ -747,7 +747,7 @@ function fmtRate(ns: number): string {
 }
 /** A per-object memory delta, shown only when it is over enough objects to rise above noise. */
 function memCell(count: number, bytes: number): string {
-  return count >= (quick ? 10 : 100) && Number.isFinite(bytes) ? fmtBytes(bytes) : '—';
+  return count >= (quick ? 9 : 50) && Number.isFinite(bytes) ? fmtBytes(bytes) : '—';
 }
 function fmtBytes(b: number): string {
   if (Math.abs(b) >= 1024 * 1024) return `${(b / 1024 / 1024).toFixed(1)} MiB`;

@@ -218,19 +218,26 @@ void Executor::Loop() {
   batch.reserve(kMaxBatch);
   std::unique_lock<std::mutex> lk(mu_);
   // Spin after a batch only while it pays: the batch had several jobs (several in flight), or
-  // the last spin saw the next job arrive. One job at a time that arrives too late to be caught
-  // (1 in flight on a loaded machine) then costs no spinning at all.
-  bool spin = false, lastHit = true;
+  // the next job came within the spin window after the last batch (caught by the spin, or, when
+  // there was no spin, seen to arrive that soon). One job at a time that arrives too late to be
+  // caught (1 in flight on a loaded machine) then costs no spinning at all, and a job stream
+  // that speeds up again is spun for again.
+  bool spin = false, lastHit = true, haveDone = false;
+  std::chrono::steady_clock::time_point doneAt;
   while (healthy) {
+    bool spun = false;
     if (spin && queue_.empty() && !stopping_) {
       lk.unlock();
       lastHit = SpinForWork(queued_, SpinNs());
+      spun = true;
       lk.lock();
     }
     idle_++;
     cv_.wait(lk, [this] { return stopping_ || !queue_.empty(); });
     idle_--;
     if (queue_.empty()) break;  // stopping
+    if (!spun && haveDone)
+      lastHit = std::chrono::steady_clock::now() - doneAt <= std::chrono::nanoseconds(SpinNs());
     // Take every queued job (bounded): one wake-up and one completion call serve them all.
     batch.clear();
     while (!queue_.empty() && batch.size() < kMaxBatch) {
@@ -244,6 +251,8 @@ void Executor::Loop() {
     // Finished jobs go back to JavaScript in one call, chained through Job::next.
     for (size_t i = 0; i + 1 < done; i++) batch[i]->next = batch[i + 1];
     if (done > 0) tsfn_.BlockingCall(batch[0]);  // unbounded queue: never blocks
+    doneAt = std::chrono::steady_clock::now();
+    haveDone = true;
     lk.lock();
     // Jobs not started because this thread is retiring go back to the front of the queue.
     for (size_t i = batch.size(); i > done; i--) queue_.push_front(batch[i - 1]);

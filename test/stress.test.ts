@@ -141,3 +141,29 @@ t.test('a Worker terminated with Promise work in flight: no crash, fds and threa
   t.equal(sysctl.get(K1), Number(fs.readFileSync('/proc/sys/net/ipv4/tcp_keepalive_time', 'utf8')), 'the main thread still works');
   t.equal(fs.readlinkSync('/proc/thread-self/ns/net'), HOST_NS);
 });
+
+t.test('the executor spins only while jobs keep coming: idle after a burst, it sleeps', async (t) => {
+  const ns = NetNamespace.create();
+  t.teardown(() => ns.close());
+  // A burst of one-at-a-time Promise calls: the pattern the bounded spin serves.
+  for (let i = 0; i < 5000; i++) await ns.sysctl.getAsync(K1);
+  const tid = fs.readdirSync('/proc/self/task').find((id) => {
+    try {
+      return fs.readFileSync(`/proc/self/task/${id}/comm`, 'utf8').trim() === 'netns-exec';
+    } catch {
+      return false;
+    }
+  });
+  t.ok(tid, 'the executor thread is there');
+  const ticks = (): number => {
+    // utime + stime (fields 14 and 15; the comm field before them has no spaces here)
+    const f = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(' ');
+    return Number(f[13]) + Number(f[14]);
+  };
+  await new Promise((r) => setTimeout(r, 100));
+  const before = ticks();
+  await new Promise((r) => setTimeout(r, 1000));
+  const used = ticks() - before;
+  // A thread that kept spinning would use about 100 ticks (1 tick = 10 ms) in that second.
+  t.ok(used <= 2, `the idle executor used ${used} ticks of CPU in 1 s`);
+});
