@@ -484,6 +484,14 @@ function differingKeys(a: Record<string, string>, b: Record<string, string>, noi
   return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !noisy.has(k) && a[k] !== b[k]);
 }
 
+function parseShard(v: string | undefined): { i: number; n: number } | undefined {
+  if (v === undefined || v === '') return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(v);
+  const [i, n] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  if (!(n >= 1 && i < n)) throw new Error(`NETNS_ORACLE_SHARD=${v}: expected I/N with 0 <= I < N`);
+  return { i, n };
+}
+
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ntcli-oracle-'));
 t.teardown(() => fs.rmSync(base, { recursive: true, force: true }));
 
@@ -500,7 +508,12 @@ t.test('oracle: netns sysctl = procps sysctl(8) in the same kind of namespace', 
   let n = 0;
   // NETNS_ORACLE_ONLY=REGEX runs the cases whose name matches (while working on one).
   const only = process.env.NETNS_ORACLE_ONLY ? new RegExp(process.env.NETNS_ORACLE_ONLY) : undefined;
-  for (const c of CASES.filter((x) => !only || only.test(x.name))) {
+  // NETNS_ORACLE_SHARD=I/N runs every Nth case from the Ith (I from 0): CI's later Node lines
+  // share the cases out, each line a different third, so every case still runs on two lines.
+  const shard = parseShard(process.env.NETNS_ORACLE_SHARD);
+  const selected = CASES.filter((x, i) => (!only || only.test(x.name)) && (!shard || i % shard.n === shard.i));
+  t.comment(`oracle: ${selected.length} of ${CASES.length} cases${shard ? ` (NETNS_ORACLE_SHARD=${shard.i}/${shard.n})` : ''}${only ? ` (NETNS_ORACLE_ONLY=${only.source})` : ''}`);
+  for (const c of selected) {
     const caseDir = path.join(base, `case-${++n}`);
     await t.test(c.name, async (t) => {
       const dirs = prepare(c, caseDir);

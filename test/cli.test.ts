@@ -49,6 +49,15 @@ function namedNs(t: Parameters<typeof ipNetnsAdd>[0]): [string, string] {
   return [name, `/run/netns/${name}`];
 }
 
+/** A module for `node --import` in a temporary directory (removed at teardown); its file: URL. */
+function preloadModule(t: Parameters<typeof ipNetnsAdd>[0], text: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ntcli-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'preload.mjs');
+  fs.writeFileSync(file, text);
+  return pathToFileURL(file).href;
+}
+
 /** One line on stderr, prefixed, without a stack trace. */
 function oneErrorLine(t: Parameters<typeof ipNetnsAdd>[0], r: Run, re: RegExp): void {
   const errLines = lines(r.stderr);
@@ -165,19 +174,16 @@ t.test('exit code 1: operations that fail, with the hints the library gives', as
 });
 
 t.test('exit code 255: an internal error, one line; NETNS_DEBUG=1 adds the stack', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ntcli-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   // Break the library from outside: list() throws a plain Error, as a bug would.
-  const inject = path.join(dir, 'inject.mjs');
-  fs.writeFileSync(
-    inject,
+  const inject = preloadModule(
+    t,
     `import { NetNamespace } from ${JSON.stringify(pathToFileURL(path.join(root, 'dist/index.js')).href)};\n` +
       `NetNamespace.list = () => { throw new Error('injected fault'); };\n`,
   );
-  const r = netns(['list'], { preload: pathToFileURL(inject).href });
+  const r = netns(['list'], { preload: inject });
   t.equal(r.status, 255);
   oneErrorLine(t, r, /internal error: injected fault.*NETNS_DEBUG=1/);
-  const d = netns(['list'], { preload: pathToFileURL(inject).href, env: { NETNS_DEBUG: '1' } });
+  const d = netns(['list'], { preload: inject, env: { NETNS_DEBUG: '1' } });
   t.equal(d.status, 255);
   t.match(d.stderr, /\n\s+at /, 'stack trace with NETNS_DEBUG=1');
   // And NETNS_DEBUG=1 shows the stack of an ordinary failure too.
@@ -411,15 +417,19 @@ t.test('exec: presets before the first instruction, status and signals pass thro
   t.equal(netns(['exec', '--new', '--', '/proc/self/ns']).status, 126, 'not executable: 126');
 });
 
-t.test('exec: a signal sent to netns reaches the command', async (t) => {
-  const [cmd, a] = plainNode([CLI, 'exec', '--new', '--', 'sleep', '60']);
+/** `netns exec --new -- sleep 60` (with `preload`, if given), SIGTERM to netns once sleep runs. */
+async function signalReachesCommand(t: Parameters<typeof ipNetnsAdd>[0], preload?: string): Promise<void> {
+  const [cmd, a] = plainNode([...(preload ? ['--import', preload] : []), CLI, 'exec', '--new', '--', 'sleep', '60']);
   const cli = spawn(cmd, a, { stdio: 'ignore', env: childEnv() });
+  let sleepPid: number | undefined;
   t.teardown(() => {
     cli.kill('SIGKILL');
+    if (alive()) process.kill(sleepPid!, 'SIGKILL');
   });
-  // Find the sleep, in a namespace of its own, child of the netns process.
-  let sleepPid: number | undefined;
-  for (let i = 0; i < 400 && sleepPid === undefined; i++) {
+  // Find the sleep, in a namespace of its own, child of the netns process (a minute at most,
+  // as for every netns run here: a slow start on a loaded machine is no failure).
+  const deadline = Date.now() + 60_000;
+  while (sleepPid === undefined && cli.exitCode === null && cli.signalCode === null && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 10));
     for (const p of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
       try {
@@ -431,24 +441,47 @@ t.test('exec: a signal sent to netns reaches the command', async (t) => {
       }
     }
   }
-  t.ok(sleepPid, 'the command started');
+  if (!t.ok(sleepPid, 'the command started')) return;
+  // Its start time tells it from a later process given the same pid.
+  const started = startTime(sleepPid!);
+  function alive(): boolean {
+    if (sleepPid === undefined) return false;
+    const st = safeRead(`/proc/${sleepPid}/stat`);
+    return st !== '' && startTime(sleepPid) === started;
+  }
   t.not(fs.readlinkSync(`/proc/${sleepPid}/ns/net`), HOST_NS, 'in a new namespace');
   // The node process is the grandchild of `env`, which execs it: same pid.
   process.kill(cli.pid!, 'SIGTERM');
   await exited(cli);
   t.equal(cli.signalCode, 'SIGTERM', 'netns died of the signal the command died of');
-  // The command is gone, or (only for a moment, once netns itself has died and its child is
-  // reparented) a zombie awaiting its new parent: either way it got the signal and died.
-  const alive = (): boolean => {
-    try {
-      const st = fs.readFileSync(`/proc/${sleepPid}/stat`, 'utf8');
-      return st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3) !== 'Z';
-    } catch {
-      return false;
-    }
-  };
-  for (let i = 0; i < 300 && alive(); i++) await new Promise((r) => setTimeout(r, 10));
-  t.notOk(alive(), 'the command got the signal and died');
+  // netns re-raises the signal only after it has reaped the command: the command is gone
+  // (not a zombie, not reparented) by the time netns has exited.
+  t.notOk(alive(), 'the command got the signal, died and was reaped before netns died');
+}
+
+/** Field 22 of /proc/PID/stat: when the process started, in clock ticks after boot. */
+function startTime(pid: number): string {
+  const st = safeRead(`/proc/${pid}/stat`);
+  return st.slice(st.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+}
+
+t.test('exec: a signal sent to netns reaches the command', async (t) => {
+  await signalReachesCommand(t);
+});
+
+t.test('exec: a signal that arrives just after the command started reaches it too', async (t) => {
+  // Forwarding must be in place before the command starts. A preload holds netns up for 1.5 s
+  // right after child_process.spawn returns (as a busy machine may deschedule it there): the
+  // test finds the sleep and signals netns within that window.
+  const preload = preloadModule(
+    t,
+    `import cp from 'node:child_process';\n` +
+      `import { syncBuiltinESMExports } from 'node:module';\n` +
+      `const spawn = cp.spawn;\n` +
+      `cp.spawn = function (...a) { const c = spawn.apply(this, a); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500); return c; };\n` +
+      `syncBuiltinESMExports();\n`,
+  );
+  await signalReachesCommand(t, preload);
 });
 
 function safeRead(f: string): string {

@@ -196,10 +196,13 @@ disabled_plugins = ${JSON.stringify(DISABLED)}
         for (const c of ctr(['-n', ns, 'containers', 'ls', '-q']).stdout.split('\n').filter(Boolean)) ctr(['-n', ns, 'containers', 'delete', c]);
       }
       daemon.kill('SIGTERM');
+      // (The 10 s timer is cleared once the daemon has exited: left pending, it kept the test
+      // process alive for 10 s after its last test.)
+      let timer: NodeJS.Timeout | undefined;
       const stopped = await Promise.race([
         new Promise<boolean>((r) => daemon.once('exit', () => r(true))),
-        new Promise<boolean>((r) => setTimeout(() => r(false), 10_000)),
-      ]);
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 10_000))),
+      ]).finally(() => clearTimeout(timer));
       if (!stopped) daemon.kill('SIGKILL');
     }
     fs.rmSync(dir, { recursive: true, force: true });

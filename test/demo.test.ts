@@ -5,7 +5,7 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { childEnv, plainNode, sh, stagedRoot } from './helpers.js';
+import { childEnv, holdHostLock, plainNode, sh, stagedRoot } from './helpers.js';
 
 // Needs: root (the demo changes four host sysctls and restores them), util-linux unshare,
 // npm, unprivileged user namespaces (the rootless runs as nobody). Changes the host's
@@ -24,17 +24,24 @@ const hostValues = (): string[] => KEYS.map((k) => fs.readFileSync(file(k), 'utf
 /** A namespace made by another tool, read by another tool. */
 const freshNamespaceValues = (): string[] => sh('unshare', ['-n', 'cat', ...KEYS.map(file)]).trimEnd().split('\n');
 
+// The demo changes host values: the file holds the host lock throughout, released after the
+// safety net below.
+const release = await holdHostLock();
 // Safety net: if a demo run failed to restore, put back the keys that still hold a value the
 // demo sets (the host is shared: a value someone else set meanwhile is left alone).
 const before = hostValues();
 const available = fs.readFileSync(file('net.ipv4.tcp_available_congestion_control'), 'utf8').trim().split(/\s+/);
 const demoCc = ['bbr', 'cubic', 'reno'].find((a) => a !== before[0] && available.includes(a));
 const demoValues = [demoCc, '600', '10', '6'];
-t.teardown(() => {
-  const now = hostValues();
-  KEYS.forEach((k, i) => {
-    if (now[i] !== before[i] && now[i] === demoValues[i]) fs.writeFileSync(file(k), before[i]!);
-  });
+t.teardown(async () => {
+  try {
+    const now = hostValues();
+    KEYS.forEach((k, i) => {
+      if (now[i] !== before[i] && now[i] === demoValues[i]) fs.writeFileSync(file(k), before[i]!);
+    });
+  } finally {
+    await release();
+  }
 });
 
 function run(args: string[], env: Record<string, string> = {}): ChildProcess & { out: Promise<string>; err: Promise<string>; marker: Promise<void> } {

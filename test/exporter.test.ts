@@ -47,6 +47,9 @@ t.test('exporter: scraped over loopback, real runc containers, values, labels an
   });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  // (The deadline is cleared once settled: a pending timer kept this test's process alive for
+  // the whole 30 s after its last test.)
+  let deadline: NodeJS.Timeout | undefined;
   const url = await new Promise<string>((resolve, reject) => {
     let outText = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -55,8 +58,8 @@ t.test('exporter: scraped over loopback, real runc containers, values, labels an
       if (m) resolve(m[1]!);
     });
     child.once('exit', (code) => reject(new Error(`exporter exited ${code}: ${err}`)));
-    setTimeout(() => reject(new Error(`exporter did not start: ${err}`)), 30_000);
-  });
+    deadline = setTimeout(() => reject(new Error(`exporter did not start: ${err}`)), 30_000);
+  }).finally(() => clearTimeout(deadline));
   t.match(url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/, 'bound to 127.0.0.1');
 
   const res = await fetch(url);

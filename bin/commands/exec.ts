@@ -44,7 +44,17 @@ Examples:
     if (args.length === 0) throw new UsageError('no COMMAND given (put it after --)', 'exec');
     const fresh = v.new === true || (!selected && presets.length > 0);
     const [command, ...rest] = args as [string, ...string[]];
-    return runChild(startChild(command, rest, fresh, presets, v as TargetValues), command);
+    // Forwarding is set up before the command starts: a signal that reaches netns once the
+    // command exists must reach the command too, never kill netns alone and leave it running.
+    const forward = forwardSignals();
+    let child: NetnsChild;
+    try {
+      child = startChild(command, rest, fresh, presets, v as TargetValues);
+    } catch (e) {
+      forward.stop();
+      throw e;
+    }
+    return runChild(child, command, forward);
   },
 };
 
@@ -62,18 +72,30 @@ const CORE_SIGNALS = new Set(['SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS
 // Node ignores SIGPIPE and uses SIGUSR1 for its inspector: re-raising them would not kill us.
 const NOT_RERAISABLE = new Set(['SIGPIPE', 'SIGUSR1']);
 
-/** Forward signals to the child; settle with its status, or die of the signal it died of. */
-function runChild(child: NetnsChild, command: string): Promise<number> {
+interface Forwarding {
+  /** The command the signals go to from now on. */
+  attach(child: NetnsChild): void;
+  /** Remove the handlers (the default dispositions are back). */
+  stop(): void;
+}
+
+/**
+ * Catch the forwarded signals from now on. The command is started synchronously and a
+ * handler only runs from the event loop, so a signal caught while it starts is handled (sent
+ * on) once it has started.
+ */
+function forwardSignals(): Forwarding {
   const forwarded: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGINT', 'SIGQUIT'];
   // From a terminal, Ctrl-C and Ctrl-\ reach the whole foreground group, the command included:
   // forwarding them would deliver them twice. Otherwise (scripts, kill PID) forward them too.
   const interactive = process.stdin.isTTY === true;
+  let target: NetnsChild | undefined;
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const sig of forwarded) {
     const h = (): void => {
       if (interactive && (sig === 'SIGINT' || sig === 'SIGQUIT')) return;
       try {
-        child.kill(sig);
+        target?.kill(sig);
       } catch {
         /* already gone */
       }
@@ -81,9 +103,20 @@ function runChild(child: NetnsChild, command: string): Promise<number> {
     handlers.set(sig, h);
     process.on(sig, h);
   }
-  const unhook = (): void => {
-    for (const [sig, h] of handlers) process.removeListener(sig, h);
+  return {
+    attach(child) {
+      target = child;
+    },
+    stop() {
+      for (const [sig, h] of handlers) process.removeListener(sig, h);
+    },
   };
+}
+
+/** Forward signals to the child; settle with its status, or die of the signal it died of. */
+function runChild(child: NetnsChild, command: string, forward: Forwarding): Promise<number> {
+  forward.attach(child);
+  const unhook = (): void => forward.stop();
   return new Promise<number>((resolve) => {
     child.once('error', (e: NodeJS.ErrnoException) => {
       unhook();
