@@ -1,7 +1,8 @@
 // The addon's own threads (native/threads.h): joined at environment cleanup, never detached.
 // When a Worker that loaded the addon exits, Node unloads the addon; a thread still running
 // addon code then would crash the process the moment it woke up (before issue 24: the waiter
-// of a rootless command's exit, when the command ended after the Worker).
+// of a rootless command's exit, when the command ended after the Worker). And the one
+// switch-in/switch-back primitive (Inside, native/netns.h) when switching back fails.
 // Needs: root (namespaces, rootless helpers as root), dist/ built (npm test does).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
@@ -88,4 +89,62 @@ t.test('a Worker that exits with addon threads waiting: no crash, every thread j
   t.ok(out.end <= out.before, `still none after the commands ended (${out.end})`);
   t.comment(`the addon was ${out.mapped ? 'still mapped' : 'unloaded'} once the Workers had exited`);
   t.same(withMarker(marker).filter((p) => p !== r.pid), [], 'no clone child or command left behind');
+});
+
+// Inside() (native/netns.h), the one switch-in/switch-back primitive, when the switch back
+// fails (testing.failSwitchBack: the next switch back reports failure, the real one is done):
+// the JS thread aborts the process, also when the work threw; an executor thread retires and
+// a fresh one takes the jobs that follow.
+const lib = JSON.stringify(`${root}dist/index.js`);
+const testingLib = JSON.stringify(`${root}dist/native/testing.js`);
+for (const [name, work] of [
+  ['runSync', 'ns.runSync(() => 0);'],
+  ['runSync whose callback throws', "ns.runSync(() => { throw new Error('from the callback'); });"],
+  ['a sync sysctl read', "ns.sysctl.get('net.core.somaxconn');"],
+] as const) {
+  t.test(`the JS thread cannot switch back after ${name}: the process aborts loudly`, async (t) => {
+    const script = `
+      import { NetNamespace } from ${lib};
+      import { testing } from ${testingLib};
+      const ns = NetNamespace.create();
+      testing.failSwitchBack(1);
+      try { ${work} } catch (e) { console.log('caught: ' + e.message); }
+      console.log('survived');
+    `;
+    const r = spawnSync(...plainNode(['--input-type=module', '-e', script]), { encoding: 'utf8' });
+    t.equal(r.signal, 'SIGABRT', r.stderr);
+    t.equal(r.stdout, '', 'no JavaScript ran after the failed switch back (not even a catch)');
+    t.match(r.stderr, /netns: FATAL: cannot switch thread \d+ back to its own network namespace after (runSync|a \/proc\/sys\/net operation)/);
+  });
+}
+
+t.test('an executor thread that cannot switch back retires; a fresh thread serves the jobs that follow', async (t) => {
+  const script = `
+    import fs from 'node:fs';
+    import { NetNamespace } from ${lib};
+    import { testing } from ${testingLib};
+    const ns = NetNamespace.create();
+    const home = fs.readlinkSync('/proc/self/ns/net');
+    const execThreads = () => fs.readdirSync('/proc/self/task').filter((id) => {
+      try { return fs.readFileSync('/proc/self/task/' + id + '/comm', 'utf8').trim() === 'netns-exec'; } catch { return false; }
+    });
+    await ns.sysctl.getAsync('net.core.somaxconn');
+    const first = execThreads();
+    testing.failSwitchBack(1);
+    const a = await ns.sysctl.getAsync('net.ipv4.tcp_keepalive_time');
+    const b = await Promise.all([ns.sysctl.getAsync('net.core.somaxconn'), ns.sysctl.setAsync('net.ipv4.tcp_keepalive_time', 600)]);
+    for (let i = 0; i < 50 && execThreads().includes(first[0]); i++) await new Promise((r) => setTimeout(r, 20));
+    const stray = fs.readdirSync('/proc/self/task').filter((id) => fs.readlinkSync('/proc/self/task/' + id + '/ns/net') !== home);
+    console.log(JSON.stringify({ first, a, b, after: execThreads(), stray }));
+  `;
+  const r = spawnSync(...plainNode(['--input-type=module', '-e', script]), { encoding: 'utf8' });
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stderr, /netns: executor thread could not switch back to its namespace; retiring it/);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
+  t.equal(out.first.length, 1, 'one executor thread');
+  t.equal(out.a, 7200, 'the job whose switch back failed had run: its result arrives');
+  t.same(out.b, [4096, 600], 'the jobs after it are served (the write read back)');
+  t.equal(out.after.length, 1, 'one executor thread again');
+  t.not(out.after[0], out.first[0], 'a fresh one: the retired thread has ended');
+  t.same(out.stray, [], 'no thread in a foreign namespace');
 });
