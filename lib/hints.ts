@@ -2,7 +2,7 @@
 // code, the syscall, the operation, the key, the backend, and what the backend knew).
 import { existsSync } from 'node:fs';
 import type { NativeReason } from './native/index.js';
-import { keyFromRel } from './sysctl/keys.js';
+import { keyFromRel } from './keypath.js';
 import { readSetting, userNamespaceSettings, type UserNamespaceSettings } from './rootless/support.js';
 import { K8S_SAFE_SYSCTLS, K8S_SAFE_SYSCTLS_SOURCE } from './explain/k8s-sysctls.js';
 

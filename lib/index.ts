@@ -20,7 +20,8 @@ export {
   type SetManyReport,
   type SysctlSnapshot,
 } from './sysctl/sysctl.js';
-export { parseKey, keyFromRel, checkInterfaceName, type KeyInput, type InterfaceKey, type ParsedKey } from './sysctl/keys.js';
+export { parseKey, checkInterfaceName, type KeyInput, type InterfaceKey, type ParsedKey } from './sysctl/keys.js';
+export { keyFromRel } from './keypath.js';
 export {
   parseValue,
   formatValue,

@@ -13,7 +13,7 @@ import { valuesEqual } from '../sysctl/values.js';
 import { sysctl } from '../sysctl/sysctl.js';
 import { globRegExp, isGlob, isNetKey, parseConf, pathForm } from '../sysctl/sysctld.js';
 import { ERRNO, invalid, netnsError, NetnsError } from '../errors.js';
-import { keyFromRel } from '../sysctl/keys.js';
+import { keyFromRel } from '../keypath.js';
 import { auditRemedy } from '../hints.js';
 
 /** Options of {@link auditHost}. */

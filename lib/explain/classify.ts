@@ -7,8 +7,10 @@
 //      list proven harmless, then restores and verifies it (also on SIGTERM/SIGINT).
 import { NetNamespace } from '../namespace/handle.js';
 import { ERRNO, invalid, netnsError } from '../errors.js';
-import { defaultContext, relToKey, type RuleContext } from './rules.js';
-import { INIT_ONLY_MARKERS, keyToRel, observe, sameValue, valueOf, type Snapshot } from './observe.js';
+import { defaultContext, type RuleContext } from './rules.js';
+import { parseKey } from '../sysctl/keys.js';
+import { keyFromRel } from '../keypath.js';
+import { INIT_ONLY_MARKERS, observe, sameValue, valueOf, type Snapshot } from './observe.js';
 import { HOST_PROBE_SAFE, NEVER_WRITE, hostProbe, parentProbe } from './probe.js';
 import { applyProbe, decide } from './decide.js';
 import type { Classification, ClassifyOptions, HostProbe } from './types.js';
@@ -32,15 +34,16 @@ function matchesFilter(rel: string, filters: string[] | undefined): boolean {
  */
 export function classify(options: ClassifyOptions = {}): Classification[] {
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
-  const filters = options.keys?.map(keyToRel);
+  const relOf = (k: string): string => parseKey(k, { allowRoot: true }).rel;
+  const filters = options.keys?.map(relOf);
   const probing = options.probe === true;
   if (probing && process.getuid?.() !== 0)
     throw netnsError(ERRNO.EPERM, 'probe', { op: 'probe', reason: 'needs-root' });
   const hostProbeAllowed = new Set(HOST_PROBE_SAFE);
-  const hostProbeKeys = options.hostProbeKeys?.map(keyToRel);
+  const hostProbeKeys = options.hostProbeKeys?.map(relOf);
   for (const k of hostProbeKeys ?? [])
     if (!hostProbeAllowed.has(k))
-      invalid(`a key on HOST_PROBE_SAFE (${HOST_PROBE_SAFE.map(relToKey).join(', ')})`, 'hostProbeKeys', relToKey(k), RangeError);
+      invalid(`a key on HOST_PROBE_SAFE (${HOST_PROBE_SAFE.map(keyFromRel).join(', ')})`, 'hostProbeKeys', keyFromRel(k), RangeError);
 
   // 1. Observation: host, fresh namespace, host again.
   const { host, child, unstable, childUserns } = observeHostAndFresh();

@@ -1,11 +1,11 @@
 // explain(key): one key's classification, in a sentence, plus how to set it for a container.
 import { readFileSync } from 'node:fs';
 import { ERRNO, netnsError } from '../errors.js';
-import { defaultContext, kernelSupport, relToKey } from './rules.js';
+import { defaultContext, kernelSupport } from './rules.js';
 import { remediesFor, shellWord } from '../hints.js';
-import { keyToRel } from './observe.js';
+import { parseKey } from '../sysctl/keys.js';
+import { deviceOf, keyFromRel } from '../keypath.js';
 import { classify } from './classify.js';
-import { deviceOf } from './decide.js';
 import type { Classification, ClassifyOptions, Explanation } from './types.js';
 
 /** The host's net.core.devconf_inherit_init_net (0 where the kernel has none, < 5.1). */
@@ -28,10 +28,9 @@ function sample(c: Classification): string {
  * it for a container (inside by pid, at start with presets, or why it cannot be done).
  */
 export function explain(key: string, options: ClassifyOptions = {}): Explanation {
-  const rel = keyToRel(key);
-  const [c] = classify({ ...options, keys: [relToKey(rel)] }).filter((x) => keyToRel(x.key) === rel);
-  if (!c)
-    throw netnsError(ERRNO.ENOENT, 'open', { path: `/proc/sys/net/${rel}`, key: relToKey(rel), op: 'explain' });
+  const { rel, key: asked } = parseKey(key, { allowRoot: true });
+  const [c] = classify({ ...options, keys: [asked] }).filter((x) => x.key === asked);
+  if (!c) throw netnsError(ERRNO.ENOENT, 'open', { path: `/proc/sys/net/${rel}`, key: asked, op: 'explain' });
   const k = c.key;
   const v = sample(c);
   const tokens = v.split(' ');

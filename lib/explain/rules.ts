@@ -7,7 +7,7 @@
 //
 // Keys are matched in their path form relative to /proc/sys/net ("ipv4/tcp_rmem",
 // "ipv4/conf/eth0/rp_filter"), so interface names with dots need no escaping.
-import { keyFromRel } from '../sysctl/keys.js';
+import { keyFromRel } from '../keypath.js';
 import * as os from 'node:os';
 import { KERNEL_RULES, VERIFIED_LINES } from './kernel-rules.js';
 
@@ -153,9 +153,6 @@ export function defaultContext(devconfInherit = 0, release = os.release()): Rule
   return { kernel: parseKernelVersion(release), devconfInherit };
 }
 
-/** Dotted sysctl(8) key of a path relative to /proc/sys/net (the shared keyFromRel). */
-export const relToKey: (rel: string) => string = keyFromRel;
-
 /** The first rule that matches `rel` and applies to the running kernel version (`rules`: a test hook). */
 export function findRule(rel: string, ctx: RuleContext, rules: readonly KernelRule[] = KERNEL_RULES): KernelRule | undefined {
   let excluded = false;
@@ -192,6 +189,6 @@ export function ruleEvidence(rule: KernelRule, rel: string, ctx: RuleContext): R
   if (userns) ev.userns = userns;
   const expect = rule.expect?.(rel);
   if (expect !== undefined) ev.expect = expect;
-  if (src !== undefined && src !== rel) ev.sourceKey = relToKey(src);
+  if (src !== undefined && src !== rel) ev.sourceKey = keyFromRel(src);
   return ev;
 }

@@ -1,7 +1,8 @@
 // Plans: list, getAll and setMany as generators of steps (a batch or a walk), so one plan runs
 // both as a sync call and as a Promise; drive() and driveAsync() run one against a backend.
 import { ERRNO, NetnsError, toNetnsError } from '../errors.js';
-import { keyFromRel, parseKey, type KeyInput, type ParsedKey } from './keys.js';
+import { keyFromRel } from '../keypath.js';
+import { parseKey, type KeyInput, type ParsedKey } from './keys.js';
 import { WALK_READ, isNativeErrno, outcomeAt, type NativeErrno, type NativeOutcome, type WalkResult } from '../native/index.js';
 import type { SysctlBackend, SysctlSteps } from './backend.js';
 import { parseText, type AnyKey, type SysctlValue } from './values.js';

@@ -1,7 +1,8 @@
 // setMany as a plan: validate, snapshot, skip writes that match, apply in order, and on the
 // first failure restore every key already written (and what the kernel propagated).
 import { NetnsError, invalid, toNetnsError } from '../errors.js';
-import { keyFromRel, parseKeyCached, type KeyInput, type ParsedKey } from './keys.js';
+import { keyFromRel } from '../keypath.js';
+import { parseKeyCached, type KeyInput, type ParsedKey } from './keys.js';
 import { WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from '../native/index.js';
 import type { KeyErrorOf, Plan } from './plan.js';
 import { formatValue, parseValue, rawText, rawValue, valuesEqual, type InputOf, type SysctlValue } from './values.js';

@@ -1,7 +1,8 @@
 // The classification decision (lib/explain/decide.ts) on made-up observations: pure, no root,
 // no namespaces. Each case is what a host and a fresh namespace could show for one key.
 import t from 'tap';
-import { applyProbe, decide, deviceOf } from '../../lib/explain/decide.js';
+import { applyProbe, decide } from '../../lib/explain/decide.js';
+import { deviceOf } from '../../lib/keypath.js';
 import { defaultContext, findRule } from '../../lib/explain/rules.js';
 import type { Snapshot } from '../../lib/explain/observe.js';
 
