@@ -61,7 +61,7 @@ export type {
 } from './explain/types.js';
 export { KERNEL_RULES, VERIFIED_LINES, defaultContext, findRule, kernelSupport, type KernelCheck, type KernelRule, type RuleClass, type RuleContext, type RuleEvidence } from './explain/rules.js';
 export { K8S_SAFE_SYSCTLS, type SafeSysctl } from './explain/k8s-sysctls.js';
-export { remediesFor, type Remedies } from './hints.js';
+export { remediesFor, type Remedies } from './explain/remedies.js';
 export { RootlessHelper } from './rootless/helper.js';
 export { RootlessChild, type RootlessExit } from './rootless/child.js';
 export type { RootlessSpawnOptions, RootlessStdio } from './rootless/spawn.js';
@@ -69,8 +69,8 @@ export {
   rootlessSupport,
   userNamespaceSettings,
   hasCapSysAdmin,
-  type UserNamespaceSettings,
 } from './rootless/support.js';
+export type { UserNamespaceSettings } from './userns.js';
 export { listContainers, findContainer } from './container/find.js';
 export { defaultRoots as defaultContainerRoots } from './container/roots.js';
 export type { ContainerInfo, ContainerOptions, ContainerRoot, ContainerRuntime, KubernetesNames } from './container/types.js';

@@ -14,7 +14,7 @@ import { sysctl } from '../sysctl/sysctl.js';
 import { globRegExp, isGlob, isNetKey, parseConf, pathForm } from '../sysctl/sysctld.js';
 import { ERRNO, invalid, netnsError, NetnsError } from '../errors.js';
 import { keyFromRel } from '../keypath.js';
-import { auditRemedy } from '../hints.js';
+import { auditRemedy } from '../explain/remedies.js';
 
 /** Options of {@link auditHost}. */
 export interface AuditOptions {

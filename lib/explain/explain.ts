@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { ERRNO, netnsError } from '../errors.js';
 import { defaultContext, kernelSupport } from './rules.js';
-import { remediesFor, shellWord } from '../hints.js';
+import { remediesFor, shellWord } from './remedies.js';
 import { parseKey } from '../sysctl/keys.js';
 import { deviceOf, keyFromRel } from '../keypath.js';
 import { classify } from './classify.js';

@@ -1,6 +1,6 @@
 // The shapes compare(), classify() and explain() return.
 import type { KernelRule, RuleClass, RuleContext, RuleEvidence, VERIFIED_LINES } from './rules.js';
-import type { Remedies } from '../hints.js';
+import type { Remedies } from './remedies.js';
 
 /** The class of a key: what a new namespace gets (see the README's table), or `unknown`. */
 export type SysctlClass = RuleClass | 'unknown';

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { KERNEL_RULES, VERIFIED_LINES, defaultContext, findRule, kernelNote, kernelSupport, ruleEvidence } from '../../lib/explain/rules.js';
 import { K8S_SAFE_SYSCTLS } from '../../lib/explain/k8s-sysctls.js';
-import { remediesFor } from '../../lib/hints.js';
+import { remediesFor } from '../../lib/explain/remedies.js';
 
 const ctx = defaultContext(0, '6.18.44');
 

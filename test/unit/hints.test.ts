@@ -1,7 +1,9 @@
 // The hint table and the error boundary (lib/hints.ts, lib/errors.ts): pure, no root, no
 // namespaces. A hint is chosen by what happened; the NetnsError has Node's system-error shape.
 import t from 'tap';
-import { auditRemedy, hintFor, userNamespaceRefusalHint } from '../../lib/hints.js';
+import { hintFor } from '../../lib/hints.js';
+import { userNamespaceRefusalHint } from '../../lib/userns.js';
+import { auditRemedy } from '../../lib/explain/remedies.js';
 import { ERRNO, NetnsError, fromNative, netnsError, sysError, toNetnsError } from '../../lib/errors.js';
 
 t.test('refusal hints for settings this host does not have (mocked settings)', async (t) => {
@@ -14,6 +16,22 @@ t.test('refusal hints for settings this host does not have (mocked settings)', a
   t.match(userNamespaceRefusalHint('ENOSPC', 'clone', base), /limit/);
   t.match(userNamespaceRefusalHint('EINVAL', 'clone', base), /CONFIG_USER_NS/);
   t.match(userNamespaceRefusalHint('EPERM', 'write', { ...base, apparmorRestrictUnprivilegedUserns: '1' }), /map .*AppArmor/);
+  t.match(userNamespaceRefusalHint('EPERM', 'clone'), /seccomp/, 'settings not known: no guess about them');
+});
+
+t.test('choosing a hint reads nothing: what it needs comes in Happened', async (t) => {
+  const missing = { code: 'ENOENT', syscall: 'open', op: 'read', key: 'net.ipv4.nope', rel: 'ipv4/nope' } as const;
+  t.match(hintFor({ ...missing, inCaller: true }), /it exists in the calling namespace: a host-only key/, 'the caller found it where it is');
+  t.match(hintFor({ ...missing, inCaller: false }), /check the spelling/);
+  t.match(hintFor({ ...missing, rel: 'core/somaxconn' }), /check the spelling/, 'not told: not looked up (core/somaxconn exists on every host)');
+  const ro = { code: 'EACCES', syscall: 'open', op: 'write', rel: 'core/rmem_max', reason: 'readonly-in-userns' } as const;
+  t.match(hintFor({ ...ro, userns: { apparmorRestrictUnprivilegedUserns: '1' } }), /or AppArmor denies capabilities .*apparmor_restrict_unprivileged_userns = 1/);
+  t.notMatch(hintFor(ro), /AppArmor/);
+  t.match(hintFor({ code: 'EPERM', syscall: 'clone', op: 'start-rootless', userns: { unprivilegedUsernsClone: '0' } }), /unprivileged_userns_clone = 0/);
+  t.match(hintFor({ code: 'EPERM', syscall: 'capget', reason: 'no-caps', userns: { apparmorRestrictUnprivilegedUserns: '1' } }), /^The rootless helper has no capabilities .*AppArmor restricts/);
+  const raw = sysError(ERRNO.EACCES, 'open', '/proc/sys/net/core/rmem_max', 'readonly-in-userns', { apparmorRestrictUnprivilegedUserns: '1' });
+  t.match(raw.hint, /AppArmor/, 'a backend passes the settings with its error');
+  t.match(fromNative(raw, { op: 'write' }).message, /AppArmor/, 'and they reach the NetnsError');
 });
 
 t.test('key operations: the hint names the key and says why', async (t) => {
