@@ -59,7 +59,8 @@ export type {
   ParentProbe,
   HostProbe,
 } from './explain/types.js';
-export { KERNEL_RULES, VERIFIED_LINES, defaultContext, findRule, kernelSupport, type KernelCheck, type KernelRule, type RuleClass, type RuleContext, type RuleEvidence } from './explain/rules.js';
+export { KERNEL_RULES, VERIFIED_LINES, defaultContext, findRule, kernelSupport } from './explain/rules.js';
+export type { KernelCheck, KernelRule, RuleClass, RuleContext, RuleEvidence } from './explain/types.js';
 export { K8S_SAFE_SYSCTLS, type SafeSysctl } from './explain/k8s-sysctls.js';
 export { remediesFor, type Remedies } from './explain/remedies.js';
 export { RootlessHelper } from './rootless/helper.js';

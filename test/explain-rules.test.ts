@@ -12,7 +12,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace } from '../lib/namespace/handle.js';
 import { classify, explain, type Classification } from '../lib/index.js';
-import { KERNEL_RULES, defaultContext, ruleEvidence, type KernelRule } from '../lib/explain/rules.js';
+import { KERNEL_RULES, defaultContext, ruleEvidence } from '../lib/explain/rules.js';
+import type { KernelRule } from '../lib/explain/types.js';
 import { parseKey } from '../lib/sysctl/keys.js';
 import { K8S_SAFE_SYSCTLS } from '../lib/explain/k8s-sysctls.js';
 

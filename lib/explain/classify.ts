@@ -7,13 +7,13 @@
 //      list proven harmless, then restores and verifies it (also on SIGTERM/SIGINT).
 import { NetNamespace } from '../namespace/handle.js';
 import { ERRNO, invalid, netnsError } from '../errors.js';
-import { defaultContext, type RuleContext } from './rules.js';
+import { defaultContext } from './rules.js';
 import { parseKey } from '../sysctl/keys.js';
 import { keyFromRel } from '../keypath.js';
 import { INIT_ONLY_MARKERS, observe, sameValue, valueOf, type Snapshot } from './observe.js';
 import { HOST_PROBE_SAFE, NEVER_WRITE, hostProbe, parentProbe } from './probe.js';
 import { applyProbe, decide } from './decide.js';
-import type { Classification, ClassifyOptions, HostProbe } from './types.js';
+import type { Classification, ClassifyOptions, HostProbe, RuleContext } from './types.js';
 
 function readDevconf(host: Snapshot): number {
   const v = valueOf(host.map.get('core/devconf_inherit_init_net')?.out).value;

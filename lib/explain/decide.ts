@@ -1,16 +1,18 @@
 // The decision: one class per key from what was observed, the kernel's rules, and probes.
-import {
-  ENSURE_SAFE_RULE,
-  KERNEL_RULES,
-  findRule,
-  type KernelRule,
-  ruleEvidence,
-  type RuleContext,
-  type RuleEvidence,
-} from './rules.js';
+import { ENSURE_SAFE_RULE, KERNEL_RULES, findRule, ruleEvidence } from './rules.js';
 import { eqObs, sameValue, side, type Snapshot } from './observe.js';
 import { deviceOf, keyFromRel, pathForm } from '../keypath.js';
-import type { Classification, Evidence, HostProbe, ParentProbe, SideObservation, SysctlClass } from './types.js';
+import type {
+  Classification,
+  Evidence,
+  HostProbe,
+  KernelRule,
+  ParentProbe,
+  RuleContext,
+  RuleEvidence,
+  SideObservation,
+  SysctlClass,
+} from './types.js';
 
 /** What observation and the rules say about one key, before any class is chosen. */
 interface Facts {
