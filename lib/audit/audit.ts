@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import { NetNamespace } from '../namespace/handle.js';
 import { listNamespaces, type NamespaceContainer, type NamespaceInfo } from '../namespace/list.js';
-import { listContainers, openFoundContainer } from '../container/find.js';
+import { listContainers } from '../container/find.js';
+import { openFoundContainer } from '../namespace/container.js';
 import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 import { classify } from '../explain/classify.js';
 import type { SysctlClass } from '../explain/types.js';

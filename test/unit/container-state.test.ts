@@ -8,7 +8,8 @@ const geteuid = (): number => process.geteuid?.() ?? 0;
 import * as path from 'node:path';
 import { parseCrunStatus, parseRuncState, procStartTime, readRoot, kubernetesNames } from '../../lib/container/read.js';
 import { defaultRoots, rootsFor, rootsFromEnv } from '../../lib/container/roots.js';
-import { findContainer, listContainers, openFoundContainer } from '../../lib/container/find.js';
+import { findContainer, listContainers } from '../../lib/container/find.js';
+import { openFoundContainer } from '../../lib/namespace/container.js';
 import { auditHost, expectationsFrom, readTarget } from '../../lib/audit/audit.js';
 import { spawn, spawnSync } from 'node:child_process';
 
