@@ -21,7 +21,7 @@ export {
   type SysctlSnapshot,
 } from './sysctl/sysctl.js';
 export { parseKey, checkInterfaceName, type KeyInput, type InterfaceKey, type ParsedKey } from './sysctl/keys.js';
-export { keyFromRel } from './keypath.js';
+export { keyFromRel, deviceOf } from './keypath.js';
 export {
   parseValue,
   formatValue,
@@ -62,7 +62,7 @@ export type {
 export { KERNEL_RULES, VERIFIED_LINES, defaultContext, findRule, kernelSupport } from './explain/rules.js';
 export type { KernelCheck, KernelRule, RuleClass, RuleContext, RuleEvidence } from './explain/types.js';
 export { K8S_SAFE_SYSCTLS, type SafeSysctl } from './explain/k8s-sysctls.js';
-export { remediesFor, type Remedies } from './explain/remedies.js';
+export { remediesFor, remedyCommand, settablePerNamespace, shellWord, type Remedies, type RemedyCommandInput } from './explain/remedies.js';
 export { RootlessHelper } from './rootless/helper.js';
 export { RootlessChild, type RootlessExit } from './rootless/child.js';
 export type { RootlessSpawnOptions, RootlessStdio } from './rootless/spawn.js';
@@ -72,18 +72,19 @@ export {
   hasCapSysAdmin,
 } from './rootless/support.js';
 export type { UserNamespaceSettings } from './userns.js';
-export { listContainers, findContainer } from './container/find.js';
-export { defaultRoots as defaultContainerRoots } from './container/roots.js';
+export { listContainers, findContainer, containerName } from './container/find.js';
+export { defaultRoots as defaultContainerRoots, CONTAINER_RUNTIMES } from './container/roots.js';
 export type { ContainerInfo, ContainerOptions, ContainerRoot, ContainerRuntime, KubernetesNames } from './container/types.js';
 /** The sysctl.d(5) parser procps-ng's sysctl(8) uses (lines, files, key forms, --system order). */
 export * as sysctld from './sysctl/sysctld.js';
 export {
   auditHost,
-  hostValues,
+  auditNamespace,
   type AuditOptions,
+  type AuditNamespaceOptions,
+  type AuditOneSided,
   type AuditReport,
   type AuditTarget,
   type AuditDifference,
   type AuditDeviation,
-  type SysctlValues,
 } from './audit/audit.js';

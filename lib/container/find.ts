@@ -16,10 +16,16 @@ export function listContainers(options: ContainerOptions = {}): ContainerInfo[] 
   );
 }
 
-/** "containerd k8s.io/3f2a… (web)": how errors name a container. */
-export function label(c: ContainerInfo): string {
+/** POD-NAMESPACE/POD/CONTAINER for Kubernetes, else the runtime's name for it, else undefined. */
+export function containerName(c: Pick<ContainerInfo, 'name' | 'kubernetes'>): string | undefined {
   const k = c.kubernetes;
-  const name = k?.podName !== undefined ? `${k.podNamespace ?? ''}/${k.podName}${k.containerName ? `/${k.containerName}` : ''}` : c.name;
+  if (k?.podName !== undefined) return `${k.podNamespace ?? ''}/${k.podName}${k.containerName !== undefined ? `/${k.containerName}` : ''}`;
+  return c.name;
+}
+
+/** "containerd k8s.io/3f2a… (default/web/nginx)": how messages name a container. */
+export function containerLabel(c: ContainerInfo): string {
+  const name = containerName(c);
   return `${c.runtime} ${c.namespace !== undefined ? `${c.namespace}/` : ''}${c.id}${name !== undefined ? ` (${name})` : ''}`;
 }
 
@@ -54,7 +60,7 @@ export function findContainer(query: string, options: ContainerOptions = {}): Co
         op: 'open-container',
         reason: 'container-ambiguous',
         name: query,
-        message: `EINVAL: "${query}" matches ${m.length} containers: ${m.map(label).join(', ')}`,
+        message: `EINVAL: "${query}" matches ${m.length} containers: ${m.map(containerLabel).join(', ')}`,
       });
   }
   const roots = rootsFor(options).map((r) => `${r.runtime} ${r.dir}`);
@@ -62,7 +68,7 @@ export function findContainer(query: string, options: ContainerOptions = {}): Co
     op: 'open-container',
     reason: 'container-unknown',
     name: query,
-    detail: all.length === 0 ? 'none' : all.slice(0, 10).map(label).join(', ') + (all.length > 10 ? ` and ${all.length - 10} more` : ''),
+    detail: all.length === 0 ? 'none' : all.slice(0, 10).map(containerLabel).join(', ') + (all.length > 10 ? ` and ${all.length - 10} more` : ''),
     message: `ENOENT: no container matches "${query}" (searched ${roots.join(', ') || 'no roots'})`,
   });
 }

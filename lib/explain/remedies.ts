@@ -35,22 +35,52 @@ export interface RemedyInput {
   device?: string;
 }
 
-const NOT_PER_CONTAINER = new Set(['host-only', 'shared', 'readonly']);
+const NOT_PER_NAMESPACE: ReadonlySet<string> = new Set(['host-only', 'shared', 'readonly']);
+
+/**
+ * Whether a key of this class can be given a value of its own per namespace (false for
+ * `host-only`, `shared` and `readonly`: only the host's value exists).
+ */
+export function settablePerNamespace(cls: string): boolean {
+  return !NOT_PER_NAMESPACE.has(cls);
+}
 
 /** One word of a suggested command line, shell-quoted unless it is plainly safe. */
 export function shellWord(s: string): string {
   return /^[A-Za-z0-9_.,:/=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** What {@link remedyCommand} needs to know. */
+export interface RemedyCommandInput {
+  key: string;
+  class: string;
+  /** The value to give the key; null: the host has none to copy (the key is absent there). */
+  value: string | null;
+  /**
+   * Where: the netns selector words of a namespace (`['--container', ID]`; `[]` for the
+   * current one), or 'at-start' for a command started in a new namespace.
+   */
+  target: readonly string[] | 'at-start';
+  /** Whether the key can be written in that namespace (undefined: not known). */
+  writable?: boolean | undefined;
+  /** false: the key does not exist in that namespace. */
+  present?: boolean | undefined;
+}
+
 /**
- * The audit's remedy for one key of one namespace: how to give it `value`, or why that cannot
- * be done per namespace. `target`: the netns selector words (['--container', ID]; [] for the
- * host). Container ids and names come from state on disk a user may write: every word is quoted.
+ * The netns command line that gives a key `value` in a namespace, or why that cannot be done:
+ * the audit's `remedy`, and what the CLI prints as "how to set it". Container ids and names
+ * come from state on disk a user may write: every word is shell-quoted.
  */
-export function auditRemedy(cls: string, key: string, value: string, target: readonly string[], writable: boolean | undefined): string {
-  if (NOT_PER_CONTAINER.has(cls)) return `cannot be set per namespace (${cls}): set it on the host`;
-  if (writable === false) return `cannot be set: read-only in a namespace (netns explain ${key} tells where it comes from)`;
-  return ['netns', 'sysctl', ...target, '-w', `${key}=${value}`].map(shellWord).join(' ');
+export function remedyCommand(r: RemedyCommandInput): string {
+  if (NOT_PER_NAMESPACE.has(r.class)) return `cannot be set per namespace (${r.class}): set it on the host`;
+  const atStart = r.target === 'at-start';
+  if (r.value === null && !atStart) return 'absent on the host: no value to copy';
+  if (r.present === false) return 'cannot be set: absent in the namespace (its interface or module is not there)';
+  if (r.writable === false) return `cannot be set: read-only in a namespace (netns explain ${shellWord(r.key)} tells where it comes from)`;
+  const setting = `${r.key}=${r.value ?? 'VALUE'}`;
+  if (atStart) return `${['netns', 'exec', '--sysctl', setting].map(shellWord).join(' ')} -- CMD`;
+  return ['netns', 'sysctl', ...r.target, '-w', setting].map(shellWord).join(' ');
 }
 
 /** Docker, Kubernetes and initContainer remedies for one key (explain's `remedies`). */
@@ -59,7 +89,7 @@ export function remediesFor(r: RemedyInput): Remedies {
   const arg = shellWord(`${r.key}=${r.value}`);
   const initContainer =
     'A privileged initContainer running `sysctl -w` in the pod also works for per-namespace keys (it shares the pod\'s network namespace), but it needs privileged: true, can change node-wide keys by mistake and bypasses the kubelet\'s checks: prefer securityContext.sysctls, which is unprivileged, validated at admission and applied before any container starts.';
-  if (NOT_PER_CONTAINER.has(r.class)) {
+  if (NOT_PER_NAMESPACE.has(r.class)) {
     const instead =
       r.class === 'host-only' && r.device
         ? `the entry belongs to the host's interface "${r.device}": set the container's own interface (e.g. ${r.key.replace(`.${r.device}.`, '.eth0.')}) or its namespace's conf.default before the interface is created`

@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import { ERRNO, netnsError, type NetnsError } from '../errors.js';
 import { native } from '../native/index.js';
-import { findContainer, label } from '../container/find.js';
+import { findContainer, containerLabel } from '../container/find.js';
 import { ownerMayName, procStartTime, readStateDir } from '../container/read.js';
 import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 import { openPidNamespace } from './pid.js';
@@ -15,11 +15,11 @@ function containerError(c: ContainerInfo, errno: number, reason: 'container-gone
 }
 
 function goneError(c: ContainerInfo, why: string): NetnsError {
-  return containerError(c, ERRNO.ESRCH, 'container-gone', `ESRCH: container ${label(c)} is not running: ${why}`, why);
+  return containerError(c, ERRNO.ESRCH, 'container-gone', `ESRCH: container ${containerLabel(c)} is not running: ${why}`, why);
 }
 
 function foreignError(c: ContainerInfo, owner: number): NetnsError {
-  const message = `EPERM: container ${label(c)}: its state file is owned by uid ${owner}, and pid ${c.pid} is not a process of that user`;
+  const message = `EPERM: container ${containerLabel(c)}: its state file is owned by uid ${owner}, and pid ${c.pid} is not a process of that user`;
   return containerError(c, ERRNO.EPERM, 'container-foreign', message);
 }
 
@@ -78,5 +78,5 @@ export function openFoundContainer(c: ContainerInfo): number {
 }
 
 function restartedError(c: ContainerInfo): NetnsError {
-  return containerError(c, ERRNO.EAGAIN, 'container-gone', `EAGAIN: container ${label(c)} was restarted while its namespace was being opened`);
+  return containerError(c, ERRNO.EAGAIN, 'container-gone', `EAGAIN: container ${containerLabel(c)} was restarted while its namespace was being opened`);
 }

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { hintFor } from '../../lib/hints.js';
 import { userNamespaceRefusalHint } from '../../lib/userns.js';
-import { auditRemedy } from '../../lib/explain/remedies.js';
+import { remedyCommand, settablePerNamespace } from '../../lib/explain/remedies.js';
 import { ERRNO, NetnsError, fromNative, netnsError, sysError, toNetnsError } from '../../lib/errors.js';
 
 t.test('refusal hints for settings this host does not have (mocked settings)', async (t) => {
@@ -98,11 +98,18 @@ t.test('the boundary: one error shape in, a NetnsError shaped like Node\'s out',
   t.equal(fixed.path, undefined);
 });
 
-t.test('auditRemedy: the audit\'s remedies, every word shell-quoted (a rootless user names its own container directories)', async (t) => {
-  t.equal(auditRemedy('default', 'net.ipv4.tcp_keepalive_time', '7200', ['--container', 'feed01'], true), 'netns sysctl --container feed01 -w net.ipv4.tcp_keepalive_time=7200');
-  t.equal(auditRemedy('default', 'net.ipv4.x', '1', ['--container', 'x;touch /tmp/y'], true), "netns sysctl --container 'x;touch /tmp/y' -w net.ipv4.x=1");
-  t.equal(auditRemedy('default', 'net.ipv4.x', "a'b c", ['--name', '$(id)'], true), `netns sysctl --name '$(id)' -w 'net.ipv4.x=a'\\''b c'`);
-  t.equal(auditRemedy('inherited', 'net.ipv4.tcp_rmem', '4096\t131072\t6291456', [], true), "netns sysctl -w 'net.ipv4.tcp_rmem=4096\t131072\t6291456'", 'the host: no selector');
-  t.match(auditRemedy('host-only', 'net.core.x', '1', ['--pid', '7'], true), /^cannot be set per namespace \(host-only\): set it on the host/);
-  t.match(auditRemedy('default', 'net.core.x', '1', ['--pid', '7'], false), /^cannot be set: read-only in a namespace \(netns explain net\.core\.x/);
+t.test('remedyCommand: the audit\'s and the CLI\'s remedies, every word shell-quoted (a rootless user names its own container directories)', async (t) => {
+  const r = (cls: string, key: string, value: string | null, target: readonly string[] | 'at-start', writable?: boolean, present?: boolean): string =>
+    remedyCommand({ class: cls, key, value, target, writable, present });
+  t.equal(r('default', 'net.ipv4.tcp_keepalive_time', '7200', ['--container', 'feed01'], true), 'netns sysctl --container feed01 -w net.ipv4.tcp_keepalive_time=7200');
+  t.equal(r('default', 'net.ipv4.x', '1', ['--container', 'x;touch /tmp/y'], true), "netns sysctl --container 'x;touch /tmp/y' -w net.ipv4.x=1");
+  t.equal(r('default', 'net.ipv4.x', "a'b c", ['--name', '$(id)'], true), `netns sysctl --name '$(id)' -w 'net.ipv4.x=a'\\''b c'`);
+  t.equal(r('inherited', 'net.ipv4.tcp_rmem', '4096\t131072\t6291456', [], true), "netns sysctl -w 'net.ipv4.tcp_rmem=4096\t131072\t6291456'", 'the host: no selector');
+  t.match(r('host-only', 'net.core.x', '1', ['--pid', '7'], true), /^cannot be set per namespace \(host-only\): set it on the host/);
+  t.match(r('default', 'net.core.x', '1', ['--pid', '7'], false), /^cannot be set: read-only in a namespace \(netns explain net\.core\.x/);
+  t.equal(r('default', 'net.ipv4.x', '1', 'at-start'), 'netns exec --sysctl net.ipv4.x=1 -- CMD', 'a command started in a new namespace');
+  t.equal(r('child-only', 'net.ipv4.x', null, 'at-start'), 'netns exec --sysctl net.ipv4.x=VALUE -- CMD', 'no host value: a placeholder');
+  t.equal(r('child-only', 'net.ipv4.x', null, ['--pid', '7'], true), 'absent on the host: no value to copy');
+  t.equal(r('unknown', 'net.ipv4.x', '1', ['--pid', '7'], undefined, false), 'cannot be set: absent in the namespace (its interface or module is not there)');
+  t.same(['inherited', 'default', 'parent', 'child-only', 'unknown', 'host-only', 'shared', 'readonly'].map(settablePerNamespace), [true, true, true, true, true, false, false, false]);
 });
