@@ -12,10 +12,9 @@ export type Operation =
   | 'read'
   | 'write'
   | 'open'
-  /** Opening a namespace: by pid, by name, by file, from an fd. */
+  /** Opening a namespace: by pid, by name, from an fd. */
   | 'open-pid'
   | 'open-name'
-  | 'open-path'
   | 'open-fd'
   /** Opening a container's namespace, found in its runtime's state on disk. */
   | 'open-container'
@@ -30,7 +29,6 @@ export type Operation =
   | 'clone'
   /** classify's probes; explain's lookup. */
   | 'probe'
-  | 'restore'
   | 'explain';
 
 /** Which backend reached the namespace. */

@@ -62,7 +62,7 @@ export type {
 export { KERNEL_RULES, VERIFIED_LINES, defaultContext, findRule, kernelSupport } from './explain/rules.js';
 export type { KernelCheck, KernelRule, RuleClass, RuleContext, RuleEvidence } from './explain/types.js';
 export { K8S_SAFE_SYSCTLS, type SafeSysctl } from './explain/k8s-sysctls.js';
-export { remediesFor, remedyCommand, settablePerNamespace, shellWord, type Remedies, type RemedyCommandInput } from './explain/remedies.js';
+export { remediesFor, remedyCommand, settablePerNamespace, type Remedies, type RemedyCommandInput } from './explain/remedies.js';
 export { RootlessHelper } from './rootless/helper.js';
 export { RootlessChild, type RootlessExit } from './rootless/child.js';
 export type { RootlessSpawnOptions, RootlessStdio } from './rootless/spawn.js';

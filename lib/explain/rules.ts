@@ -18,12 +18,6 @@ export { KERNEL_RULES, VERIFIED_LINES };
 /** The generic read-only mechanism, cited when no specific rule explains a read-only entry. */
 export const ENSURE_SAFE_RULE: KernelRule = KERNEL_RULES.find((r) => r.id === 'ensure_safe_net_sysctl')!;
 
-/** Rules that describe user-namespace effects (information only: classify runs as root in the initial user namespace). */
-export const USERNS_NOTES: readonly string[] = [
-  'In a network namespace owned by a non-initial user namespace, some entries are not registered at all (table[i].procname = NULL in e.g. sysctl_route_net_init and xfrm_sysctl_init: "Don\'t export sysctls to unprivileged users").',
-  'net_ctl_permissions (net/sysctl_net.c) gives root of the owning user namespace (CAP_NET_ADMIN there) the owner\'s permission bits; ownership follows that user namespace\'s root.',
-];
-
 /** What the rule base knows about the running kernel line for one rule. */
 export function kernelNote(rule: KernelRule, ctx: RuleContext): RuleEvidence['kernel'] {
   const running = `${ctx.kernel[0]}.${ctx.kernel[1]}`;
@@ -52,7 +46,7 @@ export function kernelSupport(ctx: RuleContext): { running: string; verifiedLine
 }
 
 /** Parse "6.18.44-foo" into [6, 18]. */
-export function parseKernelVersion(release: string): [number, number] {
+function parseKernelVersion(release: string): [number, number] {
   const m = /^(\d+)\.(\d+)/.exec(release);
   return m ? [Number(m[1]), Number(m[2])] : [0, 0];
 }

@@ -28,7 +28,7 @@ export interface ParsedKey {
 }
 
 /** Longest key accepted, in bytes. */
-export const MAX_KEY_LENGTH = 1024;
+const MAX_KEY_LENGTH = 1024;
 const MAX_COMPONENT = 255;
 const IFNAMSIZ = 16;
 // Control characters (C0, DEL, C1) are never part of a sysctl name.
