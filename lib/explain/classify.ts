@@ -10,12 +10,12 @@ import { ERRNO, invalid, netnsError } from '../errors.js';
 import { defaultContext } from './rules.js';
 import { parseKey } from '../sysctl/keys.js';
 import { keyFromRel } from '../keypath.js';
-import { INIT_ONLY_MARKERS, observe, sameValue, valueOf, type Snapshot } from './observe.js';
+import { INIT_ONLY_MARKERS, observe, sameValue, valueOf, type Observation } from './observe.js';
 import { HOST_PROBE_SAFE, NEVER_WRITE, hostProbe, parentProbe } from './probe.js';
 import { applyProbe, decide } from './decide.js';
 import type { Classification, ClassifyOptions, HostProbe, RuleContext } from './types.js';
 
-function readDevconf(host: Snapshot): number {
+function readDevconf(host: Observation): number {
   const v = valueOf(host.map.get('core/devconf_inherit_init_net')?.out).value;
   return v === undefined ? 0 : Number(v.trim());
 }
@@ -91,9 +91,9 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
  * (another process tuning it) would make the comparison meaningless: observe again, up to
  * three times, and report the keys that kept changing.
  */
-function observeHostAndFresh(): { host: Snapshot; child: Snapshot; unstable: Set<string>; childUserns: boolean } {
-  let host!: Snapshot;
-  let child!: Snapshot;
+function observeHostAndFresh(): { host: Observation; child: Observation; unstable: Set<string>; childUserns: boolean } {
+  let host!: Observation;
+  let child!: Observation;
   let unstable = new Set<string>();
   let childUserns = false;
   for (let attempt = 0; attempt < 3; attempt++) {

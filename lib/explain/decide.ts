@@ -1,6 +1,6 @@
 // The decision: one class per key from what was observed, the kernel's rules, and probes.
 import { ENSURE_SAFE_RULE, KERNEL_RULES, findRule, ruleEvidence } from './rules.js';
-import { eqObs, sameValue, side, type Snapshot } from './observe.js';
+import { eqObs, sameValue, side, type Observation } from './observe.js';
 import { deviceOf, keyFromRel, pathForm } from '../keypath.js';
 import type {
   Classification,
@@ -25,7 +25,7 @@ interface Facts {
   notes: string[];
 }
 
-function facts(rel: string, host: Snapshot, child: Snapshot, ctx: RuleContext, observerIsInitNet: boolean, rules: readonly KernelRule[]): Facts {
+function facts(rel: string, host: Observation, child: Observation, ctx: RuleContext, observerIsInitNet: boolean, rules: readonly KernelRule[]): Facts {
   const h = side(host, rel);
   const ch = side(child, rel);
   const rule = findRule(rel, ctx, rules);
@@ -62,8 +62,8 @@ function facts(rel: string, host: Snapshot, child: Snapshot, ctx: RuleContext, o
  */
 export function decide(
   rel: string,
-  host: Snapshot,
-  child: Snapshot,
+  host: Observation,
+  child: Observation,
   ctx: RuleContext,
   observerIsInitNet: boolean,
   unstable: boolean,

@@ -22,12 +22,12 @@ export function valueOf(o: NativeOutcome | undefined): { value?: string; error?:
   return { error: 'EIO' };
 }
 
-/** Every key of one namespace: its mode and what reading it gave. */
-export interface Snapshot {
+/** Every key of one namespace as observe() saw it: its mode and what reading it gave. */
+export interface Observation {
   map: Map<string, { mode: number; out: NativeOutcome }>;
 }
 
-function snapshotOf(w: WalkResult): Snapshot {
+function observationOf(w: WalkResult): Observation {
   const map = new Map<string, { mode: number; out: NativeOutcome }>();
   w.keys.forEach((k, i) => map.set(k, { mode: w.modes[i] ?? 0, out: w.values[i] as NativeOutcome }));
   return { map };
@@ -41,9 +41,9 @@ export function backendOf(ns?: NetNamespace): SysctlBackend {
 }
 
 /** Every key of the namespace, with modes and values, in one walk. */
-export function observe(ns?: NetNamespace): Snapshot {
+export function observe(ns?: NetNamespace): Observation {
   const b = backendOf(ns);
-  return snapshotOf(wrap(() => b.walk('', WALK_READ | WALK_MODE)));
+  return observationOf(wrap(() => b.walk('', WALK_READ | WALK_MODE)));
 }
 
 /** One key's text in a namespace, or undefined when it cannot be read. */
@@ -55,8 +55,8 @@ export function readRel(b: SysctlBackend, rel: string): string | undefined {
   }
 }
 
-/** What a snapshot shows of one key. */
-export function side(s: Snapshot, rel: string): SideObservation {
+/** What an observation shows of one key. */
+export function side(s: Observation, rel: string): SideObservation {
   const e = s.map.get(rel);
   if (!e) return { present: false };
   const o: SideObservation = { present: true, mode: (e.mode & 0o7777).toString(8), writable: (e.mode & 0o222) !== 0 };
