@@ -110,7 +110,15 @@ export function* listPlan(pk: ParsedKey, keyError: KeyErrorOf): Plan<string[]> {
 }
 
 export function* getAllPlan(pk: ParsedKey, keyError: KeyErrorOf): Plan<SysctlSnapshot> {
-  const w = yield* walkPlan(pk, WALK_READ, keyError);
+  return snapshotOfWalk(yield* walkPlan(pk, WALK_READ, keyError), keyError);
+}
+
+/**
+ * The snapshot of a WALK_READ walk, sync or Promise, addon or rootless helper: read in place
+ * from its packed form (snapshotOfPacked, the one decoder on this path), or from its decoded
+ * arrays when it has none (a prefix that is one key) or is not in key order.
+ */
+export function snapshotOfWalk(w: WalkResult, keyError: KeyErrorOf): SysctlSnapshot {
   return (w.packed !== undefined && w.flags === WALK_READ && snapshotOfPacked(w.packed, keyError)) || snapshotOf(w.keys, w.values, keyError);
 }
 
