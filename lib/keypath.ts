@@ -48,3 +48,16 @@ export function deviceOf(key: string): string | undefined {
   if (!m || m[1] === 'all' || m[1] === 'default') return undefined;
   return m[1];
 }
+
+/**
+ * `key` with its interface (`device`, as deviceOf gives it) replaced by `other`, in the form
+ * `key` is in: `withDevice('net.ipv4.conf.eth0/100.rp_filter', 'eth0.100', 'default')` is
+ * `net.ipv4.conf.default.rp_filter`. A key of no interface comes back as it is.
+ */
+export function withDevice(key: string, device: string, other: string): string {
+  const path = pathForm(key);
+  const m = /^((?:net\/)?ipv[46]\/(?:conf|neigh)\/)([^/]+)(\/.*)$/.exec(path);
+  if (!m || m[2] !== device) return key;
+  const out = m[1] + other + m[3];
+  return path === key ? out : swapped(out);
+}

@@ -2,6 +2,7 @@
 // securityContext.sysctls and the initContainer workaround (explain's `remedies`, from the data
 // in k8s-sysctls.ts), and the audit's one-line remedy. The CLI prints these; it has no copy.
 import { K8S_SAFE_SYSCTLS, K8S_SAFE_SYSCTLS_SOURCE } from './k8s-sysctls.js';
+import { withDevice } from '../keypath.js';
 
 /** How to set one key for a container with the tools people use, or why it cannot be done. */
 export interface Remedies {
@@ -92,7 +93,7 @@ export function remediesFor(r: RemedyInput): Remedies {
   if (NOT_PER_NAMESPACE.has(r.class)) {
     const instead =
       r.class === 'host-only' && r.device
-        ? `the entry belongs to the host's interface "${r.device}": set the container's own interface (e.g. ${r.key.replace(`.${r.device}.`, '.eth0.')}) or its namespace's conf.default before the interface is created`
+        ? `the entry belongs to the host's interface "${r.device}": set the container's own interface (e.g. ${withDevice(r.key, r.device, 'eth0')}) or its namespace's conf.default before the interface is created`
         : `set it on the node (host) itself - a sysctl.d file, a node-tuning DaemonSet or the node image - knowing it applies to every container on that node${r.class === 'readonly' ? '; containers see the host value read-only' : ''}`;
     return {
       docker: { available: false, text: `docker run --sysctl cannot set ${r.key}: it is ${r.class === 'host-only' ? 'not present' : r.class === 'readonly' ? 'read-only' : 'one global value'} in a container's namespace` },
@@ -127,8 +128,8 @@ export function remediesFor(r: RemedyInput): Remedies {
   const docker: Remedies['docker'] = r.device && r.device !== 'lo'
     ? {
         available: true,
-        command: `docker run --sysctl ${arg.replace(`.${r.device}.`, '.default.')} IMAGE`,
-        text: `the interface does not exist when docker applies --sysctl: set conf.default so the interface created for the container takes it, or use the per-endpoint form --network name=NET,driver-opt=com.docker.network.endpoint.sysctls=${r.key.replace(`.${r.device}.`, '.IFNAME.')}=${r.value}`,
+        command: `docker run --sysctl ${shellWord(`${withDevice(r.key, r.device, 'default')}=${r.value}`)} IMAGE`,
+        text: `the interface does not exist when docker applies --sysctl: set conf.default so the interface created for the container takes it, or use the per-endpoint form --network name=NET,driver-opt=com.docker.network.endpoint.sysctls=${withDevice(r.key, r.device, 'IFNAME')}=${r.value}`,
       }
     : { available: true, command: `docker run --sysctl ${arg} IMAGE`, text: 'applied in the container\'s own network namespace when it starts; not available with --network=host' };
   return { docker, kubernetes, initContainer };
