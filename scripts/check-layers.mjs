@@ -8,14 +8,16 @@
 //
 // The layers, lowest first; a file may import its own folder and any lower layer:
 //   native  <  base (lib/*.ts: errors, hints and the other leaves)  <  sysctl  <  rootless
-//   <  container  <  namespace  <  explain | process  <  audit  <  lib/index.ts (the entry)
+//   <  container  <  namespace  <  explain | process  <  audit  <  the entries (lib/index.ts and
+//   lib/subpaths/*.ts, the package's exports), which may import anything
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const LAYERS = [['native'], ['.'], ['sysctl'], ['rootless'], ['container'], ['namespace'], ['explain', 'process'], ['audit']];
-const ENTRY = 'index.ts';
+/** The package's entry points: the root export and the subpath exports. */
+const isEntry = (rel) => rel === 'index.ts' || rel.startsWith('subpaths/');
 
 const root = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
 const lib = join(root, 'lib');
@@ -39,7 +41,7 @@ function specifiers(file) {
 /** The folder of a lib/ file ('.' for lib/ itself) and its layer (Infinity for the entry). */
 function placeOf(rel) {
   const folder = rel.includes('/') ? rel.slice(0, rel.indexOf('/')) : '.';
-  if (rel === ENTRY) return { folder, layer: Infinity };
+  if (isEntry(rel)) return { folder, layer: Infinity };
   const layer = LAYERS.findIndex((l) => l.includes(folder));
   return { folder, layer };
 }
