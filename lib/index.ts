@@ -20,7 +20,8 @@ export {
   type SetManyReport,
   type SysctlSnapshot,
 } from './sysctl/sysctl.js';
-export { parseKey, keyFromRel, checkInterfaceName, type KeyInput, type InterfaceKey, type ParsedKey } from './sysctl/keys.js';
+export { parseKey, checkInterfaceName, type KeyInput, type InterfaceKey, type ParsedKey } from './sysctl/keys.js';
+export { keyFromRel, deviceOf } from './keypath.js';
 export {
   parseValue,
   formatValue,
@@ -58,9 +59,10 @@ export type {
   ParentProbe,
   HostProbe,
 } from './explain/types.js';
-export { KERNEL_RULES, VERIFIED_LINES, defaultContext, findRule, kernelSupport, type KernelCheck, type KernelRule, type RuleClass, type RuleContext, type RuleEvidence } from './explain/rules.js';
+export { KERNEL_RULES, VERIFIED_LINES, defaultContext, findRule, kernelSupport } from './explain/rules.js';
+export type { KernelCheck, KernelRule, RuleClass, RuleContext, RuleEvidence } from './explain/types.js';
 export { K8S_SAFE_SYSCTLS, type SafeSysctl } from './explain/k8s-sysctls.js';
-export { remediesFor, type Remedies } from './hints.js';
+export { remediesFor, remedyCommand, settablePerNamespace, type Remedies, type RemedyCommandInput } from './explain/remedies.js';
 export { RootlessHelper } from './rootless/helper.js';
 export { RootlessChild, type RootlessExit } from './rootless/child.js';
 export type { RootlessSpawnOptions, RootlessStdio } from './rootless/spawn.js';
@@ -68,20 +70,21 @@ export {
   rootlessSupport,
   userNamespaceSettings,
   hasCapSysAdmin,
-  type UserNamespaceSettings,
 } from './rootless/support.js';
-export { listContainers, findContainer } from './container/find.js';
-export { defaultRoots as defaultContainerRoots } from './container/roots.js';
+export type { UserNamespaceSettings } from './userns.js';
+export { listContainers, findContainer, containerName } from './container/find.js';
+export { defaultRoots as defaultContainerRoots, CONTAINER_RUNTIMES } from './container/roots.js';
 export type { ContainerInfo, ContainerOptions, ContainerRoot, ContainerRuntime, KubernetesNames } from './container/types.js';
 /** The sysctl.d(5) parser procps-ng's sysctl(8) uses (lines, files, key forms, --system order). */
 export * as sysctld from './sysctl/sysctld.js';
 export {
   auditHost,
-  hostValues,
+  auditNamespace,
   type AuditOptions,
+  type AuditNamespaceOptions,
+  type AuditOneSided,
   type AuditReport,
   type AuditTarget,
   type AuditDifference,
   type AuditDeviation,
-  type SysctlValues,
 } from './audit/audit.js';

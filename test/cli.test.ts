@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { valuesEqual } from '../lib/index.js';
+import { NetNamespace, auditNamespace, valuesEqual } from '../lib/index.js';
 import { HOST_NS, childEnv, cleanupName, exited, ipNetnsAdd, plainNode, sh, stagedRoot, uniqueName, unshareSleep } from './helpers.js';
 
 // Needs: root (namespaces, bind mounts under /run/netns), iproute2, util-linux (nsenter,
@@ -112,6 +112,7 @@ t.test('exit code 2: usage errors, one line with a hint', async (t) => {
     [['exec', '--new', '--pid', '1', '--', 'true'], /exclude each other/],
     [['exec', '--sysctl', 'nokey', '--', 'true'], /expected KEY=VALUE/],
     [['diff'], /needs a target/],
+    [['diff', '--devices'], /--devices goes with a target/],
     [['create'], /exactly one NAME/],
     [['delete'], /at least one NAME/],
     [['list', 'extra'], /unexpected argument/],
@@ -573,9 +574,35 @@ t.test('diff and explain: values that differ from the host, by value; JSON shape
   const hostOnly = rows.find((x) => x.key === 'net.core.netdev_max_backlog');
   t.equal(hostOnly?.class, 'host-only');
   t.match(hostOnly?.how, /^cannot/);
+  t.notOk(rows.some((x) => 'evidence' in x), 'the rows are the audit\'s: no evidence (netns explain has it)');
+  // One truth: the CLI prints what the library's audit of that one namespace computed.
+  const lib = (() => {
+    using ns = NetNamespace.fromName(name);
+    return auditNamespace(ns, { oneSided: true, selector: ['--name', name] }).targets[0]!;
+  })();
+  const libRow = (key: string) => [...lib.differences, ...(lib.oneSided ?? [])].find((d) => d.key === key);
+  for (const key of ['net.core.somaxconn', 'net.core.netdev_max_backlog']) {
+    const mine = rows.find((x) => x.key === key);
+    t.same([mine?.class, mine?.how], [libRow(key)?.class, libRow(key)?.remedy], `${key}: class and remedy are auditNamespace()'s`);
+  }
   const text = netns(['diff', '--name', name]);
   t.match(lines(text.stdout)[0], /^KEY +HOST +TARGET +CLASS +SET THE HOST VALUE INSIDE$/);
   t.match(text.stdout, new RegExp(`\\nnet\\.core\\.somaxconn +${hostSomax} +1357 +\\S+ +netns sysctl`));
+  // Entries of the host's own devices: hidden, counted, and shown by --devices (--all, the old spelling, too).
+  const hostDevs = fs.readdirSync('/proc/sys/net/ipv4/conf').filter((d) => !['all', 'default', 'lo'].includes(d));
+  const devKey = /^net\.ipv[46]\.(conf|neigh)\.(?!all\.|default\.|lo\.)/;
+  t.notOk(rows.some((x) => devKey.test(x.key)), 'device entries present on one side only: hidden');
+  if (hostDevs.length > 0) {
+    t.match(text.stdout, /entries of devices present on one side only hidden: .*; --devices shows them/);
+    const withDevs = netns(['diff', '--name', name, '--devices', '--json']);
+    t.equal(withDevs.status, 0, withDevs.stderr);
+    const devRows = (JSON.parse(withDevs.stdout) as { key: string; target: string | null; class: string }[]).filter((x) => devKey.test(x.key));
+    t.ok(devRows.length > 0 && devRows.every((x) => x.target === null), '--devices: the host\'s device entries, absent in the namespace');
+    const old = netns(['diff', '--name', name, '--all', '--json']);
+    t.equal(old.status, 0);
+    t.match(old.stderr, /--all with a target is now spelled --devices/, 'the old spelling says so');
+    t.same((JSON.parse(old.stdout) as { key: string }[]).filter((x) => devKey.test(x.key)).map((x) => x.key), devRows.map((x) => x.key), 'and still means --devices');
+  }
 
   const ex = netns(['explain', '--json', 'net.core.netdev_max_backlog', 'net.ipv4.tcp_keepalive_time']);
   t.equal(ex.status, 0, ex.stderr);

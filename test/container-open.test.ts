@@ -6,7 +6,7 @@ import t, { type Test } from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { NetNamespace, auditHost, listContainers } from '../lib/index.js';
+import { NetNamespace, auditHost, auditNamespace, listContainers } from '../lib/index.js';
 import { openPidNamespace } from '../lib/namespace/pid.js';
 import { procStartTime } from '../lib/container/read.js';
 import { spawnSync } from 'node:child_process';
@@ -91,6 +91,21 @@ t.test('auditHost({ host, values }): compared with another namespace; values rep
   t.same(d, { key: 'net.ipv4.tcp_keepalive_time', host: '999', value: '7200', class: 'unknown', remedy: 'netns sysctl --container feed01 -w net.ipv4.tcp_keepalive_time=999' });
   t.throws(() => auditHost({ host: {} as never }), TypeError);
   t.throws(() => auditHost({ values: [1] as never }), TypeError);
+
+  // One namespace, by the same audit: what `netns diff TARGET` prints.
+  using target = NetNamespace.fromPid(child.pid);
+  const one = auditNamespace(target, { host: hostNs, classify: false, oneSided: true, selector: ['--pid', String(child.pid)], values: ['net.ipv4.tcp_keepalive_time'] });
+  t.same([one.host, one.targets.length, one.targets[0]?.namespace], [hostNs.id, 1, target.id]);
+  t.same(one.targets[0]?.differences.find((x) => x.key === 'net.ipv4.tcp_keepalive_time'), {
+    key: 'net.ipv4.tcp_keepalive_time', host: '999', value: '7200', class: 'unknown', remedy: `netns sysctl --pid ${child.pid} -w net.ipv4.tcp_keepalive_time=999`,
+  });
+  t.same(one.targets[0]?.oneSided, [], 'two fresh namespaces: no key on one side only');
+  t.same(one.targets[0]?.values, { 'net.ipv4.tcp_keepalive_time': '7200' });
+  const vsHost = auditNamespace(target, { classify: false, oneSided: true });
+  t.ok(vsHost.targets[0]?.oneSided?.some((x) => x.key === 'net.core.netdev_max_backlog' && x.value === null && x.remedy === 'cannot be set: absent in the namespace (its interface or module is not there)'), 'a host-only key, unclassified: absent there');
+  t.ok(vsHost.targets[0]?.differences.every((x) => x.remedy.startsWith('netns sysctl --pid PID -w ')), 'default selector: a placeholder');
+  t.throws(() => auditNamespace({} as never), TypeError);
+  t.throws(() => auditNamespace(target, { selector: [1] as never }), TypeError);
 
   const cli = (args: string[]) => spawnSync(...plainNode([CLI, ...args]), { encoding: 'utf8', env: childEnv({ NETNS_CONTAINER_ROOTS: `crun=${root}` }), timeout: 120_000 });
   const all = cli(['diff', '--all', '--namespaces', '--json']);

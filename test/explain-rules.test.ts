@@ -12,8 +12,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace } from '../lib/namespace/handle.js';
 import { classify, explain, type Classification } from '../lib/index.js';
-import { KERNEL_RULES, defaultContext, ruleEvidence, type KernelRule } from '../lib/explain/rules.js';
-import { keyToRel } from '../lib/explain/observe.js';
+import { KERNEL_RULES, defaultContext, ruleEvidence } from '../lib/explain/rules.js';
+import type { KernelRule } from '../lib/explain/types.js';
+import { parseKey } from '../lib/sysctl/keys.js';
 import { K8S_SAFE_SYSCTLS } from '../lib/explain/k8s-sysctls.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -303,7 +304,7 @@ t.test('a namespace owned by a user namespace: the entries the rules say are hid
     t.equal(!owned.has(rel), hidden, `${rel}: ${hidden ? 'hidden' : 'present'} in a user-namespace-owned namespace`);
   }
   t.ok(plain.has('core/xfrm_acq_expires') && !owned.has('core/xfrm_acq_expires'), 'xfrm_* are hidden');
-  t.equal(keyToRel('net.ipv6.route.max_size'), 'ipv6/route/max_size');
+  t.equal(parseKey('net.ipv6.route.max_size').rel, 'ipv6/route/max_size');
 });
 
 /** The kernel's build configuration, when it can be read. */

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace, NetnsError, sysctl, parseValue } from '../lib/index.js';
-import { native } from '../lib/native/index.js';
+import { native, sysctlWalk, sysctlWalkAsync, WALK_READ } from '../lib/native/index.js';
+import { snapshotOfWalk } from '../lib/sysctl/plan.js';
 import { checkThreadsAtEnd, childEnv, plainNode, ipNetnsAdd, nsenterCat, sh, stagedRoot, strayThreads, unshareSleep } from './helpers.js';
 
 // Needs: root, iproute2 (ip, veth), util-linux nsenter/unshare, procps sysctl.
@@ -91,6 +92,12 @@ t.test('getAll() of a fresh namespace equals sysctl -a inside it', async (t) => 
   t.equal(snap.values['net.core.somaxconn'], parseValue(snap.raw['net.core.somaxconn']!));
   const asy = await ns.sysctl.getAllAsync();
   t.same(Object.keys(asy.values), Object.keys(snap.values), 'Promise form: same keys');
+  t.same([asy.raw, Object.keys(asy.unreadable)], [snap.raw, Object.keys(snap.unreadable)], 'Promise form: same values, same unreadable keys');
+  // One decoder: the Promise walk comes back packed, as the sync one does, and getAllAsync reads
+  // it in place with getAll's snapshotOfPacked (it used to decode every entry first).
+  const walks = [sysctlWalk(ns.fd, '', WALK_READ), await sysctlWalkAsync(ns.fd, '', WALK_READ)];
+  t.same(walks.map((w) => [typeof w.packed, w.flags]), [['string', WALK_READ], ['string', WALK_READ]], 'both walks packed');
+  t.same(Object.keys(snapshotOfWalk(walks[1]!, () => new Error('x') as never).raw), Object.keys(snap.raw));
   const core = ns.sysctl.getAll('net.core');
   t.ok(Object.keys(core.values).every((k) => k.startsWith('net.core.')));
   t.same(ns.sysctl.list('net.core'), Object.keys(core.values).concat(Object.keys(core.unreadable)).sort());

@@ -77,8 +77,3 @@ export function cell(v: string | null, max = 40): string {
   const t = v.replace(/\t/g, ' ');
   return len(t) > max ? [...t].slice(0, max - 1).join('') + '…' : t;
 }
-
-/** Shell-quote one word for a suggested command line. */
-export function shq(s: string): string {
-  return /^[A-Za-z0-9_.,:/=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}

@@ -1,11 +1,11 @@
 // netns diff --all: every container's namespace (or every namespace) against the host, by
 // auditHost(); with --expect FILE, against desired values, the exit status saying whether any
 // namespace deviates.
-import { auditHost, type AuditReport, type AuditTarget, type ContainerOptions } from 'netns';
+import { auditHost, containerName, type AuditReport, type AuditTarget, type ContainerOptions } from 'netns';
 import { FAILED, OK } from '../cli/errors.js';
 import { bold, cell, json, out, table, warn } from '../cli/output.js';
 import { paintClass } from '../cli/classes.js';
-import { containerName, shortId } from '../cli/containers.js';
+import { shortId } from '../cli/containers.js';
 
 /** "containerd k8s.io/3f2a1b… default/web/nginx": how a target is named in the report. */
 export function targetTitle(t: AuditTarget): string {

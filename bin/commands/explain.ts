@@ -1,8 +1,8 @@
 // netns explain: which keys a new namespace does not take from the host, why, how to set them.
-import { classify, explain, parseKey, type Explanation } from 'netns';
+import { classify, deviceOf, explain, parseKey, remedyCommand, type Classification, type Explanation } from 'netns';
 import { OK } from '../cli/errors.js';
 import { bold, cell, dim, json, out, table } from '../cli/output.js';
-import { classColumn, deviceOf, howShort, paintClass, sameValue } from '../cli/classes.js';
+import { classColumn, paintClass, sameValue } from '../cli/classes.js';
 import type { Command } from '../cli/args.js';
 
 export const explainCommand: Command = {
@@ -51,7 +51,7 @@ Examples:
     out(
       table(
         ['KEY', 'HOST', 'NEW NAMESPACE', 'CLASS', 'HOW TO SET IT FOR A CONTAINER'],
-        shown.map((c) => [c.key, cell(c.host), cell(c.child), c.class, howShort(c, c.host, '')]),
+        shown.map((c) => [c.key, cell(c.host), cell(c.child), c.class, howToSet(c)]),
         classColumn,
       ),
     );
@@ -60,6 +60,12 @@ Examples:
     return OK;
   },
 };
+
+/** How to give a container the host's value: at the start of a command in a new namespace. */
+function howToSet(c: Classification): string {
+  const child = c.evidence.observed.child;
+  return remedyCommand({ class: c.class, key: c.key, value: c.host, target: 'at-start', present: child.present, writable: child.present ? child.writable : undefined });
+}
 
 function explanationText(e: Explanation): string {
   const lines: [string, string][] = [

@@ -255,7 +255,7 @@ function nameOf(c: ContainerInfo, names: NameSources): string | undefined {
 }
 
 /** A container from its state record: annotations, names, and whether it still runs. */
-export function describe(rec: StateRecord, base: ContainerRuntime, namespace: string | undefined, names: NameSources): ContainerInfo {
+function describe(rec: StateRecord, base: ContainerRuntime, namespace: string | undefined, names: NameSources): ContainerInfo {
   const annotations = annotationsOf(rec.bundle, rec.labels);
   const started = procStartTime(rec.pid);
   const c: ContainerInfo = {

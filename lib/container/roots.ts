@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { invalid } from '../errors.js';
 import type { ContainerOptions, ContainerRoot, ContainerRuntime } from './types.js';
 
-export const RUNTIMES: readonly ContainerRuntime[] = ['runc', 'crun', 'docker', 'containerd', 'podman', 'cri-o'];
+/** Every runtime a container may be reported as, and the values --runtime and `options.runtime` take. */
+export const CONTAINER_RUNTIMES: readonly ContainerRuntime[] = ['runc', 'crun', 'docker', 'containerd', 'podman', 'cri-o'];
 
 /**
  * The roots searched by default. runc and crun default to /run/runc and /run/crun as root, and
@@ -46,8 +47,8 @@ export function rootsFromEnv(value: string): ContainerRoot[] {
       const eq = s.indexOf('=');
       const runtime = eq > 0 ? s.slice(0, eq) : 'runc';
       const dir = eq > 0 ? s.slice(eq + 1) : s;
-      if (!RUNTIMES.includes(runtime as ContainerRuntime))
-        invalid(`RUNTIME=DIR with RUNTIME one of ${RUNTIMES.join(', ')}`, 'NETNS_CONTAINER_ROOTS', s, RangeError);
+      if (!CONTAINER_RUNTIMES.includes(runtime as ContainerRuntime))
+        invalid(`RUNTIME=DIR with RUNTIME one of ${CONTAINER_RUNTIMES.join(', ')}`, 'NETNS_CONTAINER_ROOTS', s, RangeError);
       return { runtime: runtime as ContainerRuntime, dir };
     });
 }
@@ -65,7 +66,7 @@ function realDir(dir: string): string {
 export function rootsFor(options: ContainerOptions = {}, env: NodeJS.ProcessEnv = process.env): ContainerRoot[] {
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
   const { runtime, root, roots } = options;
-  if (runtime !== undefined && !RUNTIMES.includes(runtime)) invalid(`one of ${RUNTIMES.join(', ')}`, 'options.runtime', runtime, RangeError);
+  if (runtime !== undefined && !CONTAINER_RUNTIMES.includes(runtime)) invalid(`one of ${CONTAINER_RUNTIMES.join(', ')}`, 'options.runtime', runtime, RangeError);
   if (root !== undefined && (typeof root !== 'string' || root === '')) invalid('a directory', 'options.root', root);
   let list: ContainerRoot[];
   if (root !== undefined) list = [{ runtime: runtime ?? 'runc', dir: root }];

@@ -7,13 +7,15 @@
 //      list proven harmless, then restores and verifies it (also on SIGTERM/SIGINT).
 import { NetNamespace } from '../namespace/handle.js';
 import { ERRNO, invalid, netnsError } from '../errors.js';
-import { defaultContext, relToKey, type RuleContext } from './rules.js';
-import { INIT_ONLY_MARKERS, keyToRel, observe, sameValue, valueOf, type Snapshot } from './observe.js';
+import { defaultContext } from './rules.js';
+import { parseKey } from '../sysctl/keys.js';
+import { keyFromRel } from '../keypath.js';
+import { INIT_ONLY_MARKERS, observe, sameValue, valueOf, type Observation } from './observe.js';
 import { HOST_PROBE_SAFE, NEVER_WRITE, hostProbe, parentProbe } from './probe.js';
 import { applyProbe, decide } from './decide.js';
-import type { Classification, ClassifyOptions, HostProbe } from './types.js';
+import type { Classification, ClassifyOptions, HostProbe, RuleContext } from './types.js';
 
-function readDevconf(host: Snapshot): number {
+function readDevconf(host: Observation): number {
   const v = valueOf(host.map.get('core/devconf_inherit_init_net')?.out).value;
   return v === undefined ? 0 : Number(v.trim());
 }
@@ -32,15 +34,16 @@ function matchesFilter(rel: string, filters: string[] | undefined): boolean {
  */
 export function classify(options: ClassifyOptions = {}): Classification[] {
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
-  const filters = options.keys?.map(keyToRel);
+  const relOf = (k: string): string => parseKey(k, { allowRoot: true }).rel;
+  const filters = options.keys?.map(relOf);
   const probing = options.probe === true;
   if (probing && process.getuid?.() !== 0)
     throw netnsError(ERRNO.EPERM, 'probe', { op: 'probe', reason: 'needs-root' });
   const hostProbeAllowed = new Set(HOST_PROBE_SAFE);
-  const hostProbeKeys = options.hostProbeKeys?.map(keyToRel);
+  const hostProbeKeys = options.hostProbeKeys?.map(relOf);
   for (const k of hostProbeKeys ?? [])
     if (!hostProbeAllowed.has(k))
-      invalid(`a key on HOST_PROBE_SAFE (${HOST_PROBE_SAFE.map(relToKey).join(', ')})`, 'hostProbeKeys', relToKey(k), RangeError);
+      invalid(`a key on HOST_PROBE_SAFE (${HOST_PROBE_SAFE.map(keyFromRel).join(', ')})`, 'hostProbeKeys', keyFromRel(k), RangeError);
 
   // 1. Observation: host, fresh namespace, host again.
   const { host, child, unstable, childUserns } = observeHostAndFresh();
@@ -88,9 +91,9 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
  * (another process tuning it) would make the comparison meaningless: observe again, up to
  * three times, and report the keys that kept changing.
  */
-function observeHostAndFresh(): { host: Snapshot; child: Snapshot; unstable: Set<string>; childUserns: boolean } {
-  let host!: Snapshot;
-  let child!: Snapshot;
+function observeHostAndFresh(): { host: Observation; child: Observation; unstable: Set<string>; childUserns: boolean } {
+  let host!: Observation;
+  let child!: Observation;
   let unstable = new Set<string>();
   let childUserns = false;
   for (let attempt = 0; attempt < 3; attempt++) {

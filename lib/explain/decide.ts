@@ -1,23 +1,18 @@
 // The decision: one class per key from what was observed, the kernel's rules, and probes.
-import {
-  ENSURE_SAFE_RULE,
-  KERNEL_RULES,
-  findRule,
-  type KernelRule,
-  relToKey,
-  ruleEvidence,
-  type RuleContext,
-  type RuleEvidence,
-} from './rules.js';
-import { eqObs, keyToRel, sameValue, side, type Snapshot } from './observe.js';
-import type { Classification, Evidence, HostProbe, ParentProbe, SideObservation, SysctlClass } from './types.js';
-
-/** The interface a per-device key belongs to (not all/default), if any. */
-export function deviceOf(rel: string): string | undefined {
-  const m = /^ipv[46]\/(?:conf|neigh)\/([^/]+)\//.exec(rel);
-  if (!m || m[1] === 'all' || m[1] === 'default') return undefined;
-  return m[1];
-}
+import { ENSURE_SAFE_RULE, KERNEL_RULES, findRule, ruleEvidence } from './rules.js';
+import { eqObs, sameValue, side, type Observation } from './observe.js';
+import { deviceOf, keyFromRel, pathForm } from '../keypath.js';
+import type {
+  Classification,
+  Evidence,
+  HostProbe,
+  KernelRule,
+  ParentProbe,
+  RuleContext,
+  RuleEvidence,
+  SideObservation,
+  SysctlClass,
+} from './types.js';
 
 /** What observation and the rules say about one key, before any class is chosen. */
 interface Facts {
@@ -30,7 +25,7 @@ interface Facts {
   notes: string[];
 }
 
-function facts(rel: string, host: Snapshot, child: Snapshot, ctx: RuleContext, observerIsInitNet: boolean, rules: readonly KernelRule[]): Facts {
+function facts(rel: string, host: Observation, child: Observation, ctx: RuleContext, observerIsInitNet: boolean, rules: readonly KernelRule[]): Facts {
   const h = side(host, rel);
   const ch = side(child, rel);
   const rule = findRule(rel, ctx, rules);
@@ -52,7 +47,7 @@ function facts(rel: string, host: Snapshot, child: Snapshot, ctx: RuleContext, o
   }
   let source: Evidence['observed']['source'];
   if (rev?.sourceKey) {
-    const srcRel = keyToRel(rev.sourceKey);
+    const srcRel = pathForm(rev.sourceKey).slice('net/'.length);
     const s = side(host, srcRel);
     source = { key: rev.sourceKey, equal: eqObs(s, ch) };
     if (s.value !== undefined) source.value = s.value;
@@ -67,8 +62,8 @@ function facts(rel: string, host: Snapshot, child: Snapshot, ctx: RuleContext, o
  */
 export function decide(
   rel: string,
-  host: Snapshot,
-  child: Snapshot,
+  host: Observation,
+  child: Observation,
   ctx: RuleContext,
   observerIsInitNet: boolean,
   unstable: boolean,
@@ -78,7 +73,7 @@ export function decide(
   const result = (cls: SysctlClass, reason: string): Classification => {
     evidence.reason = reason;
     if (notes.length) evidence.notes = notes;
-    return { key: relToKey(rel), class: cls, host: h.value ?? null, child: ch.value ?? null, evidence };
+    return { key: keyFromRel(rel), class: cls, host: h.value ?? null, child: ch.value ?? null, evidence };
   };
   /** Observation contradicts the rule: the key is unknown, and the contradiction is reported. */
   const contradiction = (text: string): Classification => {

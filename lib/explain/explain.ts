@@ -1,11 +1,11 @@
 // explain(key): one key's classification, in a sentence, plus how to set it for a container.
 import { readFileSync } from 'node:fs';
 import { ERRNO, netnsError } from '../errors.js';
-import { defaultContext, kernelSupport, relToKey } from './rules.js';
-import { remediesFor, shellWord } from '../hints.js';
-import { keyToRel } from './observe.js';
+import { defaultContext, kernelSupport } from './rules.js';
+import { remediesFor, shellWord } from './remedies.js';
+import { parseKey } from '../sysctl/keys.js';
+import { deviceOf, withDevice } from '../keypath.js';
 import { classify } from './classify.js';
-import { deviceOf } from './decide.js';
 import type { Classification, ClassifyOptions, Explanation } from './types.js';
 
 /** The host's net.core.devconf_inherit_init_net (0 where the kernel has none, < 5.1). */
@@ -28,10 +28,9 @@ function sample(c: Classification): string {
  * it for a container (inside by pid, at start with presets, or why it cannot be done).
  */
 export function explain(key: string, options: ClassifyOptions = {}): Explanation {
-  const rel = keyToRel(key);
-  const [c] = classify({ ...options, keys: [relToKey(rel)] }).filter((x) => keyToRel(x.key) === rel);
-  if (!c)
-    throw netnsError(ERRNO.ENOENT, 'open', { path: `/proc/sys/net/${rel}`, key: relToKey(rel), op: 'explain' });
+  const { rel, key: asked } = parseKey(key, { allowRoot: true });
+  const [c] = classify({ ...options, keys: [asked] }).filter((x) => x.key === asked);
+  if (!c) throw netnsError(ERRNO.ENOENT, 'open', { path: `/proc/sys/net/${rel}`, key: asked, op: 'explain' });
   const k = c.key;
   const v = sample(c);
   const tokens = v.split(' ');
@@ -85,7 +84,7 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
         ? `${k} belongs to the host's device "${dev}", which a new namespace does not have; a container's own devices have their own entries.`
         : `${k} exists only in the host's initial namespace: it is global and a container cannot see it.`;
       howToSet.cannot = dev
-        ? `host-only: set the entry of the container's own device inside it (e.g. ${k.replace(`.${dev}.`, '.DEV.')}) by pid, or set the namespace's conf.default before the device is created`
+        ? `host-only: set the entry of the container's own device inside it (e.g. ${withDevice(k, dev, 'DEV')}) by pid, or set the namespace's conf.default before the device is created`
         : 'host-only: it cannot be set per container; setting it on the host applies to every namespace';
       break;
     case 'child-only':
@@ -104,7 +103,7 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
   // A device entry its rule does not copy from a default (lo's flags, an ipv6 MTU): the rule says what it is.
   if (dev && c.evidence.observed.child.present && rule && rule.sourceKey === undefined) sentence += ` ${rule.explanation}`;
   else if (dev && c.evidence.observed.child.present)
-    sentence += ` An interface created inside a namespace takes its ${k.replace(`.${dev}.`, '.<if>.')} from that namespace's ${k.startsWith('net.ipv4.neigh') || k.startsWith('net.ipv6.neigh') ? 'neigh.default (the global table defaults)' : 'conf.default'} at the moment it is created, not from the host; later changes to conf.default do not reach it.`;
+    sentence += ` An interface created inside a namespace takes its ${withDevice(k, dev, '<if>')} from that namespace's ${k.startsWith('net.ipv4.neigh') || k.startsWith('net.ipv6.neigh') ? 'neigh.default (the global table defaults)' : 'conf.default'} at the moment it is created, not from the host; later changes to conf.default do not reach it.`;
   else if (dev)
     sentence += ` An interface created inside a container's namespace takes its own conf.<if>.* from that namespace's conf.default at the moment it is created.`;
   if (rule && /^(devinet|addrconf)_init_net\.devconf$/.test(rule.id) && !dev) {

@@ -1,5 +1,5 @@
 // The kernel's rules, as data: where a new network namespace's value of each /proc/sys/net key
-// comes from. See rules.ts for the format and the matching; docs/api.md ("Kernel rules") for
+// comes from. See types.ts for the format, rules.ts for the matching; docs/api.md ("Kernel rules") for
 // what each field means.
 //
 // A new namespace's value comes from one of five places, and the list is closed: in net/ of 6.1
@@ -22,10 +22,10 @@
 // tree (Debian linux-source-6.1 / linux-source-6.12), "observed" = consistent with what the
 // running 6.18 kernel shows (no 6.18 tree was available: the search corpus holds old mainline
 // snapshots only). A rule marked `holds: false` on a line does not apply there (since/until).
-import type { KernelCheck, KernelRule, RuleClass, RuleContext } from './rules.js';
+import type { KernelCheck, KernelRule, RuleClass, RuleContext, VerifiedLine } from './types.js';
 
 /** The kernel lines the rule base was checked against. */
-export const VERIFIED_LINES: readonly { line: string; how: 'source' | 'observed'; from: string }[] = [
+export const VERIFIED_LINES: readonly VerifiedLine[] = [
   { line: '6.1', how: 'source', from: 'Debian linux-source-6.1 (6.1.x with Debian patches)' },
   { line: '6.12', how: 'source', from: 'Debian linux-source-6.12 (6.12.x with Debian patches)' },
   { line: '6.18', how: 'observed', from: 'the running kernel: presence, modes and values of a fresh namespace against the host' },

@@ -4,7 +4,7 @@
 import { NetNamespace } from '../namespace/handle.js';
 import { ERRNO, netnsError, toNetnsError } from '../errors.js';
 import type { SysctlBackend } from '../sysctl/backend.js';
-import { relToKey } from './rules.js';
+import { keyFromRel } from '../keypath.js';
 import { backendOf, readRel, sameValue } from './observe.js';
 import { SignalGuard } from './signal-guard.js';
 import type { ClassifyOptions, HostProbe, ParentProbe } from './types.js';
@@ -169,7 +169,7 @@ export function hostProbe(
         const w = writeAlternative(host, rel, v, alts);
         out.set(rel, w ? { wrote: w[0], restored: false, outcome: 'inconclusive' } : { restored: false, outcome: 'not-applied' });
       }
-      hooks.onHostProbeApplied?.([...originals.keys()].map(relToKey));
+      hooks.onHostProbeApplied?.([...originals.keys()].map(keyFromRel));
       if (hooks.hostProbeHoldMs && hooks.hostProbeHoldMs > 0) Atomics.wait(sleeper, 0, 0, hooks.hostProbeHoldMs);
       C = NetNamespace.create();
       for (const [rel, p] of out) {

@@ -1,6 +1,6 @@
 // NetNamespace: a handle that owns one O_CLOEXEC fd on a network namespace. The ways to get
-// one live beside it: pid.ts (by pid), open.ts (current, path, fd), named.ts (/run/netns),
-// create.ts (new namespaces), list.ts (the host's namespaces).
+// one live beside it: pid.ts (by pid), container.ts (a container's), open.ts (current, path,
+// fd), named.ts (/run/netns), create.ts (new namespaces), list.ts (the host's namespaces).
 import { ERRNO, invalid, netnsError, toNetnsError, wrap } from '../errors.js';
 import { native } from '../native/index.js';
 import { SwitchingBackend, type SysctlBackend } from '../sysctl/backend.js';
@@ -11,7 +11,7 @@ import { dupNamespaceFd, openCurrent, openPath } from './open.js';
 import { openNamed, removeNamed } from './named.js';
 import { createNamespace, type CreateOptions } from './create.js';
 import { listNamespaces, type ListOptions, type NamespaceInfo } from './list.js';
-import { openContainerNamespace, openFoundContainer } from '../container/find.js';
+import { openContainerNamespace, openFoundContainer } from './container.js';
 import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 
 export { NETNS_RUN_DIRS } from './named.js';

@@ -23,7 +23,8 @@ export interface WalkResult {
 
 /**
  * A packed walk as a WalkResult whose arrays are decoded on first use: a reader that can work
- * on `packed` itself (compare's merge) never builds them.
+ * on `packed` itself (getAll's and getAllAsync's snapshot, compare's merge) never builds them.
+ * Every walk, sync or Promise, addon or rootless helper, comes back this way.
  */
 export function lazyWalk(packed: PackedWalk | string, flags: number): WalkResult {
   let d: WalkResult | undefined;
@@ -102,9 +103,9 @@ export function sysctlWalk(nsfd: number, prefix: string, flags: number): WalkRes
   return lazyWalk(native.sysctlWalk(nsfd, prefix, flags), flags);
 }
 
-/** sysctlWalk on the addon's executor thread. */
+/** sysctlWalk on the addon's executor thread (decoded as lazily as the sync form). */
 export async function sysctlWalkAsync(nsfd: number, prefix: string, flags: number): Promise<WalkResult> {
-  return decodeWalk(await native.sysctlWalkAsync(nsfd, prefix, flags), flags);
+  return lazyWalk(await native.sysctlWalkAsync(nsfd, prefix, flags), flags);
 }
 
 /** Walk `prefix` in the rootless helper behind `sock`. */
@@ -114,5 +115,5 @@ export function rootlessWalk(sock: number, prefix: string, flags: number): WalkR
 
 /** rootlessWalk with the exchange on a thread of its own (never the JS thread). */
 export async function rootlessWalkAsync(sock: number, prefix: string, flags: number): Promise<WalkResult> {
-  return decodeWalk(await native.rootlessWalkAsync(sock, prefix, flags), flags);
+  return lazyWalk(await native.rootlessWalkAsync(sock, prefix, flags), flags);
 }

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import { ERRNO, sysError, withReason, type SysError } from '../errors.js';
 import type { Reason } from '../hints.js';
+import { deviceOf } from '../keypath.js';
 import {
   native,
   isNativeErrno,
@@ -16,6 +17,7 @@ import {
 } from '../native/index.js';
 import { holdNamespace, type SysctlBackend, type SysctlSteps } from '../sysctl/backend.js';
 import { Sequencer } from '../sysctl/sequencer.js';
+import { userNamespaceSettings } from './support.js';
 
 /** Per-key fds kept open per namespace. */
 const FD_CACHE_MAX = 1024;
@@ -27,13 +29,10 @@ const { ENOENT, EACCES, ESRCH, EPROTO, ETIMEDOUT } = ERRNO;
 /** How long close() waits for the helper to exit by itself before SIGKILL. */
 const STOP_GRACE_MS = 2_000;
 
-/** An interface's own directory (not all/default), whose keys exist only with the interface. */
-const IFACE_KEY = /^(ipv4|ipv6)\/(conf|neigh)\/([^/]+)\//;
-
 /** Whether a key missing here is one the kernel hides in userns-owned namespaces (it exists in ours). */
 function hiddenHere(rel: string): boolean {
-  const m = IFACE_KEY.exec(rel);
-  if (m && m[3] !== 'all' && m[3] !== 'default') return false; // no such interface here
+  // An interface's own keys exist only with the interface: absent here, it is not hidden.
+  if (deviceOf(rel) !== undefined) return false;
   return fs.existsSync(`/proc/sys/net/${rel}`);
 }
 
@@ -289,7 +288,7 @@ export class RootlessBackend implements SysctlBackend {
   write(rel: string, value: string): string | null {
     return this.#withFd(rel, (c) => {
       if (c.granted === 0)
-        throw sysError(c.denyErr || EACCES, 'open', `/proc/sys/net/${rel}`, 'readonly-in-userns');
+        throw sysError(c.denyErr || EACCES, 'open', `/proc/sys/net/${rel}`, 'readonly-in-userns', userNamespaceSettings());
       native.fdWrite(c.fd, value);
       if (c.granted === 2) return null;
       try {

@@ -7,6 +7,7 @@ import { copyArray } from '../sysctl/values.js';
 import { RootlessBackend, closedHelperError, stopHelper, type HelperState } from './backend.js';
 import type { RootlessChild } from './child.js';
 import { spawnInHelper, type RootlessSpawnOptions } from './spawn.js';
+import { userNamespaceSettings } from './support.js';
 
 /** How long a request to the helper may take before it counts as hung. */
 const REPLY_TIMEOUT_MS = 10_000;
@@ -60,13 +61,13 @@ export class RootlessHelper {
       r = native.rootlessStart(uid, gid, REPLY_TIMEOUT_MS);
     } catch (e) {
       if (!isNativeErrno(e)) throw e;
-      throw toNetnsError(e, { op: 'start-rootless' });
+      throw toNetnsError(e, { op: 'start-rootless', userns: userNamespaceSettings() });
     }
     const st: HelperState = { sock: r.sock, pid: r.pid, pidfd: r.pidfd, fds: new Map(), closed: false };
     let netFd = -1;
     try {
       if (r.capEff === 0n)
-        throw netnsError(ERRNO.EPERM, 'capget', { reason: 'no-caps' });
+        throw netnsError(ERRNO.EPERM, 'capget', { reason: 'no-caps', userns: userNamespaceSettings() });
       let userFd: number;
       try {
         [netFd, userFd] = native.rootlessIds(r.sock);

@@ -2,7 +2,9 @@
 // settings that govern unprivileged user namespaces.
 import * as fs from 'node:fs';
 import { ERRNO, netnsError } from '../errors.js';
-import { userNamespaceRefusalHint } from '../hints.js';
+import { userNamespaceRefusalHint, type UserNamespaceSettings } from '../userns.js';
+
+export type { UserNamespaceSettings } from '../userns.js';
 
 const CAP_SYS_ADMIN = 21;
 
@@ -27,24 +29,12 @@ export function hasCapSysAdmin(): boolean {
   return ((BigInt('0x' + m[1]) >> BigInt(CAP_SYS_ADMIN)) & 1n) === 1n;
 }
 
-export function readSetting(file: string): string | undefined {
+function readSetting(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8').trim();
   } catch {
     return undefined;
   }
-}
-
-/** The kernel settings that decide whether an unprivileged user may make user namespaces. */
-export interface UserNamespaceSettings {
-  /** `kernel.unprivileged_userns_clone` (Debian/Ubuntu kernels only); undefined when absent. */
-  unprivilegedUsernsClone: string | undefined;
-  /** `user.max_user_namespaces` of the caller's user namespace. */
-  maxUserNamespaces: string | undefined;
-  /** `user.max_net_namespaces` of the caller's user namespace. */
-  maxNetNamespaces: string | undefined;
-  /** `kernel.apparmor_restrict_unprivileged_userns` (Ubuntu >= 23.10); undefined when absent. */
-  apparmorRestrictUnprivilegedUserns: string | undefined;
 }
 
 /** Read the settings that govern unprivileged user namespaces. Does not create anything. */

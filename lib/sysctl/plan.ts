@@ -1,7 +1,8 @@
 // Plans: list, getAll and setMany as generators of steps (a batch or a walk), so one plan runs
 // both as a sync call and as a Promise; drive() and driveAsync() run one against a backend.
 import { ERRNO, NetnsError, toNetnsError } from '../errors.js';
-import { keyFromRel, parseKey, type KeyInput, type ParsedKey } from './keys.js';
+import { keyFromRel } from '../keypath.js';
+import { parseKey, type KeyInput, type ParsedKey } from './keys.js';
 import { WALK_READ, isNativeErrno, outcomeAt, type NativeErrno, type NativeOutcome, type WalkResult } from '../native/index.js';
 import type { SysctlBackend, SysctlSteps } from './backend.js';
 import { parseText, type AnyKey, type SysctlValue } from './values.js';
@@ -109,7 +110,15 @@ export function* listPlan(pk: ParsedKey, keyError: KeyErrorOf): Plan<string[]> {
 }
 
 export function* getAllPlan(pk: ParsedKey, keyError: KeyErrorOf): Plan<SysctlSnapshot> {
-  const w = yield* walkPlan(pk, WALK_READ, keyError);
+  return snapshotOfWalk(yield* walkPlan(pk, WALK_READ, keyError), keyError);
+}
+
+/**
+ * The snapshot of a WALK_READ walk, sync or Promise, addon or rootless helper: read in place
+ * from its packed form (snapshotOfPacked, the one decoder on this path), or from its decoded
+ * arrays when it has none (a prefix that is one key) or is not in key order.
+ */
+export function snapshotOfWalk(w: WalkResult, keyError: KeyErrorOf): SysctlSnapshot {
   return (w.packed !== undefined && w.flags === WALK_READ && snapshotOfPacked(w.packed, keyError)) || snapshotOf(w.keys, w.values, keyError);
 }
 

@@ -1,7 +1,8 @@
-// setMany as a plan: validate, snapshot, skip writes that match, apply in order, and on the
+// setMany as a plan: validate, read the old values, skip writes that match, apply in order, and on the
 // first failure restore every key already written (and what the kernel propagated).
 import { NetnsError, invalid, toNetnsError } from '../errors.js';
-import { keyFromRel, parseKeyCached, type KeyInput, type ParsedKey } from './keys.js';
+import { keyFromRel } from '../keypath.js';
+import { parseKeyCached, type KeyInput, type ParsedKey } from './keys.js';
 import { WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from '../native/index.js';
 import type { KeyErrorOf, Plan } from './plan.js';
 import { formatValue, parseValue, rawText, rawValue, valuesEqual, type InputOf, type SysctlValue } from './values.js';
@@ -113,14 +114,14 @@ export function prepareEntries(entries: SetManyEntries, raw = false): Prepared[]
 }
 
 /**
- * The setMany transaction: snapshot the old values in one switch, skip writes whose value
+ * The setMany transaction: read the old values in one switch, skip writes whose value
  * already matches, apply the rest in the caller's order, and on the first failure restore
  * every key already written.
  */
 export function* setManyPlan(entries: Prepared[], options: SetManyOptions, keyError: KeyErrorOf): Plan<SetManyReport> {
   const report: SetManyReport = { changed: [], unchanged: [], skipped: [], values: {}, reasons: {} };
   if (entries.length === 0) return report;
-  const { old, skip } = yield* snapshotPlan(entries, options.ignoreMissing ?? false, keyError, report);
+  const { old, skip } = yield* oldValuesPlan(entries, options.ignoreMissing ?? false, keyError, report);
   const pending = pendingWrites(entries, skip, old, report, options.rewrite === true);
   const coupled = yield* coupledPlan(pending, old);
   yield* applyPlan(pending, old, coupled, keyError, report);
@@ -128,23 +129,23 @@ export function* setManyPlan(entries: Prepared[], options: SetManyOptions, keyEr
 }
 
 /** 1. The old text of every distinct key (null: write-only), in one switch; keys to skip. */
-function* snapshotPlan(
+function* oldValuesPlan(
   entries: Prepared[],
   ignoreMissing: boolean,
   keyError: KeyErrorOf,
   report: SetManyReport,
 ): Plan<{ old: Map<string, string | null>; skip: Set<Prepared> }> {
   const rels = [...new Set(entries.map((e) => e.pk.rel))];
-  let snapshot: NativeOutcome[];
+  let read: NativeOutcome[];
   try {
-    snapshot = yield { op: 'batch', rels, values: rels.map(() => null), stop: false };
+    read = yield { op: 'batch', rels, values: rels.map(() => null), stop: false };
   } catch (e) {
     throw toNetnsError(e);
   }
   const old = new Map<string, string | null>();
   const skip = new Set<Prepared>();
   for (const e of entries) {
-    const o = snapshot[rels.indexOf(e.pk.rel)];
+    const o = read[rels.indexOf(e.pk.rel)];
     if (typeof o === 'string') {
       old.set(e.pk.rel, rawText(o));
     } else if (isNativeErrno(o)) {

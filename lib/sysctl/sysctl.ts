@@ -95,7 +95,7 @@ export class Sysctl {
   }
 
   /**
-   * Apply several keys as one transaction: validate every key and value, snapshot the old
+   * Apply several keys as one transaction: validate every key and value, read the old
    * values, skip writes whose value already matches, apply the rest in the caller's order,
    * and on the first failure restore every key already written, then throw a NetnsError
    * naming the failing key, with `rolledBack` (and `notRestored`, if any) listing the others.
@@ -196,7 +196,7 @@ export class Sysctl {
   }
 
   /**
-   * Promise form of {@link setMany}: one switch per batch (snapshot, apply, rollback). It is
+   * Promise form of {@link setMany}: one switch per batch (old values, apply, rollback). It is
    * one operation in the call order: Promise forms called after it start once it has ended,
    * so none runs between its phases, and its rollback never undoes a later write.
    */

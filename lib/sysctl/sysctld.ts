@@ -80,12 +80,7 @@ export function isTraversal(key: string): boolean {
 }
 
 /** The path form of a key (dots and slashes swapped when a dot comes first), as procps opens it. */
-export function pathForm(key: string): string {
-  const dot = key.indexOf('.');
-  const slash = key.indexOf('/');
-  if (slash === -1 || (dot !== -1 && dot < slash)) return key.split('.').map((c) => c.replaceAll('/', '.')).join('/');
-  return key;
-}
+export { pathForm } from '../keypath.js';
 
 /**
  * A glob(7) pattern as a RegExp: '*', '?', '[...]', '[!...]'. By default '*' and '?' stay

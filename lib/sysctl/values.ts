@@ -316,7 +316,7 @@ export function copyArray(a: readonly unknown[]): unknown[] {
 }
 
 /** Largest value text accepted for a write, in bytes (sysctl values are small). */
-export const MAX_VALUE_LENGTH = 4096;
+const MAX_VALUE_LENGTH = 4096;
 // eslint-disable-next-line no-control-regex
 const BAD_VALUE_CHARS = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 

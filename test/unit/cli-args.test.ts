@@ -2,7 +2,8 @@
 import t from 'tap';
 import { parseCommandLine, splitAssignment, splitAtPositional, type Command } from '../../bin/cli/args.js';
 import { UsageError } from '../../bin/cli/errors.js';
-import { checkTarget, hasTarget, targetArgs, targetOptions } from '../../bin/cli/targets.js';
+import { checkTarget, hasTarget, targetWords, targetOptions } from '../../bin/cli/targets.js';
+import { remedyCommand } from '../../lib/explain/remedies.js';
 import { parseSysctlArgs } from '../../bin/cli/sysctl-args.js';
 
 const cmd = (over: Partial<Command> = {}): Command => ({
@@ -68,11 +69,14 @@ t.test('targets: at most one, a pid is a positive integer, suggestions quote nam
   t.throws(() => checkTarget({ pid: '1', name: 'x' }, 'c'), /at most one of/);
   for (const bad of ['abc', '0', '-1', '1.5', ''])
     t.throws(() => checkTarget({ pid: bad }, 'c'), /--pid expects a process id/, `pid ${JSON.stringify(bad)}`);
-  t.equal(targetArgs({ pid: '42' }), '--pid 42');
-  t.equal(targetArgs({ name: 'lab' }), '--name lab');
-  t.equal(targetArgs({ name: "it's" }), `--name 'it'\\''s'`);
-  t.equal(targetArgs({ path: '/run/netns/a b' }), "--path '/run/netns/a b'");
-  t.equal(targetArgs({}), '');
+  t.same(targetWords({ pid: '42' }), ['--pid', '42']);
+  t.same(targetWords({ name: 'lab' }), ['--name', 'lab']);
+  t.same(targetWords({ container: 'web', runtime: 'docker', 'container-root': '/r' }), ['--container', 'web', '--runtime', 'docker', '--container-root', '/r']);
+  t.same(targetWords({}), []);
+  const how = (v: Parameters<typeof targetWords>[0]): string => remedyCommand({ class: 'default', key: 'net.x', value: '1', target: targetWords(v) });
+  t.equal(how({ pid: '42' }), 'netns sysctl --pid 42 -w net.x=1');
+  t.equal(how({ name: "it's" }), `netns sysctl --name 'it'\\''s' -w net.x=1`, 'the library quotes each word');
+  t.equal(how({ path: '/run/netns/a b' }), "netns sysctl --path '/run/netns/a b' -w net.x=1");
 });
 
 

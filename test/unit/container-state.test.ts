@@ -8,7 +8,8 @@ const geteuid = (): number => process.geteuid?.() ?? 0;
 import * as path from 'node:path';
 import { parseCrunStatus, parseRuncState, procStartTime, readRoot, kubernetesNames } from '../../lib/container/read.js';
 import { defaultRoots, rootsFor, rootsFromEnv } from '../../lib/container/roots.js';
-import { findContainer, listContainers, openFoundContainer } from '../../lib/container/find.js';
+import { findContainer, listContainers } from '../../lib/container/find.js';
+import { openFoundContainer } from '../../lib/namespace/container.js';
 import { auditHost, expectationsFrom, readTarget } from '../../lib/audit/audit.js';
 import { spawn, spawnSync } from 'node:child_process';
 
@@ -259,11 +260,11 @@ t.test('readTarget: a namespace whose pid exited or now leads elsewhere is a per
   const here = `${self.dev}:${self.ino}`;
   const ok = readTarget({ id: here, names: [], pids: [me], containers: [] }, new Map());
   t.equal(ok.error, undefined);
-  t.ok(ok.values && Object.keys(ok.values).length > 50, 'the listed namespace is read');
+  t.ok(ok.snapshot && Object.keys(ok.snapshot.raw).length > 50, 'the listed namespace is read');
   // Listed as namespace 0:1 with pid `me`, but pid `me` is in `here`: the pid was reused by
   // another process (or it moved) between the listing and the open.
   const moved = readTarget({ id: '0:1', names: [], pids: [me], containers: [] }, new Map());
-  t.equal(moved.values, undefined, 'no values of another namespace under the listed one');
+  t.equal(moved.snapshot, undefined, 'no values of another namespace under the listed one');
   t.equal(moved.error?.code, 'ESRCH');
   t.match(moved.error?.message, new RegExp(`namespace 0:1 .*pid ${me} .*${here}.*list \\(or audit\\) again`));
   const exited = spawnSync('true').pid!;

@@ -1,13 +1,14 @@
 // The classification decision (lib/explain/decide.ts) on made-up observations: pure, no root,
 // no namespaces. Each case is what a host and a fresh namespace could show for one key.
 import t from 'tap';
-import { applyProbe, decide, deviceOf } from '../../lib/explain/decide.js';
+import { applyProbe, decide } from '../../lib/explain/decide.js';
+import { deviceOf } from '../../lib/keypath.js';
 import { defaultContext, findRule } from '../../lib/explain/rules.js';
-import type { Snapshot } from '../../lib/explain/observe.js';
+import type { Observation } from '../../lib/explain/observe.js';
 
 const ctx = defaultContext(0, '6.18.0');
 type Entry = [rel: string, mode: number, value: string | null];
-const snap = (...entries: Entry[]): Snapshot => ({
+const snap = (...entries: Entry[]): Observation => ({
   map: new Map(entries.map(([rel, mode, value]) => [rel, { mode, out: value === null ? null : `${value}\n` }])),
 });
 const INIT = ['core/netdev_max_backlog', 0o644, '1000'] as Entry;

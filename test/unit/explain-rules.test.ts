@@ -3,7 +3,7 @@
 import t from 'tap';
 import { KERNEL_RULES, VERIFIED_LINES, defaultContext, findRule, kernelNote, kernelSupport, ruleEvidence } from '../../lib/explain/rules.js';
 import { K8S_SAFE_SYSCTLS } from '../../lib/explain/k8s-sysctls.js';
-import { remediesFor } from '../../lib/hints.js';
+import { remediesFor } from '../../lib/explain/remedies.js';
 
 const ctx = defaultContext(0, '6.18.44');
 
@@ -101,5 +101,9 @@ t.test('remedies: docker, the kubelet safe set, unsafe keys, host-only keys, int
   t.equal(lo.docker.command, 'docker run --sysctl net.ipv4.conf.lo.rp_filter=0 IMAGE', 'lo exists when docker applies it');
   const hostDev = remediesFor({ key: 'net.ipv4.conf.eth0.rp_filter', class: 'host-only', value: '1', device: 'eth0' });
   t.match(hostDev.instead, /host's interface "eth0"/);
+  const vlan = remediesFor({ key: 'net.ipv4.conf.eth0/100.rp_filter', class: 'inherited', value: '1', device: 'eth0.100' });
+  t.equal(vlan.docker.command, 'docker run --sysctl net.ipv4.conf.default.rp_filter=1 IMAGE', 'a VLAN interface (a dot in its name) too');
+  t.match(vlan.docker.text, /sysctls=net\.ipv4\.conf\.IFNAME\.rp_filter=1/);
+  t.match(remediesFor({ key: 'net.ipv4.conf.eth0/100.rp_filter', class: 'host-only', value: '1', device: 'eth0.100' }).instead, /\(e\.g\. net\.ipv4\.conf\.eth0\.rp_filter\)/);
   for (const s of K8S_SAFE_SYSCTLS) t.match(s.name, /^net\.ipv4\./, `${s.name}: a net key`);
 });

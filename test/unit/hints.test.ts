@@ -1,7 +1,9 @@
 // The hint table and the error boundary (lib/hints.ts, lib/errors.ts): pure, no root, no
 // namespaces. A hint is chosen by what happened; the NetnsError has Node's system-error shape.
 import t from 'tap';
-import { auditRemedy, hintFor, userNamespaceRefusalHint } from '../../lib/hints.js';
+import { hintFor } from '../../lib/hints.js';
+import { userNamespaceRefusalHint } from '../../lib/userns.js';
+import { remedyCommand, settablePerNamespace } from '../../lib/explain/remedies.js';
 import { ERRNO, NetnsError, fromNative, netnsError, sysError, toNetnsError } from '../../lib/errors.js';
 
 t.test('refusal hints for settings this host does not have (mocked settings)', async (t) => {
@@ -14,6 +16,22 @@ t.test('refusal hints for settings this host does not have (mocked settings)', a
   t.match(userNamespaceRefusalHint('ENOSPC', 'clone', base), /limit/);
   t.match(userNamespaceRefusalHint('EINVAL', 'clone', base), /CONFIG_USER_NS/);
   t.match(userNamespaceRefusalHint('EPERM', 'write', { ...base, apparmorRestrictUnprivilegedUserns: '1' }), /map .*AppArmor/);
+  t.match(userNamespaceRefusalHint('EPERM', 'clone'), /seccomp/, 'settings not known: no guess about them');
+});
+
+t.test('choosing a hint reads nothing: what it needs comes in Happened', async (t) => {
+  const missing = { code: 'ENOENT', syscall: 'open', op: 'read', key: 'net.ipv4.nope', rel: 'ipv4/nope' } as const;
+  t.match(hintFor({ ...missing, inCaller: true }), /it exists in the calling namespace: a host-only key/, 'the caller found it where it is');
+  t.match(hintFor({ ...missing, inCaller: false }), /check the spelling/);
+  t.match(hintFor({ ...missing, rel: 'core/somaxconn' }), /check the spelling/, 'not told: not looked up (core/somaxconn exists on every host)');
+  const ro = { code: 'EACCES', syscall: 'open', op: 'write', rel: 'core/rmem_max', reason: 'readonly-in-userns' } as const;
+  t.match(hintFor({ ...ro, userns: { apparmorRestrictUnprivilegedUserns: '1' } }), /or AppArmor denies capabilities .*apparmor_restrict_unprivileged_userns = 1/);
+  t.notMatch(hintFor(ro), /AppArmor/);
+  t.match(hintFor({ code: 'EPERM', syscall: 'clone', op: 'start-rootless', userns: { unprivilegedUsernsClone: '0' } }), /unprivileged_userns_clone = 0/);
+  t.match(hintFor({ code: 'EPERM', syscall: 'capget', reason: 'no-caps', userns: { apparmorRestrictUnprivilegedUserns: '1' } }), /^The rootless helper has no capabilities .*AppArmor restricts/);
+  const raw = sysError(ERRNO.EACCES, 'open', '/proc/sys/net/core/rmem_max', 'readonly-in-userns', { apparmorRestrictUnprivilegedUserns: '1' });
+  t.match(raw.hint, /AppArmor/, 'a backend passes the settings with its error');
+  t.match(fromNative(raw, { op: 'write' }).message, /AppArmor/, 'and they reach the NetnsError');
 });
 
 t.test('key operations: the hint names the key and says why', async (t) => {
@@ -80,11 +98,18 @@ t.test('the boundary: one error shape in, a NetnsError shaped like Node\'s out',
   t.equal(fixed.path, undefined);
 });
 
-t.test('auditRemedy: the audit\'s remedies, every word shell-quoted (a rootless user names its own container directories)', async (t) => {
-  t.equal(auditRemedy('default', 'net.ipv4.tcp_keepalive_time', '7200', ['--container', 'feed01'], true), 'netns sysctl --container feed01 -w net.ipv4.tcp_keepalive_time=7200');
-  t.equal(auditRemedy('default', 'net.ipv4.x', '1', ['--container', 'x;touch /tmp/y'], true), "netns sysctl --container 'x;touch /tmp/y' -w net.ipv4.x=1");
-  t.equal(auditRemedy('default', 'net.ipv4.x', "a'b c", ['--name', '$(id)'], true), `netns sysctl --name '$(id)' -w 'net.ipv4.x=a'\\''b c'`);
-  t.equal(auditRemedy('inherited', 'net.ipv4.tcp_rmem', '4096\t131072\t6291456', [], true), "netns sysctl -w 'net.ipv4.tcp_rmem=4096\t131072\t6291456'", 'the host: no selector');
-  t.match(auditRemedy('host-only', 'net.core.x', '1', ['--pid', '7'], true), /^cannot be set per namespace \(host-only\): set it on the host/);
-  t.match(auditRemedy('default', 'net.core.x', '1', ['--pid', '7'], false), /^cannot be set: read-only in a namespace \(netns explain net\.core\.x/);
+t.test('remedyCommand: the audit\'s and the CLI\'s remedies, every word shell-quoted (a rootless user names its own container directories)', async (t) => {
+  const r = (cls: string, key: string, value: string | null, target: readonly string[] | 'at-start', writable?: boolean, present?: boolean): string =>
+    remedyCommand({ class: cls, key, value, target, writable, present });
+  t.equal(r('default', 'net.ipv4.tcp_keepalive_time', '7200', ['--container', 'feed01'], true), 'netns sysctl --container feed01 -w net.ipv4.tcp_keepalive_time=7200');
+  t.equal(r('default', 'net.ipv4.x', '1', ['--container', 'x;touch /tmp/y'], true), "netns sysctl --container 'x;touch /tmp/y' -w net.ipv4.x=1");
+  t.equal(r('default', 'net.ipv4.x', "a'b c", ['--name', '$(id)'], true), `netns sysctl --name '$(id)' -w 'net.ipv4.x=a'\\''b c'`);
+  t.equal(r('inherited', 'net.ipv4.tcp_rmem', '4096\t131072\t6291456', [], true), "netns sysctl -w 'net.ipv4.tcp_rmem=4096\t131072\t6291456'", 'the host: no selector');
+  t.match(r('host-only', 'net.core.x', '1', ['--pid', '7'], true), /^cannot be set per namespace \(host-only\): set it on the host/);
+  t.match(r('default', 'net.core.x', '1', ['--pid', '7'], false), /^cannot be set: read-only in a namespace \(netns explain net\.core\.x/);
+  t.equal(r('default', 'net.ipv4.x', '1', 'at-start'), 'netns exec --sysctl net.ipv4.x=1 -- CMD', 'a command started in a new namespace');
+  t.equal(r('child-only', 'net.ipv4.x', null, 'at-start'), 'netns exec --sysctl net.ipv4.x=VALUE -- CMD', 'no host value: a placeholder');
+  t.equal(r('child-only', 'net.ipv4.x', null, ['--pid', '7'], true), 'absent on the host: no value to copy');
+  t.equal(r('unknown', 'net.ipv4.x', '1', ['--pid', '7'], undefined, false), 'cannot be set: absent in the namespace (its interface or module is not there)');
+  t.same(['inherited', 'default', 'parent', 'child-only', 'unknown', 'host-only', 'shared', 'readonly'].map(settablePerNamespace), [true, true, true, true, true, false, false, false]);
 });
