@@ -6,7 +6,8 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { NetNamespace, NetnsError, hasCapSysAdmin, rootlessSupport } from '../lib/index.js';
+import { NetNamespace, NetnsError } from '../lib/index.js';
+import { hasCapSysAdmin, rootlessSupport } from '../lib/subpaths/rootless.js';
 import { plainNode, stagedRoot } from './helpers.js';
 
 // nobody runs the package from a copy it can read (the checkout may be in a 0700 home).

@@ -52,8 +52,8 @@ export class NetNamespace implements Disposable {
    */
   readonly rootless: RootlessHelper | undefined;
 
-  /** @internal Use the static constructors. Takes ownership of `fd` (and of `rootless`). */
-  constructor(fd: number, name?: string, backend?: SysctlBackend, rootless?: RootlessHelper) {
+  /** Use the static constructors. (Takes ownership of `fd`, and of `rootless`.) */
+  private constructor(fd: number, name?: string, backend?: SysctlBackend, rootless?: RootlessHelper) {
     const info = wrap(() => native.nsInfo(fd));
     if (info.nsType !== C.CLONE_NEWNET) {
       native.close(fd);
@@ -70,7 +70,7 @@ export class NetNamespace implements Disposable {
     this.name = name;
     this.rootless = rootless;
     registry.register(this, fd, this);
-    this.sysctl = new Sysctl(backend ?? new SwitchingBackend(() => this.fd), this.id);
+    this.sysctl = Sysctl.of(backend ?? new SwitchingBackend(() => this.fd), this.id);
   }
 
   /** The namespace of the calling JS thread (inside `runSync`, the namespace it runs in). */

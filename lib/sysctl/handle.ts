@@ -27,8 +27,13 @@ export class SysctlHandle<V = SysctlValue, I = GenericInput> implements Disposab
   #release: () => void;
   #sameAsCaller: boolean;
 
-  /** @internal */
-  constructor(pk: ParsedKey, fd: number, granted: 0 | 1 | 2, release: () => void, sameAsCaller: boolean) {
+  /** @internal Takes ownership of `fd`; `release` lets the namespace go. */
+  static of<V, I>(pk: ParsedKey, fd: number, granted: 0 | 1 | 2, release: () => void, sameAsCaller: boolean): SysctlHandle<V, I> {
+    return new SysctlHandle<V, I>(pk, fd, granted, release, sameAsCaller);
+  }
+
+  /** Get one with `sysctl.open(key)`. */
+  private constructor(pk: ParsedKey, fd: number, granted: 0 | 1 | 2, release: () => void, sameAsCaller: boolean) {
     this.#pk = pk;
     this.key = pk.key;
     this.#fd = fd;

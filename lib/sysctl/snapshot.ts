@@ -27,8 +27,13 @@ export class SysctlSnapshotHandle implements Disposable {
   #current: SysctlSnapshot;
   #closed = false;
 
-  /** @internal */
-  constructor(w: WalkResult, release: () => void, keyError: KeyErrorOf, rewalk: () => SysctlSnapshot) {
+  /** @internal Takes ownership of the walk's fds; `release` lets the namespace go. */
+  static of(w: WalkResult, release: () => void, keyError: KeyErrorOf, rewalk: () => SysctlSnapshot): SysctlSnapshotHandle {
+    return new SysctlSnapshotHandle(w, release, keyError, rewalk);
+  }
+
+  /** Get one with `sysctl.snapshot()`. */
+  private constructor(w: WalkResult, release: () => void, keyError: KeyErrorOf, rewalk: () => SysctlSnapshot) {
     this.#rels = w.keys;
     this.#outs = w.values;
     this.#ko = keyOrder(w.keys);

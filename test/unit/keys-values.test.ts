@@ -1,6 +1,7 @@
 // Key syntax and value parsing/formatting: pure functions, no privilege needed.
 import t from 'tap';
-import { parseKey, keyFromRel, checkInterfaceName, parseValue, formatValue, valuesEqual, shapeOf, catalogKeys } from '../../lib/index.js';
+import { parseKey, parseValue, formatValue, valuesEqual, shapeOf, catalogKeys } from '../../lib/index.js';
+import { keyFromRel, checkInterfaceName } from '../../lib/sysctl/keys.js';
 
 t.test('dot and slash forms, first separator decides', async (t) => {
   t.same(parseKey('net.ipv4.tcp_keepalive_time'), {
