@@ -22,6 +22,17 @@ t.test('namespaces: lists, creates a named namespace, removes it', async (t) => 
   t.same(fs.existsSync('/run/netns') ? fs.readdirSync('/run/netns') : [], before, 'no name left behind');
 });
 
+t.test("quickstart (the README's example): compares, explains, sets inside only", async (t) => {
+  const host = ['ipv4/tcp_keepalive_time', 'ipv4/tcp_keepalive_intvl', 'ipv4/tcp_keepalive_probes'].map(hostValue);
+  const r = example('quickstart');
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, new RegExp(`^net\\.ipv4\\.tcp_congestion_control: host ${hostValue('ipv4/tcp_congestion_control')}, new namespace \\S+$`, 'm'));
+  t.match(r.stdout, /^net\.ipv4\.tcp_keepalive_time: host \d+, new namespace 7200$/m, 'a new namespace has the kernel default');
+  t.match(r.stdout, /^default: net\.ipv4\.tcp_keepalive_time is reset to the kernel's built-in default/m, 'explained');
+  t.match(r.stdout, /^600$/m, 'the command started inside read the value set there');
+  t.same(['ipv4/tcp_keepalive_time', 'ipv4/tcp_keepalive_intvl', 'ipv4/tcp_keepalive_probes'].map(hostValue), host, 'host untouched');
+});
+
 t.test('nsenter-equivalent: changes a running process\'s namespace by pid, not the host', async (t) => {
   const host = hostValue('ipv4/tcp_keepalive_time');
   const r = example('nsenter-equivalent');

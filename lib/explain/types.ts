@@ -2,7 +2,7 @@
 import type { KernelRule, RuleClass, RuleContext, RuleEvidence, VERIFIED_LINES } from './rules.js';
 import type { Remedies } from '../hints.js';
 
-/** The class of a key: what a new namespace gets (see the README's table), or `unknown`. */
+/** The class of a key: what a new namespace gets (the table in docs/api.md, classify), or `unknown`. */
 export type SysctlClass = RuleClass | 'unknown';
 
 /** One key of {@link compare}. */
