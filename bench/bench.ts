@@ -1001,9 +1001,9 @@ async function main(): Promise<void> {
     fs.writeFileSync(OUT, head + text + notes);
     console.log(`written to ${path.relative(process.cwd(), OUT)}`);
     if (path.resolve(OUT) === path.join(repo, 'bench', 'results.md')) {
-      const readme = path.join(repo, 'README.md');
-      fs.writeFileSync(readme, withBenchBlock(fs.readFileSync(readme, 'utf8'), text));
-      console.log('written to the README (its bench block)');
+      const page = path.join(repo, 'bench', 'README.md');
+      fs.writeFileSync(page, withBenchBlock(fs.readFileSync(page, 'utf8'), text));
+      console.log('written to bench/README.md (its bench block)');
     }
   }
   cleanupAll();

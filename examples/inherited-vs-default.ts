@@ -20,18 +20,9 @@
 // and wait MS milliseconds right after changing the host (tests kill it there).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import {
-  NetNamespace,
-  NetnsError,
-  cloneNetns,
-  explain,
-  findRule,
-  rootlessSupport,
-  spawnInNetns,
-  sysctl,
-  type KernelRule,
-  type RuleContext,
-} from 'netns';
+import { NetNamespace, NetnsError, cloneNetns, explain, spawnInNetns, sysctl } from 'netns';
+import { findRule, type KernelRule, type RuleContext } from 'netns/explain';
+import { rootlessSupport } from 'netns/rootless';
 
 const CC = 'net.ipv4.tcp_congestion_control';
 const TIME = 'net.ipv4.tcp_keepalive_time';

@@ -154,6 +154,15 @@ export function fromNative(e: SysError, what: What = {}): NetnsError {
   return netnsError(e.errno, e.syscall, w);
 }
 
+/**
+ * The one error for a handle used after close(): EBADF, as the kernel gives for a closed fd and
+ * Node for a closed FileHandle. `handle` names it ("NetNamespace handle"); `syscall` is the call
+ * its fd was for.
+ */
+export function closedError(handle: string, syscall: string, key?: string): NetnsError {
+  return netnsError(ERRNO.EBADF, syscall, key === undefined ? { reason: 'closed', detail: handle } : { reason: 'closed', detail: handle, key });
+}
+
 /** Call `fn`, converting native errors. */
 export function wrap<T>(fn: () => T, what?: What): T {
   try {

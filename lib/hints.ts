@@ -42,8 +42,8 @@ export type Reason =
   | 'hidden-in-userns'
   /** A rootless namespace has this key read-only. */
   | 'readonly-in-userns'
-  /** The rootless namespace handle was closed. */
-  | 'helper-closed'
+  /** A handle (`detail` says which) was used after close(). */
+  | 'closed'
   /** The rootless helper did not answer in time, so it was torn down. */
   | 'helper-timed-out'
   /** The rootless helper answered another request than the one asked, so it was torn down. */
@@ -154,7 +154,10 @@ const HINTS: readonly HintRule[] = [
       return `${keyOf(h)} is read-only in this rootless namespace: the kernel does not let a namespace owned by a non-initial user namespace change it${aa}. Only root can, in a namespace made without rootless mode`;
     },
   },
-  { reason: 'helper-closed', hint: () => 'This rootless namespace handle is closed' },
+  {
+    reason: 'closed',
+    hint: (h) => `This ${h.detail ?? 'handle'} is closed: after close() (or the end of its \`using\` block) every use of it throws; get a new one`,
+  },
   {
     reason: ['helper-timed-out', 'helper-desynchronised', 'helper-exited'],
     hint: (h) =>

@@ -16,14 +16,20 @@ const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const problems = [];
 
 const required = [
-  'package.json', 'README.md', 'binding.gyp', 'docs/api.md', 'scripts/install.mjs',
-  pkg.main, pkg.types, pkg.exports['.'].types, pkg.exports['.'].default,
+  'package.json', 'README.md', 'binding.gyp', 'scripts/install.mjs',
+  ...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`),
+  pkg.main, pkg.types,
+  // every export (types first, then the module) and every typesVersions path
+  ...Object.values(pkg.exports).flatMap((e) => (typeof e === 'string' ? [e] : [e.types, e.default])),
+  ...Object.values(pkg.typesVersions?.['*'] ?? {}).flat(),
   ...Object.values(pkg.bin),
   ...readdirSync('native', { recursive: true }).filter((f) => /\.(cc|h)$/.test(f)).map((f) => `native/${f}`),
   ...readdirSync('examples').filter((f) => /\.(ts|md)$/.test(f)).map((f) => `examples/${f}`),
   ...['x64', 'arm64'].flatMap((a) => [`prebuilds/linux-${a}/netns.node`, `prebuilds/linux-${a}/netns-rootless`]),
 ].map((p) => p.replace(/^\.\//, ''));
 for (const p of required) if (!files.has(p)) problems.push(`missing: ${p}`);
+for (const [name, e] of Object.entries(pkg.exports))
+  if (typeof e !== 'string' && Object.keys(e)[0] !== 'types') problems.push(`exports['${name}']: "types" must come first`);
 
 // Programs keep their executable bit (npm keeps the owner's x bit as 0755).
 for (const p of [...Object.values(pkg.bin), 'prebuilds/linux-x64/netns-rootless', 'prebuilds/linux-arm64/netns-rootless']) {

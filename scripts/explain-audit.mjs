@@ -5,7 +5,8 @@
 // changes nothing, and uses dist/ (run `npm run build:ts` first).
 //   node scripts/explain-audit.mjs [--json] [--max-unknown-percent N]
 // Exit status 1 when unknown keys reach N percent (default 1) or a rule is contradicted.
-import { classify, kernelSupport, defaultContext } from '../dist/index.js';
+import { classify } from '../dist/index.js';
+import { kernelSupport, defaultContext } from '../dist/subpaths/explain.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

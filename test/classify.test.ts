@@ -6,13 +6,8 @@ import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace } from '../lib/namespace/handle.js';
 import { native, sysctlWalk, WALK_READ, WALK_MODE } from '../lib/native/index.js';
-import {
-  classify,
-  compare,
-  explain,
-  HOST_PROBE_SAFE,
-  type Classification,
-} from '../lib/index.js';
+import { classify, compare, explain, type Classification } from '../lib/index.js';
+import { HOST_PROBE_SAFE } from '../lib/subpaths/explain.js';
 import { KERNEL_RULES, findRule, defaultContext } from '../lib/explain/rules.js';
 import { keyFromRel } from '../lib/keypath.js';
 import { parseKey, valuesEqual } from '../lib/index.js';

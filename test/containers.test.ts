@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { NetNamespace, auditHost, listContainers } from '../lib/index.js';
+import { NetNamespace, auditHost } from '../lib/index.js';
+import { listContainers } from '../lib/subpaths/containers.js';
 import { childEnv, plainNode } from './helpers.js';
 import {
   DOCKER_RUNC_ROOT,

@@ -3,7 +3,8 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { NetNamespace, NetnsError, RootlessChild, spawnInNetns, sysctl } from '../lib/index.js';
+import { NetNamespace, NetnsError, spawnInNetns, sysctl } from '../lib/index.js';
+import { RootlessChild } from '../lib/subpaths/rootless.js';
 import { HOST_NS, checkThreadsAtEnd, childEnv, fdCount, inoOf, plainNode, stagedRoot, strayThreads } from './helpers.js';
 
 // Needs: root (CAP_SYS_ADMIN) to create namespaces and to become nobody; /bin/sh and cat;

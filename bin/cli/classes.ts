@@ -1,6 +1,7 @@
 // What explain and diff share: how a class is shown. (How to set a key is the library's
 // remedyCommand(); which classes cannot be set per namespace, its settablePerNamespace().)
-import { settablePerNamespace, valuesEqual } from 'netns';
+import { valuesEqual } from 'netns';
+import { settablePerNamespace } from 'netns/explain';
 import { paint } from './output.js';
 
 function classColour(cls: string): string {

@@ -1,6 +1,7 @@
 // The namespace a command acts on: --pid / --name / --path / --container, none = the current
 // namespace. resolveTarget() is the one place that turns options into a namespace.
-import { CONTAINER_RUNTIMES, NetNamespace, type ContainerOptions, type ContainerRuntime } from 'netns';
+import { NetNamespace, type ContainerOptions, type ContainerRuntime } from 'netns';
+import { CONTAINER_RUNTIMES } from 'netns/containers';
 import { UsageError } from './errors.js';
 
 export const targetOptions = {

@@ -1,7 +1,8 @@
 // netns diff --all: every container's namespace (or every namespace) against the host, by
 // auditHost(); with --expect FILE, against desired values, the exit status saying whether any
 // namespace deviates.
-import { auditHost, containerName, type AuditReport, type AuditTarget, type ContainerOptions } from 'netns';
+import { auditHost, type AuditReport, type AuditTarget, type ContainerOptions } from 'netns';
+import { containerName } from 'netns/containers';
 import { FAILED, OK } from '../cli/errors.js';
 import { bold, cell, json, out, table, warn } from '../cli/output.js';
 import { paintClass } from '../cli/classes.js';

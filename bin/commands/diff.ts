@@ -1,6 +1,7 @@
 // netns diff: one namespace audited against the host (auditNamespace(), the audit `diff --all`
 // makes of every container's namespace), its differing keys with their class and remedy.
-import { auditNamespace, deviceOf, type AuditTarget } from 'netns';
+import { auditNamespace, type AuditTarget } from 'netns';
+import { deviceOf } from 'netns/sysctld';
 import { OK, UsageError } from '../cli/errors.js';
 import { cell, dim, json, out, table, warn } from '../cli/output.js';
 import { classColumn } from '../cli/classes.js';

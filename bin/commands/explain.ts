@@ -1,5 +1,7 @@
 // netns explain: which keys a new namespace does not take from the host, why, how to set them.
-import { classify, deviceOf, explain, parseKey, remedyCommand, type Classification, type Explanation } from 'netns';
+import { classify, explain, parseKey, type Classification, type Explanation } from 'netns';
+import { deviceOf } from 'netns/sysctld';
+import { remedyCommand } from 'netns/explain';
 import { OK } from '../cli/errors.js';
 import { bold, cell, dim, json, out, table } from '../cli/output.js';
 import { classColumn, paintClass, sameValue } from '../cli/classes.js';

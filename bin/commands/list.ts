@@ -1,5 +1,6 @@
 // netns list: every network namespace on the host, and the containers in each.
-import { CONTAINER_RUNTIMES, NetNamespace, containerName, type NamespaceContainer } from 'netns';
+import { NetNamespace, type NamespaceContainer } from 'netns';
+import { CONTAINER_RUNTIMES, containerName } from 'netns/containers';
 import { UsageError, OK } from '../cli/errors.js';
 import { json, out, table } from '../cli/output.js';
 import { checkTarget, containerOptions, type TargetValues } from '../cli/targets.js';

@@ -6,7 +6,6 @@ import * as fs from 'node:fs';
 import { NetNamespace } from '../namespace/handle.js';
 import { listNamespaces, type NamespaceContainer, type NamespaceInfo } from '../namespace/list.js';
 import { listContainers } from '../container/find.js';
-import { openFoundContainer } from '../namespace/container.js';
 import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 import { classify } from '../explain/classify.js';
 import type { SysctlClass } from '../explain/types.js';
@@ -214,7 +213,7 @@ function expectedKeys(ex: Expectations | undefined, present: Iterable<string>): 
 /** The namespace `t` lists, and what led to it (for errors): its container, else its name, else its first pid. */
 function openTarget(t: NamespaceInfo, byId: Map<string, ContainerInfo>): { ns: NetNamespace; via: string; path?: string } {
   const c = t.containers[0] && byId.get(t.containers[0].id);
-  if (c) return { ns: new NetNamespace(openFoundContainer(c), c.id), via: `container ${c.id} (pid ${c.pid})`, path: `/proc/${c.pid}/ns/net` };
+  if (c) return { ns: NetNamespace.fromContainer(c), via: `container ${c.id} (pid ${c.pid})`, path: `/proc/${c.pid}/ns/net` };
   if (t.names[0] !== undefined) return { ns: NetNamespace.fromName(t.names[0]), via: `the name ${t.names[0]}` };
   const pid = t.pids[0]!;
   return { ns: NetNamespace.fromPid(pid), via: `pid ${pid}`, path: `/proc/${pid}/ns/net` };

@@ -140,6 +140,7 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
  * read it, restore every host value and verify it. Runs synchronously; SIGTERM/SIGINT handlers
  * are installed meanwhile so a signal cannot kill the process before the restore: the signal
  * is handled after the restore and then re-raised with the default action.
+ * @internal (its hooks are classify()'s test hooks)
  */
 export function hostProbe(
   rels: string[],

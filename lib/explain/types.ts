@@ -13,7 +13,7 @@ export interface VerifiedLine {
 }
 
 
-/** The class of a key: what a new namespace gets (see the README's table), or `unknown`. */
+/** The class of a key: what a new namespace gets (the table in docs/api.md, classify), or `unknown`. */
 export type SysctlClass = RuleClass | 'unknown';
 
 /** One key of {@link compare}. */

@@ -24,7 +24,7 @@ const FD_CACHE_MAX = 1024;
 /** Keys per OPEN request (SCM_RIGHTS carries at most 253 fds). */
 const OPEN_BATCH = 200;
 
-const { ENOENT, EACCES, ESRCH, EPROTO, ETIMEDOUT } = ERRNO;
+const { EBADF, ENOENT, EACCES, ESRCH, EPROTO, ETIMEDOUT } = ERRNO;
 
 /** How long close() waits for the helper to exit by itself before SIGKILL. */
 const STOP_GRACE_MS = 2_000;
@@ -71,7 +71,8 @@ export function stopHelper(st: HelperState, graceMs = STOP_GRACE_MS): boolean {
 }
 
 export function closedHelperError(st?: HelperState): SysError {
-  return sysError(ESRCH, 'sendmsg', 'rootless helper', st?.dead ?? 'helper-closed');
+  // Dead: the helper exited or was stopped (ESRCH, and why). Else the handle was closed.
+  return st?.dead !== undefined ? sysError(ESRCH, 'sendmsg', 'rootless helper', st.dead) : sysError(EBADF, 'sendmsg', undefined, 'closed');
 }
 
 /** Whether the exchange with the helper failed (the helper itself, not one key). */

@@ -1,7 +1,7 @@
 // RootlessHelper: the helper process (native/rootless/) behind a rootless namespace. It holds
 // a user namespace of this user and the network namespace owned by it, opens /proc/sys/net
 // files inside for the backend (backend.ts) and starts commands there (spawn.ts).
-import { ERRNO, invalid, netnsError, toNetnsError } from '../errors.js';
+import { ERRNO, closedError, invalid, netnsError, toNetnsError } from '../errors.js';
 import { native, isNativeErrno } from '../native/index.js';
 import { copyArray } from '../sysctl/values.js';
 import { RootlessBackend, closedHelperError, stopHelper, type HelperState } from './backend.js';
@@ -107,7 +107,7 @@ export class RootlessHelper {
     if (args === undefined || args.some((a) => typeof a !== 'string')) invalid('an array of strings', 'args', givenArgs);
     if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
     if (this.#st.dead) throw toNetnsError(closedHelperError(this.#st));
-    if (this.#st.closed) throw new Error('This rootless namespace handle is closed');
+    if (this.#st.closed) throw closedError('rootless NetNamespace handle', 'sendmsg');
     return spawnInHelper(this.#st.sock, command, args as string[], options);
   }
 

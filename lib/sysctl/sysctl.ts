@@ -35,8 +35,13 @@ export { SysctlSnapshotHandle } from './snapshot.js';
 
 /** sysctl(8) for one network namespace. Get one with `ns.sysctl`, or use `sysctl` for the calling thread's. */
 export class Sysctl {
-  /** @internal */
-  constructor(
+  /** @internal A Sysctl over `backend`; `nsId` undefined for the calling thread's namespace. */
+  static of(backend: SysctlBackend, nsId: string | undefined): Sysctl {
+    return new Sysctl(backend, nsId);
+  }
+
+  /** Get one with `ns.sysctl`, or use the exported `sysctl`. */
+  private constructor(
     /** @internal */ readonly backend: SysctlBackend,
     /** The target namespace's id, or undefined for the calling thread's namespace. */
     readonly nsId: string | undefined,
@@ -115,7 +120,7 @@ export class Sysctl {
     try {
       release = this.backend.hold();
       const [fd, granted] = this.backend.open(pk.rel, 1);
-      return new SysctlHandle<ValueOf<K>, InputOf<K>>(pk, fd, granted, release, this.nsId === undefined);
+      return SysctlHandle.of<ValueOf<K>, InputOf<K>>(pk, fd, granted, release, this.nsId === undefined);
     } catch (e) {
       release?.();
       this.#fail(e, pk, 'open');
@@ -141,7 +146,7 @@ export class Sysctl {
       release();
       throw e;
     }
-    const h = new SysctlSnapshotHandle(w, release, this.#keyError, () => this.getAll(pk.key));
+    const h = SysctlSnapshotHandle.of(w, release, this.#keyError, () => this.getAll(pk.key));
     // Out of fds (RLIMIT_NOFILE): a snapshot missing keys (and whole directories, which the
     // walk skips when they cannot be opened) would look complete. Refuse it.
     const full = w.values.find((o) => isNativeErrno(o) && (o.errno === ERRNO.EMFILE || o.errno === ERRNO.ENFILE));
@@ -220,7 +225,7 @@ export class Sysctl {
     try {
       release = this.backend.hold();
       const [fd, granted] = await this.backend.openAsync(pk.rel, 1);
-      return new SysctlHandle<ValueOf<K>, InputOf<K>>(pk, fd, granted, release, this.nsId === undefined);
+      return SysctlHandle.of<ValueOf<K>, InputOf<K>>(pk, fd, granted, release, this.nsId === undefined);
     } catch (e) {
       release?.();
       this.#fail(e, pk, 'open');
@@ -233,4 +238,4 @@ export class Sysctl {
 }
 
 /** sysctl for the calling thread's own namespace (the host, unless inside runSync). */
-export const sysctl = new Sysctl(new SwitchingBackend(() => -1), undefined);
+export const sysctl = Sysctl.of(new SwitchingBackend(() => -1), undefined);

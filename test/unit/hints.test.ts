@@ -57,7 +57,10 @@ t.test('what the backend knew comes first', async (t) => {
   t.match(hintFor({ code: 'EPERM', syscall: 'setns', reason: 'way-back-barred' }), /could not come back to its own network namespace/);
   t.match(hintFor({ code: 'ENOENT', syscall: 'open', op: 'read', rel: 'core/xfrm_acq_expires', reason: 'hidden-in-userns' }), /^Key net\.core\.xfrm_acq_expires does not exist in this rootless namespace: the kernel hides it/);
   t.match(hintFor({ code: 'EACCES', syscall: 'open', op: 'write', rel: 'core/rmem_max', reason: 'readonly-in-userns' }), /^net\.core\.rmem_max is read-only in this rootless namespace/);
-  t.equal(hintFor({ code: 'ESRCH', syscall: 'sendmsg', reason: 'helper-closed' }), 'This rootless namespace handle is closed');
+  t.equal(
+    hintFor({ code: 'EBADF', syscall: 'pread', reason: 'closed', detail: 'SysctlSnapshotHandle' }),
+    'This SysctlSnapshotHandle is closed: after close() (or the end of its `using` block) every use of it throws; get a new one',
+  );
 });
 
 t.test('namespaces, rootless mode, clone, probes: by operation', async (t) => {

@@ -1,6 +1,8 @@
 // Key syntax and value parsing/formatting: pure functions, no privilege needed.
 import t from 'tap';
-import { parseKey, keyFromRel, checkInterfaceName, parseValue, formatValue, valuesEqual, shapeOf, catalogKeys } from '../../lib/index.js';
+import { parseKey, parseValue, formatValue, valuesEqual, shapeOf, catalogKeys } from '../../lib/index.js';
+import { checkInterfaceName } from '../../lib/sysctl/keys.js';
+import { keyFromRel } from '../../lib/keypath.js';
 
 t.test('dot and slash forms, first separator decides', async (t) => {
   t.same(parseKey('net.ipv4.tcp_keepalive_time'), {

@@ -62,7 +62,7 @@ function memoryBackend(values: Record<string, string>, refuse: string[] = []) {
 
 t.test('skips writes that match, applies the rest in order, reports values', async (t) => {
   const m = memoryBackend({ 'ipv4/tcp_keepalive_time': '7200', 'ipv4/tcp_keepalive_intvl': '75', 'ipv4/ip_local_port_range': '32768\t60999' });
-  const s = new Sysctl(m.backend, '1:2');
+  const s = Sysctl.of(m.backend, '1:2');
   const r = s.setMany({ 'net.ipv4.tcp_keepalive_time': 600, 'net.ipv4.tcp_keepalive_intvl': 75, 'net.ipv4.ip_local_port_range': '32768 60999' });
   t.same(r.changed, ['net.ipv4.tcp_keepalive_time']);
   t.same(r.unchanged.sort(), ['net.ipv4.ip_local_port_range', 'net.ipv4.tcp_keepalive_intvl'], 'equal by value: tab vs space ignored');
@@ -72,7 +72,7 @@ t.test('skips writes that match, applies the rest in order, reports values', asy
 
 t.test('a failing key rolls back every key already written', async (t) => {
   const m = memoryBackend({ 'ipv4/tcp_keepalive_time': '7200', 'ipv4/tcp_keepalive_intvl': '75', 'ipv4/tcp_keepalive_probes': '9' }, ['ipv4/tcp_keepalive_probes']);
-  const s = new Sysctl(m.backend, '1:2');
+  const s = Sysctl.of(m.backend, '1:2');
   const err = t.throws(() =>
     s.setMany([
       ['net.ipv4.tcp_keepalive_time', 600],
@@ -90,7 +90,7 @@ t.test('a failing key rolls back every key already written', async (t) => {
 
 t.test('missing keys: fail before writing, or skipped with ignoreMissing / a leading -', async (t) => {
   const m = memoryBackend({ 'ipv4/tcp_keepalive_time': '7200' });
-  const s = new Sysctl(m.backend, '1:2');
+  const s = Sysctl.of(m.backend, '1:2');
   t.throws(() => s.setMany({ 'net.ipv4.tcp_keepalive_time': 600, 'net.ipv4.nope': 1 }), { code: 'ENOENT', key: 'net.ipv4.nope' });
   t.same(m.writes, [], 'nothing written');
   const r = s.setMany({ 'net.ipv4.tcp_keepalive_time': 600, 'net.ipv4.nope': 1 }, { ignoreMissing: true });
@@ -102,7 +102,7 @@ t.test('missing keys: fail before writing, or skipped with ignoreMissing / a lea
 
 t.test('writes to all/default are rolled back with the interface entries they changed', async (t) => {
   const m = memoryBackend({ 'ipv4/conf/all/forwarding': '0', 'ipv4/conf/eth0/forwarding': '0', 'ipv4/tcp_ecn': '2' }, ['ipv4/tcp_ecn']);
-  const s = new Sysctl(m.backend, '1:2');
+  const s = Sysctl.of(m.backend, '1:2');
   // What the kernel does: a write to conf/all changes every interface too (here only when
   // enabling, so that putting eth0 back is the rollback's doing, not the fake's).
   const write = m.backend.batch;
@@ -120,7 +120,7 @@ t.test('writes to all/default are rolled back with the interface entries they ch
 
 t.test('the Promise form runs the same plan', async (t) => {
   const m = memoryBackend({ 'core/somaxconn': '4096' });
-  const s = new Sysctl(m.backend, '1:2');
+  const s = Sysctl.of(m.backend, '1:2');
   const r = await s.setManyAsync({ 'net.core.somaxconn': 1024 });
   t.same(r.changed, ['net.core.somaxconn']);
   t.equal(m.files.get('core/somaxconn'), '1024\n');
