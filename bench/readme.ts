@@ -9,15 +9,23 @@ export const BENCH_END = '<!-- bench:end -->';
 export function summaryOf(report: string): string {
   const run = /^## Results\n\n((?:- .*\n)+)/m.exec(report)?.[1];
   const targets = report.indexOf('## Targets');
-  if (run === undefined || targets < 0) throw new Error('the report has no run description ("## Results" list) or no "## Targets"');
+  if (run === undefined || targets < 0)
+    throw new Error('the report has no run description ("## Results" list) or no "## Targets"');
   return `## The latest run\n\n${run}\n${report.slice(targets).trim()}\n`;
 }
 
 /** `page` with its bench block replaced by the summary of `report` (the "## Results" … targets text). */
 export function withBenchBlock(page: string, report: string): string {
-  const a = page.indexOf(BENCH_START), b = page.indexOf(BENCH_END);
+  const a = page.indexOf(BENCH_START),
+    b = page.indexOf(BENCH_END);
   if (a < 0 || b < a) throw new Error(`the page has no bench block (${BENCH_START} … ${BENCH_END})`);
-  return page.slice(0, a + BENCH_START.length) + '\n' + summaryOf(report).trim().replace(/^## /gm, '### ') + '\n' + page.slice(b);
+  return (
+    page.slice(0, a + BENCH_START.length) +
+    '\n' +
+    summaryOf(report).trim().replace(/^## /gm, '### ') +
+    '\n' +
+    page.slice(b)
+  );
 }
 
 /** The report part of bench/results.md: from "## Results" up to the hand-written analysis. */

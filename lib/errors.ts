@@ -88,7 +88,13 @@ export interface SysError extends Omit<NativeErrno, 'reason'> {
 }
 
 /** A SysError, as a backend raises it; `userns`: the settings its hint names. */
-export function sysError(errno: number, syscall: string, path?: string, reason?: Reason, userns?: Partial<UserNamespaceSettings>): SysError {
+export function sysError(
+  errno: number,
+  syscall: string,
+  path?: string,
+  reason?: Reason,
+  userns?: Partial<UserNamespaceSettings>,
+): SysError {
   const e = new Error(systemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`) as unknown as SysError;
   e.errno = errno;
   e.syscall = syscall;
@@ -115,7 +121,6 @@ export type What = ErrorContext & Omit<Happened, 'code' | 'syscall' | 'path' | '
 function relOf(path: string | undefined): string | undefined {
   return path?.startsWith('/proc/sys/net/') ? path.slice('/proc/sys/net/'.length) : undefined;
 }
-
 
 /**
  * The error boundary: a NetnsError for `errno` from `syscall`, its hint from the table (unless
@@ -160,7 +165,11 @@ export function fromNative(e: SysError, what: What = {}): NetnsError {
  * its fd was for.
  */
 export function closedError(handle: string, syscall: string, key?: string): NetnsError {
-  return netnsError(ERRNO.EBADF, syscall, key === undefined ? { reason: 'closed', detail: handle } : { reason: 'closed', detail: handle, key });
+  return netnsError(
+    ERRNO.EBADF,
+    syscall,
+    key === undefined ? { reason: 'closed', detail: handle } : { reason: 'closed', detail: handle, key },
+  );
 }
 
 /** Call `fn`, converting native errors. */

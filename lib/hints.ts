@@ -127,7 +127,7 @@ const CAP_HINT =
 const WAY_BACK_HINT =
   'This process could not come back to its own network namespace if it entered another one (it lacks CAP_SYS_ADMIN over the user namespace that owns its namespace: e.g. root of a user namespace of its own, as in a rootless container), so it did not enter. Use NetNamespace.create({ rootless: true }), whose keys are reached without entering';
 
-const PTRACE_HINT = 'Opening another process\'s namespace needs ptrace access to it (root, or CAP_SYS_PTRACE)';
+const PTRACE_HINT = "Opening another process's namespace needs ptrace access to it (root, or CAP_SYS_PTRACE)";
 
 function isRoot(): boolean {
   return typeof process.geteuid === 'function' && process.geteuid() === 0;
@@ -156,7 +156,8 @@ const HINTS: readonly HintRule[] = [
   },
   {
     reason: 'closed',
-    hint: (h) => `This ${h.detail ?? 'handle'} is closed: after close() (or the end of its \`using\` block) every use of it throws; get a new one`,
+    hint: (h) =>
+      `This ${h.detail ?? 'handle'} is closed: after close() (or the end of its \`using\` block) every use of it throws; get a new one`,
   },
   {
     reason: ['helper-timed-out', 'helper-desynchronised', 'helper-exited'],
@@ -180,7 +181,9 @@ const HINTS: readonly HintRule[] = [
     syscall: 'write',
     hint: (h) =>
       `The kernel has nothing named ${JSON.stringify(h.value)} for ${keyOf(h)}` +
-      (keyOf(h).endsWith('congestion_control') ? ' (see net.ipv4.tcp_available_congestion_control; a module may need loading)' : ''),
+      (keyOf(h).endsWith('congestion_control')
+        ? ' (see net.ipv4.tcp_available_congestion_control; a module may need loading)'
+        : ''),
   },
   {
     op: KEY_OPS,
@@ -210,8 +213,16 @@ const HINTS: readonly HintRule[] = [
     hint: () =>
       '/proc/sys is mounted read-only here (as inside most containers): write from outside, e.g. NetNamespace.fromPid(pid).sysctl.set(...), or remount /proc/sys read-write',
   },
-  { op: 'write', code: 'EINVAL', hint: (h) => `The kernel rejected the value ${JSON.stringify(h.value)} for ${keyOf(h)}` },
-  { op: 'read', code: 'EIO', hint: (h) => `The kernel has no value to show for ${keyOf(h)} (e.g. stable_secret before one is set)` },
+  {
+    op: 'write',
+    code: 'EINVAL',
+    hint: (h) => `The kernel rejected the value ${JSON.stringify(h.value)} for ${keyOf(h)}`,
+  },
+  {
+    op: 'read',
+    code: 'EIO',
+    hint: (h) => `The kernel has no value to show for ${keyOf(h)} (e.g. stable_secret before one is set)`,
+  },
   { op: KEY_OPS, code: 'EISDIR', hint: (h) => `${keyOf(h)} is a directory, not a key: use list('${keyOf(h)}')` },
   {
     op: KEY_OPS,
@@ -223,8 +234,17 @@ const HINTS: readonly HintRule[] = [
     code: ['ELOOP', 'EXDEV'],
     hint: (h) => `Refused: ${keyOf(h)} does not resolve to a file beneath /proc/sys/net without symlinks`,
   },
-  { op: 'write', code: 'EBADF', backend: 'rootless', hint: (h) => hintFor({ ...h, op: undefined, reason: 'readonly-in-userns' }) },
-  { op: 'write', code: 'EBADF', hint: (h) => `${keyOf(h)} was opened read-only here (it is not writable in this namespace)` },
+  {
+    op: 'write',
+    code: 'EBADF',
+    backend: 'rootless',
+    hint: (h) => hintFor({ ...h, op: undefined, reason: 'readonly-in-userns' }),
+  },
+  {
+    op: 'write',
+    code: 'EBADF',
+    hint: (h) => `${keyOf(h)} was opened read-only here (it is not writable in this namespace)`,
+  },
   { op: 'read', code: 'EBADF', hint: (h) => `${keyOf(h)} is write-only` },
   { op: KEY_OPS, hint: () => undefined },
 
@@ -236,10 +256,14 @@ const HINTS: readonly HintRule[] = [
         ? 'No container state was found there: pass { runtime, root } (--runtime, --container-root) or set NETNS_CONTAINER_ROOTS if the runtime keeps its state elsewhere'
         : `Known containers: ${h.detail}. \`netns list\` shows them`,
   },
-  { reason: 'container-ambiguous', hint: () => 'Give more of the id (or the full id), or pass { runtime } (--runtime) to choose' },
+  {
+    reason: 'container-ambiguous',
+    hint: () => 'Give more of the id (or the full id), or pass { runtime } (--runtime) to choose',
+  },
   {
     reason: 'container-gone',
-    hint: () => 'Its state on disk is stale: the container has stopped (or was restarted under a new pid). Start it again, then look it up again',
+    hint: () =>
+      'Its state on disk is stale: the container has stopped (or was restarted under a new pid). Start it again, then look it up again',
   },
   {
     reason: 'container-foreign',
@@ -254,7 +278,8 @@ const HINTS: readonly HintRule[] = [
   },
   {
     reason: 'namespace-changed',
-    hint: () => 'The namespace went away after it was listed, and what led to it now leads to another one: list (or audit) again',
+    hint: () =>
+      'The namespace went away after it was listed, and what led to it now leads to another one: list (or audit) again',
   },
   { op: 'open-pid', code: ['EPERM', 'EACCES'], hint: () => PTRACE_HINT },
   {
@@ -277,7 +302,8 @@ const HINTS: readonly HintRule[] = [
   // Rootless mode.
   {
     reason: 'no-caps',
-    hint: (h) => `The rootless helper has no capabilities inside its user namespace. ${userNamespaceRefusalHint('EPERM', 'clone', h.userns)}`,
+    hint: (h) =>
+      `The rootless helper has no capabilities inside its user namespace. ${userNamespaceRefusalHint('EPERM', 'clone', h.userns)}`,
   },
   { op: 'start-rootless', hint: (h) => userNamespaceRefusalHint(h.code, h.syscall, h.userns) },
   { op: 'rootless-ids', hint: () => 'The rootless helper could not hand over its namespaces' },
@@ -297,7 +323,8 @@ const HINTS: readonly HintRule[] = [
     op: 'clone',
     syscall: 'write',
     when: (h) => h.path?.includes('_map') === true,
-    hint: () => 'The uid/gid map was refused: without CAP_SETUID/CAP_SETGID only your own effective uid/gid can be mapped',
+    hint: () =>
+      'The uid/gid map was refused: without CAP_SETUID/CAP_SETGID only your own effective uid/gid can be mapped',
   },
   { reason: 'incomplete', hint: () => 'Its results are incomplete; try again' },
 
@@ -311,7 +338,10 @@ const HINTS: readonly HintRule[] = [
 
   // By errno and syscall alone.
   { code: 'EPERM', syscall: ['setns', 'unshare', 'mount', 'umount2'], hint: () => CAP_HINT },
-  { code: 'EPERM', hint: () => 'Operation not permitted: this needs root or CAP_NET_ADMIN in the namespace that owns it' },
+  {
+    code: 'EPERM',
+    hint: () => 'Operation not permitted: this needs root or CAP_NET_ADMIN in the namespace that owns it',
+  },
   { code: 'ESRCH', hint: () => 'The process has exited; look it up again if a new process now has that pid' },
   { code: 'ENOSYS', hint: () => 'This kernel lacks the system call' },
 ];

@@ -64,7 +64,14 @@ export { spawnInNetns, type SpawnInNetnsOptions, type SpawnedInNetns, type Netns
 export { compare, comparer, type CompareSide } from './explain/observe.js';
 export { classify } from './explain/classify.js';
 export { explain } from './explain/explain.js';
-export type { SysctlClass, CompareEntry, Classification, ClassifyOptions, Evidence, Explanation } from './explain/types.js';
+export type {
+  SysctlClass,
+  CompareEntry,
+  Classification,
+  ClassifyOptions,
+  Evidence,
+  Explanation,
+} from './explain/types.js';
 
 // Every container's namespace against the host and a sysctl.d file.
 export {

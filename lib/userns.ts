@@ -22,7 +22,11 @@ export const APPARMOR_RESTRICTS = 'kernel.apparmor_restrict_unprivileged_userns 
  * those of the failure; `s` the settings at the time (a setting left out is not known, and the
  * advice does not guess it).
  */
-export function userNamespaceRefusalHint(code: string, syscall: string, s: Partial<UserNamespaceSettings> = {}): string {
+export function userNamespaceRefusalHint(
+  code: string,
+  syscall: string,
+  s: Partial<UserNamespaceSettings> = {},
+): string {
   const asRoot = 'as root';
   if (syscall === 'clone') {
     if (code === 'EPERM' || code === 'EACCES') {

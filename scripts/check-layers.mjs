@@ -15,7 +15,16 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
-const LAYERS = [['native'], ['.'], ['sysctl'], ['rootless'], ['container'], ['namespace'], ['explain', 'process'], ['audit']];
+const LAYERS = [
+  ['native'],
+  ['.'],
+  ['sysctl'],
+  ['rootless'],
+  ['container'],
+  ['namespace'],
+  ['explain', 'process'],
+  ['audit'],
+];
 /** The package's entry points: the root export and the subpath exports. */
 const isEntry = (rel) => rel === 'index.ts' || rel.startsWith('subpaths/');
 
@@ -55,10 +64,14 @@ const graph = new Map(files.map((f) => [f, []]));
 
 for (const f of files) {
   const from = placeOf(f);
-  if (from.layer === -1) problems.push(`lib/${f}: folder "${from.folder}" has no layer (add it to LAYERS in scripts/check-layers.mjs)`);
+  if (from.layer === -1)
+    problems.push(`lib/${f}: folder "${from.folder}" has no layer (add it to LAYERS in scripts/check-layers.mjs)`);
   for (const s of specifiers(join(lib, f))) {
     if (!s.startsWith('.')) continue; // node: builtins and packages
-    const target = relative(lib, resolve(dirname(join(lib, f)), s)).split(sep).join('/').replace(/\.js$/, '.ts');
+    const target = relative(lib, resolve(dirname(join(lib, f)), s))
+      .split(sep)
+      .join('/')
+      .replace(/\.js$/, '.ts');
     if (target.startsWith('..')) {
       problems.push(`lib/${f}: imports ${s}, outside lib/`);
       continue;
@@ -80,7 +93,11 @@ for (const f of files) {
 // Cycles: the strongly connected components of more than one file (or a file importing itself).
 function cycles() {
   let index = 0;
-  const idx = new Map(), low = new Map(), onStack = new Set(), stack = [], out = [];
+  const idx = new Map(),
+    low = new Map(),
+    onStack = new Set(),
+    stack = [],
+    out = [];
   const visit = (v) => {
     idx.set(v, index);
     low.set(v, index++);
@@ -146,7 +163,11 @@ for (const f of binFiles) {
 const edges = [...graph.values()].reduce((n, e) => n + e.length, 0);
 if (problems.length > 0) {
   for (const p of problems) console.error(`check-layers: ${p}`);
-  console.error(`check-layers: ${problems.length} problem${problems.length === 1 ? '' : 's'} in ${files.length} lib/ files (${edges} imports) and ${binFiles.length} bin/ files`);
+  console.error(
+    `check-layers: ${problems.length} problem${problems.length === 1 ? '' : 's'} in ${files.length} lib/ files (${edges} imports) and ${binFiles.length} bin/ files`,
+  );
   process.exit(1);
 }
-console.log(`check-layers: ok: ${files.length} lib/ files, ${edges} imports, no cycle, no upward import; ${binFiles.length} bin/ files import the library as 'netns'`);
+console.log(
+  `check-layers: ok: ${files.length} lib/ files, ${edges} imports, no cycle, no upward import; ${binFiles.length} bin/ files import the library as 'netns'`,
+);

@@ -29,7 +29,10 @@ try {
     symlinkSync(root, join(dir, 'node_modules/netns'));
     symlinkSync(join(root, 'node_modules/@types'), join(dir, 'node_modules/@types'));
     cpSync(join(root, 'test/consumers', s.file), join(dir, s.file));
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${s.name}`, private: true, type: s.type }));
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: `consumer-${s.name}`, private: true, type: s.type }),
+    );
     if (s.module === undefined) {
       run(s, dir, [tsc, '--strict', s.file], `${s.file}, tsc --strict with no tsconfig`);
       continue;

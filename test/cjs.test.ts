@@ -52,11 +52,33 @@ Promise.all(subpaths.map((s) => import('netns/' + s))).then((ms) => {
   const r = spawnSync(cmd, args, { cwd: dir, encoding: 'utf8', env: childEnv() });
   t.equal(r.status, 0, r.stderr);
   t.equal(r.stderr, '', 'no warning');
-  const { out, deep } = JSON.parse(r.stdout || '{}') as { out: Record<string, { keys: string[]; same: boolean }>; deep: string };
-  t.same(out.explain?.keys, ['HOST_PROBE_SAFE', 'K8S_SAFE_SYSCTLS', 'KERNEL_RULES', 'VERIFIED_LINES', 'defaultContext', 'findRule', 'kernelSupport', 'remediesFor']);
-  t.ok(out.sysctld?.keys.includes('parseConf') && out.sysctld.keys.includes('SYSTEM_DIRS'), 'netns/sysctld: the parser');
+  const { out, deep } = JSON.parse(r.stdout || '{}') as {
+    out: Record<string, { keys: string[]; same: boolean }>;
+    deep: string;
+  };
+  t.same(out.explain?.keys, [
+    'HOST_PROBE_SAFE',
+    'K8S_SAFE_SYSCTLS',
+    'KERNEL_RULES',
+    'VERIFIED_LINES',
+    'defaultContext',
+    'findRule',
+    'kernelSupport',
+    'remediesFor',
+  ]);
+  t.ok(
+    out.sysctld?.keys.includes('parseConf') && out.sysctld.keys.includes('SYSTEM_DIRS'),
+    'netns/sysctld: the parser',
+  );
   t.same(out.containers?.keys, ['defaultContainerRoots', 'findContainer', 'listContainers']);
-  t.same(out.rootless?.keys, ['RootlessChild', 'RootlessHelper', 'hasCapSysAdmin', 'rootlessSupport', 'userNamespaceSettings']);
-  for (const s of Object.keys(out)) t.equal(out[s]!.same, true, `netns/${s}: require() and import() give the same module`);
+  t.same(out.rootless?.keys, [
+    'RootlessChild',
+    'RootlessHelper',
+    'hasCapSysAdmin',
+    'rootlessSupport',
+    'userNamespaceSettings',
+  ]);
+  for (const s of Object.keys(out))
+    t.equal(out[s]!.same, true, `netns/${s}: require() and import() give the same module`);
   t.equal(deep, 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'files of dist/ that no export names cannot be required');
 });

@@ -19,7 +19,11 @@ async function allClosed(t: Test, uses: Use[], handle: RegExp): Promise<void> {
     let got: unknown;
     try {
       const r = use();
-      if (r instanceof Promise) await r.then(() => undefined, (e: unknown) => (got = e));
+      if (r instanceof Promise)
+        await r.then(
+          () => undefined,
+          (e: unknown) => (got = e),
+        );
     } catch (e) {
       got = e;
     }
@@ -55,7 +59,7 @@ function namespaceUses(ns: NetNamespace, other: NetNamespace): Use[] {
   ];
 }
 
-t.test('NetNamespace (the calling thread\'s, no privilege needed)', async (t) => {
+t.test("NetNamespace (the calling thread's, no privilege needed)", async (t) => {
   const other = NetNamespace.current();
   t.teardown(() => other.close());
   const ns = NetNamespace.current();
@@ -68,25 +72,40 @@ t.test('NetNamespace (the calling thread\'s, no privilege needed)', async (t) =>
   t.equal(fdCount(), before, 'no fd opened on the way');
 });
 
-t.test('NetNamespace made by create()', { skip: process.geteuid?.() !== 0 && 'needs root (CAP_SYS_ADMIN)' }, async (t) => {
-  const other = NetNamespace.current();
-  t.teardown(() => other.close());
-  const ns = NetNamespace.create();
-  ns.close();
-  await allClosed(t, namespaceUses(ns, other), /This NetNamespace handle is closed/);
-});
+t.test(
+  'NetNamespace made by create()',
+  { skip: process.geteuid?.() !== 0 && 'needs root (CAP_SYS_ADMIN)' },
+  async (t) => {
+    const other = NetNamespace.current();
+    t.teardown(() => other.close());
+    const ns = NetNamespace.create();
+    ns.close();
+    await allClosed(t, namespaceUses(ns, other), /This NetNamespace handle is closed/);
+  },
+);
 
-t.test('rootless NetNamespace, and its helper', { skip: !rootlessSupport().available && `no user namespaces: ${rootlessSupport().reason}` }, async (t) => {
-  const other = NetNamespace.current();
-  t.teardown(() => other.close());
-  const ns = NetNamespace.create({ rootless: true });
-  const helper = ns.rootless!;
-  ns.close();
-  t.equal(helper.closed, true, 'closing the namespace stops its helper');
-  const uses = namespaceUses(ns, other).filter(([what]) => what !== 'spawnInNetns({ netns })');
-  await allClosed(t, uses, /This (NetNamespace )?handle is closed/);
-  await allClosed(t, [['rootless.spawn()', () => helper.spawn('true')], ['spawnInNetns({ netns })', () => spawnInNetns('true', [], { netns: ns })]], /This (rootless NetNamespace |NetNamespace )handle is closed/);
-});
+t.test(
+  'rootless NetNamespace, and its helper',
+  { skip: !rootlessSupport().available && `no user namespaces: ${rootlessSupport().reason}` },
+  async (t) => {
+    const other = NetNamespace.current();
+    t.teardown(() => other.close());
+    const ns = NetNamespace.create({ rootless: true });
+    const helper = ns.rootless!;
+    ns.close();
+    t.equal(helper.closed, true, 'closing the namespace stops its helper');
+    const uses = namespaceUses(ns, other).filter(([what]) => what !== 'spawnInNetns({ netns })');
+    await allClosed(t, uses, /This (NetNamespace )?handle is closed/);
+    await allClosed(
+      t,
+      [
+        ['rootless.spawn()', () => helper.spawn('true')],
+        ['spawnInNetns({ netns })', () => spawnInNetns('true', [], { netns: ns })],
+      ],
+      /This (rootless NetNamespace |NetNamespace )handle is closed/,
+    );
+  },
+);
 
 t.test('SysctlHandle (open(key))', async (t) => {
   const h = sysctl.open(KEY);
@@ -130,14 +149,18 @@ t.test('SysctlSnapshotHandle (snapshot())', async (t) => {
   );
 });
 
-t.test('a snapshot or key handle outlives the namespace handle it came from', { skip: process.geteuid?.() !== 0 && 'needs root (CAP_SYS_ADMIN)' }, async (t) => {
-  // Closing a NetNamespace closes that handle only: what was opened from it stays usable.
-  const ns = NetNamespace.create();
-  const h = ns.sysctl.open(KEY);
-  const s = ns.sysctl.snapshot('net.ipv4');
-  ns.close();
-  t.equal(h.read(), 7200);
-  t.equal(s.refresh().values[KEY], 7200);
-  h.close();
-  s.close();
-});
+t.test(
+  'a snapshot or key handle outlives the namespace handle it came from',
+  { skip: process.geteuid?.() !== 0 && 'needs root (CAP_SYS_ADMIN)' },
+  async (t) => {
+    // Closing a NetNamespace closes that handle only: what was opened from it stays usable.
+    const ns = NetNamespace.create();
+    const h = ns.sysctl.open(KEY);
+    const s = ns.sysctl.snapshot('net.ipv4');
+    ns.close();
+    t.equal(h.read(), 7200);
+    t.equal(s.refresh().values[KEY], 7200);
+    h.close();
+    s.close();
+  },
+);

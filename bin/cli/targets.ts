@@ -46,7 +46,10 @@ export function checkTarget(v: TargetValues, command: string): void {
     throw new UsageError(`--pid expects a process id, got ${JSON.stringify(v.pid)}`, command);
   if (v.container === '') throw new UsageError('--container expects a container id, prefix or name', command);
   if (v.runtime !== undefined && !(CONTAINER_RUNTIMES as readonly string[]).includes(v.runtime))
-    throw new UsageError(`--runtime expects one of ${CONTAINER_RUNTIMES.join(', ')}, got ${JSON.stringify(v.runtime)}`, command);
+    throw new UsageError(
+      `--runtime expects one of ${CONTAINER_RUNTIMES.join(', ')}, got ${JSON.stringify(v.runtime)}`,
+      command,
+    );
 }
 
 /** The container lookup options that --runtime and --container-root give. */

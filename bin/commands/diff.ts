@@ -5,7 +5,16 @@ import { deviceOf } from 'netns/sysctld';
 import { OK, UsageError } from '../cli/errors.js';
 import { cell, dim, json, out, table, warn } from '../cli/output.js';
 import { classColumn } from '../cli/classes.js';
-import { TARGET_HELP, checkTarget, containerOptions, hasTarget, resolveTarget, targetOptions, targetWords, type TargetValues } from '../cli/targets.js';
+import {
+  TARGET_HELP,
+  checkTarget,
+  containerOptions,
+  hasTarget,
+  resolveTarget,
+  targetOptions,
+  targetWords,
+  type TargetValues,
+} from '../cli/targets.js';
 import { runDiffAll } from './diff-all.js';
 import type { Command } from '../cli/args.js';
 
@@ -58,11 +67,19 @@ Examples:
     const target = hasTarget(v as TargetValues);
     if (!target) {
       if (v.devices === true) throw new UsageError('--devices goes with a target', 'diff');
-      if (v.all !== true) throw new UsageError('diff needs a target: --pid PID, --name NAME, --path PATH or --container ID (or --all)', 'diff');
+      if (v.all !== true)
+        throw new UsageError(
+          'diff needs a target: --pid PID, --name NAME, --path PATH or --container ID (or --all)',
+          'diff',
+        );
       checkTarget(v as TargetValues, 'diff');
-      return runDiffAll(v as { json?: boolean; expect?: string; namespaces?: boolean }, containerOptions(v as TargetValues));
+      return runDiffAll(
+        v as { json?: boolean; expect?: string; namespaces?: boolean },
+        containerOptions(v as TargetValues),
+      );
     }
-    if (v.expect !== undefined || v.namespaces === true) throw new UsageError('--expect and --namespaces go with --all and no target', 'diff');
+    if (v.expect !== undefined || v.namespaces === true)
+      throw new UsageError('--expect and --namespaces go with --all and no target', 'diff');
     if (v.all === true) warn('diff: --all with a target is now spelled --devices (--all alone audits every container)');
     const devices = v.devices === true || v.all === true;
     const ns = resolveTarget(v as TargetValues, 'diff')!;
@@ -94,7 +111,12 @@ Examples:
       ),
     );
     const n = (t.oneSided?.length ?? 0) - oneSided.length;
-    if (n > 0) out(dim(`(${n} entries of devices present on one side only hidden: ${[...hidden].join(', ')}; --devices shows them)\n`));
+    if (n > 0)
+      out(
+        dim(
+          `(${n} entries of devices present on one side only hidden: ${[...hidden].join(', ')}; --devices shows them)\n`,
+        ),
+      );
     return OK;
   },
 };

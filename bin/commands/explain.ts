@@ -58,7 +58,11 @@ Examples:
       ),
     );
     if (hidden.size > 0)
-      out(dim(`(${rows.length - shown.length} entries of devices present on one side only hidden: ${[...hidden].join(', ')}; --all shows them)\n`));
+      out(
+        dim(
+          `(${rows.length - shown.length} entries of devices present on one side only hidden: ${[...hidden].join(', ')}; --all shows them)\n`,
+        ),
+      );
     return OK;
   },
 };
@@ -66,7 +70,14 @@ Examples:
 /** How to give a container the host's value: at the start of a command in a new namespace. */
 function howToSet(c: Classification): string {
   const child = c.evidence.observed.child;
-  return remedyCommand({ class: c.class, key: c.key, value: c.host, target: 'at-start', present: child.present, writable: child.present ? child.writable : undefined });
+  return remedyCommand({
+    class: c.class,
+    key: c.key,
+    value: c.host,
+    target: 'at-start',
+    present: child.present,
+    writable: child.present ? child.writable : undefined,
+  });
 }
 
 function explanationText(e: Explanation): string {
@@ -88,10 +99,17 @@ function explanationText(e: Explanation): string {
   const r = e.remedies;
   if (r) {
     lines.push(['docker', r.docker.command ? `${r.docker.command} (${r.docker.text})` : r.docker.text]);
-    lines.push(['kubernetes', r.kubernetes.securityContext ? `${r.kubernetes.securityContext}; ${r.kubernetes.text}` : r.kubernetes.text]);
+    lines.push([
+      'kubernetes',
+      r.kubernetes.securityContext ? `${r.kubernetes.securityContext}; ${r.kubernetes.text}` : r.kubernetes.text,
+    ]);
     if (r.instead) lines.push(['instead', r.instead]);
     lines.push(['initContainer', r.initContainer]);
   }
   const w = Math.max(...lines.map(([l]) => l.length));
-  return `${bold(e.key)}\n` + lines.map(([l, t]) => `  ${(l + ':').padEnd(w + 1)} ${t.replace(/\t/g, ' ')}`).join('\n') + '\n';
+  return (
+    `${bold(e.key)}\n` +
+    lines.map(([l, t]) => `  ${(l + ':').padEnd(w + 1)} ${t.replace(/\t/g, ' ')}`).join('\n') +
+    '\n'
+  );
 }

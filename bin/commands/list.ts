@@ -52,8 +52,16 @@ Examples:
     const rows: string[][] = [];
     for (const e of all) {
       const [first, ...more] = e.containers;
-      const cols = (c: NamespaceContainer | undefined): string[] => (c ? [c.runtime, shortId(c), containerName(c) ?? '-'] : ['-', '-', '-']);
-      rows.push([e.id.split(':')[1] ?? e.id, e.names.join(',') || '-', String(e.pids.length), e.pids.length ? String(e.pids[0]) : '-', ...cols(first), e.command ?? '-']);
+      const cols = (c: NamespaceContainer | undefined): string[] =>
+        c ? [c.runtime, shortId(c), containerName(c) ?? '-'] : ['-', '-', '-'];
+      rows.push([
+        e.id.split(':')[1] ?? e.id,
+        e.names.join(',') || '-',
+        String(e.pids.length),
+        e.pids.length ? String(e.pids[0]) : '-',
+        ...cols(first),
+        e.command ?? '-',
+      ]);
       for (const c of more) rows.push(['', '', '', '', ...cols(c), '']);
     }
     out(table(['NS', 'NAMES', 'NPROCS', 'PID', 'RUNTIME', 'CONTAINER', 'CNAME', 'COMMAND'], rows));

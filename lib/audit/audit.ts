@@ -131,7 +131,10 @@ export function expectationsFrom(text: string, file: string): Expectations {
     if (!isNetKey(s.key)) continue;
     const form = pathForm(s.key.trim());
     // The dotted key as getAll() names it: a dot inside a component (eth0.100) is a slash there.
-    const e = s.value === undefined ? undefined : { key: keyFromRel(form.slice('net/'.length)), value: s.value, where: s.where };
+    const e =
+      s.value === undefined
+        ? undefined
+        : { key: keyFromRel(form.slice('net/'.length)), value: s.value, where: s.where };
     if (isGlob(form)) globs.push({ re: globRegExp(form), e });
     else if (e) exact.set(form, e);
     else exact.delete(form);
@@ -179,7 +182,10 @@ interface OneSided {
 function oneSidedOf(host: SysctlSnapshot, target: SysctlSnapshot): OneSided[] {
   const has = (s: SysctlSnapshot, k: string): boolean => Object.hasOwn(s.raw, k) || Object.hasOwn(s.unreadable, k);
   const out: OneSided[] = [];
-  for (const [a, b, onHost] of [[host, target, true], [target, host, false]] as const)
+  for (const [a, b, onHost] of [
+    [host, target, true],
+    [target, host, false],
+  ] as const)
     for (const key of [...Object.keys(a.raw), ...Object.keys(a.unreadable)])
       if (!has(b, key)) {
         const v = a.raw[key] ?? null;
@@ -188,14 +194,19 @@ function oneSidedOf(host: SysctlSnapshot, target: SysctlSnapshot): OneSided[] {
   return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
 }
 
-function deviationsOf(values: SysctlSnapshot['raw'], ex: Expectations | undefined, wanted: Set<string>): Omit<AuditDeviation, 'class' | 'remedy'>[] {
+function deviationsOf(
+  values: SysctlSnapshot['raw'],
+  ex: Expectations | undefined,
+  wanted: Set<string>,
+): Omit<AuditDeviation, 'class' | 'remedy'>[] {
   if (!ex) return [];
   const out: Omit<AuditDeviation, 'class' | 'remedy'>[] = [];
   for (const key of wanted) {
     const e = expected(ex, key);
     if (!e) continue;
     const v = values[key];
-    if (v === undefined || !valuesEqual(v, e.value)) out.push({ key, expected: e.value, value: v ?? null, where: e.where });
+    if (v === undefined || !valuesEqual(v, e.value))
+      out.push({ key, expected: e.value, value: v ?? null, where: e.where });
   }
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
@@ -211,9 +222,17 @@ function expectedKeys(ex: Expectations | undefined, present: Iterable<string>): 
 }
 
 /** The namespace `t` lists, and what led to it (for errors): its container, else its name, else its first pid. */
-function openTarget(t: NamespaceInfo, byId: Map<string, ContainerInfo>): { ns: NetNamespace; via: string; path?: string } {
+function openTarget(
+  t: NamespaceInfo,
+  byId: Map<string, ContainerInfo>,
+): { ns: NetNamespace; via: string; path?: string } {
   const c = t.containers[0] && byId.get(t.containers[0].id);
-  if (c) return { ns: NetNamespace.fromContainer(c), via: `container ${c.id} (pid ${c.pid})`, path: `/proc/${c.pid}/ns/net` };
+  if (c)
+    return {
+      ns: NetNamespace.fromContainer(c),
+      via: `container ${c.id} (pid ${c.pid})`,
+      path: `/proc/${c.pid}/ns/net`,
+    };
   if (t.names[0] !== undefined) return { ns: NetNamespace.fromName(t.names[0]), via: `the name ${t.names[0]}` };
   const pid = t.pids[0]!;
   return { ns: NetNamespace.fromPid(pid), via: `pid ${pid}`, path: `/proc/${pid}/ns/net` };
@@ -255,12 +274,18 @@ export function readTarget(info: NamespaceInfo, byId: Map<string, ContainerInfo>
 
 /** The options both audits share, checked; the expectations read. */
 function commonOptions(options: AuditNamespaceOptions): Expectations | undefined {
-  if (options.host !== undefined && !(options.host instanceof NetNamespace)) invalid('a NetNamespace', 'options.host', options.host);
-  if (options.values !== undefined && !(Array.isArray(options.values) && options.values.every((k) => typeof k === 'string')))
+  if (options.host !== undefined && !(options.host instanceof NetNamespace))
+    invalid('a NetNamespace', 'options.host', options.host);
+  if (
+    options.values !== undefined &&
+    !(Array.isArray(options.values) && options.values.every((k) => typeof k === 'string'))
+  )
     invalid('an array of keys', 'options.values', options.values);
   if (options.expect === undefined) return undefined;
   const { text, file } =
-    typeof options.expect === 'string' ? { text: fs.readFileSync(options.expect, 'utf8'), file: options.expect } : { text: options.expect.text, file: options.expect.file ?? 'expect' };
+    typeof options.expect === 'string'
+      ? { text: fs.readFileSync(options.expect, 'utf8'), file: options.expect }
+      : { text: options.expect.text, file: options.expect.file ?? 'expect' };
   return expectationsFrom(text, file);
 }
 
@@ -296,7 +321,8 @@ export function auditNamespace(ns: NetNamespace, options: AuditNamespaceOptions 
   if (!(ns instanceof NetNamespace)) invalid('a NetNamespace', 'ns', ns);
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
   const { selector: words = ['--pid', 'PID'] } = options;
-  if (!Array.isArray(words) || !words.every((w) => typeof w === 'string')) invalid('an array of strings', 'options.selector', words);
+  if (!Array.isArray(words) || !words.every((w) => typeof w === 'string'))
+    invalid('an array of strings', 'options.selector', words);
   const ex = commonOptions(options);
   using current = NetNamespace.current();
   const self = options.host ?? current;
@@ -352,7 +378,13 @@ function report(
       deviations: devs.map((d) => ({ ...d, class: cls(d.key), remedy: remedy(d.key, d.expected, sel) })),
     };
     if (options.oneSided === true && r.snapshot)
-      t.oneSided = sides.map(({ key, host, value, onHost }) => ({ key, host, value, class: cls(key), remedy: remedy(key, host, sel, !onHost) }));
+      t.oneSided = sides.map(({ key, host, value, onHost }) => ({
+        key,
+        host,
+        value,
+        class: cls(key),
+        remedy: remedy(key, host, sel, !onHost),
+      }));
     if (r.info.command !== undefined) t.command = r.info.command;
     const values = r.snapshot?.raw;
     if (options.values && values) t.values = Object.fromEntries(options.values.map((k) => [k, values[k] ?? null]));
@@ -361,7 +393,11 @@ function report(
   });
   return {
     host: hostId,
-    hostDeviations: hostDevs.map((d) => ({ ...d, class: cls(d.key), remedy: remedyCommand({ class: cls(d.key), key: d.key, value: d.expected, target: [] }) })),
+    hostDeviations: hostDevs.map((d) => ({
+      ...d,
+      class: cls(d.key),
+      remedy: remedyCommand({ class: cls(d.key), key: d.key, value: d.expected, target: [] }),
+    })),
     targets,
     deviating: targets.filter((t) => t.deviations.length > 0).length,
   };

@@ -12,14 +12,18 @@ export function listContainers(options: ContainerOptions = {}): ContainerInfo[] 
   const all = roots.flatMap((r) => readRoot(r, names));
   const only = options.runtime;
   return (only === undefined || options.root !== undefined ? all : all.filter((c) => c.runtime === only)).sort(
-    (a, b) => a.runtime.localeCompare(b.runtime) || (a.namespace ?? '').localeCompare(b.namespace ?? '') || a.id.localeCompare(b.id),
+    (a, b) =>
+      a.runtime.localeCompare(b.runtime) ||
+      (a.namespace ?? '').localeCompare(b.namespace ?? '') ||
+      a.id.localeCompare(b.id),
   );
 }
 
 /** POD-NAMESPACE/POD/CONTAINER for Kubernetes, else the runtime's name for it, else undefined. */
 export function containerName(c: Pick<ContainerInfo, 'name' | 'kubernetes'>): string | undefined {
   const k = c.kubernetes;
-  if (k?.podName !== undefined) return `${k.podNamespace ?? ''}/${k.podName}${k.containerName !== undefined ? `/${k.containerName}` : ''}`;
+  if (k?.podName !== undefined)
+    return `${k.podNamespace ?? ''}/${k.podName}${k.containerName !== undefined ? `/${k.containerName}` : ''}`;
   return c.name;
 }
 
@@ -51,8 +55,13 @@ export function findContainer(query: string, options: ContainerOptions = {}): Co
   if (typeof query !== 'string' || query === '') invalid('a container id, id prefix or name', 'id', query);
   const all = listContainers(options);
   // A running container wins over stopped ones that state directories still record.
-  const pick = (m: ContainerInfo[]): ContainerInfo[] => (m.filter((c) => c.running).length === 1 ? m.filter((c) => c.running) : m);
-  for (const matches of [all.filter((c) => c.id === query), all.filter((c) => namesOf(c).includes(query)), all.filter((c) => c.id.startsWith(query))]) {
+  const pick = (m: ContainerInfo[]): ContainerInfo[] =>
+    m.filter((c) => c.running).length === 1 ? m.filter((c) => c.running) : m;
+  for (const matches of [
+    all.filter((c) => c.id === query),
+    all.filter((c) => namesOf(c).includes(query)),
+    all.filter((c) => c.id.startsWith(query)),
+  ]) {
     const m = pick(matches);
     if (m.length === 1) return m[0]!;
     if (m.length > 1)
@@ -68,7 +77,10 @@ export function findContainer(query: string, options: ContainerOptions = {}): Co
     op: 'open-container',
     reason: 'container-unknown',
     name: query,
-    detail: all.length === 0 ? 'none' : all.slice(0, 10).map(containerLabel).join(', ') + (all.length > 10 ? ` and ${all.length - 10} more` : ''),
+    detail:
+      all.length === 0
+        ? 'none'
+        : all.slice(0, 10).map(containerLabel).join(', ') + (all.length > 10 ? ` and ${all.length - 10} more` : ''),
     message: `ENOENT: no container matches "${query}" (searched ${roots.join(', ') || 'no roots'})`,
   });
 }

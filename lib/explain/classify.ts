@@ -43,7 +43,12 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
   const hostProbeKeys = options.hostProbeKeys?.map(relOf);
   for (const k of hostProbeKeys ?? [])
     if (!hostProbeAllowed.has(k))
-      invalid(`a key on HOST_PROBE_SAFE (${HOST_PROBE_SAFE.map(keyFromRel).join(', ')})`, 'hostProbeKeys', keyFromRel(k), RangeError);
+      invalid(
+        `a key on HOST_PROBE_SAFE (${HOST_PROBE_SAFE.map(keyFromRel).join(', ')})`,
+        'hostProbeKeys',
+        keyFromRel(k),
+        RangeError,
+      );
 
   // 1. Observation: host, fresh namespace, host again.
   const { host, child, unstable, childUserns } = observeHostAndFresh();
@@ -63,7 +68,14 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
     results.set(rel, c);
     const h = c.evidence.observed.host;
     const ch = c.evidence.observed.child;
-    if (probing && h.writable && ch.writable && c.evidence.observed.equal === true && !unstable.has(rel) && !NEVER_WRITE.some((re) => re.test(rel)))
+    if (
+      probing &&
+      h.writable &&
+      ch.writable &&
+      c.evidence.observed.equal === true &&
+      !unstable.has(rel) &&
+      !NEVER_WRITE.some((re) => re.test(rel))
+    )
       unsettled.push(rel);
   }
 

@@ -25,7 +25,14 @@ interface Facts {
   notes: string[];
 }
 
-function facts(rel: string, host: Observation, child: Observation, ctx: RuleContext, observerIsInitNet: boolean, rules: readonly KernelRule[]): Facts {
+function facts(
+  rel: string,
+  host: Observation,
+  child: Observation,
+  ctx: RuleContext,
+  observerIsInitNet: boolean,
+  rules: readonly KernelRule[],
+): Facts {
   const h = side(host, rel);
   const ch = side(child, rel);
   const rule = findRule(rel, ctx, rules);
@@ -40,9 +47,17 @@ function facts(rel: string, host: Observation, child: Observation, ctx: RuleCont
   const notes: string[] = [];
   const dev = deviceOf(rel);
   if (dev) {
-    const where = h.present && !ch.present ? 'on the host only' : !h.present && ch.present ? 'in the new namespace only' : 'in both';
+    const where =
+      h.present && !ch.present
+        ? 'on the host only'
+        : !h.present && ch.present
+          ? 'in the new namespace only'
+          : 'in both';
     // (A rule without a source says where such an entry's value comes from instead: lo's flags, an ipv6 MTU.)
-    const from = rev && rev.sourceKey === undefined ? '' : "; a device created in or moved into a namespace takes that namespace's conf.default (or neigh defaults) at that moment, not the host's";
+    const from =
+      rev && rev.sourceKey === undefined
+        ? ''
+        : "; a device created in or moved into a namespace takes that namespace's conf.default (or neigh defaults) at that moment, not the host's";
     notes.push(`Per-device entry of "${dev}" (present ${where}): each namespace has its own devices${from}.`);
   }
   let source: Evidence['observed']['source'];
@@ -83,7 +98,9 @@ export function decide(
   const ruleUsable = rev !== null && rev.verified;
   // A rule that names the value a fresh namespace gets is checked against the fresh value.
   if (ruleUsable && rev.expect !== undefined && ch.value !== undefined && !sameValue(rev.expect, ch.value))
-    return contradiction(`rule ${rev.id} says a fresh namespace gets ${JSON.stringify(rev.expect)}, but it got ${JSON.stringify(ch.value)}`);
+    return contradiction(
+      `rule ${rev.id} says a fresh namespace gets ${JSON.stringify(rev.expect)}, but it got ${JSON.stringify(ch.value)}`,
+    );
   if (unstable) {
     notes.push('The host value changed while it was being observed (another process is changing it).');
     if (!(h.present && !ch.present) && !(!h.present && ch.present))
@@ -93,14 +110,20 @@ export function decide(
   // Presence settles host-only and child-only by observation alone.
   if (h.present && !ch.present) {
     if (rev?.userns === 'hidden' && ctx.childUserns) {
-      notes.push(`Hidden in a namespace owned by a user namespace (rule ${rev.id}): a rootless container does not have it; a namespace made by root does (class there: ${rev.class}).`);
-      return result('host-only', `observed absent in a fresh namespace owned by a user namespace, as rule ${rev.id} says ("Don't export sysctls to unprivileged users")`);
+      notes.push(
+        `Hidden in a namespace owned by a user namespace (rule ${rev.id}): a rootless container does not have it; a namespace made by root does (class there: ${rev.class}).`,
+      );
+      return result(
+        'host-only',
+        `observed absent in a fresh namespace owned by a user namespace, as rule ${rev.id} says ("Don't export sysctls to unprivileged users")`,
+      );
     }
     if (ruleUsable && !['host-only'].includes(rev.class) && observerIsInitNet && deviceOf(rel) === undefined)
       return contradiction(`rule ${rev.id} predicts ${rev.class}, but the entry is absent from a fresh namespace`);
     return result('host-only', 'observed: present on the host, absent in a fresh namespace');
   }
-  if (!h.present && ch.present) return result('child-only', 'observed: absent on the host, present in a fresh namespace');
+  if (!h.present && ch.present)
+    return result('child-only', 'observed: absent on the host, present in a fresh namespace');
   if (ruleUsable && rev.class === 'host-only' && ch.present)
     return contradiction(`rule ${rev.id} predicts host-only, but a fresh namespace has the entry`);
 
@@ -113,8 +136,10 @@ export function decide(
     if (ruleUsable && rev.class === 'readonly')
       return result('readonly', 'rule + observed mode (values differ: a global value that changed between the reads?)');
     if (ruleUsable && rev.class !== 'readonly')
-      return contradiction(`rule ${rev.id} predicts ${rev.class}, but the entry is read-only in a fresh namespace with a value different from the host's`);
-    return result('unknown', 'observed: read-only in a fresh namespace but its value differs from the host\'s');
+      return contradiction(
+        `rule ${rev.id} predicts ${rev.class}, but the entry is read-only in a fresh namespace with a value different from the host's`,
+      );
+    return result('unknown', "observed: read-only in a fresh namespace but its value differs from the host's");
   }
 
   // Read-only everywhere: only a rule can say what it is.
@@ -124,7 +149,10 @@ export function decide(
         return contradiction(`rule ${rev.id} predicts ${rev.class} (one global value), but the values differ`);
       return result(rev.class, `rule ${rev.id} (read-only in both namespaces)`);
     }
-    return result('unknown', 'read-only in both namespaces and no verified rule says whether it is global or per-namespace');
+    return result(
+      'unknown',
+      'read-only in both namespaces and no verified rule says whether it is global or per-namespace',
+    );
   }
 
   // Writable in the child (and on the host).
@@ -132,12 +160,19 @@ export function decide(
     const cls = rev.class;
     const cmpEq = source ? source.equal : equal;
     if ((cls === 'inherited' || cls === 'parent') && cmpEq === false && observerIsInitNet)
-      return contradiction(`rule ${rev.id} predicts ${cls}, but the fresh value differs from the host's${source ? ` ${source.key}` : ''}: the rule does not hold here`);
+      return contradiction(
+        `rule ${rev.id} predicts ${cls}, but the fresh value differs from the host's${source ? ` ${source.key}` : ''}: the rule does not hold here`,
+      );
     if (cls === 'readonly' || cls === 'host-only' || cls === 'child-only')
-      return contradiction(`rule ${rev.id} predicts ${cls}, but the entry is present and writable in a fresh namespace`);
+      return contradiction(
+        `rule ${rev.id} predicts ${cls}, but the entry is present and writable in a fresh namespace`,
+      );
     if (cls === 'shared' && equal === false)
       return contradiction(`rule ${rev.id} predicts shared (one global value), but the values differ`);
-    return result(cls, `rule ${rev.id}${cmpEq === false ? ' (values differ, consistent)' : cmpEq === true ? ' (values equal: the rule decides)' : ''}`);
+    return result(
+      cls,
+      `rule ${rev.id}${cmpEq === false ? ' (values differ, consistent)' : cmpEq === true ? ' (values equal: the rule decides)' : ''}`,
+    );
   }
   if (equal === false && observerIsInitNet)
     return result('default', 'observed: a fresh namespace gets a different value than the host (not copied from it)');
@@ -145,24 +180,29 @@ export function decide(
   return result('unknown', 'equal values on the host and in a fresh namespace, and no verified rule');
 }
 
-
 /** Settle a key's class with the probe outcomes (when they are conclusive and agree with the rule). */
-export function applyProbe(c: Classification, pp: ParentProbe | undefined, hp: HostProbe | undefined, initNet: boolean): void {
+export function applyProbe(
+  c: Classification,
+  pp: ParentProbe | undefined,
+  hp: HostProbe | undefined,
+  initNet: boolean,
+): void {
   const ruleCls = c.evidence.rule?.verified ? c.evidence.rule.class : undefined;
   let probeCls: SysctlClass | undefined;
   let why = '';
   if (pp?.outcome === 'from-creator') {
     probeCls = 'parent';
-    why = 'parent probe: a namespace created from another one took the creator\'s value';
+    why = "parent probe: a namespace created from another one took the creator's value";
   } else if (hp?.outcome === 'from-host' && pp?.outcome === 'not-from-creator' && initNet) {
     probeCls = 'inherited';
-    why = 'host probe: a fresh namespace took the temporarily changed host value, and the parent probe shows it is not the creator\'s';
+    why =
+      "host probe: a fresh namespace took the temporarily changed host value, and the parent probe shows it is not the creator's";
   } else if (hp?.outcome === 'from-host' && initNet && !pp) {
     probeCls = 'inherited';
     why = 'host probe: a fresh namespace took the temporarily changed host value';
   } else if (hp?.outcome === 'not-from-host' && initNet) {
     probeCls = 'default';
-    why = 'host probe: a fresh namespace kept its own value while the host\'s was changed';
+    why = "host probe: a fresh namespace kept its own value while the host's was changed";
   }
   if (pp?.outcome === 'error' && pp.error?.startsWith('host value changed')) {
     probeCls = 'shared';
@@ -183,4 +223,3 @@ export function applyProbe(c: Classification, pp: ParentProbe | undefined, hp: H
   c.class = probeCls;
   c.evidence.reason = ruleCls ? `rule ${c.evidence.rule!.id}, confirmed by probe (${why})` : why;
 }
-

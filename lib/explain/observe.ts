@@ -199,7 +199,13 @@ function mergePacked(a: Prepared, packed: string): CompareEntry[] | undefined {
 }
 const EQ = 61;
 
-function entry(key: string, va: string | undefined, vb: string | undefined, ea: string | undefined, eb: string | undefined): CompareEntry {
+function entry(
+  key: string,
+  va: string | undefined,
+  vb: string | undefined,
+  ea: string | undefined,
+  eb: string | undefined,
+): CompareEntry {
   const e: CompareEntry = {
     key,
     a: va ?? null,
@@ -214,8 +220,10 @@ function entry(key: string, va: string | undefined, vb: string | undefined, ea: 
 /** Both sides' sorted keys merged in one pass. */
 function merge(a: Prepared, b: Prepared): CompareEntry[] {
   const out: CompareEntry[] = [];
-  const na = a.keys.length, nb = b.keys.length;
-  let i = 0, j = 0;
+  const na = a.keys.length,
+    nb = b.keys.length;
+  let i = 0,
+    j = 0;
   while (i < na || j < nb) {
     const ka = i < na ? a.keys[i]! : undefined;
     const kb = j < nb ? b.keys[j]! : undefined;

@@ -50,7 +50,12 @@ function alternatives(rel: string, value: string, allowedCa: string[]): string[]
 }
 
 /** Write the first alternative that takes; returns [written, value now in effect]. */
-function writeAlternative(b: SysctlBackend, rel: string, original: string, alts: string[]): [string, string] | undefined {
+function writeAlternative(
+  b: SysctlBackend,
+  rel: string,
+  original: string,
+  alts: string[],
+): [string, string] | undefined {
   for (const alt of alts) {
     try {
       b.write(rel, alt);
@@ -105,7 +110,8 @@ export function parentProbe(rels: string[], allowedCa: string[]): Map<string, Pa
       if (creator !== undefined) p.creatorValue = creator;
       if (child !== undefined) p.childValue = child;
       if (creator === undefined || child === undefined) p.outcome = 'error';
-      else if (sameValue(creator, orig)) p.outcome = 'not-applied'; // undone by a later write in the batch
+      else if (sameValue(creator, orig))
+        p.outcome = 'not-applied'; // undone by a later write in the batch
       else if (sameValue(child, creator)) p.outcome = 'from-creator';
       else if (sameValue(child, orig)) p.outcome = 'not-from-creator';
       else p.outcome = 'inconclusive';
@@ -131,7 +137,6 @@ export function parentProbe(rels: string[], allowedCa: string[]): Map<string, Pa
   }
   return out;
 }
-
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -168,7 +173,10 @@ export function hostProbe(
           continue;
         }
         const w = writeAlternative(host, rel, v, alts);
-        out.set(rel, w ? { wrote: w[0], restored: false, outcome: 'inconclusive' } : { restored: false, outcome: 'not-applied' });
+        out.set(
+          rel,
+          w ? { wrote: w[0], restored: false, outcome: 'inconclusive' } : { restored: false, outcome: 'not-applied' },
+        );
       }
       hooks.onHostProbeApplied?.([...originals.keys()].map(keyFromRel));
       if (hooks.hostProbeHoldMs && hooks.hostProbeHoldMs > 0) Atomics.wait(sleeper, 0, 0, hooks.hostProbeHoldMs);
@@ -203,7 +211,12 @@ export function hostProbe(
           }
         }
         if (p) p.restored = ok;
-        if (!ok) failure ??= netnsError(ERRNO.EIO, 'write', { path: `/proc/sys/net/${rel}`, reason: 'not-restored', value: orig });
+        if (!ok)
+          failure ??= netnsError(ERRNO.EIO, 'write', {
+            path: `/proc/sys/net/${rel}`,
+            reason: 'not-restored',
+            value: orig,
+          });
       }
     }
   } finally {
@@ -212,4 +225,3 @@ export function hostProbe(
   if (failure) throw toNetnsError(failure);
   return out;
 }
-

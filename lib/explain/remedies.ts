@@ -78,7 +78,8 @@ export function remedyCommand(r: RemedyCommandInput): string {
   const atStart = r.target === 'at-start';
   if (r.value === null && !atStart) return 'absent on the host: no value to copy';
   if (r.present === false) return 'cannot be set: absent in the namespace (its interface or module is not there)';
-  if (r.writable === false) return `cannot be set: read-only in a namespace (netns explain ${shellWord(r.key)} tells where it comes from)`;
+  if (r.writable === false)
+    return `cannot be set: read-only in a namespace (netns explain ${shellWord(r.key)} tells where it comes from)`;
   const setting = `${r.key}=${r.value ?? 'VALUE'}`;
   if (atStart) return `${['netns', 'exec', '--sysctl', setting].map(shellWord).join(' ')} -- CMD`;
   return ['netns', 'sysctl', ...r.target, '-w', setting].map(shellWord).join(' ');
@@ -89,14 +90,17 @@ export function remediesFor(r: RemedyInput): Remedies {
   const safe = K8S_SAFE_SYSCTLS.find((s) => s.name === r.key);
   const arg = shellWord(`${r.key}=${r.value}`);
   const initContainer =
-    'A privileged initContainer running `sysctl -w` in the pod also works for per-namespace keys (it shares the pod\'s network namespace), but it needs privileged: true, can change node-wide keys by mistake and bypasses the kubelet\'s checks: prefer securityContext.sysctls, which is unprivileged, validated at admission and applied before any container starts.';
+    "A privileged initContainer running `sysctl -w` in the pod also works for per-namespace keys (it shares the pod's network namespace), but it needs privileged: true, can change node-wide keys by mistake and bypasses the kubelet's checks: prefer securityContext.sysctls, which is unprivileged, validated at admission and applied before any container starts.";
   if (NOT_PER_NAMESPACE.has(r.class)) {
     const instead =
       r.class === 'host-only' && r.device
         ? `the entry belongs to the host's interface "${r.device}": set the container's own interface (e.g. ${withDevice(r.key, r.device, 'eth0')}) or its namespace's conf.default before the interface is created`
         : `set it on the node (host) itself - a sysctl.d file, a node-tuning DaemonSet or the node image - knowing it applies to every container on that node${r.class === 'readonly' ? '; containers see the host value read-only' : ''}`;
     return {
-      docker: { available: false, text: `docker run --sysctl cannot set ${r.key}: it is ${r.class === 'host-only' ? 'not present' : r.class === 'readonly' ? 'read-only' : 'one global value'} in a container's namespace` },
+      docker: {
+        available: false,
+        text: `docker run --sysctl cannot set ${r.key}: it is ${r.class === 'host-only' ? 'not present' : r.class === 'readonly' ? 'read-only' : 'one global value'} in a container's namespace`,
+      },
       kubernetes: {
         available: false,
         safe: false,
@@ -125,12 +129,17 @@ export function remediesFor(r: RemedyInput): Remedies {
         reference: K8S_SAFE_SYSCTLS_SOURCE,
       };
   if (safe?.kernel) kubernetes.kernel = safe.kernel;
-  const docker: Remedies['docker'] = r.device && r.device !== 'lo'
-    ? {
-        available: true,
-        command: `docker run --sysctl ${shellWord(`${withDevice(r.key, r.device, 'default')}=${r.value}`)} IMAGE`,
-        text: `the interface does not exist when docker applies --sysctl: set conf.default so the interface created for the container takes it, or use the per-endpoint form --network name=NET,driver-opt=com.docker.network.endpoint.sysctls=${withDevice(r.key, r.device, 'IFNAME')}=${r.value}`,
-      }
-    : { available: true, command: `docker run --sysctl ${arg} IMAGE`, text: 'applied in the container\'s own network namespace when it starts; not available with --network=host' };
+  const docker: Remedies['docker'] =
+    r.device && r.device !== 'lo'
+      ? {
+          available: true,
+          command: `docker run --sysctl ${shellWord(`${withDevice(r.key, r.device, 'default')}=${r.value}`)} IMAGE`,
+          text: `the interface does not exist when docker applies --sysctl: set conf.default so the interface created for the container takes it, or use the per-endpoint form --network name=NET,driver-opt=com.docker.network.endpoint.sysctls=${withDevice(r.key, r.device, 'IFNAME')}=${r.value}`,
+        }
+      : {
+          available: true,
+          command: `docker run --sysctl ${arg} IMAGE`,
+          text: "applied in the container's own network namespace when it starts; not available with --network=host",
+        };
   return { docker, kubernetes, initContainer };
 }

@@ -23,7 +23,12 @@ export function kernelNote(rule: KernelRule, ctx: RuleContext): RuleEvidence['ke
   const running = `${ctx.kernel[0]}.${ctx.kernel[1]}`;
   const on = rule.checked.find((c) => c.line === running && c.holds);
   const lines = rule.checked.filter((c) => c.holds).map((c) => `${c.line} (${c.how})`);
-  if (on) return { running, checkedOnRunning: true, note: `checked on this kernel line (${running}, ${on.how === 'source' ? 'kernel source' : 'observation'})` };
+  if (on)
+    return {
+      running,
+      checkedOnRunning: true,
+      note: `checked on this kernel line (${running}, ${on.how === 'source' ? 'kernel source' : 'observation'})`,
+    };
   return {
     running,
     checkedOnRunning: false,
@@ -32,7 +37,12 @@ export function kernelNote(rule: KernelRule, ctx: RuleContext): RuleEvidence['ke
 }
 
 /** The running kernel's line and whether the rule base was verified for it. */
-export function kernelSupport(ctx: RuleContext): { running: string; verifiedLines: readonly VerifiedLine[]; verified: boolean; note: string } {
+export function kernelSupport(ctx: RuleContext): {
+  running: string;
+  verifiedLines: readonly VerifiedLine[];
+  verified: boolean;
+  note: string;
+} {
   const running = `${ctx.kernel[0]}.${ctx.kernel[1]}`;
   const hit = VERIFIED_LINES.find((l) => l.line === running);
   return {
@@ -61,7 +71,11 @@ export function defaultContext(devconfInherit = 0, release = os.release()): Rule
 }
 
 /** The first rule that matches `rel` and applies to the running kernel version (`rules`: a test hook). */
-export function findRule(rel: string, ctx: RuleContext, rules: readonly KernelRule[] = KERNEL_RULES): KernelRule | undefined {
+export function findRule(
+  rel: string,
+  ctx: RuleContext,
+  rules: readonly KernelRule[] = KERNEL_RULES,
+): KernelRule | undefined {
   let excluded = false;
   for (const r of rules) {
     if (!r.match.test(rel)) continue;

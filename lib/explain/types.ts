@@ -12,7 +12,6 @@ export interface VerifiedLine {
   from: string;
 }
 
-
 /** The class of a key: what a new namespace gets (the table in docs/api.md, classify), or `unknown`. */
 export type SysctlClass = RuleClass | 'unknown';
 

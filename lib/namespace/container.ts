@@ -10,12 +10,32 @@ import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 import { openPidNamespace } from './pid.js';
 
 /** An error opening container `c` (its state file as the path). */
-function containerError(c: ContainerInfo, errno: number, reason: 'container-gone' | 'container-foreign', message: string, detail?: string): NetnsError {
-  return netnsError(errno, 'open', { path: c.stateFile, op: 'open-container', reason, name: c.id, pid: c.pid, message, ...(detail !== undefined ? { detail } : {}) });
+function containerError(
+  c: ContainerInfo,
+  errno: number,
+  reason: 'container-gone' | 'container-foreign',
+  message: string,
+  detail?: string,
+): NetnsError {
+  return netnsError(errno, 'open', {
+    path: c.stateFile,
+    op: 'open-container',
+    reason,
+    name: c.id,
+    pid: c.pid,
+    message,
+    ...(detail !== undefined ? { detail } : {}),
+  });
 }
 
 function goneError(c: ContainerInfo, why: string): NetnsError {
-  return containerError(c, ERRNO.ESRCH, 'container-gone', `ESRCH: container ${containerLabel(c)} is not running: ${why}`, why);
+  return containerError(
+    c,
+    ERRNO.ESRCH,
+    'container-gone',
+    `ESRCH: container ${containerLabel(c)} is not running: ${why}`,
+    why,
+  );
 }
 
 function foreignError(c: ContainerInfo, owner: number): NetnsError {
@@ -38,7 +58,10 @@ function notRunning(c: ContainerInfo, statFile?: string): string | undefined {
  * pins it, and the state file is read again after opening: a container that exited or was
  * restarted meanwhile gives ESRCH, never another process's namespace.
  */
-export function openContainerNamespace(query: string, options: ContainerOptions = {}): { fd: number; container: ContainerInfo } {
+export function openContainerNamespace(
+  query: string,
+  options: ContainerOptions = {},
+): { fd: number; container: ContainerInfo } {
   let c = findContainer(query, options);
   try {
     return { fd: openFoundContainer(c), container: c };
@@ -78,5 +101,10 @@ export function openFoundContainer(c: ContainerInfo): number {
 }
 
 function restartedError(c: ContainerInfo): NetnsError {
-  return containerError(c, ERRNO.EAGAIN, 'container-gone', `EAGAIN: container ${containerLabel(c)} was restarted while its namespace was being opened`);
+  return containerError(
+    c,
+    ERRNO.EAGAIN,
+    'container-gone',
+    `EAGAIN: container ${containerLabel(c)} was restarted while its namespace was being opened`,
+  );
 }

@@ -47,7 +47,10 @@ export function lazyWalk(packed: PackedWalk | string, flags: number): WalkResult
   };
 }
 
-const EQUALS = 61, BANG = 33, ZERO = 48, NINE = 57;
+const EQUALS = 61,
+  BANG = 33,
+  ZERO = 48,
+  NINE = 57;
 
 /**
  * Decode a packed walk in one pass: NUL-terminated triples of path, mode and outcome
@@ -55,7 +58,8 @@ const EQUALS = 61, BANG = 33, ZERO = 48, NINE = 57;
  * with WALK_READ, `modes` only with WALK_MODE, `fds` only with WALK_KEEP.
  */
 export function decodeWalk(packed: PackedWalk | string, flags: number): WalkResult {
-  const read = (flags & WALK_READ) !== 0, mode = (flags & WALK_MODE) !== 0;
+  const read = (flags & WALK_READ) !== 0,
+    mode = (flags & WALK_MODE) !== 0;
   const keep = read && (flags & WALK_KEEP) !== 0;
   const keys: string[] = [];
   const values: NativeOutcome[] = [];
@@ -76,7 +80,8 @@ export function decodeWalk(packed: PackedWalk | string, flags: number): WalkResu
       let q = b + 1;
       if (fds !== undefined) {
         let fd = -1;
-        for (let ch = packed.charCodeAt(q); ch >= ZERO && ch <= NINE; ch = packed.charCodeAt(++q)) fd = (fd < 0 ? 0 : fd * 10) + ch - ZERO;
+        for (let ch = packed.charCodeAt(q); ch >= ZERO && ch <= NINE; ch = packed.charCodeAt(++q))
+          fd = (fd < 0 ? 0 : fd * 10) + ch - ZERO;
         fds.push(fd);
       }
       values.push(outcomeAt(packed, q, c, rel));

@@ -72,12 +72,18 @@ export function stopHelper(st: HelperState, graceMs = STOP_GRACE_MS): boolean {
 
 export function closedHelperError(st?: HelperState): SysError {
   // Dead: the helper exited or was stopped (ESRCH, and why). Else the handle was closed.
-  return st?.dead !== undefined ? sysError(ESRCH, 'sendmsg', 'rootless helper', st.dead) : sysError(EBADF, 'sendmsg', undefined, 'closed');
+  return st?.dead !== undefined
+    ? sysError(ESRCH, 'sendmsg', 'rootless helper', st.dead)
+    : sysError(EBADF, 'sendmsg', undefined, 'closed');
 }
 
 /** Whether the exchange with the helper failed (the helper itself, not one key). */
 function isHelperFailure(e: unknown): e is NativeErrno {
-  return isNativeErrno(e) && (e.syscall === 'recvmsg' || e.syscall === 'sendmsg') && (e.path ?? '').startsWith('rootless helper');
+  return (
+    isNativeErrno(e) &&
+    (e.syscall === 'recvmsg' || e.syscall === 'sendmsg') &&
+    (e.path ?? '').startsWith('rootless helper')
+  );
 }
 
 function deathOf(e: NativeErrno): Reason {
@@ -175,7 +181,17 @@ export class RootlessBackend implements SysctlBackend {
     const out: (CachedFd | NativeErrno)[] = [];
     for (let i = 0; i < rels.length; i += OPEN_BATCH) {
       const part = rels.slice(i, i + OPEN_BATCH);
-      this.#take(part, this.#talk((sock) => native.rootlessOpen(sock, part, part.map(() => 1))), out);
+      this.#take(
+        part,
+        this.#talk((sock) =>
+          native.rootlessOpen(
+            sock,
+            part,
+            part.map(() => 1),
+          ),
+        ),
+        out,
+      );
     }
     return out;
   }
@@ -185,7 +201,13 @@ export class RootlessBackend implements SysctlBackend {
     const missing = [...new Set(rels.filter((r) => !this.#st.fds.has(r)))];
     for (let i = 0; i < missing.length; i += OPEN_BATCH) {
       const part = missing.slice(i, i + OPEN_BATCH);
-      const res = await this.#talkAsync((sock) => native.rootlessOpenAsync(sock, part, part.map(() => 1)));
+      const res = await this.#talkAsync((sock) =>
+        native.rootlessOpenAsync(
+          sock,
+          part,
+          part.map(() => 1),
+        ),
+      );
       const out: (CachedFd | NativeErrno)[] = [];
       this.#take(part, res, out);
       out.forEach((r, j) => {
@@ -289,7 +311,13 @@ export class RootlessBackend implements SysctlBackend {
   write(rel: string, value: string): string | null {
     return this.#withFd(rel, (c) => {
       if (c.granted === 0)
-        throw sysError(c.denyErr || EACCES, 'open', `/proc/sys/net/${rel}`, 'readonly-in-userns', userNamespaceSettings());
+        throw sysError(
+          c.denyErr || EACCES,
+          'open',
+          `/proc/sys/net/${rel}`,
+          'readonly-in-userns',
+          userNamespaceSettings(),
+        );
       native.fdWrite(c.fd, value);
       if (c.granted === 2) return null;
       try {

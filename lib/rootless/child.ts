@@ -42,7 +42,11 @@ export class RootlessChild extends EventEmitter {
   #pidfd: number;
 
   /** @internal Takes ownership of `pidfd` and the streams. */
-  static of(pid: number, pidfd: number, streams: [net.Socket | null, net.Socket | null, net.Socket | null]): RootlessChild {
+  static of(
+    pid: number,
+    pidfd: number,
+    streams: [net.Socket | null, net.Socket | null, net.Socket | null],
+  ): RootlessChild {
     return new RootlessChild(pid, pidfd, streams);
   }
 

@@ -104,7 +104,8 @@ export class RootlessHelper {
     if (typeof command !== 'string' || command.length === 0) invalid('a non-empty string', 'command', command);
     // Copy, then validate, then use: every argument is read once.
     const args = Array.isArray(givenArgs) ? copyArray(givenArgs) : undefined;
-    if (args === undefined || args.some((a) => typeof a !== 'string')) invalid('an array of strings', 'args', givenArgs);
+    if (args === undefined || args.some((a) => typeof a !== 'string'))
+      invalid('an array of strings', 'args', givenArgs);
     if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
     if (this.#st.dead) throw toNetnsError(closedHelperError(this.#st));
     if (this.#st.closed) throw closedError('rootless NetNamespace handle', 'sendmsg');

@@ -24,7 +24,6 @@ export interface RootlessSpawnOptions {
   detached?: boolean;
 }
 
-
 function resolveCommand(command: string, env: NodeJS.ProcessEnv, cwd: string | undefined): string {
   const base = cwd ?? process.cwd();
   if (command.includes('/')) return path.resolve(base, command);

@@ -50,11 +50,13 @@ export function userNamespaceSettings(): UserNamespaceSettings {
 /** Whether rootless namespaces look possible here, judged from the settings alone. */
 export function rootlessSupport(): { available: boolean; reason?: string } {
   const s = userNamespaceSettings();
-  if (s.unprivilegedUsernsClone === '0') return { available: false, reason: userNamespaceRefusalHint('EPERM', 'clone', s) };
+  if (s.unprivilegedUsernsClone === '0')
+    return { available: false, reason: userNamespaceRefusalHint('EPERM', 'clone', s) };
   if (s.maxUserNamespaces === '0' || s.maxNetNamespaces === '0')
     return { available: false, reason: userNamespaceRefusalHint('ENOSPC', 'clone', s) };
   if (s.apparmorRestrictUnprivilegedUserns === '1')
     return { available: false, reason: userNamespaceRefusalHint('EPERM', 'clone', s) };
-  if (!fs.existsSync('/proc/self/ns/user')) return { available: false, reason: userNamespaceRefusalHint('EINVAL', 'clone', s) };
+  if (!fs.existsSync('/proc/self/ns/user'))
+    return { available: false, reason: userNamespaceRefusalHint('EINVAL', 'clone', s) };
   return { available: true };
 }

@@ -28,7 +28,13 @@ export class SysctlHandle<V = SysctlValue, I = GenericInput> implements Disposab
   #sameAsCaller: boolean;
 
   /** @internal Takes ownership of `fd`; `release` lets the namespace go. */
-  static of<V, I>(pk: ParsedKey, fd: number, granted: 0 | 1 | 2, release: () => void, sameAsCaller: boolean): SysctlHandle<V, I> {
+  static of<V, I>(
+    pk: ParsedKey,
+    fd: number,
+    granted: 0 | 1 | 2,
+    release: () => void,
+    sameAsCaller: boolean,
+  ): SysctlHandle<V, I> {
     return new SysctlHandle<V, I>(pk, fd, granted, release, sameAsCaller);
   }
 
@@ -51,7 +57,8 @@ export class SysctlHandle<V = SysctlValue, I = GenericInput> implements Disposab
 
   #fail(e: unknown, op: 'read' | 'write', value?: string): never {
     if (isNativeErrno(e)) {
-      if (e.errno === ERRNO.ENOENT) throw netnsError(ERRNO.ENOENT, e.syscall, { key: this.key, reason: 'stale-handle' });
+      if (e.errno === ERRNO.ENOENT)
+        throw netnsError(ERRNO.ENOENT, e.syscall, { key: this.key, reason: 'stale-handle' });
       throw keyError(e, this.#pk, op, value, this.#sameAsCaller);
     }
     throw e;

@@ -44,8 +44,7 @@ function checkComponent(c: string, input: string): void {
 }
 
 function fromParts(parts: string[], input: string, allowRoot: boolean): ParsedKey {
-  if (parts[0] !== 'net')
-    invalid('a key under "net" (such as net.ipv4.tcp_keepalive_time)', 'key', input, RangeError);
+  if (parts[0] !== 'net') invalid('a key under "net" (such as net.ipv4.tcp_keepalive_time)', 'key', input, RangeError);
   const rest = parts.slice(1);
   if (rest.length === 0 && !allowRoot) invalid('a key below "net"', 'key', input, RangeError);
   for (const c of rest) checkComponent(c, input);

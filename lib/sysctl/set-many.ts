@@ -8,10 +8,7 @@ import type { KeyErrorOf, Plan } from './plan.js';
 import { formatValue, parseValue, rawText, rawValue, valuesEqual, type InputOf, type SysctlValue } from './values.js';
 
 /** Entries for {@link Sysctl.setMany}: an object, a Map, or [key, value] pairs in order. */
-export type SetManyEntries =
-  | Record<string, unknown>
-  | Map<KeyInput, unknown>
-  | Iterable<readonly [KeyInput, unknown]>;
+export type SetManyEntries = Record<string, unknown> | Map<KeyInput, unknown> | Iterable<readonly [KeyInput, unknown]>;
 
 /** The input type of one setMany entry key: as {@link InputOf}, a leading '-' (optional) aside. */
 export type EntryInputOf<K> = K extends `-${infer R}` ? InputOf<R> : InputOf<K>;
@@ -23,13 +20,14 @@ export type EntryInputOf<K> = K extends `-${infer R}` ? InputOf<R> : InputOf<K>;
  * Maps, pairs, records with arbitrary keys (`Record<string, unknown>`) and other iterables
  * are checked at run time only.
  */
-export type CheckedEntries<E, O = SetManyOptions> = E extends ReadonlyMap<unknown, unknown>
-  ? E
-  : E extends Iterable<unknown>
+export type CheckedEntries<E, O = SetManyOptions> =
+  E extends ReadonlyMap<unknown, unknown>
     ? E
-    : string extends keyof E
+    : E extends Iterable<unknown>
       ? E
-      : { [P in keyof E]: E[P] extends RawOr<O, EntryInputOf<P>> ? E[P] : RawOr<O, EntryInputOf<P>> };
+      : string extends keyof E
+        ? E
+        : { [P in keyof E]: E[P] extends RawOr<O, EntryInputOf<P>> ? E[P] : RawOr<O, EntryInputOf<P>> };
 
 /** With `raw: true` (or a raw that may be true) values are strings, passed as given. */
 type RawOr<O, T> = 'raw' extends keyof O ? (true extends O[keyof O & 'raw'] ? string : T) : T;
@@ -92,7 +90,11 @@ export function setManyOptions(options: unknown): SetManyOptions {
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
   const { ignoreMissing, raw, rewrite } = options as SetManyOptions;
   const out: SetManyOptions = {};
-  for (const [name, v] of [['ignoreMissing', ignoreMissing], ['raw', raw], ['rewrite', rewrite]] as const) {
+  for (const [name, v] of [
+    ['ignoreMissing', ignoreMissing],
+    ['raw', raw],
+    ['rewrite', rewrite],
+  ] as const) {
     if (v === undefined) continue;
     if (typeof v !== 'boolean') invalid('a boolean', `options.${name}`, v);
     out[name] = v;
@@ -210,7 +212,8 @@ function* coupledPlan(pending: Prepared[], old: Map<string, string | null>): Pla
     }
     w.keys.forEach((rel, k) => {
       const v = w.values[k];
-      if (typeof v === 'string' && names.has(rel.slice(rel.lastIndexOf('/') + 1)) && !old.has(rel)) coupled.set(rel, rawText(v));
+      if (typeof v === 'string' && names.has(rel.slice(rel.lastIndexOf('/') + 1)) && !old.has(rel))
+        coupled.set(rel, rawText(v));
     });
   }
   return coupled;
@@ -230,7 +233,12 @@ function* applyPlan(
     const slice = pending.slice(i);
     let res: NativeOutcome[];
     try {
-      res = yield { op: 'batch', rels: slice.map((p) => p.pk.rel), values: slice.map((p) => p.text + '\n'), stop: true };
+      res = yield {
+        op: 'batch',
+        rels: slice.map((p) => p.pk.rel),
+        values: slice.map((p) => p.text + '\n'),
+        stop: true,
+      };
     } catch (e) {
       // The switch itself failed: nothing in this run was written.
       const err = toNetnsError(e) as NetnsError;
@@ -304,7 +312,9 @@ function* rollback(
     const crels = [...coupled.keys()];
     try {
       const now = yield { op: 'batch', rels: crels, values: crels.map(() => null), stop: false };
-      const fix = crels.filter((rel, i) => typeof now[i] !== 'string' || rawText(now[i] as string) !== coupled.get(rel));
+      const fix = crels.filter(
+        (rel, i) => typeof now[i] !== 'string' || rawText(now[i] as string) !== coupled.get(rel),
+      );
       if (fix.length > 0) {
         const res = yield { op: 'batch', rels: fix, values: fix.map((rel) => coupled.get(rel)! + '\n'), stop: false };
         res.forEach((o, i) => {
@@ -322,4 +332,3 @@ function* rollback(
   if (notRestored.length) parts.push(`Could not restore: ${notRestored.join(', ')}`);
   err.message = `setMany failed at ${err.key}: ` + parts.join('. ');
 }
-

@@ -28,7 +28,12 @@ export class SysctlSnapshotHandle implements Disposable {
   #closed = false;
 
   /** @internal Takes ownership of the walk's fds; `release` lets the namespace go. */
-  static of(w: WalkResult, release: () => void, keyError: KeyErrorOf, rewalk: () => SysctlSnapshot): SysctlSnapshotHandle {
+  static of(
+    w: WalkResult,
+    release: () => void,
+    keyError: KeyErrorOf,
+    rewalk: () => SysctlSnapshot,
+  ): SysctlSnapshotHandle {
     return new SysctlSnapshotHandle(w, release, keyError, rewalk);
   }
 
@@ -81,7 +86,9 @@ export class SysctlSnapshotHandle implements Disposable {
     this.#live();
     if (this.#rewalk !== undefined) return (this.#current = this.#rewalk());
     const packed = native.fdReadAll(this.#fds);
-    const held = this.#held, rels = this.#rels, outs = this.#outs;
+    const held = this.#held,
+      rels = this.#rels,
+      outs = this.#outs;
     let p = 0;
     for (let j = 0; j < held.length; j++) {
       const i = held[j]!;
@@ -138,4 +145,3 @@ const snapshots = new FinalizationRegistry<{ fds: Int32Array; release: () => voi
   }
   release();
 });
-

@@ -19,14 +19,7 @@ import {
   type SetManyReport,
 } from './set-many.js';
 import { SysctlHandle } from './handle.js';
-import {
-  formatValue,
-  parseValue,
-  rawText,
-  type AnyKey,
-  type InputOf,
-  type ValueOf,
-} from './values.js';
+import { formatValue, parseValue, rawText, type AnyKey, type InputOf, type ValueOf } from './values.js';
 
 export type { SysctlSnapshot } from './plan.js';
 export type { CheckedEntries, EntryInputOf, SetManyEntries, SetManyOptions, SetManyReport } from './set-many.js';
@@ -48,7 +41,8 @@ export class Sysctl {
   ) {}
 
   #fail(e: unknown, pk: ParsedKey, op: 'read' | 'write' | 'open', value?: string): never {
-    if (isNativeErrno(e) && e.syscall !== 'setns') throw keyError(e, pk, op, value, this.nsId === undefined, this.backend.kind);
+    if (isNativeErrno(e) && e.syscall !== 'setns')
+      throw keyError(e, pk, op, value, this.nsId === undefined, this.backend.kind);
     throw toNetnsError(e, { key: pk.key });
   }
 

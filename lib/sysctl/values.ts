@@ -253,7 +253,12 @@ export function parseText(text: string): SysctlValue {
   return text;
 }
 
-const ZERO = 48, NINE = 57, MINUS = 45, SPACE = 32, TAB = 9, NL = 10;
+const ZERO = 48,
+  NINE = 57,
+  MINUS = 45,
+  SPACE = 32,
+  TAB = 9,
+  NL = 10;
 /** Longest run of digits decoded as a number without a check (10^15 < 2^53). */
 const SAFE_DIGITS = 15;
 
@@ -345,9 +350,15 @@ export function formatValue(value: unknown, key = 'the key'): string {
   } else if (shape === 'vec2' || shape === 'vec3') {
     const n = shape === 'vec2' ? 2 : 3;
     // A copy: what is checked is what is written (a Proxy cannot change its length between).
-    const arr = typeof value === 'string' ? value.trim().split(/[ \t]+/) : Array.isArray(value) ? copyArray(value) : value;
+    const arr =
+      typeof value === 'string' ? value.trim().split(/[ \t]+/) : Array.isArray(value) ? copyArray(value) : value;
     if (!Array.isArray(arr) || arr.length !== n)
-      return invalid(`an array of ${n} integers`, `the value of ${key}`, value, Array.isArray(value) ? RangeError : TypeError);
+      return invalid(
+        `an array of ${n} integers`,
+        `the value of ${key}`,
+        value,
+        Array.isArray(value) ? RangeError : TypeError,
+      );
     text = arr.map((x) => formatInt(x, key)).join('\t');
   } else if (shape === 'int') {
     text = formatInt(value, key);

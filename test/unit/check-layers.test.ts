@@ -42,7 +42,11 @@ t.test('negative control: this lib/ with one upward import added fails', async (
   fs.writeFileSync(errors, `import type { ParsedKey } from './sysctl/keys.js';\n${fs.readFileSync(errors, 'utf8')}`);
   const r = check(dir);
   t.equal(r.status, 1);
-  t.match(r.out, /lib\/errors\.ts \(base\) imports lib\/sysctl\/keys\.ts \(sysctl\): a higher layer/, 'a type-only import counts');
+  t.match(
+    r.out,
+    /lib\/errors\.ts \(base\) imports lib\/sysctl\/keys\.ts \(sysctl\): a higher layer/,
+    'a type-only import counts',
+  );
   t.match(r.out, /import cycle: lib\/errors\.ts -> lib\/sysctl\/keys\.ts -> lib\/errors\.ts/);
 });
 
@@ -50,21 +54,29 @@ t.test('negative control: one violation of each kind', async (t) => {
   const dir = tree(t, {
     'lib/index.ts': "export * from './audit/audit.js';\n",
     'lib/subpaths/explain.ts': "export * from '../explain/x.js';\nexport * from '../native/index.js';\n",
-    'lib/errors.ts': "export const E = 1;\n",
+    'lib/errors.ts': 'export const E = 1;\n',
     'lib/native/index.ts': "import { E } from '../errors.js';\nexport const N = E;\n",
     'lib/sysctl/a.ts': "import { E } from '../errors.js';\nexport { B } from './b.js';\nexport const A = E;\n",
     'lib/sysctl/b.ts': "import { A } from './a.js';\nexport const B = () => A;\n",
     'lib/explain/x.ts': "export const X = import('../process/y.js');\n",
-    'lib/process/y.ts': "export const Y = 1;\n",
+    'lib/process/y.ts': 'export const Y = 1;\n',
     'lib/audit/audit.ts': "import '../sysctl/a.js';\nimport '../nowhere.js';\nexport const Z = 1;\n",
-    'lib/extra/z.ts': "export const Q = 1;\n",
+    'lib/extra/z.ts': 'export const Q = 1;\n',
     'bin/cli.ts': "import { E } from '../lib/errors.js';\nimport { A } from 'netns';\nconsole.log(E, A);\n",
   });
   const r = check(dir);
   t.equal(r.status, 1);
   t.match(r.out, /lib\/native\/index\.ts \(native\) imports lib\/errors\.ts \(base\): a higher layer/);
-  t.match(r.out, /import cycle: lib\/sysctl\/a\.ts -> lib\/sysctl\/b\.ts -> lib\/sysctl\/a\.ts/, 'a cycle inside one folder');
-  t.match(r.out, /lib\/explain\/x\.ts \(explain\/process\) imports lib\/process\/y\.ts \(explain\/process\): another folder of the same layer/, 'import() counts');
+  t.match(
+    r.out,
+    /import cycle: lib\/sysctl\/a\.ts -> lib\/sysctl\/b\.ts -> lib\/sysctl\/a\.ts/,
+    'a cycle inside one folder',
+  );
+  t.match(
+    r.out,
+    /lib\/explain\/x\.ts \(explain\/process\) imports lib\/process\/y\.ts \(explain\/process\): another folder of the same layer/,
+    'import() counts',
+  );
   t.match(r.out, /lib\/audit\/audit\.ts: imports \.\.\/nowhere\.js, which is not a file of lib\//);
   t.match(r.out, /lib\/extra\/z\.ts: folder "extra" has no layer/);
   t.match(r.out, /bin\/cli\.ts: imports \.\.\/lib\/errors\.js by path; import the library as 'netns'/);

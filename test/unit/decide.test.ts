@@ -52,8 +52,16 @@ t.test('without a rule, equal values never decide alone; different ones mean def
   t.equal(findRule(rel, ctx), undefined);
   t.equal(decide(rel, snap([rel, 0o644, '1']), snap([rel, 0o644, '1']), ctx, true, false).class, 'unknown');
   t.equal(decide(rel, snap([rel, 0o644, '1']), snap([rel, 0o644, '2']), ctx, true, false).class, 'default');
-  t.equal(decide(rel, snap([rel, 0o644, '1']), snap([rel, 0o644, '2']), ctx, false, false).class, 'unknown', 'not observed from the initial namespace');
-  t.equal(decide(rel, snap([rel, 0o200, null]), snap([rel, 0o200, null]), ctx, true, false).class, 'unknown', 'unreadable');
+  t.equal(
+    decide(rel, snap([rel, 0o644, '1']), snap([rel, 0o644, '2']), ctx, false, false).class,
+    'unknown',
+    'not observed from the initial namespace',
+  );
+  t.equal(
+    decide(rel, snap([rel, 0o200, null]), snap([rel, 0o200, null]), ctx, true, false).class,
+    'unknown',
+    'unreadable',
+  );
 });
 
 t.test('a host value that kept changing is unknown, with a note', async (t) => {
@@ -75,7 +83,8 @@ t.test('per-device entries are noted', async (t) => {
 
 t.test('probes settle a key, and a probe against the rule makes it unknown', async (t) => {
   const rel = 'core/no_rule_for_this';
-  const base = (): ReturnType<typeof decide> => decide(rel, snap([rel, 0o644, '1']), snap([rel, 0o644, '1']), ctx, true, false);
+  const base = (): ReturnType<typeof decide> =>
+    decide(rel, snap([rel, 0o644, '1']), snap([rel, 0o644, '1']), ctx, true, false);
   const a = base();
   applyProbe(a, { outcome: 'from-creator' }, undefined, true);
   t.equal(a.class, 'parent');
@@ -86,7 +95,12 @@ t.test('probes settle a key, and a probe against the rule makes it unknown', asy
   applyProbe(c, undefined, { outcome: 'not-from-host', restored: true }, true);
   t.equal(c.class, 'default');
   const d = base();
-  applyProbe(d, { outcome: 'error', error: 'host value changed by a write in a child namespace (1 -> 2); restored' }, undefined, true);
+  applyProbe(
+    d,
+    { outcome: 'error', error: 'host value changed by a write in a child namespace (1 -> 2); restored' },
+    undefined,
+    true,
+  );
   t.equal(d.class, 'shared');
   const e = base();
   applyProbe(e, { outcome: 'inconclusive' }, undefined, true);

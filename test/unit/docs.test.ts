@@ -62,21 +62,36 @@ function problem(file: string, target: string): string | undefined {
   if (!fs.existsSync(dest)) return `${target}: no such file`;
   if (fragment === undefined || fragment === '') return undefined;
   if (!dest.endsWith('.md')) return undefined; // a line anchor in source is the host's business
-  if (!anchors(fs.readFileSync(dest, 'utf8')).has(decodeURIComponent(fragment))) return `${target}: no heading with that anchor`;
+  if (!anchors(fs.readFileSync(dest, 'utf8')).has(decodeURIComponent(fragment)))
+    return `${target}: no heading with that anchor`;
   return undefined;
 }
 
 t.test('the anchor and link readers', async (t) => {
   t.equal(slug('NetNamespace.fromPid(*pid*) -> *NetNamespace*'), 'netnamespacefrompidpid---netnamespace');
-  t.equal(slug('Snapshot handles: sysctl.snapshot([*prefix*]) -> *SysctlSnapshotHandle*'), 'snapshot-handles-sysctlsnapshotprefix---sysctlsnapshothandle');
+  t.equal(
+    slug('Snapshot handles: sysctl.snapshot([*prefix*]) -> *SysctlSnapshotHandle*'),
+    'snapshot-handles-sysctlsnapshotprefix---sysctlsnapshothandle',
+  );
   t.equal(slug('`netns/explain`: rule tables'), 'netnsexplain-rule-tables');
   t.same([...anchors('# A\n## B\n```\n# not a heading\n```\n## B\n')], ['a', 'b', 'b-1']);
-  t.same(links('[a](x.md) `[b](y.md)` [c](z.md#h "t")\n```\n[d](w.md)\n```\n[e]: ref.md\n'), ['x.md', 'z.md#h', 'ref.md']);
+  t.same(links('[a](x.md) `[b](y.md)` [c](z.md#h "t")\n```\n[d](w.md)\n```\n[e]: ref.md\n'), [
+    'x.md',
+    'z.md#h',
+    'ref.md',
+  ]);
 });
 
 t.test('every relative link in every Markdown page resolves', async (t) => {
   const files = markdownFiles(root);
-  for (const must of ['README.md', 'docs/api.md', 'docs/cli.md', 'docs/install.md', 'examples/README.md', 'bench/README.md'])
+  for (const must of [
+    'README.md',
+    'docs/api.md',
+    'docs/cli.md',
+    'docs/install.md',
+    'examples/README.md',
+    'bench/README.md',
+  ])
     t.ok(files.includes(path.join(root, must)), `${must} is among the pages checked`);
   let checked = 0;
   for (const file of files) {

@@ -6,7 +6,11 @@ import { parseKey } from '../../lib/sysctl/keys.js';
 import * as sysctld from '../../lib/sysctl/sysctld.js';
 
 t.test('pathForm: the first separator decides', async (t) => {
-  t.equal(pathForm('net.ipv4.conf.eth0/100.rp_filter'), 'net/ipv4/conf/eth0.100/rp_filter', 'dot first: dots and slashes swap');
+  t.equal(
+    pathForm('net.ipv4.conf.eth0/100.rp_filter'),
+    'net/ipv4/conf/eth0.100/rp_filter',
+    'dot first: dots and slashes swap',
+  );
   t.equal(pathForm('net/ipv4/conf/eth0.100/rp_filter'), 'net/ipv4/conf/eth0.100/rp_filter', 'slash first: kept');
   t.equal(pathForm('net.core.somaxconn'), 'net/core/somaxconn');
   t.equal(pathForm('kernel.hostname'), 'kernel/hostname', 'any top level, as procps');
@@ -42,10 +46,30 @@ t.test('deviceOf: the interface of a per-interface key, in any form', async (t) 
 
 t.test('withDevice: another interface in the same key, in the same form', async (t) => {
   t.equal(withDevice('net.ipv4.conf.eth0/100.rp_filter', 'eth0.100', 'default'), 'net.ipv4.conf.default.rp_filter');
-  t.equal(withDevice('net.ipv4.conf.eth0.rp_filter', 'eth0', 'v.1'), 'net.ipv4.conf.v/1.rp_filter', 'a dot in the new name: a slash in the dot form');
-  t.equal(withDevice('net/ipv6/neigh/eth0/retrans_time_ms', 'eth0', 'IFNAME'), 'net/ipv6/neigh/IFNAME/retrans_time_ms', 'slash form stays slash form');
-  t.equal(withDevice('ipv4/conf/eth0.100/rp_filter', 'eth0.100', '<if>'), 'ipv4/conf/<if>/rp_filter', 'a path below /proc/sys/net');
-  t.equal(withDevice('net.ipv4.conf.conf.conf', 'conf', 'DEV'), 'net.ipv4.conf.DEV.conf', 'only the interface component');
+  t.equal(
+    withDevice('net.ipv4.conf.eth0.rp_filter', 'eth0', 'v.1'),
+    'net.ipv4.conf.v/1.rp_filter',
+    'a dot in the new name: a slash in the dot form',
+  );
+  t.equal(
+    withDevice('net/ipv6/neigh/eth0/retrans_time_ms', 'eth0', 'IFNAME'),
+    'net/ipv6/neigh/IFNAME/retrans_time_ms',
+    'slash form stays slash form',
+  );
+  t.equal(
+    withDevice('ipv4/conf/eth0.100/rp_filter', 'eth0.100', '<if>'),
+    'ipv4/conf/<if>/rp_filter',
+    'a path below /proc/sys/net',
+  );
+  t.equal(
+    withDevice('net.ipv4.conf.conf.conf', 'conf', 'DEV'),
+    'net.ipv4.conf.DEV.conf',
+    'only the interface component',
+  );
   t.equal(withDevice('net.ipv4.tcp_rmem', 'eth0', 'x'), 'net.ipv4.tcp_rmem', 'not per interface: unchanged');
-  t.equal(withDevice('net.ipv4.conf.eth1.rp_filter', 'eth0', 'x'), 'net.ipv4.conf.eth1.rp_filter', 'another interface: unchanged');
+  t.equal(
+    withDevice('net.ipv4.conf.eth1.rp_filter', 'eth0', 'x'),
+    'net.ipv4.conf.eth1.rp_filter',
+    'another interface: unchanged',
+  );
 });

@@ -11,9 +11,16 @@ t.test("bench/README.md's block is bench/results.md's run and targets", async (t
   t.ok(page.includes(BENCH_START) && page.includes(BENCH_END), 'bench/README.md has a bench block');
   const report = reportOf(results);
   t.match(report, /## Targets \(issue 17\)/, 'the report has its targets');
-  t.match(summaryOf(report), /^## The latest run\n\n- CPU: .*\n[^]*\n## Targets \(issue 17\)\n\n\| method \| target/, 'the summary: the run, then the targets');
+  t.match(
+    summaryOf(report),
+    /^## The latest run\n\n- CPU: .*\n[^]*\n## Targets \(issue 17\)\n\n\| method \| target/,
+    'the summary: the run, then the targets',
+  );
   t.equal(withBenchBlock(page, report), page, 'rewriting the block from bench/results.md changes nothing');
-  const changed = page.replace(/(### Targets[^]*?\| )(\d)/, (_m, a: string, d: string) => a + String((Number(d) + 1) % 10));
+  const changed = page.replace(
+    /(### Targets[^]*?\| )(\d)/,
+    (_m, a: string, d: string) => a + String((Number(d) + 1) % 10),
+  );
   t.not(changed, page);
   t.not(withBenchBlock(changed, report), changed, 'a figure edited by hand in bench/README.md is caught');
 });
