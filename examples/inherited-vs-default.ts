@@ -748,7 +748,7 @@ function split3(s: string): Record<string, string> {
 
 function readSeen(seen: string[]): Values {
   const v = {} as Values;
-  KEYS.forEach((k, i) => (v[k] = seen[i] ?? ''));
+  for (const [i, k] of KEYS.entries()) v[k] = seen[i] ?? '';
   return v;
 }
 

@@ -61,7 +61,7 @@ async function main(): Promise<number> {
   child.stdout!.setEncoding('utf8');
   const printed = new Promise((r) => child.stdout!.once('data', r));
   child.stdout!.on('data', (d: string) =>
-    process.stdout.write(d.replace(/^/gm, '  container: ').replace(/  container: $/, '')),
+    process.stdout.write(d.replace(/^/gm, '  container: ').replace(/ {2}container: $/, '')),
   );
   await printed; // it has printed "before"
   console.log(`from the host: NetNamespace.fromPid(${pid}).sysctl.setMany({ 'net.ipv4.tcp_keepalive_time': 600 })`);

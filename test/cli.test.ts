@@ -115,7 +115,7 @@ t.test('help: netns --help and COMMAND --help, with examples', async (t) => {
       t.equal(r.stderr, '');
     }
     const r = netns([c, '--help']);
-    t.match(r.stdout, /\nExamples?:\n  netns /, `${c}: examples`);
+    t.match(r.stdout, /\nExamples?:\n {2}netns /, `${c}: examples`);
     t.ok(lines(r.stdout).length < 45, `${c}: help is short`);
   }
   const none = netns([]);
@@ -838,5 +838,5 @@ t.test('diff and explain: values that differ from the host, by value; JSON shape
   t.match(lines(all.stdout)[0], /^KEY +HOST +NEW NAMESPACE +CLASS +HOW TO SET IT FOR A CONTAINER$/);
   t.match(all.stdout, /\nnet\.core\.netdev_max_backlog +\d+ +\(absent\) +host-only +cannot/);
   const one = netns(['explain', 'net.core.netdev_max_backlog']);
-  t.match(one.stdout, /^net\.core\.netdev_max_backlog\n  class: +host-only\n/);
+  t.match(one.stdout, /^net\.core\.netdev_max_backlog\n {2}class: +host-only\n/);
 });

@@ -113,7 +113,7 @@ t.test('arguments are checked before anything is cloned', async (t) => {
   await t.rejects(cloneNetns({ write: { 'net.core.somaxconn': 'many' } }), TypeError);
   await t.rejects(cloneNetns({ write: { 'net.ipv4.tcp_congestion_control': 'cubic\nreno' } }), RangeError);
   await t.rejects(cloneNetns({ user: { uid: -1 } }), RangeError);
-  await t.rejects(cloneNetns(null as unknown as {}), TypeError);
+  await t.rejects(cloneNetns(null as never), TypeError);
   t.same(myChildren(), [], 'no child made');
 });
 

@@ -184,7 +184,7 @@ t.test('explain: a sentence, its source, docker and Kubernetes remedies; JSON ha
     const e = explain(k);
     t.ok(e.sentence.length > 20, `${k}: sentence`);
     t.match(e.source, /^\w+\(\).* in net\//, `${k}: source names a kernel function and file`);
-    t.match(e.remedies.docker.command, new RegExp(`^docker run --sysctl net\\.ipv4\\.`), `${k}: docker`);
+    t.match(e.remedies.docker.command, /^docker run --sysctl net\.ipv4\./, `${k}: docker`);
     t.match(e.remedies.kubernetes.securityContext, /securityContext: \{ sysctls:/, `${k}: k8s`);
     t.match(e.remedies.initContainer, /privileged/);
     const safe = K8S_SAFE_SYSCTLS.find((s) => s.name === k);

@@ -22,6 +22,7 @@ const C = 'net.ipv4.tcp_keepalive_probes';
 /** How long the JS thread may be held by a Promise form's synchronous part (generous: CI is slow). */
 const NO_BLOCK_MS = 300;
 
+// biome-ignore lint/suspicious/noExplicitAny: JSON a child printed, read field by field with assertions
 type Json = Record<string, any>;
 
 function emfile(scenario: string): Json {
@@ -223,8 +224,14 @@ for (const kind of ['ordinary', 'rootless'] as const) {
   t.test(`${kind}: setManyAsync then setAsync on the same key keep call order`, async (t) => {
     const ns = make(t);
     const order: string[] = [];
-    const p1 = ns.sysctl.setManyAsync({ [A]: 600 }).then((r) => (order.push('setMany'), r));
-    const p2 = ns.sysctl.setAsync(A, 700).then((v) => (order.push('set'), v));
+    const p1 = ns.sysctl.setManyAsync({ [A]: 600 }).then((r) => {
+      order.push('setMany');
+      return r;
+    });
+    const p2 = ns.sysctl.setAsync(A, 700).then((v) => {
+      order.push('set');
+      return v;
+    });
     const [r1, r2] = await Promise.all([p1, p2]);
     t.same(r1.changed, [A]);
     t.equal(r2, 700);

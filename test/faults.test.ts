@@ -4,7 +4,7 @@ import t, { type Test } from 'tap';
 import * as fs from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { NetNamespace, sysctl } from '../lib/index.js';
-import { checkThreadsAtEnd, childEnv, exited, plainNode, unshareSleep, uniqueName, cleanupName } from './helpers.js';
+import { checkThreadsAtEnd, childEnv, plainNode, unshareSleep, uniqueName, cleanupName } from './helpers.js';
 
 // Needs: root, util-linux unshare (-p -f --mount-proc), dist/ built (npm test does).
 checkThreadsAtEnd(t);
@@ -57,8 +57,8 @@ t.test('every fd the library opens is O_CLOEXEC: a child spawned afterwards hold
   ]);
   handles.push(sysctl.open('net.ipv4.tcp_keepalive_time'));
   t.teardown(() => {
-    handles.forEach((h) => h.close());
-    spaces.forEach((s) => s.close());
+    for (const h of handles) h.close();
+    for (const s of spaces) s.close();
     NetNamespace.remove(name);
   });
   // Promise jobs in flight (each holds its own dup) while the children are spawned.

@@ -216,7 +216,7 @@ function corpus(n: number, seed: number): Case[] {
 
 // ---------------------------------------------------------------- strace parsing
 /** Decode a strace string body (octal, \xHH, \n… escapes) to bytes. */
-function unescape(s: string): Buffer {
+function unescapeBytes(s: string): Buffer {
   const bytes: number[] = [];
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
@@ -255,9 +255,9 @@ function parseOpen(line: string): OpenCall | undefined {
   return {
     line,
     sc: m[1]!,
-    dir: unescape(m[3] ?? '').toString(),
-    path: unescape(m[4]!),
-    result: res[2] !== undefined ? unescape(res[2]).toString() : res[1]!,
+    dir: unescapeBytes(m[3] ?? '').toString(),
+    path: unescapeBytes(m[4]!),
+    result: res[2] !== undefined ? unescapeBytes(res[2]).toString() : res[1]!,
     ok: res[2] !== undefined,
   };
 }
@@ -561,7 +561,7 @@ t.test('hostile values: refused by the library or by the kernel, and then the ol
   }
   t.comment(`outcomes: ${JSON.stringify(tally)}`);
   t.same(bad, [], 'no rejected write changed anything; every accepted write reports what the kernel holds');
-  t.ok(tally['library']! > 100 && tally['kernel EINVAL']! > 10, 'both lines of defence were exercised');
+  t.ok(tally.library! > 100 && tally['kernel EINVAL']! > 10, 'both lines of defence were exercised');
   // Embedded newlines never reach the kernel (one write must carry one value).
   for (const v of ['1\n2', '7200\n', 'reno\ncubic'])
     t.throws(() => ns.sysctl.set('net.ipv4.tcp_reordering', v), RangeError);

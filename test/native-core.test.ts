@@ -169,7 +169,9 @@ t.test('without the NS_GET_NSTYPE ioctl (qemu-user): the type from the fd link, 
   const fds = kinds.map((k) => fs.openSync(`/proc/self/ns/${k}`, 'r'));
   const opath = fs.openSync('/proc/self/ns/net', 0o10000000 /* O_PATH */);
   const regular = fs.openSync('/etc/hostname', 'r');
-  t.teardown(() => [...fds, opath, regular].forEach((fd) => fs.closeSync(fd)));
+  t.teardown(() => {
+    for (const fd of [...fds, opath, regular]) fs.closeSync(fd);
+  });
   const all = [...fds, opath, regular];
   const withIoctl = all.map((fd) => native.nsInfo(fd));
   t.ok(

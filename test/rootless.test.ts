@@ -16,6 +16,7 @@ const fixture = `${root}/test/fixtures/rootless-nobody.mjs`;
 const NOBODY = 65534;
 const nobodyEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/', LANG: 'C' };
 
+// biome-ignore lint/suspicious/noExplicitAny: JSON a child printed, read field by field with assertions
 type Json = Record<string, any>;
 
 /** Run a fixture scenario as nobody and return its JSON. */

@@ -145,7 +145,7 @@ t.test('in a worker_threads Worker: loads, works, cleans up its fds and threads 
   t.equal(await exit, 0, 'worker exited normally');
   t.comment(`worker: 20000 ops in ${r.runMs} ms`);
   t.same(r.failures, [], 'every operation in the worker was right');
-  t.ok(r.counts['getAsync']! > 0 && r.counts['runSync.fs']! > 0, 'sync and Promise forms ran in the worker');
+  t.ok(r.counts.getAsync! > 0 && r.counts['runSync.fs']! > 0, 'sync and Promise forms ran in the worker');
   t.ok(await settle(() => fdCount() === fd0), `fd count back to ${fd0} after the worker exited (now ${fdCount()})`);
   t.ok(await settle(() => execThreads() === exec0), `no executor thread left behind (${execThreads()} vs ${exec0})`);
   t.ok(await settle(() => fs.readdirSync('/proc/self/task').length <= tasks0), 'thread count back to baseline');

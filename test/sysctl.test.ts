@@ -3,7 +3,7 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { NetNamespace, NetnsError, sysctl, parseValue } from '../lib/index.js';
+import { NetNamespace, type NetnsError, sysctl, parseValue } from '../lib/index.js';
 import { native, sysctlWalk, sysctlWalkAsync, WALK_READ } from '../lib/native/index.js';
 import { snapshotOfWalk } from '../lib/sysctl/plan.js';
 import {
@@ -241,8 +241,10 @@ t.test('open() handles: pread/pwrite inside, alive while held, clear error when 
 
 t.test('Promise forms: many in flight, right values, no thread left outside', async (t) => {
   const spaces = [NetNamespace.create(), NetNamespace.create(), NetNamespace.create()];
-  t.teardown(() => spaces.forEach((s) => s.close()));
-  spaces.forEach((s, i) => s.sysctl.set(K, 5000 + i));
+  t.teardown(() => {
+    for (const s of spaces) s.close();
+  });
+  for (const [i, s] of spaces.entries()) s.sysctl.set(K, 5000 + i);
   const ops: Promise<void>[] = [];
   for (let n = 0; n < 3000; n++) {
     const i = n % 3;

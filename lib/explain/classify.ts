@@ -10,13 +10,13 @@ import { ERRNO, invalid, netnsError } from '../errors.js';
 import { defaultContext } from './rules.js';
 import { parseKey } from '../sysctl/keys.js';
 import { keyFromRel } from '../keypath.js';
-import { INIT_ONLY_MARKERS, observe, sameValue, valueOf, type Observation } from './observe.js';
+import { INIT_ONLY_MARKERS, observe, sameValue, outcomeValue, type Observation } from './observe.js';
 import { HOST_PROBE_SAFE, NEVER_WRITE, hostProbe, parentProbe } from './probe.js';
 import { applyProbe, decide } from './decide.js';
 import type { Classification, ClassifyOptions, HostProbe, RuleContext } from './types.js';
 
 function readDevconf(host: Observation): number {
-  const v = valueOf(host.map.get('core/devconf_inherit_init_net')?.out).value;
+  const v = outcomeValue(host.map.get('core/devconf_inherit_init_net')?.out).value;
   return v === undefined ? 0 : Number(v.trim());
 }
 
@@ -54,7 +54,7 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
   const { host, child, unstable, childUserns } = observeHostAndFresh();
   const observerIsInitNet = INIT_ONLY_MARKERS.some((m) => host.map.has(m));
   const ctx: RuleContext = { ...defaultContext(readDevconf(host)), childUserns, ...options.context };
-  const allowedCa = (valueOf(host.map.get('ipv4/tcp_allowed_congestion_control')?.out).value ?? 'reno')
+  const allowedCa = (outcomeValue(host.map.get('ipv4/tcp_allowed_congestion_control')?.out).value ?? 'reno')
     .trim()
     .split(/\s+/);
 
@@ -121,8 +121,8 @@ function observeHostAndFresh(): { host: Observation; child: Observation; unstabl
     unstable = new Set<string>();
     for (const [rel, e] of host.map) {
       if (/nf_conntrack_count$/.test(rel)) continue; // a live counter
-      const a = valueOf(before.map.get(rel)?.out).value;
-      const b = valueOf(e.out).value;
+      const a = outcomeValue(before.map.get(rel)?.out).value;
+      const b = outcomeValue(e.out).value;
       if (a !== undefined && b !== undefined && !sameValue(a, b)) unstable.add(rel);
     }
     if (unstable.size === 0) break;

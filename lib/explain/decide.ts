@@ -95,7 +95,7 @@ export function decide(
     evidence.contradiction = text;
     return result('unknown', `contradiction: ${text}`);
   };
-  const ruleUsable = rev !== null && rev.verified;
+  const ruleUsable = rev?.verified;
   // A rule that names the value a fresh namespace gets is checked against the fresh value.
   if (ruleUsable && rev.expect !== undefined && ch.value !== undefined && !sameValue(rev.expect, ch.value))
     return contradiction(

@@ -14,7 +14,7 @@ import type { CompareEntry, SideObservation } from './types.js';
 export const sameValue = (a: string, b: string): boolean => valuesEqual(a, b);
 
 /** The text of one walk outcome (trailing newline removed), or its errno code. */
-export function valueOf(o: NativeOutcome | undefined): { value?: string; error?: string } {
+export function outcomeValue(o: NativeOutcome | undefined): { value?: string; error?: string } {
   if (o === undefined) return {};
   if (o === null) return { error: 'EACCES' };
   if (typeof o === 'string') return { value: o.replace(/\n$/, '') };
@@ -29,7 +29,7 @@ export interface Observation {
 
 function observationOf(w: WalkResult): Observation {
   const map = new Map<string, { mode: number; out: NativeOutcome }>();
-  w.keys.forEach((k, i) => map.set(k, { mode: w.modes[i] ?? 0, out: w.values[i] as NativeOutcome }));
+  for (const [i, k] of w.keys.entries()) map.set(k, { mode: w.modes[i] ?? 0, out: w.values[i] as NativeOutcome });
   return { map };
 }
 
@@ -60,7 +60,7 @@ export function side(s: Observation, rel: string): SideObservation {
   const e = s.map.get(rel);
   if (!e) return { present: false };
   const o: SideObservation = { present: true, mode: (e.mode & 0o7777).toString(8), writable: (e.mode & 0o222) !== 0 };
-  Object.assign(o, valueOf(e.out));
+  Object.assign(o, outcomeValue(e.out));
   return o;
 }
 
@@ -125,7 +125,7 @@ function prepareWalk(w: WalkResult): Prepared {
     if (order !== undefined) p.keys[j] = keys[i]!;
     const o = w.values[i];
     if (typeof o === 'string') p.values[j] = o.charCodeAt(o.length - 1) === NL ? o.slice(0, -1) : o;
-    else p.errors[j] = valueOf(o).error;
+    else p.errors[j] = outcomeValue(o).error;
   }
   return p;
 }

@@ -1,6 +1,6 @@
 // Plans: list, getAll and setMany as generators of steps (a batch or a walk), so one plan runs
 // both as a sync call and as a Promise; drive() and driveAsync() run one against a backend.
-import { ERRNO, NetnsError, toNetnsError } from '../errors.js';
+import { ERRNO, type NetnsError, toNetnsError } from '../errors.js';
 import { keyFromRel } from '../keypath.js';
 import { parseKey, type KeyInput, type ParsedKey } from './keys.js';
 import {

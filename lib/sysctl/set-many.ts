@@ -1,6 +1,6 @@
 // setMany as a plan: validate, read the old values, skip writes that match, apply in order, and on the
 // first failure restore every key already written (and what the kernel propagated).
-import { NetnsError, invalid, toNetnsError } from '../errors.js';
+import { type NetnsError, invalid, toNetnsError } from '../errors.js';
 import { keyFromRel } from '../keypath.js';
 import { parseKeyCached, type KeyInput, type ParsedKey } from './keys.js';
 import { WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from '../native/index.js';
@@ -305,7 +305,7 @@ function* rollback(
     } catch {
       notRestored.push(...keys);
     }
-    res.forEach((o, i) => (isNativeErrno(o) ? notRestored.push(keys[i]!) : rolledBack.push(keys[i]!)));
+    for (const [i, o] of res.entries()) (isNativeErrno(o) ? notRestored : rolledBack).push(keys[i]!);
   }
   if (applied.length > 0 && coupled.size > 0) {
     // Interface entries the kernel changed as a side effect: put back those that differ.

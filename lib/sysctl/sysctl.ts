@@ -2,7 +2,7 @@
 // SysctlBackend in one native call: the calling thread (sync forms) or the addon's executor
 // thread (Promise forms) switches in, opens/reads/writes, and switches back before the call
 // returns. Batches make one switch. list/getAll/setMany are plans (plan.ts, set-many.ts).
-import { ERRNO, NetnsError, toNetnsError } from '../errors.js';
+import { ERRNO, type NetnsError, toNetnsError } from '../errors.js';
 import { parseKeyCached as parsed, type InterfaceKey, type KeyInput, type ParsedKey } from './keys.js';
 import { WALK_KEEP, WALK_READ, isNativeErrno, type NativeErrno, type WalkResult } from '../native/index.js';
 import { SwitchingBackend, type SysctlBackend } from './backend.js';
@@ -99,7 +99,7 @@ export class Sysctl {
    * and on the first failure restore every key already written, then throw a NetnsError
    * naming the failing key, with `rolledBack` (and `notRestored`, if any) listing the others.
    */
-  setMany<const E extends SetManyEntries, const O extends SetManyOptions = {}>(
+  setMany<const E extends SetManyEntries, const O extends SetManyOptions = Record<never, never>>(
     entries: CheckedEntries<E, O>,
     options?: O,
   ): SetManyReport {
@@ -199,7 +199,7 @@ export class Sysctl {
    * one operation in the call order: Promise forms called after it start once it has ended,
    * so none runs between its phases, and its rollback never undoes a later write.
    */
-  setManyAsync<const E extends SetManyEntries, const O extends SetManyOptions = {}>(
+  setManyAsync<const E extends SetManyEntries, const O extends SetManyOptions = Record<never, never>>(
     entries: CheckedEntries<E, O>,
     options?: O,
   ): Promise<SetManyReport> {

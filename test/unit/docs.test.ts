@@ -20,7 +20,7 @@ function markdownFiles(dir: string): string[] {
 
 /** The text outside fenced code blocks and inline code spans (links there are not links). */
 function prose(md: string): string {
-  return md.replace(/^(```|~~~)[^]*?^\1/gm, '').replace(/`[^`\n]*`/g, '');
+  return md.replace(/^(```|~~~)[\s\S]*?^\1/gm, '').replace(/`[^`\n]*`/g, '');
 }
 
 /** A heading's anchor as GitHub makes it: rendered text, lower case, punctuation dropped, spaces to '-'. */
@@ -37,7 +37,7 @@ export function slug(heading: string): string {
 export function anchors(md: string): Set<string> {
   const seen = new Map<string, number>();
   const out = new Set<string>();
-  for (const m of md.replace(/^(```|~~~)[^]*?^\1/gm, '').matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
+  for (const m of md.replace(/^(```|~~~)[\s\S]*?^\1/gm, '').matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
     const s = slug(m[1]!);
     const n = seen.get(s) ?? 0;
     seen.set(s, n + 1);
@@ -113,7 +113,7 @@ t.test('the checker catches a broken link and a missing anchor', async (t) => {
 
 t.test("the README's example is examples/quickstart.ts", async (t) => {
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-  const block = /## Example\n[^]*?```ts\n([^]*?)```/.exec(readme)?.[1];
+  const block = /## Example\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
   t.ok(block, 'the README has an example');
   const file = fs.readFileSync(path.join(root, 'examples/quickstart.ts'), 'utf8');
   // The file is the block plus its opening comment (what it is, how to run it).

@@ -13,12 +13,12 @@ t.test("bench/README.md's block is bench/results.md's run and targets", async (t
   t.match(report, /## Targets \(issue 17\)/, 'the report has its targets');
   t.match(
     summaryOf(report),
-    /^## The latest run\n\n- CPU: .*\n[^]*\n## Targets \(issue 17\)\n\n\| method \| target/,
+    /^## The latest run\n\n- CPU: .*\n[\s\S]*\n## Targets \(issue 17\)\n\n\| method \| target/,
     'the summary: the run, then the targets',
   );
   t.equal(withBenchBlock(page, report), page, 'rewriting the block from bench/results.md changes nothing');
   const changed = page.replace(
-    /(### Targets[^]*?\| )(\d)/,
+    /(### Targets[\s\S]*?\| )(\d)/,
     (_m, a: string, d: string) => a + String((Number(d) + 1) % 10),
   );
   t.not(changed, page);

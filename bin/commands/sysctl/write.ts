@@ -1,6 +1,6 @@
 // Writing keys one by one, as procps' WriteSetting() and write_setting_list() do: each key in
 // order, each failure reported, the status saying whether any failed.
-import { parseKey, NetnsError } from 'netns';
+import { parseKey, type NetnsError } from 'netns';
 import { FAILED, OK, isArgumentError } from '../../cli/errors.js';
 import { warn, warnError } from '../../cli/output.js';
 import {
