@@ -1,6 +1,7 @@
 // Command-line arguments: the shape of a command, and parsing its options.
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
+import { quote } from './output.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -66,8 +67,8 @@ export function parseCommandLine(name: string, cmd: Command, argv: string[]): Pa
 /** Split "KEY=VALUE" as sysctl(8) does: at the first '=', whitespace around both trimmed. */
 export function splitAssignment(arg: string, command: string): [string, string] {
   const i = arg.indexOf('=');
-  if (i < 0) throw new UsageError(`expected KEY=VALUE, got ${JSON.stringify(arg)}`, command);
+  if (i < 0) throw new UsageError(`expected KEY=VALUE, got ${quote(arg)}`, command);
   const key = arg.slice(0, i).trim();
-  if (key === '' || key === '-') throw new UsageError(`missing key in ${JSON.stringify(arg)}`, command);
+  if (key === '' || key === '-') throw new UsageError(`missing key in ${quote(arg)}`, command);
   return [key, arg.slice(i + 1).trim()];
 }

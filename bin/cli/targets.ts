@@ -3,6 +3,7 @@
 import { NetNamespace, type ContainerOptions, type ContainerRuntime } from 'netns';
 import { CONTAINER_RUNTIMES } from 'netns/containers';
 import { UsageError } from './errors.js';
+import { quote } from './output.js';
 
 export const targetOptions = {
   pid: { type: 'string' },
@@ -43,13 +44,10 @@ export function checkTarget(v: TargetValues, command: string): void {
   if (KINDS.filter((k) => v[k] !== undefined).length > 1)
     throw new UsageError('give at most one of --pid, --name, --path and --container', command);
   if (v.pid !== undefined && (!/^[0-9]+$/.test(v.pid) || Number(v.pid) < 1))
-    throw new UsageError(`--pid expects a process id, got ${JSON.stringify(v.pid)}`, command);
+    throw new UsageError(`--pid expects a process id, got ${quote(v.pid)}`, command);
   if (v.container === '') throw new UsageError('--container expects a container id, prefix or name', command);
   if (v.runtime !== undefined && !(CONTAINER_RUNTIMES as readonly string[]).includes(v.runtime))
-    throw new UsageError(
-      `--runtime expects one of ${CONTAINER_RUNTIMES.join(', ')}, got ${JSON.stringify(v.runtime)}`,
-      command,
-    );
+    throw new UsageError(`--runtime expects one of ${CONTAINER_RUNTIMES.join(', ')}, got ${quote(v.runtime)}`, command);
 }
 
 /** The container lookup options that --runtime and --container-root give. */
