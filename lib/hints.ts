@@ -263,7 +263,8 @@ const HINTS: readonly HintRule[] = [
   },
   {
     reason: 'container-ambiguous',
-    hint: () => 'Give more of the id (or the full id), or pass { runtime } (--runtime) to choose',
+    hint: () =>
+      'Give the full id, more of a generated id, or the name with its pod (POD/CONTAINER), or pass { runtime } or { root } (--runtime, --container-root) to choose',
   },
   {
     reason: 'container-gone',

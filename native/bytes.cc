@@ -83,7 +83,8 @@ std::string BytesOf(const Napi::Value& v) {
   out.reserve(u.size() * 3);
   for (size_t i = 0; i < u.size(); i++) {
     uint32_t c = u[i];
-    if (c >= 0xD800 && c <= 0xDBFF && i + 1 < u.size() && u[i + 1] >= 0xDC00 && u[i + 1] <= 0xDFFF) {
+    if (c >= 0xD800 && c <= 0xDBFF && i + 1 < u.size() && u[i + 1] >= 0xDC00 &&
+        u[i + 1] <= 0xDFFF) {
       PutUtf8(out, 0x10000 + ((c - 0xD800) << 10) + (u[i + 1] - 0xDC00));
       i++;
     } else if (c >= 0xDC80 && c <= 0xDCFF) {

@@ -1,9 +1,9 @@
 // The namespace a command acts on: --pid / --name / --path / --container, none = the current
 // namespace. resolveTarget() is the one place that turns options into a namespace.
 import { NetNamespace, type ContainerOptions, type ContainerRuntime } from 'netns';
-import { CONTAINER_RUNTIMES } from 'netns/containers';
+import { CONTAINER_RUNTIMES, containerLabel, type ContainerInfo } from 'netns/containers';
 import { UsageError } from './errors.js';
-import { quote } from './output.js';
+import { quote, shown, warn } from './output.js';
 
 export const targetOptions = {
   pid: { type: 'string' },
@@ -18,8 +18,9 @@ export const TARGET_HELP = `Target (default: the current namespace):
   --pid PID            the namespace of process PID
   --name NAME          a named namespace (/run/netns/NAME, as ip netns names them)
   --path PATH          a namespace file (/proc/PID/ns/net, a bind mount)
-  --container ID       a running container: full id, unique prefix or name (Docker, Podman,
-                       Kubernetes POD/CONTAINER), from its runtime's state on disk
+  --container ID       a running container: its full id or name (Docker, Podman, Kubernetes
+                       POD/CONTAINER) in any runtime's state on disk, else a unique prefix
+                       of a generated 64-hex id; the one found is named on stderr
     --runtime R        only containers of R: ${CONTAINER_RUNTIMES.join(', ')}
     --container-root DIR  read container state there instead (or NETNS_CONTAINER_ROOTS)`;
 
@@ -58,14 +59,30 @@ export function containerOptions(v: TargetValues): ContainerOptions {
   return o;
 }
 
-/** Open the selected namespace, or undefined for the current one. The caller closes it. */
+/**
+ * Open the selected namespace, or undefined for the current one. The caller closes it. A
+ * container's is named on stderr (stdout stays what the command prints: procps' bytes for
+ * sysctl), with its runtime, id, names, init pid and state file, so that a person sees which
+ * container a query found.
+ */
 export function resolveTarget(v: TargetValues, command: string): NetNamespace | undefined {
   checkTarget(v, command);
+  if (v.container === undefined && (v.runtime !== undefined || v['container-root'] !== undefined))
+    throw new UsageError('--runtime and --container-root choose where --container looks: give --container', command);
   if (v.pid !== undefined) return NetNamespace.fromPid(Number(v.pid));
   if (v.name !== undefined) return NetNamespace.fromName(v.name);
   if (v.path !== undefined) return NetNamespace.fromPath(v.path);
-  if (v.container !== undefined) return NetNamespace.fromContainer(v.container, containerOptions(v));
-  return undefined;
+  if (v.container === undefined) return undefined;
+  const ns = NetNamespace.fromContainer(v.container, containerOptions(v));
+  const c = ns.container!;
+  warn(`container ${containerLabel(c)}, init pid ${c.pid}, state ${shown(c.stateFile)}`);
+  return ns;
+}
+
+/** How --json names the container a command acted on (its `container` field). */
+export function containerJson(c: ContainerInfo): Record<string, unknown> {
+  const { runtime, oci, id, name, namespace, pid, stateFile, kubernetes } = c;
+  return { runtime, oci, id, name, namespace, pid, stateFile, kubernetes };
 }
 
 /** How a suggested command names the selected namespace: its selector words, unquoted. */

@@ -81,7 +81,11 @@ t.test('fsdecode/fsencode: every byte string, exactly', async (t) => {
   for (const hex of ['eda080', 'f09f98', 'f4908080', 'c0af', 'e080af', 'f08082af', 'edbfbf', 'efbfbd'])
     check(Buffer.from(hex, 'hex'));
   t.equal(fsdecode(Buffer.from('62ff7a', 'hex')), 'b\udcffz');
-  t.equal(fsdecode(Buffer.from('eda080', 'hex')), '\udced\udca0\udc80', 'an encoded surrogate is three bytes that are not UTF-8');
+  t.equal(
+    fsdecode(Buffer.from('eda080', 'hex')),
+    '\udced\udca0\udc80',
+    'an encoded surrogate is three bytes that are not UTF-8',
+  );
   t.equal(fsdecode(Buffer.from('efbfbd', 'hex')), '\ufffd', 'a real U+FFFD stays one');
   t.same(fsencode('a\ud800b'), Buffer.from('61efbfbd62', 'hex'), 'a lone surrogate not from bytes: as Node writes it');
   t.same(fsencode('\ud83d\ude00'), Buffer.from('😀'), 'a pair is a code point');

@@ -62,7 +62,7 @@ function transaction(ctx: Ctx, writes: Setting[], extra?: Record<string, unknown
     if (w && w !== 'command line') throw new Failure(`${w}: ${(e as Error).message}`);
     throw e;
   }
-  if (ctx.args.json) reportJson(report, extra);
+  if (ctx.args.json) reportJson(report, { ...extra, container: ctx.container });
   else reportSet(ctx, report, order, where);
   return OK;
 }

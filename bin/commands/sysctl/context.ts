@@ -6,6 +6,8 @@ import { out } from '../../cli/output.js';
 
 export interface Ctx {
   sysctl: Sysctl;
+  /** --json: the `container` field naming the container acted on (--container), else undefined. */
+  container?: Record<string, unknown> | undefined;
   args: SysctlArgs;
   /** -r: undefined without one; null when it does not compile (procps then matches nothing). */
   pattern: RegExp | null | undefined;

@@ -106,7 +106,7 @@ export function showAll(ctx: Ctx): number {
       if (k in snap.raw) values[k] = snap.values[k]!;
       else unreadable[k] = snap.unreadable[k]!.code;
     }
-    json({ values, unreadable });
+    json({ values, unreadable, container: ctx.container });
     return OK;
   }
   for (const k of keys) readOne(ctx, snap, k, true);
@@ -142,6 +142,6 @@ export function readJson(ctx: Ctx, names: string[]): number {
       status = FAILED;
     }
   }
-  json({ values, errors });
+  json({ values, errors, container: ctx.container });
   return status;
 }
