@@ -6,7 +6,7 @@ import { fsdecode, fsencode, printable, terminalSafe } from '../../lib/index.js'
 import { shellWord } from '../../lib/explain/remedies.js';
 
 /** The bytes bash's $'…' makes of printable()'s output (its \\ and \xNN; nothing else is special). */
-function unescape(s: string): Buffer {
+function bytesOfEscaped(s: string): Buffer {
   const out: Buffer[] = [];
   let lit = '';
   for (let i = 0; i < s.length; i++) {
@@ -101,7 +101,7 @@ t.test('printable: unambiguous, safe, and $-quoted by bash back to the bytes', a
   let bad = 0;
   for (const b of samples) {
     const p = printable(fsdecode(b));
-    if (!isSafe(p) || !unescape(p).equals(b)) {
+    if (!isSafe(p) || !bytesOfEscaped(p).equals(b)) {
       bad++;
       t.fail(`${b.toString('hex')} -> ${JSON.stringify(p)}`);
     }
