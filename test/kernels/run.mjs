@@ -6,6 +6,11 @@
 // every test's name. A boot that fails, panics or hangs is a failed test with the console's last
 // lines, never a skip. Ends with tap's summary line ("# { total, pass, fail, skip }").
 //
+// `--record` keeps what each line showed (test/kernels/observed/LINE.json: every key's class as
+// the experiment found it, its presence and values): the rule base's evidence, which
+// test/unit/kernel-lines.test.ts replays and scripts/kernel-lines.mjs turns into
+// lib/explain/kernel-lines.ts.
+//
 // Environment: NETNS_KERNELS_CACHE (default ~/.cache/netns-kernels: kernels, boot files, apt
 // state), NETNS_KERNELS_JOBS (VMs side by side, default 2), NETNS_KERNELS_TIMEOUT (seconds per
 // VM, default 1500), NETNS_KERNELS_KEEP=1 (keep each VM's console and results, and say where).
@@ -37,12 +42,15 @@ const TIER = [
 ];
 /** On the host only what changes nothing global (the rest is the regular suite's). */
 const HOST_TIER = [
+  ['root', 'observe'],
   ['root', 'handles'],
   ['root', 'sysctl'],
   ['enosys', 'handles'],
 ];
 
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const recordTo = args.includes('--record') ? join(here, 'observed') : undefined;
+const wanted = args.filter((a) => a !== '--record');
 const known = [...LINES.map((l) => l.line), 'host'];
 for (const w of wanted) {
   if (!known.includes(w)) {
@@ -200,6 +208,7 @@ async function runLine(l, enosys, tmp) {
     unknown: c ? c.unknown.length : '-',
     hidden: c ? c.hidden.length : '-',
   });
+  keepRecord(l.line, vm.results);
   if (keep) say(`# ${l.line}: console and results kept in ${vm.dir}`);
   else rmSync(vm.dir, { recursive: true, force: true });
 }
@@ -216,10 +225,21 @@ function runHost(enosys, tmp) {
     writeFileSync(`${base}.err`, r.stderr ?? '');
     writeFileSync(`${base}.status`, String(r.status));
   }
-  const prefix = `${os.release().match(/^\d+\.\d+/)[0]} (host)`;
+  const line = os.release().match(/^\d+\.\d+/)[0];
+  const prefix = `${line} (host)`;
   const tier = reportTier('host', HOST_TIER, dir, prefix);
+  keepRecord(line, dir);
   summary.push({ line: 'host', release: os.release(), boot: null, tier: (Date.now() - start) / 1000, wall: (Date.now() - start) / 1000, tests: `${tier.passed}/${tier.total}`, classify: '-', wrong: '-', unknown: '-', hidden: '-' });
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** With --record: the line's observation into test/kernels/observed/LINE.json. */
+function keepRecord(line, dir) {
+  const f = join(dir, 'observed.json');
+  if (!recordTo || !existsSync(f)) return;
+  mkdirSync(recordTo, { recursive: true });
+  copyFileSync(f, join(recordTo, `${line}.json`));
+  say(`# ${line}: recorded in ${join(recordTo, `${line}.json`)}`);
 }
 
 // ---- main ----

@@ -4,9 +4,10 @@
 // VM only: the experiment changes global values of the kernel (and restores them).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classify, explain, findRule, defaultContext, keyFromRel, type Classification } from 'netns';
-import { experiment, usernsEffects, verdicts, type Experiment, type KeyVerdict } from './oracle.js';
-import { IN_VM, LINE, NETNS_CLI, ROOT, run, saveResult } from './common.js';
+import { classify, explain, keyFromRel, type Classification } from 'netns';
+import * as os from 'node:os';
+import { experiment, record, recordText, usernsEffects, verdicts, type Experiment, type KeyVerdict } from './oracle.js';
+import { IN_VM, LINE, NETNS_CLI, ROOT, rulesUserns, run, saveResult } from './common.js';
 
 const skip = IN_VM ? false : 'changes the kernel\'s global values: runs in the matrix\'s VMs only (npm run test:kernels)';
 
@@ -61,13 +62,8 @@ test('classify() puts no key in a class this kernel contradicts', { skip }, () =
     usernsReadonly: hidden.readonly.map(keyFromRel),
     notRestored: x.notRestored,
   });
-  // Every key, as observed, for the rule base (test/kernels/README: learning a line).
-  saveResult('observed', Object.fromEntries(
-    [...seen].sort(([p], [q]) => (p < q ? -1 : 1)).map(([r, v]) => {
-      const c = classes.find((k) => rel(k.key) === r);
-      return [keyFromRel(r), { observed: v.cls ?? null, why: v.why, classify: c?.class ?? null, host: x!.host[r] ?? null, fresh: x!.fresh[r] ?? null, userns: x!.userns[r] ?? null, hostChanged: x!.hostChanged[r]?.value ?? null, freshAfterHost: x!.freshAfterHost[r]?.value ?? null, creator: x!.creator[r]?.value ?? null, grandchild: x!.grandchild[r]?.value ?? null }];
-    }),
-  ));
+  // Every key, as observed, for the rule base (npm run test:kernels -- --record keeps it).
+  saveResult('observed', recordText(record(LINE, os.release(), x, seen)));
   assert.deepEqual(a.wrong, [], 'keys in a wrong class');
 });
 
@@ -85,13 +81,8 @@ test('no kernel rule is contradicted by what this kernel shows', { skip }, () =>
 test('the rule base knows what a namespace owned by a user namespace hides here', { skip }, () => {
   assert.ok(x, 'the experiment ran');
   const { hidden } = usernsEffects(x);
-  const ctx = defaultContext();
-  const says = (r: string): string | undefined => {
-    const rule = findRule(r, { ...ctx, childUserns: true });
-    return typeof rule?.userns === 'function' ? rule.userns(r) : rule?.userns;
-  };
-  const missed = hidden.filter((r) => says(r) !== 'hidden').map(keyFromRel);
-  const wrong = Object.keys(x.userns).filter((r) => x!.fresh[r] && says(r) === 'hidden').map(keyFromRel);
+  const missed = hidden.filter((r) => rulesUserns(r) !== 'hidden').map(keyFromRel);
+  const wrong = Object.keys(x.userns).filter((r) => x!.fresh[r] && rulesUserns(r) === 'hidden').map(keyFromRel);
   assert.deepEqual({ missed, wrong }, { missed: [], wrong: [] }, `${hidden.length} keys hidden on ${LINE}`);
 });
 

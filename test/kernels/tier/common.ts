@@ -4,6 +4,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { defaultContext, findRule } from 'netns';
 import type { Walk } from './walk.js';
 
 /** The checkout (the tier runs from dist/kernels/ in it). */
@@ -42,9 +43,9 @@ export function walkIn(prefix: string[], writes?: Record<string, string>, then?:
   }
 }
 
-/** Save a JSON result for the runner (no-op outside the matrix). */
+/** Save a JSON result (or text already made) for the runner (no-op outside the matrix). */
 export function saveResult(name: string, data: unknown): void {
-  if (RESULTS) fs.writeFileSync(`${RESULTS}/${name}.json`, JSON.stringify(data, null, 1));
+  if (RESULTS) fs.writeFileSync(`${RESULTS}/${name}.json`, typeof data === 'string' ? data : JSON.stringify(data, null, 1));
 }
 
 /** Read a result an earlier tier file saved, if any. */
@@ -101,3 +102,10 @@ export function procpsAll(name: string): Map<string, string> {
 /** Equal as sysctl values: the same numbers or words, whatever the whitespace between them. */
 export const sameText = (a: string | undefined, b: string | undefined): boolean =>
   a !== undefined && b !== undefined && a.trim().split(/\s+/).join(' ') === b.trim().split(/\s+/).join(' ');
+
+/** What the rule base says a namespace owned by a user namespace does with a key on this kernel. */
+export function rulesUserns(rel: string): string | undefined {
+  const ctx = { ...defaultContext(), childUserns: true };
+  const rule = findRule(rel, ctx);
+  return typeof rule?.userns === 'function' ? rule.userns(rel, ctx) : rule?.userns;
+}

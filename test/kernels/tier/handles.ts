@@ -120,7 +120,8 @@ test(`${ENOSYS ? 'without openat2: ' : ''}the confined open never leaves /proc/s
   assert.ok(keyOpens.length > 0, 'the key opens are in the trace');
   if (ENOSYS) {
     assert.match(trace, /openat2\([^)]*\) = -1 ENOSYS/, 'openat2 answered ENOSYS');
-    assert.ok(keyOpens.every((l) => /^\d+\s+openat\(/.test(l) && /O_NOFOLLOW/.test(l)), `the component walk: ${keyOpens.join(' | ')}`);
+    const walked = keyOpens.filter((l) => !/ENOSYS/.test(l));
+    assert.ok(walked.length > 0 && walked.every((l) => /^\d+\s+openat\(/.test(l) && /O_NOFOLLOW/.test(l)), `the component walk: ${keyOpens.join(' | ')}`);
   } else {
     assert.ok(keyOpens.every((l) => /openat2\(/.test(l) && /RESOLVE_BENEATH/.test(l) && /RESOLVE_NO_SYMLINKS/.test(l)), `openat2, confined: ${keyOpens.join(' | ')}`);
   }

@@ -26,12 +26,16 @@ export interface KeyVerdict {
   why: string;
 }
 
-/** Every walk of the experiment, and what was written where. */
-export interface Experiment {
+/** What presence alone shows: the initial namespace, two new ones, one owned by a new user namespace. */
+export interface Presence {
   host: Walk;
   fresh: Walk;
   fresh2: Walk;
   userns: Walk;
+}
+
+/** Every walk of the experiment, and what was written where. */
+export interface Experiment extends Presence {
   /** A after its writes, B created from it, and the host after A's writes. */
   creator: Walk;
   grandchild: Walk;
@@ -130,12 +134,19 @@ function restoreHost(host: Walk, keys: string[]): string[] {
 const changedKeys = (before: Walk, after: Walk): string[] =>
   Object.keys(before).filter((rel) => before[rel]!.value !== undefined && after[rel]?.value !== undefined && !sameText(before[rel]!.value, after[rel]!.value));
 
+/** Walks that change nothing (root): safe on any machine. */
+export function presence(): Presence {
+  return {
+    host: walk(),
+    fresh: walkIn(['unshare', '-n']).keys,
+    fresh2: walkIn(['unshare', '-n']).keys,
+    userns: walkIn(['unshare', '-U', '-r', '-n']).keys,
+  };
+}
+
 /** Run the whole experiment (root, in a throwaway VM: it changes and restores global values). */
 export function experiment(): Experiment {
-  const host = walk();
-  const fresh = walkIn(['unshare', '-n']).keys;
-  const fresh2 = walkIn(['unshare', '-n']).keys;
-  const userns = walkIn(['unshare', '-U', '-r', '-n']).keys;
+  const { host, fresh, fresh2, userns } = presence();
   const congestion = (host['ipv4/tcp_available_congestion_control']?.value ?? 'reno cubic').trim().split(/\s+/);
 
   // 2. The creator: A writes, B is made from A.
@@ -169,11 +180,15 @@ export function experiment(): Experiment {
 
 const differs = (a: Seen | undefined, b: Seen | undefined): boolean => a !== undefined && b !== undefined && a.value !== undefined && b.value !== undefined && !sameText(a.value, b.value);
 
-/** The class the experiment shows for each key (as root: a namespace made by root). */
-export function verdicts(x: Experiment): Map<string, KeyVerdict> {
+/**
+ * The class the experiment shows for each key (as root: a namespace made by root). From
+ * presence alone (no writes), only host-only, child-only and read-only values of their own.
+ */
+export function verdicts(x: Presence | Experiment): Map<string, KeyVerdict> {
   const out = new Map<string, KeyVerdict>();
-  const hostWritten = new Set(x.hostWritten);
-  const childWritten = new Set(x.childWritten);
+  const full = 'creator' in x;
+  const hostWritten = new Set(full ? x.hostWritten : []);
+  const childWritten = new Set(full ? x.childWritten : []);
   for (const rel of new Set([...Object.keys(x.host), ...Object.keys(x.fresh)])) {
     const h = x.host[rel];
     const c = x.fresh[rel];
@@ -190,35 +205,35 @@ export function verdicts(x: Experiment): Map<string, KeyVerdict> {
       out.set(rel, { why: c.error ? `unreadable (${c.error})` : 'differs between two new namespaces' });
       continue;
     }
-    if (childWritten.has(rel) && differs(h, x.hostAfterChild[rel])) {
+    if (full && childWritten.has(rel) && differs(h, x.hostAfterChild[rel])) {
       out.set(rel, { cls: 'shared', why: "writing it in a new namespace changed the initial namespace's value" });
       continue;
     }
-    if (differs(c, x.grandchild[rel])) {
+    if (full && differs(c, x.grandchild[rel])) {
       out.set(rel, { cls: 'parent', why: 'a namespace made from another one follows that one, not the initial namespace' });
       continue;
     }
-    if (differs(c, x.freshAfterHost[rel])) {
+    if (full && differs(c, x.freshAfterHost[rel])) {
       out.set(rel, c.writable
         ? { cls: 'inherited', why: "a new namespace takes the initial namespace's value at creation" }
         : { cls: 'readonly', why: 'read-only in a new namespace, and it shows the initial namespace\'s value' });
       continue;
     }
-    if (hostWritten.has(rel) && x.freshAfterHost[rel]?.value !== undefined) {
+    if (full && hostWritten.has(rel) && x.freshAfterHost[rel]?.value !== undefined) {
       out.set(rel, { cls: 'default', why: "the initial namespace's value was changed and a new namespace did not take it" });
       continue;
     }
-    if (!h.writable && !c.writable && differs(h, c)) {
+    if (full && !h.writable && !c.writable && differs(h, c)) {
       out.set(rel, { cls: 'default', why: 'read-only everywhere, with a value of its own in a new namespace' });
       continue;
     }
-    out.set(rel, { why: h.writable ? 'no other value could be written on the host' : 'read-only in both, same value: global or a per-namespace constant' });
+    out.set(rel, { why: !full ? 'not written: presence only' : h.writable ? 'no other value could be written on the host' : 'read-only in both, same value: global or a per-namespace constant' });
   }
   return out;
 }
 
 /** Keys a namespace owned by a new user namespace does not have, and those it has read-only. */
-export function usernsEffects(x: Experiment): { hidden: string[]; readonly: string[] } {
+export function usernsEffects(x: Presence): { hidden: string[]; readonly: string[] } {
   const hidden: string[] = [];
   const readonly: string[] = [];
   for (const [rel, c] of Object.entries(x.fresh)) {
@@ -227,4 +242,37 @@ export function usernsEffects(x: Experiment): { hidden: string[]; readonly: stri
     else if (c.writable && !u.writable) readonly.push(rel);
   }
   return { hidden: hidden.sort(), readonly: readonly.sort() };
+}
+
+/** One side of a recorded key: [mode, text] or [mode, null, errno code]. */
+export type RecordedSide = [mode: number, value: string | null, error?: string];
+
+/** What a line showed, as kept in test/kernels/observed/LINE.json (the rule base's evidence). */
+export interface Recorded {
+  line: string;
+  release: string;
+  /** "experiment" (the VM: every class the writes settle) or "presence" (a real host: no writes). */
+  how: 'experiment' | 'presence';
+  keys: Record<string, { class: Observed | null; why: string; host: RecordedSide | null; fresh: RecordedSide | null; userns: [mode: number, writable: boolean] | null }>;
+}
+
+const side = (s: Seen | undefined): RecordedSide | null => (s ? (s.value !== undefined ? [s.mode, s.value] : [s.mode, null, s.error ?? 'EIO']) : null);
+
+/** A device's own entries (conf.eth0.*): the record keeps lo's (every namespace has lo), not those of the machine's other devices. */
+const otherDevice = (rel: string): boolean => /^ipv[46]\/(conf|neigh)\/(?!all\/|default\/|lo\/)[^/]+\//.test(rel);
+
+/** The record of a line. */
+export function record(line: string, release: string, x: Presence | Experiment, v: Map<string, KeyVerdict>): Recorded {
+  const keys: Recorded['keys'] = {};
+  for (const rel of [...v.keys()].filter((r) => !otherDevice(r)).sort()) {
+    const u = x.userns[rel];
+    keys[rel] = { class: v.get(rel)!.cls ?? null, why: v.get(rel)!.why, host: side(x.host[rel]), fresh: side(x.fresh[rel]), userns: u ? [u.mode, u.writable] : null };
+  }
+  return { line, release, how: 'creator' in x ? 'experiment' : 'presence', keys };
+}
+
+/** A record as JSON text, one key a line (diffs of a re-recorded line stay readable). */
+export function recordText(r: Recorded): string {
+  const keys = Object.entries(r.keys).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
+  return `{\n "line": ${JSON.stringify(r.line)},\n "release": ${JSON.stringify(r.release)},\n "how": ${JSON.stringify(r.how)},\n "keys": {\n${keys.join(',\n')}\n }\n}\n`;
 }
