@@ -7,6 +7,7 @@ const CANNOT = new Set(['host-only', 'shared', 'readonly']);
 /** The short "how to set it" cell: a command line, or why it cannot be set per namespace. */
 export function howShort(c: { class: string; key: string }, value: string | null, sel: string): string {
   if (CANNOT.has(c.class)) return `cannot: ${c.class}`;
+  if (c.class === 'hidden') return 'cannot: hidden in a rootless container';
   const v = value ?? 'VALUE';
   return sel ? `netns sysctl ${sel} -w ${shq(`${c.key}=${v}`)}` : `netns exec --sysctl ${shq(`${c.key}=${v}`)} -- CMD`;
 }
@@ -18,6 +19,7 @@ function classColour(cls: string): string {
     case 'default':
       return '33';
     case 'host-only':
+    case 'hidden':
     case 'shared':
     case 'readonly':
       return '35';

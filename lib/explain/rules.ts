@@ -63,9 +63,10 @@ export interface KernelRule {
   expect?: (rel: string) => string | undefined;
   /**
    * What happens to the entry in a namespace owned by a non-initial user namespace, when the
-   * kernel changes it there ("Don't export sysctls to unprivileged users").
+   * kernel changes it there ("Don't export sysctls to unprivileged users"); it may depend on the
+   * kernel line (`ctx.kernel`).
    */
-  userns?: 'hidden' | 'readonly' | ((rel: string) => 'hidden' | 'readonly' | undefined);
+  userns?: 'hidden' | 'readonly' | ((rel: string, ctx: RuleContext) => 'hidden' | 'readonly' | undefined);
   /**
    * A family rule: the fallback for a whole sysctl directory. It does not apply to a key that a
    * specific rule matches but excludes on this kernel version (that key's history differs).
@@ -78,6 +79,12 @@ export interface KernelRule {
    * /proc/sys/net (e.g. a device's neigh entry copies the host's neigh/default entry).
    */
   source?: (rel: string, ctx: RuleContext) => string | undefined;
+  /**
+   * The value is computed from the source (a hash size from the creator's
+   * tcp_child_ehash_entries), not copied: equal or different values neither confirm nor
+   * contradict the rule.
+   */
+  derived?: boolean;
 }
 
 /** A rule as it appears in evidence (functions resolved, regex dropped). */
@@ -100,6 +107,8 @@ export interface RuleEvidence {
   userns?: 'hidden' | 'readonly';
   /** The value the rule says a fresh namespace gets, when it names one. */
   expect?: string;
+  /** The value is computed from `sourceKey`, not copied (values are not compared). */
+  derived?: true;
 }
 
 /** The generic read-only mechanism, cited when no specific rule explains a read-only entry. */
@@ -115,7 +124,10 @@ export const USERNS_NOTES: readonly string[] = [
 export function kernelNote(rule: KernelRule, ctx: RuleContext): RuleEvidence['kernel'] {
   const running = `${ctx.kernel[0]}.${ctx.kernel[1]}`;
   const on = rule.checked.find((c) => c.line === running && c.holds);
-  const lines = rule.checked.filter((c) => c.holds).map((c) => `${c.line} (${c.how})`);
+  // One entry per line: "6.1 (observed, source)".
+  const hows = new Map<string, string[]>();
+  for (const c of rule.checked) if (c.holds) hows.set(c.line, [...(hows.get(c.line) ?? []), c.how]);
+  const lines = [...hows].map(([line, how]) => `${line} (${how.join(', ')})`);
   if (on) return { running, checkedOnRunning: true, note: `checked on this kernel line (${running}, ${on.how === 'source' ? 'kernel source' : 'observation'})` };
   return {
     running,
@@ -133,7 +145,7 @@ export function kernelSupport(ctx: RuleContext): { running: string; verifiedLine
     verifiedLines: VERIFIED_LINES,
     verified: hit !== undefined,
     note: hit
-      ? `rules verified for ${running} (${hit.how === 'source' ? 'kernel source' : 'observation on the running kernel'})`
+      ? `rules verified for ${running} (${hit.from})`
       : `rules verified for ${VERIFIED_LINES.map((l) => l.line).join(', ')}, not for ${running}: classes that rest on a rule alone may be wrong here; observation (presence, modes, values) still decides what it can`,
   };
 }
@@ -188,10 +200,11 @@ export function ruleEvidence(rule: KernelRule, rel: string, ctx: RuleContext): R
     checked: rule.checked.map((c) => ({ ...c })),
     kernel: kernelNote(rule, ctx),
   };
-  const userns = typeof rule.userns === 'function' ? rule.userns(rel) : rule.userns;
+  const userns = typeof rule.userns === 'function' ? rule.userns(rel, ctx) : rule.userns;
   if (userns) ev.userns = userns;
   const expect = rule.expect?.(rel);
   if (expect !== undefined) ev.expect = expect;
   if (src !== undefined && src !== rel) ev.sourceKey = relToKey(src);
+  if (rule.derived) ev.derived = true;
   return ev;
 }

@@ -2,8 +2,12 @@
 import type { KernelRule, RuleClass, RuleContext, RuleEvidence, VERIFIED_LINES } from './rules.js';
 import type { Remedies } from '../hints.js';
 
-/** The class of a key: what a new namespace gets (see the README's table), or `unknown`. */
-export type SysctlClass = RuleClass | 'unknown';
+/**
+ * The class of a key: what a new namespace gets (see the README's table), `hidden` (a
+ * per-namespace key the kernel does not register in a namespace owned by a user namespace, as a
+ * rootless container's is: what classify() run unprivileged reports for it), or `unknown`.
+ */
+export type SysctlClass = RuleClass | 'hidden' | 'unknown';
 
 /** One key of {@link compare}. */
 export interface CompareEntry {
@@ -108,6 +112,13 @@ export interface ClassifyOptions {
   hostProbeKeys?: string[];
   /** Only classify keys under these prefixes / exactly these keys (dotted or path form). */
   keys?: string[];
+  /**
+   * Answer for this kernel line ("6.1", or a release such as "6.1.0-57-amd64") from the rule
+   * base and the keys the kernel matrix recorded on that line, instead of observing the running
+   * kernel: nothing is created, read or probed (`probe` is refused with it). The answer says
+   * whether the line is a verified one; off them it says what it does not know.
+   */
+  kernel?: string;
   /** Override facts about the kernel (for tests). */
   context?: Partial<RuleContext>;
   /** @internal Test hook: use these rules instead of KERNEL_RULES (e.g. to inject a wrong one). */
@@ -126,11 +137,14 @@ export interface Explanation extends Classification {
   source: string;
   /** The kernel lines the rules were verified for, and what that means on the running kernel. */
   kernel: {
+    /** The running kernel's line. */
     running: string;
+    /** The line the answer is for: the running one, or the `kernel` option's. */
+    line: string;
     verifiedLines: typeof VERIFIED_LINES;
-    /** The running kernel's line is one the rule base was verified for. */
+    /** The line answered for is one the rule base was verified for. */
     verified: boolean;
-    /** The rule behind this key was checked on the running kernel's line. */
+    /** The rule behind this key was checked on the line answered for. */
     ruleCheckedOnRunning: boolean | null;
     note: string;
   };
