@@ -32,7 +32,7 @@ for (const p of [...Object.values(pkg.bin), 'prebuilds/linux-x64/netns-rootless'
 }
 
 const forbidden = [
-  [/^test\//, 'tests'], [/\.test\.[cm]?[jt]s$/, 'tests'], [/^dist\/(examples|bench|test)\//, 'compiled examples, benchmarks or tests'],
+  [/^test\//, 'tests'], [/\.test\.[cm]?[jt]s$/, 'tests'], [/^dist\/(examples|bench|test|kernels)\//, 'compiled examples, benchmarks or tests'],
   [/^bench\//, 'benchmarks'], [/^build\//, 'build output'], [/\.o$/, 'object files'], [/^(coverage|\.tap|\.ci|node_modules)\//, 'CI or local state'],
 ];
 for (const path of files.keys()) {

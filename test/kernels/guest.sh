@@ -25,6 +25,7 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 hostname netns-vm
 # Debian kernels before 6.x gate unprivileged user namespaces behind this switch.
 [ -e /proc/sys/kernel/unprivileged_userns_clone ] && echo 1 >/proc/sys/kernel/unprivileged_userns_clone
+chmod 1777 "$R" # the unprivileged part writes its result there too
 stage booted
 
 cd "$NETNS_DIR" || exit 1
