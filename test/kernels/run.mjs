@@ -13,7 +13,8 @@
 //
 // Environment: NETNS_KERNELS_CACHE (default ~/.cache/netns-kernels: kernels, boot files, apt
 // state), NETNS_KERNELS_JOBS (VMs side by side, default 2), NETNS_KERNELS_TIMEOUT (seconds per
-// VM, default 1500), NETNS_KERNELS_KEEP=1 (keep each VM's console and results, and say where).
+// VM, default 1500), NETNS_KERNELS_KEEP=1 (keep each VM's console and results, and say where),
+// NETNS_KERNELS_APPEND (more kernel parameters, e.g. to see a failing boot reported).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -187,20 +188,20 @@ async function runLine(l, enosys, tmp) {
     NETNS_ENOSYS: enosys,
     NETNS_TIER: TIER.map(([m, f]) => `${m} ${join(tierDir, `${f}.js`)}`).join('\n'),
   };
-  const vm = await runVm({ boot, env, tmp, timeout });
+  const vm = await runVm({ boot, env, tmp, timeout, append: process.env.NETNS_KERNELS_APPEND ?? '' });
   const prefix = l.line;
   const booted = vm.bootS !== null;
   const diag = { kernel: k.pkg, exit: vm.exit, detail: vm.detail, console: consoleTail(vm.console) };
   result(booted && vm.exit !== 'panic', `${prefix}: boots ${k.release} under qemu TCG and reaches the shared root${booted ? ` (${vm.bootS.toFixed(1)} s)` : ''}`, { diag });
-  const tier = reportTier(l.line, TIER, vm.results, prefix);
+  // (A VM that never booted has one failure, the boot's; one that stopped midway, the stop's too.)
+  const tier = booted ? reportTier(l.line, TIER, vm.results, prefix) : { passed: 0, total: 0 };
   if (booted && vm.exit !== 'done') result(false, `${prefix}: the VM ran the tier to the end`, { diag });
-  const end = vm.stages.find(([s]) => s === 'done')?.[1];
   const c = stats(l.line, vm.results);
   summary.push({
     line: l.line,
     release: k.release,
     boot: vm.bootS,
-    tier: end !== undefined && vm.bootS !== null ? end - vm.bootS : null,
+    tier: vm.tierS,
     wall: (Date.now() - start) / 1000,
     tests: `${tier.passed}/${tier.total}`,
     classify: c ? `${c.agreementPct}%` : '-',
