@@ -37,6 +37,7 @@ const tierDir = join(root, 'dist', 'kernels', 'tier');
 const TIER = [
   ['root', 'handles'],
   ['root', 'sysctl'],
+  ['root', 'container'],
   ['enosys', 'handles'],
   ['root', 'classify'],
   ['nobody', 'rootless'],
