@@ -144,6 +144,9 @@ export function bootFiles(cache, k) {
     writeFileSync(join(tmp, 'modules.txt'), mods.map((m) => m.name).join(' ') + '\n');
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
+    // Boot files of this release made by an older recipe are not used again.
+    for (const old of readdirSync(join(cache, 'boot')))
+      if (old.startsWith(`${k.release}-`) && join(cache, 'boot', old) !== dir) rmSync(join(cache, 'boot', old), { recursive: true, force: true });
   }
   return {
     vmlinux: join(dir, 'vmlinux'),

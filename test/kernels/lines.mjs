@@ -111,6 +111,9 @@ export function fetchLine(cache, l, log = () => {}) {
     writeFileSync(join(tmp, '.done'), `${deb}\n`);
     rmSync(root, { recursive: true, force: true });
     renameSync(tmp, root);
+    // The line's older builds are not used again (one build per line stays in the cache).
+    for (const old of readdirSync(join(cache, 'kernels')))
+      if (old !== pkg && l.pkg.test(old)) rmSync(join(cache, 'kernels', old), { recursive: true, force: true });
   }
   const boot = readdirSync(join(root, 'boot'));
   const vmlinuz = boot.find((f) => f.startsWith('vmlinuz-'));
