@@ -114,7 +114,7 @@ function build() {
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.kernels.json')], { stdio: 'inherit' });
   for (const f of ['build/Release/netns.node', 'build/Release/netns-rootless'])
     if (!existsSync(join(root, f))) throw new Error(`${f} is missing: run \`npm ci\` (or \`npm run build\`) first`);
-  const src = readFileSync(join(here, 'enosys.c'));
+  const src = Buffer.concat([readFileSync(join(here, 'enosys.c')), readFileSync(join(root, 'native', 'syscompat.h'))]);
   const bin = join(cache, `enosys-${createHash('sha256').update(src).digest('hex').slice(0, 12)}`);
   if (!existsSync(bin)) {
     mkdirSync(cache, { recursive: true });
