@@ -54,11 +54,15 @@ ${lines.map((l, i) => `  '${l}${i < lines.length - 1 ? ' ' : ''}'`).join(' +\n')
 if (process.argv.includes('--check')) {
   const now = readFileSync(out, 'utf8');
   if (now !== text) {
-    console.error('lib/explain/kernel-lines.ts is not what test/kernels/observed/*.json give: run node scripts/kernel-lines.mjs');
+    console.error(
+      'lib/explain/kernel-lines.ts is not what test/kernels/observed/*.json give: run node scripts/kernel-lines.mjs',
+    );
     process.exit(1);
   }
   console.log(`kernel-lines: ${all.length} keys on ${records.length} lines: up to date`);
 } else {
   writeFileSync(out, text);
-  console.log(`kernel-lines: ${all.length} keys on ${records.map((r) => r.line).join(', ')} -> lib/explain/kernel-lines.ts`);
+  console.log(
+    `kernel-lines: ${all.length} keys on ${records.map((r) => r.line).join(', ')} -> lib/explain/kernel-lines.ts`,
+  );
 }

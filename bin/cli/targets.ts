@@ -1,8 +1,8 @@
 // The namespace a command acts on: --pid / --name / --path / --container, none = the current
 // namespace. resolveTarget() is the one place that turns options into a namespace.
 import { NetNamespace, type ContainerOptions, type ContainerRuntime } from 'netns';
+import { CONTAINER_RUNTIMES } from 'netns/containers';
 import { UsageError } from './errors.js';
-import { shq } from './output.js';
 
 export const targetOptions = {
   pid: { type: 'string' },
@@ -19,7 +19,7 @@ export const TARGET_HELP = `Target (default: the current namespace):
   --path PATH          a namespace file (/proc/PID/ns/net, a bind mount)
   --container ID       a running container: full id, unique prefix or name (Docker, Podman,
                        Kubernetes POD/CONTAINER), from its runtime's state on disk
-    --runtime R        only containers of R: runc, crun, docker, containerd, podman, cri-o
+    --runtime R        only containers of R: ${CONTAINER_RUNTIMES.join(', ')}
     --container-root DIR  read container state there instead (or NETNS_CONTAINER_ROOTS)`;
 
 export interface TargetValues {
@@ -32,7 +32,6 @@ export interface TargetValues {
 }
 
 const KINDS = ['pid', 'name', 'path', 'container'] as const;
-export const RUNTIME_NAMES = ['runc', 'crun', 'docker', 'containerd', 'podman', 'cri-o'];
 
 /** Whether the options name a target at all. */
 export function hasTarget(v: TargetValues): boolean {
@@ -46,8 +45,11 @@ export function checkTarget(v: TargetValues, command: string): void {
   if (v.pid !== undefined && (!/^[0-9]+$/.test(v.pid) || Number(v.pid) < 1))
     throw new UsageError(`--pid expects a process id, got ${JSON.stringify(v.pid)}`, command);
   if (v.container === '') throw new UsageError('--container expects a container id, prefix or name', command);
-  if (v.runtime !== undefined && !RUNTIME_NAMES.includes(v.runtime))
-    throw new UsageError(`--runtime expects one of ${RUNTIME_NAMES.join(', ')}, got ${JSON.stringify(v.runtime)}`, command);
+  if (v.runtime !== undefined && !(CONTAINER_RUNTIMES as readonly string[]).includes(v.runtime))
+    throw new UsageError(
+      `--runtime expects one of ${CONTAINER_RUNTIMES.join(', ')}, got ${JSON.stringify(v.runtime)}`,
+      command,
+    );
 }
 
 /** The container lookup options that --runtime and --container-root give. */
@@ -68,14 +70,14 @@ export function resolveTarget(v: TargetValues, command: string): NetNamespace | 
   return undefined;
 }
 
-/** How to name the selected namespace in a suggested command. */
-export function targetArgs(v: TargetValues): string {
-  if (v.pid !== undefined) return `--pid ${v.pid}`;
-  if (v.name !== undefined) return `--name ${shq(v.name)}`;
-  if (v.path !== undefined) return `--path ${shq(v.path)}`;
-  if (v.container !== undefined)
-    return [`--container ${shq(v.container)}`, v.runtime ? `--runtime ${v.runtime}` : '', v['container-root'] ? `--container-root ${shq(v['container-root'])}` : '']
-      .filter(Boolean)
-      .join(' ');
-  return '';
+/** How a suggested command names the selected namespace: its selector words, unquoted. */
+export function targetWords(v: TargetValues): string[] {
+  if (v.pid !== undefined) return ['--pid', v.pid];
+  if (v.name !== undefined) return ['--name', v.name];
+  if (v.path !== undefined) return ['--path', v.path];
+  if (v.container === undefined) return [];
+  const words = ['--container', v.container];
+  if (v.runtime !== undefined) words.push('--runtime', v.runtime);
+  if (v['container-root'] !== undefined) words.push('--container-root', v['container-root']);
+  return words;
 }

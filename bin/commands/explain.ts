@@ -1,9 +1,10 @@
 // netns explain: which keys a new namespace does not take from the host, why, how to set them.
-import { classify, explain, kernelSupport, parseKey, VERIFIED_LINES, type Explanation } from 'netns';
-import { UsageError } from '../cli/errors.js';
-import { OK } from '../cli/errors.js';
+import { classify, explain, parseKey, type Classification, type Explanation } from 'netns';
+import { deviceOf } from 'netns/sysctld';
+import { kernelSupport, remedyCommand, VERIFIED_LINES } from 'netns/explain';
+import { OK, UsageError } from '../cli/errors.js';
 import { bold, cell, dim, json, out, table } from '../cli/output.js';
-import { classColumn, deviceOf, howShort, paintClass, sameValue } from '../cli/classes.js';
+import { classColumn, paintClass, sameValue } from '../cli/classes.js';
 import type { Command } from '../cli/args.js';
 
 export const explainCommand: Command = {
@@ -32,7 +33,12 @@ Examples:
   netns explain net.ipv4.tcp_keepalive_time net.ipv4.tcp_congestion_control
   netns explain --kernel 6.1 net.ipv4.tcp_congestion_control net.ipv4.tcp_keepalive_time
   netns explain --json | jq '.[] | select(.class == "default") | .key'`,
-  options: { probe: { type: 'boolean' }, all: { type: 'boolean' }, json: { type: 'boolean' }, kernel: { type: 'string' } },
+  options: {
+    probe: { type: 'boolean' },
+    all: { type: 'boolean' },
+    json: { type: 'boolean' },
+    kernel: { type: 'string' },
+  },
   run(v, keys) {
     const probe = v.probe === true;
     for (const k of keys) parseKey(k); // argument errors before creating anything
@@ -60,15 +66,32 @@ Examples:
     out(
       table(
         ['KEY', 'HOST', 'NEW NAMESPACE', 'CLASS', 'HOW TO SET IT FOR A CONTAINER'],
-        shown.map((c) => [c.key, cell(c.host), cell(c.child), c.class, howShort(c, c.host, '')]),
+        shown.map((c) => [c.key, cell(c.host), cell(c.child), c.class, howToSet(c)]),
         classColumn,
       ),
     );
     if (hidden.size > 0)
-      out(dim(`(${rows.length - shown.length} entries of devices present on one side only hidden: ${[...hidden].join(', ')}; --all shows them)\n`));
+      out(
+        dim(
+          `(${rows.length - shown.length} entries of devices present on one side only hidden: ${[...hidden].join(', ')}; --all shows them)\n`,
+        ),
+      );
     return OK;
   },
 };
+
+/** How to give a container the host's value: at the start of a command in a new namespace. */
+function howToSet(c: Classification): string {
+  const child = c.evidence.observed.child;
+  return remedyCommand({
+    class: c.class,
+    key: c.key,
+    value: c.host,
+    target: 'at-start',
+    present: child.present,
+    writable: child.present ? child.writable : undefined,
+  });
+}
 
 /** --kernel LINE: answers from the rule base for that line, for KEYs or every key of the line. */
 function onLine(kernel: string, keys: string[], asJson: boolean, probe: boolean): number {
@@ -98,7 +121,11 @@ function onLine(kernel: string, keys: string[], asJson: boolean, probe: boolean)
     ),
   );
   const [major, minor] = (/^(\d+)\.(\d+)/.exec(kernel) ?? []).slice(1).map(Number) as [number, number];
-  out(dim(`(${rows.length} keys; ${kernelSupport({ kernel: [major, minor], devconfInherit: 0 }).note}; netns explain --kernel LINE KEY says more about one)\n`));
+  out(
+    dim(
+      `(${rows.length} keys; ${kernelSupport({ kernel: [major, minor], devconfInherit: 0 }).note}; netns explain --kernel LINE KEY says more about one)\n`,
+    ),
+  );
   return OK;
 }
 
@@ -120,10 +147,17 @@ function explanationText(e: Explanation, onLine = false): string {
   const r = e.remedies;
   if (r) {
     lines.push(['docker', r.docker.command ? `${r.docker.command} (${r.docker.text})` : r.docker.text]);
-    lines.push(['kubernetes', r.kubernetes.securityContext ? `${r.kubernetes.securityContext}; ${r.kubernetes.text}` : r.kubernetes.text]);
+    lines.push([
+      'kubernetes',
+      r.kubernetes.securityContext ? `${r.kubernetes.securityContext}; ${r.kubernetes.text}` : r.kubernetes.text,
+    ]);
     if (r.instead) lines.push(['instead', r.instead]);
     lines.push(['initContainer', r.initContainer]);
   }
   const w = Math.max(...lines.map(([l]) => l.length));
-  return `${bold(e.key)}\n` + lines.map(([l, t]) => `  ${(l + ':').padEnd(w + 1)} ${t.replace(/\t/g, ' ')}`).join('\n') + '\n';
+  return (
+    `${bold(e.key)}\n` +
+    lines.map(([l, t]) => `  ${(l + ':').padEnd(w + 1)} ${t.replace(/\t/g, ' ')}`).join('\n') +
+    '\n'
+  );
 }

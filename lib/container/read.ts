@@ -226,7 +226,8 @@ export class NameSources {
     if (this.#storage === undefined) {
       this.#storage = new Map();
       const files = ['/var/lib/containers/storage/overlay-containers/containers.json'];
-      const home = process.env.XDG_DATA_HOME ?? (process.env.HOME ? path.join(process.env.HOME, '.local/share') : undefined);
+      const home =
+        process.env.XDG_DATA_HOME ?? (process.env.HOME ? path.join(process.env.HOME, '.local/share') : undefined);
       if (home) files.push(path.join(home, 'containers/storage/overlay-containers/containers.json'));
       for (const f of files) {
         const list = readJson(f);
@@ -255,7 +256,12 @@ function nameOf(c: ContainerInfo, names: NameSources): string | undefined {
 }
 
 /** A container from its state record: annotations, names, and whether it still runs. */
-export function describe(rec: StateRecord, base: ContainerRuntime, namespace: string | undefined, names: NameSources): ContainerInfo {
+function describe(
+  rec: StateRecord,
+  base: ContainerRuntime,
+  namespace: string | undefined,
+  names: NameSources,
+): ContainerInfo {
   const annotations = annotationsOf(rec.bundle, rec.labels);
   const started = procStartTime(rec.pid);
   const c: ContainerInfo = {

@@ -4,7 +4,15 @@ import * as path from 'node:path';
 import { invalid } from '../errors.js';
 import type { ContainerOptions, ContainerRoot, ContainerRuntime } from './types.js';
 
-export const RUNTIMES: readonly ContainerRuntime[] = ['runc', 'crun', 'docker', 'containerd', 'podman', 'cri-o'];
+/** Every runtime a container may be reported as, and the values --runtime and `options.runtime` take. */
+export const CONTAINER_RUNTIMES: readonly ContainerRuntime[] = [
+  'runc',
+  'crun',
+  'docker',
+  'containerd',
+  'podman',
+  'cri-o',
+];
 
 /**
  * The roots searched by default. runc and crun default to /run/runc and /run/crun as root, and
@@ -20,7 +28,8 @@ export function defaultRoots(env: NodeJS.ProcessEnv = process.env): ContainerRoo
     { runtime: 'containerd', dir: '/run/containerd/runc' },
   ];
   const xdg = env.XDG_RUNTIME_DIR;
-  if (xdg) roots.push({ runtime: 'runc', dir: path.join(xdg, 'runc') }, { runtime: 'crun', dir: path.join(xdg, 'crun') });
+  if (xdg)
+    roots.push({ runtime: 'runc', dir: path.join(xdg, 'runc') }, { runtime: 'crun', dir: path.join(xdg, 'crun') });
   // As root: every user's rootless runtimes (Podman rootless), /run/user/UID/{runc,crun}.
   if (process.getuid?.() === 0) {
     let users: string[] = [];
@@ -29,7 +38,8 @@ export function defaultRoots(env: NodeJS.ProcessEnv = process.env): ContainerRoo
     } catch {
       /* no /run/user */
     }
-    for (const u of users) roots.push({ runtime: 'runc', dir: `/run/user/${u}/runc` }, { runtime: 'crun', dir: `/run/user/${u}/crun` });
+    for (const u of users)
+      roots.push({ runtime: 'runc', dir: `/run/user/${u}/runc` }, { runtime: 'crun', dir: `/run/user/${u}/crun` });
   }
   return roots;
 }
@@ -46,8 +56,13 @@ export function rootsFromEnv(value: string): ContainerRoot[] {
       const eq = s.indexOf('=');
       const runtime = eq > 0 ? s.slice(0, eq) : 'runc';
       const dir = eq > 0 ? s.slice(eq + 1) : s;
-      if (!RUNTIMES.includes(runtime as ContainerRuntime))
-        invalid(`RUNTIME=DIR with RUNTIME one of ${RUNTIMES.join(', ')}`, 'NETNS_CONTAINER_ROOTS', s, RangeError);
+      if (!CONTAINER_RUNTIMES.includes(runtime as ContainerRuntime))
+        invalid(
+          `RUNTIME=DIR with RUNTIME one of ${CONTAINER_RUNTIMES.join(', ')}`,
+          'NETNS_CONTAINER_ROOTS',
+          s,
+          RangeError,
+        );
       return { runtime: runtime as ContainerRuntime, dir };
     });
 }
@@ -65,18 +80,23 @@ function realDir(dir: string): string {
 export function rootsFor(options: ContainerOptions = {}, env: NodeJS.ProcessEnv = process.env): ContainerRoot[] {
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
   const { runtime, root, roots } = options;
-  if (runtime !== undefined && !RUNTIMES.includes(runtime)) invalid(`one of ${RUNTIMES.join(', ')}`, 'options.runtime', runtime, RangeError);
+  if (runtime !== undefined && !CONTAINER_RUNTIMES.includes(runtime))
+    invalid(`one of ${CONTAINER_RUNTIMES.join(', ')}`, 'options.runtime', runtime, RangeError);
   if (root !== undefined && (typeof root !== 'string' || root === '')) invalid('a directory', 'options.root', root);
   let list: ContainerRoot[];
   if (root !== undefined) list = [{ runtime: runtime ?? 'runc', dir: root }];
   else if (roots !== undefined) {
     if (!Array.isArray(roots)) invalid('an array of { runtime, dir }', 'options.roots', roots);
     list = roots;
-  } else if (env.NETNS_CONTAINER_ROOTS !== undefined && env.NETNS_CONTAINER_ROOTS !== '') list = rootsFromEnv(env.NETNS_CONTAINER_ROOTS);
+  } else if (env.NETNS_CONTAINER_ROOTS !== undefined && env.NETNS_CONTAINER_ROOTS !== '')
+    list = rootsFromEnv(env.NETNS_CONTAINER_ROOTS);
   else list = defaultRoots(env);
   // Podman and CRI-O keep their containers in runc's and crun's roots.
   const wanted = (r: ContainerRoot): boolean =>
-    runtime === undefined || root !== undefined || r.runtime === runtime || ((runtime === 'podman' || runtime === 'cri-o') && (r.runtime === 'runc' || r.runtime === 'crun'));
+    runtime === undefined ||
+    root !== undefined ||
+    r.runtime === runtime ||
+    ((runtime === 'podman' || runtime === 'cri-o') && (r.runtime === 'runc' || r.runtime === 'crun'));
   const seen = new Set<string>();
   return list.filter((r) => {
     if (!wanted(r)) return false;

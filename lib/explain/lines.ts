@@ -3,8 +3,9 @@
 // (kernel-lines.ts, generated from its records). Nothing is created or read.
 import { invalid } from '../errors.js';
 import { LINE_KEYS, LINE_RELEASES } from './kernel-lines.js';
-import { VERIFIED_LINES, findRule, relToKey, ruleEvidence, type RuleContext } from './rules.js';
-import type { Classification, ClassifyOptions, SideObservation } from './types.js';
+import { keyFromRel } from '../keypath.js';
+import { VERIFIED_LINES, findRule, ruleEvidence } from './rules.js';
+import type { Classification, ClassifyOptions, RuleContext, SideObservation } from './types.js';
 
 /** Where a key is on a recorded line: on the host, in a new namespace, in one owned by a user namespace. */
 export interface LinePresence {
@@ -28,12 +29,15 @@ function entries(): Map<string, string> {
 export function kernelLine(kernel: unknown): string {
   if (typeof kernel !== 'string') invalid('a kernel line such as "6.1" (a string)', 'kernel', kernel);
   const m = /^(\d{1,2})\.(\d{1,3})(?:[.\-+~].*)?$/.exec(kernel);
-  if (!m) return invalid('a kernel line such as "6.1" or a release such as "6.1.0-57-amd64"', 'kernel', kernel, RangeError);
+  if (!m)
+    return invalid('a kernel line such as "6.1" or a release such as "6.1.0-57-amd64"', 'kernel', kernel, RangeError);
   return `${Number(m[1])}.${Number(m[2])}`;
 }
 
 /** The kernel a line was recorded on, or undefined when the matrix has no record of it. */
-export function lineRelease(line: string): { line: string; release: string; how: 'experiment' | 'presence' } | undefined {
+export function lineRelease(
+  line: string,
+): { line: string; release: string; how: 'experiment' | 'presence' } | undefined {
   return LINE_RELEASES.find((l) => l.line === line);
 }
 
@@ -73,30 +77,40 @@ export function classifyOnLine(rel: string, line: string, ctx: RuleContext): Cla
   if (where === null) {
     cls = 'unknown';
     reason = `absent on ${line}: the kernel matrix saw no such key on ${recorded!.release}`;
-  } else if (where && where.host && !where.fresh) {
+  } else if (where?.host && !where.fresh) {
     cls = 'host-only';
     reason = `observed on ${line} (${recorded!.release}): present in the initial namespace, absent in a new one`;
-  } else if (rev && rev.verified) {
+  } else if (rev?.verified) {
     cls = rev.class;
     reason = `rule ${rev.id} for ${line}${rev.kernel.checkedOnRunning ? ` (${rev.kernel.note})` : ''}`;
   } else {
     cls = 'unknown';
     reason = `no rule of the rule base applies on ${line}`;
   }
-  if (where && where.fresh && !where.userns) notes.push(`On ${line} a namespace owned by a user namespace (a rootless container's) does not have it.`);
-  if (where === undefined) notes.push(`${line} is not a line the kernel matrix recorded: whether the key exists there is not known.`);
+  if (where?.fresh && !where.userns)
+    notes.push(`On ${line} a namespace owned by a user namespace (a rootless container's) does not have it.`);
+  if (where === undefined)
+    notes.push(`${line} is not a line the kernel matrix recorded: whether the key exists there is not known.`);
   const evidence: Classification['evidence'] = {
-    observed: { host: present(where?.host ?? false), child: present(where?.fresh ?? false), equal: null, observerIsInitNet: true },
+    observed: {
+      host: present(where?.host ?? false),
+      child: present(where?.fresh ?? false),
+      equal: null,
+      observerIsInitNet: true,
+    },
     rule: rev,
     probe: null,
     reason,
   };
   if (notes.length) evidence.notes = notes;
-  return { key: relToKey(rel), class: cls, host: null, child: null, evidence };
+  return { key: keyFromRel(rel), class: cls, host: null, child: null, evidence };
 }
 
 /** classify({ kernel }): every key of that line (or the given ones), from the rule base. */
-export function classifyLine(options: ClassifyOptions & { kernel: string }, filters: string[] | undefined): Classification[] {
+export function classifyLine(
+  options: ClassifyOptions & { kernel: string },
+  filters: string[] | undefined,
+): Classification[] {
   const line = kernelLine(options.kernel);
   const [major, minor] = line.split('.').map(Number) as [number, number];
   const ctx: RuleContext = { kernel: [major, minor], devconfInherit: 0, ...options.context };

@@ -24,6 +24,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -37,18 +38,17 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <cstring>
-#include <string>
 #include <atomic>
+#include <cstring>
+#include <memory>
 #include <mutex>
-#include <thread>
+#include <string>
 #include <vector>
 
-#include "executor.h"
 #include "netns.h"
 #include "rootless/rootless_proto.h"
 #include "syscompat.h"
-
+#include "threads.h"
 
 namespace netns {
 
@@ -154,7 +154,9 @@ std::string HelperPath() {
 // threads of their own).
 // ============================================================================================
 
-int ArgInt(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
+int ArgInt(const Napi::CallbackInfo& info, size_t i) {
+  return info[i].As<Napi::Number>().Int32Value();
+}
 
 [[noreturn]] void ThrowStep(Napi::Env env, int err, uint32_t step, const std::string& path = "") {
   ThrowErrno(env, err, kStepNames[step < kStepCount ? step : kStepProto], path);
@@ -185,7 +187,7 @@ std::mutex& SockLock(int sock) {
 }
 
 struct Reply {
-  int err = 0;               // transport or protocol failure (errno), 0 when a reply arrived
+  int err = 0;  // transport or protocol failure (errno), 0 when a reply arrived
   const char* syscall = "";
   std::string path;
   std::vector<std::vector<char>> msgs;  // the reply's messages (several for WALK), each >= RespHdr
@@ -214,13 +216,14 @@ std::string Header(uint32_t op, uint32_t id, uint32_t n = 0, uint32_t a = 0, uin
 
 // Send `msg` (whose header carries a fresh id) and receive its reply: one message, or for a
 // chunked reply (WALK) every message up to the one marked last. No JavaScript: runs on any thread.
-void Exchange(int sock, uint32_t op, uint32_t n, uint32_t a, uint32_t b, const std::string& body, const int* sendFds,
-              int nSendFds, int maxFds, bool chunked, Reply& r) {
+void Exchange(int sock, uint32_t op, uint32_t n, uint32_t a, uint32_t b, const std::string& body,
+              const int* sendFds, int nSendFds, int maxFds, bool chunked, Reply& r) {
   uint32_t id = NextId();
   std::string msg = Header(op, id, n, a, b) + body;
   std::lock_guard<std::mutex> lk(SockLock(sock));
   int e = SendMsg(sock, msg.data(), msg.size(), sendFds, nSendFds);
-  if (e == EPIPE || e == ECONNRESET || e == ENOTCONN) return r.Fail(ESRCH, "sendmsg", "rootless helper (it has exited)");
+  if (e == EPIPE || e == ECONNRESET || e == ENOTCONN)
+    return r.Fail(ESRCH, "sendmsg", "rootless helper (it has exited)");
   if (e == EAGAIN) return r.Fail(ETIMEDOUT, "sendmsg", "rootless helper (not reading)");
   if (e) return r.Fail(e, "sendmsg", "rootless helper");
   for (;;) {
@@ -229,20 +232,25 @@ void Exchange(int sock, uint32_t op, uint32_t n, uint32_t a, uint32_t b, const s
     int nfds = 0;
     ssize_t m = RecvMsg(sock, buf.data(), buf.size(), got, maxFds, &nfds);
     r.fds.insert(r.fds.end(), got, got + nfds);
-    if (m == 0 || m == -ECONNRESET) return r.Fail(ESRCH, "recvmsg", "rootless helper (it has exited)");
+    if (m == 0 || m == -ECONNRESET)
+      return r.Fail(ESRCH, "recvmsg", "rootless helper (it has exited)");
     if (m == -EAGAIN) return r.Fail(ETIMEDOUT, "recvmsg", "rootless helper (no reply in time)");
     if (m < 0) return r.Fail((int)-m, "recvmsg", "rootless helper");
-    if ((size_t)m < sizeof(RespHdr)) return r.Fail(EPROTO, "recvmsg", "rootless helper (a malformed reply)");
+    if ((size_t)m < sizeof(RespHdr))
+      return r.Fail(EPROTO, "recvmsg", "rootless helper (a malformed reply)");
     RespHdr h;
     memcpy(&h, buf.data(), sizeof h);
-    if (h.id != id) return r.Fail(EPROTO, "recvmsg", "rootless helper (a reply to another request)");
+    if (h.id != id)
+      return r.Fail(EPROTO, "recvmsg", "rootless helper (a reply to another request)");
     buf.resize((size_t)m);
     r.msgs.push_back(std::move(buf));
     if (!chunked || h.last) return;
   }
 }
 
-[[noreturn]] void ThrowReply(Napi::Env env, const Reply& r) { ThrowErrno(env, r.err, r.syscall, r.path); }
+[[noreturn]] void ThrowReply(Napi::Env env, const Reply& r) {
+  ThrowErrno(env, r.err, r.syscall, r.path);
+}
 
 RespHdr HeaderOf(const std::vector<char>& m) {
   RespHdr h;
@@ -259,15 +267,6 @@ void KillAndReap(pid_t pid, int pidfd) {
   }
 }
 
-int WriteFile(const std::string& path, const std::string& text) {
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  ssize_t n = write(fd, text.data(), text.size());
-  int e = n < 0 ? errno : (size_t)n != text.size() ? EIO : 0;
-  close(fd);
-  return e;
-}
-
 // rootlessStart(uid, gid, timeoutMs) -> { pid, pidfd, sock, capEff }
 Napi::Value RootlessStart(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -281,14 +280,16 @@ Napi::Value RootlessStart(const Napi::CallbackInfo& info) {
   std::string parentStr = std::to_string(getpid());
 
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) ThrowErrno(env, errno, "socketpair");
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+    ThrowErrno(env, errno, "socketpair");
   struct timeval tv;
   tv.tv_sec = timeoutMs / 1000;
   tv.tv_usec = (timeoutMs % 1000) * 1000;
   setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 
-  void* stack = mmap(nullptr, kHelperStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  void* stack = mmap(nullptr, kHelperStack, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) {
     int e = errno;
     close(sv[0]);
@@ -318,13 +319,9 @@ Napi::Value RootlessStart(const Napi::CallbackInfo& info) {
     SafeClose(pidfd);
     ThrowErrno(env, err, sc, path);
   };
-  std::string base = "/proc/" + std::to_string(pid) + "/";
-  int e = WriteFile(base + "setgroups", "deny");
-  if (e && e != ENOENT) fail(e, "write", base + "setgroups");
-  e = WriteFile(base + "uid_map", "0 " + std::to_string(uid) + " 1\n");
-  if (e) fail(e, "write", base + "uid_map");
-  e = WriteFile(base + "gid_map", "0 " + std::to_string(gid) + " 1\n");
-  if (e) fail(e, "write", base + "gid_map");
+  std::string mapPath;
+  int e = WriteIdMaps(pid, uid, gid, &mapPath);
+  if (e) fail(e, "write", mapPath);
 
   std::string go = Header(kOpGo, 0);
   e = SendMsg(sv[0], go.data(), go.size(), nullptr, 0);
@@ -410,7 +407,8 @@ Napi::Value OpenValue(Napi::Env env, const OpenReq& q, Reply& r) {
       t.Set(2u, Napi::Number::New(env, res.denyErr));
       out.Set(i, t);
     } else {
-      out.Set(i, ErrnoObject(env, res.err ? res.err : EPROTO, "open", "/proc/sys/net/" + q.names[i]));
+      out.Set(i,
+              ErrnoObject(env, res.err ? res.err : EPROTO, "open", "/proc/sys/net/" + q.names[i]));
     }
   }
   for (; next < fds.size(); next++) close(fds[next]);
@@ -447,18 +445,19 @@ Napi::Value RootlessWalk(const Napi::CallbackInfo& info) {
   std::string prefix = info[1].As<Napi::String>().Utf8Value();
   int flags = ArgInt(info, 2);
   Reply r;
-  Exchange(ArgInt(info, 0), kOpWalk, (uint32_t)flags, 0, 0, WalkBody(prefix), nullptr, 0, 0, true, r);
+  Exchange(ArgInt(info, 0), kOpWalk, (uint32_t)flags, 0, 0, WalkBody(prefix), nullptr, 0, 0, true,
+           r);
   return WalkValueOf(info.Env(), prefix, r);
 }
 
 // ---- Promise forms: the exchange runs on a thread of its own ----
 //
 // A helper may take up to the reply timeout to answer (or never: it is stopped). The Promise
-// forms wait on a thread of their own, never on the JS thread nor on the executor's queue
-// (one slow helper must not hold up every other namespace's jobs). Each works on a private dup
-// of the socket; at environment teardown the socket is shut down to wake it.
+// forms wait on a thread of their own (Threads::Run), never on the JS thread nor on the
+// executor's queue (one slow helper must not hold up every other namespace's jobs). Each works
+// on a private dup of the socket; at environment teardown the socket is shut down to wake it.
 
-struct HelperJob : Job {
+struct HelperJob : Task {
   int sock = -1;  // private dup
   Reply r;
   ~HelperJob() override { SafeClose(sock); }
@@ -474,39 +473,32 @@ struct OpenJob : HelperJob {
 struct WalkJob : HelperJob {
   std::string prefix;
   int flags = 0;
-  void Work() override { Exchange(sock, kOpWalk, (uint32_t)flags, 0, 0, WalkBody(prefix), nullptr, 0, 0, true, r); }
+  void Work() override {
+    Exchange(sock, kOpWalk, (uint32_t)flags, 0, 0, WalkBody(prefix), nullptr, 0, 0, true, r);
+  }
   Napi::Value Result(Napi::Env env, bool&) override { return WalkValueOf(env, prefix, r); }
 };
 
-Napi::Value SubmitHelperJob(const Napi::CallbackInfo& info, HelperJob* job) {
+Napi::Value SubmitHelperJob(const Napi::CallbackInfo& info, std::unique_ptr<HelperJob> job) {
   Napi::Env env = info.Env();
   job->sock = fcntl(ArgInt(info, 0), F_DUPFD_CLOEXEC, 3);
-  if (job->sock < 0) {
-    int e = errno;
-    delete job;
-    ThrowErrno(env, e, "fcntl(F_DUPFD_CLOEXEC)");
-  }
-  return Executor::Get(env)->SubmitOwnThread(env, job);
+  if (job->sock < 0) ThrowErrno(env, errno, "fcntl(F_DUPFD_CLOEXEC)");
+  return Threads::Get(env)->Run(env, job.release(), "netns-helper-io");
 }
 
 // rootlessOpenAsync(sock, rels[], access[]) -> Promise of what rootlessOpen returns.
 Napi::Value RootlessOpenAsync(const Napi::CallbackInfo& info) {
-  auto* job = new OpenJob();
-  try {
-    ParseOpen(info, 1, job->q);
-  } catch (...) {
-    delete job;
-    throw;
-  }
-  return SubmitHelperJob(info, job);
+  std::unique_ptr<OpenJob> job(new OpenJob());
+  ParseOpen(info, 1, job->q);
+  return SubmitHelperJob(info, std::move(job));
 }
 
 // rootlessWalkAsync(sock, prefix, flags) -> Promise of what rootlessWalk returns.
 Napi::Value RootlessWalkAsync(const Napi::CallbackInfo& info) {
-  auto* job = new WalkJob();
+  std::unique_ptr<WalkJob> job(new WalkJob());
   job->prefix = info[1].As<Napi::String>().Utf8Value();
   job->flags = ArgInt(info, 2);
-  return SubmitHelperJob(info, job);
+  return SubmitHelperJob(info, std::move(job));
 }
 
 // ---- IDS, SPAWN (sync: used while creating a namespace and starting a command) ----
@@ -548,14 +540,16 @@ Napi::Value RootlessSpawn(const Napi::CallbackInfo& info) {
   for (uint32_t i = 0; i < envp.Length(); i++) add(envp.Get(i).As<Napi::String>().Utf8Value());
   std::string cwd = hasCwd ? info[4].As<Napi::String>().Utf8Value() : "";
   if (hasCwd) add(cwd);
-  if (body.size() + sizeof(ReqHdr) > kInCap || argv.Length() + envp.Length() + 2 > kMaxPtrs) ThrowErrno(env, E2BIG, "execve", path);
+  if (body.size() + sizeof(ReqHdr) > kInCap || argv.Length() + envp.Length() + 2 > kMaxPtrs)
+    ThrowErrno(env, E2BIG, "execve", path);
   int fds[3];
   for (uint32_t i = 0; i < 3; i++) fds[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
   Reply r;
   Exchange(sock, kOpSpawn, argv.Length(), envp.Length(), flags, body, fds, 3, 1, false, r);
   if (r.err) ThrowReply(env, r);
   const std::vector<char>& m = r.msgs[0];
-  if (m.size() < sizeof(RespHdr) + sizeof(SpawnBody)) ThrowErrno(env, EPROTO, "recvmsg", "rootless helper");
+  if (m.size() < sizeof(RespHdr) + sizeof(SpawnBody))
+    ThrowErrno(env, EPROTO, "recvmsg", "rootless helper");
   RespHdr h = HeaderOf(m);
   SpawnBody b;
   memcpy(&b, m.data() + sizeof h, sizeof b);
@@ -573,18 +567,10 @@ Napi::Value RootlessSpawn(const Napi::CallbackInfo& info) {
   }
   Napi::Array a = Napi::Array::New(env, 2);
   a.Set(0u, Napi::Number::New(env, b.pid));
-  a.Set(1u, Napi::Number::New(env, pidfd));
+  // Owned by JavaScript from here (RootlessChild closes it): the environment's cleanup closes
+  // it if a Worker is terminated first.
+  a.Set(1u, Napi::Number::New(env, Own(env, pidfd)));
   return a;
-}
-
-int WaitStatus(pid_t pid, int pidfd, siginfo_t& si) {
-  memset(&si, 0, sizeof si);
-  for (;;) {
-    int r = pidfd >= 0 ? waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | __WALL) : -1;
-    if (r < 0 && (pidfd < 0 || errno == EINVAL)) r = waitid(P_PID, (id_t)pid, &si, WEXITED | __WALL);
-    if (r == 0) return 0;
-    if (errno != EINTR) return errno;
-  }
 }
 
 // rootlessStop(sock, pid, pidfd, graceMs): close the socket (the helper exits on EOF), wait up
@@ -612,7 +598,9 @@ Napi::Value RootlessStop(const Napi::CallbackInfo& info) {
   }
   bool clean = true;
   if (pidfd >= 0) {
-    struct pollfd p{pidfd, POLLIN, 0};
+    struct pollfd p {
+      pidfd, POLLIN, 0
+    };
     int r;
     do {
       r = poll(&p, 1, graceMs);
@@ -626,7 +614,7 @@ Napi::Value RootlessStop(const Napi::CallbackInfo& info) {
     kill(pid, SIGKILL);
   }
   siginfo_t si;
-  WaitStatus(pid, pidfd, si);
+  WaitChild(pid, pidfd, &si);
   SafeClose(pidfd);
   return Napi::Boolean::New(info.Env(), clean);
 }
@@ -642,61 +630,80 @@ Napi::Value Pipe(const Napi::CallbackInfo& info) {
 }
 
 // pidfdWait(pidfd, pid) -> Promise<[exitCode|null, signal|null]>: reaps the child. Waits on a
-// dedicated thread (an unbounded wait must not hold the libuv pool or the executor). The
-// thread works on its own dup of the pidfd, so the caller may close theirs at any time.
-struct WaitResult {
+// thread of its own (Threads::Run: an unbounded wait must not hold the libuv pool or the
+// executor), on its own dup of the pidfd, so the caller may close theirs at any time. If the
+// environment goes away first, the wait ends: the command keeps running (as Node leaves the
+// child processes of a Worker that exits), and is reaped here if it has already exited.
+struct WaitTask : Task {
+  int pidfd = -1;   // private dup, or -1 (a kernel without pidfds: polled by pid)
+  int stopFd = -1;  // eventfd: readable once Abort() has been called
+  pid_t pid = 0;
   int err = 0;
   int code = -1;
   int sig = 0;
-  napi_deferred deferred = nullptr;
-};
-
-void WaitDone(Napi::Env env, Napi::Function, std::nullptr_t*, WaitResult* r) {
-  if (env != nullptr) {
-    napi_value v;
-    if (r->err) {
-      v = ErrnoObject(env, r->err, "waitid");
-      napi_reject_deferred(env, r->deferred, v);
-    } else {
-      Napi::Array a = Napi::Array::New(env, 2);
-      a.Set(0u, r->sig ? env.Null() : Napi::Number::New(env, r->code));
-      a.Set(1u, r->sig ? Napi::Number::New(env, r->sig) : env.Null());
-      napi_resolve_deferred(env, r->deferred, a);
-    }
+  ~WaitTask() override {
+    SafeClose(pidfd);
+    SafeClose(stopFd);
   }
-  delete r;
-}
-using WaitTsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, WaitResult, WaitDone>;
+  void Abort() override {
+    uint64_t one = 1;
+    (void)!write(stopFd, &one, sizeof one);
+  }
+
+  void Work() override {
+    struct pollfd p[2] = {{stopFd, POLLIN, 0}, {pidfd, POLLIN, 0}};
+    siginfo_t si;
+    for (;;) {
+      // Without a pidfd, look every 50 ms whether it has exited.
+      int r = poll(p, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 50);
+      if (r < 0 && errno != EINTR) {
+        err = errno;
+        return;
+      }
+      bool stop = r > 0 && p[0].revents != 0;
+      if (stop || pidfd < 0) {
+        err = WaitChild(pid, pidfd, &si, WNOHANG);
+        if (err || si.si_pid != 0) break;
+        if (stop) {
+          err = ECANCELED;
+          return;
+        }
+      } else if (r > 0 && p[1].revents != 0) {
+        err = WaitChild(pid, pidfd, &si);
+        break;
+      }
+    }
+    if (err) return;
+    if (si.si_code == CLD_EXITED)
+      code = si.si_status;
+    else
+      sig = si.si_status;
+  }
+
+  Napi::Value Result(Napi::Env env, bool& reject) override {
+    if (err) {
+      reject = true;
+      return ErrnoObject(env, err, "waitid");
+    }
+    Napi::Array a = Napi::Array::New(env, 2);
+    a.Set(0u, sig ? env.Null() : Napi::Number::New(env, code));
+    a.Set(1u, sig ? Napi::Number::New(env, sig) : env.Null());
+    return a;
+  }
+};
 
 Napi::Value PidfdWait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  std::unique_ptr<WaitTask> w(new WaitTask());
   int pidfd = ArgInt(info, 0);
-  pid_t pid = ArgInt(info, 1);
-  int mine = pidfd >= 0 ? fcntl(pidfd, F_DUPFD_CLOEXEC, 3) : -1;
-  if (pidfd >= 0 && mine < 0) ThrowErrno(env, errno, "fcntl(F_DUPFD_CLOEXEC)");
-  auto* r = new WaitResult();
-  napi_value promise;
-  napi_create_promise(env, &r->deferred, &promise);
-  WaitTsfn tsfn = WaitTsfn::New(env, "netns-pidfd-wait", 0, 1);
-  std::thread([tsfn, r, mine, pid]() mutable {
-    siginfo_t si;
-    if (mine >= 0) {
-      struct pollfd p{mine, POLLIN, 0};
-      while (poll(&p, 1, -1) < 0 && errno == EINTR) {
-      }
-    }
-    r->err = WaitStatus(pid, mine, si);
-    if (!r->err) {
-      if (si.si_code == CLD_EXITED)
-        r->code = si.si_status;
-      else
-        r->sig = si.si_status;
-    }
-    SafeClose(mine);
-    if (tsfn.BlockingCall(r) != napi_ok) delete r;
-    tsfn.Release();
-  }).detach();
-  return Napi::Value(env, promise);
+  w->pid = ArgInt(info, 1);
+  if (pidfd >= 0) {
+    w->pidfd = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);
+    if (w->pidfd < 0) ThrowErrno(env, errno, "fcntl(F_DUPFD_CLOEXEC)");
+  }
+  w->stopFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (w->stopFd < 0) ThrowErrno(env, errno, "eventfd");
+  return Threads::Get(env)->Run(env, w.release(), "netns-wait");
 }
 
 }  // namespace
@@ -705,8 +712,10 @@ void InitRootless(Napi::Env env, Napi::Object exports) {
   exports.Set("rootlessStart", Napi::Function::New(env, RootlessStart, "rootlessStart"));
   exports.Set("rootlessOpen", Napi::Function::New(env, RootlessOpen, "rootlessOpen"));
   exports.Set("rootlessWalk", Napi::Function::New(env, RootlessWalk, "rootlessWalk"));
-  exports.Set("rootlessOpenAsync", Napi::Function::New(env, RootlessOpenAsync, "rootlessOpenAsync"));
-  exports.Set("rootlessWalkAsync", Napi::Function::New(env, RootlessWalkAsync, "rootlessWalkAsync"));
+  exports.Set("rootlessOpenAsync",
+              Napi::Function::New(env, RootlessOpenAsync, "rootlessOpenAsync"));
+  exports.Set("rootlessWalkAsync",
+              Napi::Function::New(env, RootlessWalkAsync, "rootlessWalkAsync"));
   exports.Set("rootlessIds", Napi::Function::New(env, RootlessIds, "rootlessIds"));
   exports.Set("rootlessSpawn", Napi::Function::New(env, RootlessSpawn, "rootlessSpawn"));
   exports.Set("rootlessStop", Napi::Function::New(env, RootlessStop, "rootlessStop"));

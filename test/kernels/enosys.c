@@ -18,7 +18,9 @@
 
 #include "../../native/syscompat.h"
 
-#define DENY(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS)
+#define DENY(nr)                                   \
+  BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS)
 
 int main(int argc, char** argv) {
   if (argc < 2) {
@@ -36,7 +38,8 @@ int main(int argc, char** argv) {
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
   struct sock_fprog prog = {(unsigned short)(sizeof filter / sizeof filter[0]), filter};
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
     fprintf(stderr, "enosys: cannot install the seccomp filter: %s\n", strerror(errno));
     return 1;
   }
@@ -47,7 +50,8 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
     long r = syscall(calls[i].nr, 0, 0, 0, 0);
     if (r != -1 || errno != ENOSYS) {
-      fprintf(stderr, "enosys: %s did not fail with ENOSYS (%ld, %s)\n", calls[i].name, r, strerror(errno));
+      fprintf(stderr, "enosys: %s did not fail with ENOSYS (%ld, %s)\n", calls[i].name, r,
+              strerror(errno));
       return 1;
     }
   }

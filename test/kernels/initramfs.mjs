@@ -3,7 +3,17 @@
 // (static busybox, /init, and the modules the guest needs, decompressed, in load order).
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,7 +24,16 @@ const here = dirname(fileURLToPath(import.meta.url));
  * the shared root (virtio PCI, 9p over virtio, overlayfs for the writable layer), then what a
  * container host typically has loaded (bridge, br_netfilter, nf_conntrack, veth; overlay above).
  */
-export const MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'overlay', 'bridge', 'br_netfilter', 'nf_conntrack', 'veth'];
+export const MODULES = [
+  'virtio_pci',
+  '9pnet_virtio',
+  '9p',
+  'overlay',
+  'bridge',
+  'br_netfilter',
+  'nf_conntrack',
+  'veth',
+];
 
 /** Where a compressed kernel's payload starts, by magic: xz, zstd, gzip (as scripts/extract-vmlinux). */
 const MAGICS = [
@@ -30,7 +49,11 @@ function extractVmlinux(vmlinuz, out) {
     for (let at = img.indexOf(magic); at >= 0; at = img.indexOf(magic, at + 1)) {
       let elf;
       try {
-        elf = execFileSync(tool, ['-dc'], { input: img.subarray(at), maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'ignore'] });
+        elf = execFileSync(tool, ['-dc'], {
+          input: img.subarray(at),
+          maxBuffer: 1 << 30,
+          stdio: ['pipe', 'pipe', 'ignore'],
+        });
       } catch (e) {
         elf = e.stdout; // trailing data after the stream makes the tool complain; the output is whole
       }
@@ -84,7 +107,13 @@ function dependsOf(bytes, index) {
   const hard = modinfo(bytes, 'depends').split(',').filter(Boolean);
   const soft = (/pre:\s*([^:]*?)(\s+post:|$)/.exec(modinfo(bytes, 'softdep'))?.[1] ?? '').split(/\s+/).filter(Boolean);
   const norm = (n) => n.replaceAll('-', '_');
-  return [...hard.map(norm), ...soft.map(norm).map((n) => (index.has(n) ? n : `${n}_generic`)).filter((n) => index.has(n))];
+  return [
+    ...hard.map(norm),
+    ...soft
+      .map(norm)
+      .map((n) => (index.has(n) ? n : `${n}_generic`))
+      .filter((n) => index.has(n)),
+  ];
 }
 
 /** The modules to load for `wanted`, dependencies first, skipping those built into the kernel. */
@@ -130,7 +159,8 @@ export function bootFiles(cache, k) {
     const tmp = `${dir}.tmp`;
     rmSync(tmp, { recursive: true, force: true });
     const tree = join(tmp, 'tree');
-    for (const d of ['bin', 'dev', 'proc', 'sys', 'lib/modules', 'newroot']) mkdirSync(join(tree, d), { recursive: true });
+    for (const d of ['bin', 'dev', 'proc', 'sys', 'lib/modules', 'newroot'])
+      mkdirSync(join(tree, d), { recursive: true });
     copyFileSync('/bin/busybox', join(tree, 'bin/busybox'));
     chmodSync(join(tree, 'bin/busybox'), 0o755);
     copyFileSync(join(here, 'init.sh'), join(tree, 'init'));
@@ -138,7 +168,12 @@ export function bootFiles(cache, k) {
     const mods = resolveModules(k.modules, MODULES);
     for (const m of mods) writeFileSync(join(tree, 'lib/modules', `${m.name}.ko`), m.bytes);
     writeFileSync(join(tree, 'lib/modules/order'), mods.map((m) => m.name).join('\n') + '\n');
-    execFileSync('sh', ['-c', 'cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 > ../initramfs.cpio', 'sh', tree]);
+    execFileSync('sh', [
+      '-c',
+      'cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 > ../initramfs.cpio',
+      'sh',
+      tree,
+    ]);
     rmSync(tree, { recursive: true });
     extractVmlinux(k.vmlinuz, join(tmp, 'vmlinux'));
     writeFileSync(join(tmp, 'modules.txt'), mods.map((m) => m.name).join(' ') + '\n');
@@ -146,7 +181,8 @@ export function bootFiles(cache, k) {
     renameSync(tmp, dir);
     // Boot files of this release made by an older recipe are not used again.
     for (const old of readdirSync(join(cache, 'boot')))
-      if (old.startsWith(`${k.release}-`) && join(cache, 'boot', old) !== dir) rmSync(join(cache, 'boot', old), { recursive: true, force: true });
+      if (old.startsWith(`${k.release}-`) && join(cache, 'boot', old) !== dir)
+        rmSync(join(cache, 'boot', old), { recursive: true, force: true });
   }
   return {
     vmlinux: join(dir, 'vmlinux'),
@@ -160,7 +196,12 @@ export function envArchive(dir, vars) {
   const tree = join(dir, 'env-tree');
   mkdirSync(tree, { recursive: true });
   const q = (v) => `'${String(v).replaceAll("'", "'\\''")}'`;
-  writeFileSync(join(tree, 'netns.env'), Object.entries(vars).map(([k, v]) => `${k}=${q(v)}\n`).join(''));
+  writeFileSync(
+    join(tree, 'netns.env'),
+    Object.entries(vars)
+      .map(([k, v]) => `${k}=${q(v)}\n`)
+      .join(''),
+  );
   const out = join(dir, 'env.cpio');
   execFileSync('sh', ['-c', 'cd "$1" && echo netns.env | cpio -o -H newc --quiet -R 0:0 > "$2"', 'sh', tree, out]);
   return out;

@@ -37,7 +37,10 @@ function apt(cache, suite, tool, args, opts = {}) {
   const list = join(dir, 'sources.list');
   if (!existsSync(list)) {
     for (const d of ['lists/partial', 'cache/archives/partial']) mkdirSync(join(dir, d), { recursive: true });
-    writeFileSync(list, SUITES[suite].map(([uri, suites]) => `deb [signed-by=${KEYRING}] ${uri} ${suites} main\n`).join(''));
+    writeFileSync(
+      list,
+      SUITES[suite].map(([uri, suites]) => `deb [signed-by=${KEYRING}] ${uri} ${suites} main\n`).join(''),
+    );
   }
   const o = [
     `Dir::Etc::sourcelist=${list}`,
@@ -51,7 +54,12 @@ function apt(cache, suite, tool, args, opts = {}) {
     `Dir::Cache::srcpkgcache=${join(dir, 'cache', 'srcpkgcache.bin')}`,
     'APT::Get::List-Cleanup=0',
   ].flatMap((x) => ['-o', x]);
-  return execFileSync(tool, [...o, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20, ...opts });
+  return execFileSync(tool, [...o, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 << 20,
+    ...opts,
+  });
 }
 
 /** Refresh a suite's package lists at most once a day (they name the newest kernel build). */
@@ -88,7 +96,9 @@ export function fetchLine(cache, l, log = () => {}) {
   } catch (e) {
     // Offline: the newest build fetched earlier.
     const have = existsSync(join(cache, 'kernels'))
-      ? readdirSync(join(cache, 'kernels')).filter((n) => l.pkg.test(n) && existsSync(join(cache, 'kernels', n, '.done')))
+      ? readdirSync(join(cache, 'kernels')).filter(
+          (n) => l.pkg.test(n) && existsSync(join(cache, 'kernels', n, '.done')),
+        )
       : [];
     have.sort((a, b) => Number(l.pkg.exec(b)[1]) - Number(l.pkg.exec(a)[1]));
     if (!have[0]) throw new Error(`cannot fetch the ${l.line} kernel: ${String(e.stderr || e.message).trim()}`);
@@ -119,7 +129,9 @@ export function fetchLine(cache, l, log = () => {}) {
   const vmlinuz = boot.find((f) => f.startsWith('vmlinuz-'));
   if (!vmlinuz) throw new Error(`${pkg}: no boot/vmlinuz-*`);
   const release = vmlinuz.slice('vmlinuz-'.length);
-  const modules = [join(root, 'lib/modules', release), join(root, 'usr/lib/modules', release)].find((d) => existsSync(d));
+  const modules = [join(root, 'lib/modules', release), join(root, 'usr/lib/modules', release)].find((d) =>
+    existsSync(d),
+  );
   if (!modules) throw new Error(`${pkg}: no modules directory for ${release}`);
   return { line: l.line, pkg, release, root, vmlinuz: join(root, 'boot', vmlinuz), modules };
 }

@@ -93,7 +93,11 @@ function parseTap(text) {
   for (let i = 0; i < lines.length; i++) {
     const m = /^(not ok|ok) \d+ - (.*?)(?: # (SKIP|TODO)\s*(.*))?$/.exec(lines[i]);
     if (!m) continue;
-    const r = { ok: m[1] === 'ok', name: m[2].replace(/\\#/g, '#'), skip: m[3] ? m[4] || m[3].toLowerCase() : undefined };
+    const r = {
+      ok: m[1] === 'ok',
+      name: m[2].replace(/\\#/g, '#'),
+      skip: m[3] ? m[4] || m[3].toLowerCase() : undefined,
+    };
     if (lines[i + 1] === '  ---') {
       const end = lines.indexOf('  ...', i + 1);
       if (end > i) {
@@ -108,10 +112,15 @@ function parseTap(text) {
 
 // ---- build what the guest runs ----
 function build() {
-  const npm = (args) => execFileSync('npm', ['run', '-s', ...args], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  const npm = (args) =>
+    execFileSync('npm', ['run', '-s', ...args], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   npm(['build:ts']);
   npm(['build:examples']);
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.kernels.json')], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.kernels.json')],
+    { stdio: 'inherit' },
+  );
   for (const f of ['build/Release/netns.node', 'build/Release/netns-rootless'])
     if (!existsSync(join(root, f))) throw new Error(`${f} is missing: run \`npm ci\` (or \`npm run build\`) first`);
   const src = Buffer.concat([readFileSync(join(here, 'enosys.c')), readFileSync(join(root, 'native', 'syscompat.h'))]);
@@ -127,7 +136,20 @@ function build() {
 
 /** What is missing on this machine to run the matrix. */
 function missingTools() {
-  const need = { 'qemu-system-x86_64': 'qemu-system-x86', cpio: 'cpio', xz: 'xz-utils', zstd: 'zstd', cc: 'gcc', strace: 'strace', 'apt-get': 'apt', 'dpkg-deb': 'dpkg', unshare: 'util-linux', setpriv: 'util-linux', ip: 'iproute2', sysctl: 'procps' };
+  const need = {
+    'qemu-system-x86_64': 'qemu-system-x86',
+    cpio: 'cpio',
+    xz: 'xz-utils',
+    zstd: 'zstd',
+    cc: 'gcc',
+    strace: 'strace',
+    'apt-get': 'apt',
+    'dpkg-deb': 'dpkg',
+    unshare: 'util-linux',
+    setpriv: 'util-linux',
+    ip: 'iproute2',
+    sysctl: 'procps',
+  };
   const miss = Object.entries(need).filter(([cmd]) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0);
   if (!existsSync('/bin/busybox')) miss.push(['/bin/busybox', 'busybox-static']);
   return miss;
@@ -136,7 +158,7 @@ function missingTools() {
 // ---- one line ----
 const summary = [];
 
-function reportTier(line, tier, dir, prefix) {
+function reportTier(tier, dir, prefix) {
   let passed = 0;
   let total = 0;
   for (const [mode, file] of tier) {
@@ -163,11 +185,14 @@ function stats(line, dir) {
   const f = join(dir, 'classify.json');
   if (!existsSync(f)) return undefined;
   const c = JSON.parse(readFileSync(f, 'utf8'));
-  say(`# ${line}: classify() agrees with the experiment on ${c.agree}/${c.settled} keys it settles (${c.agreementPct}%), ${c.keys} keys in all; wrong ${c.wrong.length}, unknown ${c.unknown.length}, unsettled ${c.unsettled}`);
+  say(
+    `# ${line}: classify() agrees with the experiment on ${c.agree}/${c.settled} keys it settles (${c.agreementPct}%), ${c.keys} keys in all; wrong ${c.wrong.length}, unknown ${c.unknown.length}, unsettled ${c.unsettled}`,
+  );
   for (const w of c.wrong) say(`#   wrong: ${w}`);
   for (const u of c.unknown) say(`#   unknown: ${u}`);
   say(`# ${line}: a namespace owned by a user namespace hides ${c.hidden.length} keys: ${c.hidden.join(' ')}`);
-  if (c.usernsReadonly.length) say(`# ${line}: and has ${c.usernsReadonly.length} read-only: ${c.usernsReadonly.join(' ')}`);
+  if (c.usernsReadonly.length)
+    say(`# ${line}: and has ${c.usernsReadonly.length} read-only: ${c.usernsReadonly.join(' ')}`);
   return c;
 }
 
@@ -179,7 +204,9 @@ async function runLine(l, enosys, tmp) {
     k = fetchLine(cache, l, (m) => say(`# ${m}`));
     boot = bootFiles(cache, k);
   } catch (e) {
-    result(false, `${l.line}: kernel fetched and boot files built`, { diag: { error: String(e.message ?? e).split('\n') } });
+    result(false, `${l.line}: kernel fetched and boot files built`, {
+      diag: { error: String(e.message ?? e).split('\n') },
+    });
     summary.push({ line: l.line, release: '-', boot: null, tier: null, tests: '0/1' });
     return;
   }
@@ -193,9 +220,13 @@ async function runLine(l, enosys, tmp) {
   const prefix = l.line;
   const booted = vm.bootS !== null;
   const diag = { kernel: k.pkg, exit: vm.exit, detail: vm.detail, console: consoleTail(vm.console) };
-  result(booted && vm.exit !== 'panic', `${prefix}: boots ${k.release} under qemu TCG and reaches the shared root${booted ? ` (${vm.bootS.toFixed(1)} s)` : ''}`, { diag });
+  result(
+    booted && vm.exit !== 'panic',
+    `${prefix}: boots ${k.release} under qemu TCG and reaches the shared root${booted ? ` (${vm.bootS.toFixed(1)} s)` : ''}`,
+    { diag },
+  );
   // (A VM that never booted has one failure, the boot's; one that stopped midway, the stop's too.)
-  const tier = booted ? reportTier(l.line, TIER, vm.results, prefix) : { passed: 0, total: 0 };
+  const tier = booted ? reportTier(TIER, vm.results, prefix) : { passed: 0, total: 0 };
   if (booted && vm.exit !== 'done') result(false, `${prefix}: the VM ran the tier to the end`, { diag });
   const c = stats(l.line, vm.results);
   summary.push({
@@ -221,7 +252,11 @@ function runHost(enosys, tmp) {
   const dir = mkdtempSync(join(tmp, 'host-'));
   for (const [mode, file] of HOST_TIER) {
     const argv = [process.execPath, '--test-reporter=tap', join(tierDir, `${file}.js`)];
-    const r = spawnSync(mode === 'enosys' ? enosys : argv[0], mode === 'enosys' ? argv : argv.slice(1), { cwd: root, encoding: 'utf8', env: { ...process.env, NETNS_KERNEL_RESULTS: dir } });
+    const r = spawnSync(mode === 'enosys' ? enosys : argv[0], mode === 'enosys' ? argv : argv.slice(1), {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NETNS_KERNEL_RESULTS: dir },
+    });
     const base = join(dir, file + (mode === 'enosys' ? '-enosys' : ''));
     writeFileSync(`${base}.tap`, r.stdout ?? '');
     writeFileSync(`${base}.err`, r.stderr ?? '');
@@ -229,9 +264,20 @@ function runHost(enosys, tmp) {
   }
   const line = os.release().match(/^\d+\.\d+/)[0];
   const prefix = `${line} (host)`;
-  const tier = reportTier('host', HOST_TIER, dir, prefix);
+  const tier = reportTier(HOST_TIER, dir, prefix);
   keepRecord(line, dir);
-  summary.push({ line: 'host', release: os.release(), boot: null, tier: (Date.now() - start) / 1000, wall: (Date.now() - start) / 1000, tests: `${tier.passed}/${tier.total}`, classify: '-', wrong: '-', unknown: '-', hidden: '-' });
+  summary.push({
+    line: 'host',
+    release: os.release(),
+    boot: null,
+    tier: (Date.now() - start) / 1000,
+    wall: (Date.now() - start) / 1000,
+    tests: `${tier.passed}/${tier.total}`,
+    classify: '-',
+    wrong: '-',
+    unknown: '-',
+    hidden: '-',
+  });
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -255,7 +301,9 @@ say(`# kernel matrix: ${selected.join(', ')}; ${jobs} VM(s) at a time; cache ${c
 const miss = missingTools();
 let enosys;
 if (miss.length) {
-  result(false, 'the tools the matrix needs are installed', { diag: { missing: miss.map(([c, p]) => `${c} (Debian package ${p})`) } });
+  result(false, 'the tools the matrix needs are installed', {
+    diag: { missing: miss.map(([c, p]) => `${c} (Debian package ${p})`) },
+  });
 } else {
   try {
     enosys = build();
@@ -279,7 +327,9 @@ if (enosys) {
 const fmt = (v, d = 1) => (typeof v === 'number' ? `${v.toFixed(d)} s` : '-');
 say('# kernel   release                    boot      tier      wall      tests    classify  wrong  unknown  hidden');
 for (const s of summary.sort((a, b) => known.indexOf(a.line) - known.indexOf(b.line)))
-  say(`# ${s.line.padEnd(8)} ${s.release.padEnd(26)} ${fmt(s.boot).padEnd(9)} ${fmt(s.tier).padEnd(9)} ${fmt(s.wall).padEnd(9)} ${String(s.tests).padEnd(8)} ${String(s.classify).padEnd(9)} ${String(s.wrong).padEnd(6)} ${String(s.unknown).padEnd(8)} ${s.hidden}`);
+  say(
+    `# ${s.line.padEnd(8)} ${s.release.padEnd(26)} ${fmt(s.boot).padEnd(9)} ${fmt(s.tier).padEnd(9)} ${fmt(s.wall).padEnd(9)} ${String(s.tests).padEnd(8)} ${String(s.classify).padEnd(9)} ${String(s.wrong).padEnd(6)} ${String(s.unknown).padEnd(8)} ${s.hidden}`,
+  );
 say(`# matrix wall time: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 say(`1..${n}`);
 say(`# { total: ${n}, pass: ${totals.pass}, fail: ${totals.fail}, skip: ${totals.skip} }`);

@@ -19,7 +19,7 @@ function trapExits() {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(sig, () => {
       for (const c of live) c.kill('SIGKILL');
-      process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 })[sig]);
+      process.exit(128 + { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 }[sig]);
     });
   }
 }
@@ -63,15 +63,38 @@ export function runVm({ boot, env, memory = 1536, bootTimeout = 300, timeout = 1
   writeFileSync(initrd, Buffer.concat([readFileSync(boot.initramfs), readFileSync(envArchive(dir, env))]));
   mkdirSync(results);
   const args = [
-    '-accel', 'tcg', '-cpu', 'max', '-smp', '1', '-m', String(memory),
-    '-machine', 'pc', '-nodefaults', '-display', 'none', '-no-reboot', '-nic', 'none',
-    '-serial', `file:${consoleLog}`,
-    '-kernel', boot.vmlinux, '-initrd', initrd,
-    '-append', `console=ttyS0 panic=-1 oops=panic loglevel=4 rdinit=/init ${append}`.trim(),
-    '-fsdev', 'local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap',
-    '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
-    '-fsdev', `local,id=results,path=${results},security_model=none`,
-    '-device', 'virtio-9p-pci,fsdev=results,mount_tag=results',
+    '-accel',
+    'tcg',
+    '-cpu',
+    'max',
+    '-smp',
+    '1',
+    '-m',
+    String(memory),
+    '-machine',
+    'pc',
+    '-nodefaults',
+    '-display',
+    'none',
+    '-no-reboot',
+    '-nic',
+    'none',
+    '-serial',
+    `file:${consoleLog}`,
+    '-kernel',
+    boot.vmlinux,
+    '-initrd',
+    initrd,
+    '-append',
+    `console=ttyS0 panic=-1 oops=panic loglevel=4 rdinit=/init ${append}`.trim(),
+    '-fsdev',
+    'local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap',
+    '-device',
+    'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
+    '-fsdev',
+    `local,id=results,path=${results},security_model=none`,
+    '-device',
+    'virtio-9p-pci,fsdev=results,mount_tag=results',
   ];
   const start = Date.now();
   return new Promise((resolve) => {
@@ -80,7 +103,16 @@ export function runVm({ boot, env, memory = 1536, bootTimeout = 300, timeout = 1
     try {
       child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (e) {
-      resolve({ dir, console: consoleLog, stages: [], bootS: null, tierS: null, wallS: 0, exit: 'spawn-error', detail: String(e) });
+      resolve({
+        dir,
+        console: consoleLog,
+        stages: [],
+        bootS: null,
+        tierS: null,
+        wallS: 0,
+        exit: 'spawn-error',
+        detail: String(e),
+      });
       return;
     }
     live.add(child);
@@ -95,7 +127,8 @@ export function runVm({ boot, env, memory = 1536, bootTimeout = 300, timeout = 1
       const booted = stages.some(([n]) => n === 'booted');
       if (booted && bootedAt === null) bootedAt = s;
       if (doneAt === null && stages.some(([n]) => n === 'done')) doneAt = s;
-      if (!booted && s > bootTimeout) verdict = { exit: 'hang', detail: `no boot to the shared root within ${bootTimeout} s` };
+      if (!booted && s > bootTimeout)
+        verdict = { exit: 'hang', detail: `no boot to the shared root within ${bootTimeout} s` };
       else if (s > timeout) verdict = { exit: 'hang', detail: `the run did not end within ${timeout} s` };
       if (verdict) child.kill('SIGKILL');
     }, 500);
@@ -108,15 +141,28 @@ export function runVm({ boot, env, memory = 1536, bootTimeout = 300, timeout = 1
       const stages = stagesOf(results);
       const text = existsSync(consoleLog) ? readFileSync(consoleLog, 'latin1') : '';
       if (!verdict) {
-        if (/Kernel panic|BUG: |Oops: /.test(text)) verdict = { exit: 'panic', detail: 'the kernel panicked or oopsed' };
+        if (/Kernel panic|BUG: |Oops: /.test(text))
+          verdict = { exit: 'panic', detail: 'the kernel panicked or oopsed' };
         else if (stages.some(([n]) => n === 'done')) verdict = { exit: 'done', detail: '' };
-        else verdict = { exit: 'exited', detail: `qemu exited (${signal ?? code}) before the tier finished${stderr ? `: ${stderr.trim()}` : ''}` };
+        else
+          verdict = {
+            exit: 'exited',
+            detail: `qemu exited (${signal ?? code}) before the tier finished${stderr ? `: ${stderr.trim()}` : ''}`,
+          };
       }
       const wallS = (Date.now() - start) / 1000;
       if (bootedAt === null && stages.some(([n]) => n === 'booted')) bootedAt = wallS;
       if (doneAt === null && stages.some(([n]) => n === 'done')) doneAt = wallS;
-      resolve({ dir, results, console: consoleLog, stages, bootS: bootedAt, tierS: bootedAt !== null && doneAt !== null ? doneAt - bootedAt : null, wallS, ...verdict });
+      resolve({
+        dir,
+        results,
+        console: consoleLog,
+        stages,
+        bootS: bootedAt,
+        tierS: bootedAt !== null && doneAt !== null ? doneAt - bootedAt : null,
+        wallS,
+        ...verdict,
+      });
     });
   });
 }
-

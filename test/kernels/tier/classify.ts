@@ -4,12 +4,13 @@
 // VM only: the experiment changes global values of the kernel (and restores them).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classify, explain, keyFromRel, type Classification } from 'netns';
+import { classify, explain, type Classification } from 'netns';
+import { keyFromRel } from 'netns/sysctld';
 import * as os from 'node:os';
 import { experiment, record, recordText, usernsEffects, verdicts, type Experiment, type KeyVerdict } from './oracle.js';
 import { IN_VM, LINE, NETNS_CLI, ROOT, rulesUserns, run, saveResult } from './common.js';
 
-const skip = IN_VM ? false : 'changes the kernel\'s global values: runs in the matrix\'s VMs only (npm run test:kernels)';
+const skip = IN_VM ? false : "changes the kernel's global values: runs in the matrix's VMs only (npm run test:kernels)";
 
 let classes: Classification[] = [];
 let x: Experiment | undefined;
@@ -82,14 +83,20 @@ test('the rule base knows what a namespace owned by a user namespace hides here'
   assert.ok(x, 'the experiment ran');
   const { hidden } = usernsEffects(x);
   const missed = hidden.filter((r) => rulesUserns(r) !== 'hidden').map(keyFromRel);
-  const wrong = Object.keys(x.userns).filter((r) => x!.fresh[r] && rulesUserns(r) === 'hidden').map(keyFromRel);
+  const wrong = Object.keys(x.userns)
+    .filter((r) => x!.fresh[r] && rulesUserns(r) === 'hidden')
+    .map(keyFromRel);
   assert.deepEqual({ missed, wrong }, { missed: [], wrong: [] }, `${hidden.length} keys hidden on ${LINE}`);
 });
 
 test('explain(): the lesson on this kernel, verified for this line', { skip }, () => {
   const cc = explain('net.ipv4.tcp_congestion_control');
   assert.equal(cc.class, 'inherited');
-  for (const [k, v] of [['time', '7200'], ['intvl', '75'], ['probes', '9']] as const) {
+  for (const [k, v] of [
+    ['time', '7200'],
+    ['intvl', '75'],
+    ['probes', '9'],
+  ] as const) {
     const e = explain(`net.ipv4.tcp_keepalive_${k}`);
     assert.equal(e.class, 'default', k);
     assert.equal(e.child, v, k);
@@ -100,14 +107,24 @@ test('explain(): the lesson on this kernel, verified for this line', { skip }, (
 
 test('netns explain --json agrees with explain()', { skip }, () => {
   const keys = ['net.ipv4.tcp_congestion_control', 'net.ipv4.tcp_keepalive_time', 'net.core.somaxconn'];
-  const cli = JSON.parse(run(process.execPath, [NETNS_CLI, 'explain', '--json', ...keys])) as { key: string; class: string }[];
-  assert.deepEqual(cli.map((e) => [e.key, e.class]), keys.map((k) => [k, explain(k).class]));
+  const cli = JSON.parse(run(process.execPath, [NETNS_CLI, 'explain', '--json', ...keys])) as {
+    key: string;
+    class: string;
+  }[];
+  assert.deepEqual(
+    cli.map((e) => [e.key, e.class]),
+    keys.map((k) => [k, explain(k).class]),
+  );
 });
 
 test("the demo's claims hold on this kernel", { skip }, () => {
   const out = run(process.execPath, [`${ROOT}dist/examples/inherited-vs-default.js`]);
   assert.match(out, /net\.ipv4\.tcp_congestion_control\s+(\S+)\s+\1\s+\1\s+inherited from host/);
-  for (const [k, d] of [['time', 7200], ['intvl', 75], ['probes', 9]] as const)
+  for (const [k, d] of [
+    ['time', 7200],
+    ['intvl', 75],
+    ['probes', 9],
+  ] as const)
     assert.match(out, new RegExp(`net\\.ipv4\\.tcp_keepalive_${k}\\s+\\d+\\s+${d}\\s+${d}\\s+reset to kernel default`));
   assert.match(out, /Host restored: 4 key\(s\) changed, 4 restored\./);
   assert.doesNotMatch(out, /✘/);

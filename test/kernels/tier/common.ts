@@ -4,7 +4,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { defaultContext, findRule } from 'netns';
+import { defaultContext, findRule } from 'netns/explain';
 import type { Walk } from './walk.js';
 
 /** The checkout (the tier runs from dist/kernels/ in it). */
@@ -26,7 +26,11 @@ export function run(cmd: string, args: string[], opts: { input?: string; env?: N
 }
 
 /** The walker run through `prefix` (e.g. ['unshare', '-n']): what it saw, and what its command saw. */
-export function walkIn(prefix: string[], writes?: Record<string, string>, then?: string[]): { failed: Record<string, string>; keys: Walk; then?: { keys: Walk } } {
+export function walkIn(
+  prefix: string[],
+  writes?: Record<string, string>,
+  then?: string[],
+): { failed: Record<string, string>; keys: Walk; then?: { keys: Walk } } {
   const args = [process.execPath, WALK_JS];
   let tmp: string | undefined;
   if (writes) {
@@ -45,7 +49,8 @@ export function walkIn(prefix: string[], writes?: Record<string, string>, then?:
 
 /** Save a JSON result (or text already made) for the runner (no-op outside the matrix). */
 export function saveResult(name: string, data: unknown): void {
-  if (RESULTS) fs.writeFileSync(`${RESULTS}/${name}.json`, typeof data === 'string' ? data : JSON.stringify(data, null, 1));
+  if (RESULTS)
+    fs.writeFileSync(`${RESULTS}/${name}.json`, typeof data === 'string' ? data : JSON.stringify(data, null, 1));
 }
 
 /** Read a result an earlier tier file saved, if any. */
@@ -62,7 +67,11 @@ export async function sleeper(): Promise<{ child: ChildProcess; pid: number; kil
   const kill = (): void => void child.kill('SIGKILL');
   for (let i = 0; i < 2000; i++) {
     try {
-      if (fs.readlinkSync(`/proc/${pid}/ns/net`) !== host && fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep') return { child, pid, kill };
+      if (
+        fs.readlinkSync(`/proc/${pid}/ns/net`) !== host &&
+        fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep'
+      )
+        return { child, pid, kill };
     } catch {
       /* not yet */
     }

@@ -9,25 +9,36 @@ import * as fs from 'node:fs';
 import { NetNamespace, explain } from 'netns';
 import { IN_VM, run } from './common.js';
 
-const skip = IN_VM ? (spawnSync('sh', ['-c', 'command -v runc']).status === 0 ? false : 'needs runc (apt-get install runc)') : 'runs in the matrix\'s VMs (the host has test/container-open.test.ts)';
+const skip = IN_VM
+  ? spawnSync('sh', ['-c', 'command -v runc']).status === 0
+    ? false
+    : 'needs runc (apt-get install runc)'
+  : "runs in the matrix's VMs (the host has test/container-open.test.ts)";
 
-test('a runc container: fromContainer() finds it in runc\'s state, and the sysctl its config set is in its namespace', { skip }, () => {
+test("a runc container: fromContainer() finds it in runc's state, and the sysctl its config set is in its namespace", {
+  skip,
+}, () => {
   const dir = fs.mkdtempSync('/tmp/kt-runc-');
   const id = `kt-${process.pid}`;
-  for (const d of ['rootfs/bin', 'rootfs/proc', 'rootfs/dev', 'rootfs/sys', 'rootfs/tmp']) fs.mkdirSync(`${dir}/${d}`, { recursive: true });
+  for (const d of ['rootfs/bin', 'rootfs/proc', 'rootfs/dev', 'rootfs/sys', 'rootfs/tmp'])
+    fs.mkdirSync(`${dir}/${d}`, { recursive: true });
   fs.copyFileSync('/bin/busybox', `${dir}/rootfs/bin/busybox`);
   fs.chmodSync(`${dir}/rootfs/bin/busybox`, 0o755);
   run('runc', ['spec', '--bundle', dir]);
   const spec = JSON.parse(fs.readFileSync(`${dir}/config.json`, 'utf8'));
   spec.process.terminal = false;
   spec.process.args = ['/bin/busybox', 'sleep', '600'];
-  if (!spec.linux.namespaces.some((n: { type: string }) => n.type === 'network')) spec.linux.namespaces.push({ type: 'network' });
+  if (!spec.linux.namespaces.some((n: { type: string }) => n.type === 'network'))
+    spec.linux.namespaces.push({ type: 'network' });
   spec.linux.sysctl = { 'net.ipv4.tcp_keepalive_time': '600' };
   fs.writeFileSync(`${dir}/config.json`, JSON.stringify(spec));
   const err = fs.openSync(`${dir}/runc.err`, 'w');
   try {
     // Detached: the container's init keeps its stdio, so none of ours (a pipe would stay open).
-    const r = spawnSync('runc', ['run', '-d', '--bundle', dir, id], { stdio: ['ignore', 'ignore', err], timeout: 120_000 });
+    const r = spawnSync('runc', ['run', '-d', '--bundle', dir, id], {
+      stdio: ['ignore', 'ignore', err],
+      timeout: 120_000,
+    });
     assert.equal(r.status, 0, fs.readFileSync(`${dir}/runc.err`, 'utf8'));
     const { pid } = JSON.parse(run('runc', ['state', id])) as { pid: number };
     using ns = NetNamespace.fromContainer(id);

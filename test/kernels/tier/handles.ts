@@ -20,7 +20,11 @@ const inoOf = (link: string): number => Number(/\[(\d+)\]/.exec(link)![1]);
 function traced(code: string, calls: string): { out: string; trace: string } {
   const log = `/tmp/netns-kt-strace-${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
-    const r = spawnSync('strace', ['-f', '-qq', '-e', `trace=${calls}`, '-o', log, process.execPath, '--input-type=module', '-e', code], { encoding: 'utf8', cwd: ROOT });
+    const r = spawnSync(
+      'strace',
+      ['-f', '-qq', '-e', `trace=${calls}`, '-o', log, process.execPath, '--input-type=module', '-e', code],
+      { encoding: 'utf8', cwd: ROOT },
+    );
     assert.equal(r.status, 0, r.stderr);
     return { out: r.stdout, trace: fs.readFileSync(log, 'utf8') };
   } finally {
@@ -46,7 +50,10 @@ test(`${ENOSYS ? 'without openat2/pidfd_open/clone3: ' : ''}opening a namespace 
     assert.equal(cur.ino, inoOf(fs.readlinkSync('/proc/self/ns/net')));
     const listed = NetNamespace.list().find((i) => i.names.includes(named.name));
     assert.ok(listed, 'list() finds the named namespace');
-    assert.ok(NetNamespace.list().some((i) => i.pids.includes(s.pid)), "list() finds the sleeper's namespace");
+    assert.ok(
+      NetNamespace.list().some((i) => i.pids.includes(s.pid)),
+      "list() finds the sleeper's namespace",
+    );
   } finally {
     s.kill();
     named.remove();
@@ -60,7 +67,12 @@ test('create() and remove(): anonymous and named, visible to ip netns, gone afte
   const ns = NetNamespace.create({ name });
   try {
     assert.match(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout, new RegExp(`^${name}\\b`, 'm'));
-    assert.equal(spawnSync('ip', ['netns', 'exec', name, 'cat', '/proc/sys/net/ipv4/tcp_keepalive_time'], { encoding: 'utf8' }).stdout.trim(), '7200');
+    assert.equal(
+      spawnSync('ip', ['netns', 'exec', name, 'cat', '/proc/sys/net/ipv4/tcp_keepalive_time'], {
+        encoding: 'utf8',
+      }).stdout.trim(),
+      '7200',
+    );
   } finally {
     ns.close();
     NetNamespace.remove(name);
@@ -72,7 +84,10 @@ test('create() and remove(): anonymous and named, visible to ip netns, gone afte
 test('fromPid: a process that has exited is ESRCH, never another namespace', () => {
   const r = spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' });
   const pid = Number(r.stdout.trim());
-  assert.throws(() => NetNamespace.fromPid(pid), (e: NetnsError) => e.code === 'ESRCH');
+  assert.throws(
+    () => NetNamespace.fromPid(pid),
+    (e: NetnsError) => e.code === 'ESRCH',
+  );
 });
 
 test(`fromPid on ${LINE}${ENOSYS ? ' without pidfd_open' : ''}: ${ENOSYS ? 'the /proc/PID fallback' : atLeast(6, 11) ? 'PIDFD_GET_NET_NAMESPACE' : 'a pidfd, then /proc/PID/ns/net checked alive through it'}`, async () => {
@@ -88,9 +103,14 @@ test(`fromPid on ${LINE}${ENOSYS ? ' without pidfd_open' : ''}: ${ENOSYS ? 'the 
       assert.ok(open.length > 0 && open.every((l) => /ENOSYS/.test(l)), 'pidfd_open answered ENOSYS');
       assert.match(trace, new RegExp(`openat\\([^)]*"/proc/${s.pid}"`), 'the /proc/PID directory fd');
     } else {
-      assert.ok(open.some((l) => /= \d+$/.test(l.trim())), 'a pidfd');
-      if (atLeast(6, 11)) assert.match(trace, /ioctl\(\d+, (PIDFD_GET_NET_NAMESPACE|_IOC\(_IOC_NONE, 0xff, 0x4, 0\)|0xff04)[^=]*= \d+/);
-      else assert.match(trace, /pidfd_send_signal\(\d+, 0, NULL, 0\) = 0/, 'the process checked alive through its pidfd');
+      assert.ok(
+        open.some((l) => /= \d+$/.test(l.trim())),
+        'a pidfd',
+      );
+      if (atLeast(6, 11))
+        assert.match(trace, /ioctl\(\d+, (PIDFD_GET_NET_NAMESPACE|_IOC\(_IOC_NONE, 0xff, 0x4, 0\)|0xff04)[^=]*= \d+/);
+      else
+        assert.match(trace, /pidfd_send_signal\(\d+, 0, NULL, 0\) = 0/, 'the process checked alive through its pidfd');
     }
   } finally {
     s.kill();
@@ -98,7 +118,12 @@ test(`fromPid on ${LINE}${ENOSYS ? ' without pidfd_open' : ''}: ${ENOSYS ? 'the 
 });
 
 test(`${ENOSYS ? 'without openat2: ' : ''}the confined open never leaves /proc/sys/net`, () => {
-  for (const rel of ['../../kernel/hostname', 'ipv4/../../../etc/passwd', '/etc/passwd', 'core/../../kernel/hostname']) {
+  for (const rel of [
+    '../../kernel/hostname',
+    'ipv4/../../../etc/passwd',
+    '/etc/passwd',
+    'core/../../kernel/hostname',
+  ]) {
     const e = (() => {
       try {
         native.sysctlRead(-1, rel);
@@ -116,14 +141,22 @@ test(`${ENOSYS ? 'without openat2: ' : ''}the confined open never leaves /proc/s
     'openat,openat2',
   );
   assert.match(out, /^\d+ \d+$/m);
-  const keyOpens = trace.split('\n').filter((l) => /"(tcp_keepalive_time|somaxconn|ipv4\/tcp_keepalive_time|core\/somaxconn)"/.test(l));
+  const keyOpens = trace
+    .split('\n')
+    .filter((l) => /"(tcp_keepalive_time|somaxconn|ipv4\/tcp_keepalive_time|core\/somaxconn)"/.test(l));
   assert.ok(keyOpens.length > 0, 'the key opens are in the trace');
   if (ENOSYS) {
     assert.match(trace, /openat2\([^)]*\) = -1 ENOSYS/, 'openat2 answered ENOSYS');
     const walked = keyOpens.filter((l) => !/ENOSYS/.test(l));
-    assert.ok(walked.length > 0 && walked.every((l) => /^\d+\s+openat\(/.test(l) && /O_NOFOLLOW/.test(l)), `the component walk: ${keyOpens.join(' | ')}`);
+    assert.ok(
+      walked.length > 0 && walked.every((l) => /^\d+\s+openat\(/.test(l) && /O_NOFOLLOW/.test(l)),
+      `the component walk: ${keyOpens.join(' | ')}`,
+    );
   } else {
-    assert.ok(keyOpens.every((l) => /openat2\(/.test(l) && /RESOLVE_BENEATH/.test(l) && /RESOLVE_NO_SYMLINKS/.test(l)), `openat2, confined: ${keyOpens.join(' | ')}`);
+    assert.ok(
+      keyOpens.every((l) => /openat2\(/.test(l) && /RESOLVE_BENEATH/.test(l) && /RESOLVE_NO_SYMLINKS/.test(l)),
+      `openat2, confined: ${keyOpens.join(' | ')}`,
+    );
   }
 });
 

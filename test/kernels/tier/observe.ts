@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as os from 'node:os';
-import { classify, keyFromRel } from 'netns';
+import { classify } from 'netns';
+import { keyFromRel } from 'netns/sysctld';
 import { presence, record, recordText, usernsEffects, verdicts } from './oracle.js';
 import { LINE, rulesUserns, saveResult } from './common.js';
 
@@ -23,5 +24,9 @@ test('classify() agrees with what presence shows: host-only and child-only keys'
 
 test('the rule base knows what a namespace owned by a user namespace hides here', () => {
   const { hidden } = usernsEffects(x);
-  assert.deepEqual(hidden.filter((r) => rulesUserns(r) !== 'hidden').map(keyFromRel), [], `${hidden.length} keys hidden on ${LINE}`);
+  assert.deepEqual(
+    hidden.filter((r) => rulesUserns(r) !== 'hidden').map(keyFromRel),
+    [],
+    `${hidden.length} keys hidden on ${LINE}`,
+  );
 });

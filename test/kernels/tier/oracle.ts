@@ -132,7 +132,12 @@ function restoreHost(host: Walk, keys: string[]): string[] {
 
 /** The keys whose value in `after` differs from `before`. */
 const changedKeys = (before: Walk, after: Walk): string[] =>
-  Object.keys(before).filter((rel) => before[rel]!.value !== undefined && after[rel]?.value !== undefined && !sameText(before[rel]!.value, after[rel]!.value));
+  Object.keys(before).filter(
+    (rel) =>
+      before[rel]!.value !== undefined &&
+      after[rel]?.value !== undefined &&
+      !sameText(before[rel]!.value, after[rel]!.value),
+  );
 
 /** Walks that change nothing (root): safe on any machine. */
 export function presence(): Presence {
@@ -178,7 +183,8 @@ export function experiment(): Experiment {
   };
 }
 
-const differs = (a: Seen | undefined, b: Seen | undefined): boolean => a !== undefined && b !== undefined && a.value !== undefined && b.value !== undefined && !sameText(a.value, b.value);
+const differs = (a: Seen | undefined, b: Seen | undefined): boolean =>
+  a !== undefined && b !== undefined && a.value !== undefined && b.value !== undefined && !sameText(a.value, b.value);
 
 /**
  * The class the experiment shows for each key (as root: a namespace made by root). From
@@ -210,24 +216,39 @@ export function verdicts(x: Presence | Experiment): Map<string, KeyVerdict> {
       continue;
     }
     if (full && differs(c, x.grandchild[rel])) {
-      out.set(rel, { cls: 'parent', why: 'a namespace made from another one follows that one, not the initial namespace' });
+      out.set(rel, {
+        cls: 'parent',
+        why: 'a namespace made from another one follows that one, not the initial namespace',
+      });
       continue;
     }
     if (full && differs(c, x.freshAfterHost[rel])) {
-      out.set(rel, c.writable
-        ? { cls: 'inherited', why: "a new namespace takes the initial namespace's value at creation" }
-        : { cls: 'readonly', why: 'read-only in a new namespace, and it shows the initial namespace\'s value' });
+      out.set(
+        rel,
+        c.writable
+          ? { cls: 'inherited', why: "a new namespace takes the initial namespace's value at creation" }
+          : { cls: 'readonly', why: "read-only in a new namespace, and it shows the initial namespace's value" },
+      );
       continue;
     }
     if (full && hostWritten.has(rel) && x.freshAfterHost[rel]?.value !== undefined) {
-      out.set(rel, { cls: 'default', why: "the initial namespace's value was changed and a new namespace did not take it" });
+      out.set(rel, {
+        cls: 'default',
+        why: "the initial namespace's value was changed and a new namespace did not take it",
+      });
       continue;
     }
     if (full && !h.writable && !c.writable && differs(h, c)) {
       out.set(rel, { cls: 'default', why: 'read-only everywhere, with a value of its own in a new namespace' });
       continue;
     }
-    out.set(rel, { why: !full ? 'not written: presence only' : h.writable ? 'no other value could be written on the host' : 'read-only in both, same value: global or a per-namespace constant' });
+    out.set(rel, {
+      why: !full
+        ? 'not written: presence only'
+        : h.writable
+          ? 'no other value could be written on the host'
+          : 'read-only in both, same value: global or a per-namespace constant',
+    });
   }
   return out;
 }
@@ -253,10 +274,20 @@ export interface Recorded {
   release: string;
   /** "experiment" (the VM: every class the writes settle) or "presence" (a real host: no writes). */
   how: 'experiment' | 'presence';
-  keys: Record<string, { class: Observed | null; why: string; host: RecordedSide | null; fresh: RecordedSide | null; userns: [mode: number, writable: boolean] | null }>;
+  keys: Record<
+    string,
+    {
+      class: Observed | null;
+      why: string;
+      host: RecordedSide | null;
+      fresh: RecordedSide | null;
+      userns: [mode: number, writable: boolean] | null;
+    }
+  >;
 }
 
-const side = (s: Seen | undefined): RecordedSide | null => (s ? (s.value !== undefined ? [s.mode, s.value] : [s.mode, null, s.error ?? 'EIO']) : null);
+const side = (s: Seen | undefined): RecordedSide | null =>
+  s ? (s.value !== undefined ? [s.mode, s.value] : [s.mode, null, s.error ?? 'EIO']) : null;
 
 /** A device's own entries (conf.eth0.*): the record keeps lo's (every namespace has lo), not those of the machine's other devices. */
 const otherDevice = (rel: string): boolean => /^ipv[46]\/(conf|neigh)\/(?!all\/|default\/|lo\/)[^/]+\//.test(rel);
@@ -266,7 +297,13 @@ export function record(line: string, release: string, x: Presence | Experiment, 
   const keys: Recorded['keys'] = {};
   for (const rel of [...v.keys()].filter((r) => !otherDevice(r)).sort()) {
     const u = x.userns[rel];
-    keys[rel] = { class: v.get(rel)!.cls ?? null, why: v.get(rel)!.why, host: side(x.host[rel]), fresh: side(x.fresh[rel]), userns: u ? [u.mode, u.writable] : null };
+    keys[rel] = {
+      class: v.get(rel)!.cls ?? null,
+      why: v.get(rel)!.why,
+      host: side(x.host[rel]),
+      fresh: side(x.fresh[rel]),
+      userns: u ? [u.mode, u.writable] : null,
+    };
   }
   return { line, release, how: 'creator' in x ? 'experiment' : 'presence', keys };
 }

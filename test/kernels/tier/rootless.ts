@@ -18,10 +18,14 @@ test(`a rootless namespace on ${LINE}: create, set, get`, { skip: notRoot }, () 
   assert.equal(ns.sysctl.get('net.ipv4.tcp_keepalive_time'), 300);
 });
 
-test(`classify() as an unprivileged user reports the keys hidden on ${LINE} as hidden, not host-only`, { skip: notRoot || (measured ? false : 'no measurement from the root part of the tier') }, () => {
+test(`classify() as an unprivileged user reports the keys hidden on ${LINE} as hidden, not host-only`, {
+  skip: notRoot || (measured ? false : 'no measurement from the root part of the tier'),
+}, () => {
   const list: Classification[] = classify();
   const by = new Map(list.map((c) => [c.key, c]));
-  const wrong = measured!.hidden.filter((k) => String(by.get(k)?.class) !== 'hidden').map((k) => `${k}: ${by.get(k)?.class ?? 'absent'}`);
+  const wrong = measured!.hidden
+    .filter((k) => String(by.get(k)?.class) !== 'hidden')
+    .map((k) => `${k}: ${by.get(k)?.class ?? 'absent'}`);
   const byClass: Record<string, number> = {};
   for (const c of list) byClass[c.class] = (byClass[c.class] ?? 0) + 1;
   saveResult('rootless', { line: LINE, keys: list.length, hidden: measured!.hidden.length, byClass, wrong });

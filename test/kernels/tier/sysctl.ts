@@ -15,8 +15,14 @@ test('getAll() in a namespace lists the keys procps sysctl -a lists there, with 
     const raw = new Map(Object.entries(ours.raw));
     const missing = [...theirs.keys()].filter((k) => !raw.has(k));
     const extra = [...raw.keys()].filter((k) => !theirs.has(k) && !(k in ours.unreadable));
-    assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, 'the same keys (procps leaves out what it cannot read)');
-    const differ = [...theirs].filter(([k, v]) => !sameText(raw.get(k), v)).map(([k, v]) => `${k}: ${JSON.stringify(raw.get(k))} vs ${JSON.stringify(v)}`);
+    assert.deepEqual(
+      { missing, extra },
+      { missing: [], extra: [] },
+      'the same keys (procps leaves out what it cannot read)',
+    );
+    const differ = [...theirs]
+      .filter(([k, v]) => !sameText(raw.get(k), v))
+      .map(([k, v]) => `${k}: ${JSON.stringify(raw.get(k))} vs ${JSON.stringify(v)}`);
     assert.deepEqual(differ, [], 'the same values');
     assert.equal(theirs.get('net.ipv4.tcp_keepalive_time'), '600');
     assert.ok(theirs.size > 300, `${theirs.size} keys`);
@@ -30,7 +36,13 @@ test('set() is what procps then reads inside; get() reads what procps wrote', ()
   try {
     using ns = NetNamespace.fromName(n.name);
     assert.equal(ns.sysctl.set('net.ipv4.ip_local_port_range', [20000, 30000]).join(' '), '20000 30000');
-    assert.equal(run('ip', ['netns', 'exec', n.name, 'sysctl', '-n', 'net.ipv4.ip_local_port_range']).trim().split(/\s+/).join(' '), '20000 30000');
+    assert.equal(
+      run('ip', ['netns', 'exec', n.name, 'sysctl', '-n', 'net.ipv4.ip_local_port_range'])
+        .trim()
+        .split(/\s+/)
+        .join(' '),
+      '20000 30000',
+    );
     run('ip', ['netns', 'exec', n.name, 'unshare', '-u', 'sysctl', '-qw', 'net.core.somaxconn=1234']);
     assert.equal(ns.sysctl.get('net.core.somaxconn'), 1234);
     using cur = NetNamespace.current();
@@ -45,7 +57,11 @@ test('setMany(): a failing entry rolls back the ones already written', () => {
   const before = [ns.sysctl.get('net.ipv4.tcp_keepalive_time'), ns.sysctl.get('net.core.somaxconn')];
   const e = (() => {
     try {
-      ns.sysctl.setMany({ 'net.ipv4.tcp_keepalive_time': 600, 'net.core.somaxconn': 1000, 'net.ipv4.tcp_syn_retries': 1000 });
+      ns.sysctl.setMany({
+        'net.ipv4.tcp_keepalive_time': 600,
+        'net.core.somaxconn': 1000,
+        'net.ipv4.tcp_syn_retries': 1000,
+      });
     } catch (err) {
       return err as NetnsError & { rolledBack?: string[] };
     }

@@ -72,6 +72,8 @@ if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import
   const writes = own[0] ? (JSON.parse(fs.readFileSync(own[0], 'utf8')) as Record<string, string>) : {};
   const failed = writeAll(writes);
   const keys = walk();
-  const then = cmd.length ? JSON.parse(execFileSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', maxBuffer: 256 << 20 })) : undefined;
+  const then = cmd.length
+    ? JSON.parse(execFileSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', maxBuffer: 256 << 20 }))
+    : undefined;
   process.stdout.write(JSON.stringify({ failed, keys, then }));
 }
