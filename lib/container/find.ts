@@ -34,10 +34,13 @@ export function containerName(c: Pick<ContainerInfo, 'name' | 'kubernetes'>): st
  * (its id and names come from state files a user may write).
  */
 export function containerLabel(c: ContainerInfo): string {
+  return printable(rawLabel(c));
+}
+
+/** containerLabel before printable(): for a hint's `detail`, which the hint escapes. */
+function rawLabel(c: ContainerInfo): string {
   const name = containerName(c);
-  return printable(
-    `${c.runtime} ${c.namespace !== undefined ? `${c.namespace}/` : ''}${c.id}${name !== undefined ? ` (${name})` : ''}`,
-  );
+  return `${c.runtime} ${c.namespace !== undefined ? `${c.namespace}/` : ''}${c.id}${name !== undefined ? ` (${name})` : ''}`;
 }
 
 /** containerLabel, and the state directory it was found in: how a list of candidates names each. */
@@ -119,7 +122,7 @@ export function findContainer(query: string, options: ContainerOptions = {}): Co
     detail:
       all.length === 0
         ? 'none'
-        : all.slice(0, 10).map(containerLabel).join(', ') + (all.length > 10 ? ` and ${all.length - 10} more` : ''),
+        : all.slice(0, 10).map(rawLabel).join(', ') + (all.length > 10 ? ` and ${all.length - 10} more` : ''),
     message: `ENOENT: no container matches "${printable(query)}" (searched ${roots.join(', ') || 'no roots'})${whole}`,
   });
 }
