@@ -224,10 +224,7 @@ t.test(
   'container ids and names from state files: escaped in list, diff --all and messages; exact in JSON',
   async (t) => {
     const ns = ipNetnsAdd(t, 'nthostile');
-    if (!makeIfaces(t, ns)) {
-      t.skip('bridges cannot be created here');
-      return;
-    }
+    if (!t.ok(makeIfaces(t, ns), 'bridges with those names made inside the namespace')) return;
     const child = spawn('ip', ['netns', 'exec', ns, 'sleep', '600'], { stdio: 'ignore' });
     t.teardown(() => child.kill('SIGKILL'));
     const nsIno = fs.statSync(`/run/netns/${ns}`).ino;
