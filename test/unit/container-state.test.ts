@@ -364,7 +364,7 @@ t.test('a bundle whose config.json is a FIFO or huge does not stop the scan', as
   const d = tmp(t);
   const fifo = path.join(d, 'fifo-bundle');
   fs.mkdirSync(fifo);
-  if (spawnSync('mkfifo', [path.join(fifo, 'config.json')]).status !== 0) return t.skip('mkfifo failed');
+  t.equal(spawnSync('mkfifo', [path.join(fifo, 'config.json')]).status, 0, 'mkfifo');
   write(path.join(d, 'root/f1/state.json'), runcState('f1', me, myStart, fifo));
   const huge = path.join(d, 'huge-bundle');
   write(path.join(huge, 'config.json'), { annotations: { big: 'yes' } });
