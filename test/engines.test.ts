@@ -81,6 +81,9 @@ t.test('Docker: its state as a real dockerd lays it out, found through --exec-ro
   t.same(c && [c.runtime, c.oci, c.name, c.pid, c.running, c.stateFile], ['docker', 'runc', dname, dpid, true, stateFile]);
   t.equal(c?.bundle, path.join(docker.execRoot, 'containerd/daemon/io.containerd.runtime.v2.task/moby', did), "the bundle: in its containerd's state below the exec-root");
   t.equal(bundleSysctl(c)?.[KEY], '600', "the bundle's config.json has what docker run --sysctl asked for (linux.sysctl)");
+  // And what Docker (20.10 on) adds by itself to every container not on the host's network:
+  // the spec is where a value's provenance (the user's --sysctl or the engine's default) shows.
+  t.match(bundleSysctl(c), { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' }, "Docker's own defaults are in the spec too");
 
   t.notOk(
     listContainers({ runtime: 'docker' }).some((x) => x.id === did),
@@ -132,6 +135,7 @@ t.test('Podman (rootful, runc): run --sysctl read back; by name and id; state in
   t.equal(c?.annotations['io.container.manager'], 'libpod');
   t.equal(c?.bundle, path.join(podman.root, 'vfs-containers', pid, 'userdata'), 'the bundle: GRAPHROOT/DRIVER-containers/ID/userdata');
   t.equal(bundleSysctl(c)?.[KEY], '601', "the bundle's config.json has what podman run --sysctl asked for");
+  t.match(bundleSysctl(c), { 'net.ipv4.ping_group_range': '0 0' }, "and containers.conf's default_sysctls (Podman's own default)");
 
   for (const q of [pname, pid]) {
     using ns = NetNamespace.fromContainer(q);

@@ -46,8 +46,9 @@ export interface ContainerInfo {
    * The OCI bundle directory, from runc's `bundle=` label or crun's status: its `config.json` is
    * the spec the container was started with (`linux.sysctl` holds what `docker run --sysctl`,
    * `podman run --sysctl` or Kubernetes asked for). Docker's is in its containerd's state
-   * (`EXEC_ROOT/containerd/daemon/io.containerd.runtime.v2.task/moby/ID`), Podman's in
-   * containers-storage (`GRAPHROOT/DRIVER-containers/ID/userdata`).
+   * (`/run/containerd/io.containerd.runtime.v2.task/moby/ID`, or below the exec-root when
+   * dockerd runs its own containerd), Podman's in containers-storage
+   * (`GRAPHROOT/DRIVER-containers/ID/userdata`).
    */
   bundle?: string;
   /** The state file read (state.json or status). */
