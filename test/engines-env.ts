@@ -86,7 +86,7 @@ const BLOB_CACHE = '/var/lib/containers/cache/blob-info-cache-v1.boltdb';
  * every mount below the directory, removes the cgroups, the directory and what the engine made
  * outside it.
  */
-function cleanupScript(dir: string, cgroup: string, graceful: string, made: string[], cacheBackup: string | undefined): string {
+function cleanupScript(dir: string, cgroup: string, graceful: string, made: string[], cache: 'restore' | 'remove' | undefined): string {
   const q = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
   return `#!/bin/bash
 # netns engine test cleanup for ${dir} (written by test/engines-env.ts)
@@ -121,9 +121,10 @@ for i in $(seq 50); do
   rmdir $left 2>/dev/null
   sleep 0.1
 done
-${cacheBackup ? `[ -f ${q(cacheBackup)} ] && cp -p ${q(cacheBackup)} ${q(BLOB_CACHE)}` : ''}
+${cache === 'restore' ? `cp -p "$DIR/blob-info-cache.bak" ${q(BLOB_CACHE)}` : ''}
+${cache === 'remove' ? `rm -f ${q(BLOB_CACHE)}; rmdir /var/lib/containers/cache 2>/dev/null` : ''}
 rm -rf "$DIR"
-${made.includes('/var/lib/containers') ? `rm -f ${q(BLOB_CACHE)}; rmdir /var/lib/containers/cache 2>/dev/null` : ''}
+
 ${made.includes('/run/docker') ? 'rmdir /run/docker/plugins 2>/dev/null' : ''}
 ${made.includes('/run/containerd') ? 'rmdir /run/containerd/s 2>/dev/null' : ''}
 for d in ${made.map(q).join(' ')}; do rmdir "$d" 2>/dev/null; done
@@ -154,18 +155,20 @@ interface Engine {
  * that runs it if this process dies first. Returns the directory and a function to set the
  * graceful part (commands that need the daemon, known once it runs).
  */
-function prepare(t: Test, prefix: string): { dir: string; cgroup: string; setGraceful(cmds: string): void; stop(): void } {
+function prepare(t: Test, prefix: string, blobCache = false): { dir: string; cgroup: string; setGraceful(cmds: string): void; stop(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
   const cgroup = `${path.basename(dir)}`;
   const made = HOST_DIRS.filter((d) => !fs.existsSync(d));
-  let cacheBackup: string | undefined;
-  if (fs.existsSync(BLOB_CACHE)) {
-    cacheBackup = path.join(dir, 'blob-info-cache.bak');
-    fs.copyFileSync(BLOB_CACHE, cacheBackup);
+  // Podman's import writes containers/image's blob-info cache, a path --root does not move:
+  // put back the host's, or remove the one it made.
+  let cache: 'restore' | 'remove' | undefined;
+  if (blobCache) {
+    cache = fs.existsSync(BLOB_CACHE) ? 'restore' : 'remove';
+    if (cache === 'restore') fs.copyFileSync(BLOB_CACHE, path.join(dir, 'blob-info-cache.bak'));
   }
   const script = path.join(dir, 'cleanup.sh');
   let graceful = '';
-  const write = (): void => fs.writeFileSync(script, cleanupScript(dir, cgroup, graceful, made, cacheBackup), { mode: 0o700 });
+  const write = (): void => fs.writeFileSync(script, cleanupScript(dir, cgroup, graceful, made, cache), { mode: 0o700 });
   write();
   // The watcher reads the script only once this process is gone, so it runs the latest one.
   // (The script's path is passed in the environment: a command line naming the directory is
@@ -315,7 +318,7 @@ fi`);
  * container). runc keeps its containers' state in its default root, /run/runc.
  */
 export async function startPodman(t: Test): Promise<Podman> {
-  const { dir, cgroup, setGraceful, stop } = prepare(t, 'netns-podman');
+  const { dir, cgroup, setGraceful, stop } = prepare(t, 'netns-podman', true);
   const [root, runroot, tmp] = ['root', 'runroot', 'tmp'].map((d) => path.join(dir, d)) as [string, string, string];
   fs.mkdirSync(tmp);
   const global = [

@@ -42,6 +42,9 @@ const bundleSysctl = (c: ContainerInfo | undefined): Record<string, string> | un
 // The host before anything starts: its network, and every file of /proc/sys/net (read under
 // the lock that tests changing a host sysctl hold, so that none is half-way through a change).
 const netBefore = hostNetwork();
+const BLOB_CACHE = '/var/lib/containers/cache/blob-info-cache-v1.boltdb'; // Podman's import writes it
+const readCache = (): string | undefined => (fs.existsSync(BLOB_CACHE) ? fs.readFileSync(BLOB_CACHE, 'latin1') : undefined);
+const cacheBefore = readCache();
 const sysBefore = await underHostLock(procSysNetSnapshot);
 async function underHostLock<T>(f: () => T): Promise<T> {
   const release = await holdHostLock();
@@ -217,6 +220,7 @@ t.test('stopped: containers, daemons, mounts, cgroups, directories gone; the hos
     t.equal(cg, '', `no cgroup ${e.cgroup} left`);
   }
   t.notOk(fs.existsSync(`/run/runc/${pid}`), "Podman's runc state removed");
+  t.equal(readCache(), cacheBefore, "containers/image's blob-info cache in /var/lib/containers is as before (or absent again)");
   t.notOk(fs.existsSync(`/proc/${dpid}`) && fs.readFileSync(`/proc/${dpid}/cmdline`, 'latin1').includes('sleep'), 'the Docker container\'s init is gone');
   t.same(hostNetwork(), netBefore, 'the host\'s interfaces, addresses, routes, rules and iptables are as before');
   const sysAfter = await underHostLock(procSysNetSnapshot);
