@@ -7,6 +7,8 @@
         "native/ns.cc",
         "native/sysctl.cc",
         "native/executor.cc",
+        "native/threads.cc",
+        "native/child.cc",
         "native/clone.cc",
         "native/rootless/rootless.cc"
       ],

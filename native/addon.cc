@@ -2,17 +2,22 @@
 #include "netns.h"
 
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/magic.h>
+#include <linux/seccomp.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -161,6 +166,36 @@ static Napi::Value TestForceOpenFallback(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Test hook: from now on openat2 fails with ENOSYS, as before Linux 5.6, in every thread of this
+// process and in every child it makes (clone children, the rootless helper after its exec:
+// a seccomp filter is inherited and cannot be removed; for a throwaway test process only).
+// The addon then probes for openat2 again, and each backend falls back on its own.
+static Napi::Value TestDenyOpenat2(const Napi::CallbackInfo& info) {
+#if defined(__x86_64__)
+  const uint32_t arch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+  const uint32_t arch = AUDIT_ARCH_AARCH64;
+#else
+  const uint32_t arch = 0;
+  ThrowErrno(info.Env(), ENOSYS, "seccomp");
+#endif
+  struct sock_filter f[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = {(unsigned short)(sizeof f / sizeof f[0]), f};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ThrowErrno(info.Env(), errno, "prctl");
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0)
+    ThrowErrno(info.Env(), errno, "seccomp");
+  core::g_haveOpenat2.store(-1);
+  return info.Env().Undefined();
+}
+
 int ReadSmall(int fd, std::string& out) {
   // The kernel zeroes a buffer of the requested size on every sysctl read: ask for 4 KiB,
   // and only grow for the rare longer value.
@@ -194,8 +229,7 @@ static void Cleanup(Napi::Env, AddonData* d) {
     } while (r < 0 && errno == EINTR);
     if (r == 0) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
     siginfo_t si;
-    while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR) {
-    }
+    WaitChild(pid, pidfd, &si);
     close(pidfd);
   }
   if (d->curOwned && d->curNs >= 0) close(d->curNs);
@@ -218,6 +252,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       "forceOpenFallback", Napi::Function::New(env, TestForceOpenFallback, "forceOpenFallback"));
   exports.Get("testing").As<Napi::Object>().Set(
       "executorSpin", Napi::Function::New(env, TestExecutorSpin, "executorSpin"));
+  exports.Get("testing").As<Napi::Object>().Set(
+      "denyOpenat2", Napi::Function::New(env, TestDenyOpenat2, "denyOpenat2"));
   InitSysctl(env, exports);
   InitClone(env, exports);
   InitRootless(env, exports);

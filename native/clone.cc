@@ -1,12 +1,14 @@
 // clone(CLONE_NEWNET): a child process born in a new network namespace performs a prepared
 // list of /proc/sys/net reads and writes, reports over a pipe and exits.
 //
-// Everything runs on a thread the addon owns, one per call (never the JS thread, the libuv
-// pool or the executor): it clones the child, writes the user-namespace maps when asked,
-// reads the report to EOF, reaps the child with waitid(P_PIDFD) and hands the result to the
-// JS thread through a thread-safe function. The child is a copy of that one thread of a
-// multithreaded process, so between clone() and _exit() it only makes async-signal-safe
-// system calls on memory prepared before the clone: no malloc, no locks, no C++ runtime.
+// Everything runs on a thread of its own (Threads::Run; never the JS thread, the libuv pool or
+// the executor): it clones the child, writes the user-namespace maps when asked (WriteIdMaps),
+// reads the report to EOF, reaps the child (WaitChild) and hands the result to the JS thread.
+// If the environment goes away meanwhile, the child is killed so that the thread sees EOF.
+// The child is a copy of that one thread of a multithreaded process, so between clone() and
+// _exit() it only makes async-signal-safe system calls on memory prepared before the clone:
+// no malloc, no locks, no C++ runtime. It opens keys with the one confined open
+// (sysctl_core.h), which keeps to that.
 //
 // Report framing (child -> parent), a sequence of records:
 //   struct RecHeader { u32 kind; u32 index; i32 err; u32 len; } followed by `len` bytes.
@@ -28,18 +30,17 @@
 
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <cstdint>
 #include <cstring>
 #include <ctime>
-#include <mutex>
-#include <set>
+#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "netns.h"
 #include "syscompat.h"
+#include "sysctl_core.h"
+#include "threads.h"
 
 
 namespace netns {
@@ -70,9 +71,8 @@ struct OpResult {
   std::string value;
 };
 
-// One call. Owned by its thread until handed to the thread-safe function, then by the JS
-// thread (or by the TSFN's finalizer when the environment is going away).
-struct CloneOp {
+// One call: a task on a thread of its own (threads.h).
+struct CloneOp : Task {
   // Inputs, prepared before the clone and only read by the child.
   std::vector<std::string> rels;
   std::vector<std::string> vals;
@@ -81,7 +81,6 @@ struct CloneOp {
   uint32_t uid = 0, gid = 0;
   pid_t parentPid = 0;
   uint32_t holdMs = 0;  // test hook: the child sleeps this long before its work
-  const std::atomic<bool>* stopping = nullptr;  // the environment is shutting down
   int reportR = -1, reportW = -1, syncR = -1, syncW = -1;
 
   // Outputs.
@@ -89,7 +88,9 @@ struct CloneOp {
   const char* setupSyscall = "";
   std::string setupPath;
   pid_t pid = -1;
-  std::atomic<int> pidfd{-1};  // read by the cleanup hook to kill a stray child
+  // Read by Abort() to kill the child; closed only here, once no Abort() can come (the task
+  // has been delivered).
+  std::atomic<int> pidfd{-1};
   bool hasIdent = false;
   uint64_t dev = 0, ino = 0;
   int identErr = 0;
@@ -97,8 +98,11 @@ struct CloneOp {
   int exitCode = -1, termSignal = 0;
   bool protocolError = false;
 
-  napi_deferred deferred = nullptr;
-  std::thread thread;  // the waiter; it moves this handle to CloneState::finished when done
+  ~CloneOp() override;
+  void Work() override;
+  Napi::Value Result(Napi::Env env, bool& reject) override;
+  // The environment is going away: kill the child, so that the thread sees EOF, reaps and ends.
+  void Abort() override;
 };
 
 // ---- the child: async-signal-safe only ----
@@ -121,21 +125,6 @@ void Record(const CloneOp* op, uint32_t kind, uint32_t index, int32_t err, uint3
   RecHeader h{kind, index, err, len};
   if (!WriteAll(op->reportW, &h, sizeof h) || (payload && len && !WriteAll(op->reportW, payload, len)))
     _exit(kExitReport);
-}
-
-int ChildOpen(int root, const char* rel, int flags) {
-  struct {
-    uint64_t flags, mode, resolve;
-  } how{(uint64_t)(flags | O_CLOEXEC | O_NOCTTY), 0,
-        RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV};
-  int fd = (int)syscall(SYS_openat2, root, rel, &how, sizeof how);
-  if (fd < 0 && errno == ENOSYS) {
-    // Kernels before 5.6: TypeScript has rejected "..", "." and empty components, so a
-    // plain openat beneath the /proc/sys/net fd cannot leave it except through a symlink,
-    // and procfs sysctl directories hold none.
-    fd = openat(root, rel, flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-  }
-  return fd < 0 ? -errno : fd;
 }
 
 // Read the whole value of `fd` from offset 0, sending it in pieces of at most 4 KiB (the
@@ -188,21 +177,17 @@ int ChildMain(void* arg) {
     Record(op, kError, kNoIndex, errno, kStepStat, nullptr);
   }
 
-  int root = open("/proc/sys/net", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  int rootErr = root < 0 ? errno : 0;
+  bool atStatfs;
+  int root = core::OpenNetRoot(&atStatfs);  // -errno on failure
   for (uint32_t i = 0; i < op->rels.size(); i++) {
     if (root < 0) {
-      Record(op, kError, i, rootErr, kStepOpen, nullptr);
+      Record(op, kError, i, -root, kStepOpen, nullptr);
       continue;
     }
     const char* rel = op->rels[i].c_str();
     if (op->isWrite[i]) {
-      bool readable = true;
-      int fd = ChildOpen(root, rel, O_RDWR);
-      if (fd == -EACCES) {
-        fd = ChildOpen(root, rel, O_WRONLY);
-        readable = false;
-      }
+      bool readable;
+      int fd = core::OpenForWrite(root, rel, &readable);
       if (fd < 0) {
         Record(op, kError, i, -fd, kStepOpen, nullptr);
         continue;
@@ -221,7 +206,7 @@ int ChildMain(void* arg) {
       }
       close(fd);
     } else {
-      int fd = ChildOpen(root, rel, O_RDONLY);
+      int fd = core::OpenBeneath(root, rel, O_RDONLY);
       if (fd < 0) {
         Record(op, kError, i, -fd, kStepOpen, nullptr);
         continue;
@@ -318,16 +303,6 @@ void ReadReport(CloneOp* op) {
   }
 }
 
-int WriteProcFile(pid_t pid, const char* name, const std::string& text, std::string& path) {
-  path = "/proc/" + std::to_string(pid) + "/" + name;
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return errno;
-  ssize_t w = write(fd, text.data(), text.size());
-  int err = w < 0 ? errno : ((size_t)w != text.size() ? EIO : 0);
-  close(fd);
-  return err;
-}
-
 void CloseFd(int& fd) {
   if (fd >= 0) close(fd);
   fd = -1;
@@ -369,9 +344,9 @@ void RunOp(CloneOp* op) {
     } else {
       op->pid = pid;
       op->pidfd.store(pidfd);
-      // Cleanup hook raced with us: it sets `stopping` then reads pidfd; we store pidfd then
-      // read `stopping` (both seq_cst), so one of the two sends the kill.
-      if (op->stopping && op->stopping->load()) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+      // Abort() raced with us: `aborted` is set before it reads pidfd; we store pidfd, then
+      // read `aborted` (both seq_cst), so one of the two sends the kill.
+      if (op->aborted.load()) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
     }
     // The child runs on its own copy of the address space: our mapping can go.
     munmap(stack, kStackSize);
@@ -385,25 +360,10 @@ void RunOp(CloneOp* op) {
   }
 
   if (op->user) {
-    // The parent maps the child's root to our ids: "deny" setgroups first, as an
-    // unprivileged writer of gid_map must.
-    std::string path;
-    int err = WriteProcFile(op->pid, "setgroups", "deny", path);
-    if (err == ENOENT) err = 0;  // kernels before 3.19 have no setgroups file
-    const char* what = "setgroups";
-    if (!err) {
-      what = "uid_map";
-      err = WriteProcFile(op->pid, "uid_map", "0 " + std::to_string(op->uid) + " 1\n", path);
-    }
-    if (!err) {
-      what = "gid_map";
-      err = WriteProcFile(op->pid, "gid_map", "0 " + std::to_string(op->gid) + " 1\n", path);
-    }
+    int err = WriteIdMaps(op->pid, op->uid, op->gid, &op->setupPath);
     if (err) {
-      (void)what;
       op->setupErr = err;
       op->setupSyscall = "write";
-      op->setupPath = path;
       CloseFd(op->syncW);  // the child reads EOF and exits without doing anything
     }
   }
@@ -420,82 +380,27 @@ void RunOp(CloneOp* op) {
   CloseFd(op->reportR);
 
   siginfo_t si;
-  memset(&si, 0, sizeof si);
-  int w;
-  do {
-    w = waitid((idtype_t)P_PIDFD, (id_t)op->pidfd.load(), &si, WEXITED);
-  } while (w < 0 && errno == EINTR);
-  if (w < 0) {
-    // No pidfd wait (Linux < 5.4): the pid cannot have been reused, it is our unreaped child.
-    int status = 0;
-    pid_t r;
-    do {
-      r = waitpid(op->pid, &status, 0);
-    } while (r < 0 && errno == EINTR);
-    if (r == op->pid) {
-      if (WIFEXITED(status)) op->exitCode = WEXITSTATUS(status);
-      if (WIFSIGNALED(status)) op->termSignal = WTERMSIG(status);
-    }
-  } else if (si.si_code == CLD_EXITED) {
-    op->exitCode = si.si_status;
-  } else {
-    op->termSignal = si.si_status;
+  if (WaitChild(op->pid, op->pidfd.load(), &si) == 0) {
+    if (si.si_code == CLD_EXITED)
+      op->exitCode = si.si_status;
+    else
+      op->termSignal = si.si_status;
   }
 }
 
-// ---- per-environment bookkeeping ----
+void CloneOp::Work() { RunOp(this); }
 
-void CallJs(Napi::Env env, Napi::Function, void*, CloneOp* op);
-using CloneTsfn = Napi::TypedThreadSafeFunction<void, CloneOp, CallJs>;
-
-struct CloneState {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::set<CloneOp*> live;  // ops whose thread has not finished
-  // Handles of waiter threads that are done (or returning): joined by the JS thread at the
-  // next call and at shutdown. Never detached: when a worker exits, Node unloads the addon,
-  // and a detached thread still returning through our code would run unmapped instructions.
-  std::vector<std::thread> finished;
-  CloneTsfn tsfn;
-  size_t inflight = 0;      // JS thread only: promises not yet settled
-  std::atomic<bool> stopping{false};
-};
-
-void JoinFinishedLocked(CloneState* st) {
-  for (std::thread& t : st->finished) t.join();
-  st->finished.clear();
+void CloneOp::Abort() {
+  int fd = pidfd.load();
+  if (fd >= 0) syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0);
 }
 
-void Shutdown(void* arg) {
-  auto* st = static_cast<CloneState*>(arg);
-  {
-    std::unique_lock<std::mutex> lk(st->mu);
-    st->stopping = true;
-    // The environment is going away (process.exit, worker terminate): stop the children so
-    // their threads see EOF, reap them and finish.
-    for (CloneOp* op : st->live) {
-      int pidfd = op->pidfd.load();
-      if (pidfd >= 0) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
-    }
-    st->cv.wait(lk, [st] { return st->live.empty(); });
-    JoinFinishedLocked(st);
-  }
-  st->tsfn.Release();
-  delete st;
+CloneOp::~CloneOp() {
+  for (int fd : {reportR, reportW, syncR, syncW, pidfd.load()})
+    if (fd >= 0) close(fd);
 }
 
-// Keyed by environment through the addon's instance data.
-CloneState* State(Napi::Env env) {
-  AddonData* d = Data(env);
-  if (d->clone) return static_cast<CloneState*>(d->clone);
-  auto* st = new CloneState();
-  st->tsfn = CloneTsfn::New(env, "netns clone", 0, 1, nullptr);
-  st->tsfn.Unref(env);
-  // Registered after the thread-safe function, so it runs before the TSFN's own hook.
-  napi_add_env_cleanup_hook(env, Shutdown, st);
-  d->clone = st;
-  return st;
-}
+// ---- the JS side ----
 
 Napi::Value ResultValue(Napi::Env env, CloneOp* op, bool& reject) {
   if (op->setupErr) {
@@ -531,52 +436,14 @@ Napi::Value ResultValue(Napi::Env env, CloneOp* op, bool& reject) {
   return o;
 }
 
-void CallJs(Napi::Env env, Napi::Function, void*, CloneOp* op) {
-  if (env == nullptr) {  // the environment is going away: nobody to tell
-    delete op;
-    return;
-  }
-  Napi::HandleScope scope(env);
-  AddonData* d = Data(env);
-  auto* st = static_cast<CloneState*>(d->clone);
-  bool reject = false;
-  Napi::Value v;
-  try {
-    v = ResultValue(env, op, reject);
-  } catch (const Napi::Error& e) {
-    v = e.Value();
-    reject = true;
-  }
-  if (reject)
-    napi_reject_deferred(env, op->deferred, v);
-  else
-    napi_resolve_deferred(env, op->deferred, v);
-  delete op;
-  if (st && --st->inflight == 0) st->tsfn.Unref(env);
-}
-
-void ThreadMain(CloneState* st, CloneOp* op) {
-  RunOp(op);
-  std::lock_guard<std::mutex> lk(st->mu);
-  int pidfd = op->pidfd.exchange(-1);
-  if (pidfd >= 0) close(pidfd);
-  st->finished.push_back(std::move(op->thread));
-  st->live.erase(op);
-  // Live ops' threads finish before the shutdown hook releases the TSFN, so this succeeds;
-  // if it ever did not, the op (and its promise) would simply never settle.
-  if (st->tsfn.BlockingCall(op) != napi_ok) delete op;
-  st->cv.notify_all();
-  // Nothing of `st` or `op` is touched after the lock is released.
-}
+Napi::Value CloneOp::Result(Napi::Env env, bool& reject) { return ResultValue(env, this, reject); }
 
 // cloneNetns(rels: string[], values: (string|null)[], user: null | [uid, gid], holdMs?) -> Promise
 // holdMs is a test hook: the child sleeps that long after the go, so that tests can kill its
 // parent (or tear its environment down) while it is alive.
 Napi::Value CloneNetns(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  CloneState* st = State(env);
-  auto* op = new CloneOp();
-  op->stopping = &st->stopping;
+  std::unique_ptr<CloneOp> op(new CloneOp());
   Napi::Array r = info[0].As<Napi::Array>();
   Napi::Array v = info[1].As<Napi::Array>();
   uint32_t n = r.Length();
@@ -596,27 +463,7 @@ Napi::Value CloneNetns(const Napi::CallbackInfo& info) {
     op->gid = u.Get(1u).As<Napi::Number>().Uint32Value();
   }
   if (info.Length() > 3 && info[3].IsNumber()) op->holdMs = info[3].As<Napi::Number>().Uint32Value();
-  napi_value promise;
-  if (napi_create_promise(env, &op->deferred, &promise) != napi_ok) {
-    delete op;
-    throw Napi::Error::New(env, "netns: cannot create a promise");
-  }
-  {
-    std::lock_guard<std::mutex> lk(st->mu);
-    JoinFinishedLocked(st);
-    st->live.insert(op);
-    try {
-      op->thread = std::thread(ThreadMain, st, op);
-    } catch (const std::system_error& e) {
-      st->live.erase(op);
-      Napi::Value err = ErrnoObject(env, e.code().value(), "pthread_create");
-      napi_reject_deferred(env, op->deferred, err);
-      delete op;
-      return Napi::Value(env, promise);
-    }
-  }
-  if (st->inflight++ == 0) st->tsfn.Ref(env);
-  return Napi::Value(env, promise);
+  return Threads::Get(env)->Run(env, op.release(), "netns-clone");
 }
 
 }  // namespace

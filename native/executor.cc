@@ -65,31 +65,28 @@ Job::~Job() {
   if (nsfd >= 0) close(nsfd);
 }
 
-void CallJsTrampoline(Napi::Env env, Napi::Function, Executor* self, Job* job) {
-  // `job` heads a chain of finished jobs (one batch).
-  while (job != nullptr) {
-    Job* next = job->next;
-    if (env == nullptr)  // the environment is going away: nobody to tell
-      delete job;
-    else
-      self->Complete(env, job);
-    job = next;
+Napi::Value Job::Result(Napi::Env env, bool& reject) {
+  if (enterErr) {
+    reject = true;
+    return wayBackErr ? WayBackBarred(env, enterErr) : ErrnoObject(env, enterErr, "setns");
   }
+  return Value(env, reject);
 }
 
 Executor* Executor::Get(Napi::Env env) {
   AddonData* d = Data(env);
   if (d->executor) return d->executor;
+  // First, so that its cleanup hook runs after ours (hooks run in reverse order): our threads
+  // deliver through it until Shutdown has joined them.
+  Threads* facility = Threads::Get(env);
   auto* ex = new Executor();
+  ex->facility_ = facility;
   ex->home_ = fcntl(d->homeNs, F_DUPFD_CLOEXEC, 3);
   if (ex->home_ < 0) {
     int err = errno;
     delete ex;
     ThrowErrno(env, err, "fcntl(F_DUPFD_CLOEXEC)");
   }
-  ex->tsfn_ = ExecTsfn::New(env, "netns executor", 0, 1, ex);
-  ex->tsfn_.Unref(env);
-  // Registered after the thread-safe function, so it runs before the TSFN's own hook.
   napi_add_env_cleanup_hook(env, Shutdown, ex);
   d->executor = ex;
   return ex;
@@ -106,13 +103,7 @@ Napi::Value Executor::Submit(Napi::Env env, Job* job, int targetFd) {
       ThrowErrno(env, err, "fcntl(F_DUPFD_CLOEXEC)");
     }
   }
-  napi_value promise;
-  napi_status s = napi_create_promise(env, &job->deferred, &promise);
-  if (s != napi_ok) {
-    delete job;
-    NAPI_THROW(Napi::Error::New(env, "netns: cannot create a promise"), Napi::Value());
-  }
-  if (inflight_++ == 0) tsfn_.Ref(env);
+  Napi::Value promise = facility_->Track(env, job);
   {
     std::lock_guard<std::mutex> lk(mu_);
     queue_.push_back(job);
@@ -120,81 +111,7 @@ Napi::Value Executor::Submit(Napi::Env env, Job* job, int targetFd) {
     if (idle_ == 0 && live_ < kMaxThreads) StartThreadLocked();
   }
   cv_.notify_one();  // no system call when the thread is spinning (no waiter)
-  return Napi::Value(env, promise);
-}
-
-Napi::Value Executor::SubmitOwnThread(Napi::Env env, Job* job) {
-  napi_value promise;
-  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok) {
-    delete job;
-    NAPI_THROW(Napi::Error::New(env, "netns: cannot create a promise"), Napi::Value());
-  }
-  std::vector<std::thread> finished;
-  {
-    std::lock_guard<std::mutex> lk(mu_);
-    for (auto it = solos_.begin(); it != solos_.end();) {
-      if (it->job == nullptr) {
-        finished.push_back(std::move(it->thread));
-        it = solos_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    solos_.emplace_back();
-    Solo* solo = &solos_.back();
-    solo->job = job;
-    try {
-      solo->thread = std::thread([this, solo, job] {
-        pthread_setname_np(pthread_self(), "netns-helper-io");
-        job->Work();
-        {
-          std::lock_guard<std::mutex> g(mu_);
-          solo->job = nullptr;
-        }
-        tsfn_.BlockingCall(job);  // unbounded queue: never blocks
-      });
-    } catch (const std::system_error& e) {
-      solos_.pop_back();
-      for (auto& t : finished) t.join();
-      napi_reject_deferred(env, job->deferred, ErrnoObject(env, e.code().value() ? e.code().value() : EAGAIN, "pthread_create"));
-      delete job;
-      return Napi::Value(env, promise);
-    }
-  }
-  for (auto& t : finished) t.join();  // each has left its Work() and is exiting
-  if (inflight_++ == 0) tsfn_.Ref(env);
-  return Napi::Value(env, promise);
-}
-
-void Executor::Complete(Napi::Env env, Job* raw) {
-  // The job (and the namespace fd it holds) is released whatever happens below.
-  std::unique_ptr<Job> job(raw);
-  bool last = --inflight_ == 0;
-  try {
-    Napi::HandleScope scope(env);
-    bool reject = false;
-    Napi::Value v;
-    if (job->enterErr) {
-      v = job->wayBackErr ? WayBackBarred(env, job->enterErr) : ErrnoObject(env, job->enterErr, "setns");
-      reject = true;
-    } else {
-      try {
-        v = job->Result(env, reject);
-      } catch (const Napi::Error& e) {
-        v = e.Value();
-        reject = true;
-      }
-    }
-    if (reject)
-      napi_reject_deferred(env, job->deferred, v);
-    else
-      napi_resolve_deferred(env, job->deferred, v);
-    if (last) tsfn_.Unref(env);
-  } catch (const Napi::Error&) {
-    // Only when the environment is being torn down (worker.terminate()): JavaScript can no
-    // longer run, so there is nobody to resolve the promise for. An exception must not
-    // escape this callback: it would terminate the whole process.
-  }
+  return promise;
 }
 
 void Executor::StartThreadLocked() {
@@ -250,7 +167,7 @@ void Executor::Loop() {
     size_t done = RunBatch(batch, healthy);
     // Finished jobs go back to JavaScript in one call, chained through Job::next.
     for (size_t i = 0; i + 1 < done; i++) batch[i]->next = batch[i + 1];
-    if (done > 0) tsfn_.BlockingCall(batch[0]);  // unbounded queue: never blocks
+    if (done > 0) facility_->Deliver(batch[0]);
     doneAt = std::chrono::steady_clock::now();
     haveDone = true;
     lk.lock();
@@ -265,59 +182,66 @@ void Executor::Loop() {
 }
 
 // Runs the jobs in order. Consecutive jobs for the same namespace (same nsfs device and
-// inode) share one switch in and one switch back; the thread is always home again before it
-// returns, i.e. before it waits for more work. Returns how many jobs ran; fewer than all
-// only when switching back failed (`healthy` is then false and the thread must retire).
+// inode) share one switch in and one switch back (Inside); the thread is always home again
+// before it returns, i.e. before it waits for more work. Returns how many jobs ran; fewer than
+// all only when switching back failed (`healthy` is then false and the thread must retire).
 size_t Executor::RunBatch(std::vector<Job*>& batch, bool& healthy) {
-  bool inside = false, insideKnown = false;
-  dev_t inDev = 0;
-  ino_t inIno = 0;
-  size_t i = 0;
-  auto leave = [&]() -> bool {
-    inside = false;
-    if (LeaveOrRetire(home_)) return true;
-    fprintf(stderr,
-            "netns: executor thread could not switch back to its namespace; retiring it "
-            "(a new thread takes its place)\n");
-    healthy = false;
-    return false;
-  };
-  for (; i < batch.size(); i++) {
-    Job* job = batch[i];
-    if (job->nsfd >= 0) {
-      // The identity is needed only to compare with a neighbour in this batch: a batch of one
-      // (1 in flight) skips the fstat.
+  const size_t n = batch.size();
+  // Identity of each job's namespace, needed only to compare neighbours: a batch of one (1 in
+  // flight) skips the fstat. An fd whose identity is unknown shares no switch.
+  struct Id {
+    bool known;
+    dev_t dev;
+    ino_t ino;
+  } ids[kMaxBatch];
+  if (n > 1) {
+    for (size_t i = 0; i < n; i++) {
       struct stat st;
-      bool needId = inside || i + 1 < batch.size();
-      bool known = needId && fstat(job->nsfd, &st) == 0;
-      bool same = inside && insideKnown && known && st.st_dev == inDev && st.st_ino == inIno;
-      if (!same) {
-        if (inside && !leave()) break;
-        // Refuse, rather than strand the thread, when the way back is barred (checked once
-        // per thread: the answer depends on the process's credentials, not on the job).
-        static thread_local int wayBack = -1;
-        int back = wayBack >= 0 ? wayBack : CheckWayBack(home_);
-        if (IsSettledWayBack(back)) wayBack = back;  // transient failures are asked again
-        job->wayBackErr = back != 0;
-        job->enterErr = back ? back : Enter(job->nsfd);
-        if (!job->enterErr) {
-          inside = true;
-          insideKnown = known;
-          inDev = known ? st.st_dev : 0;
-          inIno = known ? st.st_ino : 0;
-        }
-      }
-      if (!job->enterErr) job->Work();
-    } else {
-      if (inside && !leave()) break;
-      job->Work();
+      ids[i].known = batch[i]->nsfd >= 0 && fstat(batch[i]->nsfd, &st) == 0;
+      ids[i].dev = ids[i].known ? st.st_dev : 0;
+      ids[i].ino = ids[i].known ? st.st_ino : 0;
     }
-    // The private dup is closed here rather than on the JS thread.
-    close(job->nsfd);
-    job->nsfd = -1;
   }
-  if (inside) leave();  // on failure `healthy` is false: the thread retires after reporting
-  return i;
+  auto sameNs = [&](size_t a, size_t b) {
+    if (batch[a]->nsfd < 0 || batch[b]->nsfd < 0) return batch[a]->nsfd < 0 && batch[b]->nsfd < 0;
+    return ids[a].known && ids[b].known && ids[a].dev == ids[b].dev && ids[a].ino == ids[b].ino;
+  };
+  for (size_t i = 0; i < n;) {
+    size_t end = i + 1;
+    while (end < n && sameNs(i, end)) end++;
+    auto work = [&] {
+      for (size_t k = i; k < end; k++) batch[k]->RunWork();
+    };
+    int nsfd = batch[i]->nsfd;
+    if (nsfd < 0) {
+      work();  // at home
+    } else {
+      // Refuse, rather than strand the thread, when the way back is barred (checked once per
+      // thread: the answer depends on the process's credentials, not on the job).
+      static thread_local int wayBack = -1;
+      int back = wayBack >= 0 ? wayBack : CheckWayBack(home_);
+      if (IsSettledWayBack(back)) wayBack = back;  // transient failures are asked again
+      int r = back ? back : Inside(nsfd, home_, OnStuck::kRetire, "a Promise-form job", work);
+      if (r == kStuck) {
+        fprintf(stderr,
+                "netns: executor thread could not switch back to its namespace; retiring it "
+                "(a new thread takes its place)\n");
+        healthy = false;
+        return end;  // the jobs ran; the rest go back to the queue
+      }
+      for (size_t k = i; k < end && r; k++) {
+        batch[k]->enterErr = r;
+        batch[k]->wayBackErr = back != 0;
+      }
+    }
+    // The private dups are closed here rather than on the JS thread.
+    for (size_t k = i; k < end; k++) {
+      if (batch[k]->nsfd >= 0) close(batch[k]->nsfd);
+      batch[k]->nsfd = -1;
+    }
+    i = end;
+  }
+  return n;
 }
 
 void Executor::Shutdown(void* arg) {
@@ -327,18 +251,11 @@ void Executor::Shutdown(void* arg) {
     std::lock_guard<std::mutex> lk(ex->mu_);
     ex->stopping_ = true;
     threads.swap(ex->threads_);
-    for (Solo& s : ex->solos_) {
-      if (s.job) s.job->Abort();  // wake a thread still waiting (it completes with an error)
-      threads.push_back(std::move(s.thread));
-    }
-    // The Solo entries stay until every thread is joined: a thread still writes its own.
   }
   ex->cv_.notify_all();
   for (auto& t : threads) t.join();  // every thread has left addon code after this
-  ex->solos_.clear();
   for (Job* j : ex->queue_) delete j;
   ex->queue_.clear();
-  ex->tsfn_.Release();
   close(ex->home_);
   delete ex;
 }

@@ -1,12 +1,12 @@
 // The addon-owned thread that runs Promise-form work.
 //
 // Node's libuv pool is never used for namespace switches. Instead each environment owns one
-// worker thread (started on first use). It takes the queued jobs in batches; for every job
-// it switches into the job's namespace (consecutive jobs for the same namespace share one
-// switch), does the work, and switches back before it waits for more work. If the switch
-// back fails the thread retires itself (it exits, never to be reused) and a fresh one is started for the
-// jobs that follow. Completions return to JavaScript through a thread-safe function, many
-// per event-loop wake-up.
+// worker thread (started on first use). It takes the queued jobs in batches; for every run of
+// consecutive jobs for the same namespace it switches in once (Inside), does the work, and
+// switches back before it waits for more work. If the switch back fails the thread retires
+// itself (it exits, never to be reused) and a fresh one is started for the jobs that follow.
+// Completions return to JavaScript through the environment's thread-safe function (threads.h),
+// many per event-loop wake-up. Work that may wait long does not come here: Threads::Run.
 #pragma once
 
 #include <napi.h>
@@ -14,34 +14,28 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <list>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "threads.h"
 
 namespace netns {
 
 // Test hook: the executor's spin after a batch, in ns (-1: NETNS_EXECUTOR_SPIN_US or 50 µs).
 extern std::atomic<long> g_spinOverrideNs;
 
-struct Job {
+// A Promise-form job: Work() runs on the executor thread, inside the target namespace.
+struct Job : Task {
   int nsfd = -1;       // private dup of the target namespace fd, or -1 = the thread's home
   int enterErr = 0;    // setns into the target failed with this errno
   bool wayBackErr = false;  // enterErr is from the way-back check (CheckWayBack), not the target
-  napi_deferred deferred = nullptr;
-  Job* next = nullptr;  // completions travel to JavaScript in chains (one per batch)
-  virtual ~Job();
-  // Runs on the executor thread, inside the target namespace.
-  virtual void Work() = 0;
+  ~Job() override;
+  // The switch's error, or Value().
+  Napi::Value Result(Napi::Env env, bool& reject) final;
   // Runs on the JS thread. Sets `reject` when the value is an error.
-  virtual Napi::Value Result(Napi::Env env, bool& reject) = 0;
-  // SubmitOwnThread jobs: make a Work() that is still waiting return soon (environment teardown).
-  virtual void Abort() {}
+  virtual Napi::Value Value(Napi::Env env, bool& reject) = 0;
 };
-
-class Executor;
-void CallJsTrampoline(Napi::Env env, Napi::Function, Executor* self, Job* job);
-using ExecTsfn = Napi::TypedThreadSafeFunction<Executor, Job, CallJsTrampoline>;
 
 class Executor {
  public:
@@ -50,11 +44,6 @@ class Executor {
   // Queue `job` for `targetFd` (the caller's fd; duplicated here, -1 = where the JS thread
   // is now). Returns the Promise for it.
   Napi::Value Submit(Napi::Env env, Job* job, int targetFd);
-  void Complete(Napi::Env env, Job* job);
-  // Run `job` on a thread of its own instead of the queue, at home (no namespace switch): for
-  // work that may wait long (a rootless helper's reply) and must hold up neither the JS thread
-  // nor the jobs queued here. Completes through the same thread-safe function.
-  Napi::Value SubmitOwnThread(Napi::Env env, Job* job);
 
  private:
   Executor() = default;
@@ -75,15 +64,7 @@ class Executor {
   std::vector<std::thread> threads_;
   int idle_ = 0;       // of those, waiting for work
   int home_ = -1;      // the namespace executor threads live in between jobs
-  // Threads of SubmitOwnThread jobs; `job` is null once its Work() has returned (the thread
-  // is then about to exit and is joined by the next SubmitOwnThread or at shutdown).
-  struct Solo {
-    std::thread thread;
-    Job* job = nullptr;
-  };
-  std::list<Solo> solos_;
-  ExecTsfn tsfn_;
-  size_t inflight_ = 0;  // JS thread only
+  Threads* facility_ = nullptr;  // the environment's threads.h: tracks the Promises, delivers results
 };
 
 }  // namespace netns

@@ -6,16 +6,18 @@
 //  * Every fd we create is O_CLOEXEC.
 //  * A Node-owned thread (the JS thread) is never left in a foreign network namespace when
 //    control returns to JavaScript: a switch and its undo happen inside one native call, and
-//    if the undo fails the process aborts (LeaveOrDie).
+//    if the undo fails the process aborts (Inside, below).
 //  * Errors are thrown as Error objects carrying { errno (positive), syscall, path }; the
 //    TypeScript layer turns them into NetnsError with Node's field conventions and a hint.
 #pragma once
 
 #include <napi.h>
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <atomic>
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -23,6 +25,7 @@
 namespace netns {
 
 class Executor;
+class Threads;
 
 // Per-environment state (one per main thread / worker thread that loads the addon).
 struct AddonData {
@@ -30,12 +33,12 @@ struct AddonData {
   int curNs = -1;      // net namespace the JS thread is in now (== homeNs outside runIn)
   bool curOwned = false;  // curNs is a separate fd we must close when replaced
   Executor* executor = nullptr;  // created lazily by the first Promise-form call
+  Threads* threads = nullptr;    // the environment's addon threads (threads.h), created on first use
   // fds handed to JavaScript (namespace handles, sysctl handles) and not yet closed through
   // the addon, with the identity they had. A terminated Worker runs no finalizers, so the
   // environment's cleanup closes what is left, each only if the number still names the same
   // file (if JS closed it behind our back, the number may belong to someone else by then).
   std::unordered_map<int, std::pair<dev_t, ino_t>> owned;
-  void* clone = nullptr;         // clone.cc's per-environment state, created on first use
   // Rootless helpers not yet stopped: pid -> a private dup of their pidfd. At cleanup (a
   // terminated Worker, process exit) their sockets are closed with the owned fds, so they exit;
   // they are then reaped here rather than left as zombies of a process that never waits.
@@ -80,13 +83,64 @@ bool IsSettledWayBack(int r);
 Napi::Object WayBackBarred(Napi::Env env, int err);
 [[noreturn]] void ThrowWayBackBarred(Napi::Env env, int err);
 constexpr const char* kReasonWayBackBarred = "way-back-barred";
-// Switch the calling Node-owned thread back to `home`, or abort the process.
+// Switch the calling Node-owned thread back to `home`, or abort the process. Use Inside().
 void LeaveOrDie(int home, const char* during);
-// Same for an addon-owned thread: returns false if the switch back failed (caller must
-// retire the thread). Honours the test-only fault injection counter.
+// The same for an addon-owned thread: returns false if the switch back failed (the thread must
+// be retired). Honours the test-only fault injection counter. Use Inside().
 bool LeaveOrRetire(int home);
 // Test hook: make the next N switch-backs report failure (the real switch is still done).
 extern std::atomic<int> g_failSwitchBack;
+
+// What a thread does when it cannot switch back after Inside(): a Node-owned thread aborts the
+// process loudly (it must never return to JavaScript in a foreign namespace); an addon-owned
+// thread is retired: Inside() returns kStuck and the thread must end without running more
+// work (CNI pkg/ns Do(): a thread that cannot switch back is destroyed).
+enum class OnStuck { kAbort, kRetire };
+constexpr int kStuck = -1;
+
+// The one switch-in/switch-back primitive. Runs work() with the calling thread inside the
+// network namespace `target`, then switches it back to `back`, also when work() throws: the
+// exception leaves only once the thread is back (or the process has aborted: an exception has
+// no caller left to retire the thread). Returns 0; the errno of a failed setns into `target`
+// (work() not run); or kStuck (kRetire only).
+template <class F>
+int Inside(int target, int back, OnStuck onStuck, const char* during, F&& work) {
+  if (int err = Enter(target)) return err;
+  try {
+    work();
+  } catch (...) {
+    LeaveOrDie(back, during);
+    throw;
+  }
+  if (onStuck == OnStuck::kRetire) return LeaveOrRetire(back) ? 0 : kStuck;
+  LeaveOrDie(back, during);
+  return 0;
+}
+
+// Inside() on the JS thread, within one native call: work() runs where the thread is when
+// `target` < 0; a barred way back is refused (way-back-barred) rather than entered and died
+// of; a failed setns is thrown; the way back is where the JS thread is now (the namespace of
+// an enclosing runSync, or home).
+template <class F>
+void InsideJs(Napi::Env env, int target, const char* during, F&& work) {
+  if (target < 0) {
+    work();
+    return;
+  }
+  if (int back = CheckWayBackSync(env)) ThrowWayBackBarred(env, back);
+  if (int err = Inside(target, Data(env)->curNs, OnStuck::kAbort, during, work)) ThrowErrno(env, err, "setns");
+}
+
+// ---- children the addon clones (clone.cc, rootless/rootless.cc) ----
+
+// The one writer of uid/gid maps: map uid/gid 0 of child `pid`'s new user namespace to `uid`
+// and `gid` ("deny" to setgroups first, as an unprivileged writer of gid_map must; kernels
+// before 3.19 have no setgroups file). Returns 0 or errno, with the file that failed in *path.
+int WriteIdMaps(pid_t pid, uint32_t uid, uint32_t gid, std::string* path);
+// Reap child `pid` through its pidfd (-1: none) when the kernel can, by pid otherwise.
+// `options` adds to WEXITED | __WALL (WNOHANG: si->si_pid stays 0 while it runs).
+// Returns 0 or errno.
+int WaitChild(pid_t pid, int pidfd, siginfo_t* si, int options = 0);
 
 // The process's O_PATH fd on /proc/sys/net (core::OpenNetRoot, opened once), or -errno.
 int NetRoot();

@@ -1,7 +1,6 @@
 // Namespace primitives: raw setns/unshare, pidfds, identity, creation on an addon-owned
 // thread, mounts for named namespaces, and runIn (a JS callback inside a namespace).
 #include <fcntl.h>
-#include <pthread.h>
 #include <linux/magic.h>
 #include <linux/nsfs.h>
 #include <sched.h>
@@ -18,10 +17,10 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
-#include <thread>
 
 #include "netns.h"
 #include "syscompat.h"
+#include "threads.h"
 
 
 namespace netns {
@@ -177,13 +176,13 @@ static Napi::Value NsInfo(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// A new network namespace, made on a short-lived thread the addon owns so that no Node
-// thread ever moves: the thread unshares, opens its own ns/net, hands the fd back and exits.
+// A new network namespace, made on a fresh thread the addon owns so that no Node thread ever
+// moves: the thread unshares, opens its own ns/net, hands the fd back and ends, taking its
+// namespace membership with it.
 static Napi::Value CreateNetns(const Napi::CallbackInfo& info) {
   int fd = -1, err = 0;
   const char* failed = "unshare";
-  std::thread t([&] {
-    pthread_setname_np(pthread_self(), "netns-create");
+  int started = RunOnFreshThread("netns-create", [&] {
     if (unshare(CLONE_NEWNET) != 0) {
       err = errno;
       return;
@@ -193,9 +192,8 @@ static Napi::Value CreateNetns(const Napi::CallbackInfo& info) {
       err = errno;
       failed = "open";
     }
-    // The thread exits here, taking its namespace membership with it.
   });
-  t.join();
+  if (started) ThrowErrno(info.Env(), started, "pthread_create");
   if (fd < 0) ThrowErrno(info.Env(), err, failed, failed[0] == 'o' ? "/proc/thread-self/ns/net" : "");
   return Napi::Number::New(info.Env(), Own(info.Env(), fd));
 }
@@ -220,41 +218,40 @@ static Napi::Value Umount2(const Napi::CallbackInfo& info) {
 }
 
 // runIn(fd, fn): call fn with the JS thread inside namespace fd, and switch back before
-// returning, whether fn returns or throws. Nested calls return to the enclosing namespace.
+// returning, whether fn returns or throws (InsideJs). Nested calls return to the enclosing
+// namespace.
 static Napi::Value RunIn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddonData* d = Data(env);
   int fd = ArgInt(info, 0);
   Napi::Function fn = info[1].As<Napi::Function>();
-  // Refuse, rather than abort in LeaveOrDie, when the way back is barred.
-  if (int back = CheckWayBackSync(env)) ThrowWayBackBarred(env, back);
+  // A private dup: the namespace the JS thread is in (curNs) while fn runs, whatever fn closes.
   int mine = fcntl(fd, F_DUPFD_CLOEXEC, 3);
   if (mine < 0) ThrowErrno(env, errno, "fcntl(F_DUPFD_CLOEXEC)");
-  if (setns(mine, CLONE_NEWNET) != 0) {
-    int err = errno;
-    close(mine);
-    ThrowErrno(env, err, "setns");
-  }
-  int saved = d->curNs;
-  bool savedOwned = d->curOwned;
-  d->curNs = mine;
-  d->curOwned = false;
-  auto restore = [&] {
-    // A raw setns/unshare inside fn replaced curNs with an fd of its own: release it.
-    if (d->curOwned && d->curNs != mine && d->curNs != saved) close(d->curNs);
-    d->curNs = saved;
-    d->curOwned = savedOwned;
-    LeaveOrDie(saved, "runSync");
-    close(mine);
-  };
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{mine};
   Napi::Value result;
-  try {
-    result = fn.Call({});
-  } catch (...) {
+  InsideJs(env, mine, "runSync", [&] {
+    int saved = d->curNs;
+    bool savedOwned = d->curOwned;
+    d->curNs = mine;
+    d->curOwned = false;
+    auto restore = [&] {
+      // A raw setns/unshare inside fn replaced curNs with an fd of its own: release it.
+      if (d->curOwned && d->curNs != mine && d->curNs != saved) close(d->curNs);
+      d->curNs = saved;
+      d->curOwned = savedOwned;
+    };
+    try {
+      result = fn.Call({});
+    } catch (...) {
+      restore();
+      throw;
+    }
     restore();
-    throw;
-  }
-  restore();
+  });
   return result;
 }
 

@@ -76,12 +76,9 @@ int WriteWhole(int fd, const std::string& value, bool readable) {
 // One write() of the whole value at offset 0 on a fresh fd, then a read-back from the same
 // fd (pread at 0 asks the kernel afresh). Write-only keys get no read-back.
 void DoWrite(const std::string& rel, const std::string& value, Outcome& o) {
-  bool readable = true;
-  int fd = OpenConfined(rel.c_str(), O_RDWR);
-  if (fd == -EACCES) {
-    fd = OpenConfined(rel.c_str(), O_WRONLY);
-    readable = false;
-  }
+  bool readable = false;
+  int root = NetRoot();
+  int fd = root < 0 ? root : core::OpenForWrite(root, rel.c_str(), &readable);
   if (fd < 0) {
     o.err = -fd;
     o.syscall = "open";
@@ -216,26 +213,9 @@ void ParseBatchArgs(const Napi::CallbackInfo& info, std::vector<std::string>& re
   }
 }
 
-// Run `work` inside namespace `nsfd` (-1: where the JS thread already is) on the JS thread.
-template <typename F>
-void InsideSync(Napi::Env env, int nsfd, F&& work) {
-  if (nsfd < 0) {
-    work();
-    return;
-  }
-  // Refuse, rather than abort in LeaveOrDie, when the way back is barred.
-  if (int back = CheckWayBackSync(env)) ThrowWayBackBarred(env, back);
-  int err = Enter(nsfd);
-  if (err) ThrowErrno(env, err, "setns");
-  try {
-    work();
-  } catch (...) {
-    // (std::bad_alloc from a sink): back home before anything else sees the exception
-    LeaveOrDie(Data(env)->curNs, "a /proc/sys/net operation");
-    throw;
-  }
-  LeaveOrDie(Data(env)->curNs, "a /proc/sys/net operation");
-}
+// What a sync call was doing, for the message of a failed switch back (InsideJs: the work runs
+// inside namespace `nsfd`, or where the JS thread already is when it is -1).
+constexpr const char* kDuring = "a /proc/sys/net operation";
 
 int NsArg(const Napi::CallbackInfo& info) { return info[0].As<Napi::Number>().Int32Value(); }
 
@@ -245,7 +225,7 @@ Napi::Value SysctlRead(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string rel = info[1].As<Napi::String>().Utf8Value();
   Outcome o;
-  InsideSync(env, NsArg(info), [&] { DoRead(rel, o); });
+  InsideJs(env, NsArg(info), kDuring, [&] { DoRead(rel, o); });
   if (o.err) ThrowErrno(env, o.err, o.syscall, "/proc/sys/net/" + rel);
   return Napi::String::New(env, o.value);
 }
@@ -255,7 +235,7 @@ Napi::Value SysctlWrite(const Napi::CallbackInfo& info) {
   std::string rel = info[1].As<Napi::String>().Utf8Value();
   std::string val = info[2].As<Napi::String>().Utf8Value();
   Outcome o;
-  InsideSync(env, NsArg(info), [&] { DoWrite(rel, val, o); });
+  InsideJs(env, NsArg(info), kDuring, [&] { DoWrite(rel, val, o); });
   if (o.err) ThrowErrno(env, o.err, o.syscall, "/proc/sys/net/" + rel);
   return o.hasValue ? Napi::Value(Napi::String::New(env, o.value)) : env.Null();
 }
@@ -267,7 +247,7 @@ Napi::Value SysctlBatch(const Napi::CallbackInfo& info) {
   ParseBatchArgs(info, rels, vals, isWrite);
   bool stop = info.Length() > 3 && info[3].ToBoolean();
   std::vector<Outcome> out;
-  InsideSync(env, NsArg(info), [&] { DoBatch(rels, vals, isWrite, out, stop); });
+  InsideJs(env, NsArg(info), kDuring, [&] { DoBatch(rels, vals, isWrite, out, stop); });
   return BatchValue(env, rels, out);
 }
 
@@ -277,7 +257,7 @@ Napi::Value SysctlWalk(const Napi::CallbackInfo& info) {
   int flags = info[2].As<Napi::Number>().Int32Value();
   PackedSink packed;
   Outcome rootErr;
-  InsideSync(env, NsArg(info), [&] { DoWalk(prefix, flags, packed, rootErr); });
+  InsideJs(env, NsArg(info), kDuring, [&] { DoWalk(prefix, flags, packed, rootErr); });
   if (rootErr.err) ThrowErrno(env, rootErr.err, rootErr.syscall, "/proc/sys/net/" + prefix);
   return packed.Release(env);
 }
@@ -289,7 +269,7 @@ Napi::Value SysctlOpen(const Napi::CallbackInfo& info) {
   std::string rel = info[1].As<Napi::String>().Utf8Value();
   int access = info[2].As<Napi::Number>().Int32Value();
   int fd = -1, granted = 0, denied = 0;
-  InsideSync(env, NsArg(info), [&] {
+  InsideJs(env, NsArg(info), kDuring, [&] {
     int root = NetRoot();
     fd = root < 0 ? root : core::OpenKey(root, rel.c_str(), access, &granted, &denied);
   });
@@ -382,7 +362,7 @@ struct BatchJob : Job {
   bool stop = false;
   bool single = false;  // resolve with the one value / reject with its error
   void Work() override { DoBatch(rels, vals, isWrite, out, stop); }
-  Napi::Value Result(Napi::Env env, bool& reject) override {
+  Napi::Value Value(Napi::Env env, bool& reject) override {
     if (single) {
       const Outcome& o = out[0];
       Napi::Value v = OutcomeValue(env, o, rels[0]);
@@ -399,7 +379,7 @@ struct WalkJob : Job {
   PackedSink packed;  // closes kept fds never handed to JavaScript (environment torn down)
   Outcome rootErr;
   void Work() override { DoWalk(prefix, flags, packed, rootErr); }
-  Napi::Value Result(Napi::Env env, bool& reject) override {
+  Napi::Value Value(Napi::Env env, bool& reject) override {
     if (rootErr.err) {
       reject = true;
       return ErrnoObject(env, rootErr.err, rootErr.syscall, "/proc/sys/net/" + prefix);

@@ -2,7 +2,10 @@
 // program (native/rootless/rootless_helper.cc): the procfs-checked root, the confined open
 // beneath it, the directory walk, the walk flags and the packed walk encoding.
 //
-// Header-only, no N-API, no allocation, no exceptions (the helper is built -fno-exceptions).
+// Header-only, no N-API, no allocation, no locks, no exceptions (the helper is built
+// -fno-exceptions). The open functions also run in clone.cc's child, a copy of one thread of the
+// multithreaded Node process: only async-signal-safe calls there (system calls, string
+// functions on the stack, a lock-free atomic).
 // Paths arrive relative to /proc/sys/net and already validated by TypeScript; the checks here
 // are the last line, not the first.
 #pragma once
@@ -67,6 +70,7 @@ struct OpenHow {
 };
 constexpr uint64_t kResolveConfined = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
 inline std::atomic<int> g_haveOpenat2{-1};  // -1 unknown, 0 no, 1 yes
+static_assert(std::atomic<int>::is_always_lock_free, "the clone child reads g_haveOpenat2: no locks there");
 
 // Fallback for kernels without openat2 (< 5.6): one component at a time, refusing symlinks at
 // every step and "", "." and ".." components ("." alone names the root itself).
@@ -118,6 +122,16 @@ inline int OpenBeneath(int root, const char* rel, int flags) {
     g_haveOpenat2.store(0, std::memory_order_relaxed);
   }
   return OpenByComponents(root, rel, flags);
+}
+
+// Open a key to write it: read-write, so that the value can be read back, or write-only when
+// it is not readable (EACCES). Sets *readable. Returns fd or -errno.
+inline int OpenForWrite(int root, const char* rel, bool* readable) {
+  *readable = true;
+  int fd = OpenBeneath(root, rel, O_RDWR);
+  if (fd != -EACCES) return fd;
+  *readable = false;
+  return OpenBeneath(root, rel, O_WRONLY);
 }
 
 // Access of a key fd: requested 0 read-only or 1 read-write; granted also 2 write-only.

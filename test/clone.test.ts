@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace, NetnsError, cloneNetns, sysctl } from '../lib/index.js';
 import { testing } from '../lib/native/testing.js';
-import { HOST_NS, checkThreadsAtEnd, childEnv, fdCount, inoOf, plainNode, sh, stagedRoot, strayThreads } from './helpers.js';
+import { HOST_NS, checkThreadsAtEnd, childEnv, fdCount, inoOf, killWithMarker, plainNode, sh, stagedRoot, strayThreads, withMarker } from './helpers.js';
 
 // Needs: root (CAP_SYS_ADMIN) for clone(CLONE_NEWNET); util-linux unshare as the oracle;
 // unprivileged user namespaces for the `user: true` test run as nobody.
@@ -178,20 +178,6 @@ t.test('as nobody: EPERM with a hint; user: true works rootless', async (t) => {
   t.same(rootless.errors, {});
 });
 
-/** Pids of processes whose command line contains `marker`. */
-function withMarker(marker: string): number[] {
-  const out: number[] = [];
-  for (const p of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker)) out.push(Number(p));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
 // The clone child is a copy of the node process: it has the same command line, marker included.
 const holdScript = (how: string): string => `
   import { testing } from ${JSON.stringify(root + 'dist/native/testing.js')};
@@ -221,14 +207,7 @@ for (const [name, how] of [
     const child = spawn(process.execPath, ['--input-type=module', '-e', script, marker], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    t.teardown(() => {
-      for (const p of withMarker(marker))
-        try {
-          process.kill(p, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-    });
+    killWithMarker(t, marker);
     const t0 = Date.now();
     const code = await new Promise((r) => child.on('exit', r));
     t.equal(code, 0, stderr);
@@ -243,14 +222,7 @@ t.test('SIGKILL of the parent: the child dies with it (PR_SET_PDEATHSIG)', async
     env: childEnv(),
     stdio: 'ignore',
   });
-  t.teardown(() => {
-    for (const p of withMarker(marker))
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-  });
+  killWithMarker(t, marker);
   t.ok(await until(() => withMarker(marker).length === 2), 'parent and clone child both alive');
   const [, grandchild] = withMarker(marker).sort((a, b) => a - b);
   t.not(fs.readlinkSync(`/proc/${grandchild}/ns/net`), HOST_NS, 'the clone child is in its own namespace');

@@ -109,6 +109,32 @@ export async function unshareSleep(t: Test): Promise<ChildProcess & { pid: numbe
   throw new Error('unshare -n sleep did not start');
 }
 
+/** Pids of processes whose command line contains `marker`. */
+export function withMarker(marker: string): number[] {
+  const out: number[] = [];
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker)) out.push(Number(p));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/** At teardown, SIGKILL every process whose command line contains `marker`. */
+export function killWithMarker(t: Test, marker: string): void {
+  t.teardown(() => {
+    for (const p of withMarker(marker))
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+  });
+}
+
 /** Wait for a child to exit. */
 export function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {

@@ -1,9 +1,12 @@
 // The native core both backends share (native/sysctl_core.h): the walk flags, the packed walk
 // and its one decoder (lib/native/walk.ts), and the confined open on kernels without openat2.
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { constants as osConstants } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { NetNamespace } from '../lib/index.js';
 import {
   decodeWalk,
@@ -16,11 +19,11 @@ import {
   type NativeOutcome,
 } from '../lib/native/index.js';
 import { testing } from '../lib/native/testing.js';
-import { checkThreadsAtEnd } from './helpers.js';
+import { checkThreadsAtEnd, plainNode } from './helpers.js';
 
 // Needs: /proc/sys/net. The namespace case needs root (CAP_SYS_ADMIN) and says so.
 checkThreadsAtEnd(t);
-const { EINVAL, ENAMETOOLONG } = osConstants.errno;
+const { EINVAL, ELOOP, ENAMETOOLONG, ENOTDIR, EXDEV } = osConstants.errno;
 const NET = '/proc/sys/net';
 
 /** Files under /proc/sys/net/<dir>, relative to /proc/sys/net, read with fs. */
@@ -153,4 +156,49 @@ t.test('without the NS_GET_NSTYPE ioctl (qemu-user): the type from the fd link, 
   t.ok(fromLink.some((i) => i.nsType === native.constants.CLONE_NEWNET), 'a network namespace among them');
   using ns = NetNamespace.fromPath('/proc/self/ns/net');
   t.ok(ns.fd >= 0, 'a handle opens through the fallback');
+});
+
+// Every path of the addon that opens keys, each tried with escapes: the sync calls (at home and
+// inside a namespace), their Promise forms (the executor), the clone child and the rootless
+// helper (sync and Promise forms), in a process of its own (test/fixtures/confined-open.mjs).
+// With openat2, and with openat2 failing with ENOSYS as before Linux 5.6 (a seccomp filter the
+// clone child and the helper inherit): then each backend's fallback is the component walk, and
+// its own errors say so ("..": EINVAL where openat2 says EXDEV). Symlinks: procfs sysctl trees
+// hold none, so a mount namespace of the fixture's own has /proc bind-mounted over
+// /proc/sys/net (self, thread-self and mounts then lie beneath the root).
+const fixture = fileURLToPath(new URL('./fixtures/confined-open.mjs', import.meta.url));
+const isRoot = process.getuid?.() === 0;
+t.test('the confined open refuses escapes by every path that opens keys, with and without openat2', { skip: isRoot ? false : 'needs root (mount namespace, namespaces, a rootless helper as root)' }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netns-confined-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, 'target'), 'marker\n');
+  const expected = {
+    openat2: { dotdot: EXDEV, absolute: EXDEV, symlinkDir: ELOOP, symlinkLast: ELOOP, threadSelf: ELOOP },
+    // OpenByComponents: "" and ".." components are EINVAL; a symlink met as a directory is
+    // ENOTDIR (O_PATH | O_DIRECTORY | O_NOFOLLOW), as the last component ELOOP (O_NOFOLLOW).
+    fallback: { dotdot: EINVAL, absolute: EINVAL, symlinkDir: ENOTDIR, symlinkLast: ELOOP, threadSelf: ENOTDIR },
+  };
+  for (const bind of [false, true])
+    for (const deny of [false, true]) {
+      const flags = [...(bind ? ['--bind'] : []), ...(deny ? ['--deny-openat2'] : [])];
+      const [cmd, args] = plainNode([fixture, dir, ...flags]);
+      const r = spawnSync('unshare', ['--mount', '--propagation', 'private', cmd, ...args], { encoding: 'utf8', timeout: 60_000 });
+      const name = `${bind ? '/proc over /proc/sys/net' : '/proc/sys/net'}, ${deny ? 'openat2 denied (ENOSYS)' : 'openat2'}`;
+      t.equal(r.status, 0, `${name}: the fixture ran: ${r.stderr}`);
+      const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
+      const want = deny ? expected.fallback : expected.openat2;
+      for (const [p, v] of Object.entries(out.good as Record<string, unknown>))
+        t.ok(typeof v === 'string' || (v as { fd?: string } | null)?.fd === 'opened', `${name}: ${p} of a key beneath the root works: ${JSON.stringify(v)}`);
+      for (const [p, v] of Object.entries(out.goodWalks as Record<string, { keys?: number }>))
+        t.ok((v.keys ?? 0) > 0, `${name}: ${p} of a directory beneath the root works`);
+      for (const [p, got] of Object.entries(out.escapes as Record<string, Record<string, unknown>>)) {
+        const kinds = Object.keys(got);
+        t.same(got, Object.fromEntries(kinds.map((k) => [k, { errno: want[k as keyof typeof want], syscall: 'open' }])), `${name}: ${p} refuses ${kinds.join(', ')}`);
+      }
+      for (const [p, got] of Object.entries(out.walks as Record<string, Record<string, unknown>>)) {
+        const kinds = Object.keys(got);
+        t.same(got, Object.fromEntries(kinds.map((k) => [k, { errno: want[k as keyof typeof want], syscall: 'open' }])), `${name}: ${p} refuses ${kinds.join(', ')}`);
+      }
+      t.equal(out.target, 'marker\n', `${name}: the file outside was neither read nor written`);
+    }
 });

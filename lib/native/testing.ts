@@ -3,7 +3,13 @@
 import { native, type CloneReport } from './binding.js';
 
 interface RawTestingHooks {
-  testing: { failSwitchBack(n: number): void; forceOpenFallback(on: boolean): void; forceNsTypeFallback(on: boolean): void; executorSpin(us: number): void };
+  testing: {
+    failSwitchBack(n: number): void;
+    forceOpenFallback(on: boolean): void;
+    denyOpenat2(): void;
+    forceNsTypeFallback(on: boolean): void;
+    executorSpin(us: number): void;
+  };
   cloneNetns(
     rels: string[],
     values: (string | null)[],
@@ -25,6 +31,14 @@ export const testing = {
    */
   forceOpenFallback(on: boolean): void {
     raw.testing.forceOpenFallback(on);
+  },
+  /**
+   * Make openat2 fail with ENOSYS, as before Linux 5.6, for good: a seccomp filter on every
+   * thread of this process, inherited by every child it makes (the clone child, the rootless
+   * helper), so that each backend takes its own fallback. For a throwaway test process only.
+   */
+  denyOpenat2(): void {
+    raw.testing.denyOpenat2();
   },
   /**
    * Answer NS_GET_NSTYPE with ENOSYS when `on`, as qemu-user does: nsInfo then reads the type

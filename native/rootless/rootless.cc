@@ -24,6 +24,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -37,18 +38,17 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <cstring>
-#include <string>
 #include <atomic>
+#include <cstring>
+#include <memory>
 #include <mutex>
-#include <thread>
+#include <string>
 #include <vector>
 
-#include "executor.h"
 #include "netns.h"
 #include "rootless/rootless_proto.h"
 #include "syscompat.h"
-
+#include "threads.h"
 
 namespace netns {
 
@@ -259,15 +259,6 @@ void KillAndReap(pid_t pid, int pidfd) {
   }
 }
 
-int WriteFile(const std::string& path, const std::string& text) {
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  ssize_t n = write(fd, text.data(), text.size());
-  int e = n < 0 ? errno : (size_t)n != text.size() ? EIO : 0;
-  close(fd);
-  return e;
-}
-
 // rootlessStart(uid, gid, timeoutMs) -> { pid, pidfd, sock, capEff }
 Napi::Value RootlessStart(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -318,13 +309,9 @@ Napi::Value RootlessStart(const Napi::CallbackInfo& info) {
     SafeClose(pidfd);
     ThrowErrno(env, err, sc, path);
   };
-  std::string base = "/proc/" + std::to_string(pid) + "/";
-  int e = WriteFile(base + "setgroups", "deny");
-  if (e && e != ENOENT) fail(e, "write", base + "setgroups");
-  e = WriteFile(base + "uid_map", "0 " + std::to_string(uid) + " 1\n");
-  if (e) fail(e, "write", base + "uid_map");
-  e = WriteFile(base + "gid_map", "0 " + std::to_string(gid) + " 1\n");
-  if (e) fail(e, "write", base + "gid_map");
+  std::string mapPath;
+  int e = WriteIdMaps(pid, uid, gid, &mapPath);
+  if (e) fail(e, "write", mapPath);
 
   std::string go = Header(kOpGo, 0);
   e = SendMsg(sv[0], go.data(), go.size(), nullptr, 0);
@@ -454,11 +441,11 @@ Napi::Value RootlessWalk(const Napi::CallbackInfo& info) {
 // ---- Promise forms: the exchange runs on a thread of its own ----
 //
 // A helper may take up to the reply timeout to answer (or never: it is stopped). The Promise
-// forms wait on a thread of their own, never on the JS thread nor on the executor's queue
-// (one slow helper must not hold up every other namespace's jobs). Each works on a private dup
-// of the socket; at environment teardown the socket is shut down to wake it.
+// forms wait on a thread of their own (Threads::Run), never on the JS thread nor on the
+// executor's queue (one slow helper must not hold up every other namespace's jobs). Each works
+// on a private dup of the socket; at environment teardown the socket is shut down to wake it.
 
-struct HelperJob : Job {
+struct HelperJob : Task {
   int sock = -1;  // private dup
   Reply r;
   ~HelperJob() override { SafeClose(sock); }
@@ -478,35 +465,26 @@ struct WalkJob : HelperJob {
   Napi::Value Result(Napi::Env env, bool&) override { return WalkValueOf(env, prefix, r); }
 };
 
-Napi::Value SubmitHelperJob(const Napi::CallbackInfo& info, HelperJob* job) {
+Napi::Value SubmitHelperJob(const Napi::CallbackInfo& info, std::unique_ptr<HelperJob> job) {
   Napi::Env env = info.Env();
   job->sock = fcntl(ArgInt(info, 0), F_DUPFD_CLOEXEC, 3);
-  if (job->sock < 0) {
-    int e = errno;
-    delete job;
-    ThrowErrno(env, e, "fcntl(F_DUPFD_CLOEXEC)");
-  }
-  return Executor::Get(env)->SubmitOwnThread(env, job);
+  if (job->sock < 0) ThrowErrno(env, errno, "fcntl(F_DUPFD_CLOEXEC)");
+  return Threads::Get(env)->Run(env, job.release(), "netns-helper-io");
 }
 
 // rootlessOpenAsync(sock, rels[], access[]) -> Promise of what rootlessOpen returns.
 Napi::Value RootlessOpenAsync(const Napi::CallbackInfo& info) {
-  auto* job = new OpenJob();
-  try {
-    ParseOpen(info, 1, job->q);
-  } catch (...) {
-    delete job;
-    throw;
-  }
-  return SubmitHelperJob(info, job);
+  std::unique_ptr<OpenJob> job(new OpenJob());
+  ParseOpen(info, 1, job->q);
+  return SubmitHelperJob(info, std::move(job));
 }
 
 // rootlessWalkAsync(sock, prefix, flags) -> Promise of what rootlessWalk returns.
 Napi::Value RootlessWalkAsync(const Napi::CallbackInfo& info) {
-  auto* job = new WalkJob();
+  std::unique_ptr<WalkJob> job(new WalkJob());
   job->prefix = info[1].As<Napi::String>().Utf8Value();
   job->flags = ArgInt(info, 2);
-  return SubmitHelperJob(info, job);
+  return SubmitHelperJob(info, std::move(job));
 }
 
 // ---- IDS, SPAWN (sync: used while creating a namespace and starting a command) ----
@@ -573,18 +551,10 @@ Napi::Value RootlessSpawn(const Napi::CallbackInfo& info) {
   }
   Napi::Array a = Napi::Array::New(env, 2);
   a.Set(0u, Napi::Number::New(env, b.pid));
-  a.Set(1u, Napi::Number::New(env, pidfd));
+  // Owned by JavaScript from here (RootlessChild closes it): the environment's cleanup closes
+  // it if a Worker is terminated first.
+  a.Set(1u, Napi::Number::New(env, Own(env, pidfd)));
   return a;
-}
-
-int WaitStatus(pid_t pid, int pidfd, siginfo_t& si) {
-  memset(&si, 0, sizeof si);
-  for (;;) {
-    int r = pidfd >= 0 ? waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | __WALL) : -1;
-    if (r < 0 && (pidfd < 0 || errno == EINVAL)) r = waitid(P_PID, (id_t)pid, &si, WEXITED | __WALL);
-    if (r == 0) return 0;
-    if (errno != EINTR) return errno;
-  }
 }
 
 // rootlessStop(sock, pid, pidfd, graceMs): close the socket (the helper exits on EOF), wait up
@@ -626,7 +596,7 @@ Napi::Value RootlessStop(const Napi::CallbackInfo& info) {
     kill(pid, SIGKILL);
   }
   siginfo_t si;
-  WaitStatus(pid, pidfd, si);
+  WaitChild(pid, pidfd, &si);
   SafeClose(pidfd);
   return Napi::Boolean::New(info.Env(), clean);
 }
@@ -642,61 +612,80 @@ Napi::Value Pipe(const Napi::CallbackInfo& info) {
 }
 
 // pidfdWait(pidfd, pid) -> Promise<[exitCode|null, signal|null]>: reaps the child. Waits on a
-// dedicated thread (an unbounded wait must not hold the libuv pool or the executor). The
-// thread works on its own dup of the pidfd, so the caller may close theirs at any time.
-struct WaitResult {
+// thread of its own (Threads::Run: an unbounded wait must not hold the libuv pool or the
+// executor), on its own dup of the pidfd, so the caller may close theirs at any time. If the
+// environment goes away first, the wait ends: the command keeps running (as Node leaves the
+// child processes of a Worker that exits), and is reaped here if it has already exited.
+struct WaitTask : Task {
+  int pidfd = -1;  // private dup, or -1 (a kernel without pidfds: polled by pid)
+  int stopFd = -1;  // eventfd: readable once Abort() has been called
+  pid_t pid = 0;
   int err = 0;
   int code = -1;
   int sig = 0;
-  napi_deferred deferred = nullptr;
-};
-
-void WaitDone(Napi::Env env, Napi::Function, std::nullptr_t*, WaitResult* r) {
-  if (env != nullptr) {
-    napi_value v;
-    if (r->err) {
-      v = ErrnoObject(env, r->err, "waitid");
-      napi_reject_deferred(env, r->deferred, v);
-    } else {
-      Napi::Array a = Napi::Array::New(env, 2);
-      a.Set(0u, r->sig ? env.Null() : Napi::Number::New(env, r->code));
-      a.Set(1u, r->sig ? Napi::Number::New(env, r->sig) : env.Null());
-      napi_resolve_deferred(env, r->deferred, a);
-    }
+  ~WaitTask() override {
+    SafeClose(pidfd);
+    SafeClose(stopFd);
   }
-  delete r;
-}
-using WaitTsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, WaitResult, WaitDone>;
+  void Abort() override {
+    uint64_t one = 1;
+    (void)!write(stopFd, &one, sizeof one);
+  }
+
+  void Work() override {
+    struct pollfd p[2] = {{stopFd, POLLIN, 0}, {pidfd, POLLIN, 0}};
+    siginfo_t si;
+    for (;;) {
+      // Without a pidfd, look every 50 ms whether it has exited.
+      int r = poll(p, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 50);
+      if (r < 0 && errno != EINTR) {
+        err = errno;
+        return;
+      }
+      bool stop = r > 0 && p[0].revents != 0;
+      if (stop || pidfd < 0) {
+        err = WaitChild(pid, pidfd, &si, WNOHANG);
+        if (err || si.si_pid != 0) break;
+        if (stop) {
+          err = ECANCELED;
+          return;
+        }
+      } else if (r > 0 && p[1].revents != 0) {
+        err = WaitChild(pid, pidfd, &si);
+        break;
+      }
+    }
+    if (err) return;
+    if (si.si_code == CLD_EXITED)
+      code = si.si_status;
+    else
+      sig = si.si_status;
+  }
+
+  Napi::Value Result(Napi::Env env, bool& reject) override {
+    if (err) {
+      reject = true;
+      return ErrnoObject(env, err, "waitid");
+    }
+    Napi::Array a = Napi::Array::New(env, 2);
+    a.Set(0u, sig ? env.Null() : Napi::Number::New(env, code));
+    a.Set(1u, sig ? Napi::Number::New(env, sig) : env.Null());
+    return a;
+  }
+};
 
 Napi::Value PidfdWait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  std::unique_ptr<WaitTask> w(new WaitTask());
   int pidfd = ArgInt(info, 0);
-  pid_t pid = ArgInt(info, 1);
-  int mine = pidfd >= 0 ? fcntl(pidfd, F_DUPFD_CLOEXEC, 3) : -1;
-  if (pidfd >= 0 && mine < 0) ThrowErrno(env, errno, "fcntl(F_DUPFD_CLOEXEC)");
-  auto* r = new WaitResult();
-  napi_value promise;
-  napi_create_promise(env, &r->deferred, &promise);
-  WaitTsfn tsfn = WaitTsfn::New(env, "netns-pidfd-wait", 0, 1);
-  std::thread([tsfn, r, mine, pid]() mutable {
-    siginfo_t si;
-    if (mine >= 0) {
-      struct pollfd p{mine, POLLIN, 0};
-      while (poll(&p, 1, -1) < 0 && errno == EINTR) {
-      }
-    }
-    r->err = WaitStatus(pid, mine, si);
-    if (!r->err) {
-      if (si.si_code == CLD_EXITED)
-        r->code = si.si_status;
-      else
-        r->sig = si.si_status;
-    }
-    SafeClose(mine);
-    if (tsfn.BlockingCall(r) != napi_ok) delete r;
-    tsfn.Release();
-  }).detach();
-  return Napi::Value(env, promise);
+  w->pid = ArgInt(info, 1);
+  if (pidfd >= 0) {
+    w->pidfd = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);
+    if (w->pidfd < 0) ThrowErrno(env, errno, "fcntl(F_DUPFD_CLOEXEC)");
+  }
+  w->stopFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (w->stopFd < 0) ThrowErrno(env, errno, "eventfd");
+  return Threads::Get(env)->Run(env, w.release(), "netns-wait");
 }
 
 }  // namespace
