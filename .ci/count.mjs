@@ -19,7 +19,10 @@ for (const arg of args) {
   const file = arg.slice(0, cut);
   const status = Number(arg.slice(cut + 1));
   const text = readFileSync(file, 'utf8');
-  const last = text.split('\n').filter((l) => /^# \{ total: \d+/.test(l)).at(-1);
+  const last = text
+    .split('\n')
+    .filter((l) => /^# \{ total: \d+/.test(l))
+    .at(-1);
   const num = (name) => {
     const m = last && new RegExp(`\\b${name}: (\\d+)`).exec(last);
     return m ? Number(m[1]) : 0;

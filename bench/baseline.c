@@ -47,12 +47,12 @@
 
 static int target = -1, home = -1;
 
-static void die(const char *what) {
+static void die(const char* what) {
   fprintf(stderr, "baseline: %s: %s\n", what, strerror(errno));
   exit(1);
 }
 
-static void wrong(const char *what, const char *got, size_t n) {
+static void wrong(const char* what, const char* got, size_t n) {
   fprintf(stderr, "baseline: wrong value in %s: got '%.*s'\n", what, (int)n, got);
   exit(2);
 }
@@ -73,8 +73,8 @@ static void leave(void) {
   }
 }
 
-static void *make_ns(void *arg) {
-  int *out = arg;
+static void* make_ns(void* arg) {
+  int* out = arg;
   if (unshare(CLONE_NEWNET) != 0) {
     *out = -errno;
     return NULL;
@@ -97,17 +97,19 @@ static int new_ns(void) {
 }
 
 static size_t walk(int dfd, int depth) {
-  DIR *d = fdopendir(dfd);
+  DIR* d = fdopendir(dfd);
   if (!d) die("fdopendir");
   size_t n = 0;
   char buf[4096];
-  struct dirent *de;
+  struct dirent* de;
   while ((de = readdir(d))) {
     if (de->d_name[0] == '.') continue;
     if (de->d_type == DT_DIR) {
       int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-      if (sub >= 0 && depth < 16) n += walk(sub, depth + 1);
-      else if (sub >= 0) close(sub);
+      if (sub >= 0 && depth < 16)
+        n += walk(sub, depth + 1);
+      else if (sub >= 0)
+        close(sub);
       continue;
     }
     int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -120,16 +122,18 @@ static size_t walk(int dfd, int depth) {
 }
 
 // walk() that keeps every file's fd open (appended to *fds) instead of closing it.
-static void walk_keep(int dfd, int depth, int **fds, size_t *n, size_t *cap) {
-  DIR *d = fdopendir(dfd);
+static void walk_keep(int dfd, int depth, int** fds, size_t* n, size_t* cap) {
+  DIR* d = fdopendir(dfd);
   if (!d) die("fdopendir");
-  struct dirent *de;
+  struct dirent* de;
   while ((de = readdir(d))) {
     if (de->d_name[0] == '.') continue;
     if (de->d_type == DT_DIR) {
       int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-      if (sub >= 0 && depth < 16) walk_keep(sub, depth + 1, fds, n, cap);
-      else if (sub >= 0) close(sub);
+      if (sub >= 0 && depth < 16)
+        walk_keep(sub, depth + 1, fds, n, cap);
+      else if (sub >= 0)
+        close(sub);
       continue;
     }
     int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -151,7 +155,7 @@ static int rt_pending, rt_finished, rt_stop;
 static ssize_t rt_n;
 static char rt_buf[4096];
 
-static void *rt_worker(void *arg) {
+static void* rt_worker(void* arg) {
   (void)arg;
   pthread_mutex_lock(&rt_mu);
   for (;;) {
@@ -173,25 +177,25 @@ static void *rt_worker(void *arg) {
   return NULL;
 }
 
-static int wanted(const char *list, const char *name) {
+static int wanted(const char* list, const char* name) {
   size_t n = strlen(name);
-  for (const char *p = list; (p = strstr(p, name)); p += n)
+  for (const char* p = list; (p = strstr(p, name)); p += n)
     if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == 0)) return 1;
   return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: baseline CASE[,CASE...] ITERS [NSPATH...]\n");
     return 64;
   }
-  const char *cases = argv[1];
+  const char* cases = argv[1];
   long iters = atol(argv[2]);
   if (iters < 1) iters = 1;
   char buf[4096];
   double t0;
   int fd;
-  static const char *vals[2] = {"7200\n", "7201\n"};
+  static const char* vals[2] = {"7200\n", "7201\n"};
 
   home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (home < 0) die("open home ns");
@@ -226,7 +230,8 @@ int main(int argc, char **argv) {
       ssize_t n = read(fd, buf, sizeof buf);
       close(fd);
       leave();
-      if (n != 5 || memcmp(buf, READ_VAL, 5) != 0) wrong("oneshot_read", buf, n < 0 ? 0 : (size_t)n);
+      if (n != 5 || memcmp(buf, READ_VAL, 5) != 0)
+        wrong("oneshot_read", buf, n < 0 ? 0 : (size_t)n);
     }
     REPORT("oneshot_read", (now_ns() - t0) / iters);
   }
@@ -234,7 +239,7 @@ int main(int argc, char **argv) {
   if (wanted(cases, "oneshot_write")) {
     t0 = now_ns();
     for (long i = 0; i < iters; i++) {
-      const char *v = vals[i & 1];
+      const char* v = vals[i & 1];
       enter();
       fd = open(WRITE_KEY, O_WRONLY | O_CLOEXEC);
       if (fd < 0) die("open " WRITE_KEY);
@@ -250,7 +255,7 @@ int main(int argc, char **argv) {
   if (wanted(cases, "oneshot_set")) {
     t0 = now_ns();
     for (long i = 0; i < iters; i++) {
-      const char *v = vals[i & 1];
+      const char* v = vals[i & 1];
       enter();
       fd = open(WRITE_KEY, O_RDWR | O_CLOEXEC);
       if (fd < 0) die("open " WRITE_KEY);
@@ -258,7 +263,8 @@ int main(int argc, char **argv) {
       ssize_t n = pread(fd, buf, sizeof buf, 0);
       close(fd);
       leave();
-      if (w != 5 || n != 5 || memcmp(buf, v, 5) != 0) wrong("oneshot_set", buf, n < 0 ? 0 : (size_t)n);
+      if (w != 5 || n != 5 || memcmp(buf, v, 5) != 0)
+        wrong("oneshot_set", buf, n < 0 ? 0 : (size_t)n);
     }
     REPORT("oneshot_set", (now_ns() - t0) / iters);
   }
@@ -273,17 +279,19 @@ int main(int argc, char **argv) {
       t0 = now_ns();
       for (long i = 0; i < iters; i++) {
         ssize_t n = pread(cfd, buf, sizeof buf, 0);
-        if (n != 5 || memcmp(buf, READ_VAL, 5) != 0) wrong("cached_pread", buf, n < 0 ? 0 : (size_t)n);
+        if (n != 5 || memcmp(buf, READ_VAL, 5) != 0)
+          wrong("cached_pread", buf, n < 0 ? 0 : (size_t)n);
       }
       REPORT("cached_pread", (now_ns() - t0) / iters);
     }
     if (wanted(cases, "cached_pwrite")) {
       t0 = now_ns();
       for (long i = 0; i < iters; i++) {
-        const char *v = vals[i & 1];
+        const char* v = vals[i & 1];
         ssize_t w = pwrite(wfd, v, 5, 0);
         ssize_t n = pread(wfd, buf, sizeof buf, 0);
-        if (w != 5 || n != 5 || memcmp(buf, v, 5) != 0) wrong("cached_pwrite", buf, n < 0 ? 0 : (size_t)n);
+        if (w != 5 || n != 5 || memcmp(buf, v, 5) != 0)
+          wrong("cached_pwrite", buf, n < 0 ? 0 : (size_t)n);
       }
       REPORT("cached_pwrite", (now_ns() - t0) / iters);
     }
@@ -316,7 +324,7 @@ int main(int argc, char **argv) {
   }
 
   if (wanted(cases, "cached_pass")) {
-    int *fds = NULL;
+    int* fds = NULL;
     size_t nfds = 0, cap = 0;
     enter();
     int d = open("/proc/sys/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -352,7 +360,8 @@ int main(int argc, char **argv) {
       while (!rt_finished) pthread_cond_wait(&rt_done, &rt_mu);
       ssize_t n = rt_n;
       pthread_mutex_unlock(&rt_mu);
-      if (n != 5 || memcmp(rt_buf, READ_VAL, 5) != 0) wrong("worker_rt", rt_buf, n < 0 ? 0 : (size_t)n);
+      if (n != 5 || memcmp(rt_buf, READ_VAL, 5) != 0)
+        wrong("worker_rt", rt_buf, n < 0 ? 0 : (size_t)n);
     }
     REPORT("worker_rt", (now_ns() - t0) / iters);
     pthread_mutex_lock(&rt_mu);
@@ -368,7 +377,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "baseline: walk_named needs namespace paths\n");
       exit(64);
     }
-    int *nsfd = malloc(sizeof(int) * n);
+    int* nsfd = malloc(sizeof(int) * n);
     if (!nsfd) die("malloc");
     for (int k = 0; k < n; k++)
       if ((nsfd[k] = open(argv[3 + k], O_RDONLY | O_CLOEXEC)) < 0) die(argv[3 + k]);
@@ -393,7 +402,7 @@ int main(int argc, char **argv) {
 
   // namespace creation (each made on a fresh thread, then its fd closed)
   if (wanted(cases, "create_ns")) {
-    int *fds = malloc(sizeof(int) * iters);
+    int* fds = malloc(sizeof(int) * iters);
     if (!fds) die("malloc");
     t0 = now_ns();
     for (long i = 0; i < iters; i++) fds[i] = new_ns();

@@ -21,7 +21,14 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { withBenchBlock } from './readme.js';
-import { NETNS_RUN_DIRS, NetNamespace, comparer, type SysctlHandle, type SysctlSnapshot, type SysctlSnapshotHandle } from 'netns';
+import {
+  NETNS_RUN_DIRS,
+  NetNamespace,
+  comparer,
+  type SysctlHandle,
+  type SysctlSnapshot,
+  type SysctlSnapshotHandle,
+} from 'netns';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -95,17 +102,23 @@ class CheckFailed extends Error {
   override name = 'CheckFailed';
 }
 function check(ok: boolean, what: string, got: unknown, want: unknown): void {
-  if (!ok) throw new CheckFailed(`wrong value in ${what}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+  if (!ok)
+    throw new CheckFailed(`wrong value in ${what}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
 }
 
 /** execFile as a promise, tracked so that a signal kills it. */
 function run(file: string, args: string[], opts: { timeout?: number } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(file, args, { encoding: 'utf8', timeout: opts.timeout ?? 120_000 }, (err, stdout, stderr) => {
-      children.delete(child);
-      if (err) reject(new Error(`${file} ${args.join(' ')}: ${err.message}${stderr ? `\n${stderr}` : ''}`));
-      else resolve(stdout);
-    });
+    const child = execFile(
+      file,
+      args,
+      { encoding: 'utf8', timeout: opts.timeout ?? 120_000 },
+      (err, stdout, stderr) => {
+        children.delete(child);
+        if (err) reject(new Error(`${file} ${args.join(' ')}: ${err.message}${stderr ? `\n${stderr}` : ''}`));
+        else resolve(stdout);
+      },
+    );
     children.add(child);
   });
 }
@@ -140,22 +153,82 @@ const ROWS: Row[] = [
   { id: 'lib.getRaw', label: '`ns.sysctl.getRaw(key)`', group: 'library', vsC: 'c.oneshot_read' },
   { id: 'lib.set', label: '`ns.sysctl.set(key, v)` (writes, reads back)', group: 'library', vsC: 'c.oneshot_set' },
   { id: 'lib.handle.read', label: '`open(key)` handle `.read()`', group: 'library', vsC: 'c.cached_pread' },
-  { id: 'lib.handle.write', label: '`open(key)` handle `.write(v)` (reads back)', group: 'library', vsC: 'c.cached_pwrite' },
+  {
+    id: 'lib.handle.write',
+    label: '`open(key)` handle `.write(v)` (reads back)',
+    group: 'library',
+    vsC: 'c.cached_pwrite',
+  },
   { id: 'lib.async1', label: '`await ns.sysctl.getAsync(key)`, 1 in flight', group: 'library', vsC: 'c.worker_rt' },
-  { id: 'lib.async8', label: '`ns.sysctl.getAsync(key)`, 8 in flight (throughput)', group: 'library', vsC: 'c.oneshot_read' },
+  {
+    id: 'lib.async8',
+    label: '`ns.sysctl.getAsync(key)`, 8 in flight (throughput)',
+    group: 'library',
+    vsC: 'c.oneshot_read',
+  },
   { id: 'lib.getAll', label: '`getAll()` of a fresh namespace', group: 'library', vsC: 'c.walk_all' },
-  { id: 'lib.getAllValues', label: '`getAll()` of a fresh namespace, then every `.values` and `.unreadable` entry (made on first access)', group: 'library', vsC: 'c.walk_all' },
+  {
+    id: 'lib.getAllValues',
+    label: '`getAll()` of a fresh namespace, then every `.values` and `.unreadable` entry (made on first access)',
+    group: 'library',
+    vsC: 'c.walk_all',
+  },
   { id: 'lib.getAllAsync', label: '`await getAllAsync()` of a fresh namespace', group: 'library', vsC: 'c.walk_all' },
-  { id: 'lib.snapshot', label: '`sysctl.snapshot()` of a fresh namespace (every key opened and read), then `close()`', group: 'library', vsC: 'c.walk_all' },
-  { id: 'lib.refresh', label: 'snapshot handle `.refresh()` (pread of every key, one call)', group: 'library', vsC: 'c.cached_pass' },
-  { id: 'lib.create', label: '`NetNamespace.create()`, per namespace (batches of 100)', group: 'library', vsC: 'c.create_ns' },
-  { id: 'lib.clone', label: '`await cloneNetns({ read: [key] })` (child made, read, reaped)', group: 'library', vsC: 'c.create_ns' },
-  { id: 'alt.nsenter', label: '`execFile nsenter -t PID -n sysctl -n KEY`', group: 'alternative', vsC: 'c.oneshot_read' },
+  {
+    id: 'lib.snapshot',
+    label: '`sysctl.snapshot()` of a fresh namespace (every key opened and read), then `close()`',
+    group: 'library',
+    vsC: 'c.walk_all',
+  },
+  {
+    id: 'lib.refresh',
+    label: 'snapshot handle `.refresh()` (pread of every key, one call)',
+    group: 'library',
+    vsC: 'c.cached_pass',
+  },
+  {
+    id: 'lib.create',
+    label: '`NetNamespace.create()`, per namespace (batches of 100)',
+    group: 'library',
+    vsC: 'c.create_ns',
+  },
+  {
+    id: 'lib.clone',
+    label: '`await cloneNetns({ read: [key] })` (child made, read, reaped)',
+    group: 'library',
+    vsC: 'c.create_ns',
+  },
+  {
+    id: 'alt.nsenter',
+    label: '`execFile nsenter -t PID -n sysctl -n KEY`',
+    group: 'alternative',
+    vsC: 'c.oneshot_read',
+  },
   { id: 'alt.ipnetns', label: '`execFile ip netns exec NAME cat FILE`', group: 'alternative', vsC: 'c.oneshot_read' },
-  { id: 'ref.readFileSync', label: '`fs.readFileSync` in the thread\'s own namespace (no switch per op)', group: 'reference', vsC: 'c.oneshot_read' },
-  { id: 'diag.native', label: 'addon call alone (`sysctlRead`, no JS layer)', group: 'diagnostic', vsC: 'c.oneshot_read' },
-  { id: 'diag.async1.nospin', label: '`getAsync`, 1 in flight, executor spin off', group: 'diagnostic', vsC: 'c.worker_rt' },
-  { id: 'diag.async8.nospin', label: '`getAsync`, 8 in flight, executor spin off', group: 'diagnostic', vsC: 'c.oneshot_read' },
+  {
+    id: 'ref.readFileSync',
+    label: "`fs.readFileSync` in the thread's own namespace (no switch per op)",
+    group: 'reference',
+    vsC: 'c.oneshot_read',
+  },
+  {
+    id: 'diag.native',
+    label: 'addon call alone (`sysctlRead`, no JS layer)',
+    group: 'diagnostic',
+    vsC: 'c.oneshot_read',
+  },
+  {
+    id: 'diag.async1.nospin',
+    label: '`getAsync`, 1 in flight, executor spin off',
+    group: 'diagnostic',
+    vsC: 'c.worker_rt',
+  },
+  {
+    id: 'diag.async8.nospin',
+    label: '`getAsync`, 8 in flight, executor spin off',
+    group: 'diagnostic',
+    vsC: 'c.oneshot_read',
+  },
 ];
 let lastWritten: number | undefined; // the last value any case wrote to WRITE_KEY
 let round = 0; // the round being run (warm-up: 0)
@@ -304,7 +377,12 @@ async function setup(): Promise<Ctx> {
 type Case = { name: string; heavy?: boolean; run(ctx: Ctx): Promise<Record<string, number>> };
 
 /** Run C baseline cases (ns per op), right next to the library rows doing the same work. */
-async function baseline(ctx: Ctx, cases: string[], iters: number, paths: string[] = []): Promise<Record<string, number>> {
+async function baseline(
+  ctx: Ctx,
+  cases: string[],
+  iters: number,
+  paths: string[] = [],
+): Promise<Record<string, number>> {
   const out = JSON.parse(await run(ctx.baseline, [cases.join(','), String(iters), ...paths])) as Record<string, number>;
   const r: Record<string, number> = {};
   for (const c of cases) {
@@ -425,7 +503,8 @@ const CASES: Case[] = [
         const count = Object.keys(s.raw).length;
         ctx.freshKeyCount ??= count;
         if (count !== ctx.freshKeyCount || count < 100) check(false, `${what} key count`, count, ctx.freshKeyCount);
-        if (s.raw[READ_KEY] !== ctx.freshDefault) check(false, `${what} ${READ_KEY}`, s.raw[READ_KEY], ctx.freshDefault);
+        if (s.raw[READ_KEY] !== ctx.freshDefault)
+          check(false, `${what} ${READ_KEY}`, s.raw[READ_KEY], ctx.freshDefault);
       };
       let t0 = hr();
       for (let i = 0; i < n; i++) checkSnap(ctx.fresh.sysctl.getAll(), 'getAll');
@@ -437,7 +516,8 @@ const CASES: Case[] = [
         let k = 0;
         for (const key in s.values) if (s.values[key] !== undefined) k++;
         if (k !== ctx.freshKeyCount) check(false, 'getAll values count', k, ctx.freshKeyCount);
-        for (const key in s.unreadable) if (!s.unreadable[key]!.code) check(false, 'getAll unreadable code', s.unreadable[key], 'a code');
+        for (const key in s.unreadable)
+          if (!s.unreadable[key]!.code) check(false, 'getAll unreadable code', s.unreadable[key], 'a code');
       }
       const withValues = perOp(t0, n);
       t0 = hr();
@@ -449,7 +529,13 @@ const CASES: Case[] = [
         checkSnap(h.current, 'snapshot');
         h.close();
       }
-      return { ...r, 'lib.getAll': sync, 'lib.getAllValues': withValues, 'lib.getAllAsync': async, 'lib.snapshot': perOp(t0, n) };
+      return {
+        ...r,
+        'lib.getAll': sync,
+        'lib.getAllValues': withValues,
+        'lib.getAllAsync': async,
+        'lib.snapshot': perOp(t0, n),
+      };
     },
   },
   {
@@ -580,7 +666,8 @@ async function idleCpu(ms: number): Promise<{ process: number; executor: number;
     });
   const ids = exec();
   const sum = (): number => ids.reduce((a, t) => a + ticks(`/proc/self/task/${t}/stat`), 0);
-  const p0 = ticks('/proc/self/stat'), e0 = sum();
+  const p0 = ticks('/proc/self/stat'),
+    e0 = sum();
   await sleep(ms);
   return { process: ticks('/proc/self/stat') - p0, executor: ids.length ? sum() - e0 : NaN, hz: 100 };
 }
@@ -682,7 +769,16 @@ async function scalePhase(ctx: Ctx): Promise<void> {
     let hostSnap: SysctlSnapshot | undefined;
     for (let p = 0; p < passes; p++) {
       // The C walk of the same namespaces (their kernel caches as cold or warm as ours).
-      step.cWalk.push((await baseline(ctx, ['walk_named'], 1, names.slice(0, k).map((x) => `/run/netns/${x}`)))['c.walk_named']!);
+      step.cWalk.push(
+        (
+          await baseline(
+            ctx,
+            ['walk_named'],
+            1,
+            names.slice(0, k).map((x) => `/run/netns/${x}`),
+          )
+        )['c.walk_named']!,
+      );
       let t0 = hr();
       const l = NetNamespace.list();
       step.list.push(Number(hr() - t0));
@@ -767,7 +863,10 @@ function machine(): Record<string, string> {
     kernel: `${os.type()} ${os.release()}`,
     Node: process.version,
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    'load average (1, 5, 15 min) at start': os.loadavg().map((x) => x.toFixed(2)).join(' '),
+    'load average (1, 5, 15 min) at start': os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
   };
 }
 
@@ -796,7 +895,8 @@ const TARGETS: Target[] = [
     method: 'sync get/set',
     target: '≤ 1.25× C one-shot',
     measured: (_m, ratio) => {
-      const rg = ratio('lib.get', 'c.oneshot_read'), rs = ratio('lib.set', 'c.oneshot_set');
+      const rg = ratio('lib.get', 'c.oneshot_read'),
+        rs = ratio('lib.set', 'c.oneshot_set');
       if (rg === undefined || rs === undefined) return {};
       return { value: `get ${fmtRatio(rg)}, set ${fmtRatio(rs)}`, met: rg <= 1.25 && rs <= 1.25 };
     },
@@ -819,13 +919,20 @@ const TARGETS: Target[] = [
     method: 'one-shot ops vs execFile nsenter',
     target: '≥ 1,000× faster',
     measured: (m) => {
-      const x = m('alt.nsenter'), g = m('lib.get'), s = m('lib.set'), c = m('c.oneshot_read');
+      const x = m('alt.nsenter'),
+        g = m('lib.get'),
+        s = m('lib.set'),
+        c = m('c.oneshot_read');
       if (x === undefined || g === undefined || s === undefined) return {};
       const floor = c === undefined ? '' : ` (the C floor: ${fmtRatio(x / c)})`;
       const met = x / g >= 1000 && x / s >= 1000;
       // When C doing the same system calls is itself under 1,000× faster than spawning, the
       // target measures this machine's spawn cost, not the library.
-      return { value: `get ${fmtRatio(x / g)}, set ${fmtRatio(x / s)}${floor}`, met, unreachable: !met && c !== undefined && x / c < 1000 };
+      return {
+        value: `get ${fmtRatio(x / g)}, set ${fmtRatio(x / s)}${floor}`,
+        met,
+        unreachable: !met && c !== undefined && x / c < 1000,
+      };
     },
   },
 ];
@@ -836,7 +943,8 @@ function report(info: Record<string, string>): string {
   const m = (id: string): number | undefined => med.get(id);
   // Paired: each round's library time over the same round's C time, median over rounds.
   const ratio = (id: string, cId: string): number | undefined => {
-    const a = samples.get(id)!, c = samples.get(cId)!;
+    const a = samples.get(id)!,
+      c = samples.get(cId)!;
     if (a.length === 0 || c.length === 0) return undefined;
     if (a.length !== c.length) return median(a) / median(c);
     return median(a.map((x, i) => x / c[i]!));
@@ -868,7 +976,8 @@ function report(info: Record<string, string>): string {
   };
   // Best against best (a per-round minimum of ratios would pick the round where C was unlucky).
   const bestRatio = (id: string, cId: string): number | undefined => {
-    const a = best(id), c = best(cId);
+    const a = best(id),
+      c = best(cId);
     return a === undefined || c === undefined ? undefined : a / c;
   };
   const t: string[] = ['| method | target | measured (median) | | best round | |', '|---|---|---|---|---|---|'];
@@ -876,8 +985,16 @@ function report(info: Record<string, string>): string {
     const r = target.measured(m, ratio, false);
     const b = quick ? {} : target.measured(best, bestRatio, true);
     const verdict = (x: { met?: boolean; unreachable?: boolean }): string =>
-      x.met === undefined ? '—' : x.met ? 'met' : x.unreachable ? '**missed**: not reachable here, C itself is below it' : '**missed**';
-    t.push(`| ${target.method} | ${target.target} | ${r.value ?? '—'} | ${verdict(r)} | ${b.value ?? '—'} | ${verdict(b)} |`);
+      x.met === undefined
+        ? '—'
+        : x.met
+          ? 'met'
+          : x.unreachable
+            ? '**missed**: not reachable here, C itself is below it'
+            : '**missed**';
+    t.push(
+      `| ${target.method} | ${target.target} | ${r.value ?? '—'} | ${verdict(r)} | ${b.value ?? '—'} | ${verdict(b)} |`,
+    );
   }
   // Scale: list, audit per namespace (ratio to the C walk of the same pass), memory.
   const sc: string[] = [
@@ -908,7 +1025,8 @@ function report(info: Record<string, string>): string {
     mem.push(
       `Idle CPU over 2 s with the executor thread alive (after every Promise row): process ${extra.idleProcessTicks} ticks, executor thread ${extra.idleExecutorTicks} ticks (1 tick = 10 ms; utime + stime from /proc/self/stat and /proc/self/task/TID/stat).`,
     );
-  if (extra.create1000 !== undefined) mem.push(`1,000 namespaces created in one go: ${(extra.create1000 / 1e9).toFixed(3)} s.`);
+  if (extra.create1000 !== undefined)
+    mem.push(`1,000 namespaces created in one go: ${(extra.create1000 / 1e9).toFixed(3)} s.`);
   for (const a of auditTargets) t.push(a);
   const machineLines = Object.entries(info).map(([k, v]) => `- ${k}: ${v}`);
   const how = [
@@ -946,7 +1064,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   const info = machine();
   const ctx = await setup();
-  console.log(`netns bench${quick ? ' --quick' : ''}: ${ROUNDS} round(s) + warm-up; namespace ${ctx.name}, holder pid ${ctx.holderPid}`);
+  console.log(
+    `netns bench${quick ? ' --quick' : ''}: ${ROUNDS} round(s) + warm-up; namespace ${ctx.name}, holder pid ${ctx.holderPid}`,
+  );
 
   const light = CASES.filter((c) => !c.heavy);
   const heavy = CASES.filter((c) => c.heavy);
@@ -956,7 +1076,17 @@ async function main(): Promise<void> {
   };
   // Warm-up: every case once (JIT, caches, and a first correctness pass), not recorded.
   const saved = { ...N };
-  Object.assign(N, { sync: Math.min(N.sync, 2000), handle: Math.min(N.handle, 5000), async: Math.min(N.async, 1000), getAll: 3, fsread: 1000, exec: 1, ns: Math.min(N.ns, 10), clone: 1, pass: Math.min(N.pass, 20) });
+  Object.assign(N, {
+    sync: Math.min(N.sync, 2000),
+    handle: Math.min(N.handle, 5000),
+    async: Math.min(N.async, 1000),
+    getAll: 3,
+    fsread: 1000,
+    exec: 1,
+    ns: Math.min(N.ns, 10),
+    clone: 1,
+    pass: Math.min(N.pass, 20),
+  });
   for (const c of [...light, ...heavy]) await runCase(c, false);
   Object.assign(N, saved);
 
@@ -989,21 +1119,30 @@ async function main(): Promise<void> {
   check(last.trim() === lastWant, `${WRITE_KEY} seen by nsenter after the bench`, last.trim(), lastWant);
   // Nothing leaked to the host: it never holds the value only our namespace was given.
   const hostNow = fs.readFileSync(READ_FILE, 'utf8');
-  check(Number(hostNow) !== ctx.readValue, `host ${READ_KEY} is not the bench's value`, hostNow, `not ${ctx.readValue}`);
+  check(
+    Number(hostNow) !== ctx.readValue,
+    `host ${READ_KEY} is not the bench's value`,
+    hostNow,
+    `not ${ctx.readValue}`,
+  );
 
-  info['load average at end'] = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  info['load average at end'] = os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   const text = report(info);
   console.log('\n' + text);
   if (OUT) {
     const analysis = path.join(repo, 'bench', 'analysis.md');
     const notes = fs.existsSync(analysis) ? '\n' + fs.readFileSync(analysis, 'utf8') : '';
-    const head = '# netns benchmark results\n\nWritten by `npm run bench` (bench/bench.ts); reproduce with `sudo npm run bench`.\n\n';
+    const head =
+      '# netns benchmark results\n\nWritten by `npm run bench` (bench/bench.ts); reproduce with `sudo npm run bench`.\n\n';
     fs.writeFileSync(OUT, head + text + notes);
     console.log(`written to ${path.relative(process.cwd(), OUT)}`);
     if (path.resolve(OUT) === path.join(repo, 'bench', 'results.md')) {
-      const readme = path.join(repo, 'README.md');
-      fs.writeFileSync(readme, withBenchBlock(fs.readFileSync(readme, 'utf8'), text));
-      console.log('written to the README (its bench block)');
+      const page = path.join(repo, 'bench', 'README.md');
+      fs.writeFileSync(page, withBenchBlock(fs.readFileSync(page, 'utf8'), text));
+      console.log('written to bench/README.md (its bench block)');
     }
   }
   cleanupAll();
@@ -1011,7 +1150,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(`bench: ${e instanceof CheckFailed ? 'ABORTED: ' : ''}${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  console.error(
+    `bench: ${e instanceof CheckFailed ? 'ABORTED: ' : ''}${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+  );
   cleanupAll();
   process.exit(1);
 });

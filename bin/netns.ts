@@ -73,7 +73,12 @@ async function main(argv: string[]): Promise<number> {
     return OK;
   }
   const cmd = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
-  if (!cmd) throw new UsageError(first.startsWith('-') ? `unknown option ${JSON.stringify(first)} (options go after the COMMAND)` : `unknown command ${JSON.stringify(first)}`);
+  if (!cmd)
+    throw new UsageError(
+      first.startsWith('-')
+        ? `unknown option ${JSON.stringify(first)} (options go after the COMMAND)`
+        : `unknown command ${JSON.stringify(first)}`,
+    );
   const parsed = parseCommandLine(first, cmd, rest);
   if (parsed.help) {
     out(cmd.help + '\n');
@@ -94,7 +99,9 @@ function exitStatus(e: unknown): number {
     warn(msg);
     return FAILED;
   }
-  warn(`internal error: ${e instanceof Error ? e.message : String(e)} (a bug in netns; NETNS_DEBUG=1 shows the stack trace)`);
+  warn(
+    `internal error: ${e instanceof Error ? e.message : String(e)} (a bug in netns; NETNS_DEBUG=1 shows the stack trace)`,
+  );
   return INTERNAL;
 }
 

@@ -18,7 +18,8 @@ function parse(argv: string[]): { presets: Record<string, string>; command: stri
     }
     const kv = a === '--sysctl' ? argv[++i] : a.startsWith('--sysctl=') ? a.slice(9) : undefined;
     const eq = kv?.indexOf('=') ?? -1;
-    if (kv === undefined || eq <= 0) throw new TypeError(`Expected --sysctl KEY=VALUE or -- COMMAND but received ${JSON.stringify(a)}`);
+    if (kv === undefined || eq <= 0)
+      throw new TypeError(`Expected --sysctl KEY=VALUE or -- COMMAND but received ${JSON.stringify(a)}`);
     presets[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
   return { presets, command };
@@ -34,16 +35,30 @@ async function main(): Promise<number> {
     // The lesson's values; congestion control: one that differs from the host's, to show it is ours.
     const host = sysctl.getRaw('net.ipv4.tcp_congestion_control');
     const avail = sysctl.getRaw('net.ipv4.tcp_available_congestion_control').split(/\s+/);
-    presets['net.ipv4.tcp_congestion_control'] = ['bbr', 'cubic', 'reno'].find((a) => a !== host && avail.includes(a)) ?? host;
+    presets['net.ipv4.tcp_congestion_control'] =
+      ['bbr', 'cubic', 'reno'].find((a) => a !== host && avail.includes(a)) ?? host;
     presets['net.ipv4.tcp_keepalive_time'] = '600';
     presets['net.ipv4.tcp_keepalive_intvl'] = '10';
     presets['net.ipv4.tcp_keepalive_probes'] = '6';
   }
   const argv = command.length
     ? command
-    : ['sh', '-c', Object.keys(presets).map((k) => `echo "${k} = $(cat /proc/sys/${k.replaceAll('.', '/')})"`).join('; ')];
-  const { child, netns, sysctl: applied, exited } = spawnInNetns(argv[0]!, argv.slice(1), { sysctl: presets, stdio: 'inherit' });
-  console.error(`[netns ${netns.id}] preset ${JSON.stringify(applied.values)}; started ${JSON.stringify(argv)} as pid ${child.pid}`);
+    : [
+        'sh',
+        '-c',
+        Object.keys(presets)
+          .map((k) => `echo "${k} = $(cat /proc/sys/${k.replaceAll('.', '/')})"`)
+          .join('; '),
+      ];
+  const {
+    child,
+    netns,
+    sysctl: applied,
+    exited,
+  } = spawnInNetns(argv[0]!, argv.slice(1), { sysctl: presets, stdio: 'inherit' });
+  console.error(
+    `[netns ${netns.id}] preset ${JSON.stringify(applied.values)}; started ${JSON.stringify(argv)} as pid ${child.pid}`,
+  );
   child.on('error', (e) => console.error(`docker-sysctl-equivalent: ${e.message}`));
   const { code, signal } = await exited;
   if (signal) console.error(`[netns] command killed by ${signal}`);

@@ -20,18 +20,9 @@
 // and wait MS milliseconds right after changing the host (tests kill it there).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import {
-  NetNamespace,
-  NetnsError,
-  cloneNetns,
-  explain,
-  findRule,
-  rootlessSupport,
-  spawnInNetns,
-  sysctl,
-  type KernelRule,
-  type RuleContext,
-} from 'netns';
+import { NetNamespace, NetnsError, cloneNetns, explain, spawnInNetns, sysctl } from 'netns';
+import { findRule, type KernelRule, type RuleContext } from 'netns/explain';
+import { rootlessSupport } from 'netns/rootless';
 
 const CC = 'net.ipv4.tcp_congestion_control';
 const TIME = 'net.ipv4.tcp_keepalive_time';
@@ -96,7 +87,13 @@ function restoreHost(): void {
     try {
       now = sysctl.getRaw(key);
       if (now !== ours) {
-        restored.push({ key, from: now, to: original[key], ok: false, note: 'changed by someone else meanwhile: left alone' });
+        restored.push({
+          key,
+          from: now,
+          to: original[key],
+          ok: false,
+          note: 'changed by someone else meanwhile: left alone',
+        });
         continue;
       }
       sysctl.set(key, original[key]);
@@ -117,7 +114,8 @@ function printRestored(): void {
   for (const r of inOrder)
     say(`   ${r.key.padEnd(w)}  ${change(r).padEnd(cw)}  ${r.ok ? '✔ restored' : '✘ ' + (r.note ?? 'NOT restored')}`);
   const missed = restored.filter((r) => !r.ok);
-  if (missed.length) say(`   restore by hand: ${missed.map((r) => `sysctl -w ${r.key}=${JSON.stringify(r.to)}`).join('; ')}`);
+  if (missed.length)
+    say(`   restore by hand: ${missed.map((r) => `sysctl -w ${r.key}=${JSON.stringify(r.to)}`).join('; ')}`);
 }
 
 function onSignal(sig: NodeJS.Signals): void {
@@ -208,12 +206,17 @@ async function main(): Promise<number> {
       /* pid 1 not inspectable: assume we are on the host */
     }
     if (initial && !initial.equals(here))
-      say('Note: this process is not in pid 1\'s network namespace. New namespaces copy from the INITIAL namespace, not from here.\n');
+      say(
+        "Note: this process is not in pid 1's network namespace. New namespaces copy from the INITIAL namespace, not from here.\n",
+      );
     here.close();
     initial?.close();
 
     // 1. The host's values, and what a new namespace gets while the host holds them.
-    Object.assign(original, readAll((k) => sysctl.getRaw(k)));
+    Object.assign(
+      original,
+      readAll((k) => sysctl.getRaw(k)),
+    );
     const baseline = await cloneNetns({ read: KEYS });
     for (const e of Object.values(baseline.errors)) throw e;
     const w = Math.max(...KEYS.map((k) => k.length));
@@ -229,7 +232,9 @@ async function main(): Promise<number> {
       [PROBES]: String(LESSON_KEEPALIVE[PROBES]),
     };
     say('2. Setting them on the host as the lesson does (restored at the end, also on Ctrl-C / SIGTERM):');
-    say(`   if this process is killed with SIGKILL, restore by hand: ${KEYS.map((k) => `sysctl -w ${k}=${original[k]}`).join('; ')}`);
+    say(
+      `   if this process is killed with SIGKILL, restore by hand: ${KEYS.map((k) => `sysctl -w ${k}=${original[k]}`).join('; ')}`,
+    );
     for (const k of KEYS) {
       if (original[k] === target[k]) continue;
       wrote.set(k, target[k]); // before the write: a signal in between still restores it
@@ -276,9 +281,16 @@ async function main(): Promise<number> {
     say('');
 
     // 4. Remedy 1: from the host, into a running "container" by pid (nsenter -t PID -n).
-    const container = spawnInNetns('sh', ['-c', `
+    const container = spawnInNetns(
+      'sh',
+      [
+        '-c',
+        `
       show() { echo "$(cat ${procPath(TIME)}) $(cat ${procPath(INTVL)}) $(cat ${procPath(PROBES)})"; }
-      show; read _go; show`], { stdio: ['pipe', 'pipe', 'inherit'] });
+      show; read _go; show`,
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     const it = lines(container.child);
     const before = (await it.next()).value as string;
     const pid = container.child.pid!;
@@ -304,7 +316,9 @@ async function main(): Promise<number> {
     const { sees, ok: ok2, exit } = await catWithPresets(presets);
     say(`5. Remedy 2, as \`docker run --sysctl …\`: start a command with the values preset`);
     say(`   spawnInNetns('sh', ['-c', 'cat …'], { sysctl: ${JSON.stringify(presets)} })`);
-    say(`   the command's own first read: ${KEYS.map((k) => sees[k]).join(' ')}  ${ok2 ? '✔' : '✘'} (exit ${exit.code})`);
+    say(
+      `   the command's own first read: ${KEYS.map((k) => sees[k]).join(' ')}  ${ok2 ? '✔' : '✘'} (exit ${exit.code})`,
+    );
     say('');
 
     restoreHost();
@@ -392,12 +406,23 @@ function why(key: Key, ctx: RuleContext): { why: Why; explainError?: string } {
   try {
     const e = explain(key);
     const r = e.evidence.rule;
-    return { why: { key, by: 'explain', class: e.class, rule: r?.id ?? null, where: r ? `${r.fn}() in ${r.file}` : null, sentence: e.sentence } };
+    return {
+      why: {
+        key,
+        by: 'explain',
+        class: e.class,
+        rule: r?.id ?? null,
+        where: r ? `${r.fn}() in ${r.file}` : null,
+        sentence: e.sentence,
+      },
+    };
   } catch (err) {
     const rule: KernelRule | undefined = findRule(key.slice('net.'.length).replaceAll('.', '/'), ctx);
     const cls = rule ? (typeof rule.class === 'function' ? rule.class(ctx, key) : rule.class) : 'unknown';
     const { errno, syscall } = err as { errno?: unknown; syscall?: unknown };
-    const name = Object.entries(os.constants.errno).find(([, v]) => typeof errno === 'number' && v === Math.abs(errno))?.[0];
+    const name = Object.entries(os.constants.errno).find(
+      ([, v]) => typeof errno === 'number' && v === Math.abs(errno),
+    )?.[0];
     const code = err instanceof NetnsError ? err.code : (name ?? (err as Error)?.message);
     const from = typeof syscall === 'string' ? ` from ${syscall}` : '';
     return {
@@ -424,12 +449,17 @@ function rootlessVerdict(w: Why, value: string, host: string, key: Key): string 
 /** Congestion control algorithms a non-initial namespace may choose (tcp_allowed_congestion_control). */
 function pickAllowedAlgorithm(current: string): string | undefined {
   const allowed = sysctl.getRaw('net.ipv4.tcp_allowed_congestion_control').split(/\s+/);
-  return ['bbr', 'cubic', 'reno'].find((a) => a !== current && allowed.includes(a)) ?? allowed.find((a) => a !== current);
+  return (
+    ['bbr', 'cubic', 'reno'].find((a) => a !== current && allowed.includes(a)) ?? allowed.find((a) => a !== current)
+  );
 }
 
 /** A refusal to make user namespaces at run time (seccomp, AppArmor...): what we need. */
 function isUsernsRefusal(e: unknown): e is NetnsError {
-  return e instanceof NetnsError && (e.syscall === 'clone' || (e.syscall === 'write' && /_map$|setgroups$/.test(e.path ?? '')));
+  return (
+    e instanceof NetnsError &&
+    (e.syscall === 'clone' || (e.syscall === 'write' && /_map$|setgroups$/.test(e.path ?? '')))
+  );
 }
 
 async function runRootless(): Promise<number> {
@@ -477,11 +507,21 @@ async function rootless(): Promise<number> {
     const w1 = whys[i]!.why;
     const v1 = rootlessVerdict(w1, cloned.values[k]!, host[k], k);
     const v2 = rootlessVerdict(w1, createdValues[k], host[k], k);
-    return { key: k, host: host[k], clone: cloned.values[k]!, create: createdValues[k], verdict: v1 === v2 ? v1 : `clone: ${v1}; create: ${v2}` };
+    return {
+      key: k,
+      host: host[k],
+      clone: cloned.values[k]!,
+      create: createdValues[k],
+      verdict: v1 === v2 ? v1 : `clone: ${v1}; create: ${v2}`,
+    };
   });
   say('2. Two new network namespaces, each owned by a new user namespace (no root needed):');
-  say(`   clone(CLONE_NEWUSER | CLONE_NEWNET | SIGCHLD): child pid ${cloned.pid}, net ${cloned.netnsId} (gone with the child)`);
-  say(`   NetNamespace.create({ rootless: true }):       net ${created.id}, helper pid ${helper.pid}, uid ${helper.uid} is 0 inside`);
+  say(
+    `   clone(CLONE_NEWUSER | CLONE_NEWNET | SIGCHLD): child pid ${cloned.pid}, net ${cloned.netnsId} (gone with the child)`,
+  );
+  say(
+    `   NetNamespace.create({ rootless: true }):       net ${created.id}, helper pid ${helper.pid}, uid ${helper.uid} is 0 inside`,
+  );
   say('');
   printTable(rows);
   say('');
@@ -490,10 +530,13 @@ async function rootless(): Promise<number> {
       ? `   Why: explain() needs root here (${explainError}), so these are the kernel rules it builds on (lib/explain/rules.ts):`
       : '   Why (explain()):',
   );
-  for (const { why: x } of whys) say(`   ${x.key.padEnd(w)}  ${x.class}: ${x.where ?? ''}${x.where ? ': ' : ''}${x.sentence}`);
+  for (const { why: x } of whys)
+    say(`   ${x.key.padEnd(w)}  ${x.class}: ${x.where ?? ''}${x.where ? ': ' : ''}${x.sentence}`);
   const trioAtDefault = KEEPALIVE.every((k) => host[k] === KERNEL_DEFAULT[k]);
   if (trioAtDefault)
-    say('   The host\'s keepalive values are the kernel defaults right now, so this table alone cannot tell "reset" from "copied": step 3 can.');
+    say(
+      '   The host\'s keepalive values are the kernel defaults right now, so this table alone cannot tell "reset" from "copied": step 3 can.',
+    );
   say('');
 
   // 3. The lesson one level down: "the host" is a rootless namespace we may change.
@@ -505,14 +548,21 @@ async function rootless(): Promise<number> {
     [PROBES]: String(LESSON_KEEPALIVE[PROBES]),
   };
   const outer = NetNamespace.create({ rootless: true });
-  let nested: { set: Values; child: Values | null; note?: string; rows: { key: Key; set: string; child: string; host: string; verdict: string }[] };
+  let nested: {
+    set: Values;
+    child: Values | null;
+    note?: string;
+    rows: { key: Key; set: string; child: string; host: string; verdict: string }[];
+  };
   try {
     outer.sysctl.setMany({ [CC]: lessonValues[CC], ...LESSON_KEEPALIVE });
     const set = readAll((k) => outer.sysctl.getRaw(k));
     let child: Values | null = null;
     let note: string | undefined;
     try {
-      const c = outer.rootless!.spawn('unshare', ['-n', 'cat', ...KEYS.map(procPath)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const c = outer.rootless!.spawn('unshare', ['-n', 'cat', ...KEYS.map(procPath)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const it = lines(c);
       const seen: string[] = [];
       for (let r = await it.next(); !r.done; r = await it.next()) seen.push(r.value);
@@ -527,7 +577,8 @@ async function rootless(): Promise<number> {
       let verdict = '?';
       if (child) {
         if (cv === set[k]) verdict = 'copied from its creator';
-        else if (cv === host[k] && cv !== KERNEL_DEFAULT[k]) verdict = 'copied from the host (initial namespace), not its creator';
+        else if (cv === host[k] && cv !== KERNEL_DEFAULT[k])
+          verdict = 'copied from the host (initial namespace), not its creator';
         else if (cv === KERNEL_DEFAULT[k]) verdict = 'reset to kernel default';
         else verdict = 'neither';
       }
@@ -542,15 +593,23 @@ async function rootless(): Promise<number> {
   say('   namespace as the lesson does on the host, then create a namespace from inside it (`unshare -n`):');
   {
     const head = { key: 'key', set: 'set there', child: 'new ns made there', verdict: 'verdict' };
-    const ws = { key: w, set: Math.max(head.set.length, ...nested.rows.map((r) => r.set.length)), child: Math.max(head.child.length, ...nested.rows.map((r) => r.child.length)) };
+    const ws = {
+      key: w,
+      set: Math.max(head.set.length, ...nested.rows.map((r) => r.set.length)),
+      child: Math.max(head.child.length, ...nested.rows.map((r) => r.child.length)),
+    };
     const fmt = (r: { key: string; set: string; child: string; verdict: string }): string =>
       `   ${r.key.padEnd(ws.key)}  ${r.set.padEnd(ws.set)}  ${r.child.padEnd(ws.child)}  ${r.verdict}`;
     say(fmt(head));
     say(`   ${'-'.repeat(ws.key)}  ${'-'.repeat(ws.set)}  ${'-'.repeat(ws.child)}  ${'-'.repeat(head.verdict.length)}`);
     for (const r of nested.rows) say(fmt(r));
     if (nested.note) say(`   (${nested.note})`);
-    else if (!algo) say('   (only one congestion control is allowed here: the first row cannot show where it comes from)');
-    else say('   tcp_sk_init() copies congestion control from the initial namespace (the real host), whoever creates the namespace.');
+    else if (!algo)
+      say('   (only one congestion control is allowed here: the first row cannot show where it comes from)');
+    else
+      say(
+        '   tcp_sk_init() copies congestion control from the initial namespace (the real host), whoever creates the namespace.',
+      );
   }
   say('');
 
@@ -559,9 +618,16 @@ async function rootless(): Promise<number> {
   // `unshare -r`) has CAP_SYS_ADMIN, so create() would pick an ordinary namespace that it can
   // enter but whose keys it cannot reach (it could not switch back home).
   const containerNs = NetNamespace.create({ rootless: true });
-  const container = spawnInNetns('sh', ['-c', `
+  const container = spawnInNetns(
+    'sh',
+    [
+      '-c',
+      `
     show() { echo "$(cat ${procPath(TIME)}) $(cat ${procPath(INTVL)}) $(cat ${procPath(PROBES)})"; }
-    show; read _go; show`], { netns: containerNs, stdio: ['pipe', 'pipe', 'inherit'] });
+    show; read _go; show`,
+    ],
+    { netns: containerNs, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   void container.exited.then(() => containerNs.close());
   const it = lines(container.child);
   const beforeC = (await it.next()).value as string;
@@ -576,7 +642,11 @@ async function rootless(): Promise<number> {
       t.close();
     }
   } catch (e) {
-    byPid = { ok: false, error: e instanceof NetnsError ? e.code : String((e as Error)?.message), message: (e as Error)?.message };
+    byPid = {
+      ok: false,
+      error: e instanceof NetnsError ? e.code : String((e as Error)?.message),
+      message: (e as Error)?.message,
+    };
   }
   let viaHandle: Record<string, unknown> | undefined;
   if (!byPid.ok) viaHandle = container.netns.sysctl.setMany(LESSON_KEEPALIVE).values;
@@ -589,11 +659,17 @@ async function rootless(): Promise<number> {
   if (byPid.ok) {
     say(`   NetNamespace.fromPid(${pid}).sysctl.setMany(${JSON.stringify(LESSON_KEEPALIVE)})`);
   } else {
-    say(`   NetNamespace.fromPid(${pid}).sysctl.setMany(…) is refused (${byPid.error}): without privileges a rootless namespace`);
-    say('   cannot be entered by pid the nsenter way (setns needs CAP_SYS_ADMIN over the user namespaces owning both its namespace');
+    say(
+      `   NetNamespace.fromPid(${pid}).sysctl.setMany(…) is refused (${byPid.error}): without privileges a rootless namespace`,
+    );
+    say(
+      '   cannot be entered by pid the nsenter way (setns needs CAP_SYS_ADMIN over the user namespaces owning both its namespace',
+    );
     say(`   and ours, and Node, being multithreaded, cannot join the container's user namespace first; from a shell,`);
     say(`   \`nsenter -t ${pid} -U -n --preserve-credentials\` can).`);
-    say(`   Through the handle that holds the namespace instead: ns.sysctl.setMany(${JSON.stringify(LESSON_KEEPALIVE)})`);
+    say(
+      `   Through the handle that holds the namespace instead: ns.sysctl.setMany(${JSON.stringify(LESSON_KEEPALIVE)})`,
+    );
   }
   say(`   container now sees from inside:  ${afterC}  ${afterC === want ? '✔' : '✘ expected ' + want}`);
   say('');
@@ -603,7 +679,9 @@ async function rootless(): Promise<number> {
   const cmdNs = NetNamespace.create({ rootless: true });
   const { sees, ok: ok2, exit } = await catWithPresets(presets, cmdNs).finally(() => cmdNs.close());
   say(`5. Remedy 2, as \`docker run --sysctl …\`: start a command with the values preset`);
-  say(`   spawnInNetns('sh', ['-c', 'cat …'], { netns: NetNamespace.create({ rootless: true }), sysctl: ${JSON.stringify(presets)} })`);
+  say(
+    `   spawnInNetns('sh', ['-c', 'cat …'], { netns: NetNamespace.create({ rootless: true }), sysctl: ${JSON.stringify(presets)} })`,
+  );
   say('   (setMany first, then the helper holding the namespace starts the command, as uid 0 inside)');
   say(`   the command's own first read: ${KEYS.map((k) => sees[k]).join(' ')}  ${ok2 ? '✔' : '✘'} (exit ${exit.code})`);
   say('');
@@ -611,10 +689,20 @@ async function rootless(): Promise<number> {
   // 6. The host, again.
   const after = readAll((k) => sysctl.getRaw(k));
   const unchanged = KEYS.every((k) => after[k] === before[k]);
-  if (unchanged) say('Host not changed: rootless mode wrote only inside namespaces of its own; the four keys read the same as at the start.');
-  else say(`Host values differ from the start (${KEYS.filter((k) => after[k] !== before[k]).join(', ')}): someone else changed them meanwhile; this demo wrote nothing on the host.`);
+  if (unchanged)
+    say(
+      'Host not changed: rootless mode wrote only inside namespaces of its own; the four keys read the same as at the start.',
+    );
+  else
+    say(
+      `Host values differ from the start (${KEYS.filter((k) => after[k] !== before[k]).join(', ')}): someone else changed them meanwhile; this demo wrote nothing on the host.`,
+    );
 
-  const ok = rows.every((r) => r.verdict === 'inherited from host' || r.verdict === 'reset to kernel default') && afterC === want && ok2 && exit.code === 0;
+  const ok =
+    rows.every((r) => r.verdict === 'inherited from host' || r.verdict === 'reset to kernel default') &&
+    afterC === want &&
+    ok2 &&
+    exit.code === 0;
   if (json) {
     console.log(
       JSON.stringify(
@@ -625,7 +713,13 @@ async function rootless(): Promise<number> {
           baseline: null,
           host,
           clone: { pid: cloned.pid, netnsId: cloned.netnsId, values: cloned.values, user: cloned.user },
-          create: { netnsId: created.id, values: createdValues, helperPid: helper.pid, userNsId: helper.userNsId, uid: helper.uid },
+          create: {
+            netnsId: created.id,
+            values: createdValues,
+            helperPid: helper.pid,
+            userNsId: helper.userNsId,
+            uid: helper.uid,
+          },
           table: rows,
           explanation: whys.map((x) => x.why),
           explainError: explainError ?? null,
@@ -654,7 +748,7 @@ function split3(s: string): Record<string, string> {
 
 function readSeen(seen: string[]): Values {
   const v = {} as Values;
-  KEYS.forEach((k, i) => (v[k] = seen[i] ?? ''));
+  for (const [i, k] of KEYS.entries()) v[k] = seen[i] ?? '';
   return v;
 }
 
@@ -674,7 +768,11 @@ main().then(
 async function catWithPresets(
   presets: Record<string, string | number>,
   netns?: NetNamespace,
-): Promise<{ sees: Record<string, string>; ok: boolean; exit: { code: number | null; signal: NodeJS.Signals | null } }> {
+): Promise<{
+  sees: Record<string, string>;
+  ok: boolean;
+  exit: { code: number | null; signal: NodeJS.Signals | null };
+}> {
   const cmd = spawnInNetns('sh', ['-c', `cat ${KEYS.map(procPath).join(' ')}`], {
     ...(netns ? { netns } : {}),
     sysctl: presets,

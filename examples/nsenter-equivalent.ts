@@ -25,7 +25,9 @@ function setByPid(pid: number, values: Record<string, string>): void {
   try {
     const report = ns.sysctl.setMany(values);
     for (const [k, v] of Object.entries(report.values))
-      console.log(`  ${k} = ${v}   ${report.changed.includes(k) ? '(changed)' : '(already set)'}   in net ${ns.id} of pid ${pid}`);
+      console.log(
+        `  ${k} = ${v}   ${report.changed.includes(k) ? '(changed)' : '(already set)'}   in net ${ns.id} of pid ${pid}`,
+      );
   } finally {
     ns.close();
   }
@@ -33,27 +35,34 @@ function setByPid(pid: number, values: Record<string, string>): void {
 
 async function main(): Promise<number> {
   if (process.geteuid?.() !== 0) {
-    console.error('nsenter-equivalent: entering another process\'s network namespace needs root (CAP_SYS_ADMIN)');
+    console.error("nsenter-equivalent: entering another process's network namespace needs root (CAP_SYS_ADMIN)");
     return 2;
   }
   const [pidArg, ...rest] = process.argv.slice(2);
   if (pidArg !== undefined) {
     const pid = Number(pidArg);
-    if (!Number.isInteger(pid) || pid <= 0) throw new TypeError(`Expected a pid but received ${JSON.stringify(pidArg)}`);
+    if (!Number.isInteger(pid) || pid <= 0)
+      throw new TypeError(`Expected a pid but received ${JSON.stringify(pidArg)}`);
     setByPid(pid, parseAssignments(rest.length ? rest : ['net.ipv4.tcp_keepalive_time=600']));
     return 0;
   }
 
   // A stand-in container: prints the value from inside, waits for a line, prints it again.
   const file = '/proc/sys/net/ipv4/tcp_keepalive_time';
-  const { child, exited } = spawnInNetns('sh', ['-c', `echo "inside, before: $(cat ${file})"; read _; echo "inside, after:  $(cat ${file})"`], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const { child, exited } = spawnInNetns(
+    'sh',
+    ['-c', `echo "inside, before: $(cat ${file})"; read _; echo "inside, after:  $(cat ${file})"`],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const pid = child.pid!;
   console.log(`container pid ${pid} (a shell in a new network namespace)`);
   child.stdout!.setEncoding('utf8');
   const printed = new Promise((r) => child.stdout!.once('data', r));
-  child.stdout!.on('data', (d: string) => process.stdout.write(d.replace(/^/gm, '  container: ').replace(/  container: $/, '')));
+  child.stdout!.on('data', (d: string) =>
+    process.stdout.write(d.replace(/^/gm, '  container: ').replace(/ {2}container: $/, '')),
+  );
   await printed; // it has printed "before"
   console.log(`from the host: NetNamespace.fromPid(${pid}).sysctl.setMany({ 'net.ipv4.tcp_keepalive_time': 600 })`);
   setByPid(pid, { 'net.ipv4.tcp_keepalive_time': '600' });

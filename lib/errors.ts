@@ -4,6 +4,7 @@ import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 import { isNativeErrno, type NativeErrno } from './native/index.js';
 import { hintFor, type Happened, type Reason } from './hints.js';
+import type { UserNamespaceSettings } from './userns.js';
 
 /** Errno numbers by name (positive, as the kernel returns them): `ERRNO.ENOENT` is 2. */
 export const ERRNO = osConstants.errno;
@@ -82,15 +83,24 @@ export function errnoName(n: number): string {
  */
 export interface SysError extends Omit<NativeErrno, 'reason'> {
   reason?: Reason;
+  /** The user-namespace settings the backend read, for the hint (rootless failures). */
+  userns?: Partial<UserNamespaceSettings>;
 }
 
-/** A SysError, as a backend raises it. */
-export function sysError(errno: number, syscall: string, path?: string, reason?: Reason): SysError {
+/** A SysError, as a backend raises it; `userns`: the settings its hint names. */
+export function sysError(
+  errno: number,
+  syscall: string,
+  path?: string,
+  reason?: Reason,
+  userns?: Partial<UserNamespaceSettings>,
+): SysError {
   const e = new Error(systemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`) as unknown as SysError;
   e.errno = errno;
   e.syscall = syscall;
   if (path !== undefined) e.path = path;
   e.nativeErrno = true;
+  if (userns !== undefined) e.userns = userns;
   return reason === undefined ? e : withReason(e, reason);
 }
 
@@ -99,6 +109,7 @@ export function withReason(e: SysError, reason: Reason, rel = relOf(e.path)): Sy
   e.reason = reason;
   const happened: Happened = { code: errnoName(e.errno), syscall: e.syscall, reason };
   if (rel !== undefined) happened.rel = rel;
+  if (e.userns !== undefined) happened.userns = e.userns;
   const hint = hintFor(happened);
   if (hint !== undefined) e.hint = hint;
   return e;
@@ -110,7 +121,6 @@ export type What = ErrorContext & Omit<Happened, 'code' | 'syscall' | 'path' | '
 function relOf(path: string | undefined): string | undefined {
   return path?.startsWith('/proc/sys/net/') ? path.slice('/proc/sys/net/'.length) : undefined;
 }
-
 
 /**
  * The error boundary: a NetnsError for `errno` from `syscall`, its hint from the table (unless
@@ -145,7 +155,21 @@ export function fromNative(e: SysError, what: What = {}): NetnsError {
     if (rel !== undefined) w.rel = rel;
   }
   if (e.reason !== undefined && w.reason === undefined) w.reason = e.reason;
+  if (e.userns !== undefined && w.userns === undefined) w.userns = e.userns;
   return netnsError(e.errno, e.syscall, w);
+}
+
+/**
+ * The one error for a handle used after close(): EBADF, as the kernel gives for a closed fd and
+ * Node for a closed FileHandle. `handle` names it ("NetNamespace handle"); `syscall` is the call
+ * its fd was for.
+ */
+export function closedError(handle: string, syscall: string, key?: string): NetnsError {
+  return netnsError(
+    ERRNO.EBADF,
+    syscall,
+    key === undefined ? { reason: 'closed', detail: handle } : { reason: 'closed', detail: handle, key },
+  );
 }
 
 /** Call `fn`, converting native errors. */

@@ -1,10 +1,10 @@
 // Every hint: what to do about an error, chosen from one table by what happened (the errno
-// code, the syscall, the operation, the key, the backend, and what the backend knew).
-import { existsSync } from 'node:fs';
+// code, the syscall, the operation, the key, the backend, and what the caller knew). Choosing
+// one reads nothing: what a hint needs to know (the user-namespace settings, whether the key
+// exists in the calling namespace) is passed in `Happened` by whoever raises the error.
 import type { NativeReason } from './native/index.js';
-import { keyFromRel } from './sysctl/keys.js';
-import { readSetting, userNamespaceSettings, type UserNamespaceSettings } from './rootless/support.js';
-import { K8S_SAFE_SYSCTLS, K8S_SAFE_SYSCTLS_SOURCE } from './explain/k8s-sysctls.js';
+import { keyFromRel } from './keypath.js';
+import { APPARMOR_RESTRICTS, userNamespaceRefusalHint, type UserNamespaceSettings } from './userns.js';
 
 /** What was being done when the error happened. */
 export type Operation =
@@ -12,10 +12,9 @@ export type Operation =
   | 'read'
   | 'write'
   | 'open'
-  /** Opening a namespace: by pid, by name, by file, from an fd. */
+  /** Opening a namespace: by pid, by name, from an fd. */
   | 'open-pid'
   | 'open-name'
-  | 'open-path'
   | 'open-fd'
   /** Opening a container's namespace, found in its runtime's state on disk. */
   | 'open-container'
@@ -30,7 +29,6 @@ export type Operation =
   | 'clone'
   /** classify's probes; explain's lookup. */
   | 'probe'
-  | 'restore'
   | 'explain';
 
 /** Which backend reached the namespace. */
@@ -44,8 +42,8 @@ export type Reason =
   | 'hidden-in-userns'
   /** A rootless namespace has this key read-only. */
   | 'readonly-in-userns'
-  /** The rootless namespace handle was closed. */
-  | 'helper-closed'
+  /** A handle (`detail` says which) was used after close(). */
+  | 'closed'
   /** The rootless helper did not answer in time, so it was torn down. */
   | 'helper-timed-out'
   /** The rootless helper answered another request than the one asked, so it was torn down. */
@@ -101,6 +99,10 @@ export interface Happened {
   detail?: string;
   /** cloneNetns: a user namespace was asked for. */
   user?: boolean;
+  /** The key (absent here) exists in the calling namespace: a host-only key. */
+  inCaller?: boolean;
+  /** The user-namespace settings, as the caller read them (rootless failures). */
+  userns?: Partial<UserNamespaceSettings>;
 }
 
 type OneOrMany<T> = T | readonly T[];
@@ -125,9 +127,7 @@ const CAP_HINT =
 const WAY_BACK_HINT =
   'This process could not come back to its own network namespace if it entered another one (it lacks CAP_SYS_ADMIN over the user namespace that owns its namespace: e.g. root of a user namespace of its own, as in a rootless container), so it did not enter. Use NetNamespace.create({ rootless: true }), whose keys are reached without entering';
 
-const PTRACE_HINT = 'Opening another process\'s namespace needs ptrace access to it (root, or CAP_SYS_PTRACE)';
-
-const APPARMOR = 'kernel.apparmor_restrict_unprivileged_userns = 1';
+const PTRACE_HINT = "Opening another process's namespace needs ptrace access to it (root, or CAP_SYS_PTRACE)";
 
 function isRoot(): boolean {
   return typeof process.geteuid === 'function' && process.geteuid() === 0;
@@ -148,13 +148,17 @@ const HINTS: readonly HintRule[] = [
     reason: 'readonly-in-userns',
     hint: (h) => {
       const aa =
-        readSetting('/proc/sys/kernel/apparmor_restrict_unprivileged_userns') === '1'
-          ? ` (or AppArmor denies capabilities inside unprivileged user namespaces: ${APPARMOR})`
+        h.userns?.apparmorRestrictUnprivilegedUserns === '1'
+          ? ` (or AppArmor denies capabilities inside unprivileged user namespaces: ${APPARMOR_RESTRICTS})`
           : '';
       return `${keyOf(h)} is read-only in this rootless namespace: the kernel does not let a namespace owned by a non-initial user namespace change it${aa}. Only root can, in a namespace made without rootless mode`;
     },
   },
-  { reason: 'helper-closed', hint: () => 'This rootless namespace handle is closed' },
+  {
+    reason: 'closed',
+    hint: (h) =>
+      `This ${h.detail ?? 'handle'} is closed: after close() (or the end of its \`using\` block) every use of it throws; get a new one`,
+  },
   {
     reason: ['helper-timed-out', 'helper-desynchronised', 'helper-exited'],
     hint: (h) =>
@@ -177,14 +181,16 @@ const HINTS: readonly HintRule[] = [
     syscall: 'write',
     hint: (h) =>
       `The kernel has nothing named ${JSON.stringify(h.value)} for ${keyOf(h)}` +
-      (keyOf(h).endsWith('congestion_control') ? ' (see net.ipv4.tcp_available_congestion_control; a module may need loading)' : ''),
+      (keyOf(h).endsWith('congestion_control')
+        ? ' (see net.ipv4.tcp_available_congestion_control; a module may need loading)'
+        : ''),
   },
   {
     op: KEY_OPS,
     code: 'ENOENT',
     hint: (h) =>
       `Key ${keyOf(h)} does not exist in this namespace` +
-      (!h.sameAsCaller && h.rel !== undefined && existsSync(`/proc/sys/net/${h.rel}`)
+      (!h.sameAsCaller && h.inCaller === true
         ? ' (it exists in the calling namespace: a host-only key, not kept per namespace)'
         : ' (check the spelling, or its interface or module is absent)'),
   },
@@ -207,8 +213,16 @@ const HINTS: readonly HintRule[] = [
     hint: () =>
       '/proc/sys is mounted read-only here (as inside most containers): write from outside, e.g. NetNamespace.fromPid(pid).sysctl.set(...), or remount /proc/sys read-write',
   },
-  { op: 'write', code: 'EINVAL', hint: (h) => `The kernel rejected the value ${JSON.stringify(h.value)} for ${keyOf(h)}` },
-  { op: 'read', code: 'EIO', hint: (h) => `The kernel has no value to show for ${keyOf(h)} (e.g. stable_secret before one is set)` },
+  {
+    op: 'write',
+    code: 'EINVAL',
+    hint: (h) => `The kernel rejected the value ${JSON.stringify(h.value)} for ${keyOf(h)}`,
+  },
+  {
+    op: 'read',
+    code: 'EIO',
+    hint: (h) => `The kernel has no value to show for ${keyOf(h)} (e.g. stable_secret before one is set)`,
+  },
   { op: KEY_OPS, code: 'EISDIR', hint: (h) => `${keyOf(h)} is a directory, not a key: use list('${keyOf(h)}')` },
   {
     op: KEY_OPS,
@@ -220,8 +234,17 @@ const HINTS: readonly HintRule[] = [
     code: ['ELOOP', 'EXDEV'],
     hint: (h) => `Refused: ${keyOf(h)} does not resolve to a file beneath /proc/sys/net without symlinks`,
   },
-  { op: 'write', code: 'EBADF', backend: 'rootless', hint: (h) => hintFor({ ...h, op: undefined, reason: 'readonly-in-userns' }) },
-  { op: 'write', code: 'EBADF', hint: (h) => `${keyOf(h)} was opened read-only here (it is not writable in this namespace)` },
+  {
+    op: 'write',
+    code: 'EBADF',
+    backend: 'rootless',
+    hint: (h) => hintFor({ ...h, op: undefined, reason: 'readonly-in-userns' }),
+  },
+  {
+    op: 'write',
+    code: 'EBADF',
+    hint: (h) => `${keyOf(h)} was opened read-only here (it is not writable in this namespace)`,
+  },
   { op: 'read', code: 'EBADF', hint: (h) => `${keyOf(h)} is write-only` },
   { op: KEY_OPS, hint: () => undefined },
 
@@ -233,10 +256,14 @@ const HINTS: readonly HintRule[] = [
         ? 'No container state was found there: pass { runtime, root } (--runtime, --container-root) or set NETNS_CONTAINER_ROOTS if the runtime keeps its state elsewhere; for a dockerd started with --exec-root / --data-root, pass { docker: { execRoot, dataRoot } } (--docker-exec-root, --docker-data-root, or NETNS_DOCKER_EXEC_ROOT / NETNS_DOCKER_DATA_ROOT)'
         : `Known containers: ${h.detail}. \`netns list\` shows them`,
   },
-  { reason: 'container-ambiguous', hint: () => 'Give more of the id (or the full id), or pass { runtime } (--runtime) to choose' },
+  {
+    reason: 'container-ambiguous',
+    hint: () => 'Give more of the id (or the full id), or pass { runtime } (--runtime) to choose',
+  },
   {
     reason: 'container-gone',
-    hint: () => 'Its state on disk is stale: the container has stopped (or was restarted under a new pid). Start it again, then look it up again',
+    hint: () =>
+      'Its state on disk is stale: the container has stopped (or was restarted under a new pid). Start it again, then look it up again',
   },
   {
     reason: 'container-foreign',
@@ -251,7 +278,8 @@ const HINTS: readonly HintRule[] = [
   },
   {
     reason: 'namespace-changed',
-    hint: () => 'The namespace went away after it was listed, and what led to it now leads to another one: list (or audit) again',
+    hint: () =>
+      'The namespace went away after it was listed, and what led to it now leads to another one: list (or audit) again',
   },
   { op: 'open-pid', code: ['EPERM', 'EACCES'], hint: () => PTRACE_HINT },
   {
@@ -274,9 +302,10 @@ const HINTS: readonly HintRule[] = [
   // Rootless mode.
   {
     reason: 'no-caps',
-    hint: () => `The rootless helper has no capabilities inside its user namespace. ${userNamespaceRefusalHint('EPERM', 'clone')}`,
+    hint: (h) =>
+      `The rootless helper has no capabilities inside its user namespace. ${userNamespaceRefusalHint('EPERM', 'clone', h.userns)}`,
   },
-  { op: 'start-rootless', hint: (h) => userNamespaceRefusalHint(h.code, h.syscall) },
+  { op: 'start-rootless', hint: (h) => userNamespaceRefusalHint(h.code, h.syscall, h.userns) },
   { op: 'rootless-ids', hint: () => 'The rootless helper could not hand over its namespaces' },
   { op: 'spawn', syscall: 'spawn', code: 'ENOENT', hint: (h) => `${h.name} was not found in PATH (${h.detail})` },
 
@@ -294,7 +323,8 @@ const HINTS: readonly HintRule[] = [
     op: 'clone',
     syscall: 'write',
     when: (h) => h.path?.includes('_map') === true,
-    hint: () => 'The uid/gid map was refused: without CAP_SETUID/CAP_SETGID only your own effective uid/gid can be mapped',
+    hint: () =>
+      'The uid/gid map was refused: without CAP_SETUID/CAP_SETGID only your own effective uid/gid can be mapped',
   },
   { reason: 'incomplete', hint: () => 'Its results are incomplete; try again' },
 
@@ -308,7 +338,10 @@ const HINTS: readonly HintRule[] = [
 
   // By errno and syscall alone.
   { code: 'EPERM', syscall: ['setns', 'unshare', 'mount', 'umount2'], hint: () => CAP_HINT },
-  { code: 'EPERM', hint: () => 'Operation not permitted: this needs root or CAP_NET_ADMIN in the namespace that owns it' },
+  {
+    code: 'EPERM',
+    hint: () => 'Operation not permitted: this needs root or CAP_NET_ADMIN in the namespace that owns it',
+  },
   { code: 'ESRCH', hint: () => 'The process has exited; look it up again if a new process now has that pid' },
   { code: 'ENOSYS', hint: () => 'This kernel lacks the system call' },
 ];
@@ -328,143 +361,4 @@ export function hintFor(h: Happened): string | undefined {
     return r.hint(h);
   }
   return undefined;
-}
-
-/**
- * Why the kernel refused to start a rootless namespace, as advice. `code` and `syscall` are
- * those of the failure; `s` the settings at the time (read fresh when omitted).
- */
-export function userNamespaceRefusalHint(
-  code: string,
-  syscall: string,
-  s: UserNamespaceSettings = userNamespaceSettings(),
-): string {
-  const asRoot = 'as root';
-  if (syscall === 'clone') {
-    if (code === 'EPERM' || code === 'EACCES') {
-      if (s.unprivilegedUsernsClone === '0')
-        return `Unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0). Enable them ${asRoot} with \`sysctl -w kernel.unprivileged_userns_clone=1\`, or run as root (rootless mode is not needed then)`;
-      if (s.apparmorRestrictUnprivilegedUserns === '1')
-        return `AppArmor restricts unprivileged user namespaces (${APPARMOR}). Allow them for node with an AppArmor profile that grants \`userns\`, or ${asRoot} set that sysctl to 0`;
-      return 'The kernel refused to create a user namespace for this unprivileged process: a seccomp filter (container runtimes block it by default), a chroot, or a security module forbids it. Run as root, or allow user namespaces in the sandbox';
-    }
-    if (code === 'ENOSPC' || code === 'EUSERS') {
-      if (s.maxUserNamespaces === '0')
-        return `User namespaces are disabled: user.max_user_namespaces = 0. Raise it ${asRoot}, e.g. \`sysctl -w user.max_user_namespaces=15000\``;
-      if (s.maxNetNamespaces === '0')
-        return `Network namespaces are disabled for this user: user.max_net_namespaces = 0. Raise it ${asRoot}`;
-      return `The limit on user or network namespaces is reached (user.max_user_namespaces = ${s.maxUserNamespaces ?? '?'}, user.max_net_namespaces = ${s.maxNetNamespaces ?? '?'}, or the nesting depth of 32): close unused namespaces or raise the limits ${asRoot}`;
-    }
-    if (code === 'EINVAL') return 'This kernel has no user namespace support (CONFIG_USER_NS)';
-    if (code === 'ENOMEM') return 'Out of memory, or the pid limit of this user is reached';
-    if (code === 'EAGAIN') return 'The process limit of this user (RLIMIT_NPROC) is reached';
-  }
-  if (syscall === 'write' && (code === 'EPERM' || code === 'EACCES'))
-    return `The kernel refused to map this user's uid/gid to root in the new user namespace${s.apparmorRestrictUnprivilegedUserns === '1' ? ` (AppArmor restricts unprivileged user namespaces: ${APPARMOR})` : ''}`;
-  if (code === 'ETIMEDOUT') return 'The rootless helper process did not answer';
-  if (code === 'ESRCH') return 'The rootless helper process exited during setup';
-  return 'Could not start the rootless helper process';
-}
-
-// ---- Remedies: how people set a key for a container (docker, Kubernetes), for explain() ----
-
-/** How to set one key for a container with the tools people use, or why it cannot be done. */
-export interface Remedies {
-  docker: { available: boolean; command?: string; text: string };
-  kubernetes: {
-    available: boolean;
-    /** In the kubelet's safe set (no kubelet flag needed). */
-    safe: boolean;
-    /** Kubernetes release that added it to the safe set. */
-    since?: string;
-    /** Minimum kernel the kubelet requires for it. */
-    kernel?: string;
-    /** The pod spec fragment. */
-    securityContext?: string;
-    text: string;
-    reference: string;
-  };
-  /** The privileged initContainer workaround, in one line. */
-  initContainer: string;
-  /** For host-only, shared and read-only keys: what to do instead. */
-  instead?: string;
-}
-
-/** What remediesFor needs to know about a key. */
-export interface RemedyInput {
-  key: string;
-  class: string;
-  /** A value to show in the commands. */
-  value: string;
-  /** The interface a per-interface key belongs to (conf.<if>.*, neigh.<if>.*). */
-  device?: string;
-}
-
-const NOT_PER_CONTAINER = new Set(['host-only', 'shared', 'readonly']);
-
-/** One word of a suggested command line, shell-quoted unless it is plainly safe. */
-export function shellWord(s: string): string {
-  return /^[A-Za-z0-9_.,:/=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * The audit's remedy for one key of one namespace: how to give it `value`, or why that cannot
- * be done per namespace. `target`: the netns selector words (['--container', ID]; [] for the
- * host). Container ids and names come from state on disk a user may write: every word is quoted.
- */
-export function auditRemedy(cls: string, key: string, value: string, target: readonly string[], writable: boolean | undefined): string {
-  if (NOT_PER_CONTAINER.has(cls)) return `cannot be set per namespace (${cls}): set it on the host`;
-  if (writable === false) return `cannot be set: read-only in a namespace (netns explain ${key} tells where it comes from)`;
-  return ['netns', 'sysctl', ...target, '-w', `${key}=${value}`].map(shellWord).join(' ');
-}
-
-/** Docker, Kubernetes and initContainer remedies for one key (explain's `remedies`). */
-export function remediesFor(r: RemedyInput): Remedies {
-  const safe = K8S_SAFE_SYSCTLS.find((s) => s.name === r.key);
-  const arg = shellWord(`${r.key}=${r.value}`);
-  const initContainer =
-    'A privileged initContainer running `sysctl -w` in the pod also works for per-namespace keys (it shares the pod\'s network namespace), but it needs privileged: true, can change node-wide keys by mistake and bypasses the kubelet\'s checks: prefer securityContext.sysctls, which is unprivileged, validated at admission and applied before any container starts.';
-  if (NOT_PER_CONTAINER.has(r.class)) {
-    const instead =
-      r.class === 'host-only' && r.device
-        ? `the entry belongs to the host's interface "${r.device}": set the container's own interface (e.g. ${r.key.replace(`.${r.device}.`, '.eth0.')}) or its namespace's conf.default before the interface is created`
-        : `set it on the node (host) itself - a sysctl.d file, a node-tuning DaemonSet or the node image - knowing it applies to every container on that node${r.class === 'readonly' ? '; containers see the host value read-only' : ''}`;
-    return {
-      docker: { available: false, text: `docker run --sysctl cannot set ${r.key}: it is ${r.class === 'host-only' ? 'not present' : r.class === 'readonly' ? 'read-only' : 'one global value'} in a container's namespace` },
-      kubernetes: {
-        available: false,
-        safe: false,
-        text: `securityContext.sysctls cannot set ${r.key}: only per-namespace keys can be set per pod (this one is ${r.class})`,
-        reference: K8S_SAFE_SYSCTLS_SOURCE,
-      },
-      initContainer,
-      instead: `No per-container setting exists: ${instead}.`,
-    };
-  }
-  const yaml = `securityContext: { sysctls: [ { name: ${r.key}, value: "${r.value}" } ] }`;
-  const kubernetes: Remedies['kubernetes'] = safe
-    ? {
-        available: true,
-        safe: true,
-        since: safe.since,
-        securityContext: yaml,
-        text: `In the kubelet's safe set since Kubernetes ${safe.since}${safe.sinceVerified ? '' : ' (release not verified)'}${safe.kernel ? ` (kernel >= ${safe.kernel})` : ''}: set it in the pod's securityContext.sysctls, no kubelet flag needed`,
-        reference: K8S_SAFE_SYSCTLS_SOURCE,
-      }
-    : {
-        available: true,
-        safe: false,
-        securityContext: yaml,
-        text: `Not in the kubelet's safe set: the node's kubelet must allow it with --allowed-unsafe-sysctls='${r.key}' (or a pattern such as 'net.ipv4.*'), and the Pod Security level must admit it (baseline/restricted forbid unsafe sysctls: use privileged, or a policy that allows it)`,
-        reference: K8S_SAFE_SYSCTLS_SOURCE,
-      };
-  if (safe?.kernel) kubernetes.kernel = safe.kernel;
-  const docker: Remedies['docker'] = r.device && r.device !== 'lo'
-    ? {
-        available: true,
-        command: `docker run --sysctl ${arg.replace(`.${r.device}.`, '.default.')} IMAGE`,
-        text: `the interface does not exist when docker applies --sysctl: set conf.default so the interface created for the container takes it, or use the per-endpoint form --network name=NET,driver-opt=com.docker.network.endpoint.sysctls=${r.key.replace(`.${r.device}.`, '.IFNAME.')}=${r.value}`,
-      }
-    : { available: true, command: `docker run --sysctl ${arg} IMAGE`, text: 'applied in the container\'s own network namespace when it starts; not available with --network=host' };
-  return { docker, kubernetes, initContainer };
 }

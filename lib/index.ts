@@ -1,4 +1,11 @@
 // netns: network namespaces and /proc/sys/net for Node.js on Linux.
+//
+// The root export ('netns'): what a user of the lesson needs. The rule tables and Kubernetes
+// data, the sysctl.d(5) parser, the container-state readers and the rootless internals are
+// subpath exports, each a list of re-exports in lib/subpaths/ (package.json `exports` maps
+// them): 'netns/explain', 'netns/sysctld', 'netns/containers', 'netns/rootless'.
+
+// Namespaces: handles, and the ways to get one.
 export {
   NetNamespace,
   NETNS_RUN_DIRS,
@@ -7,7 +14,12 @@ export {
   type ListOptions,
   type CreateOptions,
 } from './namespace/handle.js';
+export type { ContainerOptions, ContainerRuntime, DockerRoots } from './container/types.js';
+
+// Errors.
 export { NetnsError, type ErrorContext } from './errors.js';
+
+// /proc/sys/net: get/set, key handles, snapshot handles; keys and typed values.
 export {
   Sysctl,
   SysctlHandle,
@@ -20,7 +32,7 @@ export {
   type SetManyReport,
   type SysctlSnapshot,
 } from './sysctl/sysctl.js';
-export { parseKey, keyFromRel, checkInterfaceName, type KeyInput, type InterfaceKey, type ParsedKey } from './sysctl/keys.js';
+export { parseKey, type KeyInput, type InterfaceKey, type ParsedKey } from './sysctl/keys.js';
 export {
   parseValue,
   formatValue,
@@ -40,13 +52,18 @@ export {
   type Shape,
   type Switch,
 } from './sysctl/values.js';
+
+// Raw system calls on the calling thread.
 export { setns, unshare, constants } from './namespace/raw.js';
+
+// Processes born in a namespace.
 export { cloneNetns, type CloneNetnsOptions, type CloneNetnsResult } from './process/clone.js';
 export { spawnInNetns, type SpawnInNetnsOptions, type SpawnedInNetns, type NetnsChild } from './process/spawn.js';
+
+// What a namespace inherited, and why.
 export { compare, comparer, type CompareSide } from './explain/observe.js';
 export { classify } from './explain/classify.js';
 export { explain } from './explain/explain.js';
-export { HOST_PROBE_SAFE } from './explain/probe.js';
 export type {
   SysctlClass,
   CompareEntry,
@@ -54,34 +71,17 @@ export type {
   ClassifyOptions,
   Evidence,
   Explanation,
-  SideObservation,
-  ParentProbe,
-  HostProbe,
 } from './explain/types.js';
-export { KERNEL_RULES, VERIFIED_LINES, defaultContext, findRule, kernelSupport, type KernelCheck, type KernelRule, type RuleClass, type RuleContext, type RuleEvidence } from './explain/rules.js';
-export { K8S_SAFE_SYSCTLS, type SafeSysctl } from './explain/k8s-sysctls.js';
-export { remediesFor, type Remedies } from './hints.js';
-export { RootlessHelper } from './rootless/helper.js';
-export { RootlessChild, type RootlessExit } from './rootless/child.js';
-export type { RootlessSpawnOptions, RootlessStdio } from './rootless/spawn.js';
-export {
-  rootlessSupport,
-  userNamespaceSettings,
-  hasCapSysAdmin,
-  type UserNamespaceSettings,
-} from './rootless/support.js';
-export { listContainers, findContainer } from './container/find.js';
-export { defaultRoots as defaultContainerRoots } from './container/roots.js';
-export type { ContainerInfo, ContainerOptions, ContainerRoot, ContainerRuntime, KubernetesNames } from './container/types.js';
-/** The sysctl.d(5) parser procps-ng's sysctl(8) uses (lines, files, key forms, --system order). */
-export * as sysctld from './sysctl/sysctld.js';
+
+// Every container's namespace against the host and a sysctl.d file.
 export {
   auditHost,
-  hostValues,
+  auditNamespace,
   type AuditOptions,
+  type AuditNamespaceOptions,
+  type AuditOneSided,
   type AuditReport,
   type AuditTarget,
   type AuditDifference,
   type AuditDeviation,
-  type SysctlValues,
 } from './audit/audit.js';

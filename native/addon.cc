@@ -27,7 +27,6 @@
 #include "syscompat.h"
 #include "sysctl_core.h"
 
-
 namespace netns {
 
 std::atomic<int> g_failSwitchBack{0};
@@ -113,7 +112,8 @@ void LeaveOrDie(int home, const char* during) {
             "netns: FATAL: cannot switch thread %ld back to its own network namespace after %s "
             "(setns: %s%s). Aborting: a Node thread left in a foreign network namespace would make "
             "every later network operation silently wrong.\n",
-            (long)syscall(SYS_gettid), during, strerror(err), injected ? ", injected by test hook" : "");
+            (long)syscall(SYS_gettid), during, strerror(err),
+            injected ? ", injected by test hook" : "");
     fflush(stderr);
     abort();
   }
@@ -222,7 +222,9 @@ static void Cleanup(Napi::Env, AddonData* d) {
   }
   // Their sockets are closed now: rootless helpers exit on EOF. Reap them (SIGKILL after 1 s).
   for (const auto& [pid, pidfd] : d->helpers) {
-    struct pollfd p{pidfd, POLLIN, 0};
+    struct pollfd p {
+      pidfd, POLLIN, 0
+    };
     int r;
     do {
       r = poll(&p, 1, 1000);
@@ -262,5 +264,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
 }  // namespace netns
 
-static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return netns::Init(env, exports); }
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  return netns::Init(env, exports);
+}
 NODE_API_MODULE(NODE_GYP_MODULE_NAME, InitModule)

@@ -38,9 +38,11 @@ int WriteIdMaps(pid_t pid, uint32_t uid, uint32_t gid, std::string* path) {
 int WaitChild(pid_t pid, int pidfd, siginfo_t* si, int options) {
   for (;;) {
     memset(si, 0, sizeof *si);
-    int r = pidfd >= 0 ? waitid((idtype_t)P_PIDFD, (id_t)pidfd, si, WEXITED | __WALL | options) : -1;
+    int r =
+        pidfd >= 0 ? waitid((idtype_t)P_PIDFD, (id_t)pidfd, si, WEXITED | __WALL | options) : -1;
     // No P_PIDFD (Linux < 5.4): by pid. The child is ours and unreaped, so its pid is not reused.
-    if (r < 0 && (pidfd < 0 || errno == EINVAL)) r = waitid(P_PID, (id_t)pid, si, WEXITED | __WALL | options);
+    if (r < 0 && (pidfd < 0 || errno == EINVAL))
+      r = waitid(P_PID, (id_t)pid, si, WEXITED | __WALL | options);
     if (r == 0) return 0;
     if (errno != EINTR) return errno;
   }

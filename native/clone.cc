@@ -42,7 +42,6 @@
 #include "sysctl_core.h"
 #include "threads.h"
 
-
 namespace netns {
 
 namespace {
@@ -84,7 +83,7 @@ struct CloneOp : Task {
   int reportR = -1, reportW = -1, syncR = -1, syncW = -1;
 
   // Outputs.
-  int setupErr = 0;            // clone / pipe2 / map writes failed
+  int setupErr = 0;  // clone / pipe2 / map writes failed
   const char* setupSyscall = "";
   std::string setupPath;
   pid_t pid = -1;
@@ -121,9 +120,11 @@ bool WriteAll(int fd, const void* p, size_t n) {
   return true;
 }
 
-void Record(const CloneOp* op, uint32_t kind, uint32_t index, int32_t err, uint32_t len, const void* payload) {
+void Record(const CloneOp* op, uint32_t kind, uint32_t index, int32_t err, uint32_t len,
+            const void* payload) {
   RecHeader h{kind, index, err, len};
-  if (!WriteAll(op->reportW, &h, sizeof h) || (payload && len && !WriteAll(op->reportW, payload, len)))
+  if (!WriteAll(op->reportW, &h, sizeof h) ||
+      (payload && len && !WriteAll(op->reportW, payload, len)))
     _exit(kExitReport);
 }
 
@@ -329,7 +330,8 @@ void RunOp(CloneOp* op) {
   op->syncW = sp[1];
   op->parentPid = getpid();
 
-  void* stack = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  void* stack = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) {
     op->setupErr = errno;
     op->setupSyscall = "mmap";
@@ -430,8 +432,10 @@ Napi::Value ResultValue(Napi::Env env, CloneOp* op, bool& reject) {
     }
   }
   o.Set("results", a);
-  o.Set("exitCode", op->exitCode >= 0 ? Napi::Value(Napi::Number::New(env, op->exitCode)) : env.Null());
-  o.Set("signal", op->termSignal ? Napi::Value(Napi::Number::New(env, op->termSignal)) : env.Null());
+  o.Set("exitCode",
+        op->exitCode >= 0 ? Napi::Value(Napi::Number::New(env, op->exitCode)) : env.Null());
+  o.Set("signal",
+        op->termSignal ? Napi::Value(Napi::Number::New(env, op->termSignal)) : env.Null());
   o.Set("protocolError", Napi::Boolean::New(env, op->protocolError));
   return o;
 }
@@ -462,7 +466,8 @@ Napi::Value CloneNetns(const Napi::CallbackInfo& info) {
     op->uid = u.Get(0u).As<Napi::Number>().Uint32Value();
     op->gid = u.Get(1u).As<Napi::Number>().Uint32Value();
   }
-  if (info.Length() > 3 && info[3].IsNumber()) op->holdMs = info[3].As<Napi::Number>().Uint32Value();
+  if (info.Length() > 3 && info[3].IsNumber())
+    op->holdMs = info[3].As<Napi::Number>().Uint32Value();
   return Threads::Get(env)->Run(env, op.release(), "netns-clone");
 }
 

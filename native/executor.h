@@ -27,8 +27,8 @@ extern std::atomic<long> g_spinOverrideNs;
 
 // A Promise-form job: Work() runs on the executor thread, inside the target namespace.
 struct Job : Task {
-  int nsfd = -1;       // private dup of the target namespace fd, or -1 = the thread's home
-  int enterErr = 0;    // setns into the target failed with this errno
+  int nsfd = -1;            // private dup of the target namespace fd, or -1 = the thread's home
+  int enterErr = 0;         // setns into the target failed with this errno
   bool wayBackErr = false;  // enterErr is from the way-back check (CheckWayBack), not the target
   ~Job() override;
   // The switch's error, or Value().
@@ -57,14 +57,15 @@ class Executor {
   std::deque<Job*> queue_;
   std::atomic<size_t> queued_{0};  // queue_.size(), readable without mu_ (the bounded spin)
   bool stopping_ = false;
-  int live_ = 0;       // executor threads alive
+  int live_ = 0;  // executor threads alive
   // Every thread ever started and not yet joined. Threads are never detached: when a worker
   // exits, Node unloads the addon, so every thread must have left addon code before Shutdown
   // returns. A retired thread is joined at the next start or at shutdown.
   std::vector<std::thread> threads_;
-  int idle_ = 0;       // of those, waiting for work
-  int home_ = -1;      // the namespace executor threads live in between jobs
-  Threads* facility_ = nullptr;  // the environment's threads.h: tracks the Promises, delivers results
+  int idle_ = 0;   // of those, waiting for work
+  int home_ = -1;  // the namespace executor threads live in between jobs
+  Threads* facility_ =
+      nullptr;  // the environment's threads.h: tracks the Promises, delivers results
 };
 
 }  // namespace netns

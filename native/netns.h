@@ -29,11 +29,11 @@ class Threads;
 
 // Per-environment state (one per main thread / worker thread that loads the addon).
 struct AddonData {
-  int homeNs = -1;     // net namespace of the JS thread when the addon was loaded
-  int curNs = -1;      // net namespace the JS thread is in now (== homeNs outside runIn)
-  bool curOwned = false;  // curNs is a separate fd we must close when replaced
+  int homeNs = -1;               // net namespace of the JS thread when the addon was loaded
+  int curNs = -1;                // net namespace the JS thread is in now (== homeNs outside runIn)
+  bool curOwned = false;         // curNs is a separate fd we must close when replaced
   Executor* executor = nullptr;  // created lazily by the first Promise-form call
-  Threads* threads = nullptr;    // the environment's addon threads (threads.h), created on first use
+  Threads* threads = nullptr;  // the environment's addon threads (threads.h), created on first use
   // fds handed to JavaScript (namespace handles, sysctl handles) and not yet closed through
   // the addon, with the identity they had. A terminated Worker runs no finalizers, so the
   // environment's cleanup closes what is left, each only if the number still names the same
@@ -43,7 +43,7 @@ struct AddonData {
   // terminated Worker, process exit) their sockets are closed with the owned fds, so they exit;
   // they are then reaped here rather than left as zombies of a process that never waits.
   std::unordered_map<int, int> helpers;
-  int homeWayBack = -1;          // CheckWayBack(homeNs) once known: 0 or errno
+  int homeWayBack = -1;  // CheckWayBack(homeNs) once known: 0 or errno
   // fdPread's destination, exported to JavaScript once as an external ArrayBuffer.
   alignas(64) unsigned char readBuf[4096];
 };
@@ -58,7 +58,8 @@ int Own(Napi::Env env, int fd);
 void Disown(Napi::Env env, int fd);
 
 // Throws a JS Error carrying errno/syscall/path (C++ exception mode).
-[[noreturn]] void ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& path = "");
+[[noreturn]] void ThrowErrno(Napi::Env env, int err, const char* syscall,
+                             const std::string& path = "");
 Napi::Object ErrnoObject(Napi::Env env, int err, const char* syscall, const std::string& path = "");
 // The same fields on a plain object (no stack capture), for per-key outcomes in batches/walks.
 Napi::Object ErrnoRecord(Napi::Env env, int err, const char* syscall, const std::string& path = "");
@@ -128,7 +129,8 @@ void InsideJs(Napi::Env env, int target, const char* during, F&& work) {
     return;
   }
   if (int back = CheckWayBackSync(env)) ThrowWayBackBarred(env, back);
-  if (int err = Inside(target, Data(env)->curNs, OnStuck::kAbort, during, work)) ThrowErrno(env, err, "setns");
+  if (int err = Inside(target, Data(env)->curNs, OnStuck::kAbort, during, work))
+    ThrowErrno(env, err, "setns");
 }
 
 // ---- children the addon clones (clone.cc, rootless/rootless.cc) ----

@@ -22,7 +22,6 @@
 #include "syscompat.h"
 #include "threads.h"
 
-
 namespace netns {
 
 static int ArgInt(const Napi::CallbackInfo& info, size_t i) {
@@ -135,9 +134,12 @@ static int NsTypeFromLink(int fd, long fsType) {
   ssize_t n = readlink(path, link, sizeof link - 1);
   if (n < 0) return -errno;
   link[n] = '\0';
-  static const struct { const char* name; int type; } kinds[] = {
-      {"net:[", CLONE_NEWNET},     {"mnt:[", CLONE_NEWNS},       {"uts:[", CLONE_NEWUTS},
-      {"ipc:[", CLONE_NEWIPC},     {"user:[", CLONE_NEWUSER},    {"pid:[", CLONE_NEWPID},
+  static const struct {
+    const char* name;
+    int type;
+  } kinds[] = {
+      {"net:[", CLONE_NEWNET},       {"mnt:[", CLONE_NEWNS},    {"uts:[", CLONE_NEWUTS},
+      {"ipc:[", CLONE_NEWIPC},       {"user:[", CLONE_NEWUSER}, {"pid:[", CLONE_NEWPID},
       {"cgroup:[", CLONE_NEWCGROUP}, {"time:[", CLONE_NEWTIME},
   };
   for (const auto& k : kinds)
@@ -194,7 +196,8 @@ static Napi::Value CreateNetns(const Napi::CallbackInfo& info) {
     }
   });
   if (started) ThrowErrno(info.Env(), started, "pthread_create");
-  if (fd < 0) ThrowErrno(info.Env(), err, failed, failed[0] == 'o' ? "/proc/thread-self/ns/net" : "");
+  if (fd < 0)
+    ThrowErrno(info.Env(), err, failed, failed[0] == 'o' ? "/proc/thread-self/ns/net" : "");
   return Napi::Number::New(info.Env(), Own(info.Env(), fd));
 }
 
@@ -301,7 +304,8 @@ void InitNs(Napi::Env env, Napi::Object exports) {
   // Test-only hooks, apart from the production functions (typed in lib/native/testing.ts).
   Napi::Object testing = Napi::Object::New(env);
   testing.Set("failSwitchBack", Napi::Function::New(env, TestFailSwitchBack, "failSwitchBack"));
-  testing.Set("forceNsTypeFallback", Napi::Function::New(env, TestForceNsTypeFallback, "forceNsTypeFallback"));
+  testing.Set("forceNsTypeFallback",
+              Napi::Function::New(env, TestForceNsTypeFallback, "forceNsTypeFallback"));
   exports.Set("testing", testing);
 
   Napi::Object c = Napi::Object::New(env);

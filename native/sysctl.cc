@@ -21,9 +21,9 @@ namespace netns {
 namespace {
 
 struct Outcome {
-  int err = 0;                 // errno of the failing step, 0 on success
-  const char* syscall = "";    // the failing step
-  bool hasValue = false;       // value holds the (read-back) contents
+  int err = 0;               // errno of the failing step, 0 on success
+  const char* syscall = "";  // the failing step
+  bool hasValue = false;     // value holds the (read-back) contents
   std::string value;
 };
 
@@ -191,7 +191,8 @@ void DoBatch(const std::vector<std::string>& rels, const std::vector<std::string
   }
 }
 
-Napi::Value BatchValue(Napi::Env env, const std::vector<std::string>& rels, const std::vector<Outcome>& out) {
+Napi::Value BatchValue(Napi::Env env, const std::vector<std::string>& rels,
+                       const std::vector<Outcome>& out) {
   Napi::Array a = Napi::Array::New(env, out.size());
   for (size_t i = 0; i < out.size(); i++) a.Set(i, OutcomeValue(env, out[i], rels[i]));
   return a;
@@ -435,7 +436,8 @@ void InitSysctl(Napi::Env env, Napi::Object exports) {
   exports.Set("fdRead", Napi::Function::New(env, FdRead, "fdRead"));
   {
     napi_value f;
-    NAPI_THROW_IF_FAILED_VOID(env, napi_create_function(env, "fdPread", NAPI_AUTO_LENGTH, FdPread, nullptr, &f));
+    NAPI_THROW_IF_FAILED_VOID(
+        env, napi_create_function(env, "fdPread", NAPI_AUTO_LENGTH, FdPread, nullptr, &f));
     exports.Set("fdPread", f);
   }
   // External: the bytes belong to AddonData (freed at environment cleanup), so a detached or

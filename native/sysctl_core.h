@@ -68,9 +68,11 @@ struct OpenHow {
   uint64_t mode;
   uint64_t resolve;
 };
-constexpr uint64_t kResolveConfined = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+constexpr uint64_t kResolveConfined =
+    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
 inline std::atomic<int> g_haveOpenat2{-1};  // -1 unknown, 0 no, 1 yes
-static_assert(std::atomic<int>::is_always_lock_free, "the clone child reads g_haveOpenat2: no locks there");
+static_assert(std::atomic<int>::is_always_lock_free,
+              "the clone child reads g_haveOpenat2: no locks there");
 
 // Fallback for kernels without openat2 (< 5.6): one component at a time, refusing symlinks at
 // every step and "", "." and ".." components ("." alone names the root itself).
@@ -85,9 +87,10 @@ inline int OpenByComponents(int root, const char* rel, int flags) {
   for (;;) {
     const char* slash = strchr(p, '/');
     size_t len = slash ? (size_t)(slash - p) : strlen(p);
-    int bad = len == 0 || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.') ? EINVAL
-              : len > NAME_MAX                                                             ? ENAMETOOLONG
-                                                                                           : 0;
+    int bad = len == 0 || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.')
+                  ? EINVAL
+              : len > NAME_MAX ? ENAMETOOLONG
+                               : 0;
     if (bad) {
       if (dir != root) close(dir);
       return -bad;
@@ -237,7 +240,8 @@ struct CanKeep<S, std::void_t<decltype(std::declval<S&>().Keep(0))>> : std::true
 
 // One regular file `name` in directory `dfd`, at path `rel`.
 template <class Sink>
-bool WalkEntry(int dfd, const char* name, const char* rel, size_t relLen, uint32_t mode, int flags, Sink& out) {
+bool WalkEntry(int dfd, const char* name, const char* rel, size_t relLen, uint32_t mode, int flags,
+               Sink& out) {
   if (!out.Begin(relLen)) return false;
   out.Put(rel, relLen);
   out.Put("", 1);
@@ -257,8 +261,10 @@ bool WalkEntry(int dfd, const char* name, const char* rel, size_t relLen, uint32
       out.Put("=", 1);
       err = ReadValue(fd, out);
       if constexpr (CanKeep<Sink>::value) {
-        if (keep) out.Keep(fd);
-        else close(fd);
+        if (keep)
+          out.Keep(fd);
+        else
+          close(fd);
       } else {
         close(fd);
       }
@@ -303,7 +309,8 @@ bool WalkTree(int dfd, char* rel, size_t relLen, int flags, Sink& out, int depth
       bool ok = true;
       if (type == DT_UNKNOWN || (flags & kWalkMode)) {
         struct stat st;
-        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) type = DT_UNKNOWN;
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+          type = DT_UNKNOWN;
         else {
           mode = st.st_mode & 07777;
           type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;

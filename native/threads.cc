@@ -11,7 +11,9 @@
 
 namespace netns {
 
-static int ThreadErrno(const std::system_error& e) { return e.code().value() ? e.code().value() : EAGAIN; }
+static int ThreadErrno(const std::system_error& e) {
+  return e.code().value() ? e.code().value() : EAGAIN;
+}
 
 void Task::RunWork() noexcept {
   try {
@@ -91,7 +93,7 @@ Napi::Value Threads::Run(Napi::Env env, Task* task, const char* name) {
     }
   }
   for (std::thread& t : done) t.join();  // each has delivered its task and is returning
-  if (task->workErr) Settle(env, task);   // no thread was started: reject now
+  if (task->workErr) Settle(env, task);  // no thread was started: reject now
   return promise;
 }
 

@@ -13,8 +13,8 @@
 // Threads are joined, never detached: when a Worker exits, Node unloads the addon, and a
 // thread still running addon code would then crash the process. At the environment's cleanup
 // every live task is aborted (Task::Abort: each kind of work knows how to stop its own wait)
-// and every thread is joined before the cleanup returns. A thread that switches namespaces does so with Inside()
-// (netns.h); one that cannot switch back is never reused, it ends (CNI pkg/ns Do()).
+// and every thread is joined before the cleanup returns. A thread that switches namespaces does so
+// with Inside() (netns.h); one that cannot switch back is never reused, it ends (CNI pkg/ns Do()).
 #pragma once
 
 #include <napi.h>

@@ -5,7 +5,8 @@
 // changes nothing, and uses dist/ (run `npm run build:ts` first).
 //   node scripts/explain-audit.mjs [--json] [--max-unknown-percent N]
 // Exit status 1 when unknown keys reach N percent (default 1) or a rule is contradicted.
-import { classify, kernelSupport, defaultContext } from '../dist/index.js';
+import { classify } from '../dist/index.js';
+import { kernelSupport, defaultContext } from '../dist/subpaths/explain.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -27,11 +28,33 @@ const summary = {
   contradictions: contradictions.map((r) => ({ key: r.key, contradiction: r.evidence.contradiction })),
 };
 if (json) {
-  process.stdout.write(JSON.stringify({ ...summary, rows: rows.map((r) => ({ key: r.key, class: r.class, rule: r.evidence.rule?.id ?? null, reason: r.evidence.reason })) }, null, 2) + '\n');
+  process.stdout.write(
+    JSON.stringify(
+      {
+        ...summary,
+        rows: rows.map((r) => ({
+          key: r.key,
+          class: r.class,
+          rule: r.evidence.rule?.id ?? null,
+          reason: r.evidence.reason,
+        })),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
 } else {
   for (const r of rows) process.stdout.write(`${r.key}\t${r.class}\t${r.evidence.rule?.id ?? '-'}\n`);
-  process.stdout.write(`\n${summary.kernel.note}\n${rows.length} keys: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
-  process.stdout.write(`unknown: ${unknown.length} (${summary.unknownPercent}%)${unknown.map((r) => `\n  ${r.key}: ${r.evidence.reason}`).join('')}\n`);
-  process.stdout.write(`contradictions: ${contradictions.length}${contradictions.map((r) => `\n  ${r.key}: ${r.evidence.contradiction}`).join('')}\n`);
+  process.stdout.write(
+    `\n${summary.kernel.note}\n${rows.length} keys: ${Object.entries(counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}\n`,
+  );
+  process.stdout.write(
+    `unknown: ${unknown.length} (${summary.unknownPercent}%)${unknown.map((r) => `\n  ${r.key}: ${r.evidence.reason}`).join('')}\n`,
+  );
+  process.stdout.write(
+    `contradictions: ${contradictions.length}${contradictions.map((r) => `\n  ${r.key}: ${r.evidence.contradiction}`).join('')}\n`,
+  );
 }
 process.exitCode = pct >= maxPct || contradictions.length > 0 ? 1 : 0;

@@ -10,14 +10,19 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = `${root}prebuilds/${process.platform}-${process.arch}`;
 const env = (name) => (process.env[name] ?? '').trim().toLowerCase();
-const fromSource = ['1', 'true'].includes(env('NETNS_BUILD_FROM_SOURCE')) || env('npm_config_build_from_source') === 'true';
+const fromSource =
+  ['1', 'true'].includes(env('NETNS_BUILD_FROM_SOURCE')) || env('npm_config_build_from_source') === 'true';
 
 /** Why the prebuilt binary does not fit, or null when it loads here. */
 function prebuiltProblem() {
-  if (!existsSync(`${dir}/netns.node`) || !existsSync(`${dir}/netns-rootless`)) return `no prebuilt binary for ${process.platform}-${process.arch}`;
+  if (!existsSync(`${dir}/netns.node`) || !existsSync(`${dir}/netns-rootless`))
+    return `no prebuilt binary for ${process.platform}-${process.arch}`;
   // Loaded in a child, so a crash or a dynamic-linker error (an older glibc, musl) stays there.
-  const r = spawnSync(process.execPath, ['-e', 'require(process.argv[1]).nsInfo', `${dir}/netns.node`], { encoding: 'utf8' });
-  if (r.status !== 0) return `the prebuilt binary does not load here: ${(r.stderr || r.error?.message || '').split('\n').find((l) => /Error|error/.test(l)) ?? `exit ${r.status}`}`;
+  const r = spawnSync(process.execPath, ['-e', 'require(process.argv[1]).nsInfo', `${dir}/netns.node`], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0)
+    return `the prebuilt binary does not load here: ${(r.stderr || r.error?.message || '').split('\n').find((l) => /Error|error/.test(l)) ?? `exit ${r.status}`}`;
   return null;
 }
 
@@ -29,8 +34,9 @@ if (problem === null) {
 console.log(`netns: ${problem}; building from source with node-gyp`);
 // npm tells its scripts where its own node-gyp is; pnpm and yarn put one on PATH.
 const gyp = process.env.npm_config_node_gyp;
-const r = gyp && existsSync(gyp)
-  ? spawnSync(process.execPath, [gyp, 'rebuild'], { cwd: root, stdio: 'inherit' })
-  : spawnSync('node-gyp', ['rebuild'], { cwd: root, stdio: 'inherit' });
+const r =
+  gyp && existsSync(gyp)
+    ? spawnSync(process.execPath, [gyp, 'rebuild'], { cwd: root, stdio: 'inherit' })
+    : spawnSync('node-gyp', ['rebuild'], { cwd: root, stdio: 'inherit' });
 if (r.error) console.error(`netns: cannot run node-gyp: ${r.error.message}`);
 process.exit(r.status ?? 1);

@@ -29,3 +29,56 @@ process.stdout.write(JSON.stringify({ ok: m.ok, same: n === require('netns'), ke
   t.equal(out.same, true, 'one module instance');
   t.ok((out.keys ?? 0) > 20, `the named exports are there (${out.keys})`);
 });
+
+t.test('the subpath exports, from require() and import(), and nothing else of dist/', async (t) => {
+  // Needs nothing but dist/ (no namespace is made).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netns-cjs-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.mkdirSync(path.join(dir, 'node_modules'));
+  fs.symlinkSync(root, path.join(dir, 'node_modules/netns'));
+  const script = `const subpaths = ['explain', 'sysctld', 'containers', 'rootless'];
+const out = {};
+for (const s of subpaths) {
+  const m = require('netns/' + s);
+  out[s] = { keys: Object.keys(m).sort(), same: false };
+}
+let deep;
+try { require('netns/dist/hints.js'); deep = 'loaded'; } catch (e) { deep = e.code; }
+Promise.all(subpaths.map((s) => import('netns/' + s))).then((ms) => {
+  ms.forEach((m, i) => { const s = subpaths[i]; out[s].same = Object.keys(m).every((k) => k === 'default' || m[k] === require('netns/' + s)[k]); });
+  process.stdout.write(JSON.stringify({ out, deep }));
+});`;
+  const [cmd, args] = plainNode(['-e', script]);
+  const r = spawnSync(cmd, args, { cwd: dir, encoding: 'utf8', env: childEnv() });
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stderr, '', 'no warning');
+  const { out, deep } = JSON.parse(r.stdout || '{}') as {
+    out: Record<string, { keys: string[]; same: boolean }>;
+    deep: string;
+  };
+  t.same(out.explain?.keys, [
+    'HOST_PROBE_SAFE',
+    'K8S_SAFE_SYSCTLS',
+    'KERNEL_RULES',
+    'VERIFIED_LINES',
+    'defaultContext',
+    'findRule',
+    'kernelSupport',
+    'remediesFor',
+  ]);
+  t.ok(
+    out.sysctld?.keys.includes('parseConf') && out.sysctld.keys.includes('SYSTEM_DIRS'),
+    'netns/sysctld: the parser',
+  );
+  t.same(out.containers?.keys, ['defaultContainerRoots', 'findContainer', 'listContainers']);
+  t.same(out.rootless?.keys, [
+    'RootlessChild',
+    'RootlessHelper',
+    'hasCapSysAdmin',
+    'rootlessSupport',
+    'userNamespaceSettings',
+  ]);
+  for (const s of Object.keys(out))
+    t.equal(out[s]!.same, true, `netns/${s}: require() and import() give the same module`);
+  t.equal(deep, 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'files of dist/ that no export names cannot be required');
+});

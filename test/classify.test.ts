@@ -6,14 +6,10 @@ import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace } from '../lib/namespace/handle.js';
 import { native, sysctlWalk, WALK_READ, WALK_MODE } from '../lib/native/index.js';
-import {
-  classify,
-  compare,
-  explain,
-  HOST_PROBE_SAFE,
-  type Classification,
-} from '../lib/index.js';
-import { KERNEL_RULES, findRule, defaultContext, relToKey } from '../lib/explain/rules.js';
+import { classify, compare, explain, type Classification } from '../lib/index.js';
+import { HOST_PROBE_SAFE } from '../lib/subpaths/explain.js';
+import { KERNEL_RULES, findRule, defaultContext } from '../lib/explain/rules.js';
+import { keyFromRel } from '../lib/keypath.js';
 import { parseKey, valuesEqual } from '../lib/index.js';
 import { holdHostLock, stagedRoot } from './helpers.js';
 
@@ -23,7 +19,10 @@ const dist = new URL('../dist/index.js', import.meta.url).href;
  * Children run plain node: tap wraps child_process to pass its hooks (and a signal-exit
  * listener) down through the environment, so start node through `env -i`.
  */
-const plainNode = (args: string[]): [string, string[]] => ['/usr/bin/env', ['-i', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, process.execPath, ...args]];
+const plainNode = (args: string[]): [string, string[]] => [
+  '/usr/bin/env',
+  ['-i', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, process.execPath, ...args],
+];
 
 /** Host /proc/sys/net, minus what changes by itself or by other work on a shared host. */
 function hostSnapshot(): Map<string, string> {
@@ -49,7 +48,7 @@ function diffSnapshots(a: Map<string, string>, b: Map<string, string>): string[]
 const byKey = (list: Classification[]): Map<string, Classification> => new Map(list.map((c) => [c.key, c]));
 
 t.test('keys in both syntaxes map to the same rule', async (t) => {
-  t.equal(relToKey('ipv4/conf/eth0.100/rp_filter'), 'net.ipv4.conf.eth0/100.rp_filter');
+  t.equal(keyFromRel('ipv4/conf/eth0.100/rp_filter'), 'net.ipv4.conf.eth0/100.rp_filter');
   t.equal(explain('net/ipv4/tcp_congestion_control').key, explain('net.ipv4.tcp_congestion_control').key);
   t.throws(() => explain('net.ipv4..x'), RangeError);
 });
@@ -73,7 +72,8 @@ t.test('compare: every key of either namespace, equal by value', async (t) => {
   const host = NetNamespace.current();
   t.teardown(() => host.close());
   const hv = compare(host, a).find((e) => e.key === 'net.core.netdev_max_backlog');
-  if (hv) t.same([typeof hv.a, hv.b, hv.equal], ['string', null, false], 'present only on one side: null and not equal');
+  if (hv)
+    t.same([typeof hv.a, hv.b, hv.equal], ['string', null, false], 'present only on one side: null and not equal');
 });
 
 t.test('classify: anchors of the lesson on this kernel', async (t) => {
@@ -97,10 +97,16 @@ t.test('classify: anchors of the lesson on this kernel', async (t) => {
   const nmb = m.get('net.core.netdev_max_backlog')!;
   if (hidden) t.equal(nmb.class, 'host-only', 'netdev_max_backlog is hidden here, so host-only');
   else t.not(nmb.class, 'host-only', 'netdev_max_backlog is visible in a new namespace here');
-  t.ok(list.some((c) => c.class === 'host-only' && !c.key.includes('.conf.') && !c.key.includes('.neigh.')), 'some global host-only key');
+  t.ok(
+    list.some((c) => c.class === 'host-only' && !c.key.includes('.conf.') && !c.key.includes('.neigh.')),
+    'some global host-only key',
+  );
   // Read-only mirrors of global values.
   for (const c of list.filter((c) => c.class === 'readonly')) {
-    t.ok(c.evidence.observed.host.writable && !c.evidence.observed.child.writable, `${c.key}: writable on host, not in child`);
+    t.ok(
+      c.evidence.observed.host.writable && !c.evidence.observed.child.writable,
+      `${c.key}: writable on host, not in child`,
+    );
   }
   // The creator's tcp_child_ehash_entries decides tcp_ehash_entries.
   if (m.has('net.ipv4.tcp_ehash_entries')) t.equal(m.get('net.ipv4.tcp_ehash_entries')!.class, 'parent');
@@ -109,7 +115,9 @@ t.test('classify: anchors of the lesson on this kernel', async (t) => {
 t.test('classify: evidence is present for each class, and equal values never decide alone', async (t) => {
   const list = classify();
   const seen = new Set(list.map((c) => c.class));
-  t.ok(seen.has('host-only') && seen.has('default') && seen.has('inherited') && seen.has('shared') && seen.has('readonly'));
+  t.ok(
+    seen.has('host-only') && seen.has('default') && seen.has('inherited') && seen.has('shared') && seen.has('readonly'),
+  );
   for (const c of list) {
     const o = c.evidence.observed;
     t.ok(c.evidence.reason.length > 0, `${c.key}: reason`);
@@ -121,7 +129,8 @@ t.test('classify: evidence is present for each class, and equal values never dec
         if (!(!o.host.present && o.child.present)) t.fail(`${c.key}: child-only without the presence evidence`);
         break;
       case 'readonly':
-        if (!(o.host.writable && !o.child.writable && c.evidence.rule)) t.fail(`${c.key}: readonly without mode + rule evidence`);
+        if (!(o.host.writable && !o.child.writable && c.evidence.rule))
+          t.fail(`${c.key}: readonly without mode + rule evidence`);
         break;
       case 'shared':
       case 'parent':
@@ -136,7 +145,8 @@ t.test('classify: evidence is present for each class, and equal values never dec
         break;
     }
     const rule = c.evidence.rule;
-    if (rule) t.ok(rule.fn && rule.file && rule.versions && rule.explanation, `${c.key}: rule carries fn, file, versions`);
+    if (rule)
+      t.ok(rule.fn && rule.file && rule.versions && rule.explanation, `${c.key}: rule carries fn, file, versions`);
   }
   const json = JSON.parse(JSON.stringify(list[0]));
   t.same(Object.keys(json).sort(), ['child', 'class', 'evidence', 'host', 'key']);
@@ -167,11 +177,20 @@ t.test('rules: data is complete, version ranges are honoured, unverified rules a
   const r = findRule('ipv4/conf/default/rp_filter', ctx3)!;
   t.equal(typeof r.class === 'function' ? r.class(ctx3, 'ipv4/conf/default/rp_filter') : r.class, 'parent');
   const r6 = findRule('ipv6/conf/all/forwarding', defaultContext(0, '6.18.0'))!;
-  t.equal(typeof r6.class === 'function' ? r6.class(defaultContext(0), '') : r6.class, 'default', 'ipv6 mode 0: compiled-in');
-  t.equal(typeof r6.class === 'function' ? r6.class(defaultContext(1), '') : r6.class, 'inherited', 'ipv6 mode 1: init_net');
+  t.equal(
+    typeof r6.class === 'function' ? r6.class(defaultContext(0), '') : r6.class,
+    'default',
+    'ipv6 mode 0: compiled-in',
+  );
+  t.equal(
+    typeof r6.class === 'function' ? r6.class(defaultContext(1), '') : r6.class,
+    'inherited',
+    'ipv6 mode 1: init_net',
+  );
   // An unverified rule never settles equal values.
   const list = classify({ keys: ['net.ipv4.udp_hash_entries', 'net.ipv4.tcp_fack'] });
-  for (const c of list) if (c.evidence.rule && !c.evidence.rule.verified) t.equal(c.class, 'unknown', `${c.key}: unverified rule alone`);
+  for (const c of list)
+    if (c.evidence.rule && !c.evidence.rule.verified) t.equal(c.class, 'unknown', `${c.key}: unverified rule alone`);
 });
 
 t.test('probe: settles keys, restores every host value', async (t) => {
@@ -199,18 +218,33 @@ t.test('probe: settles keys, restores every host value', async (t) => {
   t.ok(list.filter((c) => c.evidence.probe?.parent?.outcome === 'not-from-creator').length > 10, 'parent probe ran');
   // The probes confirm the rule base: no rule is contradicted by a probe. (A conf.all.X write
   // reaches every device's X: the parent probe reads all originals before writing any.)
-  t.same(list.filter((c) => /but the probe shows/.test(c.evidence.reason)).map((c) => `${c.key}: ${c.evidence.reason}`), [], 'every probe agrees with its rule');
+  t.same(
+    list.filter((c) => /but the probe shows/.test(c.evidence.reason)).map((c) => `${c.key}: ${c.evidence.reason}`),
+    [],
+    'every probe agrees with its rule',
+  );
   const lo = m.get('net.ipv6.conf.lo.addr_gen_mode');
-  if (lo?.evidence.probe?.parent) t.equal(lo.evidence.probe.parent.outcome, 'not-from-creator', 'a device key is not mistaken for a copy from the creator');
+  if (lo?.evidence.probe?.parent)
+    t.equal(
+      lo.evidence.probe.parent.outcome,
+      'not-from-creator',
+      'a device key is not mistaken for a copy from the creator',
+    );
 });
 
-for (const [signal, observer] of [['SIGTERM', false], ['SIGTERM', true], ['SIGINT', false]] as const)
-t.test(`probe: a ${signal} mid-probe still restores the host, then kills the process${observer ? ' (with a signal-exit style listener)' : ''}`, async (t) => {
-  const keys = ['net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_congestion_control', 'net.core.somaxconn'];
-  t.teardown(await holdHostLock()); // the child's host probe changes host values for a moment
-  const before = hostSnapshot();
-  const orig = native.sysctlRead(-1, 'ipv4/tcp_keepalive_time');
-  const script = `
+for (const [signal, observer] of [
+  ['SIGTERM', false],
+  ['SIGTERM', true],
+  ['SIGINT', false],
+] as const)
+  t.test(
+    `probe: a ${signal} mid-probe still restores the host, then kills the process${observer ? ' (with a signal-exit style listener)' : ''}`,
+    async (t) => {
+      const keys = ['net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_congestion_control', 'net.core.somaxconn'];
+      t.teardown(await holdHostLock()); // the child's host probe changes host values for a moment
+      const before = hostSnapshot();
+      const orig = native.sysctlRead(-1, 'ipv4/tcp_keepalive_time');
+      const script = `
     import { classify } from ${JSON.stringify(dist)};
     import * as fs from 'node:fs';
     // Like signal-exit: a listener that re-raises only when it is the last one.
@@ -223,39 +257,51 @@ t.test(`probe: a ${signal} mid-probe still restores the host, then kills the pro
     fs.writeSync(1, 'RETURNED\\n');
     setTimeout(() => fs.writeSync(1, 'SURVIVED\\n'), 3000);
   `;
-  const child = spawn(...plainNode(['--input-type=module', '-e', script, observer ? 'OBSERVER' : 'PLAIN']), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let out = '';
-  let err = '';
-  let duringProbe: string | undefined;
-  child.stderr.on('data', (d) => (err += d));
-  const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-    child.on('exit', (code, sig) => resolve([code, sig])),
+      const child = spawn(...plainNode(['--input-type=module', '-e', script, observer ? 'OBSERVER' : 'PLAIN']), {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      t.teardown(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      });
+      let out = '';
+      let err = '';
+      let duringProbe: string | undefined;
+      child.stderr.on('data', (d) => (err += d));
+      const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+        child.on('exit', (code, sig) => resolve([code, sig])),
+      );
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('APPLIED') && duringProbe === undefined) {
+          duringProbe = native.sysctlRead(-1, 'ipv4/tcp_keepalive_time');
+          child.kill(signal);
+        }
+      });
+      const [code, sig] = await exit;
+      t.equal(err, '', 'no error output');
+      t.ok(
+        duringProbe !== undefined && !valuesEqual(duringProbe, orig),
+        `host value was changed when the signal came (${duringProbe?.trim()} vs ${orig.trim()})`,
+      );
+      t.match(out, /RETURNED/, 'the probe finished (and restored) before the signal was acted on');
+      t.notMatch(out, /SURVIVED/, 'the signal was not swallowed');
+      t.same([code, sig], [null, signal], `died of the re-raised ${signal}`);
+      t.same(diffSnapshots(before, hostSnapshot()), [], 'host /proc/sys/net unchanged');
+    },
   );
-  child.stdout.on('data', (d) => {
-    out += d;
-    if (out.includes('APPLIED') && duringProbe === undefined) {
-      duringProbe = native.sysctlRead(-1, 'ipv4/tcp_keepalive_time');
-      child.kill(signal);
-    }
-  });
-  const [code, sig] = await exit;
-  t.equal(err, '', 'no error output');
-  t.ok(duringProbe !== undefined && !valuesEqual(duringProbe, orig), `host value was changed when the signal came (${duringProbe?.trim()} vs ${orig.trim()})`);
-  t.match(out, /RETURNED/, 'the probe finished (and restored) before the signal was acted on');
-  t.notMatch(out, /SURVIVED/, 'the signal was not swallowed');
-  t.same([code, sig], [null, signal], `died of the re-raised ${signal}`);
-  t.same(diffSnapshots(before, hostSnapshot()), [], 'host /proc/sys/net unchanged');
-});
 
 t.test('probe needs root; unprivileged classify fails cleanly', async (t) => {
   const script = `
     import { classify } from ${JSON.stringify(stagedRoot() + 'dist/index.js')};
     try { classify({ probe: true }); console.log('NO ERROR'); } catch (e) { console.log(e.code); }
   `;
-  const r = spawnSync(...plainNode(['--input-type=module', '-e', script]), { cwd: '/', uid: 65534, gid: 65534, encoding: 'utf8' });
+  const r = spawnSync(...plainNode(['--input-type=module', '-e', script]), {
+    cwd: '/',
+    uid: 65534,
+    gid: 65534,
+    encoding: 'utf8',
+  });
   t.equal(r.stderr, '', 'no error output');
   t.equal(r.stdout.trim(), 'EPERM');
 });

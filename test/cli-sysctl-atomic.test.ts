@@ -29,8 +29,18 @@ const GOOD: [string, string][] = [
 // fail at their write, after the keys before them were written, which are then restored.
 const FAILURES: { kind: string; pair: [string, string]; message: RegExp; atWrite: boolean }[] = [
   { kind: 'a rejected value', pair: ['net.ipv4.tcp_ecn', '99'], message: /net\.ipv4\.tcp_ecn: EINVAL/, atWrite: true },
-  { kind: 'a missing key', pair: ['net.ipv4.no_such_key_ntcli', '1'], message: /ENOENT.*net\.ipv4\.no_such_key_ntcli does not exist/, atWrite: false },
-  { kind: 'a read-only key', pair: ['net.ipv4.conf.all.mc_forwarding', '1'], message: /net\.ipv4\.conf\.all\.mc_forwarding: EACCES/, atWrite: true },
+  {
+    kind: 'a missing key',
+    pair: ['net.ipv4.no_such_key_ntcli', '1'],
+    message: /ENOENT.*net\.ipv4\.no_such_key_ntcli does not exist/,
+    atWrite: false,
+  },
+  {
+    kind: 'a read-only key',
+    pair: ['net.ipv4.conf.all.mc_forwarding', '1'],
+    message: /net\.ipv4\.conf\.all\.mc_forwarding: EACCES/,
+    atWrite: true,
+  },
 ];
 
 function values(name: string): Record<string, string> {
@@ -54,13 +64,18 @@ t.test('--atomic -w: a failure at any position changes nothing', async (t) => {
       t.equal(r.stdout, '', `${f.kind} at ${i}: nothing printed`);
       t.match(r.stderr, f.message, `${f.kind} at ${i}: names the key`);
       t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
-      if (f.atWrite) t.match(r.stderr, i === 0 ? /Nothing had been written before it/ : /Rolled back: /, 'says what was undone');
+      if (f.atWrite)
+        t.match(r.stderr, i === 0 ? /Nothing had been written before it/ : /Rolled back: /, 'says what was undone');
       t.same(values(name), before, `${f.kind} at ${i}: every key as before`);
     }
   }
   const ok = netns(['sysctl', '--name', name, '--atomic', '-w', ...GOOD.map(([k, v]) => `${k}=${v}`)]);
   t.equal(ok.status, 0, ok.stderr);
-  t.same(values(name), Object.fromEntries(GOOD.map(([k, v]) => [k, v.replace(' ', '\t')])), 'all applied when none fails');
+  t.same(
+    values(name),
+    Object.fromEntries(GOOD.map(([k, v]) => [k, v.replace(' ', '\t')])),
+    'all applied when none fails',
+  );
 });
 
 t.test('--atomic -p and --json -p: a failing line at any position changes nothing', async (t) => {
@@ -71,7 +86,12 @@ t.test('--atomic -p and --json -p: a failing line at any position changes nothin
   for (const mode of ['--atomic', '--json']) {
     for (let i = 0; i <= GOOD.length; i++) {
       const file = path.join(dir, `f${i}.conf`);
-      fs.writeFileSync(file, withFailure(i, FAILURES[0]!.pair).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
+      fs.writeFileSync(
+        file,
+        withFailure(i, FAILURES[0]!.pair)
+          .map(([k, v]) => `${k} = ${v}`)
+          .join('\n') + '\n',
+      );
       const r = netns(['sysctl', '--name', name, mode, '-p', file]);
       t.equal(r.status, 1, `${mode}, failure at line ${i + 1}: status 1`);
       t.match(r.stderr, new RegExp(`f${i}\\.conf:${i + 1}: .*EINVAL`), 'FILE:LINE of the failing line');
@@ -88,16 +108,35 @@ t.test('best effort (the default): the other keys land, status 1', async (t) => 
       const r = netns(['sysctl', '--name', name, '-w', ...pairs]);
       t.equal(r.status, 1, `${f.kind} at ${i}: status 1`);
       t.equal(r.stdout, GOOD.map(([k, v]) => `${k} = ${v}\n`).join(''), 'each good key echoed as typed, in order');
-      t.same(values(name), Object.fromEntries(GOOD.map(([k, v]) => [k, v.replace(' ', '\t')])), 'the good keys applied');
+      t.same(
+        values(name),
+        Object.fromEntries(GOOD.map(([k, v]) => [k, v.replace(' ', '\t')])),
+        'the good keys applied',
+      );
     }
   }
 });
 
 t.test('--json -w: the report, and errors as JSON-friendly lines', async (t) => {
   const name = ipNetnsAdd(t, 'ntcli-at');
-  const r = netns(['sysctl', '--name', name, '--json', '-w', 'net.core.somaxconn=4096', 'net.ipv4.tcp_keepalive_time=702', '-e', 'net.ipv4.no_such_key_ntcli=1']);
+  const r = netns([
+    'sysctl',
+    '--name',
+    name,
+    '--json',
+    '-w',
+    'net.core.somaxconn=4096',
+    'net.ipv4.tcp_keepalive_time=702',
+    '-e',
+    'net.ipv4.no_such_key_ntcli=1',
+  ]);
   t.equal(r.status, 0, r.stderr);
-  const js = JSON.parse(r.stdout) as { changed: string[]; unchanged: string[]; skipped: string[]; values: Record<string, unknown> };
+  const js = JSON.parse(r.stdout) as {
+    changed: string[];
+    unchanged: string[];
+    skipped: string[];
+    values: Record<string, unknown>;
+  };
   t.same(js.unchanged, ['net.core.somaxconn']);
   t.same(js.changed, ['net.ipv4.tcp_keepalive_time']);
   t.same(js.skipped, ['net.ipv4.no_such_key_ntcli'], '-e: a missing key is skipped');

@@ -50,23 +50,27 @@ interface Case {
 const ASPECTS = ['stdout', 'status', 'stderr', 'values'] as const;
 
 // A sysctl.d file with most constructs at once.
-const MIXED = [
-  '# comment',
-  '; comment',
-  '',
-  '   ',
-  'net.ipv4.tcp_keepalive_time = 621',
-  '   net.ipv4.tcp_keepalive_intvl=12   ',
-  'net.ipv4.ip_local_port_range =   1500    2500',
-  'net.core.somaxconn=1234',
-  'net/ipv4/tcp_keepalive_probes = 7',
-  'net.ipv4.tcp_rmem = 4096 87380 1000001',
-].join('\n') + '\n';
+const MIXED =
+  [
+    '# comment',
+    '; comment',
+    '',
+    '   ',
+    'net.ipv4.tcp_keepalive_time = 621',
+    '   net.ipv4.tcp_keepalive_intvl=12   ',
+    'net.ipv4.ip_local_port_range =   1500    2500',
+    'net.core.somaxconn=1234',
+    'net/ipv4/tcp_keepalive_probes = 7',
+    'net.ipv4.tcp_rmem = 4096 87380 1000001',
+  ].join('\n') + '\n';
 
 /** Writing a read-only key: procps 4.0.2 says so and exits 0. */
 const READ_ONLY: Case['differs'] = { aspects: ['status'], why: 'procps 4.0.2 exits 0 (fixed upstream in cd3a440b: 1)' };
 
-const GLOB = ['net.ipv4.conf.*.accept_local = 1', '-net.ipv4.conf.lo.accept_local', 'net.ipv4.conf.default.accept_local = 0'].join('\n') + '\n';
+const GLOB =
+  ['net.ipv4.conf.*.accept_local = 1', '-net.ipv4.conf.lo.accept_local', 'net.ipv4.conf.default.accept_local = 0'].join(
+    '\n',
+  ) + '\n';
 
 const CASES: Case[] = [
   // --- reading keys
@@ -113,8 +117,18 @@ const CASES: Case[] = [
   { name: 'an interface name with a dot (VLAN form)', args: ['net.ipv4.conf.d/10.forwarding'], dummy: 'd.10' },
   { name: 'the same in slash form', args: ['net/ipv4/conf/d.10/forwarding'], dummy: 'd.10' },
   { name: 'its directory', args: ['net.ipv4.conf.d/10'], dummy: 'd.10' },
-  { name: 'a value changed before', args: ['net.ipv4.tcp_keepalive_time', 'net.ipv4.ip_local_port_range'], setup: [['net.ipv4.tcp_keepalive_time', '611'], ['net.ipv4.ip_local_port_range', '2000 3111']] },
-  { name: 'congestion control names', args: ['net.ipv4.tcp_available_congestion_control', 'net.ipv4.tcp_congestion_control'] },
+  {
+    name: 'a value changed before',
+    args: ['net.ipv4.tcp_keepalive_time', 'net.ipv4.ip_local_port_range'],
+    setup: [
+      ['net.ipv4.tcp_keepalive_time', '611'],
+      ['net.ipv4.ip_local_port_range', '2000 3111'],
+    ],
+  },
+  {
+    name: 'congestion control names',
+    args: ['net.ipv4.tcp_available_congestion_control', 'net.ipv4.tcp_congestion_control'],
+  },
   { name: 'an empty-looking value (reserved ports)', args: ['net.ipv4.ip_local_reserved_ports'] },
 
   // --- -a
@@ -123,7 +137,10 @@ const CASES: Case[] = [
   { name: '-A is -a', args: ['-A', '-r', 'keepalive'] },
   { name: '-X is -a', args: ['-X', '-r', 'keepalive'] },
   { name: '--all --pattern forward$ (man page)', args: ['--all', '--pattern', 'forward$'] },
-  { name: "-a --pattern 'net.ipv4.conf.(lo|all).arp' (man page)", args: ['-a', '--pattern', 'net.ipv4.conf.(lo|all).arp'] },
+  {
+    name: "-a --pattern 'net.ipv4.conf.(lo|all).arp' (man page)",
+    args: ['-a', '--pattern', 'net.ipv4.conf.(lo|all).arp'],
+  },
   { name: '-a -N', args: ['-a', '-N', '-r', '^net\\.ipv4\\.tcp_'] },
   { name: '-a -n', args: ['-a', '-n', '-r', 'somaxconn'] },
   { name: '-a -b', args: ['-a', '-b', '-r', 'somaxconn'] },
@@ -160,22 +177,51 @@ const CASES: Case[] = [
   { name: 'an out-of-range number', args: ['-w', 'net.ipv4.tcp_keepalive_time=99999999999999'] },
   { name: 'an empty value', args: ['-w', 'net.core.somaxconn='] },
   { name: 'a value the kernel rejects', args: ['-w', 'net.ipv4.tcp_ecn=99'] },
-  { name: 'best effort: a failure in the middle', args: ['-w', 'net.ipv4.tcp_ecn=1', 'net.ipv4.nope=1', 'net.ipv4.tcp_ecn=2'] },
+  {
+    name: 'best effort: a failure in the middle',
+    args: ['-w', 'net.ipv4.tcp_ecn=1', 'net.ipv4.nope=1', 'net.ipv4.tcp_ecn=2'],
+  },
   { name: 'best effort: a rejected value first', args: ['-w', 'net.ipv4.tcp_ecn=99', 'net.core.somaxconn=1021'] },
   { name: 'a key given twice', args: ['-w', 'net.core.somaxconn=1004', 'net.core.somaxconn=1005'] },
-  { name: 'keepalive trio', args: ['-w', 'net.ipv4.tcp_keepalive_time=600', 'net.ipv4.tcp_keepalive_intvl=60', 'net.ipv4.tcp_keepalive_probes=5'] },
+  {
+    name: 'keepalive trio',
+    args: [
+      '-w',
+      'net.ipv4.tcp_keepalive_time=600',
+      'net.ipv4.tcp_keepalive_intvl=60',
+      'net.ipv4.tcp_keepalive_probes=5',
+    ],
+  },
   { name: '-q', args: ['-q', '-w', 'net.core.somaxconn=1006'] },
   { name: '-n -w echoes the value', args: ['-n', '-w', 'net.core.somaxconn=1007'] },
   { name: '-b -w echoes without newline', args: ['-b', '-w', 'net.core.somaxconn=1008'] },
-  { name: '-N -w', args: ['-N', '-w', 'net.core.somaxconn=1009'], differs: { aspects: ['stdout'], why: 'procps 4.0.2 prints the value (fixed upstream in 47bf9265: the name)' } },
+  {
+    name: '-N -w',
+    args: ['-N', '-w', 'net.core.somaxconn=1009'],
+    differs: { aspects: ['stdout'], why: 'procps 4.0.2 prints the value (fixed upstream in 47bf9265: the name)' },
+  },
   { name: '-N -q cannot coexist', args: ['-N', '-q', 'net.core.somaxconn'] },
   { name: '-w KEY without =: invalid syntax', args: ['-w', 'net.core.somaxconn'] },
   { name: '-e -w an unknown key', args: ['-e', '-w', 'net.ipv4.nope=1'] },
   { name: '-e -w unknown then known', args: ['-e', '-w', 'net.ipv4.nope=1', 'net.core.somaxconn=1020'] },
   { name: '-w an unknown key', args: ['-w', 'net.ipv4.nope=1'] },
   { name: "'-' before a known key", args: ['-w', '--', '-net.core.somaxconn=1010'] },
-  { name: "'-' before an unknown key", args: ['-w', '--', '-net.ipv4.nope=1'], differs: { aspects: ['status'], why: "sysctl.conf(5): a '-' key's failures are ignored; procps still fails on a missing key" } },
-  { name: "'-' before a rejected value", args: ['-w', '--', '-net.ipv4.tcp_ecn=99'], differs: { aspects: ['status'], why: 'procps 4.0.2 ignores the - only for open failures (fixed upstream in 2296db7b)' } },
+  {
+    name: "'-' before an unknown key",
+    args: ['-w', '--', '-net.ipv4.nope=1'],
+    differs: {
+      aspects: ['status'],
+      why: "sysctl.conf(5): a '-' key's failures are ignored; procps still fails on a missing key",
+    },
+  },
+  {
+    name: "'-' before a rejected value",
+    args: ['-w', '--', '-net.ipv4.tcp_ecn=99'],
+    differs: {
+      aspects: ['status'],
+      why: 'procps 4.0.2 ignores the - only for open failures (fixed upstream in 2296db7b)',
+    },
+  },
   { name: 'a read-only key', args: ['-w', 'net.ipv4.conf.all.mc_forwarding=1'], differs: READ_ONLY },
   { name: 'a write-only key', args: ['-w', 'net.ipv4.route.flush=1'] },
   { name: 'a directory', args: ['-w', 'net.ipv4.conf=1'], differs: READ_ONLY },
@@ -204,23 +250,57 @@ const CASES: Case[] = [
   { name: '--dry-run with slashes (testsuite)', args: ['--dry-run', 'net/core/somaxconn=1011'] },
   { name: '--dry-run -q still prints', args: ['--dry-run', '-q', '-w', 'net.core.somaxconn=1012'] },
   { name: '--dry-run of an unknown key', args: ['--dry-run', '-w', 'net.ipv4.nope=1'] },
-  { name: '--dry-run of a read-only key', args: ['--dry-run', '-w', 'net.ipv4.conf.all.mc_forwarding=1'], differs: READ_ONLY },
+  {
+    name: '--dry-run of a read-only key',
+    args: ['--dry-run', '-w', 'net.ipv4.conf.all.mc_forwarding=1'],
+    differs: READ_ONLY,
+  },
   { name: 'write above /proc (testsuite)', args: ['/../../../etc=1'] },
   { name: 'same values as now', args: ['-w', 'net.core.somaxconn=4096'], setup: [['net.core.somaxconn', '4096']] },
-  { name: 'kernel.hostname (a UTS key)', args: ['-w', 'kernel.hostname=ntcli-x'], differs: { aspects: ['stdout', 'status', 'stderr'], why: 'netns never writes outside /proc/sys/net' } },
-  { name: '-e -w kernel.hostname', args: ['-e', '-w', 'kernel.hostname=ntcli-x'], differs: { aspects: ['stdout', 'stderr'], why: 'netns never writes outside /proc/sys/net (-e: silently)' } },
-  { name: 'read kernel.hostname', args: ['kernel.hostname'], differs: { aspects: ['stdout', 'status', 'stderr'], why: 'netns never reads outside /proc/sys/net' } },
-  { name: 'traversal to kernel.hostname', args: ['net/ipv4/../../kernel/hostname'], differs: { aspects: ['stdout', 'status'], why: 'procps follows .. out of /proc/sys/net' } },
-  { name: 'traversal write to kernel.hostname', args: ['-w', 'net/ipv4/../../kernel/hostname=ntcli-y'], differs: { aspects: ['stdout', 'status'], why: 'procps follows .. out of /proc/sys/net' } },
+  {
+    name: 'kernel.hostname (a UTS key)',
+    args: ['-w', 'kernel.hostname=ntcli-x'],
+    differs: { aspects: ['stdout', 'status', 'stderr'], why: 'netns never writes outside /proc/sys/net' },
+  },
+  {
+    name: '-e -w kernel.hostname',
+    args: ['-e', '-w', 'kernel.hostname=ntcli-x'],
+    differs: { aspects: ['stdout', 'stderr'], why: 'netns never writes outside /proc/sys/net (-e: silently)' },
+  },
+  {
+    name: 'read kernel.hostname',
+    args: ['kernel.hostname'],
+    differs: { aspects: ['stdout', 'status', 'stderr'], why: 'netns never reads outside /proc/sys/net' },
+  },
+  {
+    name: 'traversal to kernel.hostname',
+    args: ['net/ipv4/../../kernel/hostname'],
+    differs: { aspects: ['stdout', 'status'], why: 'procps follows .. out of /proc/sys/net' },
+  },
+  {
+    name: 'traversal write to kernel.hostname',
+    args: ['-w', 'net/ipv4/../../kernel/hostname=ntcli-y'],
+    differs: { aspects: ['stdout', 'status'], why: 'procps follows .. out of /proc/sys/net' },
+  },
 
   // --- everyday invocations
   { name: 'ip_forward on', args: ['net.ipv4.ip_forward=1'] },
   { name: 'read ip_forward -n', args: ['-n', 'net.ipv4.ip_forward'] },
   { name: 'rmem and wmem values', args: ['-n', 'net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem'] },
-  { name: 'disable IPv6 all and default', args: ['-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'] },
+  {
+    name: 'disable IPv6 all and default',
+    args: ['-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'],
+  },
   { name: 'rp_filter all=2', args: ['-w', 'net.ipv4.conf.all.rp_filter=2'] },
-  { name: 'core buffer sizes (read-only in a namespace)', args: ['-w', 'net.core.rmem_max=16777216', 'net.core.wmem_max=16777216'], differs: READ_ONLY },
-  { name: 'syn backlog, tw_reuse, syncookies', args: ['-w', 'net.ipv4.tcp_max_syn_backlog=4096', 'net.ipv4.tcp_tw_reuse=1', 'net.ipv4.tcp_syncookies=1'] },
+  {
+    name: 'core buffer sizes (read-only in a namespace)',
+    args: ['-w', 'net.core.rmem_max=16777216', 'net.core.wmem_max=16777216'],
+    differs: READ_ONLY,
+  },
+  {
+    name: 'syn backlog, tw_reuse, syncookies',
+    args: ['-w', 'net.ipv4.tcp_max_syn_backlog=4096', 'net.ipv4.tcp_tw_reuse=1', 'net.ipv4.tcp_syncookies=1'],
+  },
   { name: 'unprivileged ports from 0', args: ['-w', 'net.ipv4.ip_unprivileged_port_start=0'] },
   { name: 'ping_group_range 0 0', args: ['-w', 'net.ipv4.ping_group_range=0 0'] },
   { name: 'icmp_echo_ignore_all', args: ['-w', 'net.ipv4.icmp_echo_ignore_all=1'] },
@@ -248,18 +328,70 @@ const CASES: Case[] = [
   { name: '-b -n', args: ['-b', '-n', 'net.core.somaxconn'] },
   { name: 'a directory write-listing: net.ipv4 read', args: ['-N', 'net.ipv4.route'] },
   { name: 'a key under a key', args: ['-w', 'net.core.somaxconn.x=1'] },
-  { name: 'the -p file twice with -p', args: ['-p', 'a.conf', '-p', 'b.conf'], files: { 'a.conf': 'net.core.somaxconn = 1130\n', 'b.conf': 'net.ipv4.tcp_fin_timeout = 36\n' } },
-  { name: '-pA -pB: the last one only', args: ['-pa.conf', '-pb.conf'], files: { 'a.conf': 'net.core.somaxconn = 1131\n', 'b.conf': 'net.ipv4.tcp_fin_timeout = 37\n' } },
-  { name: '-e -q -p', args: ['-e', '-q', '-p', 'u.conf'], files: { 'u.conf': 'net.ipv4.nope = 1\nnet.core.somaxconn = 1132\n' } },
+  {
+    name: 'the -p file twice with -p',
+    args: ['-p', 'a.conf', '-p', 'b.conf'],
+    files: { 'a.conf': 'net.core.somaxconn = 1130\n', 'b.conf': 'net.ipv4.tcp_fin_timeout = 36\n' },
+  },
+  {
+    name: '-pA -pB: the last one only',
+    args: ['-pa.conf', '-pb.conf'],
+    files: { 'a.conf': 'net.core.somaxconn = 1131\n', 'b.conf': 'net.ipv4.tcp_fin_timeout = 37\n' },
+  },
+  {
+    name: '-e -q -p',
+    args: ['-e', '-q', '-p', 'u.conf'],
+    files: { 'u.conf': 'net.ipv4.nope = 1\nnet.core.somaxconn = 1132\n' },
+  },
   { name: '-p --dry-run FILE', args: ['-p', '--dry-run', 'mixed.conf'], files: { 'mixed.conf': MIXED } },
   { name: '--load=FILE --dry-run', args: ['--load=mixed.conf', '--dry-run'], files: { 'mixed.conf': MIXED } },
-  { name: 'a line that is only =', args: ['-p', 'q.conf'], files: { 'q.conf': '=\n = 5\nnet.core.somaxconn = 1133\n' } },
+  {
+    name: 'a line that is only =',
+    args: ['-p', 'q.conf'],
+    files: { 'q.conf': '=\n = 5\nnet.core.somaxconn = 1133\n' },
+  },
   { name: 'a [section] line', args: ['-p', 's.conf'], files: { 's.conf': '[net]\nnet.core.somaxconn = 1134\n' } },
-  { name: 'tabs around =', args: ['-p', 't.conf'], files: { 't.conf': 'net.core.somaxconn\t=\t1135\n\tnet.ipv4.tcp_fin_timeout=38\n' } },
-  { name: 'a typical tuning file', args: ['-p', '99-tuning.conf'], files: { '99-tuning.conf': '# network tuning\nnet.core.somaxconn = 4096\nnet.ipv4.tcp_max_syn_backlog = 8192\nnet.ipv4.ip_local_port_range = 10240 65535\nnet.ipv4.tcp_fin_timeout = 15\nnet.ipv4.tcp_keepalive_time = 300\nnet.ipv4.tcp_keepalive_intvl = 30\nnet.ipv4.tcp_keepalive_probes = 5\nnet.ipv4.tcp_tw_reuse = 1\nnet.ipv4.conf.all.rp_filter = 1\nnet.ipv4.conf.default.rp_filter = 1\nnet.ipv6.conf.all.disable_ipv6 = 0\n' } },
-  { name: 'a router file', args: ['-p', 'router.conf'], files: { 'router.conf': 'net.ipv4.ip_forward = 1\nnet.ipv6.conf.all.forwarding = 1\nnet.ipv4.conf.all.send_redirects = 0\nnet.ipv4.conf.default.send_redirects = 0\nnet.ipv4.conf.all.accept_redirects = 0\nnet.ipv6.conf.all.accept_redirects = 0\n' } },
-  { name: '--system: a Debian-like layout', args: ['--system'], sys: { etc: { '99-sysctl.conf': '@../sysctl.conf', '10-network-security.conf': 'net.ipv4.conf.default.rp_filter=2\nnet.ipv4.conf.all.rp_filter=2\n' }, usrlib: { '50-default.conf': '-net.ipv4.conf.default.promote_secondaries = 1\n-net.ipv4.conf.*.promote_secondaries = 1\nnet.ipv4.ping_group_range = 0 2147483647\nnet.core.default_qdisc = fq_codel\n' }, conf: '#net.ipv4.ip_forward=1\nnet.ipv4.tcp_syncookies=1\n' } },
-  { name: '--quiet --system', args: ['--quiet', '--system'], sys: { etc: { 'a.conf': 'net.core.somaxconn = 1213\n' } } },
+  {
+    name: 'tabs around =',
+    args: ['-p', 't.conf'],
+    files: { 't.conf': 'net.core.somaxconn\t=\t1135\n\tnet.ipv4.tcp_fin_timeout=38\n' },
+  },
+  {
+    name: 'a typical tuning file',
+    args: ['-p', '99-tuning.conf'],
+    files: {
+      '99-tuning.conf':
+        '# network tuning\nnet.core.somaxconn = 4096\nnet.ipv4.tcp_max_syn_backlog = 8192\nnet.ipv4.ip_local_port_range = 10240 65535\nnet.ipv4.tcp_fin_timeout = 15\nnet.ipv4.tcp_keepalive_time = 300\nnet.ipv4.tcp_keepalive_intvl = 30\nnet.ipv4.tcp_keepalive_probes = 5\nnet.ipv4.tcp_tw_reuse = 1\nnet.ipv4.conf.all.rp_filter = 1\nnet.ipv4.conf.default.rp_filter = 1\nnet.ipv6.conf.all.disable_ipv6 = 0\n',
+    },
+  },
+  {
+    name: 'a router file',
+    args: ['-p', 'router.conf'],
+    files: {
+      'router.conf':
+        'net.ipv4.ip_forward = 1\nnet.ipv6.conf.all.forwarding = 1\nnet.ipv4.conf.all.send_redirects = 0\nnet.ipv4.conf.default.send_redirects = 0\nnet.ipv4.conf.all.accept_redirects = 0\nnet.ipv6.conf.all.accept_redirects = 0\n',
+    },
+  },
+  {
+    name: '--system: a Debian-like layout',
+    args: ['--system'],
+    sys: {
+      etc: {
+        '99-sysctl.conf': '@../sysctl.conf',
+        '10-network-security.conf': 'net.ipv4.conf.default.rp_filter=2\nnet.ipv4.conf.all.rp_filter=2\n',
+      },
+      usrlib: {
+        '50-default.conf':
+          '-net.ipv4.conf.default.promote_secondaries = 1\n-net.ipv4.conf.*.promote_secondaries = 1\nnet.ipv4.ping_group_range = 0 2147483647\nnet.core.default_qdisc = fq_codel\n',
+      },
+      conf: '#net.ipv4.ip_forward=1\nnet.ipv4.tcp_syncookies=1\n',
+    },
+  },
+  {
+    name: '--quiet --system',
+    args: ['--quiet', '--system'],
+    sys: { etc: { 'a.conf': 'net.core.somaxconn = 1213\n' } },
+  },
   { name: '-e --system', args: ['-e', '--system'], sys: { etc: { 'a.conf': 'net.core.somaxconn = 1214\n' } } },
 
   // --- usage
@@ -269,12 +401,36 @@ const CASES: Case[] = [
   { name: '-e alone', args: ['-e'] },
   { name: '--deprecated alone', args: ['--deprecated'] },
   { name: '-w alone', args: ['-w'] },
-  { name: 'an unknown long option', args: ['--bogus', 'net.core.somaxconn'], differs: { aspects: ['stdout'], why: 'the usage printed is netns sysctl --help' } },
-  { name: 'an unknown short option', args: ['-z'], differs: { aspects: ['stdout'], why: 'the usage printed is netns sysctl --help' } },
-  { name: '-r without its argument', args: ['net.core.somaxconn', '-r'], differs: { aspects: ['stdout'], why: 'the usage printed is netns sysctl --help' } },
-  { name: 'an ambiguous prefix --d', args: ['--d', 'net.core.somaxconn'], differs: { aspects: ['stdout'], why: 'the usage printed is netns sysctl --help' } },
-  { name: 'an argument to a flag: --values=1', args: ['--values=1', 'net.core.somaxconn'], differs: { aspects: ['stdout'], why: 'the usage printed is netns sysctl --help' } },
-  { name: 'an unknown option stops the rest', args: ['-w', 'net.core.somaxconn=1023', '--bogus'], differs: { aspects: ['stdout'], why: 'the usage printed is netns sysctl --help' } },
+  {
+    name: 'an unknown long option',
+    args: ['--bogus', 'net.core.somaxconn'],
+    differs: { aspects: ['stdout'], why: 'the usage printed is netns sysctl --help' },
+  },
+  {
+    name: 'an unknown short option',
+    args: ['-z'],
+    differs: { aspects: ['stdout'], why: 'the usage printed is netns sysctl --help' },
+  },
+  {
+    name: '-r without its argument',
+    args: ['net.core.somaxconn', '-r'],
+    differs: { aspects: ['stdout'], why: 'the usage printed is netns sysctl --help' },
+  },
+  {
+    name: 'an ambiguous prefix --d',
+    args: ['--d', 'net.core.somaxconn'],
+    differs: { aspects: ['stdout'], why: 'the usage printed is netns sysctl --help' },
+  },
+  {
+    name: 'an argument to a flag: --values=1',
+    args: ['--values=1', 'net.core.somaxconn'],
+    differs: { aspects: ['stdout'], why: 'the usage printed is netns sysctl --help' },
+  },
+  {
+    name: 'an unknown option stops the rest',
+    args: ['-w', 'net.core.somaxconn=1023', '--bogus'],
+    differs: { aspects: ['stdout'], why: 'the usage printed is netns sysctl --help' },
+  },
   { name: '-h', args: ['-h'], differs: { aspects: ['stdout'], why: 'the help is netns sysctl --help' } },
   { name: '-V', args: ['-V'], differs: { aspects: ['stdout'], why: "-V prints netns' version" } },
 
@@ -285,69 +441,254 @@ const CASES: Case[] = [
   { name: '--load FILE', args: ['--load', 'mixed.conf'], files: { 'mixed.conf': MIXED } },
   { name: '-f FILE (testsuite)', args: ['-f', 'mixed.conf'], files: { 'mixed.conf': MIXED } },
   { name: 'an absolute path', args: ['-p', '{dir}/mixed.conf'], files: { 'mixed.conf': MIXED } },
-  { name: 'two files, a key in both', args: ['-p', 'a.conf', 'b.conf'], files: { 'a.conf': 'net.core.somaxconn = 1100\nnet.ipv4.tcp_fin_timeout = 30\n', 'b.conf': 'net.core.somaxconn = 1101\n' } },
-  { name: '-pFILE and FILE', args: ['-pa.conf', 'b.conf'], files: { 'a.conf': 'net.core.somaxconn = 1102\n', 'b.conf': 'net.ipv4.tcp_fin_timeout = 31\n' } },
-  { name: 'a missing file, then a good one', args: ['-p', 'missing.conf', 'b.conf'], files: { 'b.conf': 'net.core.somaxconn = 1103\n' } },
-  { name: 'a file glob', args: ['-p', '*.conf'], files: { '10-a.conf': 'net.core.somaxconn = 1104\n', '20-b.conf': 'net.core.somaxconn = 1105\n', 'x.txt': 'net.core.somaxconn = 1\n' } },
+  {
+    name: 'two files, a key in both',
+    args: ['-p', 'a.conf', 'b.conf'],
+    files: {
+      'a.conf': 'net.core.somaxconn = 1100\nnet.ipv4.tcp_fin_timeout = 30\n',
+      'b.conf': 'net.core.somaxconn = 1101\n',
+    },
+  },
+  {
+    name: '-pFILE and FILE',
+    args: ['-pa.conf', 'b.conf'],
+    files: { 'a.conf': 'net.core.somaxconn = 1102\n', 'b.conf': 'net.ipv4.tcp_fin_timeout = 31\n' },
+  },
+  {
+    name: 'a missing file, then a good one',
+    args: ['-p', 'missing.conf', 'b.conf'],
+    files: { 'b.conf': 'net.core.somaxconn = 1103\n' },
+  },
+  {
+    name: 'a file glob',
+    args: ['-p', '*.conf'],
+    files: {
+      '10-a.conf': 'net.core.somaxconn = 1104\n',
+      '20-b.conf': 'net.core.somaxconn = 1105\n',
+      'x.txt': 'net.core.somaxconn = 1\n',
+    },
+  },
   { name: 'a file glob that matches nothing', args: ['-p', '*.nomatch'] },
-  { name: 'a brace file pattern', args: ['-p', '{a,b}.conf'], files: { 'a.conf': 'net.core.somaxconn = 1106\n', 'b.conf': 'net.ipv4.tcp_fin_timeout = 32\n' } },
+  {
+    name: 'a brace file pattern',
+    args: ['-p', '{a,b}.conf'],
+    files: { 'a.conf': 'net.core.somaxconn = 1106\n', 'b.conf': 'net.ipv4.tcp_fin_timeout = 32\n' },
+  },
   { name: '-p - reads stdin', args: ['-p', '-'], stdin: 'net.core.somaxconn = 1107\n' },
   { name: '-p without FILE reads /etc/sysctl.conf', args: ['-p'], sys: { conf: 'net.core.somaxconn = 1108\n' } },
   { name: 'an empty file', args: ['-p', 'empty.conf'], files: { 'empty.conf': '' } },
   { name: 'comments only', args: ['-p', 'c.conf'], files: { 'c.conf': '# one\n; two\n   # three\n' } },
-  { name: 'invalid lines are reported, the rest applied', args: ['-p', 'bad.conf'], files: { 'bad.conf': 'no equals here\nx\nnet.core.somaxconn = 1109\n' } },
+  {
+    name: 'invalid lines are reported, the rest applied',
+    args: ['-p', 'bad.conf'],
+    files: { 'bad.conf': 'no equals here\nx\nnet.core.somaxconn = 1109\n' },
+  },
   { name: 'a one-character last line', args: ['-p', 'x.conf'], files: { 'x.conf': 'net.core.somaxconn = 1110\nx' } },
   { name: 'no newline at the end', args: ['-p', 'n.conf'], files: { 'n.conf': 'net.core.somaxconn = 1111' } },
-  { name: 'CRLF line ends', args: ['-p', 'crlf.conf'], files: { 'crlf.conf': 'net.core.somaxconn = 1112\r\nnet.ipv4.tcp_fin_timeout = 33\r\n' } },
-  { name: 'a value with inner blanks kept', args: ['-p', 'v.conf'], files: { 'v.conf': 'net.ipv4.ip_local_port_range =   1500    2500   \n' } },
-  { name: 'a trailing comment is part of the value', args: ['-p', 'v.conf'], files: { 'v.conf': 'net.core.somaxconn = 1113 # comment\n' } },
-  { name: 'an empty value', args: ['-p', 'v.conf'], files: { 'v.conf': 'net.core.somaxconn =\nnet.ipv4.tcp_fin_timeout = 34\n' } },
-  { name: 'a key twice in one file', args: ['-p', 'd.conf'], files: { 'd.conf': 'net.core.somaxconn = 1114\nnet.core.somaxconn = 1115\n' } },
-  { name: 'an unknown key', args: ['-p', 'u.conf'], files: { 'u.conf': 'net.ipv4.nope = 1\nnet.core.somaxconn = 1116\n' } },
-  { name: '-e -p with an unknown key', args: ['-e', '-p', 'u.conf'], files: { 'u.conf': 'net.ipv4.nope = 1\nnet.core.somaxconn = 1117\n' } },
-  { name: 'a rejected value', args: ['-p', 'r.conf'], files: { 'r.conf': 'net.ipv4.tcp_ecn = 99\nnet.core.somaxconn = 1118\n' } },
+  {
+    name: 'CRLF line ends',
+    args: ['-p', 'crlf.conf'],
+    files: { 'crlf.conf': 'net.core.somaxconn = 1112\r\nnet.ipv4.tcp_fin_timeout = 33\r\n' },
+  },
+  {
+    name: 'a value with inner blanks kept',
+    args: ['-p', 'v.conf'],
+    files: { 'v.conf': 'net.ipv4.ip_local_port_range =   1500    2500   \n' },
+  },
+  {
+    name: 'a trailing comment is part of the value',
+    args: ['-p', 'v.conf'],
+    files: { 'v.conf': 'net.core.somaxconn = 1113 # comment\n' },
+  },
+  {
+    name: 'an empty value',
+    args: ['-p', 'v.conf'],
+    files: { 'v.conf': 'net.core.somaxconn =\nnet.ipv4.tcp_fin_timeout = 34\n' },
+  },
+  {
+    name: 'a key twice in one file',
+    args: ['-p', 'd.conf'],
+    files: { 'd.conf': 'net.core.somaxconn = 1114\nnet.core.somaxconn = 1115\n' },
+  },
+  {
+    name: 'an unknown key',
+    args: ['-p', 'u.conf'],
+    files: { 'u.conf': 'net.ipv4.nope = 1\nnet.core.somaxconn = 1116\n' },
+  },
+  {
+    name: '-e -p with an unknown key',
+    args: ['-e', '-p', 'u.conf'],
+    files: { 'u.conf': 'net.ipv4.nope = 1\nnet.core.somaxconn = 1117\n' },
+  },
+  {
+    name: 'a rejected value',
+    args: ['-p', 'r.conf'],
+    files: { 'r.conf': 'net.ipv4.tcp_ecn = 99\nnet.core.somaxconn = 1118\n' },
+  },
   { name: "a '-' key that exists", args: ['-p', 'o.conf'], files: { 'o.conf': '-net.core.somaxconn = 1119\n' } },
-  { name: "a '-' key that is missing", args: ['-p', 'o.conf'], files: { 'o.conf': '-net.ipv4.nope = 1\nnet.core.somaxconn = 1120\n' }, differs: { aspects: ['status'], why: "sysctl.conf(5): a '-' key's failures are ignored; procps still fails on a missing key" } },
-  { name: "-e and a '-' key that is missing", args: ['-e', '-p', 'o.conf'], files: { 'o.conf': '-net.ipv4.nope = 1\n' } },
-  { name: 'globs, exclusion, override (testsuite: sysctl_glob_test.conf)', args: ['-p', 'g.conf'], files: { 'g.conf': GLOB } },
+  {
+    name: "a '-' key that is missing",
+    args: ['-p', 'o.conf'],
+    files: { 'o.conf': '-net.ipv4.nope = 1\nnet.core.somaxconn = 1120\n' },
+    differs: {
+      aspects: ['status'],
+      why: "sysctl.conf(5): a '-' key's failures are ignored; procps still fails on a missing key",
+    },
+  },
+  {
+    name: "-e and a '-' key that is missing",
+    args: ['-e', '-p', 'o.conf'],
+    files: { 'o.conf': '-net.ipv4.nope = 1\n' },
+  },
+  {
+    name: 'globs, exclusion, override (testsuite: sysctl_glob_test.conf)',
+    args: ['-p', 'g.conf'],
+    files: { 'g.conf': GLOB },
+  },
   { name: 'the same with --dry-run (testsuite)', args: ['--dry-run', '-p', 'g.conf'], files: { 'g.conf': GLOB } },
-  { name: 'an override before the glob', args: ['-p', 'g.conf'], files: { 'g.conf': 'net.ipv4.conf.lo.accept_local = 0\nnet.ipv4.conf.*.accept_local = 1\n' } },
+  {
+    name: 'an override before the glob',
+    args: ['-p', 'g.conf'],
+    files: { 'g.conf': 'net.ipv4.conf.lo.accept_local = 0\nnet.ipv4.conf.*.accept_local = 1\n' },
+  },
   { name: 'a glob over several keys', args: ['-p', 'g.conf'], files: { 'g.conf': 'net.ipv4.tcp_keepalive_* = 100\n' } },
   { name: 'a glob with ?', args: ['-p', 'g.conf'], files: { 'g.conf': 'net.ipv4.tcp_?mem = 4096 87380 1000000\n' } },
   { name: 'a glob with [..]', args: ['-p', 'g.conf'], files: { 'g.conf': 'net.ipv4.conf.[ad]*.forwarding = 1\n' } },
-  { name: 'a glob that matches nothing', args: ['-p', 'g.conf'], files: { 'g.conf': 'net.ipv4.nope_* = 1\nnet.core.somaxconn = 1121\n' } },
-  { name: 'a glob exclusion by glob', args: ['-p', 'g.conf'], files: { 'g.conf': 'net.ipv4.conf.*.accept_local = 1\n-net.ipv4.conf.*.accept_local\n' }, differs: { aspects: ['stdout', 'values'], why: 'procps 4.0.2 ignores glob exclusions (fixed upstream in 39748b78)' } },
-  { name: 'an exclusion does not stop an exact key', args: ['-p', 'e.conf'], files: { 'e.conf': 'net.core.somaxconn = 1122\n-net.core.somaxconn\n' } },
-  { name: 'slash keys in a file (testsuite: sysctl_slash_test.conf)', args: ['-p', 's.conf'], files: { 's.conf': 'net/core/somaxconn = 1123\n' } },
-  { name: 'a VLAN-style key in a file', args: ['-p', 'v.conf'], files: { 'v.conf': 'net.ipv4.conf.d/10.forwarding = 1\nnet/ipv4/conf/d.10/rp_filter = 2\n' }, dummy: 'd.10' },
+  {
+    name: 'a glob that matches nothing',
+    args: ['-p', 'g.conf'],
+    files: { 'g.conf': 'net.ipv4.nope_* = 1\nnet.core.somaxconn = 1121\n' },
+  },
+  {
+    name: 'a glob exclusion by glob',
+    args: ['-p', 'g.conf'],
+    files: { 'g.conf': 'net.ipv4.conf.*.accept_local = 1\n-net.ipv4.conf.*.accept_local\n' },
+    differs: {
+      aspects: ['stdout', 'values'],
+      why: 'procps 4.0.2 ignores glob exclusions (fixed upstream in 39748b78)',
+    },
+  },
+  {
+    name: 'an exclusion does not stop an exact key',
+    args: ['-p', 'e.conf'],
+    files: { 'e.conf': 'net.core.somaxconn = 1122\n-net.core.somaxconn\n' },
+  },
+  {
+    name: 'slash keys in a file (testsuite: sysctl_slash_test.conf)',
+    args: ['-p', 's.conf'],
+    files: { 's.conf': 'net/core/somaxconn = 1123\n' },
+  },
+  {
+    name: 'a VLAN-style key in a file',
+    args: ['-p', 'v.conf'],
+    files: { 'v.conf': 'net.ipv4.conf.d/10.forwarding = 1\nnet/ipv4/conf/d.10/rp_filter = 2\n' },
+    dummy: 'd.10',
+  },
   { name: '-q -p', args: ['-q', '-p', 'mixed.conf'], files: { 'mixed.conf': MIXED } },
   { name: '-n -p', args: ['-n', '-p', 'mixed.conf'], files: { 'mixed.conf': MIXED } },
   { name: '-b -p', args: ['-b', '-p', 'mixed.conf'], files: { 'mixed.conf': MIXED } },
-  { name: '-N -p', args: ['-N', '-p', 'mixed.conf'], files: { 'mixed.conf': MIXED }, differs: { aspects: ['stdout'], why: 'procps 4.0.2 prints the values (fixed upstream in 47bf9265: the names)' } },
+  {
+    name: '-N -p',
+    args: ['-N', '-p', 'mixed.conf'],
+    files: { 'mixed.conf': MIXED },
+    differs: { aspects: ['stdout'], why: 'procps 4.0.2 prints the values (fixed upstream in 47bf9265: the names)' },
+  },
   { name: '--dry-run -p', args: ['--dry-run', '-p', 'mixed.conf'], files: { 'mixed.conf': MIXED } },
   { name: '-p -r filters lines', args: ['-p', 'mixed.conf', '-r', 'keepalive'], files: { 'mixed.conf': MIXED } },
   { name: '-p -r anchored', args: ['-r', '^net\\.core', '-p', 'mixed.conf'], files: { 'mixed.conf': MIXED } },
   { name: '-p wins over -w', args: ['-w', '-p', 'mixed.conf'], files: { 'mixed.conf': MIXED } },
   { name: '-p takes operands as files', args: ['-p', 'net.core.somaxconn=5'] },
   { name: '-p of a directory reads nothing', args: ['-p', 'sub'], files: { 'sub/x.conf': 'net.core.somaxconn = 1\n' } },
-  { name: 'a file with kernel.hostname', args: ['-p', 'h.conf'], files: { 'h.conf': 'kernel.hostname = ntcli-z\nnet.core.somaxconn = 1124\n' }, differs: { aspects: ['stdout', 'stderr'], why: 'netns skips keys outside net (with a message)' } },
-  { name: "'-' with blanks: procps keeps them in the key", args: ['-p', 'o.conf'], files: { 'o.conf': '- net.core.somaxconn = 1125\nnet.ipv4.tcp_fin_timeout = 35\n' } },
+  {
+    name: 'a file with kernel.hostname',
+    args: ['-p', 'h.conf'],
+    files: { 'h.conf': 'kernel.hostname = ntcli-z\nnet.core.somaxconn = 1124\n' },
+    differs: { aspects: ['stdout', 'stderr'], why: 'netns skips keys outside net (with a message)' },
+  },
+  {
+    name: "'-' with blanks: procps keeps them in the key",
+    args: ['-p', 'o.conf'],
+    files: { 'o.conf': '- net.core.somaxconn = 1125\nnet.ipv4.tcp_fin_timeout = 35\n' },
+  },
 
   // --- --system
   { name: '--system with nothing to apply', args: ['--system'] },
-  { name: '--system: order and override by file name', args: ['--system'], sys: { etc: { '50-a.conf': 'net.core.somaxconn = 1200\n', '90-z.conf': 'net.ipv4.tcp_fin_timeout = 40\n' }, usrlib: { '50-a.conf': 'net.core.somaxconn = 9\n', '10-b.conf': 'net.core.somaxconn = 1201\nnet.ipv4.tcp_keepalive_time = 700\n' } } },
-  { name: '--system: /run and /usr/local/lib', args: ['--system'], sys: { run: { '20-r.conf': 'net.core.somaxconn = 1202\n' }, usrlocal: { '30-l.conf': 'net.ipv4.tcp_fin_timeout = 41\n', '20-r.conf': 'net.core.somaxconn = 9\n' } } },
-  { name: '--system: /etc/sysctl.conf last, also through 99-sysctl.conf', args: ['--system'], sys: { etc: { '99-sysctl.conf': '@../sysctl.conf', '10-a.conf': 'net.core.somaxconn = 1203\n' }, conf: 'net.core.somaxconn = 1204\n' } },
-  { name: '--system ignores files not named *.conf', args: ['--system'], sys: { etc: { 'README': 'net.core.somaxconn = 1\n', 'x.conf.bak': 'net.core.somaxconn = 2\n', 'a.conf': 'net.core.somaxconn = 1205\n' } } },
+  {
+    name: '--system: order and override by file name',
+    args: ['--system'],
+    sys: {
+      etc: { '50-a.conf': 'net.core.somaxconn = 1200\n', '90-z.conf': 'net.ipv4.tcp_fin_timeout = 40\n' },
+      usrlib: {
+        '50-a.conf': 'net.core.somaxconn = 9\n',
+        '10-b.conf': 'net.core.somaxconn = 1201\nnet.ipv4.tcp_keepalive_time = 700\n',
+      },
+    },
+  },
+  {
+    name: '--system: /run and /usr/local/lib',
+    args: ['--system'],
+    sys: {
+      run: { '20-r.conf': 'net.core.somaxconn = 1202\n' },
+      usrlocal: { '30-l.conf': 'net.ipv4.tcp_fin_timeout = 41\n', '20-r.conf': 'net.core.somaxconn = 9\n' },
+    },
+  },
+  {
+    name: '--system: /etc/sysctl.conf last, also through 99-sysctl.conf',
+    args: ['--system'],
+    sys: {
+      etc: { '99-sysctl.conf': '@../sysctl.conf', '10-a.conf': 'net.core.somaxconn = 1203\n' },
+      conf: 'net.core.somaxconn = 1204\n',
+    },
+  },
+  {
+    name: '--system ignores files not named *.conf',
+    args: ['--system'],
+    sys: {
+      etc: {
+        README: 'net.core.somaxconn = 1\n',
+        'x.conf.bak': 'net.core.somaxconn = 2\n',
+        'a.conf': 'net.core.somaxconn = 1205\n',
+      },
+    },
+  },
   { name: '-q --system', args: ['-q', '--system'], sys: { etc: { 'a.conf': 'net.core.somaxconn = 1206\n' } } },
-  { name: '--system -q', args: ['--system', '-q'], sys: { etc: { 'a.conf': 'net.core.somaxconn = 1207\n' } }, differs: { aspects: ['stdout'], why: 'procps 4.0.2 ignores options after --system (fixed upstream in 8e4aa656)' } },
-  { name: '--system: unknown keys are ignored', args: ['--system'], sys: { etc: { 'a.conf': 'net.ipv4.nope = 1\nnet.core.somaxconn = 1208\n' } } },
-  { name: '--system: a rejected value fails', args: ['--system'], sys: { etc: { 'a.conf': 'net.ipv4.tcp_ecn = 99\nnet.core.somaxconn = 1209\n' } } },
+  {
+    name: '--system -q',
+    args: ['--system', '-q'],
+    sys: { etc: { 'a.conf': 'net.core.somaxconn = 1207\n' } },
+    differs: { aspects: ['stdout'], why: 'procps 4.0.2 ignores options after --system (fixed upstream in 8e4aa656)' },
+  },
+  {
+    name: '--system: unknown keys are ignored',
+    args: ['--system'],
+    sys: { etc: { 'a.conf': 'net.ipv4.nope = 1\nnet.core.somaxconn = 1208\n' } },
+  },
+  {
+    name: '--system: a rejected value fails',
+    args: ['--system'],
+    sys: { etc: { 'a.conf': 'net.ipv4.tcp_ecn = 99\nnet.core.somaxconn = 1209\n' } },
+  },
   { name: '--system: globs and exclusions', args: ['--system'], sys: { etc: { 'g.conf': GLOB } } },
-  { name: '-r before --system filters lines (man page)', args: ['-r', '^net\\.core', '--system'], sys: { etc: { 'a.conf': MIXED } } },
-  { name: '--dry-run --system', args: ['--dry-run', '--system'], sys: { etc: { 'a.conf': 'net.core.somaxconn = 1210\n' } } },
+  {
+    name: '-r before --system filters lines (man page)',
+    args: ['-r', '^net\\.core', '--system'],
+    sys: { etc: { 'a.conf': MIXED } },
+  },
+  {
+    name: '--dry-run --system',
+    args: ['--dry-run', '--system'],
+    sys: { etc: { 'a.conf': 'net.core.somaxconn = 1210\n' } },
+  },
   { name: '-n --system', args: ['-n', '--system'], sys: { etc: { 'a.conf': 'net.core.somaxconn = 1211\n' } } },
-  { name: '--system with kernel.hostname', args: ['--system'], sys: { etc: { 'a.conf': 'kernel.hostname = ntcli-s\nnet.core.somaxconn = 1212\n' } }, differs: { aspects: ['stdout', 'stderr'], why: 'netns applies net.* keys only; the others are reported as skipped' } },
+  {
+    name: '--system with kernel.hostname',
+    args: ['--system'],
+    sys: { etc: { 'a.conf': 'kernel.hostname = ntcli-s\nnet.core.somaxconn = 1212\n' } },
+    differs: {
+      aspects: ['stdout', 'stderr'],
+      why: 'netns applies net.* keys only; the others are reported as skipped',
+    },
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -363,7 +704,13 @@ function keysOf(c: Case): string[] {
     if (m) keys.push(m[1]!);
   };
   c.args.filter((a) => !a.startsWith('-') || a.startsWith('-net')).forEach(fromLine);
-  for (const text of [...Object.values(c.files ?? {}), ...Object.values(c.sys ?? {}).flatMap((v): string[] => (typeof v === "string" ? [v] : Object.values(v as Record<string, string>))), c.stdin ?? ""])
+  for (const text of [
+    ...Object.values(c.files ?? {}),
+    ...Object.values(c.sys ?? {}).flatMap((v): string[] =>
+      typeof v === 'string' ? [v] : Object.values(v as Record<string, string>),
+    ),
+    c.stdin ?? '',
+  ])
     text.split('\n').forEach(fromLine);
   return keys;
 }
@@ -427,12 +774,16 @@ function prepare(c: Case, base: string): { work: string; sysd: string; hold: str
 
 function runProcps(ns: string, c: Case, args: string[], dirs: { work: string; sysd: string }): Run {
   guard(c);
-  const r = spawnSync('ip', ['netns', 'exec', ns, 'unshare', '-u', '-m', 'sh', '-c', OVERLAY, 'sh', 'sysctl', ...args], {
-    encoding: 'utf8',
-    input: c.stdin ?? '',
-    env: { ...childEnv(), LC_ALL: 'C', SYSD: dirs.sysd, WORK: dirs.work, HOLD: '' },
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    'ip',
+    ['netns', 'exec', ns, 'unshare', '-u', '-m', 'sh', '-c', OVERLAY, 'sh', 'sysctl', ...args],
+    {
+      encoding: 'utf8',
+      input: c.stdin ?? '',
+      env: { ...childEnv(), LC_ALL: 'C', SYSD: dirs.sysd, WORK: dirs.work, HOLD: '' },
+      timeout: 60_000,
+    },
+  );
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -512,7 +863,9 @@ t.test('oracle: netns sysctl = procps sysctl(8) in the same kind of namespace', 
   // share the cases out, each line a different third, so every case still runs on two lines.
   const shard = parseShard(process.env.NETNS_ORACLE_SHARD);
   const selected = CASES.filter((x, i) => (!only || only.test(x.name)) && (!shard || i % shard.n === shard.i));
-  t.comment(`oracle: ${selected.length} of ${CASES.length} cases${shard ? ` (NETNS_ORACLE_SHARD=${shard.i}/${shard.n})` : ''}${only ? ` (NETNS_ORACLE_ONLY=${only.source})` : ''}`);
+  t.comment(
+    `oracle: ${selected.length} of ${CASES.length} cases${shard ? ` (NETNS_ORACLE_SHARD=${shard.i}/${shard.n})` : ''}${only ? ` (NETNS_ORACLE_ONLY=${only.source})` : ''}`,
+  );
   for (const c of selected) {
     const caseDir = path.join(base, `case-${++n}`);
     await t.test(c.name, async (t) => {
@@ -536,14 +889,23 @@ t.test('oracle: netns sysctl = procps sysctl(8) in the same kind of namespace', 
           aspect === 'stdout'
             ? { mine: mine.stdout.slice(0, 600), theirs: theirs.stdout.slice(0, 600) }
             : aspect === 'status'
-              ? { mine: mine.status, theirs: theirs.status, stderr: mine.stderr.slice(0, 400), theirStderr: theirs.stderr.slice(0, 400) }
+              ? {
+                  mine: mine.status,
+                  theirs: theirs.status,
+                  stderr: mine.stderr.slice(0, 400),
+                  theirStderr: theirs.stderr.slice(0, 400),
+                }
               : aspect === 'stderr'
                 ? { mine: mine.stderr.slice(0, 400), theirs: theirs.stderr.slice(0, 400) }
                 : { keys: changed.slice(0, 10) };
         t.ok(same[aspect], `${aspect} as sysctl(8)`, detail);
       }
       if (c.differs) {
-        t.ok(c.differs.aspects.some((a) => !same[a]), `differs as documented: ${c.differs.why}`, { mine, theirs });
+        t.ok(
+          c.differs.aspects.some((a) => !same[a]),
+          `differs as documented: ${c.differs.why}`,
+          { mine, theirs },
+        );
         results.documented++;
       }
       results.total++;
@@ -551,7 +913,9 @@ t.test('oracle: netns sysctl = procps sysctl(8) in the same kind of namespace', 
       t.equal(mine.stderr.includes('\n    at '), false, 'no stack trace');
     });
   }
-  t.comment(`oracle: ${results.total} cases, ${results.match} identical to sysctl(8), ${results.documented} documented differences`);
+  t.comment(
+    `oracle: ${results.total} cases, ${results.match} identical to sysctl(8), ${results.documented} documented differences`,
+  );
   t.equal(fs.readFileSync('/proc/sys/kernel/hostname', 'utf8'), hostBefore.hostname, 'host hostname untouched');
   t.equal(fs.readFileSync('/proc/sys/kernel/domainname', 'utf8'), hostBefore.domainname, 'host domainname untouched');
   t.equal(fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8'), hostBefore.somaxconn, 'host somaxconn untouched');

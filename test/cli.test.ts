@@ -6,14 +6,28 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { valuesEqual } from '../lib/index.js';
-import { HOST_NS, childEnv, cleanupName, exited, ipNetnsAdd, plainNode, sh, stagedRoot, uniqueName, unshareSleep } from './helpers.js';
+import { NetNamespace, auditNamespace, valuesEqual } from '../lib/index.js';
+import {
+  HOST_NS,
+  childEnv,
+  cleanupName,
+  exited,
+  ipNetnsAdd,
+  plainNode,
+  sh,
+  stagedRoot,
+  uniqueName,
+  unshareSleep,
+} from './helpers.js';
 
 // Needs: root (namespaces, bind mounts under /run/netns), iproute2, util-linux (nsenter,
 // unshare, script), procps sysctl. Every namespace here is made by the test and named ntcli-*.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(root, 'dist/bin/netns.js');
-const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  version: string;
+  bin: Record<string, string>;
+};
 
 interface Run {
   status: number | null;
@@ -25,7 +39,12 @@ interface Run {
 function netns(args: string[], opts: { input?: string; env?: Record<string, string>; preload?: string } = {}): Run {
   const nodeArgs = opts.preload ? ['--import', opts.preload, CLI, ...args] : [CLI, ...args];
   const [cmd, a] = plainNode(nodeArgs);
-  const r = spawnSync(cmd, a, { encoding: 'utf8', input: opts.input ?? '', env: childEnv(opts.env ?? {}), timeout: 60_000 });
+  const r = spawnSync(cmd, a, {
+    encoding: 'utf8',
+    input: opts.input ?? '',
+    env: childEnv(opts.env ?? {}),
+    timeout: 60_000,
+  });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -85,14 +104,18 @@ t.test('help: netns --help and COMMAND --help, with examples', async (t) => {
   const commands = ['sysctl', 'list', 'create', 'delete', 'exec', 'explain', 'diff'];
   for (const c of commands) {
     t.match(main.stdout, new RegExp(`\\n  ${c} +\\S`), `main help lists ${c}`);
-    for (const form of [[c, '--help'], [c, '-h'], ['help', c]]) {
+    for (const form of [
+      [c, '--help'],
+      [c, '-h'],
+      ['help', c],
+    ]) {
       const r = netns(form);
       t.equal(r.status, 0, `${form.join(' ')}: exit 0`);
       t.match(r.stdout, new RegExp(`^Usage: netns ${c}`), `${form.join(' ')}: usage line`);
       t.equal(r.stderr, '');
     }
     const r = netns([c, '--help']);
-    t.match(r.stdout, /\nExamples?:\n  netns /, `${c}: examples`);
+    t.match(r.stdout, /\nExamples?:\n {2}netns /, `${c}: examples`);
     t.ok(lines(r.stdout).length < 45, `${c}: help is short`);
   }
   const none = netns([]);
@@ -112,6 +135,7 @@ t.test('exit code 2: usage errors, one line with a hint', async (t) => {
     [['exec', '--new', '--pid', '1', '--', 'true'], /exclude each other/],
     [['exec', '--sysctl', 'nokey', '--', 'true'], /expected KEY=VALUE/],
     [['diff'], /needs a target/],
+    [['diff', '--devices'], /--devices goes with a target/],
     [['create'], /exactly one NAME/],
     [['delete'], /at least one NAME/],
     [['list', 'extra'], /unexpected argument/],
@@ -144,7 +168,11 @@ t.test('exit code 1: operations that fail, with the hints the library gives', as
   t.equal(notNet.status, 1);
   oneErrorLine(t, notNet, /^netns: kernel\.pid_max is not a network sysctl.*use sysctl\(8\)/);
   const notNetIgnored = netns(['sysctl', '-e', 'kernel.pid_max', 'kernel.pid_max=1']);
-  t.same([notNetIgnored.status, notNetIgnored.stdout, notNetIgnored.stderr], [0, '', ''], '-e: ignored, as an unknown key');
+  t.same(
+    [notNetIgnored.status, notNetIgnored.stdout, notNetIgnored.stderr],
+    [0, '', ''],
+    '-e: ignored, as an unknown key',
+  );
   // Namespace not found / pid gone.
   const missing = netns(['sysctl', '--name', uniqueName('ntcli-absent'), 'net.core.somaxconn']);
   t.equal(missing.status, 1);
@@ -162,12 +190,30 @@ t.test('exit code 1: operations that fail, with the hints the library gives', as
   t.match(nobody.stderr, /^netns: E(PERM|ACCES)/);
   t.equal(lines(nobody.stderr).length, 1);
   // Reading one's own namespace needs nothing.
-  const own = spawnSync(cmd, [...a.slice(0, a.indexOf(nobodyCli) + 1), 'sysctl', '-n', 'net.core.somaxconn'], { encoding: 'utf8', uid: 65534, gid: 65534, env: childEnv(), cwd: '/' });
+  const own = spawnSync(cmd, [...a.slice(0, a.indexOf(nobodyCli) + 1), 'sysctl', '-n', 'net.core.somaxconn'], {
+    encoding: 'utf8',
+    uid: 65534,
+    gid: 65534,
+    env: childEnv(),
+    cwd: '/',
+  });
   t.equal(own.status, 0, 'nobody reads its own namespace');
   t.equal(own.stdout.trim(), fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
   // -a as nobody: root-only keys (mode 0600) are summarised in one line, as sysctl(8) warns about them.
-  const rootOnly = fs.readdirSync('/proc/sys/net/core').filter((f) => (fs.statSync(`/proc/sys/net/core/${f}`).mode & 0o044) === 0 && (fs.statSync(`/proc/sys/net/core/${f}`).mode & 0o400) !== 0);
-  const allAsNobody = spawnSync(cmd, [...a.slice(0, a.indexOf(nobodyCli) + 1), 'sysctl', '-a'], { encoding: 'utf8', uid: 65534, gid: 65534, env: childEnv(), cwd: '/' });
+  const rootOnly = fs
+    .readdirSync('/proc/sys/net/core')
+    .filter(
+      (f) =>
+        (fs.statSync(`/proc/sys/net/core/${f}`).mode & 0o044) === 0 &&
+        (fs.statSync(`/proc/sys/net/core/${f}`).mode & 0o400) !== 0,
+    );
+  const allAsNobody = spawnSync(cmd, [...a.slice(0, a.indexOf(nobodyCli) + 1), 'sysctl', '-a'], {
+    encoding: 'utf8',
+    uid: 65534,
+    gid: 65534,
+    env: childEnv(),
+    cwd: '/',
+  });
   t.equal(allAsNobody.status, 0, 'nobody: -a succeeds');
   if (rootOnly.length > 0) oneErrorLine(t, allAsNobody, /keys could not be read without root/);
   else t.equal(allAsNobody.stderr, '');
@@ -195,7 +241,14 @@ t.test('exit code 255: an internal error, one line; NETNS_DEBUG=1 adds the stack
 t.test('sysctl -a equals sysctl(8) -a in the same namespace', async (t) => {
   const [name, nsPath] = namedNs(t);
   // Make a few values differ from the defaults so the comparison is not trivially about them.
-  sh('nsenter', [`--net=${nsPath}`, 'sysctl', '-q', '-w', 'net.ipv4.tcp_keepalive_time=611', 'net.ipv4.ip_local_port_range=2000 3111']);
+  sh('nsenter', [
+    `--net=${nsPath}`,
+    'sysctl',
+    '-q',
+    '-w',
+    'net.ipv4.tcp_keepalive_time=611',
+    'net.ipv4.ip_local_port_range=2000 3111',
+  ]);
   const mine = netns(['sysctl', '--name', name, '-a']);
   t.equal(mine.status, 0);
   t.equal(mine.stderr, '');
@@ -213,7 +266,10 @@ t.test('sysctl -a equals sysctl(8) -a in the same namespace', async (t) => {
   }
   t.ok(m.includes('net.ipv4.tcp_keepalive_time = 611'));
   t.ok(m.includes('net.ipv4.ip_local_port_range = 2000\t3111'), 'tab printed as sysctl(8) prints it');
-  t.notOk(m.some((l) => /\.(base_reachable_time|retrans_time) = /.test(l)), 'deprecated keys hidden');
+  t.notOk(
+    m.some((l) => /\.(base_reachable_time|retrans_time) = /.test(l)),
+    'deprecated keys hidden',
+  );
 
   const dep = lines(netns(['sysctl', '--name', name, '-a', '--deprecated']).stdout).sort();
   const depOracle = lines(oracle(nsPath, ['-a', '--deprecated', '-r', '^net\\.']).stdout).sort();
@@ -231,9 +287,17 @@ t.test('sysctl -a equals sysctl(8) -a in the same namespace', async (t) => {
     t.same(q, p, '-r PATTERN is the same as --pattern=PATTERN');
   }
   const names = lines(netns(['sysctl', '--name', name, '-a', '-N', '-r', 'keepalive']).stdout);
-  t.same(names, lines(oracle(nsPath, ['-a', '-N', '-r', 'keepalive']).stdout).filter((l) => l.startsWith('net.')).sort());
+  t.same(
+    names,
+    lines(oracle(nsPath, ['-a', '-N', '-r', 'keepalive']).stdout)
+      .filter((l) => l.startsWith('net.'))
+      .sort(),
+  );
 
-  const js = JSON.parse(netns(['sysctl', '--name', name, '-a', '--json']).stdout) as { values: Record<string, unknown>; unreadable: Record<string, string> };
+  const js = JSON.parse(netns(['sysctl', '--name', name, '-a', '--json']).stdout) as {
+    values: Record<string, unknown>;
+    unreadable: Record<string, string>;
+  };
   t.equal(Object.keys(js.values).length, m.length, '--json has every key');
   t.same(js.values['net.ipv4.ip_local_port_range'], [2000, 3111], 'typed values');
   t.equal(js.unreadable['net.ipv4.route.flush'], 'EACCES', 'write-only keys listed as unreadable');
@@ -242,7 +306,13 @@ t.test('sysctl -a equals sysctl(8) -a in the same namespace', async (t) => {
 t.test('sysctl KEY and -n equal sysctl(8) output', async (t) => {
   const [name, nsPath] = namedNs(t);
   sh('nsenter', [`--net=${nsPath}`, 'sysctl', '-q', '-w', 'net.ipv4.tcp_rmem=4096 87380 1000001']);
-  const keys = ['net.ipv4.tcp_rmem', 'net.core.somaxconn', 'net.ipv4.ip_local_port_range', 'net/ipv4/tcp_keepalive_time', 'net.ipv4.conf.lo.forwarding'];
+  const keys = [
+    'net.ipv4.tcp_rmem',
+    'net.core.somaxconn',
+    'net.ipv4.ip_local_port_range',
+    'net/ipv4/tcp_keepalive_time',
+    'net.ipv4.conf.lo.forwarding',
+  ];
   for (const flags of [[], ['-n'], ['-N']]) {
     const mine = netns(['sysctl', '--name', name, ...flags, ...keys]);
     t.equal(mine.status, 0);
@@ -257,7 +327,10 @@ t.test('sysctl KEY and -n equal sysctl(8) output', async (t) => {
   t.equal(netns(['sysctl', '--pid', String(child.pid), '-n', 'net.core.somaxconn']).stdout, '777\n');
   t.equal(netns(['sysctl', '--path', `/proc/${child.pid}/ns/net`, '-n', 'net.core.somaxconn']).stdout, '777\n');
   // No selector: the current namespace.
-  t.equal(netns(['sysctl', '-n', 'net.core.somaxconn']).stdout, fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+  t.equal(
+    netns(['sysctl', '-n', 'net.core.somaxconn']).stdout,
+    fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8'),
+  );
   // --json: typed values and errors.
   const js = netns(['sysctl', '--name', name, '--json', 'net.ipv4.tcp_rmem', 'net.ipv4.nope']);
   t.equal(js.status, 1);
@@ -268,9 +341,22 @@ t.test('sysctl KEY and -n equal sysctl(8) output', async (t) => {
 
 t.test('sysctl --atomic -w: effects seen by sysctl(8); one transaction', async (t) => {
   const [name, nsPath] = namedNs(t);
-  const w = netns(['sysctl', '--name', name, '--atomic', '-w', 'net.ipv4.tcp_keepalive_time=613', 'net.ipv4.ip_local_port_range = 1024 65000', 'net.ipv4.tcp_congestion_control=reno']);
+  const w = netns([
+    'sysctl',
+    '--name',
+    name,
+    '--atomic',
+    '-w',
+    'net.ipv4.tcp_keepalive_time=613',
+    'net.ipv4.ip_local_port_range = 1024 65000',
+    'net.ipv4.tcp_congestion_control=reno',
+  ]);
   t.equal(w.status, 0, w.stderr);
-  t.equal(w.stdout, 'net.ipv4.tcp_keepalive_time = 613\nnet.ipv4.ip_local_port_range = 1024\t65000\nnet.ipv4.tcp_congestion_control = reno\n', 'prints key = value as set');
+  t.equal(
+    w.stdout,
+    'net.ipv4.tcp_keepalive_time = 613\nnet.ipv4.ip_local_port_range = 1024\t65000\nnet.ipv4.tcp_congestion_control = reno\n',
+    'prints key = value as set',
+  );
   t.equal(oracleValue(nsPath, 'net.ipv4.tcp_keepalive_time'), '613');
   t.equal(oracleValue(nsPath, 'net.ipv4.ip_local_port_range'), '1024\t65000');
   t.equal(oracleValue(nsPath, 'net.ipv4.tcp_congestion_control'), 'reno');
@@ -281,13 +367,24 @@ t.test('sysctl --atomic -w: effects seen by sysctl(8); one transaction', async (
   t.equal(q.stdout, '');
   t.equal(oracleValue(nsPath, 'net.ipv4.tcp_keepalive_time'), '614');
   // All or nothing: a rejected value rolls back the keys already written.
-  const bad = netns(['sysctl', '--name', name, '--atomic', '-w', 'net.ipv4.tcp_keepalive_time=700', 'net.ipv4.tcp_ecn=99']);
+  const bad = netns([
+    'sysctl',
+    '--name',
+    name,
+    '--atomic',
+    '-w',
+    'net.ipv4.tcp_keepalive_time=700',
+    'net.ipv4.tcp_ecn=99',
+  ]);
   t.equal(bad.status, 1);
   oneErrorLine(t, bad, /tcp_ecn.*Rolled back: net\.ipv4\.tcp_keepalive_time/);
   t.equal(bad.stdout, '');
   t.equal(oracleValue(nsPath, 'net.ipv4.tcp_keepalive_time'), '614', 'rolled back');
   // --json report.
-  const js = JSON.parse(netns(['sysctl', '--name', name, '-w', '--json', 'net.ipv4.tcp_keepalive_time=614', 'net.core.somaxconn=999']).stdout) as Record<string, unknown>;
+  const js = JSON.parse(
+    netns(['sysctl', '--name', name, '-w', '--json', 'net.ipv4.tcp_keepalive_time=614', 'net.core.somaxconn=999'])
+      .stdout,
+  ) as Record<string, unknown>;
   t.same(js.unchanged, ['net.ipv4.tcp_keepalive_time']);
   t.same(js.changed, ['net.core.somaxconn']);
   t.equal(oracleValue(nsPath, 'net.core.somaxconn'), '999');
@@ -313,7 +410,12 @@ t.test('sysctl -p: sysctl.d(5) files, as sysctl(8) -p applies them', async (t) =
   ];
   const conf = path.join(dir, 'test.conf');
   // vm.swappiness is not a network key: netns must skip it (and never write it).
-  fs.writeFileSync(conf, [...netLines.slice(0, 6), `vm.swappiness = ${Number(swappiness) === 33 ? 34 : 33}`, ...netLines.slice(6)].join('\n') + '\n');
+  fs.writeFileSync(
+    conf,
+    [...netLines.slice(0, 6), `vm.swappiness = ${Number(swappiness) === 33 ? 34 : 33}`, ...netLines.slice(6)].join(
+      '\n',
+    ) + '\n',
+  );
   // The oracle gets the same file without the non-net line: sysctl(8) would set it host-wide.
   const oracleConf = path.join(dir, 'oracle.conf');
   fs.writeFileSync(oracleConf, netLines.join('\n') + '\n');
@@ -347,11 +449,24 @@ t.test('sysctl -p: sysctl.d(5) files, as sysctl(8) -p applies them', async (t) =
     ],
     'prints what it applied as written, in file order (the excluded lo entry not written)',
   );
-  t.same(lines(mine.stdout), lines(oracle(oraclePath, ['--dry-run', '-p', oracleConf]).stdout), 'the lines sysctl(8) prints');
+  t.same(
+    lines(mine.stdout),
+    lines(oracle(oraclePath, ['--dry-run', '-p', oracleConf]).stdout),
+    'the lines sysctl(8) prints',
+  );
   const err = lines(mine.stderr);
-  t.ok(err.some((l) => /^netns: .*test\.conf:9: invalid syntax/.test(l)), 'bad line reported with FILE:LINE');
-  t.ok(err.some((l) => /^netns: skipped vm\.swappiness \(.*test\.conf:7\): not a network sysctl/.test(l)), 'non-net key skipped with reason');
-  t.ok(err.some((l) => /^netns: skipped net\.ipv4\.no_such_key_ntcli \(.*test\.conf:8\): ENOENT/.test(l)), "'-' key skipped with reason");
+  t.ok(
+    err.some((l) => /^netns: .*test\.conf:9: invalid syntax/.test(l)),
+    'bad line reported with FILE:LINE',
+  );
+  t.ok(
+    err.some((l) => /^netns: skipped vm\.swappiness \(.*test\.conf:7\): not a network sysctl/.test(l)),
+    'non-net key skipped with reason',
+  );
+  t.ok(
+    err.some((l) => /^netns: skipped net\.ipv4\.no_such_key_ntcli \(.*test\.conf:8\): ENOENT/.test(l)),
+    "'-' key skipped with reason",
+  );
 
   // --atomic: a failing line makes the whole file fail: nothing stays applied.
   const failing = path.join(dir, 'failing.conf');
@@ -379,17 +494,44 @@ t.test('sysctl -p: sysctl.d(5) files, as sysctl(8) -p applies them', async (t) =
 });
 
 t.test('exec: presets before the first instruction, status and signals pass through', async (t) => {
-  const presets = netns(['exec', '--sysctl', 'net.ipv4.tcp_keepalive_time=631', '--sysctl', 'net.core.somaxconn=1231', '--', 'sh', '-c', 'cat /proc/sys/net/ipv4/tcp_keepalive_time /proc/sys/net/core/somaxconn; readlink /proc/self/ns/net']);
+  const presets = netns([
+    'exec',
+    '--sysctl',
+    'net.ipv4.tcp_keepalive_time=631',
+    '--sysctl',
+    'net.core.somaxconn=1231',
+    '--',
+    'sh',
+    '-c',
+    'cat /proc/sys/net/ipv4/tcp_keepalive_time /proc/sys/net/core/somaxconn; readlink /proc/self/ns/net',
+  ]);
   t.equal(presets.status, 0, presets.stderr);
   const [keep, somax, ns] = lines(presets.stdout);
   t.equal(keep, '631', 'the command reads its preset itself');
   t.equal(somax, '1231');
   t.not(ns, HOST_NS, 'in a new namespace');
-  t.equal(netns(['exec', '--new', 'readlink', '/proc/self/ns/net']).stdout.trim() === HOST_NS, false, '--new without --');
-  t.equal(netns(['exec', '--', 'readlink', '/proc/self/ns/net']).stdout.trim(), HOST_NS, 'no target: the current namespace');
+  t.equal(
+    netns(['exec', '--new', 'readlink', '/proc/self/ns/net']).stdout.trim() === HOST_NS,
+    false,
+    '--new without --',
+  );
+  t.equal(
+    netns(['exec', '--', 'readlink', '/proc/self/ns/net']).stdout.trim(),
+    HOST_NS,
+    'no target: the current namespace',
+  );
   // A selector: the command runs there, presets are applied there.
   const [name, nsPath] = namedNs(t);
-  const inNamed = netns(['exec', '--name', name, '--sysctl', 'net.ipv4.tcp_keepalive_time=632', '--', 'readlink', '/proc/self/ns/net']);
+  const inNamed = netns([
+    'exec',
+    '--name',
+    name,
+    '--sysctl',
+    'net.ipv4.tcp_keepalive_time=632',
+    '--',
+    'readlink',
+    '/proc/self/ns/net',
+  ]);
   t.equal(inNamed.stdout.trim(), `net:[${fs.statSync(nsPath).ino}]`);
   t.equal(oracleValue(nsPath, 'net.ipv4.tcp_keepalive_time'), '632');
   // A preset that fails: the command never runs.
@@ -402,7 +544,11 @@ t.test('exec: presets before the first instruction, status and signals pass thro
   t.notOk(fs.existsSync(marker), 'command not started');
   // Exit status and signals.
   t.equal(netns(['exec', '--new', '--', 'sh', '-c', 'exit 7']).status, 7);
-  t.equal(netns(['exec', '--new', '--', 'sh', '-c', 'echo out; echo err >&2']).stdout, 'out\n', 'stdout passes through');
+  t.equal(
+    netns(['exec', '--new', '--', 'sh', '-c', 'echo out; echo err >&2']).stdout,
+    'out\n',
+    'stdout passes through',
+  );
   t.equal(netns(['exec', '--new', '--', 'sh', '-c', 'cat'], { input: 'in\n' }).stdout, 'in\n', 'stdin passes through');
   const term = netns(['exec', '--new', '--', 'sh', '-c', 'kill -TERM $$']);
   t.equal(term.signal, 'SIGTERM', 'killed by the same signal');
@@ -435,7 +581,8 @@ async function signalReachesCommand(t: Parameters<typeof ipNetnsAdd>[0], preload
       try {
         const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
         const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        if (fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'sleep' && isDescendant(ppid, cli.pid!)) sleepPid = Number(p);
+        if (fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'sleep' && isDescendant(ppid, cli.pid!))
+          sleepPid = Number(p);
       } catch {
         /* gone */
       }
@@ -507,8 +654,15 @@ t.test('create / delete are seen by ip netns list; list shows names, pids, comma
   cleanupName(t, name);
   const c = netns(['create', name]);
   t.equal(c.status, 0, c.stderr);
-  t.ok(lines(sh('ip', ['netns', 'list'])).some((l) => l.split(' ')[0] === name), 'ip netns list shows it');
-  t.equal(sh('ip', ['netns', 'exec', name, 'cat', '/proc/sys/net/core/somaxconn']).trim(), netns(['sysctl', '--name', name, '-n', 'net.core.somaxconn']).stdout.trim(), 'ip netns exec enters the same namespace');
+  t.ok(
+    lines(sh('ip', ['netns', 'list'])).some((l) => l.split(' ')[0] === name),
+    'ip netns list shows it',
+  );
+  t.equal(
+    sh('ip', ['netns', 'exec', name, 'cat', '/proc/sys/net/core/somaxconn']).trim(),
+    netns(['sysctl', '--name', name, '-n', 'net.core.somaxconn']).stdout.trim(),
+    'ip netns exec enters the same namespace',
+  );
   const again = netns(['create', name]);
   t.equal(again.status, 1);
   oneErrorLine(t, again, /EEXIST.*already exists/);
@@ -525,15 +679,29 @@ t.test('create / delete are seen by ip netns list; list shows names, pids, comma
   t.match(sleeper, /\s1\s+\d+\s+-\s+-\s+-\s+sleep 600$/, 'process row with its command line (no container)');
   const starts = header.indexOf('COMMAND');
   // (A namespace's second and later containers have rows of their own, without a command.)
-  t.ok(rows.filter((r) => !r.startsWith(' ')).every((r) => r.length >= starts && r[starts - 1] === ' '), 'columns aligned');
+  t.ok(
+    rows.filter((r) => !r.startsWith(' ')).every((r) => r.length >= starts && r[starts - 1] === ' '),
+    'columns aligned',
+  );
   t.notMatch(table.stdout, /\x1b\[/, 'no colour when stdout is not a terminal');
-  const js = JSON.parse(netns(['list', '--json']).stdout) as { id: string; names: string[]; pids: number[]; command?: string }[];
-  t.ok(js.find((e) => e.names.includes(name)), '--json has the named namespace');
+  const js = JSON.parse(netns(['list', '--json']).stdout) as {
+    id: string;
+    names: string[];
+    pids: number[];
+    command?: string;
+  }[];
+  t.ok(
+    js.find((e) => e.names.includes(name)),
+    '--json has the named namespace',
+  );
   t.equal(js.find((e) => e.pids.includes(child.pid))?.command, 'sleep 600');
 
   const d = netns(['delete', name]);
   t.equal(d.status, 0, d.stderr);
-  t.notOk(lines(sh('ip', ['netns', 'list'])).some((l) => l.split(' ')[0] === name), 'gone from ip netns list');
+  t.notOk(
+    lines(sh('ip', ['netns', 'list'])).some((l) => l.split(' ')[0] === name),
+    'gone from ip netns list',
+  );
   const d2 = netns(['delete', name]);
   t.equal(d2.status, 1);
   oneErrorLine(t, d2, /No network namespace named/);
@@ -547,7 +715,9 @@ t.test('colour only on a terminal, and never with NO_COLOR', async (t) => {
   const [name] = namedNs(t);
   const viaPty = (env: Record<string, string>): string => {
     // script(1) gives the command a pseudo-terminal as stdout.
-    const cmdline = ['env', '-u', 'NODE_OPTIONS', process.execPath, CLI, 'diff', '--name', name].map((w) => `'${w}'`).join(' ');
+    const cmdline = ['env', '-u', 'NODE_OPTIONS', process.execPath, CLI, 'diff', '--name', name]
+      .map((w) => `'${w}'`)
+      .join(' ');
     const e = childEnv(env);
     if (!('NO_COLOR' in env)) delete e.NO_COLOR; // tap sets NO_COLOR=1 for its children
     delete e.FORCE_COLOR;
@@ -559,28 +729,106 @@ t.test('colour only on a terminal, and never with NO_COLOR', async (t) => {
 
 t.test('diff and explain: values that differ from the host, by value; JSON shapes', async (t) => {
   const [name, nsPath] = namedNs(t);
-  sh('nsenter', [`--net=${nsPath}`, 'sysctl', '-q', '-w', 'net.core.somaxconn=1357', 'net.ipv4.ip_local_port_range=2001 3001']);
+  sh('nsenter', [
+    `--net=${nsPath}`,
+    'sysctl',
+    '-q',
+    '-w',
+    'net.core.somaxconn=1357',
+    'net.ipv4.ip_local_port_range=2001 3001',
+  ]);
   const hostSomax = fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim();
   const r = netns(['diff', '--name', name, '--json']);
   t.equal(r.status, 0, r.stderr);
-  const rows = JSON.parse(r.stdout) as { key: string; host: string | null; target: string | null; class: string; how: string }[];
+  const rows = JSON.parse(r.stdout) as {
+    key: string;
+    host: string | null;
+    target: string | null;
+    class: string;
+    how: string;
+  }[];
   const somax = rows.find((x) => x.key === 'net.core.somaxconn');
   t.same({ host: somax?.host, target: somax?.target }, { host: hostSomax, target: '1357' });
-  t.equal(somax?.how, `netns sysctl --name ${name} -w net.core.somaxconn=${hostSomax}`, 'how to set the host value inside');
+  t.equal(
+    somax?.how,
+    `netns sysctl --name ${name} -w net.core.somaxconn=${hostSomax}`,
+    'how to set the host value inside',
+  );
   t.ok(rows.find((x) => x.key === 'net.ipv4.ip_local_port_range'));
-  t.notOk(rows.find((x) => x.key === 'net.ipv4.tcp_ecn' && valuesEqual(x.host, x.target)), 'equal values are not listed');
-  t.ok(rows.every((x) => x.host === null || x.target === null || !valuesEqual(x.host, x.target)), 'only differences, compared by value');
+  t.notOk(
+    rows.find((x) => x.key === 'net.ipv4.tcp_ecn' && valuesEqual(x.host, x.target)),
+    'equal values are not listed',
+  );
+  t.ok(
+    rows.every((x) => x.host === null || x.target === null || !valuesEqual(x.host, x.target)),
+    'only differences, compared by value',
+  );
   const hostOnly = rows.find((x) => x.key === 'net.core.netdev_max_backlog');
   t.equal(hostOnly?.class, 'host-only');
   t.match(hostOnly?.how, /^cannot/);
+  t.notOk(
+    rows.some((x) => 'evidence' in x),
+    "the rows are the audit's: no evidence (netns explain has it)",
+  );
+  // One truth: the CLI prints what the library's audit of that one namespace computed.
+  const lib = (() => {
+    using ns = NetNamespace.fromName(name);
+    return auditNamespace(ns, { oneSided: true, selector: ['--name', name] }).targets[0]!;
+  })();
+  const libRow = (key: string) => [...lib.differences, ...(lib.oneSided ?? [])].find((d) => d.key === key);
+  for (const key of ['net.core.somaxconn', 'net.core.netdev_max_backlog']) {
+    const mine = rows.find((x) => x.key === key);
+    t.same(
+      [mine?.class, mine?.how],
+      [libRow(key)?.class, libRow(key)?.remedy],
+      `${key}: class and remedy are auditNamespace()'s`,
+    );
+  }
   const text = netns(['diff', '--name', name]);
   t.match(lines(text.stdout)[0], /^KEY +HOST +TARGET +CLASS +SET THE HOST VALUE INSIDE$/);
   t.match(text.stdout, new RegExp(`\\nnet\\.core\\.somaxconn +${hostSomax} +1357 +\\S+ +netns sysctl`));
+  // Entries of the host's own devices: hidden, counted, and shown by --devices (--all, the old spelling, too).
+  const hostDevs = fs.readdirSync('/proc/sys/net/ipv4/conf').filter((d) => !['all', 'default', 'lo'].includes(d));
+  const devKey = /^net\.ipv[46]\.(conf|neigh)\.(?!all\.|default\.|lo\.)/;
+  t.notOk(
+    rows.some((x) => devKey.test(x.key)),
+    'device entries present on one side only: hidden',
+  );
+  if (hostDevs.length > 0) {
+    t.match(text.stdout, /entries of devices present on one side only hidden: .*; --devices shows them/);
+    const withDevs = netns(['diff', '--name', name, '--devices', '--json']);
+    t.equal(withDevs.status, 0, withDevs.stderr);
+    const devRows = (JSON.parse(withDevs.stdout) as { key: string; target: string | null; class: string }[]).filter(
+      (x) => devKey.test(x.key),
+    );
+    t.ok(
+      devRows.length > 0 && devRows.every((x) => x.target === null),
+      "--devices: the host's device entries, absent in the namespace",
+    );
+    const old = netns(['diff', '--name', name, '--all', '--json']);
+    t.equal(old.status, 0);
+    t.match(old.stderr, /--all with a target is now spelled --devices/, 'the old spelling says so');
+    t.same(
+      (JSON.parse(old.stdout) as { key: string }[]).filter((x) => devKey.test(x.key)).map((x) => x.key),
+      devRows.map((x) => x.key),
+      'and still means --devices',
+    );
+  }
 
   const ex = netns(['explain', '--json', 'net.core.netdev_max_backlog', 'net.ipv4.tcp_keepalive_time']);
   t.equal(ex.status, 0, ex.stderr);
-  const exRows = JSON.parse(ex.stdout) as { key: string; class: string; host: string | null; child: string | null; evidence: object }[];
-  t.same(exRows.map((e) => e.key), ['net.core.netdev_max_backlog', 'net.ipv4.tcp_keepalive_time'], 'in the order asked');
+  const exRows = JSON.parse(ex.stdout) as {
+    key: string;
+    class: string;
+    host: string | null;
+    child: string | null;
+    evidence: object;
+  }[];
+  t.same(
+    exRows.map((e) => e.key),
+    ['net.core.netdev_max_backlog', 'net.ipv4.tcp_keepalive_time'],
+    'in the order asked',
+  );
   for (const e of exRows) for (const f of ['key', 'class', 'host', 'child', 'evidence']) t.ok(f in e, `${e.key}: ${f}`);
   t.equal(exRows[0]?.class, 'host-only');
   t.equal(exRows[0]?.child, null);
@@ -590,5 +838,5 @@ t.test('diff and explain: values that differ from the host, by value; JSON shape
   t.match(lines(all.stdout)[0], /^KEY +HOST +NEW NAMESPACE +CLASS +HOW TO SET IT FOR A CONTAINER$/);
   t.match(all.stdout, /\nnet\.core\.netdev_max_backlog +\d+ +\(absent\) +host-only +cannot/);
   const one = netns(['explain', 'net.core.netdev_max_backlog']);
-  t.match(one.stdout, /^net\.core\.netdev_max_backlog\n  class: +host-only\n/);
+  t.match(one.stdout, /^net\.core\.netdev_max_backlog\n {2}class: +host-only\n/);
 });

@@ -5,7 +5,19 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace, NetnsError, cloneNetns, sysctl } from '../lib/index.js';
 import { testing } from '../lib/native/testing.js';
-import { HOST_NS, checkThreadsAtEnd, childEnv, fdCount, inoOf, killWithMarker, plainNode, sh, stagedRoot, strayThreads, withMarker } from './helpers.js';
+import {
+  HOST_NS,
+  checkThreadsAtEnd,
+  childEnv,
+  fdCount,
+  inoOf,
+  killWithMarker,
+  plainNode,
+  sh,
+  stagedRoot,
+  strayThreads,
+  withMarker,
+} from './helpers.js';
 
 // Needs: root (CAP_SYS_ADMIN) for clone(CLONE_NEWNET); util-linux unshare as the oracle;
 // unprivileged user namespaces for the `user: true` test run as nobody.
@@ -14,7 +26,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Values a fresh namespace gets, read by an independent tool: `unshare -n cat FILE…`. */
 function oracle(keys: string[]): string[] {
-  return sh('unshare', ['-n', 'cat', ...keys.map((k) => '/proc/sys/' + k.replaceAll('.', '/'))]).trimEnd().split('\n');
+  return sh('unshare', ['-n', 'cat', ...keys.map((k) => '/proc/sys/' + k.replaceAll('.', '/'))])
+    .trimEnd()
+    .split('\n');
 }
 
 /** Children of this process (any state), as [pid, state]. */
@@ -43,11 +57,19 @@ async function until(cond: () => boolean, ms = 5000): Promise<boolean> {
 }
 
 t.test('reads the keys in a fresh namespace, as unshare -n sees them', async (t) => {
-  const keys = ['net.ipv4.tcp_congestion_control', 'net.ipv4.tcp_keepalive_time', 'net.core.somaxconn', 'net.ipv4.ip_local_port_range'];
+  const keys = [
+    'net.ipv4.tcp_congestion_control',
+    'net.ipv4.tcp_keepalive_time',
+    'net.core.somaxconn',
+    'net.ipv4.ip_local_port_range',
+  ];
   const before = fdCount();
   const r = await cloneNetns({ read: keys });
   t.same(Object.keys(r.values).sort(), [...keys].sort());
-  t.same(keys.map((k) => r.values[k]), oracle(keys));
+  t.same(
+    keys.map((k) => r.values[k]),
+    oracle(keys),
+  );
   t.match(r.values['net.ipv4.ip_local_port_range'], /^\d+\t\d+$/, 'raw text, tab kept');
   t.same(r.errors, {});
   t.equal(r.user, false);
@@ -91,7 +113,7 @@ t.test('arguments are checked before anything is cloned', async (t) => {
   await t.rejects(cloneNetns({ write: { 'net.core.somaxconn': 'many' } }), TypeError);
   await t.rejects(cloneNetns({ write: { 'net.ipv4.tcp_congestion_control': 'cubic\nreno' } }), RangeError);
   await t.rejects(cloneNetns({ user: { uid: -1 } }), RangeError);
-  await t.rejects(cloneNetns(null as unknown as {}), TypeError);
+  await t.rejects(cloneNetns(null as never), TypeError);
   t.same(myChildren(), [], 'no child made');
 });
 
@@ -100,7 +122,10 @@ t.test('no zombie, and the namespace goes away with the child', async (t) => {
   t.notOk(fs.existsSync(`/proc/${r.pid}`), 'the child is reaped when the promise settles');
   t.same(myChildren(), []);
   // Nothing holds it: no process is in it, no fd of ours points at it, no name.
-  t.notOk(NetNamespace.list().some((n) => n.id === r.netnsId), 'no process or name holds the namespace');
+  t.notOk(
+    NetNamespace.list().some((n) => n.id === r.netnsId),
+    'no process or name holds the namespace',
+  );
   const mine = fs.readdirSync('/proc/self/fd').flatMap((fd) => {
     try {
       return [fs.readlinkSync(`/proc/self/fd/${fd}`)];
@@ -117,7 +142,9 @@ t.test('dropped promises still reap their children', async (t) => {
 });
 
 t.test('many at once resolve independently', async (t) => {
-  const rs = await Promise.all(Array.from({ length: 30 }, (_, i) => cloneNetns({ write: { 'net.core.somaxconn': 1000 + i } })));
+  const rs = await Promise.all(
+    Array.from({ length: 30 }, (_, i) => cloneNetns({ write: { 'net.core.somaxconn': 1000 + i } })),
+  );
   t.same(
     rs.map((r) => r.values['net.core.somaxconn']),
     rs.map((_, i) => String(1000 + i)),
@@ -135,7 +162,11 @@ t.test('the event loop keeps running while the child works', async (t) => {
 });
 
 t.test('user: true as root makes a user namespace owning the network namespace', async (t) => {
-  const r = await cloneNetns({ read: ['net.ipv4.tcp_keepalive_time'], write: { 'net.core.somaxconn': 999 }, user: true });
+  const r = await cloneNetns({
+    read: ['net.ipv4.tcp_keepalive_time'],
+    write: { 'net.core.somaxconn': 999 },
+    user: true,
+  });
   t.equal(r.user, true);
   t.equal(r.values['net.core.somaxconn'], '999');
   t.equal(r.values['net.ipv4.tcp_keepalive_time'], oracle(['net.ipv4.tcp_keepalive_time'])[0]);
@@ -150,7 +181,15 @@ function runAsNobody(script: string): { out: unknown[]; stderr: string; status: 
     cwd: '/',
     env: childEnv(),
   });
-  return { out: r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)), stderr: r.stderr, status: r.status };
+  return {
+    out: r.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l)),
+    stderr: r.stderr,
+    status: r.status,
+  };
 }
 
 t.test('as nobody: EPERM with a hint; user: true works rootless', async (t) => {
@@ -174,7 +213,10 @@ t.test('as nobody: EPERM with a hint; user: true works rootless', async (t) => {
     return;
   }
   t.equal(rootless.user, true, JSON.stringify(rootless));
-  t.same(rootless.values, { 'net.core.somaxconn': '777', 'net.ipv4.tcp_keepalive_time': oracle(['net.ipv4.tcp_keepalive_time'])[0] });
+  t.same(rootless.values, {
+    'net.core.somaxconn': '777',
+    'net.ipv4.tcp_keepalive_time': oracle(['net.ipv4.tcp_keepalive_time'])[0],
+  });
   t.same(rootless.errors, {});
 });
 
@@ -204,7 +246,10 @@ for (const [name, how] of [
         w.on('message', () => setTimeout(() => w.terminate(), 200));
       `
       : holdScript(how);
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script, marker], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, marker], {
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     killWithMarker(t, marker);
@@ -218,10 +263,14 @@ for (const [name, how] of [
 
 t.test('SIGKILL of the parent: the child dies with it (PR_SET_PDEATHSIG)', async (t) => {
   const marker = `netns-clone-test-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', holdScript('setInterval(() => {}, 1000);'), marker], {
-    env: childEnv(),
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', holdScript('setInterval(() => {}, 1000);'), marker],
+    {
+      env: childEnv(),
+      stdio: 'ignore',
+    },
+  );
   killWithMarker(t, marker);
   t.ok(await until(() => withMarker(marker).length === 2), 'parent and clone child both alive');
   const [, grandchild] = withMarker(marker).sort((a, b) => a - b);

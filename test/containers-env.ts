@@ -19,7 +19,8 @@ function which(cmd: string): boolean {
 export function missing(tools: string[]): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root: runs containers';
   const absent = tools.filter((t) => !which(t));
-  if (absent.length > 0) return `needs ${absent.join(', ')} (apt-get install runc containerd busybox-static; .ci/run installs them)`;
+  if (absent.length > 0)
+    return `needs ${absent.join(', ')} (apt-get install runc containerd busybox-static; .ci/run installs them)`;
   if (!isStatic('/bin/busybox')) return 'needs a static /bin/busybox (busybox-static) for the rootfs';
   return undefined;
 }
@@ -34,7 +35,12 @@ function isStatic(file: string): boolean {
 }
 
 export function run(cmd: string, args: string[], input?: string): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', input: input ?? '', stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000 });
+  return execFileSync(cmd, args, {
+    encoding: 'utf8',
+    input: input ?? '',
+    stdio: ['pipe', 'pipe', 'pipe'],
+    timeout: 60_000,
+  });
 }
 
 /** Run, returning status and output instead of throwing. */
@@ -95,7 +101,8 @@ export function runcRun(t: Test, id: string, bundle: string, root?: string): { i
   const made = fs.existsSync(dir) ? undefined : firstMissing(dir);
   t.teardown(() => {
     tryRun('runc', [...rootArgs, 'kill', id, 'KILL']);
-    for (let i = 0; i < 50 && tryRun('runc', [...rootArgs, 'delete', '-f', id]).status !== 0; i++) spawnSync('sleep', ['0.1']);
+    for (let i = 0; i < 50 && tryRun('runc', [...rootArgs, 'delete', '-f', id]).status !== 0; i++)
+      spawnSync('sleep', ['0.1']);
     if (made) removeEmptyUpTo(dir, made);
   });
   const r = detached('runc', [...rootArgs, 'run', '-d', '--bundle', bundle, id], bundle);
@@ -139,7 +146,10 @@ function removeEmptyUpTo(dir: string, top: string): void {
 }
 
 /** Run a command inside a runc container: `runc exec ID ARGS`. */
-export function runcExec(c: { id: string; root: string }, args: string[]): { status: number | null; stdout: string; stderr: string } {
+export function runcExec(
+  c: { id: string; root: string },
+  args: string[],
+): { status: number | null; stdout: string; stderr: string } {
   return tryRun('runc', ['--root', c.root, 'exec', c.id, ...args]);
 }
 
@@ -181,7 +191,9 @@ disabled_plugins = ${JSON.stringify(DISABLED)}
 `;
   fs.writeFileSync(path.join(dir, 'config.toml'), config);
   const log = fs.openSync(path.join(dir, 'containerd.log'), 'a');
-  const daemon: ChildProcess = spawn('containerd', ['-c', path.join(dir, 'config.toml')], { stdio: ['ignore', log, log] });
+  const daemon: ChildProcess = spawn('containerd', ['-c', path.join(dir, 'config.toml')], {
+    stdio: ['ignore', log, log],
+  });
   fs.closeSync(log);
   const ctr = (args: string[]) => tryRun('ctr', ['-a', sock, ...args]);
   const runcShimRoot = '/run/containerd/runc';
@@ -191,9 +203,11 @@ disabled_plugins = ${JSON.stringify(DISABLED)}
       for (const ns of ctr(['namespaces', 'ls', '-q']).stdout.split('\n').filter(Boolean)) {
         for (const task of ctr(['-n', ns, 'tasks', 'ls', '-q']).stdout.split('\n').filter(Boolean)) {
           ctr(['-n', ns, 'tasks', 'kill', '-s', 'SIGKILL', task]);
-          for (let i = 0; i < 50 && ctr(['-n', ns, 'tasks', 'delete', '-f', task]).status !== 0; i++) spawnSync('sleep', ['0.1']);
+          for (let i = 0; i < 50 && ctr(['-n', ns, 'tasks', 'delete', '-f', task]).status !== 0; i++)
+            spawnSync('sleep', ['0.1']);
         }
-        for (const c of ctr(['-n', ns, 'containers', 'ls', '-q']).stdout.split('\n').filter(Boolean)) ctr(['-n', ns, 'containers', 'delete', c]);
+        for (const c of ctr(['-n', ns, 'containers', 'ls', '-q']).stdout.split('\n').filter(Boolean))
+          ctr(['-n', ns, 'containers', 'delete', c]);
       }
       daemon.kill('SIGTERM');
       // (The 10 s timer is cleared once the daemon has exited: left pending, it kept the test
@@ -209,8 +223,10 @@ disabled_plugins = ${JSON.stringify(DISABLED)}
     // What the shim and ctr leave under /run/containerd (runc/NAMESPACE, the shim sockets' s/,
     // ctr's fifo/), if this test made it and it is empty.
     if (made) {
-      for (const ns of fs.existsSync(runcShimRoot) ? fs.readdirSync(runcShimRoot) : []) removeEmptyUpTo(path.join(runcShimRoot, ns), path.join(runcShimRoot, ns));
-      for (const sub of ['runc', 's', 'fifo']) removeEmptyUpTo(path.join('/run/containerd', sub), path.join('/run/containerd', sub));
+      for (const ns of fs.existsSync(runcShimRoot) ? fs.readdirSync(runcShimRoot) : [])
+        removeEmptyUpTo(path.join(runcShimRoot, ns), path.join(runcShimRoot, ns));
+      for (const sub of ['runc', 's', 'fifo'])
+        removeEmptyUpTo(path.join('/run/containerd', sub), path.join('/run/containerd', sub));
       removeEmptyUpTo('/run/containerd', made);
     }
   });
@@ -219,7 +235,9 @@ disabled_plugins = ${JSON.stringify(DISABLED)}
     if (fs.existsSync(sock) && ctr(['version']).status === 0) return { dir, sock, ctr };
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`containerd did not start: ${fs.readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-2000)}`);
+  throw new Error(
+    `containerd did not start: ${fs.readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-2000)}`,
+  );
 }
 
 /**
@@ -227,7 +245,13 @@ disabled_plugins = ${JSON.stringify(DISABLED)}
  * `joinNetOf`: share that process's network namespace (`--with-ns`), as a pod's containers share
  * the sandbox's.
  */
-export function ctrRun(cd: Containerd, ns: string, id: string, annotations: Record<string, string>, joinNetOf?: number): { id: string; pid: number } {
+export function ctrRun(
+  cd: Containerd,
+  ns: string,
+  id: string,
+  annotations: Record<string, string>,
+  joinNetOf?: number,
+): { id: string; pid: number } {
   const dir = path.join(cd.dir, `bundle-${id}`);
   fs.mkdirSync(dir);
   const rootfs = busyboxRootfs(dir);
@@ -244,12 +268,22 @@ export function ctrRun(cd: Containerd, ns: string, id: string, annotations: Reco
 }
 
 /** Run a command inside a containerd task: `ctr task exec`. */
-export function ctrExec(cd: Containerd, ns: string, id: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+export function ctrExec(
+  cd: Containerd,
+  ns: string,
+  id: string,
+  args: string[],
+): { status: number | null; stdout: string; stderr: string } {
   return cd.ctr(['-n', ns, 'tasks', 'exec', '--exec-id', `x${++seq}`, id, ...args]);
 }
 
 /** The CRI plugin's annotations for a container of a pod (as containerd's CRI sets them). */
-export function criAnnotations(podNs: string, pod: string, container: string, sandboxId: string): Record<string, string> {
+export function criAnnotations(
+  podNs: string,
+  pod: string,
+  container: string,
+  sandboxId: string,
+): Record<string, string> {
   return {
     'io.kubernetes.cri.container-type': 'container',
     'io.kubernetes.cri.container-name': container,

@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { NetNamespace, auditHost, listContainers } from '../lib/index.js';
+import { NetNamespace, auditHost } from '../lib/index.js';
+import { listContainers } from '../lib/subpaths/containers.js';
 import { childEnv, plainNode } from './helpers.js';
 import {
   DOCKER_RUNC_ROOT,
@@ -48,55 +49,76 @@ const nsOf = (pid: number) => fs.readlinkSync(`/proc/${pid}/ns/net`);
 const KEY = 'net.ipv4.tcp_keepalive_time';
 const REL = '/proc/sys/net/ipv4/tcp_keepalive_time';
 
-t.test('runc, default root: fromContainer by id and prefix, write inside, the container sees it, its /proc/sys read-only', async (t) => {
-  const dir = tempDir(t, 'netns-runc');
-  const c = runcRun(t, containerId('netns-runc'), runcBundle(dir));
-  t.not(nsOf(c.pid), fs.readlinkSync('/proc/self/ns/net'), 'the container has a network namespace of its own');
+t.test(
+  'runc, default root: fromContainer by id and prefix, write inside, the container sees it, its /proc/sys read-only',
+  async (t) => {
+    const dir = tempDir(t, 'netns-runc');
+    const c = runcRun(t, containerId('netns-runc'), runcBundle(dir));
+    t.not(nsOf(c.pid), fs.readlinkSync('/proc/self/ns/net'), 'the container has a network namespace of its own');
 
-  const found = listContainers().find((x) => x.id === c.id);
-  t.ok(found, 'listContainers finds it in /run/runc');
-  t.equal(found?.runtime, 'runc');
-  t.equal(found?.pid, c.pid);
-  t.equal(found?.bundle, dir, 'bundle from state.json\'s bundle= label');
-  t.equal(found?.running, true);
+    const found = listContainers().find((x) => x.id === c.id);
+    t.ok(found, 'listContainers finds it in /run/runc');
+    t.equal(found?.runtime, 'runc');
+    t.equal(found?.pid, c.pid);
+    t.equal(found?.bundle, dir, "bundle from state.json's bundle= label");
+    t.equal(found?.running, true);
 
-  {
-    using ns = NetNamespace.fromContainer(c.id);
-    t.equal(`net:[${ns.ino}]`, nsOf(c.pid), 'the container\'s namespace');
-    t.equal(ns.name, c.id);
-    ns.sysctl.set(KEY, 611);
-  }
-  t.equal(runcExec(c, ['/bin/busybox', 'cat', REL]).stdout.trim(), '611', 'runc exec cat sees the value written from outside');
-  notOnHost(t, '611');
-  {
-    using ns = NetNamespace.fromContainer(c.id.slice(0, c.id.length - 1), { runtime: 'runc' });
-    t.equal(ns.sysctl.get(KEY), 611, 'a unique prefix names it');
-  }
-  const w = runcExec(c, ['/bin/busybox', 'sh', '-c', `echo 5 > ${REL}`]);
-  t.not(w.status, 0, 'the container cannot write its own /proc/sys');
-  t.match(w.stderr + w.stdout, /Read-only file system/);
-  t.equal(runcExec(c, ['/bin/busybox', 'cat', REL]).stdout.trim(), '611', 'unchanged by the container\'s attempt');
+    {
+      using ns = NetNamespace.fromContainer(c.id);
+      t.equal(`net:[${ns.ino}]`, nsOf(c.pid), "the container's namespace");
+      t.equal(ns.name, c.id);
+      ns.sysctl.set(KEY, 611);
+    }
+    t.equal(
+      runcExec(c, ['/bin/busybox', 'cat', REL]).stdout.trim(),
+      '611',
+      'runc exec cat sees the value written from outside',
+    );
+    notOnHost(t, '611');
+    {
+      using ns = NetNamespace.fromContainer(c.id.slice(0, c.id.length - 1), { runtime: 'runc' });
+      t.equal(ns.sysctl.get(KEY), 611, 'a unique prefix names it');
+    }
+    const w = runcExec(c, ['/bin/busybox', 'sh', '-c', `echo 5 > ${REL}`]);
+    t.not(w.status, 0, 'the container cannot write its own /proc/sys');
+    t.match(w.stderr + w.stdout, /Read-only file system/);
+    t.equal(runcExec(c, ['/bin/busybox', 'cat', REL]).stdout.trim(), '611', "unchanged by the container's attempt");
 
-  // The CLI, as an operator types it.
-  const r = netns(['sysctl', '--container', c.id, '-w', `${KEY}=600`]);
-  t.equal(r.status, 0, r.stderr);
-  t.equal(r.stdout, `${KEY} = 600\n`);
-  t.equal(runcExec(c, ['/bin/busybox', 'cat', REL]).stdout.trim(), '600', 'netns sysctl --container -w reached the container');
-  t.equal(netns(['sysctl', '--container', c.id, '-n', KEY]).stdout, '600\n');
-  notOnHost(t, '600');
+    // The CLI, as an operator types it.
+    const r = netns(['sysctl', '--container', c.id, '-w', `${KEY}=600`]);
+    t.equal(r.status, 0, r.stderr);
+    t.equal(r.stdout, `${KEY} = 600\n`);
+    t.equal(
+      runcExec(c, ['/bin/busybox', 'cat', REL]).stdout.trim(),
+      '600',
+      'netns sysctl --container -w reached the container',
+    );
+    t.equal(netns(['sysctl', '--container', c.id, '-n', KEY]).stdout, '600\n');
+    notOnHost(t, '600');
 
-  // Stopped: runc keeps the state directory until delete; the pid is not the recorded process.
-  tryRun('runc', ['kill', c.id, 'KILL']);
-  for (let i = 0; i < 100 && fs.existsSync(`/proc/${c.pid}`) && fs.readFileSync(`/proc/${c.pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z'; i++)
-    await new Promise((res) => setTimeout(res, 20));
-  for (let i = 0; i < 100 && listContainers().find((x) => x.id === c.id)?.running; i++) await new Promise((res) => setTimeout(res, 20));
-  t.throws(() => NetNamespace.fromContainer(c.id), { code: 'ESRCH', message: /container runc netns-runc-\S+ is not running: its init process \d+ has exited.*stopped/ });
-  const g = netns(['sysctl', '--container', c.id, KEY]);
-  t.equal(g.status, 1);
-  t.match(g.stderr, /ESRCH: container .* is not running/);
-});
+    // Stopped: runc keeps the state directory until delete; the pid is not the recorded process.
+    tryRun('runc', ['kill', c.id, 'KILL']);
+    for (
+      let i = 0;
+      i < 100 &&
+      fs.existsSync(`/proc/${c.pid}`) &&
+      fs.readFileSync(`/proc/${c.pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+      i++
+    )
+      await new Promise((res) => setTimeout(res, 20));
+    for (let i = 0; i < 100 && listContainers().find((x) => x.id === c.id)?.running; i++)
+      await new Promise((res) => setTimeout(res, 20));
+    t.throws(() => NetNamespace.fromContainer(c.id), {
+      code: 'ESRCH',
+      message: /container runc netns-runc-\S+ is not running: its init process \d+ has exited.*stopped/,
+    });
+    const g = netns(['sysctl', '--container', c.id, KEY]);
+    t.equal(g.status, 1);
+    t.match(g.stderr, /ESRCH: container .* is not running/);
+  },
+);
 
-t.test('runc with Docker\'s root: found as docker; list and --runtime name it', async (t) => {
+t.test("runc with Docker's root: found as docker; list and --runtime name it", async (t) => {
   const dir = tempDir(t, 'netns-moby');
   const id = `${'d0c4e2'}${String(process.pid).padStart(10, '0')}${'a'.repeat(48)}`;
   const c = runcRun(t, id, runcBundle(dir), DOCKER_RUNC_ROOT);
@@ -107,88 +129,161 @@ t.test('runc with Docker\'s root: found as docker; list and --runtime name it', 
     ns.sysctl.set(KEY, 612);
   }
   t.equal(runcExec(c, ['/bin/busybox', 'cat', REL]).stdout.trim(), '612');
-  t.throws(() => NetNamespace.fromContainer(id.slice(0, 12), { runtime: 'runc' }), { code: 'ENOENT' }, 'not among runc\'s own');
+  t.throws(
+    () => NetNamespace.fromContainer(id.slice(0, 12), { runtime: 'runc' }),
+    { code: 'ENOENT' },
+    "not among runc's own",
+  );
   const entry = NetNamespace.list().find((e) => e.pids.includes(c.pid));
-  t.same(entry?.containers.map((x) => [x.runtime, x.id]), [['docker', id]], 'list() names the container in its namespace');
+  t.same(
+    entry?.containers.map((x) => [x.runtime, x.id]),
+    [['docker', id]],
+    'list() names the container in its namespace',
+  );
   const table = netns(['list']);
   t.equal(table.status, 0, table.stderr);
   const row = table.stdout.split('\n').find((l) => l.includes(` ${c.pid} `));
-  t.match(row, new RegExp(`\\sdocker\\s+${id.slice(0, 12)}\\s+-\\s+/bin/busybox sleep 600$`), 'netns list: RUNTIME, CONTAINER (12 digits), CNAME');
-  const js = JSON.parse(netns(['list', '--json', '--runtime', 'docker']).stdout) as { pids: number[]; containers: { runtime: string; id: string; pid: number }[] }[];
+  t.match(
+    row,
+    new RegExp(`\\sdocker\\s+${id.slice(0, 12)}\\s+-\\s+/bin/busybox sleep 600$`),
+    'netns list: RUNTIME, CONTAINER (12 digits), CNAME',
+  );
+  const js = JSON.parse(netns(['list', '--json', '--runtime', 'docker']).stdout) as {
+    pids: number[];
+    containers: { runtime: string; id: string; pid: number }[];
+  }[];
   t.same(js.find((e) => e.pids.includes(c.pid))?.containers, [{ runtime: 'docker', oci: 'runc', id, pid: c.pid }]);
   const r = netns(['diff', '--container', id.slice(0, 12), '--runtime', 'docker']);
   t.equal(r.status, 0, r.stderr);
-  t.match(r.stdout, new RegExp(`${KEY.replaceAll('.', '\\.')} +\\d+ +612 `), 'diff --container shows the container\'s value');
+  t.match(
+    r.stdout,
+    new RegExp(`${KEY.replaceAll('.', '\\.')} +\\d+ +612 `),
+    "diff --container shows the container's value",
+  );
 });
 
-t.test('containerd (own daemon), k8s.io with CRI annotations: names, --container, ctr task exec sees it, diff --all --expect', async (t) => {
-  const cd = await startContainerd(t);
-  const sandbox = containerId('sb');
-  const a = ctrRun(cd, 'k8s.io', containerId('ctd-a'), criAnnotations('prod', 'web-0', 'nginx', sandbox));
-  const b = ctrRun(cd, 'k8s.io', containerId('ctd-b'), criAnnotations('prod', 'db-0', 'postgres', containerId('sb')));
-  t.not(nsOf(a.pid), nsOf(b.pid), 'each container in a namespace of its own');
-  // A second container of pod web-0, in the same namespace as nginx (as a pod's containers are).
-  const side = ctrRun(cd, 'k8s.io', containerId('ctd-side'), criAnnotations('prod', 'web-0', 'sidecar', sandbox), a.pid);
-  t.equal(nsOf(side.pid), nsOf(a.pid), 'the sidecar shares nginx\'s namespace');
-  const shared = NetNamespace.list().find((e) => e.pids.includes(a.pid));
-  t.same(shared?.containers.map((c) => c.kubernetes?.containerName).sort(), ['nginx', 'sidecar'], 'list(): both containers of the pod in one namespace');
-  t.ok(fs.existsSync(`/run/containerd/runc/k8s.io/${a.id}/state.json`), 'the runc shim keeps state in /run/containerd/runc/k8s.io');
+t.test(
+  'containerd (own daemon), k8s.io with CRI annotations: names, --container, ctr task exec sees it, diff --all --expect',
+  async (t) => {
+    const cd = await startContainerd(t);
+    const sandbox = containerId('sb');
+    const a = ctrRun(cd, 'k8s.io', containerId('ctd-a'), criAnnotations('prod', 'web-0', 'nginx', sandbox));
+    const b = ctrRun(cd, 'k8s.io', containerId('ctd-b'), criAnnotations('prod', 'db-0', 'postgres', containerId('sb')));
+    t.not(nsOf(a.pid), nsOf(b.pid), 'each container in a namespace of its own');
+    // A second container of pod web-0, in the same namespace as nginx (as a pod's containers are).
+    const side = ctrRun(
+      cd,
+      'k8s.io',
+      containerId('ctd-side'),
+      criAnnotations('prod', 'web-0', 'sidecar', sandbox),
+      a.pid,
+    );
+    t.equal(nsOf(side.pid), nsOf(a.pid), "the sidecar shares nginx's namespace");
+    const shared = NetNamespace.list().find((e) => e.pids.includes(a.pid));
+    t.same(
+      shared?.containers.map((c) => c.kubernetes?.containerName).sort(),
+      ['nginx', 'sidecar'],
+      'list(): both containers of the pod in one namespace',
+    );
+    t.ok(
+      fs.existsSync(`/run/containerd/runc/k8s.io/${a.id}/state.json`),
+      'the runc shim keeps state in /run/containerd/runc/k8s.io',
+    );
 
-  const info = listContainers({ runtime: 'containerd' }).find((x) => x.id === a.id);
-  t.equal(info?.namespace, 'k8s.io');
-  t.same(info?.kubernetes, { podNamespace: 'prod', podName: 'web-0', podUid: `uid-${sandbox}`, sandboxId: sandbox, type: 'container', containerName: 'nginx' });
-  t.equal(info?.name, 'nginx');
-  t.match(info?.bundle, /io\.containerd\.runtime\.v2\.task\/k8s\.io\//, 'bundle under the test daemon\'s state');
+    const info = listContainers({ runtime: 'containerd' }).find((x) => x.id === a.id);
+    t.equal(info?.namespace, 'k8s.io');
+    t.same(info?.kubernetes, {
+      podNamespace: 'prod',
+      podName: 'web-0',
+      podUid: `uid-${sandbox}`,
+      sandboxId: sandbox,
+      type: 'container',
+      containerName: 'nginx',
+    });
+    t.equal(info?.name, 'nginx');
+    t.match(info?.bundle, /io\.containerd\.runtime\.v2\.task\/k8s\.io\//, "bundle under the test daemon's state");
 
-  {
-    using ns = NetNamespace.fromContainer('web-0/nginx');
-    t.equal(`net:[${ns.ino}]`, nsOf(a.pid), 'POD/CONTAINER names it');
-  }
-  const r = netns(['sysctl', '--container', 'prod/web-0/nginx', '-w', `${KEY}=600`]);
-  t.equal(r.status, 0, r.stderr);
-  t.equal(ctrExec(cd, 'k8s.io', a.id, ['/bin/busybox', 'cat', REL]).stdout.trim(), '600', 'ctr task exec cat sees it');
-  t.equal(ctrExec(cd, 'k8s.io', b.id, ['/bin/busybox', 'cat', REL]).stdout.trim(), '7200', 'the other container keeps its own');
-  const w = ctrExec(cd, 'k8s.io', a.id, ['/bin/busybox', 'sh', '-c', `echo 5 > ${REL}`]);
-  t.not(w.status, 0, 'read-only to the container itself');
-  notOnHost(t, '600');
+    {
+      using ns = NetNamespace.fromContainer('web-0/nginx');
+      t.equal(`net:[${ns.ino}]`, nsOf(a.pid), 'POD/CONTAINER names it');
+    }
+    const r = netns(['sysctl', '--container', 'prod/web-0/nginx', '-w', `${KEY}=600`]);
+    t.equal(r.status, 0, r.stderr);
+    t.equal(
+      ctrExec(cd, 'k8s.io', a.id, ['/bin/busybox', 'cat', REL]).stdout.trim(),
+      '600',
+      'ctr task exec cat sees it',
+    );
+    t.equal(
+      ctrExec(cd, 'k8s.io', b.id, ['/bin/busybox', 'cat', REL]).stdout.trim(),
+      '7200',
+      'the other container keeps its own',
+    );
+    const w = ctrExec(cd, 'k8s.io', a.id, ['/bin/busybox', 'sh', '-c', `echo 5 > ${REL}`]);
+    t.not(w.status, 0, 'read-only to the container itself');
+    notOnHost(t, '600');
 
-  const list = netns(['list']);
-  const lines = list.stdout.split('\n');
-  const at = lines.findIndex((l) => l.includes(` ${a.pid} `) || l.includes(` ${side.pid} `));
-  const pod = lines.slice(at, at + 2).join('\n');
-  t.match(pod, new RegExp(`\\scontainerd\\s+k8s\\.io/${a.id}\\s+prod/web-0/nginx\\s`), 'netns list names the pod and container');
-  t.match(pod, new RegExp(`^\\s+containerd\\s+k8s\\.io/${side.id}\\s+prod/web-0/sidecar$`, 'm'), 'and the pod\'s other container on a line of its own');
+    const list = netns(['list']);
+    const lines = list.stdout.split('\n');
+    const at = lines.findIndex((l) => l.includes(` ${a.pid} `) || l.includes(` ${side.pid} `));
+    const pod = lines.slice(at, at + 2).join('\n');
+    t.match(
+      pod,
+      new RegExp(`\\scontainerd\\s+k8s\\.io/${a.id}\\s+prod/web-0/nginx\\s`),
+      'netns list names the pod and container',
+    );
+    t.match(
+      pod,
+      new RegExp(`^\\s+containerd\\s+k8s\\.io/${side.id}\\s+prod/web-0/sidecar$`, 'm'),
+      "and the pod's other container on a line of its own",
+    );
 
-  // The audit: the host read once, each container's namespace compared; the expected file.
-  const dir = tempDir(t, 'netns-expect');
-  const expect = path.join(dir, '90-net.conf');
-  fs.writeFileSync(expect, `# what every container should have\n${KEY} = 7200\nkernel.pid_max = 1\n`);
-  const report = auditHost({ expect, containers: { runtime: 'containerd' } });
-  const ta = report.targets.find((x) => x.pids.includes(a.pid));
-  const tb = report.targets.find((x) => x.pids.includes(b.pid));
-  t.same(ta?.deviations.map((d) => [d.key, d.value, d.expected, d.where]), [[KEY, '600', '7200', `${expect}:2`]], 'the deviating container');
-  t.match(ta?.deviations[0]?.remedy, new RegExp(`^netns sysctl --container ${a.id} -w ${KEY}=7200$`));
-  t.same(tb?.deviations, [], 'the other one is as expected');
-  t.same(ta?.containers.map((c) => c.id).sort(), [a.id, side.id].sort(), 'one target for the pod\'s namespace, both containers named');
-  const diff = ta?.differences.find((d) => d.key === KEY);
-  t.same(diff && [diff.value, diff.class], ['600', 'default'], 'difference from the host, with its class');
-  t.match(diff?.host, /^\d+$/);
-  t.ok(report.deviating >= 1);
+    // The audit: the host read once, each container's namespace compared; the expected file.
+    const dir = tempDir(t, 'netns-expect');
+    const expect = path.join(dir, '90-net.conf');
+    fs.writeFileSync(expect, `# what every container should have\n${KEY} = 7200\nkernel.pid_max = 1\n`);
+    const report = auditHost({ expect, containers: { runtime: 'containerd' } });
+    const ta = report.targets.find((x) => x.pids.includes(a.pid));
+    const tb = report.targets.find((x) => x.pids.includes(b.pid));
+    t.same(
+      ta?.deviations.map((d) => [d.key, d.value, d.expected, d.where]),
+      [[KEY, '600', '7200', `${expect}:2`]],
+      'the deviating container',
+    );
+    t.match(ta?.deviations[0]?.remedy, new RegExp(`^netns sysctl --container ${a.id} -w ${KEY}=7200$`));
+    t.same(tb?.deviations, [], 'the other one is as expected');
+    t.same(
+      ta?.containers.map((c) => c.id).sort(),
+      [a.id, side.id].sort(),
+      "one target for the pod's namespace, both containers named",
+    );
+    const diff = ta?.differences.find((d) => d.key === KEY);
+    t.same(diff && [diff.value, diff.class], ['600', 'default'], 'difference from the host, with its class');
+    t.match(diff?.host, /^\d+$/);
+    t.ok(report.deviating >= 1);
 
-  const all = netns(['diff', '--all', '--runtime', 'containerd', '--expect', expect]);
-  t.equal(all.status, 1, 'exit status 1: a container deviates');
-  t.match(all.stdout, new RegExp(`containerd k8s\\.io/${a.id} prod/web-0/nginx`));
-  t.match(all.stdout, new RegExp(`${KEY.replaceAll('.', '\\.')} +\\d+ +600 +7200 +default +netns sysctl --container ${a.id} -w ${KEY.replaceAll('.', '\\.')}=7200`));
-  t.match(all.stdout, /\d+ of \d+ namespaces deviate from the expected values/);
-  const js = JSON.parse(netns(['diff', '--all', '--json', '--runtime', 'containerd', '--expect', expect]).stdout) as { targets: { pids: number[]; deviations: unknown[] }[] };
-  t.equal(js.targets.find((x) => x.pids.includes(b.pid))?.deviations.length, 0);
+    const all = netns(['diff', '--all', '--runtime', 'containerd', '--expect', expect]);
+    t.equal(all.status, 1, 'exit status 1: a container deviates');
+    t.match(all.stdout, new RegExp(`containerd k8s\\.io/${a.id} prod/web-0/nginx`));
+    t.match(
+      all.stdout,
+      new RegExp(
+        `${KEY.replaceAll('.', '\\.')} +\\d+ +600 +7200 +default +netns sysctl --container ${a.id} -w ${KEY.replaceAll('.', '\\.')}=7200`,
+      ),
+    );
+    t.match(all.stdout, /\d+ of \d+ namespaces deviate from the expected values/);
+    const js = JSON.parse(netns(['diff', '--all', '--json', '--runtime', 'containerd', '--expect', expect]).stdout) as {
+      targets: { pids: number[]; deviations: unknown[] }[];
+    };
+    t.equal(js.targets.find((x) => x.pids.includes(b.pid))?.deviations.length, 0);
 
-  // Put it back as expected: the audit passes.
-  t.equal(netns(['sysctl', '--container', a.id, '-w', `${KEY}=7200`]).status, 0);
-  const ok = netns(['diff', '--all', '--runtime', 'containerd', '--expect', expect]);
-  t.equal(ok.status, 0, ok.stdout + ok.stderr);
-  t.match(ok.stdout, /0 of \d+ namespaces deviate/);
-});
+    // Put it back as expected: the audit passes.
+    t.equal(netns(['sysctl', '--container', a.id, '-w', `${KEY}=7200`]).status, 0);
+    const ok = netns(['diff', '--all', '--runtime', 'containerd', '--expect', expect]);
+    t.equal(ok.status, 0, ok.stdout + ok.stderr);
+    t.match(ok.stdout, /0 of \d+ namespaces deviate/);
+  },
+);
 
 t.test('crun: live only where it runs here', async (t) => {
   if (spawnSync('sh', ['-c', 'command -v crun'], { stdio: 'ignore' }).status !== 0) {
@@ -205,7 +300,10 @@ t.test('crun: live only where it runs here', async (t) => {
     tryRun('crun', ['--root', root, 'delete', '-f', id]);
   });
   if (r.status !== 0) {
-    t.plan(0, `crun refuses to run here: ${r.stderr.trim().split('\n').pop()} (its layout is tested from fabricated roots)`);
+    t.plan(
+      0,
+      `crun refuses to run here: ${r.stderr.trim().split('\n').pop()} (its layout is tested from fabricated roots)`,
+    );
     return;
   }
   const status = JSON.parse(fs.readFileSync(path.join(root, id, 'status'), 'utf8')) as { pid: number };

@@ -22,7 +22,10 @@ const TRIO = KEYS.slice(1);
 const file = (k: string): string => '/proc/sys/' + k.replaceAll('.', '/');
 const hostValues = (): string[] => KEYS.map((k) => fs.readFileSync(file(k), 'utf8').trim());
 /** A namespace made by another tool, read by another tool. */
-const freshNamespaceValues = (): string[] => sh('unshare', ['-n', 'cat', ...KEYS.map(file)]).trimEnd().split('\n');
+const freshNamespaceValues = (): string[] =>
+  sh('unshare', ['-n', 'cat', ...KEYS.map(file)])
+    .trimEnd()
+    .split('\n');
 
 // The demo changes host values: the file holds the host lock throughout, released after the
 // safety net below.
@@ -44,7 +47,10 @@ t.teardown(async () => {
   }
 });
 
-function run(args: string[], env: Record<string, string> = {}): ChildProcess & { out: Promise<string>; err: Promise<string>; marker: Promise<void> } {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): ChildProcess & { out: Promise<string>; err: Promise<string>; marker: Promise<void> } {
   const child = spawn(process.execPath, [demo, ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -67,12 +73,21 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
 }
 
 t.test('npm run demo: builds, runs, prints the table and the remedies, restores the host', async (t) => {
-  const r = spawnSync('npm', ['run', '--silent', 'demo'], { cwd: root, encoding: 'utf8', env: childEnv(), timeout: 180_000 });
+  const r = spawnSync('npm', ['run', '--silent', 'demo'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: childEnv(),
+    timeout: 180_000,
+  });
   t.equal(r.status, 0, r.stderr);
   const out = r.stdout;
   t.match(out, /key\s+host\s+clone\s+create\s+verdict/);
   t.match(out, /net\.ipv4\.tcp_congestion_control\s+(\S+)\s+\1\s+\1\s+inherited from host/);
-  for (const [k, d] of [['time', 7200], ['intvl', 75], ['probes', 9]] as const)
+  for (const [k, d] of [
+    ['time', 7200],
+    ['intvl', 75],
+    ['probes', 9],
+  ] as const)
     t.match(out, new RegExp(`net\\.ipv4\\.tcp_keepalive_${k}\\s+\\d+\\s+${d}\\s+${d}\\s+reset to kernel default`));
   t.match(out, /container now sees from inside:\s+600 10 6\s+✔/);
   t.match(out, /the command's own first read: \S+ 600 10 6\s+✔ \(exit 0\)/);
@@ -102,19 +117,22 @@ t.test('--json: the claims hold while the host holds the lesson values', async (
   t.same(doc.host, Object.fromEntries(KEYS.map((k, i) => [k, host[i]])));
   for (const ns of [doc.clone.values, doc.create.values]) {
     t.equal(ns['net.ipv4.tcp_congestion_control'], host[0]);
-    t.same(TRIO.map((k) => ns[k]), ['7200', '75', '9']);
+    t.same(
+      TRIO.map((k) => ns[k]),
+      ['7200', '75', '9'],
+    );
   }
   t.same(
     doc.table.map((r: { key: string; verdict: string }) => [r.key, r.verdict]),
-    [
-      ['net.ipv4.tcp_congestion_control', 'inherited from host'],
-      ...TRIO.map((k) => [k, 'reset to kernel default']),
-    ],
+    [['net.ipv4.tcp_congestion_control', 'inherited from host'], ...TRIO.map((k) => [k, 'reset to kernel default'])],
   );
   t.not(doc.clone.netnsId, doc.create.netnsId);
   t.same(doc.remedies.nsenter.before, Object.fromEntries(TRIO.map((k, i) => [k, ['7200', '75', '9'][i]])));
   t.same(doc.remedies.nsenter.after, Object.fromEntries(TRIO.map((k, i) => [k, ['600', '10', '6'][i]])));
-  t.same(doc.remedies.dockerSysctl.seen, { ...Object.fromEntries(TRIO.map((k, i) => [k, ['600', '10', '6'][i]])), 'net.ipv4.tcp_congestion_control': host[0] });
+  t.same(doc.remedies.dockerSysctl.seen, {
+    ...Object.fromEntries(TRIO.map((k, i) => [k, ['600', '10', '6'][i]])),
+    'net.ipv4.tcp_congestion_control': host[0],
+  });
   t.equal(doc.remedies.dockerSysctl.exitCode, 0);
   t.same(doc.changed.sort(), [...KEYS].sort());
   t.ok(doc.restored.every((r: { ok: boolean }) => r.ok));
@@ -145,7 +163,14 @@ function asNobody(args: string[], wrap: string[] = []) {
   // From a copy nobody can read (the checkout may be in a 0700 home).
   const [cmd, a] = plainNode([stagedRoot() + 'dist/examples/inherited-vs-default.js', ...args]);
   const argv = [...wrap, cmd, ...a];
-  return spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', uid: 65534, gid: 65534, cwd: '/', env: childEnv(), timeout: 120_000 });
+  return spawnSync(argv[0]!, argv.slice(1), {
+    encoding: 'utf8',
+    uid: 65534,
+    gid: 65534,
+    cwd: '/',
+    env: childEnv(),
+    timeout: 120_000,
+  });
 }
 
 t.test('as nobody: rootless mode, the table and both remedies, the host not changed', async (t) => {
@@ -158,17 +183,33 @@ t.test('as nobody: rootless mode, the table and both remedies, the host not chan
   t.match(out, /Rootless mode \(uid 65534, not root on the host\): nothing on the host is changed/);
   t.match(out, /key\s+host\s+clone\s+create\s+verdict/);
   t.match(out, /net\.ipv4\.tcp_congestion_control\s+(\S+)\s+\1\s+\1\s+inherited from host/);
-  t.equal(out.match(/net\.ipv4\.tcp_congestion_control\s+(\S+)\s/)?.[1], before[0], 'the host column is the host value');
-  for (const [k, d] of [['time', 7200], ['intvl', 75], ['probes', 9]] as const)
-    t.match(out, new RegExp(`net\\.ipv4\\.tcp_keepalive_${k}\\s+\\d+\\s+${d}\\s+${d}\\s+reset to kernel default`), `keepalive_${k}: ${d} in both new namespaces`);
+  t.equal(
+    out.match(/net\.ipv4\.tcp_congestion_control\s+(\S+)\s/)?.[1],
+    before[0],
+    'the host column is the host value',
+  );
+  for (const [k, d] of [
+    ['time', 7200],
+    ['intvl', 75],
+    ['probes', 9],
+  ] as const)
+    t.match(
+      out,
+      new RegExp(`net\\.ipv4\\.tcp_keepalive_${k}\\s+\\d+\\s+${d}\\s+${d}\\s+reset to kernel default`),
+      `keepalive_${k}: ${d} in both new namespaces`,
+    );
   t.match(out, /tcp_sk_init\(\) in net\/ipv4\/tcp_ipv4\.c/, 'explained by the kernel rule');
-  t.match(out, /net\.ipv4\.tcp_keepalive_time\s+600\s+7200\s+reset to kernel default/, 'one level down: set to 600, a namespace made there gets 7200');
+  t.match(
+    out,
+    /net\.ipv4\.tcp_keepalive_time\s+600\s+7200\s+reset to kernel default/,
+    'one level down: set to 600, a namespace made there gets 7200',
+  );
   t.match(out, /cannot be entered by pid the nsenter way/, 'says the by-pid way is closed without privileges');
   t.match(out, /container now sees from inside:\s+600 10 6\s+✔/);
   t.match(out, /the command's own first read: \S+ 600 10 6\s+✔ \(exit 0\)/);
   t.match(out, /Host not changed/);
   t.notMatch(out, /✘/);
-  t.same(snapshotDiff(snapBefore, snapAfter), [], 'the host\'s /proc/sys/net is byte-identical before and after');
+  t.same(snapshotDiff(snapBefore, snapAfter), [], "the host's /proc/sys/net is byte-identical before and after");
   t.same(hostValues(), before);
 });
 
@@ -184,19 +225,35 @@ t.test('as nobody, --json: the same data, mode rootless', async (t) => {
   t.equal(doc.clone.user, true, 'cloneNetns({ user: true })');
   for (const ns of [doc.clone.values, doc.create.values]) {
     t.equal(ns['net.ipv4.tcp_congestion_control'], before[0]);
-    t.same(TRIO.map((k) => ns[k]), ['7200', '75', '9']);
+    t.same(
+      TRIO.map((k) => ns[k]),
+      ['7200', '75', '9'],
+    );
   }
   t.same(
     doc.table.map((r: { key: string; verdict: string }) => [r.key, r.verdict]),
     [['net.ipv4.tcp_congestion_control', 'inherited from host'], ...TRIO.map((k) => [k, 'reset to kernel default'])],
   );
-  t.same(doc.nested.rows.slice(1).map((r: { child: string }) => r.child), ['7200', '75', '9']);
-  t.equal(doc.nested.rows[0].child, before[0], 'a namespace made inside one gets the host\'s congestion control, not its creator\'s');
+  t.same(
+    doc.nested.rows.slice(1).map((r: { child: string }) => r.child),
+    ['7200', '75', '9'],
+  );
+  t.equal(
+    doc.nested.rows[0].child,
+    before[0],
+    "a namespace made inside one gets the host's congestion control, not its creator's",
+  );
   t.equal(doc.remedies.nsenter.byPid.ok, false);
   t.equal(doc.remedies.nsenter.byPid.error, 'EPERM');
   t.same(doc.remedies.nsenter.after, Object.fromEntries(TRIO.map((k, i) => [k, ['600', '10', '6'][i]])));
-  t.same(TRIO.map((k) => doc.remedies.dockerSysctl.seen[k]), ['600', '10', '6']);
-  t.equal(doc.remedies.dockerSysctl.seen['net.ipv4.tcp_congestion_control'], doc.remedies.dockerSysctl.presets['net.ipv4.tcp_congestion_control']);
+  t.same(
+    TRIO.map((k) => doc.remedies.dockerSysctl.seen[k]),
+    ['600', '10', '6'],
+  );
+  t.equal(
+    doc.remedies.dockerSysctl.seen['net.ipv4.tcp_congestion_control'],
+    doc.remedies.dockerSysctl.presets['net.ipv4.tcp_congestion_control'],
+  );
   t.equal(doc.remedies.dockerSysctl.exitCode, 0);
   t.same(doc.changed, []);
   t.equal(doc.hostUnchanged, true);

@@ -29,7 +29,13 @@ export interface Result {
 }
 
 function runIn(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: Buffer | string, timeout = 60_000): Result {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', input: input ?? '', env, timeout, stdio: ['pipe', 'pipe', 'pipe'] });
+  const r = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    input: input ?? '',
+    env,
+    timeout,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
 }
 
@@ -71,7 +77,8 @@ export function enginesMissing(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root: runs dockerd and rootful Podman';
   const absent = ['dockerd', 'podman', 'runc', 'containerd', 'tar'].filter((c) => which(c) === undefined);
   if (!fs.existsSync('/bin/busybox')) absent.push('busybox-static');
-  if (absent.length > 0) return `needs ${absent.join(', ')} (apt-get install docker.io podman busybox-static with services kept from starting; .ci/run installs them)`;
+  if (absent.length > 0)
+    return `needs ${absent.join(', ')} (apt-get install docker.io podman busybox-static with services kept from starting; .ci/run installs them)`;
   return undefined;
 }
 
@@ -86,7 +93,13 @@ const BLOB_CACHE = '/var/lib/containers/cache/blob-info-cache-v1.boltdb';
  * every mount below the directory, removes the cgroups, the directory and what the engine made
  * outside it.
  */
-function cleanupScript(dir: string, cgroup: string, graceful: string, made: string[], cache: 'restore' | 'remove' | undefined): string {
+function cleanupScript(
+  dir: string,
+  cgroup: string,
+  graceful: string,
+  made: string[],
+  cache: 'restore' | 'remove' | undefined,
+): string {
   const q = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
   return `#!/bin/bash
 # netns engine test cleanup for ${dir} (written by test/engines-env.ts)
@@ -155,7 +168,11 @@ interface Engine {
  * that runs it if this process dies first. Returns the directory and a function to set the
  * graceful part (commands that need the daemon, known once it runs).
  */
-function prepare(t: Test, prefix: string, blobCache = false): { dir: string; cgroup: string; setGraceful(cmds: string): void; stop(): void } {
+function prepare(
+  t: Test,
+  prefix: string,
+  blobCache = false,
+): { dir: string; cgroup: string; setGraceful(cmds: string): void; stop(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
   const cgroup = `${path.basename(dir)}`;
   const made = HOST_DIRS.filter((d) => !fs.existsSync(d));
@@ -168,13 +185,18 @@ function prepare(t: Test, prefix: string, blobCache = false): { dir: string; cgr
   }
   const script = path.join(dir, 'cleanup.sh');
   let graceful = '';
-  const write = (): void => fs.writeFileSync(script, cleanupScript(dir, cgroup, graceful, made, cache), { mode: 0o700 });
+  const write = (): void =>
+    fs.writeFileSync(script, cleanupScript(dir, cgroup, graceful, made, cache), { mode: 0o700 });
   write();
   // The watcher reads the script only once this process is gone, so it runs the latest one.
   // (The script's path is passed in the environment: a command line naming the directory is
   // one the cleanup ends.)
   const watch = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; exec bash "$NETNS_CLEANUP"`;
-  const watcher = spawn('bash', ['-c', watch], { detached: true, stdio: 'ignore', env: { ...process.env, NETNS_CLEANUP: script } });
+  const watcher = spawn('bash', ['-c', watch], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, NETNS_CLEANUP: script },
+  });
   watcher.unref();
   let stopped = false;
   const stop = (): void => {
@@ -207,7 +229,12 @@ function prepare(t: Test, prefix: string, blobCache = false): { dir: string; cgr
  * `ENGINE import - IMAGE` of the busybox root the runc tests use (with /etc for the engines'
  * files), made in `dir` and removed after: an image without a registry. Returns IMAGE.
  */
-function importImage(cli: (args: string[], input: Buffer) => Result, image: string, dir: string, engine: string): string {
+function importImage(
+  cli: (args: string[], input: Buffer) => Result,
+  image: string,
+  dir: string,
+  engine: string,
+): string {
   const rootfs = busyboxRootfs(dir);
   fs.mkdirSync(path.join(rootfs, 'etc'));
   const tar = spawnSync('tar', ['-C', rootfs, '-c', '.'], { maxBuffer: 64 << 20 });
@@ -274,10 +301,14 @@ fi`);
     '--exec-opt=native.cgroupdriver=cgroupfs',
     `--cgroup-parent=${cgroup}`,
   ];
-  const launch = spawnSync('sh', ['-c', 'setsid "$@" </dev/null >>"$NETNS_LOG" 2>&1 & echo $!', 'sh', 'dockerd', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, NETNS_LOG: logFile },
-  });
+  const launch = spawnSync(
+    'sh',
+    ['-c', 'setsid "$@" </dev/null >>"$NETNS_LOG" 2>&1 & echo $!', 'sh', 'dockerd', ...args],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, NETNS_LOG: logFile },
+    },
+  );
   const daemon = Number(launch.stdout.trim());
   if (!(daemon > 0)) throw new Error(`dockerd could not be started: ${launch.stderr}`);
   const alive = (): boolean => {
@@ -306,7 +337,19 @@ fi`);
     cli,
     stop,
     run(name, extra = []) {
-      const r = cli(['run', '-d', '--name', name, '--network', 'none', ...extra, image, '/bin/busybox', 'sleep', '3600']);
+      const r = cli([
+        'run',
+        '-d',
+        '--name',
+        name,
+        '--network',
+        'none',
+        ...extra,
+        image,
+        '/bin/busybox',
+        'sleep',
+        '3600',
+      ]);
       if (r.status !== 0) throw new Error(`docker run ${name} failed: ${r.stderr}\n${logTail()}`);
       return r.stdout.trim();
     },
@@ -333,7 +376,9 @@ export async function startPodman(t: Test): Promise<Podman> {
   ];
   const env = { ...process.env, TMPDIR: tmp };
   const cli = (args: string[], input?: Buffer | string): Result => runIn('podman', [...global, ...args], env, input);
-  setGraceful(`TMPDIR=${JSON.stringify(tmp)} timeout 60 podman ${global.map((g) => JSON.stringify(g)).join(' ')} rm -f -a -t 0 >/dev/null 2>&1`);
+  setGraceful(
+    `TMPDIR=${JSON.stringify(tmp)} timeout 60 podman ${global.map((g) => JSON.stringify(g)).join(' ')} rm -f -a -t 0 >/dev/null 2>&1`,
+  );
   const image = importImage(cli, `localhost/netns-busybox:${process.pid}`, dir, 'podman');
   return {
     dir,
@@ -345,7 +390,21 @@ export async function startPodman(t: Test): Promise<Podman> {
     stop,
     run(name, extra = []) {
       const limits = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
-      const r = cli(['run', '-d', '--name', name, '--network', 'none', ...limits, `--cgroup-parent=/${cgroup}`, ...extra, image, '/bin/busybox', 'sleep', '3600']);
+      const r = cli([
+        'run',
+        '-d',
+        '--name',
+        name,
+        '--network',
+        'none',
+        ...limits,
+        `--cgroup-parent=/${cgroup}`,
+        ...extra,
+        image,
+        '/bin/busybox',
+        'sleep',
+        '3600',
+      ]);
       if (r.status !== 0) throw new Error(`podman run ${name} failed: ${r.stderr}`);
       return r.stdout.trim();
     },

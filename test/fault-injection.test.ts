@@ -22,6 +22,7 @@ const C = 'net.ipv4.tcp_keepalive_probes';
 /** How long the JS thread may be held by a Promise form's synchronous part (generous: CI is slow). */
 const NO_BLOCK_MS = 300;
 
+// biome-ignore lint/suspicious/noExplicitAny: JSON a child printed, read field by field with assertions
 type Json = Record<string, any>;
 
 function emfile(scenario: string): Json {
@@ -31,11 +32,14 @@ function emfile(scenario: string): Json {
   try {
     return JSON.parse(last) as Json;
   } catch {
-    throw new Error(`fixture ${scenario} printed no JSON (status ${r.status}, signal ${r.signal}): ${r.stdout}\n${r.stderr}`);
+    throw new Error(
+      `fixture ${scenario} printed no JSON (status ${r.status}, signal ${r.signal}): ${r.stdout}\n${r.stderr}`,
+    );
   }
 }
 
-const hostValue = (key: string): number => Number(fs.readFileSync(`/proc/sys/net/${key.slice(4).replaceAll('.', '/')}`, 'utf8'));
+const hostValue = (key: string): number =>
+  Number(fs.readFileSync(`/proc/sys/net/${key.slice(4).replaceAll('.', '/')}`, 'utf8'));
 
 /** State letter of a process, or null once it is gone (reaped). */
 function procState(pid: number): string | null {
@@ -53,7 +57,11 @@ async function gone(pid: number, ms: number): Promise<boolean> {
 }
 
 type Settled = { value?: unknown; error?: unknown };
-const settle = (p: Promise<unknown>): Promise<Settled> => p.then((value) => ({ value }), (error: unknown) => ({ error }));
+const settle = (p: Promise<unknown>): Promise<Settled> =>
+  p.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
 const codeOf = (s: Settled): string | undefined => (s.error as NetnsError | undefined)?.code;
 
 /** A rootless namespace (as root: forced), and an oracle handle on the same namespace that switches in. */
@@ -75,20 +83,31 @@ function rootlessPair(t: Test): { ns: NetNamespace; oracle: NetNamespace; pid: n
 
 // ---- 1. fd exhaustion and recovery ----
 
-t.test('EMFILE at the first /proc/sys/net open is not cached: freeing fds recovers host, namespaces, sync and async', async (t) => {
-  const r = emfile('first-open');
-  t.ok(r.filled > 0, `the child filled its fd table (${r.filled} fds)`);
-  for (const k of ['syncAtLimit', 'nsAtLimit'] as const) {
-    t.match(r[k].threw, { netnsError: true, code: 'EMFILE' }, `${k}: a NetnsError EMFILE at the limit`);
-  }
-  t.match(r.asyncAtLimit, { async: true, rejected: { netnsError: true, code: 'EMFILE' } }, 'getAsync at the limit rejects with EMFILE');
-  const want = hostValue(A);
-  t.same(r.sync, { value: want }, 'host sysctl.get works once fds are free');
-  t.same(r.async, { async: true, value: want }, 'host sysctl.getAsync works once fds are free');
-  t.same(r.nsSync, { value: 7200 }, 'a namespace opened before: get works');
-  t.same(r.nsAsync, { async: true, value: 7200 }, 'a namespace opened before: getAsync works');
-  t.same(r.newNs, { async: true, value: { rootless: false, sync: 7200, async: 7200 } }, 'a new namespace works, sync and async');
-});
+t.test(
+  'EMFILE at the first /proc/sys/net open is not cached: freeing fds recovers host, namespaces, sync and async',
+  async (t) => {
+    const r = emfile('first-open');
+    t.ok(r.filled > 0, `the child filled its fd table (${r.filled} fds)`);
+    for (const k of ['syncAtLimit', 'nsAtLimit'] as const) {
+      t.match(r[k].threw, { netnsError: true, code: 'EMFILE' }, `${k}: a NetnsError EMFILE at the limit`);
+    }
+    t.match(
+      r.asyncAtLimit,
+      { async: true, rejected: { netnsError: true, code: 'EMFILE' } },
+      'getAsync at the limit rejects with EMFILE',
+    );
+    const want = hostValue(A);
+    t.same(r.sync, { value: want }, 'host sysctl.get works once fds are free');
+    t.same(r.async, { async: true, value: want }, 'host sysctl.getAsync works once fds are free');
+    t.same(r.nsSync, { value: 7200 }, 'a namespace opened before: get works');
+    t.same(r.nsAsync, { async: true, value: 7200 }, 'a namespace opened before: getAsync works');
+    t.same(
+      r.newNs,
+      { async: true, value: { rootless: false, sync: 7200, async: 7200 } },
+      'a new namespace works, sync and async',
+    );
+  },
+);
 
 t.test('at EMFILE, sysctl.open() throws a NetnsError with a code, and works again after', async (t) => {
   const r = emfile('open');
@@ -108,50 +127,59 @@ t.test("at EMFILE, root's NetNamespace.create() reports EMFILE, not a rootless f
 
 // ---- 2. a stopped and a killed rootless helper ----
 
-t.test('a stopped rootless helper: Promise forms do not block, time out, the helper is torn down, no late reply is misattributed', async (t) => {
-  const { ns, oracle, pid } = rootlessPair(t);
-  t.equal(ns.sysctl.get(C), 9, 'the helper answers (C cached)');
-  process.kill(pid, 'SIGSTOP');
-  let ticks = 0;
-  const iv = setInterval(() => ticks++, 10);
-  t.teardown(() => clearInterval(iv));
-  const t0 = performance.now();
-  const pA = settle(ns.sysctl.getAsync(A)); // A is not cached: needs the helper
-  const pS = settle(ns.sysctl.setAsync(B, 1234));
-  const syncMs = performance.now() - t0;
-  t.ok(syncMs < NO_BLOCK_MS, `getAsync/setAsync returned at once (${syncMs.toFixed(0)} ms): the JS thread is not blocked`);
-  const [rA, rS] = await Promise.all([pA, pS]);
-  const waited = performance.now() - t0;
-  clearInterval(iv);
-  t.ok(ticks >= Math.min(50, waited / 40), `the event loop kept running while they waited (${ticks} ticks in ${waited.toFixed(0)} ms)`);
-  t.equal(codeOf(rA), 'ETIMEDOUT', `the request to a stopped helper times out: ${String(rA.error ?? rA.value)}`);
-  t.ok(rS.error instanceof NetnsError, `the call queued behind it rejects too: ${String(rS.error ?? rS.value)}`);
-  t.ok(await gone(pid, 5000), `the helper was torn down (state now ${procState(pid)})`);
-  try {
-    process.kill(pid, 'SIGCONT'); // had it survived, its late replies would now arrive
-  } catch {
-    /* gone, as it should be */
-  }
-  await sleep(200);
-  let gB: unknown;
-  try {
-    gB = ns.sysctl.get(B);
-  } catch (e) {
-    gB = e;
-  }
-  t.not(gB, oracle.sysctl.get(A), "get(B) never returns A's value");
-  if (typeof gB === 'number') t.equal(gB, oracle.sysctl.get(B), "get(B) is B's value");
-  else t.type(gB, NetnsError, `get(B) fails cleanly: ${String(gB)}`);
-  let sB: unknown;
-  try {
-    sB = ns.sysctl.set(B, 1111);
-  } catch (e) {
-    sB = e;
-  }
-  t.equal(oracle.sysctl.get(A), 7200, 'set(B) never wrote A');
-  if (typeof sB === 'number') t.equal(oracle.sysctl.get(B), 1111, 'set(B) wrote B');
-  else t.type(sB, NetnsError, `set(B) fails cleanly: ${String(sB)}`);
-});
+t.test(
+  'a stopped rootless helper: Promise forms do not block, time out, the helper is torn down, no late reply is misattributed',
+  async (t) => {
+    const { ns, oracle, pid } = rootlessPair(t);
+    t.equal(ns.sysctl.get(C), 9, 'the helper answers (C cached)');
+    process.kill(pid, 'SIGSTOP');
+    let ticks = 0;
+    const iv = setInterval(() => ticks++, 10);
+    t.teardown(() => clearInterval(iv));
+    const t0 = performance.now();
+    const pA = settle(ns.sysctl.getAsync(A)); // A is not cached: needs the helper
+    const pS = settle(ns.sysctl.setAsync(B, 1234));
+    const syncMs = performance.now() - t0;
+    t.ok(
+      syncMs < NO_BLOCK_MS,
+      `getAsync/setAsync returned at once (${syncMs.toFixed(0)} ms): the JS thread is not blocked`,
+    );
+    const [rA, rS] = await Promise.all([pA, pS]);
+    const waited = performance.now() - t0;
+    clearInterval(iv);
+    t.ok(
+      ticks >= Math.min(50, waited / 40),
+      `the event loop kept running while they waited (${ticks} ticks in ${waited.toFixed(0)} ms)`,
+    );
+    t.equal(codeOf(rA), 'ETIMEDOUT', `the request to a stopped helper times out: ${String(rA.error ?? rA.value)}`);
+    t.ok(rS.error instanceof NetnsError, `the call queued behind it rejects too: ${String(rS.error ?? rS.value)}`);
+    t.ok(await gone(pid, 5000), `the helper was torn down (state now ${procState(pid)})`);
+    try {
+      process.kill(pid, 'SIGCONT'); // had it survived, its late replies would now arrive
+    } catch {
+      /* gone, as it should be */
+    }
+    await sleep(200);
+    let gB: unknown;
+    try {
+      gB = ns.sysctl.get(B);
+    } catch (e) {
+      gB = e;
+    }
+    t.not(gB, oracle.sysctl.get(A), "get(B) never returns A's value");
+    if (typeof gB === 'number') t.equal(gB, oracle.sysctl.get(B), "get(B) is B's value");
+    else t.type(gB, NetnsError, `get(B) fails cleanly: ${String(gB)}`);
+    let sB: unknown;
+    try {
+      sB = ns.sysctl.set(B, 1111);
+    } catch (e) {
+      sB = e;
+    }
+    t.equal(oracle.sysctl.get(A), 7200, 'set(B) never wrote A');
+    if (typeof sB === 'number') t.equal(oracle.sysctl.get(B), 1111, 'set(B) wrote B');
+    else t.type(sB, NetnsError, `set(B) fails cleanly: ${String(sB)}`);
+  },
+);
 
 t.test('a rootless helper killed under load: pending calls reject, nothing blocks, the helper is reaped', async (t) => {
   const { ns, pid } = rootlessPair(t);
@@ -196,8 +224,14 @@ for (const kind of ['ordinary', 'rootless'] as const) {
   t.test(`${kind}: setManyAsync then setAsync on the same key keep call order`, async (t) => {
     const ns = make(t);
     const order: string[] = [];
-    const p1 = ns.sysctl.setManyAsync({ [A]: 600 }).then((r) => (order.push('setMany'), r));
-    const p2 = ns.sysctl.setAsync(A, 700).then((v) => (order.push('set'), v));
+    const p1 = ns.sysctl.setManyAsync({ [A]: 600 }).then((r) => {
+      order.push('setMany');
+      return r;
+    });
+    const p2 = ns.sysctl.setAsync(A, 700).then((v) => {
+      order.push('set');
+      return v;
+    });
     const [r1, r2] = await Promise.all([p1, p2]);
     t.same(r1.changed, [A]);
     t.equal(r2, 700);
@@ -208,7 +242,12 @@ for (const kind of ['ordinary', 'rootless'] as const) {
   t.test(`${kind}: a failing setManyAsync's rollback does not undo a later setAsync`, async (t) => {
     const ns = make(t);
     const old = ns.sysctl.get('net.core.somaxconn');
-    const p1 = settle(ns.sysctl.setManyAsync([['net.core.somaxconn', 1111], [A, 99999999999999]]));
+    const p1 = settle(
+      ns.sysctl.setManyAsync([
+        ['net.core.somaxconn', 1111],
+        [A, 99999999999999],
+      ]),
+    );
     const p2 = ns.sysctl.setAsync('net.core.somaxconn', 2222);
     const [r1, r2] = await Promise.all([p1, p2]);
     t.equal(codeOf(r1), 'EINVAL', 'the batch failed at its second key');
@@ -274,7 +313,8 @@ t.test('a Proxy key and Proxy options are each read once per call', async (t) =>
     });
     return { proxy, reads };
   };
-  const many = (reads: Map<string, number>): string[] => [...reads].filter(([, n]) => n > 1).map(([p, n]) => `${p} ×${n}`);
+  const many = (reads: Map<string, number>): string[] =>
+    [...reads].filter(([, n]) => n > 1).map(([p, n]) => `${p} ×${n}`);
   for (const call of ['get', 'getAsync', 'set', 'open', 'list'] as const) {
     const { proxy, reads } = counted({ family: 'ipv4', iface: 'lo', key: 'rp_filter', section: 'conf' as const });
     if (call === 'get') ns.sysctl.get(proxy);
@@ -339,7 +379,10 @@ t.test('every Promise form rejects on bad arguments instead of throwing synchron
     }
     t.ok(p instanceof Promise, `${label} returned a Promise`);
     const r = await settle(p);
-    t.ok(r.error instanceof TypeError || r.error instanceof RangeError, `${label} rejected with an argument error: ${String(r.error ?? r.value)}`);
+    t.ok(
+      r.error instanceof TypeError || r.error instanceof RangeError,
+      `${label} rejected with an argument error: ${String(r.error ?? r.value)}`,
+    );
   }
 });
 
@@ -397,18 +440,29 @@ t.test('values, cloneNetns and rootless spawn read their inputs once', async (t)
     (Array.isArray(r.value) && r.value.join() === '20000,30000') || r.error instanceof RangeError,
     `an array whose length changes is written as checked: ${String(r.error ?? r.value)}`,
   );
-  t.ok([before, [20000, 30000]].some((v) => JSON.stringify(v) === JSON.stringify(ns.sysctl.get('net.ipv4.ip_local_port_range'))));
+  t.ok(
+    [before, [20000, 30000]].some(
+      (v) => JSON.stringify(v) === JSON.stringify(ns.sysctl.get('net.ipv4.ip_local_port_range')),
+    ),
+  );
 
   const reads = new Map<string, number>();
-  const opts = new Proxy({ read: [A], user: false }, {
-    get: (o, p, rr) => {
-      if (typeof p === 'string') reads.set(p, (reads.get(p) ?? 0) + 1);
-      return Reflect.get(o, p, rr) as unknown;
+  const opts = new Proxy(
+    { read: [A], user: false },
+    {
+      get: (o, p, rr) => {
+        if (typeof p === 'string') reads.set(p, (reads.get(p) ?? 0) + 1);
+        return Reflect.get(o, p, rr) as unknown;
+      },
     },
-  });
+  );
   const res = await cloneNetns(opts);
   t.equal(res.values[A], '7200');
-  t.same([...reads].filter(([, n]) => n > 1), [], 'cloneNetns: every option read once');
+  t.same(
+    [...reads].filter(([, n]) => n > 1),
+    [],
+    'cloneNetns: every option read once',
+  );
 
   const { ns: rl } = rootlessPair(t);
   let argReads = 0;

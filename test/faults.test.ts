@@ -4,7 +4,7 @@ import t, { type Test } from 'tap';
 import * as fs from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { NetNamespace, sysctl } from '../lib/index.js';
-import { checkThreadsAtEnd, childEnv, exited, plainNode, unshareSleep, uniqueName, cleanupName } from './helpers.js';
+import { checkThreadsAtEnd, childEnv, plainNode, unshareSleep, uniqueName, cleanupName } from './helpers.js';
 
 // Needs: root, util-linux unshare (-p -f --mount-proc), dist/ built (npm test does).
 checkThreadsAtEnd(t);
@@ -51,11 +51,14 @@ t.test('every fd the library opens is O_CLOEXEC: a child spawned afterwards hold
     NetNamespace.current(),
   ];
   spaces.push(NetNamespace.fromFd(spaces[0]!.fd));
-  const handles = spaces.flatMap((s) => [s.sysctl.open('net.ipv4.tcp_keepalive_time'), s.sysctl.open('net.core.somaxconn')]);
+  const handles = spaces.flatMap((s) => [
+    s.sysctl.open('net.ipv4.tcp_keepalive_time'),
+    s.sysctl.open('net.core.somaxconn'),
+  ]);
   handles.push(sysctl.open('net.ipv4.tcp_keepalive_time'));
   t.teardown(() => {
-    handles.forEach((h) => h.close());
-    spaces.forEach((s) => s.close());
+    for (const h of handles) h.close();
+    for (const s of spaces) s.close();
     NetNamespace.remove(name);
   });
   // Promise jobs in flight (each holds its own dup) while the children are spawned.
@@ -71,7 +74,8 @@ t.test('every fd the library opens is O_CLOEXEC: a child spawned afterwards hold
       t.teardown(() => c.kill('SIGKILL'));
       pid = c.pid!;
     });
-    for (let i = 0; i < 500 && fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'sleep'; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 500 && fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'sleep'; i++)
+      await new Promise((r) => setTimeout(r, 5));
     return pid;
   })();
   await Promise.all(inflight);
@@ -80,28 +84,53 @@ t.test('every fd the library opens is O_CLOEXEC: a child spawned afterwards hold
   const ours = new Set(mine.map((l) => l.split(' -> ')[1]));
   for (const pid of [plain, inside]) {
     const fds = fdsOf(pid);
-    t.same(fds.filter((l) => libraryLike(l) || ours.has(l.split(' -> ')[1])), [], `child ${pid} holds none of ours: ${fds.join(', ')}`);
+    t.same(
+      fds.filter((l) => libraryLike(l) || ours.has(l.split(' -> ')[1])),
+      [],
+      `child ${pid} holds none of ours: ${fds.join(', ')}`,
+    );
   }
   // Control: an fd passed on purpose is seen, so the check can fail.
   const passed = await execedSleep(t, spaces[1]!.fd);
-  t.ok(fdsOf(passed).some((l) => /^3 -> net:\[/.test(l)), 'an fd handed over explicitly does show up');
+  t.ok(
+    fdsOf(passed).some((l) => /^3 -> net:\[/.test(l)),
+    'an fd handed over explicitly does show up',
+  );
 });
 
 t.test('pid reuse: fromPid never returns the namespace of a process that took the pid meanwhile', async (t) => {
   // A fresh PID namespace makes pid numbers controllable (ns_last_pid) without touching the host's.
   const [cmd, args] = plainNode([new URL('./fixtures/pid-reuse-child.mjs', import.meta.url).pathname]);
-  const r = spawnSync('unshare', ['-p', '-f', '--mount-proc', '--kill-child', cmd, ...args], { encoding: 'utf8', env: childEnv(), timeout: 60_000 });
+  const r = spawnSync('unshare', ['-p', '-f', '--mount-proc', '--kill-child', cmd, ...args], {
+    encoding: 'utf8',
+    env: childEnv(),
+    timeout: 60_000,
+  });
   t.equal(r.status, 0, r.stderr);
-  const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const rows = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   t.equal(rows.length, 4, 'four scenarios ran');
   for (const row of rows) {
-    t.ok(row.reused, `${row.name}: pid ${row.pid} really was reused under fromPid (net:[${row.inoA}] -> net:[${row.inoB}])`);
+    t.ok(
+      row.reused,
+      `${row.name}: pid ${row.pid} really was reused under fromPid (net:[${row.inoA}] -> net:[${row.inoB}])`,
+    );
     t.not(row.inoA, row.inoB, `${row.name}: the new process is in another namespace`);
     t.equal(row.fresh, row.inoB, `${row.name}: asked afresh, the pid names the new process's namespace`);
     if (row.name.startsWith('control')) {
-      t.same(row.result, { ok: true, ino: row.inoB }, 'control: without the liveness check the wrong namespace comes back');
+      t.same(
+        row.result,
+        { ok: true, ino: row.inoB },
+        'control: without the liveness check the wrong namespace comes back',
+      );
     } else {
-      t.match(row.result, { ok: false, code: 'ESRCH', name: 'NetnsError' }, `${row.name}: ESRCH, not the new process's namespace`);
+      t.match(
+        row.result,
+        { ok: false, code: 'ESRCH', name: 'NetnsError' },
+        `${row.name}: ESRCH, not the new process's namespace`,
+      );
     }
   }
 });
@@ -132,7 +161,10 @@ t.test('setMany with a kernel EINVAL injected at every position leaves the names
   const lead: [string, unknown] = ['net.ipv4.ip_forward', 1]; // propagates to every interface
   for (const form of ['sync', 'async'] as const) {
     for (let i = 0; i < ENTRIES.length; i++) {
-      const entries: [string, unknown][] = [lead, ...ENTRIES.map(([k, good, bad], j): [string, unknown] => [k, j === i ? bad : good])];
+      const entries: [string, unknown][] = [
+        lead,
+        ...ENTRIES.map(([k, good, bad], j): [string, unknown] => [k, j === i ? bad : good]),
+      ];
       let err: (Error & { code?: string; key?: string; rolledBack?: string[]; notRestored?: string[] }) | undefined;
       try {
         if (form === 'sync') ns.sysctl.setMany(entries);
@@ -146,7 +178,11 @@ t.test('setMany with a kernel EINVAL injected at every position leaves the names
       t.equal(err?.notRestored, undefined);
       const after = ns.sysctl.getAll().raw;
       const diff = Object.keys({ ...snapshot, ...after }).filter((k) => snapshot[k] !== after[k]);
-      t.same(diff.map((k) => `${k}: ${snapshot[k]} -> ${after[k]}`), [], `${form} #${i}: every value byte-identical to the snapshot`);
+      t.same(
+        diff.map((k) => `${k}: ${snapshot[k]} -> ${after[k]}`),
+        [],
+        `${form} #${i}: every value byte-identical to the snapshot`,
+      );
     }
   }
   // And all of them at once succeeds (the values were not the problem).

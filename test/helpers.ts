@@ -99,7 +99,10 @@ export async function unshareSleep(t: Test): Promise<ChildProcess & { pid: numbe
   // unshare execs sleep in the same process once it has moved: wait for that.
   for (let i = 0; i < 500; i++) {
     try {
-      if (fs.readlinkSync(`/proc/${pid}/ns/net`) !== HOST_NS && fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep')
+      if (
+        fs.readlinkSync(`/proc/${pid}/ns/net`) !== HOST_NS &&
+        fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep'
+      )
         return child as ChildProcess & { pid: number };
     } catch {
       /* not yet */
@@ -176,7 +179,10 @@ export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 export function plainNode(args: string[]): [string, string[]] {
   const unset = ['NODE_OPTIONS', ...Object.keys(process.env).filter((k) => TAP_ENV.test(k) && k !== 'NODE_OPTIONS')];
   const cov = childCoverageDir();
-  return ['env', [...unset.flatMap((k) => ['-u', k]), ...(cov ? [`NODE_V8_COVERAGE=${cov}`] : []), process.execPath, ...args]];
+  return [
+    'env',
+    [...unset.flatMap((k) => ['-u', k]), ...(cov ? [`NODE_V8_COVERAGE=${cov}`] : []), process.execPath, ...args],
+  ];
 }
 
 // Coverage of the code the tests run in plain child processes (the CLI, the fixtures, code run
@@ -200,14 +206,21 @@ function childCoverageDir(): string | undefined {
   return dir;
 }
 
-interface ScriptCov { url: string }
-interface ProcessCov { result: ScriptCov[]; 'source-map-cache'?: Record<string, unknown> }
+interface ScriptCov {
+  url: string;
+}
+interface ProcessCov {
+  result: ScriptCov[];
+  'source-map-cache'?: Record<string, unknown>;
+}
 
 function mergeChildCoverage(dir: string): void {
   try {
     const home = `file://${checkout}`;
-    const fix = (u: string): string => (staged && u.startsWith(`file://${staged}`) ? home + u.slice(`file://${staged}`.length) : u);
-    const keep = (u: string): boolean => u.startsWith(home) && !u.includes('/node_modules/') && !u.startsWith(`${home}test/`);
+    const fix = (u: string): string =>
+      staged && u.startsWith(`file://${staged}`) ? home + u.slice(`file://${staged}`.length) : u;
+    const keep = (u: string): boolean =>
+      u.startsWith(home) && !u.includes('/node_modules/') && !u.startsWith(`${home}test/`);
     const covs: ProcessCov[] = [];
     const maps: Record<string, unknown> = {};
     for (const f of fs.readdirSync(dir)) {
@@ -223,11 +236,16 @@ function mergeChildCoverage(dir: string): void {
       if (result.length) covs.push({ result });
     }
     if (!covs.length) return;
-    const { mergeProcessCovs } = createRequire(import.meta.url)('@bcoe/v8-coverage') as { mergeProcessCovs(c: ProcessCov[]): ProcessCov };
+    const { mergeProcessCovs } = createRequire(import.meta.url)('@bcoe/v8-coverage') as {
+      mergeProcessCovs(c: ProcessCov[]): ProcessCov;
+    };
     const merged = mergeProcessCovs(covs);
     const out = `${tapCwd}/.tap/coverage`;
     fs.mkdirSync(out, { recursive: true });
-    fs.writeFileSync(`${out}/children-${process.pid}-${Date.now()}.json`, JSON.stringify({ ...merged, 'source-map-cache': maps }));
+    fs.writeFileSync(
+      `${out}/children-${process.pid}-${Date.now()}.json`,
+      JSON.stringify({ ...merged, 'source-map-cache': maps }),
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -266,7 +284,9 @@ export function snapshotDiff(a: Map<string, string>, b: Map<string, string>): st
  * returned function is called: a `flock` child holds it while this process works.
  */
 export async function holdHostLock(): Promise<() => Promise<void>> {
-  const holder = spawn('flock', ['/tmp/netns-host.lock', '-c', 'echo locked; read x'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const holder = spawn('flock', ['/tmp/netns-host.lock', '-c', 'echo locked; read x'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     holder.stdout!.on('data', (d: Buffer) => {
       if (String(d).includes('locked')) resolve();

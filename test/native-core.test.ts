@@ -72,7 +72,18 @@ t.test('the walk flags come from the addon: two distinct single bits', async (t)
 });
 
 t.test('decodeWalk: paths, modes, values and per-key errors', async (t) => {
-  const packed = ['core/somaxconn', '420', '=4096\n', 'ipv4/x', '128', '!13:open', 'ipv4/y', '292', '=a!b:c=d', ''].join('\0');
+  const packed = [
+    'core/somaxconn',
+    '420',
+    '=4096\n',
+    'ipv4/x',
+    '128',
+    '!13:open',
+    'ipv4/y',
+    '292',
+    '=a!b:c=d',
+    '',
+  ].join('\0');
   t.same(decodeWalk(packed, WALK_READ | WALK_MODE), {
     keys: ['core/somaxconn', 'ipv4/x', 'ipv4/y'],
     modes: [420, 128, 292],
@@ -128,16 +139,29 @@ t.test('without openat2 (component walk): the same answers, still confined', asy
   } finally {
     native.close(fd);
   }
-  for (const rel of [...escapes, ...unusual]) t.match(readError(rel), { errno: EINVAL, syscall: 'open' }, `${JSON.stringify(rel)}: EINVAL`);
-  t.match(readError(`core/${'x'.repeat(300)}`), { errno: ENAMETOOLONG, syscall: 'open' }, 'a component longer than NAME_MAX');
+  for (const rel of [...escapes, ...unusual])
+    t.match(readError(rel), { errno: EINVAL, syscall: 'open' }, `${JSON.stringify(rel)}: EINVAL`);
+  t.match(
+    readError(`core/${'x'.repeat(300)}`),
+    { errno: ENAMETOOLONG, syscall: 'open' },
+    'a component longer than NAME_MAX',
+  );
 
   const root = process.getuid?.() === 0;
-  t.test('inside a namespace', { skip: root ? false : 'needs root (CAP_SYS_ADMIN) to create a namespace' }, async (t) => {
-    const ns = NetNamespace.create();
-    t.teardown(() => ns.close());
-    t.equal(ns.sysctl.getRaw('net.ipv4.tcp_keepalive_time'), '7200', 'a fresh namespace has the default, read by component walk');
-    t.ok(ns.sysctl.list('net.core').includes('net.core.somaxconn'), 'a walk inside');
-  });
+  t.test(
+    'inside a namespace',
+    { skip: root ? false : 'needs root (CAP_SYS_ADMIN) to create a namespace' },
+    async (t) => {
+      const ns = NetNamespace.create();
+      t.teardown(() => ns.close());
+      t.equal(
+        ns.sysctl.getRaw('net.ipv4.tcp_keepalive_time'),
+        '7200',
+        'a fresh namespace has the default, read by component walk',
+      );
+      t.ok(ns.sysctl.list('net.core').includes('net.core.somaxconn'), 'a walk inside');
+    },
+  );
 });
 
 t.test('without the NS_GET_NSTYPE ioctl (qemu-user): the type from the fd link, the same answers', async (t) => {
@@ -145,15 +169,27 @@ t.test('without the NS_GET_NSTYPE ioctl (qemu-user): the type from the fd link, 
   const fds = kinds.map((k) => fs.openSync(`/proc/self/ns/${k}`, 'r'));
   const opath = fs.openSync('/proc/self/ns/net', 0o10000000 /* O_PATH */);
   const regular = fs.openSync('/etc/hostname', 'r');
-  t.teardown(() => [...fds, opath, regular].forEach((fd) => fs.closeSync(fd)));
+  t.teardown(() => {
+    for (const fd of [...fds, opath, regular]) fs.closeSync(fd);
+  });
   const all = [...fds, opath, regular];
   const withIoctl = all.map((fd) => native.nsInfo(fd));
-  t.ok(withIoctl.slice(0, fds.length).every((i) => i.nsType > 0), `the ioctl names every kind: ${kinds.join(', ')}`);
+  t.ok(
+    withIoctl.slice(0, fds.length).every((i) => i.nsType > 0),
+    `the ioctl names every kind: ${kinds.join(', ')}`,
+  );
   testing.forceNsTypeFallback(true);
   t.teardown(() => testing.forceNsTypeFallback(false));
   const fromLink = all.map((fd) => native.nsInfo(fd));
-  t.same(fromLink, withIoctl, 'the same nsInfo for every namespace kind, an O_PATH fd (-EBADF) and a regular file (-ENOTTY)');
-  t.ok(fromLink.some((i) => i.nsType === native.constants.CLONE_NEWNET), 'a network namespace among them');
+  t.same(
+    fromLink,
+    withIoctl,
+    'the same nsInfo for every namespace kind, an O_PATH fd (-EBADF) and a regular file (-ENOTTY)',
+  );
+  t.ok(
+    fromLink.some((i) => i.nsType === native.constants.CLONE_NEWNET),
+    'a network namespace among them',
+  );
   using ns = NetNamespace.fromPath('/proc/self/ns/net');
   t.ok(ns.fd >= 0, 'a handle opens through the fallback');
 });
@@ -168,37 +204,55 @@ t.test('without the NS_GET_NSTYPE ioctl (qemu-user): the type from the fd link, 
 // /proc/sys/net (self, thread-self and mounts then lie beneath the root).
 const fixture = fileURLToPath(new URL('./fixtures/confined-open.mjs', import.meta.url));
 const isRoot = process.getuid?.() === 0;
-t.test('the confined open refuses escapes by every path that opens keys, with and without openat2', { skip: isRoot ? false : 'needs root (mount namespace, namespaces, a rootless helper as root)' }, async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netns-confined-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  fs.writeFileSync(path.join(dir, 'target'), 'marker\n');
-  const expected = {
-    openat2: { dotdot: EXDEV, absolute: EXDEV, symlinkDir: ELOOP, symlinkLast: ELOOP, threadSelf: ELOOP },
-    // OpenByComponents: "" and ".." components are EINVAL; a symlink met as a directory is
-    // ENOTDIR (O_PATH | O_DIRECTORY | O_NOFOLLOW), as the last component ELOOP (O_NOFOLLOW).
-    fallback: { dotdot: EINVAL, absolute: EINVAL, symlinkDir: ENOTDIR, symlinkLast: ELOOP, threadSelf: ENOTDIR },
-  };
-  for (const bind of [false, true])
-    for (const deny of [false, true]) {
-      const flags = [...(bind ? ['--bind'] : []), ...(deny ? ['--deny-openat2'] : [])];
-      const [cmd, args] = plainNode([fixture, dir, ...flags]);
-      const r = spawnSync('unshare', ['--mount', '--propagation', 'private', cmd, ...args], { encoding: 'utf8', timeout: 60_000 });
-      const name = `${bind ? '/proc over /proc/sys/net' : '/proc/sys/net'}, ${deny ? 'openat2 denied (ENOSYS)' : 'openat2'}`;
-      t.equal(r.status, 0, `${name}: the fixture ran: ${r.stderr}`);
-      const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
-      const want = deny ? expected.fallback : expected.openat2;
-      for (const [p, v] of Object.entries(out.good as Record<string, unknown>))
-        t.ok(typeof v === 'string' || (v as { fd?: string } | null)?.fd === 'opened', `${name}: ${p} of a key beneath the root works: ${JSON.stringify(v)}`);
-      for (const [p, v] of Object.entries(out.goodWalks as Record<string, { keys?: number }>))
-        t.ok((v.keys ?? 0) > 0, `${name}: ${p} of a directory beneath the root works`);
-      for (const [p, got] of Object.entries(out.escapes as Record<string, Record<string, unknown>>)) {
-        const kinds = Object.keys(got);
-        t.same(got, Object.fromEntries(kinds.map((k) => [k, { errno: want[k as keyof typeof want], syscall: 'open' }])), `${name}: ${p} refuses ${kinds.join(', ')}`);
+t.test(
+  'the confined open refuses escapes by every path that opens keys, with and without openat2',
+  { skip: isRoot ? false : 'needs root (mount namespace, namespaces, a rootless helper as root)' },
+  async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netns-confined-'));
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    fs.writeFileSync(path.join(dir, 'target'), 'marker\n');
+    const expected = {
+      openat2: { dotdot: EXDEV, absolute: EXDEV, symlinkDir: ELOOP, symlinkLast: ELOOP, threadSelf: ELOOP },
+      // OpenByComponents: "" and ".." components are EINVAL; a symlink met as a directory is
+      // ENOTDIR (O_PATH | O_DIRECTORY | O_NOFOLLOW), as the last component ELOOP (O_NOFOLLOW).
+      fallback: { dotdot: EINVAL, absolute: EINVAL, symlinkDir: ENOTDIR, symlinkLast: ELOOP, threadSelf: ENOTDIR },
+    };
+    for (const bind of [false, true])
+      for (const deny of [false, true]) {
+        const flags = [...(bind ? ['--bind'] : []), ...(deny ? ['--deny-openat2'] : [])];
+        const [cmd, args] = plainNode([fixture, dir, ...flags]);
+        const r = spawnSync('unshare', ['--mount', '--propagation', 'private', cmd, ...args], {
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+        const name = `${bind ? '/proc over /proc/sys/net' : '/proc/sys/net'}, ${deny ? 'openat2 denied (ENOSYS)' : 'openat2'}`;
+        t.equal(r.status, 0, `${name}: the fixture ran: ${r.stderr}`);
+        const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
+        const want = deny ? expected.fallback : expected.openat2;
+        for (const [p, v] of Object.entries(out.good as Record<string, unknown>))
+          t.ok(
+            typeof v === 'string' || (v as { fd?: string } | null)?.fd === 'opened',
+            `${name}: ${p} of a key beneath the root works: ${JSON.stringify(v)}`,
+          );
+        for (const [p, v] of Object.entries(out.goodWalks as Record<string, { keys?: number }>))
+          t.ok((v.keys ?? 0) > 0, `${name}: ${p} of a directory beneath the root works`);
+        for (const [p, got] of Object.entries(out.escapes as Record<string, Record<string, unknown>>)) {
+          const kinds = Object.keys(got);
+          t.same(
+            got,
+            Object.fromEntries(kinds.map((k) => [k, { errno: want[k as keyof typeof want], syscall: 'open' }])),
+            `${name}: ${p} refuses ${kinds.join(', ')}`,
+          );
+        }
+        for (const [p, got] of Object.entries(out.walks as Record<string, Record<string, unknown>>)) {
+          const kinds = Object.keys(got);
+          t.same(
+            got,
+            Object.fromEntries(kinds.map((k) => [k, { errno: want[k as keyof typeof want], syscall: 'open' }])),
+            `${name}: ${p} refuses ${kinds.join(', ')}`,
+          );
+        }
+        t.equal(out.target, 'marker\n', `${name}: the file outside was neither read nor written`);
       }
-      for (const [p, got] of Object.entries(out.walks as Record<string, Record<string, unknown>>)) {
-        const kinds = Object.keys(got);
-        t.same(got, Object.fromEntries(kinds.map((k) => [k, { errno: want[k as keyof typeof want], syscall: 'open' }])), `${name}: ${p} refuses ${kinds.join(', ')}`);
-      }
-      t.equal(out.target, 'marker\n', `${name}: the file outside was neither read nor written`);
-    }
-});
+  },
+);

@@ -13,14 +13,25 @@ t.test('list() gives the command line of the first pid, as /proc/PID/cmdline has
   const sleeper = all.find((e) => e.pids.includes(child.pid));
   t.ok(sleeper, 'the sleeper namespace is listed');
   t.same(sleeper!.pids, [child.pid], 'it is the only process there');
-  const expected = fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0').filter((a, i, arr) => i < arr.length - 1 || a !== '');
-  t.same(expected, ['sleep', '600'], 'oracle: the kernel shows the exec\'d argv');
+  const expected = fs
+    .readFileSync(`/proc/${child.pid}/cmdline`, 'utf8')
+    .split('\0')
+    .filter((a, i, arr) => i < arr.length - 1 || a !== '');
+  t.same(expected, ['sleep', '600'], "oracle: the kernel shows the exec'd argv");
   t.equal(sleeper!.command, 'sleep 600');
 
   const mine = all.find((e) => e.pids.includes(process.pid));
   const first = mine!.pids[0]!;
-  const firstArgs = fs.readFileSync(`/proc/${first}/cmdline`, 'utf8').split('\0').filter((a) => a !== '').join(' ');
-  t.equal(mine!.command, firstArgs || `[${fs.readFileSync(`/proc/${first}/comm`, 'utf8').trim()}]`, 'host namespace: command of its lowest pid');
+  const firstArgs = fs
+    .readFileSync(`/proc/${first}/cmdline`, 'utf8')
+    .split('\0')
+    .filter((a) => a !== '')
+    .join(' ');
+  t.equal(
+    mine!.command,
+    firstArgs || `[${fs.readFileSync(`/proc/${first}/comm`, 'utf8').trim()}]`,
+    'host namespace: command of its lowest pid',
+  );
 });
 
 t.test('list(): a named namespace nobody runs in has no command', async (t) => {

@@ -145,7 +145,10 @@ t.test('iproute2 interop: create({ name }) -> ip netns list / exec; remove -> go
   const mi = fs.readFileSync('/proc/self/mountinfo', 'utf8');
   t.match(mi, new RegExp(`/run/netns ${'/run/netns'.replace(/\//g, '\\/')} .*shared:`), '/run/netns is a shared mount');
   t.throws(() => NetNamespace.create({ name }), { code: 'EEXIST' });
-  t.ok(NetNamespace.list().some((e) => e.names.includes(name) && e.id === ns.id), 'list() shows the name');
+  t.ok(
+    NetNamespace.list().some((e) => e.names.includes(name) && e.id === ns.id),
+    'list() shows the name',
+  );
   NetNamespace.remove(name);
   t.notMatch(sh('ip', ['netns', 'list']), new RegExp(`^${name}\\b`, 'm'));
   t.notOk(fs.existsSync(`/run/netns/${name}`));
@@ -311,7 +314,10 @@ t.test('without CAP_SYS_ADMIN: EPERM with a hint', async (t) => {
     cwd: '/',
     env: childEnv(),
   });
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   t.equal(lines.length, 2, r.stderr);
   t.equal(lines[0].code, 'EPERM', 'cannot make /run/netns a shared mount as nobody');
   t.match(lines[0].message, /CAP_SYS_ADMIN/);

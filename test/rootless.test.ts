@@ -6,7 +6,8 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { NetNamespace, NetnsError, hasCapSysAdmin, rootlessSupport } from '../lib/index.js';
+import { NetNamespace, NetnsError } from '../lib/index.js';
+import { hasCapSysAdmin, rootlessSupport } from '../lib/subpaths/rootless.js';
 import { plainNode, stagedRoot } from './helpers.js';
 
 // nobody runs the package from a copy it can read (the checkout may be in a 0700 home).
@@ -15,6 +16,7 @@ const fixture = `${root}/test/fixtures/rootless-nobody.mjs`;
 const NOBODY = 65534;
 const nobodyEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/', LANG: 'C' };
 
+// biome-ignore lint/suspicious/noExplicitAny: JSON a child printed, read field by field with assertions
 type Json = Record<string, any>;
 
 /** Run a fixture scenario as nobody and return its JSON. */
@@ -35,7 +37,9 @@ function asNobody(scenario: string, opts: { nodeArgs?: string[]; wrap?: string[]
   try {
     json = JSON.parse(lines[lines.length - 1]!);
   } catch {
-    throw new Error(`scenario ${scenario} printed no JSON (status ${r.status}, signal ${r.signal}): ${r.stdout}\n${r.stderr}`);
+    throw new Error(
+      `scenario ${scenario} printed no JSON (status ${r.status}, signal ${r.signal}): ${r.stdout}\n${r.stderr}`,
+    );
   }
   if (json.fatal) throw new Error(`scenario ${scenario} failed: ${json.fatal.message}\n${json.stack}`);
   return json;
@@ -55,16 +59,25 @@ const norm = (s: string): string => s.trim().split(/\s+/).join(' ');
 
 t.before(() => {
   // nobody must be able to read the package (dist/, build/, node_modules/): the staged copy.
-  for (const p of ['dist/index.js', 'dist/rootless/helper.js', 'build/Release/netns.node', 'node_modules/bindings/package.json', 'test/fixtures/rootless-nobody.mjs']) {
+  for (const p of [
+    'dist/index.js',
+    'dist/rootless/helper.js',
+    'build/Release/netns.node',
+    'node_modules/bindings/package.json',
+    'test/fixtures/rootless-nobody.mjs',
+  ]) {
     if (!fs.existsSync(`${root}/${p}`)) throw new Error(`${p} is missing: run \`npm run build\` before the tests`);
   }
-  const probe = spawnSync(...plainNode(['--input-type=module', '-e', `await import(${JSON.stringify(`${root}/dist/index.js`)})`]), {
-    uid: NOBODY,
-    gid: NOBODY,
-    cwd: '/',
-    env: nobodyEnv,
-    encoding: 'utf8',
-  });
+  const probe = spawnSync(
+    ...plainNode(['--input-type=module', '-e', `await import(${JSON.stringify(`${root}/dist/index.js`)})`]),
+    {
+      uid: NOBODY,
+      gid: NOBODY,
+      cwd: '/',
+      env: nobodyEnv,
+      encoding: 'utf8',
+    },
+  );
   if (probe.status !== 0)
     throw new Error(`user nobody cannot load the package from ${root} (check directory permissions):\n${probe.stderr}`);
 });
@@ -87,7 +100,11 @@ t.test('as nobody: create() goes rootless, and sysctl reads/writes agree with a 
   t.equal(r.readBack, 1234);
   t.equal(r.asyncGet, 11);
   if (r.layer) {
-    t.same(r.setMany.changed.sort(), ['net.ipv4.ip_local_port_range', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes']);
+    t.same(r.setMany.changed.sort(), [
+      'net.ipv4.ip_local_port_range',
+      'net.ipv4.tcp_keepalive_intvl',
+      'net.ipv4.tcp_keepalive_probes',
+    ]);
   } else {
     t.same(r.setMany, ['11', '7', '20000 30000']);
   }
@@ -105,15 +122,26 @@ t.test('as nobody: create() goes rootless, and sysctl reads/writes agree with a 
   // getAll equals what the command reads, key for key.
   const lib: Record<string, string> = r.getAllRaw;
   const inside: Record<string, string> = r.insideAll;
-  const libKeys = Object.keys(lib).map((k) => (r.layer ? k : k)).sort();
+  const libKeys = Object.keys(lib)
+    .map((k) => (r.layer ? k : k))
+    .sort();
   t.ok(libKeys.length > 400, `getAll returned ${libKeys.length} keys`);
   const rel = (k: string): string =>
-    r.layer ? k.replace(/^net\./, '').split('.').map((c) => c.replace(/\//g, '.')).join('/') : k;
+    r.layer
+      ? k
+          .replace(/^net\./, '')
+          .split('.')
+          .map((c) => c.replace(/\//g, '.'))
+          .join('/')
+      : k;
   const libByRel = Object.fromEntries(Object.entries(lib).map(([k, v]) => [rel(k), v]));
   t.same(Object.keys(libByRel).sort(), Object.keys(inside).sort(), 'same readable keys as grep -r inside');
   const diff = Object.keys(inside).filter((k) => norm(inside[k]!) !== norm(libByRel[k] ?? ''));
   t.same(diff, [], 'same values as grep -r inside');
-  t.ok(r.getAllUnreadable.some((k: string) => /route.flush/.test(k)), 'write-only route/flush reported apart');
+  t.ok(
+    r.getAllUnreadable.some((k: string) => /route.flush/.test(k)),
+    'write-only route/flush reported apart',
+  );
 
   // Keys the kernel hides or makes read-only in a userns-owned namespace: clear errors.
   t.equal(r.roBackendError?.errno, 13, 'core/rmem_max is not writable (EACCES)');
@@ -135,12 +163,16 @@ t.test('as nobody: create() goes rootless, and sysctl reads/writes agree with a 
   t.same([r.spawnNotInPath?.code, r.spawnNotInPath?.syscall], ['ENOENT', 'spawn']);
 
   // close(): the helper is gone (reaped, not a zombie), nothing else left, no fd leaked.
-  t.same(r.childrenBeforeClose.map((c: Json) => c.pid), [r.helperPid], 'only the helper is a child before close');
+  t.same(
+    r.childrenBeforeClose.map((c: Json) => c.pid),
+    [r.helperPid],
+    'only the helper is a child before close',
+  );
   t.equal(r.closed, true);
   t.equal(r.helperAfterClose, null, 'no helper process after close()');
   t.same(r.childrenAfterClose, [], 'no child or zombie after close()');
   t.equal(r.fdsLeaked, 0, 'no fd left open');
-  t.equal(r.afterCloseError?.errno, 3, 'using the backend after close fails clearly');
+  t.equal(r.afterCloseError?.errno, 9, 'using the backend after close fails clearly (EBADF, as every closed handle)');
 });
 
 t.test('as nobody: compare() and explain() reach a rootless namespace through its backend', async (t) => {
@@ -173,8 +205,15 @@ t.test('as nobody: compare() and explain() reach a rootless namespace through it
     t.match(e.source, /\(\) in net\//, `${e.key}: source`);
     t.match(e.docker, /^docker run --sysctl /, `${e.key}: docker remedy`);
   }
-  t.same(r.explains.map((e: Json) => e.class), ['inherited', 'default', 'default']);
-  t.same(r.explains.map((e: Json) => e.since), [null, '1.29', null], 'the kubelet safe set: keepalive since 1.29');
+  t.same(
+    r.explains.map((e: Json) => e.class),
+    ['inherited', 'default', 'default'],
+  );
+  t.same(
+    r.explains.map((e: Json) => e.since),
+    [null, '1.29', null],
+    'the kubelet safe set: keepalive since 1.29',
+  );
   t.equal(r.cliStatus, 0, `netns explain --json as nobody: ${r.cliStderr}`);
   t.same(r.cli?.[0]?.since, '1.29');
 });
@@ -328,7 +367,12 @@ t.test('unprivileged Promise forms complete, and a barred way back is refused in
     const [cmd, args] = plainNode(['--input-type=module', '-e', script, mode]); // no tap tracker in the child
     const argv = [...wrap, cmd, ...args];
     const r = spawnSync(argv[0]!, argv.slice(1), {
-      uid: NOBODY, gid: NOBODY, cwd: '/', env: nobodyEnv, encoding: 'utf8', timeout: 30_000,
+      uid: NOBODY,
+      gid: NOBODY,
+      cwd: '/',
+      env: nobodyEnv,
+      encoding: 'utf8',
+      timeout: 30_000,
     });
     t.equal(r.signal, null, `${mode}: not killed (no abort, no hang): ${r.stderr}`);
     t.equal(r.stderr, '', `${mode}: nothing on stderr`);
@@ -341,9 +385,23 @@ t.test('unprivileged Promise forms complete, and a barred way back is refused in
   t.equal(String(u.async), host, 'as root of its own user namespace, too');
   t.equal(u.autoRootless, true, 'create() picks rootless there: the way back from an ordinary one is barred');
   t.equal(u.autoValue, 7200, 'and it works (a fresh namespace: kernel default)');
-  t.equal(u.rootless, false, 'create({ rootless: false }) makes an ordinary namespace (CAP_SYS_ADMIN in its user namespace)');
+  t.equal(
+    u.rootless,
+    false,
+    'create({ rootless: false }) makes an ordinary namespace (CAP_SYS_ADMIN in its user namespace)',
+  );
   for (const k of ['sync', 'runSync', 'asyncIn'])
-    t.match(u[k], { name: 'NetnsError', code: 'EPERM', syscall: 'setns', path: '/proc/thread-self/ns/net', hint: /could not come back/ }, `${k}: refused with the way-back hint`);
+    t.match(
+      u[k],
+      {
+        name: 'NetnsError',
+        code: 'EPERM',
+        syscall: 'setns',
+        path: '/proc/thread-self/ns/net',
+        hint: /could not come back/,
+      },
+      `${k}: refused with the way-back hint`,
+    );
   t.equal(String(u.after), host, 'the JS thread is still home and works');
 });
 

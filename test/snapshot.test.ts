@@ -39,13 +39,23 @@ t.test('one O_CLOEXEC fd per readable key; refresh() equals getAll(); close() gi
   t.ok(snap instanceof SysctlSnapshotHandle);
   const all = ns.sysctl.getAll();
   const readable = Object.keys(all.raw).length;
-  t.equal(snap.size, readable + Object.keys(all.unreadable).filter((k) => all.unreadable[k]!.code === 'EIO').length,
-    'an fd for every key that opens for reading (stable_secret opens, then answers EIO)');
+  t.equal(
+    snap.size,
+    readable + Object.keys(all.unreadable).filter((k) => all.unreadable[k]!.code === 'EIO').length,
+    'an fd for every key that opens for reading (stable_secret opens, then answers EIO)',
+  );
   const held = sysctlFds();
   t.equal(held.length - baseFds, snap.size, 'the fds are in the fd table');
-  t.ok(held.every((f) => (f.flags & 0o2000000) !== 0), 'every one is O_CLOEXEC');
+  t.ok(
+    held.every((f) => (f.flags & 0o2000000) !== 0),
+    'every one is O_CLOEXEC',
+  );
   t.equal(fdCount() - before, snap.size + 1, 'plus one hold on the namespace');
-  t.same(snap.keys, [...Object.keys(all.raw), ...Object.keys(all.unreadable)].sort(), 'keys: sorted, as getAll has them');
+  t.same(
+    snap.keys,
+    [...Object.keys(all.raw), ...Object.keys(all.unreadable)].sort(),
+    'keys: sorted, as getAll has them',
+  );
   t.same(snap.current.raw, all.raw, 'first read: the walk that opened them');
   t.same(Object.keys(snap.current.unreadable), Object.keys(all.unreadable));
 
@@ -56,8 +66,15 @@ t.test('one O_CLOEXEC fd per readable key; refresh() equals getAll(); close() gi
   const again = ns.sysctl.getAll();
   t.same(r.values, again.values, 'every value as getAll() gives it');
   t.same(Object.keys(r.raw), Object.keys(again.raw), 'raw in the same (key) order');
-  t.same(Object.keys(r.unreadable), Object.keys(again.unreadable), 'unreadable: the same keys, in order (held ones answering EIO, and route.flush never opened)');
-  t.same(Object.values(r.unreadable).map((e) => [e.code, e.syscall]), Object.values(again.unreadable).map((e) => [e.code, e.syscall]));
+  t.same(
+    Object.keys(r.unreadable),
+    Object.keys(again.unreadable),
+    'unreadable: the same keys, in order (held ones answering EIO, and route.flush never opened)',
+  );
+  t.same(
+    Object.values(r.unreadable).map((e) => [e.code, e.syscall]),
+    Object.values(again.unreadable).map((e) => [e.code, e.syscall]),
+  );
   t.equal(snap.current, r, 'current is the last refresh');
 
   // The namespace stays alive while the snapshot is open.
@@ -80,7 +97,10 @@ t.test('a key whose entry vanishes leaves the results; a prefix; a prefix that i
   ns.runSync(() => sh('ip', ['link', 'add', 'snapd0', 'type', 'veth', 'peer', 'name', 'snapd1']));
   using snap = ns.sysctl.snapshot('net.ipv4.conf');
   t.ok(snap.keys.includes('net.ipv4.conf.snapd0.forwarding'));
-  t.ok(snap.keys.every((k) => k.startsWith('net.ipv4.conf.')), 'only keys under the prefix');
+  t.ok(
+    snap.keys.every((k) => k.startsWith('net.ipv4.conf.')),
+    'only keys under the prefix',
+  );
   ns.runSync(() => sh('ip', ['link', 'del', 'snapd0']));
   const r = snap.refresh();
   t.notOk('net.ipv4.conf.snapd0.forwarding' in r.raw, 'gone from raw');
@@ -109,7 +129,11 @@ t.test('compare(snapshot, ns) and comparer(): the host read once, same entries a
   t.same(c(ns), direct, 'comparer over a snapshot handle');
   const e = c(ns).find((x) => x.key === K)!;
   t.same([e.b, e.equal], ['600', false]);
-  t.same(compare(ns, ns.sysctl.getAll()).filter((x) => !x.equal && x.a !== null), [], 'a namespace equals its own snapshot');
+  t.same(
+    compare(ns, ns.sysctl.getAll()).filter((x) => !x.equal && x.a !== null),
+    [],
+    'a namespace equals its own snapshot',
+  );
   t.throws(() => compare({} as never, ns), TypeError);
 });
 
@@ -125,7 +149,10 @@ t.test('out of fds (RLIMIT_NOFILE 300): snapshot() throws EMFILE and leaves no f
     try { ns.sysctl.snapshot().close(); code = 'none'; } catch (e) { code = e.code; }
     console.log(JSON.stringify({ code, leaked: fs.readdirSync('/proc/self/fd').length - before }));`;
   const [cmd, args] = plainNode(['--input-type=module', '-e', script]);
-  const r = spawnSync('bash', ['-c', 'ulimit -n 300 && exec "$@"', 'bash', cmd, ...args], { encoding: 'utf8', env: childEnv() });
+  const r = spawnSync('bash', ['-c', 'ulimit -n 300 && exec "$@"', 'bash', cmd, ...args], {
+    encoding: 'utf8',
+    env: childEnv(),
+  });
   t.equal(r.status, 0, r.stderr);
   t.same(JSON.parse(r.stdout), { code: 'EMFILE', leaked: 0 });
 });

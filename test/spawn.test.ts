@@ -3,8 +3,18 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { NetNamespace, NetnsError, RootlessChild, spawnInNetns, sysctl } from '../lib/index.js';
-import { HOST_NS, checkThreadsAtEnd, childEnv, fdCount, inoOf, plainNode, stagedRoot, strayThreads } from './helpers.js';
+import { NetNamespace, NetnsError, spawnInNetns, sysctl } from '../lib/index.js';
+import { RootlessChild } from '../lib/subpaths/rootless.js';
+import {
+  HOST_NS,
+  checkThreadsAtEnd,
+  childEnv,
+  fdCount,
+  inoOf,
+  plainNode,
+  stagedRoot,
+  strayThreads,
+} from './helpers.js';
 
 // Needs: root (CAP_SYS_ADMIN) to create namespaces and to become nobody; /bin/sh and cat;
 // unprivileged user namespaces (the nobody test); dist/ built (`npm run build:ts`).
@@ -35,7 +45,10 @@ t.test('the command reads its presets with its first instruction', async (t) => 
   };
   const before = fdCount();
   // cat is the whole command: its first reads are the files themselves.
-  const s = spawnInNetns('cat', Object.keys(presets).map(file), { sysctl: presets, stdio: ['ignore', 'pipe', 'inherit'] });
+  const s = spawnInNetns('cat', Object.keys(presets).map(file), {
+    sysctl: presets,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   t.teardown(() => s.child.kill('SIGKILL'));
   // The stdout pipe is the test's own, and Node keeps its fd until the stream has closed:
   // the child's 'close' event. That may come after 'exit' and after the stream's 'end' (it
@@ -47,7 +60,11 @@ t.test('the command reads its presets with its first instruction', async (t) => 
   t.same(s.sysctl.values, presets);
   t.same(await s.exited, { code: 0, signal: null });
   t.ok(s.netns.closed, 'the namespace handle it made is closed once the command exited');
-  t.equal(fdCount(), before + (s.child.stdout!.closed ? 0 : 1), 'at exit, the one fd left open is the stdout pipe, until its stream closes');
+  t.equal(
+    fdCount(),
+    before + (s.child.stdout!.closed ? 0 : 1),
+    'at exit, the one fd left open is the stdout pipe, until its stream closes',
+  );
   await closed;
   t.equal(fdCount(), before, 'no fd left behind once stdio closed');
   t.not(sysctl.getRaw('net.core.somaxconn'), '321', 'the host is untouched');
@@ -78,7 +95,11 @@ t.test('exit codes, signals and stdio pass through', async (t) => {
   t.equal(err, 'err\n');
   t.same(await c.exited, { code: 3, signal: null });
 
-  const d = spawnInNetns('sh', ['-c', 'echo "$FOO $(pwd)"'], { env: { FOO: 'bar', PATH: process.env.PATH ?? '/usr/bin:/bin' }, cwd: '/tmp', stdio: ['ignore', 'pipe', 'inherit'] });
+  const d = spawnInNetns('sh', ['-c', 'echo "$FOO $(pwd)"'], {
+    env: { FOO: 'bar', PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    cwd: '/tmp',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   t.equal(await collect(d.child.stdout), 'bar /tmp\n', 'env and cwd pass through');
   await d.exited;
 
@@ -89,13 +110,19 @@ t.test('exit codes, signals and stdio pass through', async (t) => {
 
 t.test('a given namespace is used and left open', async (t) => {
   using ns = NetNamespace.create();
-  const s = spawnInNetns('cat', [file('net.core.somaxconn')], { netns: ns, sysctl: { 'net.core.somaxconn': 222 }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const s = spawnInNetns('cat', [file('net.core.somaxconn')], {
+    netns: ns,
+    sysctl: { 'net.core.somaxconn': 222 },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   t.equal(s.netns, ns);
   t.equal((await collect(s.child.stdout)).trim(), '222');
   await s.exited;
   t.notOk(ns.closed, 'the caller still owns it');
   t.equal(ns.sysctl.get('net.core.somaxconn'), 222, 'the preset stays in the namespace');
-  t.same(spawnInNetns('true', [], { netns: ns, sysctl: { 'net.core.somaxconn': 222 } }).sysctl.unchanged, ['net.core.somaxconn']);
+  t.same(spawnInNetns('true', [], { netns: ns, sysctl: { 'net.core.somaxconn': 222 } }).sysctl.unchanged, [
+    'net.core.somaxconn',
+  ]);
 });
 
 t.test('a failed preset starts nothing and throws', async (t) => {
@@ -143,16 +170,30 @@ t.test('as nobody: a rootless namespace, presets seen by the first instruction, 
   // command is started by the helper after setMany returned. The fixture imports dist/, from a
   // copy nobody can read (the checkout may be in a 0700 home).
   const fixture = stagedRoot() + 'test/fixtures/spawn-nobody.mjs';
-  const host = ['tcp_keepalive_time', 'tcp_keepalive_intvl', 'tcp_keepalive_probes'].map((k) => fs.readFileSync(`/proc/sys/net/ipv4/${k}`, 'utf8'));
-  const r = spawnSync(...plainNode([fixture]), { uid: 65534, gid: 65534, cwd: '/', env: childEnv(), encoding: 'utf8', timeout: 60_000 });
-  t.equal(r.stderr, '', 'nothing on stderr (tap\'s tracker does not reach the child)');
+  const host = ['tcp_keepalive_time', 'tcp_keepalive_intvl', 'tcp_keepalive_probes'].map((k) =>
+    fs.readFileSync(`/proc/sys/net/ipv4/${k}`, 'utf8'),
+  );
+  const r = spawnSync(...plainNode([fixture]), {
+    uid: 65534,
+    gid: 65534,
+    cwd: '/',
+    env: childEnv(),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  t.equal(r.stderr, '', "nothing on stderr (tap's tracker does not reach the child)");
   t.equal(r.status, 0);
   const o = JSON.parse(r.stdout.trim().split('\n').pop()!);
   t.same([o.uid, o.gid, o.capSysAdmin], [65534, 65534, false], 'ran as nobody without CAP_SYS_ADMIN');
   t.equal(o.rootless, true, 'the namespace spawnInNetns made is rootless');
   t.equal(o.isRootlessChild, true, 'child is a RootlessChild');
   t.not(o.netnsId, `${fs.statSync('/proc/self/ns/net').dev}:${inoOf(HOST_NS)}`);
-  t.same(o.report.changed, ['net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes', 'net.ipv4.ip_local_port_range']);
+  t.same(o.report.changed, [
+    'net.ipv4.tcp_keepalive_time',
+    'net.ipv4.tcp_keepalive_intvl',
+    'net.ipv4.tcp_keepalive_probes',
+    'net.ipv4.ip_local_port_range',
+  ]);
   // cat's own reads, in order: the four preset files, its /proc/self/status, its uid_map.
   const lines = o.first.stdout.split('\n');
   t.same(lines.slice(0, 4), ['600', '10', '6', '20000\t30000'], 'the command read the presets itself');
@@ -167,27 +208,49 @@ t.test('as nobody: a rootless namespace, presets seen by the first instruction, 
   t.same(o.exit7, { code: 7, signal: null }, 'exit code passes through');
   t.same(o.term, { code: null, signal: 'SIGTERM' }, 'a signal the command raises passes through');
   t.same(o.killed, { code: null, signal: 'SIGKILL' }, 'child.kill() works');
-  t.same(o.stdio, { stdout: 'HELLO\n', stderr: 'err\n', exit: { code: 3, signal: null } }, 'stdin, stdout, stderr pass through');
+  t.same(
+    o.stdio,
+    { stdout: 'HELLO\n', stderr: 'err\n', exit: { code: 3, signal: null } },
+    'stdin, stdout, stderr pass through',
+  );
   t.equal(o.envCwd, 'bar /tmp\n', 'env and cwd pass through');
   t.same(o.timeout, { code: null, signal: 'SIGUSR1' }, 'timeout kills with killSignal');
   t.same(o.aborted, { code: null, signal: 'SIGTERM' }, 'an AbortSignal kills it');
 
-  t.same(o.given, { same: true, seen: '222', exit: { code: 0, signal: null }, open: true, after: 222 }, 'a given rootless namespace is used and left open');
+  t.same(
+    o.given,
+    { same: true, seen: '222', exit: { code: 0, signal: null }, open: true, after: 222 },
+    'a given rootless namespace is used and left open',
+  );
 
   t.match(o.enoent, { name: 'NetnsError', code: 'ENOENT', syscall: 'execve' }, 'a start failure is thrown');
-  t.match(o.badPreset, { name: 'NetnsError', path: '/proc/sys/net/ipv4/tcp_congestion_control' }, 'a failed preset is thrown');
+  t.match(
+    o.badPreset,
+    { name: 'NetnsError', path: '/proc/sys/net/ipv4/tcp_congestion_control' },
+    'a failed preset is thrown',
+  );
   t.equal(o.touched, false, 'and nothing was started');
   for (const k of ['uid', 'shell', 'ipc']) t.equal(o[`refused_${k}`]?.name, 'TypeError', `${k} is refused`);
   t.equal(o.childrenAfterFailures, 0, 'failures leave no helper');
   t.same(o.children, [], 'no helper, command or zombie left');
   t.equal(o.fdsLeaked, 0, 'no fd left');
   t.equal(o.hostUnchanged, true);
-  t.same(['tcp_keepalive_time', 'tcp_keepalive_intvl', 'tcp_keepalive_probes'].map((k) => fs.readFileSync(`/proc/sys/net/ipv4/${k}`, 'utf8')), host, 'host untouched');
+  t.same(
+    ['tcp_keepalive_time', 'tcp_keepalive_intvl', 'tcp_keepalive_probes'].map((k) =>
+      fs.readFileSync(`/proc/sys/net/ipv4/${k}`, 'utf8'),
+    ),
+    host,
+    'host untouched',
+  );
 });
 
 t.test('root with a rootless namespace: RootlessChild, same shape', async (t) => {
   using ns = NetNamespace.create({ rootless: true });
-  const s = spawnInNetns('cat', [file('net.ipv4.tcp_keepalive_time')], { netns: ns, sysctl: { 'net.ipv4.tcp_keepalive_time': 611 }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const s = spawnInNetns('cat', [file('net.ipv4.tcp_keepalive_time')], {
+    netns: ns,
+    sysctl: { 'net.ipv4.tcp_keepalive_time': 611 },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   t.type(s.child, RootlessChild);
   t.equal(s.netns, ns);
   t.equal((await collect(s.child.stdout)).trim(), '611');

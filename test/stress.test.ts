@@ -73,24 +73,54 @@ const FD_BASE = fdCount();
 t.test(`${OPS} mixed operations over 50 namespaces (seed ${SEED})`, async (t) => {
   const tr = track(t);
   const started = Date.now();
-  const r = await runStress({ NetNamespace, NetnsError, sysctl }, { ops: OPS, namespaces: 50, seed: SEED, prefix: 'nrel', gc, track: tr });
-  t.comment(`setup ${r.setupMs} ms, ${OPS} ops in ${r.runMs} ms (${Math.round((OPS / r.runMs) * 1000)}/s), total ${Date.now() - started} ms`);
-  t.same(r.failures, [], 'every operation returned its namespace\'s value or a clean ENOENT/ESRCH');
+  const r = await runStress(
+    { NetNamespace, NetnsError, sysctl },
+    { ops: OPS, namespaces: 50, seed: SEED, prefix: 'nrel', gc, track: tr },
+  );
+  t.comment(
+    `setup ${r.setupMs} ms, ${OPS} ops in ${r.runMs} ms (${Math.round((OPS / r.runMs) * 1000)}/s), total ${Date.now() - started} ms`,
+  );
+  t.same(r.failures, [], "every operation returned its namespace's value or a clean ENOENT/ESRCH");
   const c = r.counts as Record<string, number>;
-  for (const op of ['get', 'getAsync', 'set', 'setAsync', 'getAll', 'getAllAsync', 'setMany', 'setManyAsync', 'open.read', 'openAcross', 'runSync.fs', 'lookup.proc', 'lookup.named', 'lookup.anon', 'create.set', 'createAsync', 'close.reopen', 'host'])
+  for (const op of [
+    'get',
+    'getAsync',
+    'set',
+    'setAsync',
+    'getAll',
+    'getAllAsync',
+    'setMany',
+    'setManyAsync',
+    'open.read',
+    'openAcross',
+    'runSync.fs',
+    'lookup.proc',
+    'lookup.named',
+    'lookup.anon',
+    'create.set',
+    'createAsync',
+    'close.reopen',
+    'host',
+  ])
     t.ok(c[op]! > 0, `exercised ${op} (${c[op]})`);
-  t.ok(c['destroy.proc']! > 0 && c['destroy.named']! > 0 && c['destroy.anon']! > 0, 'namespaces were destroyed mid-run');
+  t.ok(
+    c['destroy.proc']! > 0 && c['destroy.named']! > 0 && c['destroy.anon']! > 0,
+    'namespaces were destroyed mid-run',
+  );
   t.ok(c['lookup.proc:gone']! > 0, `fromPid of a killed process: ESRCH (${c['lookup.proc:gone']})`);
   t.ok(c['lookup.named:gone']! > 0, `fromName of a removed namespace: ENOENT (${c['lookup.named:gone']})`);
   t.ok(r.threadChecks >= OPS / 1000, `thread checks during the run: ${r.threadChecks}`);
-  t.same(strayThreads(), [], 'at the end every thread, the addon\'s included, is home');
+  t.same(strayThreads(), [], "at the end every thread, the addon's included, is home");
   t.equal(fdCount(), FD_BASE, 'fd count back to baseline');
   const rss = r.rss as number[];
   // Growth, not spread: RSS may fall (V8 returning pages) but must not climb.
   let growth = 0;
   for (let i = 1; i < rss.length; i++) growth = Math.max(growth, rss[i]! - Math.min(...rss.slice(0, i)));
   t.comment(`RSS second half (MiB): ${rss.map((x) => (x / 1048576).toFixed(1)).join(' ')}`);
-  t.ok(growth <= RSS_TOLERANCE, `RSS flat across the second half: grew at most ${(growth / 1048576).toFixed(1)} MiB <= ${RSS_TOLERANCE / 1048576} MiB`);
+  t.ok(
+    growth <= RSS_TOLERANCE,
+    `RSS flat across the second half: grew at most ${(growth / 1048576).toFixed(1)} MiB <= ${RSS_TOLERANCE / 1048576} MiB`,
+  );
 });
 
 function runWorker(data: Record<string, unknown>): { worker: Worker; exit: Promise<number>; first: Promise<unknown> } {
@@ -115,7 +145,7 @@ t.test('in a worker_threads Worker: loads, works, cleans up its fds and threads 
   t.equal(await exit, 0, 'worker exited normally');
   t.comment(`worker: 20000 ops in ${r.runMs} ms`);
   t.same(r.failures, [], 'every operation in the worker was right');
-  t.ok(r.counts['getAsync']! > 0 && r.counts['runSync.fs']! > 0, 'sync and Promise forms ran in the worker');
+  t.ok(r.counts.getAsync! > 0 && r.counts['runSync.fs']! > 0, 'sync and Promise forms ran in the worker');
   t.ok(await settle(() => fdCount() === fd0), `fd count back to ${fd0} after the worker exited (now ${fdCount()})`);
   t.ok(await settle(() => execThreads() === exec0), `no executor thread left behind (${execThreads()} vs ${exec0})`);
   t.ok(await settle(() => fs.readdirSync('/proc/self/task').length <= tasks0), 'thread count back to baseline');
@@ -138,7 +168,11 @@ t.test('a Worker terminated with Promise work in flight: no crash, fds and threa
     t.ok(await settle(() => execThreads() === exec0), `its executor threads are gone (${execThreads()} vs ${exec0})`);
     t.ok(await settle(() => fs.readdirSync('/proc/self/task').length <= tasks0), 'thread count back to baseline');
   }
-  t.equal(sysctl.get(K1), Number(fs.readFileSync('/proc/sys/net/ipv4/tcp_keepalive_time', 'utf8')), 'the main thread still works');
+  t.equal(
+    sysctl.get(K1),
+    Number(fs.readFileSync('/proc/sys/net/ipv4/tcp_keepalive_time', 'utf8')),
+    'the main thread still works',
+  );
   t.equal(fs.readlinkSync('/proc/thread-self/ns/net'), HOST_NS);
 });
 

@@ -3,9 +3,20 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { NetNamespace, NetnsError, sysctl, parseValue } from '../lib/index.js';
-import { native } from '../lib/native/index.js';
-import { checkThreadsAtEnd, childEnv, plainNode, ipNetnsAdd, nsenterCat, sh, stagedRoot, strayThreads, unshareSleep } from './helpers.js';
+import { NetNamespace, type NetnsError, sysctl, parseValue } from '../lib/index.js';
+import { native, sysctlWalk, sysctlWalkAsync, WALK_READ } from '../lib/native/index.js';
+import { snapshotOfWalk } from '../lib/sysctl/plan.js';
+import {
+  checkThreadsAtEnd,
+  childEnv,
+  plainNode,
+  ipNetnsAdd,
+  nsenterCat,
+  sh,
+  stagedRoot,
+  strayThreads,
+  unshareSleep,
+} from './helpers.js';
 
 // Needs: root, iproute2 (ip, veth), util-linux nsenter/unshare, procps sysctl.
 checkThreadsAtEnd(t);
@@ -29,7 +40,10 @@ t.test('reads equal what nsenter sees (unshare -n and ip netns add)', async (t) 
     t.equal(ns.sysctl.get(K), v, `${path}: typed`);
     t.equal(ns.sysctl.getRaw(K), nsenterCat(path, F));
     t.same(ns.sysctl.get('net.ipv4.ip_local_port_range'), [2000, 3000 + v]);
-    t.equal(ns.sysctl.getRaw('net.ipv4.ip_local_port_range'), nsenterCat(path, '/proc/sys/net/ipv4/ip_local_port_range'));
+    t.equal(
+      ns.sysctl.getRaw('net.ipv4.ip_local_port_range'),
+      nsenterCat(path, '/proc/sys/net/ipv4/ip_local_port_range'),
+    );
     t.equal(ns.sysctl.getRaw('net/ipv4/tcp_keepalive_time'), String(v), 'slash form');
     t.not(sysctl.get(K), v, 'host value differs');
     t.equal(await ns.sysctl.getAsync(K), v, 'Promise form');
@@ -91,6 +105,23 @@ t.test('getAll() of a fresh namespace equals sysctl -a inside it', async (t) => 
   t.equal(snap.values['net.core.somaxconn'], parseValue(snap.raw['net.core.somaxconn']!));
   const asy = await ns.sysctl.getAllAsync();
   t.same(Object.keys(asy.values), Object.keys(snap.values), 'Promise form: same keys');
+  t.same(
+    [asy.raw, Object.keys(asy.unreadable)],
+    [snap.raw, Object.keys(snap.unreadable)],
+    'Promise form: same values, same unreadable keys',
+  );
+  // One decoder: the Promise walk comes back packed, as the sync one does, and getAllAsync reads
+  // it in place with getAll's snapshotOfPacked (it used to decode every entry first).
+  const walks = [sysctlWalk(ns.fd, '', WALK_READ), await sysctlWalkAsync(ns.fd, '', WALK_READ)];
+  t.same(
+    walks.map((w) => [typeof w.packed, w.flags]),
+    [
+      ['string', WALK_READ],
+      ['string', WALK_READ],
+    ],
+    'both walks packed',
+  );
+  t.same(Object.keys(snapshotOfWalk(walks[1]!, () => new Error('x') as never).raw), Object.keys(snap.raw));
   const core = ns.sysctl.getAll('net.core');
   t.ok(Object.keys(core.values).every((k) => k.startsWith('net.core.')));
   t.same(ns.sysctl.list('net.core'), Object.keys(core.values).concat(Object.keys(core.unreadable)).sort());
@@ -112,7 +143,10 @@ t.test('dotted interface names (veth d0.5 inside a test namespace)', async (t) =
   const all = ns.sysctl.getAll('net.ipv4.conf');
   t.equal(all.values['net.ipv4.conf.d0/5.forwarding'], 1);
   // sysctl(8) agrees on the dot form.
-  t.match(sh('ip', ['netns', 'exec', name, 'sysctl', 'net.ipv4.conf.d0/5.forwarding']), /^net\.ipv4\.conf\.d0\/5\.forwarding = 1$/m);
+  t.match(
+    sh('ip', ['netns', 'exec', name, 'sysctl', 'net.ipv4.conf.d0/5.forwarding']),
+    /^net\.ipv4\.conf\.d0\/5\.forwarding = 1$/m,
+  );
 });
 
 t.test('setMany: transaction, skip unchanged, rollback on failure', async (t) => {
@@ -207,8 +241,10 @@ t.test('open() handles: pread/pwrite inside, alive while held, clear error when 
 
 t.test('Promise forms: many in flight, right values, no thread left outside', async (t) => {
   const spaces = [NetNamespace.create(), NetNamespace.create(), NetNamespace.create()];
-  t.teardown(() => spaces.forEach((s) => s.close()));
-  spaces.forEach((s, i) => s.sysctl.set(K, 5000 + i));
+  t.teardown(() => {
+    for (const s of spaces) s.close();
+  });
+  for (const [i, s] of spaces.entries()) s.sysctl.set(K, 5000 + i);
   const ops: Promise<void>[] = [];
   for (let n = 0; n < 3000; n++) {
     const i = n % 3;
@@ -239,18 +275,38 @@ t.test('confinement: the native layer refuses to leave /proc/sys/net', async (t)
   }
   const log = `/tmp/netns-strace-${process.pid}.log`;
   t.teardown(() => fs.rmSync(log, { force: true }));
-  const tr = spawnSync('strace', ['-f', '-e', 'trace=open,openat,openat2', '-o', log, 'env', '-u', 'NODE_OPTIONS', process.execPath, '--input-type=module', '-e', `
+  const tr = spawnSync(
+    'strace',
+    [
+      '-f',
+      '-e',
+      'trace=open,openat,openat2',
+      '-o',
+      log,
+      'env',
+      '-u',
+      'NODE_OPTIONS',
+      process.execPath,
+      '--input-type=module',
+      '-e',
+      `
       import { sysctl } from ${JSON.stringify(root + 'dist/index.js')};
       for (const k of ['net/ipv4/../../kernel/hostname', 'net.ipv4.conf.../../../etc.passwd', 'kernel.hostname', '/etc/passwd', 'net.ipv4.conf.a/b/c']) {
         try { sysctl.get(k); } catch {}
       }
       sysctl.get('net.ipv4.tcp_keepalive_time');
-    `], { encoding: 'utf8', env: childEnv() });
+    `,
+    ],
+    { encoding: 'utf8', env: childEnv() },
+  );
   const trace = fs.readFileSync(log, 'utf8');
   t.equal(tr.status, 0, tr.stderr);
   const opens = trace.split('\n').filter((l) => /openat2\(/.test(l));
   t.ok(opens.length >= 1, 'the real key was opened with openat2');
-  t.ok(opens.every((l) => /RESOLVE_BENEATH/.test(l) && /RESOLVE_NO_SYMLINKS/.test(l)), 'always confined');
+  t.ok(
+    opens.every((l) => /RESOLVE_BENEATH/.test(l) && /RESOLVE_NO_SYMLINKS/.test(l)),
+    'always confined',
+  );
   t.notMatch(trace, /hostname|passwd|sys\/kernel/, 'no escape attempt reached the kernel');
 });
 
@@ -312,7 +368,16 @@ t.test('EACCES as an unprivileged user, EROFS on a read-only /proc/sys', async (
   // mounts are not touched (the unshare'd namespace is private and dies with the command).
   const ro = spawnSync(
     'unshare',
-    ['-m', '--propagation', 'private', 'sh', '-c', `mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && exec "$0" --input-type=module -e "$1"`, process.execPath, script],
+    [
+      '-m',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      `mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && exec "$0" --input-type=module -e "$1"`,
+      process.execPath,
+      script,
+    ],
     { encoding: 'utf8', env: childEnv() },
   );
   const r = JSON.parse(ro.stdout);

@@ -77,18 +77,38 @@ t.test('a Worker that exits with addon threads waiting: no crash, every thread j
   killWithMarker(t, marker);
   const [cmd, args] = plainNode(['--input-type=module', '-e', script(marker), marker]);
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000 });
-  t.equal(r.signal, null, `the process was not killed by a signal (SIGSEGV: a thread woke up in unloaded code): ${r.stderr}`);
+  t.equal(
+    r.signal,
+    null,
+    `the process was not killed by a signal (SIGSEGV: a thread woke up in unloaded code): ${r.stderr}`,
+  );
   t.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
-  for (const run of out.runs as { how: string; during: string[]; after: number; names: string[]; addonThreads: string[] }[]) {
+  for (const run of out.runs as {
+    how: string;
+    during: string[];
+    after: number;
+    names: string[];
+    addonThreads: string[];
+  }[]) {
     for (const name of ['netns-wait', 'netns-clone', 'netns-helper-io', 'netns-exec'])
-      t.ok(run.during.includes(name), `${run.how}: a ${name} thread was running when the Worker ended (${run.during.join(', ')})`);
+      t.ok(
+        run.during.includes(name),
+        `${run.how}: a ${name} thread was running when the Worker ended (${run.during.join(', ')})`,
+      );
     t.same(run.addonThreads, [], `${run.how}: no addon thread is left`);
-    t.ok(run.after <= out.before, `${run.how}: thread count back to where it was (${out.before} before, ${run.after} after: ${run.names.join(', ')})`);
+    t.ok(
+      run.after <= out.before,
+      `${run.how}: thread count back to where it was (${out.before} before, ${run.after} after: ${run.names.join(', ')})`,
+    );
   }
   t.ok(out.end <= out.before, `still none after the commands ended (${out.end})`);
   t.comment(`the addon was ${out.mapped ? 'still mapped' : 'unloaded'} once the Workers had exited`);
-  t.same(withMarker(marker).filter((p) => p !== r.pid), [], 'no clone child or command left behind');
+  t.same(
+    withMarker(marker).filter((p) => p !== r.pid),
+    [],
+    'no clone child or command left behind',
+  );
 });
 
 // Inside() (native/netns.h), the one switch-in/switch-back primitive, when the switch back
@@ -114,7 +134,10 @@ for (const [name, work] of [
     const r = spawnSync(...plainNode(['--input-type=module', '-e', script]), { encoding: 'utf8' });
     t.equal(r.signal, 'SIGABRT', r.stderr);
     t.equal(r.stdout, '', 'no JavaScript ran after the failed switch back (not even a catch)');
-    t.match(r.stderr, /netns: FATAL: cannot switch thread \d+ back to its own network namespace after (runSync|a \/proc\/sys\/net operation)/);
+    t.match(
+      r.stderr,
+      /netns: FATAL: cannot switch thread \d+ back to its own network namespace after (runSync|a \/proc\/sys\/net operation)/,
+    );
   });
 }
 

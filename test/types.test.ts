@@ -14,14 +14,22 @@ const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
 const fixture = path.join(root, 'test/types/sysctl-values.ts');
 
 function runTsc(project: string): { status: number | null; out: string } {
-  const r = spawnSync(...plainNode([tsc, '-p', project, '--pretty', 'false']), { encoding: 'utf8', env: childEnv(), cwd: root });
+  const r = spawnSync(...plainNode([tsc, '-p', project, '--pretty', 'false']), {
+    encoding: 'utf8',
+    env: childEnv(),
+    cwd: root,
+  });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
 t.test('the fixtures type-check: every @ts-expect-error is an error, every other line compiles', async (t) => {
   const text = fs.readFileSync(fixture, 'utf8');
   t.ok((text.match(/@ts-expect-error/g) ?? []).length >= 20, 'the fixture holds the wrong-value lines');
-  t.match(text, /@ts-expect-error[^\n]*\n\s*sysctl\.set\('net\.ipv4\.tcp_keepalive_time', 'abc'\);/, "'abc' for a numeric key is among them");
+  t.match(
+    text,
+    /@ts-expect-error[^\n]*\n\s*sysctl\.set\('net\.ipv4\.tcp_keepalive_time', 'abc'\);/,
+    "'abc' for a numeric key is among them",
+  );
   const r = runTsc(path.join(root, 'test/types'));
   t.equal(r.out, '', 'tsc reports nothing');
   t.equal(r.status, 0, 'tsc exits 0');

@@ -48,10 +48,16 @@ export function parseCommandLine(name: string, cmd: Command, argv: string[]): Pa
   if (optionArgs.includes('--help') || optionArgs.includes('-h')) return { help: true };
   let parsed: { values: Values; positionals: string[] };
   try {
-    parsed = parseArgs({ args: optionArgs, options: cmd.options, allowPositionals: true, strict: true }) as typeof parsed;
+    parsed = parseArgs({
+      args: optionArgs,
+      options: cmd.options,
+      allowPositionals: true,
+      strict: true,
+    }) as typeof parsed;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS')) throw new UsageError(err.message.split('. ')[0]!, name);
+    if (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS'))
+      throw new UsageError(err.message.split('. ')[0]!, name);
     throw e;
   }
   return { values: parsed.values, positionals: [...parsed.positionals, ...trailing] };

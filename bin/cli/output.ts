@@ -34,7 +34,11 @@ function len(s: string): number {
  * terminal. Tabs in cells show as spaces. `style` may colour a cell (padding stays outside
  * the colour codes). On a terminal the last column is cut to the screen width.
  */
-export function table(headers: string[], rows: string[][], style: (col: number, cell: string) => string = (_c, s) => s): string {
+export function table(
+  headers: string[],
+  rows: string[][],
+  style: (col: number, cell: string) => string = (_c, s) => s,
+): string {
   const clean = rows.map((r) => r.map((c) => c.replace(/\t/g, ' ')));
   const last = headers.length - 1;
   const width = headers.map((h, i) => Math.max(len(h), ...clean.map((r) => len(r[i] ?? ''))));
@@ -54,7 +58,8 @@ export function stringify(v: unknown, indent = ''): string {
   if (v instanceof Error) v = errorJson(v);
   if (Array.isArray(v)) {
     if (v.length === 0) return '[]';
-    if (v.every((x) => x === null || typeof x !== 'object')) return `[${v.map((x) => JSON.stringify(x) ?? 'null').join(', ')}]`;
+    if (v.every((x) => x === null || typeof x !== 'object'))
+      return `[${v.map((x) => JSON.stringify(x) ?? 'null').join(', ')}]`;
     const inner = indent + '  ';
     return `[\n${v.map((x) => inner + stringify(x, inner)).join(',\n')}\n${indent}]`;
   }
@@ -76,9 +81,4 @@ export function cell(v: string | null, max = 40): string {
   if (v === null) return '(absent)';
   const t = v.replace(/\t/g, ' ');
   return len(t) > max ? [...t].slice(0, max - 1).join('') + '…' : t;
-}
-
-/** Shell-quote one word for a suggested command line. */
-export function shq(s: string): string {
-  return /^[A-Za-z0-9_.,:/=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

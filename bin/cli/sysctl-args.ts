@@ -67,20 +67,70 @@ const LONG: [string, Arg, string][] = [
 ];
 
 const SHORT: Record<string, Arg> = {
-  b: 'none', n: 'none', e: 'none', N: 'none', w: 'none', f: 'none', p: 'optional', q: 'none',
-  o: 'none', x: 'none', a: 'none', A: 'none', X: 'none', r: 'required', V: 'none', d: 'none', h: 'none',
+  b: 'none',
+  n: 'none',
+  e: 'none',
+  N: 'none',
+  w: 'none',
+  f: 'none',
+  p: 'optional',
+  q: 'none',
+  o: 'none',
+  x: 'none',
+  a: 'none',
+  A: 'none',
+  X: 'none',
+  r: 'required',
+  V: 'none',
+  d: 'none',
+  h: 'none',
 };
 
 function fresh(): SysctlArgs {
   return {
-    all: false, deprecated: false, dryRun: false, binary: false, valuesOnly: false, namesOnly: false, ignore: false,
-    quiet: false, write: false, load: false, system: false, json: false, atomic: false, target: {}, operands: [],
+    all: false,
+    deprecated: false,
+    dryRun: false,
+    binary: false,
+    valuesOnly: false,
+    namesOnly: false,
+    ignore: false,
+    quiet: false,
+    write: false,
+    load: false,
+    system: false,
+    json: false,
+    atomic: false,
+    target: {},
+    operands: [],
   };
 }
 
-const TARGETS = new Set(['pid', 'name', 'path', 'container', 'runtime', 'container-root', 'docker-exec-root', 'docker-data-root']);
+const TARGETS = new Set([
+  'pid',
+  'name',
+  'path',
+  'container',
+  'runtime',
+  'container-root',
+  'docker-exec-root',
+  'docker-data-root',
+]);
 
-type Flag = 'all' | 'deprecated' | 'dryRun' | 'binary' | 'valuesOnly' | 'namesOnly' | 'ignore' | 'quiet' | 'write' | 'load' | 'system' | 'json' | 'atomic';
+type Flag =
+  | 'all'
+  | 'deprecated'
+  | 'dryRun'
+  | 'binary'
+  | 'valuesOnly'
+  | 'namesOnly'
+  | 'ignore'
+  | 'quiet'
+  | 'write'
+  | 'load'
+  | 'system'
+  | 'json'
+  | 'atomic';
 
 /** What each option turns on ('o' and 'x' do nothing: BSD compatibility). */
 const FLAGS: Record<string, Flag[]> = {
@@ -140,13 +190,17 @@ export function parseSysctlArgs(argv: readonly string[]): SysctlArgs {
       const candidates = exact ? [exact] : LONG.filter(([n]) => n.startsWith(name));
       if (candidates.length === 0) return bad(a, `unrecognized option '${word}'`);
       if (candidates.length > 1)
-        return bad(a, `option '--${name}' is ambiguous; possibilities:${candidates.map(([n]) => ` '--${n}'`).join('')}`);
+        return bad(
+          a,
+          `option '--${name}' is ambiguous; possibilities:${candidates.map(([n]) => ` '--${n}'`).join('')}`,
+        );
       const [long, kind, id] = candidates[0]!;
       const own = TARGETS.has(id);
       if (kind === 'none' && inline !== undefined) return bad(a, `option '--${long}' doesn't allow an argument`, own);
       let arg = inline;
       if (kind === 'required' && arg === undefined) {
-        if (i + 1 >= argv.length) return bad(a, own ? `option '--${long}' argument missing` : `option '--${long}' requires an argument`, own);
+        if (i + 1 >= argv.length)
+          return bad(a, own ? `option '--${long}' argument missing` : `option '--${long}' requires an argument`, own);
         arg = argv[++i];
       }
       if (!apply(a, id, arg)) return a;

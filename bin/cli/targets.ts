@@ -1,8 +1,8 @@
 // The namespace a command acts on: --pid / --name / --path / --container, none = the current
 // namespace. resolveTarget() is the one place that turns options into a namespace.
 import { NetNamespace, type ContainerOptions, type ContainerRuntime } from 'netns';
+import { CONTAINER_RUNTIMES } from 'netns/containers';
 import { UsageError } from './errors.js';
-import { shq } from './output.js';
 
 export const targetOptions = {
   pid: { type: 'string' },
@@ -21,7 +21,7 @@ export const TARGET_HELP = `Target (default: the current namespace):
   --path PATH          a namespace file (/proc/PID/ns/net, a bind mount)
   --container ID       a running container: full id, unique prefix or name (Docker, Podman,
                        Kubernetes POD/CONTAINER), from its runtime's state on disk
-    --runtime R        only containers of R: runc, crun, docker, containerd, podman, cri-o
+    --runtime R        only containers of R: ${CONTAINER_RUNTIMES.join(', ')}
     --container-root DIR  read container state there instead (or NETNS_CONTAINER_ROOTS)
     --docker-exec-root DIR, --docker-data-root DIR
                        where dockerd keeps its state, as given to its --exec-root and
@@ -40,7 +40,6 @@ export interface TargetValues {
 }
 
 const KINDS = ['pid', 'name', 'path', 'container'] as const;
-export const RUNTIME_NAMES = ['runc', 'crun', 'docker', 'containerd', 'podman', 'cri-o'];
 
 /** Whether the options name a target at all. */
 export function hasTarget(v: TargetValues): boolean {
@@ -56,18 +55,22 @@ export function checkTarget(v: TargetValues, command: string): void {
   if (v.container === '') throw new UsageError('--container expects a container id, prefix or name', command);
   for (const o of ['container-root', 'docker-exec-root', 'docker-data-root'] as const)
     if (v[o] === '') throw new UsageError(`--${o} expects a directory`, command);
-  if (v.runtime !== undefined && !RUNTIME_NAMES.includes(v.runtime))
-    throw new UsageError(`--runtime expects one of ${RUNTIME_NAMES.join(', ')}, got ${JSON.stringify(v.runtime)}`, command);
+  if (v.runtime !== undefined && !(CONTAINER_RUNTIMES as readonly string[]).includes(v.runtime))
+    throw new UsageError(
+      `--runtime expects one of ${CONTAINER_RUNTIMES.join(', ')}, got ${JSON.stringify(v.runtime)}`,
+      command,
+    );
 }
 
-/** The container lookup options that --runtime and --container-root give. */
+/** The container lookup options that --runtime, --container-root and --docker-exec-root / --docker-data-root give. */
 export function containerOptions(v: TargetValues): ContainerOptions {
   const o: ContainerOptions = {};
   if (v.runtime !== undefined) o.runtime = v.runtime as ContainerRuntime;
   if (v['container-root'] !== undefined) o.root = v['container-root'];
   const execRoot = v['docker-exec-root'];
   const dataRoot = v['docker-data-root'];
-  if (execRoot !== undefined || dataRoot !== undefined) o.docker = { ...(execRoot !== undefined ? { execRoot } : {}), ...(dataRoot !== undefined ? { dataRoot } : {}) };
+  if (execRoot !== undefined || dataRoot !== undefined)
+    o.docker = { ...(execRoot !== undefined ? { execRoot } : {}), ...(dataRoot !== undefined ? { dataRoot } : {}) };
   return o;
 }
 
@@ -81,18 +84,17 @@ export function resolveTarget(v: TargetValues, command: string): NetNamespace | 
   return undefined;
 }
 
-/** How to name the selected namespace in a suggested command. */
-export function targetArgs(v: TargetValues): string {
-  if (v.pid !== undefined) return `--pid ${v.pid}`;
-  if (v.name !== undefined) return `--name ${shq(v.name)}`;
-  if (v.path !== undefined) return `--path ${shq(v.path)}`;
-  if (v.container !== undefined)
-    return [
-      `--container ${shq(v.container)}`,
-      v.runtime ? `--runtime ${v.runtime}` : '',
-      ...(['container-root', 'docker-exec-root', 'docker-data-root'] as const).map((o) => (v[o] ? `--${o} ${shq(v[o])}` : '')),
-    ]
-      .filter(Boolean)
-      .join(' ');
-  return '';
+/** How a suggested command names the selected namespace: its selector words, unquoted. */
+export function targetWords(v: TargetValues): string[] {
+  if (v.pid !== undefined) return ['--pid', v.pid];
+  if (v.name !== undefined) return ['--name', v.name];
+  if (v.path !== undefined) return ['--path', v.path];
+  if (v.container === undefined) return [];
+  const words = ['--container', v.container];
+  if (v.runtime !== undefined) words.push('--runtime', v.runtime);
+  for (const o of ['container-root', 'docker-exec-root', 'docker-data-root'] as const) {
+    const dir = v[o];
+    if (dir !== undefined) words.push(`--${o}`, dir);
+  }
+  return words;
 }

@@ -2,15 +2,17 @@
 // auditHost(); with --expect FILE, against desired values, the exit status saying whether any
 // namespace deviates.
 import { auditHost, type AuditReport, type AuditTarget, type ContainerOptions } from 'netns';
+import { containerName } from 'netns/containers';
 import { FAILED, OK } from '../cli/errors.js';
 import { bold, cell, json, out, table, warn } from '../cli/output.js';
 import { paintClass } from '../cli/classes.js';
-import { containerName, shortId } from '../cli/containers.js';
+import { shortId } from '../cli/containers.js';
 
 /** "containerd k8s.io/3f2a1b… default/web/nginx": how a target is named in the report. */
 export function targetTitle(t: AuditTarget): string {
   const ino = t.namespace.split(':')[1] ?? t.namespace;
-  if (t.containers.length === 0) return `namespace ${ino}${t.names.length ? ` (${t.names.join(', ')})` : ''}: pid ${t.pids[0] ?? '-'} ${t.command ?? ''}`.trimEnd();
+  if (t.containers.length === 0)
+    return `namespace ${ino}${t.names.length ? ` (${t.names.join(', ')})` : ''}: pid ${t.pids[0] ?? '-'} ${t.command ?? ''}`.trimEnd();
   const cs = t.containers.map((c) => {
     const name = containerName(c);
     return `${c.runtime} ${shortId(c)}${name !== undefined ? ` ${name}` : ''}`;
@@ -19,7 +21,10 @@ export function targetTitle(t: AuditTarget): string {
 }
 
 /** Run the audit and print it; the exit status is 1 when --expect is given and a namespace deviates. */
-export function runDiffAll(v: { json?: boolean; expect?: string; namespaces?: boolean }, containers: ContainerOptions): number {
+export function runDiffAll(
+  v: { json?: boolean; expect?: string; namespaces?: boolean },
+  containers: ContainerOptions,
+): number {
   const report: AuditReport = auditHost({
     targets: v.namespaces ? 'all' : 'containers',
     containers,
@@ -31,7 +36,8 @@ export function runDiffAll(v: { json?: boolean; expect?: string; namespaces?: bo
 }
 
 function printReport(r: AuditReport, expecting: boolean): void {
-  if (r.targets.length === 0) out('no container namespaces found (netns list shows what there is; --namespaces audits every namespace)\n');
+  if (r.targets.length === 0)
+    out('no container namespaces found (netns list shows what there is; --namespaces audits every namespace)\n');
   for (const t of r.targets) {
     out(bold(targetTitle(t)) + '\n');
     if (t.error) {
@@ -60,7 +66,8 @@ function printReport(r: AuditReport, expecting: boolean): void {
     );
   }
   if (expecting) {
-    for (const d of r.hostDeviations) warn(`the host deviates: ${d.key} = ${d.value ?? '(absent)'}, expected ${d.expected} (${d.where})`);
+    for (const d of r.hostDeviations)
+      warn(`the host deviates: ${d.key} = ${d.value ?? '(absent)'}, expected ${d.expected} (${d.where})`);
     out(`${r.deviating} of ${r.targets.length} namespaces deviate from the expected values\n`);
   }
 }

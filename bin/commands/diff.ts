@@ -1,42 +1,62 @@
-// netns diff: a namespace's sysctls that differ from the host's, by compare(), and how to set them.
-import { NetNamespace, classify, compare, type Classification, type CompareEntry } from 'netns';
+// netns diff: one namespace audited against the host (auditNamespace(), the audit `diff --all`
+// makes of every container's namespace), its differing keys with their class and remedy.
+import { auditNamespace, type AuditTarget } from 'netns';
+import { deviceOf } from 'netns/sysctld';
 import { OK, UsageError } from '../cli/errors.js';
-import { cell, dim, json, out, table } from '../cli/output.js';
-import { classColumn, deviceOf, howShort } from '../cli/classes.js';
-import { TARGET_HELP, checkTarget, containerOptions, hasTarget, resolveTarget, targetArgs, targetOptions, type TargetValues } from '../cli/targets.js';
+import { cell, dim, json, out, table, warn } from '../cli/output.js';
+import { classColumn } from '../cli/classes.js';
+import {
+  TARGET_HELP,
+  checkTarget,
+  containerOptions,
+  hasTarget,
+  resolveTarget,
+  targetOptions,
+  targetWords,
+  type TargetValues,
+} from '../cli/targets.js';
 import { runDiffAll } from './diff-all.js';
 import type { Command } from '../cli/args.js';
 
 export const diffCommand: Command = {
   summary: "a namespace's sysctls that differ from the host's, and how to set them",
-  help: `Usage: netns diff TARGET [--all] [--json]
+  help: `Usage: netns diff TARGET [--devices] [--json]
        netns diff --all [--namespaces] [--expect FILE] [--json]
 
-Compare every net.* key of a namespace with the current (host) namespace, by value (tabs
-and spaces alike, numbers as numbers). For each difference: both values, the key's class
-(why a new namespace differs), and the command that sets the host's value inside.
+Audit one namespace against the current (host) namespace: every net.* key whose value
+differs, by value (tabs and spaces alike, numbers as numbers), and every key present on one
+side only. For each: both values, the key's class (why a new namespace differs), and the
+command that sets the host's value inside. Entries of devices present on one side only (the
+host's eth0, the container's own interfaces) are left out unless --devices.
 
 With --all and no target, audit the host: every namespace that holds a running container
 (--namespaces: every namespace) against the host, which is read once. Each differing key
 with its class and remedy; with --expect FILE (sysctl.d(5) syntax, net.* keys), also each
 key whose value differs from the file's, and the exit status is 1 when a namespace deviates.
+Both are the same audit (the library's auditNamespace() and auditHost()).
 
 ${TARGET_HELP}
 
 Options:
-      --all            with a target: also list entries of devices present on one side only;
-                       without one: audit every container's namespace
+      --devices        with a target: also list entries of devices present on one side only
+      --all            without a target: audit every container's namespace
       --namespaces     with --all: every namespace, not only containers'
       --expect FILE    with --all: desired values; exit 1 when a namespace deviates
-      --json           machine-readable output
+      --json           machine-readable output: with a target, [{ key, host, target, class,
+                       how }] (host or target null: absent there); with --all, the audit report
+
+Changed: --all with a target, which meant --devices, is now spelled --devices (the old
+spelling still works and says so on stderr); the JSON rows of diff TARGET no longer carry
+each key's evidence (netns explain KEY --json has it).
 
 Examples:
   netns diff --pid 4242
   netns diff --name lab --json
-  netns diff --container web
+  netns diff --container web --devices
   netns diff --all --expect /etc/sysctl.d/90-net.conf`,
   options: {
     ...targetOptions,
+    devices: { type: 'boolean' },
     all: { type: 'boolean' },
     json: { type: 'boolean' },
     expect: { type: 'string' },
@@ -44,43 +64,41 @@ Examples:
   },
   run(v, args) {
     if (args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args[0])}`, 'diff');
-    const audit = v.all === true && !hasTarget(v as TargetValues);
-    if (!audit && (v.expect !== undefined || v.namespaces === true)) throw new UsageError('--expect and --namespaces go with --all and no target', 'diff');
-    if (audit) {
+    const target = hasTarget(v as TargetValues);
+    if (!target) {
+      if (v.devices === true) throw new UsageError('--devices goes with a target', 'diff');
+      if (v.all !== true)
+        throw new UsageError(
+          'diff needs a target: --pid PID, --name NAME, --path PATH or --container ID (or --all)',
+          'diff',
+        );
       checkTarget(v as TargetValues, 'diff');
-      return runDiffAll(v as { json?: boolean; expect?: string; namespaces?: boolean }, containerOptions(v as TargetValues));
+      return runDiffAll(
+        v as { json?: boolean; expect?: string; namespaces?: boolean },
+        containerOptions(v as TargetValues),
+      );
     }
-    if (!hasTarget(v as TargetValues)) throw new UsageError('diff needs a target: --pid PID, --name NAME, --path PATH or --container ID (or --all)', 'diff');
+    if (v.expect !== undefined || v.namespaces === true)
+      throw new UsageError('--expect and --namespaces go with --all and no target', 'diff');
+    if (v.all === true) warn('diff: --all with a target is now spelled --devices (--all alone audits every container)');
+    const devices = v.devices === true || v.all === true;
     const ns = resolveTarget(v as TargetValues, 'diff')!;
-    let entries: CompareEntry[];
+    let t: AuditTarget;
     try {
-      using host = NetNamespace.current();
-      entries = compare(host, ns);
+      t = auditNamespace(ns, { oneSided: true, selector: targetWords(v as TargetValues) }).targets[0]!;
     } finally {
       ns.close();
     }
-    let devices = 0;
     const hidden = new Set<string>();
-    const differing = entries.filter((e) => {
-      if (e.equal || (e.a === null && e.b === null)) return false;
-      const dev = deviceOf(e.key);
-      if ((e.a === null || e.b === null) && dev !== undefined && v.all !== true) {
-        devices++;
-        hidden.add(dev);
-        return false;
-      }
-      return true;
+    const oneSided = (t.oneSided ?? []).filter((d) => {
+      const dev = deviceOf(d.key);
+      if (devices || dev === undefined) return true;
+      hidden.add(dev);
+      return false;
     });
-    // Why: the class of each key.
-    const classes = new Map<string, Classification>();
-    if (differing.length > 0) for (const c of classify({ keys: differing.map((e) => e.key) })) classes.set(c.key, c);
-    const sel = targetArgs(v as TargetValues);
-    const rows = differing.map(({ key, a: host, b: target }) => {
-      const c = classes.get(key);
-      const cls = c?.class ?? (host !== null && target === null ? 'host-only' : host === null ? 'child-only' : 'unknown');
-      const how = host === null ? '-' : howShort({ key, class: cls }, host, sel);
-      return { key, host, target, class: cls, how, ...(c ? { evidence: c.evidence } : {}) };
-    });
+    const rows = [...t.differences, ...oneSided]
+      .map(({ key, host, value, class: cls, remedy }) => ({ key, host, target: value, class: cls, how: remedy }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     if (v.json) {
       json(rows);
       return OK;
@@ -92,7 +110,13 @@ Examples:
         classColumn,
       ),
     );
-    if (devices > 0) out(dim(`(${devices} entries of devices present on one side only hidden: ${[...hidden].join(', ')}; --all shows them)\n`));
+    const n = (t.oneSided?.length ?? 0) - oneSided.length;
+    if (n > 0)
+      out(
+        dim(
+          `(${n} entries of devices present on one side only hidden: ${[...hidden].join(', ')}; --devices shows them)\n`,
+        ),
+      );
     return OK;
   },
 };

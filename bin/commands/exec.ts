@@ -58,7 +58,13 @@ Examples:
   },
 };
 
-function startChild(command: string, args: string[], fresh: boolean, presets: [string, string][], sel: TargetValues): NetnsChild {
+function startChild(
+  command: string,
+  args: string[],
+  fresh: boolean,
+  presets: [string, string][],
+  sel: TargetValues,
+): NetnsChild {
   const given = fresh ? undefined : resolveTarget(sel, 'exec');
   try {
     if (!fresh && given === undefined) return spawn(command, args, { stdio: 'inherit' });
@@ -68,7 +74,18 @@ function startChild(command: string, args: string[], fresh: boolean, presets: [s
   }
 }
 
-const CORE_SIGNALS = new Set(['SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGSEGV', 'SIGXCPU', 'SIGXFSZ', 'SIGSYS']);
+const CORE_SIGNALS = new Set([
+  'SIGQUIT',
+  'SIGILL',
+  'SIGTRAP',
+  'SIGABRT',
+  'SIGBUS',
+  'SIGFPE',
+  'SIGSEGV',
+  'SIGXCPU',
+  'SIGXFSZ',
+  'SIGSYS',
+]);
 // Node ignores SIGPIPE and uses SIGUSR1 for its inspector: re-raising them would not kill us.
 const NOT_RERAISABLE = new Set(['SIGPIPE', 'SIGUSR1']);
 
@@ -120,7 +137,9 @@ function runChild(child: NetnsChild, command: string, forward: Forwarding): Prom
   return new Promise<number>((resolve) => {
     child.once('error', (e: NodeJS.ErrnoException) => {
       unhook();
-      warn(`cannot run ${JSON.stringify(command)}: ${e.code ?? ''} ${e.code === 'ENOENT' ? 'command not found (check PATH)' : e.message}`);
+      warn(
+        `cannot run ${JSON.stringify(command)}: ${e.code ?? ''} ${e.code === 'ENOENT' ? 'command not found (check PATH)' : e.message}`,
+      );
       resolve(e.code === 'ENOENT' ? 127 : 126);
     });
     child.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {

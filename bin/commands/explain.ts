@@ -1,8 +1,10 @@
 // netns explain: which keys a new namespace does not take from the host, why, how to set them.
-import { classify, explain, parseKey, type Explanation } from 'netns';
+import { classify, explain, parseKey, type Classification, type Explanation } from 'netns';
+import { deviceOf } from 'netns/sysctld';
+import { remedyCommand } from 'netns/explain';
 import { OK } from '../cli/errors.js';
 import { bold, cell, dim, json, out, table } from '../cli/output.js';
-import { classColumn, deviceOf, howShort, paintClass, sameValue } from '../cli/classes.js';
+import { classColumn, paintClass, sameValue } from '../cli/classes.js';
 import type { Command } from '../cli/args.js';
 
 export const explainCommand: Command = {
@@ -51,15 +53,32 @@ Examples:
     out(
       table(
         ['KEY', 'HOST', 'NEW NAMESPACE', 'CLASS', 'HOW TO SET IT FOR A CONTAINER'],
-        shown.map((c) => [c.key, cell(c.host), cell(c.child), c.class, howShort(c, c.host, '')]),
+        shown.map((c) => [c.key, cell(c.host), cell(c.child), c.class, howToSet(c)]),
         classColumn,
       ),
     );
     if (hidden.size > 0)
-      out(dim(`(${rows.length - shown.length} entries of devices present on one side only hidden: ${[...hidden].join(', ')}; --all shows them)\n`));
+      out(
+        dim(
+          `(${rows.length - shown.length} entries of devices present on one side only hidden: ${[...hidden].join(', ')}; --all shows them)\n`,
+        ),
+      );
     return OK;
   },
 };
+
+/** How to give a container the host's value: at the start of a command in a new namespace. */
+function howToSet(c: Classification): string {
+  const child = c.evidence.observed.child;
+  return remedyCommand({
+    class: c.class,
+    key: c.key,
+    value: c.host,
+    target: 'at-start',
+    present: child.present,
+    writable: child.present ? child.writable : undefined,
+  });
+}
 
 function explanationText(e: Explanation): string {
   const lines: [string, string][] = [
@@ -80,10 +99,17 @@ function explanationText(e: Explanation): string {
   const r = e.remedies;
   if (r) {
     lines.push(['docker', r.docker.command ? `${r.docker.command} (${r.docker.text})` : r.docker.text]);
-    lines.push(['kubernetes', r.kubernetes.securityContext ? `${r.kubernetes.securityContext}; ${r.kubernetes.text}` : r.kubernetes.text]);
+    lines.push([
+      'kubernetes',
+      r.kubernetes.securityContext ? `${r.kubernetes.securityContext}; ${r.kubernetes.text}` : r.kubernetes.text,
+    ]);
     if (r.instead) lines.push(['instead', r.instead]);
     lines.push(['initContainer', r.initContainer]);
   }
   const w = Math.max(...lines.map(([l]) => l.length));
-  return `${bold(e.key)}\n` + lines.map(([l, t]) => `  ${(l + ':').padEnd(w + 1)} ${t.replace(/\t/g, ' ')}`).join('\n') + '\n';
+  return (
+    `${bold(e.key)}\n` +
+    lines.map(([l, t]) => `  ${(l + ':').padEnd(w + 1)} ${t.replace(/\t/g, ' ')}`).join('\n') +
+    '\n'
+  );
 }

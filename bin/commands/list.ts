@@ -1,9 +1,10 @@
 // netns list: every network namespace on the host, and the containers in each.
 import { NetNamespace, type NamespaceContainer } from 'netns';
+import { CONTAINER_RUNTIMES, containerName } from 'netns/containers';
 import { UsageError, OK } from '../cli/errors.js';
 import { json, out, table } from '../cli/output.js';
 import { checkTarget, containerOptions, type TargetValues } from '../cli/targets.js';
-import { containerName, shortId } from '../cli/containers.js';
+import { shortId } from '../cli/containers.js';
 import type { Command } from '../cli/args.js';
 
 export const listCommand: Command = {
@@ -24,7 +25,7 @@ namespace), then COMMAND.
 Options:
       --json           machine-readable output (every pid, the full id DEV:INO, and each
                        container's runtime, oci, id, name, namespace, pid, kubernetes)
-      --runtime R      only containers of R: runc, crun, docker, containerd, podman, cri-o
+      --runtime R      only containers of R: ${CONTAINER_RUNTIMES.join(', ')}
       --container-root DIR  read container state there (or NETNS_CONTAINER_ROOTS)
       --docker-exec-root DIR, --docker-data-root DIR
                        where dockerd keeps its state, as given to its --exec-root and
@@ -60,8 +61,16 @@ Examples:
     const rows: string[][] = [];
     for (const e of all) {
       const [first, ...more] = e.containers;
-      const cols = (c: NamespaceContainer | undefined): string[] => (c ? [c.runtime, shortId(c), containerName(c) ?? '-'] : ['-', '-', '-']);
-      rows.push([e.id.split(':')[1] ?? e.id, e.names.join(',') || '-', String(e.pids.length), e.pids.length ? String(e.pids[0]) : '-', ...cols(first), e.command ?? '-']);
+      const cols = (c: NamespaceContainer | undefined): string[] =>
+        c ? [c.runtime, shortId(c), containerName(c) ?? '-'] : ['-', '-', '-'];
+      rows.push([
+        e.id.split(':')[1] ?? e.id,
+        e.names.join(',') || '-',
+        String(e.pids.length),
+        e.pids.length ? String(e.pids[0]) : '-',
+        ...cols(first),
+        e.command ?? '-',
+      ]);
       for (const c of more) rows.push(['', '', '', '', ...cols(c), '']);
     }
     out(table(['NS', 'NAMES', 'NPROCS', 'PID', 'RUNTIME', 'CONTAINER', 'CNAME', 'COMMAND'], rows));

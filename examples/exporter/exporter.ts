@@ -25,7 +25,16 @@ export const DEFAULT_KEYS = [
   'net.ipv4.ip_unprivileged_port_start',
 ];
 
-const LABELS = ['runtime', 'container_id', 'container_name', 'namespace', 'pod_namespace', 'pod', 'container', 'netns'] as const;
+const LABELS = [
+  'runtime',
+  'container_id',
+  'container_name',
+  'namespace',
+  'pod_namespace',
+  'pod',
+  'container',
+  'netns',
+] as const;
 type Labels = Record<(typeof LABELS)[number], string>;
 
 function labelsOf(c: NamespaceContainer, netns: string): Labels {
@@ -75,7 +84,7 @@ export function exporterRegistry(options: ExporterOptions = {}): Registry {
   // The first gauge collected runs the audit; the others read its report.
   new Gauge({
     name: 'netns_audit_success',
-    help: 'Whether the last audit of the containers\' namespaces succeeded (1) or failed (0)',
+    help: "Whether the last audit of the containers' namespaces succeeded (1) or failed (0)",
     registers: [registry],
     collect() {
       try {
@@ -102,7 +111,7 @@ export function exporterRegistry(options: ExporterOptions = {}): Registry {
   });
   new Gauge({
     name: 'netns_container_sysctl',
-    help: 'A net.* sysctl value inside the container\'s network namespace (single-integer keys)',
+    help: "A net.* sysctl value inside the container's network namespace (single-integer keys)",
     labelNames: [...LABELS, 'key'],
     registers: [registry],
     collect() {
@@ -123,7 +132,8 @@ export function exporterRegistry(options: ExporterOptions = {}): Registry {
     collect() {
       this.reset();
       for (const t of last?.targets ?? [])
-        for (const c of t.containers) for (const d of t.deviations) this.set({ ...labelsOf(c, t.namespace), key: d.key, expected: d.expected }, 1);
+        for (const c of t.containers)
+          for (const d of t.deviations) this.set({ ...labelsOf(c, t.namespace), key: d.key, expected: d.expected }, 1);
     },
   });
   new Gauge({
@@ -180,7 +190,8 @@ async function main(): Promise<void> {
   const at = values.listen.lastIndexOf(':');
   const host = at > 0 ? values.listen.slice(0, at).replace(/^\[|\]$/g, '') : '127.0.0.1';
   const port = Number(values.listen.slice(at + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--listen expects HOST:PORT, got ${values.listen}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--listen expects HOST:PORT, got ${values.listen}`);
   const options: ExporterOptions = {};
   if (values.expect !== undefined) options.expect = values.expect;
   if (values.keys !== undefined) options.keys = values.keys.split(',').filter(Boolean);
@@ -188,7 +199,9 @@ async function main(): Promise<void> {
   if (values.runtime !== undefined) options.runtime = values.runtime as ContainerRuntime;
   const server = await serve(exporterRegistry(options), host, port);
   const addr = server.address() as { address: string; port: number };
-  process.stdout.write(`listening on http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}/metrics\n`);
+  process.stdout.write(
+    `listening on http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}/metrics\n`,
+  );
   const stop = () => server.close(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

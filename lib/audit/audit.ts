@@ -1,20 +1,20 @@
 // auditHost(): every container's network namespace (or every namespace) against the host, and
-// against desired values in sysctl.d(5) syntax. The host is read once (hostValues()); each
-// namespace is read once and compared in memory; differing keys are classified in one
-// classify() call for all of them.
+// against desired values in sysctl.d(5) syntax; auditNamespace(): one namespace, the same way.
+// The host is read once (one getAll() snapshot); each namespace is read once and compared in
+// memory; differing keys are classified in one classify() call for all of them.
 import * as fs from 'node:fs';
 import { NetNamespace } from '../namespace/handle.js';
 import { listNamespaces, type NamespaceContainer, type NamespaceInfo } from '../namespace/list.js';
-import { listContainers, openFoundContainer } from '../container/find.js';
+import { listContainers } from '../container/find.js';
 import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 import { classify } from '../explain/classify.js';
 import type { SysctlClass } from '../explain/types.js';
 import { valuesEqual } from '../sysctl/values.js';
-import { sysctl } from '../sysctl/sysctl.js';
+import { sysctl, type SysctlSnapshot } from '../sysctl/sysctl.js';
 import { globRegExp, isGlob, isNetKey, parseConf, pathForm } from '../sysctl/sysctld.js';
 import { ERRNO, invalid, netnsError, NetnsError } from '../errors.js';
-import { keyFromRel } from '../sysctl/keys.js';
-import { auditRemedy } from '../hints.js';
+import { keyFromRel } from '../keypath.js';
+import { remedyCommand } from '../explain/remedies.js';
 
 /** Options of {@link auditHost}. */
 export interface AuditOptions {
@@ -30,6 +30,17 @@ export interface AuditOptions {
   host?: NetNamespace;
   /** Report these keys' values (dotted form) in each target's `values`. */
   values?: string[];
+  /** Also report the keys present on one side only, in each target's `oneSided`. */
+  oneSided?: boolean;
+}
+
+/** Options of {@link auditNamespace}. */
+export interface AuditNamespaceOptions extends Omit<AuditOptions, 'targets' | 'containers'> {
+  /**
+   * How remedies name the namespace: netns selector words, e.g. `['--name', 'lab']` or
+   * `['--container', ID, '--runtime', 'docker']` (default `['--pid', 'PID']`).
+   */
+  selector?: readonly string[];
 }
 
 /** A key whose value in a namespace differs from the host's. */
@@ -40,6 +51,18 @@ export interface AuditDifference {
   /** Why a new namespace differs ({@link classify}); 'unknown' when it was not classified. */
   class: SysctlClass;
   /** How to give the namespace the host's value, or why that cannot be done per namespace. */
+  remedy: string;
+}
+
+/** A key present in one namespace and absent in the other ({@link AuditOptions.oneSided}). */
+export interface AuditOneSided {
+  key: string;
+  /** The host's value; null when the host lacks the key (or cannot read it). */
+  host: string | null;
+  /** The namespace's value; null when it lacks the key (or cannot read it). */
+  value: string | null;
+  /** Why ({@link classify}): typically 'host-only' or 'child-only'; 'unknown' when it was not classified. */
+  class: SysctlClass;
   remedy: string;
 }
 
@@ -65,6 +88,8 @@ export interface AuditTarget {
   containers: NamespaceContainer[];
   differences: AuditDifference[];
   deviations: AuditDeviation[];
+  /** With `oneSided`: the keys present on one side only (sorted by key). */
+  oneSided?: AuditOneSided[];
   /** The values of the keys `options.values` asked for (null: absent or unreadable). */
   values?: Record<string, string | null>;
   /** Set when the namespace could not be read (it went away, or permission). */
@@ -80,21 +105,6 @@ export interface AuditReport {
   targets: AuditTarget[];
   /** How many targets deviate from the expected file. */
   deviating: number;
-}
-
-/** One namespace's values (dotted key → exact text). */
-export type SysctlValues = Record<string, string>;
-
-/**
- * The host's values, read once per audit: every net.* key of `ns` (the caller's namespace when
- * omitted) in one walk. (One small function so a faster snapshot can replace it.)
- */
-export function hostValues(ns?: NetNamespace): SysctlValues {
-  return (ns?.sysctl ?? sysctl).getAll().raw;
-}
-
-function valuesOf(ns: NetNamespace): SysctlValues {
-  return ns.sysctl.getAll().raw;
 }
 
 interface Expectation {
@@ -121,7 +131,10 @@ export function expectationsFrom(text: string, file: string): Expectations {
     if (!isNetKey(s.key)) continue;
     const form = pathForm(s.key.trim());
     // The dotted key as getAll() names it: a dot inside a component (eth0.100) is a slash there.
-    const e = s.value === undefined ? undefined : { key: keyFromRel(form.slice('net/'.length)), value: s.value, where: s.where };
+    const e =
+      s.value === undefined
+        ? undefined
+        : { key: keyFromRel(form.slice('net/'.length)), value: s.value, where: s.where };
     if (isGlob(form)) globs.push({ re: globRegExp(form), e });
     else if (e) exact.set(form, e);
     else exact.delete(form);
@@ -147,23 +160,53 @@ function selector(t: NamespaceInfo, byId: Map<string, ContainerInfo>): string[] 
   return ['--pid', String(t.pids[0] ?? 'PID')];
 }
 
-function compareValues(host: SysctlValues, values: SysctlValues): { key: string; host: string; value: string }[] {
+/** The keys present in both with different values (keys unreadable on either side are left out). */
+function differencesOf(host: SysctlSnapshot, target: SysctlSnapshot): { key: string; host: string; value: string }[] {
   const out: { key: string; host: string; value: string }[] = [];
-  for (const [key, value] of Object.entries(values)) {
-    const h = host[key];
+  for (const [key, value] of Object.entries(target.raw)) {
+    const h = host.raw[key];
     if (h !== undefined && !valuesEqual(h, value)) out.push({ key, host: h, value });
   }
   return out;
 }
 
-function deviationsOf(values: SysctlValues, ex: Expectations | undefined, wanted: Set<string>): Omit<AuditDeviation, 'class' | 'remedy'>[] {
+/** A key present on one side only; `onHost`: the side that has it is the host. */
+interface OneSided {
+  key: string;
+  host: string | null;
+  value: string | null;
+  onHost: boolean;
+}
+
+/** The keys present (readable or not) on one side only, sorted. */
+function oneSidedOf(host: SysctlSnapshot, target: SysctlSnapshot): OneSided[] {
+  const has = (s: SysctlSnapshot, k: string): boolean => Object.hasOwn(s.raw, k) || Object.hasOwn(s.unreadable, k);
+  const out: OneSided[] = [];
+  for (const [a, b, onHost] of [
+    [host, target, true],
+    [target, host, false],
+  ] as const)
+    for (const key of [...Object.keys(a.raw), ...Object.keys(a.unreadable)])
+      if (!has(b, key)) {
+        const v = a.raw[key] ?? null;
+        out.push(onHost ? { key, host: v, value: null, onHost } : { key, host: null, value: v, onHost });
+      }
+  return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+}
+
+function deviationsOf(
+  values: SysctlSnapshot['raw'],
+  ex: Expectations | undefined,
+  wanted: Set<string>,
+): Omit<AuditDeviation, 'class' | 'remedy'>[] {
   if (!ex) return [];
   const out: Omit<AuditDeviation, 'class' | 'remedy'>[] = [];
   for (const key of wanted) {
     const e = expected(ex, key);
     if (!e) continue;
     const v = values[key];
-    if (v === undefined || !valuesEqual(v, e.value)) out.push({ key, expected: e.value, value: v ?? null, where: e.where });
+    if (v === undefined || !valuesEqual(v, e.value))
+      out.push({ key, expected: e.value, value: v ?? null, where: e.where });
   }
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
@@ -179,18 +222,29 @@ function expectedKeys(ex: Expectations | undefined, present: Iterable<string>): 
 }
 
 /** The namespace `t` lists, and what led to it (for errors): its container, else its name, else its first pid. */
-function openTarget(t: NamespaceInfo, byId: Map<string, ContainerInfo>): { ns: NetNamespace; via: string; path?: string } {
+function openTarget(
+  t: NamespaceInfo,
+  byId: Map<string, ContainerInfo>,
+): { ns: NetNamespace; via: string; path?: string } {
   const c = t.containers[0] && byId.get(t.containers[0].id);
-  if (c) return { ns: new NetNamespace(openFoundContainer(c), c.id), via: `container ${c.id} (pid ${c.pid})`, path: `/proc/${c.pid}/ns/net` };
+  if (c)
+    return {
+      ns: NetNamespace.fromContainer(c),
+      via: `container ${c.id} (pid ${c.pid})`,
+      path: `/proc/${c.pid}/ns/net`,
+    };
   if (t.names[0] !== undefined) return { ns: NetNamespace.fromName(t.names[0]), via: `the name ${t.names[0]}` };
   const pid = t.pids[0]!;
   return { ns: NetNamespace.fromPid(pid), via: `pid ${pid}`, path: `/proc/${pid}/ns/net` };
 }
 
-/** One listed namespace, read; or why it could not be. */
+/**
+ * One listed namespace, read; or why it could not be.
+ * @internal
+ */
 export interface TargetRead {
   info: NamespaceInfo;
-  values?: SysctlValues;
+  snapshot?: SysctlSnapshot;
   error?: AuditTarget['error'];
 }
 
@@ -199,6 +253,7 @@ export interface TargetRead {
  * listing (process exited, name removed), or its pid or name now leads to another namespace
  * (pid reused, name re-created) -- then it is an error for that namespace, never the values
  * of another one under its id.
+ * @internal
  */
 export function readTarget(info: NamespaceInfo, byId: Map<string, ContainerInfo>): TargetRead {
   try {
@@ -210,11 +265,28 @@ export function readTarget(info: NamespaceInfo, byId: Map<string, ContainerInfo>
         reason: 'namespace-changed',
         message: `ESRCH: namespace ${info.id} is gone: ${via} now leads to namespace ${ns.id}`,
       });
-    return { info, values: valuesOf(ns) };
+    return { info, snapshot: ns.sysctl.getAll() };
   } catch (e) {
     if (!(e instanceof NetnsError)) throw e;
     return { info, error: { code: e.code, message: e.message } };
   }
+}
+
+/** The options both audits share, checked; the expectations read. */
+function commonOptions(options: AuditNamespaceOptions): Expectations | undefined {
+  if (options.host !== undefined && !(options.host instanceof NetNamespace))
+    invalid('a NetNamespace', 'options.host', options.host);
+  if (
+    options.values !== undefined &&
+    !(Array.isArray(options.values) && options.values.every((k) => typeof k === 'string'))
+  )
+    invalid('an array of keys', 'options.values', options.values);
+  if (options.expect === undefined) return undefined;
+  const { text, file } =
+    typeof options.expect === 'string'
+      ? { text: fs.readFileSync(options.expect, 'utf8'), file: options.expect }
+      : { text: options.expect.text, file: options.expect.file ?? 'expect' };
+  return expectationsFrom(text, file);
 }
 
 /**
@@ -226,34 +298,59 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
   const mode = options.targets ?? 'containers';
   if (mode !== 'containers' && mode !== 'all') invalid("'containers' or 'all'", 'options.targets', mode, RangeError);
-  let ex: Expectations | undefined;
-  if (options.expect !== undefined) {
-    const { text, file } =
-      typeof options.expect === 'string' ? { text: fs.readFileSync(options.expect, 'utf8'), file: options.expect } : { text: options.expect.text, file: options.expect.file ?? 'expect' };
-    ex = expectationsFrom(text, file);
-  }
-  if (options.host !== undefined && !(options.host instanceof NetNamespace)) invalid('a NetNamespace', 'options.host', options.host);
-  if (options.values !== undefined && !(Array.isArray(options.values) && options.values.every((k) => typeof k === 'string')))
-    invalid('an array of keys', 'options.values', options.values);
+  const ex = commonOptions(options);
   using current = NetNamespace.current();
   const self = options.host ?? current;
-  const host = hostValues(options.host);
+  const host = (options.host?.sysctl ?? sysctl).getAll(); // the caller's own: no switch
   const containers = listContainers(options.containers ?? {});
   const byId = new Map(containers.filter((c) => c.running).map((c) => [c.id, c]));
   const all = listNamespaces({}, containers).filter((n) => n.id !== self.id);
   const chosen = mode === 'all' ? all : all.filter((n) => n.containers.length > 0);
-
   const read = chosen.map((info) => readTarget(info, byId));
-  const wanted = expectedKeys(ex, Object.keys(host));
+  return report(self.id, host, read, (r) => selector(r.info, byId), ex, options);
+}
+
+/**
+ * Audit one namespace as {@link auditHost} audits each: against the caller's namespace (or
+ * `options.host`) and the desired values of `expect`, its differing keys classified, each with
+ * its remedy (naming the namespace by `options.selector`). The report's one target has no
+ * pids, names or containers: the namespace was given, not found by listing. A namespace that
+ * cannot be read throws.
+ */
+export function auditNamespace(ns: NetNamespace, options: AuditNamespaceOptions = {}): AuditReport {
+  if (!(ns instanceof NetNamespace)) invalid('a NetNamespace', 'ns', ns);
+  if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
+  const { selector: words = ['--pid', 'PID'] } = options;
+  if (!Array.isArray(words) || !words.every((w) => typeof w === 'string'))
+    invalid('an array of strings', 'options.selector', words);
+  const ex = commonOptions(options);
+  using current = NetNamespace.current();
+  const self = options.host ?? current;
+  const host = (options.host?.sysctl ?? sysctl).getAll(); // the caller's own: no switch
+  const read: TargetRead = { info: { id: ns.id, names: [], pids: [], containers: [] }, snapshot: ns.sysctl.getAll() };
+  return report(self.id, host, [read], () => words, ex, options);
+}
+
+/** The report of both audits: each target compared with the host; every differing key classified once. */
+function report(
+  hostId: string,
+  host: SysctlSnapshot,
+  read: TargetRead[],
+  selectorOf: (r: TargetRead) => readonly string[],
+  ex: Expectations | undefined,
+  options: AuditNamespaceOptions,
+): AuditReport {
+  const wanted = expectedKeys(ex, Object.keys(host.raw));
   // One classification for every key that differs anywhere.
   const raw = read.map((r) => ({
     r,
-    diffs: r.values ? compareValues(host, r.values) : [],
-    devs: r.values ? deviationsOf(r.values, ex, wanted) : [],
+    diffs: r.snapshot ? differencesOf(host, r.snapshot) : [],
+    devs: r.snapshot ? deviationsOf(r.snapshot.raw, ex, wanted) : [],
+    sides: r.snapshot && options.oneSided === true ? oneSidedOf(host, r.snapshot) : [],
   }));
-  const hostDevs = deviationsOf(host, ex, wanted);
+  const hostDevs = deviationsOf(host.raw, ex, wanted);
   const keys = new Set<string>();
-  for (const x of raw) for (const d of [...x.diffs, ...x.devs]) keys.add(d.key);
+  for (const x of raw) for (const d of [...x.diffs, ...x.devs, ...x.sides]) keys.add(d.key);
   for (const d of hostDevs) keys.add(d.key);
   const classes = new Map<string, SysctlClass>();
   const writable = new Map<string, boolean>();
@@ -268,9 +365,10 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
     }
   }
   const cls = (k: string): SysctlClass => classes.get(k) ?? 'unknown';
-  const remedy = (k: string, value: string, sel: string[]): string => auditRemedy(cls(k), k, value, sel, writable.get(k));
-  const targets: AuditTarget[] = raw.map(({ r, diffs, devs }) => {
-    const sel = selector(r.info, byId);
+  const remedy = (key: string, value: string | null, target: readonly string[], present?: boolean): string =>
+    remedyCommand({ class: cls(key), key, value, target, writable: writable.get(key), present });
+  const targets: AuditTarget[] = raw.map(({ r, diffs, devs, sides }) => {
+    const sel = selectorOf(r);
     const t: AuditTarget = {
       namespace: r.info.id,
       pids: r.info.pids,
@@ -279,14 +377,27 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
       differences: diffs.map((d) => ({ ...d, class: cls(d.key), remedy: remedy(d.key, d.host, sel) })),
       deviations: devs.map((d) => ({ ...d, class: cls(d.key), remedy: remedy(d.key, d.expected, sel) })),
     };
+    if (options.oneSided === true && r.snapshot)
+      t.oneSided = sides.map(({ key, host, value, onHost }) => ({
+        key,
+        host,
+        value,
+        class: cls(key),
+        remedy: remedy(key, host, sel, !onHost),
+      }));
     if (r.info.command !== undefined) t.command = r.info.command;
-    if (options.values && r.values) t.values = Object.fromEntries(options.values.map((k) => [k, r.values![k] ?? null]));
+    const values = r.snapshot?.raw;
+    if (options.values && values) t.values = Object.fromEntries(options.values.map((k) => [k, values[k] ?? null]));
     if (r.error) t.error = r.error;
     return t;
   });
   return {
-    host: self.id,
-    hostDeviations: hostDevs.map((d) => ({ ...d, class: cls(d.key), remedy: auditRemedy(cls(d.key), d.key, d.expected, [], undefined) })),
+    host: hostId,
+    hostDeviations: hostDevs.map((d) => ({
+      ...d,
+      class: cls(d.key),
+      remedy: remedyCommand({ class: cls(d.key), key: d.key, value: d.expected, target: [] }),
+    })),
     targets,
     deviating: targets.filter((t) => t.deviations.length > 0).length,
   };

@@ -1,10 +1,7 @@
-// Finding containers (every root, one root, or by id / prefix / name) and opening the network
-// namespace of one, race-free against its init process exiting or its pid being reused.
-import * as path from 'node:path';
-import { ERRNO, invalid, netnsError, type NetnsError } from '../errors.js';
-import { native } from '../native/index.js';
-import { openPidNamespace } from '../namespace/pid.js';
-import { NameSources, ownerMayName, procStartTime, readRoot, readStateDir } from './read.js';
+// Finding containers in their runtimes' state on disk: every root, one root, or one container
+// by id, prefix or name. Opening a container's namespace is namespace/container.ts's job.
+import { ERRNO, invalid, netnsError } from '../errors.js';
+import { NameSources, readRoot } from './read.js';
 import { rootsFor } from './roots.js';
 import type { ContainerInfo, ContainerOptions } from './types.js';
 
@@ -15,14 +12,24 @@ export function listContainers(options: ContainerOptions = {}): ContainerInfo[] 
   const all = roots.flatMap((r) => readRoot(r, names));
   const only = options.runtime;
   return (only === undefined || options.root !== undefined ? all : all.filter((c) => c.runtime === only)).sort(
-    (a, b) => a.runtime.localeCompare(b.runtime) || (a.namespace ?? '').localeCompare(b.namespace ?? '') || a.id.localeCompare(b.id),
+    (a, b) =>
+      a.runtime.localeCompare(b.runtime) ||
+      (a.namespace ?? '').localeCompare(b.namespace ?? '') ||
+      a.id.localeCompare(b.id),
   );
 }
 
-/** "containerd k8s.io/3f2a… (web)": how errors name a container. */
-export function label(c: ContainerInfo): string {
+/** POD-NAMESPACE/POD/CONTAINER for Kubernetes, else the runtime's name for it, else undefined. */
+export function containerName(c: Pick<ContainerInfo, 'name' | 'kubernetes'>): string | undefined {
   const k = c.kubernetes;
-  const name = k?.podName !== undefined ? `${k.podNamespace ?? ''}/${k.podName}${k.containerName ? `/${k.containerName}` : ''}` : c.name;
+  if (k?.podName !== undefined)
+    return `${k.podNamespace ?? ''}/${k.podName}${k.containerName !== undefined ? `/${k.containerName}` : ''}`;
+  return c.name;
+}
+
+/** "containerd k8s.io/3f2a… (default/web/nginx)": how messages name a container. */
+export function containerLabel(c: ContainerInfo): string {
+  const name = containerName(c);
   return `${c.runtime} ${c.namespace !== undefined ? `${c.namespace}/` : ''}${c.id}${name !== undefined ? ` (${name})` : ''}`;
 }
 
@@ -48,8 +55,13 @@ export function findContainer(query: string, options: ContainerOptions = {}): Co
   if (typeof query !== 'string' || query === '') invalid('a container id, id prefix or name', 'id', query);
   const all = listContainers(options);
   // A running container wins over stopped ones that state directories still record.
-  const pick = (m: ContainerInfo[]): ContainerInfo[] => (m.filter((c) => c.running).length === 1 ? m.filter((c) => c.running) : m);
-  for (const matches of [all.filter((c) => c.id === query), all.filter((c) => namesOf(c).includes(query)), all.filter((c) => c.id.startsWith(query))]) {
+  const pick = (m: ContainerInfo[]): ContainerInfo[] =>
+    m.filter((c) => c.running).length === 1 ? m.filter((c) => c.running) : m;
+  for (const matches of [
+    all.filter((c) => c.id === query),
+    all.filter((c) => namesOf(c).includes(query)),
+    all.filter((c) => c.id.startsWith(query)),
+  ]) {
     const m = pick(matches);
     if (m.length === 1) return m[0]!;
     if (m.length > 1)
@@ -57,7 +69,7 @@ export function findContainer(query: string, options: ContainerOptions = {}): Co
         op: 'open-container',
         reason: 'container-ambiguous',
         name: query,
-        message: `EINVAL: "${query}" matches ${m.length} containers: ${m.map(label).join(', ')}`,
+        message: `EINVAL: "${query}" matches ${m.length} containers: ${m.map(containerLabel).join(', ')}`,
       });
   }
   const roots = rootsFor(options).map((r) => `${r.runtime} ${r.dir}`);
@@ -65,79 +77,10 @@ export function findContainer(query: string, options: ContainerOptions = {}): Co
     op: 'open-container',
     reason: 'container-unknown',
     name: query,
-    detail: all.length === 0 ? 'none' : all.slice(0, 10).map(label).join(', ') + (all.length > 10 ? ` and ${all.length - 10} more` : ''),
+    detail:
+      all.length === 0
+        ? 'none'
+        : all.slice(0, 10).map(containerLabel).join(', ') + (all.length > 10 ? ` and ${all.length - 10} more` : ''),
     message: `ENOENT: no container matches "${query}" (searched ${roots.join(', ') || 'no roots'})`,
   });
-}
-
-/** An error opening container `c` (its state file as the path). */
-function containerError(c: ContainerInfo, errno: number, reason: 'container-gone' | 'container-foreign', message: string, detail?: string): NetnsError {
-  return netnsError(errno, 'open', { path: c.stateFile, op: 'open-container', reason, name: c.id, pid: c.pid, message, ...(detail !== undefined ? { detail } : {}) });
-}
-
-function goneError(c: ContainerInfo, why: string): NetnsError {
-  return containerError(c, ERRNO.ESRCH, 'container-gone', `ESRCH: container ${label(c)} is not running: ${why}`, why);
-}
-
-function foreignError(c: ContainerInfo, owner: number): NetnsError {
-  const message = `EPERM: container ${label(c)}: its state file is owned by uid ${owner}, and pid ${c.pid} is not a process of that user`;
-  return containerError(c, ERRNO.EPERM, 'container-foreign', message);
-}
-
-/** Why the recorded init process is not the live one, or undefined when it is. */
-function notRunning(c: ContainerInfo, statFile?: string): string | undefined {
-  const now = procStartTime(c.pid, statFile);
-  if (now === c.startTime) return undefined;
-  return now === undefined
-    ? `its init process ${c.pid} has exited`
-    : `pid ${c.pid} now belongs to another process (started at tick ${now}, the container's init at ${c.startTime})`;
-}
-
-/**
- * An fd on the network namespace of container `query`, and the container. The recorded init
- * start time is checked against the live process after a pidfd (or /proc/PID directory fd)
- * pins it, and the state file is read again after opening: a container that exited or was
- * restarted meanwhile gives ESRCH, never another process's namespace.
- */
-export function openContainerNamespace(query: string, options: ContainerOptions = {}): { fd: number; container: ContainerInfo } {
-  let c = findContainer(query, options);
-  try {
-    return { fd: openFoundContainer(c), container: c };
-  } catch (e) {
-    if ((e as NetnsError).code !== 'EAGAIN') throw e;
-    c = findContainer(query, options); // restarted between the lookup and the open: once more
-    return { fd: openFoundContainer(c), container: c };
-  }
-}
-
-/**
- * An fd on the network namespace of a container found by {@link listContainers}, checked as
- * {@link openContainerNamespace} does. EAGAIN: its state changed meanwhile (look it up again).
- */
-export function openFoundContainer(c: ContainerInfo): number {
-  const why = notRunning(c);
-  if (why !== undefined) throw goneError(c, why);
-  const rec = readStateDir(path.dirname(c.stateFile));
-  if (rec?.pid !== c.pid || rec.startTime !== c.startTime || rec.owner === undefined) throw restartedError(c);
-  const owner = rec.owner;
-  let refused: NetnsError | undefined;
-  let fd: number;
-  try {
-    fd = openPidNamespace(c.pid, (statFile) => {
-      const w = notRunning(c, statFile);
-      if (w !== undefined) throw (refused = goneError(c, w));
-      if (!ownerMayName(owner, path.dirname(statFile))) throw (refused = foreignError(c, owner));
-    });
-  } catch (e) {
-    if (e !== refused && (e as NetnsError).code === 'ESRCH') throw goneError(c, `its init process ${c.pid} has exited`);
-    throw e;
-  }
-  const again = readStateDir(path.dirname(c.stateFile));
-  if (again?.pid === c.pid && again.startTime === c.startTime && again.owner === owner) return fd;
-  native.close(fd);
-  throw restartedError(c);
-}
-
-function restartedError(c: ContainerInfo): NetnsError {
-  return containerError(c, ERRNO.EAGAIN, 'container-gone', `EAGAIN: container ${label(c)} was restarted while its namespace was being opened`);
 }

@@ -297,7 +297,8 @@ export class NameSources {
     if (this.#fallback === undefined) {
       this.#fallback = new Map();
       const roots = [STORAGE_GRAPHROOT];
-      const home = process.env.XDG_DATA_HOME ?? (process.env.HOME ? path.join(process.env.HOME, '.local/share') : undefined);
+      const home =
+        process.env.XDG_DATA_HOME ?? (process.env.HOME ? path.join(process.env.HOME, '.local/share') : undefined);
       if (home) roots.push(path.join(home, 'containers/storage'));
       for (const r of roots) for (const dir of driverDirs(r)) storageNames(dir, this.#fallback);
     }
@@ -317,7 +318,13 @@ function nameOf(c: ContainerInfo, names: NameSources, dataRoot: string | undefin
 }
 
 /** A container from its state record: annotations, names, and whether it still runs. */
-export function describe(rec: StateRecord, base: ContainerRuntime, namespace: string | undefined, names: NameSources, dataRoot?: string): ContainerInfo {
+function describe(
+  rec: StateRecord,
+  base: ContainerRuntime,
+  namespace: string | undefined,
+  names: NameSources,
+  dataRoot?: string,
+): ContainerInfo {
   const annotations = annotationsOf(rec.bundle, rec.labels);
   const started = procStartTime(rec.pid);
   const c: ContainerInfo = {

@@ -8,14 +8,26 @@ import type { ContainerOptions, ContainerRoot, ContainerRuntime, DockerRoots } f
 export const DOCKER_EXEC_ROOT = '/run/docker';
 export const DOCKER_DATA_ROOT = '/var/lib/docker';
 
-export const RUNTIMES: readonly ContainerRuntime[] = ['runc', 'crun', 'docker', 'containerd', 'podman', 'cri-o'];
+/** Every runtime a container may be reported as, and the values --runtime and `options.runtime` take. */
+export const CONTAINER_RUNTIMES: readonly ContainerRuntime[] = [
+  'runc',
+  'crun',
+  'docker',
+  'containerd',
+  'podman',
+  'cri-o',
+];
 
 /**
  * Where dockerd's state is: `options.docker`, else NETNS_DOCKER_EXEC_ROOT / NETNS_DOCKER_DATA_ROOT,
  * else the defaults (each field on its own).
  */
-export function dockerRoots(docker: DockerRoots | undefined, env: NodeJS.ProcessEnv = process.env): Required<DockerRoots> {
-  if (docker !== undefined && (docker === null || typeof docker !== 'object')) invalid('an object { execRoot?, dataRoot? }', 'options.docker', docker);
+export function dockerRoots(
+  docker: DockerRoots | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Required<DockerRoots> {
+  if (docker !== undefined && (docker === null || typeof docker !== 'object'))
+    invalid('an object { execRoot?, dataRoot? }', 'options.docker', docker);
   const pick = (v: unknown, name: string, fromEnv: string | undefined, dflt: string): string => {
     if (v !== undefined && (typeof v !== 'string' || v === '')) invalid('a directory', `options.docker.${name}`, v);
     return (v as string | undefined) ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : dflt);
@@ -42,7 +54,8 @@ export function defaultRoots(env: NodeJS.ProcessEnv = process.env, docker?: Dock
     { runtime: 'containerd', dir: '/run/containerd/runc' },
   ];
   const xdg = env.XDG_RUNTIME_DIR;
-  if (xdg) roots.push({ runtime: 'runc', dir: path.join(xdg, 'runc') }, { runtime: 'crun', dir: path.join(xdg, 'crun') });
+  if (xdg)
+    roots.push({ runtime: 'runc', dir: path.join(xdg, 'runc') }, { runtime: 'crun', dir: path.join(xdg, 'crun') });
   // As root: every user's rootless runtimes (Podman rootless), /run/user/UID/{runc,crun}.
   if (process.getuid?.() === 0) {
     let users: string[] = [];
@@ -51,7 +64,8 @@ export function defaultRoots(env: NodeJS.ProcessEnv = process.env, docker?: Dock
     } catch {
       /* no /run/user */
     }
-    for (const u of users) roots.push({ runtime: 'runc', dir: `/run/user/${u}/runc` }, { runtime: 'crun', dir: `/run/user/${u}/crun` });
+    for (const u of users)
+      roots.push({ runtime: 'runc', dir: `/run/user/${u}/runc` }, { runtime: 'crun', dir: `/run/user/${u}/crun` });
   }
   return roots;
 }
@@ -68,8 +82,13 @@ export function rootsFromEnv(value: string): ContainerRoot[] {
       const eq = s.indexOf('=');
       const runtime = eq > 0 ? s.slice(0, eq) : 'runc';
       const dir = eq > 0 ? s.slice(eq + 1) : s;
-      if (!RUNTIMES.includes(runtime as ContainerRuntime))
-        invalid(`RUNTIME=DIR with RUNTIME one of ${RUNTIMES.join(', ')}`, 'NETNS_CONTAINER_ROOTS', s, RangeError);
+      if (!CONTAINER_RUNTIMES.includes(runtime as ContainerRuntime))
+        invalid(
+          `RUNTIME=DIR with RUNTIME one of ${CONTAINER_RUNTIMES.join(', ')}`,
+          'NETNS_CONTAINER_ROOTS',
+          s,
+          RangeError,
+        );
       return { runtime: runtime as ContainerRuntime, dir };
     });
 }
@@ -87,21 +106,26 @@ function realDir(dir: string): string {
 export function rootsFor(options: ContainerOptions = {}, env: NodeJS.ProcessEnv = process.env): ContainerRoot[] {
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
   const { runtime, root, roots, docker } = options;
-  if (runtime !== undefined && !RUNTIMES.includes(runtime)) invalid(`one of ${RUNTIMES.join(', ')}`, 'options.runtime', runtime, RangeError);
+  if (runtime !== undefined && !CONTAINER_RUNTIMES.includes(runtime))
+    invalid(`one of ${CONTAINER_RUNTIMES.join(', ')}`, 'options.runtime', runtime, RangeError);
   if (root !== undefined && (typeof root !== 'string' || root === '')) invalid('a directory', 'options.root', root);
   let list: ContainerRoot[];
   if (root !== undefined) list = [{ runtime: runtime ?? 'runc', dir: root }];
   else if (roots !== undefined) {
     if (!Array.isArray(roots)) invalid('an array of { runtime, dir }', 'options.roots', roots);
     list = roots;
-  } else if (env.NETNS_CONTAINER_ROOTS !== undefined && env.NETNS_CONTAINER_ROOTS !== '') list = rootsFromEnv(env.NETNS_CONTAINER_ROOTS);
+  } else if (env.NETNS_CONTAINER_ROOTS !== undefined && env.NETNS_CONTAINER_ROOTS !== '')
+    list = rootsFromEnv(env.NETNS_CONTAINER_ROOTS);
   else list = defaultRoots(env, docker);
   // Docker's names: the data-root given for the root, else the one configured.
   const { dataRoot } = dockerRoots(docker, env);
   list = list.map((r) => (r.runtime === 'docker' && r.dataRoot === undefined ? { ...r, dataRoot } : r));
   // Podman and CRI-O keep their containers in runc's and crun's roots.
   const wanted = (r: ContainerRoot): boolean =>
-    runtime === undefined || root !== undefined || r.runtime === runtime || ((runtime === 'podman' || runtime === 'cri-o') && (r.runtime === 'runc' || r.runtime === 'crun'));
+    runtime === undefined ||
+    root !== undefined ||
+    r.runtime === runtime ||
+    ((runtime === 'podman' || runtime === 'cri-o') && (r.runtime === 'runc' || r.runtime === 'crun'));
   const seen = new Set<string>();
   return list.filter((r) => {
     if (!wanted(r)) return false;

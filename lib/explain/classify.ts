@@ -7,14 +7,16 @@
 //      list proven harmless, then restores and verifies it (also on SIGTERM/SIGINT).
 import { NetNamespace } from '../namespace/handle.js';
 import { ERRNO, invalid, netnsError } from '../errors.js';
-import { defaultContext, relToKey, type RuleContext } from './rules.js';
-import { INIT_ONLY_MARKERS, keyToRel, observe, sameValue, valueOf, type Snapshot } from './observe.js';
+import { defaultContext } from './rules.js';
+import { parseKey } from '../sysctl/keys.js';
+import { keyFromRel } from '../keypath.js';
+import { INIT_ONLY_MARKERS, observe, sameValue, outcomeValue, type Observation } from './observe.js';
 import { HOST_PROBE_SAFE, NEVER_WRITE, hostProbe, parentProbe } from './probe.js';
 import { applyProbe, decide } from './decide.js';
-import type { Classification, ClassifyOptions, HostProbe } from './types.js';
+import type { Classification, ClassifyOptions, HostProbe, RuleContext } from './types.js';
 
-function readDevconf(host: Snapshot): number {
-  const v = valueOf(host.map.get('core/devconf_inherit_init_net')?.out).value;
+function readDevconf(host: Observation): number {
+  const v = outcomeValue(host.map.get('core/devconf_inherit_init_net')?.out).value;
   return v === undefined ? 0 : Number(v.trim());
 }
 
@@ -32,21 +34,27 @@ function matchesFilter(rel: string, filters: string[] | undefined): boolean {
  */
 export function classify(options: ClassifyOptions = {}): Classification[] {
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
-  const filters = options.keys?.map(keyToRel);
+  const relOf = (k: string): string => parseKey(k, { allowRoot: true }).rel;
+  const filters = options.keys?.map(relOf);
   const probing = options.probe === true;
   if (probing && process.getuid?.() !== 0)
     throw netnsError(ERRNO.EPERM, 'probe', { op: 'probe', reason: 'needs-root' });
   const hostProbeAllowed = new Set(HOST_PROBE_SAFE);
-  const hostProbeKeys = options.hostProbeKeys?.map(keyToRel);
+  const hostProbeKeys = options.hostProbeKeys?.map(relOf);
   for (const k of hostProbeKeys ?? [])
     if (!hostProbeAllowed.has(k))
-      invalid(`a key on HOST_PROBE_SAFE (${HOST_PROBE_SAFE.map(relToKey).join(', ')})`, 'hostProbeKeys', relToKey(k), RangeError);
+      invalid(
+        `a key on HOST_PROBE_SAFE (${HOST_PROBE_SAFE.map(keyFromRel).join(', ')})`,
+        'hostProbeKeys',
+        keyFromRel(k),
+        RangeError,
+      );
 
   // 1. Observation: host, fresh namespace, host again.
   const { host, child, unstable, childUserns } = observeHostAndFresh();
   const observerIsInitNet = INIT_ONLY_MARKERS.some((m) => host.map.has(m));
   const ctx: RuleContext = { ...defaultContext(readDevconf(host)), childUserns, ...options.context };
-  const allowedCa = (valueOf(host.map.get('ipv4/tcp_allowed_congestion_control')?.out).value ?? 'reno')
+  const allowedCa = (outcomeValue(host.map.get('ipv4/tcp_allowed_congestion_control')?.out).value ?? 'reno')
     .trim()
     .split(/\s+/);
 
@@ -60,7 +68,14 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
     results.set(rel, c);
     const h = c.evidence.observed.host;
     const ch = c.evidence.observed.child;
-    if (probing && h.writable && ch.writable && c.evidence.observed.equal === true && !unstable.has(rel) && !NEVER_WRITE.some((re) => re.test(rel)))
+    if (
+      probing &&
+      h.writable &&
+      ch.writable &&
+      c.evidence.observed.equal === true &&
+      !unstable.has(rel) &&
+      !NEVER_WRITE.some((re) => re.test(rel))
+    )
       unsettled.push(rel);
   }
 
@@ -88,9 +103,9 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
  * (another process tuning it) would make the comparison meaningless: observe again, up to
  * three times, and report the keys that kept changing.
  */
-function observeHostAndFresh(): { host: Snapshot; child: Snapshot; unstable: Set<string>; childUserns: boolean } {
-  let host!: Snapshot;
-  let child!: Snapshot;
+function observeHostAndFresh(): { host: Observation; child: Observation; unstable: Set<string>; childUserns: boolean } {
+  let host!: Observation;
+  let child!: Observation;
   let unstable = new Set<string>();
   let childUserns = false;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -106,8 +121,8 @@ function observeHostAndFresh(): { host: Snapshot; child: Snapshot; unstable: Set
     unstable = new Set<string>();
     for (const [rel, e] of host.map) {
       if (/nf_conntrack_count$/.test(rel)) continue; // a live counter
-      const a = valueOf(before.map.get(rel)?.out).value;
-      const b = valueOf(e.out).value;
+      const a = outcomeValue(before.map.get(rel)?.out).value;
+      const b = outcomeValue(e.out).value;
       if (a !== undefined && b !== undefined && !sameValue(a, b)) unstable.add(rel);
     }
     if (unstable.size === 0) break;

@@ -1,11 +1,11 @@
 // explain(key): one key's classification, in a sentence, plus how to set it for a container.
 import { readFileSync } from 'node:fs';
 import { ERRNO, netnsError } from '../errors.js';
-import { defaultContext, kernelSupport, relToKey } from './rules.js';
-import { remediesFor, shellWord } from '../hints.js';
-import { keyToRel } from './observe.js';
+import { defaultContext, kernelSupport } from './rules.js';
+import { remediesFor, shellWord } from './remedies.js';
+import { parseKey } from '../sysctl/keys.js';
+import { deviceOf, withDevice } from '../keypath.js';
 import { classify } from './classify.js';
-import { deviceOf } from './decide.js';
 import type { Classification, ClassifyOptions, Explanation } from './types.js';
 
 /** The host's net.core.devconf_inherit_init_net (0 where the kernel has none, < 5.1). */
@@ -28,10 +28,9 @@ function sample(c: Classification): string {
  * it for a container (inside by pid, at start with presets, or why it cannot be done).
  */
 export function explain(key: string, options: ClassifyOptions = {}): Explanation {
-  const rel = keyToRel(key);
-  const [c] = classify({ ...options, keys: [relToKey(rel)] }).filter((x) => keyToRel(x.key) === rel);
-  if (!c)
-    throw netnsError(ERRNO.ENOENT, 'open', { path: `/proc/sys/net/${rel}`, key: relToKey(rel), op: 'explain' });
+  const { rel, key: asked } = parseKey(key, { allowRoot: true });
+  const [c] = classify({ ...options, keys: [asked] }).filter((x) => x.key === asked);
+  if (!c) throw netnsError(ERRNO.ENOENT, 'open', { path: `/proc/sys/net/${rel}`, key: asked, op: 'explain' });
   const k = c.key;
   const v = sample(c);
   const tokens = v.split(' ');
@@ -72,20 +71,22 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
       break;
     case 'shared':
       sentence = `${k} is one kernel-wide value, the same in every namespace.`;
-      howToSet.cannot = 'shared: it cannot be set per container; changing it (on the host) changes it for every namespace';
+      howToSet.cannot =
+        'shared: it cannot be set per container; changing it (on the host) changes it for every namespace';
       break;
     case 'readonly':
       sentence = `${k} is global: containers see the host's value read-only.`;
       howToSet.cannot = `shared: it cannot be set per container; set it on the host (sysctl -w ${k}=…) and every namespace sees the new value`;
       break;
     case 'host-only':
-      sentence = c.evidence.rule?.userns === 'hidden' && !c.evidence.observed.child.present
-        ? `${k} is not registered in a namespace owned by a user namespace (a rootless container's): the kernel does not export it to unprivileged users. A namespace created by root has its own, ${c.evidence.rule.class === 'default' ? 'set to the kernel default' : c.evidence.rule.class}.`
-        : dev
-        ? `${k} belongs to the host's device "${dev}", which a new namespace does not have; a container's own devices have their own entries.`
-        : `${k} exists only in the host's initial namespace: it is global and a container cannot see it.`;
+      sentence =
+        c.evidence.rule?.userns === 'hidden' && !c.evidence.observed.child.present
+          ? `${k} is not registered in a namespace owned by a user namespace (a rootless container's): the kernel does not export it to unprivileged users. A namespace created by root has its own, ${c.evidence.rule.class === 'default' ? 'set to the kernel default' : c.evidence.rule.class}.`
+          : dev
+            ? `${k} belongs to the host's device "${dev}", which a new namespace does not have; a container's own devices have their own entries.`
+            : `${k} exists only in the host's initial namespace: it is global and a container cannot see it.`;
       howToSet.cannot = dev
-        ? `host-only: set the entry of the container's own device inside it (e.g. ${k.replace(`.${dev}.`, '.DEV.')}) by pid, or set the namespace's conf.default before the device is created`
+        ? `host-only: set the entry of the container's own device inside it (e.g. ${withDevice(k, dev, 'DEV')}) by pid, or set the namespace's conf.default before the device is created`
         : 'host-only: it cannot be set per container; setting it on the host applies to every namespace';
       break;
     case 'child-only':
@@ -102,9 +103,10 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
   }
   const rule = c.evidence.rule;
   // A device entry its rule does not copy from a default (lo's flags, an ipv6 MTU): the rule says what it is.
-  if (dev && c.evidence.observed.child.present && rule && rule.sourceKey === undefined) sentence += ` ${rule.explanation}`;
+  if (dev && c.evidence.observed.child.present && rule && rule.sourceKey === undefined)
+    sentence += ` ${rule.explanation}`;
   else if (dev && c.evidence.observed.child.present)
-    sentence += ` An interface created inside a namespace takes its ${k.replace(`.${dev}.`, '.<if>.')} from that namespace's ${k.startsWith('net.ipv4.neigh') || k.startsWith('net.ipv6.neigh') ? 'neigh.default (the global table defaults)' : 'conf.default'} at the moment it is created, not from the host; later changes to conf.default do not reach it.`;
+    sentence += ` An interface created inside a namespace takes its ${withDevice(k, dev, '<if>')} from that namespace's ${k.startsWith('net.ipv4.neigh') || k.startsWith('net.ipv6.neigh') ? 'neigh.default (the global table defaults)' : 'conf.default'} at the moment it is created, not from the host; later changes to conf.default do not reach it.`;
   else if (dev)
     sentence += ` An interface created inside a container's namespace takes its own conf.<if>.* from that namespace's conf.default at the moment it is created.`;
   if (rule && /^(devinet|addrconf)_init_net\.devconf$/.test(rule.id) && !dev) {
@@ -113,9 +115,15 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
     const v6 = m === 1 ? 'the host (init_net)' : m === 3 ? 'the creating namespace' : 'compiled-in values';
     sentence += ` With net.core.devconf_inherit_init_net = ${m} here, a new namespace's ipv4 conf.all/default come from ${v4} and its ipv6 ones from ${v6} (at 0 the two families differ: ipv4 copies the host, ipv6 does not).`;
   }
-  if (c.evidence.contradiction) sentence += ` The kernel rule and what this kernel shows disagree: ${c.evidence.contradiction}.`;
+  if (c.evidence.contradiction)
+    sentence += ` The kernel rule and what this kernel shows disagree: ${c.evidence.contradiction}.`;
   const source = rule
-    ? `${rule.fn.replace(/^(\w+)/, '$1()')} in ${rule.file} (checked: ${rule.checked.filter((x) => x.holds).map((x) => `${x.line} ${x.how}`).join(', ') || 'none'})`
+    ? `${rule.fn.replace(/^(\w+)/, '$1()')} in ${rule.file} (checked: ${
+        rule.checked
+          .filter((x) => x.holds)
+          .map((x) => `${x.line} ${x.how}`)
+          .join(', ') || 'none'
+      })`
     : `observation on this kernel: ${c.evidence.reason}`;
   const ctx = { ...defaultContext(), ...options.context };
   const ks = kernelSupport(ctx);

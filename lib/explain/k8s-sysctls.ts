@@ -1,6 +1,6 @@
 // Data: the sysctls the kubelet treats as safe (allowed in a pod's securityContext.sysctls
 // without --allowed-unsafe-sysctls), with the Kubernetes release that added each and the kernel
-// version the kubelet requires for it. The remedy text built from it is in lib/hints.ts.
+// version the kubelet requires for it. The remedy text built from it is in remedies.ts.
 //
 // Reference: kubernetes/kubernetes pkg/kubelet/sysctl/safe_sysctls.go (the list and its kernel
 // minimums, pkg/util/kernel constants) and staging/src/k8s.io/pod-security-admission/policy/

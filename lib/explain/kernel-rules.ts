@@ -1,5 +1,5 @@
 // The kernel's rules, as data: where a new network namespace's value of each /proc/sys/net key
-// comes from. See rules.ts for the format and the matching; docs/api.md ("Kernel rules") for
+// comes from. See types.ts for the format, rules.ts for the matching; docs/api.md ("Kernel rules") for
 // what each field means.
 //
 // A new namespace's value comes from one of five places, and the list is closed: in net/ of 6.1
@@ -22,17 +22,23 @@
 // tree (Debian linux-source-6.1 / linux-source-6.12), "observed" = consistent with what the
 // running 6.18 kernel shows (no 6.18 tree was available: the search corpus holds old mainline
 // snapshots only). A rule marked `holds: false` on a line does not apply there (since/until).
-import type { KernelCheck, KernelRule, RuleClass, RuleContext } from './rules.js';
+import type { KernelCheck, KernelRule, RuleClass, RuleContext, VerifiedLine } from './types.js';
 
 /** The kernel lines the rule base was checked against. */
-export const VERIFIED_LINES: readonly { line: string; how: 'source' | 'observed'; from: string }[] = [
+export const VERIFIED_LINES: readonly VerifiedLine[] = [
   { line: '6.1', how: 'source', from: 'Debian linux-source-6.1 (6.1.x with Debian patches)' },
   { line: '6.12', how: 'source', from: 'Debian linux-source-6.12 (6.12.x with Debian patches)' },
-  { line: '6.18', how: 'observed', from: 'the running kernel: presence, modes and values of a fresh namespace against the host' },
+  {
+    line: '6.18',
+    how: 'observed',
+    from: 'the running kernel: presence, modes and values of a fresh namespace against the host',
+  },
 ];
 
-const src = (line: string, holds = true, note?: string): KernelCheck => (note ? { line, how: 'source', holds, note } : { line, how: 'source', holds });
-const obs = (note?: string): KernelCheck => (note ? { line: '6.18', how: 'observed', holds: true, note } : { line: '6.18', how: 'observed', holds: true });
+const src = (line: string, holds = true, note?: string): KernelCheck =>
+  note ? { line, how: 'source', holds, note } : { line, how: 'source', holds };
+const obs = (note?: string): KernelCheck =>
+  note ? { line: '6.18', how: 'observed', holds: true, note } : { line: '6.18', how: 'observed', holds: true };
 /** Read in 6.1 and 6.12, consistent with 6.18. */
 const ALL3: KernelCheck[] = [src('6.1'), src('6.12'), obs()];
 /** Added after 6.1: read in 6.12, consistent with 6.18. */
@@ -207,7 +213,7 @@ function confSource(rel: string): string | undefined {
 }
 
 const PERNET_DEFAULT =
-  'Per-namespace value set by the subsystem\'s pernet init to a compiled-in constant (or left at 0) in every new namespace: tuning it on the host does not reach containers.';
+  "Per-namespace value set by the subsystem's pernet init to a compiled-in constant (or left at 0) in every new namespace: tuning it on the host does not reach containers.";
 
 /**
  * The rules. Order matters: the first applicable rule wins, so specific rules come before
@@ -366,7 +372,8 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     versions: 'read in 6.1 and 6.12, observed on 6.18',
     verified: true,
     checked: ALL3,
-    explanation: 'Set to a compiled-in default in every new namespace by inet_init_net (e.g. ip_local_port_range 32768 60999, ping_group_range "1 0").',
+    explanation:
+      'Set to a compiled-in default in every new namespace by inet_init_net (e.g. ip_local_port_range 32768 60999, ping_group_range "1 0").',
   },
   {
     id: 'icmp_sk_init.constants',
@@ -378,7 +385,16 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     versions: 'read in 6.1 and 6.12 (icmp_msgs_per_sec/burst per-namespace in both), observed on 6.18',
     verified: true,
     checked: ALL3,
-    expect: (rel) => ({ echo_ignore_all: '0', echo_ignore_broadcasts: '1', ignore_bogus_error_responses: '1', msgs_per_sec: '1000', msgs_burst: '50', ratelimit: '1000', ratemask: '6168' })[rel.slice('ipv4/icmp_'.length)],
+    expect: (rel) =>
+      ({
+        echo_ignore_all: '0',
+        echo_ignore_broadcasts: '1',
+        ignore_bogus_error_responses: '1',
+        msgs_per_sec: '1000',
+        msgs_burst: '50',
+        ratelimit: '1000',
+        ratemask: '6168',
+      })[rel.slice('ipv4/icmp_'.length)],
     explanation:
       'Set by icmp_sk_init to compiled-in values in every new namespace (echo_ignore_all 0, echo_ignore_broadcasts 1, ratelimit 1 s, ratemask, msgs_per_sec 1000, msgs_burst 50).',
   },
@@ -397,14 +413,16 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   },
   {
     id: 'init_only_tables.ipv4_ipv6',
-    match: /^(ipv4\/route\/(gc_thresh|max_size|gc_min_interval|gc_min_interval_ms|gc_timeout|gc_interval|redirect_load|redirect_number|redirect_silence|error_cost|error_burst|gc_elasticity)|ipv4\/ipfrag_secret_interval|ipv6\/ip6frag_secret_interval|ipv6\/(mld_max_msf|mld_qrv|calipso_cache_enable|calipso_cache_bucket_size))$/,
+    match:
+      /^(ipv4\/route\/(gc_thresh|max_size|gc_min_interval|gc_min_interval_ms|gc_timeout|gc_interval|redirect_load|redirect_number|redirect_silence|error_cost|error_burst|gc_elasticity)|ipv4\/ipfrag_secret_interval|ipv6\/ip6frag_secret_interval|ipv6\/(mld_max_msf|mld_qrv|calipso_cache_enable|calipso_cache_bucket_size))$/,
     class: 'host-only',
     fn: 'ip_rt_init (ipv4_route_table), ip4_frags_ctl_register, ip6_frags_sysctl_register, ipv6_sysctl_register (ipv6_rotable): all register_net_sysctl(&init_net, ...)',
     file: 'net/ipv4/route.c, net/ipv4/ip_fragment.c, net/ipv6/reassembly.c, net/ipv6/sysctl_net_ipv6.c',
     versions: 'read in 6.1 and 6.12 (the same lists), observed on 6.18',
     verified: true,
     checked: ALL3,
-    explanation: 'Global settings registered only in the initial namespace (the route cache GC and ICMP redirect/error rate limits, MLD limits, CALIPSO, the unused *frag_secret_interval): a container cannot see or change them.',
+    explanation:
+      'Global settings registered only in the initial namespace (the route cache GC and ICMP redirect/error rate limits, MLD limits, CALIPSO, the unused *frag_secret_interval): a container cannot see or change them.',
   },
   {
     id: 'ip4_frags_ns_ctl_register.constants',
@@ -416,8 +434,10 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     versions: 'read in 6.1 and 6.12, observed on 6.18',
     verified: true,
     checked: ALL3,
-    expect: (rel) => ({ time: '30', max_dist: '64', high_thresh: '4194304', low_thresh: '3145728' })[rel.slice('ipv4/ipfrag_'.length)],
-    explanation: 'Fragment reassembly limits of the namespace, set to compiled-in values (4 MiB / 3 MiB, 30 s, max_dist 64) in every new namespace.',
+    expect: (rel) =>
+      ({ time: '30', max_dist: '64', high_thresh: '4194304', low_thresh: '3145728' })[rel.slice('ipv4/ipfrag_'.length)],
+    explanation:
+      'Fragment reassembly limits of the namespace, set to compiled-in values (4 MiB / 3 MiB, 30 s, max_dist 64) in every new namespace.',
   },
   {
     id: 'sysctl_route_net_init.constants',
@@ -441,7 +461,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     versions: 'read in 6.1 and 6.12, observed on 6.18',
     verified: true,
     checked: ALL3,
-    explanation: "Each namespace gets its own copy of the compiled-in xfrm4 dst_ops template (gc_thresh 32768).",
+    explanation: 'Each namespace gets its own copy of the compiled-in xfrm4 dst_ops template (gc_thresh 32768).',
   },
   {
     id: 'ipv4_sysctl_init_net.pernet',
@@ -463,7 +483,8 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     class: 'readonly',
     fn: 'sysctl_core_net_init (netns_core_table; global data, made read-only by ensure_safe_net_sysctl)',
     file: 'net/core/sysctl_net_core.c',
-    versions: 'in netns_core_table since 6.11 ("net: make net.core.{r,w}mem_{default,max} namespaced"); read in 6.12, observed read-only on 6.18; host-only in 6.1',
+    versions:
+      'in netns_core_table since 6.11 ("net: make net.core.{r,w}mem_{default,max} namespaced"); read in 6.12, observed read-only on 6.18; host-only in 6.1',
     since: [6, 11],
     verified: true,
     checked: [src('6.1', false, 'in net_core_table: host-only'), src('6.12'), obs()],
@@ -476,7 +497,8 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     class: 'host-only',
     fn: 'sysctl_core_init (net_core_table)',
     file: 'net/core/sysctl_net_core.c',
-    versions: 'host-only: read in 6.1; namespaced by 6.12 (read); the versions of the moves (optmem_max ~6.9, [rw]mem ~6.11) are recalled from commit history, not read',
+    versions:
+      'host-only: read in 6.1; namespaced by 6.12 (read); the versions of the moves (optmem_max ~6.9, [rw]mem ~6.11) are recalled from commit history, not read',
     until: [6, 9],
     verified: true,
     checked: [src('6.1'), src('6.12', false, 'namespaced'), obs('not host-only on 6.18')],
@@ -488,10 +510,12 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     class: 'default',
     fn: 'net_defaults_init_net',
     file: 'net/core/net_namespace.c',
-    versions: 'somaxconn and txrehash read in 6.1 and 6.12; optmem_max per-namespace in 6.12 (not in 6.1); observed on 6.18',
+    versions:
+      'somaxconn and txrehash read in 6.1 and 6.12; optmem_max per-namespace in 6.12 (not in 6.1); observed on 6.18',
     verified: true,
     checked: [src('6.1', true, 'somaxconn, txrehash'), src('6.12'), obs()],
-    explanation: 'Per-namespace value set to a compiled-in constant (somaxconn = SOMAXCONN 4096, optmem_max 128 KiB, txrehash 1) in every new namespace.',
+    explanation:
+      'Per-namespace value set to a compiled-in constant (somaxconn = SOMAXCONN 4096, optmem_max 128 KiB, txrehash 1) in every new namespace.',
   },
   {
     id: 'sysctl_core_net_init.rps_default_mask',
@@ -510,7 +534,8 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     class: 'host-only',
     fn: 'sysctl_core_init (net_core_table, global sysctl_tstamp_allow_data)',
     file: 'net/core/sysctl_net_core.c',
-    versions: 'host-only in 6.1 and 6.12 (read); per-namespace on 6.18 (observed; the version of the move is not verified)',
+    versions:
+      'host-only in 6.1 and 6.12 (read); per-namespace on 6.18 (observed; the version of the move is not verified)',
     until: [6, 13],
     verified: true,
     checked: [src('6.1'), src('6.12'), obs('per-namespace on 6.18: the next rule')],
@@ -537,7 +562,8 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     versions: 'read in 6.1 and 6.12, observed on 6.18',
     verified: true,
     checked: ALL3,
-    explanation: 'Global networking-core setting registered only in the initial namespace; a container cannot see or change it.',
+    explanation:
+      'Global networking-core setting registered only in the initial namespace; a container cannot see or change it.',
   },
   {
     id: 'xfrm_sysctl_init.constants',
@@ -548,7 +574,8 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     versions: 'read in 6.1 and 6.12, observed on 6.18',
     verified: true,
     checked: ALL3,
-    expect: (rel) => ({ aevent_etime: '10', aevent_rseqth: '2', larval_drop: '1', acq_expires: '30' })[rel.slice('core/xfrm_'.length)],
+    expect: (rel) =>
+      ({ aevent_etime: '10', aevent_rseqth: '2', larval_drop: '1', acq_expires: '30' })[rel.slice('core/xfrm_'.length)],
     userns: 'hidden',
     explanation:
       'IPsec (xfrm) timers of the namespace, set to compiled-in values (XFRM_AE_ETIME 10, XFRM_AE_SEQT_SIZE 2, larval_drop 1, acq_expires 30). Not registered at all in a namespace owned by a user namespace.',
@@ -565,7 +592,8 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     verified: true,
     checked: ALL3,
     expect: () => '1',
-    explanation: "Every namespace's loopback device gets disable_policy = disable_xfrm = 1 when it is registered, whatever conf.default says.",
+    explanation:
+      "Every namespace's loopback device gets disable_policy = disable_xfrm = 1 when it is registered, whatever conf.default says.",
   },
   {
     id: 'devinet_init_net.devconf',
@@ -573,12 +601,13 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     class: ipv4ConfClass,
     fn: 'devinet_init_net (+ inetdev_init for devices)',
     file: 'net/ipv4/devinet.c',
-    versions: 'devconf_inherit_init_net 0-2 since 5.1, mode 3 since 5.8 (before 5.1 always copied from init_net); read in 6.1 and 6.12, observed on 6.18',
+    versions:
+      'devconf_inherit_init_net 0-2 since 5.1, mode 3 since 5.8 (before 5.1 always copied from init_net); read in 6.1 and 6.12, observed on 6.18',
     since: [5, 1],
     verified: true,
     checked: ALL3,
     explanation:
-      'conf.all and conf.default are copied from the host (devconf_inherit_init_net 0 or 1), reset to compiled-in values (2), or copied from the creating namespace (3); a device created later copies its namespace\'s conf.default at that moment.',
+      "conf.all and conf.default are copied from the host (devconf_inherit_init_net 0 or 1), reset to compiled-in values (2), or copied from the creating namespace (3); a device created later copies its namespace's conf.default at that moment.",
     source: confSource,
   },
   {
@@ -604,7 +633,8 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     verified: true,
     checked: ALL3,
     expect: () => '-1',
-    explanation: "IPv6 on a namespace's loopback device sets accept_dad and use_tempaddr to -1 (no duplicate address detection, no temporary addresses), whatever conf.default says.",
+    explanation:
+      "IPv6 on a namespace's loopback device sets accept_dad and use_tempaddr to -1 (no duplicate address detection, no temporary addresses), whatever conf.default says.",
   },
   {
     id: 'addrconf_init_net.devconf',
@@ -612,12 +642,13 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     class: ipv6ConfClass,
     fn: 'addrconf_init_net (+ ipv6_add_dev for devices)',
     file: 'net/ipv6/addrconf.c',
-    versions: 'devconf_inherit_init_net 0-2 since 5.1, mode 3 since 5.8 (before 5.1 always compiled-in values); read in 6.1 and 6.12, observed on 6.18',
+    versions:
+      'devconf_inherit_init_net 0-2 since 5.1, mode 3 since 5.8 (before 5.1 always compiled-in values); read in 6.1 and 6.12, observed on 6.18',
     since: [5, 1],
     verified: true,
     checked: ALL3,
     explanation:
-      'conf.all and conf.default start from compiled-in values (devconf_inherit_init_net 0 or 2), are copied from the host (1), or from the creating namespace (3); a device created later copies its namespace\'s conf.default at that moment.',
+      "conf.all and conf.default start from compiled-in values (devconf_inherit_init_net 0 or 2), are copied from the host (1), or from the creating namespace (3); a device created later copies its namespace's conf.default at that moment.",
     source: confSource,
   },
 
@@ -628,7 +659,8 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     class: 'inherited',
     fn: 'neigh_parms_alloc (kmemdup(&tbl->parms))',
     file: 'net/core/neighbour.c',
-    versions: 'neighbour tables global: read in 6.1 and 6.12, observed on 6.18; a later "neighbour: Namespacify neigh_tables" series (not verified) changes it',
+    versions:
+      'neighbour tables global: read in 6.1 and 6.12, observed on 6.18; a later "neighbour: Namespacify neigh_tables" series (not verified) changes it',
     until: [6, 19],
     verified: true,
     checked: ALL3,
@@ -733,7 +765,8 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     versions: 'read in 6.1 and 6.12, observed on 6.18',
     verified: true,
     checked: ALL3,
-    explanation: 'The legacy net.nf_conntrack_max alias exists only on the host; containers see net.netfilter.nf_conntrack_max read-only.',
+    explanation:
+      'The legacy net.nf_conntrack_max alias exists only on the host; containers see net.netfilter.nf_conntrack_max read-only.',
   },
   {
     id: 'nf_conntrack.module_params',
@@ -745,7 +778,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     verified: true,
     checked: ALL3,
     explanation:
-      'Set from the nf_conntrack module parameters (acct, tstamp; events = 2) in every new namespace, not from the host\'s sysctl: tuning the sysctl on the host does not reach containers.',
+      "Set from the nf_conntrack module parameters (acct, tstamp; events = 2) in every new namespace, not from the host's sysctl: tuning the sysctl on the host does not reach containers.",
   },
   {
     id: 'nf_conntrack_pernet_init.constants',
@@ -757,7 +790,8 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     versions: 'read in 6.1 and 6.12, observed on 6.18',
     verified: true,
     checked: ALL3,
-    explanation: 'Connection-tracking settings of the namespace (timeouts, checksum, liberal, ...), set to compiled-in values when nf_conntrack is loaded; present only while the module is loaded.',
+    explanation:
+      'Connection-tracking settings of the namespace (timeouts, checksum, liberal, ...), set to compiled-in values when nf_conntrack is loaded; present only while the module is loaded.',
   },
   {
     id: 'netfilter_log_sysctl_init.all_netns',
@@ -768,19 +802,20 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     versions: 'read in 6.1 and 6.12, observed on 6.18',
     verified: true,
     checked: ALL3,
-    explanation: 'A global switch, visible on the host only: when 1, packets of every namespace may be logged to the host\'s kernel log.',
+    explanation:
+      "A global switch, visible on the host only: when 1, packets of every namespace may be logged to the host's kernel log.",
   },
   {
     id: 'nf_log_net_init.loggers',
     match: /^netfilter\/nf_log\/\d+$/,
     class: 'default',
-    fn: 'nf_log_net_init + each logger\'s pernet init (nf_log_syslog_net_init: nf_log_set(net, ...))',
+    fn: "nf_log_net_init + each logger's pernet init (nf_log_syslog_net_init: nf_log_set(net, ...))",
     file: 'net/netfilter/nf_log.c, net/netfilter/nf_log_syslog.c',
     versions: 'read in 6.1 and 6.12, observed on 6.18',
     verified: true,
     checked: ALL3,
     explanation:
-      'Each namespace starts with no logger, then every loaded logger module (nf_log_syslog) registers itself for its families: the fresh value depends on which modules are loaded, not on the host\'s setting.',
+      "Each namespace starts with no logger, then every loaded logger module (nf_log_syslog) registers itself for its families: the fresh value depends on which modules are loaded, not on the host's setting.",
   },
   {
     id: 'nf_hooks_lwtunnel.static_key',
@@ -832,7 +867,8 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     versions: 'available_schedulers read in 6.12 (absent in 6.1); available_path_managers observed on 6.18 only',
     verified: true,
     checked: SINCE_612,
-    explanation: 'Lists the MPTCP schedulers / path managers registered in the kernel: global, the same in every namespace.',
+    explanation:
+      'Lists the MPTCP schedulers / path managers registered in the kernel: global, the same in every namespace.',
   },
   {
     id: 'mptcp_pernet_set_defaults.constants',
@@ -844,7 +880,8 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     versions: 'read in 6.1 and 6.12, observed on 6.18 (newer keys such as path_manager observed only)',
     verified: true,
     checked: ALL3,
-    explanation: 'MPTCP settings of the namespace, set to compiled-in values by mptcp_pernet_set_defaults in every new namespace.',
+    explanation:
+      'MPTCP settings of the namespace, set to compiled-in values by mptcp_pernet_set_defaults in every new namespace.',
   },
 
   // ---- the generic mechanism ----

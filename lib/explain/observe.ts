@@ -2,7 +2,7 @@
 // through that namespace's sysctl backend in one walk; and compare(), built on it.
 import { NetNamespace } from '../namespace/handle.js';
 import { errnoName, invalid, wrap } from '../errors.js';
-import { keyFromRel, parseKey } from '../sysctl/keys.js';
+import { keyFromRel, pathForm } from '../keypath.js';
 import { valuesEqual } from '../sysctl/values.js';
 import { sysctl } from '../sysctl/sysctl.js';
 import type { SysctlBackend } from '../sysctl/backend.js';
@@ -13,11 +13,8 @@ import type { CompareEntry, SideObservation } from './types.js';
 /** Equal by value (numbers as numbers, tab vs space ignored): the shared valuesEqual. */
 export const sameValue = (a: string, b: string): boolean => valuesEqual(a, b);
 
-/** Path below /proc/sys/net for a key in sysctl(8) syntax, validated by the shared parser. */
-export const keyToRel = (key: string): string => parseKey(key, { allowRoot: true }).rel;
-
 /** The text of one walk outcome (trailing newline removed), or its errno code. */
-export function valueOf(o: NativeOutcome | undefined): { value?: string; error?: string } {
+export function outcomeValue(o: NativeOutcome | undefined): { value?: string; error?: string } {
   if (o === undefined) return {};
   if (o === null) return { error: 'EACCES' };
   if (typeof o === 'string') return { value: o.replace(/\n$/, '') };
@@ -25,14 +22,14 @@ export function valueOf(o: NativeOutcome | undefined): { value?: string; error?:
   return { error: 'EIO' };
 }
 
-/** Every key of one namespace: its mode and what reading it gave. */
-export interface Snapshot {
+/** Every key of one namespace as observe() saw it: its mode and what reading it gave. */
+export interface Observation {
   map: Map<string, { mode: number; out: NativeOutcome }>;
 }
 
-function snapshotOf(w: WalkResult): Snapshot {
+function observationOf(w: WalkResult): Observation {
   const map = new Map<string, { mode: number; out: NativeOutcome }>();
-  w.keys.forEach((k, i) => map.set(k, { mode: w.modes[i] ?? 0, out: w.values[i] as NativeOutcome }));
+  for (const [i, k] of w.keys.entries()) map.set(k, { mode: w.modes[i] ?? 0, out: w.values[i] as NativeOutcome });
   return { map };
 }
 
@@ -44,9 +41,9 @@ export function backendOf(ns?: NetNamespace): SysctlBackend {
 }
 
 /** Every key of the namespace, with modes and values, in one walk. */
-export function observe(ns?: NetNamespace): Snapshot {
+export function observe(ns?: NetNamespace): Observation {
   const b = backendOf(ns);
-  return snapshotOf(wrap(() => b.walk('', WALK_READ | WALK_MODE)));
+  return observationOf(wrap(() => b.walk('', WALK_READ | WALK_MODE)));
 }
 
 /** One key's text in a namespace, or undefined when it cannot be read. */
@@ -58,12 +55,12 @@ export function readRel(b: SysctlBackend, rel: string): string | undefined {
   }
 }
 
-/** What a snapshot shows of one key. */
-export function side(s: Snapshot, rel: string): SideObservation {
+/** What an observation shows of one key. */
+export function side(s: Observation, rel: string): SideObservation {
   const e = s.map.get(rel);
   if (!e) return { present: false };
   const o: SideObservation = { present: true, mode: (e.mode & 0o7777).toString(8), writable: (e.mode & 0o222) !== 0 };
-  Object.assign(o, valueOf(e.out));
+  Object.assign(o, outcomeValue(e.out));
   return o;
 }
 
@@ -128,7 +125,7 @@ function prepareWalk(w: WalkResult): Prepared {
     if (order !== undefined) p.keys[j] = keys[i]!;
     const o = w.values[i];
     if (typeof o === 'string') p.values[j] = o.charCodeAt(o.length - 1) === NL ? o.slice(0, -1) : o;
-    else p.errors[j] = valueOf(o).error;
+    else p.errors[j] = outcomeValue(o).error;
   }
   return p;
 }
@@ -157,12 +154,6 @@ export function comparer(a: CompareSide): (b: CompareSide) => CompareEntry[] {
   };
 }
 
-/** Path below /proc/sys/net of a dot-form key (keyFromRel undone). */
-function relOfKey(key: string): string {
-  const r = key.slice(4); // 'net.'
-  return r.includes('/') ? r.replace(/[./]/g, (c) => (c === '.' ? '/' : '.')) : r.replaceAll('.', '/');
-}
-
 /**
  * merge() of `a` with a packed WALK_READ walk, read in place: where the walk's next path is
  * `a`'s next key (the common case: a namespace has a subset of the host's keys, in the same
@@ -170,7 +161,7 @@ function relOfKey(key: string): string {
  * in key order (the caller then decodes it and sorts).
  */
 function mergePacked(a: Prepared, packed: string): CompareEntry[] | undefined {
-  const rels = (a.rels ??= a.keys.map(relOfKey));
+  const rels = (a.rels ??= a.keys.map((k) => pathForm(k).slice(4))); // 'net/'
   const out: CompareEntry[] = [];
   const na = a.keys.length;
   const end = packed.length;
@@ -208,7 +199,13 @@ function mergePacked(a: Prepared, packed: string): CompareEntry[] | undefined {
 }
 const EQ = 61;
 
-function entry(key: string, va: string | undefined, vb: string | undefined, ea: string | undefined, eb: string | undefined): CompareEntry {
+function entry(
+  key: string,
+  va: string | undefined,
+  vb: string | undefined,
+  ea: string | undefined,
+  eb: string | undefined,
+): CompareEntry {
   const e: CompareEntry = {
     key,
     a: va ?? null,
@@ -223,8 +220,10 @@ function entry(key: string, va: string | undefined, vb: string | undefined, ea: 
 /** Both sides' sorted keys merged in one pass. */
 function merge(a: Prepared, b: Prepared): CompareEntry[] {
   const out: CompareEntry[] = [];
-  const na = a.keys.length, nb = b.keys.length;
-  let i = 0, j = 0;
+  const na = a.keys.length,
+    nb = b.keys.length;
+  let i = 0,
+    j = 0;
   while (i < na || j < nb) {
     const ka = i < na ? a.keys[i]! : undefined;
     const kb = j < nb ? b.keys[j]! : undefined;

@@ -4,7 +4,7 @@
 import { NetNamespace } from '../namespace/handle.js';
 import { ERRNO, netnsError, toNetnsError } from '../errors.js';
 import type { SysctlBackend } from '../sysctl/backend.js';
-import { relToKey } from './rules.js';
+import { keyFromRel } from '../keypath.js';
 import { backendOf, readRel, sameValue } from './observe.js';
 import { SignalGuard } from './signal-guard.js';
 import type { ClassifyOptions, HostProbe, ParentProbe } from './types.js';
@@ -50,7 +50,12 @@ function alternatives(rel: string, value: string, allowedCa: string[]): string[]
 }
 
 /** Write the first alternative that takes; returns [written, value now in effect]. */
-function writeAlternative(b: SysctlBackend, rel: string, original: string, alts: string[]): [string, string] | undefined {
+function writeAlternative(
+  b: SysctlBackend,
+  rel: string,
+  original: string,
+  alts: string[],
+): [string, string] | undefined {
   for (const alt of alts) {
     try {
       b.write(rel, alt);
@@ -105,7 +110,8 @@ export function parentProbe(rels: string[], allowedCa: string[]): Map<string, Pa
       if (creator !== undefined) p.creatorValue = creator;
       if (child !== undefined) p.childValue = child;
       if (creator === undefined || child === undefined) p.outcome = 'error';
-      else if (sameValue(creator, orig)) p.outcome = 'not-applied'; // undone by a later write in the batch
+      else if (sameValue(creator, orig))
+        p.outcome = 'not-applied'; // undone by a later write in the batch
       else if (sameValue(child, creator)) p.outcome = 'from-creator';
       else if (sameValue(child, orig)) p.outcome = 'not-from-creator';
       else p.outcome = 'inconclusive';
@@ -132,7 +138,6 @@ export function parentProbe(rels: string[], allowedCa: string[]): Map<string, Pa
   return out;
 }
 
-
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /**
@@ -140,6 +145,7 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
  * read it, restore every host value and verify it. Runs synchronously; SIGTERM/SIGINT handlers
  * are installed meanwhile so a signal cannot kill the process before the restore: the signal
  * is handled after the restore and then re-raised with the default action.
+ * @internal (its hooks are classify()'s test hooks)
  */
 export function hostProbe(
   rels: string[],
@@ -167,9 +173,12 @@ export function hostProbe(
           continue;
         }
         const w = writeAlternative(host, rel, v, alts);
-        out.set(rel, w ? { wrote: w[0], restored: false, outcome: 'inconclusive' } : { restored: false, outcome: 'not-applied' });
+        out.set(
+          rel,
+          w ? { wrote: w[0], restored: false, outcome: 'inconclusive' } : { restored: false, outcome: 'not-applied' },
+        );
       }
-      hooks.onHostProbeApplied?.([...originals.keys()].map(relToKey));
+      hooks.onHostProbeApplied?.([...originals.keys()].map(keyFromRel));
       if (hooks.hostProbeHoldMs && hooks.hostProbeHoldMs > 0) Atomics.wait(sleeper, 0, 0, hooks.hostProbeHoldMs);
       C = NetNamespace.create();
       for (const [rel, p] of out) {
@@ -202,7 +211,12 @@ export function hostProbe(
           }
         }
         if (p) p.restored = ok;
-        if (!ok) failure ??= netnsError(ERRNO.EIO, 'write', { path: `/proc/sys/net/${rel}`, reason: 'not-restored', value: orig });
+        if (!ok)
+          failure ??= netnsError(ERRNO.EIO, 'write', {
+            path: `/proc/sys/net/${rel}`,
+            reason: 'not-restored',
+            value: orig,
+          });
       }
     }
   } finally {
@@ -211,4 +225,3 @@ export function hostProbe(
   if (failure) throw toNetnsError(failure);
   return out;
 }
-

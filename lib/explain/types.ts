@@ -1,8 +1,18 @@
-// The shapes compare(), classify() and explain() return.
-import type { KernelRule, RuleClass, RuleContext, RuleEvidence, VERIFIED_LINES } from './rules.js';
-import type { Remedies } from '../hints.js';
+// The shapes compare(), classify() and explain() return, and those of the kernel's rules (the
+// rule data in kernel-rules.ts imports only these).
+import type { Remedies } from './remedies.js';
 
-/** The class of a key: what a new namespace gets (see the README's table), or `unknown`. */
+/** A kernel line the rule base was checked against, and how. */
+export interface VerifiedLine {
+  /** Kernel line, "major.minor" (e.g. "6.12"). */
+  line: string;
+  /** "source": read in that line's tree; "observed": consistent with what that running kernel shows. */
+  how: 'source' | 'observed';
+  /** Where: the tree read, or the running kernel. */
+  from: string;
+}
+
+/** The class of a key: what a new namespace gets (the table in docs/api.md, classify), or `unknown`. */
 export type SysctlClass = RuleClass | 'unknown';
 
 /** One key of {@link compare}. */
@@ -127,7 +137,7 @@ export interface Explanation extends Classification {
   /** The kernel lines the rules were verified for, and what that means on the running kernel. */
   kernel: {
     running: string;
-    verifiedLines: typeof VERIFIED_LINES;
+    verifiedLines: readonly VerifiedLine[];
     /** The running kernel's line is one the rule base was verified for. */
     verified: boolean;
     /** The rule behind this key was checked on the running kernel's line. */
@@ -147,4 +157,93 @@ export interface Explanation extends Classification {
     /** Why it cannot be set per container: "host-only" or "shared" and what to do instead. */
     cannot?: string;
   };
+}
+
+/** One kernel line a rule was checked on. */
+export interface KernelCheck {
+  /** Kernel line, "major.minor" (e.g. "6.12"). */
+  line: string;
+  /** "source": read in that line's tree; "observed": consistent with what that running kernel shows. */
+  how: 'source' | 'observed';
+  /** The rule holds on that line (false: it does not apply there, e.g. the key does not exist yet). */
+  holds: boolean;
+  note?: string;
+}
+
+/** A class a rule can predict (the classifier adds `unknown`). */
+export type RuleClass = 'inherited' | 'default' | 'parent' | 'shared' | 'readonly' | 'host-only' | 'child-only';
+
+/** What a rule is evaluated against: facts about the running kernel and the host. */
+export interface RuleContext {
+  /** Kernel version [major, minor] (from os.release() unless given). */
+  kernel: [number, number];
+  /** The host's net.core.devconf_inherit_init_net (0 when the key is absent: kernels < 5.1). */
+  devconfInherit: number;
+  /** The fresh namespace observed is owned by a non-initial user namespace (rootless, unprivileged caller). */
+  childUserns?: boolean;
+}
+
+/** One rule of the kernel about a key or a family of keys. */
+export interface KernelRule {
+  /** Stable identifier, e.g. "tcp_sk_init.congestion_control". */
+  id: string;
+  /** Matches the key's path relative to /proc/sys/net. */
+  match: RegExp;
+  /** The predicted class (may depend on the context, e.g. devconf_inherit_init_net). */
+  class: RuleClass | ((ctx: RuleContext, rel: string) => RuleClass);
+  /** Kernel function that decides. */
+  fn: string;
+  /** Kernel source file of that function. */
+  file: string;
+  /** Human-readable version range, e.g. ">= 4.15" or "6.18 (observed)". */
+  versions: string;
+  /** First kernel version the rule holds for (inclusive), when known. */
+  since?: [number, number];
+  /** First kernel version the rule no longer holds for, when known. */
+  until?: [number, number];
+  /** The rule's behaviour was read in kernel source (a tree at or near the version noted). */
+  verified: boolean;
+  /** The kernel lines the rule was checked on, and how. */
+  checked: readonly KernelCheck[];
+  /** The value a fresh namespace gets, when the rule names a constant (checked against observation). */
+  expect?: (rel: string) => string | undefined;
+  /**
+   * What happens to the entry in a namespace owned by a non-initial user namespace, when the
+   * kernel changes it there ("Don't export sysctls to unprivileged users").
+   */
+  userns?: 'hidden' | 'readonly' | ((rel: string) => 'hidden' | 'readonly' | undefined);
+  /**
+   * A family rule: the fallback for a whole sysctl directory. It does not apply to a key that a
+   * specific rule matches but excludes on this kernel version (that key's history differs).
+   */
+  family?: boolean;
+  /** One-line explanation for users. */
+  explanation: string;
+  /**
+   * For copies: the host key whose value the new namespace receives, as a path relative to
+   * /proc/sys/net (e.g. a device's neigh entry copies the host's neigh/default entry).
+   */
+  source?: (rel: string, ctx: RuleContext) => string | undefined;
+}
+
+/** A rule as it appears in evidence (functions resolved, regex dropped). */
+export interface RuleEvidence {
+  id: string;
+  class: RuleClass;
+  fn: string;
+  file: string;
+  versions: string;
+  verified: boolean;
+  /** The rule was read in the source of both 6.1 and 6.12 (where it holds or is known not to apply). */
+  versionVerified: boolean;
+  explanation: string;
+  /** Dotted key the value is copied from, when the rule is a copy. */
+  sourceKey?: string;
+  /** The kernel lines the rule was checked on. */
+  checked: KernelCheck[];
+  /** The running kernel's line ("6.18") and whether the rule was checked on it. */
+  kernel: { running: string; checkedOnRunning: boolean; note: string };
+  userns?: 'hidden' | 'readonly';
+  /** The value the rule says a fresh namespace gets, when it names one. */
+  expect?: string;
 }

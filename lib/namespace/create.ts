@@ -38,7 +38,11 @@ export function createNamespace(options: CreateOptions): Created {
   const name = givenName === undefined ? undefined : checkName(givenName);
   if (rootless !== undefined && typeof rootless !== 'boolean') invalid('a boolean', 'options.rootless', rootless);
   if (rootless === true && name !== undefined)
-    invalid('no name with rootless: true (a rootless namespace cannot be mounted under /run/netns)', 'options.name', name);
+    invalid(
+      'no name with rootless: true (a rootless namespace cannot be mounted under /run/netns)',
+      'options.name',
+      name,
+    );
   if (rootless === undefined && name === undefined && native.wayBack() === 0) {
     // The thread may switch back home, so it holds CAP_SYS_ADMIN: no rootless question to ask
     // (reading /proc/self/status for it costs ~10% of a creation). Should the capability be

@@ -1,7 +1,7 @@
 // NetNamespace: a handle that owns one O_CLOEXEC fd on a network namespace. The ways to get
-// one live beside it: pid.ts (by pid), open.ts (current, path, fd), named.ts (/run/netns),
-// create.ts (new namespaces), list.ts (the host's namespaces).
-import { ERRNO, invalid, netnsError, toNetnsError, wrap } from '../errors.js';
+// one live beside it: pid.ts (by pid), container.ts (a container's), open.ts (current, path,
+// fd), named.ts (/run/netns), create.ts (new namespaces), list.ts (the host's namespaces).
+import { ERRNO, closedError, invalid, netnsError, toNetnsError, wrap } from '../errors.js';
 import { native } from '../native/index.js';
 import { SwitchingBackend, type SysctlBackend } from '../sysctl/backend.js';
 import { Sysctl } from '../sysctl/sysctl.js';
@@ -11,7 +11,7 @@ import { dupNamespaceFd, openCurrent, openPath } from './open.js';
 import { openNamed, removeNamed } from './named.js';
 import { createNamespace, type CreateOptions } from './create.js';
 import { listNamespaces, type ListOptions, type NamespaceInfo } from './list.js';
-import { openContainerNamespace, openFoundContainer } from '../container/find.js';
+import { openContainerNamespace, openFoundContainer } from './container.js';
 import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 
 export { NETNS_RUN_DIRS } from './named.js';
@@ -52,8 +52,8 @@ export class NetNamespace implements Disposable {
    */
   readonly rootless: RootlessHelper | undefined;
 
-  /** @internal Use the static constructors. Takes ownership of `fd` (and of `rootless`). */
-  constructor(fd: number, name?: string, backend?: SysctlBackend, rootless?: RootlessHelper) {
+  /** Use the static constructors. (Takes ownership of `fd`, and of `rootless`.) */
+  private constructor(fd: number, name?: string, backend?: SysctlBackend, rootless?: RootlessHelper) {
     const info = wrap(() => native.nsInfo(fd));
     if (info.nsType !== C.CLONE_NEWNET) {
       native.close(fd);
@@ -70,7 +70,7 @@ export class NetNamespace implements Disposable {
     this.name = name;
     this.rootless = rootless;
     registry.register(this, fd, this);
-    this.sysctl = new Sysctl(backend ?? new SwitchingBackend(() => this.fd), this.id);
+    this.sysctl = Sysctl.of(backend ?? new SwitchingBackend(() => this.fd), this.id);
   }
 
   /** The namespace of the calling JS thread (inside `runSync`, the namespace it runs in). */
@@ -158,7 +158,7 @@ export class NetNamespace implements Disposable {
 
   /** The owned fd. Valid until `close()`. Do not close it yourself. */
   get fd(): number {
-    if (this.#closed) throw closedError();
+    if (this.#closed) throw closedError('NetNamespace handle', 'setns');
     return this.#fd;
   }
 
@@ -170,7 +170,7 @@ export class NetNamespace implements Disposable {
   /** True when both handles refer to the same namespace (same device and inode). */
   equals(other: NetNamespace): boolean {
     if (!(other instanceof NetNamespace)) invalid('a NetNamespace', 'other', other);
-    if (this.#closed || other.closed) throw closedError();
+    if (this.#closed || other.closed) throw closedError('NetNamespace handle', 'setns');
     return this.dev === other.dev && this.ino === other.ino;
   }
 
@@ -215,8 +215,4 @@ export class NetNamespace implements Disposable {
   toJSON(): { id: string; name?: string } {
     return this.name === undefined ? { id: this.id } : { id: this.id, name: this.name };
   }
-}
-
-function closedError(): Error {
-  return new Error('This NetNamespace handle is closed');
 }

@@ -6,7 +6,10 @@ import { listContainers } from '../container/find.js';
 import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 
 /** A container in a namespace, as {@link NetNamespace.list} shows it. */
-export type NamespaceContainer = Pick<ContainerInfo, 'runtime' | 'oci' | 'id' | 'name' | 'namespace' | 'pid' | 'kubernetes'>;
+export type NamespaceContainer = Pick<
+  ContainerInfo,
+  'runtime' | 'oci' | 'id' | 'name' | 'namespace' | 'pid' | 'kubernetes'
+>;
 
 /** Options of {@link NetNamespace.list}. */
 export interface ListOptions {

@@ -24,8 +24,7 @@ export type PinnedCheck = (statFile: string) => void;
  */
 export function openPidNamespace(pid: number, check?: PinnedCheck): number {
   checkPid(pid);
-  const gone = (): NetnsError =>
-    netnsError(ERRNO.ESRCH, 'open', { path: `/proc/${pid}/ns/net`, reason: 'gone', pid });
+  const gone = (): NetnsError => netnsError(ERRNO.ESRCH, 'open', { path: `/proc/${pid}/ns/net`, reason: 'gone', pid });
   let pidfd = -1;
   try {
     pidfd = native.pidfdOpen(pid);

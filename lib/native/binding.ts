@@ -144,7 +144,11 @@ export interface NativeBinding {
   rootlessOpen(sock: number, rels: string[], access: (0 | 1)[]): ([number, 0 | 1 | 2, number] | NativeErrno)[];
   rootlessWalk(sock: number, prefix: string, flags: number): PackedWalk;
   /** rootlessOpen with the exchange on a thread of its own. */
-  rootlessOpenAsync(sock: number, rels: string[], access: (0 | 1)[]): Promise<([number, 0 | 1 | 2, number] | NativeErrno)[]>;
+  rootlessOpenAsync(
+    sock: number,
+    rels: string[],
+    access: (0 | 1)[],
+  ): Promise<([number, 0 | 1 | 2, number] | NativeErrno)[]>;
   /** rootlessWalk with the exchange on a thread of its own. */
   rootlessWalkAsync(sock: number, prefix: string, flags: number): Promise<PackedWalk>;
   /** [net namespace fd, user namespace fd] of the helper, both owned by the caller. */

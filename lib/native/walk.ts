@@ -23,7 +23,8 @@ export interface WalkResult {
 
 /**
  * A packed walk as a WalkResult whose arrays are decoded on first use: a reader that can work
- * on `packed` itself (compare's merge) never builds them.
+ * on `packed` itself (getAll's and getAllAsync's snapshot, compare's merge) never builds them.
+ * Every walk, sync or Promise, addon or rootless helper, comes back this way.
  */
 export function lazyWalk(packed: PackedWalk | string, flags: number): WalkResult {
   let d: WalkResult | undefined;
@@ -46,7 +47,10 @@ export function lazyWalk(packed: PackedWalk | string, flags: number): WalkResult
   };
 }
 
-const EQUALS = 61, BANG = 33, ZERO = 48, NINE = 57;
+const EQUALS = 61,
+  BANG = 33,
+  ZERO = 48,
+  NINE = 57;
 
 /**
  * Decode a packed walk in one pass: NUL-terminated triples of path, mode and outcome
@@ -54,7 +58,8 @@ const EQUALS = 61, BANG = 33, ZERO = 48, NINE = 57;
  * with WALK_READ, `modes` only with WALK_MODE, `fds` only with WALK_KEEP.
  */
 export function decodeWalk(packed: PackedWalk | string, flags: number): WalkResult {
-  const read = (flags & WALK_READ) !== 0, mode = (flags & WALK_MODE) !== 0;
+  const read = (flags & WALK_READ) !== 0,
+    mode = (flags & WALK_MODE) !== 0;
   const keep = read && (flags & WALK_KEEP) !== 0;
   const keys: string[] = [];
   const values: NativeOutcome[] = [];
@@ -75,7 +80,8 @@ export function decodeWalk(packed: PackedWalk | string, flags: number): WalkResu
       let q = b + 1;
       if (fds !== undefined) {
         let fd = -1;
-        for (let ch = packed.charCodeAt(q); ch >= ZERO && ch <= NINE; ch = packed.charCodeAt(++q)) fd = (fd < 0 ? 0 : fd * 10) + ch - ZERO;
+        for (let ch = packed.charCodeAt(q); ch >= ZERO && ch <= NINE; ch = packed.charCodeAt(++q))
+          fd = (fd < 0 ? 0 : fd * 10) + ch - ZERO;
         fds.push(fd);
       }
       values.push(outcomeAt(packed, q, c, rel));
@@ -102,9 +108,9 @@ export function sysctlWalk(nsfd: number, prefix: string, flags: number): WalkRes
   return lazyWalk(native.sysctlWalk(nsfd, prefix, flags), flags);
 }
 
-/** sysctlWalk on the addon's executor thread. */
+/** sysctlWalk on the addon's executor thread (decoded as lazily as the sync form). */
 export async function sysctlWalkAsync(nsfd: number, prefix: string, flags: number): Promise<WalkResult> {
-  return decodeWalk(await native.sysctlWalkAsync(nsfd, prefix, flags), flags);
+  return lazyWalk(await native.sysctlWalkAsync(nsfd, prefix, flags), flags);
 }
 
 /** Walk `prefix` in the rootless helper behind `sock`. */
@@ -114,5 +120,5 @@ export function rootlessWalk(sock: number, prefix: string, flags: number): WalkR
 
 /** rootlessWalk with the exchange on a thread of its own (never the JS thread). */
 export async function rootlessWalkAsync(sock: number, prefix: string, flags: number): Promise<WalkResult> {
-  return decodeWalk(await native.rootlessWalkAsync(sock, prefix, flags), flags);
+  return lazyWalk(await native.rootlessWalkAsync(sock, prefix, flags), flags);
 }

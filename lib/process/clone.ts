@@ -91,7 +91,11 @@ export async function cloneNetns(options: CloneNetnsOptions = {}): Promise<Clone
 
   let report;
   try {
-    report = await native.cloneNetns(rels, texts.map((t) => (t === null ? null : t + '\n')), user);
+    report = await native.cloneNetns(
+      rels,
+      texts.map((t) => (t === null ? null : t + '\n')),
+      user,
+    );
   } catch (e) {
     if (!isNativeErrno(e)) throw e;
     throw withTrace(fromNative(e, { op: 'clone', user: user !== null }), trace);
@@ -115,7 +119,9 @@ export async function cloneNetns(options: CloneNetnsOptions = {}): Promise<Clone
   if (report.dev === undefined || report.ino === undefined) {
     const e = report.identError;
     throw withTrace(
-      e ? fromNative(e) : netnsError(ERRNO.EIO, 'stat', { path: '/proc/self/ns/net', message: 'EIO: no namespace identity reported' }),
+      e
+        ? fromNative(e)
+        : netnsError(ERRNO.EIO, 'stat', { path: '/proc/self/ns/net', message: 'EIO: no namespace identity reported' }),
       trace,
     );
   }

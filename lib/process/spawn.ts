@@ -171,7 +171,11 @@ function toRootlessStdio(s: StdioOptions): [RootlessStdio, RootlessStdio, Rootle
     if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
     const fd = (v as { fd?: unknown } | null)?.fd;
     if (typeof v === 'object' && typeof fd === 'number' && Number.isInteger(fd) && fd >= 0) return fd;
-    return invalid("'pipe', 'overlapped', 'inherit', 'ignore', an fd or a stream with an fd (no 'ipc' in a rootless namespace)", `options.stdio[${i}]`, v);
+    return invalid(
+      "'pipe', 'overlapped', 'inherit', 'ignore', an fd or a stream with an fd (no 'ipc' in a rootless namespace)",
+      `options.stdio[${i}]`,
+      v,
+    );
   };
   if (!Array.isArray(s)) {
     const v = one(s, 0);
@@ -200,9 +204,11 @@ function startRootless(
   const timer = o.timeout ? setTimeout(kill, o.timeout) : undefined;
   timer?.unref();
   o.signal?.addEventListener('abort', kill, { once: true });
-  void child.exited.finally(() => {
-    if (timer) clearTimeout(timer);
-    o.signal?.removeEventListener('abort', kill);
-  }).catch(() => {});
+  void child.exited
+    .finally(() => {
+      if (timer) clearTimeout(timer);
+      o.signal?.removeEventListener('abort', kill);
+    })
+    .catch(() => {});
   return child;
 }

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import { ERRNO, sysError, withReason, type SysError } from '../errors.js';
 import type { Reason } from '../hints.js';
+import { deviceOf } from '../keypath.js';
 import {
   native,
   isNativeErrno,
@@ -16,24 +17,22 @@ import {
 } from '../native/index.js';
 import { holdNamespace, type SysctlBackend, type SysctlSteps } from '../sysctl/backend.js';
 import { Sequencer } from '../sysctl/sequencer.js';
+import { userNamespaceSettings } from './support.js';
 
 /** Per-key fds kept open per namespace. */
 const FD_CACHE_MAX = 1024;
 /** Keys per OPEN request (SCM_RIGHTS carries at most 253 fds). */
 const OPEN_BATCH = 200;
 
-const { ENOENT, EACCES, ESRCH, EPROTO, ETIMEDOUT } = ERRNO;
+const { EBADF, ENOENT, EACCES, ESRCH, EPROTO, ETIMEDOUT } = ERRNO;
 
 /** How long close() waits for the helper to exit by itself before SIGKILL. */
 const STOP_GRACE_MS = 2_000;
 
-/** An interface's own directory (not all/default), whose keys exist only with the interface. */
-const IFACE_KEY = /^(ipv4|ipv6)\/(conf|neigh)\/([^/]+)\//;
-
 /** Whether a key missing here is one the kernel hides in userns-owned namespaces (it exists in ours). */
 function hiddenHere(rel: string): boolean {
-  const m = IFACE_KEY.exec(rel);
-  if (m && m[3] !== 'all' && m[3] !== 'default') return false; // no such interface here
+  // An interface's own keys exist only with the interface: absent here, it is not hidden.
+  if (deviceOf(rel) !== undefined) return false;
   return fs.existsSync(`/proc/sys/net/${rel}`);
 }
 
@@ -72,12 +71,19 @@ export function stopHelper(st: HelperState, graceMs = STOP_GRACE_MS): boolean {
 }
 
 export function closedHelperError(st?: HelperState): SysError {
-  return sysError(ESRCH, 'sendmsg', 'rootless helper', st?.dead ?? 'helper-closed');
+  // Dead: the helper exited or was stopped (ESRCH, and why). Else the handle was closed.
+  return st?.dead !== undefined
+    ? sysError(ESRCH, 'sendmsg', 'rootless helper', st.dead)
+    : sysError(EBADF, 'sendmsg', undefined, 'closed');
 }
 
 /** Whether the exchange with the helper failed (the helper itself, not one key). */
 function isHelperFailure(e: unknown): e is NativeErrno {
-  return isNativeErrno(e) && (e.syscall === 'recvmsg' || e.syscall === 'sendmsg') && (e.path ?? '').startsWith('rootless helper');
+  return (
+    isNativeErrno(e) &&
+    (e.syscall === 'recvmsg' || e.syscall === 'sendmsg') &&
+    (e.path ?? '').startsWith('rootless helper')
+  );
 }
 
 function deathOf(e: NativeErrno): Reason {
@@ -175,7 +181,17 @@ export class RootlessBackend implements SysctlBackend {
     const out: (CachedFd | NativeErrno)[] = [];
     for (let i = 0; i < rels.length; i += OPEN_BATCH) {
       const part = rels.slice(i, i + OPEN_BATCH);
-      this.#take(part, this.#talk((sock) => native.rootlessOpen(sock, part, part.map(() => 1))), out);
+      this.#take(
+        part,
+        this.#talk((sock) =>
+          native.rootlessOpen(
+            sock,
+            part,
+            part.map(() => 1),
+          ),
+        ),
+        out,
+      );
     }
     return out;
   }
@@ -185,7 +201,13 @@ export class RootlessBackend implements SysctlBackend {
     const missing = [...new Set(rels.filter((r) => !this.#st.fds.has(r)))];
     for (let i = 0; i < missing.length; i += OPEN_BATCH) {
       const part = missing.slice(i, i + OPEN_BATCH);
-      const res = await this.#talkAsync((sock) => native.rootlessOpenAsync(sock, part, part.map(() => 1)));
+      const res = await this.#talkAsync((sock) =>
+        native.rootlessOpenAsync(
+          sock,
+          part,
+          part.map(() => 1),
+        ),
+      );
       const out: (CachedFd | NativeErrno)[] = [];
       this.#take(part, res, out);
       out.forEach((r, j) => {
@@ -289,7 +311,13 @@ export class RootlessBackend implements SysctlBackend {
   write(rel: string, value: string): string | null {
     return this.#withFd(rel, (c) => {
       if (c.granted === 0)
-        throw sysError(c.denyErr || EACCES, 'open', `/proc/sys/net/${rel}`, 'readonly-in-userns');
+        throw sysError(
+          c.denyErr || EACCES,
+          'open',
+          `/proc/sys/net/${rel}`,
+          'readonly-in-userns',
+          userNamespaceSettings(),
+        );
       native.fdWrite(c.fd, value);
       if (c.granted === 2) return null;
       try {

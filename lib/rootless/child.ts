@@ -41,8 +41,17 @@ export class RootlessChild extends EventEmitter {
   readonly exited: Promise<RootlessExit>;
   #pidfd: number;
 
-  /** @internal */
-  constructor(pid: number, pidfd: number, streams: [net.Socket | null, net.Socket | null, net.Socket | null]) {
+  /** @internal Takes ownership of `pidfd` and the streams. */
+  static of(
+    pid: number,
+    pidfd: number,
+    streams: [net.Socket | null, net.Socket | null, net.Socket | null],
+  ): RootlessChild {
+    return new RootlessChild(pid, pidfd, streams);
+  }
+
+  /** Get one from `ns.rootless.spawn()` or `spawnInNetns()`. */
+  private constructor(pid: number, pidfd: number, streams: [net.Socket | null, net.Socket | null, net.Socket | null]) {
     super();
     this.pid = pid;
     this.#pidfd = pidfd;

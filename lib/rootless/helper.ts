@@ -1,12 +1,13 @@
 // RootlessHelper: the helper process (native/rootless/) behind a rootless namespace. It holds
 // a user namespace of this user and the network namespace owned by it, opens /proc/sys/net
 // files inside for the backend (backend.ts) and starts commands there (spawn.ts).
-import { ERRNO, invalid, netnsError, toNetnsError } from '../errors.js';
+import { ERRNO, closedError, invalid, netnsError, toNetnsError } from '../errors.js';
 import { native, isNativeErrno } from '../native/index.js';
 import { copyArray } from '../sysctl/values.js';
 import { RootlessBackend, closedHelperError, stopHelper, type HelperState } from './backend.js';
 import type { RootlessChild } from './child.js';
 import { spawnInHelper, type RootlessSpawnOptions } from './spawn.js';
+import { userNamespaceSettings } from './support.js';
 
 /** How long a request to the helper may take before it counts as hung. */
 const REPLY_TIMEOUT_MS = 10_000;
@@ -60,13 +61,13 @@ export class RootlessHelper {
       r = native.rootlessStart(uid, gid, REPLY_TIMEOUT_MS);
     } catch (e) {
       if (!isNativeErrno(e)) throw e;
-      throw toNetnsError(e, { op: 'start-rootless' });
+      throw toNetnsError(e, { op: 'start-rootless', userns: userNamespaceSettings() });
     }
     const st: HelperState = { sock: r.sock, pid: r.pid, pidfd: r.pidfd, fds: new Map(), closed: false };
     let netFd = -1;
     try {
       if (r.capEff === 0n)
-        throw netnsError(ERRNO.EPERM, 'capget', { reason: 'no-caps' });
+        throw netnsError(ERRNO.EPERM, 'capget', { reason: 'no-caps', userns: userNamespaceSettings() });
       let userFd: number;
       try {
         [netFd, userFd] = native.rootlessIds(r.sock);
@@ -103,10 +104,11 @@ export class RootlessHelper {
     if (typeof command !== 'string' || command.length === 0) invalid('a non-empty string', 'command', command);
     // Copy, then validate, then use: every argument is read once.
     const args = Array.isArray(givenArgs) ? copyArray(givenArgs) : undefined;
-    if (args === undefined || args.some((a) => typeof a !== 'string')) invalid('an array of strings', 'args', givenArgs);
+    if (args === undefined || args.some((a) => typeof a !== 'string'))
+      invalid('an array of strings', 'args', givenArgs);
     if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
     if (this.#st.dead) throw toNetnsError(closedHelperError(this.#st));
-    if (this.#st.closed) throw new Error('This rootless namespace handle is closed');
+    if (this.#st.closed) throw closedError('rootless NetNamespace handle', 'sendmsg');
     return spawnInHelper(this.#st.sock, command, args as string[], options);
   }
 

@@ -24,7 +24,6 @@ export interface RootlessSpawnOptions {
   detached?: boolean;
 }
 
-
 function resolveCommand(command: string, env: NodeJS.ProcessEnv, cwd: string | undefined): string {
   const base = cwd ?? process.cwd();
   if (command.includes('/')) return path.resolve(base, command);
@@ -116,7 +115,7 @@ export function spawnInHelper(
       fd === null ? null : new net.Socket({ fd, readable: i !== 0, writable: i === 0 }),
     ) as [net.Socket | null, net.Socket | null, net.Socket | null];
     fds.parentFds.length = 0; // owned by the sockets now
-    return new RootlessChild(pid, pidfd, streams);
+    return RootlessChild.of(pid, pidfd, streams);
   } finally {
     for (const fd of fds.toClose) native.close(fd);
     for (const fd of fds.parentFds) if (fd !== null) native.close(fd);

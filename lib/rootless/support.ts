@@ -2,7 +2,9 @@
 // settings that govern unprivileged user namespaces.
 import * as fs from 'node:fs';
 import { ERRNO, netnsError } from '../errors.js';
-import { userNamespaceRefusalHint } from '../hints.js';
+import { userNamespaceRefusalHint, type UserNamespaceSettings } from '../userns.js';
+
+export type { UserNamespaceSettings } from '../userns.js';
 
 const CAP_SYS_ADMIN = 21;
 
@@ -27,24 +29,12 @@ export function hasCapSysAdmin(): boolean {
   return ((BigInt('0x' + m[1]) >> BigInt(CAP_SYS_ADMIN)) & 1n) === 1n;
 }
 
-export function readSetting(file: string): string | undefined {
+function readSetting(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8').trim();
   } catch {
     return undefined;
   }
-}
-
-/** The kernel settings that decide whether an unprivileged user may make user namespaces. */
-export interface UserNamespaceSettings {
-  /** `kernel.unprivileged_userns_clone` (Debian/Ubuntu kernels only); undefined when absent. */
-  unprivilegedUsernsClone: string | undefined;
-  /** `user.max_user_namespaces` of the caller's user namespace. */
-  maxUserNamespaces: string | undefined;
-  /** `user.max_net_namespaces` of the caller's user namespace. */
-  maxNetNamespaces: string | undefined;
-  /** `kernel.apparmor_restrict_unprivileged_userns` (Ubuntu >= 23.10); undefined when absent. */
-  apparmorRestrictUnprivilegedUserns: string | undefined;
 }
 
 /** Read the settings that govern unprivileged user namespaces. Does not create anything. */
@@ -60,11 +50,13 @@ export function userNamespaceSettings(): UserNamespaceSettings {
 /** Whether rootless namespaces look possible here, judged from the settings alone. */
 export function rootlessSupport(): { available: boolean; reason?: string } {
   const s = userNamespaceSettings();
-  if (s.unprivilegedUsernsClone === '0') return { available: false, reason: userNamespaceRefusalHint('EPERM', 'clone', s) };
+  if (s.unprivilegedUsernsClone === '0')
+    return { available: false, reason: userNamespaceRefusalHint('EPERM', 'clone', s) };
   if (s.maxUserNamespaces === '0' || s.maxNetNamespaces === '0')
     return { available: false, reason: userNamespaceRefusalHint('ENOSPC', 'clone', s) };
   if (s.apparmorRestrictUnprivilegedUserns === '1')
     return { available: false, reason: userNamespaceRefusalHint('EPERM', 'clone', s) };
-  if (!fs.existsSync('/proc/self/ns/user')) return { available: false, reason: userNamespaceRefusalHint('EINVAL', 'clone', s) };
+  if (!fs.existsSync('/proc/self/ns/user'))
+    return { available: false, reason: userNamespaceRefusalHint('EINVAL', 'clone', s) };
   return { available: true };
 }

@@ -3,7 +3,14 @@
 // backend (a helper process) plugs in behind the same interface.
 import { ERRNO } from '../errors.js';
 import type { BackendKind } from '../hints.js';
-import { isNativeErrno, native, sysctlWalk, sysctlWalkAsync, type NativeOutcome, type WalkResult } from '../native/index.js';
+import {
+  isNativeErrno,
+  native,
+  sysctlWalk,
+  sysctlWalkAsync,
+  type NativeOutcome,
+  type WalkResult,
+} from '../native/index.js';
 import { Sequencer } from './sequencer.js';
 
 /** The steps of a compound Promise operation, run inside {@link SysctlBackend.exclusive}. */
@@ -115,7 +122,8 @@ export class SwitchingBackend implements SysctlBackend {
     return gate.exclusive(async () => {
       try {
         return await run({
-          batchAsync: (rels, values, stop) => retrying(target.fd, (fd) => native.sysctlBatchAsync(fd, rels, values, stop)),
+          batchAsync: (rels, values, stop) =>
+            retrying(target.fd, (fd) => native.sysctlBatchAsync(fd, rels, values, stop)),
           walkAsync: (prefix, flags) => retrying(target.fd, (fd) => sysctlWalkAsync(fd, prefix, flags)),
         });
       } finally {

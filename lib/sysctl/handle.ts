@@ -1,6 +1,6 @@
 // SysctlHandle: an fd on one key opened inside its namespace, read with pread and written with
 // pwrite at offset 0; it keeps the namespace alive until close().
-import { ERRNO, netnsError } from '../errors.js';
+import { ERRNO, closedError, netnsError } from '../errors.js';
 import type { ParsedKey } from './keys.js';
 import { isNativeErrno, native } from '../native/index.js';
 import { keyError } from './key-error.js';
@@ -27,8 +27,19 @@ export class SysctlHandle<V = SysctlValue, I = GenericInput> implements Disposab
   #release: () => void;
   #sameAsCaller: boolean;
 
-  /** @internal */
-  constructor(pk: ParsedKey, fd: number, granted: 0 | 1 | 2, release: () => void, sameAsCaller: boolean) {
+  /** @internal Takes ownership of `fd`; `release` lets the namespace go. */
+  static of<V, I>(
+    pk: ParsedKey,
+    fd: number,
+    granted: 0 | 1 | 2,
+    release: () => void,
+    sameAsCaller: boolean,
+  ): SysctlHandle<V, I> {
+    return new SysctlHandle<V, I>(pk, fd, granted, release, sameAsCaller);
+  }
+
+  /** Get one with `sysctl.open(key)`. */
+  private constructor(pk: ParsedKey, fd: number, granted: 0 | 1 | 2, release: () => void, sameAsCaller: boolean) {
     this.#pk = pk;
     this.key = pk.key;
     this.#fd = fd;
@@ -39,21 +50,22 @@ export class SysctlHandle<V = SysctlValue, I = GenericInput> implements Disposab
     handles.register(this, { fd, release }, this);
   }
 
-  get #live(): number {
-    if (this.#fd < 0) throw new Error(`This handle on ${this.key} is closed`);
+  #live(syscall: 'pread' | 'pwrite'): number {
+    if (this.#fd < 0) throw closedError(`SysctlHandle on ${this.key}`, syscall, this.key);
     return this.#fd;
   }
 
   #fail(e: unknown, op: 'read' | 'write', value?: string): never {
     if (isNativeErrno(e)) {
-      if (e.errno === ERRNO.ENOENT) throw netnsError(ERRNO.ENOENT, e.syscall, { key: this.key, reason: 'stale-handle' });
+      if (e.errno === ERRNO.ENOENT)
+        throw netnsError(ERRNO.ENOENT, e.syscall, { key: this.key, reason: 'stale-handle' });
       throw keyError(e, this.#pk, op, value, this.#sameAsCaller);
     }
     throw e;
   }
 
   #readText(): string {
-    const fd = this.#live;
+    const fd = this.#live('pread');
     try {
       return native.fdRead(fd);
     } catch (e) {
@@ -68,7 +80,7 @@ export class SysctlHandle<V = SysctlValue, I = GenericInput> implements Disposab
 
   /** The typed value. */
   read(): V {
-    const fd = this.#live;
+    const fd = this.#live('pread');
     let n: number;
     try {
       n = native.fdPread(fd);
@@ -81,7 +93,7 @@ export class SysctlHandle<V = SysctlValue, I = GenericInput> implements Disposab
 
   /** Write the value (pwrite at offset 0) and return the value read back. */
   write(value: I): V {
-    const fd = this.#live;
+    const fd = this.#live('pwrite');
     const text = formatValue(value, this.key);
     try {
       native.fdWrite(fd, text + '\n');

@@ -1,5 +1,6 @@
 // The NetnsError for a native failure on one key (its hint comes from lib/hints.ts).
-import { fromNative, type NetnsError, type SysError } from '../errors.js';
+import { existsSync } from 'node:fs';
+import { ERRNO, fromNative, type NetnsError, type SysError } from '../errors.js';
 import type { BackendKind } from '../hints.js';
 import type { ParsedKey } from './keys.js';
 
@@ -18,5 +19,7 @@ export function keyError(
   const what: Parameters<typeof fromNative>[1] = { op, key: pk.key, rel: pk.rel, sameAsCaller };
   if (value !== undefined) what.value = value;
   if (backend !== undefined) what.backend = backend;
+  // For the hint: a key absent here but present where the caller is is a host-only key.
+  if (e.errno === ERRNO.ENOENT && !sameAsCaller) what.inCaller = existsSync(`/proc/sys/net/${pk.rel}`);
   return fromNative(e, what);
 }

@@ -1,5 +1,6 @@
 // Sysctl key syntax (sysctl(8), sysctl.d(5)) and confinement to /proc/sys/net.
 import { invalid } from '../errors.js';
+import { keyFromRel, pathForm } from '../keypath.js';
 
 /** A per-interface key given structurally, so that nothing needs escaping. */
 export interface InterfaceKey {
@@ -27,7 +28,7 @@ export interface ParsedKey {
 }
 
 /** Longest key accepted, in bytes. */
-export const MAX_KEY_LENGTH = 1024;
+const MAX_KEY_LENGTH = 1024;
 const MAX_COMPONENT = 255;
 const IFNAMSIZ = 16;
 // Control characters (C0, DEL, C1) are never part of a sysctl name.
@@ -42,18 +43,13 @@ function checkComponent(c: string, input: string): void {
     invalid(`key components of at most ${MAX_COMPONENT} bytes`, 'key', input, RangeError);
 }
 
-/** Dot form of file-name components: dots inside a name are shown as '/'. */
-export function dotted(parts: readonly string[]): string {
-  return ['net', ...parts.map((p) => p.replaceAll('.', '/'))].join('.');
-}
-
 function fromParts(parts: string[], input: string, allowRoot: boolean): ParsedKey {
-  if (parts[0] !== 'net')
-    invalid('a key under "net" (such as net.ipv4.tcp_keepalive_time)', 'key', input, RangeError);
+  if (parts[0] !== 'net') invalid('a key under "net" (such as net.ipv4.tcp_keepalive_time)', 'key', input, RangeError);
   const rest = parts.slice(1);
   if (rest.length === 0 && !allowRoot) invalid('a key below "net"', 'key', input, RangeError);
   for (const c of rest) checkComponent(c, input);
-  return { key: dotted(rest), rel: rest.join('/'), parts: rest };
+  const rel = rest.join('/');
+  return { key: keyFromRel(rel), rel, parts: rest };
 }
 
 /**
@@ -74,14 +70,7 @@ export function parseKey(input: KeyInput, options: { allowRoot?: boolean } = {})
   if (CONTROL.test(input)) invalid('a key without NUL or control characters', 'key', input, RangeError);
   if (input.startsWith('/'))
     invalid('a relative key such as net/ipv4/tcp_keepalive_time, not an absolute path', 'key', input, RangeError);
-  const dot = input.indexOf('.');
-  const slash = input.indexOf('/');
-  let parts: string[];
-  if (dot === -1 && slash === -1) parts = [input];
-  else if (slash === -1 || (dot !== -1 && dot < slash))
-    parts = input.split('.').map((c) => c.replaceAll('/', '.'));
-  else parts = input.split('/');
-  return fromParts(parts, input, allowRoot);
+  return fromParts(pathForm(input).split('/'), input, allowRoot);
 }
 
 /** Validate an interface name as the kernel's dev_valid_name() does. */
@@ -113,27 +102,6 @@ function parseInterfaceKey(input: InterfaceKey): ParsedKey {
   const section = given ?? 'conf';
   if (section !== 'conf' && section !== 'neigh') invalid('"conf" or "neigh"', 'section', section, RangeError);
   return fromParts(['net', family, section, iface, key], label, false);
-}
-
-/** Dot form of a path relative to /proc/sys/net. */
-export function keyFromRel(rel: string): string {
-  // Hot in getAll, snapshots and audits (~600-1,100 keys per call, the same ones every time):
-  // a cached key is also already internalized when it is used as a property name.
-  let key = relKeys.get(rel);
-  if (key === undefined) {
-    if (rel === '') key = 'net';
-    // Swap '.' and '/' in one pass.
-    else key = 'net.' + (rel.includes('.') ? rel.replace(/[./]/g, swapSeparator) : rel.replaceAll('/', '.'));
-    if (relKeys.size >= 16384) relKeys.clear();
-    relKeys.set(rel, key);
-  }
-  return key;
-}
-
-const relKeys = new Map<string, string>();
-
-function swapSeparator(c: string): string {
-  return c === '.' ? '/' : '.';
 }
 
 const keyCache = new Map<string, ParsedKey>();

@@ -1,8 +1,16 @@
 // Plans: list, getAll and setMany as generators of steps (a batch or a walk), so one plan runs
 // both as a sync call and as a Promise; drive() and driveAsync() run one against a backend.
-import { ERRNO, NetnsError, toNetnsError } from '../errors.js';
-import { keyFromRel, parseKey, type KeyInput, type ParsedKey } from './keys.js';
-import { WALK_READ, isNativeErrno, outcomeAt, type NativeErrno, type NativeOutcome, type WalkResult } from '../native/index.js';
+import { ERRNO, type NetnsError, toNetnsError } from '../errors.js';
+import { keyFromRel } from '../keypath.js';
+import { parseKey, type KeyInput, type ParsedKey } from './keys.js';
+import {
+  WALK_READ,
+  isNativeErrno,
+  outcomeAt,
+  type NativeErrno,
+  type NativeOutcome,
+  type WalkResult,
+} from '../native/index.js';
 import type { SysctlBackend, SysctlSteps } from './backend.js';
 import { parseText, type AnyKey, type SysctlValue } from './values.js';
 
@@ -15,7 +23,6 @@ export interface SysctlSnapshot {
   /** Keys present but unreadable (write-only `route.flush`, `stable_secret` answering EIO). */
   unreadable: Record<string, NetnsError>;
 }
-
 
 /** One native call of a plan: a batch of reads/writes, or a walk. */
 export type Step =
@@ -66,7 +73,9 @@ export function driveAsync<T>(b: SysctlBackend, make: () => Plan<T>): Promise<T>
 
 async function driveSteps<T>(steps: SysctlSteps, plan: Plan<T>): Promise<T> {
   const exec = (s: Step): Promise<StepResult> =>
-    (s.op === 'batch' ? steps.batchAsync(s.rels, s.values, s.stop) : steps.walkAsync(s.prefix, s.flags)) as Promise<StepResult>;
+    (s.op === 'batch'
+      ? steps.batchAsync(s.rels, s.values, s.stop)
+      : steps.walkAsync(s.prefix, s.flags)) as Promise<StepResult>;
   let r = plan.next();
   while (!r.done) {
     let res: StepResult;
@@ -109,8 +118,19 @@ export function* listPlan(pk: ParsedKey, keyError: KeyErrorOf): Plan<string[]> {
 }
 
 export function* getAllPlan(pk: ParsedKey, keyError: KeyErrorOf): Plan<SysctlSnapshot> {
-  const w = yield* walkPlan(pk, WALK_READ, keyError);
-  return (w.packed !== undefined && w.flags === WALK_READ && snapshotOfPacked(w.packed, keyError)) || snapshotOf(w.keys, w.values, keyError);
+  return snapshotOfWalk(yield* walkPlan(pk, WALK_READ, keyError), keyError);
+}
+
+/**
+ * The snapshot of a WALK_READ walk, sync or Promise, addon or rootless helper: read in place
+ * from its packed form (snapshotOfPacked, the one decoder on this path), or from its decoded
+ * arrays when it has none (a prefix that is one key) or is not in key order.
+ */
+export function snapshotOfWalk(w: WalkResult, keyError: KeyErrorOf): SysctlSnapshot {
+  return (
+    (w.packed !== undefined && w.flags === WALK_READ && snapshotOfPacked(w.packed, keyError)) ||
+    snapshotOf(w.keys, w.values, keyError)
+  );
 }
 
 /**
@@ -133,7 +153,9 @@ export function snapshotOfPacked(packed: string, keyError: KeyErrorOf): SysctlSn
   let last = '';
   let i = 0;
   for (let p = 0, end = packed.length; p < end; i++) {
-    let rel = rels[i], key: string, z1: number;
+    let rel = rels[i],
+      key: string,
+      z1: number;
     if (rel !== undefined && packed.charCodeAt(p + rel.length) === 0 && packed.startsWith(rel, p)) {
       z1 = p + rel.length;
       key = keys[i]!;

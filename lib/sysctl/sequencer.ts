@@ -1,6 +1,6 @@
 // Call order for Promise forms. A single operation (one native job) is submitted at once: the
 // executor's queue is FIFO, so it runs after everything called before it. A compound operation
-// (setManyAsync: snapshot, apply, rollback; a walk that falls back to a read) is several jobs
+// (setManyAsync: old values, apply, rollback; a walk that falls back to a read) is several jobs
 // submitted one after another; were later calls submitted meanwhile, they would run between
 // its phases. So while a compound operation runs, later operations wait here and are submitted,
 // in call order, when it ends: the compound operation is one job as far as order goes.

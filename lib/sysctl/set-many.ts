@@ -1,16 +1,14 @@
-// setMany as a plan: validate, snapshot, skip writes that match, apply in order, and on the
+// setMany as a plan: validate, read the old values, skip writes that match, apply in order, and on the
 // first failure restore every key already written (and what the kernel propagated).
-import { NetnsError, invalid, toNetnsError } from '../errors.js';
-import { keyFromRel, parseKeyCached, type KeyInput, type ParsedKey } from './keys.js';
+import { type NetnsError, invalid, toNetnsError } from '../errors.js';
+import { keyFromRel } from '../keypath.js';
+import { parseKeyCached, type KeyInput, type ParsedKey } from './keys.js';
 import { WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from '../native/index.js';
 import type { KeyErrorOf, Plan } from './plan.js';
 import { formatValue, parseValue, rawText, rawValue, valuesEqual, type InputOf, type SysctlValue } from './values.js';
 
 /** Entries for {@link Sysctl.setMany}: an object, a Map, or [key, value] pairs in order. */
-export type SetManyEntries =
-  | Record<string, unknown>
-  | Map<KeyInput, unknown>
-  | Iterable<readonly [KeyInput, unknown]>;
+export type SetManyEntries = Record<string, unknown> | Map<KeyInput, unknown> | Iterable<readonly [KeyInput, unknown]>;
 
 /** The input type of one setMany entry key: as {@link InputOf}, a leading '-' (optional) aside. */
 export type EntryInputOf<K> = K extends `-${infer R}` ? InputOf<R> : InputOf<K>;
@@ -22,13 +20,14 @@ export type EntryInputOf<K> = K extends `-${infer R}` ? InputOf<R> : InputOf<K>;
  * Maps, pairs, records with arbitrary keys (`Record<string, unknown>`) and other iterables
  * are checked at run time only.
  */
-export type CheckedEntries<E, O = SetManyOptions> = E extends ReadonlyMap<unknown, unknown>
-  ? E
-  : E extends Iterable<unknown>
+export type CheckedEntries<E, O = SetManyOptions> =
+  E extends ReadonlyMap<unknown, unknown>
     ? E
-    : string extends keyof E
+    : E extends Iterable<unknown>
       ? E
-      : { [P in keyof E]: E[P] extends RawOr<O, EntryInputOf<P>> ? E[P] : RawOr<O, EntryInputOf<P>> };
+      : string extends keyof E
+        ? E
+        : { [P in keyof E]: E[P] extends RawOr<O, EntryInputOf<P>> ? E[P] : RawOr<O, EntryInputOf<P>> };
 
 /** With `raw: true` (or a raw that may be true) values are strings, passed as given. */
 type RawOr<O, T> = 'raw' extends keyof O ? (true extends O[keyof O & 'raw'] ? string : T) : T;
@@ -91,7 +90,11 @@ export function setManyOptions(options: unknown): SetManyOptions {
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
   const { ignoreMissing, raw, rewrite } = options as SetManyOptions;
   const out: SetManyOptions = {};
-  for (const [name, v] of [['ignoreMissing', ignoreMissing], ['raw', raw], ['rewrite', rewrite]] as const) {
+  for (const [name, v] of [
+    ['ignoreMissing', ignoreMissing],
+    ['raw', raw],
+    ['rewrite', rewrite],
+  ] as const) {
     if (v === undefined) continue;
     if (typeof v !== 'boolean') invalid('a boolean', `options.${name}`, v);
     out[name] = v;
@@ -113,14 +116,14 @@ export function prepareEntries(entries: SetManyEntries, raw = false): Prepared[]
 }
 
 /**
- * The setMany transaction: snapshot the old values in one switch, skip writes whose value
+ * The setMany transaction: read the old values in one switch, skip writes whose value
  * already matches, apply the rest in the caller's order, and on the first failure restore
  * every key already written.
  */
 export function* setManyPlan(entries: Prepared[], options: SetManyOptions, keyError: KeyErrorOf): Plan<SetManyReport> {
   const report: SetManyReport = { changed: [], unchanged: [], skipped: [], values: {}, reasons: {} };
   if (entries.length === 0) return report;
-  const { old, skip } = yield* snapshotPlan(entries, options.ignoreMissing ?? false, keyError, report);
+  const { old, skip } = yield* oldValuesPlan(entries, options.ignoreMissing ?? false, keyError, report);
   const pending = pendingWrites(entries, skip, old, report, options.rewrite === true);
   const coupled = yield* coupledPlan(pending, old);
   yield* applyPlan(pending, old, coupled, keyError, report);
@@ -128,23 +131,23 @@ export function* setManyPlan(entries: Prepared[], options: SetManyOptions, keyEr
 }
 
 /** 1. The old text of every distinct key (null: write-only), in one switch; keys to skip. */
-function* snapshotPlan(
+function* oldValuesPlan(
   entries: Prepared[],
   ignoreMissing: boolean,
   keyError: KeyErrorOf,
   report: SetManyReport,
 ): Plan<{ old: Map<string, string | null>; skip: Set<Prepared> }> {
   const rels = [...new Set(entries.map((e) => e.pk.rel))];
-  let snapshot: NativeOutcome[];
+  let read: NativeOutcome[];
   try {
-    snapshot = yield { op: 'batch', rels, values: rels.map(() => null), stop: false };
+    read = yield { op: 'batch', rels, values: rels.map(() => null), stop: false };
   } catch (e) {
     throw toNetnsError(e);
   }
   const old = new Map<string, string | null>();
   const skip = new Set<Prepared>();
   for (const e of entries) {
-    const o = snapshot[rels.indexOf(e.pk.rel)];
+    const o = read[rels.indexOf(e.pk.rel)];
     if (typeof o === 'string') {
       old.set(e.pk.rel, rawText(o));
     } else if (isNativeErrno(o)) {
@@ -209,7 +212,8 @@ function* coupledPlan(pending: Prepared[], old: Map<string, string | null>): Pla
     }
     w.keys.forEach((rel, k) => {
       const v = w.values[k];
-      if (typeof v === 'string' && names.has(rel.slice(rel.lastIndexOf('/') + 1)) && !old.has(rel)) coupled.set(rel, rawText(v));
+      if (typeof v === 'string' && names.has(rel.slice(rel.lastIndexOf('/') + 1)) && !old.has(rel))
+        coupled.set(rel, rawText(v));
     });
   }
   return coupled;
@@ -229,7 +233,12 @@ function* applyPlan(
     const slice = pending.slice(i);
     let res: NativeOutcome[];
     try {
-      res = yield { op: 'batch', rels: slice.map((p) => p.pk.rel), values: slice.map((p) => p.text + '\n'), stop: true };
+      res = yield {
+        op: 'batch',
+        rels: slice.map((p) => p.pk.rel),
+        values: slice.map((p) => p.text + '\n'),
+        stop: true,
+      };
     } catch (e) {
       // The switch itself failed: nothing in this run was written.
       const err = toNetnsError(e) as NetnsError;
@@ -296,14 +305,16 @@ function* rollback(
     } catch {
       notRestored.push(...keys);
     }
-    res.forEach((o, i) => (isNativeErrno(o) ? notRestored.push(keys[i]!) : rolledBack.push(keys[i]!)));
+    for (const [i, o] of res.entries()) (isNativeErrno(o) ? notRestored : rolledBack).push(keys[i]!);
   }
   if (applied.length > 0 && coupled.size > 0) {
     // Interface entries the kernel changed as a side effect: put back those that differ.
     const crels = [...coupled.keys()];
     try {
       const now = yield { op: 'batch', rels: crels, values: crels.map(() => null), stop: false };
-      const fix = crels.filter((rel, i) => typeof now[i] !== 'string' || rawText(now[i] as string) !== coupled.get(rel));
+      const fix = crels.filter(
+        (rel, i) => typeof now[i] !== 'string' || rawText(now[i] as string) !== coupled.get(rel),
+      );
       if (fix.length > 0) {
         const res = yield { op: 'batch', rels: fix, values: fix.map((rel) => coupled.get(rel)! + '\n'), stop: false };
         res.forEach((o, i) => {
@@ -321,4 +332,3 @@ function* rollback(
   if (notRestored.length) parts.push(`Could not restore: ${notRestored.join(', ')}`);
   err.message = `setMany failed at ${err.key}: ` + parts.join('. ');
 }
-

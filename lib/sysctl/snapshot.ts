@@ -1,7 +1,7 @@
 // SysctlSnapshotHandle: every key under a prefix opened once inside its namespace (one fd per
 // key), re-read with pread in one native call: a whole namespace for about the cost of C's
 // cached-fd pass, for monitoring and exporters. It keeps the namespace alive until close().
-import { ERRNO } from '../errors.js';
+import { ERRNO, closedError } from '../errors.js';
 import { native, outcomeAt, type NativeOutcome, type WalkResult } from '../native/index.js';
 import { keyOrder, snapshotOf, type KeyErrorOf, type KeyOrder, type SysctlSnapshot } from './plan.js';
 
@@ -27,8 +27,18 @@ export class SysctlSnapshotHandle implements Disposable {
   #current: SysctlSnapshot;
   #closed = false;
 
-  /** @internal */
-  constructor(w: WalkResult, release: () => void, keyError: KeyErrorOf, rewalk: () => SysctlSnapshot) {
+  /** @internal Takes ownership of the walk's fds; `release` lets the namespace go. */
+  static of(
+    w: WalkResult,
+    release: () => void,
+    keyError: KeyErrorOf,
+    rewalk: () => SysctlSnapshot,
+  ): SysctlSnapshotHandle {
+    return new SysctlSnapshotHandle(w, release, keyError, rewalk);
+  }
+
+  /** Get one with `sysctl.snapshot()`. */
+  private constructor(w: WalkResult, release: () => void, keyError: KeyErrorOf, rewalk: () => SysctlSnapshot) {
     this.#rels = w.keys;
     this.#outs = w.values;
     this.#ko = keyOrder(w.keys);
@@ -76,7 +86,9 @@ export class SysctlSnapshotHandle implements Disposable {
     this.#live();
     if (this.#rewalk !== undefined) return (this.#current = this.#rewalk());
     const packed = native.fdReadAll(this.#fds);
-    const held = this.#held, rels = this.#rels, outs = this.#outs;
+    const held = this.#held,
+      rels = this.#rels,
+      outs = this.#outs;
     let p = 0;
     for (let j = 0; j < held.length; j++) {
       const i = held[j]!;
@@ -108,7 +120,7 @@ export class SysctlSnapshotHandle implements Disposable {
   }
 
   #live(): void {
-    if (this.#closed) throw new Error('This sysctl snapshot handle is closed');
+    if (this.#closed) throw closedError('SysctlSnapshotHandle', 'pread');
   }
 }
 
@@ -133,4 +145,3 @@ const snapshots = new FinalizationRegistry<{ fds: Int32Array; release: () => voi
   }
   release();
 });
-

@@ -2,7 +2,7 @@
 // SysctlBackend in one native call: the calling thread (sync forms) or the addon's executor
 // thread (Promise forms) switches in, opens/reads/writes, and switches back before the call
 // returns. Batches make one switch. list/getAll/setMany are plans (plan.ts, set-many.ts).
-import { ERRNO, NetnsError, toNetnsError } from '../errors.js';
+import { ERRNO, type NetnsError, toNetnsError } from '../errors.js';
 import { parseKeyCached as parsed, type InterfaceKey, type KeyInput, type ParsedKey } from './keys.js';
 import { WALK_KEEP, WALK_READ, isNativeErrno, type NativeErrno, type WalkResult } from '../native/index.js';
 import { SwitchingBackend, type SysctlBackend } from './backend.js';
@@ -19,14 +19,7 @@ import {
   type SetManyReport,
 } from './set-many.js';
 import { SysctlHandle } from './handle.js';
-import {
-  formatValue,
-  parseValue,
-  rawText,
-  type AnyKey,
-  type InputOf,
-  type ValueOf,
-} from './values.js';
+import { formatValue, parseValue, rawText, type AnyKey, type InputOf, type ValueOf } from './values.js';
 
 export type { SysctlSnapshot } from './plan.js';
 export type { CheckedEntries, EntryInputOf, SetManyEntries, SetManyOptions, SetManyReport } from './set-many.js';
@@ -35,15 +28,21 @@ export { SysctlSnapshotHandle } from './snapshot.js';
 
 /** sysctl(8) for one network namespace. Get one with `ns.sysctl`, or use `sysctl` for the calling thread's. */
 export class Sysctl {
-  /** @internal */
-  constructor(
+  /** @internal A Sysctl over `backend`; `nsId` undefined for the calling thread's namespace. */
+  static of(backend: SysctlBackend, nsId: string | undefined): Sysctl {
+    return new Sysctl(backend, nsId);
+  }
+
+  /** Get one with `ns.sysctl`, or use the exported `sysctl`. */
+  private constructor(
     /** @internal */ readonly backend: SysctlBackend,
     /** The target namespace's id, or undefined for the calling thread's namespace. */
     readonly nsId: string | undefined,
   ) {}
 
   #fail(e: unknown, pk: ParsedKey, op: 'read' | 'write' | 'open', value?: string): never {
-    if (isNativeErrno(e) && e.syscall !== 'setns') throw keyError(e, pk, op, value, this.nsId === undefined, this.backend.kind);
+    if (isNativeErrno(e) && e.syscall !== 'setns')
+      throw keyError(e, pk, op, value, this.nsId === undefined, this.backend.kind);
     throw toNetnsError(e, { key: pk.key });
   }
 
@@ -95,12 +94,12 @@ export class Sysctl {
   }
 
   /**
-   * Apply several keys as one transaction: validate every key and value, snapshot the old
+   * Apply several keys as one transaction: validate every key and value, read the old
    * values, skip writes whose value already matches, apply the rest in the caller's order,
    * and on the first failure restore every key already written, then throw a NetnsError
    * naming the failing key, with `rolledBack` (and `notRestored`, if any) listing the others.
    */
-  setMany<const E extends SetManyEntries, const O extends SetManyOptions = {}>(
+  setMany<const E extends SetManyEntries, const O extends SetManyOptions = Record<never, never>>(
     entries: CheckedEntries<E, O>,
     options?: O,
   ): SetManyReport {
@@ -115,7 +114,7 @@ export class Sysctl {
     try {
       release = this.backend.hold();
       const [fd, granted] = this.backend.open(pk.rel, 1);
-      return new SysctlHandle<ValueOf<K>, InputOf<K>>(pk, fd, granted, release, this.nsId === undefined);
+      return SysctlHandle.of<ValueOf<K>, InputOf<K>>(pk, fd, granted, release, this.nsId === undefined);
     } catch (e) {
       release?.();
       this.#fail(e, pk, 'open');
@@ -141,7 +140,7 @@ export class Sysctl {
       release();
       throw e;
     }
-    const h = new SysctlSnapshotHandle(w, release, this.#keyError, () => this.getAll(pk.key));
+    const h = SysctlSnapshotHandle.of(w, release, this.#keyError, () => this.getAll(pk.key));
     // Out of fds (RLIMIT_NOFILE): a snapshot missing keys (and whole directories, which the
     // walk skips when they cannot be opened) would look complete. Refuse it.
     const full = w.values.find((o) => isNativeErrno(o) && (o.errno === ERRNO.EMFILE || o.errno === ERRNO.ENFILE));
@@ -196,11 +195,11 @@ export class Sysctl {
   }
 
   /**
-   * Promise form of {@link setMany}: one switch per batch (snapshot, apply, rollback). It is
+   * Promise form of {@link setMany}: one switch per batch (old values, apply, rollback). It is
    * one operation in the call order: Promise forms called after it start once it has ended,
    * so none runs between its phases, and its rollback never undoes a later write.
    */
-  setManyAsync<const E extends SetManyEntries, const O extends SetManyOptions = {}>(
+  setManyAsync<const E extends SetManyEntries, const O extends SetManyOptions = Record<never, never>>(
     entries: CheckedEntries<E, O>,
     options?: O,
   ): Promise<SetManyReport> {
@@ -220,7 +219,7 @@ export class Sysctl {
     try {
       release = this.backend.hold();
       const [fd, granted] = await this.backend.openAsync(pk.rel, 1);
-      return new SysctlHandle<ValueOf<K>, InputOf<K>>(pk, fd, granted, release, this.nsId === undefined);
+      return SysctlHandle.of<ValueOf<K>, InputOf<K>>(pk, fd, granted, release, this.nsId === undefined);
     } catch (e) {
       release?.();
       this.#fail(e, pk, 'open');
@@ -233,4 +232,4 @@ export class Sysctl {
 }
 
 /** sysctl for the calling thread's own namespace (the host, unless inside runSync). */
-export const sysctl = new Sysctl(new SwitchingBackend(() => -1), undefined);
+export const sysctl = Sysctl.of(new SwitchingBackend(() => -1), undefined);

@@ -14,7 +14,10 @@ export interface Setting {
   where: string;
 }
 
-export type LineResult = { kind: 'none' } | { kind: 'invalid' } | { kind: 'setting'; key: string; value: string | undefined; optional: boolean };
+export type LineResult =
+  | { kind: 'none' }
+  | { kind: 'invalid' }
+  | { kind: 'setting'; key: string; value: string | undefined; optional: boolean };
 
 // C isspace() in the C locale.
 const lstrip = (s: string): string => s.replace(/^[ \t\n\v\f\r]+/, '');
@@ -48,7 +51,11 @@ export interface InvalidLine {
 }
 
 /** Every setting of one file's text, in order; invalid lines are collected apart. */
-export function parseConf(text: string, file: string, pattern?: RegExp): { settings: Setting[]; invalid: InvalidLine[] } {
+export function parseConf(
+  text: string,
+  file: string,
+  pattern?: RegExp,
+): { settings: Setting[]; invalid: InvalidLine[] } {
   const settings: Setting[] = [];
   const invalid: InvalidLine[] = [];
   const lines = text.split('\n');
@@ -80,12 +87,7 @@ export function isTraversal(key: string): boolean {
 }
 
 /** The path form of a key (dots and slashes swapped when a dot comes first), as procps opens it. */
-export function pathForm(key: string): string {
-  const dot = key.indexOf('.');
-  const slash = key.indexOf('/');
-  if (slash === -1 || (dot !== -1 && dot < slash)) return key.split('.').map((c) => c.replaceAll('/', '.')).join('/');
-  return key;
-}
+export { pathForm } from '../keypath.js';
 
 /**
  * A glob(7) pattern as a RegExp: '*', '?', '[...]', '[!...]'. By default '*' and '?' stay
@@ -119,7 +121,13 @@ export function isGlob(key: string): boolean {
 }
 
 /** The directories --system reads, in procps (and systemd) order. */
-export const SYSTEM_DIRS = ['/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sysctl.d', '/usr/lib/sysctl.d', '/lib/sysctl.d'];
+export const SYSTEM_DIRS = [
+  '/etc/sysctl.d',
+  '/run/sysctl.d',
+  '/usr/local/lib/sysctl.d',
+  '/usr/lib/sysctl.d',
+  '/lib/sysctl.d',
+];
 /** Read last by --system, when it is a regular file. */
 export const DEFAULT_CONF = '/etc/sysctl.conf';
 
@@ -128,7 +136,10 @@ export const DEFAULT_CONF = '/etc/sysctl.conf';
  * directory holding a name winning, sorted by name (byte order); then /etc/sysctl.conf.
  * `readdir` returns a directory's names (undefined when it cannot be read).
  */
-export function systemFiles(readdir: (dir: string) => string[] | undefined, isRegularFile: (path: string) => boolean): string[] {
+export function systemFiles(
+  readdir: (dir: string) => string[] | undefined,
+  isRegularFile: (path: string) => boolean,
+): string[] {
   const chosen = new Map<string, string>();
   for (const dir of SYSTEM_DIRS) {
     for (const name of readdir(dir) ?? []) {
@@ -136,7 +147,7 @@ export function systemFiles(readdir: (dir: string) => string[] | undefined, isRe
       chosen.set(name, `${dir}/${name}`);
     }
   }
-  const names = [...chosen.keys()].sort((x, y) => (Buffer.compare(Buffer.from(x), Buffer.from(y))));
+  const names = [...chosen.keys()].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
   const files = names.map((n) => chosen.get(n)!);
   if (isRegularFile(DEFAULT_CONF)) files.push(DEFAULT_CONF);
   return files;
@@ -148,8 +159,18 @@ export function systemFiles(readdir: (dir: string) => string[] | undefined, isRe
  */
 export function compilePattern(source: string): RegExp | undefined {
   const classes: Record<string, string> = {
-    alpha: 'A-Za-z', digit: '0-9', alnum: '0-9A-Za-z', upper: 'A-Z', lower: 'a-z', space: ' \\t\\n\\v\\f\\r',
-    blank: ' \\t', punct: '!-\\/:-@\\[-`{-~', xdigit: '0-9A-Fa-f', cntrl: '\\x00-\\x1f\\x7f', print: ' -~', graph: '!-~',
+    alpha: 'A-Za-z',
+    digit: '0-9',
+    alnum: '0-9A-Za-z',
+    upper: 'A-Z',
+    lower: 'a-z',
+    space: ' \\t\\n\\v\\f\\r',
+    blank: ' \\t',
+    punct: '!-\\/:-@\\[-`{-~',
+    xdigit: '0-9A-Fa-f',
+    cntrl: '\\x00-\\x1f\\x7f',
+    print: ' -~',
+    graph: '!-~',
   };
   const translated = source.replace(/\[:([a-z]+):\]/g, (m, name: string) => classes[name] ?? m);
   try {

@@ -253,7 +253,12 @@ export function parseText(text: string): SysctlValue {
   return text;
 }
 
-const ZERO = 48, NINE = 57, MINUS = 45, SPACE = 32, TAB = 9, NL = 10;
+const ZERO = 48,
+  NINE = 57,
+  MINUS = 45,
+  SPACE = 32,
+  TAB = 9,
+  NL = 10;
 /** Longest run of digits decoded as a number without a check (10^15 < 2^53). */
 const SAFE_DIGITS = 15;
 
@@ -316,7 +321,7 @@ export function copyArray(a: readonly unknown[]): unknown[] {
 }
 
 /** Largest value text accepted for a write, in bytes (sysctl values are small). */
-export const MAX_VALUE_LENGTH = 4096;
+const MAX_VALUE_LENGTH = 4096;
 // eslint-disable-next-line no-control-regex
 const BAD_VALUE_CHARS = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
@@ -345,9 +350,15 @@ export function formatValue(value: unknown, key = 'the key'): string {
   } else if (shape === 'vec2' || shape === 'vec3') {
     const n = shape === 'vec2' ? 2 : 3;
     // A copy: what is checked is what is written (a Proxy cannot change its length between).
-    const arr = typeof value === 'string' ? value.trim().split(/[ \t]+/) : Array.isArray(value) ? copyArray(value) : value;
+    const arr =
+      typeof value === 'string' ? value.trim().split(/[ \t]+/) : Array.isArray(value) ? copyArray(value) : value;
     if (!Array.isArray(arr) || arr.length !== n)
-      return invalid(`an array of ${n} integers`, `the value of ${key}`, value, Array.isArray(value) ? RangeError : TypeError);
+      return invalid(
+        `an array of ${n} integers`,
+        `the value of ${key}`,
+        value,
+        Array.isArray(value) ? RangeError : TypeError,
+      );
     text = arr.map((x) => formatInt(x, key)).join('\t');
   } else if (shape === 'int') {
     text = formatInt(value, key);

@@ -154,7 +154,9 @@ std::string HelperPath() {
 // threads of their own).
 // ============================================================================================
 
-int ArgInt(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
+int ArgInt(const Napi::CallbackInfo& info, size_t i) {
+  return info[i].As<Napi::Number>().Int32Value();
+}
 
 [[noreturn]] void ThrowStep(Napi::Env env, int err, uint32_t step, const std::string& path = "") {
   ThrowErrno(env, err, kStepNames[step < kStepCount ? step : kStepProto], path);
@@ -185,7 +187,7 @@ std::mutex& SockLock(int sock) {
 }
 
 struct Reply {
-  int err = 0;               // transport or protocol failure (errno), 0 when a reply arrived
+  int err = 0;  // transport or protocol failure (errno), 0 when a reply arrived
   const char* syscall = "";
   std::string path;
   std::vector<std::vector<char>> msgs;  // the reply's messages (several for WALK), each >= RespHdr
@@ -214,13 +216,14 @@ std::string Header(uint32_t op, uint32_t id, uint32_t n = 0, uint32_t a = 0, uin
 
 // Send `msg` (whose header carries a fresh id) and receive its reply: one message, or for a
 // chunked reply (WALK) every message up to the one marked last. No JavaScript: runs on any thread.
-void Exchange(int sock, uint32_t op, uint32_t n, uint32_t a, uint32_t b, const std::string& body, const int* sendFds,
-              int nSendFds, int maxFds, bool chunked, Reply& r) {
+void Exchange(int sock, uint32_t op, uint32_t n, uint32_t a, uint32_t b, const std::string& body,
+              const int* sendFds, int nSendFds, int maxFds, bool chunked, Reply& r) {
   uint32_t id = NextId();
   std::string msg = Header(op, id, n, a, b) + body;
   std::lock_guard<std::mutex> lk(SockLock(sock));
   int e = SendMsg(sock, msg.data(), msg.size(), sendFds, nSendFds);
-  if (e == EPIPE || e == ECONNRESET || e == ENOTCONN) return r.Fail(ESRCH, "sendmsg", "rootless helper (it has exited)");
+  if (e == EPIPE || e == ECONNRESET || e == ENOTCONN)
+    return r.Fail(ESRCH, "sendmsg", "rootless helper (it has exited)");
   if (e == EAGAIN) return r.Fail(ETIMEDOUT, "sendmsg", "rootless helper (not reading)");
   if (e) return r.Fail(e, "sendmsg", "rootless helper");
   for (;;) {
@@ -229,20 +232,25 @@ void Exchange(int sock, uint32_t op, uint32_t n, uint32_t a, uint32_t b, const s
     int nfds = 0;
     ssize_t m = RecvMsg(sock, buf.data(), buf.size(), got, maxFds, &nfds);
     r.fds.insert(r.fds.end(), got, got + nfds);
-    if (m == 0 || m == -ECONNRESET) return r.Fail(ESRCH, "recvmsg", "rootless helper (it has exited)");
+    if (m == 0 || m == -ECONNRESET)
+      return r.Fail(ESRCH, "recvmsg", "rootless helper (it has exited)");
     if (m == -EAGAIN) return r.Fail(ETIMEDOUT, "recvmsg", "rootless helper (no reply in time)");
     if (m < 0) return r.Fail((int)-m, "recvmsg", "rootless helper");
-    if ((size_t)m < sizeof(RespHdr)) return r.Fail(EPROTO, "recvmsg", "rootless helper (a malformed reply)");
+    if ((size_t)m < sizeof(RespHdr))
+      return r.Fail(EPROTO, "recvmsg", "rootless helper (a malformed reply)");
     RespHdr h;
     memcpy(&h, buf.data(), sizeof h);
-    if (h.id != id) return r.Fail(EPROTO, "recvmsg", "rootless helper (a reply to another request)");
+    if (h.id != id)
+      return r.Fail(EPROTO, "recvmsg", "rootless helper (a reply to another request)");
     buf.resize((size_t)m);
     r.msgs.push_back(std::move(buf));
     if (!chunked || h.last) return;
   }
 }
 
-[[noreturn]] void ThrowReply(Napi::Env env, const Reply& r) { ThrowErrno(env, r.err, r.syscall, r.path); }
+[[noreturn]] void ThrowReply(Napi::Env env, const Reply& r) {
+  ThrowErrno(env, r.err, r.syscall, r.path);
+}
 
 RespHdr HeaderOf(const std::vector<char>& m) {
   RespHdr h;
@@ -272,14 +280,16 @@ Napi::Value RootlessStart(const Napi::CallbackInfo& info) {
   std::string parentStr = std::to_string(getpid());
 
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) ThrowErrno(env, errno, "socketpair");
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+    ThrowErrno(env, errno, "socketpair");
   struct timeval tv;
   tv.tv_sec = timeoutMs / 1000;
   tv.tv_usec = (timeoutMs % 1000) * 1000;
   setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 
-  void* stack = mmap(nullptr, kHelperStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  void* stack = mmap(nullptr, kHelperStack, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) {
     int e = errno;
     close(sv[0]);
@@ -397,7 +407,8 @@ Napi::Value OpenValue(Napi::Env env, const OpenReq& q, Reply& r) {
       t.Set(2u, Napi::Number::New(env, res.denyErr));
       out.Set(i, t);
     } else {
-      out.Set(i, ErrnoObject(env, res.err ? res.err : EPROTO, "open", "/proc/sys/net/" + q.names[i]));
+      out.Set(i,
+              ErrnoObject(env, res.err ? res.err : EPROTO, "open", "/proc/sys/net/" + q.names[i]));
     }
   }
   for (; next < fds.size(); next++) close(fds[next]);
@@ -434,7 +445,8 @@ Napi::Value RootlessWalk(const Napi::CallbackInfo& info) {
   std::string prefix = info[1].As<Napi::String>().Utf8Value();
   int flags = ArgInt(info, 2);
   Reply r;
-  Exchange(ArgInt(info, 0), kOpWalk, (uint32_t)flags, 0, 0, WalkBody(prefix), nullptr, 0, 0, true, r);
+  Exchange(ArgInt(info, 0), kOpWalk, (uint32_t)flags, 0, 0, WalkBody(prefix), nullptr, 0, 0, true,
+           r);
   return WalkValueOf(info.Env(), prefix, r);
 }
 
@@ -461,7 +473,9 @@ struct OpenJob : HelperJob {
 struct WalkJob : HelperJob {
   std::string prefix;
   int flags = 0;
-  void Work() override { Exchange(sock, kOpWalk, (uint32_t)flags, 0, 0, WalkBody(prefix), nullptr, 0, 0, true, r); }
+  void Work() override {
+    Exchange(sock, kOpWalk, (uint32_t)flags, 0, 0, WalkBody(prefix), nullptr, 0, 0, true, r);
+  }
   Napi::Value Result(Napi::Env env, bool&) override { return WalkValueOf(env, prefix, r); }
 };
 
@@ -526,14 +540,16 @@ Napi::Value RootlessSpawn(const Napi::CallbackInfo& info) {
   for (uint32_t i = 0; i < envp.Length(); i++) add(envp.Get(i).As<Napi::String>().Utf8Value());
   std::string cwd = hasCwd ? info[4].As<Napi::String>().Utf8Value() : "";
   if (hasCwd) add(cwd);
-  if (body.size() + sizeof(ReqHdr) > kInCap || argv.Length() + envp.Length() + 2 > kMaxPtrs) ThrowErrno(env, E2BIG, "execve", path);
+  if (body.size() + sizeof(ReqHdr) > kInCap || argv.Length() + envp.Length() + 2 > kMaxPtrs)
+    ThrowErrno(env, E2BIG, "execve", path);
   int fds[3];
   for (uint32_t i = 0; i < 3; i++) fds[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
   Reply r;
   Exchange(sock, kOpSpawn, argv.Length(), envp.Length(), flags, body, fds, 3, 1, false, r);
   if (r.err) ThrowReply(env, r);
   const std::vector<char>& m = r.msgs[0];
-  if (m.size() < sizeof(RespHdr) + sizeof(SpawnBody)) ThrowErrno(env, EPROTO, "recvmsg", "rootless helper");
+  if (m.size() < sizeof(RespHdr) + sizeof(SpawnBody))
+    ThrowErrno(env, EPROTO, "recvmsg", "rootless helper");
   RespHdr h = HeaderOf(m);
   SpawnBody b;
   memcpy(&b, m.data() + sizeof h, sizeof b);
@@ -582,7 +598,9 @@ Napi::Value RootlessStop(const Napi::CallbackInfo& info) {
   }
   bool clean = true;
   if (pidfd >= 0) {
-    struct pollfd p{pidfd, POLLIN, 0};
+    struct pollfd p {
+      pidfd, POLLIN, 0
+    };
     int r;
     do {
       r = poll(&p, 1, graceMs);
@@ -617,7 +635,7 @@ Napi::Value Pipe(const Napi::CallbackInfo& info) {
 // environment goes away first, the wait ends: the command keeps running (as Node leaves the
 // child processes of a Worker that exits), and is reaped here if it has already exited.
 struct WaitTask : Task {
-  int pidfd = -1;  // private dup, or -1 (a kernel without pidfds: polled by pid)
+  int pidfd = -1;   // private dup, or -1 (a kernel without pidfds: polled by pid)
   int stopFd = -1;  // eventfd: readable once Abort() has been called
   pid_t pid = 0;
   int err = 0;
@@ -694,8 +712,10 @@ void InitRootless(Napi::Env env, Napi::Object exports) {
   exports.Set("rootlessStart", Napi::Function::New(env, RootlessStart, "rootlessStart"));
   exports.Set("rootlessOpen", Napi::Function::New(env, RootlessOpen, "rootlessOpen"));
   exports.Set("rootlessWalk", Napi::Function::New(env, RootlessWalk, "rootlessWalk"));
-  exports.Set("rootlessOpenAsync", Napi::Function::New(env, RootlessOpenAsync, "rootlessOpenAsync"));
-  exports.Set("rootlessWalkAsync", Napi::Function::New(env, RootlessWalkAsync, "rootlessWalkAsync"));
+  exports.Set("rootlessOpenAsync",
+              Napi::Function::New(env, RootlessOpenAsync, "rootlessOpenAsync"));
+  exports.Set("rootlessWalkAsync",
+              Napi::Function::New(env, RootlessWalkAsync, "rootlessWalkAsync"));
   exports.Set("rootlessIds", Napi::Function::New(env, RootlessIds, "rootlessIds"));
   exports.Set("rootlessSpawn", Napi::Function::New(env, RootlessSpawn, "rootlessSpawn"));
   exports.Set("rootlessStop", Napi::Function::New(env, RootlessStop, "rootlessStop"));

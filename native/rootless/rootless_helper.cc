@@ -23,7 +23,6 @@
 #include "syscompat.h"
 #include "sysctl_core.h"
 
-
 using namespace netns::rootless;
 namespace core = netns::core;
 
@@ -32,7 +31,7 @@ namespace {
 alignas(16) char g_in[kInCap];
 alignas(16) char g_out[kOutCap];
 char* g_ptrs[kMaxPtrs];
-int g_rootFd = -1;  // /proc/sys/net in the helper's namespace
+int g_rootFd = -1;     // /proc/sys/net in the helper's namespace
 uint32_t g_reqId = 0;  // id of the request being served: every reply message carries it
 
 void ReplyErr(int sock, int err, uint32_t step) {
@@ -116,7 +115,8 @@ struct ChunkSink {
   }
   bool Begin(size_t relLen) {
     if (overflow) return false;
-    if (used + relLen + 2 * kSlack + core::kReadChunk > kCap && count > 0) return Flush(false, 0, 0);
+    if (used + relLen + 2 * kSlack + core::kReadChunk > kCap && count > 0)
+      return Flush(false, 0, 0);
     return true;
   }
   void Put(const char* p, size_t n) {
@@ -285,7 +285,6 @@ void HelperSpawn(int sock, const char* body, size_t len, const ReqHdr& rq, int* 
   if (n == (ssize_t)sizeof report) return done(report[0], (uint32_t)report[1], (int)pid, pidfd);
   done(0, 0, (int)pid, pidfd);  // EOF: execve succeeded (the pipe was close-on-exec)
 }
-
 
 // Serve requests until the socket closes.
 void Serve(int sock) {

@@ -18,7 +18,6 @@
 #include "syscompat.h"
 #include "sysctl_core.h"
 
-
 namespace netns {
 namespace rootless {
 
@@ -42,27 +41,38 @@ enum Step : uint32_t {
   kStepSetsid,
   kStepCount
 };
-const char* const kStepNames[kStepCount] = {"",        "open",   "read",       "fstatfs",  "clone3",
-                                            "pipe2",   "chdir",  "execve",     "getdents64", "fstatat",
-                                            "sendmsg", "recvmsg", "rootless-protocol", "setsid"};
+const char* const kStepNames[kStepCount] = {"",
+                                            "open",
+                                            "read",
+                                            "fstatfs",
+                                            "clone3",
+                                            "pipe2",
+                                            "chdir",
+                                            "execve",
+                                            "getdents64",
+                                            "fstatat",
+                                            "sendmsg",
+                                            "recvmsg",
+                                            "rootless-protocol",
+                                            "setsid"};
 
 // Every request carries an id, and every message of its reply carries the same id: a reply
 // is only ever taken as the answer to the request it names (a late reply to a request that
 // timed out is recognised, never attributed to the next one). 0 is the setup handshake's.
 struct ReqHdr {
   uint32_t op;
-  uint32_t n;      // OPEN: entries; WALK: flags; SPAWN: argc
-  uint32_t a;      // SPAWN: envc
-  uint32_t b;      // SPAWN: flags (kSpawnCwd, kSpawnSetsid)
-  uint32_t id;     // chosen by the parent, echoed in the reply
+  uint32_t n;   // OPEN: entries; WALK: flags; SPAWN: argc
+  uint32_t a;   // SPAWN: envc
+  uint32_t b;   // SPAWN: flags (kSpawnCwd, kSpawnSetsid)
+  uint32_t id;  // chosen by the parent, echoed in the reply
   uint32_t pad;
 };
 struct RespHdr {
-  int32_t err;     // errno of a failure of the whole request, 0 otherwise
-  uint32_t step;   // Step of that failure
-  uint32_t n;      // entries in this message
-  uint32_t last;   // WALK: 1 on the final chunk
-  uint32_t id;     // the id of the request this answers
+  int32_t err;    // errno of a failure of the whole request, 0 otherwise
+  uint32_t step;  // Step of that failure
+  uint32_t n;     // entries in this message
+  uint32_t last;  // WALK: 1 on the final chunk
+  uint32_t id;    // the id of the request this answers
   uint32_t pad;
 };
 // A WALK reply is chunks of the packed walk (sysctl_core.h), each after its RespHdr; n counts
@@ -71,10 +81,10 @@ struct ReadyBody {
   uint64_t capEff;
 };
 struct OpenRes {
-  int32_t err;       // errno when nothing could be opened
-  int32_t denyErr;   // errno of the stronger access that was refused (granted < requested)
+  int32_t err;      // errno when nothing could be opened
+  int32_t denyErr;  // errno of the stronger access that was refused (granted < requested)
   uint8_t hasFd;
-  uint8_t granted;   // 0 read-only, 1 read-write, 2 write-only
+  uint8_t granted;  // 0 read-only, 1 read-write, 2 write-only
   uint8_t pad[2];
 };
 struct SpawnBody {
@@ -82,12 +92,11 @@ struct SpawnBody {
 };
 enum { kSpawnCwd = 1, kSpawnSetsid = 2 };
 
-constexpr size_t kInCap = 256 * 1024;   // largest request (SPAWN argv + env)
-constexpr size_t kOutCap = 60 * 1024;   // largest reply chunk (fits any SEQPACKET send buffer)
-constexpr int kMaxFdsPerMsg = 200;      // below SCM_MAX_FD (253)
-constexpr size_t kMaxPtrs = 16384;      // argv + envp entries for SPAWN
+constexpr size_t kInCap = 256 * 1024;  // largest request (SPAWN argv + env)
+constexpr size_t kOutCap = 60 * 1024;  // largest reply chunk (fits any SEQPACKET send buffer)
+constexpr int kMaxFdsPerMsg = 200;     // below SCM_MAX_FD (253)
+constexpr size_t kMaxPtrs = 16384;     // argv + envp entries for SPAWN
 constexpr size_t kHelperStack = 512 * 1024;
-
 
 // The helper program's fds: 0-2 /dev/null, the socket on 3.
 constexpr int kHelperSock = 3;

@@ -2,13 +2,19 @@
 import t from 'tap';
 import { parseCommandLine, splitAssignment, splitAtPositional, type Command } from '../../bin/cli/args.js';
 import { UsageError } from '../../bin/cli/errors.js';
-import { checkTarget, hasTarget, targetArgs, targetOptions } from '../../bin/cli/targets.js';
+import { checkTarget, hasTarget, targetWords, targetOptions } from '../../bin/cli/targets.js';
+import { remedyCommand } from '../../lib/explain/remedies.js';
 import { parseSysctlArgs } from '../../bin/cli/sysctl-args.js';
 
 const cmd = (over: Partial<Command> = {}): Command => ({
   summary: 's',
   help: 'h',
-  options: { ...targetOptions, json: { type: 'boolean' }, set: { type: 'string', multiple: true }, quiet: { type: 'boolean', short: 'q' } },
+  options: {
+    ...targetOptions,
+    json: { type: 'boolean' },
+    set: { type: 'string', multiple: true },
+    quiet: { type: 'boolean', short: 'q' },
+  },
   run: () => 0,
   ...over,
 });
@@ -40,9 +46,18 @@ t.test('parseCommandLine: parse errors become UsageErrors naming the command', a
 
 t.test('stopAtPositional: options end at the command (exec)', async (t) => {
   const c = cmd({ stopAtPositional: true });
-  t.same(parseCommandLine('exec', c, ['--json', '--', 'sh', '-c', 'x --help']), { values: { json: true }, positionals: ['sh', '-c', 'x --help'] });
-  t.same(parseCommandLine('exec', c, ['--json', 'ls', '-l', '--bogus']), { values: { json: true }, positionals: ['ls', '-l', '--bogus'] });
-  t.same(splitAtPositional(['--name', 'n', 'cmd', '-x'], targetOptions as Command['options']), [['--name', 'n'], ['cmd', '-x']]);
+  t.same(parseCommandLine('exec', c, ['--json', '--', 'sh', '-c', 'x --help']), {
+    values: { json: true },
+    positionals: ['sh', '-c', 'x --help'],
+  });
+  t.same(parseCommandLine('exec', c, ['--json', 'ls', '-l', '--bogus']), {
+    values: { json: true },
+    positionals: ['ls', '-l', '--bogus'],
+  });
+  t.same(splitAtPositional(['--name', 'n', 'cmd', '-x'], targetOptions as Command['options']), [
+    ['--name', 'n'],
+    ['cmd', '-x'],
+  ]);
   t.same(splitAtPositional(['--name', 'n'], targetOptions as Command['options']), [['--name', 'n'], []]);
 });
 
@@ -68,14 +83,23 @@ t.test('targets: at most one, a pid is a positive integer, suggestions quote nam
   t.throws(() => checkTarget({ pid: '1', name: 'x' }, 'c'), /at most one of/);
   for (const bad of ['abc', '0', '-1', '1.5', ''])
     t.throws(() => checkTarget({ pid: bad }, 'c'), /--pid expects a process id/, `pid ${JSON.stringify(bad)}`);
-  t.equal(targetArgs({ pid: '42' }), '--pid 42');
-  t.equal(targetArgs({ name: 'lab' }), '--name lab');
-  t.equal(targetArgs({ name: "it's" }), `--name 'it'\\''s'`);
-  t.equal(targetArgs({ path: '/run/netns/a b' }), "--path '/run/netns/a b'");
-  t.equal(targetArgs({}), '');
+  t.same(targetWords({ pid: '42' }), ['--pid', '42']);
+  t.same(targetWords({ name: 'lab' }), ['--name', 'lab']);
+  t.same(targetWords({ container: 'web', runtime: 'docker', 'container-root': '/r' }), [
+    '--container',
+    'web',
+    '--runtime',
+    'docker',
+    '--container-root',
+    '/r',
+  ]);
+  t.same(targetWords({}), []);
+  const how = (v: Parameters<typeof targetWords>[0]): string =>
+    remedyCommand({ class: 'default', key: 'net.x', value: '1', target: targetWords(v) });
+  t.equal(how({ pid: '42' }), 'netns sysctl --pid 42 -w net.x=1');
+  t.equal(how({ name: "it's" }), `netns sysctl --name 'it'\\''s' -w net.x=1`, 'the library quotes each word');
+  t.equal(how({ path: '/run/netns/a b' }), "netns sysctl --path '/run/netns/a b' -w net.x=1");
 });
-
-
 
 t.test('parseSysctlArgs: short options, clusters, permutation, --', async (t) => {
   const a = parseSysctlArgs(['-nq', 'net.a', '-e', '--', '-net.b=1', '-w']);
@@ -95,7 +119,12 @@ t.test('parseSysctlArgs: -p takes an attached file only; --load=FILE; -f', async
   t.same(parseSysctlArgs(['--load=a.conf']).loadFile, 'a.conf');
   t.same(parseSysctlArgs(['--load', 'a.conf']).operands, ['a.conf']);
   t.same(parseSysctlArgs(['-f', 'a.conf']).load, true);
-  t.same(parseSysctlArgs(['--system', '--dry-run', '--deprecated']), { ...parseSysctlArgs([]), system: true, dryRun: true, deprecated: true });
+  t.same(parseSysctlArgs(['--system', '--dry-run', '--deprecated']), {
+    ...parseSysctlArgs([]),
+    system: true,
+    dryRun: true,
+    deprecated: true,
+  });
 });
 
 t.test('parseSysctlArgs: long option prefixes and their errors, as getopt_long', async (t) => {
@@ -108,7 +137,11 @@ t.test('parseSysctlArgs: long option prefixes and their errors, as getopt_long',
   t.match(parseSysctlArgs(['-r']), { stop: 'bad', error: "option requires an argument -- 'r'" });
   t.match(parseSysctlArgs(['--pattern']), { stop: 'bad', error: "option '--pattern' requires an argument" });
   t.match(parseSysctlArgs(['--values=1']), { stop: 'bad', error: "option '--values' doesn't allow an argument" });
-  t.match(parseSysctlArgs(['--pid']), { stop: 'usage', error: /argument missing/ }, "netns' own options are usage errors");
+  t.match(
+    parseSysctlArgs(['--pid']),
+    { stop: 'usage', error: /argument missing/ },
+    "netns' own options are usage errors",
+  );
   t.same(parseSysctlArgs(['--pid=42', '--path', '/p']).target, { pid: '42', path: '/p' });
 });
 

@@ -1,13 +1,14 @@
 // The classification decision (lib/explain/decide.ts) on made-up observations: pure, no root,
 // no namespaces. Each case is what a host and a fresh namespace could show for one key.
 import t from 'tap';
-import { applyProbe, decide, deviceOf } from '../../lib/explain/decide.js';
+import { applyProbe, decide } from '../../lib/explain/decide.js';
+import { deviceOf } from '../../lib/keypath.js';
 import { defaultContext, findRule } from '../../lib/explain/rules.js';
-import type { Snapshot } from '../../lib/explain/observe.js';
+import type { Observation } from '../../lib/explain/observe.js';
 
 const ctx = defaultContext(0, '6.18.0');
 type Entry = [rel: string, mode: number, value: string | null];
-const snap = (...entries: Entry[]): Snapshot => ({
+const snap = (...entries: Entry[]): Observation => ({
   map: new Map(entries.map(([rel, mode, value]) => [rel, { mode, out: value === null ? null : `${value}\n` }])),
 });
 const INIT = ['core/netdev_max_backlog', 0o644, '1000'] as Entry;
@@ -51,8 +52,16 @@ t.test('without a rule, equal values never decide alone; different ones mean def
   t.equal(findRule(rel, ctx), undefined);
   t.equal(decide(rel, snap([rel, 0o644, '1']), snap([rel, 0o644, '1']), ctx, true, false).class, 'unknown');
   t.equal(decide(rel, snap([rel, 0o644, '1']), snap([rel, 0o644, '2']), ctx, true, false).class, 'default');
-  t.equal(decide(rel, snap([rel, 0o644, '1']), snap([rel, 0o644, '2']), ctx, false, false).class, 'unknown', 'not observed from the initial namespace');
-  t.equal(decide(rel, snap([rel, 0o200, null]), snap([rel, 0o200, null]), ctx, true, false).class, 'unknown', 'unreadable');
+  t.equal(
+    decide(rel, snap([rel, 0o644, '1']), snap([rel, 0o644, '2']), ctx, false, false).class,
+    'unknown',
+    'not observed from the initial namespace',
+  );
+  t.equal(
+    decide(rel, snap([rel, 0o200, null]), snap([rel, 0o200, null]), ctx, true, false).class,
+    'unknown',
+    'unreadable',
+  );
 });
 
 t.test('a host value that kept changing is unknown, with a note', async (t) => {
@@ -74,7 +83,8 @@ t.test('per-device entries are noted', async (t) => {
 
 t.test('probes settle a key, and a probe against the rule makes it unknown', async (t) => {
   const rel = 'core/no_rule_for_this';
-  const base = (): ReturnType<typeof decide> => decide(rel, snap([rel, 0o644, '1']), snap([rel, 0o644, '1']), ctx, true, false);
+  const base = (): ReturnType<typeof decide> =>
+    decide(rel, snap([rel, 0o644, '1']), snap([rel, 0o644, '1']), ctx, true, false);
   const a = base();
   applyProbe(a, { outcome: 'from-creator' }, undefined, true);
   t.equal(a.class, 'parent');
@@ -85,7 +95,12 @@ t.test('probes settle a key, and a probe against the rule makes it unknown', asy
   applyProbe(c, undefined, { outcome: 'not-from-host', restored: true }, true);
   t.equal(c.class, 'default');
   const d = base();
-  applyProbe(d, { outcome: 'error', error: 'host value changed by a write in a child namespace (1 -> 2); restored' }, undefined, true);
+  applyProbe(
+    d,
+    { outcome: 'error', error: 'host value changed by a write in a child namespace (1 -> 2); restored' },
+    undefined,
+    true,
+  );
   t.equal(d.class, 'shared');
   const e = base();
   applyProbe(e, { outcome: 'inconclusive' }, undefined, true);

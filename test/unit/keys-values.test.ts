@@ -1,6 +1,8 @@
 // Key syntax and value parsing/formatting: pure functions, no privilege needed.
 import t from 'tap';
-import { parseKey, keyFromRel, checkInterfaceName, parseValue, formatValue, valuesEqual, shapeOf, catalogKeys } from '../../lib/index.js';
+import { parseKey, parseValue, formatValue, valuesEqual, shapeOf, catalogKeys } from '../../lib/index.js';
+import { checkInterfaceName } from '../../lib/sysctl/keys.js';
+import { keyFromRel } from '../../lib/keypath.js';
 
 t.test('dot and slash forms, first separator decides', async (t) => {
   t.same(parseKey('net.ipv4.tcp_keepalive_time'), {
@@ -14,7 +16,10 @@ t.test('dot and slash forms, first separator decides', async (t) => {
   t.equal(parseKey('net/ipv4/conf/eth0.100/rp_filter').key, 'net.ipv4.conf.eth0/100.rp_filter');
   t.equal(keyFromRel('ipv4/conf/d0.5/forwarding'), 'net.ipv4.conf.d0/5.forwarding');
   t.equal(parseKey({ family: 'ipv4', iface: 'eth0.100', key: 'rp_filter' }).rel, 'ipv4/conf/eth0.100/rp_filter');
-  t.equal(parseKey({ family: 'ipv6', iface: 'lo', key: 'retrans_time_ms', section: 'neigh' }).rel, 'ipv6/neigh/lo/retrans_time_ms');
+  t.equal(
+    parseKey({ family: 'ipv6', iface: 'lo', key: 'retrans_time_ms', section: 'neigh' }).rel,
+    'ipv6/neigh/lo/retrans_time_ms',
+  );
   t.equal(parseKey('net', { allowRoot: true }).rel, '');
 });
 
@@ -48,7 +53,8 @@ t.test('escapes and junk are rejected before any open', async (t) => {
   t.throws(() => parseKey({ family: 'ipv4', iface: 'lo', key: '../x' }), RangeError);
   t.throws(() => parseKey({ family: 'ipv4', iface: 'lo', key: 'x', section: 'y' as 'conf' }), RangeError);
   t.equal(checkInterfaceName('eth0.100'), 'eth0.100');
-  for (const b of ['', '.', '..', 'a/b', 'a:b', 'a b', 'x'.repeat(16)]) t.throws(() => checkInterfaceName(b), RangeError);
+  for (const b of ['', '.', '..', 'a/b', 'a:b', 'a b', 'x'.repeat(16)])
+    t.throws(() => checkInterfaceName(b), RangeError);
 });
 
 t.test('parseValue', async (t) => {

@@ -9,7 +9,8 @@ t.test('raw values: what the catalogue refuses passes; control characters do not
   t.equal(rawValue('0x20', 'net.core.somaxconn'), '0x20');
   t.equal(rawValue('1024\t65000'), '1024\t65000', 'a tab is a separator, not a control character here');
   t.equal(rawValue(''), '');
-  for (const bad of ['1\n2', 'a\u0000', '\r', '\u001b[0m']) t.throws(() => rawValue(bad), RangeError, JSON.stringify(bad));
+  for (const bad of ['1\n2', 'a\u0000', '\r', '\u001b[0m'])
+    t.throws(() => rawValue(bad), RangeError, JSON.stringify(bad));
   t.throws(() => rawValue(5), TypeError, 'strings only');
   t.throws(() => rawValue('x'.repeat(5000)), RangeError, 'over-long');
 });

@@ -61,18 +61,33 @@ function memoryBackend(values: Record<string, string>, refuse: string[] = []) {
 }
 
 t.test('skips writes that match, applies the rest in order, reports values', async (t) => {
-  const m = memoryBackend({ 'ipv4/tcp_keepalive_time': '7200', 'ipv4/tcp_keepalive_intvl': '75', 'ipv4/ip_local_port_range': '32768\t60999' });
-  const s = new Sysctl(m.backend, '1:2');
-  const r = s.setMany({ 'net.ipv4.tcp_keepalive_time': 600, 'net.ipv4.tcp_keepalive_intvl': 75, 'net.ipv4.ip_local_port_range': '32768 60999' });
+  const m = memoryBackend({
+    'ipv4/tcp_keepalive_time': '7200',
+    'ipv4/tcp_keepalive_intvl': '75',
+    'ipv4/ip_local_port_range': '32768\t60999',
+  });
+  const s = Sysctl.of(m.backend, '1:2');
+  const r = s.setMany({
+    'net.ipv4.tcp_keepalive_time': 600,
+    'net.ipv4.tcp_keepalive_intvl': 75,
+    'net.ipv4.ip_local_port_range': '32768 60999',
+  });
   t.same(r.changed, ['net.ipv4.tcp_keepalive_time']);
-  t.same(r.unchanged.sort(), ['net.ipv4.ip_local_port_range', 'net.ipv4.tcp_keepalive_intvl'], 'equal by value: tab vs space ignored');
+  t.same(
+    r.unchanged.sort(),
+    ['net.ipv4.ip_local_port_range', 'net.ipv4.tcp_keepalive_intvl'],
+    'equal by value: tab vs space ignored',
+  );
   t.same(m.writes, ['ipv4/tcp_keepalive_time=600']);
   t.same(r.values['net.ipv4.tcp_keepalive_time'], 600);
 });
 
 t.test('a failing key rolls back every key already written', async (t) => {
-  const m = memoryBackend({ 'ipv4/tcp_keepalive_time': '7200', 'ipv4/tcp_keepalive_intvl': '75', 'ipv4/tcp_keepalive_probes': '9' }, ['ipv4/tcp_keepalive_probes']);
-  const s = new Sysctl(m.backend, '1:2');
+  const m = memoryBackend(
+    { 'ipv4/tcp_keepalive_time': '7200', 'ipv4/tcp_keepalive_intvl': '75', 'ipv4/tcp_keepalive_probes': '9' },
+    ['ipv4/tcp_keepalive_probes'],
+  );
+  const s = Sysctl.of(m.backend, '1:2');
   const err = t.throws(() =>
     s.setMany([
       ['net.ipv4.tcp_keepalive_time', 600],
@@ -84,14 +99,24 @@ t.test('a failing key rolls back every key already written', async (t) => {
   t.equal(err.code, 'EINVAL');
   t.equal(err.key, 'net.ipv4.tcp_keepalive_probes');
   t.same(err.rolledBack?.sort(), ['net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_time']);
-  t.match(err.message, /^setMany failed at net\.ipv4\.tcp_keepalive_probes: EINVAL: .*rejected the value "6".*Rolled back: /);
-  t.same(Object.fromEntries(m.files), { 'ipv4/tcp_keepalive_time': '7200\n', 'ipv4/tcp_keepalive_intvl': '75\n', 'ipv4/tcp_keepalive_probes': '9\n' }, 'old values back');
+  t.match(
+    err.message,
+    /^setMany failed at net\.ipv4\.tcp_keepalive_probes: EINVAL: .*rejected the value "6".*Rolled back: /,
+  );
+  t.same(
+    Object.fromEntries(m.files),
+    { 'ipv4/tcp_keepalive_time': '7200\n', 'ipv4/tcp_keepalive_intvl': '75\n', 'ipv4/tcp_keepalive_probes': '9\n' },
+    'old values back',
+  );
 });
 
 t.test('missing keys: fail before writing, or skipped with ignoreMissing / a leading -', async (t) => {
   const m = memoryBackend({ 'ipv4/tcp_keepalive_time': '7200' });
-  const s = new Sysctl(m.backend, '1:2');
-  t.throws(() => s.setMany({ 'net.ipv4.tcp_keepalive_time': 600, 'net.ipv4.nope': 1 }), { code: 'ENOENT', key: 'net.ipv4.nope' });
+  const s = Sysctl.of(m.backend, '1:2');
+  t.throws(() => s.setMany({ 'net.ipv4.tcp_keepalive_time': 600, 'net.ipv4.nope': 1 }), {
+    code: 'ENOENT',
+    key: 'net.ipv4.nope',
+  });
   t.same(m.writes, [], 'nothing written');
   const r = s.setMany({ 'net.ipv4.tcp_keepalive_time': 600, 'net.ipv4.nope': 1 }, { ignoreMissing: true });
   t.same([r.changed, r.skipped], [['net.ipv4.tcp_keepalive_time'], ['net.ipv4.nope']]);
@@ -101,15 +126,18 @@ t.test('missing keys: fail before writing, or skipped with ignoreMissing / a lea
 });
 
 t.test('writes to all/default are rolled back with the interface entries they changed', async (t) => {
-  const m = memoryBackend({ 'ipv4/conf/all/forwarding': '0', 'ipv4/conf/eth0/forwarding': '0', 'ipv4/tcp_ecn': '2' }, ['ipv4/tcp_ecn']);
-  const s = new Sysctl(m.backend, '1:2');
+  const m = memoryBackend({ 'ipv4/conf/all/forwarding': '0', 'ipv4/conf/eth0/forwarding': '0', 'ipv4/tcp_ecn': '2' }, [
+    'ipv4/tcp_ecn',
+  ]);
+  const s = Sysctl.of(m.backend, '1:2');
   // What the kernel does: a write to conf/all changes every interface too (here only when
   // enabling, so that putting eth0 back is the rollback's doing, not the fake's).
   const write = m.backend.batch;
   m.backend.batch = (rels, vals, stop) => {
     const out = write(rels, vals, stop);
     rels.forEach((r, i) => {
-      if (r === 'ipv4/conf/all/forwarding' && vals[i] === '1\n' && typeof out[i] === 'string') m.files.set('ipv4/conf/eth0/forwarding', vals[i]!);
+      if (r === 'ipv4/conf/all/forwarding' && vals[i] === '1\n' && typeof out[i] === 'string')
+        m.files.set('ipv4/conf/eth0/forwarding', vals[i]!);
     });
     return out;
   };
@@ -120,7 +148,7 @@ t.test('writes to all/default are rolled back with the interface entries they ch
 
 t.test('the Promise form runs the same plan', async (t) => {
   const m = memoryBackend({ 'core/somaxconn': '4096' });
-  const s = new Sysctl(m.backend, '1:2');
+  const s = Sysctl.of(m.backend, '1:2');
   const r = await s.setManyAsync({ 'net.core.somaxconn': 1024 });
   t.same(r.changed, ['net.core.somaxconn']);
   t.equal(m.files.get('core/somaxconn'), '1024\n');

@@ -63,5 +63,9 @@ t.test('refuses what it cannot decode in place: the caller falls back', async (t
   const prefixed: [string, string][] = [['core/somax', '=1\n'], ...host.slice(1)];
   t.same(plain(snapshotOfPacked(pack(prefixed), keyError)!), plain(reference(pack(prefixed))));
   // and the layout's path being a prefix of the walk's ('core/somax' then 'core/somaxconn')
-  t.same(plain(snapshotOfPacked(pack(host), keyError)!), plain(reference(pack(host))), "a longer path than the layout's");
+  t.same(
+    plain(snapshotOfPacked(pack(host), keyError)!),
+    plain(reference(pack(host))),
+    "a longer path than the layout's",
+  );
 });

@@ -25,7 +25,14 @@ function reportSet(ctx: Ctx, report: SetManyReport, order: string[], where: Map<
 function reportJson(report: SetManyReport, extra: Record<string, unknown> = {}): void {
   const reasons: Record<string, { code: string; message: string }> = {};
   for (const [k, e] of Object.entries(report.reasons)) reasons[k] = errorJson(e);
-  json({ changed: report.changed, unchanged: report.unchanged, skipped: report.skipped, values: report.values, reasons, ...extra });
+  json({
+    changed: report.changed,
+    unchanged: report.unchanged,
+    skipped: report.skipped,
+    values: report.values,
+    reasons,
+    ...extra,
+  });
 }
 
 /** Apply net.* settings (globs already expanded) as one transaction. */
@@ -64,7 +71,8 @@ export function atomicOperands(ctx: Ctx, operands: string[]): number {
   for (const op of operands) {
     const r = parseSettingLine(op, linePattern(ctx));
     if (r.kind === 'none') continue;
-    if (r.kind === 'invalid' || r.value === undefined) throw new Failure(`expected KEY=VALUE, got ${JSON.stringify(op)}. Nothing was applied`);
+    if (r.kind === 'invalid' || r.value === undefined)
+      throw new Failure(`expected KEY=VALUE, got ${JSON.stringify(op)}. Nothing was applied`);
     if (!isNetKey(r.key)) {
       if (ctx.args.ignore) continue;
       throw new Failure(`${notNet(r.key)}. Nothing was applied`);
@@ -75,7 +83,10 @@ export function atomicOperands(ctx: Ctx, operands: string[]): number {
 }
 
 /** -p / --system settings as one transaction; keys outside net are reported and skipped. */
-export function atomicSettings(ctx: Ctx, { settings, invalid, status }: { settings: Setting[]; invalid: InvalidLine[]; status: number }): number {
+export function atomicSettings(
+  ctx: Ctx,
+  { settings, invalid, status }: { settings: Setting[]; invalid: InvalidLine[]; status: number },
+): number {
   if (status !== OK) throw new Failure('a file could not be read. Nothing was applied');
   const { writes, notNet: other } = expand(ctx, settings);
   const skipped = other.map((s) => ({ key: s.key, where: s.where, reason: NOT_NET }));
@@ -88,4 +99,3 @@ export function atomicSettings(ctx: Ctx, { settings, invalid, status }: { settin
 export function wantsTransaction(ctx: Ctx): boolean {
   return ctx.args.atomic || ctx.args.json;
 }
-

@@ -17,7 +17,7 @@ export function makeCtx(sysctl: Sysctl, args: SysctlArgs): Ctx {
 
 /** Whether -r lets `text` through. */
 export function passes(ctx: Ctx, text: string): boolean {
-  return ctx.pattern === undefined || (ctx.pattern !== null && ctx.pattern.test(text));
+  return ctx.pattern === undefined || ctx.pattern?.test(text) === true;
 }
 
 /** A pattern for line filtering (-p, command-line settings): one that never matches stands for null. */

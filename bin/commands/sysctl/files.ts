@@ -50,7 +50,8 @@ function globPath(pattern: string): string[] {
         continue;
       }
       const re = globRegExp(part);
-      for (const n of names) if (re.test(n) && (!n.startsWith('.') || part.startsWith('.'))) next.push(dir === '' ? n : path.join(dir, n));
+      for (const n of names)
+        if (re.test(n) && (!n.startsWith('.') || part.startsWith('.'))) next.push(dir === '' ? n : path.join(dir, n));
     }
     found = next;
   }

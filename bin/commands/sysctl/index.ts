@@ -91,7 +91,21 @@ export const sysctlCommand: Command = {
 
 /** Nothing but a target: procps prints its usage on stderr. */
 function noArguments(a: SysctlArgs): boolean {
-  const flags = [a.all, a.deprecated, a.dryRun, a.binary, a.valuesOnly, a.namesOnly, a.ignore, a.quiet, a.write, a.load, a.system, a.json, a.atomic];
+  const flags = [
+    a.all,
+    a.deprecated,
+    a.dryRun,
+    a.binary,
+    a.valuesOnly,
+    a.namesOnly,
+    a.ignore,
+    a.quiet,
+    a.write,
+    a.load,
+    a.system,
+    a.json,
+    a.atomic,
+  ];
   return a.operands.length === 0 && a.pattern === undefined && !flags.some(Boolean);
 }
 
@@ -128,7 +142,8 @@ function main(ctx: Ctx): number {
   if (a.namesOnly && a.quiet) return tooFew('options -N and -q cannot coexist');
   const isWrite = (op: string): boolean => a.write || op.includes('=');
   if (wantsTransaction(ctx) && a.operands.some(isWrite)) {
-    if (!a.operands.every(isWrite)) throw new UsageError('--atomic and --json take either reads (KEY) or writes (KEY=VALUE), not both', 'sysctl');
+    if (!a.operands.every(isWrite))
+      throw new UsageError('--atomic and --json take either reads (KEY) or writes (KEY=VALUE), not both', 'sysctl');
     return rc | atomicOperands(ctx, a.operands);
   }
   if (a.json) return rc + readJson(ctx, a.operands);

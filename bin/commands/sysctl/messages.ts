@@ -33,7 +33,8 @@ export function cannotStat(rel: string, e: NetnsError): string {
 /** Any other failure to write a key. */
 export function writeFailure(key: string, e: NetnsError, ignoring: boolean): string {
   const ign = ignoring ? ', ignoring' : '';
-  if (e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS') return `permission denied on key "${key}"${ign}${tail(e)}`;
+  if (e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS')
+    return `permission denied on key "${key}"${ign}${tail(e)}`;
   return `setting key "${key}"${ign}: ${strerror(e)}${tail(e)}`;
 }
 
@@ -49,7 +50,8 @@ export function isAbsent(e: NetnsError): boolean {
 }
 
 /** Why a key outside /proc/sys/net is never read or written here. */
-export const NOT_NET = 'not a network sysctl: netns sysctl reads and writes only keys under net (/proc/sys/net); use sysctl(8) for it';
+export const NOT_NET =
+  'not a network sysctl: netns sysctl reads and writes only keys under net (/proc/sys/net); use sysctl(8) for it';
 
 export function notNet(key: string): string {
   return `${key} is ${NOT_NET}`;
@@ -60,7 +62,20 @@ export function refused(key: string, e: Error): string {
   return `${JSON.stringify(key)} refused: not a key beneath /proc/sys/net (${e.message})`;
 }
 
-const KEY_SYSCALLS = new Set(['open', 'openat', 'openat2', 'read', 'write', 'pread', 'pwrite', 'opendir', 'readdir', 'getdents64', 'stat', 'fstat']);
+const KEY_SYSCALLS = new Set([
+  'open',
+  'openat',
+  'openat2',
+  'read',
+  'write',
+  'pread',
+  'pwrite',
+  'opendir',
+  'readdir',
+  'getdents64',
+  'stat',
+  'fstat',
+]);
 
 /**
  * The per-key NetnsError of a failure, or undefined when the failure is not about one key

@@ -112,7 +112,9 @@ export function showAll(ctx: Ctx): number {
   for (const k of keys) readOne(ctx, snap, k, true);
   const denied = keys.filter((k) => passes(ctx, k) && snap.unreadable[k]?.code === 'EACCES' && !isWriteOnly(k));
   if (denied.length > 0 && !ctx.args.namesOnly)
-    warn(`${denied.length} keys could not be read without root and are not shown (e.g. ${denied[0]}); --json lists them`);
+    warn(
+      `${denied.length} keys could not be read without root and are not shown (e.g. ${denied[0]}); --json lists them`,
+    );
   return OK;
 }
 

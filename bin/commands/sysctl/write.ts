@@ -1,9 +1,17 @@
 // Writing keys one by one, as procps' WriteSetting() and write_setting_list() do: each key in
 // order, each failure reported, the status saying whether any failed.
-import { parseKey, NetnsError } from 'netns';
+import { parseKey, type NetnsError } from 'netns';
 import { FAILED, OK, isArgumentError } from '../../cli/errors.js';
 import { warn, warnError } from '../../cli/output.js';
-import { globRegExp, isGlob, isNetKey, isTraversal, parseSettingLine, pathForm, type Setting } from '../../cli/sysctld.js';
+import {
+  globRegExp,
+  isGlob,
+  isNetKey,
+  isTraversal,
+  parseSettingLine,
+  pathForm,
+  type Setting,
+} from '../../cli/sysctld.js';
 import { linePattern, printKey, type Ctx } from './context.js';
 import { NOT_NET, cannotStat, isAbsent, keyErrorOf, notNet, refused, writeFailure } from './messages.js';
 
@@ -56,12 +64,19 @@ const NUMBER = /^-?(0[xX][0-9a-fA-F]+|[0-9]+)$/;
 function keptPart(ctx: Ctx, key: string, value: string): string | undefined {
   let now: string[];
   try {
-    now = ctx.sysctl.getRaw(key).trim().split(/[ \t]+/);
+    now = ctx.sysctl
+      .getRaw(key)
+      .trim()
+      .split(/[ \t]+/);
   } catch {
     return undefined;
   }
   const fields = value.trim().split(/[ \t]+/);
-  if (fields.length <= now.length || !now.every((f) => NUMBER.test(f)) || !fields.slice(0, now.length).every((f) => NUMBER.test(f)))
+  if (
+    fields.length <= now.length ||
+    !now.every((f) => NUMBER.test(f)) ||
+    !fields.slice(0, now.length).every((f) => NUMBER.test(f))
+  )
     return undefined;
   return fields.slice(0, now.length).join(' ');
 }
@@ -127,7 +142,9 @@ const byteOrder = (x: string, y: string): number => Buffer.compare(Buffer.from(x
  */
 export function expand(ctx: Ctx, settings: Setting[]): { writes: Setting[]; notNet: Setting[] } {
   const named = new Set(settings.map((s) => pathForm(s.key)));
-  const excluded = settings.filter((s) => s.value === undefined && isGlob(s.key)).map((s) => globRegExp(pathForm(s.key), true));
+  const excluded = settings
+    .filter((s) => s.value === undefined && isGlob(s.key))
+    .map((s) => globRegExp(pathForm(s.key), true));
   const writes: Setting[] = [];
   const other: Setting[] = [];
   let present: string[] | undefined;
@@ -143,7 +160,8 @@ export function expand(ctx: Ctx, settings: Setting[]): { writes: Setting[]; notN
     }
     present ??= ctx.sysctl.list('net').map(pathForm).sort(byteOrder);
     const re = globRegExp(pathForm(s.key));
-    for (const p of present) if (re.test(p) && !named.has(p) && !excluded.some((x) => x.test(p))) writes.push({ ...s, key: p });
+    for (const p of present)
+      if (re.test(p) && !named.has(p) && !excluded.some((x) => x.test(p))) writes.push({ ...s, key: p });
   }
   return { writes, notNet: other };
 }
