@@ -245,6 +245,13 @@ function importImage(
   return image;
 }
 
+/** `ENGINE run -d --name NAME --network none ARGS... /bin/busybox sleep 3600` (ARGS end with the image): the full id. */
+function runSleeper(cli: Engine['cli'], engine: string, name: string, args: string[], log = (): string => ''): string {
+  const r = cli(['run', '-d', '--name', name, '--network', 'none', ...args, '/bin/busybox', 'sleep', '3600']);
+  if (r.status !== 0) throw new Error(`${engine} run ${name} failed: ${r.stderr}\n${log()}`);
+  return r.stdout.trim();
+}
+
 export interface Docker extends Engine {
   /** What dockerd was given as --exec-root, --data-root and -H unix://. */
   execRoot: string;
@@ -336,23 +343,7 @@ fi`);
     sock,
     cli,
     stop,
-    run(name, extra = []) {
-      const r = cli([
-        'run',
-        '-d',
-        '--name',
-        name,
-        '--network',
-        'none',
-        ...extra,
-        image,
-        '/bin/busybox',
-        'sleep',
-        '3600',
-      ]);
-      if (r.status !== 0) throw new Error(`docker run ${name} failed: ${r.stderr}\n${logTail()}`);
-      return r.stdout.trim();
-    },
+    run: (name, extra = []) => runSleeper(cli, 'docker', name, [...extra, image], logTail),
   };
 }
 
@@ -388,25 +379,9 @@ export async function startPodman(t: Test): Promise<Podman> {
     runroot,
     cli,
     stop,
-    run(name, extra = []) {
+    run: (name, extra = []) => {
       const limits = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
-      const r = cli([
-        'run',
-        '-d',
-        '--name',
-        name,
-        '--network',
-        'none',
-        ...limits,
-        `--cgroup-parent=/${cgroup}`,
-        ...extra,
-        image,
-        '/bin/busybox',
-        'sleep',
-        '3600',
-      ]);
-      if (r.status !== 0) throw new Error(`podman run ${name} failed: ${r.stderr}`);
-      return r.stdout.trim();
+      return runSleeper(cli, 'podman', name, [...limits, `--cgroup-parent=/${cgroup}`, ...extra, image]);
     },
   };
 }

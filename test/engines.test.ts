@@ -35,6 +35,7 @@ function netns(args: string[], env: Record<string, string> = {}) {
 }
 const KEY = 'net.ipv4.tcp_keepalive_time';
 const REL = '/proc/sys/net/ipv4/tcp_keepalive_time';
+const KEY_RE = KEY.replaceAll('.', '\\.');
 const nsOf = (pid: number) => fs.readlinkSync(`/proc/${pid}/ns/net`);
 const bundleSysctl = (c: ContainerInfo | undefined): Record<string, string> | undefined =>
   c?.bundle === undefined
@@ -180,11 +181,7 @@ t.test(
     t.match(miss.stderr, /ENOENT: no container matches/);
     const d = netns(['diff', '--container', dname, ...dockerFlags]);
     t.equal(d.status, 0, d.stderr);
-    t.match(
-      d.stdout,
-      new RegExp(`${KEY.replaceAll('.', '\\.')} +\\d+ +610 `),
-      "netns diff --container NAME shows the container's value against the host's",
-    );
+    t.match(d.stdout, new RegExp(`${KEY_RE} +\\d+ +610 `), 'netns diff --container NAME: its value beside the host');
   },
 );
 
@@ -310,11 +307,7 @@ t.test("netns list and netns diff --all name both engines' containers", async (t
     new RegExp(`podman ${pid}.* ${pname}|podman ${pid.slice(0, 12)}.* ${pname}`),
     'the plain report names the Podman container',
   );
-  t.match(
-    text.stdout,
-    new RegExp(`netns sysctl --container ${pid} -w ${KEY.replaceAll('.', '\\.')}=600`),
-    'and its remedy',
-  );
+  t.match(text.stdout, new RegExp(`netns sysctl --container ${pid} -w ${KEY_RE}=600`), 'and its remedy');
 
   // Put both to the policy: the audit passes for each engine.
   t.equal(netns(['sysctl', '--container', dname, '-w', `${KEY}=600`], dockerEnv).status, 0);
