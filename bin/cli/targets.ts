@@ -12,6 +12,8 @@ export const targetOptions = {
   container: { type: 'string' },
   runtime: { type: 'string' },
   'container-root': { type: 'string' },
+  'docker-exec-root': { type: 'string' },
+  'docker-data-root': { type: 'string' },
 } as const;
 
 export const TARGET_HELP = `Target (default: the current namespace):
@@ -22,7 +24,11 @@ export const TARGET_HELP = `Target (default: the current namespace):
                        POD/CONTAINER) in any runtime's state on disk, else a unique prefix
                        of a generated 64-hex id; the one found is named on stderr
     --runtime R        only containers of R: ${CONTAINER_RUNTIMES.join(', ')}
-    --container-root DIR  read container state there instead (or NETNS_CONTAINER_ROOTS)`;
+    --container-root DIR  read container state there instead (or NETNS_CONTAINER_ROOTS)
+    --docker-exec-root DIR, --docker-data-root DIR
+                       where dockerd keeps its state, as given to its --exec-root and
+                       --data-root (or NETNS_DOCKER_EXEC_ROOT, NETNS_DOCKER_DATA_ROOT;
+                       default /run/docker and /var/lib/docker)`;
 
 export interface TargetValues {
   pid?: string;
@@ -31,6 +37,8 @@ export interface TargetValues {
   container?: string;
   runtime?: string;
   'container-root'?: string;
+  'docker-exec-root'?: string;
+  'docker-data-root'?: string;
 }
 
 const KINDS = ['pid', 'name', 'path', 'container'] as const;
@@ -47,15 +55,21 @@ export function checkTarget(v: TargetValues, command: string): void {
   if (v.pid !== undefined && (!/^[0-9]+$/.test(v.pid) || Number(v.pid) < 1))
     throw new UsageError(`--pid expects a process id, got ${quote(v.pid)}`, command);
   if (v.container === '') throw new UsageError('--container expects a container id, prefix or name', command);
+  for (const o of ['container-root', 'docker-exec-root', 'docker-data-root'] as const)
+    if (v[o] === '') throw new UsageError(`--${o} expects a directory`, command);
   if (v.runtime !== undefined && !(CONTAINER_RUNTIMES as readonly string[]).includes(v.runtime))
     throw new UsageError(`--runtime expects one of ${CONTAINER_RUNTIMES.join(', ')}, got ${quote(v.runtime)}`, command);
 }
 
-/** The container lookup options that --runtime and --container-root give. */
+/** The container lookup options that --runtime, --container-root and --docker-exec-root / --docker-data-root give. */
 export function containerOptions(v: TargetValues): ContainerOptions {
   const o: ContainerOptions = {};
   if (v.runtime !== undefined) o.runtime = v.runtime as ContainerRuntime;
   if (v['container-root'] !== undefined) o.root = v['container-root'];
+  const execRoot = v['docker-exec-root'];
+  const dataRoot = v['docker-data-root'];
+  if (execRoot !== undefined || dataRoot !== undefined)
+    o.docker = { ...(execRoot !== undefined ? { execRoot } : {}), ...(dataRoot !== undefined ? { dataRoot } : {}) };
   return o;
 }
 
@@ -67,8 +81,11 @@ export function containerOptions(v: TargetValues): ContainerOptions {
  */
 export function resolveTarget(v: TargetValues, command: string): NetNamespace | undefined {
   checkTarget(v, command);
-  if (v.container === undefined && (v.runtime !== undefined || v['container-root'] !== undefined))
-    throw new UsageError('--runtime and --container-root choose where --container looks: give --container', command);
+  const where = (['runtime', 'container-root', 'docker-exec-root', 'docker-data-root'] as const).find(
+    (o) => v[o] !== undefined,
+  );
+  if (v.container === undefined && where !== undefined)
+    throw new UsageError(`--${where} chooses where --container looks: give --container`, command);
   if (v.pid !== undefined) return NetNamespace.fromPid(Number(v.pid));
   if (v.name !== undefined) return NetNamespace.fromName(v.name);
   if (v.path !== undefined) return NetNamespace.fromPath(v.path);
@@ -93,6 +110,9 @@ export function targetWords(v: TargetValues): string[] {
   if (v.container === undefined) return [];
   const words = ['--container', v.container];
   if (v.runtime !== undefined) words.push('--runtime', v.runtime);
-  if (v['container-root'] !== undefined) words.push('--container-root', v['container-root']);
+  for (const o of ['container-root', 'docker-exec-root', 'docker-data-root'] as const) {
+    const dir = v[o];
+    if (dir !== undefined) words.push(`--${o}`, dir);
+  }
   return words;
 }
