@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { NetNamespace } from '../namespace/handle.js';
 import { listNamespaces, type NamespaceContainer, type NamespaceInfo } from '../namespace/list.js';
 import { listContainers } from '../container/find.js';
-import type { ContainerInfo, ContainerOptions } from '../container/types.js';
+import type { ContainerInfo, ContainerOptions, ContainerStateError } from '../container/types.js';
 import { classify } from '../explain/classify.js';
 import type { SysctlClass } from '../explain/types.js';
 import { valuesEqual } from '../sysctl/values.js';
@@ -106,6 +106,12 @@ export interface AuditReport {
   targets: AuditTarget[];
   /** How many targets deviate from the expected file. */
   deviating: number;
+  /**
+   * The state and config files skipped (too large, too deep, a link, a FIFO, not JSON, a field
+   * of the wrong type...), each with its code and exact path: a container whose state file is
+   * here is not among the targets (`targets: 'all'` still audits its namespace, unnamed).
+   */
+  skipped: ContainerStateError[];
 }
 
 interface Expectation {
@@ -304,12 +310,20 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
   using current = NetNamespace.current();
   const self = options.host ?? current;
   const host = (options.host?.sysctl ?? sysctl).getAll(); // the caller's own: no switch
-  const containers = listContainers(options.containers ?? {});
+  const skipped: ContainerStateError[] = [];
+  const given = options.containers ?? {};
+  const containers = listContainers({
+    ...given,
+    onError: (e) => {
+      skipped.push(e);
+      given.onError?.(e);
+    },
+  });
   const byId = new Map(containers.filter((c) => c.running).map((c) => [c.id, c]));
   const all = listNamespaces({}, containers).filter((n) => n.id !== self.id);
   const chosen = mode === 'all' ? all : all.filter((n) => n.containers.length > 0);
   const read = chosen.map((info) => readTarget(info, byId));
-  return report(self.id, host, read, (r) => selector(r.info, byId), ex, options);
+  return { ...report(self.id, host, read, (r) => selector(r.info, byId), ex, options), skipped };
 }
 
 /**
@@ -330,7 +344,7 @@ export function auditNamespace(ns: NetNamespace, options: AuditNamespaceOptions 
   const self = options.host ?? current;
   const host = (options.host?.sysctl ?? sysctl).getAll(); // the caller's own: no switch
   const read: TargetRead = { info: { id: ns.id, names: [], pids: [], containers: [] }, snapshot: ns.sysctl.getAll() };
-  return report(self.id, host, [read], () => words, ex, options);
+  return { ...report(self.id, host, [read], () => words, ex, options), skipped: [] };
 }
 
 /** The report of both audits: each target compared with the host; every differing key classified once. */
@@ -341,7 +355,7 @@ function report(
   selectorOf: (r: TargetRead) => readonly string[],
   ex: Expectations | undefined,
   options: AuditNamespaceOptions,
-): AuditReport {
+): Omit<AuditReport, 'skipped'> {
   const wanted = expectedKeys(ex, Object.keys(host.raw));
   // One classification for every key that differs anywhere.
   const raw = read.map((r) => ({

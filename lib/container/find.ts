@@ -3,15 +3,19 @@
 import * as path from 'node:path';
 import { ERRNO, invalid, netnsError } from '../errors.js';
 import { printable } from '../printable.js';
-import { NameSources, readRoot } from './read.js';
+import { readRoot, StateScan } from './read.js';
 import { rootsFor } from './roots.js';
 import type { ContainerInfo, ContainerOptions } from './types.js';
 
-/** Every container the roots' state on disk records (running or not), sorted by runtime and id. */
+/**
+ * Every container the roots' state on disk records (running or not), sorted by runtime and id.
+ * A bad state file is skipped and passed to `options.onError`; each container says whose its
+ * record is (`trust`, `owner`).
+ */
 export function listContainers(options: ContainerOptions = {}): ContainerInfo[] {
   const roots = rootsFor(options);
-  const names = new NameSources();
-  const all = roots.flatMap((r) => readRoot(r, names));
+  const scan = new StateScan(options.onError);
+  const all = roots.flatMap((r) => readRoot(r, scan));
   const only = options.runtime;
   return (only === undefined || options.root !== undefined ? all : all.filter((c) => c.runtime === only)).sort(
     (a, b) =>
@@ -30,11 +34,24 @@ export function containerName(c: Pick<ContainerInfo, 'name' | 'kubernetes'>): st
 }
 
 /**
+ * "[untrusted: uid 1000]" for a container whose record another user could have written (its
+ * id and names are that user's claims), else '': printable().
+ */
+export function trustNote(c: Pick<ContainerInfo, 'trust' | 'owner' | 'untrustedPath'>): string {
+  if (c.trust !== 'untrusted') return '';
+  const me = process.geteuid?.() ?? 0;
+  if (c.owner !== 0 && c.owner !== me) return `[untrusted: uid ${c.owner}]`;
+  return `[untrusted: ${c.untrustedPath !== undefined ? printable(c.untrustedPath) : 'another user may write its state'}]`;
+}
+
+/**
  * "containerd k8s.io/3f2a… (default/web/nginx)": how messages name a container, printable()
- * (its id and names come from state files a user may write).
+ * (its id and names come from state files a user may write), with its trustNote() when it
+ * has one.
  */
 export function containerLabel(c: ContainerInfo): string {
-  return printable(rawLabel(c));
+  const note = trustNote(c);
+  return printable(rawLabel(c)) + (note !== '' ? ` ${note}` : '');
 }
 
 /** containerLabel before printable(): for a hint's `detail`, which the hint escapes. */
