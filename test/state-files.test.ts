@@ -15,7 +15,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { printable } from '../lib/index.js';
 import { procStartTime } from '../lib/container/read.js';
-import { childEnv, HOST_NS, plainNode, unshareSleep } from './helpers.js';
+import { childEnv, HOST_NS, plainNode } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../dist/bin/netns.js', import.meta.url));
 const NOBODY = 65534;
@@ -25,21 +25,23 @@ if (process.getuid?.() !== 0) {
   process.exit(0);
 }
 
-/** `unshare -n` then nobody's `sleep`: a rootless container's init, as far as the state is concerned. */
-async function nobodySleep(t: Test): Promise<ChildProcess & { pid: number }> {
-  const child = spawn(
-    'unshare',
-    ['-n', 'setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'sleep', '600'],
-    { stdio: 'ignore' },
-  );
+/**
+ * `sleep 600` in a network namespace of its own, as root or (through setpriv) as nobody: a
+ * rootless container's init, as far as its state is concerned. Waits up to 30 s (a loaded
+ * machine: the shared unshareSleep gives up after 2.5 s).
+ */
+async function nsSleep(t: Test, asNobody: boolean): Promise<ChildProcess & { pid: number }> {
+  const user = asNobody ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'] : [];
+  const child = spawn('unshare', ['-n', ...user, 'sleep', '600'], { stdio: 'ignore' });
   t.teardown(() => {
     child.kill('SIGKILL');
   });
-  for (let i = 0; i < 500; i++) {
+  const until = Date.now() + 30_000;
+  while (Date.now() < until) {
     try {
       const st = fs.statSync(`/proc/${child.pid}`);
       if (
-        st.uid === NOBODY &&
+        st.uid === (asNobody ? NOBODY : 0) &&
         fs.readlinkSync(`/proc/${child.pid}/ns/net`) !== HOST_NS &&
         fs.readFileSync(`/proc/${child.pid}/comm`, 'utf8').trim() === 'sleep'
       )
@@ -47,9 +49,9 @@ async function nobodySleep(t: Test): Promise<ChildProcess & { pid: number }> {
     } catch {
       /* not yet */
     }
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 10));
   }
-  throw new Error('unshare -n setpriv ... sleep did not start');
+  throw new Error(`unshare -n ${user.join(' ')} sleep did not start in 30 s`);
 }
 
 function state(id: string, pid: number, bundle?: string, extra: Record<string, unknown> = {}): string {
@@ -92,7 +94,7 @@ t.test(
 
     // Root's runc root, and its container.
     const rootRoot = path.join(d, 'run-runc');
-    const trusted = await unshareSleep(t);
+    const trusted = await nsSleep(t, false);
     fs.mkdirSync(path.join(rootRoot, 'tc-good'), { recursive: true, mode: 0o700 });
     fs.writeFileSync(path.join(rootRoot, 'tc-good/state.json'), state('tc-good', trusted.pid));
 
@@ -100,7 +102,7 @@ t.test(
     // hostile name claimed in its bundle's annotations.
     const user = path.join(d, 'run-user');
     const userRoot = path.join(user, 'runc');
-    const theirs = await nobodySleep(t);
+    const theirs = await nsSleep(t, true);
     const hostileId = 'tc-e\x1b[31mX';
     const claimed = 'n\x1b]0;pwned\x07\u009b1m';
     const bundle = path.join(user, 'bundle');

@@ -104,7 +104,15 @@ function isIdPrefix(c: ContainerInfo, query: string): boolean {
  */
 export function findContainer(query: string, options: ContainerOptions = {}): ContainerInfo {
   if (typeof query !== 'string' || query === '') invalid('a container id, id prefix or name', 'id', query);
-  const all = listContainers(options);
+  if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
+  let skipped = 0;
+  const all = listContainers({
+    ...options,
+    onError: (e) => {
+      skipped++;
+      options.onError?.(e);
+    },
+  });
   // A running container wins over stopped ones that state directories still record.
   const pick = (m: ContainerInfo[]): ContainerInfo[] =>
     m.filter((c) => c.running).length === 1 ? m.filter((c) => c.running) : m;
@@ -140,6 +148,6 @@ export function findContainer(query: string, options: ContainerOptions = {}): Co
       all.length === 0
         ? 'none'
         : all.slice(0, 10).map(rawLabel).join(', ') + (all.length > 10 ? ` and ${all.length - 10} more` : ''),
-    message: `ENOENT: no container matches "${printable(query)}" (searched ${roots.join(', ') || 'no roots'})${whole}`,
+    message: `ENOENT: no container matches "${printable(query)}" (searched ${roots.join(', ') || 'no roots'})${whole}${skipped > 0 ? `; ${skipped} bad state file${skipped > 1 ? 's were' : ' was'} skipped (netns list names them)` : ''}`,
   });
 }

@@ -180,6 +180,11 @@ t.test('hostile state files in one root: each skipped with a report, the good on
   // Found again by the exact hostile id (what opening a container reads).
   t.equal(findContainer(raw, { root }).id, raw);
   t.equal(findContainer(esc, { root }).id, esc);
+  t.throws(
+    () => findContainer('huge', { root }),
+    { code: 'ENOENT', message: /17 bad state files were skipped \(netns list names them\)/ },
+    'a query that is not found says that state files were skipped',
+  );
   t.throws(() => listContainers({ root, onError: 'x' as never }), TypeError);
 });
 
