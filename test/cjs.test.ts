@@ -74,10 +74,12 @@ Promise.all(subpaths.map((s) => import('netns/' + s))).then((ms) => {
   );
   t.same(out.containers?.keys, [
     'CONTAINER_RUNTIMES',
+    'containerLabel',
     'containerName',
     'defaultContainerRoots',
     'findContainer',
     'listContainers',
+    'trustNote',
   ]);
   t.same(out.rootless?.keys, [
     'RootlessChild',

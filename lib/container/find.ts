@@ -14,7 +14,7 @@ import type { ContainerInfo, ContainerOptions } from './types.js';
  */
 export function listContainers(options: ContainerOptions = {}): ContainerInfo[] {
   const roots = rootsFor(options);
-  const scan = new StateScan(options.onError);
+  using scan = new StateScan(options.onError);
   const all = roots.flatMap((r) => readRoot(r, scan));
   const only = options.runtime;
   return (only === undefined || options.root !== undefined ? all : all.filter((c) => c.runtime === only)).sort(

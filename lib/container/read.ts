@@ -251,8 +251,43 @@ export class StateScan {
   #fallback: Map<string, Named> | undefined;
   #reported = new Set<string>();
 
+  /** Directories that hold the files read (bundles' parents...), each walked from / once per scan. */
+  #dirs = new Map<string, StateDir | StateProblem | undefined>();
+
   constructor(onError?: (e: ContainerStateError) => void) {
     this.#onError = onError;
+  }
+
+  /** Close the directories held (idempotent); the scan may go on, walking them again. */
+  close(): void {
+    for (const d of this.#dirs.values()) if (d instanceof StateDir) d.close();
+    this.#dirs.clear();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * The JSON file `file`, as readJsonFile() reads it, but through its grandparent walked once
+   * per scan (bundles share one: /run/containerd/io.containerd.runtime.v2.task/NAMESPACE).
+   * The verdict on that directory holds for the scan: one root judged trustworthy no other user
+   * can change, and one judged otherwise stays so.
+   */
+  #read(file: string, limit: number): { json: unknown; prov: Provenance } | StateProblem | undefined {
+    const parent = path.dirname(file);
+    const grand = path.dirname(parent);
+    if (grand === parent) return readJsonFile(file, limit);
+    let g = this.#dirs.get(grand);
+    if (!this.#dirs.has(grand)) this.#dirs.set(grand, (g = StateDir.open(grand)));
+    if (!(g instanceof StateDir)) return g;
+    const d = g.sub(path.basename(parent));
+    if (!(d instanceof StateDir)) return d;
+    try {
+      return d.readJson(path.basename(file), limit);
+    } finally {
+      d.close();
+    }
   }
 
   /** Report a file skipped (each path once per scan). */
@@ -269,7 +304,7 @@ export class StateScan {
    * their container's record.
    */
   extra(file: string, spec: FieldSpec | 'list', claimant?: number): { json: unknown; prov: Provenance } | undefined {
-    const r = readJsonFile(file, spec === 'list' ? LIST_FILE_LIMIT : STATE_FILE_LIMIT);
+    const r = this.#read(file, spec === 'list' ? LIST_FILE_LIMIT : STATE_FILE_LIMIT);
     if (r === undefined) return undefined;
     if (isProblem(r)) {
       this.report(r, 'file');
@@ -460,7 +495,11 @@ function describe(
  * or, as in containerd's runc root, a namespace directory holding container directories. A bad
  * state file (or directory) is reported to `scan` and skipped; the others are read.
  */
-export function readRoot(root: ContainerRoot, scan: StateScan = new StateScan()): ContainerInfo[] {
+export function readRoot(root: ContainerRoot, scan?: StateScan): ContainerInfo[] {
+  if (scan === undefined) {
+    using own = new StateScan();
+    return readRoot(root, own);
+  }
   const out: ContainerInfo[] = [];
   const top = StateDir.open(root.dir);
   if (top === undefined) return out; // no such root: that runtime is not in use
