@@ -24,7 +24,9 @@ import {
   isProblem,
   LIST_FILE_LIMIT,
   type Provenance,
+  type JsonRead,
   readJsonFile,
+  readJsonIn,
   STATE_FILE_LIMIT,
   StateDir,
   type StateProblem,
@@ -274,20 +276,14 @@ export class StateScan {
    * The verdict on that directory holds for the scan: one root judged trustworthy no other user
    * can change, and one judged otherwise stays so.
    */
-  #read(file: string, limit: number): { json: unknown; prov: Provenance } | StateProblem | undefined {
+  #read(file: string, limit: number): JsonRead {
     const parent = path.dirname(file);
     const grand = path.dirname(parent);
     if (grand === parent) return readJsonFile(file, limit);
     let g = this.#dirs.get(grand);
     if (!this.#dirs.has(grand)) this.#dirs.set(grand, (g = StateDir.open(grand)));
     if (!(g instanceof StateDir)) return g;
-    const d = g.sub(path.basename(parent));
-    if (!(d instanceof StateDir)) return d;
-    try {
-      return d.readJson(path.basename(file), limit);
-    } finally {
-      d.close();
-    }
+    return readJsonIn(g.sub(path.basename(parent)), path.basename(file), limit);
   }
 
   /** Report a file skipped (each path once per scan). */

@@ -284,21 +284,25 @@ export function isProblem(x: unknown): x is StateProblem {
   return x !== null && typeof x === 'object' && typeof (x as StateProblem).reason === 'string' && 'code' in x;
 }
 
+/** What a read of one JSON file gives: its JSON and provenance, a problem, or undefined (no such file). */
+export type JsonRead = { json: unknown; prov: Provenance } | StateProblem | undefined;
+
+/** File `name` of `dir` (as StateDir.open() or sub() gave it), read, and `dir` closed. */
+export function readJsonIn(dir: StateDir | StateProblem | undefined, name: string, limit = STATE_FILE_LIMIT): JsonRead {
+  if (!(dir instanceof StateDir)) return dir;
+  try {
+    return dir.readJson(name, limit);
+  } finally {
+    dir.close();
+  }
+}
+
 /**
  * The JSON file `file`: its directory walked from '/', then the file read as StateDir.readJson
  * reads it. undefined when the file or a directory on the way does not exist.
  */
-export function readJsonFile(
-  file: string,
-  limit = STATE_FILE_LIMIT,
-): { json: unknown; prov: Provenance } | StateProblem | undefined {
-  const dir = StateDir.open(path.dirname(file));
-  if (!(dir instanceof StateDir)) return dir;
-  try {
-    return dir.readJson(path.basename(file), limit);
-  } finally {
-    dir.close();
-  }
+export function readJsonFile(file: string, limit = STATE_FILE_LIMIT): JsonRead {
+  return readJsonIn(StateDir.open(path.dirname(file)), path.basename(file), limit);
 }
 
 /**
