@@ -230,7 +230,7 @@ disabled_plugins = ${JSON.stringify(DISABLED)}
       removeEmptyUpTo('/run/containerd', made);
     }
   });
-  for (let i = 0; i < 200; i++) {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
     if (daemon.exitCode !== null) break;
     if (fs.existsSync(sock) && ctr(['version']).status === 0) return { dir, sock, ctr };
     await new Promise((r) => setTimeout(r, 50));
