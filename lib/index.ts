@@ -67,11 +67,22 @@ export { explain } from './explain/explain.js';
 export type {
   SysctlClass,
   CompareEntry,
+  CompareStatus,
   Classification,
   ClassifyOptions,
   Evidence,
   Explanation,
+  ExplainTargetOptions,
+  TargetExplanation,
+  TargetKeyExplanation,
+  TargetContainer,
+  Provenance,
+  ProvenanceKind,
+  SpecSetting,
+  EffectiveValue,
+  WriteDiagnosis,
 } from './explain/types.js';
+export type { Settable, SettableReason } from './explain/remedies.js';
 
 // Every container's namespace against the host and a sysctl.d file.
 export {

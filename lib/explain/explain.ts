@@ -6,7 +6,9 @@ import { remediesFor, shellWord } from './remedies.js';
 import { parseKey } from '../sysctl/keys.js';
 import { deviceOf, withDevice } from '../keypath.js';
 import { classify } from './classify.js';
-import type { Classification, ClassifyOptions, Explanation } from './types.js';
+import { explainTarget } from './target.js';
+import { NetNamespace } from '../namespace/handle.js';
+import type { Classification, ClassifyOptions, ExplainTargetOptions, Explanation, TargetExplanation } from './types.js';
 
 /** The host's net.core.devconf_inherit_init_net (0 where the kernel has none, < 5.1). */
 function devconfInherit(): number {
@@ -27,7 +29,25 @@ function sample(c: Classification): string {
  * Explain one key: its class with the evidence, a sentence a user understands, and how to set
  * it for a container (inside by pid, at start with presets, or why it cannot be done).
  */
-export function explain(key: string, options: ClassifyOptions = {}): Explanation {
+export function explain(key: string, options?: ClassifyOptions): Explanation;
+/**
+ * Explain the values of one namespace (a container's: `NetNamespace.fromContainer(ID)`, a
+ * pid's, a name's, a path's), every key or those under `keys`: where each value comes from
+ * (`provenance`: set at start by the container's spec, inherited from the host at creation, the
+ * host changed since, the kernel's default for a new namespace, changed since the start), whether
+ * a container can set it (`settable`), and a remedy when it differs from the spec's or the host's.
+ */
+export function explain(ns: NetNamespace, keys?: readonly string[], options?: ExplainTargetOptions): TargetExplanation;
+export function explain(
+  what: string | NetNamespace,
+  a?: ClassifyOptions | readonly string[],
+  b?: ExplainTargetOptions,
+): Explanation | TargetExplanation {
+  if (what instanceof NetNamespace) return explainTarget(what, a as readonly string[] | undefined, b);
+  return explainKey(what, (a ?? {}) as ClassifyOptions);
+}
+
+function explainKey(key: string, options: ClassifyOptions): Explanation {
   const { rel, key: asked } = parseKey(key, { allowRoot: true });
   const [c] = classify({ ...options, keys: [asked] }).filter((x) => x.key === asked);
   if (!c) throw netnsError(ERRNO.ENOENT, 'open', { path: `/proc/sys/net/${rel}`, key: asked, op: 'explain' });
@@ -63,10 +83,10 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
       break;
     case 'parent':
       sentence = `${k} is taken from the namespace that creates the new one${src ? ` (its ${src})` : ''}, not from the host's initial namespace.`;
-      if (c.evidence.observed.child.writable) {
+      if (c.settable.container) {
         howToSet.inside = inside;
         howToSet.atStart = atStart;
-      }
+      } else howToSet.cannot = `${c.settable.reason}: ${c.settable.why}`;
       howToSet.beforeCreate = `set ${src ?? k} in the namespace that creates the container's namespace, before creating it`;
       break;
     case 'shared':
@@ -96,10 +116,15 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
       break;
     default:
       sentence = `What a new namespace gets for ${k} could not be settled on this kernel (${c.evidence.reason}).`;
-      if (c.evidence.observed.child.writable) {
-        howToSet.inside = inside;
-        howToSet.atStart = atStart;
-      }
+  }
+  // The one rule (remedies.ts): no way to set it is offered where the kernel refuses the write.
+  if (!c.settable.container) {
+    delete howToSet.inside;
+    delete howToSet.atStart;
+    howToSet.cannot ??= `${c.settable.reason}: ${c.settable.why}`;
+  } else if (c.class === 'unknown') {
+    howToSet.inside = inside;
+    howToSet.atStart = atStart;
   }
   const rule = c.evidence.rule;
   // A device entry its rule does not copy from a default (lo's flags, an ipv6 MTU): the rule says what it is.
@@ -134,7 +159,16 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
     ruleCheckedOnRunning: rule ? rule.kernel.checkedOnRunning : null,
     note: rule && !rule.kernel.checkedOnRunning ? `${ks.note}; ${rule.kernel.note}` : ks.note,
   };
-  const remedyInput: Parameters<typeof remediesFor>[0] = { key: k, class: c.class, value: v };
+  const ch = c.evidence.observed.child;
+  const remedyInput: Parameters<typeof remediesFor>[0] = {
+    key: k,
+    class: c.class,
+    value: v,
+    present: ch.present,
+    writable: ch.present ? ch.writable : undefined,
+    hiddenInUserns: c.settable.reason === 'hidden-in-userns',
+    sourceKey: c.class === 'parent' ? rule?.sourceKey : undefined,
+  };
   if (dev) remedyInput.device = dev;
   return { ...c, sentence, source, kernel, howToSet, remedies: remediesFor(remedyInput) };
 }

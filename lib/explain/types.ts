@@ -1,6 +1,7 @@
 // The shapes compare(), classify() and explain() return, and those of the kernel's rules (the
 // rule data in kernel-rules.ts imports only these).
-import type { Remedies } from './remedies.js';
+import type { Remedies, Settable } from './remedies.js';
+import type { ContainerOptions } from '../container/types.js';
 
 /** A kernel line the rule base was checked against, and how. */
 export interface VerifiedLine {
@@ -29,7 +30,16 @@ export interface CompareEntry {
   bError?: string;
   /** Present in both, readable in both, and equal by value (numbers compared as numbers, whitespace ignored). */
   equal: boolean;
+  /**
+   * Which of the four cases the entry is: `equal`; `different` (readable on both sides, values
+   * differ: the value differences); `a-only` / `b-only` (present on one side only, readable
+   * there or not); `unreadable` (present on both, unreadable on one or both).
+   */
+  status: CompareStatus;
 }
+
+/** The case of one {@link CompareEntry}: equal, a value difference, one-sided, or unreadable. */
+export type CompareStatus = 'equal' | 'different' | 'a-only' | 'b-only' | 'unreadable';
 
 /** What was seen of one key in one namespace. */
 export interface SideObservation {
@@ -102,6 +112,12 @@ export interface Classification {
   host: string | null;
   /** Value in a fresh namespace, null when absent or unreadable. */
   child: string | null;
+  /**
+   * Whether a container can have a value of its own for this key, and why (`parent` keys fixed
+   * at creation are read-only in a namespace; `host-only` separates the host's own interfaces'
+   * entries, `host-interface`, from truly global keys, `host-only`).
+   */
+  settable: Settable;
   evidence: Evidence;
 }
 
@@ -246,4 +262,151 @@ export interface RuleEvidence {
   userns?: 'hidden' | 'readonly';
   /** The value the rule says a fresh namespace gets, when it names one. */
   expect?: string;
+}
+
+// ---- A target's values: where each comes from (explain(ns, keys)) ----
+
+/**
+ * Where a key's current value in a namespace comes from:
+ * - `spec`: set at start by the container's spec (OCI `linux.sysctl`), and still that value;
+ * - `inherited`: copied from the host when the namespace was created, equal to the host's value now;
+ * - `host-changed`: copied from the host at creation, but the host's value is different now: the
+ *   host changed since the container started (it had this value then), or it was changed inside
+ *   (`alternatives` says when that cannot be ruled out);
+ * - `default`: the kernel's value for a new namespace (a compiled-in default, reset in every new namespace);
+ * - `parent`: taken from the namespace that created it, as a new namespace would now;
+ * - `interface`: an entry of the namespace's own interface, equal to what the interface took
+ *   when it was created or moved in (its namespace's conf.default, the host's neigh defaults);
+ * - `global`: one kernel-wide value (class `shared` or `readonly`): the host's;
+ * - `changed`: none of these: changed since start (by the application, an operator, a CNI plugin);
+ * - `absent`: the key does not exist in the namespace;
+ * - `unknown`: the evidence cannot tell (unreadable, or the class is not settled on this kernel).
+ */
+export type ProvenanceKind =
+  | 'spec'
+  | 'inherited'
+  | 'host-changed'
+  | 'default'
+  | 'parent'
+  | 'interface'
+  | 'global'
+  | 'changed'
+  | 'absent'
+  | 'unknown';
+
+/** A value the container's spec asked for at start. */
+export interface SpecSetting {
+  value: string;
+  /** The container whose spec it is (the last started, when several in the namespace set the key). */
+  container: string;
+  /** The file it was read from: runc's state.json (`config.sysctl`) or the bundle's config.json. */
+  file: string;
+}
+
+/** Where one value comes from, and how sure that is. */
+export interface Provenance {
+  kind: ProvenanceKind;
+  /** One sentence a user understands, with the values compared. */
+  why: string;
+  /** Other kinds the evidence cannot rule out (no record of the host's past values exists). */
+  alternatives?: ProvenanceKind[];
+  /** What the spec asked for, when it set the key (also when the value has drifted from it). */
+  spec?: SpecSetting;
+  /** For `interface`: the key the interface's entry was copied from, and its value now. */
+  from?: { key: string; value: string | null };
+}
+
+/**
+ * The effective value of a per-interface key: what the kernel uses, combined from conf.all and
+ * the interface's own entry. Filled by the effective-value work (issue 26 item 2); minimal here.
+ */
+export interface EffectiveValue {
+  /** The value the kernel uses. */
+  value: string;
+  /** How it is combined, e.g. "max(all 2, eth0 1)". */
+  rule: string;
+}
+
+/**
+ * Whether a write from inside the container would succeed, and why. Filled by the
+ * write-diagnosis work (issue 26 item 3); minimal here.
+ */
+export interface WriteDiagnosis {
+  /** A write from inside succeeds (null: cannot tell). */
+  ok: boolean | null;
+  why: string;
+}
+
+/** One key of a namespace, explained ({@link TargetExplanation}). */
+export interface TargetKeyExplanation {
+  /** Dotted key. */
+  key: string;
+  /** The namespace's value (exact text), null when absent or unreadable. */
+  value: string | null;
+  /** errno code when present but unreadable. */
+  error?: string;
+  /** The entry exists in the namespace. */
+  present: boolean;
+  /** Some write bit is set on the entry in the namespace (absent when not present). */
+  writable?: boolean;
+  /** The host's (the caller's namespace's) value now; null when absent or unreadable there. */
+  host: string | null;
+  /** The value a namespace created now gets; null when it has no such entry (an interface of the namespace's own). */
+  fresh: string | null;
+  /** The key's class (what a new namespace gets; {@link classify}). */
+  class: SysctlClass;
+  provenance: Provenance;
+  /** Whether it can be set in a container, and why (the same rule as every remedy). */
+  settable: Settable;
+  /**
+   * When the value differs from the spec's (drift) or from the host's: the command that gives
+   * it the spec's (else the host's) value in this namespace, or why that cannot be done.
+   */
+  remedy?: string;
+  /** The effective value of a per-interface key (filled by the effective-value work). */
+  effective?: EffectiveValue;
+  /** Whether a write from inside would succeed, and why (filled by the write-diagnosis work). */
+  write?: WriteDiagnosis;
+}
+
+/** A container found in the explained namespace. */
+export interface TargetContainer {
+  runtime: string;
+  id: string;
+  name?: string;
+  pid: number;
+  /** When it started (RFC 3339): the runtime's record, else its init process's start. */
+  started?: string;
+  /** The net.* sysctls its spec set at start (dotted keys), and where they were read. */
+  sysctl: Record<string, string>;
+  sysctlSource?: string;
+}
+
+/** What {@link explain} of a namespace returns. */
+export interface TargetExplanation {
+  /** The namespace, `"DEV:INO"`. */
+  namespace: string;
+  /** The namespace compared with (the caller's), `"DEV:INO"`. */
+  host: string;
+  /** The comparison is with the initial namespace (it has init-only entries): "the host" is the host. */
+  hostIsInitial: boolean;
+  /** The running containers whose init process is in the namespace, with their specs' sysctls. */
+  containers: TargetContainer[];
+  /** When the namespace's first container started (the earliest `started`), if known. */
+  started?: string;
+  /** One entry per key, sorted. */
+  keys: TargetKeyExplanation[];
+}
+
+/** Options of {@link explain} for a namespace. */
+export interface ExplainTargetOptions {
+  /** Where to look for the containers in the namespace (see NetNamespace.fromContainer). */
+  containers?: ContainerOptions;
+  /**
+   * How remedies name the namespace: netns selector words (`['--container', ID]`). Default:
+   * the first container's id, else `['--pid', 'PID']`.
+   */
+  selector?: readonly string[];
+  /** Override facts about the kernel (for tests). */
+  context?: Partial<RuleContext>;
 }

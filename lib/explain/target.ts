@@ -1,0 +1,216 @@
+// explain(ns, keys?): every value of one namespace (a container's, a pid's, a name's, a path's)
+// and where it comes from: the container's spec, the host at creation, the kernel's default for
+// a new namespace, or a change since the start (provenance.ts decides); whether a container can
+// set it (remedies.ts's one rule); and, for the work that fills them, the effective value of a
+// per-interface key (`effective`) and whether a write from inside would succeed (`write`).
+import * as fs from 'node:fs';
+import { NetNamespace } from '../namespace/handle.js';
+import { listContainers } from '../container/find.js';
+import { procStartTime, startedAt } from '../container/read.js';
+import type { ContainerInfo, ContainerOptions } from '../container/types.js';
+import { invalid } from '../errors.js';
+import { parseKey } from '../sysctl/keys.js';
+import { valuesEqual } from '../sysctl/values.js';
+import { deviceOf, keyFromRel } from '../keypath.js';
+import { classify } from './classify.js';
+import { INIT_ONLY_MARKERS, backendOf, observe, readRel, side } from './observe.js';
+import { provenanceOf, type ProvenanceFacts } from './provenance.js';
+import { remedyCommand, settableFor } from './remedies.js';
+import { defaultContext, findRule, ruleEvidence } from './rules.js';
+import type {
+  Classification,
+  ExplainTargetOptions,
+  RuleContext,
+  SpecSetting,
+  SysctlClass,
+  TargetContainer,
+  TargetExplanation,
+  TargetKeyExplanation,
+} from './types.js';
+
+/**
+ * The running containers whose init process is in namespace `id` ("DEV:INO"), oldest first.
+ * A pid is taken as the container's only while it still has the recorded start time.
+ */
+export function containersIn(id: string, options: ContainerOptions = {}): ContainerInfo[] {
+  return listContainers(options)
+    .filter((c) => {
+      if (!c.running) return false;
+      try {
+        const st = fs.statSync(`/proc/${c.pid}/ns/net`);
+        return `${st.dev}:${st.ino}` === id && procStartTime(c.pid) === c.startTime;
+      } catch {
+        return false; // exited meanwhile
+      }
+    })
+    .sort((a, b) => a.startTime - b.startTime);
+}
+
+/**
+ * The net.* settings the containers' specs asked for, by dotted key. Spec keys are hostile
+ * input (a state file a user may write): only those parseKey accepts under net count. When
+ * several containers of the namespace set a key, the last one started wins (its runtime wrote
+ * last).
+ */
+export function specSettings(containers: readonly ContainerInfo[]): Map<string, SpecSetting> {
+  const out = new Map<string, SpecSetting>();
+  for (const c of [...containers].sort((a, b) => a.startTime - b.startTime))
+    for (const [k, value] of Object.entries(c.sysctl ?? {})) {
+      let key: string;
+      try {
+        key = parseKey(k.trim()).key;
+      } catch {
+        continue; // kernel.*, or not a key
+      }
+      out.set(key, { value, container: c.id, file: c.sysctlSource ?? c.stateFile });
+    }
+  return out;
+}
+
+/** A container as the explanation shows it: identity, start, the net.* keys its spec set. */
+function describeContainer(c: ContainerInfo, settings: Map<string, SpecSetting>): TargetContainer {
+  const t: TargetContainer = { runtime: c.runtime, id: c.id, pid: c.pid, sysctl: {} };
+  if (c.name !== undefined) t.name = c.name;
+  const started = startedAt(c);
+  if (started !== undefined) t.started = started;
+  for (const [key, s] of settings) if (s.container === c.id) t.sysctl[key] = s.value;
+  if (c.sysctlSource !== undefined) t.sysctlSource = c.sysctlSource;
+  return t;
+}
+
+/**
+ * For an entry of an interface a new namespace does not have (the namespace's own eth0): what
+ * the interface took it from when it was created or moved in. conf entries come from that
+ * namespace's conf.default (`valueIn`), neighbour entries from the host's neigh.default (the
+ * global table defaults; a namespace has no neigh.default of its own, so `valueIn` falls back to
+ * the host). A rule without a source says what the kernel sets it from (an ipv6 MTU: the link).
+ */
+export function interfaceSource(
+  rel: string,
+  ctx: RuleContext,
+  valueIn: (rel: string) => string | null,
+): ProvenanceFacts['interfaceSource'] {
+  const rule = findRule(rel, ctx);
+  if (!rule) return undefined;
+  const src = rule.source?.(rel, ctx);
+  if (src === undefined || src === rel) return { rule: rule.explanation };
+  return { key: keyFromRel(src), value: valueIn(src) };
+}
+
+const same = (a: string | null | undefined, b: string | null | undefined): boolean =>
+  a !== null && a !== undefined && b !== null && b !== undefined && valuesEqual(a, b);
+
+/**
+ * Explain every value of namespace `ns` (or those under `keys`): its provenance, whether a
+ * container can set it, and a remedy when it differs from its spec's or the host's value. The
+ * host is the caller's namespace; a fresh namespace is made to learn what one gets now. The
+ * containers in `ns` are found by their runtimes' state (options.containers) and give the spec.
+ */
+export function explainTarget(
+  ns: NetNamespace,
+  keys?: readonly string[],
+  options: ExplainTargetOptions = {},
+): TargetExplanation {
+  if (!(ns instanceof NetNamespace)) invalid('a NetNamespace', 'ns', ns);
+  if (keys !== undefined && !(Array.isArray(keys) && keys.every((k) => typeof k === 'string')))
+    invalid('an array of keys', 'keys', keys);
+  if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
+  const filters = keys?.map((k) => parseKey(k, { allowRoot: true }).rel);
+  const matches = (rel: string): boolean =>
+    filters === undefined || filters.some((f) => f === '' || rel === f || rel.startsWith(`${f}/`));
+
+  const containers = containersIn(ns.id, options.containers ?? {});
+  const settings = specSettings(containers);
+  const target = observe(ns);
+  const classes = new Map<string, Classification>();
+  for (const c of classify({
+    ...(keys ? { keys: [...keys] } : {}),
+    ...(options.context ? { context: options.context } : {}),
+  }))
+    classes.set(c.key, c);
+  const devconf = Number(readRel(backendOf(), 'core/devconf_inherit_init_net') ?? 0) || 0;
+  const ctx: RuleContext = { ...defaultContext(devconf), ...options.context };
+  using here = NetNamespace.current();
+  const shown = containers.map((c) => describeContainer(c, settings));
+  const started = shown.map((c) => c.started).find((s) => s !== undefined);
+  const selector = options.selector ?? (containers[0] ? ['--container', containers[0].id] : ['--pid', 'PID']);
+
+  const valueIn = (rel: string): string | null => {
+    const s = side(target, rel);
+    if (s.present) return s.value ?? null;
+    return readRel(backendOf(), rel) ?? null; // the host's (neigh.default exists only there)
+  };
+
+  const rels = [...target.map.keys()].filter(matches);
+  for (const f of filters ?? []) if (f !== '' && !rels.some((r) => r === f || r.startsWith(`${f}/`))) rels.push(f);
+  const entries = rels.sort().map((rel): TargetKeyExplanation => {
+    const key = keyFromRel(rel);
+    const t = side(target, rel);
+    const c = classes.get(key);
+    const dev = deviceOf(rel);
+    const own = dev !== undefined && t.present && (c === undefined || !c.evidence.observed.child.present);
+    let cls: SysctlClass = c?.class ?? 'unknown';
+    const facts: ProvenanceFacts = {
+      key,
+      value: t.value ?? null,
+      present: t.present,
+      error: t.error,
+      writable: t.writable,
+      class: cls,
+      host: c?.host ?? null,
+      fresh: c?.child ?? null,
+      sourceKey: c?.evidence.rule?.sourceKey,
+      spec: settings.get(key),
+      started,
+    };
+    if (own) {
+      // The namespace's own interface: what a new namespace or the host's same-named device has does not apply.
+      const rule = findRule(rel, ctx);
+      cls = rule ? ruleEvidence(rule, rel, ctx).class : 'unknown';
+      Object.assign(facts, { class: cls, host: null, fresh: null, sourceKey: undefined });
+      facts.interfaceSource = interfaceSource(rel, ctx, valueIn);
+    }
+    const e: TargetKeyExplanation = {
+      key,
+      value: t.value ?? null,
+      ...(t.error !== undefined ? { error: t.error } : {}),
+      present: t.present,
+      ...(t.writable !== undefined ? { writable: t.writable } : {}),
+      host: facts.host,
+      fresh: facts.fresh,
+      class: cls,
+      provenance: provenanceOf(facts),
+      settable: settableFor({
+        key,
+        class: own ? 'unknown' : cls,
+        present: t.present,
+        writable: t.present ? t.writable : undefined,
+        device: dev,
+        hiddenInUserns: !t.present && c?.settable.reason === 'hidden-in-userns',
+        sourceKey: cls === 'parent' ? facts.sourceKey : undefined,
+      }),
+    };
+    // A remedy when the value drifted from the spec's, or differs from the host's (not for the
+    // namespace's own interfaces: the host's same-named device is another one).
+    const want = facts.spec && !same(e.value, facts.spec.value) ? facts.spec.value : own ? null : facts.host;
+    if (t.present && want !== null && e.value !== null && !same(e.value, want) && e.provenance.kind !== 'global')
+      e.remedy = remedyCommand({
+        key,
+        class: own ? 'unknown' : cls,
+        value: want,
+        target: selector,
+        writable: t.writable,
+        present: t.present,
+      });
+    return e;
+  });
+  const result: TargetExplanation = {
+    namespace: ns.id,
+    host: here.id,
+    hostIsInitial: INIT_ONLY_MARKERS.some((m) => readRel(backendOf(), m) !== undefined),
+    containers: shown,
+    keys: entries,
+  };
+  if (started !== undefined) result.started = started;
+  return result;
+}
