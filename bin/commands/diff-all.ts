@@ -32,7 +32,7 @@ export function runDiffAll(
   });
   if (v.json) json(report);
   else printReport(report, v.expect !== undefined);
-  return v.expect !== undefined && report.deviating > 0 ? FAILED : OK;
+  return report.drifting > 0 || (v.expect !== undefined && report.deviating > 0) ? FAILED : OK;
 }
 
 function printReport(r: AuditReport, expecting: boolean): void {
@@ -45,26 +45,46 @@ function printReport(r: AuditReport, expecting: boolean): void {
       continue;
     }
     const dev = new Map(t.deviations.map((d) => [d.key, d]));
-    const keys = [...new Set([...t.differences.map((d) => d.key), ...dev.keys()])].sort();
+    const drift = new Map(t.drift.map((d) => [d.key, d]));
+    const keys = [...new Set([...t.differences.map((d) => d.key), ...dev.keys(), ...drift.keys()])].sort();
     if (keys.length === 0) {
       out(`  same as the host${expecting ? ' and as expected' : ''}\n\n`);
       continue;
     }
     const diff = new Map(t.differences.map((d) => [d.key, d]));
+    // One row per key: the expected file's remedy first, then the spec's, then the host's value.
     const rows = keys.map((k) => {
       const d = diff.get(k);
       const x = dev.get(k);
-      const value = x ? x.value : d!.value;
-      return [k, cell(d?.host ?? null), cell(value), x ? cell(x.expected) : '-', (x ?? d)!.class, (x ?? d)!.remedy];
+      const s = drift.get(k);
+      const value = x ? x.value : s ? s.value : d!.value;
+      const from = s?.provenance ?? d?.provenance;
+      return [
+        k,
+        cell(d?.host ?? null),
+        cell(value),
+        s ? cell(s.spec) : '-',
+        x ? cell(x.expected) : '-',
+        (x ?? s ?? d)!.class,
+        from ? from.kind + (from.alternatives ? '?' : '') : '-',
+        // A value its spec set and still holds: the host's value is no remedy for it.
+        !x && !s && from?.kind === 'spec' ? 'as its spec asked at start' : (x ?? s ?? d)!.remedy,
+      ];
     });
-    const headers = ['KEY', 'HOST', 'VALUE', 'EXPECTED', 'CLASS', 'REMEDY'];
+    const headers = ['KEY', 'HOST', 'VALUE', 'SPEC', 'EXPECTED', 'CLASS', 'FROM', 'REMEDY'];
     out(
-      table(headers, rows, (col, c) => (col === 4 ? paintClass(c) : c))
+      table(headers, rows, (col, c) => (col === 5 ? paintClass(c) : c))
         .split('\n')
         .map((l) => (l ? `  ${l}` : l))
         .join('\n') + '\n',
     );
+    if (t.drift.length > 0)
+      out(
+        `  drifts from its spec since the start: ${t.drift.map((d) => `${d.key} ${d.value ?? '(absent)'} (spec ${d.spec}, ${d.container})`).join(', ')}\n`,
+      );
+    out('\n');
   }
+  if (r.drifting > 0) out(`${r.drifting} of ${r.targets.length} namespaces drift from their containers' specs\n`);
   if (expecting) {
     for (const d of r.hostDeviations)
       warn(`the host deviates: ${d.key} = ${d.value ?? '(absent)'}, expected ${d.expected} (${d.where})`);

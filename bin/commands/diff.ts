@@ -33,7 +33,11 @@ With --all and no target, audit the host: every namespace that holds a running c
 (--namespaces: every namespace) against the host, which is read once. Each differing key
 with its class and remedy; with --expect FILE (sysctl.d(5) syntax, net.* keys), also each
 key whose value differs from the file's, and the exit status is 1 when a namespace deviates.
-Both are the same audit (the library's auditNamespace() and auditHost()).
+Each container is also compared with the values its own spec asked for at start (OCI
+linux.sysctl: docker run --sysctl, securityContext.sysctls): SPEC, and FROM says where a value
+comes from (spec, inherited, host-changed, default, changed since the start: netns explain
+TARGET tells why); the exit status is 1 when a namespace drifts from its spec. Both are the
+same audit (the library's auditNamespace() and auditHost()).
 
 ${TARGET_HELP}
 
@@ -43,7 +47,8 @@ Options:
       --namespaces     with --all: every namespace, not only containers'
       --expect FILE    with --all: desired values; exit 1 when a namespace deviates
       --json           machine-readable output: with a target, [{ key, host, target, class,
-                       how }] (host or target null: absent there); with --all, the audit report
+                       from?, how }] (host or target null: absent there); with --all, the
+                       audit report
 
 Changed: --all with a target, which meant --devices, is now spelled --devices (the old
 spelling still works and says so on stderr); the JSON rows of diff TARGET no longer carry
@@ -85,7 +90,11 @@ Examples:
     const ns = resolveTarget(v as TargetValues, 'diff')!;
     let t: AuditTarget;
     try {
-      t = auditNamespace(ns, { oneSided: true, selector: targetWords(v as TargetValues) }).targets[0]!;
+      t = auditNamespace(ns, {
+        oneSided: true,
+        selector: targetWords(v as TargetValues),
+        containers: containerOptions(v as TargetValues),
+      }).targets[0]!;
     } finally {
       ns.close();
     }
@@ -96,9 +105,17 @@ Examples:
       hidden.add(dev);
       return false;
     });
-    const rows = [...t.differences, ...oneSided]
-      .map(({ key, host, value, class: cls, remedy }) => ({ key, host, target: value, class: cls, how: remedy }))
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const rows = [
+      ...t.differences.map((d) => ({
+        key: d.key,
+        host: d.host,
+        target: d.value,
+        class: d.class,
+        from: d.provenance.kind,
+        how: d.remedy,
+      })),
+      ...oneSided.map((d) => ({ key: d.key, host: d.host, target: d.value, class: d.class, how: d.remedy })),
+    ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     if (v.json) {
       json(rows);
       return OK;

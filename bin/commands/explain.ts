@@ -2,34 +2,68 @@
 import { classify, explain, parseKey, type Classification, type Explanation } from 'netns';
 import { deviceOf } from 'netns/sysctld';
 import { remedyCommand } from 'netns/explain';
-import { OK } from '../cli/errors.js';
+import { OK, UsageError } from '../cli/errors.js';
 import { bold, cell, dim, json, out, table } from '../cli/output.js';
 import { classColumn, paintClass, sameValue } from '../cli/classes.js';
-import type { Command } from '../cli/args.js';
+import { TARGET_HELP, hasTarget, targetOptions, type TargetValues } from '../cli/targets.js';
+import { runExplainTarget } from './explain-target.js';
+import { booleans, type Command } from '../cli/args.js';
 
 export const explainCommand: Command = {
-  summary: 'which keys a new namespace does not take from the host, why, and how to set them',
+  summary: "why a namespace has its values: what a new one takes from the host, and a container's provenance",
   help: `Usage: netns explain [--probe] [--all] [--json] [KEY...]
+       netns explain TARGET [--all] [--json] [KEY...]
+       netns explain --settable [--all] [--json]
 
 Compare the host with a fresh namespace. Without KEY: every key whose value (or presence)
 differs, with its class and how to set it for a container. With KEY: a short explanation
 of each key. Classes: inherited (copied from the host at creation), default (reset to the
 kernel's default), parent, shared, readonly, host-only, child-only, unknown.
 
+With a TARGET (a container, pid, name or path): where each of its values comes from. FROM is
+spec (set at start by the container's spec: OCI linux.sysctl, docker run --sysctl, Kubernetes
+securityContext.sysctls), inherited (copied from the host at creation, equal to the host's
+value now), host-changed (copied from the host, which has another value now: the host changed
+since the start, or it was changed inside; "or" means no record tells which), default (the
+kernel's value for a new namespace), parent, interface (an interface's entry, as it took it
+from conf.default), global (one kernel-wide value), changed (none of these: changed since the
+start). Without KEY the table lists the keys set by the spec, changed since the start, or
+different from the host's value (--all: every key); --json has every key.
+
+--settable lists the keys a container can set (its own value, written inside: by pid,
+docker run --sysctl, securityContext.sysctls); with --all also those it cannot, and why.
+
+${TARGET_HELP}
+
 Options:
       --probe          settle keys whose host and fresh values are equal by briefly
                        changing harmless host values (root only; restored, even on SIGTERM)
       --all            list keys with equal values too
-      --json           machine-readable output: [{ key, class, host, child, evidence, ... }]
+      --settable       the keys a container can set (--all: every key, yes or no, and why)
+      --json           machine-readable output: [{ key, class, host, child, settable,
+                       evidence, ... }]; with a target, { namespace, containers, keys: [{ key,
+                       value, host, fresh, class, provenance, settable, remedy? }] }
 
 Examples:
   netns explain
   netns explain net.ipv4.tcp_keepalive_time net.ipv4.tcp_congestion_control
+  netns explain --container web
+  netns explain --pid 4242 net.ipv4.tcp_keepalive_time --json
+  netns explain --settable
   netns explain --json | jq '.[] | select(.class == "default") | .key'`,
-  options: { probe: { type: 'boolean' }, all: { type: 'boolean' }, json: { type: 'boolean' } },
+  options: { ...targetOptions, ...booleans('probe', 'settable', 'all', 'json') },
   run(v, keys) {
     const probe = v.probe === true;
     for (const k of keys) parseKey(k); // argument errors before creating anything
+    if (hasTarget(v as TargetValues)) {
+      if (probe) throw new UsageError('--probe goes without a target', 'explain');
+      if (v.settable === true) throw new UsageError('--settable goes without a target', 'explain');
+      return runExplainTarget(v as TargetValues & { json?: boolean; all?: boolean }, keys);
+    }
+    if (v.settable === true) {
+      if (keys.length > 0) throw new UsageError('--settable lists every key: give no KEY', 'explain');
+      return runSettable(v as { json?: boolean; all?: boolean; probe?: boolean });
+    }
     if (keys.length > 0) {
       const rows = keys.map((k) => explain(k, { probe }));
       if (v.json) json(rows);
@@ -67,6 +101,38 @@ Examples:
   },
 };
 
+/** netns explain --settable: the keys a container can set, or (--all) every key, yes or no, and why. */
+function runSettable(v: { json?: boolean; all?: boolean; probe?: boolean }): number {
+  const all = classify({ probe: v.probe === true });
+  const rows = v.all === true ? all : all.filter((c) => c.settable.container);
+  if (v.json) {
+    json(rows.map(({ key, class: cls, host, child, settable }) => ({ key, class: cls, host, child, settable })));
+    return OK;
+  }
+  out(
+    table(
+      v.all === true ? ['KEY', 'CLASS', 'SETTABLE IN A CONTAINER', 'WHY'] : ['KEY', 'CLASS', 'HOST', 'NEW NAMESPACE'],
+      rows.map((c) =>
+        v.all === true
+          ? [c.key, c.class, c.settable.container ? 'yes' : `no (${c.settable.reason})`, c.settable.why]
+          : [c.key, c.class, cell(c.host), cell(c.child)],
+      ),
+      (col, s) => (col === 1 ? paintClass(s) : s),
+    ),
+  );
+  if (v.all !== true) {
+    const no = new Map<string, number>();
+    for (const c of all) if (!c.settable.container) no.set(c.settable.reason, (no.get(c.settable.reason) ?? 0) + 1);
+    const parts = [...no].map(([reason, n]) => `${n} ${reason}`);
+    out(
+      dim(
+        `(${rows.length} keys a container can set; ${all.length - rows.length} it cannot${parts.length ? `: ${parts.join(', ')}` : ''}; --all lists them with why)\n`,
+      ),
+    );
+  }
+  return OK;
+}
+
 /** How to give a container the host's value: at the start of a command in a new namespace. */
 function howToSet(c: Classification): string {
   const child = c.evidence.observed.child;
@@ -85,6 +151,7 @@ function explanationText(e: Explanation): string {
     ['class', paintClass(e.class)],
     ['host', e.host ?? '(absent)'],
     ['new namespace', e.child ?? '(absent)'],
+    ['settable', `${e.settable.container ? 'yes' : 'no'}: ${e.settable.why}`],
   ];
   if (e.sentence) lines.push(['why', e.sentence]);
   if (e.source) lines.push(['source', e.source]);

@@ -49,7 +49,7 @@ const show = (v: string | null): string => (v === null ? '(none)' : JSON.stringi
 
 /** Where the value of one key in a namespace comes from. */
 export function provenanceOf(f: ProvenanceFacts): Provenance {
-  const since = f.started !== undefined ? ` (the container started at ${f.started})` : '';
+  const since = f.started !== undefined ? ` the container started at ${f.started}` : ' the start';
   const out = (kind: ProvenanceKind, why: string, alternatives?: ProvenanceKind[]): Provenance => {
     const p: Provenance = { kind, why };
     if (alternatives?.length) p.alternatives = alternatives;
@@ -69,7 +69,7 @@ export function provenanceOf(f: ProvenanceFacts): Provenance {
       );
     return out(
       'changed',
-      `the spec of container ${f.spec.container} set ${show(f.spec.value)} at start, and it is ${show(v)} now: changed since the start${since}`,
+      `the spec of container ${f.spec.container} set ${show(f.spec.value)} at start, and it is ${show(v)} now: changed since${since}`,
     );
   }
   const readOnly = f.writable === false;
@@ -107,11 +107,11 @@ export function provenanceOf(f: ProvenanceFacts): Provenance {
       if (readOnly)
         return out(
           'host-changed',
-          `copied from the host when the namespace was created, and read-only here (nothing inside changed it): the host changed since the start${since}; it had ${show(v)} then, ${src} is ${show(fresh)} now`,
+          `copied from the host when the namespace was created, and read-only here (nothing inside changed it): the host changed since${since}; it had ${show(v)} then, ${src} is ${show(fresh)} now`,
         );
       return out(
         'host-changed',
-        `copied from the host when the namespace was created, but ${src} is ${show(fresh)} now: the host may have changed since the start${since} (it then had ${show(v)}), or it was changed inside since; no record of the host's past values tells which`,
+        `copied from the host when the namespace was created, but ${src} is ${show(fresh)} now: the host may have changed since${since} (it then had ${show(v)}), or it was changed inside since; no record of the host's past values tells which`,
         ['changed'],
       );
     case 'parent':
@@ -123,11 +123,11 @@ export function provenanceOf(f: ProvenanceFacts): Provenance {
       if (readOnly)
         return out(
           'host-changed',
-          `taken from the creating namespace${f.sourceKey !== undefined ? `'s ${f.sourceKey}` : ''} at creation and read-only here: the creating namespace changed since the start${since} (a namespace created now gets ${show(fresh)})`,
+          `taken from the creating namespace${f.sourceKey !== undefined ? `'s ${f.sourceKey}` : ''} at creation and read-only here: the creating namespace changed since${since} (a namespace created now gets ${show(fresh)})`,
         );
       return out(
         'host-changed',
-        `taken from the creating namespace at creation, but a namespace created now gets ${show(fresh)}: the creating namespace may have changed since the start${since}, or it was changed inside since`,
+        `taken from the creating namespace at creation, but a namespace created now gets ${show(fresh)}: the creating namespace may have changed since${since}, or it was changed inside since`,
         ['changed'],
       );
     case 'default':
@@ -144,7 +144,7 @@ export function provenanceOf(f: ProvenanceFacts): Provenance {
         );
       return out(
         'changed',
-        `neither the kernel's value for a new namespace (${show(fresh)}) nor set by a spec: changed since the start${since}${same(v, f.host) ? "; it equals the host's value, which a new namespace does not copy" : ''}`,
+        `neither the kernel's value for a new namespace (${show(fresh)}) nor set by a spec: changed since${since}${same(v, f.host) ? "; it equals the host's value, which a new namespace does not copy" : ''}`,
       );
     default:
       // 'unknown' (or 'host-only' seen in a namespace that is not a new one): the value alone.
@@ -157,7 +157,7 @@ export function provenanceOf(f: ProvenanceFacts): Provenance {
       if (same(v, fresh)) return out('default', "what a new namespace gets (not the host's value)");
       return out(
         'changed',
-        `differs from what a new namespace gets (${show(fresh)}): changed since the start${since}, or copied from a host value that changed since (the class is not settled)`,
+        `differs from what a new namespace gets (${show(fresh)}): changed since${since}, or copied from a host value that changed since (the class is not settled)`,
         ['host-changed'],
       );
   }

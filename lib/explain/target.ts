@@ -192,7 +192,7 @@ export function explainTarget(
     };
     // A remedy when the value drifted from the spec's, or differs from the host's (not for the
     // namespace's own interfaces: the host's same-named device is another one).
-    const want = facts.spec && !same(e.value, facts.spec.value) ? facts.spec.value : own ? null : facts.host;
+    const want = facts.spec ? facts.spec.value : own ? null : facts.host;
     if (t.present && want !== null && e.value !== null && !same(e.value, want) && e.provenance.kind !== 'global')
       e.remedy = remedyCommand({
         key,
