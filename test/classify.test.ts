@@ -5,13 +5,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace } from '../lib/namespace/handle.js';
-import { native, sysctlWalk, WALK_READ, WALK_MODE } from '../lib/native/index.js';
+import { native, sysctlWalk } from '../lib/native/index.js';
 import { classify, compare, explain, type Classification } from '../lib/index.js';
 import { HOST_PROBE_SAFE } from '../lib/subpaths/explain.js';
 import { KERNEL_RULES, findRule, defaultContext } from '../lib/explain/rules.js';
 import { keyFromRel } from '../lib/keypath.js';
 import { parseKey, valuesEqual } from '../lib/index.js';
-import { holdHostLock, stagedRoot } from './helpers.js';
+import { holdHostLock, hostNetSnapshot, snapshotChanges, stagedRoot } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = new URL('../dist/index.js', import.meta.url).href;
@@ -24,26 +24,8 @@ const plainNode = (args: string[]): [string, string[]] => [
   ['-i', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, process.execPath, ...args],
 ];
 
-/** Host /proc/sys/net, minus what changes by itself or by other work on a shared host. */
-function hostSnapshot(): Map<string, string> {
-  const w = sysctlWalk(-1, '', WALK_READ | WALK_MODE);
-  const out = new Map<string, string>();
-  w.keys.forEach((k, i) => {
-    if (/nf_conntrack_count$/.test(k)) return; // live counter
-    const dev = /^ipv[46]\/(?:conf|neigh)\/([^/]+)\//.exec(k)?.[1];
-    if (dev && !['all', 'default', 'lo'].includes(dev)) return; // other devices come and go
-    const v = w.values[i];
-    out.set(k, typeof v === 'string' ? v : v === null ? '<write-only>' : `<error ${(v as { errno?: number }).errno}>`);
-  });
-  return out;
-}
-
-function diffSnapshots(a: Map<string, string>, b: Map<string, string>): string[] {
-  const d: string[] = [];
-  for (const [k, v] of a) if (b.get(k) !== v) d.push(`${k}: ${JSON.stringify(v)} -> ${JSON.stringify(b.get(k))}`);
-  for (const k of b.keys()) if (!a.has(k)) d.push(`${k}: appeared`);
-  return d;
-}
+const hostSnapshot = hostNetSnapshot;
+const diffSnapshots = snapshotChanges;
 
 const byKey = (list: Classification[]): Map<string, Classification> => new Map(list.map((c) => [c.key, c]));
 
@@ -74,6 +56,49 @@ t.test('compare: every key of either namespace, equal by value', async (t) => {
   const hv = compare(host, a).find((e) => e.key === 'net.core.netdev_max_backlog');
   if (hv)
     t.same([typeof hv.a, hv.b, hv.equal], ['string', null, false], 'present only on one side: null and not equal');
+});
+
+t.test('compare(host, fresh): status tells value differences from one-sided and unreadable keys', async (t) => {
+  using host = NetNamespace.current();
+  using fresh = NetNamespace.create();
+  const entries = compare(host, fresh);
+  const count = (s: string) => entries.filter((e) => e.status === s).length;
+  t.equal(
+    entries.filter((e) => !e.equal).length,
+    count('different') + count('a-only') + count('b-only') + count('unreadable'),
+    'every entry that is not equal has one of the four other statuses',
+  );
+  t.ok(count('a-only') > count('different'), `most "not equal" entries are absent on one side (${count('a-only')})`);
+  for (const e of entries) {
+    if (e.status === 'different') t.ok(e.a !== null && e.b !== null && !e.equal, `${e.key}: both read, values differ`);
+    if (e.status === 'a-only') t.ok(e.b === null && e.bError === undefined, `${e.key}: absent in the fresh namespace`);
+    if (e.status === 'unreadable') t.ok(e.aError !== undefined || e.bError !== undefined, `${e.key}: an errno`);
+  }
+  t.equal(entries.find((e) => e.key === 'net.ipv4.tcp_ehash_entries')?.status, 'different');
+  t.equal(entries.find((e) => e.key === 'net.ipv4.route.flush')?.status, 'unreadable', 'write-only on both sides');
+});
+
+t.test('settable: which keys a container can set, and why not (no remedy suggests a refused write)', async (t) => {
+  const list = classify();
+  const m = byKey(list);
+  t.same(m.get('net.ipv4.tcp_keepalive_time')?.settable.reason, 'per-namespace');
+  const ehash = m.get('net.ipv4.tcp_ehash_entries')!;
+  t.same([ehash.class, ehash.settable.container, ehash.settable.reason], ['parent', false, 'read-only']);
+  t.match(ehash.settable.why, /net\.ipv4\.tcp_child_ehash_entries/);
+  const nmb = m.get('net.core.netdev_max_backlog');
+  if (nmb?.class === 'host-only') t.equal(nmb.settable.reason, 'host-only', 'a truly global key');
+  const hostDev = list.find((c) => c.class === 'host-only' && /^net\.ipv4\.conf\.(?!all\.|default\.|lo\.)/.test(c.key));
+  if (hostDev) t.equal(hostDev.settable.reason, 'host-interface', `${hostDev.key}: the host's own interface`);
+  t.equal(m.get('net.core.rmem_max')?.settable.reason, 'global');
+  for (const c of list) {
+    const ch = c.evidence.observed.child;
+    if (c.settable.container) t.ok(ch.present && ch.writable, `${c.key}: settable only where a namespace may write it`);
+  }
+  const e = explain('net.ipv4.tcp_ehash_entries');
+  t.equal(e.howToSet.inside, undefined, 'no write inside offered');
+  t.equal(e.howToSet.atStart, undefined);
+  t.same([e.remedies.docker.available, e.remedies.kubernetes.available], [false, false], 'nor docker --sysctl');
+  t.same(e.settable, ehash.settable);
 });
 
 t.test('classify: anchors of the lesson on this kernel', async (t) => {
