@@ -174,7 +174,7 @@ t.test('classify: evidence is present for each class, and equal values never dec
       t.ok(rule.fn && rule.file && rule.versions && rule.explanation, `${c.key}: rule carries fn, file, versions`);
   }
   const json = JSON.parse(JSON.stringify(list[0]));
-  t.same(Object.keys(json).sort(), ['child', 'class', 'evidence', 'host', 'key']);
+  t.same(Object.keys(json).sort(), ['child', 'class', 'evidence', 'host', 'key', 'settable']);
 });
 
 t.test('classify: run twice, same result', async (t) => {

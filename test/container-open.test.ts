@@ -161,12 +161,20 @@ t.test(
         (x) =>
           x.key === 'net.core.netdev_max_backlog' &&
           x.value === null &&
-          x.remedy === 'cannot be set: absent in the namespace (its interface or module is not there)',
+          x.remedy === 'cannot be set per namespace (host-only): set it on the host',
       ),
-      'a host-only key, unclassified: absent there',
+      'a host-only key, unclassified: the rule base says it is global',
+    );
+    const vsDiffs = vsHost.targets[0]!.differences;
+    t.same(
+      vsDiffs.find((x) => x.key === 'net.ipv4.tcp_ehash_entries')?.remedy,
+      'cannot be set: read-only in a namespace (netns explain net.ipv4.tcp_ehash_entries tells where it comes from)',
+      'unclassified, yet no write the kernel refuses: read-only on the host, so in every namespace',
     );
     t.ok(
-      vsHost.targets[0]?.differences.every((x) => x.remedy.startsWith('netns sysctl --pid PID -w ')),
+      vsDiffs
+        .filter((x) => !x.remedy.startsWith('cannot'))
+        .every((x) => x.remedy.startsWith('netns sysctl --pid PID -w ')),
       'default selector: a placeholder',
     );
     t.throws(() => auditNamespace({} as never), TypeError);

@@ -52,7 +52,8 @@ Options:
 
 Changed: --all with a target, which meant --devices, is now spelled --devices (the old
 spelling still works and says so on stderr); the JSON rows of diff TARGET no longer carry
-each key's evidence (netns explain KEY --json has it).
+each key's evidence (netns explain KEY --json has it); diff --all compares each container
+with its spec and exits 1 when one drifts, also without --expect.
 
 Examples:
   netns diff --pid 4242

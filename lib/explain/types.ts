@@ -103,7 +103,7 @@ export interface Evidence {
   notes?: string[];
 }
 
-/** The classification of one key. Serialises to JSON as { key, class, host, child, evidence }. */
+/** The classification of one key. Serialises to JSON as { key, class, host, child, settable, evidence }. */
 export interface Classification {
   /** Dotted key. */
   key: string;
