@@ -96,7 +96,7 @@ export function decide(
       child: ch.value ?? null,
       evidence,
     };
-    return { ...c, settable: settableOf(c, ctx) };
+    return { ...c, settable: settableOf(c) };
   };
   /** Observation contradicts the rule: the key is unknown, and the contradiction is reported. */
   const contradiction = (text: string): Classification => {
@@ -118,11 +118,9 @@ export function decide(
   // Presence settles host-only and child-only by observation alone.
   if (h.present && !ch.present) {
     if (rev?.userns === 'hidden' && ctx.childUserns) {
-      notes.push(
-        `Hidden in a namespace owned by a user namespace (rule ${rev.id}): a rootless container does not have it; a namespace made by root does (class there: ${rev.class}).`,
-      );
+      notes.push(`A namespace made by root has it (class there: ${rev.class}); a rootless container's does not.`);
       return result(
-        'host-only',
+        'hidden',
         `observed absent in a fresh namespace owned by a user namespace, as rule ${rev.id} says ("Don't export sysctls to unprivileged users")`,
       );
     }
@@ -132,6 +130,10 @@ export function decide(
   }
   if (!h.present && ch.present)
     return result('child-only', 'observed: absent on the host, present in a fresh namespace');
+  if (ruleUsable && rev.userns === 'hidden' && ctx.childUserns && ch.present)
+    return contradiction(
+      `rule ${rev.id} says a namespace owned by a user namespace does not have the entry, but it does`,
+    );
   if (ruleUsable && rev.class === 'host-only' && ch.present)
     return contradiction(`rule ${rev.id} predicts host-only, but a fresh namespace has the entry`);
 
@@ -167,7 +169,7 @@ export function decide(
   if (ruleUsable) {
     const cls = rev.class;
     const cmpEq = source ? source.equal : equal;
-    if ((cls === 'inherited' || cls === 'parent') && cmpEq === false && observerIsInitNet)
+    if ((cls === 'inherited' || cls === 'parent') && cmpEq === false && observerIsInitNet && !rev.derived)
       return contradiction(
         `rule ${rev.id} predicts ${cls}, but the fresh value differs from the host's${source ? ` ${source.key}` : ''}: the rule does not hold here`,
       );
@@ -192,10 +194,7 @@ export function decide(
  * Whether a container can set the key ({@link settableFor}, the one rule), from its class and
  * what a fresh namespace showed of it.
  */
-export function settableOf(
-  c: Omit<Classification, 'settable'>,
-  ctx: Pick<RuleContext, 'childUserns'>,
-): Classification['settable'] {
+export function settableOf(c: Omit<Classification, 'settable'>): Classification['settable'] {
   const ch = c.evidence.observed.child;
   const rule = c.evidence.rule;
   return settableFor({
@@ -204,7 +203,7 @@ export function settableOf(
     present: ch.present,
     writable: ch.present ? ch.writable : undefined,
     device: deviceOf(c.key),
-    hiddenInUserns: !ch.present && rule?.userns === 'hidden' && ctx.childUserns === true,
+    readOnlyInNamespace: rule?.readOnlyInNamespace,
     sourceKey: rule?.class === 'parent' ? rule.sourceKey : undefined,
   });
 }
@@ -247,10 +246,10 @@ export function applyProbe(
   if (ruleCls && ruleCls !== probeCls) {
     c.class = 'unknown';
     c.evidence.reason = `rule ${c.evidence.rule!.id} predicts ${ruleCls} but the probe shows ${probeCls}`;
-    c.settable = settableOf(c, {});
+    c.settable = settableOf(c);
     return;
   }
   c.class = probeCls;
   c.evidence.reason = ruleCls ? `rule ${c.evidence.rule!.id}, confirmed by probe (${why})` : why;
-  c.settable = settableOf(c, {});
+  c.settable = settableOf(c);
 }

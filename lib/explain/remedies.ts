@@ -41,8 +41,8 @@ export interface RemedyInput {
   writable?: boolean | undefined;
   /** false: the key does not exist in a namespace. */
   present?: boolean | undefined;
-  /** The kernel does not register the key in a namespace owned by a user namespace (a rootless one). */
-  hiddenInUserns?: boolean;
+  /** The rule base says the entry is read-only in a namespace (when no mode was observed: another kernel line). */
+  readOnlyInNamespace?: boolean | undefined;
   /** For a key read-only in a namespace and fixed at its creation: the key of the creating namespace it comes from. */
   sourceKey?: string | undefined;
 }
@@ -102,12 +102,12 @@ export function settableFor(r: Omit<RemedyInput, 'value'>): Settable {
     return no('global', 'one kernel-wide value: writing it anywhere changes it for every namespace, host included');
   if (r.class === 'readonly')
     return no('global', 'a global value that containers see read-only: only the host sets it, for every namespace');
+  if (r.class === 'hidden')
+    return no(
+      'hidden-in-userns',
+      'not registered in a namespace owned by a user namespace (a rootless container): a namespace created by root has it, settable there',
+    );
   if (r.class === 'host-only') {
-    if (r.hiddenInUserns)
-      return no(
-        'hidden-in-userns',
-        'not registered in a namespace owned by a user namespace (a rootless container): a namespace created by root has it',
-      );
     if (r.device !== undefined)
       return no(
         'host-interface',
@@ -119,7 +119,7 @@ export function settableFor(r: Omit<RemedyInput, 'value'>): Settable {
     );
   }
   if (r.present === false) return no('absent', 'absent in the namespace (its interface or module is not there)');
-  if (r.writable === false)
+  if (r.writable === false || (r.writable === undefined && r.readOnlyInNamespace === true))
     return no(
       'read-only',
       r.sourceKey !== undefined
@@ -164,6 +164,8 @@ export interface RemedyCommandInput {
  */
 export function remedyCommand(r: RemedyCommandInput): string {
   if (NOT_PER_NAMESPACE.has(r.class)) return `cannot be set per namespace (${r.class}): set it on the host`;
+  if (r.class === 'hidden')
+    return 'cannot be set in a namespace owned by a user namespace (hidden): a rootless container has no such key; a namespace root creates has';
   const atStart = r.target === 'at-start';
   if (r.value === null && !atStart) return 'absent on the host: no value to copy';
   const s = settableFor(r);

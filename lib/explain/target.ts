@@ -186,7 +186,6 @@ export function explainTarget(
         present: t.present,
         writable: t.present ? t.writable : undefined,
         device: dev,
-        hiddenInUserns: !t.present && c?.settable.reason === 'hidden-in-userns',
         sourceKey: cls === 'parent' ? facts.sourceKey : undefined,
       }),
     };

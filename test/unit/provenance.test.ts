@@ -151,7 +151,7 @@ t.test(
       [
         s({ key: 'net.core.netdev_max_backlog', class: 'host-only', present: false }).reason,
         s({ key: 'net.ipv4.conf.eth0.rp_filter', class: 'host-only', present: false, device: 'eth0' }).reason,
-        s({ key: 'net.core.xfrm_aevent_etime', class: 'host-only', present: false, hiddenInUserns: true }).reason,
+        s({ key: 'net.core.xfrm_aevent_etime', class: 'hidden', present: false }).reason,
         s({ key: 'net.core.rmem_max', class: 'readonly', present: true, writable: false }).reason,
         s({ key: 'net.ipv4.tcp_available_congestion_control', class: 'shared' }).reason,
         s({ key: 'net.ipv4.conf.all.mc_forwarding', class: 'inherited', present: true, writable: false }).reason,
