@@ -5,13 +5,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace } from '../lib/namespace/handle.js';
-import { native, sysctlWalk } from '../lib/native/index.js';
+import { native, sysctlWalk, WALK_READ, WALK_MODE } from '../lib/native/index.js';
 import { classify, compare, explain, type Classification } from '../lib/index.js';
 import { HOST_PROBE_SAFE } from '../lib/subpaths/explain.js';
 import { KERNEL_RULES, findRule, defaultContext } from '../lib/explain/rules.js';
 import { keyFromRel } from '../lib/keypath.js';
 import { parseKey, valuesEqual } from '../lib/index.js';
-import { holdHostLock, hostNetSnapshot, snapshotChanges, stagedRoot } from './helpers.js';
+import { holdHostLock, stagedRoot } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = new URL('../dist/index.js', import.meta.url).href;
@@ -24,8 +24,26 @@ const plainNode = (args: string[]): [string, string[]] => [
   ['-i', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, process.execPath, ...args],
 ];
 
-const hostSnapshot = hostNetSnapshot;
-const diffSnapshots = snapshotChanges;
+/** Host /proc/sys/net, minus what changes by itself or by other work on a shared host. */
+function hostSnapshot(): Map<string, string> {
+  const w = sysctlWalk(-1, '', WALK_READ | WALK_MODE);
+  const out = new Map<string, string>();
+  w.keys.forEach((k, i) => {
+    if (/nf_conntrack_count$/.test(k)) return; // live counter
+    const dev = /^ipv[46]\/(?:conf|neigh)\/([^/]+)\//.exec(k)?.[1];
+    if (dev && !['all', 'default', 'lo'].includes(dev)) return; // other devices come and go
+    const v = w.values[i];
+    out.set(k, typeof v === 'string' ? v : v === null ? '<write-only>' : `<error ${(v as { errno?: number }).errno}>`);
+  });
+  return out;
+}
+
+function diffSnapshots(a: Map<string, string>, b: Map<string, string>): string[] {
+  const d: string[] = [];
+  for (const [k, v] of a) if (b.get(k) !== v) d.push(`${k}: ${JSON.stringify(v)} -> ${JSON.stringify(b.get(k))}`);
+  for (const k of b.keys()) if (!a.has(k)) d.push(`${k}: appeared`);
+  return d;
+}
 
 const byKey = (list: Classification[]): Map<string, Classification> => new Map(list.map((c) => [c.key, c]));
 

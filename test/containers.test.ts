@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace, auditHost } from '../lib/index.js';
 import { listContainers } from '../lib/subpaths/containers.js';
-import { childEnv, holdHostLock, hostNetSnapshot, plainNode, snapshotChanges } from './helpers.js';
+import { childEnv, holdHostLock, plainNode, procSysNetSnapshot, snapshotDiff } from './helpers.js';
 import {
   DOCKER_RUNC_ROOT,
   containerId,
@@ -309,7 +309,7 @@ t.test(
     const F = (k: string) => `/proc/sys/net/ipv4/${k}`;
     const read = (k: string) => fs.readFileSync(F(k), 'utf8').trim();
     const write = (k: string, v: string) => fs.writeFileSync(F(k), v);
-    const before = hostNetSnapshot();
+    const before = procSysNetSnapshot();
     const orig = {
       cc: read('tcp_congestion_control'),
       allowed: read('tcp_allowed_congestion_control'),
@@ -455,7 +455,7 @@ t.test(
       write('tcp_congestion_control', orig.cc);
       write('tcp_allowed_congestion_control', orig.allowed);
       write('tcp_keepalive_time', orig.time);
-      t.same(snapshotChanges(before, hostNetSnapshot()), [], 'the host /proc/sys/net is as it was');
+      t.same(snapshotDiff(before, procSysNetSnapshot()), [], 'the host /proc/sys/net is as it was');
     }
   },
 );

@@ -4,7 +4,6 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import type { Test } from 'tap';
-import { sysctlWalk, WALK_MODE, WALK_READ } from '../lib/native/index.js';
 
 export const HOST_NS = fs.readlinkSync('/proc/self/ns/net');
 
@@ -300,34 +299,6 @@ export async function holdHostLock(): Promise<() => Promise<void>> {
     holder.stdin!.end('\n');
     await gone;
   };
-}
-
-/**
- * The host's /proc/sys/net, every key's text (or its error), minus what changes by itself or by
- * other work on a shared host: the conntrack counter, and the entries of interfaces other than
- * all, default and lo. A test that changes host values compares one taken before with one taken
- * after its restore ({@link snapshotChanges}): side effects (tcp_allowed_congestion_control
- * gaining an algorithm) show up there.
- */
-export function hostNetSnapshot(): Map<string, string> {
-  const w = sysctlWalk(-1, '', WALK_READ | WALK_MODE);
-  const out = new Map<string, string>();
-  w.keys.forEach((k, i) => {
-    if (/nf_conntrack_count$/.test(k)) return; // live counter
-    const dev = /^ipv[46]\/(?:conf|neigh)\/([^/]+)\//.exec(k)?.[1];
-    if (dev && !['all', 'default', 'lo'].includes(dev)) return; // other devices come and go
-    const v = w.values[i];
-    out.set(k, typeof v === 'string' ? v : v === null ? '<write-only>' : `<error ${(v as { errno?: number }).errno}>`);
-  });
-  return out;
-}
-
-/** What differs between two {@link hostNetSnapshot}s, one line a key. */
-export function snapshotChanges(a: Map<string, string>, b: Map<string, string>): string[] {
-  const d: string[] = [];
-  for (const [k, v] of a) if (b.get(k) !== v) d.push(`${k}: ${JSON.stringify(v)} -> ${JSON.stringify(b.get(k))}`);
-  for (const k of b.keys()) if (!a.has(k)) d.push(`${k}: appeared`);
-  return d;
 }
 
 const checkout = new URL('..', import.meta.url).pathname;
