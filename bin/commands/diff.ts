@@ -36,8 +36,8 @@ key whose value differs from the file's, and the exit status is 1 when a namespa
 Each container is also compared with the values its own spec asked for at start (OCI
 linux.sysctl: docker run --sysctl, securityContext.sysctls): SPEC, and FROM says where a value
 comes from (spec, inherited, host-changed, default, changed since the start: netns explain
-TARGET tells why); the exit status is 1 when a namespace drifts from its spec. Both are the
-same audit (the library's auditNamespace() and auditHost()).
+TARGET tells why); without --expect the exit status is 1 when a namespace drifts from its
+spec. Both are the same audit (the library's auditNamespace() and auditHost()).
 
 ${TARGET_HELP}
 
@@ -53,7 +53,7 @@ Options:
 Changed: --all with a target, which meant --devices, is now spelled --devices (the old
 spelling still works and says so on stderr); the JSON rows of diff TARGET no longer carry
 each key's evidence (netns explain KEY --json has it); diff --all compares each container
-with its spec and exits 1 when one drifts, also without --expect.
+with its spec and, without --expect, exits 1 when one drifts.
 
 Examples:
   netns diff --pid 4242
