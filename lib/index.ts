@@ -72,16 +72,16 @@ export type {
   ClassifyOptions,
   Evidence,
   Explanation,
+  Provenance,
+  ProvenanceKind,
+  SpecSetting,
+} from './explain/types.js';
+export type {
   ExplainTargetOptions,
   TargetExplanation,
   TargetKeyExplanation,
   TargetContainer,
-  Provenance,
-  ProvenanceKind,
-  SpecSetting,
-  EffectiveValue,
-  WriteDiagnosis,
-} from './explain/types.js';
+} from './explain/target.js';
 export type { Settable, SettableReason } from './explain/remedies.js';
 
 // Every container's namespace against the host and a sysctl.d file.

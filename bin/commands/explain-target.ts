@@ -54,9 +54,12 @@ function keyText(k: TargetKeyExplanation): string {
   ];
   if (p.spec) lines.push(['spec', `${p.spec.value} (container ${p.spec.container}, ${p.spec.file})`]);
   lines.push(['settable', `${k.settable.container ? 'yes' : 'no'}: ${k.settable.why}`]);
-  if (k.effective) lines.push(['effective', `${k.effective.value} = ${k.effective.rule}`]);
+  if (k.effective) lines.push(['effective', k.effective.text]);
   if (k.write)
-    lines.push(['write inside', `${k.write.ok === null ? 'unknown' : k.write.ok ? 'yes' : 'no'}: ${k.write.why}`]);
+    lines.push(
+      ['write inside', k.write.inside.allowed ? 'yes' : `no (${k.write.inside.errno ?? 'refused'})`],
+      ['from the host', `${k.write.fromHost.allowed ? 'yes' : 'no'}: ${k.write.fromHost.why}`],
+    );
   if (k.remedy) lines.push(['remedy', k.remedy]);
   const w = Math.max(...lines.map(([l]) => l.length));
   return `${bold(k.key)}\n${lines.map(([l, t]) => `  ${(l + ':').padEnd(w + 1)} ${t.replace(/\t/g, ' ')}`).join('\n')}\n`;

@@ -16,24 +16,13 @@ export const explainCommand: Command = {
        netns explain --settable [--all] [--json]
        netns explain --kernel LINE [--json] [KEY...]
 
-Compare the host with a fresh namespace. Without KEY: every key whose value (or presence)
-differs, with its class and how to set it for a container. With KEY: a short explanation
-of each key. Classes: inherited (copied from the host at creation), default (reset to the
-kernel's default), parent, shared, readonly, host-only, child-only, hidden (not in a
-namespace owned by a user namespace: a rootless container's), unknown.
+Compare the host with a fresh namespace: every key whose value (or presence) differs, with
+its class (inherited, default, parent, shared, readonly, host-only, child-only, hidden,
+unknown) and how to set it for a container; with KEY, each key explained.
 
-With a TARGET (a container, pid, name or path): where each of its values comes from. FROM is
-spec (set at start by the container's spec: OCI linux.sysctl, docker run --sysctl, Kubernetes
-securityContext.sysctls), inherited (copied from the host at creation, equal to the host's
-value now), host-changed (copied from the host, which has another value now: the host changed
-since the start, or it was changed inside; "or" means no record tells which), default (the
-kernel's value for a new namespace), parent, interface (an interface's entry, as it took it
-from conf.default), global (one kernel-wide value), changed (none of these: changed since the
-start). Without KEY the table lists the keys set by the spec, changed since the start, or
-different from the host's value (--all: every key); --json has every key.
-
---settable lists the keys a container can set (its own value, written inside: by pid,
-docker run --sysctl, securityContext.sysctls); with --all also those it cannot, and why.
+With a TARGET: where each of its values comes from: spec (set at start by its spec),
+inherited, host-changed (? : a change inside is not ruled out), default, changed (since the
+start), parent, interface, global; --all lists every key (see docs/cli.md).
 
 ${TARGET_HELP}
 
@@ -46,18 +35,15 @@ Options:
                        6.1.0-57-amd64) from the rule base and the keys the kernel matrix saw
                        there; nothing is created or read, no root needed. Without KEY: every
                        key of that line. Verified lines: ${VERIFIED_LINES.map((l) => l.line).join(', ')}
-      --json           machine-readable output: [{ key, class, host, child, settable,
-                       evidence, ... }]; with a target, { namespace, containers, keys: [{ key,
-                       value, host, fresh, class, provenance, settable, remedy? }] }
+      --json           [{ key, class, host, child, settable, evidence, ... }]; with a target,
+                       { namespace, containers, keys: [{ key, value, provenance, ... }] }
 
 Examples:
   netns explain
   netns explain net.ipv4.tcp_keepalive_time net.ipv4.tcp_congestion_control
   netns explain --container web
-  netns explain --pid 4242 net.ipv4.tcp_keepalive_time --json
-  netns explain --settable
   netns explain --kernel 6.1 net.ipv4.tcp_congestion_control net.ipv4.tcp_keepalive_time
-  netns explain --json | jq '.[] | select(.class == "default") | .key'`,
+  netns explain --json | jq '.[] | select(.settable.container) | .key'`,
   options: { ...targetOptions, ...booleans('probe', 'settable', 'all', 'json'), kernel: { type: 'string' } },
   run(v, keys) {
     const probe = v.probe === true;

@@ -7,9 +7,9 @@ import { parseKey } from '../sysctl/keys.js';
 import { deviceOf, withDevice } from '../keypath.js';
 import { kernelLine, lineSupport } from './lines.js';
 import { classify } from './classify.js';
-import { explainTarget } from './target.js';
+import { explainTarget, type ExplainTargetOptions, type TargetExplanation } from './target.js';
 import { NetNamespace } from '../namespace/handle.js';
-import type { Classification, ClassifyOptions, ExplainTargetOptions, Explanation, TargetExplanation } from './types.js';
+import type { Classification, ClassifyOptions, Explanation } from './types.js';
 
 /** The host's net.core.devconf_inherit_init_net (0 where the kernel has none, < 5.1). */
 function devconfInherit(): number {

@@ -1,7 +1,6 @@
 // The shapes compare(), classify() and explain() return, and those of the kernel's rules (the
 // rule data in kernel-rules.ts imports only these).
 import type { Remedies, Settable } from './remedies.js';
-import type { ContainerOptions } from '../container/types.js';
 
 /** A kernel line the rule base was checked against, and how. */
 export interface VerifiedLine {
@@ -344,99 +343,4 @@ export interface Provenance {
   spec?: SpecSetting;
   /** For `interface`: the key the interface's entry was copied from, and its value now. */
   from?: { key: string; value: string | null };
-}
-
-/**
- * The effective value of a per-interface key: what the kernel uses, combined from conf.all and
- * the interface's own entry. Filled by the effective-value work (issue 26 item 2); minimal here.
- */
-export interface EffectiveValue {
-  /** The value the kernel uses. */
-  value: string;
-  /** How it is combined, e.g. "max(all 2, eth0 1)". */
-  rule: string;
-}
-
-/**
- * Whether a write from inside the container would succeed, and why. Filled by the
- * write-diagnosis work (issue 26 item 3); minimal here.
- */
-export interface WriteDiagnosis {
-  /** A write from inside succeeds (null: cannot tell). */
-  ok: boolean | null;
-  why: string;
-}
-
-/** One key of a namespace, explained ({@link TargetExplanation}). */
-export interface TargetKeyExplanation {
-  /** Dotted key. */
-  key: string;
-  /** The namespace's value (exact text), null when absent or unreadable. */
-  value: string | null;
-  /** errno code when present but unreadable. */
-  error?: string;
-  /** The entry exists in the namespace. */
-  present: boolean;
-  /** Some write bit is set on the entry in the namespace (absent when not present). */
-  writable?: boolean;
-  /** The host's (the caller's namespace's) value now; null when absent or unreadable there. */
-  host: string | null;
-  /** The value a namespace created now gets; null when it has no such entry (an interface of the namespace's own). */
-  fresh: string | null;
-  /** The key's class (what a new namespace gets; {@link classify}). */
-  class: SysctlClass;
-  provenance: Provenance;
-  /** Whether it can be set in a container, and why (the same rule as every remedy). */
-  settable: Settable;
-  /**
-   * When the value differs from the spec's (drift) or from the host's: the command that gives
-   * it the spec's (else the host's) value in this namespace, or why that cannot be done.
-   */
-  remedy?: string;
-  /** The effective value of a per-interface key (filled by the effective-value work). */
-  effective?: EffectiveValue;
-  /** Whether a write from inside would succeed, and why (filled by the write-diagnosis work). */
-  write?: WriteDiagnosis;
-}
-
-/** A container found in the explained namespace. */
-export interface TargetContainer {
-  runtime: string;
-  id: string;
-  name?: string;
-  pid: number;
-  /** When it started (RFC 3339): the runtime's record, else its init process's start. */
-  started?: string;
-  /** The net.* sysctls its spec set at start (dotted keys), and where they were read. */
-  sysctl: Record<string, string>;
-  sysctlSource?: string;
-}
-
-/** What {@link explain} of a namespace returns. */
-export interface TargetExplanation {
-  /** The namespace, `"DEV:INO"`. */
-  namespace: string;
-  /** The namespace compared with (the caller's), `"DEV:INO"`. */
-  host: string;
-  /** The comparison is with the initial namespace (it has init-only entries): "the host" is the host. */
-  hostIsInitial: boolean;
-  /** The running containers whose init process is in the namespace, with their specs' sysctls. */
-  containers: TargetContainer[];
-  /** When the namespace's first container started (the earliest `started`), if known. */
-  started?: string;
-  /** One entry per key, sorted. */
-  keys: TargetKeyExplanation[];
-}
-
-/** Options of {@link explain} for a namespace. */
-export interface ExplainTargetOptions {
-  /** Where to look for the containers in the namespace (see NetNamespace.fromContainer). */
-  containers?: ContainerOptions;
-  /**
-   * How remedies name the namespace: netns selector words (`['--container', ID]`). Default:
-   * the first container's id, else `['--pid', 'PID']`.
-   */
-  selector?: readonly string[];
-  /** Override facts about the kernel (for tests). */
-  context?: Partial<RuleContext>;
 }
