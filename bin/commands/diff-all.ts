@@ -4,7 +4,7 @@
 import { auditHost, type AuditReport, type AuditTarget, type ContainerOptions } from 'netns';
 import { containerName } from 'netns/containers';
 import { FAILED, OK } from '../cli/errors.js';
-import { bold, cell, json, out, table, warn } from '../cli/output.js';
+import { bold, cell, json, out, shown, table, warn } from '../cli/output.js';
 import { paintClass } from '../cli/classes.js';
 import { shortId } from '../cli/containers.js';
 
@@ -12,10 +12,10 @@ import { shortId } from '../cli/containers.js';
 export function targetTitle(t: AuditTarget): string {
   const ino = t.namespace.split(':')[1] ?? t.namespace;
   if (t.containers.length === 0)
-    return `namespace ${ino}${t.names.length ? ` (${t.names.join(', ')})` : ''}: pid ${t.pids[0] ?? '-'} ${t.command ?? ''}`.trimEnd();
+    return `namespace ${ino}${t.names.length ? ` (${t.names.map(shown).join(', ')})` : ''}: pid ${t.pids[0] ?? '-'} ${shown(t.command ?? '')}`.trimEnd();
   const cs = t.containers.map((c) => {
     const name = containerName(c);
-    return `${c.runtime} ${shortId(c)}${name !== undefined ? ` ${name}` : ''}`;
+    return `${c.runtime} ${shown(shortId(c))}${name !== undefined ? ` ${shown(name)}` : ''}`;
   });
   return `${cs.join(', ')} (namespace ${ino})`;
 }
@@ -65,7 +65,7 @@ function printReport(r: AuditReport, expecting: boolean): void {
       const value = x ? x.value : s ? s.value : d!.value;
       const from = s?.provenance ?? d?.provenance;
       return [
-        k,
+        shown(k),
         cell(d?.host ?? null),
         cell(value),
         s ? cell(s.spec) : '-',
@@ -85,14 +85,16 @@ function printReport(r: AuditReport, expecting: boolean): void {
     );
     if (t.drift.length > 0)
       out(
-        `  drifts from its spec since the start: ${t.drift.map((d) => `${d.key} ${d.value ?? '(absent)'} (spec ${d.spec}, ${d.container})`).join(', ')}\n`,
+        `  drifts from its spec since the start: ${t.drift.map((d) => `${shown(d.key)} ${d.value === null ? '(absent)' : shown(d.value)} (spec ${shown(d.spec)}, ${shown(d.container)})`).join(', ')}\n`,
       );
     out('\n');
   }
   if (r.drifting > 0) out(`${r.drifting} of ${r.targets.length} namespaces drift from their containers' specs\n`);
   if (expecting) {
     for (const d of r.hostDeviations)
-      warn(`the host deviates: ${d.key} = ${d.value ?? '(absent)'}, expected ${d.expected} (${d.where})`);
+      warn(
+        `the host deviates: ${shown(d.key)} = ${d.value === null ? '(absent)' : shown(d.value)}, expected ${shown(d.expected)} (${shown(d.where)})`,
+      );
     out(`${r.deviating} of ${r.targets.length} namespaces deviate from the expected values\n`);
   }
 }

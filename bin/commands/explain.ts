@@ -3,7 +3,7 @@ import { classify, explain, parseKey, type Classification, type Explanation } fr
 import { deviceOf } from 'netns/sysctld';
 import { kernelSupport, remedyCommand, VERIFIED_LINES } from 'netns/explain';
 import { OK, UsageError } from '../cli/errors.js';
-import { bold, cell, dim, json, out, table } from '../cli/output.js';
+import { bold, cell, dim, json, out, shown, table } from '../cli/output.js';
 import { classColumn, paintClass, sameValue } from '../cli/classes.js';
 import { TARGET_HELP, hasTarget, targetOptions, type TargetValues } from '../cli/targets.js';
 import { runExplainTarget } from './explain-target.js';
@@ -72,7 +72,7 @@ Examples:
     // Entries of the host's own devices (conf.eth0.*) are absent from a fresh namespace by
     // nature: summarise them instead of listing hundreds of rows.
     const hidden = new Set<string>();
-    const shown = rows.filter((c) => {
+    const visible = rows.filter((c) => {
       const dev = deviceOf(c.key);
       if (v.all === true || dev === undefined || (c.host !== null && c.child !== null)) return true;
       hidden.add(dev);
@@ -81,14 +81,14 @@ Examples:
     out(
       table(
         ['KEY', 'HOST', 'NEW NAMESPACE', 'CLASS', 'HOW TO SET IT FOR A CONTAINER'],
-        shown.map((c) => [c.key, cell(c.host), cell(c.child), c.class, howToSet(c)]),
+        visible.map((c) => [shown(c.key), cell(c.host), cell(c.child), c.class, howToSet(c)]),
         classColumn,
       ),
     );
     if (hidden.size > 0)
       out(
         dim(
-          `(${rows.length - shown.length} entries of devices present on one side only hidden: ${[...hidden].join(', ')}; --all shows them)\n`,
+          `(${rows.length - visible.length} entries of devices present on one side only hidden: ${[...hidden].map(shown).join(', ')}; --all shows them)\n`,
         ),
       );
     return OK;
@@ -108,8 +108,8 @@ function runSettable(v: { json?: boolean; all?: boolean; probe?: boolean }): num
       v.all === true ? ['KEY', 'CLASS', 'SETTABLE IN A CONTAINER', 'WHY'] : ['KEY', 'CLASS', 'HOST', 'NEW NAMESPACE'],
       rows.map((c) =>
         v.all === true
-          ? [c.key, c.class, c.settable.container ? 'yes' : `no (${c.settable.reason})`, c.settable.why]
-          : [c.key, c.class, cell(c.host), cell(c.child)],
+          ? [shown(c.key), c.class, c.settable.container ? 'yes' : `no (${c.settable.reason})`, c.settable.why]
+          : [shown(c.key), c.class, cell(c.host), cell(c.child)],
       ),
       (col, s) => (col === 1 ? paintClass(s) : s),
     ),
@@ -163,7 +163,7 @@ function onLine(kernel: string, keys: string[], asJson: boolean, probe: boolean)
   out(
     table(
       ['KEY', 'CLASS', 'WHY'],
-      rows.map((c) => [c.key, c.class, c.evidence.reason]),
+      rows.map((c) => [shown(c.key), c.class, c.evidence.reason]),
       (col, s) => (col === 1 ? paintClass(s) : s),
     ),
   );
@@ -179,7 +179,11 @@ function onLine(kernel: string, keys: string[], asJson: boolean, probe: boolean)
 function explanationText(e: Explanation, onLine = false): string {
   const lines: [string, string][] = [['class', paintClass(e.class)]];
   if (onLine) lines.push(['line', e.kernel.line]);
-  else lines.push(['host', e.host ?? '(absent)'], ['new namespace', e.child ?? '(absent)']);
+  else
+    lines.push(
+      ['host', e.host === null ? '(absent)' : shown(e.host)],
+      ['new namespace', e.child === null ? '(absent)' : shown(e.child)],
+    );
   lines.push(['settable', `${e.settable.container ? 'yes' : 'no'}: ${e.settable.why}`]);
   if (e.sentence) lines.push(['why', e.sentence]);
   if (e.source) lines.push(['source', e.source]);
@@ -204,7 +208,7 @@ function explanationText(e: Explanation, onLine = false): string {
   }
   const w = Math.max(...lines.map(([l]) => l.length));
   return (
-    `${bold(e.key)}\n` +
+    `${bold(shown(e.key))}\n` +
     lines.map(([l, t]) => `  ${(l + ':').padEnd(w + 1)} ${t.replace(/\t/g, ' ')}`).join('\n') +
     '\n'
   );

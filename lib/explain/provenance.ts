@@ -8,6 +8,7 @@
 // change since the start or a change inside; only a key read-only in the namespace (nothing
 // inside can have written it) settles that. A key reset to the kernel's default in every new
 // namespace that holds another value was changed since the start, whoever did it.
+import { printable } from '../printable.js';
 import { valuesEqual } from '../sysctl/values.js';
 import type { Provenance, ProvenanceKind, SpecSetting, SysctlClass } from './types.js';
 
@@ -45,19 +46,21 @@ export interface ProvenanceFacts {
 const same = (a: string | null | undefined, b: string | null | undefined): boolean =>
   a !== null && a !== undefined && b !== null && b !== undefined && valuesEqual(a, b);
 
-const show = (v: string | null): string => (v === null ? '(none)' : JSON.stringify(v.replace(/\s+/g, ' ').trim()));
+// The texts are for a person: every key, value, container id and file as printable() shows it.
+const show = (v: string | null): string => (v === null ? '(none)' : `"${printable(v.replace(/\s+/g, ' ').trim())}"`);
 
 /** Where the value of one key in a namespace comes from. */
 export function provenanceOf(f: ProvenanceFacts): Provenance {
-  const since = f.started !== undefined ? ` the container started at ${f.started}` : ' the start';
+  const since = f.started !== undefined ? ` the container started at ${printable(f.started)}` : ' the start';
+  const key = printable(f.key);
   const out = (kind: ProvenanceKind, why: string, alternatives?: ProvenanceKind[]): Provenance => {
     const p: Provenance = { kind, why };
     if (alternatives?.length) p.alternatives = alternatives;
     if (f.spec) p.spec = f.spec;
     return p;
   };
-  if (!f.present) return out('absent', `${f.key} does not exist in this namespace`);
-  if (f.value === null) return out('unknown', `${f.key} cannot be read in this namespace (${f.error ?? 'unreadable'})`);
+  if (!f.present) return out('absent', `${key} does not exist in this namespace`);
+  if (f.value === null) return out('unknown', `${key} cannot be read in this namespace (${f.error ?? 'unreadable'})`);
   const v = f.value;
 
   // 1. The spec asked for a value at start (the runtime wrote it before the container's process ran).
@@ -65,11 +68,11 @@ export function provenanceOf(f: ProvenanceFacts): Provenance {
     if (same(v, f.spec.value))
       return out(
         'spec',
-        `set at start by the spec of container ${f.spec.container} (${f.spec.file}) to ${show(f.spec.value)}`,
+        `set at start by the spec of container ${printable(f.spec.container)} (${printable(f.spec.file)}) to ${show(f.spec.value)}`,
       );
     return out(
       'changed',
-      `the spec of container ${f.spec.container} set ${show(f.spec.value)} at start, and it is ${show(v)} now: changed since${since}`,
+      `the spec of container ${printable(f.spec.container)} set ${show(f.spec.value)} at start, and it is ${show(v)} now: changed since${since}`,
     );
   }
   const readOnly = f.writable === false;
@@ -88,18 +91,18 @@ export function provenanceOf(f: ProvenanceFacts): Provenance {
     const p = same(v, src.value)
       ? out(
           'interface',
-          `equal to ${src.key} (${show(src.value)}), which the interface took when it was created or moved into this namespace`,
+          `equal to ${printable(src.key)} (${show(src.value)}), which the interface took when it was created or moved into this namespace`,
         )
       : out(
           'changed',
-          `differs from ${src.key} (${show(src.value)}), which the interface took when it was created or moved in: set on the interface since (or ${src.key} changed after the interface was created)`,
+          `differs from ${printable(src.key)} (${show(src.value)}), which the interface took when it was created or moved in: set on the interface since (or ${printable(src.key)} changed after the interface was created)`,
         );
     p.from = src;
     return p;
   }
 
   const fresh = f.fresh;
-  const src = f.sourceKey !== undefined ? `the host's ${f.sourceKey}` : "the host's value";
+  const src = f.sourceKey !== undefined ? `the host's ${printable(f.sourceKey)}` : "the host's value";
   switch (f.class) {
     case 'inherited':
       if (same(v, fresh))
@@ -118,12 +121,12 @@ export function provenanceOf(f: ProvenanceFacts): Provenance {
       if (same(v, fresh))
         return out(
           'parent',
-          `taken from the namespace that created it${f.sourceKey !== undefined ? ` (its ${f.sourceKey})` : ''} when it was created, as a namespace created now gets it`,
+          `taken from the namespace that created it${f.sourceKey !== undefined ? ` (its ${printable(f.sourceKey)})` : ''} when it was created, as a namespace created now gets it`,
         );
       if (readOnly)
         return out(
           'host-changed',
-          `taken from the creating namespace${f.sourceKey !== undefined ? `'s ${f.sourceKey}` : ''} at creation and read-only here: the creating namespace changed since${since} (a namespace created now gets ${show(fresh)})`,
+          `taken from the creating namespace${f.sourceKey !== undefined ? `'s ${printable(f.sourceKey)}` : ''} at creation and read-only here: the creating namespace changed since${since} (a namespace created now gets ${show(fresh)})`,
         );
       return out(
         'host-changed',
@@ -148,7 +151,7 @@ export function provenanceOf(f: ProvenanceFacts): Provenance {
       );
     default:
       // 'unknown' (or 'host-only' seen in a namespace that is not a new one): the value alone.
-      if (fresh === null) return out('unknown', `what a new namespace gets for ${f.key} is not known here`);
+      if (fresh === null) return out('unknown', `what a new namespace gets for ${key} is not known here`);
       if (same(v, fresh) && same(v, f.host))
         return out(
           'unknown',

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { NetNamespace } from '../namespace/handle.js';
 import { listContainers } from '../container/find.js';
 import { procStartTime, startedAt } from '../container/read.js';
-import type { ContainerInfo, ContainerOptions } from '../container/types.js';
+import type { ContainerInfo, ContainerOptions, ContainerRuntime, KubernetesNames } from '../container/types.js';
 import { invalid } from '../errors.js';
 import { parseKey } from '../sysctl/keys.js';
 import { valuesEqual } from '../sysctl/values.js';
@@ -76,10 +76,16 @@ export interface TargetKeyExplanation {
 
 /** A container found in the explained namespace. */
 export interface TargetContainer {
-  runtime: string;
+  runtime: ContainerRuntime;
   id: string;
   name?: string;
+  /** containerd namespace, for containerd's runc shim. */
+  namespace?: string;
+  /** Kubernetes names, when its annotations carry them. */
+  kubernetes?: KubernetesNames;
   pid: number;
+  /** The runtime's state file it was found by. */
+  stateFile: string;
   /** When it started (RFC 3339): the runtime's record, else its init process's start. */
   started?: string;
   /** The net.* sysctls its spec set at start (dotted keys), and where they were read. */
@@ -157,8 +163,10 @@ export function specSettings(containers: readonly ContainerInfo[]): Map<string, 
 
 /** A container as the explanation shows it: identity, start, the net.* keys its spec set. */
 function describeContainer(c: ContainerInfo, settings: Map<string, SpecSetting>): TargetContainer {
-  const t: TargetContainer = { runtime: c.runtime, id: c.id, pid: c.pid, sysctl: {} };
+  const t: TargetContainer = { runtime: c.runtime, id: c.id, pid: c.pid, stateFile: c.stateFile, sysctl: {} };
   if (c.name !== undefined) t.name = c.name;
+  if (c.namespace !== undefined) t.namespace = c.namespace;
+  if (c.kubernetes !== undefined) t.kubernetes = c.kubernetes;
   const started = startedAt(c);
   if (started !== undefined) t.started = started;
   for (const [key, s] of settings) if (s.container === c.id) t.sysctl[key] = s.value;
