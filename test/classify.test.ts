@@ -11,7 +11,7 @@ import { HOST_PROBE_SAFE } from '../lib/subpaths/explain.js';
 import { KERNEL_RULES, findRule, defaultContext } from '../lib/explain/rules.js';
 import { keyFromRel } from '../lib/keypath.js';
 import { parseKey, valuesEqual } from '../lib/index.js';
-import { holdHostLock, stagedRoot } from './helpers.js';
+import { holdHostLock, ipNetnsAdd, sh, stagedRoot } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = new URL('../dist/index.js', import.meta.url).href;
@@ -117,6 +117,71 @@ t.test('settable: which keys a container can set, and why not (no remedy suggest
   t.equal(e.howToSet.atStart, undefined);
   t.same([e.remedies.docker.available, e.remedies.kubernetes.available], [false, false], 'nor docker --sysctl');
   t.same(e.settable, ehash.settable);
+});
+
+t.test('explain(ns): provenance of a namespace of our own, its own interface, and the API checks', async (t) => {
+  const name = ipNetnsAdd(t, 'prov');
+  using ns = NetNamespace.fromName(name);
+  // conf.default before the interface is created: the interface takes it; then one entry set on it.
+  // A value the host's conf.default does not have (which the namespace copied at creation).
+  const rpf = fs.readFileSync('/proc/sys/net/ipv4/conf/default/rp_filter', 'utf8').trim() === '2' ? 1 : 2;
+  ns.sysctl.set('net.ipv4.conf.default.rp_filter', rpf);
+  sh('ip', ['-n', name, 'link', 'add', 'pv0', 'type', 'veth', 'peer', 'name', 'pv1']);
+  ns.sysctl.set('net.ipv4.conf.pv1.rp_filter', 0);
+  // Neither the kernel's default (60) nor the host's value.
+  ns.sysctl.set(
+    'net.ipv4.tcp_fin_timeout',
+    fs.readFileSync('/proc/sys/net/ipv4/tcp_fin_timeout', 'utf8').trim() === '33' ? 34 : 33,
+  );
+  const r = explain(ns, [
+    'net.ipv4.conf',
+    'net.ipv4.tcp_fin_timeout',
+    'net.ipv4.tcp_keepalive_time',
+    'net.ipv4.tcp_ehash_entries',
+    'net.ipv4.no_such_key',
+  ]);
+  const k = (key: string) => r.keys.find((x) => x.key === key)!;
+  t.equal(r.namespace, ns.id);
+  t.same(r.containers, [], 'no container in it: no spec');
+  t.equal(r.hostIsInitial, true);
+  const pv0 = k('net.ipv4.conf.pv0.rp_filter');
+  t.same(
+    [pv0.value, pv0.provenance.kind, pv0.provenance.from],
+    [String(rpf), 'interface', { key: 'net.ipv4.conf.default.rp_filter', value: String(rpf) }],
+    'took conf.default when created',
+  );
+  t.same([pv0.host, pv0.fresh], [null, null], "the host's same-named entries do not apply");
+  t.equal(pv0.settable.container, true);
+  t.equal(k('net.ipv4.conf.pv1.rp_filter').provenance.kind, 'changed', 'set on the interface since');
+  // conf.default is copied from the host at creation (inherited): another value now is a host
+  // change since, or a change inside; with no record of the host's past values, both are said.
+  const dflt = k('net.ipv4.conf.default.rp_filter');
+  t.same(
+    [dflt.class, dflt.provenance.kind, dflt.provenance.alternatives],
+    ['inherited', 'host-changed', ['changed']],
+    "conf.default: not the host's value now, and writable inside: either",
+  );
+  t.equal(k('net.ipv4.tcp_fin_timeout').provenance.kind, 'changed');
+  t.match(
+    k('net.ipv4.tcp_fin_timeout').remedy,
+    /^netns sysctl --pid PID -w net\.ipv4\.tcp_fin_timeout=\d+$/,
+    "the host's value, by a placeholder pid",
+  );
+  t.equal(k('net.ipv4.tcp_keepalive_time').provenance.kind, 'default');
+  const ehash = k('net.ipv4.tcp_ehash_entries');
+  t.same([ehash.provenance.kind, ehash.settable.reason, ehash.writable], ['parent', 'read-only', false]);
+  t.match(ehash.remedy ?? '', /^cannot be set: read-only/);
+  t.same([k('net.ipv4.no_such_key').present, k('net.ipv4.no_such_key').provenance.kind], [false, 'absent']);
+  t.ok(
+    r.keys.every((x) => x.key.startsWith('net.ipv4.conf.') || !x.key.startsWith('net.ipv6')),
+    'only the keys asked for',
+  );
+  t.ok(
+    r.keys.every((x) => x.effective === undefined && x.write === undefined),
+    'effective and write: filled by their own work',
+  );
+  t.throws(() => explain(ns, 'net.x' as never), TypeError);
+  t.throws(() => explain(ns, ['net..x']), RangeError);
 });
 
 t.test('classify: anchors of the lesson on this kernel', async (t) => {
