@@ -10,7 +10,7 @@ import { classify, compare, explain, type Classification } from '../lib/index.js
 import { HOST_PROBE_SAFE } from '../lib/subpaths/explain.js';
 import { KERNEL_RULES, findRule, defaultContext } from '../lib/explain/rules.js';
 import { keyFromRel } from '../lib/keypath.js';
-import { parseKey, valuesEqual } from '../lib/index.js';
+import { parseKey, valuesEqual, type TargetExplanation } from '../lib/index.js';
 import { holdHostLock, ipNetnsAdd, sh, stagedRoot } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -182,6 +182,53 @@ t.test('explain(ns): provenance of a namespace of our own, its own interface, an
   );
   t.throws(() => explain(ns, 'net.x' as never), TypeError);
   t.throws(() => explain(ns, ['net..x']), RangeError);
+});
+
+t.test('netns explain --name, --pid, --path: one namespace, its remedies naming it as given', async (t) => {
+  const name = ipNetnsAdd(t, 'provcli');
+  const cli = fileURLToPath(new URL('../dist/bin/netns.js', import.meta.url));
+  const fin = fs.readFileSync('/proc/sys/net/ipv4/tcp_fin_timeout', 'utf8').trim() === '33' ? '34' : '33';
+  {
+    using ns = NetNamespace.fromName(name);
+    ns.sysctl.set('net.ipv4.tcp_fin_timeout', Number(fin));
+  }
+  const child = spawn('ip', ['netns', 'exec', name, 'sleep', '600'], { stdio: 'ignore' });
+  t.teardown(() => {
+    child.kill('SIGKILL');
+  });
+  const ino = fs.statSync(`/run/netns/${name}`).ino;
+  for (let i = 0; i < 500 && fs.statSync(`/proc/${child.pid}/ns/net`).ino !== ino; i++)
+    await new Promise((r) => setTimeout(r, 10));
+  const run = (args: string[]) => spawnSync(...plainNode([cli, 'explain', ...args]), { encoding: 'utf8' });
+  const targets: [string[], string][] = [
+    [['--name', name], `--name ${name}`],
+    [['--pid', String(child.pid)], `--pid ${child.pid}`],
+    [['--path', `/run/netns/${name}`], `--path /run/netns/${name}`],
+  ];
+  for (const [words, selector] of targets) {
+    const j = run([...words, '--json', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_time']);
+    t.equal(j.status, 0, j.stderr);
+    const r = JSON.parse(j.stdout) as TargetExplanation;
+    t.equal(r.namespace.split(':')[1], String(ino), `${selector}: the namespace`);
+    const k = r.keys.find((x) => x.key === 'net.ipv4.tcp_fin_timeout')!;
+    t.same([k.value, k.provenance.kind], [fin, 'changed']);
+    t.equal(k.remedy, `netns sysctl ${selector} -w net.ipv4.tcp_fin_timeout=${k.host}`, 'the remedy names the target');
+    t.equal(r.keys.find((x) => x.key === 'net.ipv4.tcp_keepalive_time')?.provenance.kind, 'default');
+  }
+  const table = run(['--name', name]);
+  t.equal(table.status, 0, table.stderr);
+  t.match(table.stdout, /no container found in it: no spec to compare with/);
+  t.match(
+    table.stdout,
+    new RegExp(`^net\\.ipv4\\.tcp_fin_timeout +${fin} +\\d+ +60 +changed +netns sysctl --name `, 'm'),
+  );
+  t.notMatch(table.stdout, /^net\.ipv4\.tcp_keepalive_time /m, 'the default rows only with --all');
+  t.match(run(['--name', name, '--all']).stdout, /^net\.ipv4\.tcp_keepalive_time +\d+ +\d+ +\d+ +default/m);
+  const detail = run(['--name', name, 'net.ipv4.tcp_fin_timeout']);
+  t.match(detail.stdout, /^net\.ipv4\.tcp_fin_timeout\n +value: +\d+\n/m);
+  t.match(detail.stdout, /settable: +yes: /);
+  const bad = run(['--name', name, '--settable']);
+  t.equal(bad.status, 2, '--settable goes without a target');
 });
 
 t.test('classify: anchors of the lesson on this kernel', async (t) => {

@@ -282,3 +282,22 @@ t.test('compare: status separates value differences from one-sided and unreadabl
     'net.a.ws': ['equal', true],
   });
 });
+
+t.test('provenance and settable texts show tenant names through printable(); the fields stay exact', async (t) => {
+  const ESC = '\x1b[31m';
+  const evil = { value: `v${ESC}`, container: `c${ESC}\u202e`, file: `/run/x${ESC}/state.json` };
+  const p = provenanceOf(facts({ key: `net.ipv4.conf.e${ESC}.rp_filter`, value: `w${ESC}`, spec: evil }));
+  t.equal(p.kind, 'changed');
+  t.notMatch(p.why, /[\x1b\u202e]/, 'no control character reaches the sentence');
+  t.match(p.why, 'container c\\x1b[31m\\xe2\\x80\\xae set');
+  const asked = provenanceOf(facts({ value: `v${ESC}`, spec: evil }));
+  t.equal(asked.kind, 'spec');
+  t.match(asked.why, 'container c\\x1b[31m\\xe2\\x80\\xae (/run/x\\x1b[31m/state.json) to "v\\x1b[31m"');
+  t.match(p.why, 'set "v\\x1b[31m" at start, and it is "w\\x1b[31m" now');
+  t.same(p.spec, evil, 'the spec itself is kept exact');
+  const absent = provenanceOf(facts({ key: `net.ipv4.conf.e${ESC}.rp_filter`, present: false, value: null }));
+  t.match(absent.why, /^net\.ipv4\.conf\.e\\x1b\[31m\.rp_filter does not exist/);
+  const s = settableFor({ key: `net.ipv4.conf.e${ESC}.rp_filter`, class: 'host-only', device: `e${ESC}` });
+  t.notMatch(s.why, /\x1b/);
+  t.match(s.why, 'interface "e\\x1b[31m"');
+});
