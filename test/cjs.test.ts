@@ -64,8 +64,10 @@ Promise.all(subpaths.map((s) => import('netns/' + s))).then((ms) => {
     'defaultContext',
     'findRule',
     'kernelSupport',
+    'provenanceOf',
     'remediesFor',
     'remedyCommand',
+    'settableFor',
     'settablePerNamespace',
   ]);
   t.ok(

@@ -37,10 +37,10 @@ export function containerName(c: Pick<ContainerInfo, 'name' | 'kubernetes'>): st
  * "[untrusted: uid 1000]" for a container whose record another user could have written (its
  * id and names are that user's claims), else '': printable().
  */
-export function trustNote(c: Pick<ContainerInfo, 'trust' | 'owner' | 'untrustedPath'>): string {
+export function trustNote(c: Partial<Pick<ContainerInfo, 'trust' | 'owner' | 'untrustedPath'>>): string {
   if (c.trust !== 'untrusted') return '';
   const me = process.geteuid?.() ?? 0;
-  if (c.owner !== 0 && c.owner !== me) return `[untrusted: uid ${c.owner}]`;
+  if (c.owner !== undefined && c.owner !== 0 && c.owner !== me) return `[untrusted: uid ${c.owner}]`;
   return `[untrusted: ${c.untrustedPath !== undefined ? printable(c.untrustedPath) : 'another user may write its state'}]`;
 }
 
@@ -49,13 +49,16 @@ export function trustNote(c: Pick<ContainerInfo, 'trust' | 'owner' | 'untrustedP
  * (its id and names come from state files a user may write), with its trustNote() when it
  * has one.
  */
-export function containerLabel(c: ContainerInfo): string {
+export function containerLabel(
+  c: Pick<ContainerInfo, 'runtime' | 'namespace' | 'id' | 'name' | 'kubernetes'> &
+    Partial<Pick<ContainerInfo, 'trust' | 'owner' | 'untrustedPath'>>,
+): string {
   const note = trustNote(c);
   return printable(rawLabel(c)) + (note !== '' ? ` ${note}` : '');
 }
 
 /** containerLabel before printable(): for a hint's `detail`, which the hint escapes. */
-function rawLabel(c: ContainerInfo): string {
+function rawLabel(c: Pick<ContainerInfo, 'runtime' | 'namespace' | 'id' | 'name' | 'kubernetes'>): string {
   const name = containerName(c);
   return `${c.runtime} ${c.namespace !== undefined ? `${c.namespace}/` : ''}${c.id}${name !== undefined ? ` (${name})` : ''}`;
 }

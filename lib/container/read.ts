@@ -49,6 +49,23 @@ export function procStartTime(pid: number, statFile = `/proc/${pid}/stat`): numb
   return Number.isSafeInteger(t) ? t : undefined;
 }
 
+let bootTime: number | undefined;
+
+/**
+ * When a container started, RFC 3339: the runtime's record (`created`), else its init
+ * process's start (clock ticks after boot, at USER_HZ = 100, plus the boot time from /proc/stat).
+ */
+export function startedAt(c: { created?: string | undefined; startTime: number }): string | undefined {
+  if (c.created !== undefined && !Number.isNaN(Date.parse(c.created))) return c.created;
+  try {
+    bootTime ??= Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'))?.[1]);
+  } catch {
+    return undefined;
+  }
+  if (!Number.isFinite(bootTime) || bootTime <= 0) return undefined;
+  return new Date((bootTime + c.startTime / 100) * 1000).toISOString();
+}
+
 /**
  * Whether a state file owned by `owner` may name the process whose /proc directory is
  * `procDir`. Root's may name any process. Another user's (a rootless runtime's, under
@@ -84,6 +101,8 @@ interface StateRecord {
   stateFile: string;
   /** Annotations the state file itself records (runc's labels). */
   labels: Record<string, string>;
+  /** The spec's sysctls as runc recorded them (`config.sysctl`), when it did. */
+  sysctl?: Record<string, string>;
   /** The uid owning the state file (set by readStateDir). */
   owner?: number;
   /** Who could have written the state file (set by readStateDir). */
@@ -96,14 +115,14 @@ const RUNC_STATE: FieldSpec = {
   init_process_pid: 'count',
   init_process_start: 'count',
   created: 'string?',
-  config: { labels: 'strings?' },
+  config: { labels: 'strings?', sysctl: 'string-map?' },
 };
 
 /** The fields of crun's status file read. */
 const CRUN_STATUS: FieldSpec = { pid: 'count', 'process-start-time': 'count', created: 'string?', bundle: 'string?' };
 
-/** A bundle's config.json: the OCI spec's annotations. */
-const BUNDLE_CONFIG: FieldSpec = { annotations: 'string-map?' };
+/** A bundle's config.json: the OCI spec's annotations and `linux.sysctl`. */
+const BUNDLE_CONFIG: FieldSpec = { annotations: 'string-map?', linux: { sysctl: 'string-map?' } };
 
 /** Docker's DATA_ROOT/containers/ID/config.v2.json. */
 const DOCKER_CONFIG: FieldSpec = { ID: 'string', Name: 'string?' };
@@ -141,6 +160,8 @@ export function parseRuncState(json: unknown, stateFile: string): StateRecord | 
   const created = str(s.created);
   if (created !== undefined) r.created = created;
   if (bundle) r.bundle = bundle;
+  const sysctl = rec(s.config ?? {}).sysctl as Record<string, string> | undefined | null;
+  if (sysctl) r.sysctl = sysctl;
   return r;
 }
 
@@ -318,18 +339,18 @@ export class StateScan {
     return r;
   }
 
-  /** The annotations of a bundle's config.json over those the state file recorded. */
-  annotations(
+  /** What a bundle's config.json says: its annotations and its `linux.sysctl` map, and whose it is. */
+  bundleSpec(
     bundle: string | undefined,
-    recorded: Record<string, string>,
     claimant: number | undefined,
-  ): { annotations: Record<string, string>; prov?: Provenance } {
-    const out: Record<string, string> = { ...recorded };
-    if (bundle === undefined) return { annotations: out };
+  ): { annotations: Record<string, string>; sysctl?: Record<string, string>; prov?: Provenance } {
+    if (bundle === undefined) return { annotations: {} };
     const r = this.extra(path.join(bundle, 'config.json'), BUNDLE_CONFIG, claimant);
-    if (r === undefined) return { annotations: out };
-    Object.assign(out, rec(r.json).annotations ?? {});
-    return { annotations: out, prov: r.prov };
+    if (r === undefined) return { annotations: {} };
+    const spec = rec(r.json);
+    const annotations = (spec.annotations ?? {}) as Record<string, string>;
+    const sysctl = rec(spec.linux ?? {}).sysctl as Record<string, string> | undefined | null;
+    return sysctl ? { annotations, sysctl, prov: r.prov } : { annotations, prov: r.prov };
   }
 
   /**
@@ -455,8 +476,9 @@ function describe(
   dataRoot?: string,
 ): ContainerInfo {
   const stateProv = r.prov!;
-  const { annotations, prov: bundleProv } = scan.annotations(r.bundle, r.labels, stateProv.owner);
-  let prov = combine(stateProv, bundleProv);
+  const spec = scan.bundleSpec(r.bundle, stateProv.owner);
+  const annotations = { ...r.labels, ...spec.annotations };
+  let prov = combine(stateProv, spec.prov);
   const started = procStartTime(r.pid);
   const c: ContainerInfo = {
     runtime: engineOf(base, r.oci, annotations),
@@ -473,6 +495,14 @@ function describe(
   if (namespace !== undefined) c.namespace = namespace;
   if (r.created !== undefined) c.created = r.created;
   if (r.bundle !== undefined) c.bundle = r.bundle;
+  // What runc recorded it applied at creation wins over a config.json that may have been edited since.
+  if (r.sysctl !== undefined) {
+    c.sysctl = r.sysctl;
+    c.sysctlSource = r.stateFile;
+  } else if (spec.sysctl !== undefined && r.bundle !== undefined) {
+    c.sysctl = spec.sysctl;
+    c.sysctlSource = path.join(r.bundle, 'config.json');
+  }
   const k = kubernetesNames(annotations);
   if (k) c.kubernetes = k;
   if (prov.untrustedPath !== undefined) c.untrustedPath = prov.untrustedPath;

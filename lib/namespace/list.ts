@@ -39,6 +39,23 @@ export interface NamespaceInfo {
   containers: NamespaceContainer[];
 }
 
+/** A container as a namespace's entry shows it (the fields of {@link NamespaceContainer}). */
+export function namespaceContainer(c: ContainerInfo): NamespaceContainer {
+  const s: NamespaceContainer = {
+    runtime: c.runtime,
+    oci: c.oci,
+    id: c.id,
+    pid: c.pid,
+    trust: c.trust,
+    owner: c.owner,
+  };
+  if (c.name !== undefined) s.name = c.name;
+  if (c.namespace !== undefined) s.namespace = c.namespace;
+  if (c.kubernetes !== undefined) s.kubernetes = c.kubernetes;
+  if (c.untrustedPath !== undefined) s.untrustedPath = c.untrustedPath;
+  return s;
+}
+
 function idOf(dev: number | bigint, ino: number | bigint): string {
   return `${dev}:${ino}`;
 }
@@ -97,19 +114,7 @@ export function listNamespaces(options: ListOptions = {}, found?: ContainerInfo[
     for (const c of found ?? listContainers(options.containers ?? {})) {
       const e = c.running ? nsOfPid.get(c.pid) : undefined;
       if (!e) continue;
-      const s: NamespaceContainer = {
-        runtime: c.runtime,
-        oci: c.oci,
-        id: c.id,
-        pid: c.pid,
-        trust: c.trust,
-        owner: c.owner,
-      };
-      if (c.name !== undefined) s.name = c.name;
-      if (c.namespace !== undefined) s.namespace = c.namespace;
-      if (c.kubernetes !== undefined) s.kubernetes = c.kubernetes;
-      if (c.untrustedPath !== undefined) s.untrustedPath = c.untrustedPath;
-      e.containers.push(s);
+      e.containers.push(namespaceContainer(c));
     }
   const out = [...byId.values()];
   for (const e of out) {

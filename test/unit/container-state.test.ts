@@ -13,6 +13,7 @@ import {
   readRoot,
   kubernetesNames,
   StateScan,
+  startedAt,
 } from '../../lib/container/read.js';
 import type { ContainerStateError } from '../../lib/container/types.js';
 import { defaultRoots, rootsFor, rootsFromEnv } from '../../lib/container/roots.js';
@@ -471,6 +472,50 @@ t.test('expectations on keys whose interface name holds a dot (VLAN eth0.100) ke
     ],
   );
 });
+
+t.test(
+  "the spec's sysctls: runc's state.json (what it applied) over config.json, crun's from config.json",
+  async (t) => {
+    const d = tmp(t);
+    const bundle = path.join(d, 'bundles/b1');
+    const withState = runcState('s1', me, myStart, bundle) as { config: Record<string, unknown> };
+    withState.config.sysctl = { 'net.ipv4.tcp_keepalive_probes': '5', 'net/ipv4/tcp_keepalive_intvl': '30' };
+    write(path.join(d, 'root/s1/state.json'), withState);
+    write(path.join(bundle, 'config.json'), { linux: { sysctl: { 'net.ipv4.tcp_keepalive_probes': '3' } } });
+    write(path.join(d, 'root/s2/state.json'), runcState('s2', me, myStart, bundle));
+    write(path.join(d, 'root/s3/state.json'), runcState('s3', me, myStart));
+    write(path.join(d, 'root/cr1/status'), crunStatus(me, myStart, bundle));
+    // A value that is not a string (OCI's linux.sysctl is a map of strings): the file is skipped, reported.
+    const numeric = path.join(d, 'bundles/b2');
+    write(path.join(numeric, 'config.json'), { linux: { sysctl: { 'net.core.somaxconn': 1024 } } });
+    write(path.join(d, 'root/s4/state.json'), runcState('s4', me, myStart, numeric));
+    const skipped: ContainerStateError[] = [];
+    const by = Object.fromEntries(
+      readRoot({ runtime: 'runc', dir: path.join(d, 'root') }, new StateScan((e) => skipped.push(e))).map((c) => [
+        c.id,
+        c,
+      ]),
+    );
+    t.equal(by.s4!.sysctl, undefined, 'a spec whose sysctl map holds a number is not read');
+    t.match(skipped, [
+      {
+        reason: 'bad-field',
+        skipped: 'file',
+        path: path.join(numeric, 'config.json'),
+        message: /linux\.sysctl is an object, expected an object of strings/,
+      },
+    ]);
+    t.same(by.s1!.sysctl, { 'net.ipv4.tcp_keepalive_probes': '5', 'net/ipv4/tcp_keepalive_intvl': '30' });
+    t.equal(by.s1!.sysctlSource, path.join(d, 'root/s1/state.json'), 'what runc recorded at creation wins');
+    t.same(by.s2!.sysctl, { 'net.ipv4.tcp_keepalive_probes': '3' }, "config.json's linux.sysctl");
+    t.equal(by.s2!.sysctlSource, path.join(bundle, 'config.json'));
+    t.same([by.s3!.sysctl, by.s3!.sysctlSource], [undefined, undefined], 'neither records one');
+    t.same(by.cr1!.sysctl, { 'net.ipv4.tcp_keepalive_probes': '3' }, "crun's status has none: the bundle's");
+    t.match(startedAt({ created: '2026-01-02T03:04:05.123456789Z', startTime: 1 }), /^2026-01-02T03:04:05/);
+    const fromTicks = Date.parse(startedAt({ startTime: myStart })!);
+    t.ok(Math.abs(fromTicks - (Date.now() - process.uptime() * 1000)) < 5000, 'else boot time + start ticks');
+  },
+);
 
 t.test(
   'readTarget: a namespace whose pid exited or now leads elsewhere is a per-namespace error, not another namespace',
