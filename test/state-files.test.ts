@@ -206,5 +206,13 @@ t.test(
     const one = cli(['sysctl', '--container', hostileId, 'net.core.somaxconn']);
     t.equal(one.status, 0, `exit 0 ${one.status === 0 ? '' : one.stderr}`);
     t.match(one.stderr, `[untrusted: uid ${NOBODY}]`);
+    const explained = cli(['explain', '--container', hostileId, 'net.core.somaxconn']);
+    t.equal(explained.status, 0, `exit 0 ${explained.status === 0 ? '' : explained.stderr}`);
+    t.match(explained.stdout, `${printable(hostileId)} (${printable(claimed)}) [untrusted: uid ${NOBODY}]`);
+    t.notOk(CONTROL.test(explained.stdout), 'explain TARGET escapes them too');
+    const ej = JSON.parse(cli(['explain', '--container', hostileId, '--json', 'net.core.somaxconn']).stdout) as {
+      containers: { id: string; trust: string; owner: number }[];
+    };
+    t.match(ej.containers, [{ id: hostileId, trust: 'untrusted', owner: NOBODY }], '--json: exact, with whose it is');
   },
 );
