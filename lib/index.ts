@@ -14,7 +14,13 @@ export {
   type ListOptions,
   type CreateOptions,
 } from './namespace/handle.js';
-export type { ContainerOptions, ContainerRuntime, DockerRoots } from './container/types.js';
+export type {
+  ContainerOptions,
+  ContainerRuntime,
+  ContainerStateError,
+  ContainerTrust,
+  DockerRoots,
+} from './container/types.js';
 
 // Errors.
 export { NetnsError, type ErrorContext } from './errors.js';

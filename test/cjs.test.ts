@@ -81,6 +81,7 @@ Promise.all(subpaths.map((s) => import('netns/' + s))).then((ms) => {
     'defaultContainerRoots',
     'findContainer',
     'listContainers',
+    'trustNote',
   ]);
   t.same(out.rootless?.keys, [
     'RootlessChild',

@@ -64,7 +64,9 @@ t.test("crun layout: fromContainer opens the recorded process's namespace; list 
   t.equal(c?.oci, 'crun');
   t.equal(c?.runtime, 'podman', "crun root, Podman's bundle annotation");
   const entry = NetNamespace.list({ containers: { root } }).find((e) => e.pids.includes(child.pid));
-  t.same(entry?.containers, [{ runtime: 'podman', oci: 'crun', id: 'c0ffee01', pid: child.pid }]);
+  t.same(entry?.containers, [
+    { runtime: 'podman', oci: 'crun', id: 'c0ffee01', pid: child.pid, trust: 'root', owner: 0 },
+  ]);
   t.same(
     NetNamespace.list({ containers: false }).find((e) => e.pids.includes(child.pid))?.containers,
     [],

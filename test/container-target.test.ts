@@ -101,6 +101,8 @@ t.test('nu-ctr in a root not searched, nu-ctr2 in the default one: never nu-ctr2
     id: 'nu-ctr2',
     pid: p2.pid,
     stateFile: path.join(runRunc, 'nu-ctr2/state.json'),
+    trust: 'root',
+    owner: 0,
   });
   t.equal(out.values[KEY], Number(before[1]));
   {

@@ -153,7 +153,9 @@ t.test("runc with Docker's root: found as docker; list and --runtime name it", a
     pids: number[];
     containers: { runtime: string; id: string; pid: number }[];
   }[];
-  t.same(js.find((e) => e.pids.includes(c.pid))?.containers, [{ runtime: 'docker', oci: 'runc', id, pid: c.pid }]);
+  t.same(js.find((e) => e.pids.includes(c.pid))?.containers, [
+    { runtime: 'docker', oci: 'runc', id, pid: c.pid, trust: 'root', owner: 0 },
+  ]);
   const r = netns(['diff', '--container', id.slice(0, 12), '--runtime', 'docker']);
   t.equal(r.status, 0, r.stderr);
   t.match(

@@ -285,7 +285,7 @@ t.test("netns list and netns diff --all name both engines' containers", async (t
     containers: unknown[];
   }[];
   t.same(js.find((e) => e.pids.includes(dpid))?.containers, [
-    { runtime: 'docker', oci: 'runc', id: did, name: dname, pid: dpid },
+    { runtime: 'docker', oci: 'runc', id: did, name: dname, pid: dpid, trust: 'root', owner: 0 },
   ]);
   t.notOk(
     js.some((e) => e.pids.includes(ppid) && e.containers.length > 0),

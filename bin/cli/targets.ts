@@ -98,8 +98,8 @@ export function resolveTarget(v: TargetValues, command: string): NetNamespace | 
 
 /** How --json names the container a command acted on (its `container` field). */
 export function containerJson(c: ContainerInfo): Record<string, unknown> {
-  const { runtime, oci, id, name, namespace, pid, stateFile, kubernetes } = c;
-  return { runtime, oci, id, name, namespace, pid, stateFile, kubernetes };
+  const { runtime, oci, id, name, namespace, pid, stateFile, kubernetes, trust, owner, untrustedPath } = c;
+  return { runtime, oci, id, name, namespace, pid, stateFile, kubernetes, trust, owner, untrustedPath };
 }
 
 /** How a suggested command names the selected namespace: its selector words, unquoted. */

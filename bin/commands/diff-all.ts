@@ -2,11 +2,11 @@
 // auditHost(); with --expect FILE, against desired values, the exit status saying whether any
 // namespace deviates.
 import { auditHost, type AuditReport, type AuditTarget, type ContainerOptions } from 'netns';
-import { containerName } from 'netns/containers';
+import { containerName, trustNote } from 'netns/containers';
 import { FAILED, OK } from '../cli/errors.js';
 import { bold, cell, json, out, shown, table, warn } from '../cli/output.js';
 import { paintClass } from '../cli/classes.js';
-import { shortId } from '../cli/containers.js';
+import { shortId, warnSkipped } from '../cli/containers.js';
 
 /** "containerd k8s.io/3f2a1b… default/web/nginx": how a target is named in the report. */
 export function targetTitle(t: AuditTarget): string {
@@ -15,7 +15,8 @@ export function targetTitle(t: AuditTarget): string {
     return `namespace ${ino}${t.names.length ? ` (${t.names.map(shown).join(', ')})` : ''}: pid ${t.pids[0] ?? '-'} ${shown(t.command ?? '')}`.trimEnd();
   const cs = t.containers.map((c) => {
     const name = containerName(c);
-    return `${c.runtime} ${shown(shortId(c))}${name !== undefined ? ` ${shown(name)}` : ''}`;
+    const note = trustNote(c);
+    return `${c.runtime} ${shown(shortId(c))}${name !== undefined ? ` ${shown(name)}` : ''}${note !== '' ? ` ${note}` : ''}`;
   });
   return `${cs.join(', ')} (namespace ${ino})`;
 }
@@ -34,7 +35,10 @@ export function runDiffAll(
     ...(v.expect !== undefined ? { expect: v.expect } : {}),
   });
   if (v.json) json(report);
-  else printReport(report, v.expect !== undefined);
+  else {
+    printReport(report, v.expect !== undefined);
+    warnSkipped(report.skipped);
+  }
   // The policy the status follows: the expected file when one is given (it may ask for other
   // values than a spec did), else each container's own spec.
   return (v.expect !== undefined ? report.deviating : report.drifting) > 0 ? FAILED : OK;

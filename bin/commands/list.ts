@@ -1,10 +1,10 @@
 // netns list: every network namespace on the host, and the containers in each.
-import { NetNamespace, type NamespaceContainer } from 'netns';
-import { CONTAINER_RUNTIMES, containerName } from 'netns/containers';
+import { NetNamespace, type ContainerStateError, type NamespaceContainer } from 'netns';
+import { CONTAINER_RUNTIMES, containerName, trustNote } from 'netns/containers';
 import { UsageError, OK } from '../cli/errors.js';
 import { json, out, quote, shown, table } from '../cli/output.js';
 import { checkTarget, containerOptions, type TargetValues } from '../cli/targets.js';
-import { shortId } from '../cli/containers.js';
+import { shortId, warnSkipped } from '../cli/containers.js';
 import type { Command } from '../cli/args.js';
 
 export const listCommand: Command = {
@@ -19,12 +19,17 @@ not inspect are left out (run as root to see all).
 
 Columns: NS, NAMES, NPROCS, PID, then the containers in it: RUNTIME, CONTAINER (12 digits
 of a 64-digit id; containerd's as NAMESPACE/ID) and CNAME (POD-NAMESPACE/POD/CONTAINER for
-Kubernetes, else the runtime's name, else -), one line each (a pod's containers share one
-namespace), then COMMAND.
+Kubernetes, else the runtime's name, else -, and "[untrusted: uid N]" when a user other
+than root could have written its state: its id and names are that user's claims), one line
+each (a pod's containers share one namespace), then COMMAND. A state file that is too large,
+too deeply nested, a link, a FIFO, not JSON or has fields of the wrong type is skipped and
+named on stderr (escaped); the listing goes on.
 
 Options:
       --json           machine-readable output (every pid, the full id DEV:INO, and each
-                       container's runtime, oci, id, name, namespace, pid, kubernetes)
+                       container's runtime, oci, id, name, namespace, pid, kubernetes,
+                       trust (root, self or untrusted), owner, untrustedPath); skipped
+                       state files still go to stderr
       --runtime R      only containers of R: ${CONTAINER_RUNTIMES.join(', ')}
       --container-root DIR  read container state there (or NETNS_CONTAINER_ROOTS)
       --docker-exec-root DIR, --docker-data-root DIR
@@ -44,7 +49,11 @@ Examples:
   run(v, args) {
     if (args.length > 0) throw new UsageError(`unexpected argument ${quote(args[0]!)}`, 'list');
     checkTarget(v as TargetValues, 'list');
-    const all = NetNamespace.list({ containers: containerOptions(v as TargetValues) });
+    const skipped: ContainerStateError[] = [];
+    const all = NetNamespace.list({
+      containers: { ...containerOptions(v as TargetValues), onError: (e) => skipped.push(e) },
+    });
+    warnSkipped(skipped);
     if (v.json) {
       json(
         all.map((e) => ({
@@ -62,7 +71,9 @@ Examples:
     for (const e of all) {
       const [first, ...more] = e.containers;
       const cols = (c: NamespaceContainer | undefined): string[] =>
-        c ? [c.runtime, shown(shortId(c)), shown(containerName(c) ?? '-')] : ['-', '-', '-'];
+        c
+          ? [c.runtime, shown(shortId(c)), [shown(containerName(c) ?? '-'), trustNote(c)].join(' ').trimEnd()]
+          : ['-', '-', '-'];
       rows.push([
         e.id.split(':')[1] ?? e.id,
         e.names.map(shown).join(',') || '-',

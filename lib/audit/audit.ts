@@ -4,9 +4,9 @@
 // memory; differing keys are classified in one classify() call for all of them.
 import * as fs from 'node:fs';
 import { NetNamespace } from '../namespace/handle.js';
-import { listNamespaces, type NamespaceContainer, type NamespaceInfo } from '../namespace/list.js';
+import { listNamespaces, namespaceContainer, type NamespaceContainer, type NamespaceInfo } from '../namespace/list.js';
 import { listContainers } from '../container/find.js';
-import type { ContainerInfo, ContainerOptions } from '../container/types.js';
+import type { ContainerInfo, ContainerOptions, ContainerStateError } from '../container/types.js';
 import { classify } from '../explain/classify.js';
 import type { Classification, Provenance, SysctlClass } from '../explain/types.js';
 import { provenanceOf } from '../explain/provenance.js';
@@ -137,6 +137,12 @@ export interface AuditReport {
   deviating: number;
   /** How many targets drift from their containers' specs. */
   drifting: number;
+  /**
+   * The state and config files skipped (too large, too deep, a link, a FIFO, not JSON, a field
+   * of the wrong type...), each with its code and exact path: a container whose state file is
+   * here is not among the targets (`targets: 'all'` still audits its namespace, unnamed).
+   */
+  skipped: ContainerStateError[];
 }
 
 interface Expectation {
@@ -335,14 +341,22 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
   using current = NetNamespace.current();
   const self = options.host ?? current;
   const host = (options.host?.sysctl ?? sysctl).getAll(); // the caller's own: no switch
-  const containers = listContainers(options.containers ?? {});
+  const skipped: ContainerStateError[] = [];
+  const given = options.containers ?? {};
+  const containers = listContainers({
+    ...given,
+    onError: (e) => {
+      skipped.push(e);
+      given.onError?.(e);
+    },
+  });
   const byId = new Map(containers.filter((c) => c.running).map((c) => [c.id, c]));
   const all = listNamespaces({}, containers).filter((n) => n.id !== self.id);
   const chosen = mode === 'all' ? all : all.filter((n) => n.containers.length > 0);
   const read = chosen.map((info) => readTarget(info, byId));
   const infos = (r: TargetRead): ContainerInfo[] =>
     r.info.containers.map((c) => byId.get(c.id)).filter((c): c is ContainerInfo => c !== undefined);
-  return report(self.id, host, read, (r) => selector(r.info, byId), infos, ex, options);
+  return { ...report(self.id, host, read, (r) => selector(r.info, byId), infos, ex, options), skipped };
 }
 
 /**
@@ -363,24 +377,29 @@ export function auditNamespace(ns: NetNamespace, options: AuditNamespaceOptions 
   using current = NetNamespace.current();
   const self = options.host ?? current;
   const host = (options.host?.sysctl ?? sysctl).getAll(); // the caller's own: no switch
-  const found = containersIn(ns.id, options.containers ?? {});
-  const containers = found.map((c) => {
-    const s: NamespaceContainer = { runtime: c.runtime, oci: c.oci, id: c.id, pid: c.pid };
-    if (c.name !== undefined) s.name = c.name;
-    if (c.namespace !== undefined) s.namespace = c.namespace;
-    if (c.kubernetes !== undefined) s.kubernetes = c.kubernetes;
-    return s;
+  const skipped: ContainerStateError[] = [];
+  const given = options.containers ?? {};
+  const found = containersIn(ns.id, {
+    ...given,
+    onError: (e) => {
+      skipped.push(e);
+      given.onError?.(e);
+    },
   });
+  const containers = found.map(namespaceContainer);
   const read: TargetRead = { info: { id: ns.id, names: [], pids: [], containers }, snapshot: ns.sysctl.getAll() };
-  return report(
-    self.id,
-    host,
-    [read],
-    () => words,
-    () => found,
-    ex,
-    options,
-  );
+  return {
+    ...report(
+      self.id,
+      host,
+      [read],
+      () => words,
+      () => found,
+      ex,
+      options,
+    ),
+    skipped,
+  };
 }
 
 /** A key's facts for its provenance and remedy: its classification, or what the rule base and the host's mode say. */
@@ -402,7 +421,7 @@ function report(
   infosOf: (r: TargetRead) => ContainerInfo[],
   ex: Expectations | undefined,
   options: AuditNamespaceOptions,
-): AuditReport {
+): Omit<AuditReport, 'skipped'> {
   const wanted = expectedKeys(ex, Object.keys(host.raw));
   // One classification for every key that differs anywhere.
   const raw = read.map((r) => {

@@ -3,15 +3,19 @@
 import * as path from 'node:path';
 import { ERRNO, invalid, netnsError } from '../errors.js';
 import { printable } from '../printable.js';
-import { NameSources, readRoot } from './read.js';
+import { readRoot, StateScan } from './read.js';
 import { rootsFor } from './roots.js';
 import type { ContainerInfo, ContainerOptions } from './types.js';
 
-/** Every container the roots' state on disk records (running or not), sorted by runtime and id. */
+/**
+ * Every container the roots' state on disk records (running or not), sorted by runtime and id.
+ * A bad state file is skipped and passed to `options.onError`; each container says whose its
+ * record is (`trust`, `owner`).
+ */
 export function listContainers(options: ContainerOptions = {}): ContainerInfo[] {
   const roots = rootsFor(options);
-  const names = new NameSources();
-  const all = roots.flatMap((r) => readRoot(r, names));
+  using scan = new StateScan(options.onError);
+  const all = roots.flatMap((r) => readRoot(r, scan));
   const only = options.runtime;
   return (only === undefined || options.root !== undefined ? all : all.filter((c) => c.runtime === only)).sort(
     (a, b) =>
@@ -30,11 +34,27 @@ export function containerName(c: Pick<ContainerInfo, 'name' | 'kubernetes'>): st
 }
 
 /**
- * "containerd k8s.io/3f2a… (default/web/nginx)": how messages name a container, printable()
- * (its id and names come from state files a user may write).
+ * "[untrusted: uid 1000]" for a container whose record another user could have written (its
+ * id and names are that user's claims), else '': printable().
  */
-export function containerLabel(c: Pick<ContainerInfo, 'runtime' | 'namespace' | 'id' | 'name' | 'kubernetes'>): string {
-  return printable(rawLabel(c));
+export function trustNote(c: Partial<Pick<ContainerInfo, 'trust' | 'owner' | 'untrustedPath'>>): string {
+  if (c.trust !== 'untrusted') return '';
+  const me = process.geteuid?.() ?? 0;
+  if (c.owner !== undefined && c.owner !== 0 && c.owner !== me) return `[untrusted: uid ${c.owner}]`;
+  return `[untrusted: ${c.untrustedPath !== undefined ? printable(c.untrustedPath) : 'another user may write its state'}]`;
+}
+
+/**
+ * "containerd k8s.io/3f2a… (default/web/nginx)": how messages name a container, printable()
+ * (its id and names come from state files a user may write), with its trustNote() when it
+ * has one.
+ */
+export function containerLabel(
+  c: Pick<ContainerInfo, 'runtime' | 'namespace' | 'id' | 'name' | 'kubernetes'> &
+    Partial<Pick<ContainerInfo, 'trust' | 'owner' | 'untrustedPath'>>,
+): string {
+  const note = trustNote(c);
+  return printable(rawLabel(c)) + (note !== '' ? ` ${note}` : '');
 }
 
 /** containerLabel before printable(): for a hint's `detail`, which the hint escapes. */
@@ -87,7 +107,15 @@ function isIdPrefix(c: ContainerInfo, query: string): boolean {
  */
 export function findContainer(query: string, options: ContainerOptions = {}): ContainerInfo {
   if (typeof query !== 'string' || query === '') invalid('a container id, id prefix or name', 'id', query);
-  const all = listContainers(options);
+  if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
+  let skipped = 0;
+  const all = listContainers({
+    ...options,
+    onError: (e) => {
+      skipped++;
+      options.onError?.(e);
+    },
+  });
   // A running container wins over stopped ones that state directories still record.
   const pick = (m: ContainerInfo[]): ContainerInfo[] =>
     m.filter((c) => c.running).length === 1 ? m.filter((c) => c.running) : m;
@@ -123,6 +151,6 @@ export function findContainer(query: string, options: ContainerOptions = {}): Co
       all.length === 0
         ? 'none'
         : all.slice(0, 10).map(rawLabel).join(', ') + (all.length > 10 ? ` and ${all.length - 10} more` : ''),
-    message: `ENOENT: no container matches "${printable(query)}" (searched ${roots.join(', ') || 'no roots'})${whole}`,
+    message: `ENOENT: no container matches "${printable(query)}" (searched ${roots.join(', ') || 'no roots'})${whole}${skipped > 0 ? `; ${skipped} bad state file${skipped > 1 ? 's were' : ' was'} skipped (netns list names them)` : ''}`,
   });
 }

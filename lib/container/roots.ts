@@ -105,7 +105,8 @@ function realDir(dir: string): string {
 /** The roots to search for `options`, duplicates (the same directory twice, also through a symlink) dropped. */
 export function rootsFor(options: ContainerOptions = {}, env: NodeJS.ProcessEnv = process.env): ContainerRoot[] {
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
-  const { runtime, root, roots, docker } = options;
+  const { runtime, root, roots, docker, onError } = options;
+  if (onError !== undefined && typeof onError !== 'function') invalid('a function', 'options.onError', onError);
   if (runtime !== undefined && !CONTAINER_RUNTIMES.includes(runtime))
     invalid(`one of ${CONTAINER_RUNTIMES.join(', ')}`, 'options.runtime', runtime, RangeError);
   if (root !== undefined && (typeof root !== 'string' || root === '')) invalid('a directory', 'options.root', root);

@@ -22,6 +22,65 @@ export interface KubernetesNames {
   sandboxId?: string;
 }
 
+/**
+ * Who could have written what a container record says: `root` when root owns every file it
+ * came from (the state file, its bundle's config.json, the file its name came from) and every
+ * directory on the way to them, and no other user may write any of them; `self` when the
+ * caller (not root) owns some of them and root the rest; `untrusted` when another user owns
+ * one or may write one (a rootless runtime's root, /run/user/UID/runc, is its user's). A sticky
+ * directory anyone may write (/tmp) counts as its entries' owners. ACLs are not looked at.
+ */
+export type ContainerTrust = 'root' | 'self' | 'untrusted';
+
+/**
+ * What was wrong with a file: `symlink` (a link where a file or directory should be: not
+ * followed), `not-a-file` (a FIFO, device, socket or directory: not opened for reading),
+ * `not-a-directory`, `too-large` (over the size limit: not read), `too-deep` (JSON nested
+ * deeper than the limit: not parsed), `not-json`, `bad-field` (a field of the wrong type, or a
+ * required one missing), `id-mismatch` (a state file recording another id than its
+ * directory's name), `foreign-owner` (a file a user's state file points to, owned by another
+ * user: not read into that user's record), `unreadable` (open or read failed).
+ */
+export type StateFileProblem =
+  | 'symlink'
+  | 'not-a-file'
+  | 'not-a-directory'
+  | 'too-large'
+  | 'too-deep'
+  | 'not-json'
+  | 'bad-field'
+  | 'id-mismatch'
+  | 'foreign-owner'
+  | 'unreadable';
+
+/**
+ * A state or config file that was skipped: reported (to {@link ContainerOptions.onError}, in
+ * the audit's `skipped`, on the CLI's stderr), and the scan goes on.
+ */
+export interface ContainerStateError {
+  /**
+   * Errno-like: `EFBIG` too large, `ELOOP` a link, `ENOTDIR`, `EPERM` another user's file,
+   * `EINVAL` (not a file, too deep, not JSON, a bad field, another id), or the open's own.
+   */
+  code: string;
+  /** What was wrong (see {@link StateFileProblem}). */
+  reason: StateFileProblem;
+  /** The file or directory, exact (a name in it may hold any byte: printable() it for a person). */
+  path: string;
+  /** For a person: the code, what was wrong, and the path escaped by printable(). */
+  message: string;
+  /** How far the directory it is in may be trusted (a bad file in a user's root is that user's). */
+  trust: ContainerTrust;
+  /** The uid owning it, when it could be opened. */
+  owner?: number;
+  /**
+   * `container`: it was the container's state file (or its directory), and that container is
+   * not listed; `file`: a file that only adds names or annotations (a bundle's config.json,
+   * Docker's config.v2.json, containers.json), and the containers are listed without them.
+   */
+  skipped: 'container' | 'file';
+}
+
 /** One container, as its runtime's state on disk describes it. */
 export interface ContainerInfo {
   /** Which runtime or engine keeps it (see {@link ContainerRuntime}). */
@@ -67,6 +126,17 @@ export interface ContainerInfo {
   sysctlSource?: string;
   /** Kubernetes names, when the annotations carry them. */
   kubernetes?: KubernetesNames;
+  /**
+   * Who could have written this record's id, names and annotations ({@link ContainerTrust}):
+   * `untrusted` means a user other than root (and the caller) could have, so its names and
+   * labels are that user's claims. Whether its process is its own is checked apart: a state file
+   * of a user other than root names only that user's processes (`running` is false otherwise).
+   */
+  trust: ContainerTrust;
+  /** The uid owning the state file. */
+  owner: number;
+  /** When `trust` is not `root`: the first file or directory on the way that made it so. */
+  untrustedPath?: string;
 }
 
 /** One directory of container state to read. */
@@ -107,4 +177,10 @@ export interface ContainerOptions {
    * default roots; `dataRoot` is where the names of every Docker root without its own are read.
    */
   docker?: DockerRoots;
+  /**
+   * Called with each state or config file that was skipped (too large, too deep, a link, a
+   * FIFO, not JSON, a field of the wrong type...); the scan goes on. Without it, such files are
+   * skipped silently (auditHost() reports them in `skipped`).
+   */
+  onError?: (error: ContainerStateError) => void;
 }

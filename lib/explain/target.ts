@@ -7,7 +7,13 @@ import * as fs from 'node:fs';
 import { NetNamespace } from '../namespace/handle.js';
 import { listContainers } from '../container/find.js';
 import { procStartTime, startedAt } from '../container/read.js';
-import type { ContainerInfo, ContainerOptions, ContainerRuntime, KubernetesNames } from '../container/types.js';
+import type {
+  ContainerInfo,
+  ContainerOptions,
+  ContainerRuntime,
+  ContainerTrust,
+  KubernetesNames,
+} from '../container/types.js';
 import { invalid } from '../errors.js';
 import { parseKey } from '../sysctl/keys.js';
 import { valuesEqual } from '../sysctl/values.js';
@@ -91,6 +97,11 @@ export interface TargetContainer {
   /** The net.* sysctls its spec set at start (dotted keys), and where they were read. */
   sysctl: Record<string, string>;
   sysctlSource?: string;
+  /** Whose its state is (see ContainerInfo): an untrusted container's spec is its user's claim. */
+  trust: ContainerTrust;
+  /** The uid owning its state file. */
+  owner: number;
+  untrustedPath?: string;
 }
 
 /** What {@link explain} of a namespace returns. */
@@ -163,7 +174,16 @@ export function specSettings(containers: readonly ContainerInfo[]): Map<string, 
 
 /** A container as the explanation shows it: identity, start, the net.* keys its spec set. */
 function describeContainer(c: ContainerInfo, settings: Map<string, SpecSetting>): TargetContainer {
-  const t: TargetContainer = { runtime: c.runtime, id: c.id, pid: c.pid, stateFile: c.stateFile, sysctl: {} };
+  const t: TargetContainer = {
+    runtime: c.runtime,
+    id: c.id,
+    pid: c.pid,
+    stateFile: c.stateFile,
+    sysctl: {},
+    trust: c.trust,
+    owner: c.owner,
+  };
+  if (c.untrustedPath !== undefined) t.untrustedPath = c.untrustedPath;
   if (c.name !== undefined) t.name = c.name;
   if (c.namespace !== undefined) t.namespace = c.namespace;
   if (c.kubernetes !== undefined) t.kubernetes = c.kubernetes;

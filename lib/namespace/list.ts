@@ -6,10 +6,14 @@ import { fsdecode, fsencode } from '../native/index.js';
 import { listContainers } from '../container/find.js';
 import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 
-/** A container in a namespace, as {@link NetNamespace.list} shows it. */
+/**
+ * A container in a namespace, as {@link NetNamespace.list} shows it: `trust` and `owner` say
+ * whose its state file (and the files its names came from) are; `untrusted` means its id and
+ * names are another user's claims.
+ */
 export type NamespaceContainer = Pick<
   ContainerInfo,
-  'runtime' | 'oci' | 'id' | 'name' | 'namespace' | 'pid' | 'kubernetes'
+  'runtime' | 'oci' | 'id' | 'name' | 'namespace' | 'pid' | 'kubernetes' | 'trust' | 'owner' | 'untrustedPath'
 >;
 
 /** Options of {@link NetNamespace.list}. */
@@ -33,6 +37,23 @@ export interface NamespaceInfo {
   command?: string;
   /** The running containers whose init process is in it (from their runtimes' state on disk). */
   containers: NamespaceContainer[];
+}
+
+/** A container as a namespace's entry shows it (the fields of {@link NamespaceContainer}). */
+export function namespaceContainer(c: ContainerInfo): NamespaceContainer {
+  const s: NamespaceContainer = {
+    runtime: c.runtime,
+    oci: c.oci,
+    id: c.id,
+    pid: c.pid,
+    trust: c.trust,
+    owner: c.owner,
+  };
+  if (c.name !== undefined) s.name = c.name;
+  if (c.namespace !== undefined) s.namespace = c.namespace;
+  if (c.kubernetes !== undefined) s.kubernetes = c.kubernetes;
+  if (c.untrustedPath !== undefined) s.untrustedPath = c.untrustedPath;
+  return s;
 }
 
 function idOf(dev: number | bigint, ino: number | bigint): string {
@@ -93,11 +114,7 @@ export function listNamespaces(options: ListOptions = {}, found?: ContainerInfo[
     for (const c of found ?? listContainers(options.containers ?? {})) {
       const e = c.running ? nsOfPid.get(c.pid) : undefined;
       if (!e) continue;
-      const s: NamespaceContainer = { runtime: c.runtime, oci: c.oci, id: c.id, pid: c.pid };
-      if (c.name !== undefined) s.name = c.name;
-      if (c.namespace !== undefined) s.namespace = c.namespace;
-      if (c.kubernetes !== undefined) s.kubernetes = c.kubernetes;
-      e.containers.push(s);
+      e.containers.push(namespaceContainer(c));
     }
   const out = [...byId.values()];
   for (const e of out) {

@@ -12,8 +12,10 @@ import {
   procStartTime,
   readRoot,
   kubernetesNames,
+  StateScan,
   startedAt,
 } from '../../lib/container/read.js';
+import type { ContainerStateError } from '../../lib/container/types.js';
 import { defaultRoots, rootsFor, rootsFromEnv } from '../../lib/container/roots.js';
 import { findContainer, listContainers } from '../../lib/container/find.js';
 import { openFoundContainer } from '../../lib/namespace/container.js';
@@ -91,10 +93,39 @@ t.test('parseRuncState and parseCrunStatus: fields, bundle label, labels as anno
     bundle: '/b',
     labels: { 'io.kubernetes.cri.container-name': 'web' },
   });
-  t.equal(parseRuncState({ id: 'x', init_process_pid: 0, init_process_start: 1 }, '/s'), undefined, 'pid 0');
-  t.equal(parseRuncState({ id: 'x', init_process_pid: 5 }, '/s'), undefined, 'no start time');
-  t.equal(parseRuncState(null, '/s'), undefined);
-  t.equal(parseRuncState([1], '/s'), undefined);
+  t.same(
+    parseRuncState({ id: 'x', init_process_pid: 0, init_process_start: 1 }, '/s'),
+    { problem: 'init_process_pid is 0, expected a positive integer' },
+    'pid 0',
+  );
+  t.same(
+    parseRuncState({ id: 'x', init_process_pid: 5 }, '/s'),
+    { problem: 'init_process_start is missing, expected a positive integer' },
+    'no start time',
+  );
+  t.same(parseRuncState(null, '/s'), { problem: 'the file is null, expected an object' });
+  t.same(parseRuncState([1], '/s'), { problem: 'the file is an array, expected an object' });
+  t.same(
+    parseRuncState({ id: 7, init_process_pid: 5, init_process_start: 1 }, '/s'),
+    { problem: 'id is 7, expected a string' },
+    'a string field that is a number',
+  );
+  t.same(
+    parseRuncState({ id: 'x', init_process_pid: { a: 1 }, init_process_start: '12' }, '/s'),
+    { problem: 'init_process_pid is an object, expected a positive integer' },
+    'a number field that is an object',
+  );
+  t.same(
+    parseRuncState({ id: 'x', init_process_pid: 5, init_process_start: '12', config: { labels: ['a=b', 3] } }, '/s'),
+    { problem: 'config.labels is an array, expected an array of strings' },
+    'a label that is not a string',
+  );
+  t.equal(
+    (parseRuncState({ id: 'x', init_process_pid: 5, init_process_start: '12' }, '/s') as { startTime: number })
+      .startTime,
+    12,
+    "early runc's start time as digits",
+  );
   const c = parseCrunStatus(crunStatus(11, 21, '/cb'), '/st', 'cid')!;
   t.same(c, {
     oci: 'crun',
@@ -106,7 +137,12 @@ t.test('parseRuncState and parseCrunStatus: fields, bundle label, labels as anno
     bundle: '/cb',
     labels: {},
   });
-  t.equal(parseCrunStatus({ pid: 3 }, '/st', 'x'), undefined);
+  t.same(parseCrunStatus({ pid: 3 }, '/st', 'x'), {
+    problem: 'process-start-time is missing, expected a positive integer',
+  });
+  t.same(parseCrunStatus({ pid: 3, 'process-start-time': 4, bundle: ['/b'] }, '/st', 'x'), {
+    problem: 'bundle is an array, expected a string',
+  });
 });
 
 t.test("kubernetesNames: the CRI plugin's annotations, CRI-O's, a sandbox", async (t) => {
@@ -144,7 +180,7 @@ t.test("kubernetesNames: the CRI plugin's annotations, CRI-O's, a sandbox", asyn
 t.test('readRoot: runc, crun and containerd layouts in one root; engines from annotations', async (t) => {
   const d = tmp(t);
   const bundle = path.join(d, 'bundles/p1');
-  write(path.join(bundle, 'config.json'), { annotations: { 'io.container.manager': 'libpod', n: 1 } });
+  write(path.join(bundle, 'config.json'), { annotations: { 'io.container.manager': 'libpod' } });
   const crioBundle = path.join(d, 'bundles/c1');
   write(path.join(crioBundle, 'config.json'), {
     annotations: {
@@ -163,17 +199,23 @@ t.test('readRoot: runc, crun and containerd layouts in one root; engines from an
   fs.writeFileSync(path.join(d, 'root/plain.lock'), '');
   write(path.join(d, 'root/broken/state.json'), '{');
   fs.writeFileSync(path.join(d, 'root/broken/state.json'), '{"id":');
-  const all = readRoot({ runtime: 'runc', dir: path.join(d, 'root') });
+  const skipped: ContainerStateError[] = [];
+  const all = readRoot({ runtime: 'runc', dir: path.join(d, 'root') }, new StateScan((e) => skipped.push(e)));
   const by = Object.fromEntries(all.map((c) => [c.id, c]));
   t.same(
     Object.keys(by).sort(),
     ['cr1', 'crio1', 'ctd1', 'plain', 'pod1'],
     'half-written and empty entries are skipped',
   );
+  t.same(
+    skipped.map((e) => [e.reason, path.relative(d, e.path), e.skipped]),
+    [['not-json', 'root/broken/state.json', 'container']],
+    'the half-written one reported',
+  );
   t.equal(by.plain!.runtime, 'runc');
   t.equal(by.plain!.running, true, 'recorded start time matches the live process');
   t.equal(by.pod1!.runtime, 'podman', 'io.container.manager=libpod');
-  t.same(by.pod1!.annotations, { 'io.container.manager': 'libpod' }, 'string annotations only');
+  t.same(by.pod1!.annotations, { 'io.container.manager': 'libpod' });
   t.equal(by.crio1!.runtime, 'cri-o');
   t.equal(by.crio1!.name, 'app');
   t.equal(by.crio1!.running, false, 'start time differs: not the recorded process');
@@ -439,15 +481,33 @@ t.test(
     const withState = runcState('s1', me, myStart, bundle) as { config: Record<string, unknown> };
     withState.config.sysctl = { 'net.ipv4.tcp_keepalive_probes': '5', 'net/ipv4/tcp_keepalive_intvl': '30' };
     write(path.join(d, 'root/s1/state.json'), withState);
-    const linux = { sysctl: { 'net.ipv4.tcp_keepalive_probes': '3', 'net.core.somaxconn': 1024 } };
-    write(path.join(bundle, 'config.json'), { linux });
+    write(path.join(bundle, 'config.json'), { linux: { sysctl: { 'net.ipv4.tcp_keepalive_probes': '3' } } });
     write(path.join(d, 'root/s2/state.json'), runcState('s2', me, myStart, bundle));
     write(path.join(d, 'root/s3/state.json'), runcState('s3', me, myStart));
     write(path.join(d, 'root/cr1/status'), crunStatus(me, myStart, bundle));
-    const by = Object.fromEntries(readRoot({ runtime: 'runc', dir: path.join(d, 'root') }).map((c) => [c.id, c]));
+    // A value that is not a string (OCI's linux.sysctl is a map of strings): the file is skipped, reported.
+    const numeric = path.join(d, 'bundles/b2');
+    write(path.join(numeric, 'config.json'), { linux: { sysctl: { 'net.core.somaxconn': 1024 } } });
+    write(path.join(d, 'root/s4/state.json'), runcState('s4', me, myStart, numeric));
+    const skipped: ContainerStateError[] = [];
+    const by = Object.fromEntries(
+      readRoot({ runtime: 'runc', dir: path.join(d, 'root') }, new StateScan((e) => skipped.push(e))).map((c) => [
+        c.id,
+        c,
+      ]),
+    );
+    t.equal(by.s4!.sysctl, undefined, 'a spec whose sysctl map holds a number is not read');
+    t.match(skipped, [
+      {
+        reason: 'bad-field',
+        skipped: 'file',
+        path: path.join(numeric, 'config.json'),
+        message: /linux\.sysctl is an object, expected an object of strings/,
+      },
+    ]);
     t.same(by.s1!.sysctl, { 'net.ipv4.tcp_keepalive_probes': '5', 'net/ipv4/tcp_keepalive_intvl': '30' });
     t.equal(by.s1!.sysctlSource, path.join(d, 'root/s1/state.json'), 'what runc recorded at creation wins');
-    t.same(by.s2!.sysctl, { 'net.ipv4.tcp_keepalive_probes': '3' }, "config.json's linux.sysctl, strings only");
+    t.same(by.s2!.sysctl, { 'net.ipv4.tcp_keepalive_probes': '3' }, "config.json's linux.sysctl");
     t.equal(by.s2!.sysctlSource, path.join(bundle, 'config.json'));
     t.same([by.s3!.sysctl, by.s3!.sysctlSource], [undefined, undefined], 'neither records one');
     t.same(by.cr1!.sysctl, { 'net.ipv4.tcp_keepalive_probes': '3' }, "crun's status has none: the bundle's");
@@ -488,7 +548,6 @@ t.test("names: containers-storage (Podman, CRI-O) from containers.json, nerdctl'
   write(path.join(d, 'share/containers/storage/overlay-containers/containers.json'), [
     { id: 'p1', names: ['web'], image: 'i' },
     { id: 'p2', names: [] },
-    'junk',
   ]);
   const bundle = path.join(d, 'b');
   write(path.join(bundle, 'config.json'), { annotations: { 'io.container.manager': 'libpod' } });
@@ -634,6 +693,6 @@ t.test('a bundle whose config.json is a FIFO or huge does not stop the scan', as
       ['f1', {}],
       ['h1', {}],
     ],
-    'read without blocking, nor past 64 MiB: no annotations',
+    'read without blocking, nor past the limit: no annotations',
   );
 });

@@ -213,6 +213,8 @@ t.test('specSettings: net.* keys of every form, hostile keys dropped, the last c
     startTime,
     running: true,
     stateFile: `/s/${id}/state.json`,
+    trust: 'root',
+    owner: 0,
     annotations: {},
     sysctl,
     sysctlSource: `/s/${id}/state.json`,
