@@ -10,7 +10,8 @@ import { parseCrunStatus, parseRuncState, procStartTime, readRoot, kubernetesNam
 import { defaultRoots, rootsFor, rootsFromEnv } from '../../lib/container/roots.js';
 import { findContainer, listContainers } from '../../lib/container/find.js';
 import { openFoundContainer } from '../../lib/namespace/container.js';
-import { auditHost, expectationsFrom, readTarget } from '../../lib/audit/audit.js';
+import { auditHost, readTarget } from '../../lib/audit/audit.js';
+import { expectationsFrom } from '../../lib/sysctl/sysctld.js';
 import { spawn, spawnSync } from 'node:child_process';
 
 const tmp = (t: Test): string => {
