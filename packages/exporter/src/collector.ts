@@ -1,0 +1,542 @@
+// One scrape: every target namespace's chosen keys read and written as metric families, with
+// the expected values and a mismatch series for each expected key. The cost is in proportion
+// to the keys asked for: each namespace keeps a snapshot of just its keys (one fd per key,
+// netns' sysctl.snapshot(keys)) across scrapes, read with one pread per key, made when the
+// namespace appears and closed when it goes; a full walk per namespace only when every key is
+// asked for (--sysctl.all), and then on the addon's own thread. The event loop is given back
+// every few milliseconds, so /metrics never holds up a readiness probe or another request.
+import { valuesEqual, type SysctlSnapshotHandle } from 'netns';
+import { defaultContext, findRule } from 'netns/explain';
+import { expectationFor, pathForm, type Expectation, type Expectations } from 'netns/sysctld';
+import type { NamespaceLabels, Target, TargetSource } from './discovery.js';
+import { yieldToLoop } from './discovery.js';
+import { Family, escapeLabelValue, labelPairs } from './exposition.js';
+import {
+  KeySelection,
+  catalogueKind,
+  familyName,
+  isInteger,
+  kindOfValue,
+  splitKey,
+  type KeyParts,
+  type Kind,
+} from './keys.js';
+
+/** Give the event loop back after this many milliseconds of work in one go. */
+const SLICE_MS = 4;
+
+/** What the exporter was built from, for netns_exporter_build_info. */
+export interface BuildInfo {
+  version: string;
+  netnsVersion: string;
+}
+
+export interface CollectorOptions {
+  source: TargetSource;
+  selection?: KeySelection;
+  /** Desired values (sysctl.d), for the expected and mismatch series. */
+  expect?: Expectations;
+  build?: BuildInfo;
+  /** Walks in flight at once with --sysctl.all (default 2). */
+  walkConcurrency?: number;
+}
+
+/** How one key of one namespace becomes samples (kept across scrapes in keys mode). */
+interface Slot {
+  parts: KeyParts;
+  /** Label pairs: the namespace's, then the device's. */
+  labels: string;
+  kind?: Kind;
+  /** kind 'number': `family{labels} `. */
+  prefix?: string;
+  fam?: Family;
+  fields?: Family[];
+}
+
+/** An expected key of one namespace. */
+interface Expected {
+  e: Expectation;
+  /** Index of its key in the namespace's slots, -1 when the key is absent there. */
+  slot: number;
+  /** `netns_sysctl_mismatch{labels} `. */
+  mismatch: string;
+  /** The expected-value sample lines (numbers only), constant. */
+  lines: string;
+}
+
+/** A target and what the collector keeps for it. */
+interface NsState {
+  target: Target;
+  labels: string;
+  snap?: SysctlSnapshotHandle;
+  slots: Slot[];
+  expected: Expected[];
+  /** Interfaces matched by device globs and left out by the limit. */
+  skipped: number;
+  /** Its keys must be chosen again (an interface went away, or its keys could not be listed). */
+  stale: boolean;
+}
+
+const NS_LABELS: (keyof NamespaceLabels)[] = [
+  'netns',
+  'namespace',
+  'pod',
+  'uid',
+  'container',
+  'runtime',
+  'host_network',
+];
+
+/** The collector: `collect()` is one scrape's metric families as text. */
+export class Collector {
+  readonly #source: TargetSource;
+  readonly #sel: KeySelection;
+  readonly #expect: Expectations | undefined;
+  readonly #build: BuildInfo | undefined;
+  readonly #walks: number;
+  #states = new Map<string, NsState>();
+  #families = new Map<string, Family>();
+  /** Which family key owns a metric name (two keys that sanitize alike: the first keeps it). */
+  #owner = new Map<string, string>();
+  #kinds = new Map<string, Kind>();
+  #ordered: Family[] | undefined;
+  #running: Promise<string> | undefined;
+  #closed = false;
+  /** Errors of the scrape being made. */
+  #errors = 0;
+  #lastDuration = 0;
+  readonly #ctx = defaultContext();
+  readonly #perNamespace = new Map<string, boolean>();
+  readonly #expectationOf = new Map<string, Expectation | null>();
+  readonly #partsOf = new Map<string, KeyParts>();
+
+  constructor(options: CollectorOptions) {
+    this.#source = options.source;
+    this.#sel = options.selection ?? new KeySelection();
+    this.#expect = options.expect;
+    this.#build = options.build;
+    this.#walks = options.walkConcurrency ?? 2;
+  }
+
+  /** How long the last scrape took, in seconds. */
+  get lastDuration(): number {
+    return this.#lastDuration;
+  }
+
+  /**
+   * One scrape: the metric families of every target as text. Scrapes asked for while one runs
+   * get its result (one read of the namespaces serves them all).
+   */
+  collect(): Promise<string> {
+    if (this.#closed) return Promise.reject(new Error('the collector is closed'));
+    this.#running ??= this.#collect().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  /** Close every snapshot (and the discovery's handles). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const st of this.#states.values()) st.snap?.close();
+    this.#states.clear();
+    this.#source.close();
+  }
+
+  async #collect(): Promise<string> {
+    const t0 = performance.now();
+    this.#errors = 0;
+    const targets = await this.#source.scan();
+    if (targets) await this.#reconcile(targets);
+    for (const f of this.#families.values()) f.body = '';
+    const mismatch = this.#family('netns_sysctl_mismatch', MISMATCH_HELP);
+    const expected = this.#family('netns_sysctl_expected', EXPECTED_HELP);
+    if (this.#sel.all) await this.#walkAll(mismatch, expected);
+    else await this.#readAll(mismatch, expected);
+    if (this.#closed) throw new Error('the collector was closed during the scrape');
+    const meta = this.#meta();
+    this.#lastDuration = (performance.now() - t0) / 1000;
+    const duration = new Family(
+      'netns_scrape_duration_seconds',
+      'How long this scrape of the network namespaces took (discovery, reads and formatting)',
+    );
+    duration.sample('', this.#lastDuration);
+    let out = '';
+    for (const f of this.#order()) out += f.text();
+    return out + meta + duration.text();
+  }
+
+  // ---- keys mode: a snapshot of the chosen keys per namespace ----
+
+  async #readAll(mismatch: Family, expected: Family): Promise<void> {
+    let since = performance.now();
+    for (const st of this.#states.values()) {
+      if (st.stale) await this.#choose(st);
+      const snap = st.snap;
+      if (snap === undefined) {
+        this.#errors++;
+        continue;
+      }
+      const raw = snap.readRaw();
+      const slots = st.slots;
+      for (let i = 0; i < raw.length; i++) {
+        const v = raw[i];
+        if (typeof v === 'string') this.#emit(slots[i]!, v);
+        else if (v === undefined)
+          st.stale = true; // its interface went away: choose again next time
+        else this.#errors++;
+      }
+      for (const x of st.expected) {
+        const v = x.slot >= 0 ? raw[x.slot] : undefined;
+        const ok = typeof v === 'string' && (v === x.e.value || valuesEqual(v, x.e.value));
+        mismatch.body += ok ? `${x.mismatch}0\n` : `${x.mismatch}1\n`;
+        expected.body += x.lines;
+      }
+      if (performance.now() - since > SLICE_MS) {
+        await yieldToLoop();
+        since = performance.now();
+      }
+    }
+  }
+
+  /** Keep one state per target: new ones get their keys chosen, gone ones are closed. */
+  async #reconcile(targets: Target[]): Promise<void> {
+    const next = new Map<string, NsState>();
+    let since = performance.now();
+    for (const t of targets) {
+      let st = this.#states.get(t.id);
+      const labels = labelPairs(NS_LABELS.map((n) => [n, t.labels[n]] as const));
+      if (st && st.target.ns === t.ns && st.labels === labels) st.target = t;
+      else {
+        st?.snap?.close();
+        st = { target: t, labels, slots: [], expected: [], skipped: 0, stale: true };
+        if (!this.#sel.all) await this.#choose(st);
+      }
+      next.set(t.id, st);
+      if (performance.now() - since > SLICE_MS) {
+        await yieldToLoop();
+        since = performance.now();
+      }
+    }
+    for (const [id, st] of this.#states) if (next.get(id) !== st) st.snap?.close();
+    this.#states = next;
+  }
+
+  /** Choose a namespace's keys (listing it when patterns ask for it) and open their snapshot. */
+  async #choose(st: NsState): Promise<void> {
+    st.stale = false;
+    st.snap?.close();
+    st.snap = undefined;
+    const ns = st.target.ns;
+    try {
+      let rels: string[];
+      if (this.#listing()) rels = (await ns.sysctl.listAsync()).map((k) => pathForm(k).slice(4));
+      else rels = this.#exactRels();
+      const { chosen, expected, skipped } = this.#chosen(st, rels);
+      st.skipped = skipped;
+      const snap = ns.sysctl.snapshot(chosen.map((p) => p.key));
+      st.snap = snap;
+      const index = new Map(snap.keys.map((k, i) => [k, i]));
+      const byKey = new Map(chosen.map((p) => [p.key, p]));
+      st.slots = snap.keys.map((k) => this.#slot(byKey.get(k)!, st.labels));
+      st.expected = expected.map((e) => this.#expectedOf(st.labels, e, index.get(e.key) ?? -1));
+    } catch (e) {
+      // The namespace went away, or is out of reach: its series are left out, and counted.
+      this.#errors++;
+      st.stale = true;
+      st.slots = [];
+      st.expected = [];
+      if (!isSystemError(e)) throw e;
+    }
+  }
+
+  /** Whether a namespace must be listed to know its keys (patterns, or every key). */
+  #listing(): boolean {
+    return !this.#sel.exactOnly || this.#sel.deviceGlobs || (this.#expect?.globs.length ?? 0) > 0;
+  }
+
+  /** The keys named exactly by the flags and by the expectations. */
+  #exactRels(): string[] {
+    const rels = new Set(this.#sel.exactRels());
+    for (const form of this.#expect?.exact.keys() ?? []) rels.add(form.slice(4));
+    return [...rels];
+  }
+
+  /** Of `rels` (present in the namespace, or named exactly), the keys exported and the expectations that apply. */
+  #chosen(st: NsState, rels: readonly string[]): { chosen: KeyParts[]; expected: Expectation[]; skipped: number } {
+    const parts = rels.map((r) => this.#parts(r));
+    const { devices, skipped } = this.#sel.devicesOf(new Set(parts.flatMap((p) => (p.device ? [p.device] : []))));
+    const exact = new Set(this.#sel.exactRels());
+    const host = st.target.labels.host_network === 'true';
+    const chosen: KeyParts[] = [];
+    const expected: Expectation[] = [];
+    const seen = new Set<string>();
+    for (const p of parts) {
+      if (seen.has(p.rel) || KeySelection.secret(p.rel)) continue;
+      seen.add(p.rel);
+      const deviceOk = p.device === undefined || devices.has(p.device) || exact.has(p.rel);
+      const e = deviceOk ? this.#expectation(p.key) : undefined;
+      const applies = e !== undefined && (host || this.#perNamespaceKey(p.rel));
+      if (applies) expected.push(e);
+      if ((deviceOk && this.#sel.selects(p)) || applies) chosen.push(p);
+    }
+    // Exact expectations of keys this namespace lacks: still expected (mismatch 1).
+    for (const form of this.#expect?.exact.keys() ?? []) {
+      const p = this.#parts(form.slice(4));
+      if (seen.has(p.rel)) continue;
+      const e = this.#expectation(p.key);
+      if (e && (host || this.#perNamespaceKey(p.rel))) expected.push(e);
+    }
+    return { chosen, expected, skipped };
+  }
+
+  #parts(rel: string): KeyParts {
+    let p = this.#partsOf.get(rel);
+    if (p === undefined) {
+      p = splitKey(rel);
+      if (this.#partsOf.size > 65536) this.#partsOf.clear();
+      this.#partsOf.set(rel, p);
+    }
+    return p;
+  }
+
+  #expectation(key: string): Expectation | undefined {
+    if (!this.#expect) return undefined;
+    let e = this.#expectationOf.get(key);
+    if (e === undefined) {
+      e = expectationFor(this.#expect, key) ?? null;
+      if (this.#expectationOf.size > 65536) this.#expectationOf.clear();
+      this.#expectationOf.set(key, e);
+    }
+    return e ?? undefined;
+  }
+
+  /**
+   * Whether a namespace other than the host's has its own value of the key: not for a key the
+   * kernel keeps only on the host, nor one all namespaces share (netns' rule base). Expecting
+   * those is about the host alone.
+   */
+  #perNamespaceKey(rel: string): boolean {
+    let v = this.#perNamespace.get(rel);
+    if (v === undefined) {
+      const r = findRule(rel, this.#ctx);
+      const c = r === undefined ? undefined : typeof r.class === 'function' ? r.class(this.#ctx, rel) : r.class;
+      v = c !== 'host-only' && c !== 'shared';
+      this.#perNamespace.set(rel, v);
+    }
+    return v;
+  }
+
+  #slot(parts: KeyParts, nsLabels: string): Slot {
+    const labels = parts.device === undefined ? nsLabels : `${nsLabels},device="${escapeLabelValue(parts.device)}"`;
+    return { parts, labels };
+  }
+
+  #expectedOf(nsLabels: string, e: Expectation, slot: number): Expected {
+    const labels = `${nsLabels},name="${escapeLabelValue(e.key)}"`;
+    const v = e.value.trim();
+    let lines = '';
+    if (isInteger(v)) lines = `netns_sysctl_expected{${labels}} ${v}\n`;
+    else if (/^-?\d+(?:\s+-?\d+)+$/.test(v))
+      v.split(/\s+/).forEach((x, i) => {
+        lines += `netns_sysctl_expected{${labels},index="${i}"} ${x}\n`;
+      });
+    return { e, slot, mismatch: `netns_sysctl_mismatch{${labels}} `, lines };
+  }
+
+  // ---- samples ----
+
+  /** The samples of one value. */
+  #emit(s: Slot, v: string): void {
+    const kind = s.kind ?? this.#decide(s, v);
+    if (kind === 'number') {
+      if (isInteger(v)) s.fam!.body += s.prefix! + v + '\n';
+      else this.#errors++;
+      return;
+    }
+    if (s.fam === undefined && s.fields === undefined) {
+      this.#errors++; // its name is taken by another key
+      return;
+    }
+    const fields = v.trim().split(/[ \t]+/);
+    if (kind === 'text') {
+      const info = s.fam!;
+      const name = `,name="${escapeLabelValue(s.parts.familyKey)}"`;
+      for (let i = 0; i < fields.length; i++)
+        info.body += `netns_sysctl_info{${s.labels}${name},value="${escapeLabelValue(fields[i]!)}",index="${i}"} 1\n`;
+      return;
+    }
+    if (!fields.every(isInteger)) {
+      this.#errors++;
+      return;
+    }
+    if (kind === 'fields') {
+      const fams = s.fields!;
+      if (fams.length !== fields.length) {
+        this.#errors++;
+        return;
+      }
+      for (let i = 0; i < fields.length; i++) fams[i]!.body += `${fams[i]!.name}{${s.labels}} ${fields[i]}\n`;
+      return;
+    }
+    for (let i = 0; i < fields.length; i++) s.fam!.body += `${s.fam!.name}{${s.labels},index="${i}"} ${fields[i]}\n`;
+  }
+
+  /** A slot's kind (its family key's, decided at first sight) and its families. */
+  #decide(s: Slot, v: string): Kind {
+    const fk = s.parts.familyKey;
+    const names = this.#sel.fieldsOf(fk);
+    let kind = this.#kinds.get(fk);
+    if (kind === undefined) {
+      kind = catalogueKind(fk, names) ?? kindOfValue(v, names);
+      if (kind === 'fields' && names && names.length !== v.trim().split(/[ \t]+/).length) kind = 'vector';
+      this.#kinds.set(fk, kind);
+    }
+    s.kind = kind;
+    const name = familyName(fk);
+    const help = `sysctl ${s.parts.device === undefined ? fk : `${fk} (per interface: the interface in the device label)`}, in each network namespace`;
+    if (kind === 'text') s.fam = this.#family('netns_sysctl_info', INFO_HELP);
+    else if (kind === 'fields')
+      s.fields = names!.every((f) => this.#claim(`${name}_${f}`, fk))
+        ? names!.map((f, i) => this.#family(`${name}_${f}`, `${help}, field ${i} (${f})`))
+        : undefined;
+    else if (this.#claim(name, fk)) {
+      s.fam = this.#family(name, help);
+      if (kind === 'number') s.prefix = `${name}{${s.labels}} `;
+    }
+    if (kind === 'number' && s.prefix === undefined) s.kind = 'vector'; // name taken: counted as an error in #emit
+    return s.kind;
+  }
+
+  #claim(name: string, familyKey: string): boolean {
+    const owner = this.#owner.get(name);
+    if (owner === undefined) this.#owner.set(name, familyKey);
+    return owner === undefined || owner === familyKey;
+  }
+
+  #family(name: string, help: string): Family {
+    let f = this.#families.get(name);
+    if (f === undefined) {
+      f = new Family(name, help);
+      this.#families.set(name, f);
+      this.#ordered = undefined;
+    }
+    return f;
+  }
+
+  #order(): Family[] {
+    return (this.#ordered ??= [...this.#families.values()].sort((a, b) => (a.name < b.name ? -1 : 1)));
+  }
+
+  // ---- --sysctl.all: a walk of each namespace, on the addon's thread ----
+
+  async #walkAll(mismatch: Family, expected: Family): Promise<void> {
+    const states = [...this.#states.values()];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < states.length && !this.#closed) {
+        const st = states[next++]!;
+        let raw: Record<string, string>;
+        try {
+          raw = (await st.target.ns.sysctl.getAllAsync()).raw;
+        } catch (e) {
+          if (!isSystemError(e)) throw e;
+          this.#errors++;
+          continue;
+        }
+        this.#renderWalk(st, raw, mismatch, expected);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.#walks) }, worker));
+  }
+
+  /** One namespace's walk as samples (its slots are made per scrape: the keys may change). */
+  #renderWalk(st: NsState, raw: Record<string, string>, mismatch: Family, expected: Family): void {
+    const rels: string[] = [];
+    for (const key in raw) rels.push(pathForm(key).slice(4));
+    const { chosen, expected: exp, skipped } = this.#chosen(st, rels);
+    st.skipped = skipped;
+    for (const p of chosen) this.#emit(this.#slot(p, st.labels), raw[p.key]!);
+    for (const e of exp) {
+      const x = this.#expectedOf(st.labels, e, 0);
+      const v = raw[e.key];
+      const ok = v !== undefined && (v === e.value || valuesEqual(v, e.value));
+      mismatch.body += ok ? `${x.mismatch}0\n` : `${x.mismatch}1\n`;
+      expected.body += x.lines;
+    }
+  }
+
+  // ---- about the exporter and the scrape ----
+
+  #meta(): string {
+    const fams: Family[] = [];
+    if (this.#build) {
+      const b = new Family(
+        'netns_exporter_build_info',
+        'The version of netns-exporter, of the netns library it runs on, and of Node.js (always 1)',
+      );
+      b.sample(
+        labelPairs([
+          ['version', this.#build.version],
+          ['netns_version', this.#build.netnsVersion],
+          ['nodejs_version', process.version],
+        ]),
+        1,
+      );
+      fams.push(b);
+    }
+    const info = new Family(
+      'netns_container_info',
+      'A running container and the network namespace it is in (always 1); host_network="true": it shares the host\'s',
+    );
+    let skipped = 0;
+    for (const st of this.#states.values()) {
+      skipped += st.skipped;
+      for (const m of st.target.members)
+        info.sample(
+          labelPairs([
+            ['netns', st.target.labels.netns],
+            ['namespace', m.namespace],
+            ['pod', m.pod],
+            ['uid', m.uid],
+            ['container', m.name],
+            ['container_id', m.id],
+            ['runtime', m.runtime],
+            ['host_network', st.target.labels.host_network],
+          ]),
+          1,
+        );
+    }
+    fams.push(info);
+    const n = new Family(
+      'netns_namespaces',
+      'Network namespaces exported (the host and one per pod or container namespace)',
+    );
+    n.sample('', this.#states.size);
+    fams.push(n);
+    const d = new Family(
+      'netns_sysctl_devices_skipped',
+      'Interfaces that a --sysctl.device glob matched but --sysctl.device-limit left out, over all namespaces',
+    );
+    d.sample('', skipped);
+    fams.push(d);
+    const e = new Family(
+      'netns_scrape_errors',
+      'Values, namespaces and containers that could not be read in this scrape (0 when all were)',
+    );
+    e.sample('', this.#errors + this.#source.errors);
+    fams.push(e);
+    return fams.map((f) => f.text()).join('');
+  }
+}
+
+const MISMATCH_HELP =
+  'Whether the key differs from its expected value in this namespace (1) or not (0); one series per expected key, always present';
+const EXPECTED_HELP =
+  'The expected value of the key (--sysctl.expect, sysctl.d syntax), for keys whose value is numbers';
+const INFO_HELP = 'sysctl keys whose value is text: each field of the value (by index) in the value label (always 1)';
+
+function isSystemError(e: unknown): boolean {
+  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string';
+}
