@@ -236,6 +236,41 @@ t.test('expected values: a mismatch series per expected key, always; host-only k
   );
 });
 
+t.test('host tuning a pod does not get: the host against what a new namespace gets', async (t) => {
+  // A namespace of ours stands in for the host (the host's own sysctls are left alone).
+  const [fakeHost, a, b, c2] = closedAtEnd(
+    t,
+    NetNamespace.create(),
+    NetNamespace.create(),
+    NetNamespace.create(),
+    NetNamespace.create(),
+  );
+  fakeHost.sysctl.set('net.ipv4.tcp_keepalive_time', 600); // tuned: a new namespace gets 7200
+  b.sysctl.set('net.ipv4.tcp_keepalive_time', 600); // has the host's value
+  c2.sysctl.set('net.ipv4.tcp_keepalive_time', 900); // its own
+  const source = new Given([
+    { id: fakeHost.id, ns: fakeHost, members: [], labels: hostLabels(String(fakeHost.ino)) },
+    podTarget(a, 'a'),
+    podTarget(b, 'b'),
+    podTarget(c2, 'c'),
+  ]);
+  const c = new Collector({ source });
+  t.teardown(() => c.close());
+  const text = await c.collect();
+  const missing = Object.fromEntries(
+    find(text, 'netns_sysctl_host_tuning_missing', {}).map((x) => [`${x.labels.pod}/${x.labels.name}`, x.value]),
+  );
+  t.same(
+    missing,
+    {
+      'a/net.ipv4.tcp_keepalive_time': '1',
+      'b/net.ipv4.tcp_keepalive_time': '0',
+      'c/net.ipv4.tcp_keepalive_time': '0',
+    },
+    'only the key the host tuned; 1 where the pod has what a new namespace gets',
+  );
+});
+
 t.test('interfaces: only those asked for, a glob bounded by its limit, hostile names kept exact', async (t) => {
   const ns = NetNamespace.create();
   t.teardown(() => ns.close());

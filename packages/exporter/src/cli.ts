@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // netns-exporter [FLAG...]: serve the sysctls of every pod's network namespace to Prometheus.
 // Exit status: 0 after SIGTERM/SIGINT, 1 when it cannot start (the port is taken, a file is
 // unreadable, no permission), 2 for a flag that cannot be used.

@@ -5,7 +5,7 @@
 // namespace appears and closed when it goes; a full walk per namespace only when every key is
 // asked for (--sysctl.all), and then on the addon's own thread. The event loop is given back
 // every few milliseconds, so /metrics never holds up a readiness probe or another request.
-import { valuesEqual, type SysctlSnapshotHandle } from 'netns';
+import { NetNamespace, valuesEqual, type SysctlSnapshotHandle } from 'netns';
 import { defaultContext, findRule } from 'netns/explain';
 import { expectationFor, pathForm, type Expectation, type Expectations } from 'netns/sysctld';
 import type { NamespaceLabels, Target, TargetSource } from './discovery.js';
@@ -105,6 +105,8 @@ export class Collector {
   /** Errors of the scrape being made. */
   #errors = 0;
   #lastDuration = 0;
+  /** What a new namespace gets ({@link #probeFresh}). */
+  #fresh: Record<string, string> | undefined;
   readonly #ctx = defaultContext();
   readonly #perNamespace = new Map<string, boolean>();
   readonly #expectationOf = new Map<string, Expectation | null>();
@@ -171,6 +173,9 @@ export class Collector {
 
   async #readAll(mismatch: Family, expected: Family): Promise<void> {
     let since = performance.now();
+    const tuning = this.#family('netns_sysctl_host_tuning_missing', TUNING_HELP);
+    /** The host's keys that differ from what a new namespace gets (the host's tuning), by key. */
+    let tuned: Map<string, string> | undefined;
     for (const st of this.#states.values()) {
       if (st.stale) await this.#choose(st);
       const snap = st.snap;
@@ -187,6 +192,17 @@ export class Collector {
           st.stale = true; // its interface went away: choose again next time
         else this.#errors++;
       }
+      // The targets come host first: its tuning, then each other namespace against it.
+      if (st.target.labels.host_network === 'true') tuned = this.#tunedOnHost(slots, raw);
+      else if (tuned !== undefined && tuned.size > 0)
+        for (let i = 0; i < raw.length; i++) {
+          const v = raw[i];
+          const s = slots[i]!;
+          if (typeof v !== 'string' || !tuned.has(s.parts.key)) continue;
+          const fresh = this.#fresh![s.parts.key]!;
+          const missing = v === fresh || valuesEqual(v, fresh);
+          tuning.body += `netns_sysctl_host_tuning_missing{${s.labels},name="${escapeLabelValue(s.parts.key)}"} ${missing ? 1 : 0}\n`;
+        }
       for (const x of st.expected) {
         const v = x.slot >= 0 ? raw[x.slot] : undefined;
         const ok = typeof v === 'string' && (v === x.e.value || valuesEqual(v, x.e.value));
@@ -200,8 +216,43 @@ export class Collector {
     }
   }
 
+  /** Of the host's values just read, those of keys (not per interface) a new namespace does not get. */
+  #tunedOnHost(slots: Slot[], raw: (string | null | undefined)[]): Map<string, string> | undefined {
+    const fresh = this.#fresh;
+    if (fresh === undefined) return undefined;
+    const out = new Map<string, string>();
+    for (let i = 0; i < raw.length; i++) {
+      const v = raw[i];
+      const p = slots[i]!.parts;
+      const f = fresh[p.key];
+      if (typeof v === 'string' && p.device === undefined && f !== undefined && v !== f && !valuesEqual(v, f))
+        out.set(p.key, v);
+    }
+    return out;
+  }
+
+  /**
+   * What a new network namespace gets, key by key: a namespace made for the purpose and walked
+   * once, whenever the targets change (an inherited key follows the host's value at creation).
+   * Undefined when no namespace can be made here.
+   */
+  async #probeFresh(): Promise<Record<string, string> | undefined> {
+    try {
+      const ns = NetNamespace.create();
+      try {
+        return (await ns.sysctl.getAllAsync()).raw;
+      } finally {
+        ns.close();
+      }
+    } catch (e) {
+      if (!isSystemError(e)) throw e;
+      return undefined;
+    }
+  }
+
   /** Keep one state per target: new ones get their keys chosen, gone ones are closed. */
   async #reconcile(targets: Target[]): Promise<void> {
+    if (!this.#sel.all) this.#fresh = await this.#probeFresh();
     const next = new Map<string, NsState>();
     let since = performance.now();
     for (const t of targets) {
@@ -535,6 +586,8 @@ const MISMATCH_HELP =
   'Whether the key differs from its expected value in this namespace (1) or not (0); one series per expected key, always present';
 const EXPECTED_HELP =
   'The expected value of the key (--sysctl.expect, sysctl.d syntax), for keys whose value is numbers';
+const TUNING_HELP =
+  "For a key tuned on the host (the host's value differs from what a new network namespace gets): 1 when this namespace has what a new one gets, not the host's value (the lesson: tuning the host does not reach pods); 0 when it has another value. Only keys tuned on the host; not with --sysctl.all";
 const INFO_HELP = 'sysctl keys whose value is text: each field of the value (by index) in the value label (always 1)';
 
 function isSystemError(e: unknown): boolean {
