@@ -120,14 +120,13 @@ export class SysctlSnapshotHandle implements Disposable {
       const snap = this.refresh();
       return this.keys.map((k) => snap.raw[k] ?? (Object.hasOwn(snap.unreadable, k) ? null : undefined));
     }
-    this.#readAll();
+    this.#readAll(true);
     const { order } = this.#ko;
     const n = rels.length;
     const out: (string | null | undefined)[] = new Array(n);
     for (let j = 0; j < n; j++) {
       const v = outs[order === undefined ? j : order[j]!];
-      out[j] =
-        typeof v === 'string' ? (v.charCodeAt(v.length - 1) === NL ? v.slice(0, -1) : v) : v === undefined ? v : null;
+      out[j] = typeof v === 'string' || v === undefined ? v : null;
     }
     return out;
   }
@@ -144,8 +143,12 @@ export class SysctlSnapshotHandle implements Disposable {
     return (this.#current = snapshotOf(this.#rels, this.#outs, this.#keyError, this.#ko));
   }
 
-  /** pread every held fd (one native call) into #outs; `current` is made again when next asked. */
-  #readAll(): void {
+  /**
+   * pread every held fd (one native call) into #outs; `current` is made again when next asked.
+   * `trim`: values lose their trailing newline here, in the one slice made of each (snapshotOf
+   * takes them either way).
+   */
+  #readAll(trim = false): void {
     const packed = native.fdReadAll(this.#fds);
     const held = this.#held,
       rels = this.#rels,
@@ -154,9 +157,13 @@ export class SysctlSnapshotHandle implements Disposable {
     for (let j = 0; j < held.length; j++) {
       const i = held[j]!;
       const nul = packed.indexOf('\0', p);
-      const o = outcomeAt(packed, p, nul, rels[i]!);
-      // ENOENT: the entry was unregistered (its interface or namespace is gone)
-      outs[i] = typeof o === 'object' && o !== null && o.errno === ERRNO.ENOENT ? undefined : o;
+      if (trim && packed.charCodeAt(p) === EQUALS)
+        outs[i] = packed.slice(p + 1, packed.charCodeAt(nul - 1) === NL ? nul - 1 : nul);
+      else {
+        const o = outcomeAt(packed, p, nul, rels[i]!);
+        // ENOENT: the entry was unregistered (its interface or namespace is gone)
+        outs[i] = typeof o === 'object' && o !== null && o.errno === ERRNO.ENOENT ? undefined : o;
+      }
       p = nul + 1;
     }
     this.#current = undefined;
@@ -199,6 +206,7 @@ function closeAll(fds: Int32Array): void {
 }
 
 const NL = 10;
+const EQUALS = 61;
 
 const snapshots = new FinalizationRegistry<{ fds: Int32Array; release: () => void }>(({ fds, release }) => {
   try {

@@ -286,7 +286,7 @@ export class Collector {
       else rels = this.#exactRels();
       const { chosen, expected, skipped } = this.#chosen(st, rels);
       st.skipped = skipped;
-      const snap = ns.sysctl.snapshot(chosen.map((p) => p.key));
+      const snap = ns.sysctl.snapshot(chosen.map((p) => p.key).sort()); // sorted: read in place, no reordering
       st.snap = snap;
       const index = new Map(snap.keys.map((k, i) => [k, i]));
       const byKey = new Map(chosen.map((p) => [p.key, p]));
