@@ -22,7 +22,14 @@ import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { withBenchBlock } from './readme.js';
-import { Collector, KeySelection, hostLabels, type Target as ExporterTarget, type TargetSource } from 'netns-exporter';
+import {
+  Collector,
+  DEFAULT_INCLUDE,
+  KeySelection,
+  hostLabels,
+  type Target as ExporterTarget,
+  type TargetSource,
+} from 'netns-exporter';
 import {
   NETNS_RUN_DIRS,
   NetNamespace,
@@ -841,16 +848,8 @@ async function scalePhase(ctx: Ctx): Promise<void> {
 // walk of each; paired passes, the C run right before each. Also the memory the exporter holds
 // per namespace, and the longest the event loop waited during a scrape.
 
-const EXP_KEYS = [
-  'net.core.somaxconn',
-  'net.ipv4.tcp_keepalive_time',
-  'net.ipv4.tcp_keepalive_intvl',
-  'net.ipv4.tcp_keepalive_probes',
-  'net.ipv4.tcp_fin_timeout',
-  'net.ipv4.tcp_syncookies',
-  'net.ipv4.tcp_tw_reuse',
-  'net.ipv4.ip_unprivileged_port_start',
-];
+/** The eight per-pod keys the exporter exports first by default (the old example's set). */
+const EXP_KEYS = DEFAULT_INCLUDE.slice(0, 8);
 const EXP_KEYS_NS = 110;
 const EXP_ALL_NS = 500;
 
