@@ -297,6 +297,17 @@ t.test('interfaces: only those asked for, a glob bounded by its limit, hostile n
   ns.runSync(() => sh('ip', ['link', 'del', 'tv0']));
   await c.collect(); // sees tv0 gone: its keys are chosen again for the next scrape
   t.same(devs(await c.collect()), ['q"a\\b', 'tv1', 'tv2']);
+  // An interface that comes later is seen when the namespace is listed again.
+  ns.runSync(() => sh('ip', ['link', 'add', 'q0', 'type', 'veth', 'peer', 'name', 'pq0']));
+  const relisting = new Collector({
+    source: new Given([podTarget(ns, 'p')]),
+    selection: new KeySelection({ include: ['net.ipv4.conf.*.forwarding'], devices: ['eth0'] }),
+    relistInterval: 0,
+  });
+  t.teardown(() => relisting.close());
+  t.same(devs(await relisting.collect()), [], 'no eth0 yet');
+  ns.runSync(() => sh('ip', ['link', 'set', 'q0', 'name', 'eth0']));
+  t.same(devs(await relisting.collect()), ['eth0'], 'the eth0 a CNI plugin adds later');
 });
 
 t.test(

@@ -24,6 +24,8 @@ import {
 
 /** Give the event loop back after this many milliseconds of work in one go. */
 const SLICE_MS = 4;
+/** A namespace's keys are listed again this soon after it appeared (when patterns need a listing). */
+const RELIST_FIRST_MS = 10_000;
 
 /** What the exporter was built from, for netns_exporter_build_info. */
 export interface BuildInfo {
@@ -39,6 +41,11 @@ export interface CollectorOptions {
   build?: BuildInfo;
   /** Walks in flight at once with --sysctl.all (default 2). */
   walkConcurrency?: number;
+  /**
+   * With patterns (or --sysctl.device globs), list each namespace's keys again about this often
+   * (ms, default 60 s): interfaces come and go. Exact keys are never listed.
+   */
+  relistInterval?: number;
 }
 
 /** How one key of one namespace becomes samples (kept across scrapes in keys mode). */
@@ -75,6 +82,8 @@ interface NsState {
   skipped: number;
   /** Its keys must be chosen again (an interface went away, or its keys could not be listed). */
   stale: boolean;
+  /** When its keys are listed again (listing mode: interfaces come and go; ms, Date.now()). */
+  relistAt: number;
 }
 
 const NS_LABELS: (keyof NamespaceLabels)[] = [
@@ -94,6 +103,7 @@ export class Collector {
   readonly #expect: Expectations | undefined;
   readonly #build: BuildInfo | undefined;
   readonly #walks: number;
+  readonly #relist: number;
   #states = new Map<string, NsState>();
   #families = new Map<string, Family>();
   /** Which family key owns a metric name (two keys that sanitize alike: the first keeps it). */
@@ -118,6 +128,7 @@ export class Collector {
     this.#expect = options.expect;
     this.#build = options.build;
     this.#walks = options.walkConcurrency ?? 2;
+    this.#relist = options.relistInterval ?? 60_000;
   }
 
   /** How long the last scrape took, in seconds. */
@@ -173,11 +184,12 @@ export class Collector {
 
   async #readAll(mismatch: Family, expected: Family): Promise<void> {
     let since = performance.now();
+    const now = Date.now();
     const tuning = this.#family('netns_sysctl_host_tuning_missing', TUNING_HELP);
     /** The host's keys that differ from what a new namespace gets (the host's tuning), by key. */
     let tuned: Map<string, string> | undefined;
     for (const st of this.#states.values()) {
-      if (st.stale) await this.#choose(st);
+      if (st.stale || (st.relistAt < now && this.#listing())) await this.#choose(st);
       const snap = st.snap;
       if (snap === undefined) {
         this.#errors++;
@@ -261,7 +273,7 @@ export class Collector {
       if (st && st.target.ns === t.ns && st.labels === labels) st.target = t;
       else {
         st?.snap?.close();
-        st = { target: t, labels, slots: [], expected: [], skipped: 0, stale: true };
+        st = { target: t, labels, slots: [], expected: [], skipped: 0, stale: true, relistAt: 0 };
         if (!this.#sel.all) await this.#choose(st);
       }
       next.set(t.id, st);
@@ -277,6 +289,11 @@ export class Collector {
   /** Choose a namespace's keys (listing it when patterns ask for it) and open their snapshot. */
   async #choose(st: NsState): Promise<void> {
     st.stale = false;
+    // Listed again later: soon after it appeared (a pod's eth0 is added by its CNI plugin
+    // after the namespace exists), then about every relist interval, spread out.
+    const first = st.relistAt === 0;
+    st.relistAt =
+      Date.now() + (first ? Math.min(RELIST_FIRST_MS, this.#relist) : this.#relist * (0.75 + Math.random() / 2));
     st.snap?.close();
     st.snap = undefined;
     const ns = st.target.ns;

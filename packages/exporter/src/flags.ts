@@ -123,7 +123,7 @@ export const FLAGS: readonly Flag[] = [
     type: 'string',
     arg: 'DURATION',
     default: '60s',
-    help: "Read the runtimes' state again at least this often; a change in their state directories is seen at the next scrape.",
+    help: "Read the runtimes' state again at least this often (a change in their state directories is seen at the next scrape); with patterns, list each namespace's keys again about this often.",
   },
   { name: 'version', type: 'boolean', help: 'Print the version and exit.' },
   { name: 'help', type: 'boolean', help: 'Print this help and exit.' },

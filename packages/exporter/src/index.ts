@@ -88,6 +88,7 @@ export async function startExporter(config: ExporterConfig): Promise<RunningExpo
     selection,
     build,
     ...(expect ? { expect } : {}),
+    ...(config.discovery.interval !== undefined ? { relistInterval: config.discovery.interval } : {}),
   });
   let server: http.Server;
   try {
