@@ -15,10 +15,15 @@ import {
   ContainerDiscovery,
   KeySelection,
   hostLabels,
+  parseFlags,
+  serve,
+  startExporter,
   type Target,
   type TargetSource,
 } from '../packages/exporter/src/index.js';
-import { checkThreadsAtEnd, fdCount, sh } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { checkThreadsAtEnd, childEnv, fdCount, plainNode, sh } from './helpers.js';
 import { containerId, missing, run, runcBundle, runcRun, tempDir } from './containers-env.js';
 
 checkThreadsAtEnd(t);
@@ -348,6 +353,87 @@ t.test(
     t.match(text, /^netns_scrape_errors 0$/m);
   },
 );
+
+t.test('the server: metrics (gzip when asked), landing page, probes, errors; the command', async (t) => {
+  const [ns] = closedAtEnd(t, NetNamespace.create());
+  const c = new Collector({ source: new Given([podTarget(ns, 'p')]) });
+  t.teardown(() => c.close());
+  const server = await serve(c, { host: '127.0.0.1', port: 0, telemetryPath: '/m', version: '1.2.3' });
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const plain = await fetch(`${base}/m`, { headers: { 'accept-encoding': 'identity' } });
+  t.equal(plain.status, 200);
+  t.equal(plain.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+  t.equal(plain.headers.get('content-encoding'), null);
+  const text = await plain.text();
+  t.match(text, /^netns_sysctl_net_core_somaxconn\{.*pod="p".*\} \d+$/m);
+  t.match(text, /^process_open_fds \d+$/m, "the exporter's own process");
+  t.match(text, /^process_cpu_seconds_total [\d.e-]+$/m);
+  const zipped = await fetch(`${base}/m`, { headers: { 'accept-encoding': 'gzip' } });
+  t.equal(zipped.headers.get('content-encoding'), 'gzip', 'gzip when Prometheus asks for it');
+  t.match(await zipped.text(), /netns_sysctl_net_core_somaxconn/);
+  const home = await fetch(`${base}/`);
+  t.match(await home.text(), /netns-exporter 1\.2\.3.*href="\/m"/s, 'a landing page linking the metrics');
+  for (const p of ['/-/healthy', '/-/ready']) t.equal((await fetch(base + p)).status, 200, p);
+  t.equal((await fetch(`${base}/metrics`)).status, 404);
+  t.equal((await fetch(`${base}/m`, { method: 'POST' })).status, 405);
+  const lines: string[] = [];
+  const failing = new Collector({
+    source: {
+      errors: 0,
+      scan: () => Promise.reject(new Error('boom')),
+      close: () => {},
+    },
+  });
+  const bad = await serve(failing, {
+    host: '127.0.0.1',
+    port: 0,
+    telemetryPath: '/metrics',
+    version: '0',
+    log: (l) => lines.push(l),
+  });
+  t.teardown(() => new Promise<void>((r) => bad.close(() => r())));
+  const r = await fetch(`http://127.0.0.1:${(bad.address() as { port: number }).port}/metrics`);
+  t.equal(r.status, 500, 'a scrape that fails is a 500');
+  t.same(lines, ['netns-exporter: scrape failed: boom'], 'and logged');
+
+  // startExporter: the flags as the command reads them.
+  const dir = fs.mkdtempSync('/tmp/netns-exp-start-');
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, 'a.conf'), 'net.ipv4.tcp_keepalive_time = 1\n');
+  fs.writeFileSync(path.join(dir, 'b.conf'), 'net.ipv4.tcp_keepalive_time = 7200\n');
+  const { config } = parseFlags([
+    '--web.listen-address=127.0.0.1:0',
+    `--containers.root=runc=${dir}/no-such-root`,
+    `--sysctl.expect=${dir}/a.conf`,
+    `--sysctl.expect=${dir}/b.conf`,
+    '--sysctl.include=net.core.somaxconn',
+  ]);
+  const running = await startExporter(config);
+  t.match(running.url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+  const got = await (await fetch(running.url)).text();
+  t.match(got, /^netns_sysctl_mismatch\{.*host_network="true",name="net\.ipv4\.tcp_keepalive_time"\} [01]$/m);
+  t.match(got, /^netns_sysctl_expected\{.*name="net\.ipv4\.tcp_keepalive_time"\} 7200$/m, 'a later file wins');
+  t.match(got, /^netns_exporter_build_info\{version="\d+\.\d+\.\d+",netns_version="\d+\.\d+\.\d+"/m);
+  await running.close();
+  await t.rejects(startExporter({ ...config, expectFiles: [`${dir}/missing.conf`] }), { code: 'ENOENT' });
+
+  // The command itself: --version, --help, a flag it cannot use (exit 2).
+  const cli = path.join(fileURLToPath(new URL('..', import.meta.url)), 'packages/exporter/bin/netns-exporter.js');
+  const [cmd, args] = plainNode([cli, '--version']);
+  const v = spawnSync(cmd, args, { encoding: 'utf8', env: childEnv() });
+  t.match(v.stdout, /^netns-exporter \d+\.\d+\.\d+ \(netns \d+\.\d+\.\d+, node v/);
+  const [hc, ha] = plainNode([cli, '--help']);
+  t.match(spawnSync(hc, ha, { encoding: 'utf8', env: childEnv() }).stdout, /--sysctl\.include=KEY\[:FIELD,\.\.\.\]/);
+  const [bc, ba] = plainNode([cli, '--sysctl.include=kernel.hostname']);
+  const b = spawnSync(bc, ba, { encoding: 'utf8', env: childEnv() });
+  t.equal(b.status, 2, 'a flag it cannot use: exit 2');
+  t.match(b.stderr, /^netns-exporter: Expected a net\.\* key/);
+  const [pc, pa] = plainNode([cli, `--web.listen-address=127.0.0.1:${(server.address() as { port: number }).port}`]);
+  const taken = spawnSync(pc, pa, { encoding: 'utf8', env: childEnv(), timeout: 30_000 });
+  t.equal(taken.status, 1, 'a port taken: exit 1');
+  t.match(taken.stderr, /EADDRINUSE/);
+});
 
 const why = missing(['runc']);
 t.test(
