@@ -140,6 +140,23 @@ t.test(
     const a0 = ctrRun(cd, 'k8s.io', containerId('nexp-app0'), pod(web0, 'prod', 'container', 'app', sb0), s0.pid);
     const sb1 = containerId('nexp-sb1');
     const s1 = ctrRun(cd, 'k8s.io', sb1, pod(web1, 'prod', 'sandbox', '', sb1));
+    // web-1 behaves as a hostile tenant: 300 bridges (over the default bound of 256 interfaces)
+    // and one named with a terminal escape sequence, a quote and a backslash.
+    const hostile = 'x\x1b[31m"q\\';
+    const batch = path.join(dir, 'bridges');
+    fs.writeFileSync(batch, Array.from({ length: 300 }, (_, i) => `link add b${i} type bridge\n`).join(''));
+    {
+      using ns = NetNamespace.fromPid(s1.pid);
+      ns.runSync(() => {
+        for (const args of [
+          ['-batch', batch],
+          ['link', 'add', hostile, 'type', 'bridge'],
+        ]) {
+          const r = spawnSync('ip', args, { encoding: 'utf8' });
+          if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+        }
+      });
+    }
     const sbh = containerId('nexp-sbh');
     const h = ctrRun(cd, 'k8s.io', sbh, pod(agent, 'kube-system', 'sandbox', '', sbh), process.pid);
     const inode = (pid: number) => fs.readlinkSync(`/proc/${pid}/ns/net`).replace(/\D/g, '');
@@ -157,6 +174,7 @@ t.test(
         'netns-exporter',
         '--web.listen-address=127.0.0.1:0',
         `--sysctl.expect=${expect}`,
+        ...['all', 'default', 'eth0', 'x*'].map((d) => `--sysctl.device=${d}`),
         '--containers.root=containerd=/run/containerd/runc',
       ],
       { cwd: app, log: logs.exporter },
@@ -248,6 +266,25 @@ t.test(
       (await query(`netns_sysctl_net_core_somaxconn{pod="${web1}"}`)).map((x) => x.metric.netns),
       [inode(s1.pid)],
       'the other pod, in its own namespace',
+    );
+    t.same(
+      (await query(`netns_sysctl_net_ipv4_conf_rp_filter{pod="${web1}"}`)).map((s) => s.metric.device).sort(),
+      ['all', 'default', hostile].sort(),
+      "the tenant's interface named by the glob, its name exact in Prometheus; none of its bridges",
+    );
+    t.same(
+      (await query(`netns_sysctl_truncated{pod="${web1}"}`)).map((s) => s.value[1]),
+      ['1'],
+      'web-1 is reported truncated',
+    );
+    t.same(
+      (await query(`netns_interfaces{pod="${web1}"}`)).map((s) => s.value[1]),
+      ['302'],
+      'with its count',
+    );
+    t.same(
+      (await query(`netns_sysctl_truncated{pod="${web0}"}`)).map((s) => s.value[1]),
+      ['0'],
     );
     const host = await query('netns_sysctl_net_core_somaxconn{host_network="true"}');
     t.same(

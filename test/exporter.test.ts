@@ -354,6 +354,132 @@ t.test(
   },
 );
 
+t.test(
+  "a tenant's 2,000 interfaces: counted, never listed; the namespace reported truncated; labels exact",
+  async (t) => {
+    const [ns, small] = closedAtEnd(t, NetNamespace.create(), NetNamespace.create());
+    // One `ip -batch` call, as a tenant would: 2,000 bridges, an eth0, and names matched by a
+    // glob: a terminal escape sequence with a quote and a backslash, and bytes that are not UTF-8.
+    const dir = fs.mkdtempSync('/tmp/netns-exp-flood-');
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const batch = path.join(dir, 'batch');
+    const lines = Array.from({ length: 2000 }, (_, i) => `link add d${i} type bridge\n`);
+    fs.writeFileSync(
+      batch,
+      Buffer.concat([
+        Buffer.from(`${lines.join('')}link add eth0 type bridge\nlink add va type bridge\nlink add ve`),
+        Buffer.from([0xff]),
+        Buffer.from(' type bridge\n'),
+      ]),
+    );
+    const hostile = 've\x1b[31m"x\\'; // ip -batch reads quotes and backslashes itself: given as an argument
+    ns.runSync(() => {
+      sh('ip', ['-batch', batch]);
+      sh('ip', ['link', 'add', hostile, 'type', 'bridge']);
+    });
+    t.equal(
+      ns.runSync(() => fs.readdirSync('/proc/sys/net/ipv4/conf').length),
+      2000 + 4 + 1 + 2,
+      'the namespace has its interfaces (and lo, all, default)',
+    );
+    small.runSync(() => sh('ip', ['link', 'add', 'eth0', 'type', 'bridge']));
+
+    // Each way of reading a whole namespace, spied on: none may be used on the flooded one.
+    const whole: string[] = [];
+    for (const [name, n] of [
+      ['flooded', ns],
+      ['small', small],
+    ] as const) {
+      const s = n.sysctl as unknown as Record<string, (...a: unknown[]) => unknown>;
+      for (const m of ['list', 'listAsync', 'getAll', 'getAllAsync']) {
+        const orig = s[m]!.bind(n.sysctl);
+        s[m] = (...a: unknown[]) => {
+          whole.push(`${name}.${m}`);
+          return orig(...a);
+        };
+      }
+    }
+    const source = new Given([podTarget(ns, 'tenant'), podTarget(small, 'small')]);
+    const selection = new KeySelection({ devices: ['all', 'default', 'eth0', 'v*'], deviceLimit: 2 });
+    const c = new Collector({ source, selection });
+    t.teardown(() => c.close());
+    const fds0 = fdCount();
+    const text = await c.collect();
+    t.same(whole, ['small.listAsync'], 'the small namespace listed whole; the flooded one never');
+    t.equal(
+      find(text, 'netns_interfaces', { pod: 'tenant' })[0]?.value,
+      String(2000 + 5),
+      'the bridges, eth0, lo and three matched by the glob',
+    );
+    t.equal(find(text, 'netns_sysctl_truncated', { pod: 'tenant' })[0]?.value, '1', 'truncated, with the counts');
+    t.equal(find(text, 'netns_interfaces', { pod: 'small' })[0]?.value, '2');
+    t.equal(find(text, 'netns_sysctl_truncated', { pod: 'small' })[0]?.value, '0');
+    const devs = (text: string, pod: string) =>
+      find(text, 'netns_sysctl_net_ipv4_conf_rp_filter', { pod })
+        .map((s) => s.labels.device!)
+        .sort();
+    t.same(
+      devs(text, 'tenant'),
+      ['all', 'default', 'eth0', 'va', hostile].sort(),
+      'the interfaces asked for; never the bridges; the glob within its limit',
+    );
+    t.ok(
+      text.includes(`device="ve\x1b[31m\\"x\\\\"`),
+      'the escape sequence raw in the label (the text format escapes only \\ " and newline)',
+    );
+    t.notMatch(text, /\ufffd/, 'the name that is not UTF-8 is in no series');
+    t.match(text, /^netns_sysctl_devices_skipped 1$/m, 'it is counted as left out');
+    t.ok(fdCount() - fds0 < 200, `fds held for both namespaces: ${fdCount() - fds0}`);
+    t.match(text, /^netns_scrape_errors 0$/m);
+    t.equal(find(text, 'netns_sysctl_net_core_somaxconn', { pod: 'tenant' }).length, 1, 'its other keys are read');
+
+    // A relist later stays bounded too; so does --sysctl.all (a walk of just the interfaces exported).
+    whole.length = 0;
+    const relisting = new Collector({ source: new Given([podTarget(ns, 'tenant')]), selection, relistInterval: 0 });
+    t.teardown(() => relisting.close());
+    await relisting.collect();
+    t.same(devs(await relisting.collect(), 'tenant'), ['all', 'default', 'eth0', 'va', hostile].sort());
+    const all = new Collector({
+      source: new Given([podTarget(ns, 'tenant'), podTarget(small, 'small')]),
+      selection: new KeySelection({ all: true, devices: ['all', 'default', 'eth0'] }),
+    });
+    t.teardown(() => all.close());
+    const fds1 = fdCount();
+    const walked = await all.collect();
+    t.same(whole, ['small.getAllAsync'], 'with --sysctl.all: the small one walked whole, the flooded one not');
+    t.equal(fdCount(), fds1, 'the bounded read closes what it opened');
+    t.equal(find(walked, 'netns_sysctl_truncated', { pod: 'tenant' })[0]?.value, '1');
+    t.same(devs(walked, 'tenant'), ['all', 'default', 'eth0']);
+    const families = new Set(
+      samples(walked)
+        .filter((s) => s.labels.pod === 'tenant')
+        .map((s) => s.name),
+    );
+    const smallFamilies = new Set(
+      samples(walked)
+        .filter((s) => s.labels.pod === 'small')
+        .map((s) => s.name),
+    );
+    t.same(
+      [...smallFamilies].filter((f) => !families.has(f)),
+      [],
+      'every family of a plain namespace is read in the flooded one',
+    );
+    t.match(walked, /^netns_scrape_errors 0$/m);
+    // The bound is a flag: lowered under a plain namespace's count, that one is read bounded.
+    const lowered = new Collector({
+      source: new Given([podTarget(small, 'small')]),
+      selection: new KeySelection({ include: ['net.ipv4.conf.*.rp_filter'], maxInterfaces: 1 }),
+    });
+    t.teardown(() => lowered.close());
+    whole.length = 0;
+    const low = await lowered.collect();
+    t.equal(find(low, 'netns_sysctl_truncated', { pod: 'small' })[0]?.value, '1');
+    t.same(devs(low, 'small'), ['all', 'default', 'eth0'], 'the same series, read bounded');
+    t.same(whole, []);
+  },
+);
+
 t.test('the server: metrics (gzip when asked), landing page, probes, errors; the command', async (t) => {
   const [ns] = closedAtEnd(t, NetNamespace.create());
   const c = new Collector({ source: new Given([podTarget(ns, 'p')]) });

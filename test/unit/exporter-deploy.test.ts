@@ -159,6 +159,8 @@ t.test('the dashboard and the rules name families the exporter writes', async (t
     'netns_sysctl_info',
     'netns_sysctl_host_tuning_missing',
     'netns_sysctl_devices_skipped',
+    'netns_sysctl_truncated',
+    'netns_interfaces',
     'netns_container_info',
     'netns_namespaces',
     'netns_scrape_errors',

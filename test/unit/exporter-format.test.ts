@@ -99,6 +99,12 @@ t.test('selection: includes, excludes, secrets, interfaces by name and by glob w
     { devices: new Set(['eth0', 'veth1', 'veth2']), skipped: 1 },
     'names, then globs in order, up to the limit',
   );
+  t.same(
+    s.devicesOf(['veth\udcff', 'veth\x1b[31m', 'veth1']),
+    { devices: new Set(['veth1', 'veth\x1b[31m']), skipped: 1 },
+    'a name that is not UTF-8 (a lone surrogate, as fsdecode gives it) is never selected, and counted; control characters are',
+  );
+  t.equal(new KeySelection().maxInterfaces, 256, 'the interface bound by default');
   t.same(new KeySelection({ include: ['net.core.somaxconn', 'net.ipv4.tcp_rmem:lo,mid,hi'] }).exactRels(), [
     'core/somaxconn',
     'ipv4/tcp_rmem',
@@ -113,6 +119,7 @@ t.test('selection: includes, excludes, secrets, interfaces by name and by glob w
   t.throws(() => new KeySelection({ include: ['net.ipv4.tcp_rmem:a b'] }), RangeError);
   t.throws(() => new KeySelection({ devices: ['a/b'] }), RangeError);
   t.throws(() => new KeySelection({ deviceLimit: -1 }), RangeError);
+  t.throws(() => new KeySelection({ maxInterfaces: 1.5 }), RangeError);
 });
 
 t.test('flags: defaults, every flag parsed, mistakes are FlagErrors', async (t) => {
@@ -133,6 +140,7 @@ t.test('flags: defaults, every flag parsed, mistakes are FlagErrors', async (t) 
     '--sysctl.exclude=net.ipv4.tcp_ecn',
     '--sysctl.device=eth*',
     '--sysctl.device-limit=3',
+    '--sysctl.max-interfaces=1000',
     '--sysctl.expect=/a',
     '--sysctl.expect=/b',
     '--host.pid=1',
@@ -150,6 +158,7 @@ t.test('flags: defaults, every flag parsed, mistakes are FlagErrors', async (t) 
     telemetryPath: '/m',
     selection: {
       deviceLimit: 3,
+      maxInterfaces: 1000,
       all: true,
       include: ['net.core.somaxconn', 'net.ipv4.tcp_rmem:a,b,c'],
       exclude: ['net.ipv4.tcp_ecn'],
@@ -178,6 +187,7 @@ t.test('flags: defaults, every flag parsed, mistakes are FlagErrors', async (t) 
     ['--web.telemetry-path=/'],
     ['--web.telemetry-path=/-/healthy'],
     ['--sysctl.device-limit=-1'],
+    ['--sysctl.max-interfaces=many'],
     ['--sysctl.include=kernel.hostname'],
     ['--host.pid=0'],
     ['--containers.runtime=lxc'],

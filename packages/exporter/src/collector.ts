@@ -5,11 +5,15 @@
 // namespace appears and closed when it goes; a full walk per namespace only when every key is
 // asked for (--sysctl.all), and then on the addon's own thread. The event loop is given back
 // every few milliseconds, so /metrics never holds up a readiness probe or another request.
+// A namespace's interfaces are counted before its keys are listed or walked; over the bound
+// (--sysctl.max-interfaces) only the interfaces exported are entered (interfaces.ts), and the
+// namespace is reported truncated.
 import { NetNamespace, valuesEqual, type SysctlSnapshotHandle } from 'netns';
 import { defaultContext, findRule } from 'netns/explain';
 import { expectationFor, pathForm, type Expectation, type Expectations } from 'netns/sysctld';
 import type { NamespaceLabels, Target, TargetSource } from './discovery.js';
 import { yieldToLoop } from './discovery.js';
+import { interfacesOf, keysWithin } from './interfaces.js';
 import { Family, escapeLabelValue, labelPairs } from './exposition.js';
 import {
   KeySelection,
@@ -80,6 +84,10 @@ interface NsState {
   expected: Expected[];
   /** Interfaces matched by device globs and left out by the limit. */
   skipped: number;
+  /** Its interfaces when they were last counted (listing and walking count them), else undefined. */
+  interfaces?: number;
+  /** More interfaces than the bound: listed or walked only for the interfaces exported. */
+  truncated: boolean;
   /** Its keys must be chosen again (an interface went away, or its keys could not be listed). */
   stale: boolean;
   /** When its keys are listed again (listing mode: interfaces come and go; ms, Date.now()). */
@@ -273,7 +281,7 @@ export class Collector {
       if (st && st.target.ns === t.ns && st.labels === labels) st.target = t;
       else {
         st?.snap?.close();
-        st = { target: t, labels, slots: [], expected: [], skipped: 0, stale: true, relistAt: 0 };
+        st = { target: t, labels, slots: [], expected: [], skipped: 0, truncated: false, stale: true, relistAt: 0 };
         if (!this.#sel.all) await this.#choose(st);
       }
       next.set(t.id, st);
@@ -299,9 +307,15 @@ export class Collector {
     const ns = st.target.ns;
     try {
       let rels: string[];
-      if (this.#listing()) rels = (await ns.sysctl.listAsync()).map((k) => pathForm(k).slice(4));
-      else rels = this.#exactRels();
-      const { chosen, expected, skipped } = this.#chosen(st, rels);
+      let bounded: DeviceChoice | undefined;
+      if (this.#listing()) {
+        bounded = this.#bound(st);
+        rels =
+          bounded === undefined
+            ? (await ns.sysctl.listAsync()).map((k) => pathForm(k).slice(4))
+            : keysWithin(ns, bounded.devices);
+      } else rels = this.#exactRels();
+      const { chosen, expected, skipped } = this.#chosen(st, rels, bounded);
       st.skipped = skipped;
       const snap = ns.sysctl.snapshot(chosen.map((p) => p.key).sort()); // sorted: read in place, no reordering
       st.snap = snap;
@@ -319,6 +333,25 @@ export class Collector {
     }
   }
 
+  /**
+   * Count a namespace's interfaces; over the bound, the interfaces to enter (those exported:
+   * the flags' and the glob matches within the limit, and the interfaces of keys named
+   * exactly), else undefined (list or walk it whole). Throws a system error when the
+   * namespace cannot be entered.
+   */
+  #bound(st: NsState): DeviceChoice | undefined {
+    const present = interfacesOf(st.target.ns);
+    st.interfaces = present.size;
+    st.truncated = present.size > this.#sel.maxInterfaces;
+    if (!st.truncated) return undefined;
+    const choice = this.#sel.devicesOf(['all', 'default', ...present]);
+    for (const rel of this.#exactRels()) {
+      const d = this.#parts(rel).device;
+      if (d !== undefined && present.has(d)) choice.devices.add(d);
+    }
+    return choice;
+  }
+
   /** Whether a namespace must be listed to know its keys (patterns, or every key). */
   #listing(): boolean {
     return !this.#sel.exactOnly || this.#sel.deviceGlobs || (this.#expect?.globs.length ?? 0) > 0;
@@ -331,10 +364,19 @@ export class Collector {
     return [...rels];
   }
 
-  /** Of `rels` (present in the namespace, or named exactly), the keys exported and the expectations that apply. */
-  #chosen(st: NsState, rels: readonly string[]): { chosen: KeyParts[]; expected: Expectation[]; skipped: number } {
+  /**
+   * Of `rels` (present in the namespace, or named exactly), the keys exported and the
+   * expectations that apply; `bounded`: the interfaces already chosen from all of them (the
+   * keys were listed for those alone).
+   */
+  #chosen(
+    st: NsState,
+    rels: readonly string[],
+    bounded?: DeviceChoice,
+  ): { chosen: KeyParts[]; expected: Expectation[]; skipped: number } {
     const parts = rels.map((r) => this.#parts(r));
-    const { devices, skipped } = this.#sel.devicesOf(new Set(parts.flatMap((p) => (p.device ? [p.device] : []))));
+    const { devices, skipped } =
+      bounded ?? this.#sel.devicesOf(new Set(parts.flatMap((p) => (p.device ? [p.device] : []))));
     const exact = new Set(this.#sel.exactRels());
     const host = st.target.labels.host_network === 'true';
     const chosen: KeyParts[] = [];
@@ -506,24 +548,49 @@ export class Collector {
       while (next < states.length && !this.#closed) {
         const st = states[next++]!;
         let raw: Record<string, string>;
+        let bounded: DeviceChoice | undefined;
         try {
-          raw = (await st.target.ns.sysctl.getAllAsync()).raw;
+          bounded = this.#bound(st);
+          raw = bounded === undefined ? (await st.target.ns.sysctl.getAllAsync()).raw : this.#readBounded(st, bounded);
         } catch (e) {
           if (!isSystemError(e)) throw e;
           this.#errors++;
           continue;
         }
-        this.#renderWalk(st, raw, mismatch, expected);
+        this.#renderWalk(st, raw, mismatch, expected, bounded);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, this.#walks) }, worker));
   }
 
+  /**
+   * A namespace over the bound, in place of its walk: the keys outside the interfaces and
+   * those of the interfaces exported, opened, read once and closed (secrets never opened).
+   */
+  #readBounded(st: NsState, bounded: DeviceChoice): Record<string, string> {
+    const ns = st.target.ns;
+    const keys = keysWithin(ns, bounded.devices)
+      .filter((rel) => !KeySelection.secret(rel))
+      .map((rel) => this.#parts(rel).key);
+    const snap = ns.sysctl.snapshot(keys.sort());
+    try {
+      return snap.current.raw;
+    } finally {
+      snap.close();
+    }
+  }
+
   /** One namespace's walk as samples (its slots are made per scrape: the keys may change). */
-  #renderWalk(st: NsState, raw: Record<string, string>, mismatch: Family, expected: Family): void {
+  #renderWalk(
+    st: NsState,
+    raw: Record<string, string>,
+    mismatch: Family,
+    expected: Family,
+    bounded?: DeviceChoice,
+  ): void {
     const rels: string[] = [];
     for (const key in raw) rels.push(pathForm(key).slice(4));
-    const { chosen, expected: exp, skipped } = this.#chosen(st, rels);
+    const { chosen, expected: exp, skipped } = this.#chosen(st, rels, bounded);
     st.skipped = skipped;
     for (const p of chosen) this.#emit(this.#slot(p, st.labels), raw[p.key]!);
     for (const e of exp) {
@@ -558,9 +625,21 @@ export class Collector {
       'netns_container_info',
       'A running container and the network namespace it is in (always 1); host_network="true": it shares the host\'s',
     );
+    const interfaces = new Family(
+      'netns_interfaces',
+      'Interfaces in the network namespace (lo included; all and default not), counted when its keys were last listed or walked',
+    );
+    const truncated = new Family(
+      'netns_sysctl_truncated',
+      'Whether the namespace had more interfaces than --sysctl.max-interfaces when its keys were last listed or walked (1): then no key of an interface that is not exported was read; 0 otherwise',
+    );
     let skipped = 0;
     for (const st of this.#states.values()) {
       skipped += st.skipped;
+      if (st.interfaces !== undefined) {
+        interfaces.sample(st.labels, st.interfaces);
+        truncated.sample(st.labels, st.truncated ? 1 : 0);
+      }
       for (const m of st.target.members)
         info.sample(
           labelPairs([
@@ -576,7 +655,7 @@ export class Collector {
           1,
         );
     }
-    fams.push(info);
+    fams.push(info, interfaces, truncated);
     const n = new Family(
       'netns_namespaces',
       'Network namespaces exported (the host and one per pod or container namespace)',
@@ -598,6 +677,9 @@ export class Collector {
     return fams.map((f) => f.text()).join('');
   }
 }
+
+/** The interfaces whose keys are exported from a namespace, and the glob matches left out. */
+type DeviceChoice = { devices: Set<string>; skipped: number };
 
 const MISMATCH_HELP =
   'Whether the key differs from its expected value in this namespace (1) or not (0); one series per expected key, always present';

@@ -5,7 +5,14 @@ import { parseArgs } from 'node:util';
 import type { ContainerRuntime } from 'netns';
 import { CONTAINER_RUNTIMES, type ContainerRoot } from 'netns/containers';
 import type { DiscoveryOptions } from './discovery.js';
-import { DEFAULT_DEVICE_LIMIT, DEFAULT_DEVICES, DEFAULT_INCLUDE, KeySelection, type SelectionOptions } from './keys.js';
+import {
+  DEFAULT_DEVICE_LIMIT,
+  DEFAULT_DEVICES,
+  DEFAULT_INCLUDE,
+  DEFAULT_MAX_INTERFACES,
+  KeySelection,
+  type SelectionOptions,
+} from './keys.js';
 
 /** One flag. */
 export interface Flag {
@@ -72,6 +79,13 @@ export const FLAGS: readonly Flag[] = [
     arg: 'N',
     default: String(DEFAULT_DEVICE_LIMIT),
     help: 'At most N interfaces per namespace matched by --sysctl.device globs (names given exactly always count).',
+  },
+  {
+    name: 'sysctl.max-interfaces',
+    type: 'string',
+    arg: 'N',
+    default: String(DEFAULT_MAX_INTERFACES),
+    help: "A namespace with more than N interfaces is listed bounded: no key of an interface that is not exported is read, and netns_sysctl_truncated says so (a tenant's thousands of bridges cost nothing).",
   },
   {
     name: 'sysctl.expect',
@@ -185,7 +199,14 @@ export function parseFlags(argv: readonly string[]): { config: ExporterConfig; h
   const deviceLimit = Number(limitText);
   if (!/^\d+$/.test(limitText))
     throw new FlagError(`Expected a whole number for --sysctl.device-limit but received ${limitText}`);
-  const selection: SelectionOptions = { deviceLimit, all: values['sysctl.all'] === true };
+  const boundText = str('sysctl.max-interfaces') ?? def('sysctl.max-interfaces');
+  if (!/^\d+$/.test(boundText))
+    throw new FlagError(`Expected a whole number for --sysctl.max-interfaces but received ${boundText}`);
+  const selection: SelectionOptions = {
+    deviceLimit,
+    maxInterfaces: Number(boundText),
+    all: values['sysctl.all'] === true,
+  };
   const include = list('sysctl.include'),
     exclude = list('sysctl.exclude'),
     devices = list('sysctl.device');

@@ -35,6 +35,13 @@ export const DEFAULT_DEVICES: readonly string[] = ['all', 'default', 'eth0'];
 /** At most this many interfaces per namespace (after the exact names) when a device glob matches more. */
 export const DEFAULT_DEVICE_LIMIT = 8;
 
+/**
+ * A namespace with more interfaces than this is listed bounded: only the keys outside the
+ * interfaces and those of the interfaces exported, and reported as truncated. No real pod has
+ * that many; a tenant that makes thousands of bridges does.
+ */
+export const DEFAULT_MAX_INTERFACES = 256;
+
 /** Field names of vector keys, as node_exporter's `KEY:name,name` gives them (a flag's own names win). */
 export const DEFAULT_FIELD_NAMES: Readonly<Record<string, readonly string[]>> = {
   'net.ipv4.tcp_rmem': ['min', 'default', 'max'],
@@ -62,6 +69,9 @@ export interface KeyParts {
   /** The interface (`all` and `default` included), for a per-interface key. */
   device?: string;
 }
+
+/** A lone surrogate: the library's name for bytes that are not UTF-8 (fsdecode). */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 const PER_DEVICE = /^(ipv4|ipv6|mpls)\/(conf|neigh)\/([^/]+)\/(.+)$/;
 
@@ -99,6 +109,8 @@ export interface SelectionOptions {
   deviceLimit?: number;
   /** Every key of every namespace: a full walk per namespace per scrape. */
   all?: boolean;
+  /** A namespace with more interfaces is listed bounded (only the interfaces exported) and reported truncated. */
+  maxInterfaces?: number;
 }
 
 /** A glob over dotted keys or interface names, or an exact name. */
@@ -111,6 +123,7 @@ function matcher(pattern: string): { re: RegExp; glob: boolean } {
 export class KeySelection {
   readonly all: boolean;
   readonly deviceLimit: number;
+  readonly maxInterfaces: number;
   readonly #includes: Include[];
   readonly #excludes: RegExp[];
   readonly #deviceNames: string[];
@@ -122,6 +135,9 @@ export class KeySelection {
     this.deviceLimit = options.deviceLimit ?? DEFAULT_DEVICE_LIMIT;
     if (!Number.isInteger(this.deviceLimit) || this.deviceLimit < 0)
       throw new RangeError(`Expected a whole number >= 0 for the device limit but received ${this.deviceLimit}`);
+    this.maxInterfaces = options.maxInterfaces ?? DEFAULT_MAX_INTERFACES;
+    if (!Number.isInteger(this.maxInterfaces) || this.maxInterfaces < 0)
+      throw new RangeError(`Expected a whole number >= 0 for the interface bound but received ${this.maxInterfaces}`);
     for (const [k, v] of Object.entries(DEFAULT_FIELD_NAMES)) this.#fields.set(k, v);
     this.#includes = (options.include ?? DEFAULT_INCLUDE).map((entry) => {
       const colon = entry.indexOf(':');
@@ -177,19 +193,24 @@ export class KeySelection {
   /**
    * The interfaces of a namespace whose keys are exported: those named exactly, then those a
    * glob matches, in name order, at most `deviceLimit` of them. `skipped` counts the glob
-   * matches left out by the limit.
+   * matches left out by the limit, and those whose name is not UTF-8 (a label value must be,
+   * and an exact one could not be written: the name's bytes are shown by no series).
    */
   devicesOf(present: Iterable<string>): { devices: Set<string>; skipped: number } {
     const devices = new Set<string>();
     const matched: string[] = [];
+    let raw = 0;
     for (const d of present) {
       if (this.#deviceNames.includes(d)) devices.add(d);
-      else if (this.#deviceGlobs.some((re) => re.test(d))) matched.push(d);
+      else if (this.#deviceGlobs.some((re) => re.test(d))) {
+        if (LONE_SURROGATE.test(d)) raw++;
+        else matched.push(d);
+      }
     }
     matched.sort();
     const kept = matched.slice(0, this.deviceLimit);
     for (const d of kept) devices.add(d);
-    return { devices, skipped: matched.length - kept.length };
+    return { devices, skipped: matched.length - kept.length + raw };
   }
 
   /** Field names for a vector key's family key, if any. */
