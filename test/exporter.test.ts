@@ -351,6 +351,12 @@ t.test(
     t.notMatch(text, /device="(lo|other0)"/);
     t.ok(keys.length > 300);
     t.match(text, /^netns_scrape_errors 0$/m);
+    // The next walk reuses each key's slot: the same series, the values read again.
+    a.sysctl.set('net.core.somaxconn', 1234);
+    const next = await c.collect();
+    t.equal(find(next, 'netns_sysctl_net_core_somaxconn', { pod: 'a' })[0]?.value, '1234', 'a change seen');
+    const series = (x: string) => samples(x).filter((s) => s.name.startsWith('netns_sysctl_')).length;
+    t.equal(series(next), series(text), 'the same series');
   },
 );
 

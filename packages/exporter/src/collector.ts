@@ -88,6 +88,8 @@ interface NsState {
   interfaces?: number;
   /** More interfaces than the bound: listed or walked only for the interfaces exported. */
   truncated: boolean;
+  /** --sysctl.all: the slots of the keys exported at the last walks, by key (their kinds and text decided once). */
+  walkSlots?: Map<string, Slot>;
   /** Its keys must be chosen again (an interface went away, or its keys could not be listed). */
   stale: boolean;
   /** When its keys are listed again (listing mode: interfaces come and go; ms, Date.now()). */
@@ -129,6 +131,7 @@ export class Collector {
   readonly #perNamespace = new Map<string, boolean>();
   readonly #expectationOf = new Map<string, Expectation | null>();
   readonly #partsOf = new Map<string, KeyParts>();
+  readonly #rels = new Map<string, string>();
 
   constructor(options: CollectorOptions) {
     this.#source = options.source;
@@ -401,6 +404,17 @@ export class Collector {
     return { chosen, expected, skipped };
   }
 
+  /** A dotted key's path below /proc/sys/net (the same keys recur in every namespace). */
+  #relOf(key: string): string {
+    let rel = this.#rels.get(key);
+    if (rel === undefined) {
+      rel = pathForm(key).slice(4);
+      if (this.#rels.size > 65536) this.#rels.clear();
+      this.#rels.set(key, rel);
+    }
+    return rel;
+  }
+
   #parts(rel: string): KeyParts {
     let p = this.#partsOf.get(rel);
     if (p === undefined) {
@@ -580,7 +594,10 @@ export class Collector {
     }
   }
 
-  /** One namespace's walk as samples (its slots are made per scrape: the keys may change). */
+  /**
+   * One namespace's walk as samples. The keys are chosen at each walk (they may change); a
+   * key's slot is kept from one walk to the next.
+   */
   #renderWalk(
     st: NsState,
     raw: Record<string, string>,
@@ -589,10 +606,16 @@ export class Collector {
     bounded?: DeviceChoice,
   ): void {
     const rels: string[] = [];
-    for (const key in raw) rels.push(pathForm(key).slice(4));
+    for (const key in raw) rels.push(this.#relOf(key));
     const { chosen, expected: exp, skipped } = this.#chosen(st, rels, bounded);
     st.skipped = skipped;
-    for (const p of chosen) this.#emit(this.#slot(p, st.labels), raw[p.key]!);
+    let slots = st.walkSlots;
+    if (slots === undefined || slots.size > 2 * chosen.length + 64) slots = st.walkSlots = new Map(); // keys gone: start again
+    for (const p of chosen) {
+      let slot = slots.get(p.key);
+      if (slot === undefined) slots.set(p.key, (slot = this.#slot(p, st.labels)));
+      this.#emit(slot, raw[p.key]!);
+    }
     for (const e of exp) {
       const x = this.#expectedOf(st.labels, e, 0);
       const v = raw[e.key];

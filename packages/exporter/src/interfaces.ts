@@ -1,10 +1,9 @@
 // A namespace's interfaces, counted before any of its keys are listed. A tenant with
 // CAP_NET_ADMIN in its own namespace makes 2,000 bridges in half a second, and each brings
 // about 120 keys: 246,000 keys, seconds and hundreds of MB to list them. The interfaces are
-// counted from the names in ipv4/conf and ipv6/conf (one readdir of each, inside the
-// namespace); over the bound, the namespace's keys are listed by a walk that enters only the
-// interfaces exported, so the work stays in proportion to what is exported, never to what a
-// tenant made. (When the library's bounded walks land, this walk is theirs to do.)
+// counted from the names in ipv4/conf (one readdir, inside the namespace); over the bound, the
+// namespace's keys are listed by a walk that enters only the interfaces exported, so the work
+// stays in proportion to what is exported, never to what a tenant made. (When the library's bounded walks land, this walk is theirs to do.)
 import * as fs from 'node:fs';
 import { fsdecode, fsencode, type NetNamespace } from 'netns';
 
@@ -16,6 +15,7 @@ const NOT_INTERFACES: ReadonlySet<string> = new Set(['all', 'default']);
 
 const ROOT = Buffer.from('/proc/sys/net');
 const SLASH = Buffer.from('/');
+const CONF = Buffer.from('/proc/sys/net/ipv4/conf');
 
 /** A name's bytes as the library writes names (plain ASCII directly, else fsdecode). */
 function decode(b: Buffer): string {
@@ -35,24 +35,16 @@ function entries(dir: Buffer): fs.Dirent<Buffer>[] {
 
 /**
  * The interfaces of `ns` (`lo` included, `all` and `default` not), named as the library names
- * them: one readdir of ipv4/conf and one of ipv6/conf, inside the namespace (the neigh
- * directories hold the same interfaces; an interface with neither is one without keys).
+ * them: one readdir of ipv4/conf inside the namespace. Every interface with keys is there: IPv4
+ * keeps a directory for each interface of an MTU of 68 or more, IPv6 only from 1280, and the
+ * neigh and mpls directories follow them; an interface below 68 has no keys at all.
  */
 export function interfacesOf(ns: NetNamespace): Set<string> {
   return ns.runSync(() => {
     const names = new Set<string>();
-    for (const d of ['ipv4/conf', 'ipv6/conf']) {
-      let list: Buffer[];
-      try {
-        list = fs.readdirSync(Buffer.concat([ROOT, SLASH, Buffer.from(d)]), { encoding: 'buffer' });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // no IPv6 (ipv6.disable=1)
-        throw e;
-      }
-      for (const b of list) {
-        const n = decode(b);
-        if (!NOT_INTERFACES.has(n)) names.add(n);
-      }
+    for (const b of fs.readdirSync(CONF, { encoding: 'buffer' })) {
+      const n = decode(b);
+      if (!NOT_INTERFACES.has(n)) names.add(n);
     }
     return names;
   });
