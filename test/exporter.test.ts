@@ -243,6 +243,71 @@ t.test('expected values: a mismatch series per expected key, always; host-only k
   );
 });
 
+t.test('expected values from the containers\' own specs (source="spec"), beside the file\'s', async (t) => {
+  const [a] = closedAtEnd(t, NetNamespace.create());
+  a.sysctl.set('net.ipv4.tcp_keepalive_time', 600);
+  const spec = new Map([
+    ['net.ipv4.tcp_keepalive_time', '600'],
+    ['net.ipv4.tcp_fin_timeout', '30'],
+    ['net.ipv4.no_such_key', '1'],
+    ['net.ipv4.tcp_fastopen_key', '00000000-00000000-00000000-00000000'],
+  ]);
+  const source = new Given([{ ...podTarget(a, 'p'), spec }]);
+  const expect = expectationsFrom('net.ipv4.tcp_keepalive_time = 7200\n', 'expect.conf');
+  for (const all of [false, true]) {
+    const c = new Collector({ source, expect, selection: new KeySelection({ include: ['net.core.somaxconn'], all }) });
+    t.teardown(() => c.close());
+    source.set([{ ...podTarget(a, 'p'), spec }]);
+    const text = await c.collect();
+    const mm = (x: string) =>
+      find(x, 'netns_sysctl_mismatch', { pod: 'p' })
+        .map((s) => [s.labels.name, s.labels.source, s.value])
+        .sort();
+    t.same(
+      mm(text),
+      [
+        ['net.ipv4.no_such_key', 'spec', '1'],
+        ['net.ipv4.tcp_fin_timeout', 'spec', '1'],
+        ['net.ipv4.tcp_keepalive_time', 'file', '1'],
+        ['net.ipv4.tcp_keepalive_time', 'spec', '0'],
+      ],
+      `${all ? '--sysctl.all: ' : ''}the spec's keys against the namespace, the file's apart; a secret never`,
+    );
+    t.equal(
+      find(text, 'netns_sysctl_expected', { pod: 'p', name: 'net.ipv4.tcp_fin_timeout', source: 'spec' })[0]?.value,
+      '30',
+    );
+    t.equal(
+      find(text, 'netns_sysctl_net_ipv4_tcp_fin_timeout', { pod: 'p' })[0]?.value,
+      '60',
+      'the key is read and exported',
+    );
+    t.notMatch(text, /fastopen_key/);
+    a.sysctl.set('net.ipv4.tcp_fin_timeout', 30);
+    t.equal(
+      find(await c.collect(), 'netns_sysctl_mismatch', { pod: 'p', name: 'net.ipv4.tcp_fin_timeout' })[0]?.value,
+      '0',
+      'set as the spec asked',
+    );
+    // A container with another spec joins: the keys are chosen again.
+    source.set([{ ...podTarget(a, 'p'), spec: new Map([['net.ipv4.tcp_fin_timeout', '45']]) }]);
+    t.same(mm(await c.collect()), [
+      ['net.ipv4.tcp_fin_timeout', 'spec', '1'],
+      ['net.ipv4.tcp_keepalive_time', 'file', '1'],
+    ]);
+    a.sysctl.set('net.ipv4.tcp_fin_timeout', 60);
+    c.close();
+  }
+  // The host's hostNetwork members cannot set network keys: no spec expectations there.
+  const [host] = closedAtEnd(t, NetNamespace.current());
+  const h = new Collector({
+    source: new Given([{ id: host.id, ns: host, members: [], labels: hostLabels(String(host.ino)), spec }]),
+    selection: new KeySelection({ include: ['net.core.somaxconn'] }),
+  });
+  t.teardown(() => h.close());
+  t.notMatch(await h.collect(), /source="spec"/);
+});
+
 t.test('host tuning a pod does not get: the host against what a new namespace gets', async (t) => {
   // A namespace of ours stands in for the host (the host's own sysctls are left alone).
   const [fakeHost, a, b, c2] = closedAtEnd(
@@ -546,8 +611,15 @@ t.test('the server: metrics (gzip when asked), landing page, probes, errors; the
   const running = await startExporter(config);
   t.match(running.url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
   const got = await (await fetch(running.url)).text();
-  t.match(got, /^netns_sysctl_mismatch\{.*host_network="true",name="net\.ipv4\.tcp_keepalive_time"\} [01]$/m);
-  t.match(got, /^netns_sysctl_expected\{.*name="net\.ipv4\.tcp_keepalive_time"\} 7200$/m, 'a later file wins');
+  t.match(
+    got,
+    /^netns_sysctl_mismatch\{.*host_network="true",name="net\.ipv4\.tcp_keepalive_time",source="file"\} [01]$/m,
+  );
+  t.match(
+    got,
+    /^netns_sysctl_expected\{.*name="net\.ipv4\.tcp_keepalive_time",source="file"\} 7200$/m,
+    'a later file wins',
+  );
   t.match(got, /^netns_exporter_build_info\{version="\d+\.\d+\.\d+",netns_version="\d+\.\d+\.\d+"/m);
   await running.close();
   await t.rejects(startExporter({ ...config, expectFiles: [`${dir}/missing.conf`] }), { code: 'ENOENT' });
@@ -580,13 +652,17 @@ t.test(
     const sb = runcRun(
       t,
       sandboxId,
-      runcBundle(path.join(dir, 'sb'), {
-        'io.kubernetes.cri.container-type': 'sandbox',
-        'io.kubernetes.cri.sandbox-id': sandboxId,
-        'io.kubernetes.cri.sandbox-name': 'web-0',
-        'io.kubernetes.cri.sandbox-namespace': 'prod',
-        'io.kubernetes.cri.sandbox-uid': 'c0ffee00-0000-4000-8000-000000000001',
-      }),
+      runcBundle(
+        path.join(dir, 'sb'),
+        {
+          'io.kubernetes.cri.container-type': 'sandbox',
+          'io.kubernetes.cri.sandbox-id': sandboxId,
+          'io.kubernetes.cri.sandbox-name': 'web-0',
+          'io.kubernetes.cri.sandbox-namespace': 'prod',
+          'io.kubernetes.cri.sandbox-uid': 'c0ffee00-0000-4000-8000-000000000001',
+        },
+        { 'net.ipv4.tcp_keepalive_time': '600' },
+      ),
       root,
     );
     const appBundle = runcBundle(path.join(dir, 'app'), {
@@ -632,6 +708,8 @@ t.test(
       host_network: 'false',
     });
     t.same(pod.members.map((m) => m.id).sort(), [sb.id, app.id].sort(), "one target for the pod's two containers");
+    t.same([...(pod.spec ?? [])], [['net.ipv4.tcp_keepalive_time', '600']], "the sysctls its sandbox's spec set");
+    t.equal(hostT.spec, undefined, 'none for the host');
     t.same(pod.members.find((m) => m.id === app.id)?.name, 'nginx');
     const other = targets.find((x) => x.members.some((m) => m.id === plain.id))!;
     t.same(

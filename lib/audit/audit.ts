@@ -15,7 +15,7 @@ import { defaultContext, findRule, ruleEvidence } from '../explain/rules.js';
 import { startedAt } from '../container/read.js';
 import { valuesEqual } from '../sysctl/values.js';
 import { sysctl, type SysctlSnapshot } from '../sysctl/sysctl.js';
-import { expectationFor as expected, expectationsFrom, type Expectations } from '../sysctl/sysctld.js';
+import { expectationFor as expected, expectationsFrom, pathForm, type Expectations } from '../sysctl/sysctld.js';
 import { ERRNO, invalid, netnsError, NetnsError } from '../errors.js';
 import { deviceOf, keyFromRel } from '../keypath.js';
 import { remedyCommand } from '../explain/remedies.js';

@@ -281,7 +281,7 @@ export class Collector {
     for (const t of targets) {
       let st = this.#states.get(t.id);
       const labels = labelPairs(NS_LABELS.map((n) => [n, t.labels[n]] as const));
-      if (st && st.target.ns === t.ns && st.labels === labels) st.target = t;
+      if (st && st.target.ns === t.ns && st.labels === labels && sameSpec(st.target.spec, t.spec)) st.target = t;
       else {
         st?.snap?.close();
         st = { target: t, labels, slots: [], expected: [], skipped: 0, truncated: false, stale: true, relistAt: 0 };
@@ -317,7 +317,7 @@ export class Collector {
           bounded === undefined
             ? (await ns.sysctl.listAsync()).map((k) => pathForm(k).slice(4))
             : keysWithin(ns, bounded.devices);
-      } else rels = this.#exactRels();
+      } else rels = this.#exactRels(st);
       const { chosen, expected, skipped } = this.#chosen(st, rels, bounded);
       st.skipped = skipped;
       const snap = ns.sysctl.snapshot(chosen.map((p) => p.key).sort()); // sorted: read in place, no reordering
@@ -325,7 +325,7 @@ export class Collector {
       const index = new Map(snap.keys.map((k, i) => [k, i]));
       const byKey = new Map(chosen.map((p) => [p.key, p]));
       st.slots = snap.keys.map((k) => this.#slot(byKey.get(k)!, st.labels));
-      st.expected = expected.map((e) => this.#expectedOf(st.labels, e, index.get(e.key) ?? -1));
+      st.expected = expected.map((w) => this.#expectedOf(st.labels, w, index.get(w.e.key) ?? -1));
     } catch (e) {
       // The namespace went away, or is out of reach: its series are left out, and counted.
       this.#errors++;
@@ -348,7 +348,7 @@ export class Collector {
     st.truncated = present.size > this.#sel.maxInterfaces;
     if (!st.truncated) return undefined;
     const choice = this.#sel.devicesOf(['all', 'default', ...present]);
-    for (const rel of this.#exactRels()) {
+    for (const rel of this.#exactRels(st)) {
       const d = this.#parts(rel).device;
       if (d !== undefined && present.has(d)) choice.devices.add(d);
     }
@@ -360,11 +360,24 @@ export class Collector {
     return !this.#sel.exactOnly || this.#sel.deviceGlobs || (this.#expect?.globs.length ?? 0) > 0;
   }
 
-  /** The keys named exactly by the flags and by the expectations. */
-  #exactRels(): string[] {
+  /** The keys named exactly by the flags, by the expectations and by the namespace's containers' specs. */
+  #exactRels(st: NsState): string[] {
     const rels = new Set(this.#sel.exactRels());
     for (const form of this.#expect?.exact.keys() ?? []) rels.add(form.slice(4));
+    for (const key of this.#specOf(st).keys()) rels.add(this.#relOf(key));
     return [...rels];
+  }
+
+  /**
+   * What the namespace's containers' specs asked for, at most MAX_SPEC_KEYS keys (a rootless
+   * runtime's state file is its user's to write); none for the host, whose hostNetwork pods
+   * cannot set network keys.
+   */
+  #specOf(st: NsState): ReadonlyMap<string, string> {
+    const spec = st.target.spec;
+    if (spec === undefined || st.target.labels.host_network === 'true') return NO_SPEC;
+    if (spec.size <= MAX_SPEC_KEYS) return spec;
+    return new Map([...spec].slice(0, MAX_SPEC_KEYS));
   }
 
   /**
@@ -376,14 +389,15 @@ export class Collector {
     st: NsState,
     rels: readonly string[],
     bounded?: DeviceChoice,
-  ): { chosen: KeyParts[]; expected: Expectation[]; skipped: number } {
+  ): { chosen: KeyParts[]; expected: Wanted[]; skipped: number } {
     const parts = rels.map((r) => this.#parts(r));
     const { devices, skipped } =
       bounded ?? this.#sel.devicesOf(new Set(parts.flatMap((p) => (p.device ? [p.device] : []))));
     const exact = new Set(this.#sel.exactRels());
     const host = st.target.labels.host_network === 'true';
+    const spec = this.#specOf(st);
     const chosen: KeyParts[] = [];
-    const expected: Expectation[] = [];
+    const expected: Wanted[] = [];
     const seen = new Set<string>();
     for (const p of parts) {
       if (seen.has(p.rel) || KeySelection.secret(p.rel)) continue;
@@ -391,16 +405,19 @@ export class Collector {
       const deviceOk = p.device === undefined || devices.has(p.device) || exact.has(p.rel);
       const e = deviceOk ? this.#expectation(p.key) : undefined;
       const applies = e !== undefined && (host || this.#perNamespaceKey(p.rel));
-      if (applies) expected.push(e);
-      if ((deviceOk && this.#sel.selects(p)) || applies) chosen.push(p);
+      if (applies) expected.push({ e, source: 'file' });
+      if ((deviceOk && this.#sel.selects(p)) || applies || spec.has(p.key)) chosen.push(p);
     }
     // Exact expectations of keys this namespace lacks: still expected (mismatch 1).
     for (const form of this.#expect?.exact.keys() ?? []) {
       const p = this.#parts(form.slice(4));
       if (seen.has(p.rel)) continue;
       const e = this.#expectation(p.key);
-      if (e && (host || this.#perNamespaceKey(p.rel))) expected.push(e);
+      if (e && (host || this.#perNamespaceKey(p.rel))) expected.push({ e, source: 'file' });
     }
+    // The containers' own specs: each key they set, present or not (a key read for the purpose).
+    for (const [key, value] of spec)
+      if (!KeySelection.secret(this.#relOf(key))) expected.push({ e: { key, value, where: 'spec' }, source: 'spec' });
     return { chosen, expected, skipped };
   }
 
@@ -457,8 +474,8 @@ export class Collector {
     return { parts, labels };
   }
 
-  #expectedOf(nsLabels: string, e: Expectation, slot: number): Expected {
-    const labels = `${nsLabels},name="${escapeLabelValue(e.key)}"`;
+  #expectedOf(nsLabels: string, { e, source }: Wanted, slot: number): Expected {
+    const labels = `${nsLabels},name="${escapeLabelValue(e.key)}",source="${source}"`;
     const v = e.value.trim();
     let lines = '';
     if (isInteger(v)) lines = `netns_sysctl_expected{${labels}} ${v}\n`;
@@ -616,8 +633,9 @@ export class Collector {
       if (slot === undefined) slots.set(p.key, (slot = this.#slot(p, st.labels)));
       this.#emit(slot, raw[p.key]!);
     }
-    for (const e of exp) {
-      const x = this.#expectedOf(st.labels, e, 0);
+    for (const w of exp) {
+      const e = w.e;
+      const x = this.#expectedOf(st.labels, w, 0);
       const v = raw[e.key];
       const ok = v !== undefined && (v === e.value || valuesEqual(v, e.value));
       mismatch.body += ok ? `${x.mismatch}0\n` : `${x.mismatch}1\n`;
@@ -701,6 +719,13 @@ export class Collector {
   }
 }
 
+/** An expectation and where it comes from: the --sysctl.expect files, or the containers' specs. */
+type Wanted = { e: Expectation; source: 'file' | 'spec' };
+
+/** At most this many keys of a namespace's containers' specs are expected (the rest are not). */
+const MAX_SPEC_KEYS = 256;
+const NO_SPEC: ReadonlyMap<string, string> = new Map();
+
 /** The interfaces whose keys are exported from a namespace, and the glob matches left out. */
 type DeviceChoice = { devices: Set<string>; skipped: number };
 
@@ -711,6 +736,14 @@ const EXPECTED_HELP =
 const TUNING_HELP =
   "For a key tuned on the host (the host's value differs from what a new network namespace gets): 1 when this namespace has what a new one gets, not the host's value (the lesson: tuning the host does not reach pods); 0 when it has another value. Only keys tuned on the host; not with --sysctl.all";
 const INFO_HELP = 'sysctl keys whose value is text: each field of the value (by index) in the value label (always 1)';
+
+/** Whether two targets' specs ask for the same keys and values (else the keys are chosen again). */
+function sameSpec(a: ReadonlyMap<string, string> | undefined, b: ReadonlyMap<string, string> | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
 
 function isSystemError(e: unknown): boolean {
   return e instanceof Error && typeof (e as { code?: unknown }).code === 'string';

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { NetNamespace, NetnsError, type ContainerRuntime } from 'netns';
 import { defaultContainerRoots, listContainers, type ContainerInfo, type ContainerRoot } from 'netns/containers';
 import { globRegExp, isGlob } from 'netns/sysctld';
+import { specSettings } from 'netns/explain';
 
 /** The labels every series of a namespace carries (cAdvisor's names for the pod's). */
 export interface NamespaceLabels {
@@ -50,6 +51,12 @@ export interface Target {
   members: Member[];
   /** A handle on the namespace, owned by the discovery (valid until the next scan that drops it). */
   ns: NetNamespace;
+  /**
+   * The net.* keys its containers' specs asked for (OCI `linux.sysctl`: `docker run --sysctl`,
+   * Kubernetes `securityContext.sysctls`), dotted key to value; the last started container wins
+   * a key several set. Absent for the host and when no spec set one.
+   */
+  spec?: ReadonlyMap<string, string>;
 }
 
 /** Where the targets come from; the collector asks at every scrape. */
@@ -230,7 +237,10 @@ export class ContainerDiscovery implements TargetSource {
     }
     for (const [id, g] of byNs) {
       if (id === hostId || g.ns === undefined) continue;
-      targets.push({ id, ns: g.ns, members: g.members, labels: labelsOf(inoOf(id), g.members, g.infos) });
+      const t: Target = { id, ns: g.ns, members: g.members, labels: labelsOf(inoOf(id), g.members, g.infos) };
+      const spec = new Map([...specSettings(g.infos)].map(([k, v]) => [k, v.value]));
+      if (spec.size > 0) t.spec = spec;
+      targets.push(t);
     }
     return targets;
   }
