@@ -477,7 +477,11 @@ t.test(
     const c = new Collector({ source, selection });
     t.teardown(() => c.close());
     const fds0 = fdCount();
+    let turns = 0;
+    const tick = setInterval(() => turns++, 0);
     const text = await c.collect();
+    clearInterval(tick);
+    t.ok(turns > 0, 'timers ran while the interfaces were counted (read off the event loop)');
     t.same(whole, ['small.listAsync'], 'the small namespace listed whole; the flooded one never');
     t.equal(
       find(text, 'netns_interfaces', { pod: 'tenant' })[0]?.value,

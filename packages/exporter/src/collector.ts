@@ -312,7 +312,7 @@ export class Collector {
       let rels: string[];
       let bounded: DeviceChoice | undefined;
       if (this.#listing()) {
-        bounded = this.#bound(st);
+        bounded = await this.#bound(st);
         rels =
           bounded === undefined
             ? (await ns.sysctl.listAsync()).map((k) => pathForm(k).slice(4))
@@ -342,8 +342,8 @@ export class Collector {
    * exactly), else undefined (list or walk it whole). Throws a system error when the
    * namespace cannot be entered.
    */
-  #bound(st: NsState): DeviceChoice | undefined {
-    const present = interfacesOf(st.target.ns);
+  async #bound(st: NsState): Promise<DeviceChoice | undefined> {
+    const present = await interfacesOf(st.target.ns);
     st.interfaces = present.size;
     st.truncated = present.size > this.#sel.maxInterfaces;
     if (!st.truncated) return undefined;
@@ -581,7 +581,7 @@ export class Collector {
         let raw: Record<string, string>;
         let bounded: DeviceChoice | undefined;
         try {
-          bounded = this.#bound(st);
+          bounded = await this.#bound(st);
           raw = bounded === undefined ? (await st.target.ns.sysctl.getAllAsync()).raw : this.#readBounded(st, bounded);
         } catch (e) {
           if (!isSystemError(e)) throw e;

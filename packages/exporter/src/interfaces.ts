@@ -1,9 +1,10 @@
 // A namespace's interfaces, counted before any of its keys are listed. A tenant with
 // CAP_NET_ADMIN in its own namespace makes 2,000 bridges in half a second, and each brings
 // about 120 keys: 246,000 keys, seconds and hundreds of MB to list them. The interfaces are
-// counted from the names in ipv4/conf (one readdir, inside the namespace); over the bound, the
-// namespace's keys are listed by a walk that enters only the interfaces exported, so the work
-// stays in proportion to what is exported, never to what a tenant made. (When the library's bounded walks land, this walk is theirs to do.)
+// counted from the names in ipv4/conf (opened inside the namespace, read off the event loop);
+// over the bound, the namespace's keys are listed by a walk that enters only the interfaces
+// exported, so the work stays in proportion to what is exported, never to what a tenant made.
+// (When the library's bounded walks land, this walk is theirs to do.)
 import * as fs from 'node:fs';
 import { fsdecode, fsencode, type NetNamespace } from 'netns';
 
@@ -15,7 +16,7 @@ const NOT_INTERFACES: ReadonlySet<string> = new Set(['all', 'default']);
 
 const ROOT = Buffer.from('/proc/sys/net');
 const SLASH = Buffer.from('/');
-const CONF = Buffer.from('/proc/sys/net/ipv4/conf');
+const CONF = '/proc/sys/net/ipv4/conf';
 
 /** A name's bytes as the library writes names (plain ASCII directly, else fsdecode). */
 function decode(b: Buffer): string {
@@ -35,19 +36,23 @@ function entries(dir: Buffer): fs.Dirent<Buffer>[] {
 
 /**
  * The interfaces of `ns` (`lo` included, `all` and `default` not), named as the library names
- * them: one readdir of ipv4/conf inside the namespace. Every interface with keys is there: IPv4
- * keeps a directory for each interface of an MTU of 68 or more, IPv6 only from 1280, and the
- * neigh and mpls directories follow them; an interface below 68 has no keys at all.
+ * them: ipv4/conf read inside the namespace. Every interface with keys is there: IPv4 keeps a
+ * directory for each interface of an MTU of 68 or more, IPv6 only from 1280, and the neigh and
+ * mpls directories follow them; an interface below 68 has no keys at all. The directory is
+ * opened inside the namespace (O_CLOEXEC, as opendir(3) opens) and read from the libuv pool:
+ * what a directory of /proc/sys lists is the namespace it was opened in, and a tenant's
+ * thousands of names never hold the event loop for long.
  */
-export function interfacesOf(ns: NetNamespace): Set<string> {
-  return ns.runSync(() => {
-    const names = new Set<string>();
-    for (const b of fs.readdirSync(CONF, { encoding: 'buffer' })) {
-      const n = decode(b);
-      if (!NOT_INTERFACES.has(n)) names.add(n);
-    }
-    return names;
-  });
+export async function interfacesOf(ns: NetNamespace): Promise<Set<string>> {
+  // Node reads the names as bytes with encoding 'buffer' (its types admit only text encodings).
+  const options = { encoding: 'buffer' as BufferEncoding, bufferSize: 256 };
+  const dir = ns.runSync(() => fs.opendirSync(CONF, options));
+  const names = new Set<string>();
+  for await (const e of dir as AsyncIterable<fs.Dirent>) {
+    const n = decode(e.name as unknown as Buffer);
+    if (!NOT_INTERFACES.has(n)) names.add(n);
+  }
+  return names;
 }
 
 /**
