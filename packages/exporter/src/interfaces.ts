@@ -34,25 +34,39 @@ function entries(dir: Buffer): fs.Dirent<Buffer>[] {
   }
 }
 
+/** Directory entries read at once: a pod's few interfaces in one go, a tenant's thousands in batches. */
+const BATCH = 32;
+
 /**
  * The interfaces of `ns` (`lo` included, `all` and `default` not), named as the library names
  * them: ipv4/conf read inside the namespace. Every interface with keys is there: IPv4 keeps a
  * directory for each interface of an MTU of 68 or more, IPv6 only from 1280, and the neigh and
  * mpls directories follow them; an interface below 68 has no keys at all. The directory is
- * opened inside the namespace (O_CLOEXEC, as opendir(3) opens) and read from the libuv pool:
- * what a directory of /proc/sys lists is the namespace it was opened in, and a tenant's
- * thousands of names never hold the event loop for long.
+ * opened inside the namespace (O_CLOEXEC, as opendir(3) opens), and what a directory of
+ * /proc/sys lists is the namespace it was opened in: its first BATCH entries are read at once
+ * (all a pod has), any more from the libuv pool, so that a tenant's thousands of names never
+ * hold the event loop for long.
  */
 export async function interfacesOf(ns: NetNamespace): Promise<Set<string>> {
   // Node reads the names as bytes with encoding 'buffer' (its types admit only text encodings).
-  const options = { encoding: 'buffer' as BufferEncoding, bufferSize: 256 };
+  const options = { encoding: 'buffer' as BufferEncoding, bufferSize: BATCH };
   const dir = ns.runSync(() => fs.opendirSync(CONF, options));
   const names = new Set<string>();
-  for await (const e of dir as AsyncIterable<fs.Dirent>) {
+  const add = (e: fs.Dirent): void => {
     const n = decode(e.name as unknown as Buffer);
     if (!NOT_INTERFACES.has(n)) names.add(n);
+  };
+  try {
+    for (let i = 0; i < BATCH; i++) {
+      const e = dir.readSync();
+      if (e === null) return names;
+      add(e);
+    }
+    for (let e = await dir.read(); e !== null; e = await dir.read()) add(e);
+    return names;
+  } finally {
+    dir.closeSync();
   }
-  return names;
 }
 
 /**
