@@ -28,6 +28,10 @@
 //   walk_named       walk_all of each namespace named on the command line (paths after
 //                    ITERS, e.g. /run/netns/X): ns per namespace walked (the audit's floor:
 //                    the same namespaces, as cold or warm in the kernel's caches as ours)
+//   keys_pass        the keys of $BASELINE_KEYS (paths below /proc/sys/net, comma-separated)
+//                    opened once inside each namespace named on the command line, then one
+//                    pass of pread over all those fds: ns per pass (netns-exporter's floor:
+//                    one scrape of those keys in those namespaces)
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -398,6 +402,52 @@ int main(int argc, char** argv) {
     }
     for (int k = 0; k < n; k++) close(nsfd[k]);
     free(nsfd);
+  }
+
+  if (wanted(cases, "keys_pass")) {
+    const char* list = getenv("BASELINE_KEYS");
+    int n = argc - 3;
+    if (!list || !*list || n < 1) {
+      fprintf(stderr, "baseline: keys_pass needs BASELINE_KEYS and namespace paths\n");
+      exit(64);
+    }
+    size_t nkeys = 1;
+    for (const char* p = list; *p; p++) nkeys += *p == ',';
+    int* fds = malloc(sizeof(int) * nkeys * n);
+    if (!fds) die("malloc");
+    size_t nfds = 0;
+    char path[4096];
+    for (int k = 0; k < n; k++) {
+      int nsfd = open(argv[3 + k], O_RDONLY | O_CLOEXEC);
+      if (nsfd < 0) die(argv[3 + k]);
+      if (setns(nsfd, CLONE_NEWNET) != 0) die("setns(named)");
+      for (const char* p = list; *p;) {
+        const char* e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        snprintf(path, sizeof path, "/proc/sys/net/%.*s", (int)len, p);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) die(path);
+        fds[nfds++] = fd;
+        p += len + (e != NULL);
+      }
+      leave();
+      close(nsfd);
+    }
+    size_t ok = 0;
+    t0 = now_ns();
+    for (long i = 0; i < iters; i++) {
+      ok = 0;
+      for (size_t k = 0; k < nfds; k++)
+        if (pread(fds[k], buf, sizeof buf, 0) > 0) ok++;
+    }
+    REPORT("keys_pass", (now_ns() - t0) / iters);
+    if (ok != nfds) {
+      fprintf(stderr, "baseline: keys_pass read %zu of %zu keys\n", ok, nfds);
+      exit(2);
+    }
+    printf(",\"keysFds\":%zu", nfds);
+    for (size_t k = 0; k < nfds; k++) close(fds[k]);
+    free(fds);
   }
 
   // namespace creation (each made on a fresh thread, then its fd closed)

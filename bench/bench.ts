@@ -20,7 +20,16 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { withBenchBlock } from './readme.js';
+import {
+  Collector,
+  DEFAULT_INCLUDE,
+  KeySelection,
+  hostLabels,
+  type Target as ExporterTarget,
+  type TargetSource,
+} from 'netns-exporter';
 import {
   NETNS_RUN_DIRS,
   NetNamespace,
@@ -107,12 +116,16 @@ function check(ok: boolean, what: string, got: unknown, want: unknown): void {
 }
 
 /** execFile as a promise, tracked so that a signal kills it. */
-function run(file: string, args: string[], opts: { timeout?: number } = {}): Promise<string> {
+function run(
+  file: string,
+  args: string[],
+  opts: { timeout?: number; env?: Record<string, string> } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       file,
       args,
-      { encoding: 'utf8', timeout: opts.timeout ?? 120_000 },
+      { encoding: 'utf8', timeout: opts.timeout ?? 120_000, env: { ...process.env, ...opts.env } },
       (err, stdout, stderr) => {
         children.delete(child);
         if (err) reject(new Error(`${file} ${args.join(' ')}: ${err.message}${stderr ? `\n${stderr}` : ''}`));
@@ -382,8 +395,12 @@ async function baseline(
   cases: string[],
   iters: number,
   paths: string[] = [],
+  env: Record<string, string> = {},
 ): Promise<Record<string, number>> {
-  const out = JSON.parse(await run(ctx.baseline, [cases.join(','), String(iters), ...paths])) as Record<string, number>;
+  const out = JSON.parse(await run(ctx.baseline, [cases.join(','), String(iters), ...paths], { env })) as Record<
+    string,
+    number
+  >;
   const r: Record<string, number> = {};
   for (const c of cases) {
     const v = out[c];
@@ -801,6 +818,7 @@ async function scalePhase(ctx: Ctx): Promise<void> {
     scale.push(step);
     process.stdout.write(`  scale ${k} namespaces done\n`);
   }
+  await exporterPhase(ctx, made, names);
   // Memory per snapshot handle: SNAPSHOTS held at once, on as many namespaces.
   const before = heapNow(gc);
   const snaps = made.slice(0, Math.min(SNAPSHOTS, made.length)).map((ns) => ns.sysctl.snapshot());
@@ -821,6 +839,149 @@ async function scalePhase(ctx: Ctx): Promise<void> {
   memory.heapPerHandle = (h1.heap - h0.heap) / handles.length;
   memory.kernelPerHandle = (h1.kernel - h0.kernel) / handles.length;
   for (const h of handles) h.close();
+}
+
+// ---------------------------------------------------------------------------------------------
+// netns-exporter (issue 28): a scrape of EXP_KEYS_NS namespaces x the 8 default per-pod keys,
+// against C's pass of preads over the same keys' fds (opened once, as the exporter's
+// snapshots are), and a scrape of every key of EXP_ALL_NS namespaces (--sysctl.all) against C's
+// walk of each; paired passes, the C run right before each. Also the memory the exporter holds
+// per namespace, and the longest the event loop waited during a scrape.
+
+/** The eight per-pod keys the exporter exports first by default (the old example's set). */
+const EXP_KEYS = DEFAULT_INCLUDE.slice(0, 8);
+const EXP_KEYS_NS = 110;
+const EXP_ALL_NS = 500;
+
+interface ExporterResult {
+  keysNs: number;
+  keysScrape: number[]; // ns per scrape
+  keysBytes: number[]; // ns per scrape and its response bytes (Buffer.from)
+  keysC: number[]; // ns per C pass
+  keysBlock: number; // ms, the longest event-loop delay seen during the keys scrapes
+  heapPerNs: number;
+  kernelPerNs: number;
+  fdsPerNs: number;
+  series: number;
+  allNs: number;
+  allScrape: number[];
+  allC: number[]; // ns for C to walk all of them, per pass
+  allBlock: number;
+  allSeries: number;
+}
+let exporterResult: ExporterResult | undefined;
+
+/** A source of fixed targets (the namespaces the bench made), labelled as pods. */
+function benchSource(made: NetNamespace[]): TargetSource {
+  let given = false;
+  const targets: ExporterTarget[] = made.map((ns, i) => ({
+    id: ns.id,
+    ns,
+    members: [],
+    labels: {
+      ...hostLabels(String(ns.ino)),
+      namespace: 'bench',
+      pod: `pod-${i}`,
+      uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      runtime: 'containerd',
+      host_network: 'false',
+    },
+  }));
+  return {
+    errors: 0,
+    scan: async () => {
+      if (given) return undefined;
+      given = true;
+      return targets;
+    },
+    close: () => {},
+  };
+}
+
+async function exporterPhase(ctx: Ctx, made: NetNamespace[], names: string[]): Promise<void> {
+  const gc = vmGc();
+  const passes = quick ? 1 : 11;
+  const keysNs = Math.min(EXP_KEYS_NS, made.length);
+  const paths = names.slice(0, keysNs).map((x) => `/run/netns/${x}`);
+  const rels = EXP_KEYS.map((k) => k.slice(4).replace(/\./g, '/')).join(',');
+  const before = heapNow(gc);
+  const keys = new Collector({
+    source: benchSource(made.slice(0, keysNs)),
+    selection: new KeySelection({ include: EXP_KEYS }),
+  });
+  onCleanup('exporter collector', () => keys.close());
+  let text = await keys.collect(); // the snapshots are made here, and kept
+  const after = heapNow(gc);
+  const fdsHeld = fs.readdirSync('/proc/self/fd').length;
+  const series = text.split('\n').filter((l) => l.startsWith('netns_sysctl_net_')).length;
+  check(series === keysNs * EXP_KEYS.length, 'exporter series', series, keysNs * EXP_KEYS.length);
+  check(/^netns_scrape_errors 0$/m.test(text), 'exporter scrape errors', text.slice(-400), 0);
+  const iters = quick ? 20 : 200;
+  const r: ExporterResult = {
+    keysNs,
+    keysScrape: [],
+    keysBytes: [],
+    keysC: [],
+    keysBlock: 0,
+    heapPerNs: (after.heap - before.heap) / keysNs,
+    kernelPerNs: (after.kernel - before.kernel) / keysNs,
+    fdsPerNs: 0,
+    series,
+    allNs: 0,
+    allScrape: [],
+    allC: [],
+    allBlock: 0,
+    allSeries: 0,
+  };
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  let bytes = 0;
+  for (let p = 0; p < passes; p++) {
+    r.keysC.push((await baseline(ctx, ['keys_pass'], iters, paths, { BASELINE_KEYS: rels }))['c.keys_pass']!);
+    h.enable();
+    const t0 = hr();
+    for (let i = 0; i < iters; i++) text = await keys.collect();
+    r.keysScrape.push(perOp(t0, iters));
+    h.disable();
+    const t1 = hr();
+    for (let i = 0; i < iters; i++) bytes += Buffer.from(await keys.collect()).length;
+    r.keysBytes.push(perOp(t1, iters));
+  }
+  r.keysBlock = h.max / 1e6;
+  check(bytes > 0, 'exporter response bytes', bytes, '> 0');
+  check(
+    text.includes(
+      `pod="pod-0",uid="00000000-0000-4000-8000-000000000000",container="",runtime="containerd",host_network="false"} ${ctx.freshDefault}`,
+    ),
+    'exporter value of somaxconn in a bench namespace',
+    text.slice(0, 400),
+    ctx.freshDefault,
+  );
+  keys.close();
+  r.fdsPerNs = (fdsHeld - fs.readdirSync('/proc/self/fd').length) / keysNs;
+  process.stdout.write(`  exporter: ${keysNs} namespaces x ${EXP_KEYS.length} keys done\n`);
+
+  // Every key of up to 500 namespaces: a walk of each, on the addon's thread.
+  const allNs = Math.min(EXP_ALL_NS, made.length);
+  const all = new Collector({ source: benchSource(made.slice(0, allNs)), selection: new KeySelection({ all: true }) });
+  onCleanup('exporter collector (all keys)', () => all.close());
+  text = await all.collect();
+  r.allNs = allNs;
+  r.allSeries = text.split('\n').filter((l) => l.startsWith('netns_sysctl_')).length;
+  check(r.allSeries > allNs * 300, 'exporter series, every key', r.allSeries, `> ${allNs * 300}`);
+  const h2 = monitorEventLoopDelay({ resolution: 1 });
+  for (let p = 0; p < (quick ? 1 : 5); p++) {
+    const allPaths = names.slice(0, allNs).map((x) => `/run/netns/${x}`);
+    r.allC.push((await baseline(ctx, ['walk_named'], 1, allPaths))['c.walk_named']! * allNs);
+    h2.enable();
+    const t0 = hr();
+    text = await all.collect();
+    r.allScrape.push(Number(hr() - t0));
+    h2.disable();
+  }
+  r.allBlock = h2.max / 1e6;
+  all.close();
+  exporterResult = r;
+  process.stdout.write(`  exporter: ${allNs} namespaces x every key done\n`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1028,6 +1189,32 @@ function report(info: Record<string, string>): string {
   if (extra.create1000 !== undefined)
     mem.push(`1,000 namespaces created in one go: ${(extra.create1000 / 1e9).toFixed(3)} s.`);
   for (const a of auditTargets) t.push(a);
+  const exp: string[] = [];
+  const er = exporterResult;
+  if (er) {
+    const ratios = (xs: number[], cs: number[]) => ({
+      med: median(xs.map((x, i) => x / cs[i]!)),
+      best: Math.min(...xs) / Math.min(...cs),
+    });
+    const k = ratios(er.keysScrape, er.keysC);
+    const kb = ratios(er.keysBytes, er.keysC);
+    const a = ratios(er.allScrape, er.allC);
+    const verdict = (x: number, limit: number) => (x <= limit ? 'met' : '**missed**');
+    t.push(
+      `| netns-exporter scrape, ${er.keysNs} namespaces × ${EXP_KEYS.length} keys (issue 28) | ≤ 1.5× C pread pass over the same fds | ${fmtRatio(k.med)} | ${verdict(k.med, 1.5)} | ${quick ? '—' : fmtRatio(k.best)} | ${quick ? '—' : verdict(k.best, 1.5)} |`,
+      `| netns-exporter scrape, ${er.allNs} namespaces × every key (issue 28) | ≤ 1.2× C walk of each | ${fmtRatio(a.med)} | ${verdict(a.med, 1.2)} | ${quick ? '—' : fmtRatio(a.best)} | ${quick ? '—' : verdict(a.best, 1.2)} |`,
+    );
+    exp.push(
+      '| scrape | µs per scrape (median) | C µs (median) | vs C (median) | vs C (best) | series | longest event-loop wait during the scrapes |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+      `| ${er.keysNs} namespaces × ${EXP_KEYS.length} keys (snapshots of just those keys, kept) | ${fmtUs(median(er.keysScrape))} | ${fmtUs(median(er.keysC))} | ${fmtRatio(k.med)} | ${fmtRatio(k.best)} | ${er.series} | ${er.keysBlock.toFixed(1)} ms |`,
+      `| the same, and the response's bytes (\`Buffer.from\`: what the server writes) | ${fmtUs(median(er.keysBytes))} | ${fmtUs(median(er.keysC))} | ${fmtRatio(kb.med)} | ${fmtRatio(kb.best)} | ${er.series} | |`,
+      `| ${er.allNs} namespaces × every key (\`--sysctl.all\`: a walk of each, on the addon's thread) | ${fmtUs(median(er.allScrape))} | ${fmtUs(median(er.allC))} | ${fmtRatio(a.med)} | ${fmtRatio(a.best)} | ${er.allSeries.toLocaleString('en-US')} | ${er.allBlock.toFixed(1)} ms |`,
+      '',
+      `Held per namespace (${er.keysNs} namespaces × ${EXP_KEYS.length} keys): ${er.fdsPerNs.toFixed(1)} fds, ${memCell(er.keysNs, er.heapPerNs)} of JS heap, ${memCell(er.keysNs, er.kernelPerNs)} of kernel memory (slab and per-CPU deltas, as above).`,
+      "A scrape is `Collector.collect()`: discovery (here a fixed list of the bench's named namespaces, labelled as pods), the reads, and the text of every family; not the HTTP response or the `process_*` families. The C rows: `keys_pass` (the same keys opened once inside each namespace, then one pass of `pread` over all the fds) and `walk_named` (a walk of each namespace, × the namespaces), run right before each pass. The longest event-loop wait is `monitorEventLoopDelay`'s maximum over the timed scrapes.",
+    );
+  }
   const machineLines = Object.entries(info).map(([k, v]) => `- ${k}: ${v}`);
   const how = [
     `Rounds: ${ROUNDS} (alternating; each row is the median over rounds). Iterations per round (each C case runs right before the library rows doing the same work, with the same count): sync ${N.sync.toLocaleString('en-US')}, handle ${N.handle.toLocaleString('en-US')}, promise ${N.async.toLocaleString('en-US')} (8 in flight: ${(N.async * 2).toLocaleString('en-US')}), getAll ${N.getAll}, execFile ${N.exec}, namespaces ${N.ns}, cloneNetns ${N.clone}.`,
@@ -1051,6 +1238,7 @@ function report(info: Record<string, string>): string {
     '',
     ...mem,
     '',
+    ...(exp.length ? ['## netns-exporter (issue 28)', '', ...exp, ''] : []),
     '## Targets (issue 17)',
     '',
     t.join('\n'),

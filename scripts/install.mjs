@@ -6,8 +6,15 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isSelfLinkRun } from './self-link.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+// In a checkout, npm runs this once for the self-link node_modules/netns and once for the
+// checkout itself (scripts/self-link.mjs): the first would build the same tree twice.
+if (isSelfLinkRun()) {
+  console.log('netns: skipping the install script for the self-link node_modules/netns (the checkout is built next)');
+  process.exit(0);
+}
 const dir = `${root}prebuilds/${process.platform}-${process.arch}`;
 const env = (name) => (process.env[name] ?? '').trim().toLowerCase();
 const fromSource =

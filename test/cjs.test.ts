@@ -69,6 +69,7 @@ Promise.all(subpaths.map((s) => import('netns/' + s))).then((ms) => {
     'remedyCommand',
     'settableFor',
     'settablePerNamespace',
+    'specSettings',
   ]);
   t.ok(
     out.sysctld?.keys.includes('parseConf') && out.sysctld.keys.includes('SYSTEM_DIRS'),

@@ -113,6 +113,56 @@ t.test('a key whose entry vanishes leaves the results; a prefix; a prefix that i
   t.same(one.refresh().raw, { [K]: '4321' }, 'and re-reads it by walking');
 });
 
+t.test(
+  'snapshot(keys): just those keys, one fd each; absent ones left out; readRaw() in the order of keys',
+  async (t) => {
+    const ns = NetNamespace.create();
+    t.teardown(() => ns.close());
+    ns.runSync(() => sh('ip', ['link', 'add', 'snapk0', 'type', 'veth', 'peer', 'name', 'snapk1']));
+    const fdsBefore = sysctlFds().length;
+    const asked = [
+      K,
+      'net.core.somaxconn',
+      'net/ipv4/conf/snapk0/forwarding', // slash form
+      'net.ipv4.route.flush', // write-only: present, not readable
+      'net.ipv4.no_such_key', // absent: left out
+      K, // twice: once
+    ];
+    const snap = ns.sysctl.snapshot(asked);
+    t.same(
+      snap.keys,
+      ['net.core.somaxconn', 'net.ipv4.conf.snapk0.forwarding', 'net.ipv4.route.flush', K],
+      'the keys present, sorted, once each',
+    );
+    t.equal(snap.size, 3, 'one fd per readable key');
+    t.equal(sysctlFds().length - fdsBefore, 3);
+    for (const { flags } of sysctlFds()) t.ok(flags & 0o2000000, 'O_CLOEXEC');
+    t.same(snap.current.raw, {
+      'net.core.somaxconn': ns.sysctl.getRaw('net.core.somaxconn'),
+      'net.ipv4.conf.snapk0.forwarding': '0',
+      [K]: '7200',
+    });
+    t.equal(snap.current.unreadable['net.ipv4.route.flush']?.code, 'EACCES', 'the write-only key is unreadable');
+    ns.sysctl.set(K, 601);
+    t.same(snap.readRaw(), [ns.sysctl.getRaw('net.core.somaxconn'), '0', null, '601'], 'texts in the order of keys');
+    t.equal(snap.current.raw[K], '601', 'current follows readRaw()');
+    ns.sysctl.set(K, 602);
+    t.equal(snap.refresh().raw[K], '602', 'refresh() as for a prefix');
+    ns.runSync(() => sh('ip', ['link', 'del', 'snapk0']));
+    t.equal(snap.readRaw()[1], undefined, "a vanished interface's key reads undefined");
+    t.notOk('net.ipv4.conf.snapk0.forwarding' in snap.refresh().raw);
+    snap.close();
+    t.equal(sysctlFds().length, fdsBefore, 'close() gives the fds back');
+    t.throws(() => snap.readRaw(), { code: 'EBADF' });
+    t.throws(
+      () => ns.sysctl.snapshot(['net.ipv4.tcp_keepalive_time', 'kernel.hostname']),
+      RangeError,
+      'keys are validated',
+    );
+    t.same(ns.sysctl.snapshot([]).keys, [], 'no keys: an empty snapshot');
+  },
+);
+
 t.test('compare(snapshot, ns) and comparer(): the host read once, same entries as compare(host, ns)', async (t) => {
   const host = NetNamespace.current();
   const ns = NetNamespace.create();

@@ -15,7 +15,7 @@ import { defaultContext, findRule, ruleEvidence } from '../explain/rules.js';
 import { startedAt } from '../container/read.js';
 import { valuesEqual } from '../sysctl/values.js';
 import { sysctl, type SysctlSnapshot } from '../sysctl/sysctl.js';
-import { globRegExp, isGlob, isNetKey, parseConf, pathForm } from '../sysctl/sysctld.js';
+import { expectationFor as expected, expectationsFrom, pathForm, type Expectations } from '../sysctl/sysctld.js';
 import { ERRNO, invalid, netnsError, NetnsError } from '../errors.js';
 import { deviceOf, keyFromRel } from '../keypath.js';
 import { remedyCommand } from '../explain/remedies.js';
@@ -143,51 +143,6 @@ export interface AuditReport {
    * here is not among the targets (`targets: 'all'` still audits its namespace, unnamed).
    */
   skipped: ContainerStateError[];
-}
-
-interface Expectation {
-  key: string;
-  value: string;
-  where: string;
-}
-
-/** Expectations parsed from a sysctl.d text. */
-interface Expectations {
-  exact: Map<string, Expectation>;
-  globs: { re: RegExp; e: Expectation | undefined }[];
-}
-
-/**
- * The expectations of a sysctl.d text: net.* keys only; a key's own line wins over globs, the
- * last matching glob over earlier ones; a '-KEY' line (no value) removes an expectation.
- */
-export function expectationsFrom(text: string, file: string): Expectations {
-  const { settings } = parseConf(text, file);
-  const exact = new Map<string, Expectation>();
-  const globs: { re: RegExp; e: Expectation | undefined }[] = [];
-  for (const s of settings) {
-    if (!isNetKey(s.key)) continue;
-    const form = pathForm(s.key.trim());
-    // The dotted key as getAll() names it: a dot inside a component (eth0.100) is a slash there.
-    const e =
-      s.value === undefined
-        ? undefined
-        : { key: keyFromRel(form.slice('net/'.length)), value: s.value, where: s.where };
-    if (isGlob(form)) globs.push({ re: globRegExp(form), e });
-    else if (e) exact.set(form, e);
-    else exact.delete(form);
-  }
-  return { exact, globs };
-}
-
-/** The expectation for one dotted key, or undefined. */
-function expected(ex: Expectations, key: string): Expectation | undefined {
-  const form = pathForm(key);
-  const e = ex.exact.get(form);
-  if (e) return { ...e, key };
-  let found: Expectation | undefined;
-  for (const g of ex.globs) if (g.re.test(form)) found = g.e ? { ...g.e, key } : undefined;
-  return found;
 }
 
 /** How a remedy names the namespace: the first container, else the first name, else the first pid. */

@@ -16,3 +16,5 @@ export {
 } from '../explain/remedies.js';
 export type { SideObservation, ParentProbe, HostProbe } from '../explain/types.js';
 export { provenanceOf, type ProvenanceFacts } from '../explain/provenance.js';
+export { specSettings } from '../explain/target.js';
+export type { SpecSetting } from '../explain/types.js';

@@ -10,12 +10,16 @@ export {
   globRegExp,
   isGlob,
   compilePattern,
+  expectationsFrom,
+  expectationFor,
   systemFiles,
   SYSTEM_DIRS,
   DEFAULT_CONF,
   type Setting,
   type LineResult,
   type InvalidLine,
+  type Expectation,
+  type Expectations,
 } from '../sysctl/sysctld.js';
 // Key forms: a path under /proc/sys/net back to the dotted key, and the interface a key names.
 export { keyFromRel, deviceOf } from '../keypath.js';

@@ -24,7 +24,8 @@ export class SysctlSnapshotHandle implements Disposable {
   #keyError: KeyErrorOf;
   /** Without kept fds (a rootless namespace, a prefix that is one key): a fresh walk per refresh. */
   #rewalk: (() => SysctlSnapshot) | undefined;
-  #current: SysctlSnapshot;
+  /** What `current` returns; undefined until asked after a readRaw(). */
+  #current: SysctlSnapshot | undefined;
   #closed = false;
 
   /** @internal Takes ownership of the walk's fds; `release` lets the namespace go. */
@@ -32,13 +33,40 @@ export class SysctlSnapshotHandle implements Disposable {
     w: WalkResult,
     release: () => void,
     keyError: KeyErrorOf,
-    rewalk: () => SysctlSnapshot,
+    rewalk: (() => SysctlSnapshot) | undefined,
   ): SysctlSnapshotHandle {
     return new SysctlSnapshotHandle(w, release, keyError, rewalk);
   }
 
+  /**
+   * @internal A snapshot of chosen keys (`sysctl.snapshot(keys)`): `rels[i]` was opened as
+   * `fds[i]` (-1: present but not readable, `outs[i]` says why). Takes ownership of the fds,
+   * reads them once.
+   */
+  static ofKeys(
+    rels: string[],
+    fds: number[],
+    outs: NativeOutcome[],
+    release: () => void,
+    keyError: KeyErrorOf,
+  ): SysctlSnapshotHandle {
+    const h = new SysctlSnapshotHandle({ keys: rels, values: outs, modes: [], fds }, release, keyError, undefined);
+    try {
+      if (h.#fds.length > 0) h.#readAll();
+    } catch (e) {
+      h.close();
+      throw e;
+    }
+    return h;
+  }
+
   /** Get one with `sysctl.snapshot()`. */
-  private constructor(w: WalkResult, release: () => void, keyError: KeyErrorOf, rewalk: () => SysctlSnapshot) {
+  private constructor(
+    w: WalkResult,
+    release: () => void,
+    keyError: KeyErrorOf,
+    rewalk: (() => SysctlSnapshot) | undefined,
+  ) {
     this.#rels = w.keys;
     this.#outs = w.values;
     this.#ko = keyOrder(w.keys);
@@ -74,7 +102,33 @@ export class SysctlSnapshotHandle implements Disposable {
   /** What the last read gave (at first, what was read when the snapshot was taken). */
   get current(): SysctlSnapshot {
     this.#live();
-    return this.#current;
+    return (this.#current ??= snapshotOf(this.#rels, this.#outs, this.#keyError, this.#ko));
+  }
+
+  /**
+   * Read every key again, as `refresh()` does (one pread per key, one native call), and return
+   * only the texts, in the order of `keys`: the value without its trailing newline; `null` for
+   * a key present but not readable; `undefined` for a key whose entry is gone (its interface
+   * was removed). No snapshot object is made (`current` makes one when asked): for exporters
+   * that read a few keys of many namespaces at every scrape.
+   */
+  readRaw(): (string | null | undefined)[] {
+    this.#live();
+    const rels = this.#rels,
+      outs = this.#outs;
+    if (this.#rewalk !== undefined) {
+      const snap = this.refresh();
+      return this.keys.map((k) => snap.raw[k] ?? (Object.hasOwn(snap.unreadable, k) ? null : undefined));
+    }
+    this.#readAll(true);
+    const { order } = this.#ko;
+    const n = rels.length;
+    const out: (string | null | undefined)[] = new Array(n);
+    for (let j = 0; j < n; j++) {
+      const v = outs[order === undefined ? j : order[j]!];
+      out[j] = typeof v === 'string' || v === undefined ? v : null;
+    }
+    return out;
   }
 
   /**
@@ -85,6 +139,16 @@ export class SysctlSnapshotHandle implements Disposable {
   refresh(): SysctlSnapshot {
     this.#live();
     if (this.#rewalk !== undefined) return (this.#current = this.#rewalk());
+    this.#readAll();
+    return (this.#current = snapshotOf(this.#rels, this.#outs, this.#keyError, this.#ko));
+  }
+
+  /**
+   * pread every held fd (one native call) into #outs; `current` is made again when next asked.
+   * `trim`: values lose their trailing newline here, in the one slice made of each (snapshotOf
+   * takes them either way).
+   */
+  #readAll(trim = false): void {
     const packed = native.fdReadAll(this.#fds);
     const held = this.#held,
       rels = this.#rels,
@@ -93,12 +157,16 @@ export class SysctlSnapshotHandle implements Disposable {
     for (let j = 0; j < held.length; j++) {
       const i = held[j]!;
       const nul = packed.indexOf('\0', p);
-      const o = outcomeAt(packed, p, nul, rels[i]!);
-      // ENOENT: the entry was unregistered (its interface or namespace is gone)
-      outs[i] = typeof o === 'object' && o !== null && o.errno === ERRNO.ENOENT ? undefined : o;
+      if (trim && packed.charCodeAt(p) === EQUALS)
+        outs[i] = packed.slice(p + 1, packed.charCodeAt(nul - 1) === NL ? nul - 1 : nul);
+      else {
+        const o = outcomeAt(packed, p, nul, rels[i]!);
+        // ENOENT: the entry was unregistered (its interface or namespace is gone)
+        outs[i] = typeof o === 'object' && o !== null && o.errno === ERRNO.ENOENT ? undefined : o;
+      }
       p = nul + 1;
     }
-    return (this.#current = snapshotOf(rels, outs, this.#keyError, this.#ko));
+    this.#current = undefined;
   }
 
   /** Close every fd and release the namespace. Idempotent; returns `this`. */
@@ -136,6 +204,9 @@ function closeAll(fds: Int32Array): void {
   }
   if (first !== undefined) throw first;
 }
+
+const NL = 10;
+const EQUALS = 61;
 
 const snapshots = new FinalizationRegistry<{ fds: Int32Array; release: () => void }>(({ fds, release }) => {
   try {

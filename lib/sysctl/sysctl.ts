@@ -4,7 +4,15 @@
 // returns. Batches make one switch. list/getAll/setMany are plans (plan.ts, set-many.ts).
 import { ERRNO, type NetnsError, toNetnsError } from '../errors.js';
 import { parseKeyCached as parsed, type InterfaceKey, type KeyInput, type ParsedKey } from './keys.js';
-import { WALK_KEEP, WALK_READ, isNativeErrno, type NativeErrno, type WalkResult } from '../native/index.js';
+import {
+  WALK_KEEP,
+  WALK_READ,
+  isNativeErrno,
+  native,
+  type NativeErrno,
+  type NativeOutcome,
+  type WalkResult,
+} from '../native/index.js';
 import { SwitchingBackend, type SysctlBackend } from './backend.js';
 import { keyError } from './key-error.js';
 import { drive, driveAsync, getAllPlan, listPlan, prefixOf, walkPlan, type SysctlSnapshot } from './plan.js';
@@ -129,8 +137,18 @@ export class Sysctl {
    * In a rootless namespace (and for a prefix that is one key) it holds no fds and each
    * refresh is a walk.
    */
-  snapshot(prefix: AnyKey | KeyInput = 'net'): SysctlSnapshotHandle {
-    const pk = prefixOf(prefix);
+  snapshot(prefix?: AnyKey | KeyInput): SysctlSnapshotHandle;
+  /**
+   * Just these keys, each opened once inside the namespace (one O_CLOEXEC fd per key that
+   * exists and opens for reading), and read. Keys absent in this namespace are left out of it
+   * (its `keys` are those it covers); a key present but unreadable is kept, in `unreadable`.
+   * `refresh()` and `readRaw()` re-read them with one pread per key in one native call: for
+   * exporters that read a few keys of many namespaces.
+   */
+  snapshot(keys: readonly (AnyKey | KeyInput)[]): SysctlSnapshotHandle;
+  snapshot(prefix: AnyKey | KeyInput | readonly (AnyKey | KeyInput)[] = 'net'): SysctlSnapshotHandle {
+    if (Array.isArray(prefix)) return this.#snapshotOfKeys(prefix as readonly (AnyKey | KeyInput)[]);
+    const pk = prefixOf(prefix as AnyKey | KeyInput);
     const keep = this.backend.kind === 'switching' ? WALK_KEEP : 0;
     const release = this.backend.hold();
     let w: WalkResult;
@@ -149,6 +167,52 @@ export class Sysctl {
       throw this.#keyError(full as NativeErrno, pk, 'open');
     }
     return h;
+  }
+
+  #snapshotOfKeys(list: readonly (AnyKey | KeyInput)[]): SysctlSnapshotHandle {
+    const seen = new Set<string>();
+    const pks: ParsedKey[] = [];
+    const n = list.length;
+    for (let i = 0; i < n; i++) {
+      const pk = parsed(list[i]!);
+      if (!seen.has(pk.rel)) {
+        seen.add(pk.rel);
+        pks.push(pk);
+      }
+    }
+    const release = this.backend.hold();
+    const rels: string[] = [];
+    const fds: number[] = [];
+    const outs: NativeOutcome[] = [];
+    const closeOpened = (): void => {
+      for (const fd of fds) if (fd >= 0) native.close(fd);
+    };
+    try {
+      for (const pk of pks) {
+        let fd: number;
+        try {
+          fd = this.backend.open(pk.rel, 0)[0];
+        } catch (e) {
+          if (!isNativeErrno(e) || e.syscall === 'setns') throw toNetnsError(e, { key: pk.key });
+          // Absent here (or a path through a key): not covered, as a vanished interface's key is not.
+          if (e.errno === ERRNO.ENOENT || e.errno === ERRNO.ENOTDIR) continue;
+          // Out of fds: a snapshot missing keys would look complete. Refuse it.
+          if (e.errno === ERRNO.EMFILE || e.errno === ERRNO.ENFILE) throw this.#keyError(e, pk, 'open');
+          rels.push(pk.rel); // present, not readable (write-only, EACCES): kept as unreadable
+          fds.push(-1);
+          outs.push(e);
+          continue;
+        }
+        rels.push(pk.rel);
+        fds.push(fd);
+        outs.push('');
+      }
+    } catch (e) {
+      closeOpened();
+      release();
+      throw e;
+    }
+    return SysctlSnapshotHandle.ofKeys(rels, fds, outs, release, this.#keyError);
   }
 
   /** Promise form of {@link get}: runs on the addon's executor thread. */

@@ -1,6 +1,7 @@
 // sysctl.d(5) files as procps-ng sysctl(8) reads them: the line parser, the key forms globs
 // match on, and the --system search order. Pure: no I/O (the directory reader is passed in).
-// Shared by the CLI (netns sysctl -p/--system) and the audit (auditHost({ expect })).
+// Shared by the CLI (netns sysctl -p/--system), the audit (auditHost({ expect })) and
+// netns-exporter (--sysctl.expect): the desired values a file states, key by key.
 
 /** One setting line (or command-line KEY=VALUE). */
 export interface Setting {
@@ -87,7 +88,8 @@ export function isTraversal(key: string): boolean {
 }
 
 /** The path form of a key (dots and slashes swapped when a dot comes first), as procps opens it. */
-export { pathForm } from '../keypath.js';
+import { keyFromRel, pathForm } from '../keypath.js';
+export { pathForm };
 
 /**
  * A glob(7) pattern as a RegExp: '*', '?', '[...]', '[!...]'. By default '*' and '?' stay
@@ -178,4 +180,54 @@ export function compilePattern(source: string): RegExp | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A desired value: a key's value as a sysctl.d file states it. */
+export interface Expectation {
+  /** The dotted key as getAll() names it. */
+  key: string;
+  value: string;
+  /** FILE:LINE. */
+  where: string;
+}
+
+/** The desired values of a sysctl.d text ({@link expectationsFrom}), looked up with {@link expectationFor}. */
+export interface Expectations {
+  /** By path form (`net/ipv4/tcp_keepalive_time`): the keys a line names exactly. */
+  exact: Map<string, Expectation>;
+  /** Glob lines in file order; `e` undefined for a `-GLOB` exclusion. */
+  globs: { re: RegExp; e: Expectation | undefined }[];
+}
+
+/**
+ * The desired values of a sysctl.d text: net.* keys only; a key's own line wins over globs, the
+ * last matching glob over earlier ones; a '-KEY' line (no value) removes an expectation.
+ */
+export function expectationsFrom(text: string, file: string): Expectations {
+  const { settings } = parseConf(text, file);
+  const exact = new Map<string, Expectation>();
+  const globs: { re: RegExp; e: Expectation | undefined }[] = [];
+  for (const s of settings) {
+    if (!isNetKey(s.key)) continue;
+    const form = pathForm(s.key.trim());
+    // The dotted key as getAll() names it: a dot inside a component (eth0.100) is a slash there.
+    const e =
+      s.value === undefined
+        ? undefined
+        : { key: keyFromRel(form.slice('net/'.length)), value: s.value, where: s.where };
+    if (isGlob(form)) globs.push({ re: globRegExp(form), e });
+    else if (e) exact.set(form, e);
+    else exact.delete(form);
+  }
+  return { exact, globs };
+}
+
+/** The expectation for one dotted key, or undefined. */
+export function expectationFor(ex: Expectations, key: string): Expectation | undefined {
+  const form = pathForm(key);
+  const e = ex.exact.get(form);
+  if (e) return { ...e, key };
+  let found: Expectation | undefined;
+  for (const g of ex.globs) if (g.re.test(form)) found = g.e ? { ...g.e, key } : undefined;
+  return found;
 }

@@ -19,7 +19,8 @@ import type { ContainerStateError } from '../../lib/container/types.js';
 import { defaultRoots, rootsFor, rootsFromEnv } from '../../lib/container/roots.js';
 import { findContainer, listContainers } from '../../lib/container/find.js';
 import { openFoundContainer } from '../../lib/namespace/container.js';
-import { auditHost, expectationsFrom, readTarget } from '../../lib/audit/audit.js';
+import { auditHost, readTarget } from '../../lib/audit/audit.js';
+import { expectationsFrom } from '../../lib/sysctl/sysctld.js';
 import { spawn, spawnSync } from 'node:child_process';
 
 const tmp = (t: Test): string => {
