@@ -16,12 +16,13 @@ import {
   type TargetValues,
 } from '../cli/targets.js';
 import { runDiffAll } from './diff-all.js';
+import { LIMITS_HELP, limitOptions, limitsOf, truncationText, type LimitValues } from '../cli/limits.js';
 import type { Command } from '../cli/args.js';
 
 export const diffCommand: Command = {
   summary: "a namespace's sysctls that differ from the host's, and how to set them",
-  help: `Usage: netns diff TARGET [--devices] [--json]
-       netns diff --all [--namespaces] [--expect FILE] [--json]
+  help: `Usage: netns diff TARGET [--devices] [--json] [BOUNDS]
+       netns diff --all [--namespaces] [--expect FILE] [--json] [BOUNDS]
 
 Audit one namespace against the current (host) namespace: every net.* key whose value
 differs, by value (tabs and spaces alike, numbers as numbers), and every key present on one
@@ -35,7 +36,14 @@ with its class and remedy; with --expect FILE (sysctl.d(5) syntax, net.* keys), 
 key whose value differs from the file's, and the exit status is 1 when a namespace deviates.
 Both are the same audit (the library's auditNamespace() and auditHost()).
 
+Every namespace (the host too) is read within bounds: a namespace with more interfaces or
+keys than they allow is reported truncated (a line on stderr; in --all's report and JSON,
+its "truncated"), and its interfaces not read are in no row. Keys of no interface are
+always read.
+
 ${TARGET_HELP}
+
+${LIMITS_HELP}
 
 Options:
       --devices        with a target: also list entries of devices present on one side only
@@ -61,6 +69,7 @@ Examples:
     json: { type: 'boolean' },
     expect: { type: 'string' },
     namespaces: { type: 'boolean' },
+    ...limitOptions,
   },
   run(v, args) {
     if (args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args[0])}`, 'diff');
@@ -76,19 +85,27 @@ Examples:
       return runDiffAll(
         v as { json?: boolean; expect?: string; namespaces?: boolean },
         containerOptions(v as TargetValues),
+        limitsOf(v as LimitValues, 'diff'),
       );
     }
     if (v.expect !== undefined || v.namespaces === true)
       throw new UsageError('--expect and --namespaces go with --all and no target', 'diff');
     if (v.all === true) warn('diff: --all with a target is now spelled --devices (--all alone audits every container)');
     const devices = v.devices === true || v.all === true;
+    const limits = limitsOf(v as LimitValues, 'diff');
     const ns = resolveTarget(v as TargetValues, 'diff')!;
     let t: AuditTarget;
     try {
-      t = auditNamespace(ns, { oneSided: true, selector: targetWords(v as TargetValues) }).targets[0]!;
+      const r = auditNamespace(ns, { oneSided: true, selector: targetWords(v as TargetValues), limits });
+      t = r.targets[0]!;
+      if (r.hostTruncated) warn(`diff: the host is over the bounds: ${truncationText(r.hostTruncated)}`);
     } finally {
       ns.close();
     }
+    if (t.truncated)
+      warn(
+        `diff: the namespace is over the bounds, its interfaces not read are left out: ${truncationText(t.truncated)}`,
+      );
     const hidden = new Set<string>();
     const oneSided = (t.oneSided ?? []).filter((d) => {
       const dev = deviceOf(d.key);

@@ -1,11 +1,12 @@
 // netns explain: which keys a new namespace does not take from the host, why, how to set them.
-import { classify, explain, parseKey, type Classification, type Explanation } from 'netns';
+import { classify, explain, parseKey, type Classification, type Explanation, type Truncation } from 'netns';
 import { deviceOf } from 'netns/sysctld';
 import { remedyCommand } from 'netns/explain';
 import { OK } from '../cli/errors.js';
-import { bold, cell, dim, json, out, table } from '../cli/output.js';
+import { bold, cell, dim, json, out, table, warn } from '../cli/output.js';
 import { classColumn, paintClass, sameValue } from '../cli/classes.js';
 import type { Command } from '../cli/args.js';
+import { LIMITS_HELP, limitOptions, limitsOf, truncationText, type LimitValues } from '../cli/limits.js';
 
 export const explainCommand: Command = {
   summary: 'which keys a new namespace does not take from the host, why, and how to set them',
@@ -22,21 +23,30 @@ Options:
       --all            list keys with equal values too
       --json           machine-readable output: [{ key, class, host, child, evidence, ... }]
 
+${LIMITS_HELP}
+(the host is read within them; when it has more, a line on stderr says so)
+
 Examples:
   netns explain
   netns explain net.ipv4.tcp_keepalive_time net.ipv4.tcp_congestion_control
   netns explain --json | jq '.[] | select(.class == "default") | .key'`,
-  options: { probe: { type: 'boolean' }, all: { type: 'boolean' }, json: { type: 'boolean' } },
+  options: { probe: { type: 'boolean' }, all: { type: 'boolean' }, json: { type: 'boolean' }, ...limitOptions },
   run(v, keys) {
     const probe = v.probe === true;
     for (const k of keys) parseKey(k); // argument errors before creating anything
+    const limits = limitsOf(v as LimitValues, 'explain');
+    let said = false;
+    const onTruncated = (t: Truncation & { side: string }): void => {
+      if (!said) warn(`explain: the ${t.side} is over the bounds: ${truncationText(t)}`);
+      said = true;
+    };
     if (keys.length > 0) {
-      const rows = keys.map((k) => explain(k, { probe }));
+      const rows = keys.map((k) => explain(k, { probe, limits, onTruncated }));
       if (v.json) json(rows);
       else out(rows.map(explanationText).join('\n'));
       return OK;
     }
-    const rows = classify({ probe }).filter((c) => v.all === true || !sameValue(c.host, c.child));
+    const rows = classify({ probe, limits, onTruncated }).filter((c) => v.all === true || !sameValue(c.host, c.child));
     if (v.json) {
       json(rows);
       return OK;

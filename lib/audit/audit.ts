@@ -1,7 +1,9 @@
 // auditHost(): every container's network namespace (or every namespace) against the host, and
 // against desired values in sysctl.d(5) syntax; auditNamespace(): one namespace, the same way.
-// The host is read once (one getAll() snapshot); each namespace is read once and compared in
-// memory; differing keys are classified in one classify() call for all of them.
+// The host is read once (one getAll() snapshot); each namespace is read once, compared, and
+// let go before the next is read; differing keys are classified in one classify() call for all
+// of them. Every read is bounded (AuditOptions.limits): a tenant's namespace costs at most so
+// many interfaces and keys, and one over the bound is reported truncated.
 import * as fs from 'node:fs';
 import { NetNamespace } from '../namespace/handle.js';
 import { listNamespaces, type NamespaceContainer, type NamespaceInfo } from '../namespace/list.js';
@@ -10,10 +12,11 @@ import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 import { classify } from '../explain/classify.js';
 import type { SysctlClass } from '../explain/types.js';
 import { valuesEqual } from '../sysctl/values.js';
-import { sysctl, type SysctlSnapshot } from '../sysctl/sysctl.js';
+import { sysctl, type SysctlSnapshot, type Truncation, type WalkLimits } from '../sysctl/sysctl.js';
+import { devicesOfKeys } from '../sysctl/bounds.js';
 import { globRegExp, isGlob, isNetKey, parseConf, pathForm } from '../sysctl/sysctld.js';
 import { ERRNO, invalid, netnsError, NetnsError } from '../errors.js';
-import { keyFromRel } from '../keypath.js';
+import { deviceOf, keyFromRel } from '../keypath.js';
 import { remedyCommand } from '../explain/remedies.js';
 
 /** Options of {@link auditHost}. */
@@ -32,6 +35,13 @@ export interface AuditOptions {
   values?: string[];
   /** Also report the keys present on one side only, in each target's `oneSided`. */
   oneSided?: boolean;
+  /**
+   * How much of each namespace (the host's too) is read: at most 256 interfaces and 50,000
+   * keys unless set (see WalkLimits). Interfaces named by `values` and by the exact keys of
+   * `expect` are always read; keys of no interface always are. A namespace over the bound is
+   * reported with `truncated`.
+   */
+  limits?: WalkLimits;
 }
 
 /** Options of {@link auditNamespace}. */
@@ -92,6 +102,12 @@ export interface AuditTarget {
   oneSided?: AuditOneSided[];
   /** The values of the keys `options.values` asked for (null: absent or unreadable). */
   values?: Record<string, string | null>;
+  /**
+   * Set when the namespace has more interfaces or keys than `options.limits` allow: what was
+   * read and what there is. Its interfaces not read are in no difference, deviation or
+   * one-sided entry.
+   */
+  truncated?: Truncation;
   /** Set when the namespace could not be read (it went away, or permission). */
   error?: { code: string; message: string };
 }
@@ -100,6 +116,8 @@ export interface AuditTarget {
 export interface AuditReport {
   /** The host's (the caller's) namespace, `"DEV:INO"`. */
   host: string;
+  /** Set when the host itself has more interfaces or keys than `options.limits` allow. */
+  hostTruncated?: Truncation;
   /** The host's own deviations from the expected file. */
   hostDeviations: AuditDeviation[];
   targets: AuditTarget[];
@@ -178,32 +196,70 @@ interface OneSided {
   onHost: boolean;
 }
 
-/** The keys present (readable or not) on one side only, sorted. */
-function oneSidedOf(host: SysctlSnapshot, target: SysctlSnapshot): OneSided[] {
+/**
+ * Whether a truncated snapshot may hold `key` without having read it: a key of an interface
+ * it did not read. Undefined for a snapshot that read everything.
+ */
+function unknownIn(s: SysctlSnapshot): ((key: string) => boolean) | undefined {
+  if (s.truncated === undefined) return undefined;
+  const read = new Set<string>();
+  for (const k of Object.keys(s.raw)) {
+    const d = deviceOf(k);
+    if (d !== undefined) read.add(d);
+  }
+  for (const k of Object.keys(s.unreadable)) {
+    const d = deviceOf(k);
+    if (d !== undefined) read.add(d);
+  }
+  return (key) => {
+    const d = deviceOf(key);
+    return d !== undefined && !read.has(d);
+  };
+}
+
+/**
+ * The keys present (readable or not) on one side only, sorted. A key of an interface that a
+ * truncated side did not read is on neither list: whether that side has it is not known.
+ */
+function oneSidedOf(
+  host: SysctlSnapshot,
+  target: SysctlSnapshot,
+  unknownOnHost: ((key: string) => boolean) | undefined,
+  unknownInTarget: ((key: string) => boolean) | undefined,
+): OneSided[] {
   const has = (s: SysctlSnapshot, k: string): boolean => Object.hasOwn(s.raw, k) || Object.hasOwn(s.unreadable, k);
   const out: OneSided[] = [];
-  for (const [a, b, onHost] of [
-    [host, target, true],
-    [target, host, false],
+  for (const [a, b, onHost, unknown] of [
+    [host, target, true, unknownInTarget],
+    [target, host, false, unknownOnHost],
   ] as const)
     for (const key of [...Object.keys(a.raw), ...Object.keys(a.unreadable)])
-      if (!has(b, key)) {
+      if (!has(b, key) && unknown?.(key) !== true) {
         const v = a.raw[key] ?? null;
         out.push(onHost ? { key, host: v, value: null, onHost } : { key, host: null, value: v, onHost });
       }
   return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
 }
 
+/**
+ * The expected keys whose value in `s` differs from the expectation (or which `s` lacks): the
+ * keys of `wanted`, and the keys of `s` a glob matches. A key of an interface a truncated `s`
+ * did not read is left out (not known).
+ */
 function deviationsOf(
-  values: SysctlSnapshot['raw'],
+  s: SysctlSnapshot,
   ex: Expectations | undefined,
   wanted: Set<string>,
+  unknown: ((key: string) => boolean) | undefined,
 ): Omit<AuditDeviation, 'class' | 'remedy'>[] {
   if (!ex) return [];
+  const values = s.raw;
+  const keys = new Set(wanted);
+  if (ex.globs.length > 0) for (const k of Object.keys(values)) if (!keys.has(k) && expected(ex, k)) keys.add(k);
   const out: Omit<AuditDeviation, 'class' | 'remedy'>[] = [];
-  for (const key of wanted) {
+  for (const key of keys) {
     const e = expected(ex, key);
-    if (!e) continue;
+    if (!e || unknown?.(key) === true) continue;
     const v = values[key];
     if (v === undefined || !valuesEqual(v, e.value))
       out.push({ key, expected: e.value, value: v ?? null, where: e.where });
@@ -239,23 +295,27 @@ function openTarget(
 }
 
 /**
- * One listed namespace, read; or why it could not be.
+ * One listed namespace, read (what `read` made of it); or why it could not be.
  * @internal
  */
-export interface TargetRead {
+export interface TargetRead<T = SysctlSnapshot> {
   info: NamespaceInfo;
-  snapshot?: SysctlSnapshot;
+  result?: T;
   error?: AuditTarget['error'];
 }
 
 /**
- * Read the namespace `info` lists. Never throws for one namespace: it went away since the
- * listing (process exited, name removed), or its pid or name now leads to another namespace
- * (pid reused, name re-created) -- then it is an error for that namespace, never the values
- * of another one under its id.
+ * Read the namespace `info` lists with `read` (default: getAll()). Never throws for one
+ * namespace: it went away since the listing (process exited, name removed), or its pid or name
+ * now leads to another namespace (pid reused, name re-created) -- then it is an error for that
+ * namespace, never the values of another one under its id.
  * @internal
  */
-export function readTarget(info: NamespaceInfo, byId: Map<string, ContainerInfo>): TargetRead {
+export function readTarget<T = SysctlSnapshot>(
+  info: NamespaceInfo,
+  byId: Map<string, ContainerInfo>,
+  read: (ns: NetNamespace) => T = (ns) => ns.sysctl.getAll() as T,
+): TargetRead<T> {
   try {
     const { ns, via, path } = openTarget(info, byId);
     using _ns = ns;
@@ -265,15 +325,21 @@ export function readTarget(info: NamespaceInfo, byId: Map<string, ContainerInfo>
         reason: 'namespace-changed',
         message: `ESRCH: namespace ${info.id} is gone: ${via} now leads to namespace ${ns.id}`,
       });
-    return { info, snapshot: ns.sysctl.getAll() };
+    return { info, result: read(ns) };
   } catch (e) {
     if (!(e instanceof NetnsError)) throw e;
     return { info, error: { code: e.code, message: e.message } };
   }
 }
 
-/** The options both audits share, checked; the expectations read. */
-function commonOptions(options: AuditNamespaceOptions): Expectations | undefined {
+/** What both audits need of their options: the expectations read, the bounds of every read. */
+interface Common {
+  ex: Expectations | undefined;
+  limits: WalkLimits;
+}
+
+/** The options both audits share, checked; the expectations read; the bounds. */
+function commonOptions(options: AuditNamespaceOptions): Common {
   if (options.host !== undefined && !(options.host instanceof NetNamespace))
     invalid('a NetNamespace', 'options.host', options.host);
   if (
@@ -281,12 +347,58 @@ function commonOptions(options: AuditNamespaceOptions): Expectations | undefined
     !(Array.isArray(options.values) && options.values.every((k) => typeof k === 'string'))
   )
     invalid('an array of keys', 'options.values', options.values);
-  if (options.expect === undefined) return undefined;
-  const { text, file } =
-    typeof options.expect === 'string'
-      ? { text: fs.readFileSync(options.expect, 'utf8'), file: options.expect }
-      : { text: options.expect.text, file: options.expect.file ?? 'expect' };
-  return expectationsFrom(text, file);
+  const given = options.limits;
+  if (given !== undefined && (given === null || typeof given !== 'object'))
+    invalid('an object { maxInterfaces, maxKeys, devices }', 'options.limits', given);
+  let ex: Expectations | undefined;
+  if (options.expect !== undefined) {
+    const { text, file } =
+      typeof options.expect === 'string'
+        ? { text: fs.readFileSync(options.expect, 'utf8'), file: options.expect }
+        : { text: options.expect.text, file: options.expect.file ?? 'expect' };
+    ex = expectationsFrom(text, file);
+  }
+  // The interfaces the caller named (by `values` and exact expectations) are always read.
+  const named = devicesOfKeys([...(options.values ?? []), ...[...(ex?.exact.values() ?? [])].map((e) => e.key)]);
+  const devices = given?.devices ?? [];
+  if (!Array.isArray(devices)) invalid('an array of interface names', 'options.limits.devices', devices);
+  return { ex, limits: { ...given, devices: [...devices, ...named] } };
+}
+
+/** One namespace compared with the host: everything its target reports but the classes. */
+interface Compared {
+  diffs: { key: string; host: string; value: string }[];
+  devs: Omit<AuditDeviation, 'class' | 'remedy'>[];
+  sides: OneSided[];
+  values?: Record<string, string | null>;
+  truncated?: Truncation;
+}
+
+/** The host read once, and what every comparison with it needs. */
+interface HostSide {
+  snapshot: SysctlSnapshot;
+  unknown: ((key: string) => boolean) | undefined;
+  wanted: Set<string>;
+}
+
+/** Read `ns` (bounded) and compare it with the host; its snapshot is not kept. */
+function compareNamespace(ns: NetNamespace, host: HostSide, c: Common, options: AuditNamespaceOptions): Compared {
+  const s = ns.sysctl.getAll('net', c.limits);
+  const unknown = unknownIn(s);
+  const out: Compared = {
+    diffs: differencesOf(host.snapshot, s),
+    devs: deviationsOf(s, c.ex, host.wanted, unknown),
+    sides: options.oneSided === true ? oneSidedOf(host.snapshot, s, host.unknown, unknown) : [],
+  };
+  if (options.values) out.values = Object.fromEntries(options.values.map((k) => [k, s.raw[k] ?? null]));
+  if (s.truncated !== undefined) out.truncated = s.truncated;
+  return out;
+}
+
+/** The host, read once with the audit's bounds. */
+function readHost(c: Common, options: AuditNamespaceOptions): HostSide {
+  const snapshot = (options.host?.sysctl ?? sysctl).getAll('net', c.limits); // the caller's own: no switch
+  return { snapshot, unknown: unknownIn(snapshot), wanted: expectedKeys(c.ex, Object.keys(snapshot.raw)) };
 }
 
 /**
@@ -298,16 +410,17 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
   const mode = options.targets ?? 'containers';
   if (mode !== 'containers' && mode !== 'all') invalid("'containers' or 'all'", 'options.targets', mode, RangeError);
-  const ex = commonOptions(options);
+  const c = commonOptions(options);
   using current = NetNamespace.current();
   const self = options.host ?? current;
-  const host = (options.host?.sysctl ?? sysctl).getAll(); // the caller's own: no switch
+  const host = readHost(c, options);
   const containers = listContainers(options.containers ?? {});
-  const byId = new Map(containers.filter((c) => c.running).map((c) => [c.id, c]));
+  const byId = new Map(containers.filter((x) => x.running).map((x) => [x.id, x]));
   const all = listNamespaces({}, containers).filter((n) => n.id !== self.id);
   const chosen = mode === 'all' ? all : all.filter((n) => n.containers.length > 0);
-  const read = chosen.map((info) => readTarget(info, byId));
-  return report(self.id, host, read, (r) => selector(r.info, byId), ex, options);
+  // One namespace at a time: read, compared, let go.
+  const read = chosen.map((info) => readTarget(info, byId, (ns) => compareNamespace(ns, host, c, options)));
+  return report(self.id, host, read, (r) => selector(r.info, byId), c, options);
 }
 
 /**
@@ -323,32 +436,35 @@ export function auditNamespace(ns: NetNamespace, options: AuditNamespaceOptions 
   const { selector: words = ['--pid', 'PID'] } = options;
   if (!Array.isArray(words) || !words.every((w) => typeof w === 'string'))
     invalid('an array of strings', 'options.selector', words);
-  const ex = commonOptions(options);
+  const c = commonOptions(options);
   using current = NetNamespace.current();
   const self = options.host ?? current;
-  const host = (options.host?.sysctl ?? sysctl).getAll(); // the caller's own: no switch
-  const read: TargetRead = { info: { id: ns.id, names: [], pids: [], containers: [] }, snapshot: ns.sysctl.getAll() };
-  return report(self.id, host, [read], () => words, ex, options);
+  const host = readHost(c, options);
+  const read: TargetRead<Compared> = {
+    info: { id: ns.id, names: [], pids: [], containers: [] },
+    result: compareNamespace(ns, host, c, options),
+  };
+  return report(self.id, host, [read], () => words, c, options);
 }
 
 /** The report of both audits: each target compared with the host; every differing key classified once. */
 function report(
   hostId: string,
-  host: SysctlSnapshot,
-  read: TargetRead[],
-  selectorOf: (r: TargetRead) => readonly string[],
-  ex: Expectations | undefined,
+  hostSide: HostSide,
+  read: TargetRead<Compared>[],
+  selectorOf: (r: TargetRead<Compared>) => readonly string[],
+  c: Common,
   options: AuditNamespaceOptions,
 ): AuditReport {
-  const wanted = expectedKeys(ex, Object.keys(host.raw));
+  const host = hostSide.snapshot;
   // One classification for every key that differs anywhere.
   const raw = read.map((r) => ({
     r,
-    diffs: r.snapshot ? differencesOf(host, r.snapshot) : [],
-    devs: r.snapshot ? deviationsOf(r.snapshot.raw, ex, wanted) : [],
-    sides: r.snapshot && options.oneSided === true ? oneSidedOf(host, r.snapshot) : [],
+    diffs: r.result?.diffs ?? [],
+    devs: r.result?.devs ?? [],
+    sides: r.result?.sides ?? [],
   }));
-  const hostDevs = deviationsOf(host.raw, ex, wanted);
+  const hostDevs = deviationsOf(host, c.ex, hostSide.wanted, hostSide.unknown);
   const keys = new Set<string>();
   for (const x of raw) for (const d of [...x.diffs, ...x.devs, ...x.sides]) keys.add(d.key);
   for (const d of hostDevs) keys.add(d.key);
@@ -377,7 +493,7 @@ function report(
       differences: diffs.map((d) => ({ ...d, class: cls(d.key), remedy: remedy(d.key, d.host, sel) })),
       deviations: devs.map((d) => ({ ...d, class: cls(d.key), remedy: remedy(d.key, d.expected, sel) })),
     };
-    if (options.oneSided === true && r.snapshot)
+    if (options.oneSided === true && r.result)
       t.oneSided = sides.map(({ key, host, value, onHost }) => ({
         key,
         host,
@@ -386,13 +502,14 @@ function report(
         remedy: remedy(key, host, sel, !onHost),
       }));
     if (r.info.command !== undefined) t.command = r.info.command;
-    const values = r.snapshot?.raw;
-    if (options.values && values) t.values = Object.fromEntries(options.values.map((k) => [k, values[k] ?? null]));
+    if (r.result?.values) t.values = r.result.values;
+    if (r.result?.truncated) t.truncated = r.result.truncated;
     if (r.error) t.error = r.error;
     return t;
   });
   return {
     host: hostId,
+    ...(host.truncated !== undefined ? { hostTruncated: host.truncated } : {}),
     hostDeviations: hostDevs.map((d) => ({
       ...d,
       class: cls(d.key),

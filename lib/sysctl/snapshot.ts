@@ -4,6 +4,7 @@
 import { ERRNO, closedError } from '../errors.js';
 import { native, outcomeAt, type NativeOutcome, type WalkResult } from '../native/index.js';
 import { keyOrder, snapshotOf, type KeyErrorOf, type KeyOrder, type SysctlSnapshot } from './plan.js';
+import type { Truncation } from './bounds.js';
 
 /**
  * Every key under a prefix, each held open: `refresh()` re-reads them all with one pread per
@@ -14,6 +15,8 @@ import { keyOrder, snapshotOf, type KeyErrorOf, type KeyOrder, type SysctlSnapsh
 export class SysctlSnapshotHandle implements Disposable {
   /** The keys it covers, in dot form, sorted (those unreadable when it was taken included). */
   readonly keys: readonly string[];
+  /** Taken with limits that left interfaces out: what it covers and what there was. */
+  readonly truncated: Truncation | undefined;
   #rels: string[];
   #outs: (NativeOutcome | undefined)[];
   #ko: KeyOrder;
@@ -33,12 +36,20 @@ export class SysctlSnapshotHandle implements Disposable {
     release: () => void,
     keyError: KeyErrorOf,
     rewalk: () => SysctlSnapshot,
+    truncated?: Truncation,
   ): SysctlSnapshotHandle {
-    return new SysctlSnapshotHandle(w, release, keyError, rewalk);
+    return new SysctlSnapshotHandle(w, release, keyError, rewalk, truncated);
   }
 
   /** Get one with `sysctl.snapshot()`. */
-  private constructor(w: WalkResult, release: () => void, keyError: KeyErrorOf, rewalk: () => SysctlSnapshot) {
+  private constructor(
+    w: WalkResult,
+    release: () => void,
+    keyError: KeyErrorOf,
+    rewalk: () => SysctlSnapshot,
+    truncated: Truncation | undefined,
+  ) {
+    this.truncated = truncated;
     this.#rels = w.keys;
     this.#outs = w.values;
     this.#ko = keyOrder(w.keys);
@@ -54,7 +65,7 @@ export class SysctlSnapshotHandle implements Disposable {
     this.keys = order === undefined ? keys : order.map((i) => keys[i]!);
     snapshots.register(this, { fds: this.#fds, release }, this);
     try {
-      this.#current = snapshotOf(this.#rels, this.#outs, keyError, this.#ko);
+      this.#current = this.#marked(snapshotOf(this.#rels, this.#outs, keyError, this.#ko));
     } catch (e) {
       this.close();
       throw e;
@@ -98,7 +109,7 @@ export class SysctlSnapshotHandle implements Disposable {
       outs[i] = typeof o === 'object' && o !== null && o.errno === ERRNO.ENOENT ? undefined : o;
       p = nul + 1;
     }
-    return (this.#current = snapshotOf(rels, outs, this.#keyError, this.#ko));
+    return (this.#current = this.#marked(snapshotOf(rels, outs, this.#keyError, this.#ko)));
   }
 
   /** Close every fd and release the namespace. Idempotent; returns `this`. */
@@ -117,6 +128,12 @@ export class SysctlSnapshotHandle implements Disposable {
 
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /** `s` with the handle's truncation (a read of the kept keys leaves out what they did). */
+  #marked(s: SysctlSnapshot): SysctlSnapshot {
+    if (this.truncated !== undefined) s.truncated = this.truncated;
+    return s;
   }
 
   #live(): void {
