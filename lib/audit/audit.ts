@@ -1,7 +1,8 @@
 // auditHost(): every container's network namespace (or every namespace) against the host, and
 // against desired values in sysctl.d(5) syntax; auditNamespace(): one namespace, the same way.
-// The host is read once (one getAll() snapshot); each namespace is read once, compared, and
-// let go before the next is read; differing keys are classified in one classify() call for all
+// The host is read once (one getAll() snapshot); each namespace is read once, its walk
+// streamed into the comparison (stream.ts: no object of its keys is built), and let go before
+// the next is read; differing keys are classified in one classify() call for all
 // of them. Every read is bounded (AuditOptions.limits): a tenant's namespace costs at most so
 // many interfaces and keys, and one over the bound is reported truncated.
 import * as fs from 'node:fs';
@@ -12,6 +13,7 @@ import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 import { classify } from '../explain/classify.js';
 import type { SysctlClass } from '../explain/types.js';
 import { valuesEqual } from '../sysctl/values.js';
+import { compareWalk, hostKeys, type Compared, type HostKeys } from './stream.js';
 import { sysctl, type SysctlSnapshot, type Truncation, type WalkLimits } from '../sysctl/sysctl.js';
 import { devicesOfKeys } from '../sysctl/bounds.js';
 import { globRegExp, isGlob, isNetKey, parseConf, pathForm } from '../sysctl/sysctld.js';
@@ -179,24 +181,6 @@ function selector(t: NamespaceInfo, byId: Map<string, ContainerInfo>): string[] 
   return ['--pid', String(t.pids[0] ?? 'PID')];
 }
 
-/** The keys present in both with different values (keys unreadable on either side are left out). */
-function differencesOf(host: SysctlSnapshot, target: SysctlSnapshot): { key: string; host: string; value: string }[] {
-  const out: { key: string; host: string; value: string }[] = [];
-  for (const [key, value] of Object.entries(target.raw)) {
-    const h = host.raw[key];
-    if (h !== undefined && !valuesEqual(h, value)) out.push({ key, host: h, value });
-  }
-  return out;
-}
-
-/** A key present on one side only; `onHost`: the side that has it is the host. */
-interface OneSided {
-  key: string;
-  host: string | null;
-  value: string | null;
-  onHost: boolean;
-}
-
 /**
  * Whether a truncated snapshot may hold `key` without having read it: a key of an interface
  * it did not read. Undefined for a snapshot that read everything.
@@ -216,30 +200,6 @@ function unknownIn(s: SysctlSnapshot): ((key: string) => boolean) | undefined {
     const d = deviceOf(key);
     return d !== undefined && !read.has(d);
   };
-}
-
-/**
- * The keys present (readable or not) on one side only, sorted. A key of an interface that a
- * truncated side did not read is on neither list: whether that side has it is not known.
- */
-function oneSidedOf(
-  host: SysctlSnapshot,
-  target: SysctlSnapshot,
-  unknownOnHost: ((key: string) => boolean) | undefined,
-  unknownInTarget: ((key: string) => boolean) | undefined,
-): OneSided[] {
-  const has = (s: SysctlSnapshot, k: string): boolean => Object.hasOwn(s.raw, k) || Object.hasOwn(s.unreadable, k);
-  const out: OneSided[] = [];
-  for (const [a, b, onHost, unknown] of [
-    [host, target, true, unknownInTarget],
-    [target, host, false, unknownOnHost],
-  ] as const)
-    for (const key of [...Object.keys(a.raw), ...Object.keys(a.unreadable)])
-      if (!has(b, key) && unknown?.(key) !== true) {
-        const v = a.raw[key] ?? null;
-        out.push(onHost ? { key, host: v, value: null, onHost } : { key, host: null, value: v, onHost });
-      }
-  return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
 }
 
 /**
@@ -367,40 +327,38 @@ function commonOptions(options: AuditNamespaceOptions): Common {
   return { ex, limits: { ...given, devices: [...devices, ...named] } };
 }
 
-/** One namespace compared with the host: everything its target reports but the classes. */
-interface Compared {
-  diffs: { key: string; host: string; value: string }[];
-  devs: Omit<AuditDeviation, 'class' | 'remedy'>[];
-  sides: OneSided[];
-  values?: Record<string, string | null>;
-  truncated?: Truncation;
-}
-
 /** The host read once, and what every comparison with it needs. */
 interface HostSide {
   snapshot: SysctlSnapshot;
   unknown: ((key: string) => boolean) | undefined;
   wanted: Set<string>;
+  /** Its keys in key order, for the streamed comparison. */
+  keys: HostKeys;
 }
 
-/** Read `ns` (bounded) and compare it with the host; its snapshot is not kept. */
+/** Read `ns` (bounded) and compare it with the host as the walk streams by: no object of its keys is built. */
 function compareNamespace(ns: NetNamespace, host: HostSide, c: Common, options: AuditNamespaceOptions): Compared {
-  const s = ns.sysctl.getAll('net', c.limits);
-  const unknown = unknownIn(s);
-  const out: Compared = {
-    diffs: differencesOf(host.snapshot, s),
-    devs: deviationsOf(s, c.ex, host.wanted, unknown),
-    sides: options.oneSided === true ? oneSidedOf(host.snapshot, s, host.unknown, unknown) : [],
-  };
-  if (options.values) out.values = Object.fromEntries(options.values.map((k) => [k, s.raw[k] ?? null]));
-  if (s.truncated !== undefined) out.truncated = s.truncated;
-  return out;
+  const { walk, truncated } = ns.sysctl.boundedWalk('net', c.limits);
+  const ex = c.ex;
+  return compareWalk(host.keys, walk, truncated, {
+    expected: ex === undefined ? undefined : (key) => expected(ex, key),
+    globs: ex !== undefined && ex.globs.length > 0,
+    wanted: host.wanted,
+    oneSided: options.oneSided === true,
+    values: options.values,
+  });
 }
 
 /** The host, read once with the audit's bounds. */
 function readHost(c: Common, options: AuditNamespaceOptions): HostSide {
   const snapshot = (options.host?.sysctl ?? sysctl).getAll('net', c.limits); // the caller's own: no switch
-  return { snapshot, unknown: unknownIn(snapshot), wanted: expectedKeys(c.ex, Object.keys(snapshot.raw)) };
+  const unknown = unknownIn(snapshot);
+  return {
+    snapshot,
+    unknown,
+    wanted: expectedKeys(c.ex, Object.keys(snapshot.raw)),
+    keys: hostKeys(snapshot, unknown),
+  };
 }
 
 /**

@@ -202,16 +202,20 @@ export function completeWalk(w: WalkResult, b: Bounds): { walk: WalkResult; trun
     }
   }
   if (drop.size === 0) return { walk: w };
-  // Pass 2: the entries of the interfaces kept, and those of no interface.
+  // Pass 2: the entries of the interfaces kept, and those of no interface, as runs (one slice
+  // per run of kept entries, not one per entry).
   const parts: string[] = [];
+  let run = 0;
   eachEntry(packed, (p, _z1, z2, z3, device, skipped) => {
-    if (device === undefined || !drop.has(device)) {
-      if (!skipped) parts.push(packed.slice(p, z3 + 1));
-    } else if (keep && !skipped) {
+    if (!skipped && (device === undefined || !drop.has(device))) return;
+    if (p > run) parts.push(packed.slice(run, p));
+    run = z3 + 1;
+    if (keep && !skipped) {
       const fd = Number.parseInt(packed.slice(z2 + 1, z3), 10);
       if (fd >= 0) native.close(fd);
     }
   });
+  if (packed.length > run) parts.push(packed.slice(run));
   return {
     walk: lazyWalk(parts.join(''), flags),
     truncated: {
@@ -233,20 +237,33 @@ function eachEntry(
   packed: string,
   fn: (p: number, z1: number, z2: number, z3: number, device: string | undefined, skipped: boolean) => void,
 ): void {
+  // The last interface name met, and where: the next entry of the same interface (the usual
+  // case: an interface's keys come together) is recognized in place, without a slice.
+  let last: string | undefined;
   for (let p = 0, end = packed.length; p < end; ) {
     const z1 = packed.indexOf('\0', p);
     const z2 = packed.indexOf('\0', z1 + 1);
     const z3 = packed.indexOf('\0', z2 + 1);
     if (z1 < 0 || z2 < 0 || z3 < 0) return; // truncated: never produced by either backend
-    const d = deviceIn(packed.slice(p, z1));
-    fn(
-      p,
-      z1,
-      z2,
-      z3,
-      d === undefined || NOT_INTERFACES.has(d.name) ? undefined : d.name,
-      z2 === z1 + 2 && packed.charCodeAt(z1 + 1) === DASH,
-    );
+    let device: string | undefined;
+    const from = deviceStart(packed, p, z1);
+    if (from >= 0) {
+      const slash = packed.indexOf('/', from);
+      const to = slash < 0 || slash > z1 ? z1 : slash;
+      if (last !== undefined && last.length === to - from && packed.startsWith(last, from)) device = last;
+      else device = last = packed.slice(from, to);
+      if (NOT_INTERFACES.has(device)) device = undefined;
+    }
+    fn(p, z1, z2, z3, device, z2 === z1 + 2 && packed.charCodeAt(z1 + 1) === DASH);
     p = z3 + 1;
   }
+}
+
+/** Where the interface name starts in the path packed[p, z1) when it is under a DEVICE_DIRS directory, else -1. */
+function deviceStart(packed: string, p: number, z1: number): number {
+  for (const d of DEVICE_DIRS) {
+    const at = p + d.length;
+    if (at + 1 < z1 && packed.charCodeAt(at) === SLASH && packed.startsWith(d, p)) return at + 1;
+  }
+  return -1;
 }

@@ -8,7 +8,7 @@ import { WALK_KEEP, WALK_READ, isNativeErrno, type NativeErrno, type WalkResult 
 import { SwitchingBackend, type SysctlBackend } from './backend.js';
 import { keyError } from './key-error.js';
 import { boundedWalkPlan, drive, driveAsync, getAllPlan, listPlan, prefixOf, type SysctlSnapshot } from './plan.js';
-import { boundsOf, type WalkLimits } from './bounds.js';
+import { boundsOf, type Truncation, type WalkLimits } from './bounds.js';
 import { SysctlSnapshotHandle } from './snapshot.js';
 import {
   prepareEntries,
@@ -98,6 +98,15 @@ export class Sysctl {
   getAll(prefix: AnyKey | KeyInput = 'net', limits?: WalkLimits): SysctlSnapshot {
     const b = limits === undefined ? undefined : boundsOf(limits);
     return drive(this.backend, getAllPlan(prefixOf(prefix), this.#keyError, b));
+  }
+
+  /**
+   * @internal The bounded walk getAll(prefix, limits) makes, without its snapshot: for readers
+   * that consume the packed walk in place (the audit's comparison), so that no object of every
+   * key is built.
+   */
+  boundedWalk(prefix: AnyKey | KeyInput, limits: WalkLimits): { walk: WalkResult; truncated?: Truncation } {
+    return drive(this.backend, boundedWalkPlan(prefixOf(prefix), WALK_READ, this.#keyError, boundsOf(limits)));
   }
 
   /**
