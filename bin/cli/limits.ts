@@ -9,12 +9,9 @@ export const limitOptions = {
   device: { type: 'string', multiple: true },
 } as const;
 
-export const LIMITS_HELP = `Bounds (what a namespace costs, whatever its tenant creates):
-      --max-interfaces N  read at most N interfaces per namespace (default 256): lo and each
-                          --device first, then the others by name; a namespace with more is
-                          reported truncated
-      --max-keys N        read at most N keys per namespace (default 50000); keys of no
-                          interface are always read
+export const LIMITS_HELP = `Bounds (whatever a tenant creates; a namespace over them is reported truncated on stderr):
+      --max-interfaces N  interfaces read per namespace (default 256; lo and --device first)
+      --max-keys N        keys read per namespace (default 50000; keys of no interface: all)
       --device NAME       always read interface NAME (repeatable), e.g. --device eth0`;
 
 export interface LimitValues {

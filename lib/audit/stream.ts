@@ -45,8 +45,8 @@ export interface StreamOptions {
   /** The keys the expectations name that must be checked even when absent. */
   wanted: ReadonlySet<string>;
   oneSided: boolean;
-  /** Keys whose values are reported. */
-  values: readonly string[] | undefined;
+  /** Keys whose values are kept (in `kept`) even when they are an interface's. */
+  capture: ReadonlySet<string>;
 }
 
 /** One namespace compared with the host: everything its audit target reports but the classes. */
@@ -54,7 +54,12 @@ export interface Compared {
   diffs: { key: string; host: string; value: string }[];
   devs: Deviation[];
   sides: OneSided[];
-  values?: Record<string, string | null>;
+  /**
+   * The values of the keys of no interface (`all` and `default` included: a few hundred to
+   * about 1,100, what an interface's key may come from) and of the keys `capture` names; the
+   * namespace's other values are not kept.
+   */
+  kept: Record<string, string>;
   truncated?: Truncation;
 }
 
@@ -72,7 +77,7 @@ export function hostKeys(s: SysctlSnapshot, unknown: HostKeys['unknown']): HostK
 
 /** The merge of one namespace's keys with the host's, fed one key at a time in key order. */
 class Merge {
-  readonly out: Compared = { diffs: [], devs: [], sides: [] };
+  readonly out: Compared = { diffs: [], devs: [], sides: [], kept: {} };
   /** Host keys the namespace lacks (indexes), with oneSided. */
   readonly hostOnly: number[] = [];
   /** Wanted keys seen in the namespace. */
@@ -87,7 +92,6 @@ class Merge {
     readonly o: StreamOptions,
     truncated: Truncation | undefined,
   ) {
-    if (o.values) this.out.values = Object.fromEntries(o.values.map((k) => [k, null]));
     if (truncated !== undefined) {
       this.out.truncated = truncated;
       this.devices = new Set();
@@ -116,7 +120,9 @@ class Merge {
         this.out.diffs.push({ key, host: hv, value: v });
     } else if (o.oneSided && h.unknown?.(key) !== true)
       this.out.sides.push({ key, host: null, value: v ?? null, onHost: false });
-    if (this.devices !== undefined) this.noteDevice(key);
+    const device = this.deviceFor(key);
+    if (device !== undefined) this.devices?.add(device);
+    if (v !== undefined && (device === undefined || o.capture.has(key))) this.out.kept[key] = v;
     if (o.expected !== undefined) {
       const wanted = o.wanted.has(key);
       if (wanted) this.seen.add(key);
@@ -126,23 +132,24 @@ class Merge {
           this.out.devs.push({ key, expected: e.value, value: v ?? null, where: e.where });
       }
     }
-    if (v !== undefined && this.out.values !== undefined && Object.hasOwn(this.out.values, key))
-      this.out.values[key] = v;
     return true;
   }
 
-  #lastDevice = '';
+  /** The last key prefix up to an interface's name ("net.ipv4.conf.eth0"), and that interface. */
+  #prefix = '';
+  #device: string | undefined;
 
-  /** Note the interface `key` belongs to (deviceOf's, without its regular expression on every key). */
-  noteDevice(key: string): void {
-    const d = this.#lastDevice;
+  /** The interface `key` belongs to, as deviceOf() gives it (undefined: none, `all`, `default`), without its regular expression on every key. */
+  deviceFor(key: string): string | undefined {
+    const p = this.#prefix;
     // The keys of one interface come together: most keys are of the interface the last one was.
-    if (d !== '' && key.length > d.length && key.charCodeAt(d.length) === DOT && key.startsWith(d)) return;
+    if (p !== '' && key.length > p.length && key.charCodeAt(p.length) === DOT && key.startsWith(p)) return this.#device;
     const m = DEVICE_KEY.exec(key);
-    if (m === null) return;
-    this.#lastDevice = m[0].slice(0, -1);
+    if (m === null) return undefined;
+    this.#prefix = m[0].slice(0, -1);
     const name = m[1]!.replaceAll('/', '.');
-    if (name !== 'all' && name !== 'default') this.devices!.add(name);
+    this.#device = name === 'all' || name === 'default' ? undefined : name;
+    return this.#device;
   }
 
   /** The report, once every key was fed. */
