@@ -236,6 +236,9 @@ t.test(
           if (tg.values?.[KEY] !== want)
             wrong.push(`audit of ${c.id} in ${tg.namespace}: ${tg.values?.[KEY]}, expected ${want}`);
           else seenIn(c.id, tg.namespace);
+          // Compared with its own spec (which set the marker): no drift, unless read from another's.
+          if (tg.drift.length > 0)
+            wrong.push(`audit of ${c.id}: drift ${JSON.stringify(tg.drift.map((d) => [d.key, d.value]))}`);
         }
       checkListing('NetNamespace.list', NetNamespace.list({ containers: { root } }));
       counts.lists++;

@@ -646,11 +646,15 @@ function unclassifiedFacts(
   const rule = useRule ? findRule(rel, ctx) : undefined;
   const ruleClass = rule?.verified ? ruleEvidence(rule, rel, ctx).class : undefined;
   const f: KeyFacts = { remedyClass: ruleClass ?? 'unknown' };
-  if (ownIsHost)
+  if (ownIsHost) {
+    // Absent here (an interface of the namespace's own: many, when a tenant floods it): the
+    // namespace's presence decides. No exception for each: they cost more than the stat.
     try {
-      f.writable = (fs.statSync(`/proc/sys/net/${rel}`).mode & 0o222) !== 0;
+      const st = fs.statSync(`/proc/sys/net/${rel}`, { throwIfNoEntry: false });
+      if (st !== undefined) f.writable = (st.mode & 0o222) !== 0;
     } catch {
-      /* absent here: the namespace's presence decides */
+      /* not a key here either */
     }
+  }
   return f;
 }
