@@ -396,6 +396,7 @@ async function baseline(
     r[`c.${c}`] = v;
   }
   if (out.walkFiles !== undefined) extra.walkFiles = out.walkFiles;
+  if (out.namedFiles !== undefined) extra.namedFiles = out.namedFiles;
   return r;
 }
 
@@ -893,7 +894,7 @@ async function floodPhase(ctx: Ctx): Promise<void> {
   };
   for (let p = 0; p < FLOOD_PASSES; p++) {
     f.cWalk.push((await baseline(ctx, ['walk_named'], 1, [`/run/netns/${name}`]))['c.walk_named']!);
-    f.keys = extra.walkFiles ?? 0;
+    f.keys = extra.namedFiles ?? 0; // the C walk's count of the flooded namespace's files
     const t0 = hr();
     const r = auditNamespace(ns, { classify: false, oneSided: true });
     f.audit.push(Number(hr() - t0));

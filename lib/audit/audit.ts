@@ -22,7 +22,7 @@ import { sysctl, type SysctlSnapshot, type Truncation, type WalkLimits } from '.
 import { devicesOfKeys } from '../sysctl/bounds.js';
 import { globRegExp, isGlob, isNetKey, parseConf, pathForm } from '../sysctl/sysctld.js';
 import { ERRNO, invalid, netnsError, NetnsError } from '../errors.js';
-import { deviceOf, keyFromRel } from '../keypath.js';
+import { deviceOf, keyFromRel, withDevice } from '../keypath.js';
 import { remedyCommand } from '../explain/remedies.js';
 import { printable } from '../printable.js';
 
@@ -533,6 +533,7 @@ function report(
   }
   const ctx = defaultContext(Number(host.raw['net.core.devconf_inherit_init_net'] ?? 0) || 0);
   const factsCache = new Map<string, KeyFacts>();
+  const sharedFacts = sharedFactsOf(options.host === undefined);
   const factsOf = (key: string): KeyFacts => {
     let f = factsCache.get(key);
     if (f) return f;
@@ -540,11 +541,13 @@ function report(
     if (c && (deviceOf(key) === undefined || c.evidence.observed.child.present)) {
       const ch = c.evidence.observed.child;
       f = { c, remedyClass: c.class, ...(ch.present ? { writable: ch.writable === true } : {}) };
-    } else {
-      // Unclassified, or an entry of an interface a new namespace does not have (the class is
-      // the host's same-named device's, not the namespace's own interface's).
-      f = unclassifiedFacts(key, ctx, options.host === undefined, c === undefined);
-      if (c) f.c = c;
+    } else if (c === undefined)
+      f = sharedFacts(key, () => unclassifiedFacts(key, ctx, options.host === undefined, true));
+    else {
+      // An entry of an interface a new namespace does not have (the class is the host's
+      // same-named device's, not the namespace's own interface's).
+      f = unclassifiedFacts(key, ctx, options.host === undefined, false);
+      f.c = c;
     }
     factsCache.set(key, f);
     return f;
@@ -627,6 +630,34 @@ function report(
     drifting: targets.filter((t) => t.drift.length > 0).length,
   };
 }
+
+/**
+ * The unclassified facts of keys that share them: the same key of every interface the host
+ * lacks (a tenant's 2,000 bridges: one rule lookup and one stat per key name, not per
+ * interface). Facts depend on the key's rule (which, for an interface's key, goes by the key's
+ * name, `lo` apart) and on the host's own entry (`ownIsHost`: none for an interface it lacks).
+ */
+function sharedFactsOf(ownIsHost: boolean): (key: string, make: () => KeyFacts) => KeyFacts {
+  const byName = new Map<string, KeyFacts>();
+  const onHost = new Map<string, boolean>();
+  return (key, make) => {
+    const dev = deviceOf(key);
+    if (dev === undefined || dev === 'lo') return make();
+    if (ownIsHost) {
+      let has = onHost.get(dev);
+      if (has === undefined) {
+        has = DEVICE_ROOTS.some((d) => fs.existsSync(`/proc/sys/net/${d}/${dev}`));
+        onHost.set(dev, has);
+      }
+      if (has) return make();
+    }
+    const name = withDevice(key, dev, '\0'); // no interface is named so
+    let f = byName.get(name);
+    if (f === undefined) byName.set(name, (f = make()));
+    return f;
+  };
+}
+const DEVICE_ROOTS = ['ipv4/conf', 'ipv6/conf', 'ipv4/neigh', 'ipv6/neigh'];
 
 /**
  * What the audit knows of a key it did not classify (classify: false, or no permission to
