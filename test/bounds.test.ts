@@ -11,7 +11,7 @@ import { NetNamespace, auditNamespace, sysctl, valuesEqual, type SysctlSnapshot 
 import { deviceOf } from '../lib/keypath.js';
 import { native } from '../lib/native/index.js';
 import { DEVICE_DIRS } from '../lib/sysctl/bounds.js';
-import { checkThreadsAtEnd, childEnv, fdCount, ipNetnsAdd, plainNode, sh } from './helpers.js';
+import { checkThreadsAtEnd, childEnv, fdCount, holdHostLock, ipNetnsAdd, plainNode, sh } from './helpers.js';
 
 // Needs: root (namespaces), iproute2 (bridges inside a namespace of the test's own), util-linux
 // nsenter, find(1). Changes nothing on the host.
@@ -283,6 +283,9 @@ function plainCompare(
 }
 
 t.test('the streamed comparison finds what a comparison of two snapshots finds', async (t) => {
+  // The host is read twice (by the audit, then for the oracle): no other test may change a
+  // host value meanwhile (those that do hold this lock).
+  t.teardown(await holdHostLock());
   // The flooded namespace (truncated, in key order: read in place), and one whose interfaces'
   // names make the walk's order differ from the keys' (d, d-1, d.1: the decoded walk, sorted).
   const dots = ipNetnsAdd(t, 'nt-dots');
