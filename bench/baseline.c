@@ -27,7 +27,8 @@
 //   create_ns        unshare(CLONE_NEWNET) + open ns/net, on a thread
 //   walk_named       walk_all of each namespace named on the command line (paths after
 //                    ITERS, e.g. /run/netns/X): ns per namespace walked (the audit's floor:
-//                    the same namespaces, as cold or warm in the kernel's caches as ours)
+//                    the same namespaces, as cold or warm in the kernel's caches as ours);
+//                    also prints namedFiles, the files of the last one
 //   keys_pass        the keys of $BASELINE_KEYS (paths below /proc/sys/net, comma-separated)
 //                    opened once inside each namespace named on the command line, then one
 //                    pass of pread over all those fds: ns per pass (netns-exporter's floor:
@@ -400,6 +401,7 @@ int main(int argc, char** argv) {
       fprintf(stderr, "baseline: walk_named read only %zu files\n", files);
       exit(2);
     }
+    printf(",\"namedFiles\":%zu", files);  // of the last namespace named
     for (int k = 0; k < n; k++) close(nsfd[k]);
     free(nsfd);
   }

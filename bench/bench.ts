@@ -6,14 +6,15 @@
 // is the median of the rounds. Every operation's value is checked: a wrong value aborts the
 // bench (exit 1), so `--quick` doubles as a correctness smoke run for CI.
 //
-// It creates: one named namespace nsbench-PID (for ip netns exec), one process inside it
+// It creates: one named namespace nsbench-PID (for ip netns exec), one named namespace
+// nsbench-PID-flood with 2,000 bridges (a tenant's flood, audited within its bounds), one process inside it
 // (a `cat` on a pipe from us, for nsenter -t PID; it exits by itself if we die), one fresh
 // anonymous namespace (getAll), batches of anonymous namespaces (creation rows), and the C
 // baseline's own namespace, and a temporary directory for the C binary. All are removed on
 // exit, on error and on SIGINT/SIGTERM/SIGHUP; after a SIGKILL the next run removes what the
 // dead run left (named namespace, temporary directory) and the holder exits by itself.
 // Host sysctls are never written: writes go to namespaces the bench made.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +34,7 @@ import {
 import {
   NETNS_RUN_DIRS,
   NetNamespace,
+  auditNamespace,
   comparer,
   type SysctlHandle,
   type SysctlSnapshot,
@@ -71,6 +73,9 @@ const SCALE = quick ? [1, 10] : [1, 100, 200, 500];
 const SNAPSHOTS = quick ? 2 : 20;
 const HANDLES = quick ? 100 : 5000; // open(key) handles held at once, for their memory
 const NS_BIG = 1000; // full run: also create this many once
+/** Flood phase: bridges in one namespace (a tenant's `ip -batch`), and passes over it. */
+const FLOOD = 2000;
+const FLOOD_PASSES = quick ? 1 : 5;
 
 const READ_KEY = 'net.core.somaxconn';
 const READ_FILE = '/proc/sys/net/core/somaxconn';
@@ -289,7 +294,7 @@ function removeStaleNamespaces(): void {
       continue;
     }
     for (const n of names) {
-      const m = /^nsbench-(\d+)(?:-\d+)?$/.exec(n);
+      const m = /^nsbench-(\d+)(?:-\d+|-flood)?$/.exec(n);
       if (!m) continue;
       if (alive(Number(m[1]))) continue; // its bench is still running
       try {
@@ -408,6 +413,7 @@ async function baseline(
     r[`c.${c}`] = v;
   }
   if (out.walkFiles !== undefined) extra.walkFiles = out.walkFiles;
+  if (out.namedFiles !== undefined) extra.namedFiles = out.namedFiles;
   return r;
 }
 
@@ -985,6 +991,89 @@ async function exporterPhase(ctx: Ctx, made: NetNamespace[], names: string[]): P
 }
 
 // ---------------------------------------------------------------------------------------------
+// Flood: a tenant's namespace with FLOOD bridges (~128 keys each), audited as `netns diff`
+// audits it (auditNamespace, bounded: 256 interfaces), paired with a C walk of every file of the
+// same namespace (what an unbounded read costs at the floor). Memory from child processes: the
+// peak RSS and V8 heap of the bounded audit, and of the same audit with the bounds lifted.
+
+interface Flood {
+  bridges: number;
+  keys: number; // files in the namespace (the C walk's count)
+  interfacesRead: number;
+  keysRead: number;
+  audit: number[]; // ns per audit, one per pass
+  cWalk: number[]; // ns per C walk, one per pass
+  mem: { bounded: AuditMemory; unbounded?: AuditMemory };
+}
+let flood: Flood | undefined;
+
+interface AuditMemory {
+  rssMB: number;
+  heapMB: number;
+  ms: number;
+}
+
+/** Peak RSS above the bare process, and V8 heap after, of one audit in a child process. */
+function auditMemory(name: string, bounded: boolean): AuditMemory {
+  const script = `
+    import { NetNamespace, auditNamespace } from ${JSON.stringify(new URL('../index.js', import.meta.url).href)};
+    const ns = NetNamespace.fromName(${JSON.stringify(name)});
+    const bare = process.resourceUsage().maxRSS;
+    const t0 = process.hrtime.bigint();
+    const r = auditNamespace(ns, { classify: false, oneSided: true${bounded ? '' : ', limits: { maxInterfaces: 4294967295, maxKeys: 4294967295 }'} });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const m = process.memoryUsage();
+    console.log(JSON.stringify({ rssMB: (process.resourceUsage().maxRSS - bare) / 1024, heapMB: m.heapTotal / 1048576, ms, n: r.targets[0].oneSided.length }));
+  `;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
+  return JSON.parse(out) as AuditMemory;
+}
+
+async function floodPhase(ctx: Ctx): Promise<void> {
+  const name = `nsbench-${process.pid}-flood`;
+  const ns = NetNamespace.create({ name });
+  onCleanup(`namespace ${name}`, () => {
+    ns.close();
+    NetNamespace.remove(name);
+  });
+  const batch = Array.from({ length: FLOOD }, (_, i) => `link add br${i} type bridge\n`).join('');
+  execFileSync('ip', ['-n', name, '-batch', '-'], { input: batch, stdio: ['pipe', 'ignore', 'inherit'] });
+  const f: Flood = {
+    bridges: FLOOD,
+    keys: 0,
+    interfacesRead: 0,
+    keysRead: 0,
+    audit: [],
+    cWalk: [],
+    // (quick: the bounded audit only; lifting the bounds costs a full walk of the flood)
+    mem: quick
+      ? { bounded: auditMemory(name, true) }
+      : { bounded: auditMemory(name, true), unbounded: auditMemory(name, false) },
+  };
+  for (let p = 0; p < FLOOD_PASSES; p++) {
+    f.cWalk.push((await baseline(ctx, ['walk_named'], 1, [`/run/netns/${name}`]))['c.walk_named']!);
+    f.keys = extra.namedFiles ?? 0; // the C walk's count of the flooded namespace's files
+    const t0 = hr();
+    const r = auditNamespace(ns, { classify: false, oneSided: true });
+    f.audit.push(Number(hr() - t0));
+    const tr = r.targets[0]!.truncated;
+    check(
+      tr?.interfaces === FLOOD + 1 && tr.interfacesRead === 256,
+      'flood audit truncated',
+      tr,
+      `${FLOOD + 1} interfaces, 256 read`,
+    );
+    f.interfacesRead = tr!.interfacesRead;
+    f.keysRead = tr!.keysRead;
+  }
+  flood = f;
+  process.stdout.write(`  flood of ${FLOOD} bridges done\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Report
 
 function median(xs: number[]): number {
@@ -1215,6 +1304,33 @@ function report(info: Record<string, string>): string {
       "A scrape is `Collector.collect()`: discovery (here a fixed list of the bench's named namespaces, labelled as pods), the reads, and the text of every family; not the HTTP response or the `process_*` families. The C rows: `keys_pass` (the same keys opened once inside each namespace, then one pass of `pread` over all the fds) and `walk_named` (a walk of each namespace, × the namespaces), run right before each pass. The longest event-loop wait is `monitorEventLoopDelay`'s maximum over the timed scrapes.",
     );
   }
+  const floodLines: string[] = [];
+  if (flood) {
+    const f = flood;
+    const rMed = median(f.audit.map((x, i) => x / f.cWalk[i]!));
+    const rBest = Math.min(...f.audit) / Math.min(...f.cWalk);
+    t.push(
+      `| audit of a namespace with ${f.bridges.toLocaleString('en-US')} bridges (bounded) | ≤ 0.5× C walk of it | ${fmtRatio(rMed)} | ${rMed <= 0.5 ? 'met' : '**missed**'} | ${quick ? '—' : fmtRatio(rBest)} | ${quick ? '—' : rBest <= 0.5 ? 'met' : '**missed**'} |`,
+    );
+    const mb = (x: number): string => `${Math.round(x)} MB`;
+    floodLines.push(
+      "## A tenant's flood (issue 25)",
+      '',
+      `One namespace with ${f.bridges.toLocaleString('en-US')} bridges (one \`ip -batch\`): ${f.keys.toLocaleString('en-US')} keys. The audit \`netns diff\` makes of it (\`auditNamespace(ns, { oneSided: true })\`, unclassified) reads ${f.interfacesRead} interfaces and ${f.keysRead.toLocaleString('en-US')} keys (the default bounds) and reports it truncated; ${FLOOD_PASSES} passes, each paired with a C walk of every file of the same namespace.`,
+      '',
+      '| | ms | vs C walk of every file (median) | vs C walk (best) | peak RSS above the bare process | V8 heap after |',
+      '|---|---:|---:|---:|---:|---:|',
+      `| audit, bounded (the default) | ${(median(f.audit) / 1e6).toFixed(0)} | ${fmtRatio(rMed)} | ${fmtRatio(rBest)} | ${mb(f.mem.bounded.rssMB)} | ${mb(f.mem.bounded.heapMB)} |`,
+      f.mem.unbounded
+        ? `| the same audit, bounds lifted (one child process) | ${f.mem.unbounded.ms.toFixed(0)} | — | — | ${mb(f.mem.unbounded.rssMB)} | ${mb(f.mem.unbounded.heapMB)} |`
+        : '| the same audit, bounds lifted | (not run with --quick) | | | | |',
+      `| C walk of every file | ${(median(f.cWalk) / 1e6).toFixed(0)} | (floor) | | | |`,
+      '',
+      'Memory from child processes (getrusage ru_maxrss after the audit minus before it; V8 heapTotal after), one run each; the bounded child took ' +
+        `${f.mem.bounded.ms.toFixed(0)} ms.`,
+      '',
+    );
+  }
   const machineLines = Object.entries(info).map(([k, v]) => `- ${k}: ${v}`);
   const how = [
     `Rounds: ${ROUNDS} (alternating; each row is the median over rounds). Iterations per round (each C case runs right before the library rows doing the same work, with the same count): sync ${N.sync.toLocaleString('en-US')}, handle ${N.handle.toLocaleString('en-US')}, promise ${N.async.toLocaleString('en-US')} (8 in flight: ${(N.async * 2).toLocaleString('en-US')}), getAll ${N.getAll}, execFile ${N.exec}, namespaces ${N.ns}, cloneNetns ${N.clone}.`,
@@ -1239,6 +1355,7 @@ function report(info: Record<string, string>): string {
     ...mem,
     '',
     ...(exp.length ? ['## netns-exporter (issue 28)', '', ...exp, ''] : []),
+    ...floodLines,
     '## Targets (issue 17)',
     '',
     t.join('\n'),
@@ -1295,6 +1412,7 @@ async function main(): Promise<void> {
   extra.idleProcessTicks = idle.process;
   extra.idleExecutorTicks = idle.executor;
   await scalePhase(ctx);
+  await floodPhase(ctx);
   if (!quick) {
     await sleep(1000);
     extra.create1000 = (await createMany(NS_BIG)) * NS_BIG;

@@ -5,7 +5,11 @@
 // the initial namespace while tcp_sk_init() resets the keepalive trio to compiled-in defaults.
 // This program reproduces that with clone(CLONE_NEWNET) and NetNamespace.create(), shows the
 // lesson's two remedies (nsenter -t PID -n, docker run --sysctl), and restores every host
-// value it changed: in a finally, and on Ctrl-C / SIGTERM.
+// value it changed, side effects included: in a finally, and on Ctrl-C / SIGTERM. (Setting
+// the host's default congestion control makes that algorithm allowed for every namespace:
+// tcp_allowed_congestion_control gains it, and putting the default back does not take it
+// away. So the demo picks an algorithm already allowed when there is one, and puts the allowed
+// list back after restoring the default, which can itself add the original default to it.)
 //
 // Without root it runs in rootless mode and changes nothing on the host: it compares the
 // host's current values with fresh namespaces owned by user namespaces of its own, explains
@@ -25,6 +29,8 @@ import { findRule, type KernelRule, type RuleContext } from 'netns/explain';
 import { rootlessSupport } from 'netns/rootless';
 
 const CC = 'net.ipv4.tcp_congestion_control';
+/** Global: what a new namespace may choose; setting the host's default adds to it. */
+const ALLOWED = 'net.ipv4.tcp_allowed_congestion_control';
 const TIME = 'net.ipv4.tcp_keepalive_time';
 const INTVL = 'net.ipv4.tcp_keepalive_intvl';
 const PROBES = 'net.ipv4.tcp_keepalive_probes';
@@ -76,6 +82,9 @@ const original = {} as Values;
 /** What we wrote on the host, by key (only keys we actually changed). */
 const wrote = new Map<Key, string>();
 const restored: { key: Key; from: string; to: string; ok: boolean; note?: string }[] = [];
+/** The allowed list as it was before any change, and what restoring it did. */
+let originalAllowed: string | undefined;
+const sideEffects: { key: string; from: string; to: string; ok: boolean; note?: string }[] = [];
 let restoreDone = false;
 
 /** Put back every host value we changed. Synchronous, idempotent, never throws. */
@@ -103,6 +112,41 @@ function restoreHost(): void {
       restored.push({ key, from: now, to: original[key], ok: false, note: (e as Error).message });
     }
   }
+  restoreAllowed();
+}
+
+/**
+ * Put tcp_allowed_congestion_control back when setting (and restoring) the default made it
+ * grow: only if it holds nothing but the original list and the algorithms we set, else someone
+ * else changed it meanwhile and it is left alone.
+ */
+function restoreAllowed(): void {
+  if (originalAllowed === undefined || !wrote.has(CC)) return;
+  let now = '?';
+  try {
+    now = sysctl.getRaw(ALLOWED);
+    if (now === originalAllowed) return;
+    const ours = new Set([...words(originalAllowed), original[CC], wrote.get(CC)!]);
+    if (!words(now).every((a) => ours.has(a))) {
+      sideEffects.push({
+        key: ALLOWED,
+        from: now,
+        to: originalAllowed,
+        ok: false,
+        note: 'changed by someone else meanwhile: left alone',
+      });
+      return;
+    }
+    sysctl.set(ALLOWED, originalAllowed);
+    const back = sysctl.getRaw(ALLOWED);
+    sideEffects.push({ key: ALLOWED, from: now, to: back, ok: back === originalAllowed });
+  } catch (e) {
+    sideEffects.push({ key: ALLOWED, from: now, to: originalAllowed, ok: false, note: (e as Error).message });
+  }
+}
+
+function words(s: string): string[] {
+  return s.split(/\s+/).filter(Boolean);
 }
 
 function printRestored(): void {
@@ -113,7 +157,11 @@ function printRestored(): void {
   const cw = Math.max(0, ...inOrder.map((r) => change(r).length));
   for (const r of inOrder)
     say(`   ${r.key.padEnd(w)}  ${change(r).padEnd(cw)}  ${r.ok ? '✔ restored' : '✘ ' + (r.note ?? 'NOT restored')}`);
-  const missed = restored.filter((r) => !r.ok);
+  for (const r of sideEffects)
+    say(
+      `   ${r.key} (a side effect: the default was made allowed)  ${r.from} -> ${r.to}  ${r.ok ? '✔ restored' : '✘ ' + (r.note ?? 'NOT restored')}`,
+    );
+  const missed = [...restored, ...sideEffects].filter((r) => !r.ok);
   if (missed.length)
     say(`   restore by hand: ${missed.map((r) => `sysctl -w ${r.key}=${JSON.stringify(r.to)}`).join('; ')}`);
 }
@@ -125,15 +173,24 @@ function onSignal(sig: NodeJS.Signals): void {
     say(`Interrupted by ${sig}.`);
     printRestored();
   } else {
-    console.log(JSON.stringify({ ok: false, interrupted: sig, changed: [...wrote.keys()], restored }, null, 2));
+    console.log(
+      JSON.stringify({ ok: false, interrupted: sig, changed: [...wrote.keys()], restored, sideEffects }, null, 2),
+    );
   }
   process.exit(sig === 'SIGINT' ? 130 : 143);
 }
 
 // ---- the demo -------------------------------------------------------------------------------
 
+/**
+ * Another algorithm for the host's default: one already allowed when there is one (setting the
+ * default makes it allowed for every namespace), else any available one (the allowed list is
+ * put back afterwards either way).
+ */
 function pickAlgorithm(current: string): string {
-  const available = sysctl.getRaw('net.ipv4.tcp_available_congestion_control').split(/\s+/);
+  const allowed = pickAllowedAlgorithm(current);
+  if (allowed !== undefined) return allowed;
+  const available = words(sysctl.getRaw('net.ipv4.tcp_available_congestion_control'));
   for (const a of ['bbr', 'cubic', 'reno']) if (a !== current && available.includes(a)) return a;
   const other = available.find((a) => a !== current);
   if (!other) throw new Error(`only ${current} is available: cannot show congestion control following the host`);
@@ -217,6 +274,7 @@ async function main(): Promise<number> {
       original,
       readAll((k) => sysctl.getRaw(k)),
     );
+    originalAllowed = sysctl.getRaw(ALLOWED);
     const baseline = await cloneNetns({ read: KEYS });
     for (const e of Object.values(baseline.errors)) throw e;
     const w = Math.max(...KEYS.map((k) => k.length));
@@ -341,13 +399,14 @@ async function main(): Promise<number> {
             },
             changed: [...wrote.keys()],
             restored,
+            sideEffects,
           },
           null,
           2,
         ),
       );
     }
-    return restored.every((r) => r.ok) ? 0 : 1;
+    return [...restored, ...sideEffects].every((r) => r.ok) ? 0 : 1;
   } finally {
     restoreHost();
   }
@@ -448,7 +507,7 @@ function rootlessVerdict(w: Why, value: string, host: string, key: Key): string 
 
 /** Congestion control algorithms a non-initial namespace may choose (tcp_allowed_congestion_control). */
 function pickAllowedAlgorithm(current: string): string | undefined {
-  const allowed = sysctl.getRaw('net.ipv4.tcp_allowed_congestion_control').split(/\s+/);
+  const allowed = words(sysctl.getRaw(ALLOWED));
   return (
     ['bbr', 'cubic', 'reno'].find((a) => a !== current && allowed.includes(a)) ?? allowed.find((a) => a !== current)
   );

@@ -37,6 +37,8 @@ export {
   type SetManyOptions,
   type SetManyReport,
   type SysctlSnapshot,
+  type WalkLimits,
+  type Truncation,
 } from './sysctl/sysctl.js';
 export { parseKey, type KeyInput, type InterfaceKey, type ParsedKey } from './sysctl/keys.js';
 export {

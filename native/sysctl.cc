@@ -155,12 +155,20 @@ struct PackedSink {
 
 // Walk `prefix` ("" = all of /proc/sys/net) into `out`, the packed walk (sysctl_core.h) that
 // travels to JavaScript as one string: one string instead of ~4 N-API calls per entry makes a
-// full walk (~600 keys) markedly cheaper. Errors on the prefix itself land in `rootErr`.
-void DoWalk(const std::string& prefix, int flags, PackedSink& out, Outcome& rootErr) {
+// full walk (~600 keys) markedly cheaper. `bounds`: a core::WalkBounds spec, empty for none.
+// Errors on the prefix itself (and a malformed spec) land in `rootErr`.
+void DoWalk(const std::string& prefix, int flags, const std::string& bounds, PackedSink& out,
+            Outcome& rootErr) {
   char rel[core::kRelCap];
   if (prefix.size() >= sizeof rel) {
     rootErr.err = ENAMETOOLONG;
     rootErr.syscall = "open";
+    return;
+  }
+  core::WalkBounds wb;
+  if (!bounds.empty() && !wb.Parse(bounds.data(), bounds.size())) {
+    rootErr.err = EINVAL;
+    rootErr.syscall = "walk";
     return;
   }
   int fd = OpenConfined(prefix.empty() ? "." : prefix.c_str(), O_RDONLY | O_DIRECTORY);
@@ -171,7 +179,7 @@ void DoWalk(const std::string& prefix, int flags, PackedSink& out, Outcome& root
   }
   memcpy(rel, prefix.c_str(), prefix.size() + 1);
   out.Reserve(64 * 1024);
-  core::WalkTree(fd, rel, prefix.size(), flags, out);
+  core::WalkTree(fd, rel, prefix.size(), flags, out, bounds.empty() ? nullptr : &wb);
   close(fd);
 }
 
@@ -252,13 +260,20 @@ Napi::Value SysctlBatch(const Napi::CallbackInfo& info) {
   return BatchValue(env, rels, out);
 }
 
+// The optional bounds spec of a walk (argument 3): a string, or absent / undefined for none.
+std::string BoundsArg(const Napi::CallbackInfo& info) {
+  return info.Length() > 3 && info[3].IsString() ? info[3].As<Napi::String>().Utf8Value()
+                                                 : std::string();
+}
+
 Napi::Value SysctlWalk(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string prefix = BytesOf(info[1]);
   int flags = info[2].As<Napi::Number>().Int32Value();
+  std::string bounds = BoundsArg(info);
   PackedSink packed;
   Outcome rootErr;
-  InsideJs(env, NsArg(info), kDuring, [&] { DoWalk(prefix, flags, packed, rootErr); });
+  InsideJs(env, NsArg(info), kDuring, [&] { DoWalk(prefix, flags, bounds, packed, rootErr); });
   if (rootErr.err) ThrowErrno(env, rootErr.err, rootErr.syscall, "/proc/sys/net/" + prefix);
   return packed.Release(env);
 }
@@ -377,9 +392,10 @@ struct BatchJob : Job {
 struct WalkJob : Job {
   std::string prefix;
   int flags = 0;
+  std::string bounds;
   PackedSink packed;  // closes kept fds never handed to JavaScript (environment torn down)
   Outcome rootErr;
-  void Work() override { DoWalk(prefix, flags, packed, rootErr); }
+  void Work() override { DoWalk(prefix, flags, bounds, packed, rootErr); }
   Napi::Value Value(Napi::Env env, bool& reject) override {
     if (rootErr.err) {
       reject = true;
@@ -418,6 +434,7 @@ Napi::Value SysctlWalkAsync(const Napi::CallbackInfo& info) {
   auto* job = new WalkJob();
   job->prefix = BytesOf(info[1]);
   job->flags = info[2].As<Napi::Number>().Int32Value();
+  job->bounds = BoundsArg(info);
   return Executor::Get(info.Env())->Submit(info.Env(), job, NsArg(info));
 }
 

@@ -232,6 +232,109 @@ int ReadValue(int fd, Sink& out) {
   }
 }
 
+// ---- walk bounds ----
+//
+// A walk may be bounded: lib/sysctl/bounds.ts decides which directories, names and numbers
+// (the policy); this only applies them. The spec is one byte string, NUL-separated:
+//   MAXENTRIES \0 { DIR \0 LIMIT \0 { NAME \0 } \0 }
+// MAXENTRIES (decimal): once the walk has reported that many files, it enters no further
+// child of a bounded directory. Each DIR (relative to /proc/sys/net) is a bounded directory:
+// its children named NAME are always walked; each other child only while fewer than LIMIT
+// others of that directory were and MAXENTRIES is not reached, in listing order (the kernel
+// lists a sysctl directory in name order). A child not walked is reported as a skipped entry,
+// "path \0 - \0 \0" (the mode field "-"), and not opened. Directories outside the spec are
+// walked as always.
+constexpr int kMaxBoundedDirs = 16;
+
+struct WalkBounds {
+  struct Dir {
+    const char* rel;
+    size_t relLen;
+    uint32_t limit;
+    uint32_t walked;    // children walked that are not named
+    const char* names;  // NAME \0 NAME \0 ... (namesLen bytes)
+    size_t namesLen;
+  };
+  Dir dirs[kMaxBoundedDirs];
+  int ndirs = 0;
+  uint64_t maxEntries = 0;
+  uint64_t entries = 0;  // files reported so far
+
+  // A decimal field of spec at *p, up to its NUL; false when malformed.
+  static bool Number(const char* spec, size_t len, size_t* p, uint64_t* out) {
+    uint64_t v = 0;
+    size_t q = *p;
+    if (q >= len || spec[q] == 0) return false;
+    for (; q < len && spec[q] != 0; q++) {
+      if (spec[q] < '0' || spec[q] > '9' || v > (UINT64_MAX - 9) / 10) return false;
+      v = v * 10 + (uint64_t)(spec[q] - '0');
+    }
+    if (q >= len) return false;
+    *p = q + 1;
+    *out = v;
+    return true;
+  }
+
+  // Parse spec[0, len) (the bytes stay the caller's and must outlive the walk).
+  bool Parse(const char* spec, size_t len) {
+    size_t p = 0;
+    if (!Number(spec, len, &p, &maxEntries)) return false;
+    while (p < len) {
+      if (ndirs == kMaxBoundedDirs) return false;
+      Dir& d = dirs[ndirs++];
+      d.rel = spec + p;
+      const char* z = (const char*)memchr(d.rel, 0, len - p);
+      if (!z) return false;
+      d.relLen = (size_t)(z - d.rel);
+      p += d.relLen + 1;
+      uint64_t limit = 0;
+      if (!Number(spec, len, &p, &limit) || limit > UINT32_MAX) return false;
+      d.limit = (uint32_t)limit;
+      d.walked = 0;
+      d.names = spec + p;
+      for (;;) {  // names end at an empty one
+        if (p >= len) return false;
+        const char* e = (const char*)memchr(spec + p, 0, len - p);
+        if (!e) return false;
+        size_t n = (size_t)(e - (spec + p));
+        p += n + 1;
+        if (n == 0) break;
+      }
+      d.namesLen = (size_t)(spec + p - 1 - d.names);
+    }
+    return true;
+  }
+
+  // The bounded directory at rel[0, relLen), or nullptr.
+  Dir* Find(const char* rel, size_t relLen) {
+    for (int i = 0; i < ndirs; i++)
+      if (dirs[i].relLen == relLen && memcmp(dirs[i].rel, rel, relLen) == 0) return &dirs[i];
+    return nullptr;
+  }
+
+  // Whether child `name` (nl bytes) of `d` is walked; counts it when it is.
+  bool Admit(Dir& d, const char* name, size_t nl) {
+    for (const char *p = d.names, *end = d.names + d.namesLen; p < end;) {
+      size_t n = strlen(p);
+      if (n == nl && memcmp(p, name, nl) == 0) return true;
+      p += n + 1;
+    }
+    if (d.walked >= d.limit || entries >= maxEntries) return false;
+    d.walked++;
+    return true;
+  }
+};
+
+// Report rel[0, relLen) as skipped (not walked). Returns false if the sink asked to stop.
+template <class Sink>
+bool WalkSkipped(const char* rel, size_t relLen, Sink& out) {
+  if (!out.Begin(relLen)) return false;
+  out.Put(rel, relLen);
+  out.Put("\0-\0\0", 4);
+  out.End();
+  return true;
+}
+
 // Whether Sink can take kept fds (has Keep(int)).
 template <class S, class = void>
 struct CanKeep : std::false_type {};
@@ -285,10 +388,13 @@ bool WalkEntry(int dfd, const char* name, const char* rel, size_t relLen, uint32
 
 // Walk directory `dfd` (not closed here) whose path is rel[0, relLen); rel has kRelCap bytes.
 // Entries that vanish or are neither directories nor regular files are skipped (sysctl trees
-// hold only those two). Returns false if the sink asked to stop.
+// hold only those two). `bounds` (may be null) bounds it (see WalkBounds). Returns false if
+// the sink asked to stop.
 template <class Sink>
-bool WalkTree(int dfd, char* rel, size_t relLen, int flags, Sink& out, int depth = 0) {
+bool WalkTree(int dfd, char* rel, size_t relLen, int flags, Sink& out, WalkBounds* bounds = nullptr,
+              int depth = 0) {
   alignas(8) char dbuf[4096];
+  WalkBounds::Dir* bounded = bounds ? bounds->Find(rel, relLen) : nullptr;
   for (;;) {
     long nread = syscall(SYS_getdents64, dfd, dbuf, sizeof dbuf);
     if (nread <= 0) return true;
@@ -304,6 +410,12 @@ bool WalkTree(int dfd, char* rel, size_t relLen, int flags, Sink& out, int depth
       memcpy(rel + newLen, name, nl);
       newLen += nl;
       rel[newLen] = 0;
+      if (bounded && !bounds->Admit(*bounded, name, nl)) {
+        bool go = WalkSkipped(rel, newLen, out);
+        rel[relLen] = 0;
+        if (!go) return false;
+        continue;
+      }
       unsigned char type = d->d_type;
       uint32_t mode = 0;
       bool ok = true;
@@ -319,11 +431,12 @@ bool WalkTree(int dfd, char* rel, size_t relLen, int flags, Sink& out, int depth
       if (type == DT_DIR && depth <= kMaxDepth) {
         int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (sub >= 0) {
-          ok = WalkTree(sub, rel, newLen, flags, out, depth + 1);
+          ok = WalkTree(sub, rel, newLen, flags, out, bounds, depth + 1);
           close(sub);
         }
       } else if (type == DT_REG) {
         ok = WalkEntry(dfd, name, rel, newLen, mode, flags, out);
+        if (bounds) bounds->entries++;
       }
       rel[relLen] = 0;
       if (!ok) return false;

@@ -1,17 +1,28 @@
 // classify / compare / explain on the running kernel. Needs root (creates namespaces; the probe
-// tests change a few harmless host values for a moment and check that every one is restored).
-import t from 'tap';
+// tests change a few harmless host values for a moment and check that every one is restored:
+// the host's whole /proc/sys/net is compared before and after, on a host whose
+// tcp_allowed_congestion_control lacks the current default, so that the side effect of putting
+// the default back is seen).
+import t, { type Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace } from '../lib/namespace/handle.js';
-import { native, sysctlWalk, WALK_READ, WALK_MODE } from '../lib/native/index.js';
+import { native, sysctlWalk } from '../lib/native/index.js';
 import { classify, compare, explain, type Classification } from '../lib/index.js';
 import { HOST_PROBE_SAFE } from '../lib/subpaths/explain.js';
 import { KERNEL_RULES, findRule, defaultContext } from '../lib/explain/rules.js';
 import { keyFromRel } from '../lib/keypath.js';
 import { parseKey, valuesEqual, type TargetExplanation } from '../lib/index.js';
-import { holdHostLock, ipNetnsAdd, sh, stagedRoot } from './helpers.js';
+import {
+  holdHostLock,
+  ipNetnsAdd,
+  narrowAllowedCongestionControl,
+  procSysNetSnapshot,
+  sh,
+  snapshotDiff,
+  stagedRoot,
+} from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = new URL('../dist/index.js', import.meta.url).href;
@@ -24,25 +35,14 @@ const plainNode = (args: string[]): [string, string[]] => [
   ['-i', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, process.execPath, ...args],
 ];
 
-/** Host /proc/sys/net, minus what changes by itself or by other work on a shared host. */
-function hostSnapshot(): Map<string, string> {
-  const w = sysctlWalk(-1, '', WALK_READ | WALK_MODE);
-  const out = new Map<string, string>();
-  w.keys.forEach((k, i) => {
-    if (/nf_conntrack_count$/.test(k)) return; // live counter
-    const dev = /^ipv[46]\/(?:conf|neigh)\/([^/]+)\//.exec(k)?.[1];
-    if (dev && !['all', 'default', 'lo'].includes(dev)) return; // other devices come and go
-    const v = w.values[i];
-    out.set(k, typeof v === 'string' ? v : v === null ? '<write-only>' : `<error ${(v as { errno?: number }).errno}>`);
-  });
-  return out;
-}
-
-function diffSnapshots(a: Map<string, string>, b: Map<string, string>): string[] {
-  const d: string[] = [];
-  for (const [k, v] of a) if (b.get(k) !== v) d.push(`${k}: ${JSON.stringify(v)} -> ${JSON.stringify(b.get(k))}`);
-  for (const k of b.keys()) if (!a.has(k)) d.push(`${k}: appeared`);
-  return d;
+/**
+ * Hold the host lock for this test, with the host's allowed congestion control narrowed (put
+ * back at teardown, before the lock is released: teardowns run last registered first).
+ */
+async function hostForProbing(t: Test): Promise<void> {
+  t.teardown(await holdHostLock());
+  const narrowed = narrowAllowedCongestionControl();
+  if (narrowed) t.teardown(narrowed.restore);
 }
 
 const byKey = (list: Classification[]): Map<string, Classification> => new Map(list.map((c) => [c.key, c]));
@@ -349,11 +349,11 @@ t.test('rules: data is complete, version ranges are honoured, unverified rules a
 });
 
 t.test('probe: settles keys, restores every host value', async (t) => {
-  t.teardown(await holdHostLock()); // the host probe changes host values for a moment
-  const before = hostSnapshot();
+  await hostForProbing(t); // the host probe changes host values for a moment
+  const before = procSysNetSnapshot();
   const list = classify({ probe: true });
-  const after = hostSnapshot();
-  t.same(diffSnapshots(before, after), [], 'host /proc/sys/net unchanged after probing');
+  const after = procSysNetSnapshot();
+  t.same(snapshotDiff(before, after), [], 'host /proc/sys/net unchanged after probing, side effects included');
   const m = byKey(list);
   const cc = m.get('net.ipv4.tcp_congestion_control')!;
   t.equal(cc.class, 'inherited');
@@ -396,8 +396,8 @@ for (const [signal, observer] of [
     `probe: a ${signal} mid-probe still restores the host, then kills the process${observer ? ' (with a signal-exit style listener)' : ''}`,
     async (t) => {
       const keys = ['net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_congestion_control', 'net.core.somaxconn'];
-      t.teardown(await holdHostLock()); // the child's host probe changes host values for a moment
-      const before = hostSnapshot();
+      await hostForProbing(t); // the child's host probe changes host values for a moment
+      const before = procSysNetSnapshot();
       const orig = native.sysctlRead(-1, 'ipv4/tcp_keepalive_time');
       const script = `
     import { classify } from ${JSON.stringify(dist)};
@@ -445,7 +445,7 @@ for (const [signal, observer] of [
       t.match(out, /RETURNED/, 'the probe finished (and restored) before the signal was acted on');
       t.notMatch(out, /SURVIVED/, 'the signal was not swallowed');
       t.same([code, sig], [null, signal], `died of the re-raised ${signal}`);
-      t.same(diffSnapshots(before, hostSnapshot()), [], 'host /proc/sys/net unchanged');
+      t.same(snapshotDiff(before, procSysNetSnapshot()), [], 'host /proc/sys/net unchanged, side effects included');
     },
   );
 

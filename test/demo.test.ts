@@ -1,11 +1,23 @@
 // The demo (examples/inherited-vs-default.ts, `npm run demo`): its claims, checked against
-// independent tools while the host holds the lesson's values, and the host restored after a
-// normal run, after SIGTERM / SIGINT in the middle, and rootless as nobody (host byte-identical), and a clean refusal without user namespaces.
-import t from 'tap';
+// independent tools while the host holds the lesson's values, and the host restored (its whole
+// /proc/sys/net byte-identical, side effects included) after a normal run, after SIGTERM /
+// SIGINT in the middle, and rootless as nobody, and a clean refusal without user namespaces.
+// Root runs are made on a host whose tcp_allowed_congestion_control lacks an available
+// algorithm (the current default): restoring the default then changes that list too.
+import t, { type Test } from 'tap';
 import * as fs from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { childEnv, holdHostLock, plainNode, procSysNetSnapshot, sh, snapshotDiff, stagedRoot } from './helpers.js';
+import {
+  childEnv,
+  holdHostLock,
+  narrowAllowedCongestionControl,
+  plainNode,
+  procSysNetSnapshot,
+  sh,
+  snapshotDiff,
+  stagedRoot,
+} from './helpers.js';
 
 // Needs: root (the demo changes four host sysctls and restores them), util-linux unshare,
 // npm, unprivileged user namespaces (the rootless runs as nobody). Changes the host's
@@ -30,22 +42,34 @@ const freshNamespaceValues = (): string[] =>
 // The demo changes host values: the file holds the host lock throughout, released after the
 // safety net below.
 const release = await holdHostLock();
+const narrowed = narrowAllowedCongestionControl();
 // Safety net: if a demo run failed to restore, put back the keys that still hold a value the
-// demo sets (the host is shared: a value someone else set meanwhile is left alone).
+// demo sets (the host is shared: a value someone else set meanwhile is left alone), then the
+// allowed list.
 const before = hostValues();
-const available = fs.readFileSync(file('net.ipv4.tcp_available_congestion_control'), 'utf8').trim().split(/\s+/);
-const demoCc = ['bbr', 'cubic', 'reno'].find((a) => a !== before[0] && available.includes(a));
+const words = (k: string): string[] => fs.readFileSync(file(k), 'utf8').trim().split(/\s+/);
+const pick = (list: string[]) => ['bbr', 'cubic', 'reno'].find((a) => a !== before[0] && list.includes(a));
+const demoCc =
+  pick(words('net.ipv4.tcp_allowed_congestion_control')) ?? pick(words('net.ipv4.tcp_available_congestion_control'));
 const demoValues = [demoCc, '600', '10', '6'];
+/** The host's whole /proc/sys/net before any run (the allowed list narrowed). */
+const snapBefore = procSysNetSnapshot();
 t.teardown(async () => {
   try {
     const now = hostValues();
     KEYS.forEach((k, i) => {
       if (now[i] !== before[i] && now[i] === demoValues[i]) fs.writeFileSync(file(k), before[i]!);
     });
+    narrowed?.restore();
   } finally {
     await release();
   }
 });
+/** The host's whole /proc/sys/net as it was before the runs, not only the four keys. */
+const hostRestored = (t: Test, what: string): void => {
+  t.same(snapshotDiff(snapBefore, procSysNetSnapshot()), [], `${what}: the host's /proc/sys/net as before`);
+  t.same(hostValues(), before, 'host values restored');
+};
 
 function run(
   args: string[],
@@ -92,8 +116,14 @@ t.test('npm run demo: builds, runs, prints the table and the remedies, restores 
   t.match(out, /container now sees from inside:\s+600 10 6\s+✔/);
   t.match(out, /the command's own first read: \S+ 600 10 6\s+✔ \(exit 0\)/);
   t.match(out, /Host restored: 4 key\(s\) changed, 4 restored\./);
+  if (narrowed)
+    t.match(
+      out,
+      /net\.ipv4\.tcp_allowed_congestion_control \(a side effect: the default was made allowed\) .* ✔ restored/,
+      'the allowed list, grown by restoring a default it lacked, put back',
+    );
   t.notMatch(out, /✘/);
-  t.same(hostValues(), before, 'host values restored');
+  hostRestored(t, 'after a run');
 });
 
 t.test('--json: the claims hold while the host holds the lesson values', async (t) => {
@@ -136,7 +166,13 @@ t.test('--json: the claims hold while the host holds the lesson values', async (
   t.equal(doc.remedies.dockerSysctl.exitCode, 0);
   t.same(doc.changed.sort(), [...KEYS].sort());
   t.ok(doc.restored.every((r: { ok: boolean }) => r.ok));
-  t.same(hostValues(), before, 'host values restored');
+  t.equal(host[0], demoCc, 'an algorithm already allowed was chosen, when there is one');
+  if (narrowed)
+    t.same(
+      doc.sideEffects.map((r: { key: string; to: string; ok: boolean }) => [r.key, r.to, r.ok]),
+      [['net.ipv4.tcp_allowed_congestion_control', narrowed.allowed, true]],
+    );
+  hostRestored(t, 'after a --json run');
 });
 
 for (const [sig, status] of [
@@ -151,7 +187,7 @@ for (const [sig, status] of [
     child.kill(sig);
     const { code } = await exitOf(child);
     t.equal(code, status);
-    t.same(hostValues(), before, 'host values restored');
+    hostRestored(t, `after ${sig}`);
     const out = await child.out;
     t.match(out, new RegExp(`Interrupted by ${sig}\\.`));
     t.match(out, /Host restored: 4 key\(s\) changed, 4 restored\./);
@@ -174,7 +210,7 @@ function asNobody(args: string[], wrap: string[] = []) {
 }
 
 t.test('as nobody: rootless mode, the table and both remedies, the host not changed', async (t) => {
-  const snapBefore = procSysNetSnapshot();
+  const snap = procSysNetSnapshot();
   const r = asNobody([]);
   const snapAfter = procSysNetSnapshot();
   t.equal(r.status, 0, r.stderr);
@@ -209,7 +245,7 @@ t.test('as nobody: rootless mode, the table and both remedies, the host not chan
   t.match(out, /the command's own first read: \S+ 600 10 6\s+✔ \(exit 0\)/);
   t.match(out, /Host not changed/);
   t.notMatch(out, /✘/);
-  t.same(snapshotDiff(snapBefore, snapAfter), [], "the host's /proc/sys/net is byte-identical before and after");
+  t.same(snapshotDiff(snap, snapAfter), [], "the host's /proc/sys/net is byte-identical before and after");
   t.same(hostValues(), before);
 });
 
@@ -264,7 +300,7 @@ t.test('without root and without user namespaces: says what it needs, exits 2, t
   // nobody makes a user namespace of its own and sets user.max_user_namespaces = 0 inside it:
   // there it is uid 0 but not root on the host, and cannot make further user namespaces.
   const wrap = ['unshare', '-Ur', 'sh', '-c', 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$0" "$@"'];
-  const snapBefore = procSysNetSnapshot();
+  const snap = procSysNetSnapshot();
   const r = asNobody([], wrap);
   t.equal(r.status, 2, r.stderr);
   t.match(r.stderr, /needs root .* or unprivileged user namespaces/);
@@ -273,6 +309,6 @@ t.test('without root and without user namespaces: says what it needs, exits 2, t
   const j = asNobody(['--json'], wrap);
   t.equal(j.status, 2);
   t.match(JSON.parse(j.stdout), { ok: false, error: 'needs-root-or-userns', reason: /max_user_namespaces/ });
-  t.same(snapshotDiff(snapBefore, procSysNetSnapshot()), []);
+  t.same(snapshotDiff(snap, procSysNetSnapshot()), []);
   t.same(hostValues(), before);
 });

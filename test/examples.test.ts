@@ -1,9 +1,9 @@
 // The smaller runnable examples, run as a user would (the main demo has test/demo.test.ts).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { childEnv, holdHostLock, plainNode } from './helpers.js';
+import { childEnv, holdHostLock, plainNode, procSysNetSnapshot, snapshotDiff } from './helpers.js';
 
 // Needs: root (they create namespaces); dist/examples built by `npm test`'s pretest.
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -19,6 +19,13 @@ const hostValue = (rel: string) => fs.readFileSync(`/proc/sys/net/${rel}`, 'utf8
 // every test that changes a host sysctl takes (the examples take a few seconds).
 const release = await holdHostLock();
 t.teardown(release);
+// And not only the keys an example is about: the host's whole /proc/sys/net after each.
+let hostBefore = procSysNetSnapshot();
+function hostUntouched(t: Test): void {
+  const now = procSysNetSnapshot();
+  t.same(snapshotDiff(hostBefore, now), [], "the host's whole /proc/sys/net as before");
+  hostBefore = now;
+}
 
 t.test('namespaces: lists, creates a named namespace, removes it', async (t) => {
   const r = example('namespaces');
@@ -30,6 +37,7 @@ t.test('namespaces: lists, creates a named namespace, removes it', async (t) => 
   t.match(r.stdout, new RegExp(`Removed "${name}"\\.`));
   // Only its own name: other programs may add and remove names meanwhile.
   t.notOk(fs.existsSync(`/run/netns/${name}`) || fs.existsSync(`/var/run/netns/${name}`), `no ${name} left behind`);
+  hostUntouched(t);
 });
 
 t.test("quickstart (the README's example): compares, explains, sets inside only", async (t) => {
@@ -55,6 +63,7 @@ t.test("quickstart (the README's example): compares, explains, sets inside only"
     host,
     'host untouched',
   );
+  hostUntouched(t);
 });
 
 t.test("nsenter-equivalent: changes a running process's namespace by pid, not the host", async (t) => {
@@ -64,6 +73,7 @@ t.test("nsenter-equivalent: changes a running process's namespace by pid, not th
   t.match(r.stdout, /container: inside, before: 7200/);
   t.match(r.stdout, /container: inside, after: {2}600/);
   t.equal(hostValue('ipv4/tcp_keepalive_time'), host, 'host untouched');
+  hostUntouched(t);
 });
 
 t.test('docker-sysctl-equivalent: presets seen by the command itself, exit status passes through', async (t) => {
@@ -79,4 +89,5 @@ t.test('docker-sysctl-equivalent: presets seen by the command itself, exit statu
   t.equal(r.status, 3, 'exit status of the command');
   t.equal(r.stdout.trim(), '601', 'the command read the preset itself');
   t.equal(hostValue('ipv4/tcp_keepalive_time'), host, 'host untouched');
+  hostUntouched(t);
 });

@@ -16,6 +16,7 @@ import { KERNEL_RULES, defaultContext, ruleEvidence } from '../lib/explain/rules
 import type { KernelRule } from '../lib/explain/types.js';
 import { parseKey } from '../lib/sysctl/keys.js';
 import { K8S_SAFE_SYSCTLS } from '../lib/explain/k8s-sysctls.js';
+import { holdHostLock, procSysNetSnapshot, snapshotDiff } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' };
@@ -336,29 +337,33 @@ t.test(
   'net.core.devconf_inherit_init_net 0-3: where conf.all/default come from, ipv4 and ipv6',
   { skip: fs.existsSync(knob) ? false : 'this kernel has no devconf_inherit_init_net (< 5.1)' },
   async (t) => {
+    // The host lock for the whole test: the knob changes four times, and the host's whole
+    // /proc/sys/net is compared before and after (no other test changes it meanwhile).
+    t.teardown(await holdHostLock());
     const orig = fs.readFileSync(knob, 'utf8').trim();
     t.teardown(() => {
       if (fs.readFileSync(knob, 'utf8').trim() !== orig) fs.writeFileSync(knob, orig);
     });
+    const before = procSysNetSnapshot();
     const hostArp = readHost('ipv4/conf/default/arp_ignore');
     const hostHop = readHost('ipv6/conf/default/hop_limit');
     const aArp = hostArp === '2' ? '1' : '2';
     const aHop = hostHop === '33' ? '34' : '33';
     const compiled = { arp: '0', hop: '64' }; // ipv4_devconf_dflt / ipv6_devconf_dflt
     const rels = ['ipv4/conf/default/arp_ignore', 'ipv6/conf/default/hop_limit'];
-    // The host knob is held at MODE only while A creates B, under the shared host lock, and put
-    // back by a trap even if creating B fails.
+    // The host knob is held at MODE only while A creates B, and put back by a trap even if
+    // creating B fails.
     const atMode =
       'trap \'echo "$0" > "$2"\' EXIT; echo "$1" > "$2"; nsenter --net="$3" unshare -n -- cat "/proc/sys/net/$4" "/proc/sys/net/$5"';
     await withCreator((a) => {
       setIn(a, rels[0]!, aArp);
       setIn(a, rels[1]!, aHop);
       for (const mode of [0, 1, 2, 3]) {
-        const r = spawnSync(
-          'flock',
-          ['/tmp/netns-host.lock', 'sh', '-c', atMode, orig, String(mode), knob, a, rels[0]!, rels[1]!],
-          { encoding: 'utf8', env, timeout: 30_000 },
-        );
+        const r = spawnSync('sh', ['-c', atMode, orig, String(mode), knob, a, rels[0]!, rels[1]!], {
+          encoding: 'utf8',
+          env,
+          timeout: 30_000,
+        });
         t.equal(fs.readFileSync(knob, 'utf8').trim(), orig, `mode ${mode}: the host knob is restored`);
         if (r.status !== 0) throw new Error(r.stderr);
         const [arp, hop] = r.stdout.trim().split('\n');
@@ -382,6 +387,7 @@ t.test(
         if (mode === 3) t.same([arp, hop], [aArp, aHop], 'mode 3: both from the creating namespace');
       }
     });
+    t.same(snapshotDiff(before, procSysNetSnapshot()), [], "the host's /proc/sys/net as before");
   },
 );
 

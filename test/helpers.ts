@@ -253,13 +253,24 @@ function mergeChildCoverage(dir: string): void {
 }
 
 /**
- * Every readable file under the host's /proc/sys/net, byte for byte (unreadable ones by errno),
- * read by this process (root). Live counters are left out.
+ * Every file under the host's /proc/sys/net, byte for byte (unreadable ones by errno code:
+ * write-only route/flush, stable_secret's EIO), read by this process with fs (an oracle
+ * independent of the library); live counters left out. What "restored" means: a test that
+ * changes a host value compares one taken before with one taken after (and after a signal),
+ * every writable key and every other, not only the keys it meant to change. Take both while
+ * holding the host lock (holdHostLock): other tests change host values only under it.
  */
 export function procSysNetSnapshot(): Map<string, string> {
   const m = new Map<string, string>();
   const walk = (dir: string): void => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      m.set(dir, `error ${(err as NodeJS.ErrnoException).code}`); // an interface gone meanwhile
+      return;
+    }
+    for (const e of entries) {
       const p = `${dir}/${e.name}`;
       if (e.isDirectory()) walk(p);
       else if (!/nf_conntrack_count$/.test(p)) {
@@ -275,9 +286,11 @@ export function procSysNetSnapshot(): Map<string, string> {
   return m;
 }
 
-/** The files whose content differs between two snapshots (or that only one has). */
+/** The files whose content differs between two snapshots (or that only one has), with both contents. */
 export function snapshotDiff(a: Map<string, string>, b: Map<string, string>): string[] {
-  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k));
+  return [...new Set([...a.keys(), ...b.keys()])]
+    .filter((k) => a.get(k) !== b.get(k))
+    .map((k) => `${k}: ${JSON.stringify(a.get(k) ?? '(absent)')} -> ${JSON.stringify(b.get(k) ?? '(absent)')}`);
 }
 
 /**
@@ -299,6 +312,31 @@ export async function holdHostLock(): Promise<() => Promise<void>> {
     const gone = new Promise<void>((resolve) => holder.once('exit', () => resolve()));
     holder.stdin!.end('\n');
     await gone;
+  };
+}
+
+const ALLOWED_CC = '/proc/sys/net/ipv4/tcp_allowed_congestion_control';
+
+/**
+ * Make the host's tcp_allowed_congestion_control lack an available algorithm, as on a host
+ * where it was set (`reno bbr` with cubic the default): every available one but the current
+ * default, so that restoring a changed default is a change of the list too. Call it while
+ * holding the host lock, and call `restore` (idempotent) before releasing it, after any host
+ * value of the test was put back (putting back the default adds it to the list). Undefined
+ * when only one algorithm is available (nothing to leave out).
+ */
+export function narrowAllowedCongestionControl(): { allowed: string; restore: () => void } | undefined {
+  const original = fs.readFileSync(ALLOWED_CC, 'utf8').trim();
+  const current = fs.readFileSync('/proc/sys/net/ipv4/tcp_congestion_control', 'utf8').trim();
+  const available = fs.readFileSync('/proc/sys/net/ipv4/tcp_available_congestion_control', 'utf8').trim().split(/\s+/);
+  const narrow = available.filter((a) => a !== current);
+  if (narrow.length === 0) return undefined;
+  fs.writeFileSync(ALLOWED_CC, narrow.join(' '));
+  return {
+    allowed: fs.readFileSync(ALLOWED_CC, 'utf8').trim(),
+    restore: () => {
+      if (fs.readFileSync(ALLOWED_CC, 'utf8').trim() !== original) fs.writeFileSync(ALLOWED_CC, original);
+    },
   };
 }
 

@@ -1,12 +1,13 @@
 // netns diff --all: every container's namespace (or every namespace) against the host, by
 // auditHost(); with --expect FILE, against desired values, the exit status saying whether any
 // namespace deviates.
-import { auditHost, type AuditReport, type AuditTarget, type ContainerOptions } from 'netns';
+import { auditHost, type AuditReport, type AuditTarget, type ContainerOptions, type WalkLimits } from 'netns';
 import { containerName, trustNote } from 'netns/containers';
 import { FAILED, OK } from '../cli/errors.js';
 import { bold, cell, json, out, shown, table, warn } from '../cli/output.js';
 import { paintClass } from '../cli/classes.js';
 import { shortId, warnSkipped } from '../cli/containers.js';
+import { truncationText } from '../cli/limits.js';
 
 /** "containerd k8s.io/3f2a1b… default/web/nginx": how a target is named in the report. */
 export function targetTitle(t: AuditTarget): string {
@@ -28,10 +29,12 @@ export function targetTitle(t: AuditTarget): string {
 export function runDiffAll(
   v: { json?: boolean; expect?: string; namespaces?: boolean },
   containers: ContainerOptions,
+  limits: WalkLimits = {},
 ): number {
   const report: AuditReport = auditHost({
     targets: v.namespaces ? 'all' : 'containers',
     containers,
+    limits,
     ...(v.expect !== undefined ? { expect: v.expect } : {}),
   });
   if (v.json) json(report);
@@ -47,12 +50,14 @@ export function runDiffAll(
 function printReport(r: AuditReport, expecting: boolean): void {
   if (r.targets.length === 0)
     out('no container namespaces found (netns list shows what there is; --namespaces audits every namespace)\n');
+  if (r.hostTruncated) warn(`the host is over the bounds: ${truncationText(r.hostTruncated)}`);
   for (const t of r.targets) {
     out(bold(targetTitle(t)) + '\n');
     if (t.error) {
       out(`  cannot read it: ${t.error.message}\n\n`);
       continue;
     }
+    if (t.truncated) out(`  truncated: ${truncationText(t.truncated)}; its interfaces not read are left out\n`);
     const dev = new Map(t.deviations.map((d) => [d.key, d]));
     const drift = new Map(t.drift.map((d) => [d.key, d]));
     const keys = [...new Set([...t.differences.map((d) => d.key), ...dev.keys(), ...drift.keys()])].sort();

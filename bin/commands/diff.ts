@@ -16,12 +16,13 @@ import {
   type TargetValues,
 } from '../cli/targets.js';
 import { runDiffAll } from './diff-all.js';
+import { LIMITS_HELP, limitOptions, limitsOf, truncationText, type LimitValues } from '../cli/limits.js';
 import type { Command } from '../cli/args.js';
 
 export const diffCommand: Command = {
   summary: "a namespace's sysctls that differ from the host's, and how to set them",
-  help: `Usage: netns diff TARGET [--devices] [--json]
-       netns diff --all [--namespaces] [--expect FILE] [--json]
+  help: `Usage: netns diff TARGET [--devices] [--json] [BOUNDS]
+       netns diff --all [--namespaces] [--expect FILE] [--json] [BOUNDS]
 
 Audit one namespace against the current (host) namespace: every net.* key whose value
 differs, by value (tabs and spaces alike, numbers as numbers), and every key present on one
@@ -36,6 +37,8 @@ TARGET). Exit status 1 when a namespace drifts from its spec, or, with --expect 
 (sysctl.d(5) syntax), when one deviates from the file. The library's auditHost().
 
 ${TARGET_HELP}
+
+${LIMITS_HELP}
 
 Options:
       --devices        with a target: also list entries of devices present on one side only
@@ -60,6 +63,7 @@ Examples:
     json: { type: 'boolean' },
     expect: { type: 'string' },
     namespaces: { type: 'boolean' },
+    ...limitOptions,
   },
   run(v, args) {
     if (args.length > 0) throw new UsageError(`unexpected argument ${quote(args[0]!)}`, 'diff');
@@ -75,23 +79,32 @@ Examples:
       return runDiffAll(
         v as { json?: boolean; expect?: string; namespaces?: boolean },
         containerOptions(v as TargetValues),
+        limitsOf(v as LimitValues, 'diff'),
       );
     }
     if (v.expect !== undefined || v.namespaces === true)
       throw new UsageError('--expect and --namespaces go with --all and no target', 'diff');
     if (v.all === true) warn('diff: --all with a target is now spelled --devices (--all alone audits every container)');
     const devices = v.devices === true || v.all === true;
+    const limits = limitsOf(v as LimitValues, 'diff');
     const ns = resolveTarget(v as TargetValues, 'diff')!;
     let t: AuditTarget;
     try {
-      t = auditNamespace(ns, {
+      const r = auditNamespace(ns, {
         oneSided: true,
         selector: targetWords(v as TargetValues),
         containers: containerOptions(v as TargetValues),
-      }).targets[0]!;
+        limits,
+      });
+      t = r.targets[0]!;
+      if (r.hostTruncated) warn(`diff: the host is over the bounds: ${truncationText(r.hostTruncated)}`);
     } finally {
       ns.close();
     }
+    if (t.truncated)
+      warn(
+        `diff: the namespace is over the bounds, its interfaces not read are left out: ${truncationText(t.truncated)}`,
+      );
     const hidden = new Set<string>();
     const oneSided = (t.oneSided ?? []).filter((d) => {
       const dev = deviceOf(d.key);

@@ -4,7 +4,8 @@
 import { explain, type TargetExplanation, type TargetKeyExplanation } from 'netns';
 import { OK } from '../cli/errors.js';
 import { containerLabel } from 'netns/containers';
-import { bold, cell, dim, json, out, paint, shown, table } from '../cli/output.js';
+import { bold, cell, dim, json, out, paint, shown, table, warn } from '../cli/output.js';
+import { limitsOf, truncationText, type LimitValues } from '../cli/limits.js';
 import { containerJson, containerOptions, resolveTarget, targetWords, type TargetValues } from '../cli/targets.js';
 
 /** Kinds worth a row without --all: the value was set, changed, or differs from the host's. */
@@ -69,7 +70,11 @@ function keyText(k: TargetKeyExplanation): string {
 }
 
 /** Explain a target's values: a table of the noteworthy ones, or each KEY in full; --json: everything. */
-export function runExplainTarget(v: TargetValues & { json?: boolean; all?: boolean }, keys: string[]): number {
+export function runExplainTarget(
+  v: TargetValues & LimitValues & { json?: boolean; all?: boolean },
+  keys: string[],
+): number {
+  const limits = limitsOf(v, 'explain');
   const ns = resolveTarget(v, 'explain')!;
   // --container: the one found, as every command's --json names it (beside all the namespace's `containers`).
   const found = ns.container ? containerJson(ns.container) : undefined;
@@ -78,10 +83,15 @@ export function runExplainTarget(v: TargetValues & { json?: boolean; all?: boole
     r = explain(ns, keys.length > 0 ? keys : undefined, {
       containers: containerOptions(v),
       selector: targetWords(v),
+      limits,
     });
   } finally {
     ns.close();
   }
+  if (r.truncated)
+    warn(
+      `explain: the namespace is over the bounds, its interfaces not read are left out: ${truncationText(r.truncated)}`,
+    );
   if (v.json) {
     json(found ? { container: found, ...r } : r);
     return OK;

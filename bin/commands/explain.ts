@@ -1,13 +1,14 @@
 // netns explain: which keys a new namespace does not take from the host, why, how to set them.
-import { classify, explain, parseKey, type Classification, type Explanation } from 'netns';
+import { classify, explain, parseKey, type Classification, type Explanation, type Truncation } from 'netns';
 import { deviceOf } from 'netns/sysctld';
 import { kernelSupport, remedyCommand, VERIFIED_LINES } from 'netns/explain';
 import { OK, UsageError } from '../cli/errors.js';
-import { bold, cell, dim, json, out, shown, table } from '../cli/output.js';
+import { bold, cell, dim, json, out, shown, table, warn } from '../cli/output.js';
 import { classColumn, paintClass, sameValue } from '../cli/classes.js';
 import { TARGET_HELP, hasTarget, targetOptions, type TargetValues } from '../cli/targets.js';
 import { runExplainTarget } from './explain-target.js';
 import { booleans, type Command } from '../cli/args.js';
+import { LIMITS_HELP, limitOptions, limitsOf, truncationText, type LimitValues } from '../cli/limits.js';
 
 export const explainCommand: Command = {
   summary: "why a namespace has its values: what a new one takes from the host, and a container's provenance",
@@ -38,33 +39,46 @@ Options:
       --json           [{ key, class, host, child, settable, evidence, ... }]; with a target,
                        { namespace, containers, keys: [{ key, value, provenance, ... }] }
 
+${LIMITS_HELP}
+
 Examples:
   netns explain
   netns explain net.ipv4.tcp_keepalive_time net.ipv4.tcp_congestion_control
   netns explain --container web
   netns explain --kernel 6.1 net.ipv4.tcp_congestion_control net.ipv4.tcp_keepalive_time
   netns explain --json | jq '.[] | select(.settable.container) | .key'`,
-  options: { ...targetOptions, ...booleans('probe', 'settable', 'all', 'json'), kernel: { type: 'string' } },
+  options: {
+    ...targetOptions,
+    ...booleans('probe', 'settable', 'all', 'json'),
+    kernel: { type: 'string' },
+    ...limitOptions,
+  },
   run(v, keys) {
     const probe = v.probe === true;
     for (const k of keys) parseKey(k); // argument errors before creating anything
     if (hasTarget(v as TargetValues)) {
       if (probe || v.kernel !== undefined) throw new UsageError('--probe and --kernel go without a target', 'explain');
       if (v.settable === true) throw new UsageError('--settable goes without a target', 'explain');
-      return runExplainTarget(v as TargetValues & { json?: boolean; all?: boolean }, keys);
+      return runExplainTarget(v as TargetValues & LimitValues & { json?: boolean; all?: boolean }, keys);
     }
     if (v.kernel !== undefined) return onLine(String(v.kernel), keys, v.json === true, probe);
     if (v.settable === true) {
       if (keys.length > 0) throw new UsageError('--settable lists every key: give no KEY', 'explain');
       return runSettable(v as { json?: boolean; all?: boolean; probe?: boolean });
     }
+    const limits = limitsOf(v as LimitValues, 'explain');
+    let said = false;
+    const onTruncated = (t: Truncation & { side: string }): void => {
+      if (!said) warn(`explain: the ${t.side} is over the bounds: ${truncationText(t)}`);
+      said = true;
+    };
     if (keys.length > 0) {
-      const rows = keys.map((k) => explain(k, { probe }));
+      const rows = keys.map((k) => explain(k, { probe, limits, onTruncated }));
       if (v.json) json(rows);
       else out(rows.map((e) => explanationText(e)).join('\n'));
       return OK;
     }
-    const rows = classify({ probe }).filter((c) => v.all === true || !sameValue(c.host, c.child));
+    const rows = classify({ probe, limits, onTruncated }).filter((c) => v.all === true || !sameValue(c.host, c.child));
     if (v.json) {
       json(rows);
       return OK;

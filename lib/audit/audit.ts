@@ -1,7 +1,10 @@
 // auditHost(): every container's network namespace (or every namespace) against the host, and
 // against desired values in sysctl.d(5) syntax; auditNamespace(): one namespace, the same way.
-// The host is read once (one getAll() snapshot); each namespace is read once and compared in
-// memory; differing keys are classified in one classify() call for all of them.
+// The host is read once (one getAll() snapshot); each namespace is read once, its walk
+// streamed into the comparison (stream.ts: no object of its keys is built), and let go before
+// the next is read; differing keys are classified in one classify() call for all
+// of them. Every read is bounded (AuditOptions.limits): a tenant's namespace costs at most so
+// many interfaces and keys, and one over the bound is reported truncated.
 import * as fs from 'node:fs';
 import { NetNamespace } from '../namespace/handle.js';
 import { listNamespaces, namespaceContainer, type NamespaceContainer, type NamespaceInfo } from '../namespace/list.js';
@@ -14,10 +17,12 @@ import { containersIn, interfaceSource, specSettings } from '../explain/target.j
 import { defaultContext, findRule, ruleEvidence } from '../explain/rules.js';
 import { startedAt } from '../container/read.js';
 import { valuesEqual } from '../sysctl/values.js';
-import { sysctl, type SysctlSnapshot } from '../sysctl/sysctl.js';
+import { compareWalk, hostKeys, type Compared, type HostKeys } from './stream.js';
+import { sysctl, type SysctlSnapshot, type Truncation, type WalkLimits } from '../sysctl/sysctl.js';
+import { devicesOfKeys } from '../sysctl/bounds.js';
 import { expectationFor as expected, expectationsFrom, pathForm, type Expectations } from '../sysctl/sysctld.js';
 import { ERRNO, invalid, netnsError, NetnsError } from '../errors.js';
-import { deviceOf, keyFromRel } from '../keypath.js';
+import { deviceOf, keyFromRel, withDevice } from '../keypath.js';
 import { remedyCommand } from '../explain/remedies.js';
 import { printable } from '../printable.js';
 
@@ -37,6 +42,13 @@ export interface AuditOptions {
   values?: string[];
   /** Also report the keys present on one side only, in each target's `oneSided`. */
   oneSided?: boolean;
+  /**
+   * How much of each namespace (the host's too) is read: at most 256 interfaces and 50,000
+   * keys unless set (see WalkLimits). Interfaces named by `values` and by the exact keys of
+   * `expect` are always read; keys of no interface always are. A namespace over the bound is
+   * reported with `truncated`.
+   */
+  limits?: WalkLimits;
 }
 
 /** Options of {@link auditNamespace}. */
@@ -122,6 +134,12 @@ export interface AuditTarget {
   oneSided?: AuditOneSided[];
   /** The values of the keys `options.values` asked for (null: absent or unreadable). */
   values?: Record<string, string | null>;
+  /**
+   * Set when the namespace has more interfaces or keys than `options.limits` allow: what was
+   * read and what there is. Its interfaces not read are in no difference, deviation or
+   * one-sided entry.
+   */
+  truncated?: Truncation;
   /** Set when the namespace could not be read (it went away, or permission). */
   error?: { code: string; message: string };
 }
@@ -130,6 +148,8 @@ export interface AuditTarget {
 export interface AuditReport {
   /** The host's (the caller's) namespace, `"DEV:INO"`. */
   host: string;
+  /** Set when the host itself has more interfaces or keys than `options.limits` allow. */
+  hostTruncated?: Truncation;
   /** The host's own deviations from the expected file. */
   hostDeviations: AuditDeviation[];
   targets: AuditTarget[];
@@ -153,50 +173,46 @@ function selector(t: NamespaceInfo, byId: Map<string, ContainerInfo>): string[] 
   return ['--pid', String(t.pids[0] ?? 'PID')];
 }
 
-/** The keys present in both with different values (keys unreadable on either side are left out). */
-function differencesOf(host: SysctlSnapshot, target: SysctlSnapshot): { key: string; host: string; value: string }[] {
-  const out: { key: string; host: string; value: string }[] = [];
-  for (const [key, value] of Object.entries(target.raw)) {
-    const h = host.raw[key];
-    if (h !== undefined && !valuesEqual(h, value)) out.push({ key, host: h, value });
+/**
+ * Whether a truncated snapshot may hold `key` without having read it: a key of an interface
+ * it did not read. Undefined for a snapshot that read everything.
+ */
+function unknownIn(s: SysctlSnapshot): ((key: string) => boolean) | undefined {
+  if (s.truncated === undefined) return undefined;
+  const read = new Set<string>();
+  for (const k of Object.keys(s.raw)) {
+    const d = deviceOf(k);
+    if (d !== undefined) read.add(d);
   }
-  return out;
+  for (const k of Object.keys(s.unreadable)) {
+    const d = deviceOf(k);
+    if (d !== undefined) read.add(d);
+  }
+  return (key) => {
+    const d = deviceOf(key);
+    return d !== undefined && !read.has(d);
+  };
 }
 
-/** A key present on one side only; `onHost`: the side that has it is the host. */
-interface OneSided {
-  key: string;
-  host: string | null;
-  value: string | null;
-  onHost: boolean;
-}
-
-/** The keys present (readable or not) on one side only, sorted. */
-function oneSidedOf(host: SysctlSnapshot, target: SysctlSnapshot): OneSided[] {
-  const has = (s: SysctlSnapshot, k: string): boolean => Object.hasOwn(s.raw, k) || Object.hasOwn(s.unreadable, k);
-  const out: OneSided[] = [];
-  for (const [a, b, onHost] of [
-    [host, target, true],
-    [target, host, false],
-  ] as const)
-    for (const key of [...Object.keys(a.raw), ...Object.keys(a.unreadable)])
-      if (!has(b, key)) {
-        const v = a.raw[key] ?? null;
-        out.push(onHost ? { key, host: v, value: null, onHost } : { key, host: null, value: v, onHost });
-      }
-  return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
-}
-
+/**
+ * The expected keys whose value in `s` differs from the expectation (or which `s` lacks): the
+ * keys of `wanted`, and the keys of `s` a glob matches. A key of an interface a truncated `s`
+ * did not read is left out (not known).
+ */
 function deviationsOf(
-  values: SysctlSnapshot['raw'],
+  s: SysctlSnapshot,
   ex: Expectations | undefined,
   wanted: Set<string>,
+  unknown: ((key: string) => boolean) | undefined,
 ): Omit<AuditDeviation, 'class' | 'remedy'>[] {
   if (!ex) return [];
+  const values = s.raw;
+  const keys = new Set(wanted);
+  if (ex.globs.length > 0) for (const k of Object.keys(values)) if (!keys.has(k) && expected(ex, k)) keys.add(k);
   const out: Omit<AuditDeviation, 'class' | 'remedy'>[] = [];
-  for (const key of wanted) {
+  for (const key of keys) {
     const e = expected(ex, key);
-    if (!e) continue;
+    if (!e || unknown?.(key) === true) continue;
     const v = values[key];
     if (v === undefined || !valuesEqual(v, e.value))
       out.push({ key, expected: e.value, value: v ?? null, where: e.where });
@@ -233,23 +249,27 @@ function openTarget(
 }
 
 /**
- * One listed namespace, read; or why it could not be.
+ * One listed namespace, read (what `read` made of it); or why it could not be.
  * @internal
  */
-export interface TargetRead {
+export interface TargetRead<T = SysctlSnapshot> {
   info: NamespaceInfo;
-  snapshot?: SysctlSnapshot;
+  result?: T;
   error?: AuditTarget['error'];
 }
 
 /**
- * Read the namespace `info` lists. Never throws for one namespace: it went away since the
- * listing (process exited, name removed), or its pid or name now leads to another namespace
- * (pid reused, name re-created) -- then it is an error for that namespace, never the values
- * of another one under its id.
+ * Read the namespace `info` lists with `read` (default: getAll()). Never throws for one
+ * namespace: it went away since the listing (process exited, name removed), or its pid or name
+ * now leads to another namespace (pid reused, name re-created) -- then it is an error for that
+ * namespace, never the values of another one under its id.
  * @internal
  */
-export function readTarget(info: NamespaceInfo, byId: Map<string, ContainerInfo>): TargetRead {
+export function readTarget<T = SysctlSnapshot>(
+  info: NamespaceInfo,
+  byId: Map<string, ContainerInfo>,
+  read: (ns: NetNamespace) => T = (ns) => ns.sysctl.getAll() as T,
+): TargetRead<T> {
   try {
     const { ns, via, path } = openTarget(info, byId);
     using _ns = ns;
@@ -259,15 +279,21 @@ export function readTarget(info: NamespaceInfo, byId: Map<string, ContainerInfo>
         reason: 'namespace-changed',
         message: `ESRCH: namespace ${info.id} is gone: ${via} now leads to namespace ${ns.id}`,
       });
-    return { info, snapshot: ns.sysctl.getAll() };
+    return { info, result: read(ns) };
   } catch (e) {
     if (!(e instanceof NetnsError)) throw e;
     return { info, error: { code: e.code, message: e.message } };
   }
 }
 
-/** The options both audits share, checked; the expectations read. */
-function commonOptions(options: AuditNamespaceOptions): Expectations | undefined {
+/** What both audits need of their options: the expectations read, the bounds of every read. */
+interface Common {
+  ex: Expectations | undefined;
+  limits: WalkLimits;
+}
+
+/** The options both audits share, checked; the expectations read; the bounds. */
+function commonOptions(options: AuditNamespaceOptions): Common {
   if (options.host !== undefined && !(options.host instanceof NetNamespace))
     invalid('a NetNamespace', 'options.host', options.host);
   if (
@@ -275,12 +301,66 @@ function commonOptions(options: AuditNamespaceOptions): Expectations | undefined
     !(Array.isArray(options.values) && options.values.every((k) => typeof k === 'string'))
   )
     invalid('an array of keys', 'options.values', options.values);
-  if (options.expect === undefined) return undefined;
-  const { text, file } =
-    typeof options.expect === 'string'
-      ? { text: fs.readFileSync(options.expect, 'utf8'), file: options.expect }
-      : { text: options.expect.text, file: options.expect.file ?? 'expect' };
-  return expectationsFrom(text, file);
+  const given = options.limits;
+  if (given !== undefined && (given === null || typeof given !== 'object'))
+    invalid('an object { maxInterfaces, maxKeys, devices }', 'options.limits', given);
+  let ex: Expectations | undefined;
+  if (options.expect !== undefined) {
+    const { text, file } =
+      typeof options.expect === 'string'
+        ? { text: fs.readFileSync(options.expect, 'utf8'), file: options.expect }
+        : { text: options.expect.text, file: options.expect.file ?? 'expect' };
+    ex = expectationsFrom(text, file);
+  }
+  // The interfaces the caller named (by `values` and exact expectations) are always read.
+  const named = devicesOfKeys([...(options.values ?? []), ...[...(ex?.exact.values() ?? [])].map((e) => e.key)]);
+  const devices = given?.devices ?? [];
+  if (!Array.isArray(devices)) invalid('an array of interface names', 'options.limits.devices', devices);
+  return { ex, limits: { ...given, devices: [...devices, ...named] } };
+}
+
+/** The host read once, and what every comparison with it needs. */
+interface HostSide {
+  snapshot: SysctlSnapshot;
+  unknown: ((key: string) => boolean) | undefined;
+  wanted: Set<string>;
+  /** Its keys in key order, for the streamed comparison. */
+  keys: HostKeys;
+}
+
+/**
+ * Read `ns` (bounded) and compare it with the host as the walk streams by: no object of its
+ * keys is built. `capture`: keys whose values are kept besides those of no interface (the
+ * containers' spec keys).
+ */
+function compareNamespace(
+  ns: NetNamespace,
+  host: HostSide,
+  c: Common,
+  options: AuditNamespaceOptions,
+  capture: Iterable<string>,
+): Compared {
+  const { walk, truncated } = ns.sysctl.boundedWalk('net', c.limits);
+  const ex = c.ex;
+  return compareWalk(host.keys, walk, truncated, {
+    expected: ex === undefined ? undefined : (key) => expected(ex, key),
+    globs: ex !== undefined && ex.globs.length > 0,
+    wanted: host.wanted,
+    oneSided: options.oneSided === true,
+    capture: new Set([...(options.values ?? []), ...capture]),
+  });
+}
+
+/** The host, read once with the audit's bounds. */
+function readHost(c: Common, options: AuditNamespaceOptions): HostSide {
+  const snapshot = (options.host?.sysctl ?? sysctl).getAll('net', c.limits); // the caller's own: no switch
+  const unknown = unknownIn(snapshot);
+  return {
+    snapshot,
+    unknown,
+    wanted: expectedKeys(c.ex, Object.keys(snapshot.raw)),
+    keys: hostKeys(snapshot, unknown),
+  };
 }
 
 /**
@@ -292,10 +372,10 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
   const mode = options.targets ?? 'containers';
   if (mode !== 'containers' && mode !== 'all') invalid("'containers' or 'all'", 'options.targets', mode, RangeError);
-  const ex = commonOptions(options);
+  const c = commonOptions(options);
   using current = NetNamespace.current();
   const self = options.host ?? current;
-  const host = (options.host?.sysctl ?? sysctl).getAll(); // the caller's own: no switch
+  const host = readHost(c, options);
   const skipped: ContainerStateError[] = [];
   const given = options.containers ?? {};
   const containers = listContainers({
@@ -305,22 +385,35 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
       given.onError?.(e);
     },
   });
-  const byId = new Map(containers.filter((c) => c.running).map((c) => [c.id, c]));
+  const byId = new Map(containers.filter((x) => x.running).map((x) => [x.id, x]));
   const all = listNamespaces({}, containers).filter((n) => n.id !== self.id);
   const chosen = mode === 'all' ? all : all.filter((n) => n.containers.length > 0);
-  const read = chosen.map((info) => readTarget(info, byId));
-  const infos = (r: TargetRead): ContainerInfo[] =>
-    r.info.containers.map((c) => byId.get(c.id)).filter((c): c is ContainerInfo => c !== undefined);
-  return { ...report(self.id, host, read, (r) => selector(r.info, byId), infos, ex, options), skipped };
+  const infos = (info: NamespaceInfo): ContainerInfo[] =>
+    info.containers.map((x) => byId.get(x.id)).filter((x): x is ContainerInfo => x !== undefined);
+  // One namespace at a time: read, compared (its containers' spec keys kept), let go.
+  const read = chosen.map((info) =>
+    readTarget(info, byId, (ns) => compareNamespace(ns, host, c, options, specSettings(infos(info)).keys())),
+  );
+  return {
+    ...report(
+      self.id,
+      host,
+      read,
+      (r) => selector(r.info, byId),
+      (r) => infos(r.info),
+      c,
+      options,
+    ),
+    skipped,
+  };
 }
 
 /**
  * Audit one namespace as {@link auditHost} audits each: against the caller's namespace (or
  * `options.host`) and the desired values of `expect`, its differing keys classified, each with
  * its remedy (naming the namespace by `options.selector`). The report's one target has no
- * pids or names (the namespace was given, not found by listing); its containers are the running
- * ones found in it (`options.containers`: where to look), whose specs it is compared with. A
- * namespace that cannot be read throws.
+ * pids, names or containers: the namespace was given, not found by listing. A namespace that
+ * cannot be read throws.
  */
 export function auditNamespace(ns: NetNamespace, options: AuditNamespaceOptions = {}): AuditReport {
   if (!(ns instanceof NetNamespace)) invalid('a NetNamespace', 'ns', ns);
@@ -328,10 +421,10 @@ export function auditNamespace(ns: NetNamespace, options: AuditNamespaceOptions 
   const { selector: words = ['--pid', 'PID'] } = options;
   if (!Array.isArray(words) || !words.every((w) => typeof w === 'string'))
     invalid('an array of strings', 'options.selector', words);
-  const ex = commonOptions(options);
+  const c = commonOptions(options);
   using current = NetNamespace.current();
   const self = options.host ?? current;
-  const host = (options.host?.sysctl ?? sysctl).getAll(); // the caller's own: no switch
+  const host = readHost(c, options);
   const skipped: ContainerStateError[] = [];
   const given = options.containers ?? {};
   const found = containersIn(ns.id, {
@@ -342,7 +435,10 @@ export function auditNamespace(ns: NetNamespace, options: AuditNamespaceOptions 
     },
   });
   const containers = found.map(namespaceContainer);
-  const read: TargetRead = { info: { id: ns.id, names: [], pids: [], containers }, snapshot: ns.sysctl.getAll() };
+  const read: TargetRead<Compared> = {
+    info: { id: ns.id, names: [], pids: [], containers },
+    result: compareNamespace(ns, host, c, options, specSettings(found).keys()),
+  };
   return {
     ...report(
       self.id,
@@ -350,7 +446,7 @@ export function auditNamespace(ns: NetNamespace, options: AuditNamespaceOptions 
       [read],
       () => words,
       () => found,
-      ex,
+      c,
       options,
     ),
     skipped,
@@ -370,23 +466,23 @@ interface KeyFacts {
 /** The report of both audits: each target compared with the host; every differing key classified once. */
 function report(
   hostId: string,
-  host: SysctlSnapshot,
-  read: TargetRead[],
-  selectorOf: (r: TargetRead) => readonly string[],
-  infosOf: (r: TargetRead) => ContainerInfo[],
-  ex: Expectations | undefined,
+  hostSide: HostSide,
+  read: TargetRead<Compared>[],
+  selectorOf: (r: TargetRead<Compared>) => readonly string[],
+  infosOf: (r: TargetRead<Compared>) => ContainerInfo[],
+  c: Common,
   options: AuditNamespaceOptions,
 ): Omit<AuditReport, 'skipped'> {
-  const wanted = expectedKeys(ex, Object.keys(host.raw));
+  const host = hostSide.snapshot;
   // One classification for every key that differs anywhere.
   const raw = read.map((r) => {
     const infos = infosOf(r);
     const specs = specSettings(infos);
     const started = infos.map(startedAt).find((x) => x !== undefined);
     const drift: Omit<AuditDrift, 'class' | 'provenance' | 'remedy'>[] = [];
-    if (r.snapshot)
+    if (r.result)
       for (const [key, s] of specs) {
-        const v = r.snapshot.raw[key];
+        const v = r.result.kept[key];
         if (v === undefined || !valuesEqual(v, s.value))
           drift.push({ key, spec: s.value, value: v ?? null, container: s.container, file: s.file });
       }
@@ -395,12 +491,12 @@ function report(
       specs,
       started,
       drift: drift.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
-      diffs: r.snapshot ? differencesOf(host, r.snapshot) : [],
-      devs: r.snapshot ? deviationsOf(r.snapshot.raw, ex, wanted) : [],
-      sides: r.snapshot && options.oneSided === true ? oneSidedOf(host, r.snapshot) : [],
+      diffs: r.result?.diffs ?? [],
+      devs: r.result?.devs ?? [],
+      sides: r.result?.sides ?? [],
     };
   });
-  const hostDevs = deviationsOf(host.raw, ex, wanted);
+  const hostDevs = deviationsOf(host, c.ex, hostSide.wanted, hostSide.unknown);
   const keys = new Set<string>();
   for (const x of raw) for (const d of [...x.diffs, ...x.devs, ...x.sides, ...x.drift]) keys.add(d.key);
   for (const d of hostDevs) keys.add(d.key);
@@ -414,6 +510,7 @@ function report(
   }
   const ctx = defaultContext(Number(host.raw['net.core.devconf_inherit_init_net'] ?? 0) || 0);
   const factsCache = new Map<string, KeyFacts>();
+  const sharedFacts = sharedFactsOf(options.host === undefined);
   const factsOf = (key: string): KeyFacts => {
     let f = factsCache.get(key);
     if (f) return f;
@@ -421,11 +518,13 @@ function report(
     if (c && (deviceOf(key) === undefined || c.evidence.observed.child.present)) {
       const ch = c.evidence.observed.child;
       f = { c, remedyClass: c.class, ...(ch.present ? { writable: ch.writable === true } : {}) };
-    } else {
-      // Unclassified, or an entry of an interface a new namespace does not have (the class is
-      // the host's same-named device's, not the namespace's own interface's).
-      f = unclassifiedFacts(key, ctx, options.host === undefined, c === undefined);
-      if (c) f.c = c;
+    } else if (c === undefined)
+      f = sharedFacts(key, () => unclassifiedFacts(key, ctx, options.host === undefined, true));
+    else {
+      // An entry of an interface a new namespace does not have (the class is the host's
+      // same-named device's, not the namespace's own interface's).
+      f = unclassifiedFacts(key, ctx, options.host === undefined, false);
+      f.c = c;
     }
     factsCache.set(key, f);
     return f;
@@ -437,7 +536,9 @@ function report(
   };
   const targets: AuditTarget[] = raw.map(({ r, diffs, devs, sides, specs, started, drift }) => {
     const sel = selectorOf(r);
-    const values = r.snapshot?.raw ?? {};
+    // The namespace's values kept by the comparison: its keys of no interface (what an
+    // interface's key comes from), its spec keys and `options.values`.
+    const values = r.result?.kept ?? {};
     const provenance = (key: string, value: string | null): Provenance => {
       const f = factsOf(key);
       const c = f.c;
@@ -479,7 +580,7 @@ function report(
         remedy: remedy(d.key, d.spec, sel, d.value !== null || values[d.key] !== undefined),
       })),
     };
-    if (options.oneSided === true && r.snapshot)
+    if (options.oneSided === true && r.result)
       t.oneSided = sides.map(({ key, host, value, onHost }) => ({
         key,
         host,
@@ -488,12 +589,14 @@ function report(
         remedy: remedy(key, host, sel, !onHost),
       }));
     if (r.info.command !== undefined) t.command = r.info.command;
-    if (options.values && r.snapshot) t.values = Object.fromEntries(options.values.map((k) => [k, values[k] ?? null]));
+    if (options.values && r.result) t.values = Object.fromEntries(options.values.map((k) => [k, values[k] ?? null]));
+    if (r.result?.truncated) t.truncated = r.result.truncated;
     if (r.error) t.error = r.error;
     return t;
   });
   return {
     host: hostId,
+    ...(host.truncated !== undefined ? { hostTruncated: host.truncated } : {}),
     hostDeviations: hostDevs.map((d) => ({
       ...d,
       class: cls(d.key),
@@ -504,6 +607,34 @@ function report(
     drifting: targets.filter((t) => t.drift.length > 0).length,
   };
 }
+
+/**
+ * The unclassified facts of keys that share them: the same key of every interface the host
+ * lacks (a tenant's 2,000 bridges: one rule lookup and one stat per key name, not per
+ * interface). Facts depend on the key's rule (which, for an interface's key, goes by the key's
+ * name, `lo` apart) and on the host's own entry (`ownIsHost`: none for an interface it lacks).
+ */
+function sharedFactsOf(ownIsHost: boolean): (key: string, make: () => KeyFacts) => KeyFacts {
+  const byName = new Map<string, KeyFacts>();
+  const onHost = new Map<string, boolean>();
+  return (key, make) => {
+    const dev = deviceOf(key);
+    if (dev === undefined || dev === 'lo') return make();
+    if (ownIsHost) {
+      let has = onHost.get(dev);
+      if (has === undefined) {
+        has = DEVICE_ROOTS.some((d) => fs.existsSync(`/proc/sys/net/${d}/${dev}`));
+        onHost.set(dev, has);
+      }
+      if (has) return make();
+    }
+    const name = withDevice(key, dev, '\0'); // no interface is named so
+    let f = byName.get(name);
+    if (f === undefined) byName.set(name, (f = make()));
+    return f;
+  };
+}
+const DEVICE_ROOTS = ['ipv4/conf', 'ipv6/conf', 'ipv4/neigh', 'ipv6/neigh'];
 
 /**
  * What the audit knows of a key it did not classify (classify: false, or no permission to
@@ -523,11 +654,15 @@ function unclassifiedFacts(
   const rule = useRule ? findRule(rel, ctx) : undefined;
   const ruleClass = rule?.verified ? ruleEvidence(rule, rel, ctx).class : undefined;
   const f: KeyFacts = { remedyClass: ruleClass ?? 'unknown' };
-  if (ownIsHost)
+  if (ownIsHost) {
+    // Absent here (an interface of the namespace's own: many, when a tenant floods it): the
+    // namespace's presence decides. No exception for each: they cost more than the stat.
     try {
-      f.writable = (fs.statSync(`/proc/sys/net/${rel}`).mode & 0o222) !== 0;
+      const st = fs.statSync(`/proc/sys/net/${rel}`, { throwIfNoEntry: false });
+      if (st !== undefined) f.writable = (st.mode & 0o222) !== 0;
     } catch {
-      /* absent here: the namespace's presence decides */
+      /* not a key here either */
     }
+  }
   return f;
 }

@@ -13,6 +13,7 @@ import { keyFromRel } from '../keypath.js';
 import { INIT_ONLY_MARKERS, observe, sameValue, outcomeValue, type Observation } from './observe.js';
 import { HOST_PROBE_SAFE, NEVER_WRITE, hostProbe, parentProbe } from './probe.js';
 import { applyProbe, decide } from './decide.js';
+import { boundsOf, devicesOfKeys, type Bounds } from '../sysctl/bounds.js';
 import { classifyLine } from './lines.js';
 import type { Classification, ClassifyOptions, HostProbe, RuleContext } from './types.js';
 
@@ -21,9 +22,13 @@ function readDevconf(host: Observation): number {
   return v === undefined ? 0 : Number(v.trim());
 }
 
-function matchesFilter(rel: string, filters: string[] | undefined): boolean {
+/** Whether `rel` is one of `filters` or below one ('' is the whole tree): its path and each ancestor looked up. */
+function matchesFilter(rel: string, filters: ReadonlySet<string> | undefined): boolean {
   if (!filters) return true;
-  return filters.some((f) => f === '' || rel === f || rel.startsWith(f + '/'));
+  if (filters.has('') || filters.has(rel)) return true;
+  for (let i = rel.lastIndexOf('/'); i > 0; i = rel.lastIndexOf('/', i - 1))
+    if (filters.has(rel.slice(0, i))) return true;
+  return false;
 }
 
 /**
@@ -37,12 +42,12 @@ function matchesFilter(rel: string, filters: string[] | undefined): boolean {
 export function classify(options: ClassifyOptions = {}): Classification[] {
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
   const relOf = (k: string): string => parseKey(k, { allowRoot: true }).rel;
-  const filters = options.keys?.map(relOf);
+  const filters = options.keys === undefined ? undefined : new Set(options.keys.map(relOf));
   const probing = options.probe === true;
   if (options.kernel !== undefined) {
     if (probing)
       invalid('no probe with `kernel` (a probe runs on the running kernel)', 'probe', options.probe, RangeError);
-    return classifyLine({ ...options, kernel: options.kernel }, filters);
+    return classifyLine({ ...options, kernel: options.kernel }, filters && [...filters]);
   }
   if (probing && process.getuid?.() !== 0)
     throw netnsError(ERRNO.EPERM, 'probe', { op: 'probe', reason: 'needs-root' });
@@ -57,8 +62,19 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
         RangeError,
       );
 
-  // 1. Observation: host, fresh namespace, host again.
-  const { host, child, unstable, childUserns } = observeHostAndFresh();
+  // 1. Observation: host, fresh namespace, host again; each bounded (the interfaces `keys`
+  // names always read).
+  const limits = options.limits ?? {};
+  if (limits === null || typeof limits !== 'object')
+    invalid('an object { maxInterfaces, maxKeys, devices }', 'options.limits', limits);
+  const given = limits.devices ?? [];
+  if (!Array.isArray(given)) invalid('an array of interface names', 'options.limits.devices', given);
+  const bounds = boundsOf({ ...limits, devices: [...given, ...devicesOfKeys(options.keys ?? [])] }, 'options.limits');
+  if (options.onTruncated !== undefined && typeof options.onTruncated !== 'function')
+    invalid('a function', 'options.onTruncated', options.onTruncated);
+  const { host, child, unstable, childUserns } = observeHostAndFresh(bounds);
+  if (host.truncated) options.onTruncated?.({ ...host.truncated, side: 'host' });
+  if (child.truncated) options.onTruncated?.({ ...child.truncated, side: 'new namespace' });
   const observerIsInitNet = INIT_ONLY_MARKERS.some((m) => host.map.has(m));
   const ctx: RuleContext = { ...defaultContext(readDevconf(host)), childUserns, ...options.context };
   const allowedCa = (outcomeValue(host.map.get('ipv4/tcp_allowed_congestion_control')?.out).value ?? 'reno')
@@ -110,21 +126,26 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
  * (another process tuning it) would make the comparison meaningless: observe again, up to
  * three times, and report the keys that kept changing.
  */
-function observeHostAndFresh(): { host: Observation; child: Observation; unstable: Set<string>; childUserns: boolean } {
+function observeHostAndFresh(bounds: Bounds): {
+  host: Observation;
+  child: Observation;
+  unstable: Set<string>;
+  childUserns: boolean;
+} {
   let host!: Observation;
   let child!: Observation;
   let unstable = new Set<string>();
   let childUserns = false;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const before = observe();
+    const before = observe(undefined, bounds);
     const ns = NetNamespace.create();
     childUserns = ns.rootless !== undefined;
     try {
-      child = observe(ns);
+      child = observe(ns, bounds);
     } finally {
       ns.close();
     }
-    host = observe();
+    host = observe(undefined, bounds);
     unstable = new Set<string>();
     for (const [rel, e] of host.map) {
       if (/nf_conntrack_count$/.test(rel)) continue; // a live counter

@@ -7,6 +7,7 @@ import { valuesEqual } from '../sysctl/values.js';
 import { sysctl } from '../sysctl/sysctl.js';
 import type { SysctlBackend } from '../sysctl/backend.js';
 import { keyOrder, type SysctlSnapshot } from '../sysctl/plan.js';
+import { completeWalk, type Bounds, type Truncation } from '../sysctl/bounds.js';
 import { WALK_MODE, WALK_READ, isNativeErrno, type NativeOutcome, type WalkResult } from '../native/index.js';
 import type { CompareEntry, SideObservation } from './types.js';
 
@@ -25,12 +26,14 @@ export function outcomeValue(o: NativeOutcome | undefined): { value?: string; er
 /** Every key of one namespace as observe() saw it: its mode and what reading it gave. */
 export interface Observation {
   map: Map<string, { mode: number; out: NativeOutcome }>;
+  /** Set when a bounded observation left interfaces out. */
+  truncated?: Truncation;
 }
 
-function observationOf(w: WalkResult): Observation {
+function observationOf(w: WalkResult, truncated?: Truncation): Observation {
   const map = new Map<string, { mode: number; out: NativeOutcome }>();
   for (const [i, k] of w.keys.entries()) map.set(k, { mode: w.modes[i] ?? 0, out: w.values[i] as NativeOutcome });
-  return { map };
+  return truncated === undefined ? { map } : { map, truncated };
 }
 
 /** The backend that reaches `ns` (the calling thread's own namespace when omitted). */
@@ -40,10 +43,13 @@ export function backendOf(ns?: NetNamespace): SysctlBackend {
   return ns.sysctl.backend;
 }
 
-/** Every key of the namespace, with modes and values, in one walk. */
-export function observe(ns?: NetNamespace): Observation {
+/** Every key of the namespace (within `bounds`, when given), with modes and values, in one walk. */
+export function observe(ns?: NetNamespace, bounds?: Bounds): Observation {
   const b = backendOf(ns);
-  return observationOf(wrap(() => b.walk('', WALK_READ | WALK_MODE)));
+  const w = wrap(() => b.walk('', WALK_READ | WALK_MODE, bounds?.spec));
+  if (bounds === undefined) return observationOf(w);
+  const { walk, truncated } = completeWalk(w, bounds);
+  return observationOf(walk, truncated);
 }
 
 /** One key's text in a namespace, or undefined when it cannot be read. */

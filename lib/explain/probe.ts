@@ -140,11 +140,21 @@ export function parentProbe(rels: string[], allowedCa: string[]): Map<string, Pa
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
+const CC = 'ipv4/tcp_congestion_control';
+/** Global: setting the host's default congestion control adds that algorithm to it. */
+const ALLOWED_CC = 'ipv4/tcp_allowed_congestion_control';
+
 /**
  * Host probe: change the host value of each key (all on HOST_PROBE_SAFE), create a namespace,
  * read it, restore every host value and verify it. Runs synchronously; SIGTERM/SIGINT handlers
  * are installed meanwhile so a signal cannot kill the process before the restore: the signal
  * is handled after the restore and then re-raised with the default action.
+ *
+ * Side effects are part of the restore: the kernel makes the algorithm set as the host's
+ * default congestion control allowed for every namespace (tcp_allowed_congestion_control), and
+ * setting the default back does not take it away. The probe picks only algorithms already
+ * allowed, but restoring a default the allowed list lacks adds that one; so the allowed list
+ * is read first and written back (and verified) after the default is restored.
  * @internal (its hooks are classify()'s test hooks)
  */
 export function hostProbe(
@@ -155,6 +165,7 @@ export function hostProbe(
   const out = new Map<string, HostProbe>();
   const host = backendOf();
   const originals = new Map<string, string>();
+  const allowedBefore = rels.includes(CC) ? readRel(host, ALLOWED_CC) : undefined;
   const guard = SignalGuard.enter();
   let failure: unknown;
   try {
@@ -218,10 +229,29 @@ export function hostProbe(
             value: orig,
           });
       }
+      if (allowedBefore !== undefined && !restoreExactly(host, ALLOWED_CC, allowedBefore))
+        failure ??= netnsError(ERRNO.EIO, 'write', {
+          path: `/proc/sys/net/${ALLOWED_CC}`,
+          reason: 'not-restored',
+          value: allowedBefore,
+        });
     }
   } finally {
     guard.leave();
   }
   if (failure) throw toNetnsError(failure);
   return out;
+}
+
+/** Write `value` back to `rel` unless it holds it already, then verify; false when it does not hold it. */
+function restoreExactly(b: SysctlBackend, rel: string, value: string): boolean {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      if (readRel(b, rel) !== value) b.write(rel, value);
+    } catch {
+      /* checked below */
+    }
+    if (readRel(b, rel) === value) return true;
+  }
+  return false;
 }

@@ -17,6 +17,7 @@ import type {
 import { invalid } from '../errors.js';
 import { parseKey } from '../sysctl/keys.js';
 import { valuesEqual } from '../sysctl/values.js';
+import { boundsOf, devicesOfKeys, type Truncation, type WalkLimits } from '../sysctl/bounds.js';
 import { deviceOf, keyFromRel } from '../keypath.js';
 import { classify } from './classify.js';
 import { INIT_ONLY_MARKERS, backendOf, observe, readRel, side } from './observe.js';
@@ -118,6 +119,11 @@ export interface TargetExplanation {
   started?: string;
   /** One entry per key, sorted. */
   keys: TargetKeyExplanation[];
+  /**
+   * Set when the namespace has more interfaces or keys than `options.limits` allow: what was
+   * read and what there is. Its interfaces not read have no entry.
+   */
+  truncated?: Truncation;
 }
 
 /** Options of {@link explain} for a namespace. */
@@ -131,6 +137,12 @@ export interface ExplainTargetOptions {
   selector?: readonly string[];
   /** Override facts about the kernel (for tests). */
   context?: Partial<RuleContext>;
+  /**
+   * How much of the namespace is read (and of the host and the fresh namespace compared with):
+   * at most 256 interfaces and 50,000 keys unless set (see WalkLimits); interfaces named by
+   * `keys` are always read.
+   */
+  limits?: WalkLimits;
 }
 
 /**
@@ -237,11 +249,20 @@ export function explainTarget(
 
   const containers = containersIn(ns.id, options.containers ?? {});
   const settings = specSettings(containers);
-  const target = observe(ns);
+  const limits = options.limits ?? {};
+  if (limits === null || typeof limits !== 'object')
+    invalid('an object { maxInterfaces, maxKeys, devices }', 'options.limits', limits);
+  const given = limits.devices ?? [];
+  if (!Array.isArray(given)) invalid('an array of interface names', 'options.limits.devices', given);
+  const target = observe(
+    ns,
+    boundsOf({ ...limits, devices: [...given, ...devicesOfKeys(keys ?? [])] }, 'options.limits'),
+  );
   const classes = new Map<string, Classification>();
   for (const c of classify({
     ...(keys ? { keys: [...keys] } : {}),
     ...(options.context ? { context: options.context } : {}),
+    limits,
   }))
     classes.set(c.key, c);
   const devconf = Number(readRel(backendOf(), 'core/devconf_inherit_init_net') ?? 0) || 0;
@@ -327,5 +348,6 @@ export function explainTarget(
     keys: entries,
   };
   if (started !== undefined) result.started = started;
+  if (target.truncated !== undefined) result.truncated = target.truncated;
   return result;
 }

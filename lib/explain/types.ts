@@ -1,6 +1,7 @@
 // The shapes compare(), classify() and explain() return, and those of the kernel's rules (the
 // rule data in kernel-rules.ts imports only these).
 import type { Remedies, Settable } from './remedies.js';
+import type { Truncation, WalkLimits } from '../sysctl/bounds.js';
 
 /** A kernel line the rule base was checked against, and how. */
 export interface VerifiedLine {
@@ -144,6 +145,13 @@ export interface ClassifyOptions {
    * whether the line is a verified one; off them it says what it does not know.
    */
   kernel?: string;
+  /**
+   * How much of the host and of the fresh namespace is read: at most 256 interfaces and
+   * 50,000 keys unless set (see WalkLimits); the interfaces `keys` names are always read.
+   */
+  limits?: WalkLimits;
+  /** Called when the host (or the fresh namespace) has more than `limits` allow: what was read. */
+  onTruncated?: (t: Truncation & { side: 'host' | 'new namespace' }) => void;
   /** Override facts about the kernel (for tests). */
   context?: Partial<RuleContext>;
   /** @internal Test hook: use these rules instead of KERNEL_RULES (e.g. to inject a wrong one). */

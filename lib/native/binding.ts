@@ -119,7 +119,8 @@ export interface NativeBinding {
   sysctlRead(nsfd: number, rel: string): string;
   sysctlWrite(nsfd: number, rel: string, value: string): string | null;
   sysctlBatch(nsfd: number, rels: string[], values: (string | null)[], stopOnError?: boolean): NativeOutcome[];
-  sysctlWalk(nsfd: number, prefix: string, flags: number): PackedWalk;
+  /** `bounds`: a core::WalkBounds spec (lib/sysctl/bounds.ts makes it); absent for none. */
+  sysctlWalk(nsfd: number, prefix: string, flags: number, bounds?: string): PackedWalk;
   sysctlOpen(nsfd: number, rel: string, access: 0 | 1): [fd: number, granted: 0 | 1 | 2];
   fdRead(fd: number): string;
   /** pread(fd, readBuffer, 4 KiB, 0): the byte count (no string made; the bytes are in readBuffer). */
@@ -137,7 +138,7 @@ export interface NativeBinding {
     values: (string | null)[],
     stopOnError?: boolean,
   ): Promise<NativeOutcome[]>;
-  sysctlWalkAsync(nsfd: number, prefix: string, flags: number): Promise<PackedWalk>;
+  sysctlWalkAsync(nsfd: number, prefix: string, flags: number, bounds?: string): Promise<PackedWalk>;
 
   /** clone(CLONE_NEWNET [|CLONE_NEWUSER with maps "0 uid 1" / "0 gid 1"]) running the ops. */
   cloneNetns(rels: string[], values: (string | null)[], user: [uid: number, gid: number] | null): Promise<CloneReport>;
@@ -146,7 +147,7 @@ export interface NativeBinding {
   rootlessStart(uid: number, gid: number, timeoutMs: number): RootlessStartResult;
   /** Per key: [fd, granted 0 r / 1 rw / 2 w, errno of the refused stronger access or 0], or an error. */
   rootlessOpen(sock: number, rels: string[], access: (0 | 1)[]): ([number, 0 | 1 | 2, number] | NativeErrno)[];
-  rootlessWalk(sock: number, prefix: string, flags: number): PackedWalk;
+  rootlessWalk(sock: number, prefix: string, flags: number, bounds?: string): PackedWalk;
   /** rootlessOpen with the exchange on a thread of its own. */
   rootlessOpenAsync(
     sock: number,
@@ -154,7 +155,7 @@ export interface NativeBinding {
     access: (0 | 1)[],
   ): Promise<([number, 0 | 1 | 2, number] | NativeErrno)[]>;
   /** rootlessWalk with the exchange on a thread of its own. */
-  rootlessWalkAsync(sock: number, prefix: string, flags: number): Promise<PackedWalk>;
+  rootlessWalkAsync(sock: number, prefix: string, flags: number, bounds?: string): Promise<PackedWalk>;
   /** [net namespace fd, user namespace fd] of the helper, both owned by the caller. */
   rootlessIds(sock: number): [number, number];
   /** [pid, pidfd] of a command started inside; it is a child of this process. */

@@ -103,22 +103,35 @@ export function outcomeAt(packed: string, from: number, to: number, rel: string)
   };
 }
 
-/** Walk `prefix` inside namespace `nsfd` (-1: where the thread is). */
-export function sysctlWalk(nsfd: number, prefix: string, flags: number): WalkResult {
-  return lazyWalk(native.sysctlWalk(nsfd, prefix, flags), flags);
+/**
+ * Walk `prefix` inside namespace `nsfd` (-1: where the thread is). `bounds`: a bounds spec
+ * (lib/sysctl/bounds.ts), whose skipped entries the walk then holds (mode field "-").
+ */
+export function sysctlWalk(nsfd: number, prefix: string, flags: number, bounds?: string): WalkResult {
+  return lazyWalk(native.sysctlWalk(nsfd, prefix, flags, bounds), flags);
 }
 
 /** sysctlWalk on the addon's executor thread (decoded as lazily as the sync form). */
-export async function sysctlWalkAsync(nsfd: number, prefix: string, flags: number): Promise<WalkResult> {
-  return lazyWalk(await native.sysctlWalkAsync(nsfd, prefix, flags), flags);
+export async function sysctlWalkAsync(
+  nsfd: number,
+  prefix: string,
+  flags: number,
+  bounds?: string,
+): Promise<WalkResult> {
+  return lazyWalk(await native.sysctlWalkAsync(nsfd, prefix, flags, bounds), flags);
 }
 
 /** Walk `prefix` in the rootless helper behind `sock`. */
-export function rootlessWalk(sock: number, prefix: string, flags: number): WalkResult {
-  return lazyWalk(native.rootlessWalk(sock, prefix, flags), flags);
+export function rootlessWalk(sock: number, prefix: string, flags: number, bounds?: string): WalkResult {
+  return lazyWalk(native.rootlessWalk(sock, prefix, flags, bounds), flags);
 }
 
 /** rootlessWalk with the exchange on a thread of its own (never the JS thread). */
-export async function rootlessWalkAsync(sock: number, prefix: string, flags: number): Promise<WalkResult> {
-  return lazyWalk(await native.rootlessWalkAsync(sock, prefix, flags), flags);
+export async function rootlessWalkAsync(
+  sock: number,
+  prefix: string,
+  flags: number,
+  bounds?: string,
+): Promise<WalkResult> {
+  return lazyWalk(await native.rootlessWalkAsync(sock, prefix, flags, bounds), flags);
 }

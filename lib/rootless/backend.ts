@@ -358,8 +358,8 @@ export class RootlessBackend implements SysctlBackend {
     return out;
   }
 
-  walk(prefix: string, flags: number): WalkResult {
-    return this.#talk((sock) => rootlessWalk(sock, prefix, flags));
+  walk(prefix: string, flags: number, bounds?: string): WalkResult {
+    return this.#talk((sock) => rootlessWalk(sock, prefix, flags, bounds));
   }
 
   open(rel: string, access: 0 | 1): [number, 0 | 1 | 2] {
@@ -380,17 +380,17 @@ export class RootlessBackend implements SysctlBackend {
   batchAsync(rels: string[], values: (string | null)[], stopOnError: boolean): Promise<NativeOutcome[]> {
     return this.#async(rels, () => this.batch(rels, values, stopOnError));
   }
-  walkAsync(prefix: string, flags: number): Promise<WalkResult> {
-    return this.#seq.exclusive(() => this.#walkAsync(prefix, flags));
+  walkAsync(prefix: string, flags: number, bounds?: string): Promise<WalkResult> {
+    return this.#seq.exclusive(() => this.#walkAsync(prefix, flags, bounds));
   }
-  #walkAsync(prefix: string, flags: number): Promise<WalkResult> {
-    return this.#talkAsync((sock) => rootlessWalkAsync(sock, prefix, flags));
+  #walkAsync(prefix: string, flags: number, bounds?: string): Promise<WalkResult> {
+    return this.#talkAsync((sock) => rootlessWalkAsync(sock, prefix, flags, bounds));
   }
   exclusive<T>(run: (steps: SysctlSteps) => Promise<T>): Promise<T> {
     return this.#seq.exclusive(() =>
       run({
         batchAsync: (rels, values, stop) => this.#run(rels, () => this.batch(rels, values, stop)),
-        walkAsync: (prefix, flags) => this.#walkAsync(prefix, flags),
+        walkAsync: (prefix, flags, bounds) => this.#walkAsync(prefix, flags, bounds),
       }),
     );
   }

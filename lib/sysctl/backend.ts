@@ -16,7 +16,7 @@ import { Sequencer } from './sequencer.js';
 /** The steps of a compound Promise operation, run inside {@link SysctlBackend.exclusive}. */
 export interface SysctlSteps {
   batchAsync(rels: string[], values: (string | null)[], stopOnError: boolean): Promise<NativeOutcome[]>;
-  walkAsync(prefix: string, flags: number): Promise<WalkResult>;
+  walkAsync(prefix: string, flags: number, bounds?: string): Promise<WalkResult>;
 }
 
 export interface SysctlBackend {
@@ -25,7 +25,8 @@ export interface SysctlBackend {
   read(rel: string): string;
   write(rel: string, value: string): string | null;
   batch(rels: string[], values: (string | null)[], stopOnError: boolean): NativeOutcome[];
-  walk(prefix: string, flags: number): WalkResult;
+  /** A walk; `bounds`: a bounds spec (bounds.ts), whose skipped entries it then holds. */
+  walk(prefix: string, flags: number, bounds?: string): WalkResult;
   /** An fd on one key opened inside the namespace: [fd, granted access 0 r / 1 rw / 2 w]. */
   open(rel: string, access: 0 | 1): [number, 0 | 1 | 2];
   /** {@link open} as a Promise (the rootless backend waits for its helper off the JS thread). */
@@ -33,7 +34,7 @@ export interface SysctlBackend {
   readAsync(rel: string): Promise<string>;
   writeAsync(rel: string, value: string): Promise<string | null>;
   batchAsync(rels: string[], values: (string | null)[], stopOnError: boolean): Promise<NativeOutcome[]>;
-  walkAsync(prefix: string, flags: number): Promise<WalkResult>;
+  walkAsync(prefix: string, flags: number, bounds?: string): Promise<WalkResult>;
   /**
    * Run a compound Promise operation as one job as far as call order goes: its steps run
    * one after another, and Promise operations called after it start only once it has ended.
@@ -94,8 +95,8 @@ export class SwitchingBackend implements SysctlBackend {
   batch(rels: string[], values: (string | null)[], stopOnError: boolean): NativeOutcome[] {
     return this.#sync((fd) => native.sysctlBatch(fd, rels, values, stopOnError));
   }
-  walk(prefix: string, flags: number): WalkResult {
-    return this.#sync((fd) => sysctlWalk(fd, prefix, flags));
+  walk(prefix: string, flags: number, bounds?: string): WalkResult {
+    return this.#sync((fd) => sysctlWalk(fd, prefix, flags, bounds));
   }
   open(rel: string, access: 0 | 1): [number, 0 | 1 | 2] {
     return this.#sync((fd) => native.sysctlOpen(fd, rel, access));
@@ -112,8 +113,8 @@ export class SwitchingBackend implements SysctlBackend {
   batchAsync(rels: string[], values: (string | null)[], stopOnError: boolean): Promise<NativeOutcome[]> {
     return this.#async((fd) => native.sysctlBatchAsync(fd, rels, values, stopOnError));
   }
-  walkAsync(prefix: string, flags: number): Promise<WalkResult> {
-    return this.#async((fd) => sysctlWalkAsync(fd, prefix, flags));
+  walkAsync(prefix: string, flags: number, bounds?: string): Promise<WalkResult> {
+    return this.#async((fd) => sysctlWalkAsync(fd, prefix, flags, bounds));
   }
   exclusive<T>(run: (steps: SysctlSteps) => Promise<T>): Promise<T> {
     // Every step targets the namespace of the moment of the call (inside runSync, the one it
@@ -124,7 +125,7 @@ export class SwitchingBackend implements SysctlBackend {
         return await run({
           batchAsync: (rels, values, stop) =>
             retrying(target.fd, (fd) => native.sysctlBatchAsync(fd, rels, values, stop)),
-          walkAsync: (prefix, flags) => retrying(target.fd, (fd) => sysctlWalkAsync(fd, prefix, flags)),
+          walkAsync: (prefix, flags, bounds) => retrying(target.fd, (fd) => sysctlWalkAsync(fd, prefix, flags, bounds)),
         });
       } finally {
         target.release();

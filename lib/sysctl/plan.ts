@@ -12,6 +12,7 @@ import {
   type WalkResult,
 } from '../native/index.js';
 import type { SysctlBackend, SysctlSteps } from './backend.js';
+import { completeWalk, type Bounds, type Truncation } from './bounds.js';
 import { parseText, type AnyKey, type SysctlValue } from './values.js';
 
 /** Every readable key under a prefix. */
@@ -22,12 +23,14 @@ export interface SysctlSnapshot {
   raw: Record<string, string>;
   /** Keys present but unreadable (write-only `route.flush`, `stable_secret` answering EIO). */
   unreadable: Record<string, NetnsError>;
+  /** A bounded read ({@link WalkLimits}) that left interfaces out: what it read and what there is. */
+  truncated?: Truncation;
 }
 
-/** One native call of a plan: a batch of reads/writes, or a walk. */
+/** One native call of a plan: a batch of reads/writes, or a walk (bounded by a bounds spec). */
 export type Step =
   | { op: 'batch'; rels: string[]; values: (string | null)[]; stop: boolean }
-  | { op: 'walk'; prefix: string; flags: number };
+  | { op: 'walk'; prefix: string; flags: number; bounds?: string | undefined };
 export type StepResult = NativeOutcome[] & WalkResult;
 export type Plan<T> = Generator<Step, T, StepResult>;
 
@@ -36,7 +39,7 @@ export type KeyErrorOf = (e: NativeErrno, pk: ParsedKey, op: 'read' | 'write' | 
 
 function exec(b: SysctlBackend, s: Step): StepResult {
   if (s.op === 'batch') return b.batch(s.rels, s.values, s.stop) as StepResult;
-  return b.walk(s.prefix, s.flags) as StepResult;
+  return b.walk(s.prefix, s.flags, s.bounds) as StepResult;
 }
 
 /** Run a plan with sync backend calls. */
@@ -75,7 +78,7 @@ async function driveSteps<T>(steps: SysctlSteps, plan: Plan<T>): Promise<T> {
   const exec = (s: Step): Promise<StepResult> =>
     (s.op === 'batch'
       ? steps.batchAsync(s.rels, s.values, s.stop)
-      : steps.walkAsync(s.prefix, s.flags)) as Promise<StepResult>;
+      : steps.walkAsync(s.prefix, s.flags, s.bounds)) as Promise<StepResult>;
   let r = plan.next();
   while (!r.done) {
     let res: StepResult;
@@ -95,9 +98,23 @@ export function prefixOf(prefix: AnyKey | KeyInput): ParsedKey {
   return typeof prefix === 'string' ? parseKey(prefix, { allowRoot: true }) : parseKey(prefix);
 }
 
-export function* walkPlan(pk: ParsedKey, flags: number, keyError: KeyErrorOf): Plan<WalkResult> {
+export function* walkPlan(pk: ParsedKey, flags: number, keyError: KeyErrorOf, bounds?: Bounds): Plan<WalkResult> {
+  return (yield* boundedWalkPlan(pk, flags, keyError, bounds)).walk;
+}
+
+/**
+ * A walk, bounded by `bounds` when given (bounds.ts): every interface read in full or not at
+ * all, and `truncated` set when some were left out.
+ */
+export function* boundedWalkPlan(
+  pk: ParsedKey,
+  flags: number,
+  keyError: KeyErrorOf,
+  bounds: Bounds | undefined,
+): Plan<{ walk: WalkResult; truncated?: Truncation }> {
   try {
-    return yield { op: 'walk', prefix: pk.rel, flags };
+    const w = yield { op: 'walk', prefix: pk.rel, flags, bounds: bounds?.spec };
+    return bounds === undefined ? { walk: w } : completeWalk(w, bounds);
   } catch (e) {
     if (isNativeErrno(e) && e.errno === ERRNO.ENOTDIR /* the prefix is a key */) {
       const one = yield { op: 'batch', rels: [pk.rel], values: [null], stop: false };
@@ -105,7 +122,7 @@ export function* walkPlan(pk: ParsedKey, flags: number, keyError: KeyErrorOf): P
       // Only a key that is there (readable or not) lists as itself; a path through a key
       // (net.core.somaxconn.x: ENOTDIR) or a vanished one names nothing.
       if (isNativeErrno(o) && (o.errno === ERRNO.ENOENT || o.errno === ERRNO.ENOTDIR)) throw keyError(o, pk, 'read');
-      return { keys: [pk.rel], values: flags & WALK_READ ? one : [], modes: [] };
+      return { walk: { keys: [pk.rel], values: flags & WALK_READ ? one : [], modes: [] } };
     }
     if (isNativeErrno(e) && e.syscall !== 'setns') throw keyError(e, pk, 'read');
     throw toNetnsError(e, { key: pk.key });
@@ -117,8 +134,11 @@ export function* listPlan(pk: ParsedKey, keyError: KeyErrorOf): Plan<string[]> {
   return w.keys.map(keyFromRel).sort();
 }
 
-export function* getAllPlan(pk: ParsedKey, keyError: KeyErrorOf): Plan<SysctlSnapshot> {
-  return snapshotOfWalk(yield* walkPlan(pk, WALK_READ, keyError), keyError);
+export function* getAllPlan(pk: ParsedKey, keyError: KeyErrorOf, bounds?: Bounds): Plan<SysctlSnapshot> {
+  const { walk, truncated } = yield* boundedWalkPlan(pk, WALK_READ, keyError, bounds);
+  const s = snapshotOfWalk(walk, keyError);
+  if (truncated !== undefined) s.truncated = truncated;
+  return s;
 }
 
 /**

@@ -4,6 +4,7 @@
 import { ERRNO, closedError } from '../errors.js';
 import { native, outcomeAt, type NativeOutcome, type WalkResult } from '../native/index.js';
 import { keyOrder, snapshotOf, type KeyErrorOf, type KeyOrder, type SysctlSnapshot } from './plan.js';
+import type { Truncation } from './bounds.js';
 
 /**
  * Every key under a prefix, each held open: `refresh()` re-reads them all with one pread per
@@ -14,6 +15,8 @@ import { keyOrder, snapshotOf, type KeyErrorOf, type KeyOrder, type SysctlSnapsh
 export class SysctlSnapshotHandle implements Disposable {
   /** The keys it covers, in dot form, sorted (those unreadable when it was taken included). */
   readonly keys: readonly string[];
+  /** Taken with limits that left interfaces out: what it covers and what there was. */
+  readonly truncated: Truncation | undefined;
   #rels: string[];
   #outs: (NativeOutcome | undefined)[];
   #ko: KeyOrder;
@@ -34,8 +37,9 @@ export class SysctlSnapshotHandle implements Disposable {
     release: () => void,
     keyError: KeyErrorOf,
     rewalk: (() => SysctlSnapshot) | undefined,
+    truncated?: Truncation,
   ): SysctlSnapshotHandle {
-    return new SysctlSnapshotHandle(w, release, keyError, rewalk);
+    return new SysctlSnapshotHandle(w, release, keyError, rewalk, truncated);
   }
 
   /**
@@ -50,7 +54,13 @@ export class SysctlSnapshotHandle implements Disposable {
     release: () => void,
     keyError: KeyErrorOf,
   ): SysctlSnapshotHandle {
-    const h = new SysctlSnapshotHandle({ keys: rels, values: outs, modes: [], fds }, release, keyError, undefined);
+    const h = new SysctlSnapshotHandle(
+      { keys: rels, values: outs, modes: [], fds },
+      release,
+      keyError,
+      undefined,
+      undefined,
+    );
     try {
       if (h.#fds.length > 0) h.#readAll();
     } catch (e) {
@@ -66,7 +76,9 @@ export class SysctlSnapshotHandle implements Disposable {
     release: () => void,
     keyError: KeyErrorOf,
     rewalk: (() => SysctlSnapshot) | undefined,
+    truncated: Truncation | undefined,
   ) {
+    this.truncated = truncated;
     this.#rels = w.keys;
     this.#outs = w.values;
     this.#ko = keyOrder(w.keys);
@@ -82,7 +94,7 @@ export class SysctlSnapshotHandle implements Disposable {
     this.keys = order === undefined ? keys : order.map((i) => keys[i]!);
     snapshots.register(this, { fds: this.#fds, release }, this);
     try {
-      this.#current = snapshotOf(this.#rels, this.#outs, keyError, this.#ko);
+      this.#current = this.#marked(snapshotOf(this.#rels, this.#outs, keyError, this.#ko));
     } catch (e) {
       this.close();
       throw e;
@@ -102,7 +114,7 @@ export class SysctlSnapshotHandle implements Disposable {
   /** What the last read gave (at first, what was read when the snapshot was taken). */
   get current(): SysctlSnapshot {
     this.#live();
-    return (this.#current ??= snapshotOf(this.#rels, this.#outs, this.#keyError, this.#ko));
+    return (this.#current ??= this.#marked(snapshotOf(this.#rels, this.#outs, this.#keyError, this.#ko)));
   }
 
   /**
@@ -140,7 +152,7 @@ export class SysctlSnapshotHandle implements Disposable {
     this.#live();
     if (this.#rewalk !== undefined) return (this.#current = this.#rewalk());
     this.#readAll();
-    return (this.#current = snapshotOf(this.#rels, this.#outs, this.#keyError, this.#ko));
+    return (this.#current = this.#marked(snapshotOf(this.#rels, this.#outs, this.#keyError, this.#ko)));
   }
 
   /**
@@ -185,6 +197,12 @@ export class SysctlSnapshotHandle implements Disposable {
 
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /** `s` with the handle's truncation (a read of the kept keys leaves out what they did). */
+  #marked(s: SysctlSnapshot): SysctlSnapshot {
+    if (this.truncated !== undefined) s.truncated = this.truncated;
+    return s;
   }
 
   #live(): void {

@@ -15,7 +15,8 @@ import {
 } from '../native/index.js';
 import { SwitchingBackend, type SysctlBackend } from './backend.js';
 import { keyError } from './key-error.js';
-import { drive, driveAsync, getAllPlan, listPlan, prefixOf, walkPlan, type SysctlSnapshot } from './plan.js';
+import { boundedWalkPlan, drive, driveAsync, getAllPlan, listPlan, prefixOf, type SysctlSnapshot } from './plan.js';
+import { boundsOf, type Truncation, type WalkLimits } from './bounds.js';
 import { SysctlSnapshotHandle } from './snapshot.js';
 import {
   prepareEntries,
@@ -30,6 +31,7 @@ import { SysctlHandle } from './handle.js';
 import { formatValue, parseValue, rawText, type AnyKey, type InputOf, type ValueOf } from './values.js';
 
 export type { SysctlSnapshot } from './plan.js';
+export type { Truncation, WalkLimits } from './bounds.js';
 export type { CheckedEntries, EntryInputOf, SetManyEntries, SetManyOptions, SetManyReport } from './set-many.js';
 export { SysctlHandle } from './handle.js';
 export { SysctlSnapshotHandle } from './snapshot.js';
@@ -96,9 +98,23 @@ export class Sysctl {
     return drive(this.backend, listPlan(prefixOf(prefix), this.#keyError));
   }
 
-  /** Every readable key under `prefix`, typed; unreadable keys are reported apart. */
-  getAll(prefix: AnyKey | KeyInput = 'net'): SysctlSnapshot {
-    return drive(this.backend, getAllPlan(prefixOf(prefix), this.#keyError));
+  /**
+   * Every readable key under `prefix`, typed; unreadable keys are reported apart. With
+   * `limits` (e.g. `{}` for the defaults), at most so many interfaces and keys: a namespace
+   * over them comes back with `truncated` (see {@link WalkLimits}).
+   */
+  getAll(prefix: AnyKey | KeyInput = 'net', limits?: WalkLimits): SysctlSnapshot {
+    const b = limits === undefined ? undefined : boundsOf(limits);
+    return drive(this.backend, getAllPlan(prefixOf(prefix), this.#keyError, b));
+  }
+
+  /**
+   * @internal The bounded walk getAll(prefix, limits) makes, without its snapshot: for readers
+   * that consume the packed walk in place (the audit's comparison), so that no object of every
+   * key is built.
+   */
+  boundedWalk(prefix: AnyKey | KeyInput, limits: WalkLimits): { walk: WalkResult; truncated?: Truncation } {
+    return drive(this.backend, boundedWalkPlan(prefixOf(prefix), WALK_READ, this.#keyError, boundsOf(limits)));
   }
 
   /**
@@ -135,9 +151,11 @@ export class Sysctl {
    * read. `refresh()` re-reads them all with pread in one native call, without a namespace
    * switch: for monitoring and exporters. It keeps the namespace alive until `close()`.
    * In a rootless namespace (and for a prefix that is one key) it holds no fds and each
-   * refresh is a walk.
+   * refresh is a walk. With `limits`, it covers at most so many interfaces and keys (an
+   * exporter's bound on what a tenant's namespace costs it): `truncated` then says what was
+   * left out.
    */
-  snapshot(prefix?: AnyKey | KeyInput): SysctlSnapshotHandle;
+  snapshot(prefix?: AnyKey | KeyInput, limits?: WalkLimits): SysctlSnapshotHandle;
   /**
    * Just these keys, each opened once inside the namespace (one O_CLOEXEC fd per key that
    * exists and opens for reading), and read. Keys absent in this namespace are left out of it
@@ -146,19 +164,24 @@ export class Sysctl {
    * exporters that read a few keys of many namespaces.
    */
   snapshot(keys: readonly (AnyKey | KeyInput)[]): SysctlSnapshotHandle;
-  snapshot(prefix: AnyKey | KeyInput | readonly (AnyKey | KeyInput)[] = 'net'): SysctlSnapshotHandle {
+  snapshot(
+    prefix: AnyKey | KeyInput | readonly (AnyKey | KeyInput)[] = 'net',
+    limits?: WalkLimits,
+  ): SysctlSnapshotHandle {
     if (Array.isArray(prefix)) return this.#snapshotOfKeys(prefix as readonly (AnyKey | KeyInput)[]);
     const pk = prefixOf(prefix as AnyKey | KeyInput);
+    const b = limits === undefined ? undefined : boundsOf(limits);
     const keep = this.backend.kind === 'switching' ? WALK_KEEP : 0;
     const release = this.backend.hold();
     let w: WalkResult;
+    let truncated;
     try {
-      w = drive(this.backend, walkPlan(pk, WALK_READ | keep, this.#keyError));
+      ({ walk: w, truncated } = drive(this.backend, boundedWalkPlan(pk, WALK_READ | keep, this.#keyError, b)));
     } catch (e) {
       release();
       throw e;
     }
-    const h = SysctlSnapshotHandle.of(w, release, this.#keyError, () => this.getAll(pk.key));
+    const h = SysctlSnapshotHandle.of(w, release, this.#keyError, () => this.getAll(pk.key, limits), truncated);
     // Out of fds (RLIMIT_NOFILE): a snapshot missing keys (and whole directories, which the
     // walk skips when they cannot be opened) would look complete. Refuse it.
     const full = w.values.find((o) => isNativeErrno(o) && (o.errno === ERRNO.EMFILE || o.errno === ERRNO.ENFILE));
@@ -254,8 +277,10 @@ export class Sysctl {
   }
 
   /** Promise form of {@link getAll}: one namespace switch for the whole walk. */
-  getAllAsync(prefix: AnyKey | KeyInput = 'net'): Promise<SysctlSnapshot> {
-    return driveAsync(this.backend, () => getAllPlan(prefixOf(prefix), this.#keyError));
+  getAllAsync(prefix: AnyKey | KeyInput = 'net', limits?: WalkLimits): Promise<SysctlSnapshot> {
+    return driveAsync(this.backend, () =>
+      getAllPlan(prefixOf(prefix), this.#keyError, limits === undefined ? undefined : boundsOf(limits)),
+    );
   }
 
   /**

@@ -438,15 +438,26 @@ Napi::Value WalkValueOf(Napi::Env env, const std::string& prefix, const Reply& r
   return StringOf(env, packed);
 }
 
-std::string WalkBody(const std::string& prefix) { return prefix + std::string(1, '\0'); }
+// A WALK request's body: the prefix, its NUL, then the bounds spec (core::WalkBounds; empty
+// for none).
+std::string WalkBody(const std::string& prefix, const std::string& bounds) {
+  return prefix + std::string(1, '\0') + bounds;
+}
 
-// rootlessWalk(sock, prefix, flags) -> the packed walk (sysctl_core.h), as sysctlWalk returns.
+// The optional bounds spec of a walk (argument 3).
+std::string BoundsArg(const Napi::CallbackInfo& info) {
+  return info.Length() > 3 && info[3].IsString() ? info[3].As<Napi::String>().Utf8Value()
+                                                 : std::string();
+}
+
+// rootlessWalk(sock, prefix, flags, bounds?) -> the packed walk (sysctl_core.h), as sysctlWalk
+// returns.
 Napi::Value RootlessWalk(const Napi::CallbackInfo& info) {
   std::string prefix = BytesOf(info[1]);
   int flags = ArgInt(info, 2);
   Reply r;
-  Exchange(ArgInt(info, 0), kOpWalk, (uint32_t)flags, 0, 0, WalkBody(prefix), nullptr, 0, 0, true,
-           r);
+  Exchange(ArgInt(info, 0), kOpWalk, (uint32_t)flags, 0, 0, WalkBody(prefix, BoundsArg(info)),
+           nullptr, 0, 0, true, r);
   return WalkValueOf(info.Env(), prefix, r);
 }
 
@@ -472,9 +483,11 @@ struct OpenJob : HelperJob {
 
 struct WalkJob : HelperJob {
   std::string prefix;
+  std::string bounds;
   int flags = 0;
   void Work() override {
-    Exchange(sock, kOpWalk, (uint32_t)flags, 0, 0, WalkBody(prefix), nullptr, 0, 0, true, r);
+    Exchange(sock, kOpWalk, (uint32_t)flags, 0, 0, WalkBody(prefix, bounds), nullptr, 0, 0, true,
+             r);
   }
   Napi::Value Result(Napi::Env env, bool&) override { return WalkValueOf(env, prefix, r); }
 };
@@ -493,11 +506,12 @@ Napi::Value RootlessOpenAsync(const Napi::CallbackInfo& info) {
   return SubmitHelperJob(info, std::move(job));
 }
 
-// rootlessWalkAsync(sock, prefix, flags) -> Promise of what rootlessWalk returns.
+// rootlessWalkAsync(sock, prefix, flags, bounds?) -> Promise of what rootlessWalk returns.
 Napi::Value RootlessWalkAsync(const Napi::CallbackInfo& info) {
   std::unique_ptr<WalkJob> job(new WalkJob());
   job->prefix = BytesOf(info[1]);
   job->flags = ArgInt(info, 2);
+  job->bounds = BoundsArg(info);
   return SubmitHelperJob(info, std::move(job));
 }
 

@@ -144,6 +144,10 @@ void HelperWalk(int sock, const char* body, size_t len, uint32_t flags) {
   if (!end || (size_t)(end - body) >= sizeof rel) return ReplyErr(sock, EINVAL, kStepProto);
   size_t plen = (size_t)(end - body);
   memcpy(rel, body, plen + 1);
+  // The bounds spec follows the prefix's NUL (core::WalkBounds); it stays in the request buffer.
+  core::WalkBounds bounds;
+  size_t blen = len - plen - 1;
+  if (blen > 0 && !bounds.Parse(end + 1, blen)) return ReplyErr(sock, EINVAL, kStepProto);
   ChunkSink w;
   w.sock = sock;
   int fd = core::OpenBeneath(g_rootFd, plen ? rel : ".", O_RDONLY | O_DIRECTORY);
@@ -151,7 +155,7 @@ void HelperWalk(int sock, const char* body, size_t len, uint32_t flags) {
     w.Flush(true, -fd, kStepOpen);
     return;
   }
-  core::WalkTree(fd, rel, plen, (int)flags, w);
+  core::WalkTree(fd, rel, plen, (int)flags, w, blen > 0 ? &bounds : nullptr);
   close(fd);
   if (w.sendErr) return;
   if (w.overflow)

@@ -525,11 +525,11 @@ t.test(
     const here = `${self.dev}:${self.ino}`;
     const ok = readTarget({ id: here, names: [], pids: [me], containers: [] }, new Map());
     t.equal(ok.error, undefined);
-    t.ok(ok.snapshot && Object.keys(ok.snapshot.raw).length > 50, 'the listed namespace is read');
+    t.ok(ok.result && Object.keys(ok.result.raw).length > 50, 'the listed namespace is read');
     // Listed as namespace 0:1 with pid `me`, but pid `me` is in `here`: the pid was reused by
     // another process (or it moved) between the listing and the open.
     const moved = readTarget({ id: '0:1', names: [], pids: [me], containers: [] }, new Map());
-    t.equal(moved.snapshot, undefined, 'no values of another namespace under the listed one');
+    t.equal(moved.result, undefined, 'no values of another namespace under the listed one');
     t.equal(moved.error?.code, 'ESRCH');
     t.match(moved.error?.message, new RegExp(`namespace 0:1 .*pid ${me} .*${here}.*list \\(or audit\\) again`));
     const exited = spawnSync('true').pid!;
