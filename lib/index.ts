@@ -73,6 +73,22 @@ export type {
   Explanation,
 } from './explain/types.js';
 
+// What the kernel uses for a device's key, and why a write fails inside a container.
+export {
+  effectiveValue,
+  type EffectiveValue,
+  type EffectiveOptions,
+  type EffectiveRuleEvidence,
+} from './explain/effective.js';
+export {
+  diagnoseWrite,
+  type WriteDiagnosis,
+  type WriteObstacle,
+  type WriteObstacleCode,
+  type WriteTarget,
+  type DiagnoseWriteOptions,
+} from './explain/write-diagnosis.js';
+
 // Every container's namespace against the host and a sysctl.d file.
 export {
   auditHost,
