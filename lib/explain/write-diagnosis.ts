@@ -23,7 +23,7 @@ import { NetNamespace } from '../namespace/handle.js';
 import { findContainer, containerLabel } from '../container/find.js';
 import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 import { parseKey, type KeyInput } from '../sysctl/keys.js';
-import { defaultContext, findRule } from './rules.js';
+import { defaultContext, findRule, ruleEvidence } from './rules.js';
 import { remediesFor, shellWord } from './remedies.js';
 import type { RuleClass } from './types.js';
 
@@ -572,9 +572,8 @@ export function diagnoseWrite(target: WriteTarget, key: KeyInput, options: Diagn
   if (container) facts.container = container;
   if (options.value !== undefined) facts.value = options.value;
   if (rule) {
-    const cls = typeof rule.class === 'function' ? rule.class(ctx, rel) : rule.class;
-    const userns = typeof rule.userns === 'function' ? rule.userns(rel) : rule.userns;
-    facts.rule = { id: rule.id, class: cls, fn: rule.fn, file: rule.file, ...(userns ? { userns } : {}) };
+    const ev = ruleEvidence(rule, rel, ctx);
+    facts.rule = { id: ev.id, class: ev.class, fn: ev.fn, file: ev.file, ...(ev.userns ? { userns: ev.userns } : {}) };
   }
   return diagnoseWriteFrom(facts);
 }
