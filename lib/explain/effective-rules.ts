@@ -28,7 +28,7 @@ export type EffectiveLine = (typeof EFFECTIVE_LINES)[number];
  * - `redirects` (IPv4 accept_redirects): and when DEV forwards, or when it does not;
  * - `igmp-version`: IGMPv1 when either is 1, else IGMPv2 when either is 2, else IGMPv3;
  * - `accept-ra` (IPv6): DEV's accept_ra, but only 2 counts when DEV forwards;
- * - `host-only` (IPv6 accept_redirects): DEV's own, ignored when DEV forwards;
+ * - `unless-forwarding` (IPv6 accept_redirects): DEV's own, ignored when DEV forwards;
  * - `proxy-ndp` (IPv6): all || DEV, only on a forwarding DEV;
  * - `unused`: nothing in the kernel reads the entry.
  */
@@ -44,7 +44,7 @@ export type Combine =
   | 'redirects'
   | 'igmp-version'
   | 'accept-ra'
-  | 'host-only'
+  | 'unless-forwarding'
   | 'proxy-ndp'
   | 'unused';
 
@@ -464,7 +464,7 @@ const IPV6_SPECIAL: EffectiveRule[] = [
   ),
   v6(
     'accept_redirects',
-    same('host-only'),
+    same('unless-forwarding'),
     'rt6_do_redirect: return if idev->cnf.forwarding || !idev->cnf.accept_redirects',
     'net/ipv6/route.c',
     u('net/ipv6/route.c', 'rt6_do_redirect'),

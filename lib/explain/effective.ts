@@ -139,7 +139,7 @@ function extraInputs(combine: Combine, family: string, dev: string, name: string
   switch (combine) {
     case 'redirects':
     case 'accept-ra':
-    case 'host-only':
+    case 'unless-forwarding':
     case 'proxy-ndp':
       return [rel(dev, 'forwarding')];
     case 'device-else-default':
@@ -254,7 +254,7 @@ function scopeText(
     redirects: 'all && DEV on a forwarding device, all || DEV on the others',
     'igmp-version': '1 or 2 in either forces that IGMP version',
     'accept-ra': 'not combined: each device uses its own entry, and only 2 counts on a forwarding device',
-    'host-only': 'not combined: each device uses its own entry, ignored on a forwarding device',
+    'unless-forwarding': 'not combined: each device uses its own entry, ignored on a forwarding device',
     'proxy-ndp': 'all || DEV on a forwarding device',
     unused: 'read by nothing',
   };
@@ -341,7 +341,7 @@ function combine(
             : `effective ${v} = ${dev} ${d} (conf.all is not read)`,
       };
     }
-    case 'host-only': {
+    case 'unless-forwarding': {
       const v = fwd !== 0 ? 0 : d !== 0 ? 1 : 0;
       return {
         value: String(v),

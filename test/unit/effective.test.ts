@@ -2,6 +2,7 @@
 // The rules themselves (lib/explain/effective-rules.ts) are checked against packets in
 // test/effective.test.ts; here every combination and the per-line differences.
 import t from 'tap';
+import * as fs from 'node:fs';
 import {
   effectiveFrom,
   effectiveInputs,
@@ -163,4 +164,22 @@ t.test('the table: every IPv4 entry of 6.12, one rule each, cited', async (t) =>
   }
   t.ok(effectiveRuleOf('ipv6', 'mtu'), 'IPv6 entries without a devconf_all reader have a device-only rule');
   t.equal(effectiveRuleOf('ipv6', 'ra_honor_pio_life')?.lines['6.1'], undefined, 'not on 6.1');
+});
+
+t.test('docs/api.md states the same rules per line as EFFECTIVE_RULES', async (t) => {
+  const md = fs.readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const table = md.split(`| ${family} entry | 5.10 | 6.1 | 6.12 | read by |`)[1]?.split('\n\n')[0] ?? '';
+    const rows = [...table.matchAll(/^\| `([a-z0-9_]+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|/gm)];
+    const listed = EFFECTIVE_RULES.filter((r) => r.family === family && (family === 'ipv4' || r.uses.length > 0));
+    t.equal(rows.length, listed.length, `${family}: one row per rule with readers`);
+    for (const [, name, a, b, c] of rows) {
+      const r = effectiveRuleOf(family, name!);
+      t.same(
+        [a, b, c].map((x) => x!.trim()),
+        (['5.10', '6.1', '6.12'] as const).map((l) => r?.lines[l] ?? '—'),
+        `${family} ${name}`,
+      );
+    }
+  }
 });
