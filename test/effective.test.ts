@@ -122,6 +122,36 @@ t.test(
   },
 );
 
+t.test(
+  'arp_accept: a gratuitous ARP makes an entry by max(all, DEV) (6.1+; 5.10 ors them)',
+  { skip: why },
+  async (t) => {
+    const { s, r, R, rdev, sdev } = twoNamespaces(t);
+    // (all, dev, sender address): 10.1.0.1 is in the receiving interface's subnet, 10.9.0.5 is not.
+    for (const [all, dev, sip] of [
+      [0, 0, '10.1.0.1'],
+      [1, 0, '10.1.0.1'],
+      [0, 2, '10.1.0.1'],
+      [0, 2, '10.9.0.5'],
+      [2, 1, '10.9.0.5'],
+      [1, 1, '10.9.0.5'],
+    ] as [number, number, string][]) {
+      sh('ip', ['-n', r, 'neigh', 'flush', 'dev', rdev]);
+      conf(R, 'ipv4', { 'all.arp_accept': all, [`${rdev}.arp_accept`]: dev });
+      const e = effectiveValue(R, `net.ipv4.conf.${rdev}.arp_accept`);
+      bb(s, ['arping', '-U', '-c', '1', '-I', sdev, sip]);
+      let made = false;
+      for (let i = 0; i < 20 && !made; i++) {
+        made = sh('ip', ['-n', r, 'neigh', 'show', 'dev', rdev]).includes(sip);
+        if (!made) await new Promise((res) => setTimeout(res, 25));
+      }
+      // 1: any sender; 2: a sender in the subnet of an address of the interface (arp_accept()).
+      const expected = e.effective === '1' || (e.effective === '2' && sip.startsWith('10.1.0.'));
+      t.equal(made, expected, `all ${all}, dev ${dev}, from ${sip}: ${e.text}: ${made ? 'entry made' : 'no entry'}`);
+    }
+  },
+);
+
 /** Read new kernel log records (from /dev/kmsg, opened before the trigger). */
 function kmsgReader(): { read(): string[]; close(): void } | undefined {
   let fd: number;

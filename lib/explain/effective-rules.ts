@@ -316,6 +316,8 @@ const IPV4: EffectiveRule[] = [
     {
       meaning: (v) => ARP_ACCEPT[v],
       note: 'value 2 (only from the same subnet) exists since 6.1; 5.10 ors two booleans',
+      observed:
+        '6.18: a gratuitous ARP from outside the subnet makes no entry with all 2 and the device 1 (max 2; or would make one), and one with both 1 (test/effective.test.ts)',
     },
   ),
   v4(
