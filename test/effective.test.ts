@@ -18,7 +18,7 @@ import {
   kmsgReader,
   logMartians,
   rpFilter,
-  type Lab,
+  labOf,
   type Row,
 } from './kernels/tier/packets.js';
 
@@ -37,16 +37,11 @@ const noKmsg = ((): string | undefined => {
 })();
 
 /** The library as the experiments use it: each call opens the named namespace and closes it. */
-const lab: Lab = {
-  effective(name, key) {
-    using ns = NetNamespace.fromName(name);
-    return effectiveValue(ns, key);
-  },
-  set(name, key, value) {
-    using ns = NetNamespace.fromName(name);
-    ns.sysctl.set(key, String(value));
-  },
-};
+const lab = labOf<NetNamespace>(
+  (n) => NetNamespace.fromName(n),
+  (ns, k, v) => ns.sysctl.set(k, v),
+  effectiveValue,
+);
 
 function report(t: Test, rows: Row[]): void {
   t.ok(rows.length > 0, 'observed something');

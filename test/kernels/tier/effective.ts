@@ -7,36 +7,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NetNamespace, effectiveValue } from 'netns';
 import { IN_VM, LINE } from './common.js';
-import {
-  BUSYBOX,
-  arpAccept,
-  arpIgnore,
-  forwarding,
-  kmsgReader,
-  logMartians,
-  rpFilter,
-  type Lab,
-  type Row,
-} from './packets.js';
+import * as packets from './packets.js';
 
 const skip = !IN_VM
   ? "runs in the matrix's VMs (the host runs test/effective.test.ts)"
-  : BUSYBOX === undefined
+  : packets.BUSYBOX === undefined
     ? 'needs busybox for ping, ping6 and arping'
     : false;
 
-const lab: Lab = {
-  effective(name, key) {
-    using ns = NetNamespace.fromName(name);
-    return effectiveValue(ns, key);
-  },
-  set(name, key, value) {
-    using ns = NetNamespace.fromName(name);
-    ns.sysctl.set(key, String(value));
-  },
-};
+/** The library as the experiments use it: each call opens the named namespace and closes it. */
+const lab = packets.labOf<NetNamespace>(
+  (n) => NetNamespace.fromName(n),
+  (ns, k, v) => ns.sysctl.set(k, v),
+  effectiveValue,
+);
 
-const check = (rows: Row[]): void => {
+const check = (rows: packets.Row[]): void => {
   assert.ok(rows.length > 0, 'observed something');
   const bad = rows.filter((r) => !r.ok);
   assert.deepEqual(
@@ -46,15 +32,17 @@ const check = (rows: Row[]): void => {
   );
 };
 
-test('rp_filter by packets: max(all, DEV)', { skip }, async () => check(await rpFilter(lab)));
-test('arp_ignore by packets: max(all, DEV)', { skip }, async () => check(await arpIgnore(lab)));
+test('rp_filter by packets: max(all, DEV)', { skip }, async () => check(await packets.rpFilter(lab)));
+test('arp_ignore by packets: max(all, DEV)', { skip }, async () => check(await packets.arpIgnore(lab)));
 test(`arp_accept by packets: ${LINE === '5.10' ? 'or' : 'max'}(all, DEV)`, { skip }, async () =>
-  check(await arpAccept(lab)),
+  check(await packets.arpAccept(lab)),
 );
-const kmsg = skip ? undefined : kmsgReader();
+const kmsg = skip ? undefined : packets.kmsgReader();
 kmsg?.close();
 test('log_martians by the kernel log: all || DEV', { skip: skip || (kmsg ? false : 'no /dev/kmsg') }, async () =>
-  check(await logMartians(lab)),
+  check(await packets.logMartians(lab)),
 );
-test('IPv4 forwarding by packets: the input device alone', { skip }, async () => check(await forwarding(lab, 'ipv4')));
-test('IPv6 forwarding by packets: conf.all alone', { skip }, async () => check(await forwarding(lab, 'ipv6')));
+test('IPv4 forwarding by packets: the input device alone', { skip }, async () =>
+  check(await packets.forwarding(lab, 'ipv4')),
+);
+test('IPv6 forwarding by packets: conf.all alone', { skip }, async () => check(await packets.forwarding(lab, 'ipv6')));

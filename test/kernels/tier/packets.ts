@@ -11,8 +11,30 @@ import * as fs from 'node:fs';
 
 /** What the experiments need of the library: the effective value, and a write, in a named namespace. */
 export interface Lab {
-  effective(ns: string, key: string): { effective: string | null; text: string; meaning?: string };
+  effective(ns: string, key: string): Effective;
   set(ns: string, key: string, value: number): void;
+}
+
+type Effective = { effective: string | null; text: string; meaning?: string };
+
+/** A Lab from a build of the library: how it opens a named namespace, writes a key there, and says what the kernel uses. */
+export function labOf<N extends { close(): unknown }>(
+  open: (name: string) => N,
+  set: (ns: N, key: string, value: string) => unknown,
+  effective: (ns: N, key: string) => Effective,
+): Lab {
+  const inside = <T>(name: string, fn: (ns: N) => T): T => {
+    const ns = open(name);
+    try {
+      return fn(ns);
+    } finally {
+      ns.close();
+    }
+  };
+  return {
+    effective: (name, key) => inside(name, (ns) => effective(ns, key)),
+    set: (name, key, value) => void inside(name, (ns) => set(ns, key, String(value))),
+  };
 }
 
 /** One observation: what the library predicted and what the kernel did. */
