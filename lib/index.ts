@@ -82,6 +82,7 @@ export {
 } from './explain/effective.js';
 export {
   diagnoseWrite,
+  diagnoseWrites,
   type WriteDiagnosis,
   type WriteObstacle,
   type WriteObstacleCode,

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { NetNamespace } from '../lib/index.js';
-import { diagnoseWrite } from '../lib/explain/write-diagnosis.js';
+import { diagnoseWrite, diagnoseWrites } from '../lib/explain/write-diagnosis.js';
 import { busyboxRootfs, containerId, missing, runcBundle, runcExec, runcRun, tempDir } from './containers-env.js';
 import { checkThreadsAtEnd } from './helpers.js';
 
@@ -217,5 +217,22 @@ t.test(
     t.equal(d.facts.netnsOwner, 'process');
     t.equal(d.facts.processInHostUserns, false);
     t.equal(d.facts.procSysMount?.readOnly, false, "it sees the host's /proc, writable");
+  },
+);
+
+t.test(
+  'diagnoseWrites: several keys of one target, the process read once; argument errors first',
+  { skip: why },
+  async (t) => {
+    const dir = tempDir(t, 'netns-wds');
+    const c = runcRun(t, containerId('wds'), runcBundle(dir), path.join(dir, 'state'));
+    const [a, b] = diagnoseWrites({ pid: c.pid }, [KEY, 'net.ipv4.conf.all.rp_filter']);
+    t.equal(a?.key, KEY);
+    t.equal(b?.key, 'net.ipv4.conf.all.rp_filter');
+    t.equal(b?.inside.errno, 'EROFS');
+    t.same(a?.facts.procSysMount, b?.facts.procSysMount);
+    t.throws(() => diagnoseWrites({ pid: c.pid }, ['kernel.hostname']), 'a key outside net');
+    t.throws(() => diagnoseWrite({ pid: 0x3fffffff }, KEY), /ESRCH|ENOENT/, 'no such process');
+    t.throws(() => diagnoseWrite(null as never, KEY), TypeError);
   },
 );

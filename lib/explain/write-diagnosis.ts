@@ -21,6 +21,7 @@ import { deviceOf } from '../keypath.js';
 import { native, WALK_MODE } from '../native/index.js';
 import { NetNamespace } from '../namespace/handle.js';
 import { findContainer, containerLabel } from '../container/find.js';
+import { procStartTime } from '../container/read.js';
 import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 import { parseKey, type KeyInput } from '../sysctl/keys.js';
 import { defaultContext, findRule, ruleEvidence } from './rules.js';
@@ -478,17 +479,8 @@ export interface DiagnoseWriteOptions {
   value?: string;
 }
 
-/** An entry's presence and mode in a namespace (one walk of its directory, no value read). */
-function entryIn(ns: NetNamespace, rel: string): { present: false } | { present: true; mode: number } {
-  const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
-  try {
-    const w = ns.sysctl.backend.walk(dir, WALK_MODE);
-    const i = w.keys.indexOf(rel);
-    return i < 0 ? { present: false } : { present: true, mode: (w.modes[i] ?? 0) & 0o7777 };
-  } catch {
-    return { present: false };
-  }
-}
+/** The process side of the facts, read once for any number of keys. */
+export type WriteContext = Omit<WriteFacts, 'key' | 'rel' | 'entry' | 'onHost' | 'rule' | 'value'>;
 
 function statId(path: string): string | undefined {
   try {
@@ -499,36 +491,37 @@ function statId(path: string): string | undefined {
   }
 }
 
-/**
- * Would a write of `key` from inside the target process's container succeed, and if not, why;
- * why it works from the host (`nsenter -n`), and what to do. Reads the process's mountinfo,
- * credentials and namespaces (root, or the process's owner, may), never writes anything.
- */
-export function diagnoseWrite(target: WriteTarget, key: KeyInput, options: DiagnoseWriteOptions = {}): WriteDiagnosis {
+/** The target's process and container, checked to be running. */
+function resolveTarget(target: WriteTarget): { pid: number; started: number | undefined; found?: ContainerInfo } {
   if (target === null || typeof target !== 'object') invalid('{ pid } or { container }', 'target', target);
-  const { rel, key: dotted } = parseKey(key);
-  let pid: number;
-  let container: WriteFacts['container'];
-  let found: ContainerInfo | undefined;
-  if ('pid' in target) {
-    pid = target.pid;
-  } else {
-    const c =
-      typeof target.container === 'string' ? findContainer(target.container, target.options ?? {}) : target.container;
-    if (!c.running)
-      throw netnsError(ERRNO.ESRCH, 'open', {
-        op: 'open-container',
-        reason: 'container-gone',
-        name: c.id,
-        message: `ESRCH: container ${containerLabel(c)} is not running`,
-      });
-    pid = c.pid;
-    found = c;
-    container = { id: c.id, runtime: c.runtime, label: containerLabel(c) };
-  }
-  // A container's namespace is opened against its recorded init (never a reused pid's).
-  using ns = found ? NetNamespace.fromContainer(found) : NetNamespace.fromPid(pid);
-  using host = NetNamespace.current();
+  if ('pid' in target) return { pid: target.pid, started: procStartTime(target.pid) };
+  const c =
+    typeof target.container === 'string' ? findContainer(target.container, target.options ?? {}) : target.container;
+  if (!c.running)
+    throw netnsError(ERRNO.ESRCH, 'open', {
+      op: 'open-container',
+      reason: 'container-gone',
+      name: c.id,
+      message: `ESRCH: container ${containerLabel(c)} is not running`,
+    });
+  return { pid: c.pid, started: c.startTime, found: c };
+}
+
+/**
+ * Read the process side: its credentials and mounts from /proc/PID, the owner of the namespace
+ * `ns` (the process's, opened by the caller) and whether it is the caller's own. The process's
+ * start time, taken before `ns` was opened, is checked again before and after, so a pid reused
+ * meanwhile is an error (ESRCH), never another process's facts.
+ */
+function readContext(
+  pid: number,
+  started: number | undefined,
+  ns: NetNamespace,
+  host: NetNamespace,
+  found?: ContainerInfo,
+): WriteContext {
+  const gone = () => netnsError(ERRNO.ESRCH, 'open', { path: `/proc/${pid}/status`, reason: 'gone', pid });
+  if (started === undefined || procStartTime(pid) !== started) throw gone();
   const read = (file: string): string | undefined => {
     try {
       return fs.readFileSync(`/proc/${pid}/${file}`, 'utf8');
@@ -537,9 +530,9 @@ export function diagnoseWrite(target: WriteTarget, key: KeyInput, options: Diagn
     }
   };
   const status = read('status');
-  if (status === undefined) throw netnsError(ERRNO.ESRCH, 'open', { path: `/proc/${pid}/status`, reason: 'gone', pid });
   const mountinfo = read('mountinfo');
   const procUser = statId(`/proc/${pid}/ns/user`);
+  if (status === undefined || procStartTime(pid) !== started) throw gone();
   const selfUser = statId('/proc/self/ns/user');
   let owner: WriteFacts['netnsOwner'] = 'unknown';
   try {
@@ -554,26 +547,87 @@ export function diagnoseWrite(target: WriteTarget, key: KeyInput, options: Diagn
   } catch {
     /* NS_GET_USERNS refused (an owner outside ours) or unknown to this kernel (< 4.9) */
   }
-  const ctx = defaultContext();
-  const rule = findRule(rel, ctx);
-  const facts: WriteFacts = {
-    key: dotted,
-    rel,
+  const ctx: WriteContext = {
     pid,
     mounts: mountinfo === undefined ? null : parseMountinfo(mountinfo),
     credentials: parseStatus(status),
     processInHostUserns: procUser !== undefined && procUser === selfUser,
     netnsOwner: owner,
     hostNetwork: ns.equals(host),
-    entry: entryIn(ns, rel),
-    onHost: entryIn(host, rel),
-    kernel: ctx.kernel,
+    kernel: defaultContext().kernel,
   };
-  if (container) facts.container = container;
+  if (found) ctx.container = { id: found.id, runtime: found.runtime, label: containerLabel(found) };
+  return ctx;
+}
+
+/** The facts of one key, from the process side and each side's entry. */
+function factsFor(
+  ctx: WriteContext,
+  key: KeyInput,
+  entries: (rel: string) => { entry: WriteFacts['entry']; onHost: WriteFacts['onHost'] },
+  options: DiagnoseWriteOptions,
+): WriteFacts {
+  const { rel, key: dotted } = parseKey(key);
+  const rc = defaultContext();
+  const facts: WriteFacts = { ...ctx, key: dotted, rel, ...entries(rel) };
   if (options.value !== undefined) facts.value = options.value;
+  const rule = findRule(rel, rc);
   if (rule) {
-    const ev = ruleEvidence(rule, rel, ctx);
+    const ev = ruleEvidence(rule, rel, rc);
     facts.rule = { id: ev.id, class: ev.class, fn: ev.fn, file: ev.file, ...(ev.userns ? { userns: ev.userns } : {}) };
   }
-  return diagnoseWriteFrom(facts);
+  return facts;
+}
+
+/**
+ * Would a write of `key` from inside the target process's container succeed, and if not, why;
+ * why it works from the host (`nsenter -n`), and what to do. Reads the process's mountinfo,
+ * credentials and namespaces (root, or the process's owner, may), never writes anything.
+ */
+export function diagnoseWrite(target: WriteTarget, key: KeyInput, options: DiagnoseWriteOptions = {}): WriteDiagnosis {
+  return diagnoseWrites(target, [key], options)[0]!;
+}
+
+/**
+ * {@link diagnoseWrite} for several keys of one target: the process is read once, and each
+ * side's entries in one walk of the keys' directories.
+ */
+export function diagnoseWrites(
+  target: WriteTarget,
+  keys: readonly KeyInput[],
+  options: DiagnoseWriteOptions = {},
+): WriteDiagnosis[] {
+  if (!Array.isArray(keys)) invalid('an array of keys', 'keys', keys);
+  const rels = keys.map((k) => parseKey(k).rel); // argument errors before anything is opened
+  const { pid, started, found } = resolveTarget(target);
+  // A container's namespace is opened against its recorded init (never a reused pid's).
+  using ns = found ? NetNamespace.fromContainer(found) : NetNamespace.fromPid(pid);
+  using host = NetNamespace.current();
+  const ctx = readContext(pid, started, ns, host, found);
+  const inNs = modesIn(ns, rels);
+  const onHost = modesIn(host, rels);
+  const entry = (m: Map<string, number>, rel: string) => {
+    const mode = m.get(rel);
+    return mode === undefined ? { present: false as const } : { present: true as const, mode };
+  };
+  return keys.map((k) =>
+    diagnoseWriteFrom(factsFor(ctx, k, (rel) => ({ entry: entry(inNs, rel), onHost: entry(onHost, rel) }), options)),
+  );
+}
+
+/** The modes of the entries `rels` name in a namespace (absent ones left out): one walk per directory. */
+function modesIn(ns: NetNamespace, rels: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  const dirs = new Set(rels.map((rel) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '')));
+  for (const dir of dirs) {
+    try {
+      const w = ns.sysctl.backend.walk(dir, WALK_MODE);
+      w.keys.forEach((k, i) => {
+        out.set(k, (w.modes[i] ?? 0) & 0o7777);
+      });
+    } catch {
+      /* the directory is absent there */
+    }
+  }
+  return out;
 }
