@@ -85,6 +85,7 @@ Promise.all(subpaths.map((s) => import('netns/' + s))).then((ms) => {
   );
   t.same(out.containers?.keys, [
     'CONTAINER_RUNTIMES',
+    'containerLabel',
     'containerName',
     'defaultContainerRoots',
     'findContainer',

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import { invalid } from '../errors.js';
 import { keyFromRel } from '../keypath.js';
 import type { NetNamespace } from '../namespace/handle.js';
+import { printable } from '../printable.js';
 import { parseKey, type KeyInput } from '../sysctl/keys.js';
 import {
   EFFECTIVE_LINES,
@@ -62,7 +63,7 @@ export interface EffectiveValue {
   meaning?: string;
   /** The entry's own value is not the one the kernel uses. */
   differs: boolean;
-  /** One line: `effective 2 = max(all 2, eth0 1): loose`. */
+  /** One line for a person: `effective 2 = max(all 2, eth0 1): loose` (names and values as printable() shows them). */
   text: string;
   /** The values read (dotted key -> text, null when absent or unreadable). */
   inputs: Record<string, string | null>;
@@ -214,11 +215,12 @@ export function effectiveFrom(
       ...scoped,
       effective: null,
       differs: false,
-      text: `no rule known for ${p.family} ${p.name} on the checked kernel lines (${EFFECTIVE_LINES.join(', ')}): the kernel may combine it with conf.all`,
+      text: `no rule known for ${p.family} ${printable(p.name)} on the checked kernel lines (${EFFECTIVE_LINES.join(', ')}): the kernel may combine it with conf.all`,
     };
   const all = read(`${p.family}/conf/all/${p.name}`);
   const extra = extraInputs(ev.combine, p.family, dev, p.name).map(read);
-  const r = combine(ev.combine, dev, own, all, extra);
+  // The text is for a person: the device's name (a tenant's) as printable() shows it.
+  const r = combine(ev.combine, printable(dev), own, all, extra);
   const out: EffectiveValue = { ...scoped, effective: r.value, differs: false, text: r.text };
   if (r.value !== null) {
     const n = int(r.value);
@@ -238,7 +240,7 @@ function scopeText(
   name: string,
   ev: EffectiveRuleEvidence | undefined,
 ): string {
-  const k = `${family}.conf.${scope}.${name}`;
+  const k = printable(`${family}.conf.${scope}.${name}`);
   if (scope === 'default')
     return `conf.default is no device's value: a device created later copies it${family === 'ipv4' && ev?.onWrite?.includes('never set') ? '; a write also reaches existing devices whose entry was never set' : ''}`;
   if (!ev) return `no rule known for ${k} on the checked kernel lines (${EFFECTIVE_LINES.join(', ')})`;
@@ -261,9 +263,9 @@ function scopeText(
   return `conf.all is combined with each device's entry: ${how[ev.combine]}`;
 }
 
-const show = (v: string | null): string => (v === null ? '(absent)' : v);
+const show = (v: string | null): string => (v === null ? '(absent)' : printable(v));
 
-/** The effective value and its one-line account. */
+/** The effective value and its one-line account (`dev` already printable). */
 function combine(
   c: Combine,
   dev: string,
@@ -284,11 +286,11 @@ function combine(
       return { value: null, text: `no effect: nothing in the kernel reads it (${dev} ${show(own)})` };
     case 'device':
       if (own === null) return unreadable(`${dev}'s entry`);
-      return { value: own, text: `effective ${own} = ${dev} ${own} (conf.all is not read)` };
+      return { value: own, text: `effective ${show(own)} = ${dev} ${show(own)} (conf.all is not read)` };
     case 'device-else-default': {
       const dflt = extra[0] ?? null;
-      if (own !== null) return { value: own, text: `effective = ${dev}'s own ${own}` };
-      if (dflt !== null) return { value: dflt, text: `effective = conf.default's ${dflt} (${dev} has none set)` };
+      if (own !== null) return { value: own, text: `effective = ${dev}'s own ${show(own)}` };
+      if (dflt !== null) return { value: dflt, text: `effective = conf.default's ${show(dflt)} (${dev} has none set)` };
       return { value: null, text: `none: neither ${dev} nor conf.default has one set` };
     }
   }

@@ -25,6 +25,7 @@ import { procStartTime } from '../container/read.js';
 import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 import { parseKey, type KeyInput } from '../sysctl/keys.js';
 import { defaultContext, findRule, ruleEvidence } from './rules.js';
+import { printable } from '../printable.js';
 import { remediesFor, shellWord } from './remedies.js';
 import type { RuleClass } from './types.js';
 
@@ -150,7 +151,7 @@ export interface WriteObstacle {
   blocks: boolean;
   /** The errno the write meets, when it fails. */
   errno?: 'ENOENT' | 'EROFS' | 'EACCES' | 'EPERM';
-  /** What and why, in a sentence. */
+  /** What and why, in a sentence (names as printable() shows them). */
   text: string;
   /** The kernel function (file) or the runtime behind it. */
   source: string;
@@ -178,7 +179,15 @@ export interface WriteFacts {
   /** The entry on the host (the caller's namespace). */
   onHost: { present: false } | { present: true; mode: number };
   /** The kernel rule's class and source, when a rule matches. */
-  rule?: { id: string; class: RuleClass; fn: string; file: string; userns?: 'hidden' | 'readonly' };
+  rule?: {
+    id: string;
+    class: RuleClass;
+    fn: string;
+    file: string;
+    userns?: 'hidden' | 'readonly';
+    /** Dotted key the value is copied or computed from when a namespace is created. */
+    sourceKey?: string;
+  };
   /** Kernel version [major, minor]. */
   kernel: [number, number];
   /** The value to show in suggested commands (default VALUE). */
@@ -234,6 +243,8 @@ export function diagnoseWriteFrom(f: WriteFacts): WriteDiagnosis {
     obstacles.push(o);
   };
   const path = `/proc/sys/net/${f.rel}`;
+  // Text for a person: the key, device and mount point (a tenant's names) as printable() shows them.
+  const key = printable(f.key);
   const dev = deviceOf(f.rel);
   const hasCap = (f.credentials.capEff & (1n << BigInt(CAP_NET_ADMIN))) !== 0n;
   // ns_capable(net->user_ns): the process's caps count in its own user namespace and in those
@@ -243,13 +254,14 @@ export function diagnoseWriteFrom(f: WriteFacts): WriteDiagnosis {
 
   // 1. Does the path exist in the process's view?
   const mount = f.mounts ? mountOf(f.mounts, path) : undefined;
+  const mp = mount ? printable(mount.mountPoint) : '';
   if (!f.entry.present) {
     if (f.onHost.present && f.rule?.userns === 'hidden' && f.netnsOwner !== 'host')
       add({
         code: 'userns-hidden',
         blocks: true,
         errno: 'ENOENT',
-        text: `${f.key} is not registered in a network namespace owned by a user namespace: the kernel does not export it to unprivileged users`,
+        text: `${key} is not registered in a network namespace owned by a user namespace: the kernel does not export it to unprivileged users`,
         source: `${f.rule.fn} (${f.rule.file})`,
       });
     else if (f.onHost.present)
@@ -258,8 +270,8 @@ export function diagnoseWriteFrom(f: WriteFacts): WriteDiagnosis {
         blocks: true,
         errno: 'ENOENT',
         text: dev
-          ? `${f.key} belongs to the host's interface "${dev}", which the container's namespace does not have`
-          : `${f.key} exists only in the host's initial namespace: it is one global value, and no container has an entry for it`,
+          ? `${key} belongs to the host's interface "${printable(dev)}", which the container's namespace does not have`
+          : `${key} exists only in the host's initial namespace: it is one global value, and no container has an entry for it`,
         source: f.rule ? `${f.rule.fn} (${f.rule.file})` : 'observation: present on the host, absent in the namespace',
       });
     else
@@ -267,7 +279,7 @@ export function diagnoseWriteFrom(f: WriteFacts): WriteDiagnosis {
         code: 'absent',
         blocks: true,
         errno: 'ENOENT',
-        text: `${f.key} exists neither in the container's namespace nor on the host (a missing interface or module)`,
+        text: `${key} exists neither in the container's namespace nor on the host (a missing interface or module)`,
         source: 'observation',
       });
   }
@@ -287,8 +299,8 @@ export function diagnoseWriteFrom(f: WriteFacts): WriteDiagnosis {
         ...(mount.root !== '/null' ? { errno: 'ENOENT' as const } : {}),
         text:
           mount.root === '/null'
-            ? `${mount.mountPoint} is masked with /dev/null in the container: a write "succeeds" and is thrown away`
-            : `${mount.mountPoint} is masked with an empty ${mount.fstype} in the container (the runtime's maskedPaths): the entry does not exist in its view`,
+            ? `${mp} is masked with /dev/null in the container: a write "succeeds" and is thrown away`
+            : `${mp} is masked with an empty ${printable(mount.fstype)} in the container (the runtime's maskedPaths): the entry does not exist in its view`,
         source: 'its /proc/PID/mountinfo (the OCI runtime masks linux.maskedPaths this way)',
       });
     else if (mount.options.includes('ro') || mount.superOptions.includes('ro'))
@@ -296,8 +308,8 @@ export function diagnoseWriteFrom(f: WriteFacts): WriteDiagnosis {
         code: 'read-only-mount',
         blocks: true,
         errno: 'EROFS',
-        text: `${mount.mountPoint} is mounted read-only in the container's mount namespace (the OCI runtime's readonlyPaths: runc, Docker, containerd and CRI-O make /proc/sys read-only for every container that is not privileged)`,
-        source: `its /proc/PID/mountinfo: ${mount.mountPoint} ${mount.options.join(',')}`,
+        text: `${mp} is mounted read-only in the container's mount namespace (the OCI runtime's readonlyPaths: runc, Docker, containerd and CRI-O make /proc/sys read-only for every container that is not privileged)`,
+        source: `its /proc/PID/mountinfo: ${mp} ${printable(mount.options.join(','))}`,
       });
   }
   // 3. The entry's mode and the process's credentials (proc_sys_permission).
@@ -310,8 +322,8 @@ export function diagnoseWriteFrom(f: WriteFacts): WriteDiagnosis {
         errno: 'EACCES',
         text:
           f.rule?.userns === 'readonly' && f.netnsOwner !== 'host'
-            ? `${f.key} is read-only in a network namespace owned by a user namespace`
-            : `${f.key} is read-only (mode ${mode.toString(8)}) in every namespace but the host's: ${cls === 'readonly' ? 'it mirrors one global value' : 'the kernel registers it without write bits there'}`,
+            ? `${key} is read-only in a network namespace owned by a user namespace`
+            : `${key} is read-only (mode ${mode.toString(8)}) ${f.onHost.present && (f.onHost.mode & 0o222) !== 0 ? "in every namespace but the host's" : "in every namespace, the host's included"}: ${cls === 'readonly' ? 'it mirrors one global value' : 'the kernel registers it without write bits there'}`,
         source: f.rule
           ? `${f.rule.fn} (${f.rule.file})`
           : 'ensure_safe_net_sysctl (net/sysctl_net.c) or the table mode',
@@ -342,7 +354,7 @@ export function diagnoseWriteFrom(f: WriteFacts): WriteDiagnosis {
         code: 'needs-cap-net-admin',
         blocks: true,
         errno: 'EPERM',
-        text: `writing ${f.key} needs CAP_NET_ADMIN in the user namespace that owns the network namespace, whatever the file's mode (read in 6.1 and 6.12; 5.10 does not check)`,
+        text: `writing ${key} needs CAP_NET_ADMIN in the user namespace that owns the network namespace, whatever the file's mode (read in 6.1 and 6.12; 5.10 does not check)`,
         source: 'devinet_sysctl_forward (net/ipv4/devinet.c)',
       });
   }
@@ -357,7 +369,7 @@ export function diagnoseWriteFrom(f: WriteFacts): WriteDiagnosis {
     add({
       code: 'shared',
       blocks: false,
-      text: `${f.key} is one kernel-wide value: a write from any namespace changes it for every namespace`,
+      text: `${key} is one kernel-wide value: a write from any namespace changes it for every namespace`,
       source: f.rule ? `${f.rule.fn} (${f.rule.file})` : 'rule',
     });
 
@@ -402,7 +414,7 @@ export function diagnoseWriteFrom(f: WriteFacts): WriteDiagnosis {
       ? `${f.hostNetwork ? "it would change the host's own value (the container uses the host's network namespace). " : ''}as root on the host, \`${hostCmd}\` (or \`${netnsCmd}\`) works: nsenter -n enters only the network namespace and keeps the host's mount namespace, so /proc/sys is the host's writable proc mount, /proc/sys/net resolves in the network namespace of the thread that opens it (the container's), and the host's root has CAP_NET_ADMIN over every network namespace. docker exec and kubectl exec enter the container's mount namespace too (read-only /proc/sys) with the container's capabilities, so they fail as the container does.`
       : f.entry.present
         ? `not from the host either: the entry is read-only (mode ${f.entry.mode.toString(8)}) in the container's namespace for everyone, root included`
-        : `not from the host either: after nsenter -n, /proc/sys/net/${f.rel} resolves in the container's namespace, which has no such entry`,
+        : `not from the host either: after nsenter -n, ${printable(path)} resolves in the container's namespace, which has no such entry`,
   };
 
   const remedies: string[] = [];
@@ -422,28 +434,36 @@ export function diagnoseWriteFrom(f: WriteFacts): WriteDiagnosis {
         'not recommended: a privileged container (or an unmasked procMount) gets a writable /proc/sys, and with it the power to change kernel-wide keys (kernel.*, vm.*, the host-only net.* ones) for the whole host',
       );
   } else {
-    const r = remediesFor({
-      key: f.key,
-      class: f.hostNetwork ? 'shared' : (cls ?? 'host-only'),
-      value,
-      ...(dev ? { device: dev } : {}),
-    });
+    const readOnly = f.entry.present && (f.entry.mode & 0o222) === 0;
+    const hidden = obstacles.some((o) => o.code === 'userns-hidden');
+    // The class remediesFor speaks for: what the container's namespace does with the key.
+    const as = f.hostNetwork ? 'shared' : readOnly && cls !== 'shared' ? 'readonly' : (cls ?? 'host-only');
+    const r = remediesFor({ key: f.key, class: as, value, ...(dev ? { device: dev } : {}) });
+    const source = f.rule?.sourceKey;
     if (f.hostNetwork)
       remedies.push(
         "the container uses the host's network namespace: set the key on the host (it is the container's too), or give the container a network namespace of its own",
       );
-    if (r.instead) remedies.push(r.instead);
+    if (hidden)
+      remedies.push(
+        `${key} exists only in network namespaces owned by the host's user namespace; a rootless container's namespace (owned by its user namespace) never has it: run the container with a network namespace the host's root creates (a rootful runtime), then set it at start or from the host as root (${netnsCmd})`,
+      );
+    else if (readOnly && source !== undefined && source !== f.key)
+      remedies.push(
+        `No write can change it, inside or from the host: the kernel fixes it when the namespace is created, from ${printable(source)} of the namespace that creates it (the host's, for a container a runtime starts). Set ${printable(source)} on the host before the container starts, knowing it applies to every namespace created afterwards.`,
+      );
+    else if (r.instead) remedies.push(r.instead);
     // What the runtime does with it at start (runc 1.1 writes linux.sysctl inside the
     // container's namespace; docker and the kubelet pass any net.* name through to it).
     const refused = (why: string): string =>
-      `${r.docker.text}: runc refuses to start a container whose linux.sysctl names it ("open /proc/sys/net/${f.rel}: ${why}")`;
+      `${hidden ? `docker run --sysctl cannot set ${key} in a rootless container` : r.docker.text}: runc refuses to start a container whose linux.sysctl names it ("open ${printable(path)}: ${why}")`;
     const atStart = !f.entry.present
       ? refused('no such file or directory')
-      : (f.entry.mode & 0o222) === 0
+      : readOnly
         ? refused('permission denied')
         : f.hostNetwork
           ? "docker and runc refuse net.* sysctls for a container in the host's network namespace"
-          : `docker run --sysctl and linux.sysctl would write ${f.key} at start, changing it for every namespace on the host`;
+          : `docker run --sysctl and linux.sysctl would write ${key} at start, changing it for every namespace on the host`;
     remedies.push(`${atStart}; ${r.kubernetes.text}`);
   }
 
@@ -574,7 +594,14 @@ function factsFor(
   const rule = findRule(rel, rc);
   if (rule) {
     const ev = ruleEvidence(rule, rel, rc);
-    facts.rule = { id: ev.id, class: ev.class, fn: ev.fn, file: ev.file, ...(ev.userns ? { userns: ev.userns } : {}) };
+    facts.rule = {
+      id: ev.id,
+      class: ev.class,
+      fn: ev.fn,
+      file: ev.file,
+      ...(ev.userns ? { userns: ev.userns } : {}),
+      ...(ev.sourceKey !== undefined ? { sourceKey: ev.sourceKey } : {}),
+    };
   }
   return facts;
 }

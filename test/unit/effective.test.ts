@@ -183,3 +183,13 @@ t.test('docs/api.md states the same rules per line as EFFECTIVE_RULES', async (t
     }
   }
 });
+
+t.test("a tenant's device name is shown printable() in the text, exact in the data", async (t) => {
+  const dev = 'e\x1b]0;x\x07\\';
+  const key = `net.ipv4.conf.${dev}.rp_filter`;
+  const e = effectiveFrom(key, (k) => ({ [key]: '1', 'net.ipv4.conf.all.rp_filter': '2' })[k], { kernel: K612 });
+  t.equal(e.device, dev, 'the data field is exact');
+  t.ok(Object.hasOwn(e.inputs, key), 'inputs keyed by the exact key');
+  t.equal(e.text, 'effective 2 = max(all 2, e\\x1b]0;x\\x07\\\\ 1): loose');
+  t.notMatch(e.text, /[\x00-\x1f]/);
+});

@@ -201,3 +201,69 @@ t.test('host-only and shared keys: no per-container setting', async (t) => {
   );
   t.match(dev.inside.obstacles[0]?.text, /the host's interface "eth9"/);
 });
+
+t.test('read-only entries: the remedy never suggests a write the kernel refuses', async (t) => {
+  // tcp_ehash_entries: read-only everywhere, fixed at creation from the creator's tcp_child_ehash_entries.
+  const derived = diagnoseWriteFrom(
+    base({
+      key: 'net.ipv4.tcp_ehash_entries',
+      rel: 'ipv4/tcp_ehash_entries',
+      entry: { present: true, mode: 0o444 },
+      onHost: { present: true, mode: 0o444 },
+      rule: {
+        id: 'tcp_set_hashinfo',
+        class: 'parent',
+        fn: 'tcp_set_hashinfo',
+        file: 'net/ipv4/tcp_ipv4.c',
+        sourceKey: 'net.ipv4.tcp_child_ehash_entries',
+      },
+    }),
+  );
+  const all = derived.remedies.join('\n');
+  t.notMatch(all, /--allowed-unsafe-sysctls|docker run --sysctl net\.ipv4\.tcp_ehash_entries=/, 'no write suggested');
+  t.match(all, /from net\.ipv4\.tcp_child_ehash_entries of the namespace that creates it/);
+  t.match(
+    derived.inside.obstacles.find((o) => o.code === 'read-only-key')?.text,
+    /in every namespace, the host's included/,
+  );
+  t.equal(derived.fromHost.allowed, false);
+  // Writable on the host, read-only in a namespace: the class's own sentence.
+  const mirrored = diagnoseWriteFrom(
+    base({
+      key: 'net.core.rmem_max',
+      rel: 'core/rmem_max',
+      entry: { present: true, mode: 0o444 },
+      rule: { id: 'r', class: 'readonly', fn: 'f', file: 'g', sourceKey: 'net.core.rmem_max' },
+    }),
+  );
+  t.match(mirrored.inside.obstacles.find((o) => o.code === 'read-only-key')?.text, /in every namespace but the host's/);
+  t.match(mirrored.remedies.join('\n'), /containers see the host value read-only/);
+});
+
+t.test('a key a rootless namespace never has: no "set it on the host only" advice', async (t) => {
+  const d = diagnoseWriteFrom(
+    base({
+      credentials: { euid: 100000, egid: 100000, groups: [], capEff: 0x1ffffffffffn },
+      processInHostUserns: false,
+      netnsOwner: 'process',
+      entry: { present: false },
+      rule: { id: 'h', class: 'default', fn: 'ip6_route_net_init', file: 'net/ipv6/route.c', userns: 'hidden' },
+    }),
+  );
+  const all = d.remedies.join('\n');
+  t.match(all, /a rootful runtime/);
+  t.notMatch(all, /No per-container setting exists/);
+  t.match(all, /cannot set net\.ipv4\.tcp_keepalive_time in a rootless container: runc refuses/);
+});
+
+t.test('names a tenant chose are shown printable() in every sentence, exact in the data', async (t) => {
+  const dev = 'e\x1b[31m';
+  const key = `net.ipv4.conf.${dev}.rp_filter`;
+  const d = diagnoseWriteFrom(base({ key, rel: `ipv4/conf/${dev}/rp_filter`, entry: { present: false } }));
+  t.equal(d.key, key, 'the data field is exact');
+  const text = [...d.inside.obstacles.flatMap((o) => [o.text, o.source]), d.fromHost.why, ...d.remedies].join('\n');
+  t.notMatch(text, /\x1b/, 'no raw escape reaches a sentence');
+  t.match(text, /e\\x1b\[31m/);
+  const masked = parseMountinfo(`${RUNC}\n70 102 0:75 / /proc/sys\\012\x1b ro - tmpfs tmpfs ro`);
+  t.equal(masked.at(-1)?.mountPoint, '/proc/sys\n\x1b');
+});
