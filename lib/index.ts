@@ -72,11 +72,22 @@ export { explain } from './explain/explain.js';
 export type {
   SysctlClass,
   CompareEntry,
+  CompareStatus,
   Classification,
   ClassifyOptions,
   Evidence,
   Explanation,
+  Provenance,
+  ProvenanceKind,
+  SpecSetting,
 } from './explain/types.js';
+export type {
+  ExplainTargetOptions,
+  TargetExplanation,
+  TargetKeyExplanation,
+  TargetContainer,
+} from './explain/target.js';
+export type { Settable, SettableReason } from './explain/remedies.js';
 
 // What the kernel uses for a device's key, and why a write fails inside a container.
 export {

@@ -75,8 +75,10 @@ Promise.all(subpaths.map((s) => import('netns/' + s))).then((ms) => {
     'mountOf',
     'parseMountinfo',
     'parseStatus',
+    'provenanceOf',
     'remediesFor',
     'remedyCommand',
+    'settableFor',
     'settablePerNamespace',
   ]);
   t.ok(

@@ -12,6 +12,7 @@ export {
   remediesFor,
   remedyCommand,
   settablePerNamespace,
+  settableFor,
   type Remedies,
   type RemedyCommandInput,
 } from '../explain/remedies.js';
@@ -35,3 +36,4 @@ export {
   type MountEntry,
   type ProcessCredentials,
 } from '../explain/write-diagnosis.js';
+export { provenanceOf, type ProvenanceFacts } from '../explain/provenance.js';
