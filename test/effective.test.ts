@@ -7,9 +7,11 @@
 // Nothing touches the host's interfaces or sysctls: every link is created inside the test's
 // namespaces, which are deleted when each experiment ends.
 import t, { type Test } from 'tap';
-import { NetNamespace } from '../lib/index.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { NetNamespace, auditNamespace, explain } from '../lib/index.js';
 import { effectiveValue, effectiveFrom } from '../lib/explain/effective.js';
-import { checkThreadsAtEnd, ipNetnsAdd, sh } from './helpers.js';
+import { checkThreadsAtEnd, childEnv, ipNetnsAdd, plainNode, sh } from './helpers.js';
 import {
   BUSYBOX,
   arpAccept,
@@ -118,3 +120,87 @@ t.test('effectiveValue reads all and DEV in the same namespace, not the caller',
   const snap = ns.sysctl.getAll('net.ipv4.conf');
   t.same(effectiveFrom('net.ipv4.conf.v0.rp_filter', (k) => snap.raw[k]).text, e.text, 'from a snapshot');
 });
+
+t.test(
+  'explain(ns, keys) and netns explain --name NS KEY: a veth device with all/DEV set, effective values and rules',
+  { skip: why },
+  async (t) => {
+    const { name, ns } = namespace(t, 'pbx');
+    sh('ip', ['-n', name, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1']);
+    const set = (k: string, v: string) => ns.sysctl.set(k, v);
+    set('net.ipv4.conf.all.rp_filter', '2');
+    set('net.ipv4.conf.v0.rp_filter', '1');
+    set('net.ipv4.conf.all.log_martians', '0');
+    set('net.ipv4.conf.v0.log_martians', '1');
+    set('net.ipv4.conf.all.accept_source_route', '0');
+    set('net.ipv4.conf.v0.accept_source_route', '1');
+    set('net.ipv6.conf.all.forwarding', '1'); // reaches every device (addrconf_fixup_forwarding)
+    set('net.ipv6.conf.v0.forwarding', '0');
+    const keys = [
+      'net.ipv4.conf.v0.rp_filter',
+      'net.ipv4.conf.v0.log_martians',
+      'net.ipv4.conf.v0.accept_source_route',
+      'net.ipv6.conf.v0.forwarding',
+      'net.ipv4.conf.all.rp_filter',
+      'net.ipv4.tcp_keepalive_time',
+    ];
+    const r = explain(ns, keys);
+    const by = new Map(r.keys.map((k) => [k.key, k]));
+    const expect: [string, string, string, string, RegExp][] = [
+      ['net.ipv4.conf.v0.rp_filter', '2', 'max', 'effective 2 = max(all 2, v0 1): loose', /inetdevice\.h/],
+      ['net.ipv4.conf.v0.log_martians', '1', 'or', 'effective 1 = or(all 0, v0 1): on', /inetdevice\.h/],
+      ['net.ipv4.conf.v0.accept_source_route', '0', 'and', 'effective 0 = and(all 0, v0 1)', /inetdevice\.h/],
+      ['net.ipv6.conf.v0.forwarding', '1', 'all', 'effective 1 = all 1', /net\/ipv6/],
+    ];
+    for (const [key, value, combine, text, file] of expect) {
+      const e = by.get(key)?.effective;
+      t.equal(e?.effective, value, `${key}: the value the kernel uses`);
+      t.equal(e?.rule?.combine, combine, `${key}: the rule`);
+      t.ok(e?.text.startsWith(text), `${key}: ${e?.text}`);
+      t.match(e?.rule?.file ?? e?.rule?.uses.map((u) => u.file).join(' '), file, `${key}: cited`);
+    }
+    t.equal(by.get('net.ipv4.conf.v0.rp_filter')?.value, '1', "beside the entry's own value");
+    t.equal(by.get('net.ipv4.conf.all.rp_filter')?.effective?.scope, 'all', 'conf.all: how it takes part');
+    t.equal(by.get('net.ipv4.tcp_keepalive_time')?.effective, undefined, 'no effective value for other keys');
+    t.equal(by.get('net.ipv4.conf.v0.rp_filter')?.write, undefined, 'no process given: no write diagnosis');
+
+    const cli = fileURLToPath(new URL('../dist/bin/netns.js', import.meta.url));
+    const run = (args: string[]) => {
+      const [cmd, a] = plainNode([cli, ...args]);
+      return spawnSync(cmd, a, { encoding: 'utf8', input: '', env: childEnv({}), timeout: 120_000 });
+    };
+    const human = run(['explain', '--name', name, ...keys.slice(0, 4)]);
+    t.equal(human.status, 0, human.stderr);
+    t.match(human.stdout, /effective: +effective 2 = max\(all 2, v0 1\): loose/);
+    t.match(human.stdout, /kernel rule: +IN_DEV_RPFILTER/);
+    t.match(human.stdout, /effective: +effective 0 = and\(all 0, v0 1\)/);
+    const j = JSON.parse(run(['explain', '--name', name, '--json', keys[0]!]).stdout);
+    t.equal(j.keys[0].effective.effective, '2', '--json carries it');
+    t.equal(j.keys[0].effective.rule.combine, 'max');
+
+    // The audit of the namespace carries it on the interface's entries; netns diff lists those
+    // the kernel does not use as they show, even when --devices leaves them out of the table.
+    const audit = auditNamespace(ns, { oneSided: true, classify: false }).targets[0]!;
+    const rp = audit.oneSided?.find((d) => d.key === 'net.ipv4.conf.v0.rp_filter');
+    t.equal(rp?.effective?.text, 'effective 2 = max(all 2, v0 1): loose', 'auditNamespace: oneSided entry');
+    t.equal(
+      audit.differences.find((d) => d.key === 'net.ipv4.conf.all.rp_filter')?.effective,
+      undefined,
+      'conf.all itself has none',
+    );
+    const diff = run(['diff', '--name', name]);
+    t.equal(diff.status, 0, diff.stderr);
+    t.match(diff.stdout, /the kernel uses another value than the entry shows/);
+    t.match(diff.stdout, /^ {2}net\.ipv4\.conf\.v0\.rp_filter: effective 2 = max\(all 2, v0 1\): loose$/m);
+    t.notMatch(
+      diff.stdout,
+      /v0\.log_martians: effective/,
+      'not when the entry is the value used (or(all 0, v0 1) is 1)',
+    );
+    const dj = JSON.parse(run(['diff', '--name', name, '--devices', '--json']).stdout) as {
+      key: string;
+      effective?: { effective: string };
+    }[];
+    t.equal(dj.find((r) => r.key === 'net.ipv4.conf.v0.rp_filter')?.effective?.effective, '2', 'diff --json rows');
+  },
+);

@@ -10,16 +10,23 @@ import t, { type Test } from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { NetNamespace } from '../lib/index.js';
+import { fileURLToPath } from 'node:url';
+import { NetNamespace, explain } from '../lib/index.js';
 import { diagnoseWrite, diagnoseWrites } from '../lib/explain/write-diagnosis.js';
 import { busyboxRootfs, containerId, missing, runcBundle, runcExec, runcRun, tempDir } from './containers-env.js';
-import { checkThreadsAtEnd } from './helpers.js';
+import { checkThreadsAtEnd, childEnv, plainNode } from './helpers.js';
 
 checkThreadsAtEnd(t);
 const why = missing(['runc', 'setpriv', 'unshare']);
 const KEY = 'net.ipv4.tcp_keepalive_time';
 const FILE = '/proc/sys/net/ipv4/tcp_keepalive_time';
 const NOBODY = 65534;
+const CLI = fileURLToPath(new URL('../dist/bin/netns.js', import.meta.url));
+function netns(args: string[]) {
+  const [cmd, a] = plainNode([CLI, ...args]);
+  const r = spawnSync(cmd, a, { encoding: 'utf8', input: '', env: childEnv({}), timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 const asNobody = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'];
 
 /** Unprivileged user namespaces work here (for the rootless cases). */
@@ -77,6 +84,32 @@ t.test('a runc container: /proc/sys is read-only inside, nsenter -n from the hos
   t.match(hostOnly.remedies.join('\n'), /No per-container setting exists/);
   t.match(hostOnly.remedies.join('\n'), /every container/, 'says what changing it on the host does');
   t.match(hostOnly.remedies.join('\n'), /no such file or directory/, 'says how runc refuses it at start');
+
+  // The same diagnosis in explain(ns, keys) (the container found in the namespace) and in
+  // `netns explain --container ID KEY`, human and --json.
+  {
+    using ns = NetNamespace.fromContainer(c.id, { root: c.root });
+    const [k] = explain(ns, [KEY], { containers: { root: c.root } }).keys;
+    t.equal(k?.write?.inside.errno, 'EROFS', "explain(ns, [KEY]).keys[0].write: the first container's diagnosis");
+    t.equal(k?.write?.container?.id, c.id);
+    t.equal(explain(ns, undefined, { containers: { root: c.root } }).keys[0]?.write, undefined, 'not without keys');
+    t.throws(() => explain(ns, [KEY], { pid: process.pid }), RangeError, 'a pid outside the namespace is refused');
+    t.equal(explain(ns, [KEY], { pid: c.pid }).keys[0]?.write?.inside.errno, 'EROFS', 'or the pid given');
+  }
+  const human = netns(['explain', '--container', c.id, '--container-root', c.root, KEY]);
+  t.equal(human.status, 0, human.stderr);
+  t.match(
+    human.stdout,
+    /write inside: +no \(EROFS\): \/proc\/sys is mounted read-only in the container's mount namespace/,
+  );
+  t.match(human.stdout, /from the host: +yes: as root on the host, `nsenter -t \d+ -n sysctl -w/);
+  t.match(human.stdout, new RegExp(`what to do: +1\\. from the host, as root: netns sysctl --container ${c.id} -w`));
+  t.match(human.stdout, /^ +2\. at start with Docker or Podman: docker run --sysctl/m);
+  const j = netns(['explain', '--container', c.id, '--container-root', c.root, '--json', KEY]);
+  t.equal(j.status, 0, j.stderr);
+  const w = JSON.parse(j.stdout).keys[0].write;
+  t.same([w.inside.allowed, w.inside.errno, w.inside.obstacles[0].code], [false, 'EROFS', 'read-only-mount']);
+  t.equal(w.fromHost.allowed, true);
 });
 
 /** A rootless runc container run by nobody: its bundle and state in DIR, deleted at teardown. */

@@ -57,15 +57,27 @@ function keyText(k: TargetKeyExplanation): string {
   if (p.spec)
     lines.push(['spec', `${shown(p.spec.value)} (container ${shown(p.spec.container)}, ${shown(p.spec.file)})`]);
   lines.push(['settable', `${k.settable.container ? 'yes' : 'no'}: ${k.settable.why}`]);
-  if (k.effective) lines.push(['effective', k.effective.text]);
-  if (k.write)
-    lines.push(
-      ['write inside', k.write.inside.allowed ? 'yes' : `no (${k.write.inside.errno ?? 'refused'})`],
-      ['from the host', `${k.write.fromHost.allowed ? 'yes' : 'no'}: ${k.write.fromHost.why}`],
-    );
+  const e = k.effective;
+  if (e) {
+    lines.push(['effective', e.text]);
+    if (e.rule) lines.push(['kernel rule', `${e.rule.reads} (${e.rule.file}); ${e.rule.kernel.note}`]);
+  }
+  const wd = k.write;
+  if (wd) {
+    // The library's sentences are built from printable() parts: printed as they are.
+    const [first, ...rest] = wd.inside.obstacles;
+    const verdict = wd.inside.allowed ? 'yes' : `no (${wd.inside.errno ?? 'refused'})`;
+    lines.push(['write inside', first ? `${verdict}: ${first.text}` : verdict]);
+    for (const o of rest) lines.push(['', `${o.blocks ? 'also' : 'note'}: ${o.text}`]);
+    lines.push(['from the host', `${wd.fromHost.allowed ? 'yes' : 'no'}: ${wd.fromHost.why}`]);
+    wd.remedies.forEach((r, i) => {
+      lines.push([i === 0 ? 'what to do' : '', `${i + 1}. ${r}`]);
+    });
+  }
   if (k.remedy) lines.push(['remedy', k.remedy]);
   const w = Math.max(...lines.map(([l]) => l.length));
-  return `${bold(shown(k.key))}\n${lines.map(([l, t]) => `  ${(l + ':').padEnd(w + 1)} ${t.replace(/\t/g, ' ')}`).join('\n')}\n`;
+  const label = (l: string): string => (l === '' ? ' '.repeat(w + 1) : `${l}:`.padEnd(w + 1));
+  return `${bold(shown(k.key))}\n${lines.map(([l, t]) => `  ${label(l)} ${t.replace(/\t/g, ' ')}`).join('\n')}\n`;
 }
 
 /** Explain a target's values: a table of the noteworthy ones, or each KEY in full; --json: everything. */
@@ -78,6 +90,7 @@ export function runExplainTarget(v: TargetValues & { json?: boolean; all?: boole
     r = explain(ns, keys.length > 0 ? keys : undefined, {
       containers: containerOptions(v),
       selector: targetWords(v),
+      ...(v.pid !== undefined ? { pid: Number(v.pid) } : {}),
     });
   } finally {
     ns.close();

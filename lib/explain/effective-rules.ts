@@ -11,7 +11,8 @@
 // devconf_all uses the device's own entry alone. The IN_DEV_* macro set is the same in 6.1 and
 // 6.12; 5.10 differs in arp_accept (or, not max), proxy_arp_pvlan and
 // ignore_routes_with_linkdown (the device alone, not or) and has no arp_evict_nocarrier.
-// Rules whose effect a test observed on the running kernel carry `observed` (test/effective.test.ts).
+// Rules whose effect a test observed on the running kernel carry `observed` (test/effective.test.ts),
+// and what the kernel matrix saw of the same experiments on 5.10, 6.1 and 6.12.
 
 /** The kernel lines the effective-value rules were read for. */
 export const EFFECTIVE_LINES = ['5.10', '6.1', '6.12'] as const;
@@ -103,6 +104,12 @@ const ARP_ACCEPT = [
   "new entries from gratuitous ARP in the interface's subnets",
 ];
 
+/** What the kernel matrix's VMs saw running the same packet experiments (test/kernels/tier/effective.ts). */
+const MATRIX =
+  '; the same experiment agrees on 5.10, 6.1 and 6.12 in the kernel matrix (test/kernels/tier/effective.ts)';
+const MATRIX_ARP_ACCEPT =
+  '; in the kernel matrix (test/kernels/tier/effective.ts) the same experiment agrees with max on 6.1 and 6.12 and with or on 5.10 (an entry with all 2 and the device 1)';
+
 const INET = 'include/linux/inetdevice.h';
 const ADDRCONF = 'net/ipv6/addrconf.c';
 /** What writing conf.all.X does for the IPv6 entries addrconf propagates. */
@@ -158,7 +165,8 @@ const IPV4: EffectiveRule[] = [
         "writing conf.all.forwarding (or net.ipv4.ip_forward) sets conf.default.forwarding and every device's forwarding, marks those entries set, and sets conf.all.accept_redirects to its opposite (devinet_sysctl_forward -> inet_forward_change); a conf.default or device write changes only that entry. On 6.1 and 6.12 a write needs CAP_NET_ADMIN in the namespace's owning user namespace (devinet_sysctl_forward: ns_capable), on 5.10 it does not",
       meaning: (v) => (v !== 0 ? 'packets received on it are forwarded' : 'packets received on it are not forwarded'),
       observed:
-        '6.18: a router namespace with conf.all.forwarding 1 and the input device 0 does not forward; all 0 and both devices 1 forwards (test/effective.test.ts)',
+        '6.18: a router namespace with conf.all.forwarding 1 and the input device 0 does not forward; all 0 and both devices 1 forwards (test/effective.test.ts)' +
+        MATRIX,
     },
   ),
   v4(
@@ -210,7 +218,8 @@ const IPV4: EffectiveRule[] = [
     {
       meaning: (v) => RP_FILTER[v],
       observed:
-        '6.18: a spoofed source is dropped (IPReversePathFilter) exactly when max(all, DEV) is 1, accepted at 0 and 2 (test/effective.test.ts)',
+        '6.18: a spoofed source is dropped (IPReversePathFilter) exactly when max(all, DEV) is 1, accepted at 0 and 2 (test/effective.test.ts)' +
+        MATRIX,
     },
   ),
   v4(
@@ -277,7 +286,8 @@ const IPV4: EffectiveRule[] = [
     {
       meaning: onOff,
       observed:
-        '6.18: a "martian source" line for a spoofed source is logged when all || DEV, not when both are 0 (test/effective.test.ts)',
+        '6.18: a "martian source" line for a spoofed source is logged when all || DEV, not when both are 0 (test/effective.test.ts)' +
+        MATRIX,
     },
   ),
   v4('tag', same('unused'), 'IN_DEV_IDTAG = IN_DEV_CONF_GET(in_dev, TAG), used nowhere', [], {
@@ -305,7 +315,8 @@ const IPV4: EffectiveRule[] = [
     {
       meaning: (v) => ARP_IGNORE[v] ?? (v >= 4 && v <= 7 ? 'reserved: reply' : undefined),
       observed:
-        '6.18: an ARP request for an address of another interface is answered exactly when max(all, DEV) is 0 (test/effective.test.ts)',
+        '6.18: an ARP request for an address of another interface is answered exactly when max(all, DEV) is 0 (test/effective.test.ts)' +
+        MATRIX,
     },
   ),
   v4(
@@ -317,7 +328,8 @@ const IPV4: EffectiveRule[] = [
       meaning: (v) => ARP_ACCEPT[v],
       note: 'value 2 (only from the same subnet) exists since 6.1; 5.10 ors two booleans',
       observed:
-        '6.18: a gratuitous ARP from outside the subnet makes no entry with all 2 and the device 1 (max 2; or would make one), and one with both 1 (test/effective.test.ts)',
+        '6.18: a gratuitous ARP from outside the subnet makes no entry with all 2 and the device 1 (max 2; or would make one), and one with both 1 (test/effective.test.ts)' +
+        MATRIX_ARP_ACCEPT,
     },
   ),
   v4(
@@ -453,7 +465,8 @@ const IPV6_SPECIAL: EffectiveRule[] = [
       meaning: (v) => (v !== 0 ? 'packets are forwarded' : 'packets are not forwarded'),
       note: "whether a packet is forwarded depends on conf.all alone; the device's own entry makes the device act as a router (no RAs accepted unless accept_ra = 2, router flag in neighbour advertisements). Linux 6.17 adds conf.DEV.force_forwarding, which forwards for one device while conf.all is 0",
       observed:
-        '6.18: a router namespace with conf.all.forwarding 1 and both devices 0 forwards IPv6, with all 0 and both devices 1 it does not, and with all 0 and force_forwarding 1 on both devices it does (test/effective.test.ts)',
+        '6.18: a router namespace with conf.all.forwarding 1 and both devices 0 forwards IPv6, with all 0 and both devices 1 it does not, and with all 0 and force_forwarding 1 on both devices it does (test/effective.test.ts)' +
+        MATRIX,
     },
   ),
   v6(

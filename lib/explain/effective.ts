@@ -117,7 +117,7 @@ function evidence(rule: EffectiveRule, kernel: [number, number]): EffectiveRuleE
       line,
       checkedOnRunning,
       note: checkedOnRunning
-        ? `read in the ${line} source`
+        ? `read in the ${line} source${rule.observed?.includes('kernel matrix') ? ', and its effect confirmed by packets in the kernel matrix' : ''}`
         : `not read for ${running}: the ${line} rule${rule.observed?.startsWith(`${running}:`) ? `, and its effect observed on ${running}` : ''}`,
     },
   };

@@ -502,7 +502,8 @@ export interface DiagnoseWriteOptions {
 /** The process side of the facts, read once for any number of keys. */
 export type WriteContext = Omit<WriteFacts, 'key' | 'rel' | 'entry' | 'onHost' | 'rule' | 'value'>;
 
-function statId(path: string): string | undefined {
+/** "DEV:INO" of a file (a namespace's), or undefined when it cannot be stat()ed (the process is gone). */
+export function statId(path: string): string | undefined {
   try {
     const s = fs.statSync(path);
     return `${s.dev}:${s.ino}`;

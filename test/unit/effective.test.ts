@@ -80,6 +80,16 @@ t.test('the rule of each kernel line: 5.10 differs from 6.1 and 6.12', async (t)
   t.equal(r?.kernel.checkedOnRunning, false);
   t.match(r?.kernel.note, /not read for 6\.18: the 6\.12 rule, and its effect observed on 6\.18/);
   t.equal(effectiveRule('net.ipv4.conf.eth0.rp_filter', { kernel: [6, 1] })?.kernel.checkedOnRunning, true);
+  t.match(
+    effectiveRule('net.ipv4.conf.eth0.rp_filter', { kernel: [5, 10] })?.kernel.note,
+    /read in the 5\.10 source, and its effect confirmed by packets in the kernel matrix/,
+  );
+  t.match(effectiveRule('net.ipv4.conf.eth0.arp_accept', { kernel: [5, 10] })?.observed, /with or on 5\.10/);
+  t.equal(
+    effectiveRule('net.ipv4.conf.eth0.accept_local', { kernel: [6, 1] })?.kernel.note,
+    'read in the 6.1 source',
+    'no packets for accept_local',
+  );
   t.same(
     r?.lines.map((l) => l.combine),
     ['max', 'max', 'max'],
