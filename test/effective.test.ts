@@ -197,6 +197,13 @@ t.test(
       /v0\.log_martians: effective/,
       'not when the entry is the value used (or(all 0, v0 1) is 1)',
     );
+    const table = run(['explain', '--name', name]);
+    t.equal(table.status, 0, table.stderr);
+    t.match(
+      table.stdout,
+      /^ {2}net\.ipv4\.conf\.v0\.rp_filter: effective 2 = max\(all 2, v0 1\): loose$/m,
+      'explain TARGET',
+    );
     const dj = JSON.parse(run(['diff', '--name', name, '--devices', '--json']).stdout) as {
       key: string;
       effective?: { effective: string };

@@ -1,7 +1,8 @@
 // netns diff --all: every container's namespace (or every namespace) against the host, by
 // auditHost(); with --expect FILE, against desired values, the exit status saying whether any
 // namespace deviates.
-import { auditHost, type AuditReport, type AuditTarget, type ContainerOptions, type EffectiveValue } from 'netns';
+import { auditHost, type AuditReport, type AuditTarget, type ContainerOptions } from 'netns';
+import { effectiveNotes } from '../cli/effective.js';
 import { containerName } from 'netns/containers';
 import { FAILED, OK } from '../cli/errors.js';
 import { bold, cell, json, out, shown, table, warn } from '../cli/output.js';
@@ -18,22 +19,6 @@ export function targetTitle(t: AuditTarget): string {
     return `${c.runtime} ${shown(shortId(c))}${name !== undefined ? ` ${shown(name)}` : ''}`;
   });
   return `${cs.join(', ')} (namespace ${ino})`;
-}
-
-/**
- * The rows whose interface entry is not the value the kernel uses (conf.all takes part), one
- * line each with the library's account (`effective 2 = max(all 2, eth0 1): loose`), or ''.
- */
-export function effectiveNotes(rows: readonly { key: string; effective?: EffectiveValue }[], indent = ''): string {
-  const seen = new Set<string>();
-  const lines: string[] = [];
-  for (const r of rows)
-    if (r.effective?.differs && !seen.has(r.key)) {
-      seen.add(r.key);
-      lines.push(`${indent}  ${shown(r.key)}: ${r.effective.text}`); // text: built from printable() parts
-    }
-  if (lines.length === 0) return '';
-  return `${indent}the kernel uses another value than the entry shows (conf.all takes part; netns explain TARGET KEY says more):\n${lines.join('\n')}\n`;
 }
 
 /**

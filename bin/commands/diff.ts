@@ -15,7 +15,8 @@ import {
   targetWords,
   type TargetValues,
 } from '../cli/targets.js';
-import { effectiveNotes, runDiffAll } from './diff-all.js';
+import { runDiffAll } from './diff-all.js';
+import { effectiveNotes } from '../cli/effective.js';
 import type { Command } from '../cli/args.js';
 
 export const diffCommand: Command = {

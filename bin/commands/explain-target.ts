@@ -3,6 +3,7 @@
 // come from tenants: human output shows them through printable() (`shown`, `cell`); --json is exact.
 import { explain, type TargetExplanation, type TargetKeyExplanation } from 'netns';
 import { OK } from '../cli/errors.js';
+import { effectiveNotes } from '../cli/effective.js';
 import { containerLabel } from 'netns/containers';
 import { bold, cell, dim, json, out, paint, shown, table } from '../cli/output.js';
 import { containerJson, containerOptions, resolveTarget, targetWords, type TargetValues } from '../cli/targets.js';
@@ -120,6 +121,8 @@ export function runExplainTarget(v: TargetValues & { json?: boolean; all?: boole
         (col, c) => (col === 4 ? paintKind(c) : c),
       ),
   );
+  // Every key's, also those the table leaves out: explain(ns) carries them only where they differ.
+  out(effectiveNotes(r.keys));
   if (v.all !== true)
     out(
       dim(
