@@ -97,6 +97,23 @@ export type {
 } from './explain/target.js';
 export type { Settable, SettableReason } from './explain/remedies.js';
 
+// What the kernel uses for a device's key, and why a write fails inside a container.
+export {
+  effectiveValue,
+  type EffectiveValue,
+  type EffectiveOptions,
+  type EffectiveRuleEvidence,
+} from './explain/effective.js';
+export {
+  diagnoseWrite,
+  diagnoseWrites,
+  type WriteDiagnosis,
+  type WriteObstacle,
+  type WriteObstacleCode,
+  type WriteTarget,
+  type DiagnoseWriteOptions,
+} from './explain/write-diagnosis.js';
+
 // Every container's namespace against the host and a sysctl.d file.
 export {
   auditHost,

@@ -152,6 +152,17 @@ static Napi::Value TestForceNsTypeFallback(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ioctl(fd, NS_GET_USERNS): an fd on the user namespace that owns the namespace `fd` refers
+// to (the kernel opens it O_CLOEXEC). EPERM when that user namespace is outside the caller's;
+// ENOTTY before Linux 4.9 or when `fd` is not a namespace.
+static Napi::Value NsGetUserns(const Napi::CallbackInfo& info) {
+  int fd = ArgInt(info, 0);
+  int owner = ioctl(fd, NS_GET_USERNS);
+  if (owner < 0) ThrowErrno(info.Env(), errno, "ioctl(NS_GET_USERNS)");
+  fcntl(owner, F_SETFD, FD_CLOEXEC);
+  return Napi::Number::New(info.Env(), Own(info.Env(), owner));
+}
+
 // Identity and kind of an fd: { dev, ino, fsType, nsType } where nsType is the CLONE_NEW*
 // value from NS_GET_NSTYPE, or -errno when the fd is not a namespace.
 static Napi::Value NsInfo(const Napi::CallbackInfo& info) {
@@ -293,6 +304,7 @@ void InitNs(Napi::Env env, Napi::Object exports) {
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("dup", Napi::Function::New(env, Dup, "dup"));
   exports.Set("nsInfo", Napi::Function::New(env, NsInfo, "nsInfo"));
+  exports.Set("nsGetUserns", Napi::Function::New(env, NsGetUserns, "nsGetUserns"));
   exports.Set("createNetns", Napi::Function::New(env, CreateNetns, "createNetns"));
   exports.Set("mount", Napi::Function::New(env, Mount, "mount"));
   exports.Set("umount2", Napi::Function::New(env, Umount2, "umount2"));

@@ -2,6 +2,7 @@
 // auditHost(); with --expect FILE, against desired values, the exit status saying whether any
 // namespace deviates.
 import { auditHost, type AuditReport, type AuditTarget, type ContainerOptions, type WalkLimits } from 'netns';
+import { effectiveNotes } from '../cli/effective.js';
 import { containerName, trustNote } from 'netns/containers';
 import { FAILED, OK } from '../cli/errors.js';
 import { bold, cell, json, out, shown, table, warn } from '../cli/output.js';
@@ -92,6 +93,7 @@ function printReport(r: AuditReport, expecting: boolean): void {
         .map((l) => (l ? `  ${l}` : l))
         .join('\n') + '\n',
     );
+    out(effectiveNotes([...t.deviations, ...t.drift, ...t.differences], '  '));
     if (t.drift.length > 0)
       out(
         `  drifts from its spec since the start: ${t.drift.map((d) => `${shown(d.key)} ${d.value === null ? '(absent)' : shown(d.value)} (spec ${shown(d.spec)}, ${shown(d.container)})`).join(', ')}\n`,

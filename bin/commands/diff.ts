@@ -17,6 +17,7 @@ import {
 } from '../cli/targets.js';
 import { runDiffAll } from './diff-all.js';
 import { LIMITS_HELP, limitOptions, limitsOf, truncationText, type LimitValues } from '../cli/limits.js';
+import { effectiveNotes } from '../cli/effective.js';
 import type { Command } from '../cli/args.js';
 
 export const diffCommand: Command = {
@@ -45,8 +46,8 @@ Options:
       --all            without a target: audit every container's namespace
       --namespaces     with --all: every namespace, not only containers'
       --expect FILE    with --all: desired values; exit 1 when a namespace deviates
-      --json           with a target, [{ key, host, target, class, from?, how }] (null:
-                       absent there); with --all, the audit report
+      --json           with a target, [{ key, host, target, class, from?, how,
+                       effective? }] (null: absent there); with --all, the audit report
 
 Changed: --all with a target is now --devices (the old spelling still works); diff --all
 also audits each container's spec and, without --expect, exits 1 when one drifts.
@@ -120,8 +121,16 @@ Examples:
         class: d.class,
         from: d.provenance.kind,
         how: d.remedy,
+        ...(d.effective ? { effective: d.effective } : {}),
       })),
-      ...oneSided.map((d) => ({ key: d.key, host: d.host, target: d.value, class: d.class, how: d.remedy })),
+      ...oneSided.map((d) => ({
+        key: d.key,
+        host: d.host,
+        target: d.value,
+        class: d.class,
+        how: d.remedy,
+        ...(d.effective ? { effective: d.effective } : {}),
+      })),
     ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     if (v.json) {
       json(rows);
@@ -134,6 +143,8 @@ Examples:
         classColumn,
       ),
     );
+    // Also for the interfaces of its own left out above: what the kernel uses is worth a line.
+    out(effectiveNotes([...t.differences, ...(t.oneSided ?? [])].sort((a, b) => (a.key < b.key ? -1 : 1))));
     const n = (t.oneSided?.length ?? 0) - oneSided.length;
     if (n > 0)
       out(

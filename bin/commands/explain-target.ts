@@ -3,6 +3,7 @@
 // come from tenants: human output shows them through printable() (`shown`, `cell`); --json is exact.
 import { explain, type TargetExplanation, type TargetKeyExplanation } from 'netns';
 import { OK } from '../cli/errors.js';
+import { effectiveNotes } from '../cli/effective.js';
 import { containerLabel } from 'netns/containers';
 import { bold, cell, dim, json, out, paint, shown, table, warn } from '../cli/output.js';
 import { limitsOf, truncationText, type LimitValues } from '../cli/limits.js';
@@ -58,15 +59,27 @@ function keyText(k: TargetKeyExplanation): string {
   if (p.spec)
     lines.push(['spec', `${shown(p.spec.value)} (container ${shown(p.spec.container)}, ${shown(p.spec.file)})`]);
   lines.push(['settable', `${k.settable.container ? 'yes' : 'no'}: ${k.settable.why}`]);
-  if (k.effective) lines.push(['effective', k.effective.text]);
-  if (k.write)
-    lines.push(
-      ['write inside', k.write.inside.allowed ? 'yes' : `no (${k.write.inside.errno ?? 'refused'})`],
-      ['from the host', `${k.write.fromHost.allowed ? 'yes' : 'no'}: ${k.write.fromHost.why}`],
-    );
+  const e = k.effective;
+  if (e) {
+    lines.push(['effective', e.text]);
+    if (e.rule) lines.push(['kernel rule', `${e.rule.reads} (${e.rule.file}); ${e.rule.kernel.note}`]);
+  }
+  const wd = k.write;
+  if (wd) {
+    // The library's sentences are built from printable() parts: printed as they are.
+    const [first, ...rest] = wd.inside.obstacles;
+    const verdict = wd.inside.allowed ? 'yes' : `no (${wd.inside.errno ?? 'refused'})`;
+    lines.push(['write inside', first ? `${verdict}: ${first.text}` : verdict]);
+    for (const o of rest) lines.push(['', `${o.blocks ? 'also' : 'note'}: ${o.text}`]);
+    lines.push(['from the host', `${wd.fromHost.allowed ? 'yes' : 'no'}: ${wd.fromHost.why}`]);
+    wd.remedies.forEach((r, i) => {
+      lines.push([i === 0 ? 'what to do' : '', `${i + 1}. ${r}`]);
+    });
+  }
   if (k.remedy) lines.push(['remedy', k.remedy]);
   const w = Math.max(...lines.map(([l]) => l.length));
-  return `${bold(shown(k.key))}\n${lines.map(([l, t]) => `  ${(l + ':').padEnd(w + 1)} ${t.replace(/\t/g, ' ')}`).join('\n')}\n`;
+  const label = (l: string): string => (l === '' ? ' '.repeat(w + 1) : `${l}:`.padEnd(w + 1));
+  return `${bold(shown(k.key))}\n${lines.map(([l, t]) => `  ${label(l)} ${t.replace(/\t/g, ' ')}`).join('\n')}\n`;
 }
 
 /** Explain a target's values: a table of the noteworthy ones, or each KEY in full; --json: everything. */
@@ -84,6 +97,7 @@ export function runExplainTarget(
       containers: containerOptions(v),
       selector: targetWords(v),
       limits,
+      ...(v.pid !== undefined ? { pid: Number(v.pid) } : {}),
     });
   } finally {
     ns.close();
@@ -117,6 +131,8 @@ export function runExplainTarget(
         (col, c) => (col === 4 ? paintKind(c) : c),
       ),
   );
+  // Every key's, also those the table leaves out: explain(ns) carries them only where they differ.
+  out(effectiveNotes(r.keys));
   if (v.all !== true)
     out(
       dim(

@@ -24,6 +24,7 @@ import { expectationFor as expected, expectationsFrom, pathForm, type Expectatio
 import { ERRNO, invalid, netnsError, NetnsError } from '../errors.js';
 import { deviceOf, keyFromRel, withDevice } from '../keypath.js';
 import { remedyCommand } from '../explain/remedies.js';
+import { effectiveFrom, effectiveInputs, type EffectiveValue } from '../explain/effective.js';
 import { printable } from '../printable.js';
 
 /** Options of {@link auditHost}. */
@@ -74,6 +75,12 @@ export interface AuditDifference {
   provenance: Provenance;
   /** How to give the namespace the host's value, or why that cannot be done per namespace. */
   remedy: string;
+  /**
+   * For an interface's entry of net.ipv4.conf / net.ipv6.conf whose value is not the one the
+   * kernel uses: the value it uses in the namespace (the entry combined with the namespace's
+   * conf.all by the kernel's rule), and how.
+   */
+  effective?: EffectiveValue;
 }
 
 /** A key whose value differs from what the spec of a container in the namespace asked for at start. */
@@ -92,6 +99,12 @@ export interface AuditDrift {
   provenance: Provenance;
   /** How to give it the spec's value again, or why that cannot be done. */
   remedy: string;
+  /**
+   * For an interface's entry of net.ipv4.conf / net.ipv6.conf whose value is not the one the
+   * kernel uses: the value it uses in the namespace (the entry combined with the namespace's
+   * conf.all by the kernel's rule), and how.
+   */
+  effective?: EffectiveValue;
 }
 
 /** A key present in one namespace and absent in the other ({@link AuditOptions.oneSided}). */
@@ -104,6 +117,12 @@ export interface AuditOneSided {
   /** Why ({@link classify}): typically 'host-only' or 'child-only'; 'unknown' when it was not classified. */
   class: SysctlClass;
   remedy: string;
+  /**
+   * For an interface's entry of net.ipv4.conf / net.ipv6.conf whose value is not the one the
+   * kernel uses: the value it uses in the namespace (the entry combined with the namespace's
+   * conf.all by the kernel's rule), and how.
+   */
+  effective?: EffectiveValue;
 }
 
 /** A key whose value differs from the expected file's. */
@@ -116,6 +135,12 @@ export interface AuditDeviation {
   where: string;
   class: SysctlClass;
   remedy: string;
+  /**
+   * For an interface's entry of net.ipv4.conf / net.ipv6.conf whose value is not the one the
+   * kernel uses: the value it uses in the namespace (the entry combined with the namespace's
+   * conf.all by the kernel's rule), and how.
+   */
+  effective?: EffectiveValue;
 }
 
 /** One namespace of the audit. */
@@ -561,6 +586,19 @@ function report(
           : undefined,
       });
     };
+    // The value the kernel uses for an interface's conf entry, from this namespace's own values:
+    // only where it is not the entry's own (a namespace may have thousands of such entries).
+    // The walk was streamed: `values` keeps the keys of no interface (conf.all among them) and
+    // the entry itself is `value`; an input that is another key of the interface is not kept,
+    // and then nothing is claimed.
+    const effective = (key: string, value: string | null): { effective?: EffectiveValue } => {
+      if (!r.result || value === null) return {};
+      const inputs = effectiveInputs(key, { kernel: ctx.kernel }).map(keyFromRel);
+      if (inputs.length === 0) return {};
+      for (const k of inputs) if (k !== key && values[k] === undefined && deviceOf(k) !== undefined) return {};
+      const e = effectiveFrom(key, (k) => (k === key ? value : (values[k] ?? null)), { kernel: ctx.kernel });
+      return e.scope === 'device' && e.differs ? { effective: e } : {};
+    };
     const t: AuditTarget = {
       namespace: r.info.id,
       pids: r.info.pids,
@@ -571,13 +609,20 @@ function report(
         class: cls(d.key),
         provenance: provenance(d.key, d.value),
         remedy: remedy(d.key, d.host, sel),
+        ...effective(d.key, d.value),
       })),
-      deviations: devs.map((d) => ({ ...d, class: cls(d.key), remedy: remedy(d.key, d.expected, sel) })),
+      deviations: devs.map((d) => ({
+        ...d,
+        class: cls(d.key),
+        remedy: remedy(d.key, d.expected, sel),
+        ...effective(d.key, d.value),
+      })),
       drift: drift.map((d) => ({
         ...d,
         class: cls(d.key),
         provenance: provenance(d.key, d.value),
         remedy: remedy(d.key, d.spec, sel, d.value !== null || values[d.key] !== undefined),
+        ...effective(d.key, d.value),
       })),
     };
     if (options.oneSided === true && r.result)
@@ -587,6 +632,7 @@ function report(
         value,
         class: cls(key),
         remedy: remedy(key, host, sel, !onHost),
+        ...effective(key, value),
       }));
     if (r.info.command !== undefined) t.command = r.info.command;
     if (options.values && r.result) t.values = Object.fromEntries(options.values.map((k) => [k, values[k] ?? null]));

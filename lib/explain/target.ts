@@ -1,8 +1,9 @@
 // explain(ns, keys?): every value of one namespace (a container's, a pid's, a name's, a path's)
 // and where it comes from: the container's spec, the host at creation, the kernel's default for
 // a new namespace, or a change since the start (provenance.ts decides); whether a container can
-// set it (remedies.ts's one rule); and, for the work that fills them, the effective value of a
-// per-interface key (`effective`) and whether a write from inside would succeed (`write`).
+// set it (remedies.ts's one rule); the value the kernel uses for a per-interface key
+// (`effective`, effective.ts) and whether a write from inside would succeed (`write`,
+// write-diagnosis.ts).
 import * as fs from 'node:fs';
 import { NetNamespace } from '../namespace/handle.js';
 import { listContainers } from '../container/find.js';
@@ -26,28 +27,8 @@ import { remedyCommand, settableFor } from './remedies.js';
 import { defaultContext, findRule, ruleEvidence } from './rules.js';
 import type { Settable } from './remedies.js';
 import type { Classification, Provenance, RuleContext, SpecSetting, SysctlClass } from './types.js';
-
-// `effective` and `write` are filled by the effective-value and write-diagnosis work (issue 26
-// items 2 and 3). Until it lands they are typed by these two placeholders, each a subset of that
-// work's own EffectiveValue (effective.ts) and WriteDiagnosis (write-diagnosis.ts): merging it
-// replaces them by `import type` of those, without reshaping TargetKeyExplanation.
-
-/** The value the kernel uses for a per-interface key, and the rule (placeholder: see above). */
-interface EffectiveValue {
-  key: string;
-  /** The value the kernel uses (null: no rule known, or an input unreadable). */
-  effective: string | null;
-  /** One line: `effective 2 = max(all 2, eth0 1): loose`. */
-  text: string;
-}
-
-/** Whether a write from inside the container would succeed, and why (placeholder: see above). */
-interface WriteDiagnosis {
-  key: string;
-  inside: { allowed: boolean; errno?: string };
-  fromHost: { allowed: boolean; command: string; why: string };
-  remedies: string[];
-}
+import { effectiveFrom, effectiveInputs, type EffectiveValue } from './effective.js';
+import { diagnoseWrites, statId, type WriteDiagnosis } from './write-diagnosis.js';
 
 /** One key of a namespace, explained ({@link TargetExplanation}). */
 export interface TargetKeyExplanation {
@@ -75,9 +56,18 @@ export interface TargetKeyExplanation {
    * it the spec's (else the host's) value in this namespace, or why that cannot be done.
    */
   remedy?: string;
-  /** The effective value of a per-interface key (filled by the effective-value work). */
+  /**
+   * For a key of net.ipv4.conf / net.ipv6.conf: the value the kernel uses for the interface
+   * (its own entry combined with conf.all's by the rule of the running kernel's line), from the
+   * values read here ({@link effectiveFrom}); for conf.all / conf.default, how they take part.
+   * With `keys`, on every such key; without, only where the entry is not the value used.
+   */
   effective?: EffectiveValue;
-  /** Whether a write from inside would succeed, and why (filled by the write-diagnosis work). */
+  /**
+   * Whether a write from inside the container would succeed, why not, why it works from the
+   * host and what to do ({@link diagnoseWrites}). Only when `keys` were given and a process is
+   * known: `options.pid`, else the namespace's first container's init.
+   */
   write?: WriteDiagnosis;
 }
 
@@ -143,6 +133,11 @@ export interface ExplainTargetOptions {
    * `keys` are always read.
    */
   limits?: WalkLimits;
+  /**
+   * The process whose writes `write` diagnoses (it must be in the namespace). Default: the
+   * init of the namespace's first container; without either, `write` is left out.
+   */
+  pid?: number;
 }
 
 /**
@@ -243,6 +238,11 @@ export function explainTarget(
   if (keys !== undefined && !(Array.isArray(keys) && keys.every((k) => typeof k === 'string')))
     invalid('an array of keys', 'keys', keys);
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
+  if (options.pid !== undefined) {
+    if (!Number.isSafeInteger(options.pid) || options.pid < 1) invalid('a process id', 'options.pid', options.pid);
+    if (statId(`/proc/${options.pid}/ns/net`) !== ns.id)
+      invalid(`a process in namespace ${ns.id}`, 'options.pid', options.pid, RangeError);
+  }
   const filters = keys?.map((k) => parseKey(k, { allowRoot: true }).rel);
   const matches = (rel: string): boolean =>
     filters === undefined || filters.some((f) => f === '' || rel === f || rel.startsWith(`${f}/`));
@@ -277,6 +277,9 @@ export function explainTarget(
     if (s.present) return s.value ?? null;
     return readRel(backendOf(), rel) ?? null; // the host's (neigh.default exists only there)
   };
+
+  // The effective value's inputs (conf.all's, the device's forwarding) as this namespace has them.
+  const effectiveLookup = (k: string): string | null => side(target, parseKey(k).rel).value ?? null;
 
   const rels = [...target.map.keys()].filter(matches);
   for (const f of filters ?? []) if (f !== '' && !rels.some((r) => r === f || r.startsWith(`${f}/`))) rels.push(f);
@@ -338,8 +341,22 @@ export function explainTarget(
         writable: t.writable,
         present: t.present,
       });
+    if (effectiveInputs(key).length > 0) {
+      const ev = effectiveFrom(key, effectiveLookup, { kernel: ctx.kernel });
+      // Without keys (every key, maybe thousands of interfaces' entries): only where it tells something.
+      if (keys !== undefined || ev.differs) e.effective = ev;
+    }
     return e;
   });
+  // The write diagnosis, for the keys asked about, of the process given or the first container's.
+  const writer = options.pid !== undefined ? { pid: options.pid } : containers[0] && { container: containers[0] };
+  if (keys !== undefined && writer !== undefined && entries.length > 0)
+    diagnoseWrites(
+      writer,
+      entries.map((e) => e.key),
+    ).forEach((w, i) => {
+      entries[i]!.write = w;
+    });
   const result: TargetExplanation = {
     namespace: ns.id,
     host: here.id,

@@ -104,6 +104,8 @@ export interface NativeBinding {
   close(fd: number): void;
   dup(fd: number): number;
   nsInfo(fd: number): NsInfo;
+  /** ioctl(NS_GET_USERNS): an owned fd on the user namespace that owns the namespace `fd`. */
+  nsGetUserns(fd: number): number;
   createNetns(): number;
   mount(source: string | null, target: string, fstype: string | null, flags: number): void;
   umount2(target: string, flags: number): void;

@@ -38,6 +38,7 @@ const TIER = [
   ['root', 'handles'],
   ['root', 'sysctl'],
   ['root', 'container'],
+  ['root', 'effective'],
   ['enosys', 'handles'],
   ['root', 'classify'],
   ['nobody', 'rootless'],
