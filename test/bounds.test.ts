@@ -209,7 +209,8 @@ t.test('the audit of the flooded namespace in a child: peak memory within the st
   // Unbounded, this audit peaked at about 270 MB above the bare process (317 MB in all);
   // bounded, with the walk streamed into the comparison, 30 to 40 MB (65 MB when it built a
   // snapshot object of the namespace's keys; most of it now is the report of 32,000 one-sided
-  // keys). The stated bound: 64 MB above the bare process.
+  // keys). With each one-sided interface entry's effective value (issue 26: about 2,500 of them
+  // differ from the entry), 65 MB was measured. The stated bound: 96 MB above the bare process.
   const script = (audit: boolean) => `
     import { NetNamespace, auditNamespace } from ${JSON.stringify(`${root}dist/index.js`)};
     const ns = NetNamespace.fromName(${JSON.stringify(name)});
@@ -232,8 +233,8 @@ t.test('the audit of the flooded namespace in a child: peak memory within the st
   t.equal(audited.truncated?.interfacesRead, 256, 'the child audited the flooded namespace');
   const MB = 1024 * 1024;
   t.ok(
-    audited.rss - bare.rss <= 64 * MB,
-    `peak RSS ${Math.round(audited.rss / MB)} MB, ${Math.round((audited.rss - bare.rss) / MB)} MB above the bare process (bound: 64)`,
+    audited.rss - bare.rss <= 96 * MB,
+    `peak RSS ${Math.round(audited.rss / MB)} MB, ${Math.round((audited.rss - bare.rss) / MB)} MB above the bare process (bound: 96)`,
   );
 });
 
