@@ -8,8 +8,8 @@
 //
 // The layers, lowest first; a file may import its own folder and any lower layer:
 //   native  <  base (lib/*.ts: errors, hints and the other leaves)  <  sysctl  <  rootless
-//   <  container  <  namespace  <  explain | process  <  audit  <  the entries (lib/index.ts and
-//   lib/subpaths/*.ts, the package's exports), which may import anything
+//   <  container  <  namespace  <  explain | process  <  audit  <  remedy  <  the entries
+//   (lib/index.ts and lib/subpaths/*.ts, the package's exports), which may import anything
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,7 @@ const LAYERS = [
   ['namespace'],
   ['explain', 'process'],
   ['audit'],
+  ['remedy'],
 ];
 /** The package's entry points: the root export and the subpath exports. */
 const isEntry = (rel) => rel === 'index.ts' || rel.startsWith('subpaths/');

@@ -9,7 +9,7 @@ import { paintClass } from '../cli/classes.js';
 import { shortId } from '../cli/containers.js';
 
 /** "containerd k8s.io/3f2a1b… default/web/nginx": how a target is named in the report. */
-export function targetTitle(t: AuditTarget): string {
+export function targetTitle(t: Pick<AuditTarget, 'namespace' | 'names' | 'pids' | 'command' | 'containers'>): string {
   const ino = t.namespace.split(':')[1] ?? t.namespace;
   if (t.containers.length === 0)
     return `namespace ${ino}${t.names.length ? ` (${t.names.join(', ')})` : ''}: pid ${t.pids[0] ?? '-'} ${t.command ?? ''}`.trimEnd();

@@ -239,6 +239,24 @@ function openTarget(
 }
 
 /**
+ * Open the namespace `info` lists (by its first container, else its name, else its first
+ * pid), and check it is that namespace: when it went away since the listing (process exited,
+ * name removed) this throws what opening threw, and when its pid or name now leads to another
+ * namespace (pid reused, name re-created) ESRCH, never another namespace under its id.
+ * @internal
+ */
+export function openListed(info: NamespaceInfo, byId: Map<string, ContainerInfo>): NetNamespace {
+  const { ns, via, path } = openTarget(info, byId);
+  if (ns.id === info.id) return ns;
+  ns.close();
+  throw netnsError(ERRNO.ESRCH, 'open', {
+    ...(path !== undefined ? { path } : {}),
+    reason: 'namespace-changed',
+    message: `ESRCH: namespace ${info.id} is gone: ${via} now leads to namespace ${ns.id}`,
+  });
+}
+
+/**
  * One listed namespace, read; or why it could not be.
  * @internal
  */
@@ -249,22 +267,13 @@ export interface TargetRead {
 }
 
 /**
- * Read the namespace `info` lists. Never throws for one namespace: it went away since the
- * listing (process exited, name removed), or its pid or name now leads to another namespace
- * (pid reused, name re-created) -- then it is an error for that namespace, never the values
- * of another one under its id.
+ * Read the namespace `info` lists ({@link openListed}). Never throws for one namespace: one
+ * that went away or changed is an error for that namespace.
  * @internal
  */
 export function readTarget(info: NamespaceInfo, byId: Map<string, ContainerInfo>): TargetRead {
   try {
-    const { ns, via, path } = openTarget(info, byId);
-    using _ns = ns;
-    if (ns.id !== info.id)
-      throw netnsError(ERRNO.ESRCH, 'open', {
-        ...(path !== undefined ? { path } : {}),
-        reason: 'namespace-changed',
-        message: `ESRCH: namespace ${info.id} is gone: ${via} now leads to namespace ${ns.id}`,
-      });
+    using ns = openListed(info, byId);
     return { info, snapshot: ns.sysctl.getAll() };
   } catch (e) {
     if (!(e instanceof NetnsError)) throw e;
@@ -290,6 +299,22 @@ function commonOptions(options: AuditNamespaceOptions): Expectations | undefined
 }
 
 /**
+ * The namespaces an audit (or an apply) covers: those that hold a running container, or with
+ * 'all' every namespace; never `selfId` (the host's). With the running containers by id.
+ * @internal
+ */
+export function listTargets(
+  mode: 'containers' | 'all',
+  containers: ContainerOptions,
+  selfId: string,
+): { chosen: NamespaceInfo[]; byId: Map<string, ContainerInfo> } {
+  const found = listContainers(containers);
+  const byId = new Map(found.filter((c) => c.running).map((c) => [c.id, c]));
+  const all = listNamespaces({}, found).filter((n) => n.id !== selfId);
+  return { chosen: mode === 'all' ? all : all.filter((n) => n.containers.length > 0), byId };
+}
+
+/**
  * Audit a host: every namespace that holds a running container (or, with `targets: 'all'`,
  * every namespace but the caller's) against the caller's namespace (the host), and against the
  * desired values of `expect`. The host is read once; each namespace once.
@@ -302,10 +327,7 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
   using current = NetNamespace.current();
   const self = options.host ?? current;
   const host = (options.host?.sysctl ?? sysctl).getAll(); // the caller's own: no switch
-  const containers = listContainers(options.containers ?? {});
-  const byId = new Map(containers.filter((c) => c.running).map((c) => [c.id, c]));
-  const all = listNamespaces({}, containers).filter((n) => n.id !== self.id);
-  const chosen = mode === 'all' ? all : all.filter((n) => n.containers.length > 0);
+  const { chosen, byId } = listTargets(mode, options.containers ?? {}, self.id);
   const read = chosen.map((info) => readTarget(info, byId));
   return report(self.id, host, read, (r) => selector(r.info, byId), ex, options);
 }

@@ -3,5 +3,7 @@
 // namespace is NetNamespace.fromContainer() in the root export, which also has the options
 // types (ContainerOptions, ContainerRuntime).
 export { listContainers, findContainer, containerName } from '../container/find.js';
+export { containerMatcher, type ContainerSelector } from '../container/select.js';
+export { specSysctls } from '../container/spec.js';
 export { defaultRoots as defaultContainerRoots, CONTAINER_RUNTIMES } from '../container/roots.js';
 export type { ContainerInfo, ContainerRoot, KubernetesNames } from '../container/types.js';

@@ -10,6 +10,7 @@ export {
   globRegExp,
   isGlob,
   compilePattern,
+  expandSettings,
   systemFiles,
   SYSTEM_DIRS,
   DEFAULT_CONF,

@@ -1,6 +1,7 @@
 // sysctl.d(5) files as procps-ng sysctl(8) reads them: the line parser, the key forms globs
 // match on, and the --system search order. Pure: no I/O (the directory reader is passed in).
 // Shared by the CLI (netns sysctl -p/--system) and the audit (auditHost({ expect })).
+import { pathForm } from '../keypath.js';
 
 /** One setting line (or command-line KEY=VALUE). */
 export interface Setting {
@@ -118,6 +119,45 @@ export function globRegExp(glob: string, crossSlash = false): RegExp {
 /** Whether a key holds glob characters. */
 export function isGlob(key: string): boolean {
   return /[*?[]/.test(key);
+}
+
+const byteOrder = (x: string, y: string): number => Buffer.compare(Buffer.from(x), Buffer.from(y));
+
+/**
+ * The settings of sysctl.d files with their globs expanded, as procps' write_setting_list()
+ * does: a glob expands to the keys present in the namespace (`present()`, asked only when a
+ * glob is there: the dot-form keys `Sysctl.list()` gives), minus any key another line names
+ * exactly and any key an exclusion ('-KEY', glob or not) covers; exclusions never stop a key
+ * named exactly. Expanded keys are in path form (the file they name, no escaping), in byte
+ * order. Settings outside net are returned apart, never written; exclusion lines are dropped.
+ */
+export function expandSettings(
+  settings: readonly Setting[],
+  present: () => readonly string[],
+): { writes: Setting[]; notNet: Setting[] } {
+  const named = new Set(settings.map((s) => pathForm(s.key)));
+  const excluded = settings
+    .filter((s) => s.value === undefined && isGlob(s.key))
+    .map((s) => globRegExp(pathForm(s.key), true));
+  const writes: Setting[] = [];
+  const other: Setting[] = [];
+  let keys: string[] | undefined;
+  for (const s of settings) {
+    if (s.value === undefined) continue;
+    if (!isNetKey(s.key) && !isTraversal(s.key) && s.key.trim() !== '') {
+      other.push(s);
+      continue;
+    }
+    if (!isGlob(s.key)) {
+      writes.push(s);
+      continue;
+    }
+    keys ??= present().map(pathForm).sort(byteOrder);
+    const re = globRegExp(pathForm(s.key));
+    for (const p of keys)
+      if (re.test(p) && !named.has(p) && !excluded.some((x) => x.test(p))) writes.push({ ...s, key: p });
+  }
+  return { writes, notNet: other };
 }
 
 /** The directories --system reads, in procps (and systemd) order. */
