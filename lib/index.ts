@@ -102,5 +102,5 @@ export {
   type PolicyDeviation,
 } from './remedy/apply.js';
 export { watchPolicy, type WatchOptions, type PolicyWatcher } from './remedy/watch.js';
-export { loadPolicy, IFNAME, type Policy, type PolicySource, type PolicyWrite } from './remedy/policy.js';
+export { loadPolicy, IFNAME, type Policy, type PolicySource, type PolicyWrite } from './sysctl/policy.js';
 export type { ContainerSelector } from './container/select.js';

@@ -198,9 +198,14 @@ disabled_plugins = ${JSON.stringify(DISABLED)}
   const ctr = (args: string[]) => tryRun('ctr', ['-a', sock, ...args]);
   const runcShimRoot = '/run/containerd/runc';
   const made = fs.existsSync('/run/containerd') ? undefined : firstMissing('/run/containerd');
+  // The shim's runc roots (RUNC_ROOT/NAMESPACE) that existed before: those this daemon made are
+  // removed at teardown when empty.
+  const shimRootsBefore = new Set(fs.existsSync(runcShimRoot) ? fs.readdirSync(runcShimRoot) : []);
+  const usedNamespaces = new Set<string>();
   t.teardown(async () => {
     if (daemon.exitCode === null) {
       for (const ns of ctr(['namespaces', 'ls', '-q']).stdout.split('\n').filter(Boolean)) {
+        usedNamespaces.add(ns);
         for (const task of ctr(['-n', ns, 'tasks', 'ls', '-q']).stdout.split('\n').filter(Boolean)) {
           ctr(['-n', ns, 'tasks', 'kill', '-s', 'SIGKILL', task]);
           for (let i = 0; i < 50 && ctr(['-n', ns, 'tasks', 'delete', '-f', task]).status !== 0; i++)
@@ -220,6 +225,8 @@ disabled_plugins = ${JSON.stringify(DISABLED)}
       if (!stopped) daemon.kill('SIGKILL');
     }
     fs.rmSync(dir, { recursive: true, force: true });
+    for (const ns of usedNamespaces)
+      if (!shimRootsBefore.has(ns)) removeEmptyUpTo(path.join(runcShimRoot, ns), path.join(runcShimRoot, ns));
     // What the shim and ctr leave under /run/containerd (runc/NAMESPACE, the shim sockets' s/,
     // ctr's fifo/), if this test made it and it is empty.
     if (made) {

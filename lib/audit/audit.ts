@@ -2,7 +2,6 @@
 // against desired values in sysctl.d(5) syntax; auditNamespace(): one namespace, the same way.
 // The host is read once (one getAll() snapshot); each namespace is read once and compared in
 // memory; differing keys are classified in one classify() call for all of them.
-import * as fs from 'node:fs';
 import { NetNamespace } from '../namespace/handle.js';
 import { listNamespaces, type NamespaceContainer, type NamespaceInfo } from '../namespace/list.js';
 import { listContainers } from '../container/find.js';
@@ -11,9 +10,8 @@ import { classify } from '../explain/classify.js';
 import type { SysctlClass } from '../explain/types.js';
 import { valuesEqual } from '../sysctl/values.js';
 import { sysctl, type SysctlSnapshot } from '../sysctl/sysctl.js';
-import { globRegExp, isGlob, isNetKey, parseConf, pathForm } from '../sysctl/sysctld.js';
+import { finalValues, loadPolicy, resolvePolicy, type Policy, type PolicySource } from '../sysctl/policy.js';
 import { ERRNO, invalid, netnsError, NetnsError } from '../errors.js';
-import { keyFromRel } from '../keypath.js';
 import { remedyCommand } from '../explain/remedies.js';
 
 /** Options of {@link auditHost}. */
@@ -22,8 +20,12 @@ export interface AuditOptions {
   targets?: 'containers' | 'all';
   /** Where to look for containers (see NetNamespace.fromContainer). */
   containers?: ContainerOptions;
-  /** Desired values: a sysctl.d(5) file's path, or its text as `{ text, file? }`. Only net.* keys count. */
-  expect?: string | { text: string; file?: string };
+  /**
+   * Desired values: a sysctl.d(5) file's path, its text as `{ text, file? }`, a `{ sysctl }`
+   * map, or several (a later one wins), as {@link loadPolicy} reads them. Only net.* keys
+   * count; globs are expanded in each namespace against its own keys, as `sysctl -p` would.
+   */
+  expect?: PolicySource | readonly PolicySource[];
   /** Classify the differing keys (default true; needs permission to create a namespace). */
   classify?: boolean;
   /** The namespace to compare with (default: the caller's own), e.g. fromPid(1) in a pod with hostPID. */
@@ -107,51 +109,6 @@ export interface AuditReport {
   deviating: number;
 }
 
-interface Expectation {
-  key: string;
-  value: string;
-  where: string;
-}
-
-/** Expectations parsed from a sysctl.d text. */
-interface Expectations {
-  exact: Map<string, Expectation>;
-  globs: { re: RegExp; e: Expectation | undefined }[];
-}
-
-/**
- * The expectations of a sysctl.d text: net.* keys only; a key's own line wins over globs, the
- * last matching glob over earlier ones; a '-KEY' line (no value) removes an expectation.
- */
-export function expectationsFrom(text: string, file: string): Expectations {
-  const { settings } = parseConf(text, file);
-  const exact = new Map<string, Expectation>();
-  const globs: { re: RegExp; e: Expectation | undefined }[] = [];
-  for (const s of settings) {
-    if (!isNetKey(s.key)) continue;
-    const form = pathForm(s.key.trim());
-    // The dotted key as getAll() names it: a dot inside a component (eth0.100) is a slash there.
-    const e =
-      s.value === undefined
-        ? undefined
-        : { key: keyFromRel(form.slice('net/'.length)), value: s.value, where: s.where };
-    if (isGlob(form)) globs.push({ re: globRegExp(form), e });
-    else if (e) exact.set(form, e);
-    else exact.delete(form);
-  }
-  return { exact, globs };
-}
-
-/** The expectation for one dotted key, or undefined. */
-function expected(ex: Expectations, key: string): Expectation | undefined {
-  const form = pathForm(key);
-  const e = ex.exact.get(form);
-  if (e) return { ...e, key };
-  let found: Expectation | undefined;
-  for (const g of ex.globs) if (g.re.test(form)) found = g.e ? { ...g.e, key } : undefined;
-  return found;
-}
-
 /** How a remedy names the namespace: the first container, else the first name, else the first pid. */
 function selector(t: NamespaceInfo, byId: Map<string, ContainerInfo>): string[] {
   const c = t.containers[0];
@@ -194,31 +151,22 @@ function oneSidedOf(host: SysctlSnapshot, target: SysctlSnapshot): OneSided[] {
   return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
 }
 
-function deviationsOf(
-  values: SysctlSnapshot['raw'],
-  ex: Expectations | undefined,
-  wanted: Set<string>,
-): Omit<AuditDeviation, 'class' | 'remedy'>[] {
-  if (!ex) return [];
+/**
+ * The keys whose value differs from the policy's, as `sysctl -p` would leave them in this
+ * namespace: globs expanded against its own keys (an interface the host lacks is expected
+ * too, one it lacks is not), the last line for a key deciding; a key named exactly and absent
+ * is a deviation (value null).
+ */
+function deviationsOf(snap: SysctlSnapshot, policy: Policy | undefined): Omit<AuditDeviation, 'class' | 'remedy'>[] {
+  if (!policy) return [];
+  const present = (): string[] => [...Object.keys(snap.raw), ...Object.keys(snap.unreadable)];
   const out: Omit<AuditDeviation, 'class' | 'remedy'>[] = [];
-  for (const key of wanted) {
-    const e = expected(ex, key);
-    if (!e) continue;
-    const v = values[key];
-    if (v === undefined || !valuesEqual(v, e.value))
-      out.push({ key, expected: e.value, value: v ?? null, where: e.where });
+  for (const [key, w] of finalValues(resolvePolicy(policy, present))) {
+    const v = snap.raw[key];
+    if (v === undefined || !valuesEqual(v, w.value))
+      out.push({ key, expected: w.value, value: v ?? null, where: w.where });
   }
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-}
-
-/** The keys an expectation names that exist in some namespace (exact keys also when absent). */
-function expectedKeys(ex: Expectations | undefined, present: Iterable<string>): Set<string> {
-  const keys = new Set<string>();
-  if (!ex) return keys;
-  for (const e of ex.exact.values()) keys.add(e.key);
-  if (ex.globs.length > 0) for (const k of present) if (expected(ex, k)) keys.add(k);
-  for (const k of [...keys]) if (!expected(ex, k)) keys.delete(k);
-  return keys;
 }
 
 /** The namespace `t` lists, and what led to it (for errors): its container, else its name, else its first pid. */
@@ -281,8 +229,8 @@ export function readTarget(info: NamespaceInfo, byId: Map<string, ContainerInfo>
   }
 }
 
-/** The options both audits share, checked; the expectations read. */
-function commonOptions(options: AuditNamespaceOptions): Expectations | undefined {
+/** The options both audits share, checked; the expected values read. */
+function commonOptions(options: AuditNamespaceOptions): Policy | undefined {
   if (options.host !== undefined && !(options.host instanceof NetNamespace))
     invalid('a NetNamespace', 'options.host', options.host);
   if (
@@ -291,11 +239,10 @@ function commonOptions(options: AuditNamespaceOptions): Expectations | undefined
   )
     invalid('an array of keys', 'options.values', options.values);
   if (options.expect === undefined) return undefined;
-  const { text, file } =
-    typeof options.expect === 'string'
-      ? { text: fs.readFileSync(options.expect, 'utf8'), file: options.expect }
-      : { text: options.expect.text, file: options.expect.file ?? 'expect' };
-  return expectationsFrom(text, file);
+  const e = options.expect;
+  return loadPolicy(
+    typeof e === 'object' && e !== null && 'text' in e ? { text: e.text, file: e.file ?? 'expect' } : e,
+  );
 }
 
 /**
@@ -359,18 +306,17 @@ function report(
   host: SysctlSnapshot,
   read: TargetRead[],
   selectorOf: (r: TargetRead) => readonly string[],
-  ex: Expectations | undefined,
+  ex: Policy | undefined,
   options: AuditNamespaceOptions,
 ): AuditReport {
-  const wanted = expectedKeys(ex, Object.keys(host.raw));
   // One classification for every key that differs anywhere.
   const raw = read.map((r) => ({
     r,
     diffs: r.snapshot ? differencesOf(host, r.snapshot) : [],
-    devs: r.snapshot ? deviationsOf(r.snapshot.raw, ex, wanted) : [],
+    devs: r.snapshot ? deviationsOf(r.snapshot, ex) : [],
     sides: r.snapshot && options.oneSided === true ? oneSidedOf(host, r.snapshot) : [],
   }));
-  const hostDevs = deviationsOf(host.raw, ex, wanted);
+  const hostDevs = deviationsOf(host, ex);
   const keys = new Set<string>();
   for (const x of raw) for (const d of [...x.diffs, ...x.devs, ...x.sides]) keys.add(d.key);
   for (const d of hostDevs) keys.add(d.key);

@@ -13,7 +13,7 @@ import { parseKey } from '../sysctl/keys.js';
 import { undoEntries, type SetManyReport } from '../sysctl/set-many.js';
 import { valuesEqual } from '../sysctl/values.js';
 import { KeyClasses } from './classes.js';
-import { finalValues, loadPolicy, resolvePolicy, type Policy, type PolicySource } from './policy.js';
+import { finalValues, loadPolicy, resolvePolicy, type Policy, type PolicySource } from '../sysctl/policy.js';
 
 /** Options of {@link applyToNamespace}. */
 export interface ApplyNamespaceOptions {

@@ -23,7 +23,7 @@ import { containerMatcher, selects } from '../container/select.js';
 import type { ContainerInfo } from '../container/types.js';
 import { KeyClasses } from './classes.js';
 import { applyToNamespace, specOf, targetOf, type ApplyOptions, type ApplyTarget } from './apply.js';
-import { loadPolicy } from './policy.js';
+import { loadPolicy } from '../sysctl/policy.js';
 
 /** Options of {@link watchPolicy}. */
 export interface WatchOptions extends Omit<ApplyOptions, 'dryRun' | 'allOrNothing'> {

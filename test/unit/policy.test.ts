@@ -5,7 +5,7 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { IFNAME, finalValues, loadPolicy, resolvePolicy } from '../../lib/remedy/policy.js';
+import { IFNAME, finalValues, loadPolicy, resolvePolicy } from '../../lib/sysctl/policy.js';
 import { containerMatcher, selects } from '../../lib/container/select.js';
 
 const PRESENT = [

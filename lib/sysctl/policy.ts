@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import { invalid } from '../errors.js';
 import { pathForm } from '../keypath.js';
-import { checkInterfaceName, parseKey } from '../sysctl/keys.js';
-import { expandSettings, isGlob, isNetKey, parseConf, type Setting } from '../sysctl/sysctld.js';
+import { checkInterfaceName, parseKey } from './keys.js';
+import { expandSettings, isGlob, isNetKey, parseConf, type Setting } from './sysctld.js';
 
 /**
  * Where a policy comes from: a sysctl.d(5) file's path, its text (`{ text, file? }`), or a
