@@ -13,25 +13,11 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace } from '../lib/index.js';
 import { childEnv, holdHostLock, plainNode } from './helpers.js';
-import {
-  containerId,
-  criAnnotations,
-  ctrRun,
-  missing,
-  runcBundle,
-  runcRun,
-  startContainerd,
-  tempDir,
-  tryRun,
-  type Containerd,
-} from './containers-env.js';
+import * as env from './containers-env.js';
 
 // Needs: root, runc, containerd + ctr, ip, a static /bin/busybox (.ci/run installs them).
-const why = missing(['runc', 'containerd', 'ctr', 'ip', 'nsenter']);
-if (why) {
-  t.plan(0, why);
-  process.exit(0);
-}
+env.requireRuntimes(t, ['runc', 'containerd', 'ctr', 'ip', 'nsenter']);
+const { containerId, criAnnotations, ctrRun, runcBundle, runcRun, startContainerd, tempDir, tryRun } = env;
 
 const CLI = fileURLToPath(new URL('../dist/bin/netns.js', import.meta.url));
 
@@ -42,7 +28,7 @@ interface Fleet {
   pids: Record<'plain' | 'spec' | 'web' | 'db', number>;
   /** The sandbox's app container (in web's namespace). */
   webApp: number;
-  cd: Containerd;
+  cd: env.Containerd;
   dir: string;
 }
 

@@ -25,6 +25,14 @@ export function missing(tools: string[]): string | undefined {
   return undefined;
 }
 
+/** End the test file here, as a plan of no tests with the reason, when `tools` cannot run. */
+export function requireRuntimes(t: Test, tools: string[]): void {
+  const why = missing(tools);
+  if (why === undefined) return;
+  t.plan(0, why);
+  process.exit(0);
+}
+
 function isStatic(file: string): boolean {
   try {
     // A static ELF has no PT_INTERP program header: look for the interpreter's path.

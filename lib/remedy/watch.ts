@@ -136,34 +136,52 @@ export function watchPolicy(options: WatchOptions): PolicyWatcher {
     }, SETTLE_MS);
   };
 
-  /** Watch exactly the directories that matter now. */
-  const rearm = (): void => {
+  /** The directories that matter now: each root's tree, or a missing root's nearest ancestor. */
+  const wanted = (): Set<string> => {
     const want = new Set<string>();
     for (const r of roots) {
       const at = existingAncestor(r);
-      if (at === path.resolve(r)) treeOf(at, r === NETNS_RUN_DIRS[0] || r === NETNS_RUN_DIRS[1] ? 0 : DEPTH, want);
+      if (at === path.resolve(r)) treeOf(at, (NETNS_RUN_DIRS as readonly string[]).includes(r) ? 0 : DEPTH, want);
       else want.add(at);
     }
+    return want;
+  };
+
+  /**
+   * Watch exactly the directories that matter now. A directory is listed again after its
+   * watch is in place, until nothing new appears: one created between a listing and the
+   * watch on its parent would otherwise never be watched (and a container's state file
+   * written into it never seen).
+   */
+  const rearm = (): void => {
+    let want = wanted();
     for (const [dir, w] of watchers)
       if (!want.has(dir)) {
         w.close();
         watchers.delete(dir);
       }
-    for (const dir of want) {
-      if (watchers.has(dir)) continue;
-      try {
-        const w = fs.watch(dir, { persistent: true }, changed);
-        w.on('error', () => {
-          // The directory went away (a container deleted): forget it, look again.
-          w.close();
-          watchers.delete(dir);
-          changed();
-        });
-        watchers.set(dir, w);
-      } catch {
-        /* gone meanwhile, or not ours to watch: the rescan covers it */
+    for (let round = 0; round < 8; round++) {
+      let added = false;
+      for (const dir of want) {
+        if (watchers.has(dir)) continue;
+        try {
+          const w = fs.watch(dir, { persistent: true }, changed);
+          w.on('error', () => {
+            // The directory went away (a container deleted): forget it, look again.
+            w.close();
+            watchers.delete(dir);
+            changed();
+          });
+          watchers.set(dir, w);
+          added = true;
+        } catch {
+          /* gone meanwhile, or not ours to watch: the rescan covers it */
+        }
       }
+      if (!added) return;
+      want = wanted();
     }
+    changed(); // still growing: look again soon
   };
 
   const applyNew = (): void => {
