@@ -27,6 +27,11 @@ export interface ApplyNamespaceOptions {
   ifname?: string;
   /** Classify the policy's keys and refuse those not settable per namespace (default true). */
   classify?: boolean;
+  /**
+   * A key that cannot be set per namespace fails the namespace before anything is written
+   * (error code EPERM), instead of being left out while the rest is applied.
+   */
+  failOnRefused?: boolean;
   /** @internal Classifications to reuse across namespaces. */
   classes?: KeyClasses;
 }
@@ -185,7 +190,15 @@ export function applyToNamespace(
     }
   }
   const todo = writes.filter((w) => !left.has(w.key));
-  if (options.dryRun === true) {
+  const refused = r.refused[0];
+  if (options.failOnRefused === true && refused !== undefined) {
+    r.status = 'failed';
+    r.error = {
+      code: 'EPERM',
+      key: refused.key,
+      message: `EPERM: ${refused.key} (${refused.where}) cannot be set per namespace: ${refused.class}: ${refused.reason}. Nothing was written`,
+    };
+  } else if (options.dryRun === true) {
     r.status = 'dry-run';
     for (const [key, w] of finalValues(todo)) {
       const now = current(ns, key);
