@@ -253,7 +253,7 @@ const HINTS: readonly HintRule[] = [
     reason: 'container-unknown',
     hint: (h) =>
       h.detail === 'none'
-        ? 'No container state was found there: pass { runtime, root } (--runtime, --container-root) or set NETNS_CONTAINER_ROOTS if the runtime keeps its state elsewhere'
+        ? 'No container state was found there: pass { runtime, root } (--runtime, --container-root) or set NETNS_CONTAINER_ROOTS if the runtime keeps its state elsewhere; for a dockerd started with --exec-root / --data-root, pass { docker: { execRoot, dataRoot } } (--docker-exec-root, --docker-data-root, or NETNS_DOCKER_EXEC_ROOT / NETNS_DOCKER_DATA_ROOT)'
         : `Known containers: ${h.detail}. \`netns list\` shows them`,
   },
   {

@@ -14,7 +14,7 @@ export {
   type ListOptions,
   type CreateOptions,
 } from './namespace/handle.js';
-export type { ContainerOptions, ContainerRuntime } from './container/types.js';
+export type { ContainerOptions, ContainerRuntime, DockerRoots } from './container/types.js';
 
 // Errors.
 export { NetnsError, type ErrorContext } from './errors.js';

@@ -57,7 +57,7 @@ for (const p of [
 const forbidden = [
   [/^test\//, 'tests'],
   [/\.test\.[cm]?[jt]s$/, 'tests'],
-  [/^dist\/(examples|bench|test)\//, 'compiled examples, benchmarks or tests'],
+  [/^dist\/(examples|bench|test|kernels)\//, 'compiled examples, benchmarks or tests'],
   [/^bench\//, 'benchmarks'],
   [/^build\//, 'build output'],
   [/\.o$/, 'object files'],

@@ -65,12 +65,20 @@ Promise.all(subpaths.map((s) => import('netns/' + s))).then((ms) => {
     'findRule',
     'kernelSupport',
     'remediesFor',
+    'remedyCommand',
+    'settablePerNamespace',
   ]);
   t.ok(
     out.sysctld?.keys.includes('parseConf') && out.sysctld.keys.includes('SYSTEM_DIRS'),
     'netns/sysctld: the parser',
   );
-  t.same(out.containers?.keys, ['defaultContainerRoots', 'findContainer', 'listContainers']);
+  t.same(out.containers?.keys, [
+    'CONTAINER_RUNTIMES',
+    'containerName',
+    'defaultContainerRoots',
+    'findContainer',
+    'listContainers',
+  ]);
   t.same(out.rootless?.keys, [
     'RootlessChild',
     'RootlessHelper',

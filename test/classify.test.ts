@@ -255,6 +255,9 @@ for (const [signal, observer] of [
     classify({ probe: true, keys: ${JSON.stringify(keys)}, hostProbeHoldMs: 1500,
       onHostProbeApplied: () => fs.writeSync(1, 'APPLIED\\n') });
     fs.writeSync(1, 'RETURNED\\n');
+    // As if descheduled on a loaded machine before the event loop turns: the guard must still
+    // be there when the pending signal is read.
+    for (const until = Date.now() + 400; Date.now() < until; );
     setTimeout(() => fs.writeSync(1, 'SURVIVED\\n'), 3000);
   `;
       const child = spawn(...plainNode(['--input-type=module', '-e', script, observer ? 'OBSERVER' : 'PLAIN']), {

@@ -840,3 +840,28 @@ t.test('diff and explain: values that differ from the host, by value; JSON shape
   const one = netns(['explain', 'net.core.netdev_max_backlog']);
   t.match(one.stdout, /^net\.core\.netdev_max_backlog\n {2}class: +host-only\n/);
 });
+
+t.test(
+  'explain --kernel LINE: answers for another kernel line from the rule base, saying where it was verified',
+  async (t) => {
+    const r = netns(['explain', '--kernel', '6.1', 'net.ipv4.tcp_congestion_control', 'net.ipv4.tcp_keepalive_time']);
+    t.equal(r.status, 0, r.stderr);
+    t.match(r.stdout, /^answer for 6\.1 from the rule base, verified on 6\.1: Debian 12 linux-image-6\.1/);
+    t.match(r.stdout, /\nnet\.ipv4\.tcp_congestion_control\n {2}class: +inherited\n {2}line: +6\.1\n/);
+    t.match(r.stdout, /\nnet\.ipv4\.tcp_keepalive_time\n {2}class: +default\n/);
+    const off = netns(['explain', '--kernel', '5.15', '--json', 'net.ipv4.tcp_keepalive_time']);
+    t.equal(off.status, 0, off.stderr);
+    const [e] = JSON.parse(off.stdout) as {
+      class: string;
+      kernel: { line: string; verified: boolean; note: string };
+    }[];
+    t.same([e!.class, e!.kernel.line, e!.kernel.verified], ['default', '5.15', false]);
+    t.match(e!.kernel.note, /not a verified line.*Not known on 5\.15/);
+    const list = netns(['explain', '--kernel', '5.10']);
+    t.match(list.stdout, /\nnet\.ipv4\.icmp_msgs_per_sec +host-only +observed on 5\.10/);
+    const bad = netns(['explain', '--kernel', '6', 'net.core.somaxconn']);
+    t.equal(bad.status, 2);
+    t.match(bad.stderr, /--kernel: Expected a kernel line/);
+    t.equal(netns(['explain', '--kernel', '6.1', '--probe']).status, 2, '--probe runs on the running kernel only');
+  },
+);

@@ -60,6 +60,8 @@ const LONG: [string, Arg, string][] = [
   ['container', 'required', 'container'],
   ['runtime', 'required', 'runtime'],
   ['container-root', 'required', 'container-root'],
+  ['docker-exec-root', 'required', 'docker-exec-root'],
+  ['docker-data-root', 'required', 'docker-data-root'],
   ['json', 'none', 'json'],
   ['atomic', 'none', 'atomic'],
 ];
@@ -104,7 +106,16 @@ function fresh(): SysctlArgs {
   };
 }
 
-const TARGETS = new Set(['pid', 'name', 'path', 'container', 'runtime', 'container-root']);
+const TARGETS = new Set([
+  'pid',
+  'name',
+  'path',
+  'container',
+  'runtime',
+  'container-root',
+  'docker-exec-root',
+  'docker-data-root',
+]);
 
 type Flag =
   | 'all'

@@ -11,6 +11,8 @@ export const targetOptions = {
   container: { type: 'string' },
   runtime: { type: 'string' },
   'container-root': { type: 'string' },
+  'docker-exec-root': { type: 'string' },
+  'docker-data-root': { type: 'string' },
 } as const;
 
 export const TARGET_HELP = `Target (default: the current namespace):
@@ -20,7 +22,11 @@ export const TARGET_HELP = `Target (default: the current namespace):
   --container ID       a running container: full id, unique prefix or name (Docker, Podman,
                        Kubernetes POD/CONTAINER), from its runtime's state on disk
     --runtime R        only containers of R: ${CONTAINER_RUNTIMES.join(', ')}
-    --container-root DIR  read container state there instead (or NETNS_CONTAINER_ROOTS)`;
+    --container-root DIR  read container state there instead (or NETNS_CONTAINER_ROOTS)
+    --docker-exec-root DIR, --docker-data-root DIR
+                       where dockerd keeps its state, as given to its --exec-root and
+                       --data-root (or NETNS_DOCKER_EXEC_ROOT, NETNS_DOCKER_DATA_ROOT;
+                       default /run/docker and /var/lib/docker)`;
 
 export interface TargetValues {
   pid?: string;
@@ -29,6 +35,8 @@ export interface TargetValues {
   container?: string;
   runtime?: string;
   'container-root'?: string;
+  'docker-exec-root'?: string;
+  'docker-data-root'?: string;
 }
 
 const KINDS = ['pid', 'name', 'path', 'container'] as const;
@@ -45,6 +53,8 @@ export function checkTarget(v: TargetValues, command: string): void {
   if (v.pid !== undefined && (!/^[0-9]+$/.test(v.pid) || Number(v.pid) < 1))
     throw new UsageError(`--pid expects a process id, got ${JSON.stringify(v.pid)}`, command);
   if (v.container === '') throw new UsageError('--container expects a container id, prefix or name', command);
+  for (const o of ['container-root', 'docker-exec-root', 'docker-data-root'] as const)
+    if (v[o] === '') throw new UsageError(`--${o} expects a directory`, command);
   if (v.runtime !== undefined && !(CONTAINER_RUNTIMES as readonly string[]).includes(v.runtime))
     throw new UsageError(
       `--runtime expects one of ${CONTAINER_RUNTIMES.join(', ')}, got ${JSON.stringify(v.runtime)}`,
@@ -52,11 +62,15 @@ export function checkTarget(v: TargetValues, command: string): void {
     );
 }
 
-/** The container lookup options that --runtime and --container-root give. */
+/** The container lookup options that --runtime, --container-root and --docker-exec-root / --docker-data-root give. */
 export function containerOptions(v: TargetValues): ContainerOptions {
   const o: ContainerOptions = {};
   if (v.runtime !== undefined) o.runtime = v.runtime as ContainerRuntime;
   if (v['container-root'] !== undefined) o.root = v['container-root'];
+  const execRoot = v['docker-exec-root'];
+  const dataRoot = v['docker-data-root'];
+  if (execRoot !== undefined || dataRoot !== undefined)
+    o.docker = { ...(execRoot !== undefined ? { execRoot } : {}), ...(dataRoot !== undefined ? { dataRoot } : {}) };
   return o;
 }
 
@@ -78,6 +92,9 @@ export function targetWords(v: TargetValues): string[] {
   if (v.container === undefined) return [];
   const words = ['--container', v.container];
   if (v.runtime !== undefined) words.push('--runtime', v.runtime);
-  if (v['container-root'] !== undefined) words.push('--container-root', v['container-root']);
+  for (const o of ['container-root', 'docker-exec-root', 'docker-data-root'] as const) {
+    const dir = v[o];
+    if (dir !== undefined) words.push(`--${o}`, dir);
+  }
   return words;
 }

@@ -1,8 +1,8 @@
 // netns explain: which keys a new namespace does not take from the host, why, how to set them.
 import { classify, explain, parseKey, type Classification, type Explanation } from 'netns';
 import { deviceOf } from 'netns/sysctld';
-import { remedyCommand } from 'netns/explain';
-import { OK } from '../cli/errors.js';
+import { kernelSupport, remedyCommand, VERIFIED_LINES } from 'netns/explain';
+import { OK, UsageError } from '../cli/errors.js';
 import { bold, cell, dim, json, out, table } from '../cli/output.js';
 import { classColumn, paintClass, sameValue } from '../cli/classes.js';
 import type { Command } from '../cli/args.js';
@@ -10,30 +10,43 @@ import type { Command } from '../cli/args.js';
 export const explainCommand: Command = {
   summary: 'which keys a new namespace does not take from the host, why, and how to set them',
   help: `Usage: netns explain [--probe] [--all] [--json] [KEY...]
+       netns explain --kernel LINE [--json] [KEY...]
 
 Compare the host with a fresh namespace. Without KEY: every key whose value (or presence)
 differs, with its class and how to set it for a container. With KEY: a short explanation
 of each key. Classes: inherited (copied from the host at creation), default (reset to the
-kernel's default), parent, shared, readonly, host-only, child-only, unknown.
+kernel's default), parent, shared, readonly, host-only, child-only, hidden (not in a
+namespace owned by a user namespace: a rootless container's), unknown.
 
 Options:
       --probe          settle keys whose host and fresh values are equal by briefly
                        changing harmless host values (root only; restored, even on SIGTERM)
       --all            list keys with equal values too
+      --kernel LINE    answer for another kernel line (6.1, or a release such as
+                       6.1.0-57-amd64) from the rule base and the keys the kernel matrix saw
+                       there; nothing is created or read, no root needed. Without KEY: every
+                       key of that line. Verified lines: ${VERIFIED_LINES.map((l) => l.line).join(', ')}
       --json           machine-readable output: [{ key, class, host, child, evidence, ... }]
 
 Examples:
   netns explain
   netns explain net.ipv4.tcp_keepalive_time net.ipv4.tcp_congestion_control
+  netns explain --kernel 6.1 net.ipv4.tcp_congestion_control net.ipv4.tcp_keepalive_time
   netns explain --json | jq '.[] | select(.class == "default") | .key'`,
-  options: { probe: { type: 'boolean' }, all: { type: 'boolean' }, json: { type: 'boolean' } },
+  options: {
+    probe: { type: 'boolean' },
+    all: { type: 'boolean' },
+    json: { type: 'boolean' },
+    kernel: { type: 'string' },
+  },
   run(v, keys) {
     const probe = v.probe === true;
     for (const k of keys) parseKey(k); // argument errors before creating anything
+    if (v.kernel !== undefined) return onLine(String(v.kernel), keys, v.json === true, probe);
     if (keys.length > 0) {
       const rows = keys.map((k) => explain(k, { probe }));
       if (v.json) json(rows);
-      else out(rows.map(explanationText).join('\n'));
+      else out(rows.map((e) => explanationText(e)).join('\n'));
       return OK;
     }
     const rows = classify({ probe }).filter((c) => v.all === true || !sameValue(c.host, c.child));
@@ -80,17 +93,52 @@ function howToSet(c: Classification): string {
   });
 }
 
-function explanationText(e: Explanation): string {
-  const lines: [string, string][] = [
-    ['class', paintClass(e.class)],
-    ['host', e.host ?? '(absent)'],
-    ['new namespace', e.child ?? '(absent)'],
-  ];
+/** --kernel LINE: answers from the rule base for that line, for KEYs or every key of the line. */
+function onLine(kernel: string, keys: string[], asJson: boolean, probe: boolean): number {
+  if (probe) throw new UsageError('--probe runs on the running kernel: it cannot be combined with --kernel', 'explain');
+  try {
+    classify({ kernel, keys: [] });
+  } catch (e) {
+    if (e instanceof RangeError || e instanceof TypeError) throw new UsageError(`--kernel: ${e.message}`, 'explain');
+    throw e;
+  }
+  if (keys.length > 0) {
+    const rows = keys.map((k) => explain(k, { kernel }));
+    if (asJson) json(rows);
+    else out(`${dim(rows[0]!.kernel.note)}\n\n` + rows.map((e) => explanationText(e, true)).join('\n'));
+    return OK;
+  }
+  const rows = classify({ kernel });
+  if (asJson) {
+    json(rows);
+    return OK;
+  }
+  out(
+    table(
+      ['KEY', 'CLASS', 'WHY'],
+      rows.map((c) => [c.key, c.class, c.evidence.reason]),
+      (col, s) => (col === 1 ? paintClass(s) : s),
+    ),
+  );
+  const [major, minor] = (/^(\d+)\.(\d+)/.exec(kernel) ?? []).slice(1).map(Number) as [number, number];
+  out(
+    dim(
+      `(${rows.length} keys; ${kernelSupport({ kernel: [major, minor], devconfInherit: 0 }).note}; netns explain --kernel LINE KEY says more about one)\n`,
+    ),
+  );
+  return OK;
+}
+
+function explanationText(e: Explanation, onLine = false): string {
+  const lines: [string, string][] = [['class', paintClass(e.class)]];
+  if (onLine) lines.push(['line', e.kernel.line]);
+  else lines.push(['host', e.host ?? '(absent)'], ['new namespace', e.child ?? '(absent)']);
   if (e.sentence) lines.push(['why', e.sentence]);
   if (e.source) lines.push(['source', e.source]);
   if (e.evidence?.reason) lines.push(['evidence', String(e.evidence.reason)]);
   if (e.evidence?.contradiction) lines.push(['contradiction', e.evidence.contradiction]);
-  if (e.kernel) lines.push(['kernel', e.kernel.note]);
+  if (e.kernel && !onLine) lines.push(['kernel', e.kernel.note]);
+  for (const n of e.evidence?.notes ?? []) if (onLine) lines.push(['note', n]);
   const h = e.howToSet ?? {};
   if (h.inside) lines.push(['inside', h.inside.cli]);
   if (h.atStart) lines.push(['at start', h.atStart.cli]);

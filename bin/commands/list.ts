@@ -9,7 +9,7 @@ import type { Command } from '../cli/args.js';
 
 export const listCommand: Command = {
   summary: 'list every network namespace on the host, and the containers in each',
-  help: `Usage: netns list [--json] [--runtime R] [--container-root DIR]
+  help: `Usage: netns list [--json] [--runtime R] [--container-root DIR] [--docker-exec-root DIR] [--docker-data-root DIR]
 
 Every network namespace that is named (/run/netns) or that a process is in: its inode (as
 readlink /proc/PID/ns/net shows net:[INO]), names, number of processes, the first pid and
@@ -27,11 +27,20 @@ Options:
                        container's runtime, oci, id, name, namespace, pid, kubernetes)
       --runtime R      only containers of R: ${CONTAINER_RUNTIMES.join(', ')}
       --container-root DIR  read container state there (or NETNS_CONTAINER_ROOTS)
+      --docker-exec-root DIR, --docker-data-root DIR
+                       where dockerd keeps its state, as given to its --exec-root and
+                       --data-root (or NETNS_DOCKER_EXEC_ROOT, NETNS_DOCKER_DATA_ROOT)
 
 Examples:
   netns list
   netns list --json | jq '.[] | select(.containers | length > 0)'`,
-  options: { json: { type: 'boolean' }, runtime: { type: 'string' }, 'container-root': { type: 'string' } },
+  options: {
+    json: { type: 'boolean' },
+    runtime: { type: 'string' },
+    'container-root': { type: 'string' },
+    'docker-exec-root': { type: 'string' },
+    'docker-data-root': { type: 'string' },
+  },
   run(v, args) {
     if (args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args[0])}`, 'list');
     checkTarget(v as TargetValues, 'list');

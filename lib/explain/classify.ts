@@ -13,6 +13,7 @@ import { keyFromRel } from '../keypath.js';
 import { INIT_ONLY_MARKERS, observe, sameValue, outcomeValue, type Observation } from './observe.js';
 import { HOST_PROBE_SAFE, NEVER_WRITE, hostProbe, parentProbe } from './probe.js';
 import { applyProbe, decide } from './decide.js';
+import { classifyLine } from './lines.js';
 import type { Classification, ClassifyOptions, HostProbe, RuleContext } from './types.js';
 
 function readDevconf(host: Observation): number {
@@ -29,14 +30,20 @@ function matchesFilter(rel: string, filters: string[] | undefined): boolean {
  * Classify every key under /proc/sys/net (or those selected by `options.keys`) on the running
  * kernel: what a new network namespace gets for it, with the evidence. Root compares with a
  * fresh namespace of its own; an unprivileged caller with a rootless one (owned by its user
- * namespace: entries the kernel hides there are reported as such). Without `probe`, changes
- * nothing.
+ * namespace: entries the kernel hides there are `hidden`). Without `probe`, changes nothing.
+ * With `kernel` ("6.1"), answers for that kernel line from the rule base instead (see
+ * {@link ClassifyOptions.kernel}).
  */
 export function classify(options: ClassifyOptions = {}): Classification[] {
   if (options === null || typeof options !== 'object') invalid('an options object', 'options', options);
   const relOf = (k: string): string => parseKey(k, { allowRoot: true }).rel;
   const filters = options.keys?.map(relOf);
   const probing = options.probe === true;
+  if (options.kernel !== undefined) {
+    if (probing)
+      invalid('no probe with `kernel` (a probe runs on the running kernel)', 'probe', options.probe, RangeError);
+    return classifyLine({ ...options, kernel: options.kernel }, filters);
+  }
   if (probing && process.getuid?.() !== 0)
     throw netnsError(ERRNO.EPERM, 'probe', { op: 'probe', reason: 'needs-root' });
   const hostProbeAllowed = new Set(HOST_PROBE_SAFE);

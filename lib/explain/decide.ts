@@ -110,11 +110,9 @@ export function decide(
   // Presence settles host-only and child-only by observation alone.
   if (h.present && !ch.present) {
     if (rev?.userns === 'hidden' && ctx.childUserns) {
-      notes.push(
-        `Hidden in a namespace owned by a user namespace (rule ${rev.id}): a rootless container does not have it; a namespace made by root does (class there: ${rev.class}).`,
-      );
+      notes.push(`A namespace made by root has it (class there: ${rev.class}); a rootless container's does not.`);
       return result(
-        'host-only',
+        'hidden',
         `observed absent in a fresh namespace owned by a user namespace, as rule ${rev.id} says ("Don't export sysctls to unprivileged users")`,
       );
     }
@@ -124,6 +122,10 @@ export function decide(
   }
   if (!h.present && ch.present)
     return result('child-only', 'observed: absent on the host, present in a fresh namespace');
+  if (ruleUsable && rev.userns === 'hidden' && ctx.childUserns && ch.present)
+    return contradiction(
+      `rule ${rev.id} says a namespace owned by a user namespace does not have the entry, but it does`,
+    );
   if (ruleUsable && rev.class === 'host-only' && ch.present)
     return contradiction(`rule ${rev.id} predicts host-only, but a fresh namespace has the entry`);
 
@@ -159,7 +161,7 @@ export function decide(
   if (ruleUsable) {
     const cls = rev.class;
     const cmpEq = source ? source.equal : equal;
-    if ((cls === 'inherited' || cls === 'parent') && cmpEq === false && observerIsInitNet)
+    if ((cls === 'inherited' || cls === 'parent') && cmpEq === false && observerIsInitNet && !rev.derived)
       return contradiction(
         `rule ${rev.id} predicts ${cls}, but the fresh value differs from the host's${source ? ` ${source.key}` : ''}: the rule does not hold here`,
       );

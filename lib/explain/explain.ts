@@ -5,6 +5,7 @@ import { defaultContext, kernelSupport } from './rules.js';
 import { remediesFor, shellWord } from './remedies.js';
 import { parseKey } from '../sysctl/keys.js';
 import { deviceOf, withDevice } from '../keypath.js';
+import { kernelLine, lineSupport } from './lines.js';
 import { classify } from './classify.js';
 import type { Classification, ClassifyOptions, Explanation } from './types.js';
 
@@ -31,6 +32,12 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
   const { rel, key: asked } = parseKey(key, { allowRoot: true });
   const [c] = classify({ ...options, keys: [asked] }).filter((x) => x.key === asked);
   if (!c) throw netnsError(ERRNO.ENOENT, 'open', { path: `/proc/sys/net/${rel}`, key: asked, op: 'explain' });
+  const line = options.kernel === undefined ? undefined : kernelLine(options.kernel);
+  const absentOnLine =
+    line !== undefined &&
+    !c.evidence.observed.host.present &&
+    !c.evidence.observed.child.present &&
+    c.evidence.reason.startsWith('absent');
   const k = c.key;
   const v = sample(c);
   const tokens = v.split(' ');
@@ -78,13 +85,17 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
       sentence = `${k} is global: containers see the host's value read-only.`;
       howToSet.cannot = `shared: it cannot be set per container; set it on the host (sysctl -w ${k}=…) and every namespace sees the new value`;
       break;
+    case 'hidden': {
+      const rootCls = c.evidence.rule?.class;
+      sentence = `${k} is not registered in a namespace owned by a user namespace (a rootless container's): the kernel does not export it to unprivileged users. A namespace created by root has its own${rootCls === 'default' ? ', set to the kernel default' : rootCls ? ` (${rootCls})` : ''}.`;
+      howToSet.cannot =
+        'hidden: a rootless container (a namespace owned by a user namespace) does not have it; a container whose namespace root creates (rootful Docker, Podman as root, Kubernetes without user namespaces) has it and can set it';
+      break;
+    }
     case 'host-only':
-      sentence =
-        c.evidence.rule?.userns === 'hidden' && !c.evidence.observed.child.present
-          ? `${k} is not registered in a namespace owned by a user namespace (a rootless container's): the kernel does not export it to unprivileged users. A namespace created by root has its own, ${c.evidence.rule.class === 'default' ? 'set to the kernel default' : c.evidence.rule.class}.`
-          : dev
-            ? `${k} belongs to the host's device "${dev}", which a new namespace does not have; a container's own devices have their own entries.`
-            : `${k} exists only in the host's initial namespace: it is global and a container cannot see it.`;
+      sentence = dev
+        ? `${k} belongs to the host's device "${dev}", which a new namespace does not have; a container's own devices have their own entries.`
+        : `${k} exists only in the host's initial namespace: it is global and a container cannot see it.`;
       howToSet.cannot = dev
         ? `host-only: set the entry of the container's own device inside it (e.g. ${withDevice(k, dev, 'DEV')}) by pid, or set the namespace's conf.default before the device is created`
         : 'host-only: it cannot be set per container; setting it on the host applies to every namespace';
@@ -95,7 +106,9 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
       howToSet.atStart = atStart;
       break;
     default:
-      sentence = `What a new namespace gets for ${k} could not be settled on this kernel (${c.evidence.reason}).`;
+      sentence = absentOnLine
+        ? `${k} does not exist on ${line} (${c.evidence.reason.replace(/^absent on [^:]+: /, '')}).`
+        : `What a new namespace gets for ${k} could not be settled on ${line ?? 'this kernel'} (${c.evidence.reason}).`;
       if (c.evidence.observed.child.writable) {
         howToSet.inside = inside;
         howToSet.atStart = atStart;
@@ -110,10 +123,10 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
   else if (dev)
     sentence += ` An interface created inside a container's namespace takes its own conf.<if>.* from that namespace's conf.default at the moment it is created.`;
   if (rule && /^(devinet|addrconf)_init_net\.devconf$/.test(rule.id) && !dev) {
-    const m = devconfInherit();
+    const m = line === undefined ? devconfInherit() : (options.context?.devconfInherit ?? 0);
     const v4 = m === 2 ? 'compiled-in values' : m === 3 ? 'the creating namespace' : 'the host (init_net)';
     const v6 = m === 1 ? 'the host (init_net)' : m === 3 ? 'the creating namespace' : 'compiled-in values';
-    sentence += ` With net.core.devconf_inherit_init_net = ${m} here, a new namespace's ipv4 conf.all/default come from ${v4} and its ipv6 ones from ${v6} (at 0 the two families differ: ipv4 copies the host, ipv6 does not).`;
+    sentence += ` With net.core.devconf_inherit_init_net = ${m}${line === undefined ? ' here' : ` (assumed for ${line})`}, a new namespace's ipv4 conf.all/default come from ${v4} and its ipv6 ones from ${v6} (at 0 the two families differ: ipv4 copies the host, ipv6 does not).`;
   }
   if (c.evidence.contradiction)
     sentence += ` The kernel rule and what this kernel shows disagree: ${c.evidence.contradiction}.`;
@@ -124,17 +137,29 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
           .map((x) => `${x.line} ${x.how}`)
           .join(', ') || 'none'
       })`
-    : `observation on this kernel: ${c.evidence.reason}`;
+    : line === undefined
+      ? `observation on this kernel: ${c.evidence.reason}`
+      : `the kernel matrix's record of ${line}: ${c.evidence.reason}`;
   const ctx = { ...defaultContext(), ...options.context };
   const ks = kernelSupport(ctx);
+  const ls = line === undefined ? ks : lineSupport(line);
   const kernel: Explanation['kernel'] = {
     running: ks.running,
+    line: line ?? ks.running,
     verifiedLines: ks.verifiedLines,
-    verified: ks.verified,
+    verified: ls.verified,
     ruleCheckedOnRunning: rule ? rule.kernel.checkedOnRunning : null,
-    note: rule && !rule.kernel.checkedOnRunning ? `${ks.note}; ${rule.kernel.note}` : ks.note,
+    note: rule && !rule.kernel.checkedOnRunning ? `${ls.note}; ${rule.kernel.note}` : ls.note,
   };
-  const remedyInput: Parameters<typeof remediesFor>[0] = { key: k, class: c.class, value: v };
+  // A hidden key is set as its class in a namespace root creates; a rootless container has none.
+  const remedyInput: Parameters<typeof remediesFor>[0] = {
+    key: k,
+    class: c.class === 'hidden' ? (rule?.class ?? 'unknown') : c.class,
+    value: v,
+  };
   if (dev) remedyInput.device = dev;
-  return { ...c, sentence, source, kernel, howToSet, remedies: remediesFor(remedyInput) };
+  const remedies = remediesFor(remedyInput);
+  if (c.class === 'hidden')
+    remedies.instead = `Not in a rootless container: ${k} is not registered in a namespace owned by a user namespace; only a namespace created by root (rootful Docker, Podman as root, Kubernetes pods without user namespaces) has it.`;
+  return { ...c, sentence, source, kernel, howToSet, remedies };
 }

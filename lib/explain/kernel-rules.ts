@@ -18,33 +18,66 @@
 //      every namespace reads and writes (shared);
 //   5. a read-only mirror of a global value (readonly).
 //
-// `checked` records the kernel lines each rule was checked on: "source" = read in that line's
-// tree (Debian linux-source-6.1 / linux-source-6.12), "observed" = consistent with what the
-// running 6.18 kernel shows (no 6.18 tree was available: the search corpus holds old mainline
-// snapshots only). A rule marked `holds: false` on a line does not apply there (since/until).
+// `checked` records the kernel lines each rule was checked on. "observed": the kernel matrix
+// (npm run test:kernels, docs/kernels.md) booted that line's Debian kernel, found every key's
+// class by experiment and the tier passed with this rule deciding keys there (holds: false: it
+// decides no key there: the keys are absent, or another rule holds on that line); what each line
+// showed is kept in test/kernels/observed/LINE.json, and test/unit/kernel-lines.test.ts replays
+// it. 6.18 is the development machines' running kernel: presence, modes and values only, no
+// writes. "source": read in that line's tree (Debian linux-source-6.1 / linux-source-6.12).
+// Where a behaviour changed between two observed lines and the release of the change was not
+// verified, the rules leave the gap open (no rule: observation alone decides there).
 import type { KernelCheck, KernelRule, RuleClass, RuleContext, VerifiedLine } from './types.js';
 
-/** The kernel lines the rule base was checked against. */
+/** The kernel lines the rule base was checked against, oldest first. */
 export const VERIFIED_LINES: readonly VerifiedLine[] = [
-  { line: '6.1', how: 'source', from: 'Debian linux-source-6.1 (6.1.x with Debian patches)' },
-  { line: '6.12', how: 'source', from: 'Debian linux-source-6.12 (6.12.x with Debian patches)' },
+  {
+    line: '5.10',
+    how: 'observed',
+    from: "Debian 11 linux-image-5.10.0-46-amd64 (5.10.262) booted by npm run test:kernels: every key's class found by experiment",
+  },
+  {
+    line: '6.1',
+    how: 'observed',
+    from: 'Debian 12 linux-image-6.1.0-57-amd64 (6.1.192) booted by npm run test:kernels; every rule also read in Debian linux-source-6.1',
+  },
+  {
+    line: '6.12',
+    how: 'observed',
+    from: 'Debian linux-image-6.12.118+deb12-amd64 booted by npm run test:kernels; every rule also read in Debian linux-source-6.12',
+  },
   {
     line: '6.18',
     how: 'observed',
-    from: 'the running kernel: presence, modes and values of a fresh namespace against the host',
+    from: 'the running kernel of the development machines (6.18.44, a micro-VM build): presence, modes and values of a fresh namespace against the host, no writes',
   },
 ];
 
 const src = (line: string, holds = true, note?: string): KernelCheck =>
   note ? { line, how: 'source', holds, note } : { line, how: 'source', holds };
-const obs = (note?: string): KernelCheck =>
-  note ? { line: '6.18', how: 'observed', holds: true, note } : { line: '6.18', how: 'observed', holds: true };
-/** Read in 6.1 and 6.12, consistent with 6.18. */
-const ALL3: KernelCheck[] = [src('6.1'), src('6.12'), obs()];
-/** Added after 6.1: read in 6.12, consistent with 6.18. */
-const SINCE_612: KernelCheck[] = [src('6.1', false, 'key absent in 6.1'), src('6.12'), obs()];
+const LINES = VERIFIED_LINES.map((l) => l.line);
+/** Observed by the kernel matrix: the rule decides keys on `lines`, and none on the other verified lines. */
+const seenOn = (...lines: string[]): KernelCheck[] =>
+  LINES.map((line) =>
+    lines.includes(line)
+      ? { line, how: 'observed', holds: true }
+      : { line, how: 'observed', holds: false, note: 'decides no key there' },
+  );
+const READ: KernelCheck[] = [src('6.1'), src('6.12')];
+/** Observed on every verified line, read in 6.1 and 6.12. */
+const ALL3: KernelCheck[] = [...seenOn(...LINES), ...READ];
+/** Added after 6.1: observed on 6.12 and 6.18, read in 6.12. */
+const SINCE_612: KernelCheck[] = [...seenOn('6.12', '6.18'), src('6.1', false, 'key absent in 6.1'), src('6.12')];
 /** Only seen on 6.18 (not in the 6.12 tree). */
-const ONLY_618: KernelCheck[] = [src('6.1', false, 'key absent'), src('6.12', false, 'key absent or different'), obs()];
+const ONLY_618: KernelCheck[] = [
+  ...seenOn('6.18'),
+  src('6.1', false, 'key absent'),
+  src('6.12', false, 'key absent or different'),
+];
+
+/** The kernel is older than `v` (for what a line does differently from a later one). */
+const before = (ctx: RuleContext, v: [number, number]): boolean =>
+  ctx.kernel[0] < v[0] || (ctx.kernel[0] === v[0] && ctx.kernel[1] < v[1]);
 
 const TCP_SK_INIT_CONSTANTS = [
   'tcp_ecn',
@@ -144,6 +177,9 @@ const IPV4_TABLE_INIT_ONLY = [
   'tcp_available_ulp',
   'udp_mem',
   'fib_sync_mem',
+  // Global static keys while they existed (gone by 6.1): observed host-only on 5.10.
+  'tcp_rx_skb_cache',
+  'tcp_tx_skb_cache',
 ];
 
 /** Keys that live only in the init namespace's net.core table (net_core_table). */
@@ -269,23 +305,42 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     versions: '>= 6.1; read in 6.1 and 6.12, observed on 6.18',
     since: [6, 1],
     verified: true,
-    checked: ALL3,
+    checked: [...seenOn('6.1', '6.12', '6.18'), ...READ],
     explanation:
       "Read-only size of the namespace's TCP established hash, fixed at creation by the creating namespace's tcp_child_ehash_entries: 0 there means the new namespace shares the global table, shown as a negative number.",
     source: () => 'ipv4/tcp_child_ehash_entries',
   },
   {
-    id: 'tcp_set_hashinfo.derived',
+    id: 'tcp_sk_init.hash_derived',
     match: /^ipv4\/tcp_(max_tw_buckets|max_syn_backlog)$/,
     class: 'default',
-    fn: 'tcp_set_hashinfo',
+    fn: 'tcp_sk_init (from the one global TCP hash: tcp_hashinfo.ehash_mask + 1)',
     file: 'net/ipv4/tcp_ipv4.c',
-    versions: '>= 6.1; read in 6.1 and 6.12, observed on 6.18',
+    versions: 'before 6.1 (one global TCP hash); observed on 5.10',
+    until: [6, 1],
+    verified: true,
+    checked: [
+      ...seenOn('5.10'),
+      src('6.1', false, 'per-namespace hash: tcp_set_hashinfo'),
+      src('6.12', false, 'per-namespace hash: tcp_set_hashinfo'),
+    ],
+    explanation:
+      "Computed when the namespace is created from the size of the kernel's one TCP hash (ehash/2 and max(128, ehash/256)), as the host's was at boot: a host that tuned it does not pass its value on.",
+  },
+  {
+    id: 'tcp_set_hashinfo.derived',
+    match: /^ipv4\/tcp_(max_tw_buckets|max_syn_backlog)$/,
+    class: 'parent',
+    fn: 'tcp_set_hashinfo (ehash size from current->nsproxy->net_ns->ipv4.sysctl_tcp_child_ehash_entries)',
+    file: 'net/ipv4/tcp_ipv4.c',
+    versions: '>= 6.1; read in 6.1 and 6.12, observed on 6.1, 6.12 and 6.18',
     since: [6, 1],
     verified: true,
-    checked: ALL3,
+    checked: [...seenOn('6.1', '6.12', '6.18'), ...READ],
     explanation:
-      "Computed from the size of the namespace's TCP hash (ehash/2 and max(128, ehash/128)) when the namespace is created, not copied from the host.",
+      "Computed when the namespace is created from the size of its TCP hash (ehash/2 and max(128, ehash/128)), which the creating namespace's tcp_child_ehash_entries decides (0: the global hash): not copied from the host's value.",
+    source: () => 'ipv4/tcp_child_ehash_entries',
+    derived: true,
   },
   {
     id: 'tcp_sk_init.child_hash_knobs',
@@ -296,7 +351,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     versions: 'tcp_child_ehash_entries >= 6.1, udp_child_hash_entries >= 6.2; read in 6.1 and 6.12, observed on 6.18',
     since: [6, 1],
     verified: true,
-    checked: [src('6.1', true, 'tcp_child_ehash_entries only'), src('6.12'), obs()],
+    checked: [...seenOn('6.1', '6.12', '6.18'), src('6.1', true, 'tcp_child_ehash_entries only'), src('6.12')],
     expect: () => '0',
     explanation:
       'Starts at 0 in every namespace. It is read when this namespace creates another one: that child gets its own TCP/UDP hash of this size (rounded to a power of two), or shares the global table when it is 0.',
@@ -358,7 +413,8 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     class: 'host-only',
     fn: 'sysctl_ipv4_init (register_net_sysctl(&init_net, "net/ipv4", ipv4_table))',
     file: 'net/ipv4/sysctl_net_ipv4.c',
-    versions: 'read in 6.1 and 6.12 (the same 13 entries), observed on 6.18',
+    versions:
+      'read in 6.1 and 6.12 (the same 13 entries), observed on 5.10 (with tcp_rx/tx_skb_cache), 6.1, 6.12 and 6.18',
     verified: true,
     checked: ALL3,
     explanation: 'Global setting registered only in the initial namespace; a container cannot see or change it.',
@@ -376,13 +432,40 @@ export const KERNEL_RULES: readonly KernelRule[] = [
       'Set to a compiled-in default in every new namespace by inet_init_net (e.g. ip_local_port_range 32768 60999, ping_group_range "1 0").',
   },
   {
+    id: 'sysctl_ipv4_init.icmp_msgs_init_only',
+    match: /^ipv4\/icmp_msgs_(per_sec|burst)$/,
+    class: 'host-only',
+    fn: 'sysctl_ipv4_init (ipv4_table: the global sysctl_icmp_msgs_per_sec / _burst)',
+    file: 'net/ipv4/sysctl_net_ipv4.c',
+    versions:
+      'global, registered in the initial namespace only: observed on 5.10; per-namespace on 6.1 (observed; the release of the change between them is not verified)',
+    until: [5, 11],
+    verified: true,
+    checked: [...seenOn('5.10'), src('6.1', false, 'per-namespace'), src('6.12', false, 'per-namespace')],
+    explanation:
+      'The ICMP rate limits are one global setting on this kernel line, registered in the initial namespace only: a container cannot see or change them.',
+  },
+  {
+    id: 'icmp_sk_init.msgs',
+    match: /^ipv4\/icmp_msgs_(per_sec|burst)$/,
+    class: 'default',
+    fn: 'icmp_sk_init',
+    file: 'net/ipv4/icmp.c',
+    versions: 'per-namespace: read in 6.1 and 6.12, observed on 6.1, 6.12 and 6.18; global on 5.10 (observed)',
+    since: [6, 1],
+    verified: true,
+    checked: [...seenOn('6.1', '6.12', '6.18'), ...READ],
+    expect: (rel) => (rel.endsWith('per_sec') ? '1000' : '50'),
+    explanation: 'Set by icmp_sk_init to compiled-in values in every new namespace (msgs_per_sec 1000, msgs_burst 50).',
+  },
+  {
     id: 'icmp_sk_init.constants',
     family: true,
     match: /^ipv4\/icmp_/,
     class: 'default',
     fn: 'icmp_sk_init',
     file: 'net/ipv4/icmp.c',
-    versions: 'read in 6.1 and 6.12 (icmp_msgs_per_sec/burst per-namespace in both), observed on 6.18',
+    versions: 'read in 6.1 and 6.12, observed on 5.10, 6.1, 6.12 and 6.18',
     verified: true,
     checked: ALL3,
     expect: (rel) =>
@@ -440,6 +523,33 @@ export const KERNEL_RULES: readonly KernelRule[] = [
       'Fragment reassembly limits of the namespace, set to compiled-in values (4 MiB / 3 MiB, 30 s, max_dist 64) in every new namespace.',
   },
   {
+    id: 'ip_rt_init.pmtu_init_only',
+    match: /^ipv4\/route\/(min_pmtu|mtu_expires|min_adv_mss)$/,
+    class: 'host-only',
+    fn: 'ip_rt_init (ipv4_route_table, registered for init_net only: the global ip_rt_min_pmtu, ip_rt_mtu_expires, ip_rt_min_advmss)',
+    file: 'net/ipv4/route.c',
+    versions:
+      'global on 5.10 (observed); per-namespace on 6.1 (observed; the release of the change between them is not verified)',
+    until: [5, 11],
+    verified: true,
+    checked: [...seenOn('5.10'), src('6.1', false, 'per-namespace'), src('6.12', false, 'per-namespace')],
+    explanation:
+      'On this kernel line the path-MTU settings are global, registered in the initial namespace only: a container cannot see or change them.',
+  },
+  {
+    id: 'sysctl_route_net_init.pmtu',
+    match: /^ipv4\/route\/(min_pmtu|mtu_expires|min_adv_mss)$/,
+    class: 'default',
+    fn: 'netns_ip_rt_init + sysctl_route_net_init (ipv4_route_netns_table)',
+    file: 'net/ipv4/route.c',
+    versions: 'per-namespace: read in 6.1 and 6.12, observed on 6.1, 6.12 and 6.18; global on 5.10 (observed)',
+    since: [6, 1],
+    verified: true,
+    checked: [...seenOn('6.1', '6.12', '6.18'), ...READ],
+    explanation:
+      'Per-namespace path-MTU settings, set to compiled-in values in every new namespace (min_pmtu 552, mtu_expires 600 s, min_adv_mss 256).',
+  },
+  {
     id: 'sysctl_route_net_init.constants',
     family: true,
     match: /^ipv4\/route\/[^/]+$/,
@@ -450,7 +560,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     verified: true,
     checked: ALL3,
     explanation:
-      'The per-namespace route entries (flush, min_pmtu, mtu_expires, min_adv_mss) start at compiled-in values; the other net.ipv4.route.* entries are global and exist on the host only.',
+      'The per-namespace route entries (flush; min_pmtu, mtu_expires, min_adv_mss since they became per-namespace) start at compiled-in values; the other net.ipv4.route.* entries are global and exist on the host only.',
   },
   {
     id: 'xfrm4_net_sysctl_init.gc_thresh',
@@ -487,7 +597,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
       'in netns_core_table since 6.11 ("net: make net.core.{r,w}mem_{default,max} namespaced"); read in 6.12, observed read-only on 6.18; host-only in 6.1',
     since: [6, 11],
     verified: true,
-    checked: [src('6.1', false, 'in net_core_table: host-only'), src('6.12'), obs()],
+    checked: [...seenOn('6.12', '6.18'), src('6.1', false, 'in net_core_table: host-only'), src('6.12')],
     explanation:
       'Global socket buffer limits: shown read-only in a container, mirroring the host. Change them on the host (they apply to every namespace).',
   },
@@ -501,7 +611,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
       'host-only: read in 6.1; namespaced by 6.12 (read); the versions of the moves (optmem_max ~6.9, [rw]mem ~6.11) are recalled from commit history, not read',
     until: [6, 9],
     verified: true,
-    checked: [src('6.1'), src('6.12', false, 'namespaced'), obs('not host-only on 6.18')],
+    checked: [...seenOn('5.10', '6.1'), src('6.1'), src('6.12', false, 'namespaced')],
     explanation: 'On this kernel line the global socket buffer limits are registered in the initial namespace only.',
   },
   {
@@ -511,11 +621,12 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     fn: 'net_defaults_init_net',
     file: 'net/core/net_namespace.c',
     versions:
-      'somaxconn and txrehash read in 6.1 and 6.12; optmem_max per-namespace in 6.12 (not in 6.1); observed on 6.18',
+      'somaxconn and txrehash read in 6.1 and 6.12; optmem_max per-namespace in 6.12 (not in 6.1); observed on 5.10 (somaxconn), 6.1, 6.12 and 6.18',
     verified: true,
-    checked: [src('6.1', true, 'somaxconn, txrehash'), src('6.12'), obs()],
+    checked: [...seenOn(...LINES), src('6.1', true, 'somaxconn, txrehash'), src('6.12')],
+    userns: (_rel, ctx) => (before(ctx, [6, 12]) ? 'hidden' : undefined),
     explanation:
-      'Per-namespace value set to a compiled-in constant (somaxconn = SOMAXCONN 4096, optmem_max 128 KiB, txrehash 1) in every new namespace.',
+      'Per-namespace value set to a compiled-in constant (somaxconn = SOMAXCONN 4096, optmem_max 128 KiB, txrehash 1) in every new namespace. Before 6.12 (observed on 5.10 and 6.1) the whole per-namespace net.core table is not registered in a namespace owned by a user namespace; 6.12 registers it there.',
   },
   {
     id: 'sysctl_core_net_init.rps_default_mask',
@@ -538,7 +649,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
       'host-only in 6.1 and 6.12 (read); per-namespace on 6.18 (observed; the version of the move is not verified)',
     until: [6, 13],
     verified: true,
-    checked: [src('6.1'), src('6.12'), obs('per-namespace on 6.18: the next rule')],
+    checked: [...seenOn('5.10', '6.1', '6.12'), src('6.1'), src('6.12')],
     explanation: 'A global setting registered in the initial namespace only.',
   },
   {
@@ -664,8 +775,9 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     until: [6, 19],
     verified: true,
     checked: ALL3,
+    userns: (_rel, ctx) => (before(ctx, [6, 1]) ? 'hidden' : undefined),
     explanation:
-      "A device's neighbour (ARP/NDP) parameters are copied from the global table defaults, i.e. the host's net.ipv4/ipv6.neigh.default.* values, when the device appears.",
+      "A device's neighbour (ARP/NDP) parameters are copied from the global table defaults, i.e. the host's net.ipv4/ipv6.neigh.default.* values, when the device appears. On 5.10 (observed) a namespace owned by a user namespace does not register them; 6.1 does.",
     source: (rel) => rel.replace(/^(ipv[46])\/neigh\/[^/]+\//, '$1/neigh/default/'),
   },
   {
@@ -693,9 +805,9 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     versions: 'read in 6.1 and 6.12, observed on 6.18',
     verified: true,
     checked: ALL3,
-    userns: (rel) => (rel === 'ipv6/route/max_size' ? undefined : 'hidden'),
+    userns: (rel, ctx) => (rel === 'ipv6/route/max_size' && !before(ctx, [6, 1]) ? undefined : 'hidden'),
     explanation:
-      'IPv6 routing garbage-collection and MTU settings of the namespace, set to compiled-in values. In a namespace owned by a user namespace only the first entry of the table, max_size, is registered (ipv6_route_sysctl_table_size returns 1).',
+      'IPv6 routing garbage-collection and MTU settings of the namespace, set to compiled-in values. In a namespace owned by a user namespace only the first entry of the table, max_size, is registered from 6.1 on (ipv6_route_sysctl_table_size returns 1); on 5.10 (observed) none is.',
   },
   {
     id: 'ipv6_frags_init_net.constants',
@@ -781,6 +893,18 @@ export const KERNEL_RULES: readonly KernelRule[] = [
       "Set from the nf_conntrack module parameters (acct, tstamp; events = 2) in every new namespace, not from the host's sysctl: tuning the sysctl on the host does not reach containers.",
   },
   {
+    id: 'nf_flow_table.offload_timeouts',
+    match: /^netfilter\/nf_flowtable_(tcp|udp)_timeout$/,
+    class: 'default',
+    fn: 'nf_conntrack_tcp_init_net / nf_conntrack_udp_init_net (offload_timeout = 30 s)',
+    file: 'net/netfilter/nf_conntrack_proto_tcp.c, net/netfilter/nf_conntrack_proto_udp.c',
+    versions: 'observed on 6.1 and 6.12 (absent on 5.10, and on the 6.18 build without flow tables)',
+    verified: true,
+    checked: seenOn('6.1', '6.12'),
+    explanation:
+      "The flow-offload timeouts of the namespace's connection tracking, set to the compiled-in 30 s when nf_conntrack is loaded: the host's value does not reach containers.",
+  },
+  {
     id: 'nf_conntrack_pernet_init.constants',
     family: true,
     match: /^netfilter\/nf_conntrack_/,
@@ -825,7 +949,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     file: 'net/netfilter/nf_hooks_lwtunnel.c',
     versions: 'read in 6.1 and 6.12, observed on 6.18',
     verified: true,
-    checked: ALL3,
+    checked: [...seenOn('6.1', '6.12', '6.18'), ...READ],
     explanation:
       'Reads and sets one kernel-wide static key: writable in every namespace, and enabling it anywhere enables it everywhere (it cannot be turned off again: EBUSY).',
   },
@@ -856,7 +980,9 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     verified: true,
     checked: ALL3,
     expect: (rel) => (rel === 'unix/max_dgram_qlen' ? '10' : undefined),
-    explanation: 'Set to 10 in every new namespace by unix_net_init.',
+    userns: (_rel, ctx) => (before(ctx, [6, 1]) ? 'hidden' : undefined),
+    explanation:
+      'Set to 10 in every new namespace by unix_net_init. On 5.10 (observed) a namespace owned by a user namespace does not register it; 6.1 does.',
   },
   {
     id: 'mptcp.available_lists',
@@ -879,7 +1005,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
     file: 'net/mptcp/ctrl.c',
     versions: 'read in 6.1 and 6.12, observed on 6.18 (newer keys such as path_manager observed only)',
     verified: true,
-    checked: ALL3,
+    checked: [...seenOn('6.1', '6.12', '6.18'), ...READ],
     explanation:
       'MPTCP settings of the namespace, set to compiled-in values by mptcp_pernet_set_defaults in every new namespace.',
   },

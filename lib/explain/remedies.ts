@@ -75,6 +75,8 @@ export interface RemedyCommandInput {
  */
 export function remedyCommand(r: RemedyCommandInput): string {
   if (NOT_PER_NAMESPACE.has(r.class)) return `cannot be set per namespace (${r.class}): set it on the host`;
+  if (r.class === 'hidden')
+    return 'cannot be set in a namespace owned by a user namespace (hidden): a rootless container has no such key; a namespace root creates has';
   const atStart = r.target === 'at-start';
   if (r.value === null && !atStart) return 'absent on the host: no value to copy';
   if (r.present === false) return 'cannot be set: absent in the namespace (its interface or module is not there)';

@@ -22,7 +22,10 @@ export const ENSURE_SAFE_RULE: KernelRule = KERNEL_RULES.find((r) => r.id === 'e
 export function kernelNote(rule: KernelRule, ctx: RuleContext): RuleEvidence['kernel'] {
   const running = `${ctx.kernel[0]}.${ctx.kernel[1]}`;
   const on = rule.checked.find((c) => c.line === running && c.holds);
-  const lines = rule.checked.filter((c) => c.holds).map((c) => `${c.line} (${c.how})`);
+  // One entry per line: "6.1 (observed, source)".
+  const hows = new Map<string, string[]>();
+  for (const c of rule.checked) if (c.holds) hows.set(c.line, [...(hows.get(c.line) ?? []), c.how]);
+  const lines = [...hows].map(([line, how]) => `${line} (${how.join(', ')})`);
   if (on)
     return {
       running,
@@ -50,7 +53,7 @@ export function kernelSupport(ctx: RuleContext): {
     verifiedLines: VERIFIED_LINES,
     verified: hit !== undefined,
     note: hit
-      ? `rules verified for ${running} (${hit.how === 'source' ? 'kernel source' : 'observation on the running kernel'})`
+      ? `rules verified for ${running} (${hit.from})`
       : `rules verified for ${VERIFIED_LINES.map((l) => l.line).join(', ')}, not for ${running}: classes that rest on a rule alone may be wrong here; observation (presence, modes, values) still decides what it can`,
   };
 }
@@ -106,10 +109,11 @@ export function ruleEvidence(rule: KernelRule, rel: string, ctx: RuleContext): R
     checked: rule.checked.map((c) => ({ ...c })),
     kernel: kernelNote(rule, ctx),
   };
-  const userns = typeof rule.userns === 'function' ? rule.userns(rel) : rule.userns;
+  const userns = typeof rule.userns === 'function' ? rule.userns(rel, ctx) : rule.userns;
   if (userns) ev.userns = userns;
   const expect = rule.expect?.(rel);
   if (expect !== undefined) ev.expect = expect;
   if (src !== undefined && src !== rel) ev.sourceKey = keyFromRel(src);
+  if (rule.derived) ev.derived = true;
   return ev;
 }

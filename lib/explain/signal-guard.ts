@@ -11,7 +11,7 @@ export class SignalGuard {
   static readonly signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
   static #depth = 0;
   static #installed = false;
-  static #cleanup: NodeJS.Timeout | undefined;
+  static #cleanup: NodeJS.Immediate | undefined;
 
   static #handler = (sig: NodeJS.Signals): void => {
     // Runs from the event loop, i.e. never while a probe is changing host values.
@@ -26,7 +26,7 @@ export class SignalGuard {
   }
 
   static enter(): { leave(): void } {
-    if (SignalGuard.#cleanup) clearTimeout(SignalGuard.#cleanup);
+    if (SignalGuard.#cleanup) clearImmediate(SignalGuard.#cleanup);
     if (!SignalGuard.#installed) {
       // First in line, so that it is gone before libraries such as signal-exit check whether
       // they are the last listener (and re-raise the signal themselves).
@@ -37,10 +37,18 @@ export class SignalGuard {
     return {
       leave(): void {
         if (--SignalGuard.#depth > 0) return;
-        // Keep the handlers until the event loop has had a turn to deliver a signal that
-        // arrived during the probe; unref'd so it never keeps the process alive.
-        SignalGuard.#cleanup = setTimeout(() => SignalGuard.#uninstall(), 200);
-        SignalGuard.#cleanup.unref();
+        // Keep the handlers until the event loop has polled at least once: a signal that
+        // arrived during the probe waits in libuv's signal pipe, read in the poll phase, and
+        // is lost if no listener is left by then. An immediate queued now runs in the check
+        // phase of this iteration (which may come before any poll, when leave() runs inside
+        // an I/O callback); the one it queues runs after the next poll. (A 200 ms timer did
+        // this before: on a loaded machine it fired first and the signal was swallowed.)
+        SignalGuard.#cleanup = setImmediate(() => {
+          SignalGuard.#cleanup = setImmediate(() => {
+            SignalGuard.#cleanup = undefined;
+            SignalGuard.#uninstall();
+          });
+        });
       },
     };
   }

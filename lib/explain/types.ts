@@ -12,8 +12,12 @@ export interface VerifiedLine {
   from: string;
 }
 
-/** The class of a key: what a new namespace gets (the table in docs/api.md, classify), or `unknown`. */
-export type SysctlClass = RuleClass | 'unknown';
+/**
+ * The class of a key: what a new namespace gets (the table in docs/api.md, classify), `hidden`
+ * (a per-namespace key the kernel does not register in a namespace owned by a user namespace, as
+ * a rootless container's is: what classify() run unprivileged reports for it), or `unknown`.
+ */
+export type SysctlClass = RuleClass | 'hidden' | 'unknown';
 
 /** One key of {@link compare}. */
 export interface CompareEntry {
@@ -118,6 +122,13 @@ export interface ClassifyOptions {
   hostProbeKeys?: string[];
   /** Only classify keys under these prefixes / exactly these keys (dotted or path form). */
   keys?: string[];
+  /**
+   * Answer for this kernel line ("6.1", or a release such as "6.1.0-57-amd64") from the rule
+   * base and the keys the kernel matrix recorded on that line, instead of observing the running
+   * kernel: nothing is created, read or probed (`probe` is refused with it). The answer says
+   * whether the line is a verified one; off them it says what it does not know.
+   */
+  kernel?: string;
   /** Override facts about the kernel (for tests). */
   context?: Partial<RuleContext>;
   /** @internal Test hook: use these rules instead of KERNEL_RULES (e.g. to inject a wrong one). */
@@ -136,11 +147,14 @@ export interface Explanation extends Classification {
   source: string;
   /** The kernel lines the rules were verified for, and what that means on the running kernel. */
   kernel: {
+    /** The running kernel's line. */
     running: string;
+    /** The line the answer is for: the running one, or the `kernel` option's. */
+    line: string;
     verifiedLines: readonly VerifiedLine[];
-    /** The running kernel's line is one the rule base was verified for. */
+    /** The line answered for is one the rule base was verified for. */
     verified: boolean;
-    /** The rule behind this key was checked on the running kernel's line. */
+    /** The rule behind this key was checked on the line answered for. */
     ruleCheckedOnRunning: boolean | null;
     note: string;
   };
@@ -209,9 +223,10 @@ export interface KernelRule {
   expect?: (rel: string) => string | undefined;
   /**
    * What happens to the entry in a namespace owned by a non-initial user namespace, when the
-   * kernel changes it there ("Don't export sysctls to unprivileged users").
+   * kernel changes it there ("Don't export sysctls to unprivileged users"); it may depend on the
+   * kernel line (`ctx.kernel`).
    */
-  userns?: 'hidden' | 'readonly' | ((rel: string) => 'hidden' | 'readonly' | undefined);
+  userns?: 'hidden' | 'readonly' | ((rel: string, ctx: RuleContext) => 'hidden' | 'readonly' | undefined);
   /**
    * A family rule: the fallback for a whole sysctl directory. It does not apply to a key that a
    * specific rule matches but excludes on this kernel version (that key's history differs).
@@ -224,6 +239,12 @@ export interface KernelRule {
    * /proc/sys/net (e.g. a device's neigh entry copies the host's neigh/default entry).
    */
   source?: (rel: string, ctx: RuleContext) => string | undefined;
+  /**
+   * The value is computed from the source (a hash size from the creator's
+   * tcp_child_ehash_entries), not copied: equal or different values neither confirm nor
+   * contradict the rule.
+   */
+  derived?: boolean;
 }
 
 /** A rule as it appears in evidence (functions resolved, regex dropped). */
@@ -246,4 +267,6 @@ export interface RuleEvidence {
   userns?: 'hidden' | 'readonly';
   /** The value the rule says a fresh namespace gets, when it names one. */
   expect?: string;
+  /** The value is computed from `sourceKey`, not copied (values are not compared). */
+  derived?: true;
 }

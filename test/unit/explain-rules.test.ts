@@ -114,7 +114,7 @@ t.test('kernel awareness: on and off the verified lines', async (t) => {
   t.equal(kernelNote(rule, off).checkedOnRunning, false);
   t.match(
     kernelNote(rule, off).note,
-    /not checked on 6\.5: it holds on 6\.1 \(source\), 6\.12 \(source\), 6\.18 \(observed\)/,
+    /not checked on 6\.5: it holds on 5\.10 \(observed\), 6\.1 \(observed, source\), 6\.12 \(observed, source\), 6\.18 \(observed\)/,
   );
   t.equal(kernelSupport(off).verified, false);
   t.match(kernelSupport(off).note, /not for 6\.5/);

@@ -21,7 +21,8 @@ sysctl(8) for the net.* keys of a namespace: procps-ng 4's options, output, exit
 
 Target (default: the current namespace):
   --pid PID | --name NAME (/run/netns/NAME) | --path PATH (/proc/PID/ns/net, a mount)
-  --container ID (a running container's id, prefix or name; --runtime R, --container-root DIR)
+  --container ID (a running container's id, prefix or name; --runtime R, --container-root DIR,
+                 --docker-exec-root DIR, --docker-data-root DIR)
 Options, as sysctl(8):
   -a, -A, -X, --all      every net.* key       -r, --pattern ERE   only what matches
   -n, --values           values only           -N, --names         names only
