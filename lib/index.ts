@@ -54,6 +54,11 @@ export {
   type Switch,
 } from './sysctl/values.js';
 
+// Names are bytes: exact strings for them (fsdecode/fsencode), and the one escape for a person's
+// terminal of everything a tenant or a file names (printable).
+export { fsdecode, fsencode } from './native/bytes.js';
+export { printable, terminalSafe } from './printable.js';
+
 // Raw system calls on the calling thread.
 export { setns, unshare, constants } from './namespace/raw.js';
 

@@ -2,6 +2,7 @@
 // kept there as containers start (--watch: watchPolicy()). The library computes; this prints.
 import {
   applyPolicy,
+  terminalSafe,
   watchPolicy,
   type ApplyReport,
   type ApplyTarget,
@@ -10,7 +11,7 @@ import {
 } from 'netns';
 import { CONTAINER_RUNTIMES } from 'netns/containers';
 import { FAILED, OK, UsageError, errorJson } from '../cli/errors.js';
-import { bold, cell, dim, out, stringify, table, warn } from '../cli/output.js';
+import { bold, cell, dim, out, shown, stringify, table, warn } from '../cli/output.js';
 import { checkTarget, containerOptions, type TargetValues } from '../cli/targets.js';
 import { targetTitle } from './diff-all.js';
 import type { Command, Values } from '../cli/args.js';
@@ -154,30 +155,35 @@ const STATUS: Record<NamespaceApply['status'], string> = {
 function printTarget(t: ApplyTarget, dryRun: boolean): void {
   out(`${bold(targetTitle(t))}: ${STATUS[t.status]}\n`);
   if (t.changes.length > 0) {
-    const rows = t.changes.map((c) => [c.key, cell(c.from), cell(c.to), c.where]);
+    const rows = t.changes.map((c) => [shown(c.key), cell(c.from), cell(c.to), shown(c.where)]);
     const text = table(['KEY', dryRun ? 'NOW' : 'BEFORE', dryRun ? 'WOULD BE' : 'AFTER', 'FROM'], rows);
     out(text.replace(/^(?=.)/gm, '  '));
   }
   for (const k of t.keptBySpec)
-    out(`  kept ${k.key} = ${k.spec}: set by the container's spec (policy: ${k.policy}; --override-spec sets it)\n`);
-  for (const s of t.skipped) out(`  skipped ${s.key} (${s.where}): ${s.code}\n`);
+    out(
+      `  kept ${shown(k.key)} = ${shown(k.spec)}: set by the container's spec (policy: ${shown(k.policy)}; --override-spec sets it)\n`,
+    );
+  for (const s of t.skipped) out(`  skipped ${shown(s.key)} (${shown(s.where)}): ${s.code}\n`);
   if (t.error) {
-    out(`  ${t.error.message}\n`);
-    if (t.error.rolledBack?.length) out(`  rolled back: ${t.error.rolledBack.join(', ')}\n`);
-    if (t.error.notRestored?.length) out(`  NOT RESTORED: ${t.error.notRestored.join(', ')}\n`);
+    out(`  ${terminalSafe(t.error.message)}\n`);
+    if (t.error.rolledBack?.length) out(`  rolled back: ${t.error.rolledBack.map(shown).join(', ')}\n`);
+    if (t.error.notRestored?.length) out(`  NOT RESTORED: ${t.error.notRestored.map(shown).join(', ')}\n`);
   }
   const dev = t.deviations.filter((d) => !t.refused.some((r) => r.key === d.key));
   if (dev.length > 0 && t.status !== 'dry-run')
-    out(`  deviates: ${dev.map((d) => `${d.key} = ${d.value ?? '(absent)'} (policy ${d.expected})`).join(', ')}\n`);
+    out(
+      `  deviates: ${dev.map((d) => `${shown(d.key)} = ${d.value === null ? '(absent)' : shown(d.value)} (policy ${shown(d.expected)})`).join(', ')}\n`,
+    );
 }
 
 /** A key the policy names that cannot be set per namespace, and why (stderr). */
 function warnRefused(x: ApplyTarget['refused'][number]): void {
-  warn(`refused ${x.key} (${x.where}): ${x.class}: ${x.reason.replace(/\.$/, '')}; ${x.remedy}`);
+  warn(`refused ${shown(x.key)} (${shown(x.where)}): ${x.class}: ${x.reason.replace(/\.$/, '')}; ${x.remedy}`);
 }
 
 function printReport(r: ApplyReport): void {
-  for (const s of r.notNet) warn(`skipped ${s.key} (${s.where}): not under net, never applied per namespace`);
+  for (const s of r.notNet)
+    warn(`skipped ${shown(s.key)} (${shown(s.where)}): not under net, never applied per namespace`);
   const refused = new Map<string, ApplyTarget['refused'][number]>();
   for (const t of r.targets) for (const x of t.refused) refused.set(x.key, x);
   for (const x of refused.values()) warnRefused(x);
@@ -225,7 +231,7 @@ function watch(v: Values, common: Parameters<typeof watchPolicy>[0]): Promise<nu
     },
   });
   // The ready line: what is watched (stderr, so --json's stdout stays one object per line).
-  warn(`watching ${w.watching.join(', ') || '(nothing yet)'}; rescan every ${interval / 1000} s`);
+  warn(`watching ${w.watching.map(shown).join(', ') || '(nothing yet)'}; rescan every ${interval / 1000} s`);
   return new Promise((resolve) => {
     const stop = (): void => {
       w.close();

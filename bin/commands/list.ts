@@ -2,7 +2,7 @@
 import { NetNamespace, type NamespaceContainer } from 'netns';
 import { CONTAINER_RUNTIMES, containerName } from 'netns/containers';
 import { UsageError, OK } from '../cli/errors.js';
-import { json, out, table } from '../cli/output.js';
+import { json, out, quote, shown, table } from '../cli/output.js';
 import { checkTarget, containerOptions, type TargetValues } from '../cli/targets.js';
 import { shortId } from '../cli/containers.js';
 import type { Command } from '../cli/args.js';
@@ -42,7 +42,7 @@ Examples:
     'docker-data-root': { type: 'string' },
   },
   run(v, args) {
-    if (args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args[0])}`, 'list');
+    if (args.length > 0) throw new UsageError(`unexpected argument ${quote(args[0]!)}`, 'list');
     checkTarget(v as TargetValues, 'list');
     const all = NetNamespace.list({ containers: containerOptions(v as TargetValues) });
     if (v.json) {
@@ -62,14 +62,14 @@ Examples:
     for (const e of all) {
       const [first, ...more] = e.containers;
       const cols = (c: NamespaceContainer | undefined): string[] =>
-        c ? [c.runtime, shortId(c), containerName(c) ?? '-'] : ['-', '-', '-'];
+        c ? [c.runtime, shown(shortId(c)), shown(containerName(c) ?? '-')] : ['-', '-', '-'];
       rows.push([
         e.id.split(':')[1] ?? e.id,
-        e.names.join(',') || '-',
+        e.names.map(shown).join(',') || '-',
         String(e.pids.length),
         e.pids.length ? String(e.pids[0]) : '-',
         ...cols(first),
-        e.command ?? '-',
+        e.command === undefined ? '-' : shown(e.command),
       ]);
       for (const c of more) rows.push(['', '', '', '', ...cols(c), '']);
     }

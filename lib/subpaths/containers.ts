@@ -2,7 +2,7 @@
 // Docker, containerd, Podman, CRI-O), read without opening anything. Opening a container's
 // namespace is NetNamespace.fromContainer() in the root export, which also has the options
 // types (ContainerOptions, ContainerRuntime, DockerRoots).
-export { listContainers, findContainer, containerName } from '../container/find.js';
+export { listContainers, findContainer, containerName, containerLabel } from '../container/find.js';
 export { containerMatcher, type ContainerSelector } from '../container/select.js';
 export { specSysctls } from '../container/spec.js';
 export { defaultRoots as defaultContainerRoots, CONTAINER_RUNTIMES } from '../container/roots.js';

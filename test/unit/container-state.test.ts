@@ -278,7 +278,7 @@ t.test('roots: defaults, NETNS_CONTAINER_ROOTS, options, duplicates and bad inpu
 });
 
 t.test(
-  'findContainer: full id, name, POD/CONTAINER, unique prefix; unknown and ambiguous list what matched',
+  'findContainer: exact id or name anywhere, then a prefix of a generated id only; unknown and ambiguous list what matched',
   async (t) => {
     const d = tmp(t);
     const b = path.join(d, 'b1');
@@ -290,26 +290,40 @@ t.test(
         'io.kubernetes.cri.sandbox-namespace': 'prod',
       },
     });
-    write(path.join(d, 'root/k8s.io/aaaa1111/state.json'), runcState('aaaa1111', me, myStart, b));
-    write(path.join(d, 'root/k8s.io/aaaa2222/state.json'), runcState('aaaa2222', me, myStart));
+    // containerd's CRI ids are 64 hex digits; bbbb is an id a person chose (ctr run ... bbbb).
+    const h1 = 'aaaa1111'.padEnd(64, 'e');
+    const h2 = 'aaaa2222'.padEnd(64, 'e');
+    write(path.join(d, `root/k8s.io/${h1}/state.json`), runcState(h1, me, myStart, b));
+    write(path.join(d, `root/k8s.io/${h2}/state.json`), runcState(h2, me, myStart));
     write(path.join(d, 'root/k8s.io/bbbb/state.json'), runcState('bbbb', me, myStart + 5));
     const o = { root: path.join(d, 'root') };
     t.equal(listContainers(o).length, 3);
-    t.equal(findContainer('aaaa1111', o).id, 'aaaa1111');
-    t.equal(findContainer('nginx', o).id, 'aaaa1111');
-    t.equal(findContainer('web-0/nginx', o).id, 'aaaa1111');
-    t.equal(findContainer('prod/web-0/nginx', o).id, 'aaaa1111');
-    t.equal(findContainer('k8s.io/aaaa2222', o).id, 'aaaa2222');
-    t.equal(findContainer('aaaa2', o).id, 'aaaa2222');
-    t.equal(findContainer('bb', o).id, 'bbbb', 'a stopped container is still found (opening it says it is gone)');
+    t.equal(findContainer(h1, o).id, h1);
+    t.equal(findContainer('nginx', o).id, h1);
+    t.equal(findContainer('web-0/nginx', o).id, h1);
+    t.equal(findContainer('prod/web-0/nginx', o).id, h1);
+    t.equal(findContainer(`k8s.io/${h2}`, o).id, h2);
+    t.equal(findContainer('aaaa2', o).id, h2, 'a prefix of a generated id');
+    t.equal(findContainer('k8s.io/aaaa2', o).id, h2, 'NAMESPACE/PREFIX');
+    t.equal(findContainer('bbbb', o).id, 'bbbb', 'a stopped container is still found (opening it says it is gone)');
+    t.throws(() => findContainer('bb', o), {
+      code: 'ENOENT',
+      message: /no container matches "bb".*it begins containerd k8s\.io\/bbbb.*matched whole/,
+    });
+    t.throws(
+      () => findContainer('ngin', o),
+      { code: 'ENOENT', message: /it begins .*prod\/web-0\/nginx/ },
+      'names whole',
+    );
+    t.throws(() => findContainer('moby/aaaa2', o), { code: 'ENOENT' }, 'another containerd namespace');
     t.throws(() => findContainer('aaaa', o), {
       code: 'EINVAL',
       message:
-        /"aaaa" matches 2 containers: containerd k8s\.io\/aaaa1111 \(prod\/web-0\/nginx\), containerd k8s\.io\/aaaa2222.*Give more of the id/,
+        /"aaaa" matches 2 containers: containerd k8s\.io\/aaaa1111e+ \(prod\/web-0\/nginx\) in .*\/root\/k8s\.io; containerd k8s\.io\/aaaa2222e+ in .*Give the full id/,
     });
     t.throws(() => findContainer('zz', o), {
       code: 'ENOENT',
-      message: /no container matches "zz" \(searched runc .*\/root\).*Known containers: containerd k8s\.io\/aaaa1111/,
+      message: /no container matches "zz" \(searched runc .*\/root\)\. Known containers: containerd k8s\.io\/aaaa1111/,
     });
     t.throws(() => findContainer('zz', { root: path.join(d, 'none') }), {
       code: 'ENOENT',
@@ -317,10 +331,45 @@ t.test(
     });
     t.throws(() => findContainer('', o), TypeError);
     // The same id in two containerd namespaces: ambiguous unless one of them is running.
-    write(path.join(d, 'root/moby/aaaa2222/state.json'), runcState('aaaa2222', me, myStart + 9));
-    t.equal(findContainer('aaaa2222', o).namespace, 'k8s.io', 'the running one wins over a stale state directory');
-    write(path.join(d, 'root/moby/aaaa2222/state.json'), runcState('aaaa2222', me, myStart));
-    t.throws(() => findContainer('aaaa2222', o), { code: 'EINVAL', message: /matches 2 containers/ });
+    write(path.join(d, `root/moby/${h2}/state.json`), runcState(h2, me, myStart + 9));
+    t.equal(findContainer(h2, o).namespace, 'k8s.io', 'the running one wins over a stale state directory');
+    write(path.join(d, `root/moby/${h2}/state.json`), runcState(h2, me, myStart));
+    t.throws(() => findContainer(h2, o), { code: 'EINVAL', message: /matches 2 containers/ });
+  },
+);
+
+t.test(
+  'findContainer across roots: an exact id or name anywhere beats any prefix; names are never prefixes',
+  async (t) => {
+    const d = tmp(t);
+    // The issue's case: nu-ctr in a root searched only when asked, nu-ctr2 in the default one.
+    write(path.join(d, 'other/nu-ctr/state.json'), runcState('nu-ctr', me, myStart));
+    write(path.join(d, 'run-runc/nu-ctr2/state.json'), runcState('nu-ctr2', me, myStart));
+    const only = { roots: [{ runtime: 'runc' as const, dir: path.join(d, 'run-runc') }] };
+    const both = { roots: [{ runtime: 'runc' as const, dir: path.join(d, 'other') }, ...only.roots] };
+    t.throws(
+      () => findContainer('nu-ctr', only),
+      { code: 'ENOENT', message: /it begins runc nu-ctr2/ },
+      'never nu-ctr2',
+    );
+    t.throws(() => findContainer('n', only), { code: 'ENOENT' });
+    t.equal(findContainer('nu-ctr', both).id, 'nu-ctr', 'the exact id in the other root');
+    t.equal(findContainer('nu-ctr2', both).id, 'nu-ctr2');
+    // A Docker container whose generated id starts with what is another container's exact id.
+    const hex = 'abc'.padEnd(64, '0');
+    write(path.join(d, `moby/${hex}/state.json`), runcState(hex, me, myStart));
+    write(path.join(d, 'run-runc/abc/state.json'), runcState('abc', me, myStart));
+    const mixed = { roots: [{ runtime: 'docker' as const, dir: path.join(d, 'moby') }, ...only.roots] };
+    t.equal(findContainer('abc', mixed).id, 'abc', 'the exact id, not the prefix of the generated one');
+    t.equal(findContainer('abc0', mixed).id, hex, 'a longer prefix names the generated id');
+    t.equal(findContainer('abc0', mixed).runtime, 'docker');
+    // The same exact name in two roots, both running: ambiguous, each candidate with its root.
+    write(path.join(d, 'run-runc/web/state.json'), runcState('web', me, myStart));
+    write(path.join(d, 'other/web/state.json'), runcState('web', me, myStart));
+    t.throws(() => findContainer('web', both), {
+      code: 'EINVAL',
+      message: /"web" matches 2 containers: runc web in .*other; runc web in .*run-runc/,
+    });
   },
 );
 

@@ -6,7 +6,7 @@ import { FAILED, UsageError } from '../../cli/errors.js';
 import { out, warn } from '../../cli/output.js';
 import { parseSysctlArgs, type SysctlArgs } from '../../cli/sysctl-args.js';
 import { DEFAULT_CONF } from '../../cli/sysctld.js';
-import { checkTarget, resolveTarget } from '../../cli/targets.js';
+import { checkTarget, containerJson, resolveTarget } from '../../cli/targets.js';
 import { atomicOperands, atomicSettings, wantsTransaction } from './atomic.js';
 import { makeCtx, type Ctx } from './context.js';
 import { loadFiles, loadSystem, type Loaded } from './files.js';
@@ -82,7 +82,9 @@ export const sysctlCommand: Command = {
     }
     const ns = resolveTarget(args.target, 'sysctl');
     try {
-      return status(main(makeCtx(ns?.sysctl ?? ownSysctl, args)));
+      const ctx = makeCtx(ns?.sysctl ?? ownSysctl, args);
+      if (ns?.container) ctx.container = containerJson(ns.container);
+      return status(main(ctx));
     } finally {
       ns?.close();
     }
