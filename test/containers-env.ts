@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { Test } from 'tap';
+import { removeAfterExit } from './leftovers.js';
 
 export const DOCKER_RUNC_ROOT = '/run/docker/runtime-runc/moby';
 
@@ -57,9 +58,10 @@ export function tryRun(cmd: string, args: string[]): { status: number | null; st
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A temporary directory, removed at teardown. */
+/** A temporary directory, removed at teardown (or after the process: test/leftovers.ts). */
 export function tempDir(t: Test, prefix: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  removeAfterExit({ dir });
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
@@ -107,6 +109,7 @@ export function runcRun(t: Test, id: string, bundle: string, root?: string): { i
   const rootArgs = root ? ['--root', root] : [];
   const dir = root ?? '/run/runc';
   const made = fs.existsSync(dir) ? undefined : firstMissing(dir);
+  removeAfterExit({ runc: { root: dir, id }, ...(id.includes(String(process.pid)) ? { cgroup: id } : {}) });
   t.teardown(() => {
     tryRun('runc', [...rootArgs, 'kill', id, 'KILL']);
     for (let i = 0; i < 50 && tryRun('runc', [...rootArgs, 'delete', '-f', id]).status !== 0; i++)
@@ -164,6 +167,8 @@ export function runcExec(
 export interface Containerd {
   dir: string;
   sock: string;
+  /** containerd namespaces used here whose cgroup (/NAMESPACE/ID holds each container's) did not exist before. */
+  cgroupsMade: Set<string>;
   /** `ctr -a SOCK ARGS`. */
   ctr(args: string[]): { status: number | null; stdout: string; stderr: string };
 }
@@ -185,6 +190,8 @@ const DISABLED = [
  */
 export async function startContainerd(t: Test): Promise<Containerd> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netns-ctd-'));
+  removeAfterExit({ dir }); // the daemon and its shims name it in their command lines
+  const cgroupsMade = new Set<string>();
   const sock = path.join(dir, 'containerd.sock');
   const config = `version = 2
 root = "${dir}/root"
@@ -233,6 +240,8 @@ disabled_plugins = ${JSON.stringify(DISABLED)}
       if (!stopped) daemon.kill('SIGKILL');
     }
     fs.rmSync(dir, { recursive: true, force: true });
+    // The namespaces' cgroups: each container's below is gone with it; the parent is left.
+    for (const ns of cgroupsMade) removeCgroup(ns);
     for (const ns of usedNamespaces)
       if (!shimRootsBefore.has(ns)) removeEmptyUpTo(path.join(runcShimRoot, ns), path.join(runcShimRoot, ns));
     // What the shim and ctr leave under /run/containerd (runc/NAMESPACE, the shim sockets' s/,
@@ -247,7 +256,7 @@ disabled_plugins = ${JSON.stringify(DISABLED)}
   });
   for (let i = 0; i < 200; i++) {
     if (daemon.exitCode !== null) break;
-    if (fs.existsSync(sock) && ctr(['version']).status === 0) return { dir, sock, ctr };
+    if (fs.existsSync(sock) && ctr(['version']).status === 0) return { dir, sock, ctr, cgroupsMade };
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(
@@ -269,6 +278,13 @@ export function ctrRun(
 ): { id: string; pid: number } {
   const dir = path.join(cd.dir, `bundle-${id}`);
   fs.mkdirSync(dir);
+  if (!cd.cgroupsMade.has(ns) && cgroupDirs(ns).length === 0) {
+    cd.cgroupsMade.add(ns);
+    if (ns.includes(String(process.pid)))
+      removeAfterExit({ cgroup: ns, emptyDir: path.join('/run/containerd/runc', ns) }); // the shim's runc root
+  }
+  if (id.includes(String(process.pid)))
+    removeAfterExit({ cgroup: id, runc: { root: path.join('/run/containerd/runc', ns), id } }); // its shim's runc state
   const rootfs = busyboxRootfs(dir);
   const args = ['-n', ns, 'run', '-d', '--rootfs'];
   for (const [k, v] of Object.entries(annotations)) args.push('--annotation', `${k}=${v}`);
@@ -280,6 +296,33 @@ export function ctrRun(
   const pid = Number(line?.split(/\s+/)[1]);
   if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no pid for ${id} in: ${tasks}`);
   return { id, pid };
+}
+
+/** The directories of cgroup `name` at the top of each hierarchy (v1 controllers, v2, hybrid's unified). */
+function cgroupDirs(name: string): string[] {
+  const top = '/sys/fs/cgroup';
+  const hierarchies = fs.existsSync(path.join(top, 'cgroup.controllers'))
+    ? [top]
+    : fs.readdirSync(top).map((h) => path.join(top, h));
+  return hierarchies.map((h) => path.join(h, name)).filter((d) => fs.existsSync(d));
+}
+
+/** Remove cgroup `name` from every hierarchy, deepest first (rmdir: only cgroups without processes go). */
+export function removeCgroup(name: string): void {
+  const rm = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) rm(path.join(d, e.name));
+    try {
+      fs.rmdirSync(d);
+    } catch {
+      /* busy, or gone: the watcher (test/leftovers.ts) tries again after the process */
+    }
+  };
+  for (let i = 0; i < 20; i++) {
+    const left = cgroupDirs(name);
+    if (left.length === 0) return;
+    for (const d of left) rm(d);
+    if (cgroupDirs(name).length > 0) spawnSync('sleep', ['0.1']);
+  }
 }
 
 /** Run a command inside a containerd task: `ctr task exec`. */
