@@ -6,16 +6,14 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { NetNamespace } from '../lib/index.js';
-import { childEnv, exited, plainNode } from './helpers.js';
+import { exited } from './helpers.js';
+import { startWatch } from './apply-env.js';
 import * as env from './containers-env.js';
 
 env.requireRuntimes(t, ['runc', 'containerd', 'ctr']);
 const { containerId, ctrRun, runcBundle, runcRun, startContainerd, tempDir, tryRun } = env;
 
-const CLI = fileURLToPath(new URL('../dist/bin/netns.js', import.meta.url));
 const KEY = 'net.ipv4.tcp_keepalive_time';
 const TICKS_PER_S = 100; // USER_HZ: /proc/PID/stat counts CPU time in 1/100 s on Linux
 
@@ -69,30 +67,10 @@ t.test('apply --watch: new containers get the policy within 2 s, once per start;
   fs.writeFileSync(policy, `${KEY} = 651\nnet.ipv4.conf.*.rp_filter = 2\n`);
   const env = { NETNS_CONTAINER_ROOTS: `runc=${root}:containerd=/run/containerd/runc/${ctrNs}` };
 
-  const [cmd, args] = plainNode([CLI, 'apply', '--watch', '--json', '--interval', '60', policy]);
-  const w = spawn(cmd, args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(async () => {
-    if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
-    await exited(w);
-  });
-  const lines: Line[] = [];
-  let partial = '';
-  w.stdout.setEncoding('utf8').on('data', (d: string) => {
-    const all = partial + d;
-    const parts = all.split('\n');
-    partial = parts.pop()!;
-    for (const p of parts) if (p) lines.push(JSON.parse(p) as Line);
-  });
-  let stderr = '';
-  await new Promise<void>((resolve, reject) => {
-    w.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      if (stderr.includes('watching')) resolve();
-    });
-    w.once('exit', () => reject(new Error(`the watcher exited: ${stderr}`)));
-  });
+  const watch = await startWatch<Line>(t, ['--interval', '60', policy], env);
+  const { lines, proc: w } = watch;
   t.match(
-    stderr,
+    watch.stderr(),
     new RegExp(`watching .*${path.basename(dir)}`),
     'it watches the nearest existing ancestor of the runc root',
   );

@@ -9,17 +9,14 @@
 import t, { type Test } from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { NetNamespace } from '../lib/index.js';
-import { childEnv, holdHostLock, plainNode } from './helpers.js';
+import { holdHostLock } from './helpers.js';
+import { netnsCli } from './apply-env.js';
 import * as env from './containers-env.js';
 
 // Needs: root, runc, containerd + ctr, ip, a static /bin/busybox (.ci/run installs them).
 env.requireRuntimes(t, ['runc', 'containerd', 'ctr', 'ip', 'nsenter']);
 const { containerId, criAnnotations, ctrRun, runcBundle, runcRun, startContainerd, tempDir, tryRun } = env;
-
-const CLI = fileURLToPath(new URL('../dist/bin/netns.js', import.meta.url));
 
 interface Fleet {
   /** NETNS_CONTAINER_ROOTS: this test's runc root and containerd namespace only. */
@@ -64,11 +61,7 @@ async function fleet(t: Test): Promise<Fleet> {
   };
 }
 
-function netns(args: string[], env: Record<string, string>) {
-  const [cmd, a] = plainNode([CLI, ...args]);
-  const r = spawnSync(cmd, a, { encoding: 'utf8', input: '', env: childEnv(env), timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const netns = netnsCli;
 
 /** A key's value in the namespace of `pid`. */
 function valueIn(pid: number, key: string): string {

@@ -82,6 +82,18 @@ export function enginesMissing(): string | undefined {
   return undefined;
 }
 
+/**
+ * End the test file here when the engines cannot run: a plan of no tests with the reason, or,
+ * in CI (where .ci/run installs them), a failure.
+ */
+export function requireEngines(t: Test): void {
+  const why = enginesMissing();
+  if (why === undefined) return;
+  if (process.env.CI === 'true') t.fail(`CI must run the Docker and Podman tests: ${why}`);
+  else t.plan(0, why);
+  process.exit(process.env.CI === 'true' ? 1 : 0);
+}
+
 /** Directories outside the engine's own that it makes when missing, and what it leaves in them. */
 const HOST_DIRS = ['/run/docker', '/run/containerd', '/run/runc', '/var/lib/containers'];
 const BLOB_CACHE = '/var/lib/containers/cache/blob-info-cache-v1.boltdb';
@@ -263,6 +275,8 @@ export interface Podman extends Engine {
   /** Its --root (containers-storage's graph root) and --runroot. */
   root: string;
   runroot: string;
+  /** runc's --root for its containers: /run/runc, or one in its directory (`ownRuncRoot`). */
+  runcRoot: string;
 }
 
 /**
@@ -349,10 +363,13 @@ fi`);
 
 /**
  * A rootful Podman of the test's own (no daemon: each command is a process; conmon watches each
- * container). runc keeps its containers' state in its default root, /run/runc.
+ * container). runc keeps its containers' state in its default root, /run/runc, or with
+ * `ownRuncRoot` in one of the directory's (`--runtime-flag root=DIR`): a test that writes to
+ * every container of a root then sees only its own, not those of tests running beside it.
  */
-export async function startPodman(t: Test): Promise<Podman> {
+export async function startPodman(t: Test, opts: { ownRuncRoot?: boolean } = {}): Promise<Podman> {
   const { dir, cgroup, setGraceful, stop } = prepare(t, 'netns-podman', true);
+  const runcRoot = opts.ownRuncRoot === true ? path.join(dir, 'runc') : '/run/runc';
   const [root, runroot, tmp] = ['root', 'runroot', 'tmp'].map((d) => path.join(dir, d)) as [string, string, string];
   fs.mkdirSync(tmp);
   const global = [
@@ -364,6 +381,7 @@ export async function startPodman(t: Test): Promise<Podman> {
     '--storage-driver=vfs',
     '--cgroup-manager=cgroupfs',
     '--events-backend=file',
+    ...(opts.ownRuncRoot === true ? [`--runtime-flag=root=${runcRoot}`] : []),
   ];
   const env = { ...process.env, TMPDIR: tmp };
   const cli = (args: string[], input?: Buffer | string): Result => runIn('podman', [...global, ...args], env, input);
@@ -377,6 +395,7 @@ export async function startPodman(t: Test): Promise<Podman> {
     image,
     root,
     runroot,
+    runcRoot,
     cli,
     stop,
     run: (name, extra = []) => {

@@ -301,6 +301,16 @@ export async function holdHostLock(): Promise<() => Promise<void>> {
   };
 }
 
+/** `f()` while holding the host lock (a snapshot of /proc/sys/net that no test is half-way through changing). */
+export async function underHostLock<T>(f: () => T): Promise<T> {
+  const release = await holdHostLock();
+  try {
+    return f();
+  } finally {
+    await release();
+  }
+}
+
 const checkout = new URL('..', import.meta.url).pathname;
 let staged: string | undefined;
 
