@@ -37,9 +37,9 @@ wins), the library's applyPolicy(). In each namespace, as one transaction (all o
   - globs such as net.ipv4.conf.*.rp_filter expand to the keys that namespace has;
   - keys that cannot be set per namespace (host-only, shared, read-only: netns explain KEY
     says why) are refused, with the reason, and never written;
-  - keys the container's own spec set (its bundle's config.json linux.sysctl: docker run
-    --sysctl, securityContext.sysctls, the engine's defaults) are left alone, unless
-    --override-spec (until provenance of values lands, the spec's map is the only source);
+  - keys the container's own spec set (linux.sysctl, as netns explain shows it with
+    provenance spec: docker run --sysctl, securityContext.sysctls, the engine's defaults)
+    are left alone, unless --override-spec;
   - then every key the file names is read back.
 A namespace that fails is left as it was (its writes rolled back) and the others are applied;
 with --all-or-nothing the whole run is one transaction: a failure restores every namespace

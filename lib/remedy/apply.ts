@@ -6,7 +6,7 @@ import { NetNamespace } from '../namespace/handle.js';
 import type { NamespaceContainer, NamespaceInfo } from '../namespace/list.js';
 import { listTargets, openListed } from '../audit/audit.js';
 import { containerMatcher, selects, type ContainerSelector } from '../container/select.js';
-import { specSysctls } from '../container/spec.js';
+import { specSettings } from '../explain/target.js';
 import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 import type { SysctlClass } from '../explain/types.js';
 import { parseKey } from '../sysctl/keys.js';
@@ -295,16 +295,13 @@ export interface ApplyReport {
 }
 
 /**
- * The sysctls the specs of a namespace's containers set (a pod's containers share one namespace).
+ * The net.* sysctls the specs of a namespace's containers set (a pod's containers share one
+ * namespace), as the audit and explain() read them (specSettings(): the last started wins).
  * @internal
  */
 export function specOf(info: NamespaceInfo, byId: Map<string, ContainerInfo>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const c of info.containers) {
-    const found = byId.get(c.id);
-    if (found) Object.assign(out, specSysctls(found));
-  }
-  return out;
+  const infos = info.containers.map((c) => byId.get(c.id)).filter((c): c is ContainerInfo => c !== undefined);
+  return Object.fromEntries([...specSettings(infos)].map(([k, s]) => [k, s.value]));
 }
 
 /** @internal A namespace's result with what the listing says of it. */

@@ -3,7 +3,5 @@
 // namespace is NetNamespace.fromContainer() in the root export, which also has the options
 // types (ContainerOptions, ContainerRuntime, DockerRoots).
 export { listContainers, findContainer, containerName, containerLabel } from '../container/find.js';
-export { containerMatcher, type ContainerSelector } from '../container/select.js';
-export { specSysctls } from '../container/spec.js';
 export { defaultRoots as defaultContainerRoots, CONTAINER_RUNTIMES } from '../container/roots.js';
 export type { ContainerInfo, ContainerRoot, KubernetesNames } from '../container/types.js';
