@@ -115,6 +115,16 @@ t.test('apply --all on Docker and Podman containers: diff --all --expect exits 0
   t.equal(valueIn(spec.podman, INTVL), '22', '--override-spec sets them');
   t.equal(netns(['diff', '--all', '--expect', P2], ENV).status, 0);
 
+  // Docker's roots from the command line, as for netns list (dry run: the default runc roots
+  // hold other tests' containers).
+  const flags = ['--runtime', 'docker', '--docker-exec-root', docker.execRoot, '--docker-data-root', docker.dataRoot];
+  const byFlags = netnsCli(['apply', '--all', '--dry-run', '--json', ...flags, P], {});
+  t.same(
+    (JSON.parse(byFlags.stdout) as Report).targets.map((x) => x.containers[0]?.name).sort(),
+    [`netns-ap-d-${tag}`, `netns-ap-ds-${tag}`],
+    `--docker-exec-root and --docker-data-root: ${byFlags.stderr}`,
+  );
+
   // Selection by an engine's names.
   const sel = netns(['apply', '--all', '--dry-run', '--json', '--select', `name=netns-ap-p*-${tag}`, P], ENV);
   t.same(

@@ -13,6 +13,7 @@ const runcs: { root: string; id: string }[] = [];
 const dirs: string[] = [];
 const cgroups: string[] = [];
 const empties: string[] = [];
+const named: string[] = [];
 let script: string | undefined;
 
 const q = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
@@ -25,7 +26,8 @@ const q = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
  *   cgroup    a cgroup name unique to this test (a container id with the pid in it, a containerd
  *             namespace of the test's own): processes in it are killed, and the directory of
  *             that name in every hierarchy removed, with what is below it;
- *   emptyDir  a directory removed only if empty (a shim's runc root, which others may share).
+ *   emptyDir  a directory removed only if empty (a shim's runc root, which others may share);
+ *   netns     a named network namespace (`ip netns del`), after the processes in it are gone.
  * In that order: processes killed first (daemons, shims, containers), then runc's state, the
  * cgroups, the directories.
  */
@@ -34,10 +36,12 @@ export function removeAfterExit(what: {
   dir?: string;
   cgroup?: string;
   emptyDir?: string;
+  netns?: string;
 }): void {
   if (what.runc) runcs.push(what.runc);
   if (what.dir) dirs.push(what.dir);
   if (what.emptyDir) empties.push(what.emptyDir);
+  if (what.netns) named.push(what.netns);
   if (what.cgroup) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(what.cgroup)) throw new Error(`not a cgroup name: ${what.cgroup}`);
     cgroups.push(what.cgroup);
@@ -90,6 +94,7 @@ ${runcs
 ${cgroups.map((c) => `find /sys/fs/cgroup -maxdepth 6 -depth -type d \\( -name ${q(c)} -o -path ${q(`*/${c}/*`)} \\) -exec rmdir {} + 2>/dev/null`).join('\n')}
 for d in "\${DIRS[@]}"; do rm -rf "$d"; done
 ${empties.map((d) => `rmdir ${q(d)} 2>/dev/null`).join('\n')}
+${named.map((n) => `ip netns del ${q(n)} 2>/dev/null`).join('\n')}
 rm -f ${q(self)}
 exit 0
 `;

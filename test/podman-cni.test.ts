@@ -16,6 +16,7 @@ import { ipNetnsAdd, procSysNetSnapshot, snapshotDiff, underHostLock } from './h
 import { hostNetwork, requireEngines, startPodman } from './engines-env.js';
 import { DEBIAN_CNI, NETNS_CNI } from './cni-driver.js';
 import { tempDir } from './containers-env.js';
+import { removeAfterExit } from './leftovers.js';
 
 requireEngines(t);
 if (!fs.existsSync(path.join(DEBIAN_CNI, 'bridge'))) {
@@ -30,7 +31,9 @@ const netBefore = hostNetwork();
 const sysBefore = await underHostLock(procSysNetSnapshot);
 
 // The runtime's side: a namespace of the test's own, and the plugins (netns-cni beside Debian's).
-const rtNs = `/run/netns/${ipNetnsAdd(t, 'pcni')}`;
+const rtName = ipNetnsAdd(t, 'pcni');
+removeAfterExit({ netns: rtName }); // if the process dies before its teardown
+const rtNs = `/run/netns/${rtName}`;
 const dir = tempDir(t, 'netns-podman-cni');
 const plugins = path.join(dir, 'bin');
 fs.mkdirSync(plugins);

@@ -55,6 +55,9 @@ Selection (each --select may be given more than once; a namespace is taken when 
 containers matches every key given, any of its patterns; patterns are globs, * matches /):
       --runtime R      only containers of R: ${CONTAINER_RUNTIMES.join(', ')}
       --container-root DIR  read container state there instead (or NETNS_CONTAINER_ROOTS)
+      --docker-exec-root DIR, --docker-data-root DIR
+                       where dockerd keeps its state, as given to its --exec-root and
+                       --data-root (or NETNS_DOCKER_EXEC_ROOT, NETNS_DOCKER_DATA_ROOT)
       --select runtime=PATTERN        the runtime a container is reported as
       --select k8s-namespace=PATTERN  the Kubernetes namespace of its pod
       --select pod=PATTERN            the name of its pod
@@ -86,6 +89,8 @@ Examples:
     namespaces: { type: 'boolean' },
     runtime: { type: 'string' },
     'container-root': { type: 'string' },
+    'docker-exec-root': { type: 'string' },
+    'docker-data-root': { type: 'string' },
     select: { type: 'string', multiple: true },
     'dry-run': { type: 'boolean' },
     'all-or-nothing': { type: 'boolean' },
