@@ -19,6 +19,7 @@ import { deleteCommand } from './commands/delete.js';
 import { execCommand } from './commands/exec.js';
 import { explainCommand } from './commands/explain.js';
 import { diffCommand } from './commands/diff.js';
+import { applyCommand } from './commands/apply.js';
 
 const COMMANDS: Record<string, Command> = {
   sysctl: sysctlCommand,
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, Command> = {
   exec: execCommand,
   explain: explainCommand,
   diff: diffCommand,
+  apply: applyCommand,
 };
 
 function mainHelp(): string {
@@ -48,6 +50,7 @@ Examples:
   netns sysctl --pid 4242 -w net.ipv4.tcp_keepalive_time=600
   netns exec --sysctl net.core.somaxconn=4096 -- my-server
   netns diff --pid 4242
+  netns apply --all --dry-run /etc/netns/containers.conf
 
 Exit status: 0 ok, 1 an operation failed, 2 usage error, 255 internal error.
 Environment: NO_COLOR disables colour; NETNS_DEBUG=1 prints stack traces.

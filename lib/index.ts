@@ -31,6 +31,7 @@ export {
   SysctlHandle,
   SysctlSnapshotHandle,
   sysctl,
+  undoEntries,
   type SetManyEntries,
   type CheckedEntries,
   type EntryInputOf,
@@ -126,3 +127,21 @@ export {
   type AuditDifference,
   type AuditDeviation,
 } from './audit/audit.js';
+
+// A sysctl policy brought to every container's namespace: once, as they start, or one namespace.
+export {
+  applyPolicy,
+  applyToNamespace,
+  type ApplyOptions,
+  type ApplyNamespaceOptions,
+  type ApplyReport,
+  type ApplyTarget,
+  type NamespaceApply,
+  type PolicyChange,
+  type PolicyRefusal,
+  type PolicySpecKept,
+  type PolicyDeviation,
+} from './remedy/apply.js';
+export { watchPolicy, type WatchOptions, type PolicyWatcher } from './remedy/watch.js';
+export { loadPolicy, IFNAME, type Policy, type PolicySource, type PolicyWrite } from './sysctl/policy.js';
+export type { ContainerSelector } from './container/select.js';

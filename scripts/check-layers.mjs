@@ -8,9 +8,9 @@
 //
 // The layers, lowest first; a file may import its own folder and any lower layer:
 //   native  <  base (lib/*.ts: errors, hints and the other leaves)  <  sysctl  <  rootless
-//   <  container  <  namespace  <  explain | process  <  audit  <  the entries (lib/index.ts and
-//   lib/subpaths/*.ts, the package's exports), which may import anything. The leaves
-//   (lib/keypath.ts, lib/userns.ts, lib/printable.ts) import nothing of lib/.
+//   <  container  <  namespace  <  explain | process  <  audit  <  remedy  <  the entries
+//   (lib/index.ts and lib/subpaths/*.ts, the package's exports), which may import anything. The
+//   leaves (lib/keypath.ts, lib/userns.ts, lib/printable.ts) import nothing of lib/.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ const LAYERS = [
   ['namespace'],
   ['explain', 'process'],
   ['audit'],
+  ['remedy'],
 ];
 /**
  * Leaves: files of the base layer that import no file of lib/ at all (node: builtins only), so

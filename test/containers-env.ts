@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { Test } from 'tap';
+import { removeAfterExit } from './leftovers.js';
 
 export const DOCKER_RUNC_ROOT = '/run/docker/runtime-runc/moby';
 
@@ -23,6 +24,14 @@ export function missing(tools: string[]): string | undefined {
     return `needs ${absent.join(', ')} (apt-get install runc containerd busybox-static; .ci/run installs them)`;
   if (!isStatic('/bin/busybox')) return 'needs a static /bin/busybox (busybox-static) for the rootfs';
   return undefined;
+}
+
+/** End the test file here, as a plan of no tests with the reason, when `tools` cannot run. */
+export function requireRuntimes(t: Test, tools: string[]): void {
+  const why = missing(tools);
+  if (why === undefined) return;
+  t.plan(0, why);
+  process.exit(0);
 }
 
 function isStatic(file: string): boolean {
@@ -49,9 +58,10 @@ export function tryRun(cmd: string, args: string[]): { status: number | null; st
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A temporary directory, removed at teardown. */
+/** A temporary directory, removed at teardown (or after the process: test/leftovers.ts). */
 export function tempDir(t: Test, prefix: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  removeAfterExit({ dir });
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
@@ -105,6 +115,7 @@ export function runcRun(t: Test, id: string, bundle: string, root?: string): { i
   const rootArgs = root ? ['--root', root] : [];
   const dir = root ?? '/run/runc';
   const made = fs.existsSync(dir) ? undefined : firstMissing(dir);
+  removeAfterExit({ runc: { root: dir, id }, ...(id.includes(String(process.pid)) ? { cgroup: id } : {}) });
   t.teardown(() => {
     tryRun('runc', [...rootArgs, 'kill', id, 'KILL']);
     for (let i = 0; i < 50 && tryRun('runc', [...rootArgs, 'delete', '-f', id]).status !== 0; i++)
@@ -162,6 +173,8 @@ export function runcExec(
 export interface Containerd {
   dir: string;
   sock: string;
+  /** containerd namespaces used here whose cgroup (/NAMESPACE/ID holds each container's) did not exist before. */
+  cgroupsMade: Set<string>;
   /** `ctr -a SOCK ARGS`. */
   ctr(args: string[]): { status: number | null; stdout: string; stderr: string };
 }
@@ -183,6 +196,8 @@ const DISABLED = [
  */
 export async function startContainerd(t: Test): Promise<Containerd> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netns-ctd-'));
+  removeAfterExit({ dir }); // the daemon and its shims name it in their command lines
+  const cgroupsMade = new Set<string>();
   const sock = path.join(dir, 'containerd.sock');
   const config = `version = 2
 root = "${dir}/root"
@@ -204,9 +219,14 @@ disabled_plugins = ${JSON.stringify(DISABLED)}
   const ctr = (args: string[]) => tryRun('ctr', ['-a', sock, ...args]);
   const runcShimRoot = '/run/containerd/runc';
   const made = fs.existsSync('/run/containerd') ? undefined : firstMissing('/run/containerd');
+  // The shim's runc roots (RUNC_ROOT/NAMESPACE) that existed before: those this daemon made are
+  // removed at teardown when empty.
+  const shimRootsBefore = new Set(fs.existsSync(runcShimRoot) ? fs.readdirSync(runcShimRoot) : []);
+  const usedNamespaces = new Set<string>();
   t.teardown(async () => {
     if (daemon.exitCode === null) {
       for (const ns of ctr(['namespaces', 'ls', '-q']).stdout.split('\n').filter(Boolean)) {
+        usedNamespaces.add(ns);
         for (const task of ctr(['-n', ns, 'tasks', 'ls', '-q']).stdout.split('\n').filter(Boolean)) {
           ctr(['-n', ns, 'tasks', 'kill', '-s', 'SIGKILL', task]);
           for (let i = 0; i < 50 && ctr(['-n', ns, 'tasks', 'delete', '-f', task]).status !== 0; i++)
@@ -226,6 +246,10 @@ disabled_plugins = ${JSON.stringify(DISABLED)}
       if (!stopped) daemon.kill('SIGKILL');
     }
     fs.rmSync(dir, { recursive: true, force: true });
+    // The namespaces' cgroups: each container's below is gone with it; the parent is left.
+    for (const ns of cgroupsMade) removeCgroup(ns);
+    for (const ns of usedNamespaces)
+      if (!shimRootsBefore.has(ns)) removeEmptyUpTo(path.join(runcShimRoot, ns), path.join(runcShimRoot, ns));
     // What the shim and ctr leave under /run/containerd (runc/NAMESPACE, the shim sockets' s/,
     // ctr's fifo/), if this test made it and it is empty.
     if (made) {
@@ -238,7 +262,7 @@ disabled_plugins = ${JSON.stringify(DISABLED)}
   });
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
     if (daemon.exitCode !== null) break;
-    if (fs.existsSync(sock) && ctr(['version']).status === 0) return { dir, sock, ctr };
+    if (fs.existsSync(sock) && ctr(['version']).status === 0) return { dir, sock, ctr, cgroupsMade };
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(
@@ -260,6 +284,13 @@ export function ctrRun(
 ): { id: string; pid: number } {
   const dir = path.join(cd.dir, `bundle-${id}`);
   fs.mkdirSync(dir);
+  if (!cd.cgroupsMade.has(ns) && cgroupDirs(ns).length === 0) {
+    cd.cgroupsMade.add(ns);
+    if (ns.includes(String(process.pid)))
+      removeAfterExit({ cgroup: ns, emptyDir: path.join('/run/containerd/runc', ns) }); // the shim's runc root
+  }
+  if (id.includes(String(process.pid)))
+    removeAfterExit({ cgroup: id, runc: { root: path.join('/run/containerd/runc', ns), id } }); // its shim's runc state
   const rootfs = busyboxRootfs(dir);
   const args = ['-n', ns, 'run', '-d', '--rootfs'];
   for (const [k, v] of Object.entries(annotations)) args.push('--annotation', `${k}=${v}`);
@@ -271,6 +302,33 @@ export function ctrRun(
   const pid = Number(line?.split(/\s+/)[1]);
   if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no pid for ${id} in: ${tasks}`);
   return { id, pid };
+}
+
+/** The directories of cgroup `name` at the top of each hierarchy (v1 controllers, v2, hybrid's unified). */
+function cgroupDirs(name: string): string[] {
+  const top = '/sys/fs/cgroup';
+  const hierarchies = fs.existsSync(path.join(top, 'cgroup.controllers'))
+    ? [top]
+    : fs.readdirSync(top).map((h) => path.join(top, h));
+  return hierarchies.map((h) => path.join(h, name)).filter((d) => fs.existsSync(d));
+}
+
+/** Remove cgroup `name` from every hierarchy, deepest first (rmdir: only cgroups without processes go). */
+export function removeCgroup(name: string): void {
+  const rm = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) rm(path.join(d, e.name));
+    try {
+      fs.rmdirSync(d);
+    } catch {
+      /* busy, or gone: the watcher (test/leftovers.ts) tries again after the process */
+    }
+  };
+  for (let i = 0; i < 20; i++) {
+    const left = cgroupDirs(name);
+    if (left.length === 0) return;
+    for (const d of left) rm(d);
+    if (cgroupDirs(name).length > 0) spawnSync('sleep', ['0.1']);
+  }
 }
 
 /** Run a command inside a containerd task: `ctr task exec`. */

@@ -82,6 +82,18 @@ export function enginesMissing(): string | undefined {
   return undefined;
 }
 
+/**
+ * End the test file here when the engines cannot run: a plan of no tests with the reason, or,
+ * in CI (where .ci/run installs them), a failure.
+ */
+export function requireEngines(t: Test): void {
+  const why = enginesMissing();
+  if (why === undefined) return;
+  if (process.env.CI === 'true') t.fail(`CI must run the Docker and Podman tests: ${why}`);
+  else t.plan(0, why);
+  process.exit(process.env.CI === 'true' ? 1 : 0);
+}
+
 /** Directories outside the engine's own that it makes when missing, and what it leaves in them. */
 const HOST_DIRS = ['/run/docker', '/run/containerd', '/run/runc', '/var/lib/containers'];
 const BLOB_CACHE = '/var/lib/containers/cache/blob-info-cache-v1.boltdb';
@@ -245,9 +257,16 @@ function importImage(
   return image;
 }
 
-/** `ENGINE run -d --name NAME --network none ARGS... /bin/busybox sleep 3600` (ARGS end with the image): the full id. */
-function runSleeper(cli: Engine['cli'], engine: string, name: string, args: string[], log = (): string => ''): string {
-  const r = cli(['run', '-d', '--name', name, '--network', 'none', ...args, '/bin/busybox', 'sleep', '3600']);
+/** `ENGINE run -d --name NAME --network NETWORK ARGS... /bin/busybox sleep 3600` (ARGS end with the image): the full id. */
+function runSleeper(
+  cli: Engine['cli'],
+  engine: string,
+  name: string,
+  args: string[],
+  log = (): string => '',
+  network = 'none',
+): string {
+  const r = cli(['run', '-d', '--name', name, '--network', network, ...args, '/bin/busybox', 'sleep', '3600']);
   if (r.status !== 0) throw new Error(`${engine} run ${name} failed: ${r.stderr}\n${log()}`);
   return r.stdout.trim();
 }
@@ -263,6 +282,8 @@ export interface Podman extends Engine {
   /** Its --root (containers-storage's graph root) and --runroot. */
   root: string;
   runroot: string;
+  /** runc's --root for its containers: /run/runc, or one in its directory (`ownRuncRoot`). */
+  runcRoot: string;
 }
 
 /**
@@ -349,10 +370,19 @@ fi`);
 
 /**
  * A rootful Podman of the test's own (no daemon: each command is a process; conmon watches each
- * container). runc keeps its containers' state in its default root, /run/runc.
+ * container). runc keeps its containers' state in its default root, /run/runc, or with
+ * `ownRuncRoot` in one of the directory's (`--runtime-flag root=DIR`): a test that writes to
+ * every container of a root then sees only its own, not those of tests running beside it.
+ * `netns`: every podman command runs in that network namespace (nsenter --net), the CNI plugins
+ * it executes too, so that what they make (a bridge, veth ends) is made there; `network`: what
+ * `run` gives --network (default none); `env`: added to podman's environment (CONTAINERS_CONF).
  */
-export async function startPodman(t: Test): Promise<Podman> {
+export async function startPodman(
+  t: Test,
+  opts: { ownRuncRoot?: boolean; netns?: string; network?: string; env?: Record<string, string> } = {},
+): Promise<Podman> {
   const { dir, cgroup, setGraceful, stop } = prepare(t, 'netns-podman', true);
+  const runcRoot = opts.ownRuncRoot === true ? path.join(dir, 'runc') : '/run/runc';
   const [root, runroot, tmp] = ['root', 'runroot', 'tmp'].map((d) => path.join(dir, d)) as [string, string, string];
   fs.mkdirSync(tmp);
   const global = [
@@ -364,11 +394,19 @@ export async function startPodman(t: Test): Promise<Podman> {
     '--storage-driver=vfs',
     '--cgroup-manager=cgroupfs',
     '--events-backend=file',
+    ...(opts.ownRuncRoot === true ? [`--runtime-flag=root=${runcRoot}`] : []),
   ];
-  const env = { ...process.env, TMPDIR: tmp };
-  const cli = (args: string[], input?: Buffer | string): Result => runIn('podman', [...global, ...args], env, input);
+  const env = { ...process.env, ...opts.env, TMPDIR: tmp };
+  const [cmd, pre] = opts.netns !== undefined ? ['nsenter', [`--net=${opts.netns}`, 'podman']] : ['podman', []];
+  const cli = (args: string[], input?: Buffer | string): Result => runIn(cmd, [...pre, ...global, ...args], env, input);
+  const envVars = Object.entries({ ...opts.env, TMPDIR: tmp }).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  // (In the namespace while it exists: a CNI DEL runs where its ADD ran.)
+  const nsPrefix =
+    opts.netns !== undefined
+      ? `$([ -e ${JSON.stringify(opts.netns)} ] && echo nsenter --net=${JSON.stringify(opts.netns)}) `
+      : '';
   setGraceful(
-    `TMPDIR=${JSON.stringify(tmp)} timeout 60 podman ${global.map((g) => JSON.stringify(g)).join(' ')} rm -f -a -t 0 >/dev/null 2>&1`,
+    `${envVars.join(' ')} timeout 60 ${nsPrefix}podman ${global.map((g) => JSON.stringify(g)).join(' ')} rm -f -a -t 0 >/dev/null 2>&1`,
   );
   const image = importImage(cli, `localhost/netns-busybox:${process.pid}`, dir, 'podman');
   return {
@@ -377,11 +415,19 @@ export async function startPodman(t: Test): Promise<Podman> {
     image,
     root,
     runroot,
+    runcRoot,
     cli,
     stop,
     run: (name, extra = []) => {
       const limits = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
-      return runSleeper(cli, 'podman', name, [...limits, `--cgroup-parent=/${cgroup}`, ...extra, image]);
+      return runSleeper(
+        cli,
+        'podman',
+        name,
+        [...limits, `--cgroup-parent=/${cgroup}`, ...extra, image],
+        undefined,
+        opts.network,
+      );
     },
   };
 }

@@ -14,18 +14,13 @@ import { fileURLToPath } from 'node:url';
 import { NetNamespace } from '../lib/index.js';
 import { listContainers } from '../lib/container/find.js';
 import type { ContainerInfo } from '../lib/container/types.js';
-import { childEnv, holdHostLock, plainNode, procSysNetSnapshot, snapshotDiff } from './helpers.js';
-import { enginesMissing, hostNetwork, startDocker, startPodman, type Docker, type Podman } from './engines-env.js';
+import { childEnv, plainNode, procSysNetSnapshot, snapshotDiff, underHostLock } from './helpers.js';
+import { hostNetwork, requireEngines, startDocker, startPodman, type Docker, type Podman } from './engines-env.js';
 
 // Needs: root, Debian's docker.io and podman (dockerd, containerd, runc, podman, conmon) and
 // busybox-static. .ci/run installs them without starting any service; in CI their absence is
 // a failure, not a skip.
-const why = enginesMissing();
-if (why) {
-  if (process.env.CI === 'true') t.fail(`CI must run the Docker and Podman tests: ${why}`);
-  else t.plan(0, why);
-  process.exit(process.env.CI === 'true' ? 1 : 0);
-}
+requireEngines(t);
 
 const CLI = fileURLToPath(new URL('../dist/bin/netns.js', import.meta.url));
 function netns(args: string[], env: Record<string, string> = {}) {
@@ -50,14 +45,6 @@ const readCache = (): string | undefined =>
   fs.existsSync(BLOB_CACHE) ? fs.readFileSync(BLOB_CACHE, 'latin1') : undefined;
 const cacheBefore = readCache();
 const sysBefore = await underHostLock(procSysNetSnapshot);
-async function underHostLock<T>(f: () => T): Promise<T> {
-  const release = await holdHostLock();
-  try {
-    return f();
-  } finally {
-    await release();
-  }
-}
 
 const started = Date.now();
 const docker: Docker = await startDocker(t);

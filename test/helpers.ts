@@ -340,6 +340,16 @@ export function narrowAllowedCongestionControl(): { allowed: string; restore: ()
   };
 }
 
+/** `f()` while holding the host lock (a snapshot of /proc/sys/net that no test is half-way through changing). */
+export async function underHostLock<T>(f: () => T): Promise<T> {
+  const release = await holdHostLock();
+  try {
+    return f();
+  } finally {
+    await release();
+  }
+}
+
 const checkout = new URL('..', import.meta.url).pathname;
 let staged: string | undefined;
 

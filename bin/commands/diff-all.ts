@@ -11,7 +11,7 @@ import { shortId, warnSkipped } from '../cli/containers.js';
 import { truncationText } from '../cli/limits.js';
 
 /** "containerd k8s.io/3f2a1b… default/web/nginx": how a target is named in the report. */
-export function targetTitle(t: AuditTarget): string {
+export function targetTitle(t: Pick<AuditTarget, 'namespace' | 'names' | 'pids' | 'command' | 'containers'>): string {
   const ino = t.namespace.split(':')[1] ?? t.namespace;
   if (t.containers.length === 0)
     return `namespace ${ino}${t.names.length ? ` (${t.names.map(shown).join(', ')})` : ''}: pid ${t.pids[0] ?? '-'} ${shown(t.command ?? '')}`.trimEnd();

@@ -20,7 +20,8 @@ import { valuesEqual } from '../sysctl/values.js';
 import { compareWalk, hostKeys, type Compared, type HostKeys } from './stream.js';
 import { sysctl, type SysctlSnapshot, type Truncation, type WalkLimits } from '../sysctl/sysctl.js';
 import { devicesOfKeys } from '../sysctl/bounds.js';
-import { expectationFor as expected, expectationsFrom, pathForm, type Expectations } from '../sysctl/sysctld.js';
+import { expectationFor as expected, expectationsOf, pathForm, type Expectations } from '../sysctl/sysctld.js';
+import { loadPolicy, type PolicySource } from '../sysctl/policy.js';
 import { ERRNO, invalid, netnsError, NetnsError } from '../errors.js';
 import { deviceOf, keyFromRel, withDevice } from '../keypath.js';
 import { remedyCommand } from '../explain/remedies.js';
@@ -33,8 +34,12 @@ export interface AuditOptions {
   targets?: 'containers' | 'all';
   /** Where to look for containers (see NetNamespace.fromContainer). */
   containers?: ContainerOptions;
-  /** Desired values: a sysctl.d(5) file's path, or its text as `{ text, file? }`. Only net.* keys count. */
-  expect?: string | { text: string; file?: string };
+  /**
+   * Desired values: a sysctl.d(5) file's path, its text as `{ text, file? }`, a `{ sysctl }`
+   * map, or several (a later one wins), as {@link loadPolicy} reads them. Only net.* keys
+   * count; globs are expanded in each namespace against its own keys, as `sysctl -p` would.
+   */
+  expect?: PolicySource | readonly PolicySource[];
   /** Classify the differing keys (default true; needs permission to create a namespace). */
   classify?: boolean;
   /** The namespace to compare with (default: the caller's own), e.g. fromPid(1) in a pod with hostPID. */
@@ -274,6 +279,40 @@ function openTarget(
 }
 
 /**
+ * Open the namespace `info` lists (by its first container, else its name, else its first
+ * pid), and check it is that namespace: when it went away since the listing (process exited,
+ * name removed) this throws what opening threw, and when its pid or name now leads to another
+ * namespace (pid reused, name re-created) ESRCH, never another namespace under its id.
+ * @internal
+ */
+export function openListed(info: NamespaceInfo, byId: Map<string, ContainerInfo>): NetNamespace {
+  const { ns, via, path } = openTarget(info, byId);
+  if (ns.id === info.id) return ns;
+  ns.close();
+  throw netnsError(ERRNO.ESRCH, 'open', {
+    ...(path !== undefined ? { path } : {}),
+    reason: 'namespace-changed',
+    message: `ESRCH: namespace ${info.id} is gone: ${via} now leads to namespace ${ns.id}`,
+  });
+}
+
+/**
+ * The namespaces an audit (or an apply) covers: those that hold a running container, or with
+ * 'all' every namespace; never `selfId` (the host's). With the running containers by id.
+ * @internal
+ */
+export function listTargets(
+  mode: 'containers' | 'all',
+  containers: ContainerOptions,
+  selfId: string,
+): { chosen: NamespaceInfo[]; byId: Map<string, ContainerInfo> } {
+  const found = listContainers(containers);
+  const byId = new Map(found.filter((c) => c.running).map((c) => [c.id, c]));
+  const all = listNamespaces({}, found).filter((n) => n.id !== selfId);
+  return { chosen: mode === 'all' ? all : all.filter((n) => n.containers.length > 0), byId };
+}
+
+/**
  * One listed namespace, read (what `read` made of it); or why it could not be.
  * @internal
  */
@@ -296,14 +335,7 @@ export function readTarget<T = SysctlSnapshot>(
   read: (ns: NetNamespace) => T = (ns) => ns.sysctl.getAll() as T,
 ): TargetRead<T> {
   try {
-    const { ns, via, path } = openTarget(info, byId);
-    using _ns = ns;
-    if (ns.id !== info.id)
-      throw netnsError(ERRNO.ESRCH, 'open', {
-        ...(path !== undefined ? { path } : {}),
-        reason: 'namespace-changed',
-        message: `ESRCH: namespace ${info.id} is gone: ${via} now leads to namespace ${ns.id}`,
-      });
+    using ns = openListed(info, byId);
     return { info, result: read(ns) };
   } catch (e) {
     if (!(e instanceof NetnsError)) throw e;
@@ -331,11 +363,11 @@ function commonOptions(options: AuditNamespaceOptions): Common {
     invalid('an object { maxInterfaces, maxKeys, devices }', 'options.limits', given);
   let ex: Expectations | undefined;
   if (options.expect !== undefined) {
-    const { text, file } =
-      typeof options.expect === 'string'
-        ? { text: fs.readFileSync(options.expect, 'utf8'), file: options.expect }
-        : { text: options.expect.text, file: options.expect.file ?? 'expect' };
-    ex = expectationsFrom(text, file);
+    const e = options.expect;
+    ex = expectationsOf(
+      loadPolicy(typeof e === 'object' && e !== null && 'text' in e ? { text: e.text, file: e.file ?? 'expect' } : e)
+        .settings,
+    );
   }
   // The interfaces the caller named (by `values` and exact expectations) are always read.
   const named = devicesOfKeys([...(options.values ?? []), ...[...(ex?.exact.values() ?? [])].map((e) => e.key)]);

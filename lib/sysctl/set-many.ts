@@ -66,6 +66,34 @@ export interface SetManyReport {
   values: Record<string, SysctlValue>;
   /** Why each skipped key was skipped. */
   reasons: Record<string, NetnsError>;
+  /**
+   * The text every changed key held before (exact, trailing newline removed); null for a
+   * write-only key, whose old value cannot be read (it cannot be restored either). With
+   * `propagated`, what {@link undoEntries} writes back to undo the transaction.
+   */
+  previous: Record<string, string | null>;
+  /**
+   * Entries the kernel changed as a side effect of a write (an `all`/`default` entry of
+   * conf or neigh, or `ip_forward`, copied to every interface), with the text each held
+   * before; empty when no such write changed any.
+   */
+  propagated: Record<string, string>;
+}
+
+/**
+ * The entries that undo a setMany transaction, for another setMany (with `raw: true`): the
+ * changed keys' previous values in reverse order, then the interface entries the kernel
+ * changed as a side effect. Keys whose previous value is unknown (write-only) are left out.
+ * Values changed by someone else since are overwritten: undo soon after.
+ */
+export function undoEntries(report: Pick<SetManyReport, 'changed' | 'previous' | 'propagated'>): [string, string][] {
+  const out: [string, string][] = [];
+  for (const k of [...report.changed].reverse()) {
+    const v = report.previous[k];
+    if (typeof v === 'string') out.push([k, v]);
+  }
+  for (const [k, v] of Object.entries(report.propagated)) out.push([k, v]);
+  return out;
 }
 
 export interface Prepared {
@@ -121,13 +149,39 @@ export function prepareEntries(entries: SetManyEntries, raw = false): Prepared[]
  * every key already written.
  */
 export function* setManyPlan(entries: Prepared[], options: SetManyOptions, keyError: KeyErrorOf): Plan<SetManyReport> {
-  const report: SetManyReport = { changed: [], unchanged: [], skipped: [], values: {}, reasons: {} };
+  const report: SetManyReport = {
+    changed: [],
+    unchanged: [],
+    skipped: [],
+    values: {},
+    reasons: {},
+    previous: {},
+    propagated: {},
+  };
   if (entries.length === 0) return report;
   const { old, skip } = yield* oldValuesPlan(entries, options.ignoreMissing ?? false, keyError, report);
   const pending = pendingWrites(entries, skip, old, report, options.rewrite === true);
   const coupled = yield* coupledPlan(pending, old);
   yield* applyPlan(pending, old, coupled, keyError, report);
+  for (const k of report.changed) report.previous[k] = old.get(parseKeyCached(k).rel) ?? null;
+  if (report.changed.length > 0 && coupled.size > 0) yield* propagatedPlan(coupled, report);
   return report;
+}
+
+/** 4. The interface entries the kernel changed as a side effect of the writes, with their old text. */
+function* propagatedPlan(coupled: Map<string, string>, report: SetManyReport): Plan<void> {
+  const rels = [...coupled.keys()];
+  let now: NativeOutcome[];
+  try {
+    now = yield { op: 'batch', rels, values: rels.map(() => null), stop: false };
+  } catch {
+    return; // the writes are done; the side effects are only unreported
+  }
+  rels.forEach((rel, i) => {
+    const v = now[i];
+    const before = coupled.get(rel)!;
+    if (typeof v === 'string' && !valuesEqual(rawText(v), before)) report.propagated[keyFromRel(rel)] = before;
+  });
 }
 
 /** 1. The old text of every distinct key (null: write-only), in one switch; keys to skip. */

@@ -33,6 +33,7 @@ import { formatValue, parseValue, rawText, type AnyKey, type InputOf, type Value
 export type { SysctlSnapshot } from './plan.js';
 export type { Truncation, WalkLimits } from './bounds.js';
 export type { CheckedEntries, EntryInputOf, SetManyEntries, SetManyOptions, SetManyReport } from './set-many.js';
+export { undoEntries } from './set-many.js';
 export { SysctlHandle } from './handle.js';
 export { SysctlSnapshotHandle } from './snapshot.js';
 

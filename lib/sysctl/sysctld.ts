@@ -122,6 +122,45 @@ export function isGlob(key: string): boolean {
   return /[*?[]/.test(key);
 }
 
+const byteOrder = (x: string, y: string): number => Buffer.compare(Buffer.from(x), Buffer.from(y));
+
+/**
+ * The settings of sysctl.d files with their globs expanded, as procps' write_setting_list()
+ * does: a glob expands to the keys present in the namespace (`present()`, asked only when a
+ * glob is there: the dot-form keys `Sysctl.list()` gives), minus any key another line names
+ * exactly and any key an exclusion ('-KEY', glob or not) covers; exclusions never stop a key
+ * named exactly. Expanded keys are in path form (the file they name, no escaping), in byte
+ * order. Settings outside net are returned apart, never written; exclusion lines are dropped.
+ */
+export function expandSettings(
+  settings: readonly Setting[],
+  present: () => readonly string[],
+): { writes: Setting[]; notNet: Setting[] } {
+  const named = new Set(settings.map((s) => pathForm(s.key)));
+  const excluded = settings
+    .filter((s) => s.value === undefined && isGlob(s.key))
+    .map((s) => globRegExp(pathForm(s.key), true));
+  const writes: Setting[] = [];
+  const other: Setting[] = [];
+  let keys: string[] | undefined;
+  for (const s of settings) {
+    if (s.value === undefined) continue;
+    if (!isNetKey(s.key) && !isTraversal(s.key) && s.key.trim() !== '') {
+      other.push(s);
+      continue;
+    }
+    if (!isGlob(s.key)) {
+      writes.push(s);
+      continue;
+    }
+    keys ??= present().map(pathForm).sort(byteOrder);
+    const re = globRegExp(pathForm(s.key));
+    for (const p of keys)
+      if (re.test(p) && !named.has(p) && !excluded.some((x) => x.test(p))) writes.push({ ...s, key: p });
+  }
+  return { writes, notNet: other };
+}
+
 /** The directories --system reads, in procps (and systemd) order. */
 export const SYSTEM_DIRS = [
   '/etc/sysctl.d',
@@ -204,7 +243,11 @@ export interface Expectations {
  * last matching glob over earlier ones; a '-KEY' line (no value) removes an expectation.
  */
 export function expectationsFrom(text: string, file: string): Expectations {
-  const { settings } = parseConf(text, file);
+  return expectationsOf(parseConf(text, file).settings);
+}
+
+/** The desired values of settings already read (a policy's: `loadPolicy(...).settings`). */
+export function expectationsOf(settings: readonly Setting[]): Expectations {
   const exact = new Map<string, Expectation>();
   const globs: { re: RegExp; e: Expectation | undefined }[] = [];
   for (const s of settings) {

@@ -20,7 +20,7 @@ import { defaultRoots, rootsFor, rootsFromEnv } from '../../lib/container/roots.
 import { findContainer, listContainers } from '../../lib/container/find.js';
 import { openFoundContainer } from '../../lib/namespace/container.js';
 import { auditHost, readTarget } from '../../lib/audit/audit.js';
-import { expectationsFrom } from '../../lib/sysctl/sysctld.js';
+import { finalValues, loadPolicy, resolvePolicy } from '../../lib/sysctl/policy.js';
 import { spawn, spawnSync } from 'node:child_process';
 
 const tmp = (t: Test): string => {
@@ -422,28 +422,42 @@ t.test(
   },
 );
 
-t.test('expectationsFrom: sysctl.d lines, net keys only, globs, exclusions', async (t) => {
-  const ex = expectationsFrom(
-    [
-      '# c',
-      'net.ipv4.tcp_keepalive_time = 600',
-      'kernel.pid_max = 1',
-      'net/core/somaxconn=4096',
-      'net.ipv4.conf.*.rp_filter = 2',
-      '-net.ipv4.tcp_keepalive_time',
-      '-net.ipv4.ip_forward = 0',
-    ].join('\n'),
-    'f.conf',
-  );
-  t.same(
-    [...ex.exact.keys()],
-    ['net/core/somaxconn', 'net/ipv4/ip_forward'],
-    'non-net keys ignored; a -KEY line removes an expectation',
-  );
-  t.same(ex.exact.get('net/core/somaxconn'), { key: 'net.core.somaxconn', value: '4096', where: 'f.conf:4' });
-  t.equal(ex.globs.length, 1);
-  t.ok(ex.globs[0]!.re.test('net/ipv4/conf/eth0/rp_filter'));
-});
+t.test(
+  'expected values: sysctl.d lines as sysctl -p would leave them, net keys only, globs per namespace',
+  async (t) => {
+    const p = loadPolicy({
+      text: [
+        '# c',
+        'net.ipv4.tcp_keepalive_time = 600',
+        'kernel.pid_max = 1',
+        'net/core/somaxconn=4096',
+        'net.ipv4.conf.*.rp_filter = 2',
+        '-net.ipv4.conf.default.*',
+        '-net.ipv4.ip_forward = 0',
+      ].join('\n'),
+      file: 'f.conf',
+    });
+    const keys = (present: string[]) => [...finalValues(resolvePolicy(p, () => present)).keys()];
+    t.same(
+      keys(['net.ipv4.conf.all.rp_filter', 'net.ipv4.conf.default.rp_filter', 'net.ipv4.conf.eth0.rp_filter']),
+      [
+        'net.ipv4.tcp_keepalive_time',
+        'net.core.somaxconn',
+        'net.ipv4.conf.all.rp_filter',
+        'net.ipv4.conf.eth0.rp_filter',
+        'net.ipv4.ip_forward',
+      ],
+      'non-net keys ignored; a glob expands to the keys this namespace has; an exclusion glob removes some',
+    );
+    t.same(keys([]), ['net.ipv4.tcp_keepalive_time', 'net.core.somaxconn', 'net.ipv4.ip_forward']);
+    t.same(finalValues(resolvePolicy(p, () => [])).get('net.core.somaxconn'), {
+      key: 'net.core.somaxconn',
+      value: '4096',
+      where: 'f.conf:4',
+      optional: false,
+    });
+  },
+);
 
 t.test('expectations on keys whose interface name holds a dot (VLAN eth0.100) keep their key', async (t) => {
   const text = [
@@ -451,17 +465,9 @@ t.test('expectations on keys whose interface name holds a dot (VLAN eth0.100) ke
     'net/ipv4/conf/nosuch1.7/arp_ignore = 2',
     'net.ipv4.conf.nosuch2.rp_filter = 1',
   ].join('\n');
-  const ex = expectationsFrom(text, 'f.conf');
-  t.equal(
-    ex.exact.get('net/ipv4/conf/nosuch0.100/rp_filter')?.key,
-    'net.ipv4.conf.nosuch0/100.rp_filter',
-    'sysctl(8) form: the dot in the name becomes a slash',
-  );
-  t.equal(
-    ex.exact.get('net/ipv4/conf/nosuch1.7/arp_ignore')?.key,
-    'net.ipv4.conf.nosuch1/7.arp_ignore',
-    'path form written in the file',
-  );
+  const keys = resolvePolicy(loadPolicy({ text, file: 'f.conf' }), () => []).map((w) => w.key);
+  t.equal(keys[0], 'net.ipv4.conf.nosuch0/100.rp_filter', 'sysctl(8) form: the dot in the name becomes a slash');
+  t.equal(keys[1], 'net.ipv4.conf.nosuch1/7.arp_ignore', 'path form written in the file');
   // The host lacks these interfaces: each exact expectation is a deviation (value null), none dropped.
   const r = auditHost({ expect: { text, file: 'f.conf' }, containers: { roots: [] }, classify: false });
   t.same(

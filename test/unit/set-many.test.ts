@@ -1,7 +1,7 @@
 // setMany's transaction logic (lib/sysctl/set-many.ts) against an in-memory backend: pure, no
 // root, no namespaces. The backend records every batch, so the test sees what was written.
 import t from 'tap';
-import { Sysctl } from '../../lib/sysctl/sysctl.js';
+import { Sysctl, undoEntries } from '../../lib/sysctl/sysctl.js';
 import type { SysctlBackend } from '../../lib/sysctl/backend.js';
 import { ERRNO, NetnsError, sysError } from '../../lib/errors.js';
 import type { NativeOutcome, WalkResult } from '../../lib/native/index.js';
@@ -144,6 +144,50 @@ t.test('writes to all/default are rolled back with the interface entries they ch
   t.throws(() => s.setMany({ 'net.ipv4.conf.all.forwarding': 1, 'net.ipv4.tcp_ecn': 1 }), { code: 'EINVAL' });
   t.equal(m.files.get('ipv4/conf/all/forwarding'), '0\n');
   t.equal(m.files.get('ipv4/conf/eth0/forwarding'), '0\n', 'the propagated interface entry is put back too');
+});
+
+t.test('the report gives the previous values, and undoEntries() undoes the transaction', async (t) => {
+  const m = memoryBackend({
+    'ipv4/conf/all/forwarding': '0',
+    'ipv4/conf/eth0/forwarding': '0',
+    'ipv4/conf/lo/forwarding': '1',
+    'ipv4/tcp_keepalive_time': '7200',
+    'ipv4/tcp_keepalive_intvl': '75',
+  });
+  const before = Object.fromEntries(m.files);
+  const s = Sysctl.of(m.backend, '1:2');
+  // The kernel copies a conf/all/forwarding write to every interface.
+  const write = m.backend.batch;
+  m.backend.batch = (rels, vals, stop) => {
+    const out = write(rels, vals, stop);
+    rels.forEach((r, i) => {
+      if (r === 'ipv4/conf/all/forwarding' && vals[i] !== null && typeof out[i] === 'string')
+        for (const d of ['eth0', 'lo']) m.files.set(`ipv4/conf/${d}/forwarding`, vals[i]!);
+    });
+    return out;
+  };
+  const r = s.setMany([
+    ['net.ipv4.tcp_keepalive_time', '600'],
+    ['net.ipv4.conf.all.forwarding', '1'],
+    ['net.ipv4.tcp_keepalive_intvl', '75'],
+  ]);
+  t.same(r.changed, ['net.ipv4.tcp_keepalive_time', 'net.ipv4.conf.all.forwarding']);
+  t.same(r.previous, { 'net.ipv4.tcp_keepalive_time': '7200', 'net.ipv4.conf.all.forwarding': '0' });
+  t.same(r.propagated, { 'net.ipv4.conf.eth0.forwarding': '0' }, 'lo already held 1: not changed by the write');
+  t.same(undoEntries(r), [
+    ['net.ipv4.conf.all.forwarding', '0'],
+    ['net.ipv4.tcp_keepalive_time', '7200'],
+    ['net.ipv4.conf.eth0.forwarding', '0'],
+  ]);
+  // Writing conf/all back copies 0 to lo too (eth0's entry is written again: its old value,
+  // read before the transaction, was 1); the undo does not know lo's old value was 1...
+  const u = s.setMany(undoEntries(r), { raw: true });
+  t.same(u.changed, ['net.ipv4.conf.all.forwarding', 'net.ipv4.tcp_keepalive_time', 'net.ipv4.conf.eth0.forwarding']);
+  // ...but that undo's own report does: undoing the undo is possible too.
+  t.same(u.propagated, { 'net.ipv4.conf.lo.forwarding': '1' });
+  s.setMany(Object.entries(u.propagated), { raw: true });
+  t.same(Object.fromEntries(m.files), before, 'every value back');
+  t.same(s.setMany({}).previous, {}, 'an empty transaction has no previous values');
 });
 
 t.test('the Promise form runs the same plan', async (t) => {

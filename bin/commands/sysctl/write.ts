@@ -3,15 +3,7 @@
 import { parseKey, type NetnsError } from 'netns';
 import { FAILED, OK, isArgumentError } from '../../cli/errors.js';
 import { quote, shown, warn, warnError } from '../../cli/output.js';
-import {
-  globRegExp,
-  isGlob,
-  isNetKey,
-  isTraversal,
-  parseSettingLine,
-  pathForm,
-  type Setting,
-} from '../../cli/sysctld.js';
+import { expandSettings, isNetKey, isTraversal, parseSettingLine, type Setting } from '../../cli/sysctld.js';
 import { linePattern, printKey, type Ctx } from './context.js';
 import { NOT_NET, cannotStat, isAbsent, keyErrorOf, notNet, refused, writeFailure } from './messages.js';
 
@@ -133,38 +125,12 @@ export function skipNotNet(ctx: Ctx, s: Setting, always: boolean): void {
   if (always || !ctx.args.ignore) warn(`skipped ${shown(s.key)} (${shown(s.where)}): ${NOT_NET}`);
 }
 
-const byteOrder = (x: string, y: string): number => Buffer.compare(Buffer.from(x), Buffer.from(y));
-
 /**
- * The settings of files with globs expanded, as write_setting_list() does: a glob expands to
- * the keys present in the namespace, minus any key another line names exactly and any key an
- * exclusion ('-KEY', glob or not) covers; exclusions never stop a key named exactly. Keys
- * outside net are returned apart.
+ * The settings of files with globs expanded in the target namespace (the library's
+ * expandSettings(), as write_setting_list() does); keys outside net are returned apart.
  */
 export function expand(ctx: Ctx, settings: Setting[]): { writes: Setting[]; notNet: Setting[] } {
-  const named = new Set(settings.map((s) => pathForm(s.key)));
-  const excluded = settings
-    .filter((s) => s.value === undefined && isGlob(s.key))
-    .map((s) => globRegExp(pathForm(s.key), true));
-  const writes: Setting[] = [];
-  const other: Setting[] = [];
-  let present: string[] | undefined;
-  for (const s of settings) {
-    if (s.value === undefined) continue;
-    if (!isNetKey(s.key) && !isTraversal(s.key) && s.key.trim() !== '') {
-      other.push(s);
-      continue;
-    }
-    if (!isGlob(s.key)) {
-      writes.push(s);
-      continue;
-    }
-    present ??= ctx.sysctl.list('net').map(pathForm).sort(byteOrder);
-    const re = globRegExp(pathForm(s.key));
-    for (const p of present)
-      if (re.test(p) && !named.has(p) && !excluded.some((x) => x.test(p))) writes.push({ ...s, key: p });
-  }
-  return { writes, notNet: other };
+  return expandSettings(settings, () => ctx.sysctl.list('net'));
 }
 
 /** Best-effort -p / --system: every setting in order; the status is 1 if any failed. */
