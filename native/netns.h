@@ -44,12 +44,28 @@ struct AddonData {
   // they are then reaped here rather than left as zombies of a process that never waits.
   std::unordered_map<int, int> helpers;
   int homeWayBack = -1;  // CheckWayBack(homeNs) once known: 0 or errno
-  // fdPread's destination, exported to JavaScript once as an external ArrayBuffer.
+  // Where the hot reads (fdPread, sysctlReadInto) leave the bytes, exported to JavaScript once
+  // as an external ArrayBuffer (`readBuffer`).
   alignas(64) unsigned char readBuf[4096];
+  // The call area: the hottest calls (a handle's read, get) take their arguments from, and
+  // leave their result in, memory JavaScript also sees (one external ArrayBuffer, `callArea`),
+  // the way Node core hands fs.stat results over in a shared Float64Array. Every JS value that
+  // crosses N-API costs more than the rest of such a call: the key as a string argument (its
+  // length, then its bytes) took more instructions than open, read and close together
+  // (bench/analysis.md). Layout mirrored in lib/native/call.ts.
+  alignas(64) struct CallArea {
+    int32_t fd;      // in: the key fd (fdPread) or the namespace fd, -1 = where the thread is
+    int32_t relLen;  // in: bytes of rel (sysctlReadInto)
+    int32_t n;       // out: bytes read into readBuf
+    int32_t spare;
+    char rel[4096 + 1];  // in: a path relative to /proc/sys/net, validated by TypeScript
+  } call;
 };
 
 // Size of AddonData::readBuf: the 4 KiB every sysctl read asks the kernel for.
 constexpr size_t kReadBufSize = sizeof(AddonData::readBuf);
+// Longest rel the call area takes (TypeScript's keys are at most 1 KiB).
+constexpr size_t kCallRelCap = sizeof(AddonData::CallArea::rel) - 1;
 
 AddonData* Data(Napi::Env env);
 

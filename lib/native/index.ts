@@ -2,3 +2,4 @@
 // hooks live in ./testing.ts and are not re-exported here.
 export * from './binding.js';
 export * from './walk.js';
+export * from './call.js';

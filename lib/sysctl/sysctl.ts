@@ -50,7 +50,7 @@ export class Sysctl {
   get<K extends AnyKey | InterfaceKey>(key: K): ValueOf<K> {
     const pk = parsed(key);
     try {
-      return parseValue(this.backend.read(pk.rel)) as ValueOf<K>;
+      return this.backend.readValue(pk) as ValueOf<K>;
     } catch (e) {
       this.#fail(e, pk, 'read');
     }

@@ -270,6 +270,22 @@ const SAFE_DIGITS = 15;
  */
 export function valueFromBytes(buf: Uint8Array, n: number): SysctlValue {
   const end = n > 0 && buf[n - 1] === NL ? n - 1 : n;
+  // Most values are one integer: decoded here, in a loop without the vector's bookkeeping.
+  const neg = end > 0 && buf[0] === MINUS;
+  let i = neg ? 1 : 0;
+  let v = 0;
+  for (; i < end; i++) {
+    const d = buf[i]! - ZERO;
+    if (d < 0 || d > 9) break;
+    v = v * 10 + d;
+  }
+  const digits = neg ? i - 1 : i;
+  if (i === end && digits > 0 && digits <= SAFE_DIGITS) return neg ? -v : v;
+  return vectorFromBytes(buf, n, end);
+}
+
+/** valueFromBytes past its one-integer case: several integers, or parseValue of the text. */
+function vectorFromBytes(buf: Uint8Array, n: number, end: number): SysctlValue {
   let i = 0;
   let first: number | undefined;
   let more: number[] | undefined;
