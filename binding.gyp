@@ -4,6 +4,7 @@
       "target_name": "netns",
       "sources": [
         "native/addon.cc",
+        "native/bytes.cc",
         "native/ns.cc",
         "native/sysctl.cc",
         "native/executor.cc",

@@ -6,10 +6,12 @@
 // Exit codes: 0 success; 1 an operation failed (a key could not be read or written, a
 // namespace could not be opened); 2 usage error; 255 internal error. `exec` passes the
 // command's own status through (126/127 when it cannot be started, like env(1)).
+import * as fs from 'node:fs';
+import { fsdecode } from 'netns';
 import { VERSION } from './cli/version.js';
 import { parseCommandLine, type Command } from './cli/args.js';
 import { FAILED, INTERNAL, OK, USAGE, UsageError, describe } from './cli/errors.js';
-import { DEBUG, out, warn } from './cli/output.js';
+import { DEBUG, out, quote, warn } from './cli/output.js';
 import { sysctlCommand } from './commands/sysctl/index.js';
 import { listCommand } from './commands/list.js';
 import { createCommand } from './commands/create.js';
@@ -64,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (first === 'help') {
     const c = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
-    if (rest[0] !== undefined && !c) throw new UsageError(`unknown command ${JSON.stringify(rest[0])}`);
+    if (rest[0] !== undefined && !c) throw new UsageError(`unknown command ${quote(rest[0])}`);
     out(c ? c.help + '\n' : mainHelp());
     return OK;
   }
@@ -76,8 +78,8 @@ async function main(argv: string[]): Promise<number> {
   if (!cmd)
     throw new UsageError(
       first.startsWith('-')
-        ? `unknown option ${JSON.stringify(first)} (options go after the COMMAND)`
-        : `unknown command ${JSON.stringify(first)}`,
+        ? `unknown option ${quote(first)} (options go after the COMMAND)`
+        : `unknown command ${quote(first)}`,
     );
   const parsed = parseCommandLine(first, cmd, rest);
   if (parsed.help) {
@@ -105,12 +107,33 @@ function exitStatus(e: unknown): number {
   return INTERNAL;
 }
 
+/**
+ * The arguments as the bytes they were given. Node decodes argv as UTF-8, each byte that is
+ * not turned into U+FFFD, so the key of an interface whose name is not UTF-8 could not be named
+ * (nor told from another). When an argument holds U+FFFD, they are read again from
+ * /proc/self/cmdline and decoded as the library decodes names (fsdecode), if they are the same
+ * arguments.
+ */
+function exactArgv(args: string[]): string[] {
+  if (!args.some((a) => a.includes('\uFFFD'))) return args;
+  try {
+    const all = fsdecode(fs.readFileSync('/proc/self/cmdline')).split('\0');
+    all.pop(); // the last argument's NUL
+    const tail = all.slice(all.length - args.length);
+    const lossy = (s: string): string => s.replace(/[\p{Cs}\uFFFD]+/gu, '\uFFFD');
+    if (tail.length === args.length && tail.every((a, i) => lossy(a) === lossy(args[i]!))) return tail;
+  } catch {
+    /* no /proc: as Node gave them */
+  }
+  return args;
+}
+
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(OK); // the reader went away (| head): nothing more to say
   throw e;
 });
 
-main(process.argv.slice(2)).then(
+main(exactArgv(process.argv.slice(2))).then(
   (code) => {
     process.exitCode = code;
   },

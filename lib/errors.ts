@@ -5,6 +5,7 @@ import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 import { isNativeErrno, type NativeErrno } from './native/index.js';
 import { hintFor, type Happened, type Reason } from './hints.js';
 import type { UserNamespaceSettings } from './userns.js';
+import { printable, terminalSafe } from './printable.js';
 
 /** Errno numbers by name (positive, as the kernel returns them): `ERRNO.ENOENT` is 2. */
 export const ERRNO = osConstants.errno;
@@ -48,16 +49,18 @@ export class NetnsError extends Error {
     const n = Math.abs(errno);
     const code = errnoName(n);
     const description = systemErrorMap().get(-n)?.[1] ?? 'unknown error';
-    const where = options.path ? ` '${options.path}'` : '';
+    // A message is for a person: names in it are printable() (the path here; the callers' and
+    // the hints' own), and terminalSafe() catches a control character any of them let through.
+    const where = options.path ? ` '${printable(options.path)}'` : '';
     const base = options.message ?? `${code}: ${description}, ${syscall}${where}`;
-    super(options.hint ? `${base}. ${options.hint}` : base);
+    super(terminalSafe(options.hint ? `${base}. ${options.hint}` : base));
     this.name = 'NetnsError';
     this.code = code;
     this.errno = -n;
     this.syscall = syscall;
     if (options.path !== undefined) this.path = options.path;
     if (options.key !== undefined) this.key = options.key;
-    if (options.hint !== undefined) this.hint = options.hint;
+    if (options.hint !== undefined) this.hint = terminalSafe(options.hint);
   }
 }
 
@@ -184,7 +187,7 @@ export function wrap<T>(fn: () => T, what?: What): T {
 /** Argument checks in sharp's shape: "Expected X for Y but received Z". */
 export function invalid(expected: string, name: string, got: unknown, Kind: typeof TypeError = TypeError): never {
   let shown: string;
-  if (typeof got === 'string') shown = JSON.stringify(got.length > 80 ? got.slice(0, 80) + '…' : got);
+  if (typeof got === 'string') shown = `"${printable(got.length > 80 ? got.slice(0, 80) + '…' : got)}"`;
   else if (typeof got === 'bigint') shown = `${got}n`;
   else if (got === null || typeof got !== 'object') shown = String(got);
   else shown = Array.isArray(got) ? 'an array' : 'an object';

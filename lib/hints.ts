@@ -4,6 +4,7 @@
 // exists in the calling namespace) is passed in `Happened` by whoever raises the error.
 import type { NativeReason } from './native/index.js';
 import { keyFromRel } from './keypath.js';
+import { printable, shellWord } from './printable.js';
 import { APPARMOR_RESTRICTS, userNamespaceRefusalHint, type UserNamespaceSettings } from './userns.js';
 
 /** What was being done when the error happened. */
@@ -133,7 +134,11 @@ function isRoot(): boolean {
   return typeof process.geteuid === 'function' && process.geteuid() === 0;
 }
 
-const keyOf = (h: Happened): string => h.key ?? (h.rel !== undefined ? keyFromRel(h.rel) : 'the key');
+// Hints are text for a person: every key, name, value and detail they quote is printable().
+const keyOf = (h: Happened): string =>
+  (h.key ?? h.rel) === undefined ? 'the key' : printable(h.key ?? keyFromRel(h.rel!));
+const quoted = (s: string | undefined): string => `"${printable(s ?? '')}"`;
+const shown = (s: string | undefined): string => printable(s ?? '');
 
 /** The table, searched in order; the first rule whose fields all match gives the hint. */
 const HINTS: readonly HintRule[] = [
@@ -157,7 +162,7 @@ const HINTS: readonly HintRule[] = [
   {
     reason: 'closed',
     hint: (h) =>
-      `This ${h.detail ?? 'handle'} is closed: after close() (or the end of its \`using\` block) every use of it throws; get a new one`,
+      `This ${shown(h.detail ?? 'handle')} is closed: after close() (or the end of its \`using\` block) every use of it throws; get a new one`,
   },
   {
     reason: ['helper-timed-out', 'helper-desynchronised', 'helper-exited'],
@@ -180,7 +185,7 @@ const HINTS: readonly HintRule[] = [
     code: 'ENOENT',
     syscall: 'write',
     hint: (h) =>
-      `The kernel has nothing named ${JSON.stringify(h.value)} for ${keyOf(h)}` +
+      `The kernel has nothing named ${quoted(h.value)} for ${keyOf(h)}` +
       (keyOf(h).endsWith('congestion_control')
         ? ' (see net.ipv4.tcp_available_congestion_control; a module may need loading)'
         : ''),
@@ -216,7 +221,7 @@ const HINTS: readonly HintRule[] = [
   {
     op: 'write',
     code: 'EINVAL',
-    hint: (h) => `The kernel rejected the value ${JSON.stringify(h.value)} for ${keyOf(h)}`,
+    hint: (h) => `The kernel rejected the value ${quoted(h.value)} for ${keyOf(h)}`,
   },
   {
     op: 'read',
@@ -253,12 +258,13 @@ const HINTS: readonly HintRule[] = [
     reason: 'container-unknown',
     hint: (h) =>
       h.detail === 'none'
-        ? 'No container state was found there: pass { runtime, root } (--runtime, --container-root) or set NETNS_CONTAINER_ROOTS if the runtime keeps its state elsewhere'
-        : `Known containers: ${h.detail}. \`netns list\` shows them`,
+        ? 'No container state was found there: pass { runtime, root } (--runtime, --container-root) or set NETNS_CONTAINER_ROOTS if the runtime keeps its state elsewhere; for a dockerd started with --exec-root / --data-root, pass { docker: { execRoot, dataRoot } } (--docker-exec-root, --docker-data-root, or NETNS_DOCKER_EXEC_ROOT / NETNS_DOCKER_DATA_ROOT)'
+        : `Known containers: ${shown(h.detail)}. \`netns list\` shows them`,
   },
   {
     reason: 'container-ambiguous',
-    hint: () => 'Give more of the id (or the full id), or pass { runtime } (--runtime) to choose',
+    hint: () =>
+      'Give the full id, more of a generated id, or the name with its pod (POD/CONTAINER), or pass { runtime } or { root } (--runtime, --container-root) to choose',
   },
   {
     reason: 'container-gone',
@@ -286,17 +292,17 @@ const HINTS: readonly HintRule[] = [
     op: 'open-name',
     code: 'ENOENT',
     hint: (h) =>
-      `No network namespace named "${h.name}" in ${h.detail}; create it with NetNamespace.create({ name }) or \`ip netns add ${h.name}\``,
+      `No network namespace named ${quoted(h.name)} in ${shown(h.detail)}; create it with NetNamespace.create({ name }) or \`ip netns add ${shellWord(h.name ?? '')}\``,
   },
-  { op: 'remove-name', code: 'ENOENT', hint: (h) => `No network namespace named "${h.name}"` },
+  { op: 'remove-name', code: 'ENOENT', hint: (h) => `No network namespace named ${quoted(h.name)}` },
   {
     op: 'create-named',
     code: 'EEXIST',
     hint: (h) =>
-      `A namespace named "${h.name}" already exists; open it with NetNamespace.fromName("${h.name}") or remove it first`,
+      `A namespace named ${quoted(h.name)} already exists; open it with NetNamespace.fromName(${quoted(h.name)}) or remove it first`,
   },
   { op: 'create-named', syscall: 'open', hint: () => undefined },
-  { reason: 'not-a-netns', hint: (h) => h.detail },
+  { reason: 'not-a-netns', hint: (h) => (h.detail === undefined ? undefined : shown(h.detail)) },
   { op: 'open-fd', code: 'EBADF', hint: () => 'The fd is not open' },
 
   // Rootless mode.
@@ -307,7 +313,12 @@ const HINTS: readonly HintRule[] = [
   },
   { op: 'start-rootless', hint: (h) => userNamespaceRefusalHint(h.code, h.syscall, h.userns) },
   { op: 'rootless-ids', hint: () => 'The rootless helper could not hand over its namespaces' },
-  { op: 'spawn', syscall: 'spawn', code: 'ENOENT', hint: (h) => `${h.name} was not found in PATH (${h.detail})` },
+  {
+    op: 'spawn',
+    syscall: 'spawn',
+    code: 'ENOENT',
+    hint: (h) => `${shown(h.name)} was not found in PATH (${shown(h.detail)})`,
+  },
 
   // cloneNetns.
   {
@@ -332,7 +343,7 @@ const HINTS: readonly HintRule[] = [
   { reason: 'needs-root', op: 'probe', hint: () => 'Probe mode changes sysctls and creates namespaces; it needs root' },
   {
     reason: 'not-restored',
-    hint: (h) => `Could not restore the host value ${JSON.stringify(h.value)} after probing; set it back by hand`,
+    hint: (h) => `Could not restore the host value ${quoted(h.value)} after probing; set it back by hand`,
   },
   { op: 'explain', code: 'ENOENT', hint: () => 'No such key on the host or in a fresh namespace on this kernel' },
 

@@ -14,7 +14,7 @@ export {
   type ListOptions,
   type CreateOptions,
 } from './namespace/handle.js';
-export type { ContainerOptions, ContainerRuntime } from './container/types.js';
+export type { ContainerOptions, ContainerRuntime, DockerRoots } from './container/types.js';
 
 // Errors.
 export { NetnsError, type ErrorContext } from './errors.js';
@@ -52,6 +52,11 @@ export {
   type Shape,
   type Switch,
 } from './sysctl/values.js';
+
+// Names are bytes: exact strings for them (fsdecode/fsencode), and the one escape for a person's
+// terminal of everything a tenant or a file names (printable).
+export { fsdecode, fsencode } from './native/bytes.js';
+export { printable, terminalSafe } from './printable.js';
 
 // Raw system calls on the calling thread.
 export { setns, unshare, constants } from './namespace/raw.js';

@@ -46,7 +46,7 @@ Napi::Object ErrnoObject(Napi::Env env, int err, const char* syscall, const std:
   Napi::Object o = e.Value();
   o.Set("errno", Napi::Number::New(env, err));
   o.Set("syscall", Napi::String::New(env, syscall));
-  if (!path.empty()) o.Set("path", Napi::String::New(env, path));
+  if (!path.empty()) o.Set("path", StringOf(env, path));
   o.Set("nativeErrno", Napi::Boolean::New(env, true));
   return o;
 }
@@ -56,7 +56,7 @@ Napi::Object ErrnoRecord(Napi::Env env, int err, const char* syscall, const std:
   Napi::Object o = Napi::Object::New(env);
   o.Set("errno", Napi::Number::New(env, err));
   o.Set("syscall", Napi::String::New(env, syscall));
-  if (!path.empty()) o.Set("path", Napi::String::New(env, path));
+  if (!path.empty()) o.Set("path", StringOf(env, path));
   o.Set("nativeErrno", Napi::Boolean::New(env, true));
   return o;
 }
@@ -250,6 +250,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   d->curNs = d->homeNs;
   env.SetInstanceData<AddonData, Cleanup>(d);
   InitNs(env, exports);
+  InitBytes(env, exports);
   exports.Get("testing").As<Napi::Object>().Set(
       "forceOpenFallback", Napi::Function::New(env, TestForceOpenFallback, "forceOpenFallback"));
   exports.Get("testing").As<Napi::Object>().Set(

@@ -426,7 +426,7 @@ Napi::Value ResultValue(Napi::Env env, CloneOp* op, bool& reject) {
       const char* sc = r.step == kStepWrite ? "write" : r.step == kStepRead ? "read" : "open";
       a.Set(i, ErrnoObject(env, r.err, sc, "/proc/sys/net/" + op->rels[i]));
     } else if (r.hasValue) {
-      a.Set(i, Napi::String::New(env, r.value));
+      a.Set(i, StringOf(env, r.value));
     } else {
       a.Set(i, env.Null());
     }
@@ -455,10 +455,10 @@ Napi::Value CloneNetns(const Napi::CallbackInfo& info) {
   op->vals.resize(n);
   op->isWrite.resize(n);
   for (uint32_t i = 0; i < n; i++) {
-    op->rels[i] = r.Get(i).As<Napi::String>().Utf8Value();
+    op->rels[i] = BytesOf(r.Get(i));
     Napi::Value x = v.Get(i);
     op->isWrite[i] = x.IsString();
-    if (x.IsString()) op->vals[i] = x.As<Napi::String>().Utf8Value();
+    if (x.IsString()) op->vals[i] = BytesOf(x);
   }
   if (info.Length() > 2 && info[2].IsArray()) {
     Napi::Array u = info[2].As<Napi::Array>();

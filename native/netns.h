@@ -168,6 +168,16 @@ int OpenConfined(const char* rel, int flags);
 // Read a small text file from offset 0 into `out`. Returns 0 or errno.
 int ReadSmall(int fd, std::string& out);
 
+// Strings <-> bytes (bytes.cc): every string that crosses the boundary as a path, a key or a
+// value goes through these two, so that a name that is not UTF-8 round-trips exactly (each
+// undecodable byte is the lone surrogate U+DC80 + (byte - 0x80), PEP 383's surrogateescape).
+std::string BytesOf(const Napi::Value& v);
+Napi::String StringOf(Napi::Env env, const char* p, size_t n);
+inline Napi::String StringOf(Napi::Env env, const std::string& s) {
+  return StringOf(env, s.data(), s.size());
+}
+
+void InitBytes(Napi::Env env, Napi::Object exports);
 void InitNs(Napi::Env env, Napi::Object exports);
 void InitSysctl(Napi::Env env, Napi::Object exports);
 void InitClone(Napi::Env env, Napi::Object exports);

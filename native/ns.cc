@@ -27,9 +27,7 @@ namespace netns {
 static int ArgInt(const Napi::CallbackInfo& info, size_t i) {
   return info[i].As<Napi::Number>().Int32Value();
 }
-static std::string ArgStr(const Napi::CallbackInfo& info, size_t i) {
-  return info[i].As<Napi::String>().Utf8Value();
-}
+static std::string ArgStr(const Napi::CallbackInfo& info, size_t i) { return BytesOf(info[i]); }
 
 // Re-read which namespace the JS thread is in after a raw setns/unshare moved it.
 static void RefreshCurrent(Napi::Env env) {

@@ -101,7 +101,7 @@ void DoWrite(const std::string& rel, const std::string& value, Outcome& o) {
 Napi::Value OutcomeValue(Napi::Env env, const Outcome& o, const std::string& rel) {
   if (o.err) return ErrnoRecord(env, o.err, o.syscall, "/proc/sys/net/" + rel);
   if (!o.hasValue) return env.Null();
-  return Napi::String::New(env, o.value);
+  return StringOf(env, o.value);
 }
 
 // The addon's walk sink (see core::WalkTree): the packed walk grows in one malloc'd buffer.
@@ -149,7 +149,7 @@ struct PackedSink {
   Napi::Value Release(Napi::Env env) {
     for (int fd : kept) Own(env, fd);
     kept.clear();
-    return Napi::String::New(env, p ? p : "", size);
+    return StringOf(env, p ? p : "", size);
   }
 };
 
@@ -207,10 +207,10 @@ void ParseBatchArgs(const Napi::CallbackInfo& info, std::vector<std::string>& re
   vals.resize(n);
   isWrite.resize(n);
   for (uint32_t i = 0; i < n; i++) {
-    rels[i] = r.Get(i).As<Napi::String>().Utf8Value();
+    rels[i] = BytesOf(r.Get(i));
     Napi::Value x = v.Get(i);
     isWrite[i] = x.IsString();
-    if (isWrite[i]) vals[i] = x.As<Napi::String>().Utf8Value();
+    if (isWrite[i]) vals[i] = BytesOf(x);
   }
 }
 
@@ -224,21 +224,21 @@ int NsArg(const Napi::CallbackInfo& info) { return info[0].As<Napi::Number>().In
 
 Napi::Value SysctlRead(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string rel = info[1].As<Napi::String>().Utf8Value();
+  std::string rel = BytesOf(info[1]);
   Outcome o;
   InsideJs(env, NsArg(info), kDuring, [&] { DoRead(rel, o); });
   if (o.err) ThrowErrno(env, o.err, o.syscall, "/proc/sys/net/" + rel);
-  return Napi::String::New(env, o.value);
+  return StringOf(env, o.value);
 }
 
 Napi::Value SysctlWrite(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string rel = info[1].As<Napi::String>().Utf8Value();
-  std::string val = info[2].As<Napi::String>().Utf8Value();
+  std::string rel = BytesOf(info[1]);
+  std::string val = BytesOf(info[2]);
   Outcome o;
   InsideJs(env, NsArg(info), kDuring, [&] { DoWrite(rel, val, o); });
   if (o.err) ThrowErrno(env, o.err, o.syscall, "/proc/sys/net/" + rel);
-  return o.hasValue ? Napi::Value(Napi::String::New(env, o.value)) : env.Null();
+  return o.hasValue ? Napi::Value(StringOf(env, o.value)) : env.Null();
 }
 
 Napi::Value SysctlBatch(const Napi::CallbackInfo& info) {
@@ -254,7 +254,7 @@ Napi::Value SysctlBatch(const Napi::CallbackInfo& info) {
 
 Napi::Value SysctlWalk(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string prefix = info[1].As<Napi::String>().Utf8Value();
+  std::string prefix = BytesOf(info[1]);
   int flags = info[2].As<Napi::Number>().Int32Value();
   PackedSink packed;
   Outcome rootErr;
@@ -267,7 +267,7 @@ Napi::Value SysctlWalk(const Napi::CallbackInfo& info) {
 // access 0 read-only, 1 read-write with fallbacks). Returns [fd, access actually granted].
 Napi::Value SysctlOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string rel = info[1].As<Napi::String>().Utf8Value();
+  std::string rel = BytesOf(info[1]);
   int access = info[2].As<Napi::Number>().Int32Value();
   int fd = -1, granted = 0, denied = 0;
   InsideJs(env, NsArg(info), kDuring, [&] {
@@ -288,7 +288,7 @@ Napi::Value FdRead(const Napi::CallbackInfo& info) {
   std::string out;
   int e = ReadSmall(fd, out);
   if (e) ThrowErrno(env, e, "read");
-  return Napi::String::New(env, out);
+  return StringOf(env, out);
 }
 
 // The raw N-API functions of the call area (netns.h CallArea): no argument, no result value
@@ -378,7 +378,7 @@ Napi::Value FdReadAll(const Napi::CallbackInfo& info) {
 Napi::Value FdWrite(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
-  std::string val = info[1].As<Napi::String>().Utf8Value();
+  std::string val = BytesOf(info[1]);
   int acc = fcntl(fd, F_GETFL);
   int e = WriteWhole(fd, val, acc >= 0 && (acc & O_ACCMODE) != O_WRONLY);
   if (e) ThrowErrno(env, e, "write");
@@ -422,7 +422,7 @@ struct WalkJob : Job {
 
 Napi::Value SysctlReadAsync(const Napi::CallbackInfo& info) {
   auto* job = new BatchJob();
-  job->rels.push_back(info[1].As<Napi::String>().Utf8Value());
+  job->rels.push_back(BytesOf(info[1]));
   job->vals.emplace_back();
   job->isWrite.push_back(false);
   job->single = true;
@@ -431,8 +431,8 @@ Napi::Value SysctlReadAsync(const Napi::CallbackInfo& info) {
 
 Napi::Value SysctlWriteAsync(const Napi::CallbackInfo& info) {
   auto* job = new BatchJob();
-  job->rels.push_back(info[1].As<Napi::String>().Utf8Value());
-  job->vals.push_back(info[2].As<Napi::String>().Utf8Value());
+  job->rels.push_back(BytesOf(info[1]));
+  job->vals.push_back(BytesOf(info[2]));
   job->isWrite.push_back(true);
   job->single = true;
   return Executor::Get(info.Env())->Submit(info.Env(), job, NsArg(info));
@@ -447,7 +447,7 @@ Napi::Value SysctlBatchAsync(const Napi::CallbackInfo& info) {
 
 Napi::Value SysctlWalkAsync(const Napi::CallbackInfo& info) {
   auto* job = new WalkJob();
-  job->prefix = info[1].As<Napi::String>().Utf8Value();
+  job->prefix = BytesOf(info[1]);
   job->flags = info[2].As<Napi::Number>().Int32Value();
   return Executor::Get(info.Env())->Submit(info.Env(), job, NsArg(info));
 }
@@ -468,8 +468,7 @@ void InitSysctl(Napi::Env env, Napi::Object exports) {
   AddonData* d = Data(env);
   auto area = [&](const char* name, napi_callback cb) {
     napi_value f;
-    NAPI_THROW_IF_FAILED_VOID(env,
-                              napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, d, &f));
+    NAPI_THROW_IF_FAILED_VOID(env, napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, d, &f));
     exports.Set(name, f);
   };
   area("fdPread", AreaCall<FdPreadArea>);

@@ -9,7 +9,8 @@
 // The layers, lowest first; a file may import its own folder and any lower layer:
 //   native  <  base (lib/*.ts: errors, hints and the other leaves)  <  sysctl  <  rootless
 //   <  container  <  namespace  <  explain | process  <  audit  <  the entries (lib/index.ts and
-//   lib/subpaths/*.ts, the package's exports), which may import anything
+//   lib/subpaths/*.ts, the package's exports), which may import anything. The leaves
+//   (lib/keypath.ts, lib/userns.ts, lib/printable.ts) import nothing of lib/.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,12 @@ const LAYERS = [
   ['explain', 'process'],
   ['audit'],
 ];
+/**
+ * Leaves: files of the base layer that import no file of lib/ at all (node: builtins only), so
+ * that anything may use them: the key<->path conversion, the user-namespace settings, and the
+ * one escape of names for a terminal.
+ */
+const LEAVES = ['keypath.ts', 'userns.ts', 'printable.ts'];
 /** The package's entry points: the root export and the subpath exports. */
 const isEntry = (rel) => rel === 'index.ts' || rel.startsWith('subpaths/');
 
@@ -81,6 +88,7 @@ for (const f of files) {
       continue;
     }
     graph.get(f).push(target);
+    if (LEAVES.includes(f)) problems.push(`lib/${f} is a leaf: it imports lib/${target}`);
     const to = placeOf(target);
     if (to.folder === from.folder || to.layer < from.layer) continue;
     problems.push(

@@ -15,7 +15,8 @@ function run(f) {
   return new Promise((resolve) => {
     const c = spawn(process.execPath, [`--import=${loader}`, `test/unit/${f}`], {
       cwd: root,
-      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' },
+      // All files run at once: on a loaded machine tap's 30 s default per file is too short.
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', TAP_TIMEOUT: process.env.TAP_TIMEOUT ?? '300' },
     });
     let out = '';
     c.stdout.setEncoding('utf8').on('data', (d) => (out += d));

@@ -54,7 +54,7 @@ t.test("crun layout: fromContainer opens the recorded process's namespace; list 
   const root = crunRoot(t, 'c0ffee01', child.pid, start, { 'io.container.manager': 'libpod' });
   const before = fdCount();
   {
-    using ns = NetNamespace.fromContainer('c0ff', { root, runtime: 'crun' });
+    using ns = NetNamespace.fromContainer('c0ffee01', { root, runtime: 'crun' });
     using byPid = NetNamespace.fromPid(child.pid);
     t.ok(ns.equals(byPid), 'the namespace of the recorded init process');
     t.equal(ns.name, 'c0ffee01');

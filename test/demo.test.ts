@@ -5,7 +5,7 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { childEnv, holdHostLock, plainNode, sh, stagedRoot } from './helpers.js';
+import { childEnv, holdHostLock, plainNode, procSysNetSnapshot, sh, snapshotDiff, stagedRoot } from './helpers.js';
 
 // Needs: root (the demo changes four host sysctls and restores them), util-linux unshare,
 // npm, unprivileged user namespaces (the rootless runs as nobody). Changes the host's
@@ -156,33 +156,6 @@ for (const [sig, status] of [
     t.match(out, new RegExp(`Interrupted by ${sig}\\.`));
     t.match(out, /Host restored: 4 key\(s\) changed, 4 restored\./);
   });
-}
-
-/**
- * Every readable file under the host's /proc/sys/net, byte for byte (unreadable ones by errno),
- * read by this process (root). Live counters are left out.
- */
-function procSysNetSnapshot(): Map<string, string> {
-  const m = new Map<string, string>();
-  const walk = (dir: string): void => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = `${dir}/${e.name}`;
-      if (e.isDirectory()) walk(p);
-      else if (!/nf_conntrack_count$/.test(p)) {
-        try {
-          m.set(p, fs.readFileSync(p, 'latin1'));
-        } catch (err) {
-          m.set(p, `error ${(err as NodeJS.ErrnoException).code}`);
-        }
-      }
-    }
-  };
-  walk('/proc/sys/net');
-  return m;
-}
-
-function snapshotDiff(a: Map<string, string>, b: Map<string, string>): string[] {
-  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k));
 }
 
 /** Run the built demo as nobody (uid/gid 65534), free of tap's tracker; `wrap` goes in front of node. */

@@ -252,6 +252,34 @@ function mergeChildCoverage(dir: string): void {
 }
 
 /**
+ * Every readable file under the host's /proc/sys/net, byte for byte (unreadable ones by errno),
+ * read by this process (root). Live counters are left out.
+ */
+export function procSysNetSnapshot(): Map<string, string> {
+  const m = new Map<string, string>();
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = `${dir}/${e.name}`;
+      if (e.isDirectory()) walk(p);
+      else if (!/nf_conntrack_count$/.test(p)) {
+        try {
+          m.set(p, fs.readFileSync(p, 'latin1'));
+        } catch (err) {
+          m.set(p, `error ${(err as NodeJS.ErrnoException).code}`);
+        }
+      }
+    }
+  };
+  walk('/proc/sys/net');
+  return m;
+}
+
+/** The files whose content differs between two snapshots (or that only one has). */
+export function snapshotDiff(a: Map<string, string>, b: Map<string, string>): string[] {
+  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k));
+}
+
+/**
  * Hold /tmp/netns-host.lock (the lock every test that changes a host sysctl takes) until the
  * returned function is called: a `flock` child holds it while this process works.
  */

@@ -1,6 +1,7 @@
 // Command-line arguments: the shape of a command, and parsing its options.
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
+import { quote } from './output.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -46,13 +47,14 @@ export function parseCommandLine(name: string, cmd: Command, argv: string[]): Pa
   let trailing: string[] = [];
   if (cmd.stopAtPositional) [optionArgs, trailing] = splitAtPositional(argv, cmd.options);
   if (optionArgs.includes('--help') || optionArgs.includes('-h')) return { help: true };
-  let parsed: { values: Values; positionals: string[] };
+  let parsed: { values: Values; positionals: string[]; tokens: { kind: string; name?: string }[] };
   try {
     parsed = parseArgs({
       args: optionArgs,
       options: cmd.options,
       allowPositionals: true,
       strict: true,
+      tokens: true,
     }) as typeof parsed;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
@@ -60,14 +62,34 @@ export function parseCommandLine(name: string, cmd: Command, argv: string[]): Pa
       throw new UsageError(err.message.split('. ')[0]!, name);
     throw e;
   }
+  refuseRepeated(name, cmd.options, parsed.tokens);
   return { values: parsed.values, positionals: [...parsed.positionals, ...trailing] };
+}
+
+/**
+ * An option that takes one value, given twice (`--name a --name b`), is a usage error: parseArgs
+ * keeps the last, and a command would act on a target other than one the person named.
+ */
+export function refuseRepeated(
+  command: string,
+  options: Record<string, OptionSpec>,
+  tokens: { kind: string; name?: string }[],
+): void {
+  const seen = new Set<string>();
+  for (const tk of tokens) {
+    if (tk.kind !== 'option' || tk.name === undefined) continue;
+    const spec = options[tk.name];
+    if (spec?.type !== 'string' || spec.multiple) continue;
+    if (seen.has(tk.name)) throw new UsageError(`--${tk.name} given more than once: give it once`, command);
+    seen.add(tk.name);
+  }
 }
 
 /** Split "KEY=VALUE" as sysctl(8) does: at the first '=', whitespace around both trimmed. */
 export function splitAssignment(arg: string, command: string): [string, string] {
   const i = arg.indexOf('=');
-  if (i < 0) throw new UsageError(`expected KEY=VALUE, got ${JSON.stringify(arg)}`, command);
+  if (i < 0) throw new UsageError(`expected KEY=VALUE, got ${quote(arg)}`, command);
   const key = arg.slice(0, i).trim();
-  if (key === '' || key === '-') throw new UsageError(`missing key in ${JSON.stringify(arg)}`, command);
+  if (key === '' || key === '-') throw new UsageError(`missing key in ${quote(arg)}`, command);
   return [key, arg.slice(i + 1).trim()];
 }

@@ -1,14 +1,30 @@
-// Writing to the terminal: messages on stderr, tables, JSON, colour.
+// Writing to the terminal: messages on stderr, tables, JSON, colour. Everything a tenant or a
+// file on disk names is shown through the library's printable() (`shown`, `quote`) in human
+// output; warn() and table() also pass their text through terminalSafe(), the last guard.
+import { fsencode, printable, terminalSafe } from 'netns';
 import { errorJson, oneLine } from './errors.js';
 
 export const DEBUG = process.env.NETNS_DEBUG === '1';
 
-export function out(s: string): void {
-  process.stdout.write(s);
+/** A name or value from a tenant or a file, for a person: printable(). */
+export const shown = printable;
+
+/** A name or value in double quotes, for a person (instead of JSON.stringify, which lets C1 controls through). */
+export function quote(s: string): string {
+  return `"${printable(s)}"`;
 }
 
+/** A lone surrogate: a string that stands for bytes that are not UTF-8 (see the library's fsdecode). */
+const RAW_BYTES = /\p{Cs}/u;
+
+/** Write to stdout; a string holding bytes that are not UTF-8 (sysctl's raw output to a program) as those bytes. */
+export function out(s: string): void {
+  process.stdout.write(RAW_BYTES.test(s) ? fsencode(s) : s);
+}
+
+/** A message on stderr, one line, after `netns: `. Names in it are printable() already; terminalSafe() is the guard. */
 export function warn(message: string): void {
-  process.stderr.write(`netns: ${oneLine(message)}\n`);
+  process.stderr.write(`netns: ${terminalSafe(oneLine(message))}\n`);
 }
 
 /** Report an error that does not end the command (one key of several); stack with NETNS_DEBUG=1. */
@@ -39,7 +55,8 @@ export function table(
   rows: string[][],
   style: (col: number, cell: string) => string = (_c, s) => s,
 ): string {
-  const clean = rows.map((r) => r.map((c) => c.replace(/\t/g, ' ')));
+  // Cells hold printable() names and library text; terminalSafe() catches what was missed.
+  const clean = rows.map((r) => r.map((c) => terminalSafe(c.replace(/\t/g, ' '))));
   const last = headers.length - 1;
   const width = headers.map((h, i) => Math.max(len(h), ...clean.map((r) => len(r[i] ?? ''))));
   const screen = process.stdout.isTTY ? process.stdout.columns : undefined;
@@ -76,9 +93,9 @@ export function json(v: unknown): void {
   out(stringify(v) + '\n');
 }
 
-/** A value for a table cell: tabs as spaces, long values cut (JSON output has them whole). */
+/** A value for a table cell: tabs as spaces, printable(), long values cut (JSON output has them whole). */
 export function cell(v: string | null, max = 40): string {
   if (v === null) return '(absent)';
-  const t = v.replace(/\t/g, ' ');
+  const t = printable(v.replace(/\t/g, ' '));
   return len(t) > max ? [...t].slice(0, max - 1).join('') + '…' : t;
 }

@@ -60,6 +60,8 @@ const LONG: [string, Arg, string][] = [
   ['container', 'required', 'container'],
   ['runtime', 'required', 'runtime'],
   ['container-root', 'required', 'container-root'],
+  ['docker-exec-root', 'required', 'docker-exec-root'],
+  ['docker-data-root', 'required', 'docker-data-root'],
   ['json', 'none', 'json'],
   ['atomic', 'none', 'atomic'],
 ];
@@ -104,7 +106,16 @@ function fresh(): SysctlArgs {
   };
 }
 
-const TARGETS = new Set(['pid', 'name', 'path', 'container', 'runtime', 'container-root']);
+const TARGETS = new Set([
+  'pid',
+  'name',
+  'path',
+  'container',
+  'runtime',
+  'container-root',
+  'docker-exec-root',
+  'docker-data-root',
+]);
 
 type Flag =
   | 'all'
@@ -152,7 +163,14 @@ function apply(a: SysctlArgs, id: string, arg: string | undefined): boolean {
   for (const f of FLAGS[id] ?? []) a[f] = true;
   if (id === 'p' && arg !== undefined) a.loadFile = arg;
   if (id === 'r') a.pattern = arg;
-  if (TARGETS.has(id)) a.target[id as keyof TargetValues] = arg;
+  if (TARGETS.has(id)) {
+    // One target: `--name a --name b` would act on b only (a usage error, as --pid with --name is).
+    if (a.target[id as keyof TargetValues] !== undefined) {
+      bad(a, `--${id} given more than once: give it once`, true);
+      return false;
+    }
+    a.target[id as keyof TargetValues] = arg;
+  }
   return true;
 }
 

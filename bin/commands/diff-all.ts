@@ -4,7 +4,7 @@
 import { auditHost, type AuditReport, type AuditTarget, type ContainerOptions } from 'netns';
 import { containerName } from 'netns/containers';
 import { FAILED, OK } from '../cli/errors.js';
-import { bold, cell, json, out, table, warn } from '../cli/output.js';
+import { bold, cell, json, out, shown, table, warn } from '../cli/output.js';
 import { paintClass } from '../cli/classes.js';
 import { shortId } from '../cli/containers.js';
 
@@ -12,10 +12,10 @@ import { shortId } from '../cli/containers.js';
 export function targetTitle(t: AuditTarget): string {
   const ino = t.namespace.split(':')[1] ?? t.namespace;
   if (t.containers.length === 0)
-    return `namespace ${ino}${t.names.length ? ` (${t.names.join(', ')})` : ''}: pid ${t.pids[0] ?? '-'} ${t.command ?? ''}`.trimEnd();
+    return `namespace ${ino}${t.names.length ? ` (${t.names.map(shown).join(', ')})` : ''}: pid ${t.pids[0] ?? '-'} ${shown(t.command ?? '')}`.trimEnd();
   const cs = t.containers.map((c) => {
     const name = containerName(c);
-    return `${c.runtime} ${shortId(c)}${name !== undefined ? ` ${name}` : ''}`;
+    return `${c.runtime} ${shown(shortId(c))}${name !== undefined ? ` ${shown(name)}` : ''}`;
   });
   return `${cs.join(', ')} (namespace ${ino})`;
 }
@@ -55,7 +55,14 @@ function printReport(r: AuditReport, expecting: boolean): void {
       const d = diff.get(k);
       const x = dev.get(k);
       const value = x ? x.value : d!.value;
-      return [k, cell(d?.host ?? null), cell(value), x ? cell(x.expected) : '-', (x ?? d)!.class, (x ?? d)!.remedy];
+      return [
+        shown(k),
+        cell(d?.host ?? null),
+        cell(value),
+        x ? cell(x.expected) : '-',
+        (x ?? d)!.class,
+        (x ?? d)!.remedy,
+      ];
     });
     const headers = ['KEY', 'HOST', 'VALUE', 'EXPECTED', 'CLASS', 'REMEDY'];
     out(
@@ -67,7 +74,9 @@ function printReport(r: AuditReport, expecting: boolean): void {
   }
   if (expecting) {
     for (const d of r.hostDeviations)
-      warn(`the host deviates: ${d.key} = ${d.value ?? '(absent)'}, expected ${d.expected} (${d.where})`);
+      warn(
+        `the host deviates: ${shown(d.key)} = ${d.value === null ? '(absent)' : shown(d.value)}, expected ${shown(d.expected)} (${shown(d.where)})`,
+      );
     out(`${r.deviating} of ${r.targets.length} namespaces deviate from the expected values\n`);
   }
 }

@@ -3,7 +3,7 @@
 import { auditNamespace, type AuditTarget } from 'netns';
 import { deviceOf } from 'netns/sysctld';
 import { OK, UsageError } from '../cli/errors.js';
-import { cell, dim, json, out, table, warn } from '../cli/output.js';
+import { cell, dim, json, out, quote, shown, table, warn } from '../cli/output.js';
 import { classColumn } from '../cli/classes.js';
 import {
   TARGET_HELP,
@@ -63,7 +63,7 @@ Examples:
     namespaces: { type: 'boolean' },
   },
   run(v, args) {
-    if (args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args[0])}`, 'diff');
+    if (args.length > 0) throw new UsageError(`unexpected argument ${quote(args[0]!)}`, 'diff');
     const target = hasTarget(v as TargetValues);
     if (!target) {
       if (v.devices === true) throw new UsageError('--devices goes with a target', 'diff');
@@ -106,7 +106,7 @@ Examples:
     out(
       table(
         ['KEY', 'HOST', 'TARGET', 'CLASS', 'SET THE HOST VALUE INSIDE'],
-        rows.map((r) => [r.key, cell(r.host), cell(r.target), r.class, r.how]),
+        rows.map((r) => [shown(r.key), cell(r.host), cell(r.target), r.class, r.how]),
         classColumn,
       ),
     );
@@ -114,7 +114,7 @@ Examples:
     if (n > 0)
       out(
         dim(
-          `(${n} entries of devices present on one side only hidden: ${[...hidden].join(', ')}; --devices shows them)\n`,
+          `(${n} entries of devices present on one side only hidden: ${[...hidden].map(shown).join(', ')}; --devices shows them)\n`,
         ),
       );
     return OK;

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import { spawnInNetns, type NetnsChild } from 'netns';
 import { splitAssignment, type Command } from '../cli/args.js';
 import { INTERNAL, UsageError } from '../cli/errors.js';
-import { warn } from '../cli/output.js';
+import { quote, warn } from '../cli/output.js';
 import { TARGET_HELP, hasTarget, resolveTarget, targetOptions, type TargetValues } from '../cli/targets.js';
 
 export const execCommand: Command = {
@@ -138,7 +138,7 @@ function runChild(child: NetnsChild, command: string, forward: Forwarding): Prom
     child.once('error', (e: NodeJS.ErrnoException) => {
       unhook();
       warn(
-        `cannot run ${JSON.stringify(command)}: ${e.code ?? ''} ${e.code === 'ENOENT' ? 'command not found (check PATH)' : e.message}`,
+        `cannot run ${quote(command)}: ${e.code ?? ''} ${e.code === 'ENOENT' ? 'command not found (check PATH)' : e.message}`,
       );
       resolve(e.code === 'ENOENT' ? 127 : 126);
     });

@@ -3,7 +3,7 @@ import { classify, explain, parseKey, type Classification, type Explanation } fr
 import { deviceOf } from 'netns/sysctld';
 import { kernelSupport, remedyCommand, VERIFIED_LINES } from 'netns/explain';
 import { OK, UsageError } from '../cli/errors.js';
-import { bold, cell, dim, json, out, table } from '../cli/output.js';
+import { bold, cell, dim, json, out, shown, table } from '../cli/output.js';
 import { classColumn, paintClass, sameValue } from '../cli/classes.js';
 import type { Command } from '../cli/args.js';
 
@@ -57,7 +57,7 @@ Examples:
     // Entries of the host's own devices (conf.eth0.*) are absent from a fresh namespace by
     // nature: summarise them instead of listing hundreds of rows.
     const hidden = new Set<string>();
-    const shown = rows.filter((c) => {
+    const visible = rows.filter((c) => {
       const dev = deviceOf(c.key);
       if (v.all === true || dev === undefined || (c.host !== null && c.child !== null)) return true;
       hidden.add(dev);
@@ -66,14 +66,14 @@ Examples:
     out(
       table(
         ['KEY', 'HOST', 'NEW NAMESPACE', 'CLASS', 'HOW TO SET IT FOR A CONTAINER'],
-        shown.map((c) => [c.key, cell(c.host), cell(c.child), c.class, howToSet(c)]),
+        visible.map((c) => [shown(c.key), cell(c.host), cell(c.child), c.class, howToSet(c)]),
         classColumn,
       ),
     );
     if (hidden.size > 0)
       out(
         dim(
-          `(${rows.length - shown.length} entries of devices present on one side only hidden: ${[...hidden].join(', ')}; --all shows them)\n`,
+          `(${rows.length - visible.length} entries of devices present on one side only hidden: ${[...hidden].map(shown).join(', ')}; --all shows them)\n`,
         ),
       );
     return OK;
@@ -116,7 +116,7 @@ function onLine(kernel: string, keys: string[], asJson: boolean, probe: boolean)
   out(
     table(
       ['KEY', 'CLASS', 'WHY'],
-      rows.map((c) => [c.key, c.class, c.evidence.reason]),
+      rows.map((c) => [shown(c.key), c.class, c.evidence.reason]),
       (col, s) => (col === 1 ? paintClass(s) : s),
     ),
   );
@@ -132,7 +132,11 @@ function onLine(kernel: string, keys: string[], asJson: boolean, probe: boolean)
 function explanationText(e: Explanation, onLine = false): string {
   const lines: [string, string][] = [['class', paintClass(e.class)]];
   if (onLine) lines.push(['line', e.kernel.line]);
-  else lines.push(['host', e.host ?? '(absent)'], ['new namespace', e.child ?? '(absent)']);
+  else
+    lines.push(
+      ['host', e.host === null ? '(absent)' : shown(e.host)],
+      ['new namespace', e.child === null ? '(absent)' : shown(e.child)],
+    );
   if (e.sentence) lines.push(['why', e.sentence]);
   if (e.source) lines.push(['source', e.source]);
   if (e.evidence?.reason) lines.push(['evidence', String(e.evidence.reason)]);
@@ -156,7 +160,7 @@ function explanationText(e: Explanation, onLine = false): string {
   }
   const w = Math.max(...lines.map(([l]) => l.length));
   return (
-    `${bold(e.key)}\n` +
+    `${bold(shown(e.key))}\n` +
     lines.map(([l, t]) => `  ${(l + ':').padEnd(w + 1)} ${t.replace(/\t/g, ' ')}`).join('\n') +
     '\n'
   );

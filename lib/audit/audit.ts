@@ -15,6 +15,7 @@ import { globRegExp, isGlob, isNetKey, parseConf, pathForm } from '../sysctl/sys
 import { ERRNO, invalid, netnsError, NetnsError } from '../errors.js';
 import { keyFromRel } from '../keypath.js';
 import { remedyCommand } from '../explain/remedies.js';
+import { printable } from '../printable.js';
 
 /** Options of {@link auditHost}. */
 export interface AuditOptions {
@@ -230,10 +231,11 @@ function openTarget(
   if (c)
     return {
       ns: NetNamespace.fromContainer(c),
-      via: `container ${c.id} (pid ${c.pid})`,
+      via: `container ${printable(c.id)} (pid ${c.pid})`,
       path: `/proc/${c.pid}/ns/net`,
     };
-  if (t.names[0] !== undefined) return { ns: NetNamespace.fromName(t.names[0]), via: `the name ${t.names[0]}` };
+  if (t.names[0] !== undefined)
+    return { ns: NetNamespace.fromName(t.names[0]), via: `the name ${printable(t.names[0])}` };
   const pid = t.pids[0]!;
   return { ns: NetNamespace.fromPid(pid), via: `pid ${pid}`, path: `/proc/${pid}/ns/net` };
 }

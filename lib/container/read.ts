@@ -4,16 +4,37 @@
 //   crun    ROOT/ID/status: pid, process-start-time, bundle, created (libcrun's status file);
 //   containerd's runc shim: ROOT/NAMESPACE/ID/state.json (runc's, with --root ROOT/NAMESPACE).
 // The bundle's config.json gives the OCI annotations (Kubernetes names from the CRI plugin or
-// CRI-O, Podman's manager); Docker's and containers-storage's own files give names.
+// CRI-O, Podman's manager); Docker's and containers-storage's own files give names:
+//   Docker  runc's state in EXEC_ROOT/runtime-runc/moby, names in DATA_ROOT/containers/ID/config.v2.json;
+//   Podman  runc's (crun's) default root, names in GRAPHROOT/DRIVER-containers/containers.json,
+//           beside its bundle GRAPHROOT/DRIVER-containers/ID/userdata.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DOCKER_DATA_ROOT } from './roots.js';
 import type { ContainerInfo, ContainerRoot, ContainerRuntime, KubernetesNames } from './types.js';
 
+/** The largest JSON file read (containers-storage's containers.json lists every container). */
+const JSON_LIMIT = 64 << 20;
+
+/**
+ * A JSON file, or undefined. Only a regular file is read, and only up to JSON_LIMIT: a path from
+ * a rootless runtime's state (a bundle) is the user's to choose, and a FIFO there must not
+ * block the scan (O_NONBLOCK), nor a huge file fill memory.
+ */
 function readJson(file: string): unknown {
+  let fd: number;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch {
-    return undefined; // gone meanwhile, being written, or not ours to read
+    return undefined; // gone meanwhile, or not ours to read
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    return st.isFile() && st.size <= JSON_LIMIT ? JSON.parse(fs.readFileSync(fd, 'utf8')) : undefined;
+  } catch {
+    return undefined; // being written, or not JSON
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -211,47 +232,88 @@ function engineOf(base: ContainerRuntime, oci: 'runc' | 'crun', a: Record<string
   return oci;
 }
 
-/** Names by id that Docker and containers-storage (Podman, CRI-O) keep, read once per scan. */
-export class NameSources {
-  #storage: Map<string, string> | undefined;
+/** Where containers-storage keeps its containers by default, as root: GRAPHROOT/DRIVER-containers. */
+const STORAGE_GRAPHROOT = '/var/lib/containers/storage';
 
-  /** Docker's name for a container: "Name" of /var/lib/docker/containers/ID/config.v2.json. */
-  docker(id: string): string | undefined {
-    const name = str(obj(readJson(`/var/lib/docker/containers/${id}/config.v2.json`)).Name);
-    return name?.replace(/^\//, '');
-  }
-
-  /** containers-storage's first name for a container (Podman's name; CRI-O's k8s_... name). */
-  storage(id: string): string | undefined {
-    if (this.#storage === undefined) {
-      this.#storage = new Map();
-      const files = ['/var/lib/containers/storage/overlay-containers/containers.json'];
-      const home =
-        process.env.XDG_DATA_HOME ?? (process.env.HOME ? path.join(process.env.HOME, '.local/share') : undefined);
-      if (home) files.push(path.join(home, 'containers/storage/overlay-containers/containers.json'));
-      for (const f of files) {
-        const list = readJson(f);
-        if (!Array.isArray(list)) continue;
-        for (const c of list) {
-          const o = obj(c);
-          const cid = str(o.id);
-          const names = Array.isArray(o.names) ? o.names.filter((n): n is string => typeof n === 'string') : [];
-          if (cid !== undefined && names[0] !== undefined) this.#storage.set(cid, names[0]);
-        }
-      }
+/**
+ * containers-storage's container list in directory `dir` (GRAPHROOT/DRIVER-containers:
+ * `containers.json`, and `volatile-containers.json` for a transient store): id -> first name.
+ */
+function storageNames(dir: string, into: Map<string, string>): void {
+  for (const file of ['containers.json', 'volatile-containers.json']) {
+    const list = readJson(path.join(dir, file));
+    if (!Array.isArray(list)) continue;
+    for (const c of list) {
+      const o = obj(c);
+      const cid = str(o.id);
+      const names = Array.isArray(o.names) ? o.names.filter((n): n is string => typeof n === 'string') : [];
+      if (cid !== undefined && names[0] !== undefined && !into.has(cid)) into.set(cid, names[0]);
     }
-    return this.#storage.get(id);
   }
 }
 
-function nameOf(c: ContainerInfo, names: NameSources): string | undefined {
+/** The DRIVER-containers directories of a containers-storage graph root. */
+function driverDirs(graphroot: string): string[] {
+  return subdirs(graphroot)
+    .filter((d) => d.endsWith('-containers'))
+    .map((d) => path.join(graphroot, d));
+}
+
+/** Names by id that Docker and containers-storage (Podman, CRI-O) keep, each file read once per scan. */
+export class NameSources {
+  #storage = new Map<string, Map<string, string>>();
+  #fallback: Map<string, string> | undefined;
+
+  /**
+   * Docker's name for a container: "Name" of DATA_ROOT/containers/ID/config.v2.json (the
+   * daemon's --data-root, /var/lib/docker by default), when that file is the container's.
+   */
+  docker(id: string, dataRoot = DOCKER_DATA_ROOT): string | undefined {
+    const config = obj(readJson(path.join(dataRoot, 'containers', id, 'config.v2.json')));
+    if (config.ID !== id) return undefined;
+    return str(config.Name)?.replace(/^\//, '');
+  }
+
+  /**
+   * containers-storage's first name for a container (Podman's name; CRI-O's k8s_... name).
+   * Podman's bundle is the container's own directory, GRAPHROOT/DRIVER-containers/ID/userdata
+   * (whatever --root and storage driver it runs with): the list beside it is read first. Else
+   * the default graph root's, and the calling user's own (rootless Podman).
+   */
+  storage(id: string, bundle?: string): string | undefined {
+    if (bundle !== undefined && path.basename(bundle) === 'userdata' && path.basename(path.dirname(bundle)) === id) {
+      const dir = path.dirname(path.dirname(bundle));
+      if (path.basename(dir).endsWith('-containers')) {
+        let names = this.#storage.get(dir);
+        if (names === undefined) {
+          names = new Map();
+          storageNames(dir, names);
+          this.#storage.set(dir, names);
+        }
+        const name = names.get(id);
+        if (name !== undefined) return name;
+      }
+    }
+    if (this.#fallback === undefined) {
+      this.#fallback = new Map();
+      const roots = [STORAGE_GRAPHROOT];
+      const home =
+        process.env.XDG_DATA_HOME ?? (process.env.HOME ? path.join(process.env.HOME, '.local/share') : undefined);
+      if (home) roots.push(path.join(home, 'containers/storage'));
+      for (const r of roots) for (const dir of driverDirs(r)) storageNames(dir, this.#fallback);
+    }
+    return this.#fallback.get(id);
+  }
+}
+
+function nameOf(c: ContainerInfo, names: NameSources, dataRoot: string | undefined): string | undefined {
   const k = c.kubernetes;
   if (k?.type === 'sandbox' && k.podName) return k.podName;
   if (k?.containerName) return k.containerName;
   const a = c.annotations;
   if (a['nerdctl/name']) return a['nerdctl/name'];
-  if (c.runtime === 'docker') return names.docker(c.id);
-  if (c.runtime === 'podman' || c.runtime === 'cri-o') return names.storage(c.id);
+  if (c.runtime === 'docker') return names.docker(c.id, dataRoot);
+  if (c.runtime === 'podman' || c.runtime === 'cri-o') return names.storage(c.id, c.bundle);
   return undefined;
 }
 
@@ -261,6 +323,7 @@ function describe(
   base: ContainerRuntime,
   namespace: string | undefined,
   names: NameSources,
+  dataRoot?: string,
 ): ContainerInfo {
   const annotations = annotationsOf(rec.bundle, rec.labels);
   const started = procStartTime(rec.pid);
@@ -279,7 +342,7 @@ function describe(
   if (rec.bundle !== undefined) c.bundle = rec.bundle;
   const k = kubernetesNames(annotations);
   if (k) c.kubernetes = k;
-  const name = nameOf(c, names);
+  const name = nameOf(c, names, dataRoot);
   if (name !== undefined) c.name = name;
   return c;
 }
@@ -294,12 +357,12 @@ export function readRoot(root: ContainerRoot, names: NameSources = new NameSourc
     const dir = path.join(root.dir, entry);
     const rec = readStateDir(dir);
     if (rec) {
-      out.push(describe(rec, root.runtime, undefined, names));
+      out.push(describe(rec, root.runtime, undefined, names, root.dataRoot));
       continue;
     }
     for (const sub of subdirs(dir)) {
       const r = readStateDir(path.join(dir, sub));
-      if (r) out.push(describe(r, root.runtime === 'runc' ? 'containerd' : root.runtime, entry, names));
+      if (r) out.push(describe(r, root.runtime === 'runc' ? 'containerd' : root.runtime, entry, names, root.dataRoot));
     }
   }
   return out;

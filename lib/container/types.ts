@@ -42,7 +42,14 @@ export interface ContainerInfo {
   running: boolean;
   /** When the container was created (RFC 3339), if recorded. */
   created?: string;
-  /** The bundle directory (holding config.json). */
+  /**
+   * The OCI bundle directory, from runc's `bundle=` label or crun's status: its `config.json` is
+   * the spec the container was started with (`linux.sysctl` holds what `docker run --sysctl`,
+   * `podman run --sysctl` or Kubernetes asked for). Docker's is in its containerd's state
+   * (`/run/containerd/io.containerd.runtime.v2.task/moby/ID`, or below the exec-root when
+   * dockerd runs its own containerd), Podman's in containers-storage
+   * (`GRAPHROOT/DRIVER-containers/ID/userdata`).
+   */
   bundle?: string;
   /** The state file read (state.json or status). */
   stateFile: string;
@@ -58,6 +65,19 @@ export interface ContainerRoot {
   runtime: ContainerRuntime;
   /** The directory: an OCI runtime root (ID/state.json, ID/status), or containerd's runc root (NAMESPACE/ID/state.json). */
   dir: string;
+  /**
+   * Docker only: the daemon's data-root, where it keeps its names (`containers/ID/config.v2.json`).
+   * Default: {@link DockerRoots.dataRoot}'s default.
+   */
+  dataRoot?: string;
+}
+
+/** Where a dockerd keeps its state: what it was started with as `--exec-root` and `--data-root`. */
+export interface DockerRoots {
+  /** Its `--exec-root` (default `/run/docker`, or NETNS_DOCKER_EXEC_ROOT): runc's state is in `EXEC_ROOT/runtime-runc/moby`. */
+  execRoot?: string;
+  /** Its `--data-root` (default `/var/lib/docker`, or NETNS_DOCKER_DATA_ROOT): names in `DATA_ROOT/containers/ID/config.v2.json`. */
+  dataRoot?: string;
 }
 
 /** Where to look for containers. */
@@ -71,4 +91,10 @@ export interface ContainerOptions {
   root?: string;
   /** The directories to search instead of the defaults (and of NETNS_CONTAINER_ROOTS). */
   roots?: ContainerRoot[];
+  /**
+   * A dockerd started with `--exec-root` / `--data-root` elsewhere than the defaults (instead of
+   * NETNS_DOCKER_EXEC_ROOT / NETNS_DOCKER_DATA_ROOT). `execRoot` replaces `/run/docker` in the
+   * default roots; `dataRoot` is where the names of every Docker root without its own are read.
+   */
+  docker?: DockerRoots;
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ERRNO, netnsError } from '../errors.js';
 import { defaultContext, kernelSupport } from './rules.js';
 import { remediesFor, shellWord } from './remedies.js';
+import { printable } from '../printable.js';
 import { parseKey } from '../sysctl/keys.js';
 import { deviceOf, withDevice } from '../keypath.js';
 import { kernelLine, lineSupport } from './lines.js';
@@ -16,6 +17,14 @@ function devconfInherit(): number {
   } catch {
     return 0;
   }
+}
+
+/** A JavaScript string literal of `s` that is also safe on a terminal (C1, DEL and bidi controls as \\uXXXX). */
+function jsString(s: string): string {
+  return JSON.stringify(s).replace(
+    /[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function sample(c: Classification): string {
@@ -42,73 +51,76 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
   const v = sample(c);
   const tokens = v.split(' ');
   const numeric = tokens.every((x) => /^-?\d+$/.test(x));
-  const lit = numeric ? (tokens.length === 1 ? v : `[${tokens.join(', ')}]`) : JSON.stringify(v);
+  const lit = numeric ? (tokens.length === 1 ? v : `[${tokens.join(', ')}]`) : jsString(v);
   const arg = shellWord(`${k}=${v}`);
+  const jsKey = /^[\w./-]+$/.test(k) ? `'${k}'` : jsString(k);
   const inside = {
-    api: `NetNamespace.fromPid(PID).sysctl.set('${k}', ${lit})`,
+    api: `NetNamespace.fromPid(PID).sysctl.set(${jsKey}, ${lit})`,
     cli: `netns sysctl --pid PID -w ${arg}`,
   };
   const atStart = {
-    api: `spawnInNetns(cmd, args, { sysctl: { '${k}': ${lit} } })`,
+    api: `spawnInNetns(cmd, args, { sysctl: { ${jsKey}: ${lit} } })`,
     cli: `netns exec --sysctl ${arg} -- cmd`,
   };
   const src = c.evidence.rule?.sourceKey ?? c.evidence.observed.source?.key;
   const dev = deviceOf(rel);
+  // The sentences are for a person: the key (its device may be any bytes) as printable() shows it.
+  const pk = printable(k);
   let sentence: string;
   const howToSet: Explanation['howToSet'] = {};
   switch (c.class) {
     case 'inherited':
-      sentence = `${k} is copied from the host${src ? ` (${src})` : ''} when a namespace is created: a container sees the host's value as it was at the container's start, and later host changes do not reach it.`;
+      sentence = `${pk} is copied from the host${src ? ` (${printable(src)})` : ''} when a namespace is created: a container sees the host's value as it was at the container's start, and later host changes do not reach it.`;
       howToSet.inside = inside;
       howToSet.atStart = atStart;
-      howToSet.beforeCreate = `or set ${src ?? k} on the host before the container's namespace is created`;
+      howToSet.beforeCreate = `or set ${printable(src ?? k)} on the host before the container's namespace is created`;
       break;
     case 'default':
-      sentence = `${k} is reset to the kernel's built-in default in every new namespace: tuning it on the host does not reach containers.`;
+      sentence = `${pk} is reset to the kernel's built-in default in every new namespace: tuning it on the host does not reach containers.`;
       howToSet.inside = inside;
       howToSet.atStart = atStart;
       break;
     case 'parent':
-      sentence = `${k} is taken from the namespace that creates the new one${src ? ` (its ${src})` : ''}, not from the host's initial namespace.`;
+      sentence = `${pk} is taken from the namespace that creates the new one${src ? ` (its ${printable(src)})` : ''}, not from the host's initial namespace.`;
       if (c.evidence.observed.child.writable) {
         howToSet.inside = inside;
         howToSet.atStart = atStart;
       }
-      howToSet.beforeCreate = `set ${src ?? k} in the namespace that creates the container's namespace, before creating it`;
+      howToSet.beforeCreate = `set ${printable(src ?? k)} in the namespace that creates the container's namespace, before creating it`;
       break;
     case 'shared':
-      sentence = `${k} is one kernel-wide value, the same in every namespace.`;
+      sentence = `${pk} is one kernel-wide value, the same in every namespace.`;
       howToSet.cannot =
         'shared: it cannot be set per container; changing it (on the host) changes it for every namespace';
       break;
     case 'readonly':
-      sentence = `${k} is global: containers see the host's value read-only.`;
-      howToSet.cannot = `shared: it cannot be set per container; set it on the host (sysctl -w ${k}=…) and every namespace sees the new value`;
+      sentence = `${pk} is global: containers see the host's value read-only.`;
+      howToSet.cannot = `shared: it cannot be set per container; set it on the host (sysctl -w ${pk}=…) and every namespace sees the new value`;
       break;
     case 'hidden': {
       const rootCls = c.evidence.rule?.class;
-      sentence = `${k} is not registered in a namespace owned by a user namespace (a rootless container's): the kernel does not export it to unprivileged users. A namespace created by root has its own${rootCls === 'default' ? ', set to the kernel default' : rootCls ? ` (${rootCls})` : ''}.`;
+      sentence = `${pk} is not registered in a namespace owned by a user namespace (a rootless container's): the kernel does not export it to unprivileged users. A namespace created by root has its own${rootCls === 'default' ? ', set to the kernel default' : rootCls ? ` (${rootCls})` : ''}.`;
       howToSet.cannot =
         'hidden: a rootless container (a namespace owned by a user namespace) does not have it; a container whose namespace root creates (rootful Docker, Podman as root, Kubernetes without user namespaces) has it and can set it';
       break;
     }
     case 'host-only':
       sentence = dev
-        ? `${k} belongs to the host's device "${dev}", which a new namespace does not have; a container's own devices have their own entries.`
-        : `${k} exists only in the host's initial namespace: it is global and a container cannot see it.`;
+        ? `${pk} belongs to the host's device "${printable(dev)}", which a new namespace does not have; a container's own devices have their own entries.`
+        : `${pk} exists only in the host's initial namespace: it is global and a container cannot see it.`;
       howToSet.cannot = dev
-        ? `host-only: set the entry of the container's own device inside it (e.g. ${withDevice(k, dev, 'DEV')}) by pid, or set the namespace's conf.default before the device is created`
+        ? `host-only: set the entry of the container's own device inside it (e.g. ${printable(withDevice(k, dev, 'DEV'))}) by pid, or set the namespace's conf.default before the device is created`
         : 'host-only: it cannot be set per container; setting it on the host applies to every namespace';
       break;
     case 'child-only':
-      sentence = `${k} exists in a new namespace but not on the host.`;
+      sentence = `${pk} exists in a new namespace but not on the host.`;
       howToSet.inside = inside;
       howToSet.atStart = atStart;
       break;
     default:
       sentence = absentOnLine
-        ? `${k} does not exist on ${line} (${c.evidence.reason.replace(/^absent on [^:]+: /, '')}).`
-        : `What a new namespace gets for ${k} could not be settled on ${line ?? 'this kernel'} (${c.evidence.reason}).`;
+        ? `${pk} does not exist on ${line} (${c.evidence.reason.replace(/^absent on [^:]+: /, '')}).`
+        : `What a new namespace gets for ${pk} could not be settled on ${line ?? 'this kernel'} (${c.evidence.reason}).`;
       if (c.evidence.observed.child.writable) {
         howToSet.inside = inside;
         howToSet.atStart = atStart;
@@ -119,7 +131,7 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
   if (dev && c.evidence.observed.child.present && rule && rule.sourceKey === undefined)
     sentence += ` ${rule.explanation}`;
   else if (dev && c.evidence.observed.child.present)
-    sentence += ` An interface created inside a namespace takes its ${withDevice(k, dev, '<if>')} from that namespace's ${k.startsWith('net.ipv4.neigh') || k.startsWith('net.ipv6.neigh') ? 'neigh.default (the global table defaults)' : 'conf.default'} at the moment it is created, not from the host; later changes to conf.default do not reach it.`;
+    sentence += ` An interface created inside a namespace takes its ${printable(withDevice(k, dev, '<if>'))} from that namespace's ${k.startsWith('net.ipv4.neigh') || k.startsWith('net.ipv6.neigh') ? 'neigh.default (the global table defaults)' : 'conf.default'} at the moment it is created, not from the host; later changes to conf.default do not reach it.`;
   else if (dev)
     sentence += ` An interface created inside a container's namespace takes its own conf.<if>.* from that namespace's conf.default at the moment it is created.`;
   if (rule && /^(devinet|addrconf)_init_net\.devconf$/.test(rule.id) && !dev) {
@@ -160,6 +172,6 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
   if (dev) remedyInput.device = dev;
   const remedies = remediesFor(remedyInput);
   if (c.class === 'hidden')
-    remedies.instead = `Not in a rootless container: ${k} is not registered in a namespace owned by a user namespace; only a namespace created by root (rootful Docker, Podman as root, Kubernetes pods without user namespaces) has it.`;
+    remedies.instead = `Not in a rootless container: ${pk} is not registered in a namespace owned by a user namespace; only a namespace created by root (rootful Docker, Podman as root, Kubernetes pods without user namespaces) has it.`;
   return { ...c, sentence, source, kernel, howToSet, remedies };
 }

@@ -3,6 +3,9 @@
 // in k8s-sysctls.ts), and the audit's one-line remedy. The CLI prints these; it has no copy.
 import { K8S_SAFE_SYSCTLS, K8S_SAFE_SYSCTLS_SOURCE } from './k8s-sysctls.js';
 import { withDevice } from '../keypath.js';
+import { printable, shellWord } from '../printable.js';
+
+export { shellWord };
 
 /** How to set one key for a container with the tools people use, or why it cannot be done. */
 export interface Remedies {
@@ -46,11 +49,6 @@ export function settablePerNamespace(cls: string): boolean {
   return !NOT_PER_NAMESPACE.has(cls);
 }
 
-/** One word of a suggested command line, shell-quoted unless it is plainly safe. */
-export function shellWord(s: string): string {
-  return /^[A-Za-z0-9_.,:/=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 /** What {@link remedyCommand} needs to know. */
 export interface RemedyCommandInput {
   key: string;
@@ -90,30 +88,34 @@ export function remedyCommand(r: RemedyCommandInput): string {
 /** Docker, Kubernetes and initContainer remedies for one key (explain's `remedies`). */
 export function remediesFor(r: RemedyInput): Remedies {
   const safe = K8S_SAFE_SYSCTLS.find((s) => s.name === r.key);
+  // Text for a person: the key, its device and the value as printable() shows them.
+  const key = printable(r.key);
+  const value = printable(r.value);
+  const other = (name: string): string => (r.device ? printable(withDevice(r.key, r.device, name)) : key);
   const arg = shellWord(`${r.key}=${r.value}`);
   const initContainer =
     "A privileged initContainer running `sysctl -w` in the pod also works for per-namespace keys (it shares the pod's network namespace), but it needs privileged: true, can change node-wide keys by mistake and bypasses the kubelet's checks: prefer securityContext.sysctls, which is unprivileged, validated at admission and applied before any container starts.";
   if (NOT_PER_NAMESPACE.has(r.class)) {
     const instead =
       r.class === 'host-only' && r.device
-        ? `the entry belongs to the host's interface "${r.device}": set the container's own interface (e.g. ${withDevice(r.key, r.device, 'eth0')}) or its namespace's conf.default before the interface is created`
+        ? `the entry belongs to the host's interface "${printable(r.device)}": set the container's own interface (e.g. ${other('eth0')}) or its namespace's conf.default before the interface is created`
         : `set it on the node (host) itself - a sysctl.d file, a node-tuning DaemonSet or the node image - knowing it applies to every container on that node${r.class === 'readonly' ? '; containers see the host value read-only' : ''}`;
     return {
       docker: {
         available: false,
-        text: `docker run --sysctl cannot set ${r.key}: it is ${r.class === 'host-only' ? 'not present' : r.class === 'readonly' ? 'read-only' : 'one global value'} in a container's namespace`,
+        text: `docker run --sysctl cannot set ${key}: it is ${r.class === 'host-only' ? 'not present' : r.class === 'readonly' ? 'read-only' : 'one global value'} in a container's namespace`,
       },
       kubernetes: {
         available: false,
         safe: false,
-        text: `securityContext.sysctls cannot set ${r.key}: only per-namespace keys can be set per pod (this one is ${r.class})`,
+        text: `securityContext.sysctls cannot set ${key}: only per-namespace keys can be set per pod (this one is ${r.class})`,
         reference: K8S_SAFE_SYSCTLS_SOURCE,
       },
       initContainer,
       instead: `No per-container setting exists: ${instead}.`,
     };
   }
-  const yaml = `securityContext: { sysctls: [ { name: ${r.key}, value: "${r.value}" } ] }`;
+  const yaml = `securityContext: { sysctls: [ { name: ${key}, value: "${value}" } ] }`;
   const kubernetes: Remedies['kubernetes'] = safe
     ? {
         available: true,
@@ -127,7 +129,7 @@ export function remediesFor(r: RemedyInput): Remedies {
         available: true,
         safe: false,
         securityContext: yaml,
-        text: `Not in the kubelet's safe set: the node's kubelet must allow it with --allowed-unsafe-sysctls='${r.key}' (or a pattern such as 'net.ipv4.*'), and the Pod Security level must admit it (baseline/restricted forbid unsafe sysctls: use privileged, or a policy that allows it)`,
+        text: `Not in the kubelet's safe set: the node's kubelet must allow it with --allowed-unsafe-sysctls='${key}' (or a pattern such as 'net.ipv4.*'), and the Pod Security level must admit it (baseline/restricted forbid unsafe sysctls: use privileged, or a policy that allows it)`,
         reference: K8S_SAFE_SYSCTLS_SOURCE,
       };
   if (safe?.kernel) kubernetes.kernel = safe.kernel;
@@ -136,7 +138,7 @@ export function remediesFor(r: RemedyInput): Remedies {
       ? {
           available: true,
           command: `docker run --sysctl ${shellWord(`${withDevice(r.key, r.device, 'default')}=${r.value}`)} IMAGE`,
-          text: `the interface does not exist when docker applies --sysctl: set conf.default so the interface created for the container takes it, or use the per-endpoint form --network name=NET,driver-opt=com.docker.network.endpoint.sysctls=${withDevice(r.key, r.device, 'IFNAME')}=${r.value}`,
+          text: `the interface does not exist when docker applies --sysctl: set conf.default so the interface created for the container takes it, or use the per-endpoint form --network name=NET,driver-opt=com.docker.network.endpoint.sysctls=${other('IFNAME')}=${value}`,
         }
       : {
           available: true,

@@ -51,9 +51,21 @@ export class NetNamespace implements Disposable {
    * inside, `pid` and `userNsId` identify it. Undefined for every other handle.
    */
   readonly rootless: RootlessHelper | undefined;
+  /**
+   * For a handle from {@link fromContainer}, the container whose namespace it is, as its state
+   * on disk recorded it when it was opened (say which one a query found: its runtime, id,
+   * names, state file). Undefined for every other handle.
+   */
+  readonly container: ContainerInfo | undefined;
 
   /** Use the static constructors. (Takes ownership of `fd`, and of `rootless`.) */
-  private constructor(fd: number, name?: string, backend?: SysctlBackend, rootless?: RootlessHelper) {
+  private constructor(
+    fd: number,
+    name?: string,
+    backend?: SysctlBackend,
+    rootless?: RootlessHelper,
+    container?: ContainerInfo,
+  ) {
     const info = wrap(() => native.nsInfo(fd));
     if (info.nsType !== C.CLONE_NEWNET) {
       native.close(fd);
@@ -69,6 +81,7 @@ export class NetNamespace implements Disposable {
     this.id = `${info.dev}:${info.ino}`;
     this.name = name;
     this.rootless = rootless;
+    this.container = container;
     registry.register(this, fd, this);
     this.sysctl = Sysctl.of(backend ?? new SwitchingBackend(() => this.fd), this.id);
   }
@@ -100,17 +113,20 @@ export class NetNamespace implements Disposable {
   /**
    * The namespace of a running container, found in its runtime's state on disk (runc, crun,
    * Docker, containerd, Podman, CRI-O; no runtime binary or daemon is called). `id` is a full
-   * id, a name (Docker's, Podman's, Kubernetes' container name or POD/CONTAINER) or a unique id
-   * prefix. Race-free: the recorded start time of the container's init process is checked
+   * id or a name (Docker's, Podman's, Kubernetes' container name or POD/CONTAINER), in any root
+   * searched; only when nothing has that exact id or name, a unique prefix of a generated
+   * 64-hex id (never of a name or of an id a person chose). Several matches: EINVAL listing them.
+   * The handle's `container` says which one was found. Race-free: the recorded start time of the container's init process is checked
    * against the live process pinned by a pidfd, so a container that stopped or restarted
    * gives ESRCH, never another process's namespace. The handle's `name` is the container id.
    * `id` may also be a {@link ContainerInfo} from `listContainers()`: it is opened with the same
    * checks, without looking it up again.
    */
   static fromContainer(id: string | ContainerInfo, options: ContainerOptions = {}): NetNamespace {
-    if (id !== null && typeof id === 'object') return new NetNamespace(openFoundContainer(id), id.id);
+    if (id !== null && typeof id === 'object')
+      return new NetNamespace(openFoundContainer(id), id.id, undefined, undefined, id);
     const { fd, container } = openContainerNamespace(id, options);
-    return new NetNamespace(fd, container.id);
+    return new NetNamespace(fd, container.id, undefined, undefined, container);
   }
 
   /** A named namespace, as `ip netns` names them: /run/netns/NAME, then /var/run/netns/NAME. */

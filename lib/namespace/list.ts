@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NETNS_RUN_DIRS } from './named.js';
+import { fsdecode, fsencode } from '../native/index.js';
 import { listContainers } from '../container/find.js';
 import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 
@@ -60,13 +61,14 @@ export function listNamespaces(options: ListOptions = {}, found?: ContainerInfo[
       real = fs.realpathSync(dir);
       if (seenDirs.has(real)) continue;
       seenDirs.add(real);
-      names = fs.readdirSync(dir);
+      // Names are bytes: read as such, so that one that is not UTF-8 is still exact (fsdecode).
+      names = fs.readdirSync(dir, { encoding: 'buffer' }).map(fsdecode);
     } catch {
       continue;
     }
     for (const n of names) {
       try {
-        const st = fs.statSync(path.join(dir, n));
+        const st = fs.statSync(fsencode(path.join(dir, n)));
         if (st.dev !== nsfsDev) continue; // a file that is not (or no longer) mounted
         const e = entry(idOf(st.dev, st.ino));
         if (!e.names.includes(n)) e.names.push(n);
@@ -115,10 +117,10 @@ export function listNamespaces(options: ListOptions = {}, found?: ContainerInfo[
 /** `/proc/PID/cmdline` with NULs as spaces, `[comm]` for a kernel thread, undefined if gone. */
 function commandOf(pid: number): string | undefined {
   try {
-    const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const args = fsdecode(fs.readFileSync(`/proc/${pid}/cmdline`)).split('\0');
     while (args.length > 0 && args[args.length - 1] === '') args.pop();
     if (args.length > 0) return args.join(' ');
-    return `[${fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}]`;
+    return `[${fsdecode(fs.readFileSync(`/proc/${pid}/comm`)).trim()}]`;
   } catch {
     return undefined; // exited meanwhile, or not ours to read
   }

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ERRNO, invalid, netnsError, toNetnsError, wrap, type NetnsError } from '../errors.js';
-import { native } from '../native/index.js';
+import { fsencode, native } from '../native/index.js';
 import { openPath } from './open.js';
 
 const C = native.constants;
@@ -19,10 +19,13 @@ export function checkName(name: unknown): string {
   return name;
 }
 
-/** The file of the named namespace NAME: /run/netns/NAME, then /var/run/netns/NAME. */
+/**
+ * The file of the named namespace NAME: /run/netns/NAME, then /var/run/netns/NAME. A name that
+ * is not UTF-8 is looked up by its bytes (as NetNamespace.list() gives it, see fsdecode).
+ */
 function findNamed(name: string): string | undefined {
   checkName(name);
-  return NETNS_RUN_DIRS.map((dir) => path.join(dir, name)).find((file) => fs.existsSync(file));
+  return NETNS_RUN_DIRS.map((dir) => path.join(dir, name)).find((file) => fs.existsSync(fsencode(file)));
 }
 
 /** An fd on the named namespace NAME. */

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import { ERRNO, netnsError, invalid, wrap } from '../errors.js';
 import { native } from '../native/index.js';
+import { printable } from '../printable.js';
 
 const C = native.constants;
 
@@ -30,7 +31,7 @@ export function openPath(file: string): number {
           : 'it is not a namespace file (expected /proc/PID/ns/net or a bind mount of one, such as /run/netns/NAME)';
     throw netnsError(ERRNO.EINVAL, 'open', {
       path: file,
-      message: `EINVAL: not a network namespace, open '${file}'`,
+      message: `EINVAL: not a network namespace, open '${printable(file)}'`,
       reason: 'not-a-netns',
       detail: what.charAt(0).toUpperCase() + what.slice(1),
     });

@@ -90,6 +90,10 @@ export interface NativeConstants {
 
 export interface NativeBinding {
   constants: NativeConstants;
+  /** Bytes as the string every native call hands out (native/bytes.cc; see ./bytes.ts). */
+  fsdecode(bytes: Uint8Array): string;
+  /** A string as the bytes every native call takes it for. */
+  fsencode(text: string): Buffer;
   setns(fd: number, nstype: number): void;
   unshare(flags: number): void;
   pidfdOpen(pid: number): number;

@@ -2,4 +2,5 @@
 // hooks live in ./testing.ts and are not re-exported here.
 export * from './binding.js';
 export * from './walk.js';
+export * from './bytes.js';
 export * from './call.js';

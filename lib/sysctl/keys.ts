@@ -1,6 +1,7 @@
 // Sysctl key syntax (sysctl(8), sysctl.d(5)) and confinement to /proc/sys/net.
 import { invalid } from '../errors.js';
 import { keyFromRel, pathForm } from '../keypath.js';
+import { byteLength, fsencode } from '../native/index.js';
 
 /** A per-interface key given structurally, so that nothing needs escaping. */
 export interface InterfaceKey {
@@ -31,15 +32,16 @@ export interface ParsedKey {
 const MAX_KEY_LENGTH = 1024;
 const MAX_COMPONENT = 255;
 const IFNAMSIZ = 16;
-// Control characters (C0, DEL, C1) are never part of a sysctl name.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// NUL ends a path, and no name under /proc/sys/net holds a line break or a tab (an interface
+// name may hold any byte but NUL, '/', ':' and whitespace: the kernel's dev_valid_name()).
+// Other control characters may be in an interface's name, so in its keys: they are accepted,
+// and confined beneath /proc/sys/net like any other name.
+const NOT_IN_KEY = /[\0\t\n\v\f\r]/;
 
 function checkComponent(c: string, input: string): void {
   if (c.length === 0) invalid('a key without empty components', 'key', input, RangeError);
   if (c === '.' || c === '..') invalid('a key without "." or ".." components', 'key', input, RangeError);
-  if (CONTROL.test(c)) invalid('a key without NUL or control characters', 'key', input, RangeError);
-  if (Buffer.byteLength(c) > MAX_COMPONENT)
+  if (byteLength(c) > MAX_COMPONENT)
     invalid(`key components of at most ${MAX_COMPONENT} bytes`, 'key', input, RangeError);
 }
 
@@ -57,32 +59,35 @@ function fromParts(parts: string[], input: string, allowRoot: boolean): ParsedKe
  * components are separated by dots and a '/' inside one stands for a '.' in the file name
  * (`net.ipv4.conf.eth0/100.rp_filter` is `ipv4/conf/eth0.100/rp_filter`); with a slash,
  * components are separated by slashes and dots are literal. Only keys under `net` are
- * accepted; `..`, empty components, absolute paths, NUL and control characters are rejected
- * before any file is opened.
+ * accepted; `..`, empty components, absolute paths and NUL are rejected before any file is
+ * opened, and so are NUL, tabs and line breaks. Any other byte an interface name may hold is accepted (as the kernel names it; a
+ * byte that is not UTF-8 as the lone surrogate U+DC80 + (byte - 0x80), see fsdecode).
  */
 export function parseKey(input: KeyInput, options: { allowRoot?: boolean } = {}): ParsedKey {
   const allowRoot = options.allowRoot ?? false;
   if (typeof input === 'object' && input !== null) return parseInterfaceKey(input);
   if (typeof input !== 'string') invalid('a sysctl key string', 'key', input);
   if (input.length === 0) invalid('a non-empty key', 'key', input, RangeError);
-  if (Buffer.byteLength(input) > MAX_KEY_LENGTH)
-    invalid(`a key of at most ${MAX_KEY_LENGTH} bytes`, 'key', input, RangeError);
-  if (CONTROL.test(input)) invalid('a key without NUL or control characters', 'key', input, RangeError);
+  if (byteLength(input) > MAX_KEY_LENGTH) invalid(`a key of at most ${MAX_KEY_LENGTH} bytes`, 'key', input, RangeError);
+  if (NOT_IN_KEY.test(input)) invalid('a key without NUL, tabs or line breaks', 'key', input, RangeError);
   if (input.startsWith('/'))
     invalid('a relative key such as net/ipv4/tcp_keepalive_time, not an absolute path', 'key', input, RangeError);
   return fromParts(pathForm(input).split('/'), input, allowRoot);
 }
 
-/** Validate an interface name as the kernel's dev_valid_name() does. */
+/** Bytes dev_valid_name() refuses: NUL, '/', ':' and the kernel's isspace() (which counts 0xA0). */
+const NOT_IN_IFNAME = new Set([0x00, 0x2f, 0x3a, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0]);
+
+/** Validate an interface name as the kernel's dev_valid_name() does, on its bytes. */
 export function checkInterfaceName(iface: unknown): string {
   if (typeof iface !== 'string') invalid('an interface name string', 'iface', iface);
+  const bytes = fsencode(iface);
   if (
-    iface.length === 0 ||
-    Buffer.byteLength(iface) >= IFNAMSIZ ||
+    bytes.length === 0 ||
+    bytes.length >= IFNAMSIZ ||
     iface === '.' ||
     iface === '..' ||
-    /[/:\s]/.test(iface) ||
-    CONTROL.test(iface)
+    bytes.some((b) => NOT_IN_IFNAME.has(b))
   )
     invalid('an interface name (1-15 bytes, no "/", ":" or whitespace, not "." or "..")', 'iface', iface, RangeError);
   return iface;
@@ -97,21 +102,21 @@ function parseInterfaceKey(input: InterfaceKey): ParsedKey {
   if (typeof family !== 'string' || !/^[a-z0-9_]+$/.test(family))
     invalid('a family such as "ipv4" or "ipv6"', 'family', family, RangeError);
   checkInterfaceName(iface);
-  if (typeof key !== 'string' || key.length === 0 || /[/.]/.test(key) || CONTROL.test(key))
+  if (typeof key !== 'string' || key.length === 0 || /[/.]/.test(key) || NOT_IN_KEY.test(key))
     invalid('an entry name such as "rp_filter"', 'key', key, RangeError);
   const section = given ?? 'conf';
   if (section !== 'conf' && section !== 'neigh') invalid('"conf" or "neigh"', 'section', section, RangeError);
   return fromParts(['net', family, section, iface, key], label, false);
 }
 
-/** A key as the hot paths keep it: parsed, with the UTF-8 bytes of its path (lib/native/call.ts). */
+/** A key as the hot paths keep it: parsed, with the bytes of its path (fsencode) (lib/native/call.ts). */
 export interface HotKey extends ParsedKey {
   readonly relBytes: Uint8Array;
 }
 
 function hotKey(key: KeyInput): HotKey {
   const p = parseKey(key);
-  return { key: p.key, rel: p.rel, parts: p.parts, relBytes: Buffer.from(p.rel) };
+  return { key: p.key, rel: p.rel, parts: p.parts, relBytes: fsencode(p.rel) };
 }
 
 const keyCache = new Map<string, HotKey>();

@@ -370,7 +370,7 @@ void ParseOpen(const Napi::CallbackInfo& info, size_t first, OpenReq& q) {
   if (q.n > (uint32_t)kMaxFdsPerMsg) ThrowErrno(env, E2BIG, "rootless-open");
   q.names.resize(q.n);
   for (uint32_t i = 0; i < q.n; i++) {
-    q.names[i] = rels.Get(i).As<Napi::String>().Utf8Value();
+    q.names[i] = BytesOf(rels.Get(i));
     q.body.push_back((char)acc.Get(i).As<Napi::Number>().Int32Value());
     q.body.append(q.names[i]);
     q.body.push_back('\0');
@@ -435,14 +435,14 @@ Napi::Value WalkValueOf(Napi::Env env, const std::string& prefix, const Reply& r
     packed.append(buf.data() + sizeof h, buf.size() - sizeof h);
     if (h.last && h.err) ThrowStep(env, h.err, h.step, "/proc/sys/net/" + prefix);
   }
-  return Napi::String::New(env, packed);
+  return StringOf(env, packed);
 }
 
 std::string WalkBody(const std::string& prefix) { return prefix + std::string(1, '\0'); }
 
 // rootlessWalk(sock, prefix, flags) -> the packed walk (sysctl_core.h), as sysctlWalk returns.
 Napi::Value RootlessWalk(const Napi::CallbackInfo& info) {
-  std::string prefix = info[1].As<Napi::String>().Utf8Value();
+  std::string prefix = BytesOf(info[1]);
   int flags = ArgInt(info, 2);
   Reply r;
   Exchange(ArgInt(info, 0), kOpWalk, (uint32_t)flags, 0, 0, WalkBody(prefix), nullptr, 0, 0, true,
@@ -496,7 +496,7 @@ Napi::Value RootlessOpenAsync(const Napi::CallbackInfo& info) {
 // rootlessWalkAsync(sock, prefix, flags) -> Promise of what rootlessWalk returns.
 Napi::Value RootlessWalkAsync(const Napi::CallbackInfo& info) {
   std::unique_ptr<WalkJob> job(new WalkJob());
-  job->prefix = info[1].As<Napi::String>().Utf8Value();
+  job->prefix = BytesOf(info[1]);
   job->flags = ArgInt(info, 2);
   return SubmitHelperJob(info, std::move(job));
 }
@@ -523,7 +523,7 @@ Napi::Value RootlessIds(const Napi::CallbackInfo& info) {
 Napi::Value RootlessSpawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int sock = ArgInt(info, 0);
-  std::string path = info[1].As<Napi::String>().Utf8Value();
+  std::string path = BytesOf(info[1]);
   Napi::Array argv = info[2].As<Napi::Array>();
   Napi::Array envp = info[3].As<Napi::Array>();
   bool hasCwd = info[4].IsString();
@@ -536,9 +536,9 @@ Napi::Value RootlessSpawn(const Napi::CallbackInfo& info) {
     body.push_back('\0');
   };
   add(path);
-  for (uint32_t i = 0; i < argv.Length(); i++) add(argv.Get(i).As<Napi::String>().Utf8Value());
-  for (uint32_t i = 0; i < envp.Length(); i++) add(envp.Get(i).As<Napi::String>().Utf8Value());
-  std::string cwd = hasCwd ? info[4].As<Napi::String>().Utf8Value() : "";
+  for (uint32_t i = 0; i < argv.Length(); i++) add(BytesOf(argv.Get(i)));
+  for (uint32_t i = 0; i < envp.Length(); i++) add(BytesOf(envp.Get(i)));
+  std::string cwd = hasCwd ? BytesOf(info[4]) : "";
   if (hasCwd) add(cwd);
   if (body.size() + sizeof(ReqHdr) > kInCap || argv.Length() + envp.Length() + 2 > kMaxPtrs)
     ThrowErrno(env, E2BIG, "execve", path);

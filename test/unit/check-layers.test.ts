@@ -62,6 +62,7 @@ t.test('negative control: one violation of each kind', async (t) => {
     'lib/process/y.ts': 'export const Y = 1;\n',
     'lib/audit/audit.ts': "import '../sysctl/a.js';\nimport '../nowhere.js';\nexport const Z = 1;\n",
     'lib/extra/z.ts': 'export const Q = 1;\n',
+    'lib/printable.ts': "import { E } from './errors.js';\nexport const P = E;\n",
     'bin/cli.ts': "import { E } from '../lib/errors.js';\nimport { A } from 'netns';\nconsole.log(E, A);\n",
   });
   const r = check(dir);
@@ -81,5 +82,10 @@ t.test('negative control: one violation of each kind', async (t) => {
   t.match(r.out, /lib\/extra\/z\.ts: folder "extra" has no layer/);
   t.match(r.out, /bin\/cli\.ts: imports \.\.\/lib\/errors\.js by path; import the library as 'netns'/);
   t.notMatch(r.out, /lib\/index\.ts|lib\/subpaths/, 'the entries (root and subpath exports) may import anything');
-  t.match(r.out, /check-layers: 6 problems/);
+  t.match(
+    r.out,
+    /lib\/printable\.ts is a leaf: it imports lib\/errors\.ts/,
+    'a leaf imports nothing, even of its layer',
+  );
+  t.match(r.out, /check-layers: 7 problems/);
 });

@@ -259,7 +259,7 @@ t.test('roots: defaults, NETNS_CONTAINER_ROOTS, options, duplicates and bad inpu
     'a symlinked root once',
   );
   t.same(rootsFor({ runtime: 'docker' }, { NETNS_CONTAINER_ROOTS: 'runc=/a:docker=/b' }), [
-    { runtime: 'docker', dir: '/b' },
+    { runtime: 'docker', dir: '/b', dataRoot: '/var/lib/docker' },
   ]);
   t.same(
     rootsFor({ runtime: 'podman' }, { NETNS_CONTAINER_ROOTS: 'runc=/a:docker=/b:crun=/c' }).map((r) => r.dir),
@@ -267,7 +267,9 @@ t.test('roots: defaults, NETNS_CONTAINER_ROOTS, options, duplicates and bad inpu
     "Podman keeps its containers in runc's and crun's roots",
   );
   t.same(rootsFor({ root: '/r', runtime: 'crun' }), [{ runtime: 'crun', dir: '/r' }]);
-  t.same(rootsFor({ roots: [{ runtime: 'docker', dir: '/d' }] }), [{ runtime: 'docker', dir: '/d' }]);
+  t.same(rootsFor({ roots: [{ runtime: 'docker', dir: '/d' }] }, {}), [
+    { runtime: 'docker', dir: '/d', dataRoot: '/var/lib/docker' },
+  ]);
   t.throws(() => rootsFor({ runtime: 'lxc' as never }), RangeError);
   t.throws(() => rootsFor({ root: '' }), TypeError);
   t.throws(() => rootsFor({ roots: 'x' as never }), TypeError);
@@ -275,7 +277,7 @@ t.test('roots: defaults, NETNS_CONTAINER_ROOTS, options, duplicates and bad inpu
 });
 
 t.test(
-  'findContainer: full id, name, POD/CONTAINER, unique prefix; unknown and ambiguous list what matched',
+  'findContainer: exact id or name anywhere, then a prefix of a generated id only; unknown and ambiguous list what matched',
   async (t) => {
     const d = tmp(t);
     const b = path.join(d, 'b1');
@@ -287,26 +289,40 @@ t.test(
         'io.kubernetes.cri.sandbox-namespace': 'prod',
       },
     });
-    write(path.join(d, 'root/k8s.io/aaaa1111/state.json'), runcState('aaaa1111', me, myStart, b));
-    write(path.join(d, 'root/k8s.io/aaaa2222/state.json'), runcState('aaaa2222', me, myStart));
+    // containerd's CRI ids are 64 hex digits; bbbb is an id a person chose (ctr run ... bbbb).
+    const h1 = 'aaaa1111'.padEnd(64, 'e');
+    const h2 = 'aaaa2222'.padEnd(64, 'e');
+    write(path.join(d, `root/k8s.io/${h1}/state.json`), runcState(h1, me, myStart, b));
+    write(path.join(d, `root/k8s.io/${h2}/state.json`), runcState(h2, me, myStart));
     write(path.join(d, 'root/k8s.io/bbbb/state.json'), runcState('bbbb', me, myStart + 5));
     const o = { root: path.join(d, 'root') };
     t.equal(listContainers(o).length, 3);
-    t.equal(findContainer('aaaa1111', o).id, 'aaaa1111');
-    t.equal(findContainer('nginx', o).id, 'aaaa1111');
-    t.equal(findContainer('web-0/nginx', o).id, 'aaaa1111');
-    t.equal(findContainer('prod/web-0/nginx', o).id, 'aaaa1111');
-    t.equal(findContainer('k8s.io/aaaa2222', o).id, 'aaaa2222');
-    t.equal(findContainer('aaaa2', o).id, 'aaaa2222');
-    t.equal(findContainer('bb', o).id, 'bbbb', 'a stopped container is still found (opening it says it is gone)');
+    t.equal(findContainer(h1, o).id, h1);
+    t.equal(findContainer('nginx', o).id, h1);
+    t.equal(findContainer('web-0/nginx', o).id, h1);
+    t.equal(findContainer('prod/web-0/nginx', o).id, h1);
+    t.equal(findContainer(`k8s.io/${h2}`, o).id, h2);
+    t.equal(findContainer('aaaa2', o).id, h2, 'a prefix of a generated id');
+    t.equal(findContainer('k8s.io/aaaa2', o).id, h2, 'NAMESPACE/PREFIX');
+    t.equal(findContainer('bbbb', o).id, 'bbbb', 'a stopped container is still found (opening it says it is gone)');
+    t.throws(() => findContainer('bb', o), {
+      code: 'ENOENT',
+      message: /no container matches "bb".*it begins containerd k8s\.io\/bbbb.*matched whole/,
+    });
+    t.throws(
+      () => findContainer('ngin', o),
+      { code: 'ENOENT', message: /it begins .*prod\/web-0\/nginx/ },
+      'names whole',
+    );
+    t.throws(() => findContainer('moby/aaaa2', o), { code: 'ENOENT' }, 'another containerd namespace');
     t.throws(() => findContainer('aaaa', o), {
       code: 'EINVAL',
       message:
-        /"aaaa" matches 2 containers: containerd k8s\.io\/aaaa1111 \(prod\/web-0\/nginx\), containerd k8s\.io\/aaaa2222.*Give more of the id/,
+        /"aaaa" matches 2 containers: containerd k8s\.io\/aaaa1111e+ \(prod\/web-0\/nginx\) in .*\/root\/k8s\.io; containerd k8s\.io\/aaaa2222e+ in .*Give the full id/,
     });
     t.throws(() => findContainer('zz', o), {
       code: 'ENOENT',
-      message: /no container matches "zz" \(searched runc .*\/root\).*Known containers: containerd k8s\.io\/aaaa1111/,
+      message: /no container matches "zz" \(searched runc .*\/root\)\. Known containers: containerd k8s\.io\/aaaa1111/,
     });
     t.throws(() => findContainer('zz', { root: path.join(d, 'none') }), {
       code: 'ENOENT',
@@ -314,10 +330,45 @@ t.test(
     });
     t.throws(() => findContainer('', o), TypeError);
     // The same id in two containerd namespaces: ambiguous unless one of them is running.
-    write(path.join(d, 'root/moby/aaaa2222/state.json'), runcState('aaaa2222', me, myStart + 9));
-    t.equal(findContainer('aaaa2222', o).namespace, 'k8s.io', 'the running one wins over a stale state directory');
-    write(path.join(d, 'root/moby/aaaa2222/state.json'), runcState('aaaa2222', me, myStart));
-    t.throws(() => findContainer('aaaa2222', o), { code: 'EINVAL', message: /matches 2 containers/ });
+    write(path.join(d, `root/moby/${h2}/state.json`), runcState(h2, me, myStart + 9));
+    t.equal(findContainer(h2, o).namespace, 'k8s.io', 'the running one wins over a stale state directory');
+    write(path.join(d, `root/moby/${h2}/state.json`), runcState(h2, me, myStart));
+    t.throws(() => findContainer(h2, o), { code: 'EINVAL', message: /matches 2 containers/ });
+  },
+);
+
+t.test(
+  'findContainer across roots: an exact id or name anywhere beats any prefix; names are never prefixes',
+  async (t) => {
+    const d = tmp(t);
+    // The issue's case: nu-ctr in a root searched only when asked, nu-ctr2 in the default one.
+    write(path.join(d, 'other/nu-ctr/state.json'), runcState('nu-ctr', me, myStart));
+    write(path.join(d, 'run-runc/nu-ctr2/state.json'), runcState('nu-ctr2', me, myStart));
+    const only = { roots: [{ runtime: 'runc' as const, dir: path.join(d, 'run-runc') }] };
+    const both = { roots: [{ runtime: 'runc' as const, dir: path.join(d, 'other') }, ...only.roots] };
+    t.throws(
+      () => findContainer('nu-ctr', only),
+      { code: 'ENOENT', message: /it begins runc nu-ctr2/ },
+      'never nu-ctr2',
+    );
+    t.throws(() => findContainer('n', only), { code: 'ENOENT' });
+    t.equal(findContainer('nu-ctr', both).id, 'nu-ctr', 'the exact id in the other root');
+    t.equal(findContainer('nu-ctr2', both).id, 'nu-ctr2');
+    // A Docker container whose generated id starts with what is another container's exact id.
+    const hex = 'abc'.padEnd(64, '0');
+    write(path.join(d, `moby/${hex}/state.json`), runcState(hex, me, myStart));
+    write(path.join(d, 'run-runc/abc/state.json'), runcState('abc', me, myStart));
+    const mixed = { roots: [{ runtime: 'docker' as const, dir: path.join(d, 'moby') }, ...only.roots] };
+    t.equal(findContainer('abc', mixed).id, 'abc', 'the exact id, not the prefix of the generated one');
+    t.equal(findContainer('abc0', mixed).id, hex, 'a longer prefix names the generated id');
+    t.equal(findContainer('abc0', mixed).runtime, 'docker');
+    // The same exact name in two roots, both running: ambiguous, each candidate with its root.
+    write(path.join(d, 'run-runc/web/state.json'), runcState('web', me, myStart));
+    write(path.join(d, 'other/web/state.json'), runcState('web', me, myStart));
+    t.throws(() => findContainer('web', both), {
+      code: 'EINVAL',
+      message: /"web" matches 2 containers: runc web in .*other; runc web in .*run-runc/,
+    });
   },
 );
 
@@ -418,4 +469,138 @@ t.test("names: containers-storage (Podman, CRI-O) from containers.json, nerdctl'
   t.equal(by.p2?.name, undefined, 'no name kept');
   t.equal(by.n1?.name, 'cache');
   t.equal(findContainer('web', { root: path.join(d, 'root') }).id, 'p1');
+});
+
+t.test(
+  'Docker roots: --exec-root and --data-root as options, NETNS_DOCKER_EXEC_ROOT / NETNS_DOCKER_DATA_ROOT, defaults',
+  async (t) => {
+    const docker = (o: Parameters<typeof rootsFor>[0], env: NodeJS.ProcessEnv) =>
+      rootsFor({ ...o, runtime: 'docker' }, env);
+    t.same(
+      docker({}, {}),
+      [{ runtime: 'docker', dir: '/run/docker/runtime-runc/moby', dataRoot: '/var/lib/docker' }],
+      "Debian's docker.io defaults",
+    );
+    t.same(docker({}, { NETNS_DOCKER_EXEC_ROOT: '/e', NETNS_DOCKER_DATA_ROOT: '/d' }), [
+      { runtime: 'docker', dir: '/e/runtime-runc/moby', dataRoot: '/d' },
+    ]);
+    t.same(
+      docker({ docker: { execRoot: '/x' } }, { NETNS_DOCKER_EXEC_ROOT: '/e', NETNS_DOCKER_DATA_ROOT: '/d' }),
+      [{ runtime: 'docker', dir: '/x/runtime-runc/moby', dataRoot: '/d' }],
+      'options win, field by field',
+    );
+    t.same(
+      docker({ docker: { dataRoot: '/y' } }, { NETNS_DOCKER_EXEC_ROOT: '' }),
+      [{ runtime: 'docker', dir: '/run/docker/runtime-runc/moby', dataRoot: '/y' }],
+      'an empty variable is unset',
+    );
+    t.same(
+      docker({ root: '/r', docker: { execRoot: '/x', dataRoot: '/y' } }, {}),
+      [{ runtime: 'docker', dir: '/r', dataRoot: '/y' }],
+      'with one root: only the data-root applies',
+    );
+    t.same(
+      rootsFor({ roots: [{ runtime: 'docker', dir: '/a', dataRoot: '/own' }], docker: { dataRoot: '/y' } }, {}),
+      [{ runtime: 'docker', dir: '/a', dataRoot: '/own' }],
+      "a root's own data-root stays",
+    );
+    t.same(
+      rootsFor({ runtime: 'runc', docker: { dataRoot: '/y' } }, {}).filter((r) => r.dataRoot !== undefined),
+      [],
+      'only Docker roots get one',
+    );
+    t.throws(() => rootsFor({ docker: { execRoot: '' } }), { name: 'TypeError', message: /options\.docker\.execRoot/ });
+    t.throws(() => rootsFor({ docker: { dataRoot: 5 as never } }), {
+      name: 'TypeError',
+      message: /options\.docker\.dataRoot/,
+    });
+    t.throws(() => rootsFor({ docker: 'x' as never }), { name: 'TypeError', message: /options\.docker/ });
+  },
+);
+
+t.test('Docker names from DATA_ROOT/containers/ID/config.v2.json, found through the exec-root', async (t) => {
+  const d = tmp(t);
+  const id = 'c0ffee'.padEnd(64, '0');
+  const other = 'bad0'.padEnd(64, '1');
+  // As a dockerd with --exec-root d/exec --data-root d/data lays them out.
+  const bundle = path.join(d, 'exec/containerd/daemon/io.containerd.runtime.v2.task/moby', id);
+  write(path.join(bundle, 'config.json'), { linux: { sysctl: { 'net.ipv4.tcp_keepalive_time': '600' } } });
+  write(path.join(d, 'exec/runtime-runc/moby', id, 'state.json'), runcState(id, me, myStart, bundle));
+  write(path.join(d, 'exec/runtime-runc/moby', other, 'state.json'), runcState(other, me, myStart));
+  write(path.join(d, 'data/containers', id, 'config.v2.json'), { ID: id, Name: '/web', State: { Pid: me } });
+  write(path.join(d, 'data/containers', other, 'config.v2.json'), { ID: id, Name: '/impostor' });
+  const o = { runtime: 'docker' as const, docker: { execRoot: path.join(d, 'exec'), dataRoot: path.join(d, 'data') } };
+  const by = Object.fromEntries(listContainers(o).map((c) => [c.id, c]));
+  t.same(Object.keys(by).sort(), [id, other].sort());
+  t.equal(by[id]?.runtime, 'docker');
+  t.equal(by[id]?.name, 'web', "Docker's name, without its leading slash");
+  t.equal(by[id]?.bundle, bundle, "the bundle in the daemon's containerd state, from runc's bundle= label");
+  t.equal(by[other]?.name, undefined, 'a config.v2.json that records another id names nothing');
+  t.equal(findContainer('web', o).id, id);
+  t.equal(
+    listContainers({
+      runtime: 'docker',
+      roots: [{ runtime: 'docker', dir: path.join(d, 'exec/runtime-runc/moby') }],
+    })[0]?.name,
+    undefined,
+    'names are not looked for in another data-root',
+  );
+  t.equal(
+    listContainers({
+      root: path.join(d, 'exec/runtime-runc/moby'),
+      runtime: 'docker',
+      docker: { dataRoot: path.join(d, 'data') },
+    }).find((c) => c.id === id)?.name,
+    'web',
+  );
+});
+
+t.test(
+  'Podman names beside its bundle: GRAPHROOT/DRIVER-containers/containers.json, whatever --root and driver',
+  async (t) => {
+    const d = tmp(t);
+    const graph = path.join(d, 'graph');
+    const id = 'ab12'.padEnd(64, 'f');
+    const vid = 'cd34'.padEnd(64, 'e');
+    const stray = 'ef56'.padEnd(64, 'd');
+    const bundleOf = (i: string) => path.join(graph, 'vfs-containers', i, 'userdata');
+    for (const i of [id, vid, stray])
+      write(path.join(bundleOf(i), 'config.json'), { annotations: { 'io.container.manager': 'libpod' } });
+    write(path.join(graph, 'vfs-containers/containers.json'), [{ id, names: ['db'] }]);
+    write(path.join(graph, 'vfs-containers/volatile-containers.json'), [{ id: vid, names: ['tmp-1'] }]);
+    write(path.join(d, 'root', id, 'state.json'), runcState(id, me, myStart, bundleOf(id)));
+    write(path.join(d, 'root', vid, 'state.json'), runcState(vid, me, myStart, bundleOf(vid)));
+    // A bundle that is not ID/userdata below a DRIVER-containers directory is not looked beside.
+    const elsewhere = path.join(d, 'elsewhere', stray, 'userdata');
+    write(path.join(elsewhere, 'config.json'), { annotations: { 'io.container.manager': 'libpod' } });
+    write(path.join(d, 'elsewhere/containers.json'), [{ id: stray, names: ['nope'] }]);
+    write(path.join(d, 'root', stray, 'state.json'), runcState(stray, me, myStart, elsewhere));
+    const by = Object.fromEntries(listContainers({ root: path.join(d, 'root') }).map((c) => [c.id, c]));
+    t.equal(by[id]?.runtime, 'podman');
+    t.equal(by[id]?.name, 'db');
+    t.equal(by[vid]?.name, 'tmp-1', 'a transient store (volatile-containers.json) too');
+    t.equal(by[stray]?.name, undefined);
+    t.equal(findContainer('db', { root: path.join(d, 'root') }).id, id);
+  },
+);
+
+t.test('a bundle whose config.json is a FIFO or huge does not stop the scan', async (t) => {
+  const d = tmp(t);
+  const fifo = path.join(d, 'fifo-bundle');
+  fs.mkdirSync(fifo);
+  t.equal(spawnSync('mkfifo', [path.join(fifo, 'config.json')]).status, 0, 'mkfifo');
+  write(path.join(d, 'root/f1/state.json'), runcState('f1', me, myStart, fifo));
+  const huge = path.join(d, 'huge-bundle');
+  write(path.join(huge, 'config.json'), { annotations: { big: 'yes' } });
+  fs.truncateSync(path.join(huge, 'config.json'), 65 << 20); // sparse: no disk used
+  write(path.join(d, 'root/h1/state.json'), runcState('h1', me, myStart, huge));
+  const all = listContainers({ root: path.join(d, 'root') });
+  t.same(
+    all.map((c) => [c.id, c.annotations]),
+    [
+      ['f1', {}],
+      ['h1', {}],
+    ],
+    'read without blocking, nor past 64 MiB: no annotations',
+  );
 });

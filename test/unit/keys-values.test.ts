@@ -41,7 +41,8 @@ t.test('escapes and junk are rejected before any open', async (t) => {
     'ipv4.tcp_keepalive_time',
     'net.ipv4.x\0y',
     'net.ipv4.x\ny',
-    'net.ipv4.\u0007',
+    'net.ipv4.x\ty',
+    'net.ipv4.x\ry',
     'net.ipv4.' + 'a'.repeat(256),
     'net.' + 'a.'.repeat(600) + 'b',
   ];
@@ -53,8 +54,24 @@ t.test('escapes and junk are rejected before any open', async (t) => {
   t.throws(() => parseKey({ family: 'ipv4', iface: 'lo', key: '../x' }), RangeError);
   t.throws(() => parseKey({ family: 'ipv4', iface: 'lo', key: 'x', section: 'y' as 'conf' }), RangeError);
   t.equal(checkInterfaceName('eth0.100'), 'eth0.100');
-  for (const b of ['', '.', '..', 'a/b', 'a:b', 'a b', 'x'.repeat(16)])
-    t.throws(() => checkInterfaceName(b), RangeError);
+  for (const b of ['', '.', '..', 'a/b', 'a:b', 'a b', 'a\tb', 'x'.repeat(16), 'é'.repeat(8), 'à', '\udca0'])
+    t.throws(() => checkInterfaceName(b), RangeError, JSON.stringify(b));
+});
+
+t.test('keys of interfaces a tenant named with control characters or bytes that are not UTF-8', async (t) => {
+  // dev_valid_name() takes any byte but NUL, '/', ':' and isspace() (which counts 0xA0), so
+  // these are real interface names, and their keys must be reachable.
+  for (const iface of ['e\x1b[31m', 'c\u009bq', 'f\x7f\\g', 'b\udcffz', 'd\udc9bq', '\x07', 'é'.repeat(7)]) {
+    t.equal(checkInterfaceName(iface), iface, JSON.stringify(iface));
+    const p = parseKey(`net.ipv4.conf.${iface}.rp_filter`);
+    t.same(p.parts, ['ipv4', 'conf', iface, 'rp_filter'], JSON.stringify(iface));
+    t.same(parseKey({ family: 'ipv4', iface, key: 'rp_filter' }).rel, p.rel);
+  }
+  // Lengths are the kernel's, in bytes: a byte that is not UTF-8 is one byte, not U+FFFD's three.
+  t.equal(checkInterfaceName('\udcff'.repeat(15)), '\udcff'.repeat(15));
+  t.throws(() => checkInterfaceName('\udcff'.repeat(16)), RangeError);
+  t.ok(parseKey(`net.ipv4.${'\udcff'.repeat(255)}`));
+  t.throws(() => parseKey(`net.ipv4.${'\udcff'.repeat(256)}`), RangeError);
 });
 
 t.test('parseValue', async (t) => {

@@ -1,7 +1,7 @@
 // --atomic and --json: writes as one transaction (all or nothing), the library's setMany.
 import { NetnsError, formatValue, parseKey, type SetManyReport } from 'netns';
 import { FAILED, Failure, OK, errorJson, isArgumentError } from '../../cli/errors.js';
-import { json, warn } from '../../cli/output.js';
+import { json, quote, shown, warn } from '../../cli/output.js';
 import { isNetKey, parseSettingLine, type InvalidLine, type Setting } from '../../cli/sysctld.js';
 import { linePattern, printKey, type Ctx } from './context.js';
 import { expand } from './write.js';
@@ -11,7 +11,9 @@ import { NOT_NET, notNet } from './messages.js';
 function reportSet(ctx: Ctx, report: SetManyReport, order: string[], where: Map<string, string>): void {
   for (const k of report.skipped) {
     const w = where.get(k);
-    warn(`skipped ${k}${w && w !== 'command line' ? ` (${w})` : ''}: ${report.reasons[k]?.message ?? 'ignored'}`);
+    warn(
+      `skipped ${shown(k)}${w && w !== 'command line' ? ` (${shown(w)})` : ''}: ${report.reasons[k]?.message ?? 'ignored'}`,
+    );
   }
   if (ctx.args.quiet) return;
   const done = new Set<string>();
@@ -60,7 +62,7 @@ function transaction(ctx: Ctx, writes: Setting[], extra?: Record<string, unknown
     if (w && w !== 'command line') throw new Failure(`${w}: ${(e as Error).message}`);
     throw e;
   }
-  if (ctx.args.json) reportJson(report, extra);
+  if (ctx.args.json) reportJson(report, { ...extra, container: ctx.container });
   else reportSet(ctx, report, order, where);
   return OK;
 }
@@ -72,7 +74,7 @@ export function atomicOperands(ctx: Ctx, operands: string[]): number {
     const r = parseSettingLine(op, linePattern(ctx));
     if (r.kind === 'none') continue;
     if (r.kind === 'invalid' || r.value === undefined)
-      throw new Failure(`expected KEY=VALUE, got ${JSON.stringify(op)}. Nothing was applied`);
+      throw new Failure(`expected KEY=VALUE, got ${quote(op)}. Nothing was applied`);
     if (!isNetKey(r.key)) {
       if (ctx.args.ignore) continue;
       throw new Failure(`${notNet(r.key)}. Nothing was applied`);
@@ -90,7 +92,7 @@ export function atomicSettings(
   if (status !== OK) throw new Failure('a file could not be read. Nothing was applied');
   const { writes, notNet: other } = expand(ctx, settings);
   const skipped = other.map((s) => ({ key: s.key, where: s.where, reason: NOT_NET }));
-  if (!ctx.args.json) for (const s of skipped) warn(`skipped ${s.key} (${s.where}): ${s.reason}`);
+  if (!ctx.args.json) for (const s of skipped) warn(`skipped ${shown(s.key)} (${shown(s.where)}): ${s.reason}`);
   const rc = transaction(ctx, writes, { notNet: skipped, invalid });
   return rc === OK ? OK : FAILED;
 }

@@ -2,10 +2,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fsdecode } from 'netns';
 import { FAILED, OK } from '../../cli/errors.js';
-import { out, warn } from '../../cli/output.js';
+import { out, quote, shown, warn } from '../../cli/output.js';
 import { globRegExp, isGlob, parseConf, systemFiles, type InvalidLine, type Setting } from '../../cli/sysctld.js';
-import { linePattern, type Ctx } from './context.js';
+import { keyOut, linePattern, type Ctx } from './context.js';
 
 /** "a{b,c}d" -> ["abd", "acd"] (GLOB_BRACE, nested braces included). */
 function braces(spec: string): string[] {
@@ -78,15 +79,16 @@ function preload(ctx: Ctx, spec: string, into: Loaded): number {
   for (const file of expandFileSpec(spec)) {
     let text: string;
     try {
-      text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+      // Keys are bytes: one that is not UTF-8 (an interface's) is kept exact (fsdecode).
+      text = fsdecode(fs.readFileSync(file === '-' ? 0 : file));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
       if (code === 'EISDIR') continue; // procps reads nothing from a directory
-      warn(`cannot open "${file}": ${STRERROR[code] ?? code}`);
+      warn(`cannot open ${quote(file)}: ${STRERROR[code] ?? code}`);
       return FAILED;
     }
     const { settings, invalid } = parseConf(text, file, linePattern(ctx));
-    for (const bad of invalid) warn(`${bad.where}: invalid syntax, continuing...`);
+    for (const bad of invalid) warn(`${shown(bad.where)}: invalid syntax, continuing...`);
     into.settings.push(...settings);
     into.invalid.push(...invalid);
   }
@@ -127,7 +129,7 @@ function isRegularFile(p: string): boolean {
 export function loadSystem(ctx: Ctx): Loaded {
   const loaded: Loaded = { settings: [], invalid: [], status: OK };
   for (const file of systemFiles(readdir, isRegularFile)) {
-    if (!ctx.args.quiet) out(`* Applying ${file} ...\n`);
+    if (!ctx.args.quiet) out(`* Applying ${keyOut(file)} ...\n`);
     loaded.status |= preload(ctx, file, loaded);
   }
   return loaded;

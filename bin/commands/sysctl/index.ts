@@ -6,7 +6,7 @@ import { FAILED, UsageError } from '../../cli/errors.js';
 import { out, warn } from '../../cli/output.js';
 import { parseSysctlArgs, type SysctlArgs } from '../../cli/sysctl-args.js';
 import { DEFAULT_CONF } from '../../cli/sysctld.js';
-import { checkTarget, resolveTarget } from '../../cli/targets.js';
+import { checkTarget, containerJson, resolveTarget } from '../../cli/targets.js';
 import { atomicOperands, atomicSettings, wantsTransaction } from './atomic.js';
 import { makeCtx, type Ctx } from './context.js';
 import { loadFiles, loadSystem, type Loaded } from './files.js';
@@ -21,7 +21,8 @@ sysctl(8) for the net.* keys of a namespace: procps-ng 4's options, output, exit
 
 Target (default: the current namespace):
   --pid PID | --name NAME (/run/netns/NAME) | --path PATH (/proc/PID/ns/net, a mount)
-  --container ID (a running container's id, prefix or name; --runtime R, --container-root DIR)
+  --container ID (a running container's id, prefix or name; --runtime R, --container-root DIR,
+                 --docker-exec-root DIR, --docker-data-root DIR)
 Options, as sysctl(8):
   -a, -A, -X, --all      every net.* key       -r, --pattern ERE   only what matches
   -n, --values           values only           -N, --names         names only
@@ -81,7 +82,9 @@ export const sysctlCommand: Command = {
     }
     const ns = resolveTarget(args.target, 'sysctl');
     try {
-      return status(main(makeCtx(ns?.sysctl ?? ownSysctl, args)));
+      const ctx = makeCtx(ns?.sysctl ?? ownSysctl, args);
+      if (ns?.container) ctx.container = containerJson(ns.container);
+      return status(main(ctx));
     } finally {
       ns?.close();
     }

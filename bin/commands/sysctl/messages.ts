@@ -1,5 +1,5 @@
 // Failure messages: procps' wording first, then the library's code and advice.
-import { NetnsError } from 'netns';
+import { NetnsError, printable } from 'netns';
 
 const STRERROR: Record<string, string> = {
   ENOENT: 'No such file or directory',
@@ -27,21 +27,21 @@ function tail(e: NetnsError): string {
 
 /** The key does not exist: procps says it cannot stat the file. */
 export function cannotStat(rel: string, e: NetnsError): string {
-  return `cannot stat /proc/sys/net/${rel}: ${strerror(e)}${tail(e)}`;
+  return `cannot stat /proc/sys/net/${printable(rel)}: ${strerror(e)}${tail(e)}`;
 }
 
 /** Any other failure to write a key. */
 export function writeFailure(key: string, e: NetnsError, ignoring: boolean): string {
   const ign = ignoring ? ', ignoring' : '';
   if (e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS')
-    return `permission denied on key "${key}"${ign}${tail(e)}`;
-  return `setting key "${key}"${ign}: ${strerror(e)}${tail(e)}`;
+    return `permission denied on key "${printable(key)}"${ign}${tail(e)}`;
+  return `setting key "${printable(key)}"${ign}: ${strerror(e)}${tail(e)}`;
 }
 
 /** A key that exists but cannot be read. */
 export function readFailure(key: string, e: NetnsError): string {
-  if (e.code === 'EACCES' || e.code === 'EPERM') return `permission denied on key '${key}'${tail(e)}`;
-  return `reading key "${key}": ${strerror(e)}${tail(e)}`;
+  if (e.code === 'EACCES' || e.code === 'EPERM') return `permission denied on key '${printable(key)}'${tail(e)}`;
+  return `reading key "${printable(key)}": ${strerror(e)}${tail(e)}`;
 }
 
 /** Whether a failure means the key is not there (procps: stat failed; -e ignores it). */
@@ -54,12 +54,12 @@ export const NOT_NET =
   'not a network sysctl: netns sysctl reads and writes only keys under net (/proc/sys/net); use sysctl(8) for it';
 
 export function notNet(key: string): string {
-  return `${key} is ${NOT_NET}`;
+  return `${printable(key)} is ${NOT_NET}`;
 }
 
 /** A key refused before any file is opened ('..', empty components, control characters). */
 export function refused(key: string, e: Error): string {
-  return `${JSON.stringify(key)} refused: not a key beneath /proc/sys/net (${e.message})`;
+  return `"${printable(key)}" refused: not a key beneath /proc/sys/net (${e.message})`;
 }
 
 const KEY_SYSCALLS = new Set([

@@ -1,7 +1,7 @@
 // Reading keys as procps' ReadSetting() and DisplayAll() do: a key, a directory, or -a.
 import { parseKey, type SysctlSnapshot, type SysctlValue } from 'netns';
 import { FAILED, OK, describe, errorJson, isArgumentError } from '../../cli/errors.js';
-import { json, warn, warnError } from '../../cli/output.js';
+import { json, shown, warn, warnError } from '../../cli/output.js';
 import { isNetKey, isTraversal } from '../../cli/sysctld.js';
 import { passes, printKey, type Ctx } from './context.js';
 import { cannotStat, isAbsent, keyErrorOf, notNet, readFailure, refused } from './messages.js';
@@ -106,14 +106,14 @@ export function showAll(ctx: Ctx): number {
       if (k in snap.raw) values[k] = snap.values[k]!;
       else unreadable[k] = snap.unreadable[k]!.code;
     }
-    json({ values, unreadable });
+    json({ values, unreadable, container: ctx.container });
     return OK;
   }
   for (const k of keys) readOne(ctx, snap, k, true);
   const denied = keys.filter((k) => passes(ctx, k) && snap.unreadable[k]?.code === 'EACCES' && !isWriteOnly(k));
   if (denied.length > 0 && !ctx.args.namesOnly)
     warn(
-      `${denied.length} keys could not be read without root and are not shown (e.g. ${denied[0]}); --json lists them`,
+      `${denied.length} keys could not be read without root and are not shown (e.g. ${shown(denied[0]!)}); --json lists them`,
     );
   return OK;
 }
@@ -142,6 +142,6 @@ export function readJson(ctx: Ctx, names: string[]): number {
       status = FAILED;
     }
   }
-  json({ values, errors });
+  json({ values, errors, container: ctx.container });
   return status;
 }

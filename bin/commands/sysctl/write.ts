@@ -2,7 +2,7 @@
 // order, each failure reported, the status saying whether any failed.
 import { parseKey, type NetnsError } from 'netns';
 import { FAILED, OK, isArgumentError } from '../../cli/errors.js';
-import { warn, warnError } from '../../cli/output.js';
+import { quote, shown, warn, warnError } from '../../cli/output.js';
 import {
   globRegExp,
   isGlob,
@@ -17,7 +17,7 @@ import { NOT_NET, cannotStat, isAbsent, keyErrorOf, notNet, refused, writeFailur
 
 /** Where a failure came from, as a message prefix ("" for the command line). */
 function at(s: Setting): string {
-  return s.where === 'command line' ? '' : `${s.where}: `;
+  return s.where === 'command line' ? '' : `${shown(s.where)}: `;
 }
 
 /** The echo of a value set: as typed (procps prints the value given, not the one read back). */
@@ -40,7 +40,7 @@ function dryRun(ctx: Ctx, s: Setting, key: string, rel: string): number {
     if (ctx.args.ignore) return OK;
     return fail(s, cannotStat(rel, ke), ke);
   }
-  if (!writable) return fail(s, `setting key "${key}": Operation not permitted (it is read-only here)`);
+  if (!writable) return fail(s, `setting key ${quote(key)}: Operation not permitted (it is read-only here)`);
   echo(ctx, key, s.value!);
   return OK;
 }
@@ -111,12 +111,13 @@ export function writeSetting(ctx: Ctx, s: Setting): number {
   try {
     put(ctx, key, s.value!);
   } catch (e) {
-    if (isArgumentError(e)) return fail(s, `setting key "${key}": ${e.message}`);
+    if (isArgumentError(e)) return fail(s, `setting key ${quote(key)}: ${e.message}`);
     const ke = keyErrorOf(e);
     if (!ke) throw e;
     if (s.optional) {
       // A '-' key: any failure is ignored, as sysctl.conf(5) says (and reported, unless -e covers it).
-      if (!(ctx.args.ignore && isAbsent(ke))) warn(`skipped ${key} (${s.where}): ${ke.code}: ${ke.hint ?? ke.message}`);
+      if (!(ctx.args.ignore && isAbsent(ke)))
+        warn(`skipped ${shown(key)} (${shown(s.where)}): ${ke.code}: ${ke.hint ?? ke.message}`);
       return OK;
     }
     if (!isAbsent(ke)) return fail(s, writeFailure(key, ke, false), ke);
@@ -129,7 +130,7 @@ export function writeSetting(ctx: Ctx, s: Setting): number {
 
 /** A key outside net in a file: reported and never written; not a failure. */
 export function skipNotNet(ctx: Ctx, s: Setting, always: boolean): void {
-  if (always || !ctx.args.ignore) warn(`skipped ${s.key} (${s.where}): ${NOT_NET}`);
+  if (always || !ctx.args.ignore) warn(`skipped ${shown(s.key)} (${shown(s.where)}): ${NOT_NET}`);
 }
 
 const byteOrder = (x: string, y: string): number => Buffer.compare(Buffer.from(x), Buffer.from(y));
@@ -184,7 +185,7 @@ export function writeOperand(ctx: Ctx, operand: string): number {
     return FAILED;
   }
   if (r.value === undefined) {
-    warn(`-${r.key}: an exclusion is for files; give -${r.key}=VALUE to ignore failures`);
+    warn(`-${shown(r.key)}: an exclusion is for files; give -${shown(r.key)}=VALUE to ignore failures`);
     return FAILED;
   }
   if (!isNetKey(r.key) && !isTraversal(r.key)) {
