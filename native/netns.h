@@ -92,6 +92,7 @@ bool IsCurrent(int fd);
 int CheckWayBack(int home);
 // The same for the JS thread's current namespace, cached for the addon's home namespace.
 int CheckWayBackSync(Napi::Env env);
+int CheckWayBackSync(AddonData* d);
 // Whether a CheckWayBack answer is definitive (0, or EPERM: the credentials decide) and may be
 // kept; any other errno (ENOMEM...) is transient and must be asked again.
 bool IsSettledWayBack(int r);
@@ -139,14 +140,18 @@ int Inside(int target, int back, OnStuck onStuck, const char* during, F&& work) 
 // of; a failed setns is thrown; the way back is where the JS thread is now (the namespace of
 // an enclosing runSync, or home).
 template <class F>
-void InsideJs(Napi::Env env, int target, const char* during, F&& work) {
+void InsideJs(Napi::Env env, AddonData* d, int target, const char* during, F&& work) {
   if (target < 0) {
     work();
     return;
   }
-  if (int back = CheckWayBackSync(env)) ThrowWayBackBarred(env, back);
-  if (int err = Inside(target, Data(env)->curNs, OnStuck::kAbort, during, work))
+  if (int back = CheckWayBackSync(d)) ThrowWayBackBarred(env, back);
+  if (int err = Inside(target, d->curNs, OnStuck::kAbort, during, work))
     ThrowErrno(env, err, "setns");
+}
+template <class F>
+void InsideJs(Napi::Env env, int target, const char* during, F&& work) {
+  InsideJs(env, Data(env), target, during, work);
 }
 
 // ---- children the addon clones (clone.cc, rootless/rootless.cc) ----
@@ -171,7 +176,7 @@ int ReadSmall(int fd, std::string& out);
 // Strings <-> bytes (bytes.cc): every string that crosses the boundary as a path, a key or a
 // value goes through these two, so that a name that is not UTF-8 round-trips exactly (each
 // undecodable byte is the lone surrogate U+DC80 + (byte - 0x80), PEP 383's surrogateescape).
-std::string BytesOf(const Napi::Value& v);
+std::string BytesOf(const Napi::Value& v);  // also takes a Uint8Array: its bytes as they are
 Napi::String StringOf(Napi::Env env, const char* p, size_t n);
 inline Napi::String StringOf(Napi::Env env, const std::string& s) {
   return StringOf(env, s.data(), s.size());

@@ -329,7 +329,7 @@ void SysctlReadArea(napi_env napiEnv, AddonData* d) {
   int err = 0;
   const char* syscall = "open";
   ssize_t n = 0;
-  InsideJs(env, d->call.fd, kDuring, [&] {
+  InsideJs(env, d, d->call.fd, kDuring, [&] {
     int fd = OpenConfined(rel, O_RDONLY);
     if (fd < 0) {
       err = -fd;
@@ -405,6 +405,17 @@ struct BatchJob : Job {
   }
 };
 
+// One read (getAsync): the batch's work for one key, without its four vectors.
+struct ReadJob : Job {
+  std::string rel;
+  Outcome o;
+  void Work() override { DoRead(rel, o); }
+  Napi::Value Value(Napi::Env env, bool& reject) override {
+    reject = o.err != 0;
+    return OutcomeValue(env, o, rel);
+  }
+};
+
 struct WalkJob : Job {
   std::string prefix;
   int flags = 0;
@@ -421,11 +432,8 @@ struct WalkJob : Job {
 };
 
 Napi::Value SysctlReadAsync(const Napi::CallbackInfo& info) {
-  auto* job = new BatchJob();
-  job->rels.push_back(BytesOf(info[1]));
-  job->vals.emplace_back();
-  job->isWrite.push_back(false);
-  job->single = true;
+  auto* job = new ReadJob();
+  job->rel = BytesOf(info[1]);
   return Executor::Get(info.Env())->Submit(info.Env(), job, NsArg(info));
 }
 

@@ -133,7 +133,8 @@ export interface NativeBinding {
   /** pread every fd from offset 0: NUL-terminated outcomes in order, "=value" or "!errno:read". */
   fdReadAll(fds: Int32Array): string;
   fdWrite(fd: number, value: string): void;
-  sysctlReadAsync(nsfd: number, rel: string): Promise<string>;
+  /** `rel` as a string, or as its bytes (a hot key's `relBytes`: no string conversion). */
+  sysctlReadAsync(nsfd: number, rel: string | Uint8Array): Promise<string>;
   sysctlWriteAsync(nsfd: number, rel: string, value: string): Promise<string | null>;
   sysctlBatchAsync(
     nsfd: number,

@@ -27,8 +27,14 @@ export function preadInto(fd: number): number {
  */
 export function readInto(nsfd: number, rel: Uint8Array): number {
   ints[0] = nsfd;
-  ints[1] = rel.length;
-  relArea.set(rel);
+  if (rel !== lastRel) {
+    // Only this function writes the path bytes: the same key read again is already there.
+    ints[1] = rel.length;
+    relArea.set(rel);
+    lastRel = rel;
+  }
   sysctlReadInto();
   return ints[2]!;
 }
+/** The path whose bytes the call area holds now. */
+let lastRel: Uint8Array | undefined;

@@ -36,7 +36,8 @@ export interface SysctlBackend {
   open(rel: string, access: 0 | 1): [number, 0 | 1 | 2];
   /** {@link open} as a Promise (the rootless backend waits for its helper off the JS thread). */
   openAsync(rel: string, access: 0 | 1): Promise<[number, 0 | 1 | 2]>;
-  readAsync(rel: string): Promise<string>;
+  /** `relBytes`, when given, are rel's bytes (a hot key's): a backend may pass them on instead. */
+  readAsync(rel: string, relBytes?: Uint8Array): Promise<string>;
   writeAsync(rel: string, value: string): Promise<string | null>;
   batchAsync(rels: string[], values: (string | null)[], stopOnError: boolean): Promise<NativeOutcome[]>;
   walkAsync(prefix: string, flags: number): Promise<WalkResult>;
@@ -122,8 +123,9 @@ export class SwitchingBackend implements SysctlBackend {
   async openAsync(rel: string, access: 0 | 1): Promise<[number, 0 | 1 | 2]> {
     return this.open(rel, access); // microseconds: no job
   }
-  readAsync(rel: string): Promise<string> {
-    return this.#async((fd) => native.sysctlReadAsync(fd, rel));
+  readAsync(rel: string, relBytes?: Uint8Array): Promise<string> {
+    const path = relBytes ?? rel;
+    return this.#async((fd) => native.sysctlReadAsync(fd, path));
   }
   writeAsync(rel: string, value: string): Promise<string | null> {
     return this.#async((fd) => native.sysctlWriteAsync(fd, rel, value));

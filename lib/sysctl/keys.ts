@@ -124,11 +124,17 @@ const keyCache = new Map<string, HotKey>();
 /** parseKey for the hot paths: string keys are parsed (and encoded) once, up to 4096 kept. */
 export function parseKeyCached(key: KeyInput): HotKey {
   if (typeof key !== 'string') return hotKey(key);
+  // The key of the last call first: a loop over one key skips the Map's hashing and probing.
+  if (key === lastKey) return lastParsed!;
   let p = keyCache.get(key);
   if (p === undefined) {
     p = hotKey(key);
     if (keyCache.size >= 4096) keyCache.clear();
     keyCache.set(key, p);
   }
+  lastKey = key;
+  lastParsed = p;
   return p;
 }
+let lastKey: string | undefined;
+let lastParsed: HotKey | undefined;

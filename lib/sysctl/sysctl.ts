@@ -155,7 +155,7 @@ export class Sysctl {
   async getAsync<K extends AnyKey | InterfaceKey>(key: K): Promise<ValueOf<K>> {
     const pk = parsed(key);
     try {
-      return parseValue(await this.backend.readAsync(pk.rel)) as ValueOf<K>;
+      return parseValue(await this.backend.readAsync(pk.rel, pk.relBytes)) as ValueOf<K>;
     } catch (e) {
       this.#fail(e, pk, 'read');
     }
@@ -165,7 +165,7 @@ export class Sysctl {
   async getRawAsync(key: AnyKey | KeyInput): Promise<string> {
     const pk = parsed(key);
     try {
-      return rawText(await this.backend.readAsync(pk.rel));
+      return rawText(await this.backend.readAsync(pk.rel, pk.relBytes));
     } catch (e) {
       this.#fail(e, pk, 'read');
     }
