@@ -5,7 +5,9 @@
 #   bash bench/fixed-cost.sh [OP...]      (default: get handle async1)
 #
 # Each count is (instructions with N ops - instructions with 0 ops) / N, so startup and
-# warm-up cancel out. Valgrind has no openat2 (ENOSYS): under it the library opens a key one
+# warm-up cancel out. The totals include node's background threads (TurboFan compiling, a
+# prime test from start-up): ±100 per op between runs; bench/analysis.md's figures leave them
+# out (callgrind_annotate per symbol: `compiler::`, `sprp`). Valgrind has no openat2 (ENOSYS): under it the library opens a key one
 # component at a time (core::OpenByComponents), about 260 instructions and 3 system calls more
 # per one-shot read than on a real kernel; subtract that from `get` and `async1`.
 # getAll and audit are listed for completeness: under valgrind the optimising compiler lags far
