@@ -72,11 +72,22 @@ export { explain } from './explain/explain.js';
 export type {
   SysctlClass,
   CompareEntry,
+  CompareStatus,
   Classification,
   ClassifyOptions,
   Evidence,
   Explanation,
+  Provenance,
+  ProvenanceKind,
+  SpecSetting,
 } from './explain/types.js';
+export type {
+  ExplainTargetOptions,
+  TargetExplanation,
+  TargetKeyExplanation,
+  TargetContainer,
+} from './explain/target.js';
+export type { Settable, SettableReason } from './explain/remedies.js';
 
 // Every container's namespace against the host and a sysctl.d file.
 export {

@@ -64,8 +64,10 @@ Promise.all(subpaths.map((s) => import('netns/' + s))).then((ms) => {
     'defaultContext',
     'findRule',
     'kernelSupport',
+    'provenanceOf',
     'remediesFor',
     'remedyCommand',
+    'settableFor',
     'settablePerNamespace',
   ]);
   t.ok(
@@ -74,6 +76,7 @@ Promise.all(subpaths.map((s) => import('netns/' + s))).then((ms) => {
   );
   t.same(out.containers?.keys, [
     'CONTAINER_RUNTIMES',
+    'containerLabel',
     'containerName',
     'defaultContainerRoots',
     'findContainer',

@@ -10,8 +10,8 @@ import { classify, compare, explain, type Classification } from '../lib/index.js
 import { HOST_PROBE_SAFE } from '../lib/subpaths/explain.js';
 import { KERNEL_RULES, findRule, defaultContext } from '../lib/explain/rules.js';
 import { keyFromRel } from '../lib/keypath.js';
-import { parseKey, valuesEqual } from '../lib/index.js';
-import { holdHostLock, stagedRoot } from './helpers.js';
+import { parseKey, valuesEqual, type TargetExplanation } from '../lib/index.js';
+import { holdHostLock, ipNetnsAdd, sh, stagedRoot } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = new URL('../dist/index.js', import.meta.url).href;
@@ -74,6 +74,161 @@ t.test('compare: every key of either namespace, equal by value', async (t) => {
   const hv = compare(host, a).find((e) => e.key === 'net.core.netdev_max_backlog');
   if (hv)
     t.same([typeof hv.a, hv.b, hv.equal], ['string', null, false], 'present only on one side: null and not equal');
+});
+
+t.test('compare(host, fresh): status tells value differences from one-sided and unreadable keys', async (t) => {
+  using host = NetNamespace.current();
+  using fresh = NetNamespace.create();
+  const entries = compare(host, fresh);
+  const count = (s: string) => entries.filter((e) => e.status === s).length;
+  t.equal(
+    entries.filter((e) => !e.equal).length,
+    count('different') + count('a-only') + count('b-only') + count('unreadable'),
+    'every entry that is not equal has one of the four other statuses',
+  );
+  t.ok(count('a-only') > count('different'), `most "not equal" entries are absent on one side (${count('a-only')})`);
+  for (const e of entries) {
+    if (e.status === 'different') t.ok(e.a !== null && e.b !== null && !e.equal, `${e.key}: both read, values differ`);
+    if (e.status === 'a-only') t.ok(e.b === null && e.bError === undefined, `${e.key}: absent in the fresh namespace`);
+    if (e.status === 'unreadable') t.ok(e.aError !== undefined || e.bError !== undefined, `${e.key}: an errno`);
+  }
+  t.equal(entries.find((e) => e.key === 'net.ipv4.tcp_ehash_entries')?.status, 'different');
+  t.equal(entries.find((e) => e.key === 'net.ipv4.route.flush')?.status, 'unreadable', 'write-only on both sides');
+});
+
+t.test('settable: which keys a container can set, and why not (no remedy suggests a refused write)', async (t) => {
+  const list = classify();
+  const m = byKey(list);
+  t.same(m.get('net.ipv4.tcp_keepalive_time')?.settable.reason, 'per-namespace');
+  const ehash = m.get('net.ipv4.tcp_ehash_entries')!;
+  t.same([ehash.class, ehash.settable.container, ehash.settable.reason], ['parent', false, 'read-only']);
+  t.match(ehash.settable.why, /net\.ipv4\.tcp_child_ehash_entries/);
+  const nmb = m.get('net.core.netdev_max_backlog');
+  if (nmb?.class === 'host-only') t.equal(nmb.settable.reason, 'host-only', 'a truly global key');
+  const hostDev = list.find((c) => c.class === 'host-only' && /^net\.ipv4\.conf\.(?!all\.|default\.|lo\.)/.test(c.key));
+  if (hostDev) t.equal(hostDev.settable.reason, 'host-interface', `${hostDev.key}: the host's own interface`);
+  t.equal(m.get('net.core.rmem_max')?.settable.reason, 'global');
+  for (const c of list) {
+    const ch = c.evidence.observed.child;
+    if (c.settable.container) t.ok(ch.present && ch.writable, `${c.key}: settable only where a namespace may write it`);
+  }
+  const e = explain('net.ipv4.tcp_ehash_entries');
+  t.equal(e.howToSet.inside, undefined, 'no write inside offered');
+  t.equal(e.howToSet.atStart, undefined);
+  t.same([e.remedies.docker.available, e.remedies.kubernetes.available], [false, false], 'nor docker --sysctl');
+  t.same(e.settable, ehash.settable);
+});
+
+t.test('explain(ns): provenance of a namespace of our own, its own interface, and the API checks', async (t) => {
+  const name = ipNetnsAdd(t, 'prov');
+  using ns = NetNamespace.fromName(name);
+  // conf.default before the interface is created: the interface takes it; then one entry set on it.
+  // A value the host's conf.default does not have (which the namespace copied at creation).
+  const rpf = fs.readFileSync('/proc/sys/net/ipv4/conf/default/rp_filter', 'utf8').trim() === '2' ? 1 : 2;
+  ns.sysctl.set('net.ipv4.conf.default.rp_filter', rpf);
+  sh('ip', ['-n', name, 'link', 'add', 'pv0', 'type', 'veth', 'peer', 'name', 'pv1']);
+  ns.sysctl.set('net.ipv4.conf.pv1.rp_filter', 0);
+  // Neither the kernel's default (60) nor the host's value.
+  ns.sysctl.set(
+    'net.ipv4.tcp_fin_timeout',
+    fs.readFileSync('/proc/sys/net/ipv4/tcp_fin_timeout', 'utf8').trim() === '33' ? 34 : 33,
+  );
+  const r = explain(ns, [
+    'net.ipv4.conf',
+    'net.ipv4.tcp_fin_timeout',
+    'net.ipv4.tcp_keepalive_time',
+    'net.ipv4.tcp_ehash_entries',
+    'net.ipv4.no_such_key',
+  ]);
+  const k = (key: string) => r.keys.find((x) => x.key === key)!;
+  t.equal(r.namespace, ns.id);
+  t.same(r.containers, [], 'no container in it: no spec');
+  t.equal(r.hostIsInitial, true);
+  const pv0 = k('net.ipv4.conf.pv0.rp_filter');
+  t.same(
+    [pv0.value, pv0.provenance.kind, pv0.provenance.from],
+    [String(rpf), 'interface', { key: 'net.ipv4.conf.default.rp_filter', value: String(rpf) }],
+    'took conf.default when created',
+  );
+  t.same([pv0.host, pv0.fresh], [null, null], "the host's same-named entries do not apply");
+  t.equal(pv0.settable.container, true);
+  t.equal(k('net.ipv4.conf.pv1.rp_filter').provenance.kind, 'changed', 'set on the interface since');
+  // conf.default is copied from the host at creation (inherited): another value now is a host
+  // change since, or a change inside; with no record of the host's past values, both are said.
+  const dflt = k('net.ipv4.conf.default.rp_filter');
+  t.same(
+    [dflt.class, dflt.provenance.kind, dflt.provenance.alternatives],
+    ['inherited', 'host-changed', ['changed']],
+    "conf.default: not the host's value now, and writable inside: either",
+  );
+  t.equal(k('net.ipv4.tcp_fin_timeout').provenance.kind, 'changed');
+  t.match(
+    k('net.ipv4.tcp_fin_timeout').remedy,
+    /^netns sysctl --pid PID -w net\.ipv4\.tcp_fin_timeout=\d+$/,
+    "the host's value, by a placeholder pid",
+  );
+  t.equal(k('net.ipv4.tcp_keepalive_time').provenance.kind, 'default');
+  const ehash = k('net.ipv4.tcp_ehash_entries');
+  t.same([ehash.provenance.kind, ehash.settable.reason, ehash.writable], ['parent', 'read-only', false]);
+  t.match(ehash.remedy ?? '', /^cannot be set: read-only/);
+  t.same([k('net.ipv4.no_such_key').present, k('net.ipv4.no_such_key').provenance.kind], [false, 'absent']);
+  t.ok(
+    r.keys.every((x) => x.key.startsWith('net.ipv4.conf.') || !x.key.startsWith('net.ipv6')),
+    'only the keys asked for',
+  );
+  t.ok(
+    r.keys.every((x) => x.effective === undefined && x.write === undefined),
+    'effective and write: filled by their own work',
+  );
+  t.throws(() => explain(ns, 'net.x' as never), TypeError);
+  t.throws(() => explain(ns, ['net..x']), RangeError);
+});
+
+t.test('netns explain --name, --pid, --path: one namespace, its remedies naming it as given', async (t) => {
+  const name = ipNetnsAdd(t, 'provcli');
+  const cli = fileURLToPath(new URL('../dist/bin/netns.js', import.meta.url));
+  const fin = fs.readFileSync('/proc/sys/net/ipv4/tcp_fin_timeout', 'utf8').trim() === '33' ? '34' : '33';
+  {
+    using ns = NetNamespace.fromName(name);
+    ns.sysctl.set('net.ipv4.tcp_fin_timeout', Number(fin));
+  }
+  const child = spawn('ip', ['netns', 'exec', name, 'sleep', '600'], { stdio: 'ignore' });
+  t.teardown(() => {
+    child.kill('SIGKILL');
+  });
+  const ino = fs.statSync(`/run/netns/${name}`).ino;
+  for (let i = 0; i < 500 && fs.statSync(`/proc/${child.pid}/ns/net`).ino !== ino; i++)
+    await new Promise((r) => setTimeout(r, 10));
+  const run = (args: string[]) => spawnSync(...plainNode([cli, 'explain', ...args]), { encoding: 'utf8' });
+  const targets: [string[], string][] = [
+    [['--name', name], `--name ${name}`],
+    [['--pid', String(child.pid)], `--pid ${child.pid}`],
+    [['--path', `/run/netns/${name}`], `--path /run/netns/${name}`],
+  ];
+  for (const [words, selector] of targets) {
+    const j = run([...words, '--json', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_time']);
+    t.equal(j.status, 0, j.stderr);
+    const r = JSON.parse(j.stdout) as TargetExplanation;
+    t.equal(r.namespace.split(':')[1], String(ino), `${selector}: the namespace`);
+    const k = r.keys.find((x) => x.key === 'net.ipv4.tcp_fin_timeout')!;
+    t.same([k.value, k.provenance.kind], [fin, 'changed']);
+    t.equal(k.remedy, `netns sysctl ${selector} -w net.ipv4.tcp_fin_timeout=${k.host}`, 'the remedy names the target');
+    t.equal(r.keys.find((x) => x.key === 'net.ipv4.tcp_keepalive_time')?.provenance.kind, 'default');
+  }
+  const table = run(['--name', name]);
+  t.equal(table.status, 0, table.stderr);
+  t.match(table.stdout, /no container found in it: no spec to compare with/);
+  t.match(
+    table.stdout,
+    new RegExp(`^net\\.ipv4\\.tcp_fin_timeout +${fin} +\\d+ +60 +changed +netns sysctl --name `, 'm'),
+  );
+  t.notMatch(table.stdout, /^net\.ipv4\.tcp_keepalive_time /m, 'the default rows only with --all');
+  t.match(run(['--name', name, '--all']).stdout, /^net\.ipv4\.tcp_keepalive_time +\d+ +\d+ +\d+ +default/m);
+  const detail = run(['--name', name, 'net.ipv4.tcp_fin_timeout']);
+  t.match(detail.stdout, /^net\.ipv4\.tcp_fin_timeout\n +value: +\d+\n/m);
+  t.match(detail.stdout, /settable: +yes: /);
+  const bad = run(['--name', name, '--settable']);
+  t.equal(bad.status, 2, '--settable goes without a target');
 });
 
 t.test('classify: anchors of the lesson on this kernel', async (t) => {
@@ -149,7 +304,7 @@ t.test('classify: evidence is present for each class, and equal values never dec
       t.ok(rule.fn && rule.file && rule.versions && rule.explanation, `${c.key}: rule carries fn, file, versions`);
   }
   const json = JSON.parse(JSON.stringify(list[0]));
-  t.same(Object.keys(json).sort(), ['child', 'class', 'evidence', 'host', 'key']);
+  t.same(Object.keys(json).sort(), ['child', 'class', 'evidence', 'host', 'key', 'settable']);
 });
 
 t.test('classify: run twice, same result', async (t) => {

@@ -119,7 +119,7 @@ t.test(
     t.equal(r.host, hostNs.id);
     t.equal(r.targets.length, 1);
     t.same(r.targets[0]?.values, { 'net.ipv4.tcp_keepalive_time': '7200', 'net.no.such': null });
-    const d = r.targets[0]?.differences.find((x) => x.key === 'net.ipv4.tcp_keepalive_time');
+    const { provenance, ...d } = r.targets[0]!.differences.find((x) => x.key === 'net.ipv4.tcp_keepalive_time')!;
     t.same(d, {
       key: 'net.ipv4.tcp_keepalive_time',
       host: '999',
@@ -127,6 +127,9 @@ t.test(
       class: 'unknown',
       remedy: 'netns sysctl --container feed01 -w net.ipv4.tcp_keepalive_time=999',
     });
+    t.equal(provenance.kind, 'unknown', 'not classified: what a new namespace gets is not known');
+    t.same(r.targets[0]?.drift, [], 'no spec: nothing to drift from');
+    t.equal(r.drifting, 0);
     t.throws(() => auditHost({ host: {} as never }), TypeError);
     t.throws(() => auditHost({ values: [1] as never }), TypeError);
 
@@ -140,16 +143,16 @@ t.test(
       values: ['net.ipv4.tcp_keepalive_time'],
     });
     t.same([one.host, one.targets.length, one.targets[0]?.namespace], [hostNs.id, 1, target.id]);
-    t.same(
-      one.targets[0]?.differences.find((x) => x.key === 'net.ipv4.tcp_keepalive_time'),
-      {
-        key: 'net.ipv4.tcp_keepalive_time',
-        host: '999',
-        value: '7200',
-        class: 'unknown',
-        remedy: `netns sysctl --pid ${child.pid} -w net.ipv4.tcp_keepalive_time=999`,
-      },
-    );
+    const { provenance: _p, ...oneDiff } = one.targets[0]!.differences.find(
+      (x) => x.key === 'net.ipv4.tcp_keepalive_time',
+    )!;
+    t.same(oneDiff, {
+      key: 'net.ipv4.tcp_keepalive_time',
+      host: '999',
+      value: '7200',
+      class: 'unknown',
+      remedy: `netns sysctl --pid ${child.pid} -w net.ipv4.tcp_keepalive_time=999`,
+    });
     t.same(one.targets[0]?.oneSided, [], 'two fresh namespaces: no key on one side only');
     t.same(one.targets[0]?.values, { 'net.ipv4.tcp_keepalive_time': '7200' });
     const vsHost = auditNamespace(target, { classify: false, oneSided: true });
@@ -158,12 +161,20 @@ t.test(
         (x) =>
           x.key === 'net.core.netdev_max_backlog' &&
           x.value === null &&
-          x.remedy === 'cannot be set: absent in the namespace (its interface or module is not there)',
+          x.remedy === 'cannot be set per namespace (host-only): set it on the host',
       ),
-      'a host-only key, unclassified: absent there',
+      'a host-only key, unclassified: the rule base says it is global',
+    );
+    const vsDiffs = vsHost.targets[0]!.differences;
+    t.same(
+      vsDiffs.find((x) => x.key === 'net.ipv4.tcp_ehash_entries')?.remedy,
+      'cannot be set: read-only in a namespace (netns explain net.ipv4.tcp_ehash_entries tells where it comes from)',
+      'unclassified, yet no write the kernel refuses: read-only on the host, so in every namespace',
     );
     t.ok(
-      vsHost.targets[0]?.differences.every((x) => x.remedy.startsWith('netns sysctl --pid PID -w ')),
+      vsDiffs
+        .filter((x) => !x.remedy.startsWith('cannot'))
+        .every((x) => x.remedy.startsWith('netns sysctl --pid PID -w ')),
       'default selector: a placeholder',
     );
     t.throws(() => auditNamespace({} as never), TypeError);

@@ -77,10 +77,15 @@ export function containerId(prefix: string): string {
 }
 
 /**
- * A runc bundle in DIR: `runc spec`, then not a terminal, `sleep 600`, and annotations. The
- * spec's namespaces include a network namespace of its own (no network set up in it).
+ * A runc bundle in DIR: `runc spec`, then not a terminal, `sleep 600`, annotations, and the
+ * `linux.sysctl` map `sysctl` (what `docker run --sysctl` writes). The spec's namespaces
+ * include a network namespace of its own (no network set up in it).
  */
-export function runcBundle(dir: string, annotations: Record<string, string> = {}): string {
+export function runcBundle(
+  dir: string,
+  annotations: Record<string, string> = {},
+  sysctl?: Record<string, string>,
+): string {
   busyboxRootfs(dir);
   run('runc', ['spec', '--bundle', dir]);
   const file = path.join(dir, 'config.json');
@@ -90,6 +95,7 @@ export function runcBundle(dir: string, annotations: Record<string, string> = {}
   const ns: { type: string }[] = spec.linux.namespaces;
   if (!ns.some((n) => n.type === 'network')) ns.push({ type: 'network' });
   spec.annotations = annotations;
+  if (sysctl) spec.linux.sysctl = sysctl;
   fs.writeFileSync(file, JSON.stringify(spec));
   return dir;
 }
@@ -230,7 +236,7 @@ disabled_plugins = ${JSON.stringify(DISABLED)}
       removeEmptyUpTo('/run/containerd', made);
     }
   });
-  for (let i = 0; i < 200; i++) {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
     if (daemon.exitCode !== null) break;
     if (fs.existsSync(sock) && ctr(['version']).status === 0) return { dir, sock, ctr };
     await new Promise((r) => setTimeout(r, 50));

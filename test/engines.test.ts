@@ -145,6 +145,13 @@ t.test(
     const get = netns(['sysctl', '--container', dname, ...dockerFlags, '-n', KEY]);
     t.equal(get.status, 0, get.stderr);
     t.equal(get.stdout, '600\n', 'netns sysctl --container NAME --docker-exec-root --docker-data-root');
+    // Where the value comes from: docker run --sysctl, recorded in the container's spec.
+    const why = (...args: string[]) => {
+      const r = netns(['explain', '--container', dname, ...dockerFlags, KEY, '--json', ...args]);
+      t.equal(r.status, 0, r.stderr);
+      return (JSON.parse(r.stdout) as { keys: { provenance: { kind: string; spec?: { value: string } } }[] }).keys[0]!;
+    };
+    t.same([why().provenance.kind, why().provenance.spec?.value], ['spec', '600'], 'explain: set at start by the spec');
     const set = netns(['sysctl', '--container', did, '-w', `${KEY}=610`], dockerEnv);
     t.equal(set.status, 0, set.stderr);
     t.equal(set.stdout, `${KEY} = 610\n`);
@@ -152,6 +159,11 @@ t.test(
       docker.cli(['exec', dname, '/bin/busybox', 'cat', REL]).stdout.trim(),
       '610',
       'netns sysctl --container ID -w (NETNS_DOCKER_*) reached the container',
+    );
+    t.same(
+      [why().provenance.kind, why().provenance.spec?.value],
+      ['changed', '600'],
+      'explain: changed since the start',
     );
     const ex = netns(['exec', '--container', did.slice(0, 12), ...dockerFlags, '--', 'cat', REL]);
     t.equal(ex.status, 0, ex.stderr);
@@ -229,6 +241,20 @@ t.test(
     );
     const get = netns(['sysctl', '--container', pid, '--runtime', 'podman', '-n', KEY]);
     t.equal(get.stdout, '602\n', 'netns sysctl --container ID --runtime podman');
+    const why = netns(['explain', '--container', pname, KEY, 'net.ipv4.ping_group_range', '--json']);
+    t.equal(why.status, 0, why.stderr);
+    const from = (JSON.parse(why.stdout) as { keys: { key: string; provenance: { kind: string } }[] }).keys.map((k) => [
+      k.key,
+      k.provenance.kind,
+    ]);
+    t.same(
+      from,
+      [
+        ['net.ipv4.ping_group_range', 'spec'],
+        [KEY, 'changed'],
+      ],
+      "explain: Podman's default_sysctls are the spec's; --sysctl 601 changed to 602 since the start",
+    );
     const ex = netns(['exec', '--container', pname, '--', 'cat', REL]);
     t.equal(ex.status, 0, ex.stderr);
     t.equal(ex.stdout, '602\n', 'netns exec --container NAME');

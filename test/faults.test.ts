@@ -26,7 +26,7 @@ async function execedSleep(t: Test, extraFd?: number): Promise<number> {
   const child = spawn('sleep', ['60'], { stdio });
   t.teardown(() => child.kill('SIGKILL'));
   const pid = child.pid!;
-  for (let i = 0; i < 500; i++) {
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
     try {
       if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep') return pid;
     } catch {

@@ -97,7 +97,8 @@ export async function unshareSleep(t: Test): Promise<ChildProcess & { pid: numbe
   const pid = child.pid;
   if (pid === undefined) throw new Error('spawn failed');
   // unshare execs sleep in the same process once it has moved: wait for that.
-  for (let i = 0; i < 500; i++) {
+  // A deadline, not a count of polls: on a machine with a load of 50 the exec took over 2.5 s.
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
     try {
       if (
         fs.readlinkSync(`/proc/${pid}/ns/net`) !== HOST_NS &&
@@ -109,7 +110,7 @@ export async function unshareSleep(t: Test): Promise<ChildProcess & { pid: numbe
     }
     await new Promise((r) => setTimeout(r, 5));
   }
-  throw new Error('unshare -n sleep did not start');
+  throw new Error('unshare -n sleep did not start within 30 s');
 }
 
 /** Pids of processes whose command line contains `marker`. */

@@ -318,5 +318,55 @@ t.test(
       unknown.stderr.toString(),
       /no container matches "zz\\x1b\[5m".*Known containers: runc ctr\\x1b\]0;owned\\x07/,
     );
+
+    // Its spec (config.json's linux.sysctl), as a tenant may write it: a key of an interface
+    // named with an escape sequence, a value holding one. explain TARGET's header, table and
+    // per-key detail and diff --all's drift line escape them; --json keeps them exact.
+    const evilKey = `net.ipv4.conf.${IFACES[0]!.name}.rp_filter`;
+    const evilValue = '7\x1b[5m';
+    {
+      using h = NetNamespace.fromName(ns);
+      h.sysctl.set(evilKey, 1);
+    }
+    const cfg = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as Record<string, unknown>;
+    cfg.linux = { sysctl: { [evilKey]: '2', 'net.ipv4.tcp_keepalive_intvl': evilValue } };
+    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(cfg));
+    const target = `--container ${bytesWord('ctr\\033]0;owned\\007')}`;
+    const ex = netnsSh(`explain ${target}`, env);
+    t.equal(ex.status, 0, String(ex.stderr));
+    t.same([unsafeIn(ex.stdout), unsafeIn(ex.stderr)], [[], []], 'explain TARGET: nothing a terminal acts on');
+    const exOut = ex.stdout.toString();
+    t.ok(exOut.includes(`runc ${shownId} (${shownName})`), 'the header names the container as every message does');
+    t.ok(exOut.includes(`net.ipv4.conf.e\\x1b[31mX.rp_filter=2`), 'the spec line escapes the key');
+    t.ok(exOut.includes('net.ipv4.tcp_keepalive_intvl=7\\x1b[5m'), 'and the value');
+    t.match(exOut, /^net\.ipv4\.conf\.e\\x1b\[31mX\.rp_filter +1 /m, 'a table row for the drifted key');
+    const detail = netnsSh(
+      `explain ${target} "net.ipv4.conf.$(printf 'e\\033[31mX').rp_filter" net.ipv4.tcp_keepalive_intvl`,
+      env,
+    );
+    t.equal(detail.status, 0, String(detail.stderr));
+    t.same(unsafeIn(detail.stdout), [], 'explain TARGET KEY: nothing a terminal acts on');
+    t.match(detail.stdout.toString(), /spec: +7\\x1b\[5m \(container ctr\\x1b\]0;owned\\x07, /);
+    const ej = JSON.parse(netnsSh(`explain ${target} --json`, env).stdout.toString()) as {
+      container: { id: string };
+      containers: { id: string; sysctl: Record<string, string> }[];
+      keys: { key: string; provenance: { kind: string; why: string; spec?: { value: string } } }[];
+    };
+    t.equal(ej.container.id, id, 'explain --json: the container found, exact');
+    t.same(ej.containers[0]?.sysctl, { [evilKey]: '2', 'net.ipv4.tcp_keepalive_intvl': evilValue }, 'the spec, exact');
+    const ek = ej.keys.find((k) => k.key === evilKey);
+    t.same([ek?.provenance.kind, ek?.provenance.spec?.value], ['changed', '2'], 'the exact key drifted from its spec');
+    t.same(
+      unsafeIn(Buffer.from(ej.keys.map((k) => k.provenance.why).join('\n'))),
+      [],
+      'provenance sentences are safe text',
+    );
+    const drift = netnsSh('diff --all', env);
+    t.equal(drift.status, 1, 'diff --all: drift from the spec');
+    t.same(unsafeIn(drift.stdout), [], 'diff --all with drift: nothing a terminal acts on');
+    t.match(
+      drift.stdout.toString(),
+      /drifts from its spec since the start: .*net\.ipv4\.conf\.e\\x1b\[31mX\.rp_filter 1 \(spec 2, ctr\\x1b\]0;owned\\x07\)/,
+    );
   },
 );

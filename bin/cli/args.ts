@@ -11,6 +11,11 @@ export interface OptionSpec {
 
 export type Values = Record<string, unknown>;
 
+/** Boolean options by name: `{ ...booleans('all', 'json') }`. */
+export function booleans(...names: string[]): Record<string, OptionSpec> {
+  return Object.fromEntries(names.map((n) => [n, { type: 'boolean' } as OptionSpec]));
+}
+
 /** One `netns COMMAND`: its help, its options and what it does. */
 export interface Command {
   summary: string;

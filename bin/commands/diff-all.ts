@@ -20,7 +20,10 @@ export function targetTitle(t: AuditTarget): string {
   return `${cs.join(', ')} (namespace ${ino})`;
 }
 
-/** Run the audit and print it; the exit status is 1 when --expect is given and a namespace deviates. */
+/**
+ * Run the audit and print it; the exit status is 1 when a namespace deviates from --expect, or,
+ * without --expect, when one drifts from its containers' specs.
+ */
 export function runDiffAll(
   v: { json?: boolean; expect?: string; namespaces?: boolean },
   containers: ContainerOptions,
@@ -32,7 +35,9 @@ export function runDiffAll(
   });
   if (v.json) json(report);
   else printReport(report, v.expect !== undefined);
-  return v.expect !== undefined && report.deviating > 0 ? FAILED : OK;
+  // The policy the status follows: the expected file when one is given (it may ask for other
+  // values than a spec did), else each container's own spec.
+  return (v.expect !== undefined ? report.deviating : report.drifting) > 0 ? FAILED : OK;
 }
 
 function printReport(r: AuditReport, expecting: boolean): void {
@@ -45,33 +50,46 @@ function printReport(r: AuditReport, expecting: boolean): void {
       continue;
     }
     const dev = new Map(t.deviations.map((d) => [d.key, d]));
-    const keys = [...new Set([...t.differences.map((d) => d.key), ...dev.keys()])].sort();
+    const drift = new Map(t.drift.map((d) => [d.key, d]));
+    const keys = [...new Set([...t.differences.map((d) => d.key), ...dev.keys(), ...drift.keys()])].sort();
     if (keys.length === 0) {
       out(`  same as the host${expecting ? ' and as expected' : ''}\n\n`);
       continue;
     }
     const diff = new Map(t.differences.map((d) => [d.key, d]));
+    // One row per key: the expected file's remedy first, then the spec's, then the host's value.
     const rows = keys.map((k) => {
       const d = diff.get(k);
       const x = dev.get(k);
-      const value = x ? x.value : d!.value;
+      const s = drift.get(k);
+      const value = x ? x.value : s ? s.value : d!.value;
+      const from = s?.provenance ?? d?.provenance;
       return [
         shown(k),
         cell(d?.host ?? null),
         cell(value),
+        s ? cell(s.spec) : '-',
         x ? cell(x.expected) : '-',
-        (x ?? d)!.class,
-        (x ?? d)!.remedy,
+        (x ?? s ?? d)!.class,
+        from ? from.kind + (from.alternatives ? '?' : '') : '-',
+        // A value its spec set and still holds: the host's value is no remedy for it.
+        !x && !s && from?.kind === 'spec' ? 'as its spec asked at start' : (x ?? s ?? d)!.remedy,
       ];
     });
-    const headers = ['KEY', 'HOST', 'VALUE', 'EXPECTED', 'CLASS', 'REMEDY'];
+    const headers = ['KEY', 'HOST', 'VALUE', 'SPEC', 'EXPECTED', 'CLASS', 'FROM', 'REMEDY'];
     out(
-      table(headers, rows, (col, c) => (col === 4 ? paintClass(c) : c))
+      table(headers, rows, (col, c) => (col === 5 ? paintClass(c) : c))
         .split('\n')
         .map((l) => (l ? `  ${l}` : l))
         .join('\n') + '\n',
     );
+    if (t.drift.length > 0)
+      out(
+        `  drifts from its spec since the start: ${t.drift.map((d) => `${shown(d.key)} ${d.value === null ? '(absent)' : shown(d.value)} (spec ${shown(d.spec)}, ${shown(d.container)})`).join(', ')}\n`,
+      );
+    out('\n');
   }
+  if (r.drifting > 0) out(`${r.drifting} of ${r.targets.length} namespaces drift from their containers' specs\n`);
   if (expecting) {
     for (const d of r.hostDeviations)
       warn(

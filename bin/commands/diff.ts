@@ -30,10 +30,10 @@ command that sets the host's value inside. Entries of devices present on one sid
 host's eth0, the container's own interfaces) are left out unless --devices.
 
 With --all and no target, audit the host: every namespace that holds a running container
-(--namespaces: every namespace) against the host, which is read once. Each differing key
-with its class and remedy; with --expect FILE (sysctl.d(5) syntax, net.* keys), also each
-key whose value differs from the file's, and the exit status is 1 when a namespace deviates.
-Both are the same audit (the library's auditNamespace() and auditHost()).
+(--namespaces: every namespace) against the host, read once, and each container against what
+its own spec asked for at start (SPEC; FROM: where the value comes from, see netns explain
+TARGET). Exit status 1 when a namespace drifts from its spec, or, with --expect FILE
+(sysctl.d(5) syntax), when one deviates from the file. The library's auditHost().
 
 ${TARGET_HELP}
 
@@ -42,12 +42,11 @@ Options:
       --all            without a target: audit every container's namespace
       --namespaces     with --all: every namespace, not only containers'
       --expect FILE    with --all: desired values; exit 1 when a namespace deviates
-      --json           machine-readable output: with a target, [{ key, host, target, class,
-                       how }] (host or target null: absent there); with --all, the audit report
+      --json           with a target, [{ key, host, target, class, from?, how }] (null:
+                       absent there); with --all, the audit report
 
-Changed: --all with a target, which meant --devices, is now spelled --devices (the old
-spelling still works and says so on stderr); the JSON rows of diff TARGET no longer carry
-each key's evidence (netns explain KEY --json has it).
+Changed: --all with a target is now --devices (the old spelling still works); diff --all
+also audits each container's spec and, without --expect, exits 1 when one drifts.
 
 Examples:
   netns diff --pid 4242
@@ -85,7 +84,11 @@ Examples:
     const ns = resolveTarget(v as TargetValues, 'diff')!;
     let t: AuditTarget;
     try {
-      t = auditNamespace(ns, { oneSided: true, selector: targetWords(v as TargetValues) }).targets[0]!;
+      t = auditNamespace(ns, {
+        oneSided: true,
+        selector: targetWords(v as TargetValues),
+        containers: containerOptions(v as TargetValues),
+      }).targets[0]!;
     } finally {
       ns.close();
     }
@@ -96,9 +99,17 @@ Examples:
       hidden.add(dev);
       return false;
     });
-    const rows = [...t.differences, ...oneSided]
-      .map(({ key, host, value, class: cls, remedy }) => ({ key, host, target: value, class: cls, how: remedy }))
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const rows = [
+      ...t.differences.map((d) => ({
+        key: d.key,
+        host: d.host,
+        target: d.value,
+        class: d.class,
+        from: d.provenance.kind,
+        how: d.remedy,
+      })),
+      ...oneSided.map((d) => ({ key: d.key, host: d.host, target: d.value, class: d.class, how: d.remedy })),
+    ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     if (v.json) {
       json(rows);
       return OK;

@@ -5,44 +5,59 @@ import { kernelSupport, remedyCommand, VERIFIED_LINES } from 'netns/explain';
 import { OK, UsageError } from '../cli/errors.js';
 import { bold, cell, dim, json, out, shown, table } from '../cli/output.js';
 import { classColumn, paintClass, sameValue } from '../cli/classes.js';
-import type { Command } from '../cli/args.js';
+import { TARGET_HELP, hasTarget, targetOptions, type TargetValues } from '../cli/targets.js';
+import { runExplainTarget } from './explain-target.js';
+import { booleans, type Command } from '../cli/args.js';
 
 export const explainCommand: Command = {
-  summary: 'which keys a new namespace does not take from the host, why, and how to set them',
+  summary: "why a namespace has its values: what a new one takes from the host, and a container's provenance",
   help: `Usage: netns explain [--probe] [--all] [--json] [KEY...]
+       netns explain TARGET [--all] [--json] [KEY...]
+       netns explain --settable [--all] [--json]
        netns explain --kernel LINE [--json] [KEY...]
 
-Compare the host with a fresh namespace. Without KEY: every key whose value (or presence)
-differs, with its class and how to set it for a container. With KEY: a short explanation
-of each key. Classes: inherited (copied from the host at creation), default (reset to the
-kernel's default), parent, shared, readonly, host-only, child-only, hidden (not in a
-namespace owned by a user namespace: a rootless container's), unknown.
+Compare the host with a fresh namespace: every key whose value (or presence) differs, with
+its class (inherited, default, parent, shared, readonly, host-only, child-only, hidden,
+unknown) and how to set it for a container; with KEY, each key explained.
+
+With a TARGET: where each of its values comes from: spec (set at start by its spec),
+inherited, host-changed (? : a change inside is not ruled out), default, changed (since the
+start), parent, interface, global; --all lists every key (see docs/cli.md).
+
+${TARGET_HELP}
 
 Options:
       --probe          settle keys whose host and fresh values are equal by briefly
                        changing harmless host values (root only; restored, even on SIGTERM)
       --all            list keys with equal values too
+      --settable       the keys a container can set (--all: every key, yes or no, and why)
       --kernel LINE    answer for another kernel line (6.1, or a release such as
                        6.1.0-57-amd64) from the rule base and the keys the kernel matrix saw
                        there; nothing is created or read, no root needed. Without KEY: every
                        key of that line. Verified lines: ${VERIFIED_LINES.map((l) => l.line).join(', ')}
-      --json           machine-readable output: [{ key, class, host, child, evidence, ... }]
+      --json           [{ key, class, host, child, settable, evidence, ... }]; with a target,
+                       { namespace, containers, keys: [{ key, value, provenance, ... }] }
 
 Examples:
   netns explain
   netns explain net.ipv4.tcp_keepalive_time net.ipv4.tcp_congestion_control
+  netns explain --container web
   netns explain --kernel 6.1 net.ipv4.tcp_congestion_control net.ipv4.tcp_keepalive_time
-  netns explain --json | jq '.[] | select(.class == "default") | .key'`,
-  options: {
-    probe: { type: 'boolean' },
-    all: { type: 'boolean' },
-    json: { type: 'boolean' },
-    kernel: { type: 'string' },
-  },
+  netns explain --json | jq '.[] | select(.settable.container) | .key'`,
+  options: { ...targetOptions, ...booleans('probe', 'settable', 'all', 'json'), kernel: { type: 'string' } },
   run(v, keys) {
     const probe = v.probe === true;
     for (const k of keys) parseKey(k); // argument errors before creating anything
+    if (hasTarget(v as TargetValues)) {
+      if (probe || v.kernel !== undefined) throw new UsageError('--probe and --kernel go without a target', 'explain');
+      if (v.settable === true) throw new UsageError('--settable goes without a target', 'explain');
+      return runExplainTarget(v as TargetValues & { json?: boolean; all?: boolean }, keys);
+    }
     if (v.kernel !== undefined) return onLine(String(v.kernel), keys, v.json === true, probe);
+    if (v.settable === true) {
+      if (keys.length > 0) throw new UsageError('--settable lists every key: give no KEY', 'explain');
+      return runSettable(v as { json?: boolean; all?: boolean; probe?: boolean });
+    }
     if (keys.length > 0) {
       const rows = keys.map((k) => explain(k, { probe }));
       if (v.json) json(rows);
@@ -79,6 +94,38 @@ Examples:
     return OK;
   },
 };
+
+/** netns explain --settable: the keys a container can set, or (--all) every key, yes or no, and why. */
+function runSettable(v: { json?: boolean; all?: boolean; probe?: boolean }): number {
+  const all = classify({ probe: v.probe === true });
+  const rows = v.all === true ? all : all.filter((c) => c.settable.container);
+  if (v.json) {
+    json(rows.map(({ key, class: cls, host, child, settable }) => ({ key, class: cls, host, child, settable })));
+    return OK;
+  }
+  out(
+    table(
+      v.all === true ? ['KEY', 'CLASS', 'SETTABLE IN A CONTAINER', 'WHY'] : ['KEY', 'CLASS', 'HOST', 'NEW NAMESPACE'],
+      rows.map((c) =>
+        v.all === true
+          ? [shown(c.key), c.class, c.settable.container ? 'yes' : `no (${c.settable.reason})`, c.settable.why]
+          : [shown(c.key), c.class, cell(c.host), cell(c.child)],
+      ),
+      (col, s) => (col === 1 ? paintClass(s) : s),
+    ),
+  );
+  if (v.all !== true) {
+    const no = new Map<string, number>();
+    for (const c of all) if (!c.settable.container) no.set(c.settable.reason, (no.get(c.settable.reason) ?? 0) + 1);
+    const parts = [...no].map(([reason, n]) => `${n} ${reason}`);
+    out(
+      dim(
+        `(${rows.length} keys a container can set; ${all.length - rows.length} it cannot${parts.length ? `: ${parts.join(', ')}` : ''}; --all lists them with why)\n`,
+      ),
+    );
+  }
+  return OK;
+}
 
 /** How to give a container the host's value: at the start of a command in a new namespace. */
 function howToSet(c: Classification): string {
@@ -137,6 +184,7 @@ function explanationText(e: Explanation, onLine = false): string {
       ['host', e.host === null ? '(absent)' : shown(e.host)],
       ['new namespace', e.child === null ? '(absent)' : shown(e.child)],
     );
+  lines.push(['settable', `${e.settable.container ? 'yes' : 'no'}: ${e.settable.why}`]);
   if (e.sentence) lines.push(['why', e.sentence]);
   if (e.source) lines.push(['source', e.source]);
   if (e.evidence?.reason) lines.push(['evidence', String(e.evidence.reason)]);

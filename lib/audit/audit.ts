@@ -8,12 +8,16 @@ import { listNamespaces, type NamespaceContainer, type NamespaceInfo } from '../
 import { listContainers } from '../container/find.js';
 import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 import { classify } from '../explain/classify.js';
-import type { SysctlClass } from '../explain/types.js';
+import type { Classification, Provenance, SysctlClass } from '../explain/types.js';
+import { provenanceOf } from '../explain/provenance.js';
+import { containersIn, interfaceSource, specSettings } from '../explain/target.js';
+import { defaultContext, findRule, ruleEvidence } from '../explain/rules.js';
+import { startedAt } from '../container/read.js';
 import { valuesEqual } from '../sysctl/values.js';
 import { sysctl, type SysctlSnapshot } from '../sysctl/sysctl.js';
 import { globRegExp, isGlob, isNetKey, parseConf, pathForm } from '../sysctl/sysctld.js';
 import { ERRNO, invalid, netnsError, NetnsError } from '../errors.js';
-import { keyFromRel } from '../keypath.js';
+import { deviceOf, keyFromRel } from '../keypath.js';
 import { remedyCommand } from '../explain/remedies.js';
 import { printable } from '../printable.js';
 
@@ -36,7 +40,7 @@ export interface AuditOptions {
 }
 
 /** Options of {@link auditNamespace}. */
-export interface AuditNamespaceOptions extends Omit<AuditOptions, 'targets' | 'containers'> {
+export interface AuditNamespaceOptions extends Omit<AuditOptions, 'targets'> {
   /**
    * How remedies name the namespace: netns selector words, e.g. `['--name', 'lab']` or
    * `['--container', ID, '--runtime', 'docker']` (default `['--pid', 'PID']`).
@@ -51,7 +55,30 @@ export interface AuditDifference {
   value: string;
   /** Why a new namespace differs ({@link classify}); 'unknown' when it was not classified. */
   class: SysctlClass;
+  /**
+   * Where the namespace's value comes from (explain(ns)'s provenance): its container's spec,
+   * the host at creation (the host changed since), the kernel's default, or changed since start.
+   */
+  provenance: Provenance;
   /** How to give the namespace the host's value, or why that cannot be done per namespace. */
+  remedy: string;
+}
+
+/** A key whose value differs from what the spec of a container in the namespace asked for at start. */
+export interface AuditDrift {
+  key: string;
+  /** The value the spec asked for. */
+  spec: string;
+  /** The namespace's value now; null when the key is absent or unreadable there. */
+  value: string | null;
+  /** The container whose spec it is. */
+  container: string;
+  /** The file the spec was read from (runc's state.json, or the bundle's config.json). */
+  file: string;
+  class: SysctlClass;
+  /** Where the value now comes from (`changed`: since the start). */
+  provenance: Provenance;
+  /** How to give it the spec's value again, or why that cannot be done. */
   remedy: string;
 }
 
@@ -89,6 +116,8 @@ export interface AuditTarget {
   containers: NamespaceContainer[];
   differences: AuditDifference[];
   deviations: AuditDeviation[];
+  /** Keys whose value differs from what its containers' specs asked for at start (no policy file needed). */
+  drift: AuditDrift[];
   /** With `oneSided`: the keys present on one side only (sorted by key). */
   oneSided?: AuditOneSided[];
   /** The values of the keys `options.values` asked for (null: absent or unreadable). */
@@ -106,6 +135,8 @@ export interface AuditReport {
   targets: AuditTarget[];
   /** How many targets deviate from the expected file. */
   deviating: number;
+  /** How many targets drift from their containers' specs. */
+  drifting: number;
 }
 
 interface Expectation {
@@ -309,15 +340,18 @@ export function auditHost(options: AuditOptions = {}): AuditReport {
   const all = listNamespaces({}, containers).filter((n) => n.id !== self.id);
   const chosen = mode === 'all' ? all : all.filter((n) => n.containers.length > 0);
   const read = chosen.map((info) => readTarget(info, byId));
-  return report(self.id, host, read, (r) => selector(r.info, byId), ex, options);
+  const infos = (r: TargetRead): ContainerInfo[] =>
+    r.info.containers.map((c) => byId.get(c.id)).filter((c): c is ContainerInfo => c !== undefined);
+  return report(self.id, host, read, (r) => selector(r.info, byId), infos, ex, options);
 }
 
 /**
  * Audit one namespace as {@link auditHost} audits each: against the caller's namespace (or
  * `options.host`) and the desired values of `expect`, its differing keys classified, each with
  * its remedy (naming the namespace by `options.selector`). The report's one target has no
- * pids, names or containers: the namespace was given, not found by listing. A namespace that
- * cannot be read throws.
+ * pids or names (the namespace was given, not found by listing); its containers are the running
+ * ones found in it (`options.containers`: where to look), whose specs it is compared with. A
+ * namespace that cannot be read throws.
  */
 export function auditNamespace(ns: NetNamespace, options: AuditNamespaceOptions = {}): AuditReport {
   if (!(ns instanceof NetNamespace)) invalid('a NetNamespace', 'ns', ns);
@@ -329,8 +363,34 @@ export function auditNamespace(ns: NetNamespace, options: AuditNamespaceOptions 
   using current = NetNamespace.current();
   const self = options.host ?? current;
   const host = (options.host?.sysctl ?? sysctl).getAll(); // the caller's own: no switch
-  const read: TargetRead = { info: { id: ns.id, names: [], pids: [], containers: [] }, snapshot: ns.sysctl.getAll() };
-  return report(self.id, host, [read], () => words, ex, options);
+  const found = containersIn(ns.id, options.containers ?? {});
+  const containers = found.map((c) => {
+    const s: NamespaceContainer = { runtime: c.runtime, oci: c.oci, id: c.id, pid: c.pid };
+    if (c.name !== undefined) s.name = c.name;
+    if (c.namespace !== undefined) s.namespace = c.namespace;
+    if (c.kubernetes !== undefined) s.kubernetes = c.kubernetes;
+    return s;
+  });
+  const read: TargetRead = { info: { id: ns.id, names: [], pids: [], containers }, snapshot: ns.sysctl.getAll() };
+  return report(
+    self.id,
+    host,
+    [read],
+    () => words,
+    () => found,
+    ex,
+    options,
+  );
+}
+
+/** A key's facts for its provenance and remedy: its classification, or what the rule base and the host's mode say. */
+interface KeyFacts {
+  /** The classification, when the key was classified. */
+  c?: Classification;
+  /** The class remedies go by: the classification's, else a verified rule's, else 'unknown'. */
+  remedyClass: SysctlClass;
+  /** Writable in a namespace: a fresh one's mode, else the host's own (a key read-only there is so everywhere). */
+  writable?: boolean;
 }
 
 /** The report of both audits: each target compared with the host; every differing key classified once. */
@@ -339,45 +399,111 @@ function report(
   host: SysctlSnapshot,
   read: TargetRead[],
   selectorOf: (r: TargetRead) => readonly string[],
+  infosOf: (r: TargetRead) => ContainerInfo[],
   ex: Expectations | undefined,
   options: AuditNamespaceOptions,
 ): AuditReport {
   const wanted = expectedKeys(ex, Object.keys(host.raw));
   // One classification for every key that differs anywhere.
-  const raw = read.map((r) => ({
-    r,
-    diffs: r.snapshot ? differencesOf(host, r.snapshot) : [],
-    devs: r.snapshot ? deviationsOf(r.snapshot.raw, ex, wanted) : [],
-    sides: r.snapshot && options.oneSided === true ? oneSidedOf(host, r.snapshot) : [],
-  }));
+  const raw = read.map((r) => {
+    const infos = infosOf(r);
+    const specs = specSettings(infos);
+    const started = infos.map(startedAt).find((x) => x !== undefined);
+    const drift: Omit<AuditDrift, 'class' | 'provenance' | 'remedy'>[] = [];
+    if (r.snapshot)
+      for (const [key, s] of specs) {
+        const v = r.snapshot.raw[key];
+        if (v === undefined || !valuesEqual(v, s.value))
+          drift.push({ key, spec: s.value, value: v ?? null, container: s.container, file: s.file });
+      }
+    return {
+      r,
+      specs,
+      started,
+      drift: drift.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+      diffs: r.snapshot ? differencesOf(host, r.snapshot) : [],
+      devs: r.snapshot ? deviationsOf(r.snapshot.raw, ex, wanted) : [],
+      sides: r.snapshot && options.oneSided === true ? oneSidedOf(host, r.snapshot) : [],
+    };
+  });
   const hostDevs = deviationsOf(host.raw, ex, wanted);
   const keys = new Set<string>();
-  for (const x of raw) for (const d of [...x.diffs, ...x.devs, ...x.sides]) keys.add(d.key);
+  for (const x of raw) for (const d of [...x.diffs, ...x.devs, ...x.sides, ...x.drift]) keys.add(d.key);
   for (const d of hostDevs) keys.add(d.key);
-  const classes = new Map<string, SysctlClass>();
-  const writable = new Map<string, boolean>();
+  const classified = new Map<string, Classification>();
   if (keys.size > 0 && options.classify !== false) {
     try {
-      for (const c of classify({ keys: [...keys] })) {
-        classes.set(c.key, c.class);
-        if (c.evidence.observed.child.present) writable.set(c.key, c.evidence.observed.child.writable === true);
-      }
+      for (const c of classify({ keys: [...keys] })) classified.set(c.key, c);
     } catch (e) {
       if (!(e instanceof NetnsError)) throw e; // no permission to create a namespace: unclassified
     }
   }
-  const cls = (k: string): SysctlClass => classes.get(k) ?? 'unknown';
-  const remedy = (key: string, value: string | null, target: readonly string[], present?: boolean): string =>
-    remedyCommand({ class: cls(key), key, value, target, writable: writable.get(key), present });
-  const targets: AuditTarget[] = raw.map(({ r, diffs, devs, sides }) => {
+  const ctx = defaultContext(Number(host.raw['net.core.devconf_inherit_init_net'] ?? 0) || 0);
+  const factsCache = new Map<string, KeyFacts>();
+  const factsOf = (key: string): KeyFacts => {
+    let f = factsCache.get(key);
+    if (f) return f;
+    const c = classified.get(key);
+    if (c && (deviceOf(key) === undefined || c.evidence.observed.child.present)) {
+      const ch = c.evidence.observed.child;
+      f = { c, remedyClass: c.class, ...(ch.present ? { writable: ch.writable === true } : {}) };
+    } else {
+      // Unclassified, or an entry of an interface a new namespace does not have (the class is
+      // the host's same-named device's, not the namespace's own interface's).
+      f = unclassifiedFacts(key, ctx, options.host === undefined, c === undefined);
+      if (c) f.c = c;
+    }
+    factsCache.set(key, f);
+    return f;
+  };
+  const cls = (k: string): SysctlClass => classified.get(k)?.class ?? 'unknown';
+  const remedy = (key: string, value: string | null, target: readonly string[], present?: boolean): string => {
+    const f = factsOf(key);
+    return remedyCommand({ class: f.remedyClass, key, value, target, writable: f.writable, present });
+  };
+  const targets: AuditTarget[] = raw.map(({ r, diffs, devs, sides, specs, started, drift }) => {
     const sel = selectorOf(r);
+    const values = r.snapshot?.raw ?? {};
+    const provenance = (key: string, value: string | null): Provenance => {
+      const f = factsOf(key);
+      const c = f.c;
+      const rel = pathForm(key).slice('net/'.length);
+      const own = deviceOf(key) !== undefined && (c === undefined || !c.evidence.observed.child.present);
+      const rule = own ? findRule(rel, ctx) : undefined;
+      return provenanceOf({
+        key,
+        value,
+        present: value !== null,
+        writable: f.writable,
+        class: own ? (rule ? ruleEvidence(rule, rel, ctx).class : 'unknown') : (c?.class ?? 'unknown'),
+        host: own ? null : (host.raw[key] ?? null),
+        fresh: own ? null : (c?.child ?? null),
+        sourceKey: own ? undefined : c?.evidence.rule?.sourceKey,
+        spec: specs.get(key),
+        started,
+        interfaceSource: own
+          ? interfaceSource(rel, ctx, (x) => values[keyFromRel(x)] ?? host.raw[keyFromRel(x)] ?? null)
+          : undefined,
+      });
+    };
     const t: AuditTarget = {
       namespace: r.info.id,
       pids: r.info.pids,
       names: r.info.names,
       containers: r.info.containers,
-      differences: diffs.map((d) => ({ ...d, class: cls(d.key), remedy: remedy(d.key, d.host, sel) })),
+      differences: diffs.map((d) => ({
+        ...d,
+        class: cls(d.key),
+        provenance: provenance(d.key, d.value),
+        remedy: remedy(d.key, d.host, sel),
+      })),
       deviations: devs.map((d) => ({ ...d, class: cls(d.key), remedy: remedy(d.key, d.expected, sel) })),
+      drift: drift.map((d) => ({
+        ...d,
+        class: cls(d.key),
+        provenance: provenance(d.key, d.value),
+        remedy: remedy(d.key, d.spec, sel, d.value !== null || values[d.key] !== undefined),
+      })),
     };
     if (options.oneSided === true && r.snapshot)
       t.oneSided = sides.map(({ key, host, value, onHost }) => ({
@@ -388,8 +514,7 @@ function report(
         remedy: remedy(key, host, sel, !onHost),
       }));
     if (r.info.command !== undefined) t.command = r.info.command;
-    const values = r.snapshot?.raw;
-    if (options.values && values) t.values = Object.fromEntries(options.values.map((k) => [k, values[k] ?? null]));
+    if (options.values && r.snapshot) t.values = Object.fromEntries(options.values.map((k) => [k, values[k] ?? null]));
     if (r.error) t.error = r.error;
     return t;
   });
@@ -398,9 +523,37 @@ function report(
     hostDeviations: hostDevs.map((d) => ({
       ...d,
       class: cls(d.key),
-      remedy: remedyCommand({ class: cls(d.key), key: d.key, value: d.expected, target: [] }),
+      remedy: remedyCommand({ class: factsOf(d.key).remedyClass, key: d.key, value: d.expected, target: [] }),
     })),
     targets,
     deviating: targets.filter((t) => t.deviations.length > 0).length,
+    drifting: targets.filter((t) => t.drift.length > 0).length,
   };
+}
+
+/**
+ * What the audit knows of a key it did not classify (classify: false, or no permission to
+ * create a namespace): a verified rule's class, and whether the caller's own entry is writable
+ * (`ownIsHost`: the caller's namespace is the host compared with; `useRule`: the rule base may
+ * speak for it, which it does not for an interface of the namespace's own). A key read-only on the host is
+ * read-only in every namespace; one a rule calls `readonly`, `shared` or `host-only` has no
+ * per-namespace value. So the remedy never suggests a write the kernel refuses.
+ */
+function unclassifiedFacts(
+  key: string,
+  ctx: ReturnType<typeof defaultContext>,
+  ownIsHost: boolean,
+  useRule: boolean,
+): KeyFacts {
+  const rel = pathForm(key).slice('net/'.length);
+  const rule = useRule ? findRule(rel, ctx) : undefined;
+  const ruleClass = rule?.verified ? ruleEvidence(rule, rel, ctx).class : undefined;
+  const f: KeyFacts = { remedyClass: ruleClass ?? 'unknown' };
+  if (ownIsHost)
+    try {
+      f.writable = (fs.statSync(`/proc/sys/net/${rel}`).mode & 0o222) !== 0;
+    } catch {
+      /* absent here: the namespace's presence decides */
+    }
+  return f;
 }

@@ -33,12 +33,12 @@ export function containerName(c: Pick<ContainerInfo, 'name' | 'kubernetes'>): st
  * "containerd k8s.io/3f2a… (default/web/nginx)": how messages name a container, printable()
  * (its id and names come from state files a user may write).
  */
-export function containerLabel(c: ContainerInfo): string {
+export function containerLabel(c: Pick<ContainerInfo, 'runtime' | 'namespace' | 'id' | 'name' | 'kubernetes'>): string {
   return printable(rawLabel(c));
 }
 
 /** containerLabel before printable(): for a hint's `detail`, which the hint escapes. */
-function rawLabel(c: ContainerInfo): string {
+function rawLabel(c: Pick<ContainerInfo, 'runtime' | 'namespace' | 'id' | 'name' | 'kubernetes'>): string {
   const name = containerName(c);
   return `${c.runtime} ${c.namespace !== undefined ? `${c.namespace}/` : ''}${c.id}${name !== undefined ? ` (${name})` : ''}`;
 }

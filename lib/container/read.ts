@@ -65,6 +65,23 @@ export function procStartTime(pid: number, statFile = `/proc/${pid}/stat`): numb
   return Number.isSafeInteger(t) ? t : undefined;
 }
 
+let bootTime: number | undefined;
+
+/**
+ * When a container started, RFC 3339: the runtime's record (`created`), else its init
+ * process's start (clock ticks after boot, at USER_HZ = 100, plus the boot time from /proc/stat).
+ */
+export function startedAt(c: { created?: string | undefined; startTime: number }): string | undefined {
+  if (c.created !== undefined && !Number.isNaN(Date.parse(c.created))) return c.created;
+  try {
+    bootTime ??= Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'))?.[1]);
+  } catch {
+    return undefined;
+  }
+  if (!Number.isFinite(bootTime) || bootTime <= 0) return undefined;
+  return new Date((bootTime + c.startTime / 100) * 1000).toISOString();
+}
+
 /**
  * A state file's JSON and its owner, read through one fd opened without following a symlink
  * (a state file is never one; a link could lead into another runtime's root).
@@ -121,6 +138,8 @@ interface StateRecord {
   stateFile: string;
   /** Annotations the state file itself records (runc's labels). */
   labels: Record<string, string>;
+  /** The spec's sysctls as runc recorded them (`config.sysctl`), when it did. */
+  sysctl?: Record<string, string>;
   /** The uid owning the state file (set by readStateDir). */
   owner?: number;
 }
@@ -146,7 +165,17 @@ export function parseRuncState(json: unknown, stateFile: string): StateRecord | 
   const created = str(s.created);
   if (created !== undefined) r.created = created;
   if (bundle) r.bundle = bundle;
+  const sysctl = stringMap(obj(s.config).sysctl);
+  if (sysctl !== undefined) r.sysctl = sysctl;
   return r;
+}
+
+/** A JSON object's string-valued entries (a spec's sysctl map), or undefined when it is not an object. */
+function stringMap(v: unknown): Record<string, string> | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
+  return out;
 }
 
 /** crun's status file; its directory name is the id. */
@@ -213,12 +242,16 @@ export function kubernetesNames(a: Record<string, string>): KubernetesNames | un
   return Object.keys(k).length > 0 ? k : undefined;
 }
 
-function annotationsOf(bundle: string | undefined, recorded: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = { ...recorded };
-  if (bundle === undefined) return out;
-  const a = obj(obj(readJson(path.join(bundle, 'config.json'))).annotations);
-  for (const [k, v] of Object.entries(a)) if (typeof v === 'string') out[k] = v;
-  return out;
+/** What a bundle's config.json says: its annotations and its `linux.sysctl` map (read once). */
+function bundleSpec(bundle: string | undefined): {
+  annotations: Record<string, string>;
+  sysctl?: Record<string, string>;
+} {
+  if (bundle === undefined) return { annotations: {} };
+  const spec = obj(readJson(path.join(bundle, 'config.json')));
+  const sysctl = stringMap(obj(spec.linux).sysctl);
+  const annotations = stringMap(spec.annotations) ?? {};
+  return sysctl === undefined ? { annotations } : { annotations, sysctl };
 }
 
 /**
@@ -325,7 +358,8 @@ function describe(
   names: NameSources,
   dataRoot?: string,
 ): ContainerInfo {
-  const annotations = annotationsOf(rec.bundle, rec.labels);
+  const spec = bundleSpec(rec.bundle);
+  const annotations = { ...rec.labels, ...spec.annotations };
   const started = procStartTime(rec.pid);
   const c: ContainerInfo = {
     runtime: engineOf(base, rec.oci, annotations),
@@ -340,6 +374,14 @@ function describe(
   if (namespace !== undefined) c.namespace = namespace;
   if (rec.created !== undefined) c.created = rec.created;
   if (rec.bundle !== undefined) c.bundle = rec.bundle;
+  // What runc recorded it applied at creation wins over a config.json that may have been edited since.
+  if (rec.sysctl !== undefined) {
+    c.sysctl = rec.sysctl;
+    c.sysctlSource = rec.stateFile;
+  } else if (spec.sysctl !== undefined && rec.bundle !== undefined) {
+    c.sysctl = spec.sysctl;
+    c.sysctlSource = path.join(rec.bundle, 'config.json');
+  }
   const k = kubernetesNames(annotations);
   if (k) c.kubernetes = k;
   const name = nameOf(c, names, dataRoot);

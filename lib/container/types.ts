@@ -55,6 +55,16 @@ export interface ContainerInfo {
   stateFile: string;
   /** The OCI annotations: the bundle's config.json, and those runc's state file records as labels. */
   annotations: Record<string, string>;
+  /**
+   * The sysctls the container's spec asked for at start (OCI `linux.sysctl`: what `docker run
+   * --sysctl`, Kubernetes `securityContext.sysctls` and runtime defaults such as
+   * `net.ipv4.ping_group_range` become), keys as the spec spells them. From runc's state file
+   * (`config.sysctl`, what runc applied at creation) when it records them, else from the
+   * bundle's `config.json`; absent when neither has the map.
+   */
+  sysctl?: Record<string, string>;
+  /** The file {@link sysctl} was read from. */
+  sysctlSource?: string;
   /** Kubernetes names, when the annotations carry them. */
   kubernetes?: KubernetesNames;
 }

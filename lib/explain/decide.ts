@@ -2,6 +2,7 @@
 import { ENSURE_SAFE_RULE, KERNEL_RULES, findRule, ruleEvidence } from './rules.js';
 import { eqObs, sameValue, side, type Observation } from './observe.js';
 import { deviceOf, keyFromRel, pathForm } from '../keypath.js';
+import { settableFor } from './remedies.js';
 import type {
   Classification,
   Evidence,
@@ -88,7 +89,14 @@ export function decide(
   const result = (cls: SysctlClass, reason: string): Classification => {
     evidence.reason = reason;
     if (notes.length) evidence.notes = notes;
-    return { key: keyFromRel(rel), class: cls, host: h.value ?? null, child: ch.value ?? null, evidence };
+    const c: Omit<Classification, 'settable'> = {
+      key: keyFromRel(rel),
+      class: cls,
+      host: h.value ?? null,
+      child: ch.value ?? null,
+      evidence,
+    };
+    return { ...c, settable: settableOf(c) };
   };
   /** Observation contradicts the rule: the key is unknown, and the contradiction is reported. */
   const contradiction = (text: string): Classification => {
@@ -182,6 +190,24 @@ export function decide(
   return result('unknown', 'equal values on the host and in a fresh namespace, and no verified rule');
 }
 
+/**
+ * Whether a container can set the key ({@link settableFor}, the one rule), from its class and
+ * what a fresh namespace showed of it.
+ */
+export function settableOf(c: Omit<Classification, 'settable'>): Classification['settable'] {
+  const ch = c.evidence.observed.child;
+  const rule = c.evidence.rule;
+  return settableFor({
+    key: c.key,
+    class: c.class,
+    present: ch.present,
+    writable: ch.present ? ch.writable : undefined,
+    device: deviceOf(c.key),
+    readOnlyInNamespace: rule?.readOnlyInNamespace,
+    sourceKey: rule?.class === 'parent' ? rule.sourceKey : undefined,
+  });
+}
+
 /** Settle a key's class with the probe outcomes (when they are conclusive and agree with the rule). */
 export function applyProbe(
   c: Classification,
@@ -220,8 +246,10 @@ export function applyProbe(
   if (ruleCls && ruleCls !== probeCls) {
     c.class = 'unknown';
     c.evidence.reason = `rule ${c.evidence.rule!.id} predicts ${ruleCls} but the probe shows ${probeCls}`;
+    c.settable = settableOf(c);
     return;
   }
   c.class = probeCls;
   c.evidence.reason = ruleCls ? `rule ${c.evidence.rule!.id}, confirmed by probe (${why})` : why;
+  c.settable = settableOf(c);
 }

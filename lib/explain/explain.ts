@@ -8,6 +8,8 @@ import { parseKey } from '../sysctl/keys.js';
 import { deviceOf, withDevice } from '../keypath.js';
 import { kernelLine, lineSupport } from './lines.js';
 import { classify } from './classify.js';
+import { explainTarget, type ExplainTargetOptions, type TargetExplanation } from './target.js';
+import { NetNamespace } from '../namespace/handle.js';
 import type { Classification, ClassifyOptions, Explanation } from './types.js';
 
 /** The host's net.core.devconf_inherit_init_net (0 where the kernel has none, < 5.1). */
@@ -37,7 +39,25 @@ function sample(c: Classification): string {
  * Explain one key: its class with the evidence, a sentence a user understands, and how to set
  * it for a container (inside by pid, at start with presets, or why it cannot be done).
  */
-export function explain(key: string, options: ClassifyOptions = {}): Explanation {
+export function explain(key: string, options?: ClassifyOptions): Explanation;
+/**
+ * Explain the values of one namespace (a container's: `NetNamespace.fromContainer(ID)`, a
+ * pid's, a name's, a path's), every key or those under `keys`: where each value comes from
+ * (`provenance`: set at start by the container's spec, inherited from the host at creation, the
+ * host changed since, the kernel's default for a new namespace, changed since the start), whether
+ * a container can set it (`settable`), and a remedy when it differs from the spec's or the host's.
+ */
+export function explain(ns: NetNamespace, keys?: readonly string[], options?: ExplainTargetOptions): TargetExplanation;
+export function explain(
+  what: string | NetNamespace,
+  a?: ClassifyOptions | readonly string[],
+  b?: ExplainTargetOptions,
+): Explanation | TargetExplanation {
+  if (what instanceof NetNamespace) return explainTarget(what, a as readonly string[] | undefined, b);
+  return explainKey(what, (a ?? {}) as ClassifyOptions);
+}
+
+function explainKey(key: string, options: ClassifyOptions): Explanation {
   const { rel, key: asked } = parseKey(key, { allowRoot: true });
   const [c] = classify({ ...options, keys: [asked] }).filter((x) => x.key === asked);
   if (!c) throw netnsError(ERRNO.ENOENT, 'open', { path: `/proc/sys/net/${rel}`, key: asked, op: 'explain' });
@@ -82,10 +102,10 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
       break;
     case 'parent':
       sentence = `${pk} is taken from the namespace that creates the new one${src ? ` (its ${printable(src)})` : ''}, not from the host's initial namespace.`;
-      if (c.evidence.observed.child.writable) {
+      if (c.settable.container) {
         howToSet.inside = inside;
         howToSet.atStart = atStart;
-      }
+      } else howToSet.cannot = `${c.settable.reason}: ${c.settable.why}`;
       howToSet.beforeCreate = `set ${printable(src ?? k)} in the namespace that creates the container's namespace, before creating it`;
       break;
     case 'shared':
@@ -121,10 +141,15 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
       sentence = absentOnLine
         ? `${pk} does not exist on ${line} (${c.evidence.reason.replace(/^absent on [^:]+: /, '')}).`
         : `What a new namespace gets for ${pk} could not be settled on ${line ?? 'this kernel'} (${c.evidence.reason}).`;
-      if (c.evidence.observed.child.writable) {
-        howToSet.inside = inside;
-        howToSet.atStart = atStart;
-      }
+  }
+  // The one rule (remedies.ts): no way to set it is offered where the kernel refuses the write.
+  if (!c.settable.container) {
+    delete howToSet.inside;
+    delete howToSet.atStart;
+    howToSet.cannot ??= `${c.settable.reason}: ${c.settable.why}`;
+  } else if (c.class === 'unknown') {
+    howToSet.inside = inside;
+    howToSet.atStart = atStart;
   }
   const rule = c.evidence.rule;
   // A device entry its rule does not copy from a default (lo's flags, an ipv6 MTU): the rule says what it is.
@@ -169,6 +194,15 @@ export function explain(key: string, options: ClassifyOptions = {}): Explanation
     class: c.class === 'hidden' ? (rule?.class ?? 'unknown') : c.class,
     value: v,
   };
+  // (A hidden key's remedies are those of a namespace root creates, which has it: its presence
+  // in a rootless one does not count.)
+  const ch = c.evidence.observed.child;
+  if (c.class !== 'hidden') {
+    remedyInput.present = ch.present;
+    remedyInput.writable = ch.present ? ch.writable : undefined;
+  }
+  if (c.class === 'parent') remedyInput.sourceKey = rule?.sourceKey;
+  if (rule?.readOnlyInNamespace) remedyInput.readOnlyInNamespace = true;
   if (dev) remedyInput.device = dev;
   const remedies = remediesFor(remedyInput);
   if (c.class === 'hidden')

@@ -298,6 +298,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   },
   {
     id: 'tcp_set_hashinfo.ehash',
+    readOnlyInNamespace: true,
     match: /^ipv4\/tcp_ehash_entries$/,
     class: 'parent',
     fn: 'tcp_set_hashinfo (reads current->nsproxy->net_ns->ipv4.sysctl_tcp_child_ehash_entries); shown by proc_tcp_ehash_entries',
@@ -369,6 +370,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   },
   {
     id: 'udp_set_table.hash_entries',
+    readOnlyInNamespace: true,
     match: /^ipv4\/udp_hash_entries$/,
     class: 'parent',
     fn: 'udp_set_table (reads current->nsproxy->net_ns->ipv4.sysctl_udp_child_hash_entries); shown by proc_udp_hash_entries',
@@ -859,6 +861,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   },
   {
     id: 'nf_conntrack.count',
+    readOnlyInNamespace: true,
     match: /^netfilter\/nf_conntrack_count$/,
     class: 'default',
     fn: 'nf_conntrack_standalone_init_sysctl (data = &cnet->count)',

@@ -5,6 +5,7 @@ import { invalid } from '../errors.js';
 import { LINE_KEYS, LINE_RELEASES } from './kernel-lines.js';
 import { keyFromRel } from '../keypath.js';
 import { VERIFIED_LINES, findRule, ruleEvidence } from './rules.js';
+import { settableOf } from './decide.js';
 import type { Classification, ClassifyOptions, RuleContext, SideObservation } from './types.js';
 
 /** Where a key is on a recorded line: on the host, in a new namespace, in one owned by a user namespace. */
@@ -103,7 +104,8 @@ export function classifyOnLine(rel: string, line: string, ctx: RuleContext): Cla
     reason,
   };
   if (notes.length) evidence.notes = notes;
-  return { key: keyFromRel(rel), class: cls, host: null, child: null, evidence };
+  const c = { key: keyFromRel(rel), class: cls, host: null, child: null, evidence };
+  return { ...c, settable: settableOf(c) };
 }
 
 /** classify({ kernel }): every key of that line (or the given ones), from the rule base. */

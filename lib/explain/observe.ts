@@ -206,11 +206,23 @@ function entry(
   ea: string | undefined,
   eb: string | undefined,
 ): CompareEntry {
+  const onA = va !== undefined || ea !== undefined;
+  const onB = vb !== undefined || eb !== undefined;
+  const equal = va !== undefined && vb !== undefined && (va === vb || sameValue(va, vb));
   const e: CompareEntry = {
     key,
     a: va ?? null,
     b: vb ?? null,
-    equal: va !== undefined && vb !== undefined && (va === vb || sameValue(va, vb)),
+    equal,
+    status: equal
+      ? 'equal'
+      : !onB
+        ? 'a-only'
+        : !onA
+          ? 'b-only'
+          : va === undefined || vb === undefined
+            ? 'unreadable'
+            : 'different',
   };
   if (ea) e.aError = ea;
   if (eb) e.bError = eb;

@@ -111,6 +111,7 @@ export function ruleEvidence(rule: KernelRule, rel: string, ctx: RuleContext): R
   };
   const userns = typeof rule.userns === 'function' ? rule.userns(rel, ctx) : rule.userns;
   if (userns) ev.userns = userns;
+  if (rule.readOnlyInNamespace) ev.readOnlyInNamespace = true;
   const expect = rule.expect?.(rel);
   if (expect !== undefined) ev.expect = expect;
   if (src !== undefined && src !== rel) ev.sourceKey = keyFromRel(src);

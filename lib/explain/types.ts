@@ -1,6 +1,6 @@
 // The shapes compare(), classify() and explain() return, and those of the kernel's rules (the
 // rule data in kernel-rules.ts imports only these).
-import type { Remedies } from './remedies.js';
+import type { Remedies, Settable } from './remedies.js';
 
 /** A kernel line the rule base was checked against, and how. */
 export interface VerifiedLine {
@@ -33,7 +33,16 @@ export interface CompareEntry {
   bError?: string;
   /** Present in both, readable in both, and equal by value (numbers compared as numbers, whitespace ignored). */
   equal: boolean;
+  /**
+   * Which of the four cases the entry is: `equal`; `different` (readable on both sides, values
+   * differ: the value differences); `a-only` / `b-only` (present on one side only, readable
+   * there or not); `unreadable` (present on both, unreadable on one or both).
+   */
+  status: CompareStatus;
 }
+
+/** The case of one {@link CompareEntry}: equal, a value difference, one-sided, or unreadable. */
+export type CompareStatus = 'equal' | 'different' | 'a-only' | 'b-only' | 'unreadable';
 
 /** What was seen of one key in one namespace. */
 export interface SideObservation {
@@ -97,7 +106,7 @@ export interface Evidence {
   notes?: string[];
 }
 
-/** The classification of one key. Serialises to JSON as { key, class, host, child, evidence }. */
+/** The classification of one key. Serialises to JSON as { key, class, host, child, settable, evidence }. */
 export interface Classification {
   /** Dotted key. */
   key: string;
@@ -106,6 +115,12 @@ export interface Classification {
   host: string | null;
   /** Value in a fresh namespace, null when absent or unreadable. */
   child: string | null;
+  /**
+   * Whether a container can have a value of its own for this key, and why (`parent` keys fixed
+   * at creation are read-only in a namespace; `host-only` separates the host's own interfaces'
+   * entries, `host-interface`, from truly global keys, `host-only`).
+   */
+  settable: Settable;
   evidence: Evidence;
 }
 
@@ -228,6 +243,11 @@ export interface KernelRule {
    */
   userns?: 'hidden' | 'readonly' | ((rel: string, ctx: RuleContext) => 'hidden' | 'readonly' | undefined);
   /**
+   * The entry is read-only in every namespace but the initial one (its value is fixed at
+   * creation or kept by the kernel): what settable says where no mode was observed.
+   */
+  readOnlyInNamespace?: boolean;
+  /**
    * A family rule: the fallback for a whole sysctl directory. It does not apply to a key that a
    * specific rule matches but excludes on this kernel version (that key's history differs).
    */
@@ -265,8 +285,62 @@ export interface RuleEvidence {
   /** The running kernel's line ("6.18") and whether the rule was checked on it. */
   kernel: { running: string; checkedOnRunning: boolean; note: string };
   userns?: 'hidden' | 'readonly';
+  /** The entry is read-only in a namespace ({@link KernelRule.readOnlyInNamespace}). */
+  readOnlyInNamespace?: boolean;
   /** The value the rule says a fresh namespace gets, when it names one. */
   expect?: string;
   /** The value is computed from `sourceKey`, not copied (values are not compared). */
   derived?: true;
+}
+
+// ---- A target's values: where each comes from (explain(ns, keys)) ----
+
+/**
+ * Where a key's current value in a namespace comes from:
+ * - `spec`: set at start by the container's spec (OCI `linux.sysctl`), and still that value;
+ * - `inherited`: copied from the host when the namespace was created, equal to the host's value now;
+ * - `host-changed`: copied from the host at creation, but the host's value is different now: the
+ *   host changed since the container started (it had this value then), or it was changed inside
+ *   (`alternatives` says when that cannot be ruled out);
+ * - `default`: the kernel's value for a new namespace (a compiled-in default, reset in every new namespace);
+ * - `parent`: taken from the namespace that created it, as a new namespace would now;
+ * - `interface`: an entry of the namespace's own interface, equal to what the interface took
+ *   when it was created or moved in (its namespace's conf.default, the host's neigh defaults);
+ * - `global`: one kernel-wide value (class `shared` or `readonly`): the host's;
+ * - `changed`: none of these: changed since start (by the application, an operator, a CNI plugin);
+ * - `absent`: the key does not exist in the namespace;
+ * - `unknown`: the evidence cannot tell (unreadable, or the class is not settled on this kernel).
+ */
+export type ProvenanceKind =
+  | 'spec'
+  | 'inherited'
+  | 'host-changed'
+  | 'default'
+  | 'parent'
+  | 'interface'
+  | 'global'
+  | 'changed'
+  | 'absent'
+  | 'unknown';
+
+/** A value the container's spec asked for at start. */
+export interface SpecSetting {
+  value: string;
+  /** The container whose spec it is (the last started, when several in the namespace set the key). */
+  container: string;
+  /** The file it was read from: runc's state.json (`config.sysctl`) or the bundle's config.json. */
+  file: string;
+}
+
+/** Where one value comes from, and how sure that is. */
+export interface Provenance {
+  kind: ProvenanceKind;
+  /** One sentence a user understands, with the values compared. */
+  why: string;
+  /** Other kinds the evidence cannot rule out (no record of the host's past values exists). */
+  alternatives?: ProvenanceKind[];
+  /** What the spec asked for, when it set the key (also when the value has drifted from it). */
+  spec?: SpecSetting;
+  /** For `interface`: the key the interface's entry was copied from, and its value now. */
+  from?: { key: string; value: string | null };
 }

@@ -10,7 +10,9 @@ export {
   remediesFor,
   remedyCommand,
   settablePerNamespace,
+  settableFor,
   type Remedies,
   type RemedyCommandInput,
 } from '../explain/remedies.js';
 export type { SideObservation, ParentProbe, HostProbe } from '../explain/types.js';
+export { provenanceOf, type ProvenanceFacts } from '../explain/provenance.js';

@@ -6,7 +6,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 const geteuid = (): number => process.geteuid?.() ?? 0;
 import * as path from 'node:path';
-import { parseCrunStatus, parseRuncState, procStartTime, readRoot, kubernetesNames } from '../../lib/container/read.js';
+import {
+  parseCrunStatus,
+  parseRuncState,
+  procStartTime,
+  readRoot,
+  kubernetesNames,
+  startedAt,
+} from '../../lib/container/read.js';
 import { defaultRoots, rootsFor, rootsFromEnv } from '../../lib/container/roots.js';
 import { findContainer, listContainers } from '../../lib/container/find.js';
 import { openFoundContainer } from '../../lib/namespace/container.js';
@@ -423,6 +430,32 @@ t.test('expectations on keys whose interface name holds a dot (VLAN eth0.100) ke
     ],
   );
 });
+
+t.test(
+  "the spec's sysctls: runc's state.json (what it applied) over config.json, crun's from config.json",
+  async (t) => {
+    const d = tmp(t);
+    const bundle = path.join(d, 'bundles/b1');
+    const withState = runcState('s1', me, myStart, bundle) as { config: Record<string, unknown> };
+    withState.config.sysctl = { 'net.ipv4.tcp_keepalive_probes': '5', 'net/ipv4/tcp_keepalive_intvl': '30' };
+    write(path.join(d, 'root/s1/state.json'), withState);
+    const linux = { sysctl: { 'net.ipv4.tcp_keepalive_probes': '3', 'net.core.somaxconn': 1024 } };
+    write(path.join(bundle, 'config.json'), { linux });
+    write(path.join(d, 'root/s2/state.json'), runcState('s2', me, myStart, bundle));
+    write(path.join(d, 'root/s3/state.json'), runcState('s3', me, myStart));
+    write(path.join(d, 'root/cr1/status'), crunStatus(me, myStart, bundle));
+    const by = Object.fromEntries(readRoot({ runtime: 'runc', dir: path.join(d, 'root') }).map((c) => [c.id, c]));
+    t.same(by.s1!.sysctl, { 'net.ipv4.tcp_keepalive_probes': '5', 'net/ipv4/tcp_keepalive_intvl': '30' });
+    t.equal(by.s1!.sysctlSource, path.join(d, 'root/s1/state.json'), 'what runc recorded at creation wins');
+    t.same(by.s2!.sysctl, { 'net.ipv4.tcp_keepalive_probes': '3' }, "config.json's linux.sysctl, strings only");
+    t.equal(by.s2!.sysctlSource, path.join(bundle, 'config.json'));
+    t.same([by.s3!.sysctl, by.s3!.sysctlSource], [undefined, undefined], 'neither records one');
+    t.same(by.cr1!.sysctl, { 'net.ipv4.tcp_keepalive_probes': '3' }, "crun's status has none: the bundle's");
+    t.match(startedAt({ created: '2026-01-02T03:04:05.123456789Z', startTime: 1 }), /^2026-01-02T03:04:05/);
+    const fromTicks = Date.parse(startedAt({ startTime: myStart })!);
+    t.ok(Math.abs(fromTicks - (Date.now() - process.uptime() * 1000)) < 5000, 'else boot time + start ticks');
+  },
+);
 
 t.test(
   'readTarget: a namespace whose pid exited or now leads elsewhere is a per-namespace error, not another namespace',
