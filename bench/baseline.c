@@ -62,10 +62,17 @@ static void wrong(const char* what, const char* got, size_t n) {
   exit(2);
 }
 
-static double now_ns(void) {
+static double clock_ns(clockid_t c) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(c, &ts);
   return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+// A case's timer: wall time, and the process's CPU time (every thread) over the same loop.
+static double t0, cpu0;
+static void start(void) {
+  cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+  t0 = clock_ns(CLOCK_MONOTONIC);
 }
 
 static void enter(void) {
@@ -198,7 +205,6 @@ int main(int argc, char** argv) {
   long iters = atol(argv[2]);
   if (iters < 1) iters = 1;
   char buf[4096];
-  double t0;
   int fd;
   static const char* vals[2] = {"7200\n", "7201\n"};
 
@@ -215,19 +221,26 @@ int main(int argc, char** argv) {
   leave();
 
   printf("{\"iters\":%ld", iters);
-#define REPORT(name, value) printf(",\"%s\":%.1f", name, (double)(value))
+// Each case prints its wall time per op, and beside it ("NAME_cpu") its CPU time per op: on a
+// loaded machine CPU time drifts much less than wall time.
+#define REPORT(name, ops)                                                      \
+  do {                                                                         \
+    double wall_ = (clock_ns(CLOCK_MONOTONIC) - t0) / (double)(ops);           \
+    double cpu_ = (clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0) / (double)(ops); \
+    printf(",\"%s\":%.1f,\"%s_cpu\":%.1f", name, wall_, name, cpu_);           \
+  } while (0)
 
   if (wanted(cases, "setns_pair")) {
-    t0 = now_ns();
+    start();
     for (long i = 0; i < iters; i++) {
       enter();
       leave();
     }
-    REPORT("setns_pair", (now_ns() - t0) / iters);
+    REPORT("setns_pair", iters);
   }
 
   if (wanted(cases, "oneshot_read")) {
-    t0 = now_ns();
+    start();
     for (long i = 0; i < iters; i++) {
       enter();
       fd = open(READ_KEY, O_RDONLY | O_CLOEXEC);
@@ -238,11 +251,11 @@ int main(int argc, char** argv) {
       if (n != 5 || memcmp(buf, READ_VAL, 5) != 0)
         wrong("oneshot_read", buf, n < 0 ? 0 : (size_t)n);
     }
-    REPORT("oneshot_read", (now_ns() - t0) / iters);
+    REPORT("oneshot_read", iters);
   }
 
   if (wanted(cases, "oneshot_write")) {
-    t0 = now_ns();
+    start();
     for (long i = 0; i < iters; i++) {
       const char* v = vals[i & 1];
       enter();
@@ -253,12 +266,12 @@ int main(int argc, char** argv) {
       leave();
       if (n != 5) die("write " WRITE_KEY);
     }
-    REPORT("oneshot_write", (now_ns() - t0) / iters);
+    REPORT("oneshot_write", iters);
   }
 
   // write + read back on the same fd (what the library's set() does)
   if (wanted(cases, "oneshot_set")) {
-    t0 = now_ns();
+    start();
     for (long i = 0; i < iters; i++) {
       const char* v = vals[i & 1];
       enter();
@@ -271,7 +284,7 @@ int main(int argc, char** argv) {
       if (w != 5 || n != 5 || memcmp(buf, v, 5) != 0)
         wrong("oneshot_set", buf, n < 0 ? 0 : (size_t)n);
     }
-    REPORT("oneshot_set", (now_ns() - t0) / iters);
+    REPORT("oneshot_set", iters);
   }
 
   if (wanted(cases, "cached_pread") || wanted(cases, "cached_pwrite")) {
@@ -281,16 +294,16 @@ int main(int argc, char** argv) {
     leave();
     if (cfd < 0 || wfd < 0) die("open cached");
     if (wanted(cases, "cached_pread")) {
-      t0 = now_ns();
+      start();
       for (long i = 0; i < iters; i++) {
         ssize_t n = pread(cfd, buf, sizeof buf, 0);
         if (n != 5 || memcmp(buf, READ_VAL, 5) != 0)
           wrong("cached_pread", buf, n < 0 ? 0 : (size_t)n);
       }
-      REPORT("cached_pread", (now_ns() - t0) / iters);
+      REPORT("cached_pread", iters);
     }
     if (wanted(cases, "cached_pwrite")) {
-      t0 = now_ns();
+      start();
       for (long i = 0; i < iters; i++) {
         const char* v = vals[i & 1];
         ssize_t w = pwrite(wfd, v, 5, 0);
@@ -298,7 +311,7 @@ int main(int argc, char** argv) {
         if (w != 5 || n != 5 || memcmp(buf, v, 5) != 0)
           wrong("cached_pwrite", buf, n < 0 ? 0 : (size_t)n);
       }
-      REPORT("cached_pwrite", (now_ns() - t0) / iters);
+      REPORT("cached_pwrite", iters);
     }
     close(cfd);
     close(wfd);
@@ -307,7 +320,7 @@ int main(int argc, char** argv) {
   // full walk (the floor for getAll)
   if (wanted(cases, "walk_all")) {
     size_t files = 0;
-    t0 = now_ns();
+    start();
     for (long i = 0; i < iters; i++) {
       enter();
       int d = open("/proc/sys/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -320,7 +333,7 @@ int main(int argc, char** argv) {
       }
       files = n;
     }
-    REPORT("walk_all", (now_ns() - t0) / iters);
+    REPORT("walk_all", iters);
     if (files < 100) {
       fprintf(stderr, "baseline: walk_all read only %zu files\n", files);
       exit(2);
@@ -337,13 +350,13 @@ int main(int argc, char** argv) {
     walk_keep(d, 0, &fds, &nfds, &cap);
     leave();
     size_t ok = 0;
-    t0 = now_ns();
+    start();
     for (long i = 0; i < iters; i++) {
       ok = 0;
       for (size_t k = 0; k < nfds; k++)
         if (pread(fds[k], buf, sizeof buf, 0) >= 0) ok++;
     }
-    REPORT("cached_pass", (now_ns() - t0) / iters);
+    REPORT("cached_pass", iters);
     if (ok < 100) {
       fprintf(stderr, "baseline: cached_pass read only %zu files\n", ok);
       exit(2);
@@ -356,7 +369,7 @@ int main(int argc, char** argv) {
   if (wanted(cases, "worker_rt")) {
     pthread_t w;
     if (pthread_create(&w, NULL, rt_worker, NULL) != 0) die("pthread_create");
-    t0 = now_ns();
+    start();
     for (long i = 0; i < iters; i++) {
       pthread_mutex_lock(&rt_mu);
       rt_pending = 1;
@@ -368,7 +381,7 @@ int main(int argc, char** argv) {
       if (n != 5 || memcmp(rt_buf, READ_VAL, 5) != 0)
         wrong("worker_rt", rt_buf, n < 0 ? 0 : (size_t)n);
     }
-    REPORT("worker_rt", (now_ns() - t0) / iters);
+    REPORT("worker_rt", iters);
     pthread_mutex_lock(&rt_mu);
     rt_stop = 1;
     pthread_cond_signal(&rt_req);
@@ -387,7 +400,7 @@ int main(int argc, char** argv) {
     for (int k = 0; k < n; k++)
       if ((nsfd[k] = open(argv[3 + k], O_RDONLY | O_CLOEXEC)) < 0) die(argv[3 + k]);
     size_t files = 0;
-    t0 = now_ns();
+    start();
     for (long i = 0; i < iters; i++)
       for (int k = 0; k < n; k++) {
         if (setns(nsfd[k], CLONE_NEWNET) != 0) die("setns(named)");
@@ -396,7 +409,7 @@ int main(int argc, char** argv) {
         files = walk(d, 0);
         leave();
       }
-    REPORT("walk_named", (now_ns() - t0) / ((double)iters * n));
+    REPORT("walk_named", (double)iters * n);
     if (files < 100) {
       fprintf(stderr, "baseline: walk_named read only %zu files\n", files);
       exit(2);
@@ -456,9 +469,9 @@ int main(int argc, char** argv) {
   if (wanted(cases, "create_ns")) {
     int* fds = malloc(sizeof(int) * iters);
     if (!fds) die("malloc");
-    t0 = now_ns();
+    start();
     for (long i = 0; i < iters; i++) fds[i] = new_ns();
-    REPORT("create_ns", (now_ns() - t0) / iters);
+    REPORT("create_ns", iters);
     for (long i = 0; i < iters; i++) close(fds[i]);
     free(fds);
   }

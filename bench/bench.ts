@@ -811,8 +811,14 @@ async function scalePhase(ctx: Ctx): Promise<void> {
       t0 = hr();
       hostSnap = ctx.host.sysctl.getAll();
       const cmp = comparer(hostSnap);
-      for (const ns of made) {
-        last = cmp(ns);
+      // Each namespace as an audit meets it: opened (by name), walked and compared, closed.
+      for (const name of names) {
+        const ns = NetNamespace.fromName(name);
+        try {
+          last = cmp(ns);
+        } finally {
+          ns.close();
+        }
         if (last.length < (ctx.freshKeyCount ?? 100)) check(false, 'audit entries', last.length, ctx.freshKeyCount);
       }
       step.audit.push(Number(hr() - t0) / k);
@@ -1123,6 +1129,8 @@ function machine(): Record<string, string> {
 interface Target {
   method: string;
   target: string;
+  /** The C row the ratio divides by: its absolute time is shown beside the ratio. */
+  cRow?: string;
   measured(
     m: (id: string) => number | undefined,
     ratio: (id: string, cId: string) => number | undefined,
@@ -1134,6 +1142,7 @@ function ratioTarget(method: string, id: string, cId: string, limit: number): Ta
   return {
     method,
     target: `≤ ${limit}× ${cId}`,
+    cRow: cId,
     measured: (_m, ratio) => {
       const r = ratio(id, cId);
       return r === undefined ? {} : { value: fmtRatio(r), met: r <= limit };
@@ -1143,21 +1152,23 @@ function ratioTarget(method: string, id: string, cId: string, limit: number): Ta
 const TARGETS: Target[] = [
   {
     method: 'sync get/set',
-    target: '≤ 1.25× C one-shot',
+    target: 'get ≤ 1.10× (issue 30), set ≤ 1.25× C one-shot',
+    cRow: 'c.oneshot_read',
     measured: (_m, ratio) => {
       const rg = ratio('lib.get', 'c.oneshot_read'),
         rs = ratio('lib.set', 'c.oneshot_set');
       if (rg === undefined || rs === undefined) return {};
-      return { value: `get ${fmtRatio(rg)}, set ${fmtRatio(rs)}`, met: rg <= 1.25 && rs <= 1.25 };
+      return { value: `get ${fmtRatio(rg)}, set ${fmtRatio(rs)}`, met: rg <= 1.1 && rs <= 1.25 };
     },
   },
-  ratioTarget('cached handle `.read()`', 'lib.handle.read', 'c.cached_pread', 1.25),
+  ratioTarget('cached handle `.read()`', 'lib.handle.read', 'c.cached_pread', 1.15),
   ratioTarget('`getAll()`', 'lib.getAll', 'c.walk_all', 1.15),
   ratioTarget('snapshot `.refresh()`', 'lib.refresh', 'c.cached_pass', 1.25),
   ratioTarget('promise form, 1 in flight', 'lib.async1', 'c.worker_rt', 1.25),
   {
     method: 'promise form, 8 in flight',
     target: '≥ 0.8× the sync `get` rate',
+    cRow: 'c.oneshot_read',
     measured: (_m, ratio) => {
       // rate ratio = sync time / async time per op
       const r = ratio('lib.async8', 'lib.get');
@@ -1168,6 +1179,7 @@ const TARGETS: Target[] = [
   {
     method: 'one-shot ops vs execFile nsenter',
     target: '≥ 1,000× faster',
+    cRow: 'c.oneshot_read',
     measured: (m) => {
       const x = m('alt.nsenter'),
         g = m('lib.get'),
@@ -1186,6 +1198,23 @@ const TARGETS: Target[] = [
     },
   },
 ];
+
+/**
+ * The run's C floor: what the kernel and this machine charge for one one-shot read, with no
+ * library in it. The fixed cost per call above the system calls does not shrink on a fast day,
+ * so the ratios are only as strict as this floor is low (issue 30: read the targets of a run
+ * whose floor is under FAST_DAY_US).
+ */
+function cFloorLine(medianNs: number, bestNs: number): string {
+  const kind =
+    medianNs / 1000 < FAST_DAY_US
+      ? 'a fast day: the fixed cost per call shows in the ratios'
+      : `a slow day (over ${FAST_DAY_US} µs): the ratios flatter the fixed cost per call`;
+  return `C floor (C one-shot read: setns, open, read, close, setns back): ${fmtUs(medianNs)} µs median, ${fmtUs(bestNs)} µs best round; ${kind}`;
+}
+const FAST_DAY_US = 3;
+/** Audit per namespace (open, walk, compare) against one C walk of it (issue 30). */
+const AUDIT_LIMIT = 1.3;
 
 function report(info: Record<string, string>): string {
   const med = new Map<string, number>();
@@ -1230,7 +1259,14 @@ function report(info: Record<string, string>): string {
       c = best(cId);
     return a === undefined || c === undefined ? undefined : a / c;
   };
-  const t: string[] = ['| method | target | measured (median) | | best round | |', '|---|---|---|---|---|---|'];
+  const t: string[] = [
+    '| method | target | C row µs (median) | measured (median) | | best round | |',
+    '|---|---|---:|---|---|---|---|',
+  ];
+  const cCell = (cId: string | undefined): string => {
+    const v = cId === undefined ? undefined : m(cId);
+    return v === undefined ? '—' : fmtUs(v);
+  };
   for (const target of TARGETS) {
     const r = target.measured(m, ratio, false);
     const b = quick ? {} : target.measured(best, bestRatio, true);
@@ -1243,7 +1279,7 @@ function report(info: Record<string, string>): string {
             ? '**missed**: not reachable here, C itself is below it'
             : '**missed**';
     t.push(
-      `| ${target.method} | ${target.target} | ${r.value ?? '—'} | ${verdict(r)} | ${b.value ?? '—'} | ${verdict(b)} |`,
+      `| ${target.method} | ${target.target} | ${cCell(target.cRow)} | ${r.value ?? '—'} | ${verdict(r)} | ${b.value ?? '—'} | ${verdict(b)} |`,
     );
   }
   // Scale: list, audit per namespace (ratio to the C walk of the same pass), memory.
@@ -1260,7 +1296,7 @@ function report(info: Record<string, string>): string {
     );
     if (st.n >= 200 || quick)
       auditTargets.push(
-        `| audit per namespace, ${st.n} namespaces | ≤ 1.5× C walk of each | ${fmtRatio(rMed)} | ${rMed <= 1.5 ? 'met' : '**missed**'} | ${quick ? '—' : fmtRatio(rBest)} | ${quick ? '—' : rBest <= 1.5 ? 'met' : '**missed**'} |`,
+        `| audit per namespace, ${st.n} namespaces | ≤ ${AUDIT_LIMIT}× C walk of each | ${fmtUs(median(st.cWalk))} | ${fmtRatio(rMed)} | ${rMed <= AUDIT_LIMIT ? 'met' : '**missed**'} | ${quick ? '—' : fmtRatio(rBest)} | ${quick ? '—' : rBest <= AUDIT_LIMIT ? 'met' : '**missed**'} |`,
       );
   }
   const mem =
@@ -1332,6 +1368,8 @@ function report(info: Record<string, string>): string {
     );
   }
   const machineLines = Object.entries(info).map(([k, v]) => `- ${k}: ${v}`);
+  const floor = m('c.oneshot_read');
+  if (floor !== undefined) machineLines.push(`- ${cFloorLine(floor, best('c.oneshot_read')!)}`);
   const how = [
     `Rounds: ${ROUNDS} (alternating; each row is the median over rounds). Iterations per round (each C case runs right before the library rows doing the same work, with the same count): sync ${N.sync.toLocaleString('en-US')}, handle ${N.handle.toLocaleString('en-US')}, promise ${N.async.toLocaleString('en-US')} (8 in flight: ${(N.async * 2).toLocaleString('en-US')}), getAll ${N.getAll}, execFile ${N.exec}, namespaces ${N.ns}, cloneNetns ${N.clone}.`,
     `"best round" applies the targets to each row's fastest round (what the code does when the machine is quiet); the verdict that counts is the median's.`,
@@ -1350,13 +1388,13 @@ function report(info: Record<string, string>): string {
     '',
     sc.join('\n'),
     '',
-    'Audit: `comparer(host.sysctl.getAll())` then one compare per namespace; the host read is included, amortised over the namespaces. Handles are named namespaces (`create({ name })`), so that `list()` sees them; `list()` also counts what the host had.',
+    'Audit: `comparer(host.sysctl.getAll())`, then per namespace `NetNamespace.fromName()`, one compare (one walk) and `close()`; the host read is included, amortised over the namespaces. Handles are named namespaces (`create({ name })`), so that `list()` sees them; `list()` also counts what the host had.',
     '',
     ...mem,
     '',
     ...(exp.length ? ['## netns-exporter (issue 28)', '', ...exp, ''] : []),
     ...floodLines,
-    '## Targets (issue 17)',
+    '## Targets (issues 17, 25, 28 and 30)',
     '',
     t.join('\n'),
     '',

@@ -91,8 +91,9 @@ int CheckWayBack(int home) {
 
 bool IsSettledWayBack(int r) { return r == 0 || r == EPERM; }
 
-int CheckWayBackSync(Napi::Env env) {
-  AddonData* d = Data(env);
+int CheckWayBackSync(Napi::Env env) { return CheckWayBackSync(Data(env)); }
+
+int CheckWayBackSync(AddonData* d) {
   if (d->curNs != d->homeNs) return CheckWayBack(d->curNs);  // inside runSync: rare, not cached
   if (d->homeWayBack >= 0) return d->homeWayBack;
   int r = CheckWayBack(d->homeNs);

@@ -73,6 +73,17 @@ void PutUtf8(std::string& out, uint32_t c) {
 }  // namespace
 
 std::string BytesOf(const Napi::Value& v) {
+  // A Uint8Array is the bytes themselves (a hot key's path, encoded once by TypeScript).
+  // One napi_get_typedarray_info (Napi::Uint8Array's accessors make one call each).
+  if (v.IsTypedArray()) {
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    if (napi_get_typedarray_info(v.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok ||
+        type != napi_uint8_array)
+      NAPI_THROW(Napi::TypeError::New(v.Env(), "expected a Uint8Array"), std::string());
+    return std::string(static_cast<const char*>(data), length);
+  }
   Napi::String s = v.As<Napi::String>();
   std::string utf8 = s.Utf8Value();
   // Node's own conversion is exact unless the string holds a lone surrogate, which it turns

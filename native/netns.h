@@ -44,12 +44,28 @@ struct AddonData {
   // they are then reaped here rather than left as zombies of a process that never waits.
   std::unordered_map<int, int> helpers;
   int homeWayBack = -1;  // CheckWayBack(homeNs) once known: 0 or errno
-  // fdPread's destination, exported to JavaScript once as an external ArrayBuffer.
+  // Where the hot reads (fdPread, sysctlReadInto) leave the bytes, exported to JavaScript once
+  // as an external ArrayBuffer (`readBuffer`).
   alignas(64) unsigned char readBuf[4096];
+  // The call area: the hottest calls (a handle's read, get) take their arguments from, and
+  // leave their result in, memory JavaScript also sees (one external ArrayBuffer, `callArea`),
+  // the way Node core hands fs.stat results over in a shared Float64Array. Every JS value that
+  // crosses N-API costs more than the rest of such a call: the key as a string argument (its
+  // length, then its bytes) took more instructions than open, read and close together
+  // (bench/analysis.md). Layout mirrored in lib/native/call.ts.
+  alignas(64) struct CallArea {
+    int32_t fd;      // in: the key fd (fdPread) or the namespace fd, -1 = where the thread is
+    int32_t relLen;  // in: bytes of rel (sysctlReadInto)
+    int32_t n;       // out: bytes read into readBuf
+    int32_t spare;
+    char rel[4096 + 1];  // in: a path relative to /proc/sys/net, validated by TypeScript
+  } call;
 };
 
 // Size of AddonData::readBuf: the 4 KiB every sysctl read asks the kernel for.
 constexpr size_t kReadBufSize = sizeof(AddonData::readBuf);
+// Longest rel the call area takes (TypeScript's keys are at most 1 KiB).
+constexpr size_t kCallRelCap = sizeof(AddonData::CallArea::rel) - 1;
 
 AddonData* Data(Napi::Env env);
 
@@ -76,6 +92,7 @@ bool IsCurrent(int fd);
 int CheckWayBack(int home);
 // The same for the JS thread's current namespace, cached for the addon's home namespace.
 int CheckWayBackSync(Napi::Env env);
+int CheckWayBackSync(AddonData* d);
 // Whether a CheckWayBack answer is definitive (0, or EPERM: the credentials decide) and may be
 // kept; any other errno (ENOMEM...) is transient and must be asked again.
 bool IsSettledWayBack(int r);
@@ -123,14 +140,18 @@ int Inside(int target, int back, OnStuck onStuck, const char* during, F&& work) 
 // of; a failed setns is thrown; the way back is where the JS thread is now (the namespace of
 // an enclosing runSync, or home).
 template <class F>
-void InsideJs(Napi::Env env, int target, const char* during, F&& work) {
+void InsideJs(Napi::Env env, AddonData* d, int target, const char* during, F&& work) {
   if (target < 0) {
     work();
     return;
   }
-  if (int back = CheckWayBackSync(env)) ThrowWayBackBarred(env, back);
-  if (int err = Inside(target, Data(env)->curNs, OnStuck::kAbort, during, work))
+  if (int back = CheckWayBackSync(d)) ThrowWayBackBarred(env, back);
+  if (int err = Inside(target, d->curNs, OnStuck::kAbort, during, work))
     ThrowErrno(env, err, "setns");
+}
+template <class F>
+void InsideJs(Napi::Env env, int target, const char* during, F&& work) {
+  InsideJs(env, Data(env), target, during, work);
 }
 
 // ---- children the addon clones (clone.cc, rootless/rootless.cc) ----
@@ -155,7 +176,7 @@ int ReadSmall(int fd, std::string& out);
 // Strings <-> bytes (bytes.cc): every string that crosses the boundary as a path, a key or a
 // value goes through these two, so that a name that is not UTF-8 round-trips exactly (each
 // undecodable byte is the lone surrogate U+DC80 + (byte - 0x80), PEP 383's surrogateescape).
-std::string BytesOf(const Napi::Value& v);
+std::string BytesOf(const Napi::Value& v);  // also takes a Uint8Array: its bytes as they are
 Napi::String StringOf(Napi::Env env, const char* p, size_t n);
 inline Napi::String StringOf(Napi::Env env, const std::string& s) {
   return StringOf(env, s.data(), s.size());

@@ -306,30 +306,61 @@ Napi::Value FdRead(const Napi::CallbackInfo& info) {
   return StringOf(env, out);
 }
 
-// fdPread(fd): pread(fd, readBuffer, 4 KiB, 0) into the environment's read buffer (exported
-// once as `readBuffer`), returning the byte count: no string and no buffer argument to look
-// up (each costs more than the rest of the call). TypeScript decodes the bytes
-// (lib/sysctl/values.ts valueFromBytes) and falls back to fdRead when they fill the buffer.
-// Raw N-API: this is the hottest call of the library.
-napi_value FdPread(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 1;
-  napi_value arg;
-  int32_t fd = -1;
-  napi_value out = nullptr;
-  if (napi_get_cb_info(env, cbinfo, &argc, &arg, nullptr, nullptr) != napi_ok ||
-      napi_get_value_int32(env, arg, &fd) != napi_ok)
-    return nullptr;
+// The raw N-API functions of the call area (netns.h CallArea): no argument, no result value
+// (undefined), the environment's AddonData as the function's data. A Napi::Error thrown below
+// becomes a JavaScript exception here (no node-addon-api wrapper catches it for us).
+template <void (*F)(napi_env, AddonData*)>
+napi_value AreaCall(napi_env env, napi_callback_info cbinfo) {
+  void* data = nullptr;
+  if (napi_get_cb_info(env, cbinfo, nullptr, nullptr, nullptr, &data) != napi_ok) return nullptr;
+  try {
+    F(env, static_cast<AddonData*>(data));
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+  }
+  return nullptr;
+}
+
+// fdPread(): pread(call.fd, readBuf, 4 KiB, 0), the byte count in call.n. TypeScript decodes
+// the bytes (lib/sysctl/values.ts valueFromBytes) and reads a value that fills the buffer
+// again whole (fdRead). The hottest call of the library: a handle's read().
+void FdPreadArea(napi_env env, AddonData* d) {
   ssize_t n;
   do {
-    n = pread(fd, Data(env)->readBuf, kReadBufSize, 0);
+    n = pread(d->call.fd, d->readBuf, kReadBufSize, 0);
   } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    int err = errno;
-    napi_throw(env, ErrnoObject(Napi::Env(env), err, "read"));
-    return nullptr;
-  }
-  napi_create_int32(env, (int32_t)n, &out);
-  return out;
+  if (n < 0) ThrowErrno(Napi::Env(env), errno, "read");
+  d->call.n = (int32_t)n;
+}
+
+// sysctlReadInto(): DoRead's open and read of call.rel inside namespace call.fd, into readBuf
+// (the byte count in call.n; a value that fills it is read again whole with sysctlRead).
+void SysctlReadArea(napi_env napiEnv, AddonData* d) {
+  Napi::Env env(napiEnv);
+  size_t len = (size_t)d->call.relLen;
+  if (len > kCallRelCap) ThrowErrno(env, ENAMETOOLONG, "open");
+  d->call.rel[len] = 0;
+  const char* rel = d->call.rel;
+  int err = 0;
+  const char* syscall = "open";
+  ssize_t n = 0;
+  InsideJs(env, d, d->call.fd, kDuring, [&] {
+    int fd = OpenConfined(rel, O_RDONLY);
+    if (fd < 0) {
+      err = -fd;
+      return;
+    }
+    do {
+      n = pread(fd, d->readBuf, kReadBufSize, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      err = errno;
+      syscall = "read";
+    }
+    close(fd);
+  });
+  if (err) ThrowErrno(env, err, syscall, std::string("/proc/sys/net/") + rel);
+  d->call.n = (int32_t)n;
 }
 
 // fdReadAll(fds): pread every fd of an Int32Array (a snapshot handle's keys) from offset 0, in
@@ -389,6 +420,17 @@ struct BatchJob : Job {
   }
 };
 
+// One read (getAsync): the batch's work for one key, without its four vectors.
+struct ReadJob : Job {
+  std::string rel;
+  Outcome o;
+  void Work() override { DoRead(rel, o); }
+  Napi::Value Value(Napi::Env env, bool& reject) override {
+    reject = o.err != 0;
+    return OutcomeValue(env, o, rel);
+  }
+};
+
 struct WalkJob : Job {
   std::string prefix;
   int flags = 0;
@@ -406,11 +448,8 @@ struct WalkJob : Job {
 };
 
 Napi::Value SysctlReadAsync(const Napi::CallbackInfo& info) {
-  auto* job = new BatchJob();
-  job->rels.push_back(BytesOf(info[1]));
-  job->vals.emplace_back();
-  job->isWrite.push_back(false);
-  job->single = true;
+  auto* job = new ReadJob();
+  job->rel = BytesOf(info[1]);
   return Executor::Get(info.Env())->Submit(info.Env(), job, NsArg(info));
 }
 
@@ -451,15 +490,18 @@ void InitSysctl(Napi::Env env, Napi::Object exports) {
   exports.Set("sysctlWalk", Napi::Function::New(env, SysctlWalk, "sysctlWalk"));
   exports.Set("sysctlOpen", Napi::Function::New(env, SysctlOpen, "sysctlOpen"));
   exports.Set("fdRead", Napi::Function::New(env, FdRead, "fdRead"));
-  {
+  AddonData* d = Data(env);
+  auto area = [&](const char* name, napi_callback cb) {
     napi_value f;
-    NAPI_THROW_IF_FAILED_VOID(
-        env, napi_create_function(env, "fdPread", NAPI_AUTO_LENGTH, FdPread, nullptr, &f));
-    exports.Set("fdPread", f);
-  }
+    NAPI_THROW_IF_FAILED_VOID(env, napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, d, &f));
+    exports.Set(name, f);
+  };
+  area("fdPread", AreaCall<FdPreadArea>);
+  area("sysctlReadInto", AreaCall<SysctlReadArea>);
   // External: the bytes belong to AddonData (freed at environment cleanup), so a detached or
-  // transferred ArrayBuffer can never free what fdPread writes to.
-  exports.Set("readBuffer", Napi::ArrayBuffer::New(env, Data(env)->readBuf, kReadBufSize));
+  // transferred ArrayBuffer can never free what the calls write to.
+  exports.Set("readBuffer", Napi::ArrayBuffer::New(env, d->readBuf, kReadBufSize));
+  exports.Set("callArea", Napi::ArrayBuffer::New(env, &d->call, sizeof d->call));
   exports.Set("fdReadAll", Napi::Function::New(env, FdReadAll, "fdReadAll"));
   exports.Set("fdWrite", Napi::Function::New(env, FdWrite, "fdWrite"));
   exports.Set("sysctlReadAsync", Napi::Function::New(env, SysctlReadAsync, "sysctlReadAsync"));

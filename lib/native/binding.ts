@@ -125,14 +125,19 @@ export interface NativeBinding {
   sysctlWalk(nsfd: number, prefix: string, flags: number, bounds?: string): PackedWalk;
   sysctlOpen(nsfd: number, rel: string, access: 0 | 1): [fd: number, granted: 0 | 1 | 2];
   fdRead(fd: number): string;
-  /** pread(fd, readBuffer, 4 KiB, 0): the byte count (no string made; the bytes are in readBuffer). */
-  fdPread(fd: number): number;
-  /** fdPread's destination (4 KiB, one per environment). */
+  /** pread(callArea.fd, readBuffer, 4 KiB, 0): the byte count in callArea.n (use ./call.ts). */
+  fdPread(): void;
+  /** sysctlRead of callArea.rel in namespace callArea.fd into readBuffer, the count in callArea.n (./call.ts). */
+  sysctlReadInto(): void;
+  /** Where fdPread and sysctlReadInto leave the bytes (4 KiB, one per environment). */
   readBuffer: ArrayBuffer;
+  /** fdPread's and sysctlReadInto's arguments and result (native/netns.h CallArea, ./call.ts). */
+  callArea: ArrayBuffer;
   /** pread every fd from offset 0: NUL-terminated outcomes in order, "=value" or "!errno:read". */
   fdReadAll(fds: Int32Array): string;
   fdWrite(fd: number, value: string): void;
-  sysctlReadAsync(nsfd: number, rel: string): Promise<string>;
+  /** `rel` as a string, or as its bytes (a hot key's `relBytes`: no string conversion). */
+  sysctlReadAsync(nsfd: number, rel: string | Uint8Array): Promise<string>;
   sysctlWriteAsync(nsfd: number, rel: string, value: string): Promise<string | null>;
   sysctlBatchAsync(
     nsfd: number,
@@ -195,7 +200,9 @@ const loadOptions: bindings.Options & { prebuild: string } = {
     ['module_root', 'prebuilds', 'prebuild', 'bindings'],
   ],
 };
-export const native: NativeBinding = bindings(loadOptions);
+// A copy of the addon's exports with fast properties: N-API leaves that object in dictionary
+// mode, where every `native.x` is a generic property lookup (bench/analysis.md).
+export const native: NativeBinding = { ...(bindings(loadOptions) as NativeBinding) };
 
 export function isNativeErrno(e: unknown): e is NativeErrno {
   return typeof e === 'object' && e !== null && (e as { nativeErrno?: unknown }).nativeErrno === true;

@@ -3,3 +3,4 @@
 export * from './binding.js';
 export * from './walk.js';
 export * from './bytes.js';
+export * from './call.js';

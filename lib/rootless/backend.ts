@@ -17,6 +17,8 @@ import {
 } from '../native/index.js';
 import { holdNamespace, type SysctlBackend, type SysctlSteps } from '../sysctl/backend.js';
 import { Sequencer } from '../sysctl/sequencer.js';
+import type { HotKey } from '../sysctl/keys.js';
+import { parseValue, type SysctlValue } from '../sysctl/values.js';
 import { userNamespaceSettings } from './support.js';
 
 /** Per-key fds kept open per namespace. */
@@ -289,6 +291,10 @@ export class RootlessBackend implements SysctlBackend {
         throw withPath(e2, rel);
       }
     }
+  }
+
+  readValue(pk: HotKey): SysctlValue {
+    return parseValue(this.read(pk.rel));
   }
 
   read(rel: string): string {

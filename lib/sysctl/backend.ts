@@ -6,12 +6,16 @@ import type { BackendKind } from '../hints.js';
 import {
   isNativeErrno,
   native,
+  readBuf,
+  readInto,
   sysctlWalk,
   sysctlWalkAsync,
   type NativeOutcome,
   type WalkResult,
 } from '../native/index.js';
 import { Sequencer } from './sequencer.js';
+import type { HotKey } from './keys.js';
+import { parseValue, valueFromBytes, type SysctlValue } from './values.js';
 
 /** The steps of a compound Promise operation, run inside {@link SysctlBackend.exclusive}. */
 export interface SysctlSteps {
@@ -23,6 +27,8 @@ export interface SysctlBackend {
   /** How it reaches the namespace, for hints. */
   readonly kind: BackendKind;
   read(rel: string): string;
+  /** The typed value of one key: parseValue(read(pk.rel)), by the cheapest way the backend has. */
+  readValue(pk: HotKey): SysctlValue;
   write(rel: string, value: string): string | null;
   batch(rels: string[], values: (string | null)[], stopOnError: boolean): NativeOutcome[];
   /** A walk; `bounds`: a bounds spec (bounds.ts), whose skipped entries it then holds. */
@@ -31,7 +37,8 @@ export interface SysctlBackend {
   open(rel: string, access: 0 | 1): [number, 0 | 1 | 2];
   /** {@link open} as a Promise (the rootless backend waits for its helper off the JS thread). */
   openAsync(rel: string, access: 0 | 1): Promise<[number, 0 | 1 | 2]>;
-  readAsync(rel: string): Promise<string>;
+  /** `relBytes`, when given, are rel's bytes (a hot key's): a backend may pass them on instead. */
+  readAsync(rel: string, relBytes?: Uint8Array): Promise<string>;
   writeAsync(rel: string, value: string): Promise<string | null>;
   batchAsync(rels: string[], values: (string | null)[], stopOnError: boolean): Promise<NativeOutcome[]>;
   walkAsync(prefix: string, flags: number, bounds?: string): Promise<WalkResult>;
@@ -89,6 +96,19 @@ export class SwitchingBackend implements SysctlBackend {
   read(rel: string): string {
     return this.#sync((fd) => native.sysctlRead(fd, rel));
   }
+  readValue(pk: HotKey): SysctlValue {
+    // #sync's work, written out: no closure per call on the hottest path.
+    const fd = this.fd();
+    let n: number;
+    try {
+      n = readInto(fd, pk.relBytes);
+    } catch (e) {
+      if (!(fd >= 0 && refusedEntry(e) && isCallersNamespace(fd))) throw e;
+      n = readInto(-1, pk.relBytes);
+    }
+    // A value that fills the buffer may be longer: read it whole.
+    return n < readBuf.length ? valueFromBytes(readBuf, n) : parseValue(this.read(pk.rel));
+  }
   write(rel: string, value: string): string | null {
     return this.#sync((fd) => native.sysctlWrite(fd, rel, value));
   }
@@ -104,8 +124,9 @@ export class SwitchingBackend implements SysctlBackend {
   async openAsync(rel: string, access: 0 | 1): Promise<[number, 0 | 1 | 2]> {
     return this.open(rel, access); // microseconds: no job
   }
-  readAsync(rel: string): Promise<string> {
-    return this.#async((fd) => native.sysctlReadAsync(fd, rel));
+  readAsync(rel: string, relBytes?: Uint8Array): Promise<string> {
+    const path = relBytes ?? rel;
+    return this.#async((fd) => native.sysctlReadAsync(fd, path));
   }
   writeAsync(rel: string, value: string): Promise<string | null> {
     return this.#async((fd) => native.sysctlWriteAsync(fd, rel, value));

@@ -2,12 +2,9 @@
 // pwrite at offset 0; it keeps the namespace alive until close().
 import { ERRNO, closedError, netnsError } from '../errors.js';
 import type { ParsedKey } from './keys.js';
-import { isNativeErrno, native } from '../native/index.js';
+import { isNativeErrno, native, preadInto, readBuf } from '../native/index.js';
 import { keyError } from './key-error.js';
 import { formatValue, parseValue, rawText, valueFromBytes, type GenericInput, type SysctlValue } from './values.js';
-
-/** Where native.fdPread leaves the bytes (the environment's one 4 KiB buffer). */
-const readBuf = new Uint8Array(native.readBuffer);
 
 /**
  * A cached handle on one key: an fd opened inside the namespace, read with pread and written
@@ -83,7 +80,7 @@ export class SysctlHandle<V = SysctlValue, I = GenericInput> implements Disposab
     const fd = this.#live('pread');
     let n: number;
     try {
-      n = native.fdPread(fd);
+      n = preadInto(fd);
     } catch (e) {
       this.#fail(e, 'read');
     }
@@ -98,7 +95,7 @@ export class SysctlHandle<V = SysctlValue, I = GenericInput> implements Disposab
     try {
       native.fdWrite(fd, text + '\n');
       if (!this.readable) return parseValue(text) as V;
-      const n = native.fdPread(fd);
+      const n = preadInto(fd);
       return (n < readBuf.length ? valueFromBytes(readBuf, n) : parseValue(native.fdRead(fd))) as V;
     } catch (e) {
       this.#fail(e, 'write', text);

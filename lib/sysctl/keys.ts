@@ -109,16 +109,32 @@ function parseInterfaceKey(input: InterfaceKey): ParsedKey {
   return fromParts(['net', family, section, iface, key], label, false);
 }
 
-const keyCache = new Map<string, ParsedKey>();
+/** A key as the hot paths keep it: parsed, with the bytes of its path (fsencode) (lib/native/call.ts). */
+export interface HotKey extends ParsedKey {
+  readonly relBytes: Uint8Array;
+}
 
-/** parseKey for the hot paths: string keys are parsed once (up to 4096 kept). */
-export function parseKeyCached(key: KeyInput): ParsedKey {
-  if (typeof key !== 'string') return parseKey(key);
+function hotKey(key: KeyInput): HotKey {
+  const p = parseKey(key);
+  return { key: p.key, rel: p.rel, parts: p.parts, relBytes: fsencode(p.rel) };
+}
+
+const keyCache = new Map<string, HotKey>();
+
+/** parseKey for the hot paths: string keys are parsed (and encoded) once, up to 4096 kept. */
+export function parseKeyCached(key: KeyInput): HotKey {
+  if (typeof key !== 'string') return hotKey(key);
+  // The key of the last call first: a loop over one key skips the Map's hashing and probing.
+  if (key === lastKey) return lastParsed!;
   let p = keyCache.get(key);
   if (p === undefined) {
-    p = parseKey(key);
+    p = hotKey(key);
     if (keyCache.size >= 4096) keyCache.clear();
     keyCache.set(key, p);
   }
+  lastKey = key;
+  lastParsed = p;
   return p;
 }
+let lastKey: string | undefined;
+let lastParsed: HotKey | undefined;

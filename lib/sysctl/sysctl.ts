@@ -61,7 +61,7 @@ export class Sysctl {
   get<K extends AnyKey | InterfaceKey>(key: K): ValueOf<K> {
     const pk = parsed(key);
     try {
-      return parseValue(this.backend.read(pk.rel)) as ValueOf<K>;
+      return this.backend.readValue(pk) as ValueOf<K>;
     } catch (e) {
       this.#fail(e, pk, 'read');
     }
@@ -243,7 +243,7 @@ export class Sysctl {
   async getAsync<K extends AnyKey | InterfaceKey>(key: K): Promise<ValueOf<K>> {
     const pk = parsed(key);
     try {
-      return parseValue(await this.backend.readAsync(pk.rel)) as ValueOf<K>;
+      return parseValue(await this.backend.readAsync(pk.rel, pk.relBytes)) as ValueOf<K>;
     } catch (e) {
       this.#fail(e, pk, 'read');
     }
@@ -253,7 +253,7 @@ export class Sysctl {
   async getRawAsync(key: AnyKey | KeyInput): Promise<string> {
     const pk = parsed(key);
     try {
-      return rawText(await this.backend.readAsync(pk.rel));
+      return rawText(await this.backend.readAsync(pk.rel, pk.relBytes));
     } catch (e) {
       this.#fail(e, pk, 'read');
     }

@@ -233,7 +233,26 @@ function toInt(s: string): number | undefined {
  * text, so no precision is lost. One trailing newline is dropped.
  */
 export function parseValue(raw: string): SysctlValue {
-  return parseText(raw.endsWith('\n') ? raw.slice(0, -1) : raw);
+  return intOfText(raw) ?? parseText(raw.endsWith('\n') ? raw.slice(0, -1) : raw);
+}
+
+/**
+ * The common case of parseValue, without trimming, slicing or a regular expression: "-?DIGITS"
+ * (1 to 15 digits) with at most the kernel's one trailing newline. Undefined for anything else.
+ */
+function intOfText(raw: string): number | undefined {
+  let end = raw.length;
+  if (end > 0 && raw.charCodeAt(end - 1) === NL) end--;
+  const neg = end > 0 && raw.charCodeAt(0) === MINUS;
+  let i = neg ? 1 : 0;
+  if (end - i < 1 || end - i > SAFE_DIGITS) return undefined;
+  let v = 0;
+  for (; i < end; i++) {
+    const d = raw.charCodeAt(i) - ZERO;
+    if (d < 0 || d > 9) return undefined;
+    v = v * 10 + d;
+  }
+  return neg ? -v : v;
 }
 
 /** {@link parseValue} of text whose trailing newline is already gone. */
@@ -270,6 +289,22 @@ const SAFE_DIGITS = 15;
  */
 export function valueFromBytes(buf: Uint8Array, n: number): SysctlValue {
   const end = n > 0 && buf[n - 1] === NL ? n - 1 : n;
+  // Most values are one integer: decoded here, in a loop without the vector's bookkeeping.
+  const neg = end > 0 && buf[0] === MINUS;
+  let i = neg ? 1 : 0;
+  let v = 0;
+  for (; i < end; i++) {
+    const d = buf[i]! - ZERO;
+    if (d < 0 || d > 9) break;
+    v = v * 10 + d;
+  }
+  const digits = neg ? i - 1 : i;
+  if (i === end && digits > 0 && digits <= SAFE_DIGITS) return neg ? -v : v;
+  return vectorFromBytes(buf, n, end);
+}
+
+/** valueFromBytes past its one-integer case: several integers, or parseValue of the text. */
+function vectorFromBytes(buf: Uint8Array, n: number, end: number): SysctlValue {
   let i = 0;
   let first: number | undefined;
   let more: number[] | undefined;

@@ -5,6 +5,7 @@ import { Sysctl, undoEntries } from '../../lib/sysctl/sysctl.js';
 import type { SysctlBackend } from '../../lib/sysctl/backend.js';
 import { ERRNO, NetnsError, sysError } from '../../lib/errors.js';
 import type { NativeOutcome, WalkResult } from '../../lib/native/index.js';
+import { parseValue } from '../../lib/sysctl/values.js';
 
 /** /proc/sys/net as a Map; keys in `refuse` fail writes with EINVAL. */
 function memoryBackend(values: Record<string, string>, refuse: string[] = []) {
@@ -28,6 +29,7 @@ function memoryBackend(values: Record<string, string>, refuse: string[] = []) {
       if (typeof o !== 'string') throw o;
       return o;
     },
+    readValue: (pk) => parseValue(backend.read(pk.rel)),
     write: (rel, v) => {
       const o = one(rel, v);
       if (typeof o !== 'string') throw o;

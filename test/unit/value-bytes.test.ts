@@ -2,7 +2,7 @@
 // same text, for every shape the kernel prints and for the inputs its fast path must refuse.
 import t from 'tap';
 import { parseValue } from '../../lib/index.js';
-import { valueFromBytes } from '../../lib/sysctl/values.js';
+import { parseText, valueFromBytes } from '../../lib/sysctl/values.js';
 
 const bytes = (s: string): [Uint8Array, number] => {
   const b = Buffer.from(s, 'utf8');
@@ -77,4 +77,29 @@ t.test('random integer vectors agree with parseValue', async (t) => {
     }
   }
   t.equal(bad, 0);
+});
+
+// parseValue's own fast path (one integer, no trim or regular expression) against the general
+// parser it stands in for: the same value (and -0 kept) for every string the alphabet makes.
+t.test("parseValue's integer fast path agrees with parseText", async (t) => {
+  const slow = (s: string): unknown => parseText(s.endsWith('\n') ? s.slice(0, -1) : s);
+  let seed = 777;
+  const rnd = (n: number): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+  const alphabet = ['0', '1', '9', '-', ' ', '\t', '\n', 'a', '5', '\r'];
+  const cases = ['4321\n', '-0\n', '-0', '007', '999999999999999\n', '9999999999999999\n', '-', '\n', '', '1\n\n'];
+  for (let i = 0; i < 3000; i++) {
+    let s = '';
+    for (let j = rnd(18); j >= 0; j--) s += alphabet[rnd(alphabet.length)];
+    cases.push(s);
+  }
+  let bad = 0;
+  for (const s of cases) {
+    const a = parseValue(s),
+      b = slow(s);
+    if (JSON.stringify(a) !== JSON.stringify(b) || (typeof a === 'number' && !Object.is(a, b))) {
+      bad++;
+      t.fail(`${JSON.stringify(s)}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    }
+  }
+  t.equal(bad, 0, 'no string parsed differently');
 });
