@@ -196,7 +196,15 @@ t.test('setMany: transaction, skip unchanged, rollback on failure', async (t) =>
   const o = ns.sysctl.setMany({ [K]: 903, '-net.ipv4.tcp_keepalive_probes': -1, 'net.ipv4.tcp_keepalive_intvl': 34 });
   t.same(o.changed, [K, 'net.ipv4.tcp_keepalive_intvl']);
   t.same(o.skipped, ['net.ipv4.tcp_keepalive_probes']);
-  t.same(ns.sysctl.setMany({}), { changed: [], unchanged: [], skipped: [], values: {}, reasons: {} });
+  t.same(ns.sysctl.setMany({}), {
+    changed: [],
+    unchanged: [],
+    skipped: [],
+    values: {},
+    reasons: {},
+    previous: {},
+    propagated: {},
+  });
   t.same(ns.sysctl.setMany(new Map([[K, 904]])).changed, [K]);
   t.equal(before.range.length > 0, true);
 });
