@@ -1,10 +1,11 @@
 // Concurrency and churn (issue 25 item 6): real runc containers started and removed at a few
 // per second by another process (test/fixtures/churn-driver.mjs) while this one audits the host
 // (auditHost, as `netns diff --all` and the exporter's scrape do), walks every container's
-// namespace with Promise forms meanwhile, and keeps a snapshot handle refreshing. Each
-// container's namespace carries a marker value of its own (its OCI config's linux.sysctl), so
-// every value read is checked to come from the namespace it is reported for. No crash, no
-// error but per target, no fd growth, bounded memory.
+// namespace with Promise forms meanwhile, keeps a snapshot handle refreshing, and scrapes with
+// netns-exporter's Collector over a discovery of the same runc root. Each container's namespace
+// carries a marker value of its own (its OCI config's linux.sysctl), so every value read is
+// checked to come from the namespace it is reported for. No crash, no error but per target
+// (and only of a container going away), no fd growth, bounded memory.
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { NetNamespace, NetnsError, auditHost, type AuditReport, type SysctlSnapshotHandle } from '../lib/index.js';
 import { busyboxRootfs, missing, run, tempDir, tryRun } from './containers-env.js';
 import { checkThreadsAtEnd, childEnv, plainNode } from './helpers.js';
+import { Collector, ContainerDiscovery, type Target } from '../packages/exporter/src/index.js';
 
 /** The process's open fds and what each one is (readlink of /proc/self/fd/N). */
 function fdLinks(): Map<string, string> {
@@ -80,6 +82,17 @@ t.test(
       self.sysctl.snapshot('net.core').close();
       auditHost({ containers: { root }, classify: false });
     }
+    // The same for the exporter, which runs on the package build of netns (a module instance of
+    // its own): a scrape of the empty root, then closed.
+    {
+      const c = new Collector({ source: new ContainerDiscovery({ roots: [{ runtime: 'runc', dir: root }] }) });
+      await c.collect();
+      c.close();
+    }
+    const nsDev = (() => {
+      using self = NetNamespace.current();
+      return self.id.slice(0, self.id.indexOf(':'));
+    })();
     gc()();
     const fdsBefore = fdLinks();
     const heapBefore = process.memoryUsage().heapUsed;
@@ -100,6 +113,9 @@ t.test(
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     });
     const started = new Set<string>();
+    /** When the driver began to stop each container (before its kill), and when it had removed it. */
+    const stoppingAt = new Map<string, number>();
+    const removedAt = new Map<string, number>();
     let done: { started: number; removed: number; failed: number } | undefined;
     const runFailures: string[] = [];
     let buf = '';
@@ -110,8 +126,11 @@ t.test(
         buf = buf.slice(i + 1);
         if (e.done) done = e;
         else if (e.started) started.add(e.started);
-        else if (e.removed) started.delete(e.removed);
-        else if (e.failed) runFailures.push(`${e.failed} ${e.op}: ${e.stderr}`);
+        else if (e.stopping) stoppingAt.set(e.stopping, e.at);
+        else if (e.removed) {
+          started.delete(e.removed);
+          removedAt.set(e.removed, e.at);
+        } else if (e.failed) runFailures.push(`${e.failed} ${e.op}: ${e.stderr}`);
       }
     });
     const exited = new Promise<void>((r) => child.on('close', () => r())); // exited, its stdout closed
@@ -189,6 +208,141 @@ t.test(
             else seenIn(c.id, tg.namespace);
             counts.cliDiffs++;
           }
+      }
+    })();
+
+    // netns-exporter's scrapes, one after another in this process, concurrent with everything
+    // else: a Collector (its default keys, the marker's among them) over a discovery of the
+    // test's runc root. netns_container_info names the containers in each namespace (netns: its
+    // inode); the marker's series of that namespace must carry their marker, and the mismatch
+    // with their own spec be 0. A target without its series, and every scrape error, must be
+    // of a container going away: checked at the end, against the times the driver gave.
+    const scraped = { scrapes: 0, series: 0, mismatches: 0, leftOut: 0, collectorErrors: 0, discoveryErrors: 0 };
+    const discovery = new ContainerDiscovery({ roots: [{ runtime: 'runc', dir: root }] });
+    let targets: Target[] = [];
+    /** What only a container going away explains: `ids` all going by `at` ('all'), or any ('some'), or `need` of them gone in [since, at]. */
+    const toExplain: {
+      what: string;
+      at: number;
+      ids: string[];
+      rule: 'all' | 'some' | 'gone';
+      need?: number;
+      since?: number;
+    }[] = [];
+    const collector = new Collector({
+      source: {
+        get errors() {
+          return discovery.errors;
+        },
+        scan: async () => {
+          const since = Date.now();
+          const got = await discovery.scan();
+          if (got) {
+            targets = got;
+            if (discovery.errors > 0) {
+              scraped.discoveryErrors += discovery.errors;
+              // Containers it could not open: as many of ours must have been going away, and not in what it found.
+              const present = new Set(got.flatMap((tg) => tg.members.map((m) => m.id)));
+              const ids = [...started, ...stoppingAt.keys()].filter((id) => !present.has(id));
+              toExplain.push({
+                what: `discovery: ${discovery.errors} errors`,
+                at: Date.now(),
+                ids,
+                rule: 'gone',
+                need: discovery.errors,
+                since,
+              });
+            }
+          }
+          return got;
+        },
+        close: () => discovery.close(),
+      },
+    });
+    t.teardown(() => collector.close());
+    const FAMILY = 'netns_sysctl_net_ipv4_tcp_keepalive_time';
+    const hostValue = fs.readFileSync('/proc/sys/net/ipv4/tcp_keepalive_time', 'utf8').trim();
+    /** The samples of one family: labels (ours need no unescaping) and value. */
+    const seriesOf = (text: string, name: string): { labels: Record<string, string>; value: string }[] =>
+      [...text.matchAll(new RegExp(`^${name}\\{(.*)\\} (\\S+)$`, 'gm'))].map((m) => ({
+        labels: Object.fromEntries([...m[1]!.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!])),
+        value: m[2]!,
+      }));
+    const scrapeFailures: string[] = [];
+    const checkScrape = (text: string, at: number): void => {
+      const inNs = new Map<string, string[]>(); // netns inode -> our containers in it
+      for (const s of seriesOf(text, 'netns_container_info')) {
+        const id = s.labels.container_id!;
+        if (markerOf(id) === undefined) continue;
+        inNs.set(s.labels.netns!, [...(inNs.get(s.labels.netns!) ?? []), id]);
+        seenIn(id, `${nsDev}:${s.labels.netns}`);
+      }
+      for (const [ino, ids] of inNs)
+        if (ids.length > 1) wrong.push(`exporter: ${ids.join(', ')} in one namespace ${ino}`);
+      const perNs = new Map<string, number>();
+      for (const s of seriesOf(text, FAMILY)) {
+        const ino = s.labels.netns!;
+        perNs.set(ino, (perNs.get(ino) ?? 0) + 1);
+        if (s.labels.host_network === 'true') {
+          if (s.value !== hostValue) wrong.push(`exporter: the host's ${KEY}: ${s.value}, expected ${hostValue}`);
+          continue;
+        }
+        const ids = inNs.get(ino) ?? [];
+        const named = s.labels.container!;
+        if (markerOf(named) !== undefined && !ids.includes(named))
+          wrong.push(
+            `exporter: a series labelled ${named} in namespace ${ino}, which holds ${ids.join(', ') || 'none of ours'}`,
+          );
+        for (const id of ids) {
+          if (s.value !== markerOf(id)) wrong.push(`exporter: ${id} in ${ino}: ${s.value}, expected ${markerOf(id)}`);
+          scraped.series++;
+        }
+      }
+      for (const [ino, n] of perNs) if (n > 1) wrong.push(`exporter: ${n} series of ${KEY} for namespace ${ino}`);
+      for (const s of seriesOf(text, 'netns_sysctl_mismatch'))
+        if (s.labels.name === KEY && s.labels.source === 'spec' && markerOf(s.labels.container!) !== undefined) {
+          scraped.mismatches++;
+          if (s.value !== '0')
+            wrong.push(`exporter: ${s.labels.container} in ${s.labels.netns}: ${KEY} differs from its spec`);
+        }
+      // A target of the scrape without the series: its containers were all going away.
+      for (const tg of targets)
+        if (!perNs.has(tg.labels.netns)) {
+          if (tg.labels.host_network === 'true') wrong.push("exporter: the host's series missing");
+          else {
+            scraped.leftOut++;
+            toExplain.push({
+              what: `exporter: target ${tg.labels.netns} left out`,
+              at,
+              ids: tg.members.map((m) => m.id),
+              rule: 'all',
+            });
+          }
+        }
+      // Its own errors (the discovery's are checked where it read): a container of the scrape's going away.
+      const total = Number(/^netns_scrape_errors (\d+)$/m.exec(text)?.[1]);
+      const own = total - discovery.errors;
+      if (!(own >= 0)) wrong.push(`exporter: netns_scrape_errors ${total}, the discovery's ${discovery.errors}`);
+      else if (own > 0) {
+        scraped.collectorErrors += own;
+        toExplain.push({
+          what: `exporter: ${own} errors`,
+          at,
+          ids: targets.flatMap((tg) => tg.members.map((m) => m.id)),
+          rule: 'some',
+        });
+      }
+    };
+    const scrapeLoop = (async () => {
+      while (done === undefined) {
+        try {
+          const text = await collector.collect();
+          scraped.scrapes++;
+          checkScrape(text, Date.now());
+        } catch (e) {
+          scrapeFailures.push(e instanceof Error ? (e.stack ?? e.message) : String(e));
+        }
+        await sleep(100);
       }
     })();
 
@@ -274,6 +428,8 @@ t.test(
     }
     await exited;
     await cliLoop;
+    await scrapeLoop;
+    collector.close(); // its snapshots and the discovery's handles: before the fds are counted
     snap?.h.close();
     t.same(wrong, [], 'every value and every container came from the namespace it is reported for');
     t.same(
@@ -291,6 +447,25 @@ t.test(
     t.ok(counts.walks >= 20, `${counts.walks} Promise walks checked`);
     t.ok(counts.snapshots >= 5, `${counts.snapshots} snapshot refreshes`);
     t.ok(counts.cliDiffs >= 5, `${counts.cliDiffs} CLI audit targets checked, ${counts.cliLists} CLI listings`);
+    t.same(scrapeFailures, [], 'no exporter scrape threw');
+    t.ok(scraped.scrapes >= 10, `${scraped.scrapes} exporter scrapes`);
+    t.ok(
+      scraped.series >= 20 && scraped.mismatches >= 20,
+      `${scraped.series} exporter series of ${KEY} checked against their containers' markers, ${scraped.mismatches} mismatches with their own specs`,
+    );
+    const going = (id: string, at: number): boolean => (stoppingAt.get(id) ?? Number.POSITIVE_INFINITY) <= at;
+    t.same(
+      toExplain.filter((x) => {
+        if (x.rule === 'all') return !x.ids.every((id) => going(id, x.at));
+        if (x.rule === 'some') return !x.ids.some((id) => going(id, x.at));
+        const gone = x.ids.filter(
+          (id) => going(id, x.at) && (removedAt.get(id) ?? Number.POSITIVE_INFINITY) >= x.since!,
+        );
+        return gone.length < x.need!;
+      }),
+      [],
+      `every exporter error and target left out is of a container going away (${toExplain.length}: ${scraped.leftOut} targets left out, ${scraped.collectorErrors} collector errors, ${scraped.discoveryErrors} discovery errors)`,
+    );
     t.comment(
       `errors per target (containers gone between listing and reading): ${JSON.stringify(Object.fromEntries(errors))}`,
     );
