@@ -18,6 +18,16 @@ import { busyboxRootfs, missing, run, tempDir, tryRun } from './containers-env.j
 import { checkThreadsAtEnd, childEnv, plainNode } from './helpers.js';
 import { Collector, ContainerDiscovery, type Target } from '../packages/exporter/src/index.js';
 
+/**
+ * The process's anonymous memory outside V8's heap, in bytes: RssAnon (/proc/self/status) less
+ * the heap's resident pages (total_physical_size). What a native leak (the addon's, libuv's,
+ * malloc's) would grow; neither V8 sizing its heap up nor the binary's pages paged in count.
+ */
+function nonV8(): number {
+  const kb = /^RssAnon:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1];
+  return Number(kb) * 1024 - v8.getHeapStatistics().total_physical_size;
+}
+
 /** The process's open fds and what each one is (readlink of /proc/self/fd/N). */
 function fdLinks(): Map<string, string> {
   const m = new Map<string, string>();
@@ -346,7 +356,7 @@ t.test(
       }
     })();
 
-    let steady: { heap: number; rss: number } | undefined;
+    let steady: { heap: number; rss: number; native: number } | undefined;
     const collect = gc();
     while (done === undefined) {
       // Promise walks of every container the driver has started (and maybe removed meanwhile),
@@ -422,7 +432,7 @@ t.test(
       if (counts.audits === 10) {
         // The steady state: every path has run a few times with containers coming and going.
         collect();
-        steady = { heap: process.memoryUsage().heapUsed, rss: process.memoryUsage().rss };
+        steady = { heap: process.memoryUsage().heapUsed, rss: process.memoryUsage().rss, native: nonV8() };
       }
       await sleep(50);
     }
@@ -488,18 +498,24 @@ t.test(
     const mem = process.memoryUsage();
     const heapGrew = mem.heapUsed - steady!.heap;
     const rssGrew = mem.rss - steady!.rss;
+    const nativeGrew = nonV8() - steady!.native;
     t.comment(
-      `memory: heap ${(mem.heapUsed / MiB).toFixed(1)} MiB, RSS ${(mem.rss / MiB).toFixed(1)} MiB at the end; since the steady state (10 audits in): heap ${(heapGrew / MiB).toFixed(2)} MiB, RSS ${(rssGrew / MiB).toFixed(2)} MiB; since the start: heap ${((mem.heapUsed - heapBefore) / MiB).toFixed(2)} MiB`,
+      `memory: heap ${(mem.heapUsed / MiB).toFixed(1)} MiB, RSS ${(mem.rss / MiB).toFixed(1)} MiB at the end; since the steady state (10 audits in): heap ${(heapGrew / MiB).toFixed(2)} MiB, RSS ${(rssGrew / MiB).toFixed(2)} MiB, anonymous memory outside V8's heap ${(nativeGrew / MiB).toFixed(2)} MiB; since the start: heap ${((mem.heapUsed - heapBefore) / MiB).toFixed(2)} MiB`,
     );
     t.ok(
       heapGrew < 4 * MiB,
       `JS heap after GC: ${(heapGrew / MiB).toFixed(2)} MiB since the steady state (bound: 4 MiB)`,
     );
-    // RSS includes malloc's arenas and V8's pages kept after GC: with the exporter's scrapes in
-    // the run it grew 6-32 MiB on Node 20 and 22, but 140 MiB once on Node 24 with the JS heap
-    // flat (-0.45 MiB): not understood yet (allocator or a native leak; see the session note).
-    // Until it is, this bound only catches a gross leak; the heap and the fds above are the
-    // tight checks.
-    t.ok(rssGrew < 256 * MiB, `RSS: ${(rssGrew / MiB).toFixed(2)} MiB since the steady state (bound: 256 MiB)`);
+    // RSS as a whole is not a leak measure here: it grew 6-32 MiB on Node 20 and 22 and 140 MiB
+    // once on Node 24 with the JS heap flat. Traced per audit on Node 24 (RssAnon, V8's
+    // getHeapStatistics()), the growth is V8 sizing its heap up under the churn's allocation
+    // rate: heapTotal 142 -> 249 MiB and its resident pages 118 -> 231 MiB while heapUsed after GC
+    // stays flat, and the anonymous memory outside V8's heap stays within 110-217 MiB (it swings
+    // as V8 gives pages back) without a trend. So the bound is on that part; the heap above and
+    // the fds are the tight checks, and ASan's leak check covers the addon (npm run test:asan).
+    t.ok(
+      nativeGrew < 128 * MiB,
+      `anonymous memory outside V8's heap: ${(nativeGrew / MiB).toFixed(2)} MiB since the steady state (bound: 128 MiB)`,
+    );
   },
 );

@@ -140,17 +140,17 @@ t.test(
     const a0 = ctrRun(cd, 'k8s.io', containerId('nexp-app0'), pod(web0, 'prod', 'container', 'app', sb0), s0.pid);
     const sb1 = containerId('nexp-sb1');
     const s1 = ctrRun(cd, 'k8s.io', sb1, pod(web1, 'prod', 'sandbox', '', sb1));
-    // web-1 behaves as a hostile tenant: 300 bridges (over the default bound of 256 interfaces)
+    // web-1 behaves as a hostile tenant: 300 interfaces (over the default bound of 256 interfaces)
     // and one named with a terminal escape sequence, a quote and a backslash.
     const hostile = 'x\x1b[31m"q\\';
     const batch = path.join(dir, 'bridges');
-    fs.writeFileSync(batch, Array.from({ length: 300 }, (_, i) => `link add b${i} type bridge\n`).join(''));
+    fs.writeFileSync(batch, Array.from({ length: 300 }, (_, i) => `link add b${i} type ifb\n`).join(''));
     {
       using ns = NetNamespace.fromPid(s1.pid);
       ns.runSync(() => {
         for (const args of [
           ['-batch', batch],
-          ['link', 'add', hostile, 'type', 'bridge'],
+          ['link', 'add', hostile, 'type', 'ifb'],
         ]) {
           const r = spawnSync('ip', args, { encoding: 'utf8' });
           if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
@@ -270,7 +270,7 @@ t.test(
     t.same(
       (await query(`netns_sysctl_net_ipv4_conf_rp_filter{pod="${web1}"}`)).map((s) => s.metric.device).sort(),
       ['all', 'default', hostile].sort(),
-      "the tenant's interface named by the glob, its name exact in Prometheus; none of its bridges",
+      "the tenant's interface named by the glob, its name exact in Prometheus; none of its 300 others",
     );
     t.same(
       (await query(`netns_sysctl_truncated{pod="${web1}"}`)).map((s) => s.value[1]),
