@@ -245,11 +245,13 @@ export class Collector {
           st.stale = true; // its interface went away: choose again next time
         else if (s.input !== true) this.#errors++;
       }
-      for (const e of st.effs)
-        this.#emitEffective(
-          e,
-          e.at.map((j) => (j < 0 ? undefined : raw[j])),
-        );
+      for (const e of st.effs) {
+        // Its inputs as read now; the last ones (no new array) when none changed.
+        const { at, last } = e;
+        let same = last !== undefined;
+        for (let i = 0; same && i < at.length; i++) same = (at[i]! < 0 ? undefined : raw[at[i]!]) === last![i];
+        this.#emitEffective(e, same ? last! : at.map((j) => (j < 0 ? undefined : raw[j])));
+      }
       // The targets come host first: its tuning, then each other namespace against it.
       if (st.target.labels.host_network === 'true') tuned = this.#tunedOnHost(slots, raw);
       else if (tuned !== undefined && tuned.size > 0)
@@ -626,7 +628,7 @@ export class Collector {
   #emitEffective(e: Effective, vals: (string | null | undefined)[]): void {
     if (typeof vals[0] !== 'string') return;
     const last = e.last;
-    if (last === undefined || vals.some((v, i) => v !== last[i])) {
+    if (vals !== last && (last === undefined || vals.some((v, i) => v !== last[i]))) {
       const keys = e.inputs.map((q) => q.key);
       const v = effectiveFrom(keys[0]!, (k) => vals[keys.indexOf(k)]).effective;
       e.last = vals;
