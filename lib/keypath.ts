@@ -38,12 +38,23 @@ export function keyFromRel(rel: string): string {
 
 const relKeys = new Map<string, string>();
 
+/** A key in dot form that starts with `net.` (its first separator is the dot). */
+function isDotForm(key: string): boolean {
+  return key.startsWith('net.');
+}
+
 /**
  * The interface a per-interface key belongs to (`conf.<if>.*`, `neigh.<if>.*` of ipv4 and
  * ipv6; not `all` or `default`), by its file name (`eth0.100`), or undefined. `key` is a key in
  * either form, or a path relative to /proc/sys/net.
  */
 export function deviceOf(key: string): string | undefined {
+  if (isDotForm(key)) {
+    // The dot form as walks give it, without making the path (audits ask this of every key).
+    const d = /^net\.ipv[46]\.(?:conf|neigh)\.([^.]+)\./.exec(key)?.[1];
+    if (d === undefined || d === 'all' || d === 'default') return undefined;
+    return d.includes('/') ? d.replaceAll('/', '.') : d;
+  }
   const m = /^(?:net\/)?ipv[46]\/(?:conf|neigh)\/([^/]+)\//.exec(pathForm(key));
   if (!m || m[1] === 'all' || m[1] === 'default') return undefined;
   return m[1];
@@ -55,6 +66,11 @@ export function deviceOf(key: string): string | undefined {
  * `net.ipv4.conf.default.rp_filter`. A key of no interface comes back as it is.
  */
 export function withDevice(key: string, device: string, other: string): string {
+  if (isDotForm(key)) {
+    const d = /^(net\.ipv[46]\.(?:conf|neigh)\.)([^.]+)(\..*)$/.exec(key);
+    if (!d || d[2] !== swapped(device)) return key;
+    return d[1] + swapped(other) + d[3];
+  }
   const path = pathForm(key);
   const m = /^((?:net\/)?ipv[46]\/(?:conf|neigh)\/)([^/]+)(\/.*)$/.exec(path);
   if (!m || m[2] !== device) return key;

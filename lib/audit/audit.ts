@@ -25,7 +25,7 @@ import { loadPolicy, type PolicySource } from '../sysctl/policy.js';
 import { ERRNO, invalid, netnsError, NetnsError } from '../errors.js';
 import { deviceOf, keyFromRel, withDevice } from '../keypath.js';
 import { remedyCommand } from '../explain/remedies.js';
-import { effectiveFrom, effectiveInputs, type EffectiveValue } from '../explain/effective.js';
+import { effectiveFrom, effectiveInputKeys, type EffectiveValue } from '../explain/effective.js';
 import { printable } from '../printable.js';
 
 /** Options of {@link auditHost}. */
@@ -625,13 +625,26 @@ function report(
     // The walk was streamed: `values` keeps the keys of no interface (conf.all among them) and
     // the entry itself is `value`; an input that is another key of the interface is not kept,
     // and then nothing is claimed.
+    // Whether an entry's effective value differs from it depends only on the entry's name and
+    // the input values: a namespace's thousands of interfaces mostly share them, so that is
+    // decided once per name and values, and only an entry that differs is computed in full.
+    const differs = new Map<string, boolean>();
     const effective = (key: string, value: string | null): { effective?: EffectiveValue } => {
       if (!r.result || value === null) return {};
-      const inputs = effectiveInputs(key, { kernel: ctx.kernel }).map(keyFromRel);
-      if (inputs.length === 0) return {};
-      for (const k of inputs) if (k !== key && values[k] === undefined && deviceOf(k) !== undefined) return {};
+      const inputs = effectiveInputKeys(key, { kernel: ctx.kernel });
+      if (inputs.length < 2) return {}; // not an interface's conf entry
+      let memo = `${value}\0`;
+      for (let i = 1; i < inputs.length; i++) {
+        const k = inputs[i]!;
+        const v = values[k];
+        if (v === undefined && deviceOf(k) !== undefined) return {};
+        memo += `${inputs[i]}\0${v ?? '\x01'}\0`;
+      }
+      if (differs.get(memo) === false) return {};
       const e = effectiveFrom(key, (k) => (k === key ? value : (values[k] ?? null)), { kernel: ctx.kernel });
-      return e.scope === 'device' && e.differs ? { effective: e } : {};
+      const d = e.scope === 'device' && e.differs;
+      differs.set(memo, d);
+      return d ? { effective: e } : {};
     };
     const t: AuditTarget = {
       namespace: r.info.id,

@@ -83,9 +83,13 @@ function confParts(rel: string): { family: 'ipv4' | 'ipv6'; dev: string; name: s
   return m ? { family: m[1] as 'ipv4' | 'ipv6', dev: m[2]!, name: m[3]! } : undefined;
 }
 
+let running: [number, number] | undefined;
 function runningKernel(): [number, number] {
-  const m = /^(\d+)\.(\d+)/.exec(os.release());
-  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  if (running === undefined) {
+    const m = /^(\d+)\.(\d+)/.exec(os.release());
+    running = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  }
+  return running;
 }
 
 /** The checked line whose rules apply on `kernel`: the newest one not newer than it (the oldest for older kernels). */
@@ -98,8 +102,30 @@ export function effectiveLineFor(kernel: [number, number]): EffectiveLine {
   return pick;
 }
 
-/** The rule evidence of `rule` for `kernel`, or undefined when the line used has no such key. */
+/**
+ * The rule evidence of `rule` for `kernel`, or undefined when the line used has no such key.
+ * Made once per rule and kernel, and frozen: an audit of a namespace with thousands of
+ * interfaces asks for the same few rules for each of them, and every EffectiveValue of one
+ * rule shares it.
+ */
 function evidence(rule: EffectiveRule, kernel: [number, number]): EffectiveRuleEvidence | undefined {
+  const id = `${rule.id}@${kernel[0]}.${kernel[1]}`;
+  let ev = evidenceMade.get(id);
+  if (ev === undefined) {
+    ev = makeEvidence(rule, kernel) ?? null;
+    if (ev) {
+      for (const l of ev.lines) Object.freeze(l);
+      Object.freeze(ev.lines);
+      Object.freeze(ev.kernel);
+      Object.freeze(ev);
+    }
+    evidenceMade.set(id, ev);
+  }
+  return ev ?? undefined;
+}
+const evidenceMade = new Map<string, EffectiveRuleEvidence | null>();
+
+function makeEvidence(rule: EffectiveRule, kernel: [number, number]): EffectiveRuleEvidence | undefined {
   const line = effectiveLineFor(kernel);
   const combine = rule.lines[line];
   if (combine === undefined) return undefined;
@@ -169,6 +195,41 @@ export function effectiveInputs(key: KeyInput, options: EffectiveOptions = {}): 
   if (ev) rels.push(...extraInputs(ev.combine, p.family, p.dev, p.name));
   return rels;
 }
+
+/**
+ * {@link effectiveInputs} for a key already in dot form (`net.ipv4.conf.eth0/100.rp_filter`, as
+ * walks and audits give them), in dot form, without parsing: the audit asks it for each of
+ * thousands of interface entries, and the inputs of one entry name are the same for every
+ * device but the device itself (a template per entry name and kernel). Empty for any other key.
+ */
+export function effectiveInputKeys(key: string, options: EffectiveOptions = {}): string[] {
+  const m = /^net\.(ipv[46])\.conf\.([^./]+(?:\/[^./]*)*)\.([^./]+)$/.exec(key);
+  if (!m) return [];
+  const family = m[1] as 'ipv4' | 'ipv6';
+  const dev = m[2]!;
+  const name = m[3]!;
+  if (dev === 'all' || dev === 'default') return [key];
+  const kernel = options.kernel ?? runningKernel();
+  const id = `${family}.${name}@${kernel[0]}.${kernel[1]}`;
+  let extra = inputTemplates.get(id);
+  if (extra === undefined) {
+    const rule = effectiveRuleOf(family, name);
+    const ev = rule && evidence(rule, kernel);
+    // The device's own entries are marked by a name no interface can have (NUL).
+    extra = ev
+      ? extraInputs(ev.combine, family, '\0', name).map((rel) => {
+          const [, , d, n] = rel.split('/');
+          return { own: d === '\0', entry: d === '\0' ? n! : `${d}.${n}` };
+        })
+      : [];
+    inputTemplates.set(id, extra);
+  }
+  const prefix = `net.${family}.conf.`;
+  const out = [key, `${prefix}all.${name}`];
+  for (const x of extra) out.push(x.own ? `${prefix}${dev}.${x.entry}` : prefix + x.entry);
+  return out;
+}
+const inputTemplates = new Map<string, { own: boolean; entry: string }[]>();
 
 const int = (v: string | null | undefined): number | undefined =>
   v !== null && v !== undefined && /^\s*-?\d+\s*$/.test(v) ? Number(v) : undefined;

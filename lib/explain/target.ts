@@ -7,14 +7,9 @@
 import * as fs from 'node:fs';
 import { NetNamespace } from '../namespace/handle.js';
 import { listContainers } from '../container/find.js';
+import { namespaceContainer, type NamespaceContainer } from '../namespace/list.js';
 import { procStartTime, startedAt } from '../container/read.js';
-import type {
-  ContainerInfo,
-  ContainerOptions,
-  ContainerRuntime,
-  ContainerTrust,
-  KubernetesNames,
-} from '../container/types.js';
+import type { ContainerInfo, ContainerOptions } from '../container/types.js';
 import { invalid } from '../errors.js';
 import { parseKey } from '../sysctl/keys.js';
 import { valuesEqual } from '../sysctl/values.js';
@@ -71,16 +66,11 @@ export interface TargetKeyExplanation {
   write?: WriteDiagnosis;
 }
 
-/** A container found in the explained namespace. */
-export interface TargetContainer {
-  runtime: ContainerRuntime;
-  id: string;
-  name?: string;
-  /** containerd namespace, for containerd's runc shim. */
-  namespace?: string;
-  /** Kubernetes names, when its annotations carry them. */
-  kubernetes?: KubernetesNames;
-  pid: number;
+/**
+ * A container as the explanation shows it: what {@link NetNamespace.list} shows of it (identity,
+ * Kubernetes names, trust), plus its state file, its start and the net.* keys its spec set.
+ */
+export interface TargetContainer extends NamespaceContainer {
   /** The runtime's state file it was found by. */
   stateFile: string;
   /** When it started (RFC 3339): the runtime's record, else its init process's start. */
@@ -88,11 +78,6 @@ export interface TargetContainer {
   /** The net.* sysctls its spec set at start (dotted keys), and where they were read. */
   sysctl: Record<string, string>;
   sysctlSource?: string;
-  /** Whose its state is (see ContainerInfo): an untrusted container's spec is its user's claim. */
-  trust: ContainerTrust;
-  /** The uid owning its state file. */
-  owner: number;
-  untrustedPath?: string;
 }
 
 /** What {@link explain} of a namespace returns. */
@@ -179,21 +164,9 @@ export function specSettings(containers: readonly ContainerInfo[]): Map<string, 
   return out;
 }
 
-/** A container as the explanation shows it: identity, start, the net.* keys its spec set. */
+/** A container as the explanation shows it: the listing's fields, its start, the net.* keys its spec set. */
 function describeContainer(c: ContainerInfo, settings: Map<string, SpecSetting>): TargetContainer {
-  const t: TargetContainer = {
-    runtime: c.runtime,
-    id: c.id,
-    pid: c.pid,
-    stateFile: c.stateFile,
-    sysctl: {},
-    trust: c.trust,
-    owner: c.owner,
-  };
-  if (c.untrustedPath !== undefined) t.untrustedPath = c.untrustedPath;
-  if (c.name !== undefined) t.name = c.name;
-  if (c.namespace !== undefined) t.namespace = c.namespace;
-  if (c.kubernetes !== undefined) t.kubernetes = c.kubernetes;
+  const t: TargetContainer = { ...namespaceContainer(c), stateFile: c.stateFile, sysctl: {} };
   const started = startedAt(c);
   if (started !== undefined) t.started = started;
   for (const [key, s] of settings) if (s.container === c.id) t.sysctl[key] = s.value;

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import {
   effectiveFrom,
   effectiveInputs,
+  effectiveInputKeys,
   effectiveLineFor,
   effectiveRule,
   type EffectiveValue,
@@ -202,4 +203,26 @@ t.test("a tenant's device name is shown printable() in the text, exact in the da
   t.ok(Object.hasOwn(e.inputs, key), 'inputs keyed by the exact key');
   t.equal(e.text, 'effective 2 = max(all 2, e\\x1b]0;x\\x07\\\\ 1): loose');
   t.notMatch(e.text, /[\x00-\x1f]/);
+});
+
+t.test('effectiveInputKeys: the inputs of effectiveInputs in dot form, for every rule, device and line', async (t) => {
+  const { keyFromRel } = await import('../../lib/keypath.js');
+  let n = 0;
+  for (const line of ['5.10', '6.1', '6.12', '6.18', '4.19'])
+    for (const r of EFFECTIVE_RULES)
+      for (const dev of ['eth0', 'eth0/100', 'all', 'default', 'a-b_c']) {
+        const [family, name] = r.id.split('.') as [string, string];
+        const key = `net.${family}.conf.${dev}.${name}`;
+        const kernel = line.split('.').map(Number) as [number, number];
+        t.same(
+          effectiveInputKeys(key, { kernel }),
+          effectiveInputs(key, { kernel }).map(keyFromRel),
+          `${key} on ${line}`,
+        );
+        n++;
+      }
+  t.same(effectiveInputKeys('net.core.somaxconn'), [], 'not a conf key');
+  t.same(effectiveInputKeys('net.ipv4.neigh.eth0.app_solicit'), [], 'a neighbour entry');
+  t.same(effectiveInputKeys('net/ipv4/conf/eth0/rp_filter'), [], 'a path: dot form only');
+  t.ok(n > 50, `${n} keys compared`);
 });

@@ -73,3 +73,22 @@ t.test('withDevice: another interface in the same key, in the same form', async 
     'another interface: unchanged',
   );
 });
+
+t.test('deviceOf and withDevice: the dot form (read without making the path) agrees with the path form', async (t) => {
+  const keys = `net.ipv4.conf.eth0.rp_filter net.ipv4.conf.eth0/100.rp_filter net.ipv6.neigh.ve-x/1/2.retrans_time
+    net.ipv4.conf.all.rp_filter net.ipv4.conf.default.rp_filter net.ipv4.conf.eth0 net.ipv4.tcp_rmem
+    net.ipv6.conf.lo.mtu net.core.somaxconn`.split(/\s+/);
+  for (const key of keys) {
+    const path = pathForm(key);
+    t.equal(deviceOf(key), deviceOf(path), `deviceOf(${key})`);
+    const dev = deviceOf(key);
+    if (dev === undefined) continue;
+    for (const other of ['default', '\0', 'x.y'])
+      t.equal(
+        withDevice(key, dev, other),
+        keyFromRel(withDevice(path, dev, other).slice(4)),
+        `withDevice(${key}, ${other})`,
+      );
+    t.equal(withDevice(key, `${dev}z`, 'default'), key, 'another device: unchanged');
+  }
+});
