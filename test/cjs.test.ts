@@ -63,6 +63,7 @@ Promise.all(subpaths.map((s) => import('netns/' + s))).then((ms) => {
     'K8S_SAFE_SYSCTLS',
     'KERNEL_RULES',
     'VERIFIED_LINES',
+    'combineText',
     'defaultContext',
     'diagnoseWriteFrom',
     'effectiveFrom',

@@ -155,6 +155,9 @@ t.test(
           const r = spawnSync('ip', args, { encoding: 'utf8' });
           if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
         }
+        // rp_filter: conf.all 2, the interface's own 1: the kernel uses max(all, DEV) = 2 for it.
+        fs.writeFileSync('/proc/sys/net/ipv4/conf/all/rp_filter', '2');
+        fs.writeFileSync(`/proc/sys/net/ipv4/conf/${hostile}/rp_filter`, '1');
       });
     }
     const sbh = containerId('nexp-sbh');
@@ -271,6 +274,15 @@ t.test(
       (await query(`netns_sysctl_net_ipv4_conf_rp_filter{pod="${web1}"}`)).map((s) => s.metric.device).sort(),
       ['all', 'default', hostile].sort(),
       "the tenant's interface named by the glob, its name exact in Prometheus; none of its 300 others",
+    );
+    t.same(
+      (
+        await query(
+          `netns_sysctl_net_ipv4_conf_rp_filter_effective{pod="${web1}"} != netns_sysctl_net_ipv4_conf_rp_filter`,
+        )
+      ).map((s) => [s.metric.device, s.value[1]]),
+      [[hostile, '2']],
+      'the effective value where it is not the entry (max(all 2, DEV 1)), matched on the same labels',
     );
     t.same(
       (await query(`netns_sysctl_truncated{pod="${web1}"}`)).map((s) => s.value[1]),

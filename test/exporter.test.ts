@@ -11,14 +11,18 @@ import t, { type Test } from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NetNamespace } from 'netns';
+import { effectiveFrom } from 'netns/explain';
 import { expectationsFrom } from 'netns/sysctld';
 import {
   Collector,
   ContainerDiscovery,
   KeySelection,
+  effectiveFamily,
+  familyName,
   hostLabels,
   parseFlags,
   serve,
+  splitKey,
   startExporter,
   type Target,
   type TargetSource,
@@ -343,6 +347,102 @@ t.test('host tuning a pod does not get: the host against what a new namespace ge
   );
 });
 
+t.test(
+  'effective values: what the kernel uses for an interface, from inputs read in the same scrape, exported or not',
+  async (t) => {
+    const [ns] = closedAtEnd(t, NetNamespace.create());
+    ns.runSync(() => sh('ip', ['link', 'add', 'eth0', 'type', 'ifb']));
+    ns.sysctl.set('net.ipv4.conf.all.rp_filter', 2);
+    ns.sysctl.set('net.ipv4.conf.eth0.rp_filter', 1);
+    const RP = 'netns_sysctl_net_ipv4_conf_rp_filter';
+    const oracle = (key: string) => effectiveFrom(key, (k) => ns.sysctl.getRaw(k)).effective;
+    const series = (text: string, name: string) => find(text, name, {}).map((s) => [s.labels.device, s.value]);
+
+    // Keys chosen by globs: all, default and eth0 exported, eth0's effective value beside them.
+    const c = new Collector({
+      source: new Given([podTarget(ns, 'p')]),
+      selection: new KeySelection({
+        include: ['net.ipv4.conf.*.rp_filter', 'net.ipv4.conf.*.tag', 'net.ipv4.neigh.*.gc_stale_time'],
+      }),
+    });
+    t.teardown(() => c.close());
+    const text = await c.collect();
+    t.equal(oracle('net.ipv4.conf.eth0.rp_filter'), '2', "netns' effectiveFrom: max(all 2, eth0 1)");
+    t.same(series(text, `${RP}_effective`), [['eth0', '2']], 'max(all, DEV) for eth0; none for all and default');
+    t.same(
+      find(text, `${RP}_effective`, {})[0]?.labels,
+      find(text, RP, { device: 'eth0' })[0]?.labels,
+      "the labels of the key's own series",
+    );
+    t.match(text, /^# HELP netns_sysctl_net_ipv4_conf_rp_filter_effective .*max\(all, DEV\)/m, 'HELP names the rule');
+    t.match(text, /^# TYPE netns_sysctl_net_ipv4_conf_rp_filter_effective gauge$/m);
+    t.equal(find(text, 'netns_sysctl_net_ipv4_conf_tag', { device: 'eth0' }).length, 1, 'tag exported');
+    t.equal(find(text, 'netns_sysctl_net_ipv4_neigh_gc_stale_time', { device: 'eth0' }).length, 1, 'so is a neigh key');
+    t.notMatch(text, /_tag_effective|_gc_stale_time_effective/, 'no effective series for keys without a rule');
+    t.match(text, /^netns_scrape_errors 0$/m);
+    ns.sysctl.set('net.ipv4.conf.all.rp_filter', 0);
+    t.same(series(await c.collect(), `${RP}_effective`), [['eth0', '1']], "conf.all set to 0: eth0's own 1");
+
+    // Keys named exactly (nothing listed): the inputs are read, not exported.
+    ns.sysctl.set('net.ipv4.conf.all.rp_filter', 2);
+    ns.sysctl.set('net.ipv4.conf.all.accept_redirects', 0);
+    ns.sysctl.set('net.ipv4.conf.eth0.accept_redirects', 1);
+    ns.sysctl.set('net.ipv4.conf.eth0.forwarding', 0);
+    const ar = 'netns_sysctl_net_ipv4_conf_accept_redirects';
+    const one = ns.sysctl.snapshot(['net.ipv4.conf.eth0.rp_filter']);
+    const snapFds = fdCount();
+    one.close();
+    const perSnapshot = snapFds - fdCount() - 1; // what a snapshot holds besides its keys' fds
+    const fds0 = fdCount();
+    const exact = new Collector({
+      source: new Given([podTarget(ns, 'p')]),
+      selection: new KeySelection({ include: ['net.ipv4.conf.eth0.rp_filter', 'net.ipv4.conf.eth0.accept_redirects'] }),
+    });
+    t.teardown(() => exact.close());
+    const x = await exact.collect();
+    t.same(series(x, RP), [['eth0', '1']], 'conf.all.rp_filter is not exported');
+    t.same(series(x, `${RP}_effective`), [['eth0', '2']], 'but read: max(all 2, eth0 1)');
+    t.same(series(x, `${ar}_effective`), [['eth0', '1']], 'accept_redirects: all || DEV, eth0 does not forward');
+    t.same(find(x, 'netns_sysctl_net_ipv4_conf_forwarding', {}), [], 'forwarding is not exported');
+    t.equal(
+      fdCount() - fds0,
+      perSnapshot + 5,
+      "one snapshot of five keys: the two asked for, both conf.all's, eth0's forwarding",
+    );
+    ns.sysctl.set('net.ipv4.conf.eth0.forwarding', 1);
+    const y = await exact.collect();
+    t.same(series(y, `${ar}_effective`), [['eth0', '0']], 'eth0 now forwards: all && DEV; the unexported input read');
+    t.equal(oracle('net.ipv4.conf.eth0.accept_redirects'), '0');
+    ns.sysctl.set('net.ipv4.conf.all.rp_filter', 1);
+    t.same(series(await exact.collect(), `${RP}_effective`), [['eth0', '1']], 'conf.all changed between scrapes');
+    t.match(y, /^netns_scrape_errors 0$/m);
+
+    // --sysctl.all: from the walk's values. Every conf key of eth0 against netns' effectiveFrom.
+    const walk = new Collector({ source: new Given([podTarget(ns, 'p')]), selection: new KeySelection({ all: true }) });
+    t.teardown(() => walk.close());
+    const w = await walk.collect();
+    const raw = ns.sysctl.getAll().raw;
+    let checked = 0;
+    for (const key of Object.keys(raw)) {
+      const p = splitKey(key.slice(4).replace(/\./g, '/'));
+      if (p.device !== 'eth0' || !/^net\.ipv[46]\.conf\./.test(key)) continue;
+      const got = find(w, `${familyName(p.familyKey)}_effective`, { device: 'eth0' }).map((s) => s.value);
+      const want = effectiveFamily(p.familyKey) && effectiveFrom(key, (k) => raw[k]).effective;
+      t.same(got, want ? [want] : [], `${key}: ${want ?? 'no rule: none'}`);
+      if (want) checked++;
+    }
+    t.ok(checked > 20, `effective values of ${checked} conf keys of eth0`);
+    t.same(
+      samples(w).filter((s) => s.name.endsWith('_effective') && s.labels.device !== 'eth0'),
+      [],
+      'none for all, default or lo',
+    );
+    t.match(w, /^netns_scrape_errors 0$/m);
+    ns.sysctl.set('net.ipv4.conf.all.rp_filter', 2);
+    t.same(series(await walk.collect(), `${RP}_effective`), [['eth0', '2']], 'conf.all changed between walks');
+  },
+);
+
 t.test('interfaces: only those asked for, a glob bounded by its limit, hostile names kept exact', async (t) => {
   const ns = NetNamespace.create();
   t.teardown(() => ns.close());
@@ -492,14 +592,19 @@ t.test(
     t.equal(find(text, 'netns_sysctl_truncated', { pod: 'tenant' })[0]?.value, '1', 'truncated, with the counts');
     t.equal(find(text, 'netns_interfaces', { pod: 'small' })[0]?.value, '2');
     t.equal(find(text, 'netns_sysctl_truncated', { pod: 'small' })[0]?.value, '0');
-    const devs = (text: string, pod: string) =>
-      find(text, 'netns_sysctl_net_ipv4_conf_rp_filter', { pod })
+    const devs = (text: string, pod: string, suffix = '') =>
+      find(text, `netns_sysctl_net_ipv4_conf_rp_filter${suffix}`, { pod })
         .map((s) => s.labels.device!)
         .sort();
     t.same(
       devs(text, 'tenant'),
       ['all', 'default', 'eth0', 'va', hostile].sort(),
       'the interfaces asked for; never the 2,000; the glob within its limit',
+    );
+    t.same(
+      devs(text, 'tenant', '_effective'),
+      ['eth0', 'va', hostile].sort(),
+      'effective values for those interfaces, their inputs read within the bound; none for all and default',
     );
     t.ok(
       text.includes(`device="ve\x1b[31m\\"x\\\\"`),
@@ -528,6 +633,7 @@ t.test(
     t.equal(fdCount(), fds1, 'the bounded read closes what it opened');
     t.equal(find(walked, 'netns_sysctl_truncated', { pod: 'tenant' })[0]?.value, '1');
     t.same(devs(walked, 'tenant'), ['all', 'default', 'eth0']);
+    t.same(devs(walked, 'tenant', '_effective'), ['eth0'], 'from the bounded read');
     const families = new Set(
       samples(walked)
         .filter((s) => s.labels.pod === 'tenant')

@@ -295,6 +295,32 @@ export function effectiveFrom(
   return out;
 }
 
+/** How each combination reads, for a person: `max(all, DEV)`, `all || DEV`... */
+const COMBINE_TEXT: Record<Combine, string> = {
+  max: 'max(all, DEV)',
+  or: 'all || DEV',
+  and: 'all && DEV',
+  min: 'min(all, DEV)',
+  device: 'not combined: each device uses its own entry',
+  all: 'used as it is for every device',
+  'all-else-device': 'used for every device when it is not 0, else each device uses its own',
+  'device-else-default': 'not used',
+  redirects: 'all && DEV on a forwarding device, all || DEV on the others',
+  'igmp-version': '1 or 2 in either forces that IGMP version',
+  'accept-ra': 'not combined: each device uses its own entry, and only 2 counts on a forwarding device',
+  'unless-forwarding': 'not combined: each device uses its own entry, ignored on a forwarding device',
+  'proxy-ndp': 'all || DEV on a forwarding device',
+  unused: 'read by nothing',
+};
+
+/**
+ * How conf.all and a device's entry make the value the kernel uses, in a few words
+ * (`max(all, DEV)`, `not combined: each device uses its own entry`), for a rule's `combine`.
+ */
+export function combineText(combine: Combine): string {
+  return COMBINE_TEXT[combine];
+}
+
 function scopeText(
   scope: 'all' | 'default',
   family: string,
@@ -305,23 +331,7 @@ function scopeText(
   if (scope === 'default')
     return `conf.default is no device's value: a device created later copies it${family === 'ipv4' && ev?.onWrite?.includes('never set') ? '; a write also reaches existing devices whose entry was never set' : ''}`;
   if (!ev) return `no rule known for ${k} on the checked kernel lines (${EFFECTIVE_LINES.join(', ')})`;
-  const how: Record<Combine, string> = {
-    max: 'max(all, DEV)',
-    or: 'all || DEV',
-    and: 'all && DEV',
-    min: 'min(all, DEV)',
-    device: 'not combined: each device uses its own entry',
-    all: 'used as it is for every device',
-    'all-else-device': 'used for every device when it is not 0, else each device uses its own',
-    'device-else-default': 'not used',
-    redirects: 'all && DEV on a forwarding device, all || DEV on the others',
-    'igmp-version': '1 or 2 in either forces that IGMP version',
-    'accept-ra': 'not combined: each device uses its own entry, and only 2 counts on a forwarding device',
-    'unless-forwarding': 'not combined: each device uses its own entry, ignored on a forwarding device',
-    'proxy-ndp': 'all || DEV on a forwarding device',
-    unused: 'read by nothing',
-  };
-  return `conf.all is combined with each device's entry: ${how[ev.combine]}`;
+  return `conf.all is combined with each device's entry: ${combineText(ev.combine)}`;
 }
 
 const show = (v: string | null): string => (v === null ? '(absent)' : printable(v));

@@ -26,7 +26,7 @@ export {
   type Combine,
   type KernelUse,
 } from '../explain/effective-rules.js';
-export { effectiveFrom, effectiveInputs, effectiveRule, effectiveLineFor } from '../explain/effective.js';
+export { effectiveFrom, effectiveInputs, effectiveRule, effectiveLineFor, combineText } from '../explain/effective.js';
 export {
   diagnoseWriteFrom,
   parseMountinfo,

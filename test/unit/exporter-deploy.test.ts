@@ -15,6 +15,7 @@ import {
   DEFAULT_INCLUDE,
   DEFAULT_PORT,
   FLAGS,
+  effectiveFamily,
   familyName,
   parseFlags,
   splitKey,
@@ -166,7 +167,11 @@ t.test('the dashboard and the rules name families the exporter writes', async (t
     'netns_scrape_errors',
     'netns_scrape_duration_seconds',
     'netns_exporter_build_info',
-    ...DEFAULT_INCLUDE.map((k) => familyName(splitKey(k.slice(4).replaceAll('.', '/')).familyKey)),
+    ...DEFAULT_INCLUDE.flatMap((k) => {
+      const fk = splitKey(k.slice(4).replaceAll('.', '/')).familyKey;
+      const e = effectiveFamily(fk);
+      return e ? [familyName(fk), e.name] : [familyName(fk)];
+    }),
   ]);
   const dash = read('monitoring/dashboard.json');
   const d = JSON.parse(dash);

@@ -8,6 +8,7 @@ import {
   FLAGS,
   FlagError,
   KeySelection,
+  effectiveFamily,
   escapeLabelValue,
   familyName,
   metricName,
@@ -58,6 +59,25 @@ t.test('keys: the interface moves to a device label; family names from the key',
   t.equal(splitKey('ipv6/neigh/lo/retrans_time_ms').familyKey, 'net.ipv6.neigh.retrans_time_ms');
   t.equal(familyName('net.ipv4.tcp_keepalive_time'), 'netns_sysctl_net_ipv4_tcp_keepalive_time');
   t.equal(familyName('net.ipv4.conf.rp_filter'), 'netns_sysctl_net_ipv4_conf_rp_filter');
+});
+
+t.test('effective values: a family per conf key with a known rule, its HELP naming the rule', async (t) => {
+  const rp = effectiveFamily('net.ipv4.conf.rp_filter');
+  t.equal(rp?.name, 'netns_sysctl_net_ipv4_conf_rp_filter_effective', "the key's own family name and _effective");
+  t.match(rp?.help, /as the kernel uses it for the interface in the device label/);
+  t.match(rp?.help, /max\(all, DEV\) \(IN_DEV_RPFILTER\(in_dev\) = IN_DEV_MAXCONF\(in_dev, RP_FILTER\);/, 'the rule');
+  t.match(rp?.help, /netns' rule of the Linux (5\.10|6\.1|6\.12) source/, 'the kernel line whose rule it is');
+  t.match(
+    effectiveFamily('net.ipv4.conf.accept_redirects')?.help,
+    /all && DEV on a forwarding device, all \|\| DEV on the others/,
+  );
+  t.match(effectiveFamily('net.ipv6.conf.forwarding')?.help, /used as it is for every device/);
+  t.match(effectiveFamily('net.ipv6.conf.hop_limit')?.help, /not combined: each device uses its own entry/);
+  t.equal(effectiveFamily('net.ipv4.conf.tag'), undefined, 'an entry nothing in the kernel reads: none');
+  t.equal(effectiveFamily('net.ipv6.conf.stable_secret'), undefined, 'a secret: none');
+  t.equal(effectiveFamily('net.ipv4.conf.no_such_entry'), undefined, 'no rule known: none');
+  t.equal(effectiveFamily('net.ipv4.neigh.gc_stale_time'), undefined, 'neigh keys have no rule');
+  t.equal(effectiveFamily('net.ipv4.tcp_rmem'), undefined);
 });
 
 t.test('kinds: catalogue first, else the value; integers as the kernel prints them', async (t) => {

@@ -8,8 +8,13 @@
 // A namespace's interfaces are counted before its keys are listed or walked; over the bound
 // (--sysctl.max-interfaces) only the interfaces exported are entered (interfaces.ts), and the
 // namespace is reported truncated.
+// For an interface's conf key whose rule netns knows (effective.ts), the value the kernel uses
+// for the interface is exported beside the entry's own (`<family>_effective`): computed by
+// netns' effectiveFrom() from values read together in the same scrape, its inputs (conf.all's
+// entry, the interface's forwarding) held in the same snapshot or taken from the same walk,
+// read but not exported unless they are chosen too.
 import { NetNamespace, valuesEqual, type SysctlSnapshotHandle } from 'netns';
-import { defaultContext, findRule } from 'netns/explain';
+import { defaultContext, effectiveFrom, effectiveInputs, findRule } from 'netns/explain';
 import { expectationFor, pathForm, type Expectation, type Expectations } from 'netns/sysctld';
 import type { NamespaceLabels, Target, TargetSource } from './discovery.js';
 import { yieldToLoop } from './discovery.js';
@@ -18,6 +23,7 @@ import { Family, escapeLabelValue, labelPairs } from './exposition.js';
 import {
   KeySelection,
   catalogueKind,
+  effectiveFamily,
   familyName,
   isInteger,
   kindOfValue,
@@ -62,6 +68,24 @@ interface Slot {
   prefix?: string;
   fam?: Family;
   fields?: Family[];
+  /** Read only as an input of an interface's effective value: not exported (keys mode). */
+  input?: boolean;
+  /** Its effective value, for an interface's conf key whose rule is known; null: none (decided once). */
+  eff?: Effective | null;
+}
+
+/** The value the kernel uses for one interface's conf key, computed by netns' effectiveFrom(). */
+interface Effective {
+  /** What it is computed from (netns' effectiveInputs), the key's own entry first. */
+  inputs: KeyParts[];
+  /** Keys mode: the inputs' indexes in the namespace's slots (-1: absent there). */
+  at: number[];
+  fam: Family;
+  /** `family{labels} `: the labels of the key's own series. */
+  prefix: string;
+  /** The inputs of the last computation, and its sample line ('' when it gave no value). */
+  last: (string | null | undefined)[] | undefined;
+  line: string;
 }
 
 /** An expected key of one namespace. */
@@ -81,6 +105,8 @@ interface NsState {
   labels: string;
   snap?: SysctlSnapshotHandle;
   slots: Slot[];
+  /** Keys mode: the effective values of its slots. */
+  effs: Effective[];
   expected: Expected[];
   /** Interfaces matched by device globs and left out by the limit. */
   skipped: number;
@@ -132,6 +158,8 @@ export class Collector {
   readonly #expectationOf = new Map<string, Expectation | null>();
   readonly #partsOf = new Map<string, KeyParts>();
   readonly #rels = new Map<string, string>();
+  /** Each conf family key's effective family, null when it has none. */
+  readonly #effFamilies = new Map<string, Family | null>();
 
   constructor(options: CollectorOptions) {
     this.#source = options.source;
@@ -210,10 +238,19 @@ export class Collector {
       const slots = st.slots;
       for (let i = 0; i < raw.length; i++) {
         const v = raw[i];
-        if (typeof v === 'string') this.#emit(slots[i]!, v);
-        else if (v === undefined)
+        const s = slots[i]!;
+        if (typeof v === 'string') {
+          if (s.input !== true) this.#emit(s, v);
+        } else if (v === undefined)
           st.stale = true; // its interface went away: choose again next time
-        else this.#errors++;
+        else if (s.input !== true) this.#errors++;
+      }
+      for (const e of st.effs) {
+        // Its inputs as read now; the last ones (no new array) when none changed.
+        const { at, last } = e;
+        let same = last !== undefined;
+        for (let i = 0; same && i < at.length; i++) same = (at[i]! < 0 ? undefined : raw[at[i]!]) === last![i];
+        this.#emitEffective(e, same ? last! : at.map((j) => (j < 0 ? undefined : raw[j])));
       }
       // The targets come host first: its tuning, then each other namespace against it.
       if (st.target.labels.host_network === 'true') tuned = this.#tunedOnHost(slots, raw);
@@ -284,7 +321,17 @@ export class Collector {
       if (st && st.target.ns === t.ns && st.labels === labels && sameSpec(st.target.spec, t.spec)) st.target = t;
       else {
         st?.snap?.close();
-        st = { target: t, labels, slots: [], expected: [], skipped: 0, truncated: false, stale: true, relistAt: 0 };
+        st = {
+          target: t,
+          labels,
+          slots: [],
+          effs: [],
+          expected: [],
+          skipped: 0,
+          truncated: false,
+          stale: true,
+          relistAt: 0,
+        };
         if (!this.#sel.all) await this.#choose(st);
       }
       next.set(t.id, st);
@@ -320,17 +367,30 @@ export class Collector {
       } else rels = this.#exactRels(st);
       const { chosen, expected, skipped } = this.#chosen(st, rels, bounded);
       st.skipped = skipped;
-      const snap = ns.sysctl.snapshot(chosen.map((p) => p.key).sort()); // sorted: read in place, no reordering
+      const byKey = new Map<string, Slot>();
+      for (const p of chosen) byKey.set(p.key, this.#slot(p, st.labels));
+      // The inputs of the effective values (conf.all's entry, the interface's forwarding): read
+      // with the keys, exported only when chosen themselves.
+      for (const s of [...byKey.values()])
+        for (const q of this.#effectiveOf(s)?.inputs ?? [])
+          if (!byKey.has(q.key)) byKey.set(q.key, { parts: q, labels: '', input: true });
+      const snap = ns.sysctl.snapshot([...byKey.keys()].sort()); // sorted: read in place, no reordering
       st.snap = snap;
       const index = new Map(snap.keys.map((k, i) => [k, i]));
-      const byKey = new Map(chosen.map((p) => [p.key, p]));
-      st.slots = snap.keys.map((k) => this.#slot(byKey.get(k)!, st.labels));
+      st.slots = snap.keys.map((k) => byKey.get(k)!);
+      st.effs = [];
+      for (const s of st.slots)
+        if (s.eff) {
+          s.eff.at = s.eff.inputs.map((q) => index.get(q.key) ?? -1);
+          st.effs.push(s.eff);
+        }
       st.expected = expected.map((w) => this.#expectedOf(st.labels, w, index.get(w.e.key) ?? -1));
     } catch (e) {
       // The namespace went away, or is out of reach: its series are left out, and counted.
       this.#errors++;
       st.stale = true;
       st.slots = [];
+      st.effs = [];
       st.expected = [];
       if (!isSystemError(e)) throw e;
     }
@@ -524,6 +584,60 @@ export class Collector {
     for (let i = 0; i < fields.length; i++) s.fam!.body += `${s.fam!.name}{${s.labels},index="${i}"} ${fields[i]}\n`;
   }
 
+  /**
+   * A slot's effective value: for an interface's conf key (not all's or default's) whose rule
+   * netns knows on the running kernel, with the inputs the rule reads (secrets never). Decided
+   * once per slot.
+   */
+  #effectiveOf(s: Slot): Effective | null {
+    if (s.eff !== undefined) return s.eff;
+    const p = s.parts;
+    let fam: Family | null = null;
+    if (p.device !== undefined && p.device !== 'all' && p.device !== 'default' && !s.input) {
+      fam = this.#effFamilies.get(p.familyKey) ?? null;
+      if (!this.#effFamilies.has(p.familyKey)) {
+        const f = effectiveFamily(p.familyKey);
+        // Its name taken by another key's family (no kernel has such a key): none.
+        fam =
+          f !== undefined && this.#claim(f.name, `${p.familyKey} (effective)`) ? this.#family(f.name, f.help) : null;
+        this.#effFamilies.set(p.familyKey, fam);
+      }
+    }
+    s.eff =
+      fam === null
+        ? null
+        : {
+            inputs: effectiveInputs(p.key)
+              .filter((r) => !KeySelection.secret(r))
+              .map((r) => this.#parts(r)),
+            at: [],
+            fam,
+            prefix: `${fam.name}{${s.labels}} `,
+            last: undefined,
+            line: '',
+          };
+    return s.eff;
+  }
+
+  /**
+   * The effective value's sample from its inputs as read in this scrape (`vals`, in the order
+   * of its inputs): netns' effectiveFrom(), computed again only when an input changed. No
+   * sample when its own entry is gone or unreadable (counted there); an error when an input
+   * it needs could not be read.
+   */
+  #emitEffective(e: Effective, vals: (string | null | undefined)[]): void {
+    if (typeof vals[0] !== 'string') return;
+    const last = e.last;
+    if (vals !== last && (last === undefined || vals.some((v, i) => v !== last[i]))) {
+      const keys = e.inputs.map((q) => q.key);
+      const v = effectiveFrom(keys[0]!, (k) => vals[keys.indexOf(k)]).effective;
+      e.last = vals;
+      e.line = v !== null && isInteger(v) ? `${e.prefix}${v}\n` : '';
+    }
+    if (e.line === '') this.#errors++;
+    else e.fam.body += e.line;
+  }
+
   /** A slot's kind (its family key's, decided at first sight) and its families. */
   #decide(s: Slot, v: string): Kind {
     const fk = s.parts.familyKey;
@@ -632,6 +746,12 @@ export class Collector {
       let slot = slots.get(p.key);
       if (slot === undefined) slots.set(p.key, (slot = this.#slot(p, st.labels)));
       this.#emit(slot, raw[p.key]!);
+      const e = this.#effectiveOf(slot);
+      if (e)
+        this.#emitEffective(
+          e,
+          e.inputs.map((q) => raw[q.key]),
+        );
     }
     for (const w of exp) {
       const e = w.e;

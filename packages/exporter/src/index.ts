@@ -39,6 +39,7 @@ export {
   DEFAULT_DEVICE_LIMIT,
   DEFAULT_MAX_INTERFACES,
   DEFAULT_FIELD_NAMES,
+  effectiveFamily,
   familyName,
   splitKey,
   type SelectionOptions,

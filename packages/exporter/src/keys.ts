@@ -8,6 +8,7 @@
 // operator named (exactly, or by a glob with a limit): a tenant's interfaces never add series
 // of their own.
 import { shapeOf } from 'netns';
+import { combineText, effectiveRule } from 'netns/explain';
 import { globRegExp, isGlob, keyFromRel, pathForm } from 'netns/sysctld';
 import { metricName } from './exposition.js';
 
@@ -86,6 +87,26 @@ export function splitKey(rel: string): KeyParts {
 /** The family a key is exported as: `netns_sysctl_` and the key, every other character an underscore. */
 export function familyName(familyKey: string): string {
   return `netns_sysctl_${metricName(familyKey.startsWith('net.') ? familyKey : `net.${familyKey}`)}`;
+}
+
+/**
+ * The family of what the kernel uses for an interface, for a conf entry's family key
+ * (`net.ipv4.conf.rp_filter` -> `netns_sysctl_net_ipv4_conf_rp_filter_effective`), with a HELP
+ * that names the rule (netns' effective-value rules, for the running kernel's line); undefined
+ * when no rule is known there, or nothing in the kernel reads the entry. The series have the
+ * labels of the key's own, for each exported interface (never `all` or `default`, which no
+ * interface uses as they are).
+ */
+export function effectiveFamily(familyKey: string): { name: string; help: string } | undefined {
+  const m = /^net\.(ipv4|ipv6)\.conf\.([^.]+)$/.exec(familyKey);
+  if (!m) return undefined;
+  const ev = effectiveRule(`net.${m[1]}.conf.all.${m[2]}`);
+  // device-else-default is stable_secret's (a secret, never exported).
+  if (ev === undefined || ev.combine === 'unused' || ev.combine === 'device-else-default') return undefined;
+  return {
+    name: `${familyName(familyKey)}_effective`,
+    help: `sysctl ${familyKey} as the kernel uses it for the interface in the device label (DEV), not the entry's own value; how conf.all's entry (all) takes part: ${combineText(ev.combine)} (${ev.reads}; netns' rule of the Linux ${ev.kernel.line} source); computed from values read together in this scrape; no series for all and default`,
+  };
 }
 
 /** One `--sysctl.include` entry: a key or a glob in sysctl.d syntax, and field names for a vector key. */
