@@ -130,7 +130,29 @@ t.test("at EMFILE, root's NetNamespace.create() reports EMFILE, not a rootless f
 t.test(
   'a stopped rootless helper: Promise forms do not block, time out, the helper is torn down, no late reply is misattributed',
   async (t) => {
-    const { ns, oracle, pid } = rootlessPair(t);
+    // A helper's reply timeout is 10 s; this helper's 2 s (NETNS_ROOTLESS_TIMEOUT_MS, read
+    // when it starts), so that the test waits 2 s on it, not 10, on each Node line.
+    const before = process.env.NETNS_ROOTLESS_TIMEOUT_MS;
+    process.env.NETNS_ROOTLESS_TIMEOUT_MS = '2000';
+    let pair: ReturnType<typeof rootlessPair>;
+    try {
+      pair = rootlessPair(t);
+    } finally {
+      if (before === undefined) delete process.env.NETNS_ROOTLESS_TIMEOUT_MS;
+      else process.env.NETNS_ROOTLESS_TIMEOUT_MS = before;
+    }
+    const { ns, oracle, pid } = pair;
+    process.env.NETNS_ROOTLESS_TIMEOUT_MS = '2s';
+    try {
+      t.throws(
+        () => NetNamespace.create({ rootless: true }),
+        RangeError,
+        'a timeout that is not whole milliseconds: no helper',
+      );
+    } finally {
+      if (before === undefined) delete process.env.NETNS_ROOTLESS_TIMEOUT_MS;
+      else process.env.NETNS_ROOTLESS_TIMEOUT_MS = before;
+    }
     t.equal(ns.sysctl.get(C), 9, 'the helper answers (C cached)');
     process.kill(pid, 'SIGSTOP');
     let ticks = 0;
@@ -146,6 +168,7 @@ t.test(
     );
     const [rA, rS] = await Promise.all([pA, pS]);
     const waited = performance.now() - t0;
+    t.ok(waited >= 1900, `the helper was given its 2 s before the timeout (${waited.toFixed(0)} ms)`);
     clearInterval(iv);
     t.ok(
       ticks >= Math.min(50, waited / 40),

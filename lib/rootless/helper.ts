@@ -12,6 +12,20 @@ import { userNamespaceSettings } from './support.js';
 /** How long a request to the helper may take before it counts as hung. */
 const REPLY_TIMEOUT_MS = 10_000;
 
+/**
+ * How long a request waits for the helper's reply: NETNS_ROOTLESS_TIMEOUT_MS (a positive
+ * integer of milliseconds, read at each helper's start), else 10 s. A slow machine may want
+ * more; the fault-injection test wants less than 10 s of waiting on a stopped helper.
+ */
+function replyTimeoutMs(): number {
+  const v = process.env.NETNS_ROOTLESS_TIMEOUT_MS;
+  if (v === undefined || v === '') return REPLY_TIMEOUT_MS;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 3_600_000)
+    invalid('a whole number of milliseconds from 1 to 3600000', 'NETNS_ROOTLESS_TIMEOUT_MS', v, RangeError);
+  return n;
+}
+
 const helpers = new FinalizationRegistry<HelperState>((st) => {
   try {
     stopHelper(st);
@@ -58,7 +72,7 @@ export class RootlessHelper {
     const gid = process.getegid?.() ?? 0;
     let r;
     try {
-      r = native.rootlessStart(uid, gid, REPLY_TIMEOUT_MS);
+      r = native.rootlessStart(uid, gid, replyTimeoutMs());
     } catch (e) {
       if (!isNativeErrno(e)) throw e;
       throw toNetnsError(e, { op: 'start-rootless', userns: userNamespaceSettings() });
