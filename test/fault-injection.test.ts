@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace, NetnsError, cloneNetns, sysctl } from '../lib/index.js';
 import { checkThreadsAtEnd, childEnv, plainNode } from './helpers.js';
+import { native } from '../lib/native/index.js';
 
 checkThreadsAtEnd(t);
 
@@ -288,7 +289,57 @@ for (const kind of ['ordinary', 'rootless'] as const) {
     t.same(snap.values, { 'net.core.somaxconn': before }, 'the read ran where it was called, before the write');
     t.equal(ns.sysctl.get('net.core.somaxconn'), 777);
   });
+
+  t.test(
+    `${kind}: getAllAsync of the whole tree sees the value before a later setAsync, and after an earlier one`,
+    async (t) => {
+      const ns = make(t);
+      const before = ns.sysctl.get('net.core.somaxconn');
+      const p0 = ns.sysctl.setAsync('net.core.somaxconn', 555);
+      const p1 = ns.sysctl.getAllAsync();
+      const p2 = ns.sysctl.setAsync('net.core.somaxconn', 777);
+      const p3 = ns.sysctl.getAllAsync();
+      const [, a, , b] = await Promise.all([p0, p1, p2, p3]);
+      t.not(before, 555);
+      t.equal(
+        a.values['net.core.somaxconn'],
+        555,
+        'the first walk ran after the earlier write and before the later one',
+      );
+      t.equal(b.values['net.core.somaxconn'], 777, 'the second walk after the later write');
+    },
+  );
 }
+
+t.test(
+  'a walk of the whole tree is one job: it does not hold back later Promise forms, a compound one does',
+  async (t) => {
+    const ns = NetNamespace.create();
+    t.teardown(() => ns.close());
+    const submitted: string[] = [];
+    const orig = native.sysctlReadAsync;
+    native.sysctlReadAsync = (...args: Parameters<typeof orig>) => {
+      submitted.push('read');
+      return orig(...args);
+    };
+    t.teardown(() => {
+      native.sysctlReadAsync = orig;
+    });
+    const w = ns.sysctl.getAllAsync();
+    const r = ns.sysctl.getAsync('net.core.somaxconn');
+    t.same(submitted, ['read'], 'the read behind a walk of the whole tree is submitted at once');
+    const [snap, v] = await Promise.all([w, r]);
+    t.equal(v, snap.values['net.core.somaxconn'], 'and both saw the same value');
+    // A walk of a prefix may need a second step (the prefix is a key): later calls wait for it.
+    submitted.length = 0;
+    const w2 = ns.sysctl.getAllAsync('net.core');
+    const r2 = ns.sysctl.getAsync('net.core.somaxconn');
+    t.same(submitted, [], 'the read behind a walk of a prefix waits');
+    const [snap2, v2] = await Promise.all([w2, r2]);
+    t.same(submitted, ['read'], 'and is submitted once the walk has ended');
+    t.equal(v2, snap2.values['net.core.somaxconn']);
+  },
+);
 
 // ---- 4. inputs that change between reads ----
 

@@ -27,10 +27,16 @@ export interface SysctlSnapshot {
   truncated?: Truncation;
 }
 
-/** One native call of a plan: a batch of reads/writes, or a walk (bounded by a bounds spec). */
-export type Step =
+/**
+ * One native call of a plan: a batch of reads/writes, or a walk (bounded by a bounds spec).
+ * `only`: the plan's first step is its only one, whatever it answers (a walk of the whole
+ * tree: the root is a directory, so no fallback read can follow). Its Promise form is then a
+ * single operation in the call order, not a compound one that holds back later calls.
+ */
+export type Step = (
   | { op: 'batch'; rels: string[]; values: (string | null)[]; stop: boolean }
-  | { op: 'walk'; prefix: string; flags: number; bounds?: string | undefined };
+  | { op: 'walk'; prefix: string; flags: number; bounds?: string | undefined }
+) & { only?: boolean };
 export type StepResult = NativeOutcome[] & WalkResult;
 export type Plan<T> = Generator<Step, T, StepResult>;
 
@@ -59,27 +65,37 @@ export function drive<T>(b: SysctlBackend, plan: Plan<T>): T {
 }
 
 /**
- * Run a plan with the backend's Promise forms, as ONE operation in the call order
- * (SysctlBackend.exclusive): Promise forms called after it start once it has ended, so none
- * runs between its steps. `make` builds the plan and validates the arguments: an argument
- * error rejects, it is never thrown.
+ * Run a plan with the backend's Promise forms, as ONE operation in the call order: a plan of
+ * several steps runs inside SysctlBackend.exclusive (Promise forms called after it start once
+ * it has ended, so none runs between its steps); a plan whose first step says it is the `only`
+ * one is submitted at once like any single operation, so it does not hold back later calls
+ * (walks of many namespaces then overlap with the JavaScript that consumes them). `make`
+ * builds the plan and validates the arguments: an argument error rejects, it is never thrown.
  */
 export function driveAsync<T>(b: SysctlBackend, make: () => Plan<T>): Promise<T> {
   let plan: Plan<T>;
+  let first: IteratorResult<Step, T>;
   try {
     plan = make();
-    return b.exclusive((steps) => driveSteps(steps, plan));
   } catch (e) {
     return Promise.reject(toNetnsError(e));
   }
+  try {
+    first = plan.next();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (first.done) return Promise.resolve(first.value);
+  if (first.value.only === true) return driveSteps(b, plan, first);
+  return b.exclusive((steps) => driveSteps(steps, plan, first));
 }
 
-async function driveSteps<T>(steps: SysctlSteps, plan: Plan<T>): Promise<T> {
+async function driveSteps<T>(steps: SysctlSteps, plan: Plan<T>, first: IteratorResult<Step, T>): Promise<T> {
   const exec = (s: Step): Promise<StepResult> =>
     (s.op === 'batch'
       ? steps.batchAsync(s.rels, s.values, s.stop)
       : steps.walkAsync(s.prefix, s.flags, s.bounds)) as Promise<StepResult>;
-  let r = plan.next();
+  let r = first;
   while (!r.done) {
     let res: StepResult;
     try {
@@ -113,10 +129,11 @@ export function* boundedWalkPlan(
   bounds: Bounds | undefined,
 ): Plan<{ walk: WalkResult; truncated?: Truncation }> {
   try {
-    const w = yield { op: 'walk', prefix: pk.rel, flags, bounds: bounds?.spec };
+    const w = yield { op: 'walk', prefix: pk.rel, flags, bounds: bounds?.spec, only: pk.rel === '' };
     return bounds === undefined ? { walk: w } : completeWalk(w, bounds);
   } catch (e) {
-    if (isNativeErrno(e) && e.errno === ERRNO.ENOTDIR /* the prefix is a key */) {
+    // The prefix is a key (never the root: its walk was the plan's `only` step).
+    if (isNativeErrno(e) && e.errno === ERRNO.ENOTDIR && pk.rel !== '') {
       const one = yield { op: 'batch', rels: [pk.rel], values: [null], stop: false };
       const o = one[0];
       // Only a key that is there (readable or not) lists as itself; a path through a key
