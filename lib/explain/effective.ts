@@ -18,27 +18,35 @@ import {
 } from './effective-rules.js';
 import { backendOf, outcomeValue } from './observe.js';
 
-/** The rule behind an effective value, resolved for the running kernel. */
+/**
+ * The rule behind an effective value, resolved for the running kernel. Frozen and shared: every EffectiveValue of one rule on
+ * one kernel line holds the same object (an audit of thousands of interfaces makes it once).
+ */
 export interface EffectiveRuleEvidence {
   /** `ipv4.rp_filter`. */
-  id: string;
+  readonly id: string;
   /** How all and DEV combine on the line used. */
-  combine: Combine;
+  readonly combine: Combine;
   /** The expression the kernel evaluates. */
-  reads: string;
+  readonly reads: string;
   /** The header or file of the readers. */
-  file: string;
+  readonly file: string;
   /** The kernel functions that use the entry. */
-  uses: readonly KernelUse[];
+  readonly uses: readonly KernelUse[];
   /** How it combines on each checked line (null: the line has no such key). */
-  lines: { line: EffectiveLine; how: 'source'; combine: Combine | null }[];
+  readonly lines: readonly { readonly line: EffectiveLine; readonly how: 'source'; readonly combine: Combine | null }[];
   /** The running kernel, the checked line whose rule was used, and what that means. */
-  kernel: { running: string; line: EffectiveLine; checkedOnRunning: boolean; note: string };
+  readonly kernel: {
+    readonly running: string;
+    readonly line: EffectiveLine;
+    readonly checkedOnRunning: boolean;
+    readonly note: string;
+  };
   /** What a write to conf.all or conf.default does besides. */
-  onWrite?: string;
-  note?: string;
+  readonly onWrite?: string;
+  readonly note?: string;
   /** The effect observed on the running kernel by a test. */
-  observed?: string;
+  readonly observed?: string;
 }
 
 /** What the kernel uses for one net.ipv4/ipv6.conf key ({@link effectiveValue}). */
@@ -146,10 +154,10 @@ function makeEvidence(rule: EffectiveRule, kernel: [number, number]): EffectiveR
         ? `read in the ${line} source${rule.observed?.includes('kernel matrix') ? ', and its effect confirmed by packets in the kernel matrix' : ''}`
         : `not read for ${running}: the ${line} rule${rule.observed?.startsWith(`${running}:`) ? `, and its effect observed on ${running}` : ''}`,
     },
+    ...(rule.onWrite !== undefined && { onWrite: rule.onWrite }),
+    ...(rule.note !== undefined && { note: rule.note }),
+    ...(rule.observed !== undefined && { observed: rule.observed }),
   };
-  if (rule.onWrite !== undefined) ev.onWrite = rule.onWrite;
-  if (rule.note !== undefined) ev.note = rule.note;
-  if (rule.observed !== undefined) ev.observed = rule.observed;
   return ev;
 }
 

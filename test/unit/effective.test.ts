@@ -226,3 +226,24 @@ t.test('effectiveInputKeys: the inputs of effectiveInputs in dot form, for every
   t.same(effectiveInputKeys('net/ipv4/conf/eth0/rp_filter'), [], 'a path: dot form only');
   t.ok(n > 50, `${n} keys compared`);
 });
+
+t.test('rule evidence is made once per rule and kernel line, frozen, and shared', async (t) => {
+  const a = v4('rp_filter', '2', '1').rule!;
+  const b = eff('net.ipv4.conf.eth1.rp_filter', {
+    'net.ipv4.conf.all.rp_filter': '0',
+    'net.ipv4.conf.eth1.rp_filter': '1',
+  }).rule!;
+  t.equal(a, b, 'two devices, one rule: the same object');
+  t.ok(
+    Object.isFrozen(a) && Object.isFrozen(a.kernel) && Object.isFrozen(a.lines),
+    'frozen, with its kernel and lines',
+  );
+  t.ok(
+    a.lines.every((l) => Object.isFrozen(l)),
+    'and each line',
+  );
+  t.throws(() => {
+    (a as { id: string }).id = 'x';
+  }, TypeError);
+  t.not(eff('net.ipv4.conf.eth0.rp_filter', {}, [5, 10]).rule, a, 'another kernel line: another object');
+});
