@@ -12,7 +12,7 @@
 // lib/explain/kernel-lines.ts.
 //
 // Environment: NETNS_KERNELS_CACHE (default ~/.cache/netns-kernels: kernels, boot files, apt
-// state), NETNS_KERNELS_JOBS (VMs side by side, default 2), NETNS_KERNELS_TIMEOUT (seconds per
+// state), NETNS_KERNELS_JOBS (VMs side by side, default 3), NETNS_KERNELS_TIMEOUT (seconds per
 // VM, default 1500), NETNS_KERNELS_KEEP=1 (keep each VM's console and results, and say where),
 // NETNS_KERNELS_APPEND (more kernel parameters, e.g. to see a failing boot reported).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -28,7 +28,9 @@ import { consoleTail, runVm } from './vm.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const cache = process.env.NETNS_KERNELS_CACHE || join(os.homedir(), '.cache', 'netns-kernels');
-const jobs = Math.max(1, Number(process.env.NETNS_KERNELS_JOBS) || 2);
+// Three: every line at once. A TCG VM is one busy thread; with two side by side on two cores
+// the last line ran alone on one core (CI, 2026-12-07: 339 s with 2, 247 s with 3).
+const jobs = Math.max(1, Number(process.env.NETNS_KERNELS_JOBS) || 3);
 const timeout = Number(process.env.NETNS_KERNELS_TIMEOUT) || 1500;
 const keep = process.env.NETNS_KERNELS_KEEP === '1';
 const tierDir = join(root, 'dist', 'kernels', 'tier');
@@ -314,7 +316,8 @@ if (miss.length) {
 }
 if (enosys) {
   if (selected.includes('host')) runHost(enosys, tmp);
-  // Newest first: its tier takes longest (6.12: about 1.5 times 5.10's), so two slots end together.
+  // Newest first: its tier takes longest (6.12: about 1.5 times 5.10's), so fewer slots than
+  // lines (NETNS_KERNELS_JOBS) end together.
   const queue = LINES.filter((l) => selected.includes(l.line)).reverse();
   // Each line is fetched (apt, synchronous) just before its VM starts; up to `jobs` VMs side by side.
   const running = [];
