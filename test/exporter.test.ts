@@ -440,6 +440,26 @@ t.test(
     t.match(w, /^netns_scrape_errors 0$/m);
     ns.sysctl.set('net.ipv4.conf.all.rp_filter', 2);
     t.same(series(await walk.collect(), `${RP}_effective`), [['eth0', '2']], 'conf.all changed between walks');
+
+    // --no-sysctl.effective: none, and no input read that is not exported.
+    const fds1 = fdCount();
+    const off = new Collector({
+      source: new Given([podTarget(ns, 'p')]),
+      selection: new KeySelection({ include: ['net.ipv4.conf.eth0.rp_filter'], effective: false }),
+    });
+    t.teardown(() => off.close());
+    const o = await off.collect();
+    t.same(series(o, RP), [['eth0', '1']], 'the key is exported');
+    t.notMatch(o, /_effective/, 'its effective value is not');
+    t.equal(fdCount() - fds1, perSnapshot + 1, "one snapshot of the one key: conf.all's entry not opened");
+    const offAll = new Collector({
+      source: new Given([podTarget(ns, 'p')]),
+      selection: new KeySelection({ all: true, effective: false }),
+    });
+    t.teardown(() => offAll.close());
+    const oa = await offAll.collect();
+    t.ok(find(oa, RP, { device: 'eth0' }).length === 1, '--sysctl.all: eth0 exported');
+    t.notMatch(oa, /_effective/, 'and no effective series');
   },
 );
 

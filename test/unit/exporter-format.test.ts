@@ -171,6 +171,7 @@ t.test('flags: defaults, every flag parsed, mistakes are FlagErrors', async (t) 
     '--kubernetes.exclude-namespace=kube-system',
     '--discovery.interval=5m',
     '--sysctl.all',
+    '--no-sysctl.effective',
   ]);
   t.same(p.config, {
     host: '::',
@@ -180,6 +181,7 @@ t.test('flags: defaults, every flag parsed, mistakes are FlagErrors', async (t) 
       deviceLimit: 3,
       maxInterfaces: 1000,
       all: true,
+      effective: false,
       include: ['net.core.somaxconn', 'net.ipv4.tcp_rmem:a,b,c'],
       exclude: ['net.ipv4.tcp_ecn'],
       devices: ['eth*'],

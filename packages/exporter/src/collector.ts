@@ -598,7 +598,7 @@ export class Collector {
     if (s.eff !== undefined) return s.eff;
     const p = s.parts;
     let fam: Family | null = null;
-    if (p.device !== undefined && p.device !== 'all' && p.device !== 'default' && !s.input) {
+    if (this.#sel.effective && p.device !== undefined && p.device !== 'all' && p.device !== 'default' && !s.input) {
       fam = this.#effFamilies.get(p.familyKey) ?? null;
       if (!this.#effFamilies.has(p.familyKey)) {
         const f = effectiveFamily(p.familyKey);

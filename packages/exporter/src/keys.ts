@@ -132,6 +132,8 @@ export interface SelectionOptions {
   all?: boolean;
   /** A namespace with more interfaces is listed bounded (only the interfaces exported) and reported truncated. */
   maxInterfaces?: number;
+  /** The effective value of each exported interface's conf key beside its own (default true). */
+  effective?: boolean;
 }
 
 /** A glob over dotted keys or interface names, or an exact name. */
@@ -143,6 +145,8 @@ function matcher(pattern: string): { re: RegExp; glob: boolean } {
 /** The compiled selection: which keys and interfaces, and how vector keys are named. */
 export class KeySelection {
   readonly all: boolean;
+  /** Whether interfaces' conf keys get their effective value too. */
+  readonly effective: boolean;
   readonly deviceLimit: number;
   readonly maxInterfaces: number;
   readonly #includes: Include[];
@@ -153,6 +157,7 @@ export class KeySelection {
 
   constructor(options: SelectionOptions = {}) {
     this.all = options.all === true;
+    this.effective = options.effective !== false;
     this.deviceLimit = options.deviceLimit ?? DEFAULT_DEVICE_LIMIT;
     if (!Number.isInteger(this.deviceLimit) || this.deviceLimit < 0)
       throw new RangeError(`Expected a whole number >= 0 for the device limit but received ${this.deviceLimit}`);
