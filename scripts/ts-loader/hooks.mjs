@@ -2,7 +2,10 @@
 // to it, and `.ts` files load as ES modules transpiled by TypeScript's transpileModule (what
 // ts-node's transpile-only mode does), with an inline source map for stack traces and coverage.
 // Output is cached in node_modules/.cache/netns-ts (or $NETNS_TS_CACHE), keyed by the source,
-// the file's path, TypeScript's version and the options below.
+// the file's path, TypeScript's version and the options below. Each edit of a file adds an
+// entry (a few KB to 100 KB): past MAX_ENTRIES, the first process that writes one removes the
+// oldest, down to half of that (a cache hit rewrites nothing, so a file unchanged for long may
+// be transpiled once more).
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cacheDir = process.env.NETNS_TS_CACHE || path.join(root, 'node_modules/.cache/netns-ts');
 const OPTIONS_ID = 'es2022-esnext-inline-v1';
+const MAX_ENTRIES = 2000;
+let pruned = false; // at most once per process
 let ts; // loaded on the first cache miss only
 let tsVersion;
 
@@ -73,9 +78,27 @@ export async function load(url, context, next) {
       const tmp = `${cached}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, out);
       fs.renameSync(tmp, cached); // atomic: a parallel process reads the whole file or none
+      if (!pruned) prune();
     } catch {
       /* a read-only checkout: no cache, the same output */
     }
   }
   return { format: 'module', source: out, shortCircuit: true };
+}
+
+/** Remove the oldest entries once there are more than MAX_ENTRIES. */
+function prune() {
+  pruned = true;
+  const names = fs.readdirSync(cacheDir).filter((n) => n.endsWith('.js'));
+  if (names.length <= MAX_ENTRIES) return;
+  const aged = [];
+  for (const n of names) {
+    try {
+      aged.push([fs.statSync(path.join(cacheDir, n)).mtimeMs, n]);
+    } catch {
+      /* removed meanwhile by another process */
+    }
+  }
+  aged.sort((a, b) => a[0] - b[0]);
+  for (const [, n] of aged.slice(0, aged.length - MAX_ENTRIES / 2)) fs.rmSync(path.join(cacheDir, n), { force: true });
 }
