@@ -85,8 +85,7 @@ export function driveAsync<T>(b: SysctlBackend, make: () => Plan<T>): Promise<T>
   } catch (e) {
     return Promise.reject(e);
   }
-  if (first.done) return Promise.resolve(first.value);
-  if (first.value.only === true) return driveSteps(b, plan, first);
+  if (!first.done && first.value.only === true) return driveSteps(b, plan, first);
   return b.exclusive((steps) => driveSteps(steps, plan, first));
 }
 
