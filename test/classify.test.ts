@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NetNamespace } from '../lib/namespace/handle.js';
 import { native, sysctlWalk } from '../lib/native/index.js';
-import { classify, compare, explain, type Classification } from '../lib/index.js';
+import { type NetnsError, classify, compare, explain, type Classification } from '../lib/index.js';
 import { HOST_PROBE_SAFE } from '../lib/subpaths/explain.js';
 import { KERNEL_RULES, findRule, defaultContext } from '../lib/explain/rules.js';
 import { keyFromRel } from '../lib/keypath.js';
@@ -391,6 +391,45 @@ t.test('probe: settles keys, restores every host value', async (t) => {
     );
 });
 
+/** A child node running `script` (an ES module) that says APPLIED once its host probe has changed the host. */
+function scriptChild(t: Test, script: string, args: string[] = []) {
+  const child = spawn(...plainNode(['--input-type=module', '-e', script, ...args]), {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const applied = new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('APPLIED')) resolve();
+    });
+    child.on('exit', () => reject(new Error(`the probing child ended before APPLIED: ${out} ${err}`)));
+  });
+  const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('exit', (code, sig) => resolve([code, sig])),
+  );
+  return { child, applied, exit, output: () => ({ out, err }) };
+}
+
+/** classify's host probe of `keys` in a child that holds the changes for `holdMs`. */
+function probingChild(t: Test, keys: string[], holdMs: number) {
+  return scriptChild(
+    t,
+    `
+    import { classify } from ${JSON.stringify(dist)};
+    import * as fs from 'node:fs';
+    classify({ probe: true, keys: ${JSON.stringify(keys)}, hostProbeHoldMs: ${holdMs},
+      onHostProbeApplied: () => fs.writeSync(1, 'APPLIED\\n') });
+    fs.writeSync(1, 'RETURNED\\n');
+  `,
+  );
+}
+
 for (const [signal, observer] of [
   ['SIGTERM', false],
   ['SIGTERM', true],
@@ -419,32 +458,16 @@ for (const [signal, observer] of [
     for (const until = Date.now() + 400; Date.now() < until; );
     setTimeout(() => fs.writeSync(1, 'SURVIVED\\n'), 3000);
   `;
-      const child = spawn(...plainNode(['--input-type=module', '-e', script, observer ? 'OBSERVER' : 'PLAIN']), {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      t.teardown(() => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      });
-      let out = '';
-      let err = '';
-      let duringProbe: string | undefined;
-      child.stderr.on('data', (d) => (err += d));
-      const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-        child.on('exit', (code, sig) => resolve([code, sig])),
-      );
-      child.stdout.on('data', (d) => {
-        out += d;
-        if (out.includes('APPLIED') && duringProbe === undefined) {
-          duringProbe = native.sysctlRead(-1, 'ipv4/tcp_keepalive_time');
-          child.kill(signal);
-        }
-      });
-      const [code, sig] = await exit;
+      const c = scriptChild(t, script, [observer ? 'OBSERVER' : 'PLAIN']);
+      await c.applied;
+      const duringProbe = native.sysctlRead(-1, 'ipv4/tcp_keepalive_time');
+      c.child.kill(signal);
+      const [code, sig] = await c.exit;
+      const { out, err } = c.output();
       t.equal(err, '', 'no error output');
       t.ok(
-        duringProbe !== undefined && !valuesEqual(duringProbe, orig),
-        `host value was changed when the signal came (${duringProbe?.trim()} vs ${orig.trim()})`,
+        !valuesEqual(duringProbe, orig),
+        `host value was changed when the signal came (${duringProbe.trim()} vs ${orig.trim()})`,
       );
       t.match(out, /RETURNED/, 'the probe finished (and restored) before the signal was acted on');
       t.notMatch(out, /SURVIVED/, 'the signal was not swallowed');
@@ -452,6 +475,84 @@ for (const [signal, observer] of [
       t.same(snapshotDiff(before, procSysNetSnapshot()), [], 'host /proc/sys/net unchanged, side effects included');
     },
   );
+
+const JOURNAL = '/run/netns-host-probe.json';
+
+t.test('probe: a SIGKILL mid-probe leaves its journal, and the next probe puts the host back first', async (t) => {
+  const keys = ['net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_congestion_control', 'net.core.somaxconn'];
+  await hostForProbing(t);
+  t.teardown(() => fs.rmSync(JOURNAL, { force: true }));
+  const before = procSysNetSnapshot();
+  const orig = native.sysctlRead(-1, 'ipv4/tcp_keepalive_time');
+  const c = probingChild(t, keys, 10_000);
+  await c.applied;
+  const journal = JSON.parse(fs.readFileSync(JOURNAL, 'utf8'));
+  t.equal(journal.pid, c.child.pid, 'the journal names the probing process');
+  t.same(
+    journal.values.find((v: [string, string]) => v[0] === 'ipv4/tcp_keepalive_time'),
+    ['ipv4/tcp_keepalive_time', orig.trim()],
+    'and holds the original',
+  );
+  c.child.kill('SIGKILL'); // no handler can run: the restore never happens
+  t.same(await c.exit, [null, 'SIGKILL']);
+  t.not(native.sysctlRead(-1, 'ipv4/tcp_keepalive_time'), orig, 'the host keeps the nudged value');
+  t.ok(fs.existsSync(JOURNAL), 'and the journal stays');
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  process.on('warning', onWarning);
+  t.teardown(() => process.off('warning', onWarning));
+  // Any probing classify puts the host back first, even one that host-probes nothing itself.
+  classify({ probe: true, keys: ['net.ipv4.ip_forward'] });
+  await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+  t.same(
+    snapshotDiff(before, procSysNetSnapshot()),
+    [],
+    'host /proc/sys/net as before the killed probe, side effects included',
+  );
+  t.notOk(fs.existsSync(JOURNAL), 'the journal is gone');
+  t.ok(
+    warnings.some(
+      (w) =>
+        (w as NodeJS.ErrnoException).code === 'NETNS_HOST_PROBE_RECOVERED' && w.message.includes(String(c.child.pid)),
+    ),
+    'a warning says what was put back, and whose probe left it',
+  );
+  const list = classify({ probe: true, keys });
+  t.equal(
+    list.find((x) => x.key === 'net.ipv4.tcp_congestion_control')?.evidence.probe?.host?.outcome,
+    'from-host',
+    'a host probe runs again',
+  );
+  t.same(snapshotDiff(before, procSysNetSnapshot()), []);
+});
+
+t.test('probe: one host probe at a time (EBUSY names the one running)', async (t) => {
+  // The second asks for another key: what it would read of the first's keys is nudged.
+  const keys = ['net.ipv4.tcp_keepalive_time'];
+  await hostForProbing(t);
+  t.teardown(() => fs.rmSync(JOURNAL, { force: true }));
+  const before = procSysNetSnapshot();
+  const c = probingChild(t, keys, 1500);
+  await c.applied;
+  let e: unknown;
+  try {
+    classify({ probe: true, keys: ['net.core.somaxconn'] });
+  } catch (x) {
+    e = x;
+  }
+  t.equal((e as NetnsError)?.code, 'EBUSY', 'a second probe is refused while the first runs');
+  t.match((e as Error)?.message, new RegExp(`Process ${c.child.pid} is probing`), 'and told which process');
+  t.same(await c.exit, [0, null], 'the first finished');
+  t.match(c.output().out, /RETURNED/);
+  t.same(
+    snapshotDiff(before, procSysNetSnapshot()),
+    [],
+    'host /proc/sys/net unchanged: the refused probe wrote nothing',
+  );
+  t.notOk(fs.existsSync(JOURNAL), 'the journal is gone');
+  classify({ probe: true, keys }); // and probing works again
+  t.same(snapshotDiff(before, procSysNetSnapshot()), []);
+});
 
 t.test('probe needs root; unprivileged classify fails cleanly', async (t) => {
   const script = `

@@ -10,7 +10,8 @@ import { ERRNO, invalid, netnsError } from '../errors.js';
 import { defaultContext } from './rules.js';
 import { parseKey } from '../sysctl/keys.js';
 import { keyFromRel } from '../keypath.js';
-import { INIT_ONLY_MARKERS, observe, sameValue, outcomeValue, type Observation } from './observe.js';
+import { INIT_ONLY_MARKERS, backendOf, observe, sameValue, outcomeValue, type Observation } from './observe.js';
+import { recoverJournal } from './probe-journal.js';
 import { HOST_PROBE_SAFE, NEVER_WRITE, hostProbe, parentProbe } from './probe.js';
 import { applyProbe, decide } from './decide.js';
 import { boundsOf, devicesOfKeys, type Bounds } from '../sysctl/bounds.js';
@@ -72,6 +73,9 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
   const bounds = boundsOf({ ...limits, devices: [...given, ...devicesOfKeys(options.keys ?? [])] }, 'options.limits');
   if (options.onTruncated !== undefined && typeof options.onTruncated !== 'function')
     invalid('a function', 'options.onTruncated', options.onTruncated);
+  // A host probe that did not finish left nudged host values (put back now), or one is running
+  // (EBUSY): either way the host read below would not be the host's own.
+  if (probing) recoverJournal(backendOf());
   const { host, child, unstable, childUserns } = observeHostAndFresh(bounds);
   if (host.truncated) options.onTruncated?.({ ...host.truncated, side: 'host' });
   if (child.truncated) options.onTruncated?.({ ...child.truncated, side: 'new namespace' });

@@ -6,6 +6,7 @@ import { ERRNO, netnsError, toNetnsError } from '../errors.js';
 import type { SysctlBackend } from '../sysctl/backend.js';
 import { keyFromRel } from '../keypath.js';
 import { backendOf, readRel, sameValue } from './observe.js';
+import { claimJournal, recordJournal, releaseJournal, restoreExactly } from './probe-journal.js';
 import { SignalGuard } from './signal-guard.js';
 import type { ClassifyOptions, HostProbe, ParentProbe } from './types.js';
 
@@ -165,19 +166,25 @@ export function hostProbe(
   const out = new Map<string, HostProbe>();
   const host = backendOf();
   const originals = new Map<string, string>();
-  const allowedBefore = rels.includes(CC) ? readRel(host, ALLOWED_CC) : undefined;
   const guard = SignalGuard.enter();
   let failure: unknown;
+  let allowedBefore: string | undefined;
   try {
+    // Every original is read, and recorded in the journal, before the first change: a probe
+    // killed before its restore leaves them for the next one to put back (probe-journal.ts).
+    claimJournal(host);
     let C: NetNamespace | undefined;
     try {
+      allowedBefore = rels.includes(CC) ? readRel(host, ALLOWED_CC) : undefined;
       for (const rel of rels) {
         const v = readRel(host, rel);
-        if (v === undefined) {
-          out.set(rel, { restored: true, outcome: 'error', error: 'unreadable' });
-          continue;
-        }
-        originals.set(rel, v);
+        if (v === undefined) out.set(rel, { restored: true, outcome: 'error', error: 'unreadable' });
+        else originals.set(rel, v);
+      }
+      const record: [string, string][] = [...originals];
+      if (allowedBefore !== undefined) record.push([ALLOWED_CC, allowedBefore]);
+      recordJournal(record);
+      for (const [rel, v] of originals) {
         const alts = alternatives(rel, v, allowedCa);
         if (alts.length === 0) {
           out.set(rel, { restored: true, outcome: 'no-alternative' });
@@ -235,23 +242,12 @@ export function hostProbe(
           reason: 'not-restored',
           value: allowedBefore,
         });
+      // Kept when a value could not be put back: the next host probe tries again.
+      if (failure === undefined) releaseJournal();
     }
   } finally {
     guard.leave();
   }
   if (failure) throw toNetnsError(failure);
   return out;
-}
-
-/** Write `value` back to `rel` unless it holds it already, then verify; false when it does not hold it. */
-function restoreExactly(b: SysctlBackend, rel: string, value: string): boolean {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      if (readRel(b, rel) !== value) b.write(rel, value);
-    } catch {
-      /* checked below */
-    }
-    if (readRel(b, rel) === value) return true;
-  }
-  return false;
 }
