@@ -341,6 +341,41 @@ t.test(
   },
 );
 
+t.test(
+  "a refused entry is retried in the caller's namespace only if the handle was that namespace, not whatever its fd number is now",
+  async (t) => {
+    const ns = NetNamespace.create();
+    t.teardown(() => ns.close());
+    const orig = native.sysctlReadAsync;
+    const calls: number[] = [];
+    let reused: NetNamespace | undefined;
+    t.teardown(() => {
+      native.sysctlReadAsync = orig;
+      reused?.close();
+    });
+    native.sysctlReadAsync = (fd: number) => {
+      calls.push(fd);
+      if (fd < 0) return Promise.resolve('1\n');
+      // While the job is queued the handle is closed and its fd number goes to a handle on
+      // the caller's own namespace; then the job fails as if setns had refused entry.
+      ns.close();
+      reused = NetNamespace.current();
+      return Promise.reject(
+        Object.assign(new Error('EPERM: operation not permitted, setns'), {
+          nativeErrno: true,
+          errno: 1,
+          code: 'EPERM',
+          syscall: 'setns',
+        }),
+      );
+    };
+    const s = await settle(ns.sysctl.getAsync('net.core.somaxconn'));
+    t.equal(reused!.fd, calls[0], "the closed handle's fd number now names the caller's namespace");
+    t.equal(codeOf(s), 'EPERM', 'the refusal is reported');
+    t.same(calls.length, 1, "and the read is not made again in the caller's namespace");
+  },
+);
+
 // ---- 4. inputs that change between reads ----
 
 /** A structured key whose `prop` answers `good` the first `n` times, then `bad`. */

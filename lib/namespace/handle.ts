@@ -83,7 +83,7 @@ export class NetNamespace implements Disposable {
     this.rootless = rootless;
     this.container = container;
     registry.register(this, fd, this);
-    this.sysctl = Sysctl.of(backend ?? new SwitchingBackend(() => this.fd), this.id);
+    this.sysctl = Sysctl.of(backend ?? new SwitchingBackend(() => this.fd, info), this.id);
   }
 
   /** The namespace of the calling JS thread (inside `runSync`, the namespace it runs in). */

@@ -67,7 +67,15 @@ const gate = new Sequencer();
  */
 export class SwitchingBackend implements SysctlBackend {
   readonly kind = 'switching';
-  constructor(private readonly fd: () => number) {}
+  /**
+   * `identity` is the namespace's dev and inode, taken when its fd was opened: the refused-entry
+   * fallback of a Promise form compares with it, never with the fd number, which the handle may
+   * have closed (and the process reused) by the time the job failed.
+   */
+  constructor(
+    private readonly fd: () => number,
+    private readonly identity?: NsIdentity,
+  ) {}
 
   #sync<T>(op: (fd: number) => T): T {
     const fd = this.fd();
@@ -82,7 +90,7 @@ export class SwitchingBackend implements SysctlBackend {
   /** Submit now, or behind a compound operation with the target pinned at the time of the call. */
   #async<T>(op: (fd: number) => Promise<T>): Promise<T> {
     const fd = asyncTarget(this.fd());
-    if (!gate.blocked) return retrying(fd, op);
+    if (!gate.blocked) return retrying(fd, op, this.identity);
     let target: Pinned | undefined;
     return gate.single(
       () => retrying(target!.fd, op),
@@ -169,10 +177,14 @@ function asyncTarget(fd: number): number {
   return fd >= 0 && native.wayBack() !== 0 && isCallersNamespace(fd) ? -1 : fd;
 }
 
-/** `op(fd)`, made again without a switch when entering was refused on the caller's own namespace. */
-function retrying<T>(fd: number, op: (fd: number) => Promise<T>): Promise<T> {
+/**
+ * `op(fd)`, made again without a switch when entering was refused on the caller's own namespace.
+ * `fd` is only valid while the op is being submitted, unless the caller pinned it: an unpinned
+ * call passes the namespace's `identity`, and the check after the failure uses that.
+ */
+function retrying<T>(fd: number, op: (fd: number) => Promise<T>, identity?: NsIdentity): Promise<T> {
   return op(fd).catch((e: unknown) => {
-    if (fd >= 0 && refusedEntry(e) && isCallersNamespace(fd)) return op(-1);
+    if (fd >= 0 && refusedEntry(e) && (identity ? isCallersIdentity(identity) : isCallersNamespace(fd))) return op(-1);
     throw e;
   });
 }
@@ -181,13 +193,23 @@ function refusedEntry(e: unknown): boolean {
   return isNativeErrno(e) && e.syscall === 'setns' && e.errno === ERRNO.EPERM;
 }
 
+/** A namespace's identity while it is alive: the dev and inode of its nsfs file. */
+export interface NsIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
 /** Whether `fd` is the namespace the calling thread is in. */
 function isCallersNamespace(fd: number): boolean {
+  return isCallersIdentity(native.nsInfo(fd));
+}
+
+/** Whether the namespace `id` is the one the calling thread is in. */
+function isCallersIdentity(id: NsIdentity): boolean {
   const own = native.open('/proc/thread-self/ns/net');
   try {
-    const a = native.nsInfo(fd);
     const b = native.nsInfo(own);
-    return a.dev === b.dev && a.ino === b.ino;
+    return id.dev === b.dev && id.ino === b.ino;
   } finally {
     native.close(own);
   }
