@@ -526,6 +526,39 @@ t.test('probe: a SIGKILL mid-probe leaves its journal, and the next probe puts t
   t.same(snapshotDiff(before, procSysNetSnapshot()), []);
 });
 
+t.test('probe: a restore write that fails once and then succeeds is not a failure', async (t) => {
+  const keys = ['net.ipv4.tcp_keepalive_time'];
+  await hostForProbing(t);
+  t.teardown(() => fs.rmSync(JOURNAL, { force: true }));
+  const before = procSysNetSnapshot();
+  const orig = native.sysctlWrite;
+  t.teardown(() => {
+    native.sysctlWrite = orig;
+  });
+  let armed = false;
+  let refused = 0;
+  native.sysctlWrite = (...args: Parameters<typeof orig>) => {
+    if (armed) {
+      armed = false;
+      refused++;
+      throw Object.assign(new Error('EAGAIN: resource temporarily unavailable, write'), {
+        nativeErrno: true,
+        errno: 11,
+        code: 'EAGAIN',
+        syscall: 'write',
+      });
+    }
+    return orig(...args);
+  };
+  // Armed once the nudge is written: the first write of the restore fails.
+  const list = classify({ probe: true, keys, onHostProbeApplied: () => (armed = true) });
+  t.equal(refused, 1, 'the first restore write failed');
+  const hp = list.find((x) => x.key === keys[0])?.evidence.probe?.host;
+  t.equal(hp?.restored, true, 'the retry put the value back');
+  t.same(snapshotDiff(before, procSysNetSnapshot()), [], 'host /proc/sys/net unchanged');
+  t.notOk(fs.existsSync(JOURNAL), 'and the journal is released');
+});
+
 t.test('probe: one host probe at a time (EBUSY names the one running)', async (t) => {
   // The second asks for another key: what it would read of the first's keys is nudged.
   const keys = ['net.ipv4.tcp_keepalive_time'];

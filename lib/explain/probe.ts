@@ -218,6 +218,9 @@ export function hostProbe(
       for (const [rel, orig] of originals) {
         const p = out.get(rel);
         let ok = false;
+        // An attempt that throws is retried; its error is the probe's only if no attempt
+        // puts the value back (a transient failure must not keep the journal of a host that is back).
+        let lastError: unknown;
         for (let attempt = 0; attempt < 3 && !ok; attempt++) {
           try {
             const now = readRel(host, rel);
@@ -225,16 +228,18 @@ export function hostProbe(
             const back = readRel(host, rel);
             ok = back !== undefined && sameValue(back, orig);
           } catch (e) {
-            failure = e;
+            lastError = e;
           }
         }
         if (p) p.restored = ok;
         if (!ok)
-          failure ??= netnsError(ERRNO.EIO, 'write', {
-            path: `/proc/sys/net/${rel}`,
-            reason: 'not-restored',
-            value: orig,
-          });
+          failure ??=
+            lastError ??
+            netnsError(ERRNO.EIO, 'write', {
+              path: `/proc/sys/net/${rel}`,
+              reason: 'not-restored',
+              value: orig,
+            });
       }
       if (allowedBefore !== undefined && !restoreExactly(host, ALLOWED_CC, allowedBefore))
         failure ??= netnsError(ERRNO.EIO, 'write', {
