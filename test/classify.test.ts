@@ -7,6 +7,7 @@ import t, { type Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { NetNamespace } from '../lib/namespace/handle.js';
 import { native, sysctlWalk } from '../lib/native/index.js';
 import { type NetnsError, classify, compare, explain, type Classification } from '../lib/index.js';
@@ -478,6 +479,15 @@ for (const [signal, observer] of [
 
 const JOURNAL = '/run/netns-host-probe.json';
 
+/** The process warnings emitted from now until the test ends. */
+function processWarnings(t: Test): Error[] {
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  process.on('warning', onWarning);
+  t.teardown(() => process.off('warning', onWarning));
+  return warnings;
+}
+
 t.test('probe: a SIGKILL mid-probe leaves its journal, and the next probe puts the host back first', async (t) => {
   const keys = ['net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_congestion_control', 'net.core.somaxconn'];
   await hostForProbing(t);
@@ -497,10 +507,7 @@ t.test('probe: a SIGKILL mid-probe leaves its journal, and the next probe puts t
   t.same(await c.exit, [null, 'SIGKILL']);
   t.not(native.sysctlRead(-1, 'ipv4/tcp_keepalive_time'), orig, 'the host keeps the nudged value');
   t.ok(fs.existsSync(JOURNAL), 'and the journal stays');
-  const warnings: Error[] = [];
-  const onWarning = (w: Error) => warnings.push(w);
-  process.on('warning', onWarning);
-  t.teardown(() => process.off('warning', onWarning));
+  const warnings = processWarnings(t);
   // Any probing classify puts the host back first, even one that host-probes nothing itself.
   classify({ probe: true, keys: ['net.ipv4.ip_forward'] });
   await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
@@ -558,6 +565,47 @@ t.test('probe: a restore write that fails once and then succeeds is not a failur
   t.same(snapshotDiff(before, procSysNetSnapshot()), [], 'host /proc/sys/net unchanged');
   t.notOk(fs.existsSync(JOURNAL), 'and the journal is released');
 });
+
+t.test(
+  "probe: a worker terminated mid-probe leaves its journal, and the process's next probe puts the host back",
+  async (t) => {
+    const keys = ['net.ipv4.tcp_keepalive_time', 'net.core.somaxconn'];
+    await hostForProbing(t);
+    t.teardown(() => fs.rmSync(JOURNAL, { force: true }));
+    const before = procSysNetSnapshot();
+    const orig = native.sysctlRead(-1, 'ipv4/tcp_keepalive_time');
+    // A data: URL is an ES module on every Node line (eval's module detection differs by line).
+    const src = `import { classify } from ${JSON.stringify(dist)};
+    import { parentPort } from 'node:worker_threads';
+    classify({ probe: true, keys: ${JSON.stringify(keys)}, hostProbeHoldMs: 10000,
+      onHostProbeApplied: () => parentPort.postMessage('APPLIED') });
+    parentPort.postMessage('RETURNED');`;
+    const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent(src)}`));
+    t.teardown(() => w.terminate());
+    const got = await new Promise<unknown>((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    t.equal(got, 'APPLIED');
+    const journal = JSON.parse(fs.readFileSync(JOURNAL, 'utf8'));
+    t.equal(journal.pid, process.pid, 'the journal names this process');
+    t.not(journal.tid, process.pid, "and the worker's own thread");
+    await w.terminate(); // mid-probe: its restore never runs
+    t.not(native.sysctlRead(-1, 'ipv4/tcp_keepalive_time'), orig, 'the host keeps the nudged value');
+    t.ok(fs.existsSync(JOURNAL), 'and the journal stays');
+    const warnings = processWarnings(t);
+    // The process lives on, its thread does not: not EBUSY, but a recovery.
+    const list = classify({ probe: true, keys });
+    await new Promise((r) => setImmediate(r));
+    t.ok(
+      warnings.some((x) => (x as NodeJS.ErrnoException).code === 'NETNS_HOST_PROBE_RECOVERED'),
+      'a warning says what was put back',
+    );
+    t.equal(list.find((x) => x.key === keys[0])?.evidence.probe?.host?.restored, true, 'and a host probe ran');
+    t.same(snapshotDiff(before, procSysNetSnapshot()), [], 'host /proc/sys/net as before, side effects included');
+    t.notOk(fs.existsSync(JOURNAL), 'the journal is gone');
+  },
+);
 
 t.test('probe: one host probe at a time (EBUSY names the one running)', async (t) => {
   // The second asks for another key: what it would read of the first's keys is nudged.

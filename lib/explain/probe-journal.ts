@@ -22,11 +22,17 @@ interface Journal {
   start: string;
   /** The owner's thread (worker_threads.threadId): workers of one process may probe. */
   thread: number;
+  /**
+   * The owner's OS thread and its start time: a worker terminated mid-probe (its restore never
+   * runs) leaves its process alive, and only its thread gone. Absent in older journals.
+   */
+  tid?: number;
+  tidStart?: string;
   /** [path below /proc/sys/net, original value] in the order to write them back. */
   values: [string, string][];
 }
 
-function startOf(pid: number | 'self'): string | undefined {
+function startOf(pid: number | string): string | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
@@ -42,6 +48,8 @@ function readJournal(path: string): Journal | undefined {
       !Number.isInteger(j.pid) ||
       typeof j.start !== 'string' ||
       !Number.isInteger(j.thread) ||
+      (j.tid !== undefined && !Number.isInteger(j.tid)) ||
+      (j.tidStart !== undefined && typeof j.tidStart !== 'string') ||
       !Array.isArray(j.values)
     )
       return undefined;
@@ -101,7 +109,22 @@ export function recordJournal(values: [string, string][]): void {
 }
 
 function mine(values: [string, string][]): Journal {
-  return { pid: process.pid, start: startOf('self') ?? '', thread: threadId, values };
+  const j: Journal = { pid: process.pid, start: startOf('self') ?? '', thread: threadId, values };
+  // /proc/thread-self is a link to PID/task/TID.
+  const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
+  const tidStart = startOf(`self/task/${tid}`);
+  if (Number.isInteger(tid) && tidStart !== undefined) {
+    j.tid = tid;
+    j.tidStart = tidStart;
+  }
+  return j;
+}
+
+/** Whether the journal's owner still runs: its process, and (when recorded) its thread. */
+function ownerLives(j: Journal): boolean {
+  if (j.start === '' || startOf(j.pid) !== j.start) return false;
+  if (j.tid === undefined || j.tidStart === undefined) return true;
+  return startOf(`${j.pid}/task/${j.tid}`) === j.tidStart;
 }
 
 /**
@@ -134,12 +157,13 @@ function recoverFrom(host: SysctlBackend, path: string): void {
     return;
   }
   // This thread's own, left by a probe of it whose restore failed (a probe runs synchronously,
-  // so none of this thread is running now): recovered like a dead process's.
+  // so none of this thread is running now): recovered like a dead process's, as is one whose
+  // thread is gone (a worker terminated mid-probe).
   const own = j.pid === process.pid && j.thread === threadId;
-  if (!own && j.start !== '' && startOf(j.pid) === j.start)
+  if (!own && ownerLives(j))
     throw netnsError(ERRNO.EBUSY, 'open', {
       path,
-      hint: `Process ${j.pid} is probing the host's values (classify with probe); try again when it is done`,
+      hint: `Process ${j.pid}${j.tid !== undefined && j.tid !== j.pid ? ` (thread ${j.tid})` : ''} is probing the host's values (classify with probe); try again when it is done`,
     });
   const failed = j.values.filter(([rel, value]) => !restoreExactly(host, rel, value));
   if (failed.length > 0)
@@ -149,7 +173,7 @@ function recoverFrom(host: SysctlBackend, path: string): void {
       value: failed[0]![1],
     });
   process.emitWarning(
-    `restored the host values a host probe of process ${j.pid} left behind (it ended before its restore): ${j.values
+    `restored the host values a host probe of process ${j.pid}${j.tid !== undefined && j.tid !== j.pid ? ` (thread ${j.tid})` : ''} left behind (it ended before its restore): ${j.values
       .map(([rel, v]) => `${rel}=${v}`)
       .join(', ')}`,
     { code: 'NETNS_HOST_PROBE_RECOVERED' },
