@@ -50,7 +50,11 @@ const KEY = 'net.ipv4.tcp_keepalive_time';
 const BASE = 20_000;
 const RATE = 3; // containers started (and removed) per second
 const ALIVE = 5;
-const SECONDS = 20;
+/** How long the churn runs: NETNS_CHURN_SECONDS (CI's later Node lines run it shorter, .ci/run). */
+const SECONDS = ((v = process.env.NETNS_CHURN_SECONDS ?? '20'): number => {
+  if (!/^\d+$/.test(v) || Number(v) < 5) throw new Error(`NETNS_CHURN_SECONDS=${v}: expected a whole number >= 5`);
+  return Number(v);
+})();
 
 const gc = (): (() => void) => {
   v8.setFlagsFromString('--expose-gc');

@@ -861,7 +861,7 @@ t.test('oracle: netns sysctl = procps sysctl(8) in the same kind of namespace', 
   const only = process.env.NETNS_ORACLE_ONLY ? new RegExp(process.env.NETNS_ORACLE_ONLY) : undefined;
   // NETNS_ORACLE_SHARD=I/N runs every Nth case from the Ith (I from 0): CI's later Node lines
   // share the cases out, each line a different third, so every case runs on one of them; the
-  // first line (coverage) runs half of them (.ci/run).
+  // first line (coverage) runs a quarter of them (.ci/run).
   const shard = parseShard(process.env.NETNS_ORACLE_SHARD);
   const selected = CASES.filter((x, i) => (!only || only.test(x.name)) && (!shard || i % shard.n === shard.i));
   t.comment(
