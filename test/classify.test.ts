@@ -607,6 +607,46 @@ t.test(
   },
 );
 
+t.test('observers without a probe wait for a running host probe, and say what one left', async (t) => {
+  const key = 'net.ipv4.tcp_keepalive_time';
+  await hostForProbing(t);
+  t.teardown(() => fs.rmSync(JOURNAL, { force: true }));
+  const before = procSysNetSnapshot();
+  const orig = native.sysctlRead(-1, 'ipv4/tcp_keepalive_time').trim();
+  // A short probe: classify waits for it, and sees the host's own value.
+  const short = probingChild(t, [key], 600);
+  await short.applied;
+  t.not(native.sysctlRead(-1, 'ipv4/tcp_keepalive_time').trim(), orig, 'the probe has nudged the host');
+  const [waited] = classify({ keys: [key] });
+  t.equal(waited?.host, orig, 'classify waited for the probe and read the host value it restored');
+  t.equal(waited?.class, 'default');
+  t.notOk(
+    waited?.evidence.notes?.some((n) => /host probe/.test(n)),
+    'with no note of the probe',
+  );
+  await short.exit;
+  // A probe that outlasts the wait: its keys are unknown, with a note naming it and the host's value.
+  const long = probingChild(t, [key], 20_000);
+  await long.applied;
+  const [during] = classify({ keys: [key] });
+  t.equal(during?.class, 'unknown', 'a key the running probe has nudged is not classified');
+  t.ok(
+    during?.evidence.notes?.some((n) => n.includes(`process ${long.child.pid}`) && n.includes(orig)),
+    "the note names the probing process and the host's own value",
+  );
+  long.child.kill('SIGKILL');
+  await long.exit;
+  // One that ended before its restore: the nudge is what the host has; the note says so.
+  const [left] = classify({ keys: [key] });
+  t.not(left?.host, orig, 'the host keeps the nudge');
+  t.ok(
+    left?.evidence.notes?.some((n) => n.includes('ended before its restore') && n.includes(orig)),
+    'and the note says whose probe left it, and the value a probing classify puts back',
+  );
+  classify({ probe: true, keys: [key] }); // puts it back
+  t.same(snapshotDiff(before, procSysNetSnapshot()), [], 'host /proc/sys/net as before, side effects included');
+});
+
 t.test('probe: one host probe at a time (EBUSY names the one running)', async (t) => {
   // The second asks for another key: what it would read of the first's keys is nudged.
   const keys = ['net.ipv4.tcp_keepalive_time'];

@@ -11,7 +11,7 @@ import { defaultContext } from './rules.js';
 import { parseKey } from '../sysctl/keys.js';
 import { keyFromRel } from '../keypath.js';
 import { INIT_ONLY_MARKERS, backendOf, observe, sameValue, outcomeValue, type Observation } from './observe.js';
-import { recoverJournal } from './probe-journal.js';
+import { awaitHostProbe, recoverJournal, type HostProbeInProgress } from './probe-journal.js';
 import { HOST_PROBE_SAFE, NEVER_WRITE, hostProbe, parentProbe } from './probe.js';
 import { applyProbe, decide } from './decide.js';
 import { boundsOf, devicesOfKeys, type Bounds } from '../sysctl/bounds.js';
@@ -74,9 +74,14 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
   if (options.onTruncated !== undefined && typeof options.onTruncated !== 'function')
     invalid('a function', 'options.onTruncated', options.onTruncated);
   // A host probe that did not finish left nudged host values (put back now), or one is running
-  // (EBUSY): either way the host read below would not be the host's own.
+  // (EBUSY): either way the host read below would not be the host's own. Without a probe
+  // nothing is put back: a running probe is waited for (a few milliseconds),
+  // and what is still nudged after that is reported on its keys.
   if (probing) recoverJournal(backendOf());
+  let inProgress = probing ? undefined : awaitHostProbe();
   const { host, child, unstable, childUserns } = observeHostAndFresh(bounds);
+  // One that started meanwhile may have nudged what the fresh namespace copied.
+  if (!probing) inProgress ??= awaitHostProbe(0);
   if (host.truncated) options.onTruncated?.({ ...host.truncated, side: 'host' });
   if (child.truncated) options.onTruncated?.({ ...child.truncated, side: 'new namespace' });
   const observerIsInitNet = INIT_ONLY_MARKERS.some((m) => host.map.has(m));
@@ -91,7 +96,9 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
   const results = new Map<string, Classification>();
   const unsettled: string[] = [];
   for (const rel of rels) {
-    const c = decide(rel, host, child, ctx, observerIsInitNet, unstable.has(rel), options.rules);
+    const nudged = inProgress?.live === true && inProgress.values.has(rel);
+    const c = decide(rel, host, child, ctx, observerIsInitNet, unstable.has(rel) || nudged, options.rules);
+    if (inProgress) noteHostProbe(c, rel, inProgress);
     results.set(rel, c);
     const h = c.evidence.observed.host;
     const ch = c.evidence.observed.child;
@@ -123,6 +130,19 @@ export function classify(options: ClassifyOptions = {}): Classification[] {
     }
   }
   return rels.map((r) => results.get(r)!);
+}
+
+/** Say on a key that a host probe had it changed while it was observed (HostProbeInProgress). */
+function noteHostProbe(c: Classification, rel: string, p: HostProbeInProgress): void {
+  const orig = p.values.get(rel);
+  if (p.live && orig !== undefined)
+    (c.evidence.notes ??= []).push(
+      `A host probe (classify with probe, ${p.owner}) had the host value changed while it was observed (the host's own value: ${orig}): classify again when it is done.`,
+    );
+  else if (!p.live && orig !== undefined)
+    (c.evidence.notes ??= []).push(
+      `The host value was left changed by a host probe of ${p.owner} that ended before its restore (the host's own value: ${orig}); a probing classify as root puts it back.`,
+    );
 }
 
 /**

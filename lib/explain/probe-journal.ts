@@ -189,3 +189,46 @@ export function releaseJournal(): void {
   const j = readJournal(path);
   if (j?.pid === process.pid && j.thread === threadId) fs.rmSync(path, { force: true });
 }
+
+/** A host probe's journal as an observer finds it (see {@link awaitHostProbe}). */
+export interface HostProbeInProgress {
+  /** "process PID" or "process PID (thread TID)"; "a host probe" when the file cannot be read. */
+  owner: string;
+  /** Whether the probe is still running (false: it ended before its restore). */
+  live: boolean;
+  /** What it changed, and each original: [path below /proc/sys/net, value] (empty: unreadable). */
+  values: ReadonlyMap<string, string>;
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * For an observer that changes nothing (classify and explain without a probe): wait up to
+ * `maxMs` for a running host probe to end, since the host values it has nudged are not the
+ * host's own. Returns what is left then: undefined when no journal, else the probe still
+ * running, or the nudges of one that ended before its restore (they stay until a probing
+ * classify puts them back).
+ */
+export function awaitHostProbe(maxMs = 2000): HostProbeInProgress | undefined {
+  const path = journalPath();
+  const deadline = Date.now() + maxMs;
+  for (;;) {
+    let j: Journal | undefined;
+    let age: number;
+    try {
+      age = Date.now() - fs.statSync(path).mtimeMs;
+      j = readJournal(path);
+    } catch {
+      return undefined; // none, or gone meanwhile
+    }
+    // Unreadable (not root) or being written: running while young.
+    const live = j ? ownerLives(j) : age < 2000;
+    if (!live || Date.now() >= deadline) {
+      const owner = j
+        ? `process ${j.pid}${j.tid !== undefined && j.tid !== j.pid ? ` (thread ${j.tid})` : ''}`
+        : 'a host probe';
+      return { owner, live, values: new Map(j?.values ?? []) };
+    }
+    Atomics.wait(pause, 0, 0, 10);
+  }
+}
