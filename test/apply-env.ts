@@ -50,3 +50,28 @@ export async function startWatch<L>(t: Test, args: string[], env: Record<string,
   });
   return { proc, lines, stderr: () => stderr };
 }
+
+/** An interface pair nsx0/nsx1 with `mtu`, made inside the namespace of `pid` (never on the host). */
+export function vethInside(pid: number, mtu: number): void {
+  const r = spawnSync(
+    'nsenter',
+    [
+      `--net=/proc/${pid}/ns/net`,
+      'ip',
+      'link',
+      'add',
+      'nsx0',
+      'mtu',
+      String(mtu),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'nsx1',
+      'mtu',
+      String(mtu),
+    ],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`ip link add in ${pid}: ${r.stderr}`);
+}

@@ -11,12 +11,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NetNamespace } from '../lib/index.js';
 import { holdHostLock } from './helpers.js';
-import { netnsCli } from './apply-env.js';
+import { netnsCli, vethInside } from './apply-env.js';
 import * as env from './containers-env.js';
 
 // Needs: root, runc, containerd + ctr, ip, a static /bin/busybox (.ci/run installs them).
 env.requireRuntimes(t, ['runc', 'containerd', 'ctr', 'ip', 'nsenter']);
-const { containerId, criAnnotations, ctrRun, runcBundle, runcRun, startContainerd, tempDir, tryRun } = env;
+const { containerId, criAnnotations, ctrRun, runcBundle, runcRun, startContainerd, tempDir } = env;
 
 interface Fleet {
   /** NETNS_CONTAINER_ROOTS: this test's runc root and containerd namespace only. */
@@ -213,27 +213,6 @@ t.test('keys that cannot be set per namespace are refused with the reason, never
   for (const pid of Object.values(f.pids)) t.equal(valueIn(pid, 'net.ipv4.tcp_keepalive_time'), '643');
   t.equal(fs.readFileSync('/proc/sys/net/core/netdev_max_backlog', 'utf8'), backlog, 'the host-only key untouched');
 });
-
-/** An interface pair nsx0/nsx1 with `mtu`, made inside the namespace of `pid` (never on the host). */
-function vethInside(pid: number, mtu: number): void {
-  const r = tryRun('nsenter', [
-    `--net=/proc/${pid}/ns/net`,
-    'ip',
-    'link',
-    'add',
-    'nsx0',
-    'mtu',
-    String(mtu),
-    'type',
-    'veth',
-    'peer',
-    'name',
-    'nsx1',
-    'mtu',
-    String(mtu),
-  ]);
-  if (r.status !== 0) throw new Error(`ip link add in ${pid}: ${r.stderr}`);
-}
 
 t.test(
   'a namespace that fails is left as it was; the others are applied; --all-or-nothing restores all',
