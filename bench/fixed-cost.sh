@@ -21,8 +21,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cc -O2 -Wall -o "$tmp/baseline" bench/baseline.c -lpthread
 
-count() { # count NAME CMD... : total instructions of one run
-  valgrind --tool=callgrind --callgrind-out-file="$tmp/$1.out" "${@:2}" 2>&1 >/dev/null |
+count() { # count NAME [--toggle-collect=FN] CMD... : total instructions of one run (inside FN)
+  local name=$1 opt=()
+  shift
+  case "$1" in --toggle-collect=*) opt=("$1"); shift ;; esac
+  valgrind --tool=callgrind "${opt[@]}" --callgrind-out-file="$tmp/$name.out" "$@" 2>&1 >/dev/null |
     sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
 declare -A C_CASE=([get]=oneshot_read [handle]=cached_pread [async1]=worker_rt [getAll]=walk_all [audit]=walk_all)
@@ -37,5 +40,15 @@ for op in "${@:-get handle async1}"; do
     a=$(count "c-$c-0" "$tmp/baseline" "$c" 0)
     b=$(count "c-$c-n" "$tmp/baseline" "$c" "$n")
     echo "C $c: $(((b - a) / n)) instructions/op"
+    if [ "$o" = getAll ]; then
+      # The native walk alone (callgrind counts only inside DoWalk), against C's walk function:
+      # the part of getAll that the optimising compiler's lag under valgrind does not distort.
+      a=$(count "lib-walk-0" --toggle-collect='*DoWalk*' node dist/bench/fixed-cost.js getAll 0)
+      b=$(count "lib-walk-n" --toggle-collect='*DoWalk*' node dist/bench/fixed-cost.js getAll "$n")
+      echo "library getAll, the addon's walk alone: $(((b - a) / n)) instructions/op"
+      a=$(count "c-walk-0" --toggle-collect=walk "$tmp/baseline" walk_all 0)
+      b=$(count "c-walk-n" --toggle-collect=walk "$tmp/baseline" walk_all "$n")
+      echo "C walk_all, its walk function alone: $(((b - a) / n)) instructions/op"
+    fi
   done
 done
