@@ -376,6 +376,53 @@ t.test(
   },
 );
 
+t.test(
+  'the same, for a Promise form that waited behind a compound one (its pinned dup is closed once submitted)',
+  async (t) => {
+    const ns = NetNamespace.create();
+    const other = NetNamespace.create();
+    t.teardown(() => {
+      ns.close();
+      other.close();
+    });
+    const orig = native.sysctlReadAsync;
+    const calls: number[] = [];
+    let reused: NetNamespace | undefined;
+    const opened: NetNamespace[] = [];
+    t.teardown(() => {
+      native.sysctlReadAsync = orig;
+      for (const h of opened) h.close();
+    });
+    native.sysctlReadAsync = (fd: number) => {
+      calls.push(fd);
+      if (fd < 0) return Promise.resolve('1\n');
+      // Fails once the dup it was given is closed, and its number went to a handle on the
+      // caller's own namespace (lower numbers freed meanwhile, the compound one's dup among
+      // them, are taken first).
+      return new Promise((_, reject) =>
+        setImmediate(() => {
+          for (let i = 0; i < 16 && reused?.fd !== fd; i++) opened.push((reused = NetNamespace.current()));
+          reject(
+            Object.assign(new Error('EPERM: operation not permitted, setns'), {
+              nativeErrno: true,
+              errno: 1,
+              code: 'EPERM',
+              syscall: 'setns',
+            }),
+          );
+        }),
+      );
+    };
+    const compound = other.sysctl.setManyAsync({ 'net.core.somaxconn': 1234 });
+    const s = await settle(ns.sysctl.getAsync('net.core.somaxconn'));
+    await compound;
+    t.not(calls[0], ns.fd, "the read was given a pinned dup, not the handle's fd");
+    t.equal(reused!.fd, calls[0], "whose number now names the caller's namespace");
+    t.equal(codeOf(s), 'EPERM', 'the refusal is reported');
+    t.same(calls.length, 1, "and the read is not made again in the caller's namespace");
+  },
+);
+
 // ---- 4. inputs that change between reads ----
 
 /** A structured key whose `prop` answers `good` the first `n` times, then `bad`. */

@@ -93,7 +93,8 @@ export class SwitchingBackend implements SysctlBackend {
     if (!gate.blocked) return retrying(fd, op, this.identity);
     let target: Pinned | undefined;
     return gate.single(
-      () => retrying(target!.fd, op),
+      // The pinned dup is released once the job is submitted: the fallback goes by identity.
+      () => retrying(target!.fd, op, this.identity),
       () => {
         target = pinTarget(fd);
         return target.release;
