@@ -120,6 +120,13 @@ function mine(values: [string, string][]): Journal {
   return j;
 }
 
+/** "process PID", or "process PID (thread TID)" for a probe on another thread than the main one. */
+function ownerOf(j: Journal): string {
+  return `process ${j.pid}${j.tid !== undefined && j.tid !== j.pid ? ` (thread ${j.tid})` : ''}`;
+}
+
+const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
 /** Whether the journal's owner still runs: its process, and (when recorded) its thread. */
 function ownerLives(j: Journal): boolean {
   if (j.start === '' || startOf(j.pid) !== j.start) return false;
@@ -163,7 +170,7 @@ function recoverFrom(host: SysctlBackend, path: string): void {
   if (!own && ownerLives(j))
     throw netnsError(ERRNO.EBUSY, 'open', {
       path,
-      hint: `Process ${j.pid}${j.tid !== undefined && j.tid !== j.pid ? ` (thread ${j.tid})` : ''} is probing the host's values (classify with probe); try again when it is done`,
+      hint: `${capital(ownerOf(j))} is probing the host's values (classify with probe); try again when it is done`,
     });
   const failed = j.values.filter(([rel, value]) => !restoreExactly(host, rel, value));
   if (failed.length > 0)
@@ -173,7 +180,7 @@ function recoverFrom(host: SysctlBackend, path: string): void {
       value: failed[0]![1],
     });
   process.emitWarning(
-    `restored the host values a host probe of process ${j.pid}${j.tid !== undefined && j.tid !== j.pid ? ` (thread ${j.tid})` : ''} left behind (it ended before its restore): ${j.values
+    `restored the host values a host probe of ${ownerOf(j)} left behind (it ended before its restore): ${j.values
       .map(([rel, v]) => `${rel}=${v}`)
       .join(', ')}`,
     { code: 'NETNS_HOST_PROBE_RECOVERED' },
@@ -224,9 +231,7 @@ export function awaitHostProbe(maxMs = 2000): HostProbeInProgress | undefined {
     // Unreadable (not root) or being written: running while young.
     const live = j ? ownerLives(j) : age < 2000;
     if (!live || Date.now() >= deadline) {
-      const owner = j
-        ? `process ${j.pid}${j.tid !== undefined && j.tid !== j.pid ? ` (thread ${j.tid})` : ''}`
-        : 'a host probe';
+      const owner = j ? ownerOf(j) : 'a host probe';
       return { owner, live, values: new Map(j?.values ?? []) };
     }
     Atomics.wait(pause, 0, 0, 10);
