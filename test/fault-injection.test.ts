@@ -341,85 +341,66 @@ t.test(
   },
 );
 
+/**
+ * Foreign reads fail as if setns had refused entry, once `close()` has run and the read's fd
+ * number has gone to a handle on the caller's own namespace (lower numbers freed meanwhile are
+ * taken first); `later` fails them on the next turn instead of at submission. Reads without a
+ * switch answer 1. `calls`: the fd each read was submitted with.
+ */
+function refusedAfterReuse(t: Test, close: () => void, later: boolean) {
+  const orig = native.sysctlReadAsync;
+  const calls: number[] = [];
+  const opened: NetNamespace[] = [];
+  t.teardown(() => {
+    native.sysctlReadAsync = orig;
+    for (const h of opened) h.close();
+  });
+  const refuse = (fd: number): Promise<never> => {
+    close();
+    while (opened.length < 16 && opened.at(-1)?.fd !== fd) opened.push(NetNamespace.current());
+    const e = Object.assign(new Error('EPERM: operation not permitted, setns'), {
+      nativeErrno: true,
+      errno: 1,
+      code: 'EPERM',
+      syscall: 'setns',
+    });
+    return Promise.reject(e);
+  };
+  native.sysctlReadAsync = (fd: number) => {
+    calls.push(fd);
+    if (fd < 0) return Promise.resolve('1\n');
+    return later ? new Promise((r) => setImmediate(r)).then(() => refuse(fd)) : refuse(fd);
+  };
+  return { calls, reused: () => opened.at(-1)?.fd };
+}
+
 t.test(
   "a refused entry is retried in the caller's namespace only if the handle was that namespace, not whatever its fd number is now",
   async (t) => {
     const ns = NetNamespace.create();
     t.teardown(() => ns.close());
-    const orig = native.sysctlReadAsync;
-    const calls: number[] = [];
-    let reused: NetNamespace | undefined;
-    t.teardown(() => {
-      native.sysctlReadAsync = orig;
-      reused?.close();
-    });
-    native.sysctlReadAsync = (fd: number) => {
-      calls.push(fd);
-      if (fd < 0) return Promise.resolve('1\n');
-      // While the job is queued the handle is closed and its fd number goes to a handle on
-      // the caller's own namespace; then the job fails as if setns had refused entry.
-      ns.close();
-      reused = NetNamespace.current();
-      return Promise.reject(
-        Object.assign(new Error('EPERM: operation not permitted, setns'), {
-          nativeErrno: true,
-          errno: 1,
-          code: 'EPERM',
-          syscall: 'setns',
-        }),
-      );
-    };
+    // While the job is queued the handle is closed and its fd number reused.
+    const r = refusedAfterReuse(t, () => ns.close(), false);
     const s = await settle(ns.sysctl.getAsync('net.core.somaxconn'));
-    t.equal(reused!.fd, calls[0], "the closed handle's fd number now names the caller's namespace");
+    t.equal(r.reused(), r.calls[0], "the closed handle's fd number now names the caller's namespace");
     t.equal(codeOf(s), 'EPERM', 'the refusal is reported');
-    t.same(calls.length, 1, "and the read is not made again in the caller's namespace");
+    t.same(r.calls.length, 1, "and the read is not made again in the caller's namespace");
   },
 );
 
 t.test(
   'the same, for a Promise form that waited behind a compound one (its pinned dup is closed once submitted)',
   async (t) => {
-    const ns = NetNamespace.create();
-    const other = NetNamespace.create();
-    t.teardown(() => {
-      ns.close();
-      other.close();
-    });
-    const orig = native.sysctlReadAsync;
-    const calls: number[] = [];
-    let reused: NetNamespace | undefined;
-    const opened: NetNamespace[] = [];
-    t.teardown(() => {
-      native.sysctlReadAsync = orig;
-      for (const h of opened) h.close();
-    });
-    native.sysctlReadAsync = (fd: number) => {
-      calls.push(fd);
-      if (fd < 0) return Promise.resolve('1\n');
-      // Fails once the dup it was given is closed, and its number went to a handle on the
-      // caller's own namespace (lower numbers freed meanwhile, the compound one's dup among
-      // them, are taken first).
-      return new Promise((_, reject) =>
-        setImmediate(() => {
-          for (let i = 0; i < 16 && reused?.fd !== fd; i++) opened.push((reused = NetNamespace.current()));
-          reject(
-            Object.assign(new Error('EPERM: operation not permitted, setns'), {
-              nativeErrno: true,
-              errno: 1,
-              code: 'EPERM',
-              syscall: 'setns',
-            }),
-          );
-        }),
-      );
-    };
+    const [ns, other] = [NetNamespace.create(), NetNamespace.create()];
+    t.teardown(() => void [ns.close(), other.close()]);
+    const r = refusedAfterReuse(t, () => {}, true);
     const compound = other.sysctl.setManyAsync({ 'net.core.somaxconn': 1234 });
     const s = await settle(ns.sysctl.getAsync('net.core.somaxconn'));
     await compound;
-    t.not(calls[0], ns.fd, "the read was given a pinned dup, not the handle's fd");
-    t.equal(reused!.fd, calls[0], "whose number now names the caller's namespace");
+    t.not(r.calls[0], ns.fd, "the read was given a pinned dup, not the handle's fd");
+    t.equal(r.reused(), r.calls[0], "whose number now names the caller's namespace");
     t.equal(codeOf(s), 'EPERM', 'the refusal is reported');
-    t.same(calls.length, 1, "and the read is not made again in the caller's namespace");
+    t.same(r.calls.length, 1, "and the read is not made again in the caller's namespace");
   },
 );
 
