@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import { ERRNO, netnsError } from '../errors.js';
+import { procStartTime } from '../container/read.js';
 import type { SysctlBackend } from '../sysctl/backend.js';
 import { readRel } from './observe.js';
 
@@ -32,13 +33,10 @@ interface Journal {
   values: [string, string][];
 }
 
-function startOf(pid: number | string): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
+/** A process's (or, with `tid`, one of its threads') start time as recorded; undefined if gone. */
+function startOf(pid: number, tid?: number): string | undefined {
+  const t = procStartTime(pid, tid === undefined ? undefined : `/proc/${pid}/task/${tid}/stat`);
+  return t === undefined ? undefined : String(t);
 }
 
 function readJournal(path: string): Journal | undefined {
@@ -109,10 +107,10 @@ export function recordJournal(values: [string, string][]): void {
 }
 
 function mine(values: [string, string][]): Journal {
-  const j: Journal = { pid: process.pid, start: startOf('self') ?? '', thread: threadId, values };
+  const j: Journal = { pid: process.pid, start: startOf(process.pid) ?? '', thread: threadId, values };
   // /proc/thread-self is a link to PID/task/TID.
   const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
-  const tidStart = startOf(`self/task/${tid}`);
+  const tidStart = startOf(process.pid, tid);
   if (Number.isInteger(tid) && tidStart !== undefined) {
     j.tid = tid;
     j.tidStart = tidStart;
@@ -131,7 +129,7 @@ const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 function ownerLives(j: Journal): boolean {
   if (j.start === '' || startOf(j.pid) !== j.start) return false;
   if (j.tid === undefined || j.tidStart === undefined) return true;
-  return startOf(`${j.pid}/task/${j.tid}`) === j.tidStart;
+  return startOf(j.pid, j.tid) === j.tidStart;
 }
 
 /**
